@@ -1,0 +1,111 @@
+# scorch build: the tool (build/scorch), the runtime (build/libscorch.so),
+# test programs and unit tests. GNU make + pkg-config. `make demo`, `make check`.
+
+BUILD    ?= build
+CC       ?= cc
+CXX      ?= c++
+SANITIZE ?=
+PKGS     := libdw libelf libunwind libzstd zlib
+VERSION  := 0.1.0
+
+# Missing dependencies: install them (root or passwordless sudo) or say how.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists $(PKGS) cmocka && echo ok),ok)
+$(info scorch: build dependencies missing; running scripts/install-deps.sh)
+ifneq ($(shell scripts/install-deps.sh >&2 && echo ok),ok)
+$(error scorch: could not install the build dependencies; see the message above)
+endif
+endif
+endif
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+BASE     := -std=c11 -D_GNU_SOURCE -g -O2 -fno-omit-frame-pointer $(WARN)
+SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all,)
+DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
+TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib 2>/dev/null) -lstdc++ -lm -lpthread
+CFLAGS_TOOL := $(BASE) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"'
+# The runtime lives in foreign processes: never sanitized, no lib/, own flags.
+CFLAGS_RT  := $(BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+	-fno-stack-protector $(shell pkg-config --cflags libunwind)
+RT_LIBS    := $(shell pkg-config --libs libunwind) -ldl -lpthread
+
+LIB_SRCS  := $(wildcard lib/*.c)
+FMT_SRCS  := $(wildcard format/*.c)
+ANA_SRCS  := $(wildcard analysis/*.c)
+OUT_SRCS  := $(wildcard output/*.c)
+CLI_SRCS  := $(wildcard cli/*.c)
+RT_SRCS   := $(wildcard runtime/*.c)
+
+TOOL_CORE := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS) $(FMT_SRCS) $(ANA_SRCS) $(OUT_SRCS) $(filter-out cli/scorch.c,$(CLI_SRCS)))
+TOOL_MAIN := $(BUILD)/obj/cli/scorch.o
+RT_OBJS   := $(patsubst %.c,$(BUILD)/rtobj/%.o,$(RT_SRCS) $(FMT_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+PROG_C    := $(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c))
+PROG_CXX  := $(wildcard tests/progs/*.cc)
+PROG_LIBS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%.so,$(wildcard tests/progs/lib*.c))
+PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_C)) \
+	     $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(PROG_CXX))
+EXAMPLES  := $(BUILD)/examples/slowprog
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+.PHONY: all tool runtime progs unit check demo clean bench
+all: tool runtime
+tool: $(BUILD)/scorch
+runtime: $(BUILD)/libscorch.so
+progs: $(PROG_BINS) $(PROG_LIBS) $(EXAMPLES)
+unit: $(UNIT_BINS)
+
+$(BUILD)/scorch: $(TOOL_MAIN) $(TOOL_CORE)
+	$(CC) $(SANFLAGS) -o $@ $^ $(TOOL_LIBS)
+
+$(BUILD)/libscorch.so: $(RT_OBJS) runtime/libscorch.map
+	$(CC) -shared -o $@ $(RT_OBJS) -Wl,--version-script=runtime/libscorch.map \
+		-Wl,-z,now -Wl,-soname,libscorch.so $(RT_LIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TOOL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/rtobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_RT) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TOOL_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TOOL) -o $@ $< $(TOOL_CORE) $(TOOL_LIBS) $(shell pkg-config --libs cmocka)
+
+# Test targets: -O0 and frame pointers so call sites and lines are exact.
+PROG_CFLAGS := -std=gnu11 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Wno-unused-result -Iinclude -pthread
+$(BUILD)/tests/progs/lib%.so: tests/progs/lib%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -shared -fPIC -o $@ $<
+$(BUILD)/tests/progs/%: tests/progs/%.c $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) $(if $(findstring static,$*),-static,) -o $@ $< -ldl \
+		$(if $(findstring linked,$*),-L$(BUILD) -lscorch -Wl$(comma)-rpath$(comma)$(abspath $(BUILD)),)
+$(BUILD)/tests/progs/%: tests/progs/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Iinclude -pthread -o $@ $<
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O2 -fno-omit-frame-pointer -fno-inline-functions -Wall -Wextra -Werror -o $@ $<
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O2 -Wall -o $@ $< -pthread
+comma := ,
+
+check:
+	@tests/run-all.sh
+
+demo: all $(EXAMPLES)
+	@scripts/demo.sh $(BUILD)
+
+bench: all $(BENCH_BINS)
+
+clean:
+	rm -rf build build-san tests/out bench/out demo-out
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

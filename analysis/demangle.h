@@ -1,0 +1,14 @@
+/* Demangling of C++ (Itanium, through the C++ runtime's __cxa_demangle) and
+ * Rust (legacy "_ZN...17h<hash>E" and v0 "_R..." schemes, our own decoder). */
+#ifndef SCORCH_ANALYSIS_DEMANGLE_H
+#define SCORCH_ANALYSIS_DEMANGLE_H
+
+#include "../lib/arena.h"
+
+/* Returns the demangled form of `sym` allocated in `a`, or NULL when `sym` is
+ * not a mangled name this knows (the caller then shows it as is). Rust legacy
+ * names lose their "::h<16 hex>" hash suffix, as rustc-demangle's alternate
+ * form does. Never crashes on malformed input: it returns NULL instead. */
+char *demangle(const char *sym, struct arena *a);
+
+#endif

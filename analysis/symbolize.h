@@ -1,0 +1,36 @@
+/* Address -> function, file:line and inline frames, with elfutils libdwfl,
+ * for modules of a process that has already exited (offline reporting of
+ * each module at the bias it was loaded at). Separate debug info is found by
+ * build id / debuglink under the standard debuginfo paths when installed. */
+#ifndef SCORCH_ANALYSIS_SYMBOLIZE_H
+#define SCORCH_ANALYSIS_SYMBOLIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+struct symbolizer;
+
+/* Strings handed out (function and file names) are allocated in `strings`
+ * and live as long as that arena. */
+struct symbolizer *symbolizer_new(struct arena *strings);
+void symbolizer_free(struct symbolizer *s);
+
+/* Registers the module loaded from `path` at load bias `bias`, spanning
+ * [lo, hi) at run time. Returns a module handle >= 0, or a negative errno
+ * when the file cannot be opened as ELF (lookups then fall back to
+ * "name+0xoffset" frames, so the caller may ignore the error). */
+int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
+			  uint64_t lo, uint64_t hi);
+
+/* Resolves run-time address `addr` (already the lookup address: return
+ * addresses minus one) in module handle `mod`. Writes up to `max` lines into
+ * out, innermost inlined function first and the containing function last
+ * (all but the last have inlined = true), and returns how many (>= 1).
+ * Function names are demangled. Unknown functions are named
+ * "<module basename>+0x<addr - bias>" with file "" and line 0. */
+int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
+		      struct sc_line *out, int max);
+
+#endif

@@ -1,0 +1,14 @@
+/* The subcommands behind scorch's command table; each lives in cli/cmd-NAME.c,
+ * gets argv with argv[0] = its own name and returns the process exit code. */
+#ifndef SCORCH_CLI_CMDS_H
+#define SCORCH_CLI_CMDS_H
+
+int cmd_heap(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/* Color for terminal output: on when stdout is a tty, NO_COLOR is unset and
+ * --color=never was not given. */
+extern int cli_color;
+
+#endif

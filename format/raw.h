@@ -1,0 +1,74 @@
+/* The raw stream: what the runtime writes inside the target while it runs.
+ * One file per process image (raw.PID.SEQ in the session directory), made of a
+ * file header and self-delimiting chunks that each thread appends with a
+ * single O_APPEND write. Addresses only, no symbols; the launcher's finalize
+ * step turns it into a profile. Specified in docs/format.md. */
+#ifndef SCORCH_FORMAT_RAW_H
+#define SCORCH_FORMAT_RAW_H
+
+#include <stdint.h>
+
+#define RAW_MAGIC "SCRAW\0\0\1"     /* 8 bytes, last byte = stream version */
+#define RAW_FILE_HDR 16             /* magic + u64le start time (CLOCK_MONOTONIC ns) */
+
+/* Chunk header, 24 bytes, little endian:
+ *   u32 magic RAW_CHUNK_MAGIC, u32 payload length, u32 tid,
+ *   u32 checksum (FNV-1a of the 16 header bytes after it... see below),
+ *   u64 base time in ns (CLOCK_MONOTONIC) that the first record's dt adds to.
+ * checksum = fnv32(payload, fnv32(bytes 0..11 of the header)). */
+#define RAW_CHUNK_MAGIC 0x4b484353u  /* "SCHK" */
+#define RAW_CHUNK_HDR 24
+#define RAW_CHUNK_MAX (1u << 20)
+
+/* Records inside a chunk: u8 type, then varint fields. `dt` is the ns since
+ * the previous record of the chunk (or the chunk's base time). Addresses in
+ * ALLOC/FREE are zigzag deltas against the previous address of the chunk. */
+enum raw_rec {
+	RAW_ALLOC = 1,      /* dt, func, stack, size, addr-delta */
+	RAW_FREE = 2,       /* dt, func, addr-delta (addr 0: free(NULL)) */
+	RAW_STACK = 3,      /* id, flags, n, then n zigzag deltas of the ips */
+	RAW_MODULE = 4,     /* dt, id, bias, lo, hi, path-len, path, buildid-len, buildid */
+	RAW_UNLOAD = 5,     /* dt, module id */
+	RAW_THREAD = 6,     /* dt, tid, name-len, name  (thread's first record) */
+	RAW_THREAD_END = 7, /* dt, tid, name-len, name */
+	RAW_PROC = 8,       /* dt, pid, ppid, flags, depth, exe-len, exe, argv-len, argv (NUL separated) */
+	RAW_EXIT = 9,       /* dt, kind (enum raw_exit), value */
+	RAW_LOST = 10,      /* dt, chunks lost, bytes lost (failed writes before this one) */
+	RAW_EXEC = 11,      /* dt, path-len, path: an exec was attempted */
+	RAW_END = 12,       /* dt: the runtime's final flush; its absence means incomplete */
+};
+
+/* The malloc family, as recorded in ALLOC/FREE `func`. */
+enum raw_func {
+	FN_MALLOC = 0,
+	FN_CALLOC,
+	FN_REALLOC,          /* ALLOC: the new block of a realloc; FREE: realloc(p, 0) freeing p */
+	FN_REALLOCARRAY,
+	FN_POSIX_MEMALIGN,
+	FN_ALIGNED_ALLOC,
+	FN_MEMALIGN,
+	FN_VALLOC,
+	FN_PVALLOC,
+	FN_FREE,
+	FN_FREE_SIZED,
+	FN_FREE_ALIGNED_SIZED,
+	FN_REALLOC_MOVE,     /* FREE only: the old block given to realloc/reallocarray */
+	FN__COUNT
+};
+
+enum raw_exit {
+	EXIT_NORMAL = 1,     /* value = exit status (from exit()/_exit()) */
+	EXIT_SIGNAL = 2,     /* value = signal number */
+	EXIT_EXEC = 3,       /* image replaced by exec */
+	EXIT_UNKNOWN = 4,    /* left main without a known status */
+};
+
+/* RAW_PROC flags */
+#define RAW_PROC_HEAP 1u
+#define RAW_PROC_FORKED 2u   /* created by fork in a recorded parent */
+#define RAW_PROC_EXECED 4u   /* image came from exec of a recorded process */
+
+/* RAW_STACK flags */
+#define RAW_STACK_EXACT_PC 1u  /* ips[0] is an exact pc, not a return address */
+
+#endif

@@ -1,0 +1,99 @@
+/* LEB128 varints and zigzag for the record codecs of both sides. The encoders
+ * write into caller-provided memory and never allocate (the runtime uses them
+ * inside malloc hooks); the decoder checks every byte against the end. */
+#ifndef SCORCH_FORMAT_VARINT_H
+#define SCORCH_FORMAT_VARINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VARINT_MAX 10
+
+static inline uint8_t *fmt_put_u(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline uint64_t fmt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t fmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+static inline uint8_t *fmt_put_s(uint8_t *p, int64_t v) { return fmt_put_u(p, fmt_zigzag(v)); }
+
+/* A bounded reader. Any read past the end or any overlong varint sets err and
+ * returns 0 from then on, so a decoder can read a whole record and check once. */
+struct fmt_reader {
+	const uint8_t *p, *end;
+	int err;
+};
+
+static inline uint64_t fmt_get_u(struct fmt_reader *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (r->p >= r->end) {
+			r->err = 1;
+			return 0;
+		}
+		uint8_t b = *r->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	r->err = 1;
+	return 0;
+}
+
+static inline int64_t fmt_get_s(struct fmt_reader *r) { return fmt_unzigzag(fmt_get_u(r)); }
+
+static inline const uint8_t *fmt_get_bytes(struct fmt_reader *r, size_t n)
+{
+	if (r->err || (size_t)(r->end - r->p) < n) {
+		r->err = 1;
+		return NULL;
+	}
+	const uint8_t *s = r->p;
+	r->p += n;
+	return s;
+}
+
+static inline uint32_t fmt_get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t fmt_get_u64le(const uint8_t *p)
+{
+	return (uint64_t)fmt_get_u32le(p) | (uint64_t)fmt_get_u32le(p + 4) << 32;
+}
+
+static inline void fmt_put_u32le(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void fmt_put_u64le(uint8_t *p, uint64_t v)
+{
+	fmt_put_u32le(p, (uint32_t)v);
+	fmt_put_u32le(p + 4, (uint32_t)(v >> 32));
+}
+
+/* FNV-1a over bytes; used as the chunk checksum. */
+static inline uint32_t fmt_fnv32(const uint8_t *p, size_t n, uint32_t h)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+#define FMT_FNV32_INIT 2166136261u
+
+#endif

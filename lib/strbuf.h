@@ -1,0 +1,30 @@
+/* Growable NUL-terminated byte string, after git's strbuf. The strbuf owns
+ * buf; sb_detach() hands ownership to the caller. A zeroed strbuf is valid. */
+#ifndef SCORCH_LIB_STRBUF_H
+#define SCORCH_LIB_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf;
+	size_t len, alloc;
+};
+
+#define STRBUF_INIT { 0, 0, 0 }
+
+void sb_grow(struct strbuf *sb, size_t extra);
+void sb_add(struct strbuf *sb, const void *data, size_t n);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Appends s as a JSON string literal, quotes included. */
+void sb_add_json_str(struct strbuf *sb, const char *s);
+void sb_reset(struct strbuf *sb);
+char *sb_detach(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+/* Returns sb->buf, or "" when nothing was ever added. */
+const char *sb_str(const struct strbuf *sb);
+
+#endif
