@@ -31,7 +31,7 @@ enum raw_rec {
 	RAW_UNLOAD = 5,     /* dt, module id */
 	RAW_THREAD = 6,     /* dt, tid, name-len, name  (thread's first record) */
 	RAW_THREAD_END = 7, /* dt, tid, name-len, name */
-	RAW_PROC = 8,       /* dt, pid, ppid, flags, depth, exe-len, exe, argv-len, argv (NUL separated) */
+	RAW_PROC = 8,       /* dt, pid, ppid, flags, depth, realtime ns, exe-len, exe, argv-len, argv (NUL separated) */
 	RAW_EXIT = 9,       /* dt, kind (enum raw_exit), value */
 	RAW_LOST = 10,      /* dt, chunks lost, bytes lost (failed writes before this one) */
 	RAW_EXEC = 11,      /* dt, path-len, path: an exec was attempted */

@@ -1,0 +1,579 @@
+/* The runtime's core: lazy initialization from the launcher's environment,
+ * per-thread chunk buffers, flushing to the raw stream, thread exit, fork and
+ * the final flush. Everything here is reachable from malloc hooks, so it uses
+ * only mmap, write and atomics. */
+#include "rt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../format/raw.h"
+#include "../format/varint.h"
+
+RT_HIDDEN struct rt_globals scorch_rt_g = { .fd = -1, .depth = 128, .follow = 1 };
+RT_HIDDEN __thread volatile int scorch_rt_guard __attribute__((tls_model("initial-exec")));
+static __thread struct rt_buf *tl_buf __attribute__((tls_model("initial-exec")));
+static pthread_key_t rt_key;
+
+size_t scorch_rt_strlcpy(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+	if (!n)
+		return 0;
+	for (; src[i] && i + 1 < n; i++)
+		dst[i] = src[i];
+	dst[i] = 0;
+	return i;
+}
+
+/* Writes v in decimal at p, returns the end (no NUL). async-signal-safe */
+char *scorch_rt_utoa(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* async-signal-safe */
+void scorch_rt_write_err(const char *msg)
+{
+	char buf[512];
+	size_t n = scorch_rt_strlcpy(buf, "scorch: ", sizeof(buf));
+	n += scorch_rt_strlcpy(buf + n, msg, sizeof(buf) - n - 1);
+	buf[n++] = '\n';
+	ssize_t r = write(2, buf, n);
+	(void)r;
+}
+
+/* Turn recording off for good, say why once, and keep the host running. */
+void scorch_rt_disable(const char *why)
+{
+	if (atomic_exchange(&G.state, RT_OFF) != RT_OFF && why)
+		scorch_rt_write_err(why);
+}
+
+/* async-signal-safe (vDSO) */
+uint64_t scorch_rt_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t rt_gettid(void) { return (uint32_t)syscall(SYS_gettid); }
+
+static void *rt_mmap(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void scorch_rt_lock(struct rt_buf *b)
+{
+	unsigned spins = 0;
+	while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire))
+		if (++spins > 64)
+			sched_yield();
+}
+
+void scorch_rt_unlock(struct rt_buf *b)
+{
+	atomic_store_explicit(&b->lock, 0, memory_order_release);
+}
+
+/* Write all of p, retrying EINTR. Returns bytes written. async-signal-safe */
+static size_t rt_write_all(int fd, const uint8_t *p, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = write(fd, p + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	return done;
+}
+
+/* The program may have closed our descriptor and reused its number (daemons
+ * close every fd): writing there would corrupt the program's own file. So
+ * check identity before writing and reopen by path when it changed. */
+static int rt_fd_ok(void)
+{
+	struct stat st;
+	if (G.fd >= 0 && fstat(G.fd, &st) == 0 && st.st_dev == G.file_dev && st.st_ino == G.file_ino)
+		return 1;
+	int fd = open(G.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+	if (hi >= 0) {
+		close(fd);
+		fd = hi;
+	}
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return 0;
+	}
+	G.fd = fd;
+	G.file_dev = st.st_dev;
+	G.file_ino = st.st_ino;
+	return 1;
+}
+
+/* Frame the buffer's payload as one chunk and append it with a single write.
+ * A short write (disk full) leaves a partial chunk the reader skips by its
+ * checksum; the loss is counted and reported in a later RAW_LOST record. The
+ * dedup table is cleared then, since the stacks it remembers may be lost.
+ * Lock held. async-signal-safe */
+void scorch_rt_flush(struct rt_buf *b)
+{
+	if (!b->len)
+		return;
+	uint8_t *h = b->data;
+	fmt_put_u32le(h, RAW_CHUNK_MAGIC);
+	fmt_put_u32le(h + 4, b->len);
+	fmt_put_u32le(h + 8, b->tid);
+	fmt_put_u64le(h + 16, b->base_time);
+	uint32_t ck = fmt_fnv32(h, 12, FMT_FNV32_INIT);
+	ck = fmt_fnv32(h + 16, 8, ck);
+	ck = fmt_fnv32(h + RAW_CHUNK_HDR, b->len, ck);
+	fmt_put_u32le(h + 12, ck);
+	size_t n = RAW_CHUNK_HDR + b->len;
+	size_t w = rt_fd_ok() ? rt_write_all(G.fd, h, n) : 0;
+	if (w != n) {
+		atomic_fetch_add(&G.lost_chunks, 1);
+		atomic_fetch_add(&G.lost_bytes, n);
+		scorch_rt_dedup_clear(b);
+	}
+	b->len = 0;
+	b->last_addr = 0;
+}
+
+static void rt_report_lost(struct rt_buf *b);
+
+/* Returns where a record of up to `need` bytes may be written, flushing first
+ * if it would not fit. The record starts with its type byte; the caller then
+ * calls scorch_rt_commit(). Lock held. */
+uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need)
+{
+	if (RAW_CHUNK_HDR + b->len + need > RT_BUF_SIZE)
+		scorch_rt_flush(b);
+	if (b->len == 0) {
+		b->base_time = scorch_rt_now();
+		b->last_time = b->base_time;
+		b->last_addr = 0;
+		if (unlikely(atomic_load_explicit(&G.lost_chunks, memory_order_relaxed) !=
+			     atomic_load_explicit(&G.lost_reported_chunks, memory_order_relaxed)))
+			rt_report_lost(b);
+	}
+	return b->data + RAW_CHUNK_HDR + b->len;
+}
+
+void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t)
+{
+	b->len = (uint32_t)(end - (b->data + RAW_CHUNK_HDR));
+	if (t > b->last_time)
+		b->last_time = t;
+	if (unlikely(G.sync_flush))
+		scorch_rt_flush(b);
+}
+
+/* dt against the previous record; signed because a record may carry a time
+ * taken before the one of a record written ahead of it. */
+static inline uint8_t *rt_put_dt(struct rt_buf *b, uint8_t *p, uint64_t t)
+{
+	return fmt_put_s(p, (int64_t)(t - b->last_time));
+}
+
+static void rt_report_lost(struct rt_buf *b)
+{
+	unsigned long c = atomic_load(&G.lost_chunks), by = atomic_load(&G.lost_bytes);
+	atomic_store(&G.lost_reported_chunks, c);
+	atomic_store(&G.lost_reported_bytes, by);
+	uint8_t *p = b->data + RAW_CHUNK_HDR + b->len;
+	*p++ = RAW_LOST;
+	p = rt_put_dt(b, p, b->base_time);
+	p = fmt_put_u(p, c);
+	p = fmt_put_u(p, by);
+	b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
+}
+
+static uint8_t *rt_put_str(uint8_t *p, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	p = fmt_put_u(p, n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static void rt_thread_record(struct rt_buf *b, int type)
+{
+	char name[17] = { 0 };
+	prctl(PR_GET_NAME, name, 0, 0, 0);
+	uint64_t t = scorch_rt_now();
+	uint8_t *p = scorch_rt_reserve(b, 64), *s = p;
+	*p++ = (uint8_t)type;
+	p = rt_put_dt(b, p, t);
+	p = fmt_put_u(p, b->tid);
+	p = rt_put_str(p, name, 16);
+	(void)s;
+	scorch_rt_commit(b, p, t);
+}
+
+static void rt_thread_exit(void *arg);
+
+/* Takes a free buffer from the registry or maps a new one. */
+static struct rt_buf *rt_buf_acquire(void)
+{
+	for (struct rt_buf *b = atomic_load(&G.bufs); b; b = b->next) {
+		int zero = 0;
+		if (atomic_load_explicit(&b->in_use, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_strong(&b->in_use, &zero, 1))
+			return b;
+	}
+	struct rt_buf *b = rt_mmap(sizeof(struct rt_buf));
+	if (!b)
+		return NULL;
+	atomic_store(&b->in_use, 1);
+	struct rt_buf *head = atomic_load(&G.bufs);
+	do
+		b->next = head;
+	while (!atomic_compare_exchange_weak(&G.bufs, &head, b));
+	return b;
+}
+
+/* This thread's buffer, created (with its THREAD record) on first use. */
+struct rt_buf *scorch_rt_self(void)
+{
+	struct rt_buf *b = tl_buf;
+	if (likely(b != NULL))
+		return b;
+	b = rt_buf_acquire();
+	if (!b)
+		return NULL;
+	scorch_rt_lock(b);
+	b->tid = rt_gettid();
+	b->len = 0;
+	tl_buf = b;
+	rt_thread_record(b, RAW_THREAD);
+	scorch_rt_unlock(b);
+	/* the key's destructor flushes at thread exit; setspecific for a key made
+	 * at init never allocates */
+	pthread_setspecific(rt_key, b);
+	return b;
+}
+
+/* pthread key destructor: the thread is exiting. Record its final name, flush
+ * and hand the buffer back. If the thread allocates again after this (other
+ * destructors), a buffer is acquired again and this runs once more. */
+static void rt_thread_exit(void *arg)
+{
+	struct rt_buf *b = arg;
+	if (atomic_load(&G.state) != RT_ACTIVE || b != tl_buf)
+		return;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	scorch_rt_lock(b);
+	rt_thread_record(b, RAW_THREAD_END);
+	scorch_rt_flush(b);
+	tl_buf = NULL;
+	scorch_rt_unlock(b);
+	atomic_store(&b->in_use, 0);
+	scorch_rt_guard = g;
+}
+
+/* Flush every thread's buffer. Another thread holds its lock only for the
+ * few instructions of an append, so wait for it, except in a signal handler
+ * where a bounded wait is all that is safe; this thread's own buffer is
+ * consistent up to len even if the signal interrupted an append.
+ * async-signal-safe when from_signal */
+void scorch_rt_flush_all(int from_signal)
+{
+	for (struct rt_buf *b = atomic_load(&G.bufs); b; b = b->next) {
+		if (b == tl_buf && from_signal) {
+			scorch_rt_flush(b);
+			continue;
+		}
+		int got = 0;
+		for (int i = 0; i < (from_signal ? 20000 : 1 << 30); i++) {
+			if (!atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) {
+				got = 1;
+				break;
+			}
+			if (i > 64)
+				sched_yield();
+		}
+		if (!got)
+			continue;
+		scorch_rt_flush(b);
+		scorch_rt_unlock(b);
+	}
+}
+
+/* Writes EXIT and END through this thread's buffer and flushes everything.
+ * From here on each record is flushed as it is made, so frees during the
+ * rest of exit still reach the file. async-signal-safe */
+void scorch_rt_final(int kind, int value)
+{
+	if (atomic_load(&G.state) != RT_ACTIVE || getpid() != G.pid)
+		return;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	struct rt_buf *b = tl_buf;
+	int from_signal = kind == EXIT_SIGNAL;
+	if (!b && !from_signal)
+		b = scorch_rt_self();
+	if (b) {
+		if (!from_signal)
+			scorch_rt_lock(b);
+		uint64_t t = scorch_rt_now();
+		char name[17] = { 0 };
+		prctl(PR_GET_NAME, name, 0, 0, 0);
+		uint8_t *p = scorch_rt_reserve(b, 96);
+		*p++ = RAW_THREAD_END;
+		p = rt_put_dt(b, p, t);
+		p = fmt_put_u(p, b->tid);
+		p = rt_put_str(p, name, 16);
+		*p++ = RAW_EXIT;
+		p = rt_put_dt(b, p, t);
+		p = fmt_put_u(p, (uint64_t)kind);
+		p = fmt_put_s(p, value);
+		*p++ = RAW_END;
+		p = rt_put_dt(b, p, t);
+		b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
+		if (!from_signal)
+			scorch_rt_unlock(b);
+	}
+	scorch_rt_flush_all(from_signal);
+	G.sync_flush = 1;
+	scorch_rt_guard = g;
+}
+
+static const char *rt_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+static long rt_atol(const char *s, long dflt)
+{
+	if (!s)
+		return dflt;
+	long v = 0;
+	for (; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (*s - '0');
+	return v;
+}
+
+/* Reads /proc/self/cmdline into buf (NUL-separated argv). */
+static size_t rt_read_cmdline(char *buf, size_t n)
+{
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return got;
+}
+
+/* Creates this image's raw file (raw.PID.SEQ: an exec keeps the pid) and
+ * writes the file header and the PROC record. */
+static int rt_open_stream(uint32_t proc_flags)
+{
+	char *p = G.path + scorch_rt_strlcpy(G.path, G.dir, sizeof(G.path) - 64);
+	p = stpcpy(p, "/raw.");
+	p = scorch_rt_utoa(p, (uint64_t)G.pid);
+	*p++ = '.';
+	int fd = -1;
+	for (int seq = 0; seq < 1000 && fd < 0; seq++) {
+		char *e = scorch_rt_utoa(p, (uint64_t)seq);
+		*e = 0;
+		fd = open(G.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	if (fd < 0)
+		return -1;
+	/* keep clear of the low descriptors programs like to dup2 onto */
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+	if (hi >= 0) {
+		close(fd);
+		fd = hi;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return -1;
+	}
+	G.fd = fd;
+	G.file_dev = st.st_dev;
+	G.file_ino = st.st_ino;
+
+	static uint8_t hdr[RAW_FILE_HDR];
+	memcpy(hdr, RAW_MAGIC, 8);
+	fmt_put_u64le(hdr + 8, scorch_rt_now());
+	if (rt_write_all(fd, hdr, sizeof(hdr)) != sizeof(hdr))
+		return -1;
+
+	static char cmdline[8192];
+	size_t clen = rt_read_cmdline(cmdline, sizeof(cmdline));
+	struct timespec rts;
+	clock_gettime(CLOCK_REALTIME, &rts);
+	struct rt_buf *b = scorch_rt_self();
+	if (!b)
+		return -1;
+	scorch_rt_lock(b);
+	uint64_t t = scorch_rt_now();
+	size_t exelen = strnlen(G.exe, sizeof(G.exe));
+	uint8_t *q = scorch_rt_reserve(b, 80 + exelen + clen);
+	*q++ = RAW_PROC;
+	q = rt_put_dt(b, q, t);
+	q = fmt_put_u(q, (uint64_t)G.pid);
+	q = fmt_put_u(q, (uint64_t)getppid());
+	q = fmt_put_u(q, proc_flags | (G.heap ? RAW_PROC_HEAP : 0));
+	q = fmt_put_u(q, (uint64_t)G.depth);
+	q = fmt_put_u(q, (uint64_t)rts.tv_sec * 1000000000u + (uint64_t)rts.tv_nsec);
+	q = fmt_put_u(q, exelen);
+	memcpy(q, G.exe, exelen);
+	q += exelen;
+	q = fmt_put_u(q, clen);
+	memcpy(q, cmdline, clen);
+	q += clen;
+	scorch_rt_commit(b, q, t);
+	/* the PROC record should be on disk even if the program dies at once */
+	scorch_rt_flush(b);
+	scorch_rt_unlock(b);
+	return 0;
+}
+
+static void rt_atfork_child(void)
+{
+	if (atomic_load(&G.state) != RT_ACTIVE)
+		return;
+	G.pid = getpid();
+	/* Other threads do not exist here, and their buffered records belong to
+	 * the parent, which flushes them; so do ours. The new file knows no
+	 * stacks or modules yet. */
+	for (struct rt_buf *b = atomic_load(&G.bufs); b; b = b->next) {
+		atomic_store(&b->lock, 0);
+		b->len = 0;
+		scorch_rt_dedup_clear(b);
+		if (b != tl_buf)
+			atomic_store(&b->in_use, 0);
+	}
+	scorch_rt_modules_reset();
+	atomic_store(&G.lost_chunks, 0);
+	atomic_store(&G.lost_bytes, 0);
+	atomic_store(&G.lost_reported_chunks, 0);
+	atomic_store(&G.lost_reported_bytes, 0);
+	G.have_exit_status = 0;
+	G.sync_flush = 0;
+	if (!G.follow) {
+		scorch_rt_disable(NULL);
+		return;
+	}
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	if (G.fd >= 0)
+		close(G.fd);
+	G.fd = -1;
+	struct rt_buf *self = tl_buf;
+	if (self) {
+		/* the buffer now speaks for a new thread id in a new file */
+		tl_buf = NULL;
+		atomic_store(&self->in_use, 0);
+	}
+	if (rt_open_stream(RAW_PROC_FORKED) != 0)
+		scorch_rt_disable("cannot create the profile stream of a forked child; it runs unrecorded");
+	scorch_rt_guard = g;
+}
+
+/* Reads the launcher's settings. Called once, from the first hook that runs
+ * (libraries allocate in their constructors before ours would run) or from
+ * our constructor, whichever comes first. */
+void scorch_rt_init(void)
+{
+	int expect = RT_UNINIT;
+	if (!atomic_compare_exchange_strong(&G.state, &expect, RT_INITING))
+		return;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	const char *dir = rt_env("SCORCH_DIR");
+	const char *mode = rt_env("SCORCH_MODE");
+	if (!dir || !mode) {
+		atomic_store(&G.state, RT_OFF);
+		scorch_rt_guard = g;
+		return;
+	}
+	G.pid = getpid();
+	G.heap = strstr(mode, "heap") != NULL;
+	G.follow = rt_atol(rt_env("SCORCH_FOLLOW"), 1) != 0;
+	G.depth = (int)rt_atol(rt_env("SCORCH_DEPTH"), 128);
+	if (G.depth < 1)
+		G.depth = 1;
+	if (G.depth > RT_MAX_DEPTH)
+		G.depth = RT_MAX_DEPTH;
+	long root = rt_atol(rt_env("SCORCH_ROOT_PID"), 0);
+	if (!G.follow && root && root != G.pid) {
+		atomic_store(&G.state, RT_OFF);
+		scorch_rt_guard = g;
+		return;
+	}
+	scorch_rt_strlcpy(G.dir, dir, sizeof(G.dir));
+	ssize_t n = readlink("/proc/self/exe", G.exe, sizeof(G.exe) - 1);
+	G.exe[n > 0 ? n : 0] = 0;
+	atomic_store(&G.next_stack_id, 1);
+	scorch_rt_find_self();
+	if (pthread_key_create(&rt_key, rt_thread_exit) != 0) {
+		scorch_rt_guard = g;
+		scorch_rt_disable("cannot create a thread key; recording is off");
+		return;
+	}
+	pthread_atfork(NULL, NULL, rt_atfork_child);
+	atomic_store(&G.state, RT_ACTIVE);
+	if (rt_open_stream(0) != 0) {
+		scorch_rt_guard = g;
+		scorch_rt_disable("cannot write to the profile directory; recording is off");
+		return;
+	}
+	scorch_rt_signals_install();
+	scorch_rt_guard = g;
+}
+
+__attribute__((constructor)) static void rt_ctor(void)
+{
+	if (!REAL.malloc)
+		scorch_rt_resolve();
+	scorch_rt_init();
+}
+
+__attribute__((destructor)) static void rt_dtor(void)
+{
+	scorch_rt_final(G.have_exit_status ? EXIT_NORMAL : EXIT_UNKNOWN, G.exit_status);
+}

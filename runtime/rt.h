@@ -1,0 +1,126 @@
+/* Internal interface of libscorch.so, the runtime preloaded into the target.
+ * Nothing here may allocate through the interposed allocator, take a lock a
+ * signal handler could also want, or use stdio: buffers and tables are
+ * mmap'd, output goes through write(2). Non-static names are scorch_rt_*. */
+#ifndef SCORCH_RUNTIME_RT_H
+#define SCORCH_RUNTIME_RT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RT_HIDDEN __attribute__((visibility("hidden")))
+#define RT_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum rt_state {
+	RT_UNINIT = 0,   /* not looked at the environment yet */
+	RT_INITING,      /* one thread is initializing; others pass through */
+	RT_ACTIVE,       /* recording */
+	RT_OFF,          /* not under scorch, or disabled after a failure */
+};
+
+#define RT_BUF_SIZE (128 * 1024)     /* one chunk: header + payload */
+#define RT_REC_MAX 2048              /* reserve for any record but a module/proc one */
+#define RT_MAX_DEPTH 1024
+
+/* A thread's event buffer. Only its owner appends (holding `lock`, which is
+ * otherwise taken by whoever flushes it at exit, exec or crash). `len` only
+ * grows by whole records, so data[0..RAW_CHUNK_HDR+len) is always valid. */
+struct rt_buf {
+	struct rt_buf *next;            /* registry, never unlinked */
+	atomic_int lock;
+	atomic_int in_use;              /* owned by a live thread */
+	uint32_t tid;
+	uint32_t len;                   /* payload bytes */
+	uint64_t base_time, last_time, last_addr;
+	/* stack dedup: hash -> id, open addressing, mmap'd */
+	uint64_t *dd_keys;
+	uint32_t *dd_ids;
+	uint32_t dd_cap, dd_len;
+	uint8_t data[RT_BUF_SIZE];      /* chunk header then payload */
+};
+
+/* The pointers to the allocator we interpose (the next one in lookup order). */
+struct rt_real {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*reallocarray)(void *, size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	void (*free_sized)(void *, size_t);
+	void (*free_aligned_sized)(void *, size_t, size_t);
+	size_t (*malloc_usable_size)(void *);
+};
+
+struct rt_globals {
+	atomic_int state;
+	int fd;
+	int follow;
+	int heap;
+	int depth;
+	int sync_flush;                 /* after the final flush: flush every record */
+	pid_t pid;
+	int have_exit_status, exit_status;
+	dev_t file_dev;
+	ino_t file_ino;
+	char dir[1024];
+	char path[1100];
+	char exe[1024];
+	struct rt_buf *_Atomic bufs;
+	atomic_uint next_stack_id;
+	atomic_ulong lost_chunks, lost_bytes;
+	atomic_ulong lost_reported_chunks, lost_reported_bytes;
+	uintptr_t self_lo, self_hi;     /* libscorch.so, skipped at the top of stacks */
+	uintptr_t unw_lo, unw_hi;       /* libunwind, likewise */
+};
+
+extern RT_HIDDEN struct rt_globals scorch_rt_g;
+extern RT_HIDDEN struct rt_real scorch_rt_real;
+/* volatile: glibc marks functions such as dlsym __leaf__ (no calls back into
+ * this unit), yet they call malloc; without it the guard stores get dropped. */
+extern RT_HIDDEN __thread volatile int scorch_rt_guard;   /* in a hook: nested calls pass through */
+#define G scorch_rt_g
+#define REAL scorch_rt_real
+
+/* rt-core.c */
+RT_HIDDEN void scorch_rt_init(void);
+RT_HIDDEN uint64_t scorch_rt_now(void);
+RT_HIDDEN struct rt_buf *scorch_rt_self(void);       /* this thread's buffer, NULL if none can be had */
+RT_HIDDEN void scorch_rt_lock(struct rt_buf *b);
+RT_HIDDEN void scorch_rt_unlock(struct rt_buf *b);
+/* Make room for `need` payload bytes, flushing if needed (lock held). */
+RT_HIDDEN uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need);
+RT_HIDDEN void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t);
+RT_HIDDEN void scorch_rt_flush(struct rt_buf *b);    /* lock held */
+/* Flush every buffer; `self_unlocked`: the caller may hold its own lock. */
+RT_HIDDEN void scorch_rt_flush_all(int from_signal);
+RT_HIDDEN void scorch_rt_final(int kind, int value);  /* EXIT + END + flush all */
+RT_HIDDEN void scorch_rt_write_err(const char *msg);
+RT_HIDDEN void scorch_rt_disable(const char *why);
+
+/* rt-stack.c */
+RT_HIDDEN uint32_t scorch_rt_stack_id(struct rt_buf *b, int skip_pc_exact);
+RT_HIDDEN void scorch_rt_modules_scan(struct rt_buf *b);
+RT_HIDDEN void scorch_rt_modules_reset(void);
+RT_HIDDEN void scorch_rt_dedup_clear(struct rt_buf *b);
+RT_HIDDEN void scorch_rt_find_self(void);
+
+/* rt-malloc.c */
+RT_HIDDEN void scorch_rt_resolve(void);
+
+/* rt-signals.c */
+RT_HIDDEN void scorch_rt_signals_install(void);
+
+/* small helpers (rt-core.c) */
+RT_HIDDEN size_t scorch_rt_strlcpy(char *dst, const char *src, size_t n);
+RT_HIDDEN char *scorch_rt_utoa(char *p, uint64_t v);
+
+#endif
