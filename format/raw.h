@@ -19,14 +19,16 @@
 #define RAW_CHUNK_MAGIC 0x4b484353u  /* "SCHK" */
 #define RAW_CHUNK_HDR 24
 #define RAW_CHUNK_MAX (1u << 20)
+#define RAW_MAX_STACK 1024          /* frames in one STACK record at most */
 
-/* Records inside a chunk: u8 type, then varint fields. `dt` is the ns since
- * the previous record of the chunk (or the chunk's base time). Addresses in
+/* Records inside a chunk: u8 type, a zigzag varint `dt`, then varint fields.
+ * `dt` is the signed ns since the previous record of the chunk (or the chunk's
+ * base time): a record may carry a time taken before its predecessor's. Addresses in
  * ALLOC/FREE are zigzag deltas against the previous address of the chunk. */
 enum raw_rec {
 	RAW_ALLOC = 1,      /* dt, func, stack, size, addr-delta */
 	RAW_FREE = 2,       /* dt, func, addr-delta (addr 0: free(NULL)) */
-	RAW_STACK = 3,      /* id, flags, n, then n zigzag deltas of the ips */
+	RAW_STACK = 3,      /* dt (0), id, flags, n, then n zigzag deltas of the ips */
 	RAW_MODULE = 4,     /* dt, id, bias, lo, hi, path-len, path, buildid-len, buildid */
 	RAW_UNLOAD = 5,     /* dt, module id */
 	RAW_THREAD = 6,     /* dt, tid, name-len, name  (thread's first record) */

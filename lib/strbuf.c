@@ -3,6 +3,7 @@
 #include "die.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sb_grow(struct strbuf *sb, size_t extra)

@@ -349,6 +349,7 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 	b->dd_len++;
 	uint8_t *p = scorch_rt_reserve(b, 32 + (size_t)n * VARINT_MAX);
 	*p++ = RAW_STACK;
+	p = fmt_put_s(p, 0);
 	p = fmt_put_u(p, id);
 	p = fmt_put_u(p, (uint64_t)flags);
 	p = fmt_put_u(p, (uint64_t)n);

@@ -1,0 +1,631 @@
+/* Finalize: decode the raw chunks (skipping damaged ones by their checksum),
+ * put every thread's events into one time order, map each stack address to
+ * the module loaded there at the time, symbolize the distinct addresses once
+ * and build the profile model with dense, deduplicated tables. */
+#include "finalize.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "../format/raw.h"
+#include "../format/varint.h"
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "../lib/strbuf.h"
+#include "../lib/vec.h"
+#include "symbolize.h"
+
+struct rev {                      /* a decoded heap event, raw ids */
+	uint64_t time, addr, size;
+	uint32_t stack;               /* raw stack id */
+	uint8_t kind, func;
+};
+
+struct rthread {
+	uint32_t tid;
+	char name[17];
+	uint64_t start, end;
+	VEC(struct rev) ev;
+};
+
+struct rmod {
+	uint32_t id;
+	uint64_t bias, lo, hi, load, unload;
+	char *path;
+	uint8_t bid[32];
+	uint32_t bidlen;
+};
+
+struct rstack {
+	uint64_t time;
+	uint32_t off, n, flags;
+};
+
+struct fin {
+	struct sc_profile *p;
+	VEC(struct rthread) threads;
+	struct u64map tid_index;      /* tid -> index+1 into threads */
+	VEC(struct rmod) mods;
+	VEC(uint64_t) ips;
+	VEC(struct rstack) stacks;
+	struct u64map stack_index;    /* raw id -> index into stacks */
+	uint64_t start;
+	uint64_t last_time;
+	int saw_end, saw_proc;
+	uint64_t lost_chunks, lost_bytes;
+	uint64_t corrupt;
+	int exit_kind, exit_value;
+	char *exe;
+	VEC(char *) argv;
+	uint32_t pid, ppid, flags, depth;
+	uint64_t realtime;
+};
+
+static struct rthread *thread_for(struct fin *f, uint32_t tid)
+{
+	bool isnew;
+	uint64_t *slot = u64map_put(&f->tid_index, tid, &isnew);
+	if (isnew) {
+		struct rthread t;
+		memset(&t, 0, sizeof(t));
+		t.tid = tid;
+		VEC_PUSH(&f->threads, t);
+		*slot = f->threads.len;
+	}
+	return &f->threads.data[*slot - 1];
+}
+
+static char *get_str(struct fmt_reader *r, size_t max)
+{
+	uint64_t n = fmt_get_u(r);
+	const uint8_t *s = fmt_get_bytes(r, n);
+	if (!s || n > max)
+		return NULL;
+	char *c = xmalloc(n + 1);
+	memcpy(c, s, n);
+	c[n] = 0;
+	return c;
+}
+
+/* Decodes one intact chunk. Returns -1 if a record is malformed (the rest of
+ * the chunk is dropped; what came before it stays). */
+static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_t *p, size_t n)
+{
+	struct fmt_reader r = { p, p + n, 0 };
+	struct rthread *th = thread_for(f, tid);
+	uint64_t t = base, addr = 0;
+	while (r.p < r.end) {
+		uint8_t type = *r.p++;
+		t += (uint64_t)fmt_get_s(&r);
+		if (r.err)
+			return -1;
+		switch (type) {
+		case RAW_ALLOC: {
+			struct rev e = { .time = t, .kind = EV_ALLOC };
+			const uint8_t *fn = fmt_get_bytes(&r, 1);
+			e.func = fn ? *fn : 0;
+			e.stack = (uint32_t)fmt_get_u(&r);
+			e.size = fmt_get_u(&r);
+			/* a failed call (address 0) leaves the delta base alone, as
+			 * in the runtime */
+			e.addr = addr + (uint64_t)fmt_get_s(&r);
+			if (e.addr)
+				addr = e.addr;
+			if (r.err || e.func >= FN__COUNT)
+				return -1;
+			th = thread_for(f, tid);
+			VEC_PUSH(&th->ev, e);
+			break;
+		}
+		case RAW_FREE: {
+			struct rev e = { .time = t, .kind = EV_FREE };
+			const uint8_t *fn = fmt_get_bytes(&r, 1);
+			e.func = fn ? *fn : 0;
+			uint64_t a = addr + (uint64_t)fmt_get_s(&r);
+			e.addr = a;
+			if (a)
+				addr = a;
+			if (r.err || e.func >= FN__COUNT)
+				return -1;
+			th = thread_for(f, tid);
+			VEC_PUSH(&th->ev, e);
+			break;
+		}
+		case RAW_STACK: {
+			struct rstack st = { .time = t, .off = (uint32_t)f->ips.len };
+			uint64_t id = fmt_get_u(&r);
+			st.flags = (uint32_t)fmt_get_u(&r);
+			uint64_t k = fmt_get_u(&r);
+			if (r.err || k > RAW_MAX_STACK)
+				return -1;
+			uint64_t ip = 0;
+			for (uint64_t i = 0; i < k; i++) {
+				ip += (uint64_t)fmt_get_s(&r);
+				VEC_PUSH(&f->ips, ip);
+			}
+			if (r.err) {
+				f->ips.len = st.off;
+				return -1;
+			}
+			st.n = (uint32_t)k;
+			bool isnew;
+			uint64_t *slot = u64map_put(&f->stack_index, id, &isnew);
+			VEC_PUSH(&f->stacks, st);
+			*slot = f->stacks.len - 1;
+			break;
+		}
+		case RAW_MODULE: {
+			struct rmod m;
+			memset(&m, 0, sizeof(m));
+			m.id = (uint32_t)fmt_get_u(&r);
+			m.bias = fmt_get_u(&r);
+			m.lo = fmt_get_u(&r);
+			m.hi = fmt_get_u(&r);
+			m.path = get_str(&r, 4096);
+			uint64_t bl = fmt_get_u(&r);
+			const uint8_t *b = fmt_get_bytes(&r, bl);
+			if (r.err || !m.path || bl > 32) {
+				free(m.path);
+				return -1;
+			}
+			memcpy(m.bid, b, bl);
+			m.bidlen = (uint32_t)bl;
+			m.load = t;
+			VEC_PUSH(&f->mods, m);
+			break;
+		}
+		case RAW_UNLOAD: {
+			uint32_t id = (uint32_t)fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			for (size_t i = f->mods.len; i-- > 0;)
+				if (f->mods.data[i].id == id && !f->mods.data[i].unload) {
+					f->mods.data[i].unload = t;
+					break;
+				}
+			break;
+		}
+		case RAW_THREAD:
+		case RAW_THREAD_END: {
+			uint32_t id = (uint32_t)fmt_get_u(&r);
+			char *name = get_str(&r, 64);
+			if (r.err || !name) {
+				free(name);
+				return -1;
+			}
+			th = thread_for(f, id);
+			snprintf(th->name, sizeof(th->name), "%s", name);
+			if (type == RAW_THREAD && (!th->start || t < th->start))
+				th->start = t;
+			if (type == RAW_THREAD_END && t > th->end)
+				th->end = t;
+			free(name);
+			break;
+		}
+		case RAW_PROC: {
+			f->pid = (uint32_t)fmt_get_u(&r);
+			f->ppid = (uint32_t)fmt_get_u(&r);
+			f->flags = (uint32_t)fmt_get_u(&r);
+			f->depth = (uint32_t)fmt_get_u(&r);
+			f->realtime = fmt_get_u(&r);
+			char *exe = get_str(&r, 1 << 16);
+			uint64_t alen = fmt_get_u(&r);
+			const uint8_t *a = fmt_get_bytes(&r, alen);
+			if (r.err || !exe) {
+				free(exe);
+				return -1;
+			}
+			free(f->exe);
+			f->exe = exe;
+			for (size_t i = 0; i < f->argv.len; i++)
+				free(f->argv.data[i]);
+			f->argv.len = 0;
+			for (size_t i = 0; i < alen;) {
+				size_t l = strnlen((const char *)a + i, alen - i);
+				char *s = xmalloc(l + 1);
+				memcpy(s, a + i, l);
+				s[l] = 0;
+				VEC_PUSH(&f->argv, s);
+				i += l + 1;
+			}
+			f->saw_proc = 1;
+			break;
+		}
+		case RAW_EXIT: {
+			int kind = (int)fmt_get_u(&r);
+			int val = (int)fmt_get_s(&r);
+			if (r.err)
+				return -1;
+			f->exit_kind = kind;
+			f->exit_value = val;
+			break;
+		}
+		case RAW_LOST: {
+			uint64_t c = fmt_get_u(&r), b = fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			if (c > f->lost_chunks)
+				f->lost_chunks = c;
+			if (b > f->lost_bytes)
+				f->lost_bytes = b;
+			break;
+		}
+		case RAW_EXEC: {
+			char *path = get_str(&r, 1 << 16);
+			if (r.err) {
+				free(path);
+				return -1;
+			}
+			free(path);
+			break;
+		}
+		case RAW_END:
+			f->saw_end = 1;
+			break;
+		default:
+			return -1;
+		}
+		if (t > f->last_time)
+			f->last_time = t;
+	}
+	return 0;
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return -errno;
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *buf = xmalloc(cap);
+	for (;;) {
+		if (n == cap)
+			buf = xrealloc(buf, cap *= 2);
+		size_t r = fread(buf + n, 1, cap - n, fp);
+		if (!r)
+			break;
+		n += r;
+	}
+	int e = ferror(fp) ? -EIO : 0;
+	fclose(fp);
+	if (e) {
+		free(buf);
+		return e;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* Walks the chunks. A chunk whose header or checksum is wrong (a write cut
+ * short by a full disk, or a kill mid-write) is skipped by searching for the
+ * next chunk magic whose checksum holds. */
+static void decode_stream(struct fin *f, const uint8_t *d, size_t n)
+{
+	size_t off = RAW_FILE_HDR;
+	while (off < n) {
+		int ok = 0;
+		if (n - off >= RAW_CHUNK_HDR && fmt_get_u32le(d + off) == RAW_CHUNK_MAGIC) {
+			uint32_t len = fmt_get_u32le(d + off + 4);
+			if (len <= RAW_CHUNK_MAX && n - off - RAW_CHUNK_HDR >= len) {
+				uint32_t ck = fmt_fnv32(d + off, 12, FMT_FNV32_INIT);
+				ck = fmt_fnv32(d + off + 16, 8, ck);
+				ck = fmt_fnv32(d + off + RAW_CHUNK_HDR, len, ck);
+				if (ck == fmt_get_u32le(d + off + 12)) {
+					ok = 1;
+					if (decode_chunk(f, fmt_get_u32le(d + off + 8), fmt_get_u64le(d + off + 16),
+							 d + off + RAW_CHUNK_HDR, len) != 0)
+						f->corrupt += len;
+					off += RAW_CHUNK_HDR + len;
+				}
+			}
+		}
+		if (ok)
+			continue;
+		size_t next = off + 1;
+		while (next + 4 <= n && fmt_get_u32le(d + next) != RAW_CHUNK_MAGIC)
+			next++;
+		if (next + 4 > n)
+			next = n;
+		f->corrupt += next - off;
+		off = next;
+	}
+}
+
+static int rev_cmp(const void *a, const void *b)
+{
+	const struct rev *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	/* same ns: a free goes first, so an address reused at once stays apart */
+	return (int)y->kind - (int)x->kind;
+}
+
+static int sorted(const struct rev *e, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (e[i].time < e[i - 1].time)
+			return 0;
+	return 1;
+}
+
+/* Index of the module loaded over addr when time t passed, or -1. */
+static int module_at(struct fin *f, uint64_t addr, uint64_t t)
+{
+	int best = -1;
+	for (size_t i = 0; i < f->mods.len; i++) {
+		const struct rmod *m = &f->mods.data[i];
+		if (addr < m->lo || addr >= m->hi)
+			continue;
+		if (m->load <= t && (!m->unload || t <= m->unload))
+			return (int)i;
+		best = (int)i;   /* same range at another time: better than nothing */
+	}
+	return best;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static void build_profile(struct fin *f)
+{
+	struct sc_profile *p = f->p;
+	struct arena *A = &p->arena;
+
+	p->pid = f->pid;
+	p->ppid = f->ppid;
+	p->depth = f->depth;
+	p->start_wall = f->realtime;
+	p->exe = arena_strdup(A, f->exe ? f->exe : "?");
+	p->argc = (uint32_t)f->argv.len;
+	p->argv = arena_alloc(A, (f->argv.len + 1) * sizeof(char *));
+	struct strbuf cl = STRBUF_INIT;
+	for (size_t i = 0; i < f->argv.len; i++) {
+		p->argv[i] = arena_strdup(A, f->argv.data[i]);
+		sb_addf(&cl, "%s%s", i ? " " : "", f->argv.data[i]);
+	}
+	p->cmdline = arena_strdup(A, sb_str(&cl));
+	sb_release(&cl);
+	p->exit_kind = f->exit_kind;
+	p->exit_value = f->exit_value;
+	p->lost_chunks = f->lost_chunks;
+	p->lost_bytes = f->lost_bytes;
+	p->duration = f->last_time > f->start ? f->last_time - f->start : 0;
+	struct utsname u;
+	p->host = arena_strdup(A, uname(&u) == 0 ? u.nodename : "");
+	p->scorch_version = SCORCH_VERSION;
+	if (f->flags & RAW_PROC_HEAP)
+		p->flags |= PROF_HEAP;
+	if (!f->saw_end)
+		p->flags |= PROF_INCOMPLETE;
+	if (f->lost_chunks || f->corrupt)
+		p->flags |= PROF_TRUNCATED;
+
+	/* modules */
+	p->nmodules = f->mods.len;
+	p->modules = arena_alloc(A, (f->mods.len + 1) * sizeof(*p->modules));
+	struct symbolizer *sym = symbolizer_new(A);
+	int *handle = xmalloc((f->mods.len + 1) * sizeof(int));
+	for (size_t i = 0; i < f->mods.len; i++) {
+		const struct rmod *r = &f->mods.data[i];
+		struct sc_module *m = &p->modules[i];
+		m->path = arena_strdup(A, r->path);
+		m->name = arena_strdup(A, base_name(r->path));
+		memcpy(m->build_id, r->bid, r->bidlen);
+		m->build_id_len = r->bidlen;
+		m->bias = r->bias;
+		m->lo = r->lo;
+		m->hi = r->hi;
+		m->load_time = r->load > f->start ? r->load - f->start : 0;
+		m->unload_time = r->unload > f->start ? r->unload - f->start : 0;
+		m->is_main = f->exe && !strcmp(r->path, f->exe);
+		handle[i] = symbolizer_add_module(sym, r->path, r->bias, r->lo, r->hi);
+	}
+
+	/* stacks referenced by events: map each raw id to a dense, deduplicated
+	 * index (threads record the same stack under their own ids) */
+	struct u64map raw_to_dense, content, locmap;
+	u64map_init(&raw_to_dense, f->stacks.len + 1);
+	u64map_init(&content, f->stacks.len + 1);
+	u64map_init(&locmap, 1024);
+	VEC(struct sc_stack) stacks = { 0 };
+	VEC(struct sc_location) locs = { 0 };
+	VEC(uint32_t) tmp = { 0 };
+	struct sc_stack empty = { 0, NULL };
+	VEC_PUSH(&stacks, empty);
+	struct sc_line lines[64];
+
+	for (size_t ti = 0; ti < f->threads.len; ti++) {
+		struct rthread *th = &f->threads.data[ti];
+		for (size_t k = 0; k < th->ev.len; k++) {
+			struct rev *e = &th->ev.data[k];
+			if (e->kind != EV_ALLOC)
+				continue;
+			bool isnew;
+			uint64_t *dense = u64map_put(&raw_to_dense, e->stack, &isnew);
+			if (!isnew) {
+				e->stack = (uint32_t)*dense;
+				continue;
+			}
+			uint64_t *si = u64map_get(&f->stack_index, e->stack);
+			if (!si) {
+				*dense = 0;   /* its STACK record was lost */
+				e->stack = 0;
+				continue;
+			}
+			const struct rstack *rs = &f->stacks.data[*si];
+			tmp.len = 0;
+			for (uint32_t j = 0; j < rs->n; j++) {
+				uint64_t ip = f->ips.data[rs->off + j];
+				int exact = j == 0 && (rs->flags & RAW_STACK_EXACT_PC);
+				uint64_t look = exact || !ip ? ip : ip - 1;
+				int mi = module_at(f, ip, rs->time);
+				/* user addresses fit in 48 bits: the key is exact */
+				uint64_t key = (look & 0xffffffffffffull) | (uint64_t)(mi + 1) << 48;
+				bool ln;
+				uint64_t *lslot = u64map_put(&locmap, key, &ln);
+				if (ln) {
+					struct sc_location l = { .addr = look, .module = mi };
+					int nl = symbolizer_lookup(sym, mi >= 0 ? handle[mi] : -1, look, lines, 64);
+					if (nl < 1) {
+						nl = 1;
+						lines[0] = (struct sc_line){ "??", "", 0, false };
+					}
+					l.nlines = (uint32_t)nl;
+					l.lines = arena_alloc(A, (size_t)nl * sizeof(*l.lines));
+					memcpy(l.lines, lines, (size_t)nl * sizeof(*l.lines));
+					VEC_PUSH(&locs, l);
+					*lslot = locs.len - 1;
+				}
+				VEC_PUSH(&tmp, (uint32_t)*lslot);
+			}
+			uint64_t h = hash_bytes(tmp.data, tmp.len * sizeof(uint32_t), tmp.len);
+			bool cn;
+			uint64_t *cslot = u64map_put(&content, h, &cn);
+			if (cn) {
+				struct sc_stack s = { (uint32_t)tmp.len, arena_alloc(A, (tmp.len + 1) * sizeof(uint32_t)) };
+				memcpy(s.locs, tmp.data, tmp.len * sizeof(uint32_t));
+				VEC_PUSH(&stacks, s);
+				*cslot = stacks.len - 1;
+			}
+			*dense = *cslot;
+			e->stack = (uint32_t)*dense;
+		}
+	}
+	p->stacks = arena_alloc(A, stacks.len * sizeof(*p->stacks));
+	memcpy(p->stacks, stacks.data, stacks.len * sizeof(*p->stacks));
+	p->nstacks = stacks.len;
+	p->locations = arena_alloc(A, (locs.len + 1) * sizeof(*p->locations));
+	if (locs.len)
+		memcpy(p->locations, locs.data, locs.len * sizeof(*p->locations));
+	p->nlocations = locs.len;
+	VEC_FREE(&stacks);
+	VEC_FREE(&locs);
+	VEC_FREE(&tmp);
+	u64map_release(&raw_to_dense);
+	u64map_release(&content);
+	u64map_release(&locmap);
+	symbolizer_free(sym);
+	free(handle);
+
+	/* threads, then events merged across threads in time order */
+	p->nthreads = f->threads.len;
+	p->threads = arena_alloc(A, (f->threads.len + 1) * sizeof(*p->threads));
+	size_t total = 0;
+	for (size_t i = 0; i < f->threads.len; i++) {
+		struct rthread *th = &f->threads.data[i];
+		p->threads[i].tid = th->tid;
+		p->threads[i].name = arena_strdup(A, th->name);
+		p->threads[i].start = th->start > f->start ? th->start - f->start : 0;
+		p->threads[i].end = th->end > f->start ? th->end - f->start : 0;
+		if (!sorted(th->ev.data, th->ev.len))
+			qsort(th->ev.data, th->ev.len, sizeof(struct rev), rev_cmp);
+		total += th->ev.len;
+	}
+	p->events = xmalloc((total + 1) * sizeof(*p->events));
+	size_t *pos = xcalloc(f->threads.len + 1, sizeof(size_t));
+	/* k-way merge; thread counts are small, so a linear pick is fine up to a
+	 * few dozen and a heap would only pay off beyond that */
+	for (size_t out = 0; out < total; out++) {
+		size_t best = SIZE_MAX;
+		const struct rev *be = NULL;
+		for (size_t i = 0; i < f->threads.len; i++) {
+			struct rthread *th = &f->threads.data[i];
+			if (pos[i] >= th->ev.len)
+				continue;
+			const struct rev *e = &th->ev.data[pos[i]];
+			if (!be || rev_cmp(e, be) < 0) {
+				be = e;
+				best = i;
+			}
+		}
+		struct sc_event *o = &p->events[out];
+		o->time = be->time > f->start ? be->time - f->start : 0;
+		o->addr = be->addr;
+		o->size = be->size;
+		o->stack = be->kind == EV_ALLOC ? be->stack : 0;
+		o->thread = (uint16_t)best;
+		o->kind = be->kind;
+		o->func = be->func;
+		pos[best]++;
+	}
+	p->nevents = total;
+	free(pos);
+}
+
+int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info *info,
+		 char *err, size_t errlen)
+{
+	uint8_t *d = NULL;
+	size_t n = 0;
+	*out = NULL;
+	int rc = read_file(path, &d, &n);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
+		return -1;
+	}
+	if (n < RAW_FILE_HDR || memcmp(d, RAW_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "%s: not a raw scorch stream", path);
+		free(d);
+		return -1;
+	}
+	struct fin f;
+	memset(&f, 0, sizeof(f));
+	f.start = fmt_get_u64le(d + 8);
+	f.last_time = f.start;
+	f.exit_kind = 0;
+	u64map_init(&f.tid_index, 16);
+	u64map_init(&f.stack_index, 1024);
+	decode_stream(&f, d, n);
+	free(d);
+	if (!f.saw_proc) {
+		snprintf(err, errlen, "%s: the stream holds no process record (the program died at once?)", path);
+		rc = -1;
+	} else {
+		f.p = profile_new();
+		build_profile(&f);
+		if (info) {
+			info->mono_start = f.start;
+			info->mono_end = f.last_time;
+			info->saw_end = f.saw_end;
+			info->corrupt_bytes = f.corrupt;
+		}
+		*out = f.p;
+	}
+	for (size_t i = 0; i < f.threads.len; i++)
+		VEC_FREE(&f.threads.data[i].ev);
+	VEC_FREE(&f.threads);
+	for (size_t i = 0; i < f.mods.len; i++)
+		free(f.mods.data[i].path);
+	VEC_FREE(&f.mods);
+	VEC_FREE(&f.ips);
+	VEC_FREE(&f.stacks);
+	for (size_t i = 0; i < f.argv.len; i++)
+		free(f.argv.data[i]);
+	VEC_FREE(&f.argv);
+	free(f.exe);
+	u64map_release(&f.tid_index);
+	u64map_release(&f.stack_index);
+	return rc;
+}
+
+void finalize_add_rss(struct sc_profile *p, const struct finalize_info *info,
+		      const struct sc_rss *s, size_t n)
+{
+	size_t k = 0;
+	p->rss = xrealloc(p->rss, (p->nrss + n + 1) * sizeof(*p->rss));
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].time < info->mono_start || s[i].time > info->mono_end + 20000000ull)
+			continue;
+		p->rss[p->nrss + k].time = s[i].time - info->mono_start;
+		p->rss[p->nrss + k].bytes = s[i].bytes;
+		k++;
+	}
+	p->nrss += k;
+}

@@ -1,0 +1,31 @@
+/* Finalize: turn one raw stream (raw.PID.SEQ, written by the runtime inside
+ * one process image) into a symbolized profile model. Runs in the launcher
+ * after the program has exited, while its binaries are still on disk. */
+#ifndef SCORCH_ANALYSIS_FINALIZE_H
+#define SCORCH_ANALYSIS_FINALIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+struct finalize_info {
+	uint64_t mono_start;      /* CLOCK_MONOTONIC ns the stream started at */
+	uint64_t mono_end;        /* ... and the last record's time */
+	int saw_end;              /* the runtime's final flush is in the stream */
+	uint64_t corrupt_bytes;   /* bytes skipped as damaged chunks */
+};
+
+/* Reads the raw stream at path and builds a new profile owned by the caller.
+ * A damaged or cut stream is not an error: what is intact is kept and the
+ * profile is flagged PROF_TRUNCATED / PROF_INCOMPLETE. Returns 0, or -1 with
+ * a message in err when nothing usable is there (not a raw stream). */
+int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info *info,
+		 char *err, size_t errlen);
+
+/* Adds RSS samples (CLOCK_MONOTONIC ns, bytes) that fall in the profile's
+ * lifetime, converted to profile time. */
+void finalize_add_rss(struct sc_profile *p, const struct finalize_info *info,
+		      const struct sc_rss *samples, size_t n);
+
+#endif

@@ -1,0 +1,703 @@
+/* The .scorch file: a 32-byte header (magic, version, flags, sizes) and one
+ * zstd frame with a content checksum holding tagged sections. Writing goes
+ * through a streaming compressor; reading validates every count and index
+ * before anything is trusted. Layout in docs/format.md. */
+#include "profile-io.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "../format/varint.h"
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "../lib/strbuf.h"
+
+#define HDR_SIZE 32
+#define EVENTS_PER_SECTION 65536
+
+enum section {
+	SEC_META = 1,
+	SEC_STRINGS = 2,
+	SEC_MODULES = 3,
+	SEC_LOCATIONS = 4,
+	SEC_STACKS = 5,
+	SEC_THREADS = 6,
+	SEC_EVENTS = 7,
+	SEC_RSS = 8,
+	SEC_END = 9,
+};
+
+/* ---- writing ---- */
+
+struct writer {
+	FILE *f;
+	ZSTD_CCtx *z;
+	struct strbuf sec;
+	uint8_t *out;
+	size_t outcap;
+	uint64_t raw_total, comp_total;
+	int err;
+	struct strmap strings;
+	uint32_t nstrings;
+	const char **string_list;
+	size_t string_cap;
+};
+
+static void w_u(struct strbuf *sb, uint64_t v)
+{
+	sb_grow(sb, VARINT_MAX);
+	uint8_t *e = fmt_put_u((uint8_t *)sb->buf + sb->len, v);
+	sb->len = (size_t)(e - (uint8_t *)sb->buf);
+}
+
+static void w_s(struct strbuf *sb, int64_t v) { w_u(sb, fmt_zigzag(v)); }
+
+static void w_bytes(struct strbuf *sb, const void *p, size_t n)
+{
+	w_u(sb, n);
+	sb_add(sb, p, n);
+}
+
+static uint32_t str_id(struct writer *w, const char *s)
+{
+	if (!s)
+		s = "";
+	bool isnew;
+	uint32_t id = strmap_intern(&w->strings, s, w->nstrings, &isnew);
+	if (isnew) {
+		if (w->nstrings == w->string_cap) {
+			w->string_cap = w->string_cap ? w->string_cap * 2 : 1024;
+			w->string_list = xrealloc(w->string_list, w->string_cap * sizeof(char *));
+		}
+		w->string_list[w->nstrings++] = s;
+	}
+	return id;
+}
+
+static void z_feed(struct writer *w, const void *p, size_t n, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+	for (;;) {
+		ZSTD_outBuffer out = { w->out, w->outcap, 0 };
+		size_t rem = ZSTD_compressStream2(w->z, &out, &in, mode);
+		if (ZSTD_isError(rem)) {
+			w->err = -EIO;
+			return;
+		}
+		if (out.pos && fwrite(w->out, 1, out.pos, w->f) != out.pos)
+			w->err = -errno ? -errno : -EIO;
+		w->comp_total += out.pos;
+		if (mode == ZSTD_e_end ? rem == 0 : in.pos == in.size)
+			break;
+	}
+	w->raw_total += n;
+}
+
+/* Frames the section in w->sec as tag + length + payload and compresses it. */
+static void w_section(struct writer *w, int tag)
+{
+	uint8_t h[1 + VARINT_MAX], *e = h;
+	*e++ = (uint8_t)tag;
+	e = fmt_put_u(e, w->sec.len);
+	z_feed(w, h, (size_t)(e - h), ZSTD_e_continue);
+	z_feed(w, w->sec.buf ? w->sec.buf : "", w->sec.len, ZSTD_e_continue);
+	sb_reset(&w->sec);
+}
+
+static void collect_strings(struct writer *w, const struct sc_profile *p)
+{
+	str_id(w, "");
+	str_id(w, p->exe);
+	str_id(w, p->host);
+	str_id(w, p->scorch_version);
+	for (uint32_t i = 0; i < p->argc; i++)
+		str_id(w, p->argv[i]);
+	for (size_t i = 0; i < p->nmodules; i++) {
+		str_id(w, p->modules[i].name);
+		str_id(w, p->modules[i].path);
+	}
+	for (size_t i = 0; i < p->nlocations; i++)
+		for (uint32_t j = 0; j < p->locations[i].nlines; j++) {
+			str_id(w, p->locations[i].lines[j].func);
+			str_id(w, p->locations[i].lines[j].file);
+		}
+	for (size_t i = 0; i < p->nthreads; i++)
+		str_id(w, p->threads[i].name);
+}
+
+static void write_body(struct writer *w, const struct sc_profile *p)
+{
+	struct strbuf *s = &w->sec;
+
+	w_u(s, w->nstrings);
+	for (uint32_t i = 0; i < w->nstrings; i++)
+		w_bytes(s, w->string_list[i], strlen(w->string_list[i]));
+	w_section(w, SEC_STRINGS);
+
+	w_u(s, p->pid);
+	w_u(s, p->ppid);
+	w_u(s, str_id(w, p->exe));
+	w_u(s, p->argc);
+	for (uint32_t i = 0; i < p->argc; i++)
+		w_u(s, str_id(w, p->argv[i]));
+	w_u(s, p->start_wall);
+	w_u(s, p->duration);
+	w_s(s, p->exit_kind);
+	w_s(s, p->exit_value);
+	w_u(s, p->depth);
+	w_u(s, p->lost_chunks);
+	w_u(s, p->lost_bytes);
+	w_u(s, str_id(w, p->host));
+	w_u(s, str_id(w, p->scorch_version));
+	w_section(w, SEC_META);
+
+	w_u(s, p->nmodules);
+	for (size_t i = 0; i < p->nmodules; i++) {
+		const struct sc_module *m = &p->modules[i];
+		w_u(s, str_id(w, m->name));
+		w_u(s, str_id(w, m->path));
+		w_bytes(s, m->build_id, m->build_id_len);
+		w_u(s, m->bias);
+		w_u(s, m->lo);
+		w_u(s, m->hi);
+		w_u(s, m->load_time);
+		w_u(s, m->unload_time);
+		w_u(s, m->is_main);
+	}
+	w_section(w, SEC_MODULES);
+
+	w_u(s, p->nlocations);
+	for (size_t i = 0; i < p->nlocations; i++) {
+		const struct sc_location *l = &p->locations[i];
+		w_u(s, l->addr);
+		w_u(s, (uint64_t)(l->module + 1));
+		w_u(s, l->nlines);
+		for (uint32_t j = 0; j < l->nlines; j++) {
+			w_u(s, str_id(w, l->lines[j].func));
+			w_u(s, str_id(w, l->lines[j].file));
+			w_u(s, l->lines[j].line);
+			w_u(s, l->lines[j].inlined);
+		}
+	}
+	w_section(w, SEC_LOCATIONS);
+
+	w_u(s, p->nstacks);
+	for (size_t i = 0; i < p->nstacks; i++) {
+		w_u(s, p->stacks[i].nlocs);
+		for (uint32_t j = 0; j < p->stacks[i].nlocs; j++)
+			w_u(s, p->stacks[i].locs[j]);
+	}
+	w_section(w, SEC_STACKS);
+
+	w_u(s, p->nthreads);
+	for (size_t i = 0; i < p->nthreads; i++) {
+		w_u(s, p->threads[i].tid);
+		w_u(s, str_id(w, p->threads[i].name));
+		w_u(s, p->threads[i].start);
+		w_u(s, p->threads[i].end);
+	}
+	w_section(w, SEC_THREADS);
+
+	/* events in sections of at most 64K, each with its own delta base */
+	for (size_t i = 0; i < p->nevents; i += EVENTS_PER_SECTION) {
+		size_t n = p->nevents - i < EVENTS_PER_SECTION ? p->nevents - i : EVENTS_PER_SECTION;
+		uint64_t t = 0, addr = 0;
+		w_u(s, n);
+		for (size_t k = i; k < i + n; k++) {
+			const struct sc_event *e = &p->events[k];
+			sb_addc(s, (char)((e->kind << 5) | e->func));
+			w_u(s, e->time - t);
+			t = e->time;
+			w_u(s, e->thread);
+			if (e->kind == EV_ALLOC) {
+				w_u(s, e->stack);
+				w_u(s, e->size);
+			}
+			w_s(s, (int64_t)(e->addr - addr));
+			addr = e->addr;
+		}
+		w_section(w, SEC_EVENTS);
+	}
+
+	uint64_t t = 0;
+	w_u(s, p->nrss);
+	for (size_t i = 0; i < p->nrss; i++) {
+		w_u(s, p->rss[i].time - t);
+		t = p->rss[i].time;
+		w_u(s, p->rss[i].bytes);
+	}
+	w_section(w, SEC_RSS);
+
+	w_u(s, p->nevents);
+	w_u(s, p->nstacks);
+	w_section(w, SEC_END);
+	z_feed(w, "", 0, ZSTD_e_end);
+}
+
+int profile_write(const struct sc_profile *p, const char *path)
+{
+	struct writer w;
+	memset(&w, 0, sizeof(w));
+	for (size_t i = 1; i < p->nevents; i++)
+		if (p->events[i].time < p->events[i - 1].time)
+			return -EINVAL;
+	struct strbuf tmp = STRBUF_INIT;
+	sb_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
+	w.f = fopen(tmp.buf, "wb");
+	if (!w.f) {
+		int e = -errno;
+		sb_release(&tmp);
+		return e;
+	}
+	w.z = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(w.z, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(w.z, ZSTD_c_checksumFlag, 1);
+	w.outcap = ZSTD_CStreamOutSize();
+	w.out = xmalloc(w.outcap);
+	strmap_init(&w.strings);
+
+	uint8_t hdr[HDR_SIZE] = { 0 };
+	if (fwrite(hdr, 1, HDR_SIZE, w.f) != HDR_SIZE)
+		w.err = -EIO;
+	collect_strings(&w, p);
+	if (!w.err)
+		write_body(&w, p);
+	memcpy(hdr, PROFILE_MAGIC, 8);
+	fmt_put_u32le(hdr + 8, PROFILE_VERSION);
+	fmt_put_u32le(hdr + 12, p->flags);
+	fmt_put_u64le(hdr + 16, w.raw_total);
+	fmt_put_u64le(hdr + 24, w.comp_total);
+	if (!w.err && (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, HDR_SIZE, w.f) != HDR_SIZE))
+		w.err = -EIO;
+	if (!w.err && fflush(w.f) != 0)
+		w.err = -errno;
+	if (fclose(w.f) != 0 && !w.err)
+		w.err = -errno;
+	if (!w.err && rename(tmp.buf, path) != 0)
+		w.err = -errno;
+	if (w.err)
+		unlink(tmp.buf);
+	ZSTD_freeCCtx(w.z);
+	free(w.out);
+	free(w.string_list);
+	strmap_release(&w.strings);
+	sb_release(&w.sec);
+	sb_release(&tmp);
+	return w.err;
+}
+
+/* ---- reading ---- */
+
+struct reader {
+	struct sc_profile *p;
+	const char *path;
+	char *err;
+	size_t errlen;
+	const char **strings;
+	uint64_t nstrings;
+	int have_strings, have_meta, have_end;
+	size_t events_cap;
+	uint64_t end_events, end_stacks;
+};
+
+static int rfail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rfail(struct reader *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(r->err, r->errlen, "%s: %s", r->path, msg);
+	return -1;
+}
+
+static const char *r_str(struct reader *r, struct fmt_reader *f)
+{
+	uint64_t id = fmt_get_u(f);
+	if (id >= r->nstrings) {
+		f->err = 1;
+		return "";
+	}
+	return r->strings[id];
+}
+
+/* A count that claims more items than bytes remain is corrupt: each item
+ * takes at least `min` bytes. This bounds every allocation by the file. */
+static uint64_t r_count(struct fmt_reader *f, size_t min)
+{
+	uint64_t n = fmt_get_u(f);
+	if (f->err || n > (uint64_t)(f->end - f->p) / (min ? min : 1))
+		f->err = 1;
+	return f->err ? 0 : n;
+}
+
+static int sec_strings(struct reader *r, struct fmt_reader *f)
+{
+	uint64_t n = r_count(f, 1);
+	r->strings = arena_alloc(&r->p->arena, (n ? n : 1) * sizeof(char *));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		uint64_t len = fmt_get_u(f);
+		const uint8_t *s = fmt_get_bytes(f, len);
+		r->strings[i] = s ? arena_strndup(&r->p->arena, (const char *)s, len) : "";
+	}
+	r->nstrings = n;
+	r->have_strings = 1;
+	return f->err ? -1 : 0;
+}
+
+static int sec_meta(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	p->pid = (uint32_t)fmt_get_u(f);
+	p->ppid = (uint32_t)fmt_get_u(f);
+	p->exe = r_str(r, f);
+	uint64_t argc = r_count(f, 1);
+	p->argv = arena_alloc(&p->arena, (argc + 1) * sizeof(char *));
+	struct strbuf cl = STRBUF_INIT;
+	for (uint64_t i = 0; i < argc && !f->err; i++) {
+		p->argv[i] = r_str(r, f);
+		if (i)
+			sb_addc(&cl, ' ');
+		sb_adds(&cl, p->argv[i]);
+	}
+	p->argc = (uint32_t)argc;
+	p->cmdline = arena_strdup(&p->arena, sb_str(&cl));
+	sb_release(&cl);
+	p->start_wall = fmt_get_u(f);
+	p->duration = fmt_get_u(f);
+	p->exit_kind = (int)fmt_get_s(f);
+	p->exit_value = (int)fmt_get_s(f);
+	p->depth = (uint32_t)fmt_get_u(f);
+	p->lost_chunks = fmt_get_u(f);
+	p->lost_bytes = fmt_get_u(f);
+	p->host = r_str(r, f);
+	p->scorch_version = r_str(r, f);
+	r->have_meta = 1;
+	return f->err ? -1 : 0;
+}
+
+static int sec_modules(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 10);
+	p->modules = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->modules));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_module *m = &p->modules[i];
+		m->name = r_str(r, f);
+		m->path = r_str(r, f);
+		uint64_t bl = fmt_get_u(f);
+		const uint8_t *b = fmt_get_bytes(f, bl);
+		if (bl > sizeof(m->build_id))
+			f->err = 1;
+		else if (b)
+			memcpy(m->build_id, b, bl), m->build_id_len = (uint32_t)bl;
+		m->bias = fmt_get_u(f);
+		m->lo = fmt_get_u(f);
+		m->hi = fmt_get_u(f);
+		m->load_time = fmt_get_u(f);
+		m->unload_time = fmt_get_u(f);
+		m->is_main = fmt_get_u(f) != 0;
+	}
+	p->nmodules = n;
+	return f->err ? -1 : 0;
+}
+
+static int sec_locations(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 3);
+	p->locations = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->locations));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_location *l = &p->locations[i];
+		l->addr = fmt_get_u(f);
+		uint64_t mod = fmt_get_u(f);
+		if (mod > p->nmodules)
+			f->err = 1;
+		l->module = (int32_t)mod - 1;
+		uint64_t nl = r_count(f, 4);
+		l->lines = arena_alloc(&p->arena, (nl ? nl : 1) * sizeof(*l->lines));
+		for (uint64_t j = 0; j < nl && !f->err; j++) {
+			l->lines[j].func = r_str(r, f);
+			l->lines[j].file = r_str(r, f);
+			l->lines[j].line = (uint32_t)fmt_get_u(f);
+			l->lines[j].inlined = fmt_get_u(f) != 0;
+		}
+		l->nlines = (uint32_t)nl;
+		if (!nl)
+			f->err = 1;
+	}
+	p->nlocations = n;
+	return f->err ? -1 : 0;
+}
+
+static int sec_stacks(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 1);
+	p->stacks = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->stacks));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		uint64_t k = r_count(f, 1);
+		p->stacks[i].locs = arena_alloc(&p->arena, (k ? k : 1) * sizeof(uint32_t));
+		for (uint64_t j = 0; j < k && !f->err; j++) {
+			uint64_t loc = fmt_get_u(f);
+			if (loc >= p->nlocations)
+				f->err = 1;
+			p->stacks[i].locs[j] = (uint32_t)loc;
+		}
+		p->stacks[i].nlocs = (uint32_t)k;
+	}
+	p->nstacks = n;
+	return f->err ? -1 : 0;
+}
+
+static int sec_threads(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 4);
+	if (n > 65535)
+		f->err = 1;
+	p->threads = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->threads));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		p->threads[i].tid = (uint32_t)fmt_get_u(f);
+		p->threads[i].name = r_str(r, f);
+		p->threads[i].start = fmt_get_u(f);
+		p->threads[i].end = fmt_get_u(f);
+	}
+	p->nthreads = n;
+	return f->err ? -1 : 0;
+}
+
+static int sec_events(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 4);
+	if (p->nevents + n > r->events_cap) {
+		size_t cap = r->events_cap ? r->events_cap : 65536;
+		while (cap < p->nevents + n)
+			cap *= 2;
+		p->events = xrealloc(p->events, cap * sizeof(*p->events));
+		r->events_cap = cap;
+	}
+	uint64_t t = 0, addr = 0;
+	uint64_t tbase = p->nevents ? p->events[p->nevents - 1].time : 0;
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_event *e = &p->events[p->nevents];
+		const uint8_t *kb = fmt_get_bytes(f, 1);
+		if (!kb)
+			break;
+		e->kind = *kb >> 5;
+		e->func = *kb & 31;
+		t += fmt_get_u(f);
+		e->time = t;
+		uint64_t th = fmt_get_u(f);
+		if (th >= p->nthreads || e->func >= FN__COUNT)
+			f->err = 1;
+		e->thread = (uint16_t)th;
+		if (e->kind == EV_ALLOC) {
+			uint64_t st = fmt_get_u(f);
+			if (st >= p->nstacks)
+				f->err = 1;
+			e->stack = (uint32_t)st;
+			e->size = fmt_get_u(f);
+		} else if (e->kind == EV_FREE) {
+			e->stack = 0;
+			e->size = 0;
+		} else {
+			f->err = 1;
+		}
+		addr += (uint64_t)fmt_get_s(f);
+		e->addr = addr;
+		if (e->time < tbase)
+			f->err = 1;
+		if (!f->err)
+			p->nevents++;
+	}
+	return f->err ? -1 : 0;
+}
+
+static int sec_rss(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 2);
+	p->rss = xrealloc(p->rss, (n ? n : 1) * sizeof(*p->rss));
+	uint64_t t = 0;
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		t += fmt_get_u(f);
+		p->rss[i].time = t;
+		p->rss[i].bytes = fmt_get_u(f);
+	}
+	p->nrss = f->err ? 0 : n;
+	return f->err ? -1 : 0;
+}
+
+static const char *sec_name(int tag)
+{
+	static const char *names[] = { "?", "meta", "strings", "modules", "locations",
+				       "stacks", "threads", "events", "rss", "end" };
+	return tag > 0 && tag <= SEC_END ? names[tag] : "unknown";
+}
+
+static int parse_body(struct reader *r, const uint8_t *body, size_t len)
+{
+	struct fmt_reader f = { body, body + len, 0 };
+	int last = 0;
+	while (f.p < f.end) {
+		int tag = *f.p++;
+		uint64_t slen = fmt_get_u(&f);
+		const uint8_t *s = fmt_get_bytes(&f, slen);
+		if (!s)
+			return rfail(r, "corrupt profile: section %s runs past the end of the data", sec_name(tag));
+		struct fmt_reader sf = { s, s + slen, 0 };
+		if (tag != SEC_STRINGS && !r->have_strings)
+			return rfail(r, "corrupt profile: %s section before the string table", sec_name(tag));
+		/* sections must come in order (events may repeat) */
+		if (tag < last || (tag == last && tag != SEC_EVENTS))
+			return rfail(r, "corrupt profile: section %s out of order", sec_name(tag));
+		int rc = 0;
+		switch (tag) {
+		case SEC_STRINGS: rc = sec_strings(r, &sf); break;
+		case SEC_META: rc = sec_meta(r, &sf); break;
+		case SEC_MODULES: rc = sec_modules(r, &sf); break;
+		case SEC_LOCATIONS: rc = sec_locations(r, &sf); break;
+		case SEC_STACKS: rc = sec_stacks(r, &sf); break;
+		case SEC_THREADS: rc = sec_threads(r, &sf); break;
+		case SEC_EVENTS: rc = sec_events(r, &sf); break;
+		case SEC_RSS: rc = sec_rss(r, &sf); break;
+		case SEC_END:
+			r->end_events = fmt_get_u(&sf);
+			r->end_stacks = fmt_get_u(&sf);
+			rc = sf.err ? -1 : 0;
+			r->have_end = 1;
+			break;
+		default:
+			/* a newer writer's section: skip it, it is length-prefixed */
+			break;
+		}
+		if (rc || (tag <= SEC_END && sf.p != sf.end))
+			return rfail(r, "corrupt profile: bad %s section", sec_name(tag));
+		if (tag <= SEC_END)
+			last = tag;
+	}
+	if (!r->have_meta || !r->have_end)
+		return rfail(r, "truncated profile: the %s section is missing", r->have_meta ? "end" : "meta");
+	if (r->end_events != r->p->nevents || r->end_stacks != r->p->nstacks)
+		return rfail(r, "corrupt profile: %llu events and %zu stacks where the file says %llu and %llu",
+			     (unsigned long long)r->p->nevents, r->p->nstacks,
+			     (unsigned long long)r->end_events, (unsigned long long)r->end_stacks);
+	if (r->p->nstacks == 0)
+		return rfail(r, "corrupt profile: no stack table");
+	return 0;
+}
+
+int profile_read(const char *path, struct sc_profile **out, char *err, size_t errlen)
+{
+	struct reader r;
+	memset(&r, 0, sizeof(r));
+	r.path = path;
+	r.err = err;
+	r.errlen = errlen;
+	*out = NULL;
+
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return rfail(&r, "cannot open: %s", strerror(errno));
+	struct stat st;
+	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return rfail(&r, "not a regular file");
+	}
+	uint8_t hdr[HDR_SIZE];
+	size_t got = fread(hdr, 1, HDR_SIZE, fp);
+	if (got < 8 || memcmp(hdr, PROFILE_MAGIC, 8) != 0) {
+		fclose(fp);
+		if (got >= 8 && !memcmp(hdr, "SCRAW", 5))
+			return rfail(&r, "this is a raw recording stream, not a profile; it is finalized by the scorch launcher");
+		return rfail(&r, "not a scorch profile (bad magic)");
+	}
+	if (got < HDR_SIZE) {
+		fclose(fp);
+		return rfail(&r, "truncated profile: header cut short");
+	}
+	uint32_t version = fmt_get_u32le(hdr + 8);
+	uint32_t flags = fmt_get_u32le(hdr + 12);
+	uint64_t raw_size = fmt_get_u64le(hdr + 16), comp_size = fmt_get_u64le(hdr + 24);
+	if (version != PROFILE_VERSION) {
+		fclose(fp);
+		return rfail(&r, "profile format version %u; this scorch reads version %u", version, PROFILE_VERSION);
+	}
+	if ((uint64_t)st.st_size < HDR_SIZE + comp_size) {
+		fclose(fp);
+		return rfail(&r, "truncated profile: %llu of %llu bytes present",
+			     (unsigned long long)st.st_size, (unsigned long long)(HDR_SIZE + comp_size));
+	}
+
+	/* Decompress, never growing past what the header claims. */
+	ZSTD_DCtx *z = ZSTD_createDCtx();
+	size_t incap = ZSTD_DStreamInSize();
+	uint8_t *in = xmalloc(incap);
+	size_t cap = raw_size < (64u << 20) ? (size_t)raw_size + 1 : (64u << 20);
+	uint8_t *body = xmalloc(cap);
+	size_t blen = 0;
+	int rc = 0, done = 0;
+	uint64_t left = comp_size;
+	while (!rc && left) {
+		size_t n = fread(in, 1, left < incap ? (size_t)left : incap, fp);
+		if (!n) {
+			rc = rfail(&r, "truncated profile: read error");
+			break;
+		}
+		left -= n;
+		ZSTD_inBuffer ib = { in, n, 0 };
+		while (ib.pos < ib.size) {
+			if (blen == cap) {
+				if (cap > raw_size) {
+					rc = rfail(&r, "corrupt profile: more data than the header says");
+					break;
+				}
+				cap = cap * 2 > raw_size + 1 ? (size_t)raw_size + 1 : cap * 2;
+				body = xrealloc(body, cap);
+			}
+			ZSTD_outBuffer ob = { body + blen, cap - blen, 0 };
+			size_t ret = ZSTD_decompressStream(z, &ob, &ib);
+			blen += ob.pos;
+			if (ZSTD_isError(ret)) {
+				rc = rfail(&r, "corrupt profile: %s", ZSTD_getErrorName(ret));
+				break;
+			}
+			if (ret == 0) {
+				done = 1;
+				if (ib.pos < ib.size) {
+					rc = rfail(&r, "corrupt profile: data after the end of the compressed body");
+					break;
+				}
+			}
+		}
+	}
+	fclose(fp);
+	ZSTD_freeDCtx(z);
+	free(in);
+	if (!rc && (!done || blen != raw_size))
+		rc = rfail(&r, "truncated profile: compressed body incomplete");
+	if (rc) {
+		free(body);
+		return rc;
+	}
+	r.p = profile_new();
+	r.p->version = version;
+	r.p->flags = flags;
+	rc = parse_body(&r, body, blen);
+	free(body);
+	if (rc) {
+		profile_free(r.p);
+		return rc;
+	}
+	*out = r.p;
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* `scorch heap`: run a program with every heap allocation recorded, then
+ * print a short summary of each profile written. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analysis/heap.h"
+#include "../lib/die.h"
+#include "../lib/strbuf.h"
+#include "../output/term.h"
+#include "cmds.h"
+#include "session.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: scorch heap [-o FILE] [--depth N] [--no-follow] [--] PROGRAM [ARGS...]\n"
+		"\n"
+		"Runs PROGRAM with every malloc-family call recorded with its stack, and\n"
+		"writes PROGRAM.PID.scorch (one profile per process: forked children and\n"
+		"exec'd programs get their own). View it with 'scorch report FILE'.\n"
+		"\n"
+		"  -o, --output FILE  write the program's profile to FILE\n"
+		"      --depth N      keep at most N frames per stack (1-1024, default 128)\n"
+		"      --no-follow    do not record forked children\n"
+		"  -h, --help         show this help\n");
+}
+
+static void summarize(const struct session_profile *sp, int many)
+{
+	const struct sc_profile *p = sp->p;
+	struct heap_result *h;
+	if (heap_analyze(p, NULL, &h) != 0) {
+		warning("cannot analyze %s", sp->path);
+		return;
+	}
+	const struct heap_totals *t = &h->t;
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "scorch: %s (pid %u)", p->argc ? p->argv[0] : p->exe, p->pid);
+	if (p->exit_kind == EXIT_NORMAL)
+		sb_addf(&sb, ", exit status %d", p->exit_value);
+	else if (p->exit_kind == EXIT_SIGNAL)
+		sb_addf(&sb, ", killed by signal %d (%s)", p->exit_value, strsignal(p->exit_value));
+	else if (p->exit_kind == EXIT_EXEC)
+		sb_adds(&sb, ", replaced by exec");
+	sb_adds(&sb, "\nscorch:   ");
+	term_count(&sb, t->allocations);
+	sb_adds(&sb, " allocations, ");
+	term_bytes(&sb, t->bytes);
+	sb_adds(&sb, " in total; ");
+	term_count(&sb, t->frees);
+	sb_adds(&sb, " frees\nscorch:   peak heap ");
+	term_bytes(&sb, t->peak_bytes);
+	if (t->peak_bytes) {
+		sb_adds(&sb, " in ");
+		term_count(&sb, t->peak_blocks);
+		sb_adds(&sb, " blocks at ");
+		term_duration(&sb, t->peak_time);
+	}
+	sb_adds(&sb, "; leaked at exit ");
+	term_bytes(&sb, t->leaked_bytes);
+	sb_adds(&sb, " in ");
+	term_count(&sb, t->leaked_blocks);
+	sb_adds(&sb, " blocks\nscorch:   temporary allocations ");
+	term_count(&sb, t->temporary);
+	if (t->allocations) {
+		sb_adds(&sb, " (");
+		term_percent(&sb, t->temporary, t->allocations);
+		sb_adds(&sb, ")");
+	}
+	if (t->peak_rss) {
+		sb_adds(&sb, "; peak RSS ");
+		term_bytes(&sb, t->peak_rss);
+	}
+	sb_addc(&sb, '\n');
+	if (p->flags & PROF_INCOMPLETE)
+		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL?); "
+			     "the last buffered events of each thread are missing\n");
+	if (p->flags & PROF_TRUNCATED)
+		sb_addf(&sb, "scorch:   warning: %llu chunks (%llu bytes) of events could not be "
+			     "written (disk full?); the profile is truncated\n",
+			(unsigned long long)p->lost_chunks, (unsigned long long)p->lost_bytes);
+	sb_addf(&sb, "scorch:   wrote %s\n", sp->path);
+	fputs(sb.buf, stderr);
+	(void)many;
+	sb_release(&sb);
+	heap_result_free(h);
+}
+
+int cmd_heap(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "no-follow", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct session_opts so = { .mode = "heap", .depth = 128, .follow = 1 };
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			so.output = optarg;
+			break;
+		case 'd': {
+			char *end;
+			long d = strtol(optarg, &end, 10);
+			if (*end || d < 1 || d > 1024)
+				die("--depth takes a number of frames from 1 to 1024, not '%s'", optarg);
+			so.depth = (int)d;
+			break;
+		}
+		case 'F':
+			so.follow = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			if (optopt)
+				fprintf(stderr, "scorch heap: option -%c %s\n", optopt,
+					strchr("o", optopt) ? "needs an argument" : "is unknown");
+			else
+				fprintf(stderr, "scorch heap: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "scorch heap: no program given\n");
+		usage(stderr);
+		return 2;
+	}
+	so.argv = argv + optind;
+	struct session_result r;
+	session_run(&so, &r);
+	for (size_t i = 0; i < r.nprofiles; i++)
+		if (r.profiles[i].path)
+			summarize(&r.profiles[i], r.nprofiles > 1);
+	if (r.nprofiles > 1) {
+		fprintf(stderr, "scorch: %zu profiles:", r.nprofiles);
+		for (size_t i = 0; i < r.nprofiles; i++)
+			if (r.profiles[i].path)
+				fprintf(stderr, " %s", r.profiles[i].path);
+		fputc('\n', stderr);
+	}
+	if (r.nprofiles)
+		fprintf(stderr, "scorch: view with: scorch report %s\n",
+			r.profiles[0].path ? r.profiles[0].path : "FILE");
+	else
+		fprintf(stderr, "scorch: no profile was recorded\n");
+	int code = r.exit_code;
+	session_result_release(&r);
+	return code;
+}

@@ -1,0 +1,428 @@
+/* The launcher side of recording: checks, environment for the runtime, a
+ * subreaper wait loop that samples RSS every 10 ms, and finalization of every
+ * raw stream the process tree left in the session directory. */
+#include "session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../analysis/finalize.h"
+#include "../analysis/profile-io.h"
+#include "../lib/die.h"
+#include "../lib/progcheck.h"
+#include "../lib/strbuf.h"
+#include "../lib/vec.h"
+
+struct rss_track {
+	int pid;
+	int dead;
+	VEC(struct sc_rss) s;
+};
+
+static volatile sig_atomic_t got_sig, root_pid_for_sig;
+
+static void forward_sig(int sig)
+{
+	got_sig = sig;
+	if (root_pid_for_sig > 0)
+		kill((pid_t)root_pid_for_sig, sig);
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int read_rss(int pid, uint64_t *bytes)
+{
+	char p[64], buf[128];
+	snprintf(p, sizeof(p), "/proc/%d/statm", pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	unsigned long size, res;
+	if (sscanf(buf, "%lu %lu", &size, &res) != 2)
+		return -1;
+	*bytes = (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+typedef VEC(struct rss_track) rss_vec;
+
+static struct rss_track *track(rss_vec *v, int pid)
+{
+	for (size_t i = 0; i < v->len; i++)
+		if (v->data[i].pid == pid)
+			return &v->data[i];
+	struct rss_track t;
+	memset(&t, 0, sizeof(t));
+	t.pid = pid;
+	VEC_PUSH(v, t);
+	return &v->data[v->len - 1];
+}
+
+/* raw.PID.SEQ names in dir */
+struct raw_name {
+	int pid, seq;
+	char *path;
+};
+
+typedef VEC(struct raw_name) raw_vec;
+
+static int raw_cmp(const void *a, const void *b)
+{
+	const struct raw_name *x = a, *y = b;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void list_raw(const char *dir, raw_vec *out)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int pid, seq, n = 0;
+		if (sscanf(e->d_name, "raw.%d.%d%n", &pid, &seq, &n) == 2 && !e->d_name[n]) {
+			struct raw_name r = { pid, seq, NULL };
+			struct strbuf sb = STRBUF_INIT;
+			sb_addf(&sb, "%s/%s", dir, e->d_name);
+			r.path = sb_detach(&sb);
+			VEC_PUSH(out, r);
+		}
+	}
+	closedir(d);
+	if (out->len > 1)
+		qsort(out->data, out->len, sizeof(struct raw_name), raw_cmp);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static void check_output_dir(const char *outdir, const char *shown)
+{
+	struct stat st;
+	if (stat(outdir, &st) != 0)
+		die("cannot write the profile to %s: directory %s: %s", shown, outdir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die("cannot write the profile to %s: %s is not a directory", shown, outdir);
+	if (access(outdir, W_OK | X_OK) != 0)
+		die("cannot write the profile to %s: directory %s is not writable (use -o to put it elsewhere)",
+		    shown, outdir);
+}
+
+static char *dir_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	if (!s)
+		return xstrdup(".");
+	if (s == path)
+		return xstrdup("/");
+	char *d = xmalloc((size_t)(s - path) + 1);
+	memcpy(d, path, (size_t)(s - path));
+	d[s - path] = 0;
+	return d;
+}
+
+static char *unique_name(const char *dir, const char *prog, int pid, int seq)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (int k = 0;; k++) {
+		sb_reset(&sb);
+		sb_addf(&sb, "%s%s%s.%d", strcmp(dir, ".") ? dir : "", strcmp(dir, ".") ? "/" : "", prog, pid);
+		if (seq || k)
+			sb_addf(&sb, "-%d", seq + k);
+		sb_adds(&sb, ".scorch");
+		struct stat st;
+		/* an older run's file of the same name is overwritten, but not a
+		 * profile written earlier in this session (same pid after exec) */
+		if (k > 8 || stat(sb.buf, &st) != 0 || seq == 0)
+			break;
+	}
+	return sb_detach(&sb);
+}
+
+void session_run(const struct session_opts *o, struct session_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	const char *prog = o->argv[0];
+	char path[PATH_MAX];
+	int rc = prog_resolve(prog, path, sizeof(path));
+	if (rc == -ENOENT)
+		die_code(127, "%s: command not found%s", prog,
+			 strchr(prog, '/') ? "" : " (not in PATH)");
+	if (rc == -EACCES)
+		die_code(127, "%s: permission denied: not an executable file", prog);
+	enum prog_kind kind = prog_kind(path);
+	if (kind == PROG_STATIC)
+		die_code(127, "%s is statically linked: scorch reaches a program through the dynamic "
+			      "linker (LD_PRELOAD), which a static binary does not use. Rebuild it "
+			      "without -static to profile it with scorch, or use valgrind's DHAT, "
+			      "which instruments static binaries.", prog);
+	if (prog_is_setid(path))
+		die_code(127, "%s is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD "
+			      "for such programs, so scorch cannot see inside it. Profile a copy "
+			      "without the set-id bit, or run scorch as the program's owner.", prog);
+	char runtime[PATH_MAX];
+	if (runtime_locate(runtime, sizeof(runtime)) != 0)
+		die("cannot find the runtime libscorch.so next to the scorch executable; "
+		    "set SCORCH_RUNTIME to its path");
+
+	char *outdir = o->output ? dir_of(o->output) : xstrdup(".");
+	check_output_dir(outdir, o->output ? o->output : "the current directory");
+	if (o->output) {
+		struct stat st;
+		if (stat(o->output, &st) == 0 && S_ISDIR(st.st_mode))
+			die("cannot write the profile to %s: it is a directory", o->output);
+	}
+	struct strbuf sd = STRBUF_INIT;
+	sb_addf(&sd, "%s/.scorch-%d-XXXXXX", outdir, (int)getpid());
+	if (!mkdtemp(sd.buf))
+		die("cannot create a session directory in %s: %s", outdir, strerror(errno));
+	char sessdir[PATH_MAX];
+	if (!realpath(sd.buf, sessdir))
+		snprintf(sessdir, sizeof(sessdir), "%s", sd.buf);
+	sb_release(&sd);
+
+	/* descendants whose parent exits become ours, so we can wait for them */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	int errpipe[2];
+	if (pipe2(errpipe, O_CLOEXEC) != 0)
+		die("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t root = fork();
+	if (root < 0)
+		die("cannot fork: %s", strerror(errno));
+	if (root == 0) {
+		close(errpipe[0]);
+		struct strbuf pre = STRBUF_INIT;
+		const char *old = getenv("LD_PRELOAD");
+		sb_adds(&pre, runtime);
+		if (old && *old)
+			sb_addf(&pre, ":%s", old);
+		char num[32];
+		setenv("LD_PRELOAD", pre.buf, 1);
+		setenv("SCORCH_DIR", sessdir, 1);
+		setenv("SCORCH_MODE", o->mode, 1);
+		snprintf(num, sizeof(num), "%d", o->depth);
+		setenv("SCORCH_DEPTH", num, 1);
+		setenv("SCORCH_FOLLOW", o->follow ? "1" : "0", 1);
+		snprintf(num, sizeof(num), "%d", (int)getpid());
+		setenv("SCORCH_ROOT_PID", num, 1);
+		execv(path, o->argv);
+		int e = errno;
+		ssize_t w = write(errpipe[1], &e, sizeof(e));
+		(void)w;
+		_exit(127);
+	}
+	close(errpipe[1]);
+	int child_errno = 0;
+	ssize_t got = read(errpipe[0], &child_errno, sizeof(child_errno));
+	close(errpipe[0]);
+	if (got == (ssize_t)sizeof(child_errno)) {
+		waitpid(root, NULL, 0);
+		rmdir(sessdir);
+		die_code(127, "cannot run %s: %s", prog, strerror(child_errno));
+	}
+
+	/* Like a shell running a foreground job: the terminal's ^C and ^\ go to
+	 * the program; a TERM or HUP sent to us is passed on to it. */
+	struct sigaction ign, fwd, old_int, old_quit;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	memset(&fwd, 0, sizeof(fwd));
+	fwd.sa_handler = forward_sig;
+	root_pid_for_sig = root;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+
+	rss_vec rss = { 0 };
+	track(&rss, root);
+	int root_status = 0, root_done = 0, announced = 0;
+	uint64_t last_scan = 0;
+	for (;;) {
+		int st, all_done = 0;
+		for (;;) {
+			pid_t w = waitpid(-1, &st, WNOHANG);
+			if (w > 0) {
+				if (w == root) {
+					root_done = 1;
+					root_status = st;
+					root_pid_for_sig = 0;
+				}
+				for (size_t i = 0; i < rss.len; i++)
+					if (rss.data[i].pid == w)
+						rss.data[i].dead = 1;
+				continue;
+			}
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				all_done = 1;
+			break;
+		}
+		if (all_done)
+			break;
+		if (root_done && !announced) {
+			/* the program is done, background descendants are not: let
+			 * ^C end the wait instead of killing nothing */
+			announced = 1;
+			got_sig = 0;
+			struct sigaction stop;
+			memset(&stop, 0, sizeof(stop));
+			stop.sa_handler = forward_sig;
+			sigaction(SIGINT, &stop, NULL);
+			fprintf(stderr, "scorch: %s exited; waiting for the processes it left running "
+					"(^C stops waiting, their profiles are then incomplete)\n", prog);
+		}
+		if (root_done && got_sig)
+			break;
+		uint64_t now = mono_now();
+		if (now - last_scan > 100000000ull) {
+			raw_vec names = { 0 };
+			list_raw(sessdir, &names);
+			for (size_t i = 0; i < names.len; i++) {
+				track(&rss, names.data[i].pid);
+				free(names.data[i].path);
+			}
+			VEC_FREE(&names);
+			last_scan = now;
+		}
+		for (size_t i = 0; i < rss.len; i++) {
+			struct rss_track *t = &rss.data[i];
+			uint64_t b;
+			if (t->dead)
+				continue;
+			if (read_rss(t->pid, &b) == 0) {
+				struct sc_rss s = { mono_now(), b };
+				VEC_PUSH(&t->s, s);
+			} else if (kill(t->pid, 0) != 0) {
+				t->dead = 1;
+			}
+		}
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+
+	if (WIFSIGNALED(root_status)) {
+		r->program_signal = WTERMSIG(root_status);
+		r->exit_code = 128 + r->program_signal;
+	} else {
+		r->program_status = WEXITSTATUS(root_status);
+		r->exit_code = r->program_status;
+	}
+
+	/* finalize every raw stream */
+	raw_vec names = { 0 };
+	list_raw(sessdir, &names);
+	VEC(struct session_profile) out = { 0 };
+	int failures = 0;
+	for (size_t i = 0; i < names.len; i++) {
+		struct raw_name *n = &names.data[i];
+		struct sc_profile *p;
+		struct finalize_info info;
+		char err[512];
+		if (finalize_raw(n->path, &p, &info, err, sizeof(err)) != 0) {
+			/* an empty stream is a process that died before its first
+			 * record: nothing was lost */
+			struct stat st;
+			if (stat(n->path, &st) == 0 && st.st_size <= 16) {
+				unlink(n->path);
+			} else {
+				warning("%s", err);
+				failures++;
+			}
+			continue;
+		}
+		for (size_t k = 0; k < rss.len; k++)
+			if (rss.data[k].pid == n->pid)
+				finalize_add_rss(p, &info, rss.data[k].s.data, rss.data[k].s.len);
+		int last_image_of_root = n->pid == root &&
+			(i + 1 == names.len || names.data[i + 1].pid != root);
+		if (last_image_of_root) {
+			/* the launcher saw how the root ended; trust that over the
+			 * runtime's view (a return from main leaves it unknown) */
+			if (WIFSIGNALED(root_status)) {
+				p->exit_kind = EXIT_SIGNAL;
+				p->exit_value = WTERMSIG(root_status);
+			} else if (p->exit_kind != EXIT_EXEC) {
+				p->exit_kind = EXIT_NORMAL;
+				p->exit_value = WEXITSTATUS(root_status);
+			}
+		}
+		char *dest;
+		if (n->pid == root && o->output && out.len == 0)
+			dest = xstrdup(o->output);
+		else
+			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : base_name(p->exe),
+					   n->pid, n->seq);
+		struct session_profile sp = { NULL, p, 0 };
+		int wr = profile_write(p, dest);
+		if (wr != 0) {
+			error("cannot write the profile %s: %s", dest, strerror(-wr));
+			sp.write_error = wr;
+			failures++;
+			free(dest);
+		} else {
+			sp.path = dest;
+			unlink(n->path);
+		}
+		VEC_PUSH(&out, sp);
+	}
+	for (size_t i = 0; i < names.len; i++)
+		free(names.data[i].path);
+	VEC_FREE(&names);
+	for (size_t i = 0; i < rss.len; i++)
+		VEC_FREE(&rss.data[i].s);
+	VEC_FREE(&rss);
+	if (failures) {
+		r->kept_dir = xstrdup(sessdir);
+		warning("the raw recording is kept in %s", sessdir);
+	} else if (rmdir(sessdir) != 0) {
+		warning("cannot remove the session directory %s: %s", sessdir, strerror(errno));
+	}
+	if (failures && r->exit_code == 0)
+		r->exit_code = 1;
+	r->profiles = out.data;
+	r->nprofiles = out.len;
+	free(outdir);
+}
+
+void session_result_release(struct session_result *r)
+{
+	for (size_t i = 0; i < r->nprofiles; i++) {
+		free(r->profiles[i].path);
+		profile_free(r->profiles[i].p);
+	}
+	free(r->profiles);
+	free(r->kept_dir);
+	memset(r, 0, sizeof(*r));
+}

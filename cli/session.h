@@ -1,0 +1,40 @@
+/* A recording session: launch the program with the runtime preloaded, sample
+ * its RSS while it runs, wait for it and every descendant, then finalize each
+ * raw stream into a profile file. Shared by the recording subcommands. */
+#ifndef SCORCH_CLI_SESSION_H
+#define SCORCH_CLI_SESSION_H
+
+#include <stddef.h>
+
+#include "../analysis/profile.h"
+
+struct session_opts {
+	const char *mode;         /* SCORCH_MODE for the runtime, e.g. "heap" */
+	const char *output;       /* -o FILE for the first profile, or NULL */
+	int depth;                /* stack depth */
+	int follow;               /* record forked children and their execs */
+	char **argv;              /* program and its arguments, NULL-terminated */
+};
+
+struct session_profile {
+	char *path;               /* where it was written */
+	struct sc_profile *p;     /* the model, owned */
+	int write_error;          /* -errno when writing failed (path then unset) */
+};
+
+struct session_result {
+	int exit_code;            /* what scorch should exit with: the program's status */
+	int program_signal;       /* the root program died of this signal, or 0 */
+	int program_status;       /* its exit status when it exited */
+	struct session_profile *profiles;
+	size_t nprofiles;
+	char *kept_dir;           /* raw streams left on disk (finalize failed), or NULL */
+};
+
+/* Runs the session. Problems the user must fix before anything can run
+ * (program not found, static, unwritable output) end the process with a
+ * message via die_code(); afterwards nothing is fatal. */
+void session_run(const struct session_opts *o, struct session_result *r);
+void session_result_release(struct session_result *r);
+
+#endif
