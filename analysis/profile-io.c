@@ -22,8 +22,8 @@
 #define EVENTS_PER_SECTION 65536
 
 enum section {
-	SEC_META = 1,
-	SEC_STRINGS = 2,
+	SEC_STRINGS = 1,
+	SEC_META = 2,
 	SEC_MODULES = 3,
 	SEC_LOCATIONS = 4,
 	SEC_STACKS = 5,
@@ -539,7 +539,7 @@ static int sec_rss(struct reader *r, struct fmt_reader *f)
 
 static const char *sec_name(int tag)
 {
-	static const char *names[] = { "?", "meta", "strings", "modules", "locations",
+	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
 				       "stacks", "threads", "events", "rss", "end" };
 	return tag > 0 && tag <= SEC_END ? names[tag] : "unknown";
 }

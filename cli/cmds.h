@@ -7,8 +7,4 @@ int cmd_heap(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
-/* Color for terminal output: on when stdout is a tty, NO_COLOR is unset and
- * --color=never was not given. */
-extern int cli_color;
-
 #endif

@@ -6,8 +6,6 @@
 
 #include "cmds.h"
 
-int cli_color;
-
 static const struct command {
 	const char *name;
 	int (*fn)(int, char **);
@@ -28,8 +26,6 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *nc = getenv("NO_COLOR");
-	cli_color = isatty(1) && !(nc && *nc);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -1,0 +1,882 @@
+/* Heap analysis: replays a profile's alloc/free events against a live set to
+ * find calls, totals, peak, leaks, temporaries, lifetimes, allocation sites,
+ * per-stack aggregates, the size histogram, modules and memory over time.
+ * Built for 10M+ events: no allocation per event, one open-addressing table. */
+#include "heap.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "../lib/vec.h"
+
+#define NONE UINT32_MAX
+
+/* ---- live set: addr -> block, linear probing with backward-shift delete ---- */
+
+struct live {
+	uint64_t addr;              /* 0 = empty slot (malloc never returns 0 for a block) */
+	uint64_t size;
+	uint64_t time;
+	uint64_t serial;            /* event index + 1 of the allocation */
+	uint32_t stack;
+	uint32_t pad;
+};
+
+struct livetab {
+	struct live *e;
+	size_t cap, len;
+	unsigned shift;
+};
+
+static inline size_t live_slot(const struct livetab *t, uint64_t addr)
+{
+	return (size_t)((addr * 0x9E3779B97F4A7C15ull) >> t->shift);
+}
+
+static void live_init(struct livetab *t, size_t cap)
+{
+	unsigned bits = 4;
+	while (((size_t)1 << bits) < cap)
+		bits++;
+	t->cap = (size_t)1 << bits;
+	t->shift = 64 - bits;
+	t->len = 0;
+	t->e = xcalloc(t->cap, sizeof(*t->e));
+}
+
+static void live_grow(struct livetab *t)
+{
+	struct livetab n;
+	live_init(&n, t->cap * 2);
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->e[i].addr)
+			continue;
+		size_t j = live_slot(&n, t->e[i].addr);
+		while (n.e[j].addr)
+			j = (j + 1) & (n.cap - 1);
+		n.e[j] = t->e[i];
+	}
+	n.len = t->len;
+	free(t->e);
+	*t = n;
+}
+
+/* Returns the slot for addr; *found tells whether it was already live. */
+static inline struct live *live_put(struct livetab *t, uint64_t addr, bool *found)
+{
+	if ((t->len + 1) * 2 > t->cap)
+		live_grow(t);
+	size_t mask = t->cap - 1, i = live_slot(t, addr);
+	while (t->e[i].addr) {
+		if (t->e[i].addr == addr) {
+			*found = true;
+			return &t->e[i];
+		}
+		i = (i + 1) & mask;
+	}
+	*found = false;
+	t->e[i].addr = addr;
+	t->len++;
+	return &t->e[i];
+}
+
+static inline struct live *live_get(const struct livetab *t, uint64_t addr)
+{
+	size_t mask = t->cap - 1, i = live_slot(t, addr);
+	while (t->e[i].addr) {
+		if (t->e[i].addr == addr)
+			return &t->e[i];
+		i = (i + 1) & mask;
+	}
+	return NULL;
+}
+
+/* Removes the entry e points to, shifting later members of its run back so
+ * lookups never need tombstones. */
+static inline void live_del(struct livetab *t, struct live *e)
+{
+	size_t mask = t->cap - 1, i = (size_t)(e - t->e), j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!t->e[j].addr)
+			break;
+		size_t home = live_slot(t, t->e[j].addr);
+		/* move j into the hole at i unless its home lies cyclically in (i, j] */
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (stays)
+			continue;
+		t->e[i] = t->e[j];
+		i = j;
+	}
+	t->e[i].addr = 0;
+	t->len--;
+}
+
+static void live_clear(struct livetab *t)
+{
+	memset(t->e, 0, t->cap * sizeof(*t->e));
+	t->len = 0;
+}
+
+/* ---- allocator wrappers ---- */
+
+static const char *const wrap_exact[] = {
+	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
+	"aligned_alloc", "memalign", "valloc", "pvalloc",
+	"__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_memalign",
+	"__libc_valloc", "__libc_pvalloc", "__posix_memalign",
+	"strdup", "strndup", "__strdup", "__strndup",
+	"g_malloc", "g_malloc0", "g_realloc", "g_try_malloc", "g_try_malloc0",
+	"g_try_realloc", "g_malloc_n", "g_malloc0_n", "g_realloc_n",
+	"g_try_malloc_n", "g_try_malloc0_n", "g_try_realloc_n",
+	"g_memdup", "g_memdup2", "g_strdup", "g_strndup", "g_slice_alloc", "g_slice_alloc0",
+};
+
+static const char *const wrap_prefix[] = {
+	"operator new",             /* new, new[], nothrow, align_val_t variants */
+	"__rust_alloc",             /* also __rust_alloc_zeroed */
+	"__rust_realloc",
+	"__rdl_", "__rg_",
+	"alloc::alloc::",
+	"<alloc::alloc::Global as core::alloc::Allocator>::",
+	"<std::alloc::System as core::alloc::global::GlobalAlloc>::",
+	"std::sys::alloc::", "std::sys::pal::unix::alloc::", "std::sys::unix::alloc::",
+};
+
+/* C++ allocator classes whose allocate() member is a wrapper. */
+static const char *const wrap_alloc_class[] = {
+	"std::allocator<", "std::allocator_traits<", "std::__new_allocator<",
+	"__gnu_cxx::new_allocator<", "__gnu_cxx::__alloc_traits<",
+};
+
+static bool has_prefix(const char *s, const char *pre)
+{
+	return strncmp(s, pre, strlen(pre)) == 0;
+}
+
+/* The function part of s ends with "::allocate" (then '(' args or the end). */
+static bool is_allocate_member(const char *s)
+{
+	const char *m = s;
+	while ((m = strstr(m, "::allocate"))) {
+		char c = m[10];
+		if (c == '\0' || c == '(')
+			return true;
+		m += 10;
+	}
+	return false;
+}
+
+bool heap_is_wrapper(const char *func)
+{
+	if (!func || !*func)
+		return false;
+	for (size_t i = 0; i < sizeof(wrap_exact) / sizeof(*wrap_exact); i++)
+		if (!strcmp(func, wrap_exact[i]))
+			return true;
+	for (size_t i = 0; i < sizeof(wrap_prefix) / sizeof(*wrap_prefix); i++)
+		if (has_prefix(func, wrap_prefix[i]))
+			return true;
+	for (size_t i = 0; i < sizeof(wrap_alloc_class) / sizeof(*wrap_alloc_class); i++)
+		if (has_prefix(func, wrap_alloc_class[i]))
+			return is_allocate_member(func);
+	return false;
+}
+
+/* ---- names ---- */
+
+static bool line_known(const struct sc_line *ln)
+{
+	return ln && ln->func && ln->func[0] && strcmp(ln->func, "??") != 0;
+}
+
+void heap_frame_name(const struct sc_profile *p, const struct sc_location *loc,
+		     const struct sc_line *ln, struct strbuf *out)
+{
+	if (line_known(ln)) {
+		sb_adds(out, ln->func);
+		return;
+	}
+	if (loc && loc->module >= 0 && (size_t)loc->module < p->nmodules) {
+		const struct sc_module *m = &p->modules[loc->module];
+		sb_addf(out, "[%s+0x%llx]", m->name ? m->name : "?",
+			(unsigned long long)(loc->addr - m->bias));
+	} else {
+		sb_addf(out, "[0x%llx]", (unsigned long long)(loc ? loc->addr : 0));
+	}
+}
+
+int heap_filter_check(const char *re, char *err, size_t errlen)
+{
+	regex_t rx;
+	int rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		if (err && errlen)
+			regerror(rc, &rx, err, errlen);
+		regfree(&rx);
+		return -EINVAL;
+	}
+	regfree(&rx);
+	return 0;
+}
+
+/* ---- sort keys ---- */
+
+static const char *const sort_names[] = {
+	"bytes", "count", "peak", "leaked", "temporary", "short-lived",
+};
+
+int heap_sort_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(sort_names) / sizeof(*sort_names); i++)
+		if (!strcmp(s, sort_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *heap_sort_name(enum heap_sort k)
+{
+	return (unsigned)k < sizeof(sort_names) / sizeof(*sort_names) ? sort_names[k] : "?";
+}
+
+static uint64_t site_key(const struct heap_site *s, enum heap_sort k)
+{
+	switch (k) {
+	case HEAP_SORT_COUNT: return s->allocations;
+	case HEAP_SORT_PEAK: return s->peak_bytes;
+	case HEAP_SORT_LEAKED: return s->leaked_bytes;
+	case HEAP_SORT_TEMPORARY: return s->temporary;
+	case HEAP_SORT_SHORT_LIVED: return s->short_lived;
+	case HEAP_SORT_BYTES: default: return s->bytes;
+	}
+}
+
+struct sort_ctx {
+	const struct heap_site *sites;
+	enum heap_sort key;
+};
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int cmp_sites(const void *a, const void *b, void *arg)
+{
+	const struct sort_ctx *c = arg;
+	const struct heap_site *x = &c->sites[*(const uint32_t *)a];
+	const struct heap_site *y = &c->sites[*(const uint32_t *)b];
+	int r = cmp_u64_desc(site_key(x, c->key), site_key(y, c->key));
+	if (!r)
+		r = cmp_u64_desc(x->bytes, y->bytes);
+	if (!r)
+		r = cmp_u64_desc(x->allocations, y->allocations);
+	if (!r)
+		r = strcmp(x->func, y->func);
+	if (!r)
+		r = strcmp(x->file, y->file);
+	if (!r)
+		r = x->line < y->line ? -1 : x->line > y->line;
+	if (!r)
+		r = *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+	return r;
+}
+
+size_t heap_sites_sorted(const struct heap_result *r, enum heap_sort key, uint32_t *idx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nsites; i++) {
+		const struct heap_site *s = &r->sites[i];
+		if (!s->allocations)
+			continue;
+		if (key != HEAP_SORT_BYTES && key != HEAP_SORT_COUNT && !site_key(s, key))
+			continue;
+		idx[n++] = (uint32_t)i;
+	}
+	struct sort_ctx c = { r->sites, key };
+	qsort_r(idx, n, sizeof(*idx), cmp_sites, &c);
+	return n;
+}
+
+/* ---- sites: which frame of a stack, interned by (func, file, line, module) ---- */
+
+struct analyzer {
+	const struct sc_profile *p;
+	struct heap_result *r;
+	VEC(struct heap_site) sites;
+	/* site intern table: open addressing of site index + 1 (0 = empty) */
+	uint32_t *stab;
+	uint64_t *shash;
+	size_t scap;
+	int32_t *loc_first;         /* first non-wrapper line of a location, -1 none, -2 not yet known */
+	uint32_t *loc_site;         /* site of that line, NONE not yet known */
+	uint8_t *loc_match;         /* filter: 0 unknown, 1 no, 2 yes */
+	uint8_t *mod_match;
+	bool have_rx;
+	regex_t rx;
+	struct strbuf tmp;
+};
+
+static uint64_t site_hash(const char *func, const char *file, uint32_t line, int32_t module)
+{
+	uint64_t h = hash_bytes(func, strlen(func), 0);
+	h = hash_bytes(file, strlen(file), h);
+	return hash_u64(h ^ ((uint64_t)line << 32) ^ (uint32_t)module);
+}
+
+static void stab_grow(struct analyzer *a)
+{
+	size_t cap = a->scap ? a->scap * 2 : 1024;
+	uint32_t *tab = xcalloc(cap, sizeof(*tab));
+	uint64_t *hs = xcalloc(cap, sizeof(*hs));
+	for (size_t i = 0; i < a->scap; i++) {
+		if (!a->stab[i])
+			continue;
+		size_t j = a->shash[i] & (cap - 1);
+		while (tab[j])
+			j = (j + 1) & (cap - 1);
+		tab[j] = a->stab[i];
+		hs[j] = a->shash[i];
+	}
+	free(a->stab);
+	free(a->shash);
+	a->stab = tab;
+	a->shash = hs;
+	a->scap = cap;
+}
+
+/* Returns the site index for this frame, creating it on first sight. */
+static uint32_t intern_site(struct analyzer *a, uint32_t loc, uint32_t li)
+{
+	const struct sc_profile *p = a->p;
+	const char *func, *file = "";
+	uint32_t line = 0;
+	int32_t module = -1;
+	const struct sc_location *l = loc == NONE ? NULL : &p->locations[loc];
+	const struct sc_line *ln = l && l->nlines ? &l->lines[li] : NULL;
+	if (l)
+		module = l->module;
+	if (!l) {
+		func = "[no stack]";
+	} else if (line_known(ln)) {
+		func = ln->func;
+		file = ln->file ? ln->file : "";
+		line = ln->line;
+	} else {
+		sb_reset(&a->tmp);
+		heap_frame_name(p, l, ln, &a->tmp);
+		func = a->tmp.buf;
+	}
+	if ((a->sites.len + 1) * 2 > a->scap)
+		stab_grow(a);
+	uint64_t h = site_hash(func, file, line, module);
+	size_t i = h & (a->scap - 1);
+	while (a->stab[i]) {
+		const struct heap_site *s = &a->sites.data[a->stab[i] - 1];
+		if (a->shash[i] == h && s->line == line && s->module == module &&
+		    !strcmp(s->func, func) && !strcmp(s->file, file))
+			return a->stab[i] - 1;
+		i = (i + 1) & (a->scap - 1);
+	}
+	struct heap_site s;
+	memset(&s, 0, sizeof(s));
+	s.func = func == a->tmp.buf ? arena_strdup(&a->r->arena, func) : func;
+	s.file = file;
+	s.line = line;
+	s.module = module;
+	s.loc = loc;
+	s.loc_line = li;
+	s.stack = NONE;
+	VEC_PUSH(&a->sites, s);
+	a->stab[i] = (uint32_t)a->sites.len;
+	a->shash[i] = h;
+	return (uint32_t)a->sites.len - 1;
+}
+
+static bool module_is_runtime(const struct sc_profile *p, int32_t m)
+{
+	return m >= 0 && (size_t)m < p->nmodules && p->modules[m].name &&
+	       has_prefix(p->modules[m].name, "libscorch");
+}
+
+static int32_t loc_first_nonwrapper(struct analyzer *a, uint32_t loc)
+{
+	if (a->loc_first[loc] != -2)
+		return a->loc_first[loc];
+	const struct sc_location *l = &a->p->locations[loc];
+	int32_t first = -1;
+	if (!module_is_runtime(a->p, l->module)) {
+		if (!l->nlines) {
+			first = 0;
+		} else {
+			for (uint32_t i = 0; i < l->nlines; i++)
+				if (!line_known(&l->lines[i]) || !heap_is_wrapper(l->lines[i].func)) {
+					first = (int32_t)i;
+					break;
+				}
+		}
+	}
+	a->loc_first[loc] = first;
+	return first;
+}
+
+static uint32_t stack_site(struct analyzer *a, const struct sc_stack *st)
+{
+	for (uint32_t k = 0; k < st->nlocs; k++) {
+		uint32_t loc = st->locs[k];
+		int32_t li = loc_first_nonwrapper(a, loc);
+		if (li < 0)
+			continue;
+		if (a->loc_site[loc] == NONE)
+			a->loc_site[loc] = intern_site(a, loc, (uint32_t)li);
+		return a->loc_site[loc];
+	}
+	if (!st->nlocs)
+		return intern_site(a, NONE, 0);
+	/* every frame is a wrapper: the outermost one is the best we have */
+	uint32_t loc = st->locs[st->nlocs - 1];
+	uint32_t nl = a->p->locations[loc].nlines;
+	return intern_site(a, loc, nl ? nl - 1 : 0);
+}
+
+static bool module_matches(struct analyzer *a, int32_t m)
+{
+	if (m < 0 || (size_t)m >= a->p->nmodules)
+		return false;
+	if (!a->mod_match[m]) {
+		const char *n = a->p->modules[m].name;
+		a->mod_match[m] = n && !regexec(&a->rx, n, 0, NULL, 0) ? 2 : 1;
+	}
+	return a->mod_match[m] == 2;
+}
+
+static bool loc_matches(struct analyzer *a, uint32_t loc)
+{
+	if (!a->loc_match[loc]) {
+		const struct sc_location *l = &a->p->locations[loc];
+		bool m = module_matches(a, l->module);
+		for (uint32_t i = 0; !m && i < l->nlines; i++)
+			m = l->lines[i].func && !regexec(&a->rx, l->lines[i].func, 0, NULL, 0);
+		a->loc_match[loc] = m ? 2 : 1;
+	}
+	return a->loc_match[loc] == 2;
+}
+
+static bool stack_matches(struct analyzer *a, const struct sc_stack *st)
+{
+	if (!a->have_rx)
+		return true;
+	for (uint32_t k = 0; k < st->nlocs; k++)
+		if (loc_matches(a, st->locs[k]))
+			return true;
+	return false;
+}
+
+/* ---- timeline: per time bucket, the max and the last value ---- */
+
+struct series {
+	struct heap_point *pts;
+	size_t n, cap;
+	uint64_t width, bucket_end;
+	bool open;
+	struct heap_point max, last;
+};
+
+static void series_init(struct series *s, uint64_t end, uint32_t buckets)
+{
+	memset(s, 0, sizeof(*s));
+	s->width = end / buckets + 1;
+	s->cap = 2 * (size_t)buckets + 4;
+	s->pts = xmalloc(s->cap * sizeof(*s->pts));
+}
+
+static void series_push(struct series *s, uint64_t t, uint64_t v)
+{
+	if (s->n < s->cap)
+		s->pts[s->n++] = (struct heap_point){ t, v };
+}
+
+static void series_flush(struct series *s)
+{
+	if (!s->open)
+		return;
+	series_push(s, s->max.time, s->max.bytes);
+	if (s->last.time != s->max.time || s->last.bytes != s->max.bytes)
+		series_push(s, s->last.time, s->last.bytes);
+	s->open = false;
+}
+
+static inline void series_add(struct series *s, uint64_t t, uint64_t v)
+{
+	if (!s->open || t >= s->bucket_end) {
+		series_flush(s);
+		s->bucket_end = (t / s->width + 1) * s->width;
+		s->open = true;
+		s->max = s->last = (struct heap_point){ t, v };
+		return;
+	}
+	if (v > s->max.bytes)
+		s->max = (struct heap_point){ t, v };
+	s->last = (struct heap_point){ t, v };
+}
+
+/* ---- the analysis ---- */
+
+static int cmp_leaks(const void *a, const void *b)
+{
+	const struct heap_leak *x = a, *y = b;
+	int r = cmp_u64_desc(x->bytes, y->bytes);
+	if (!r)
+		r = cmp_u64_desc(x->blocks, y->blocks);
+	if (!r)
+		r = x->stack < y->stack ? -1 : x->stack > y->stack;
+	return r;
+}
+
+static int cmp_modules(const void *a, const void *b)
+{
+	const struct heap_module_stat *x = a, *y = b;
+	if (x->is_main != y->is_main)
+		return x->is_main ? -1 : 1;
+	int r = cmp_u64_desc(x->bytes, y->bytes);
+	if (!r)
+		r = cmp_u64_desc(x->allocations, y->allocations);
+	if (!r)
+		r = strcmp(x->name, y->name);
+	return r;
+}
+
+static void build_modules(const struct sc_profile *p, struct heap_result *r)
+{
+	size_t n = p->nmodules + 1;   /* last slot: unknown */
+	struct heap_module_stat *m = xcalloc(n, sizeof(*m));
+	for (size_t i = 0; i < p->nmodules; i++) {
+		m[i].module = (int32_t)i;
+		m[i].name = p->modules[i].name ? p->modules[i].name : "?";
+		m[i].is_main = p->modules[i].is_main;
+	}
+	m[n - 1].module = -1;
+	m[n - 1].name = "[unknown]";
+	for (size_t i = 0; i < r->nsites; i++) {
+		const struct heap_site *s = &r->sites[i];
+		size_t k = s->module >= 0 && (size_t)s->module < p->nmodules ? (size_t)s->module : n - 1;
+		m[k].allocations += s->allocations;
+		m[k].bytes += s->bytes;
+		m[k].leaked_bytes += s->leaked_bytes;
+		m[k].leaked_blocks += s->leaked_blocks;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].allocations)
+			m[k++] = m[i];
+	qsort(m, k, sizeof(*m), cmp_modules);
+	r->modules = m;
+	r->nmodules = k;
+}
+
+static void build_hist_ranges(struct heap_result *r)
+{
+	r->hist[0].lo = r->hist[0].hi = 0;
+	for (int k = 1; k < HEAP_NBUCKETS; k++) {
+		r->hist[k].lo = 1ull << (k - 1);
+		r->hist[k].hi = k == 64 ? UINT64_MAX : (1ull << k) - 1;
+	}
+}
+
+static inline unsigned size_bucket(uint64_t size)
+{
+	return size ? 64u - (unsigned)__builtin_clzll(size) : 0u;
+}
+
+int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
+		 struct heap_result **out)
+{
+	static const struct heap_options defaults;
+	if (!o)
+		o = &defaults;
+	*out = NULL;
+
+	struct analyzer a;
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	if (o->filter) {
+		if (regcomp(&a.rx, o->filter, REG_EXTENDED | REG_NOSUB))
+			return -EINVAL;
+		a.have_rx = true;
+	}
+
+	struct heap_result *r = xcalloc(1, sizeof(*r));
+	a.r = r;
+	r->p = p;
+	r->filtered = a.have_rx;
+	r->short_lived_ns = o->short_lived_ns ? o->short_lived_ns : HEAP_SHORT_LIVED_DEFAULT;
+	build_hist_ranges(r);
+
+	/* stack -> site, with the filter applied once per stack */
+	size_t nstacks = p->nstacks ? p->nstacks : 1;
+	r->stacks = xcalloc(nstacks, sizeof(*r->stacks));
+	a.loc_first = xmalloc((p->nlocations + 1) * sizeof(*a.loc_first));
+	a.loc_site = xmalloc((p->nlocations + 1) * sizeof(*a.loc_site));
+	a.loc_match = xcalloc(p->nlocations + 1, 1);
+	a.mod_match = xcalloc(p->nmodules + 1, 1);
+	for (size_t i = 0; i < p->nlocations; i++) {
+		a.loc_first[i] = -2;
+		a.loc_site[i] = NONE;
+	}
+	static const struct sc_stack empty;
+	for (size_t s = 0; s < nstacks; s++) {
+		const struct sc_stack *st = s < p->nstacks ? &p->stacks[s] : &empty;
+		r->stacks[s].site = stack_matches(&a, st) ? stack_site(&a, st) : NONE;
+	}
+	struct heap_site *sites = a.sites.data;   /* stable from here on: no more interning */
+	struct heap_stack_stat *ss = r->stacks;
+
+	/* end of the profile and the timeline's bucket width */
+	struct heap_totals *t = &r->t;
+	t->end_time = p->duration;
+	if (p->nevents && p->events[p->nevents - 1].time > t->end_time)
+		t->end_time = p->events[p->nevents - 1].time;
+	for (size_t i = 0; i < p->nrss; i++)
+		if (p->rss[i].time > t->end_time)
+			t->end_time = p->rss[i].time;
+	uint32_t nb = o->timeline_points ? o->timeline_points : HEAP_TIMELINE_DEFAULT;
+	struct series tl;
+	series_init(&tl, t->end_time, nb);
+	series_push(&tl, 0, 0);
+
+	uint64_t *last_alloc = xcalloc(65536, sizeof(*last_alloc));
+	struct livetab lt;
+	live_init(&lt, 1024);
+	uint64_t live = 0, blocks = 0, short_ns = r->short_lived_ns;
+	t->peak_event = HEAP_NO_EVENT;
+
+	for (size_t i = 0; i < p->nevents; i++) {
+		const struct sc_event *ev = &p->events[i];
+		unsigned fn = ev->func < FN__COUNT ? ev->func : FN_MALLOC;
+		if (ev->kind == EV_ALLOC) {
+			r->calls[fn]++;
+			t->calls++;
+			if (!ev->addr) {
+				r->failed[fn]++;
+				t->failed++;
+				continue;
+			}
+			uint32_t sid = ev->stack < nstacks ? ev->stack : 0;
+			bool found;
+			struct live *e = live_put(&lt, ev->addr, &found);
+			if (found) {
+				/* a free we never saw (e.g. by an unhooked path): retire
+				 * the old block as freed now, never as temporary */
+				uint64_t life = ev->time >= e->time ? ev->time - e->time : 0;
+				t->frees++;
+				t->freed_lifetime_sum += life;
+				t->short_lived += life < short_ns;
+				live -= e->size;
+				blocks--;
+				uint32_t os = ss[e->stack].site;
+				if (os != NONE) {
+					struct heap_site *s = &sites[os];
+					s->live_bytes -= e->size;
+					s->live_blocks--;
+					s->freed++;
+					s->lifetime_sum += life;
+					s->short_lived += life < short_ns;
+				}
+			}
+			e->size = ev->size;
+			e->time = ev->time;
+			e->serial = i + 1;
+			e->stack = sid;
+			last_alloc[ev->thread] = i + 1;
+			t->allocations++;
+			t->bytes += ev->size;
+			live += ev->size;
+			blocks++;
+			if (live > t->peak_bytes) {
+				t->peak_bytes = live;
+				t->peak_blocks = blocks;
+				t->peak_time = ev->time;
+				t->peak_event = i;
+			}
+			series_add(&tl, ev->time, live);
+			uint32_t si = ss[sid].site;
+			if (si != NONE) {
+				struct heap_stack_stat *k = &ss[sid];
+				struct heap_site *s = &sites[si];
+				k->allocations++;
+				k->bytes += ev->size;
+				s->allocations++;
+				s->bytes += ev->size;
+				s->live_bytes += ev->size;
+				s->live_blocks++;
+				if (s->live_bytes > s->max_live)
+					s->max_live = s->live_bytes;
+				unsigned b = size_bucket(ev->size);
+				r->hist[b].count++;
+				r->hist[b].bytes += ev->size;
+				r->filtered_allocations++;
+				r->filtered_bytes += ev->size;
+			}
+		} else if (ev->kind == EV_FREE) {
+			if (fn != FN_REALLOC_MOVE) {
+				r->calls[fn]++;
+				t->calls++;
+			}
+			if (!ev->addr) {
+				t->free_null++;
+				continue;
+			}
+			struct live *e = live_get(&lt, ev->addr);
+			if (!e) {
+				t->unmatched_frees++;
+				continue;
+			}
+			uint64_t life = ev->time >= e->time ? ev->time - e->time : 0;
+			bool temp = last_alloc[ev->thread] == e->serial;
+			bool shortl = life < short_ns;
+			t->frees++;
+			t->freed_lifetime_sum += life;
+			t->short_lived += shortl;
+			t->temporary += temp;
+			live -= e->size;
+			blocks--;
+			uint32_t si = ss[e->stack].site;
+			if (si != NONE) {
+				struct heap_site *s = &sites[si];
+				s->live_bytes -= e->size;
+				s->live_blocks--;
+				s->freed++;
+				s->lifetime_sum += life;
+				s->short_lived += shortl;
+				s->temporary += temp;
+				ss[e->stack].temporary += temp;
+			}
+			live_del(&lt, e);
+			series_add(&tl, ev->time, live);
+		}
+	}
+	series_flush(&tl);
+	if (tl.n && tl.pts[tl.n - 1].time < t->end_time)
+		series_push(&tl, t->end_time, live);
+	r->timeline = tl.pts;
+	r->ntimeline = tl.n;
+
+	t->mean_lifetime = t->frees ? t->freed_lifetime_sum / t->frees : 0;
+
+	/* leaks: whatever is still live */
+	t->leaked_bytes = live;
+	t->leaked_blocks = blocks;
+	for (size_t i = 0; i < lt.cap; i++) {
+		const struct live *e = &lt.e[i];
+		if (!e->addr || ss[e->stack].site == NONE)
+			continue;
+		ss[e->stack].leaked_bytes += e->size;
+		ss[e->stack].leaked_blocks++;
+	}
+	size_t nleaks = 0;
+	for (size_t s = 0; s < nstacks; s++)
+		nleaks += ss[s].leaked_blocks != 0;
+	r->leaks = xcalloc(nleaks ? nleaks : 1, sizeof(*r->leaks));
+	for (size_t s = 0; s < nstacks; s++)
+		if (ss[s].leaked_blocks)
+			r->leaks[r->nleaks++] = (struct heap_leak){
+				(uint32_t)s, ss[s].site, ss[s].leaked_bytes, ss[s].leaked_blocks };
+	qsort(r->leaks, r->nleaks, sizeof(*r->leaks), cmp_leaks);
+
+	/* per site: leaks, mean lifetime, representative stack */
+	for (size_t i = 0; i < a.sites.len; i++) {
+		struct heap_site *s = &sites[i];
+		s->leaked_bytes = s->live_bytes;
+		s->leaked_blocks = s->live_blocks;
+		s->mean_lifetime = s->freed ? s->lifetime_sum / s->freed : 0;
+	}
+	for (size_t st = 0; st < nstacks; st++) {
+		if (!ss[st].allocations)
+			continue;
+		struct heap_site *s = &sites[ss[st].site];
+		if (s->stack == NONE || ss[st].bytes > ss[s->stack].bytes)
+			s->stack = (uint32_t)st;
+	}
+
+	/* second pass: replay up to the peak to see who held it (t-gmax) */
+	if (t->peak_event != HEAP_NO_EVENT) {
+		live_clear(&lt);
+		for (size_t i = 0; i <= t->peak_event; i++) {
+			const struct sc_event *ev = &p->events[i];
+			if (!ev->addr)
+				continue;
+			if (ev->kind == EV_ALLOC) {
+				bool found;
+				struct live *e = live_put(&lt, ev->addr, &found);
+				e->size = ev->size;
+				e->stack = ev->stack < nstacks ? ev->stack : 0;
+			} else if (ev->kind == EV_FREE) {
+				struct live *e = live_get(&lt, ev->addr);
+				if (e)
+					live_del(&lt, e);
+			}
+		}
+		for (size_t i = 0; i < lt.cap; i++) {
+			const struct live *e = &lt.e[i];
+			uint32_t si;
+			if (!e->addr || (si = ss[e->stack].site) == NONE)
+				continue;
+			ss[e->stack].peak_bytes += e->size;
+			sites[si].peak_bytes += e->size;
+			sites[si].peak_blocks++;
+		}
+	}
+	for (size_t i = 0; i < a.sites.len; i++)
+		sites[i].live_bytes = sites[i].live_blocks = 0;
+
+	r->sites = sites;
+	r->nsites = a.sites.len;
+	build_modules(p, r);
+
+	/* RSS on the same buckets as the heap timeline */
+	if (p->nrss) {
+		struct series rs;
+		series_init(&rs, t->end_time, nb);
+		for (size_t i = 0; i < p->nrss; i++) {
+			series_add(&rs, p->rss[i].time, p->rss[i].bytes);
+			if (p->rss[i].bytes > t->peak_rss)
+				t->peak_rss = p->rss[i].bytes;
+		}
+		series_flush(&rs);
+		r->rss = rs.pts;
+		r->nrss = rs.n;
+	}
+
+	free(lt.e);
+	free(last_alloc);
+	free(a.stab);
+	free(a.shash);
+	free(a.loc_first);
+	free(a.loc_site);
+	free(a.loc_match);
+	free(a.mod_match);
+	sb_release(&a.tmp);
+	if (a.have_rx)
+		regfree(&a.rx);
+	*out = r;
+	return 0;
+}
+
+void heap_result_free(struct heap_result *r)
+{
+	if (!r)
+		return;
+	free(r->sites);
+	free(r->stacks);
+	free(r->leaks);
+	free(r->modules);
+	free(r->timeline);
+	free(r->rss);
+	arena_release(&r->arena);
+	free(r);
+}

@@ -1,0 +1,166 @@
+/* `scorch export`: converts a profile into a format other tools read. Today
+ * folded stacks (flamegraph.pl, inferno, speedscope) weighted by bytes,
+ * allocations, bytes live at the peak or bytes leaked. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../analysis/heap.h"
+#include "../analysis/profile-io.h"
+#include "../lib/die.h"
+#include "../output/folded.h"
+#include "cmds.h"
+
+struct export_args {
+	const struct sc_profile *p;
+	const char *filter;
+	const char *weight;
+	FILE *out;
+};
+
+static int export_folded(const struct export_args *a)
+{
+	int w = folded_weight_parse(a->weight ? a->weight : "bytes");
+	struct heap_options ho = { .filter = a->filter };
+	struct heap_result *r;
+	if (heap_analyze(a->p, &ho, &r))
+		return -EINVAL;
+	int rc = folded_write(a->out, a->p, r, (enum folded_weight)w);
+	heap_result_free(r);
+	return rc;
+}
+
+static const struct format {
+	const char *name;
+	int (*fn)(const struct export_args *);
+	const char *help;
+} formats[] = {
+	{ "folded", export_folded, "folded stacks, one \"root;...;leaf N\" line per stack" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: scorch export [--format=FORMAT] [--weight=W] [--filter=REGEX] [-o OUT] FILE\n"
+		"\n"
+		"Converts a profile for other tools; writes to stdout unless -o is given.\n"
+		"\n"
+		"  -F, --format=FORMAT  output format (default folded):\n");
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
+		fprintf(f, "                         %-8s %s\n", formats[i].name, formats[i].help);
+	fprintf(f,
+		"  -w, --weight=W       folded: bytes (default), count, peak (bytes live at\n"
+		"                       the peak) or leaked (bytes live at the end)\n"
+		"  -f, --filter=REGEX   only stacks with a function or module matching REGEX\n"
+		"  -o, --output=OUT     write to OUT ('-' = stdout)\n"
+		"  -h, --help           show this help\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "scorch export: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+static void supported(struct strbuf *sb)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
+		sb_addf(sb, "%s%s", i ? ", " : "", formats[i].name);
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "weight", required_argument, NULL, 'w' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = "folded", *output = NULL;
+	struct export_args a = { 0 };
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":F:w:f:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			format = optarg;
+			break;
+		case 'w':
+			if (folded_weight_parse(optarg) < 0)
+				return bad_usage("unknown weight '%s' (supported: bytes, count, peak, leaked)",
+						 optarg);
+			a.weight = optarg;
+			break;
+		case 'f': {
+			char err[256];
+			if (heap_filter_check(optarg, err, sizeof(err))) {
+				fprintf(stderr, "scorch export: bad --filter '%s': %s\n", optarg, err);
+				return 2;
+			}
+			a.filter = optarg;
+			break;
+		}
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	const struct format *fmt = NULL;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
+		if (!strcmp(format, formats[i].name))
+			fmt = &formats[i];
+	if (!fmt) {
+		struct strbuf sb = STRBUF_INIT;
+		supported(&sb);
+		fprintf(stderr, "scorch export: unknown format '%s' (supported: %s)\n", format, sb.buf);
+		sb_release(&sb);
+		return 2;
+	}
+	if (optind >= argc)
+		return bad_usage("%s", "no profile given");
+	if (argc - optind > 1)
+		return bad_usage("exports one profile at a time, got '%s' and more", argv[optind + 1]);
+
+	const char *path = argv[optind];
+	struct sc_profile *p;
+	char err[512];
+	if (profile_read(path, &p, err, sizeof(err))) {
+		error("%s", err);
+		return 1;
+	}
+	a.p = p;
+	bool to_file = output && strcmp(output, "-");
+	a.out = to_file ? fopen(output, "w") : stdout;
+	if (!a.out) {
+		error("cannot create %s: %s", output, strerror(errno));
+		profile_free(p);
+		return 1;
+	}
+	int rc = fmt->fn(&a);
+	if (to_file && fclose(a.out) && !rc)
+		rc = -errno;
+	if (rc) {
+		error("cannot write %s: %s", to_file ? output : "to stdout", strerror(-rc));
+		if (to_file)
+			unlink(output);
+	}
+	profile_free(p);
+	return rc ? 1 : 0;
+}

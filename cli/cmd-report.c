@@ -1,0 +1,232 @@
+/* `scorch report`: reads one or more profiles and prints the heap report of
+ * each, as text for a terminal or as one JSON document (--json) for CI.
+ * Unreadable files are reported and skipped; the exit code is then 1. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../analysis/heap.h"
+#include "../analysis/profile-io.h"
+#include "../lib/die.h"
+#include "../lib/strbuf.h"
+#include "../output/report-heap.h"
+#include "cmds.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: scorch report [options] FILE...\n"
+		"\n"
+		"Prints the heap report of each profile: totals, calls, the peak and who\n"
+		"held it, top allocation sites, leaks with their stacks, temporary and\n"
+		"short-lived allocations, sizes, modules and memory over time.\n"
+		"\n"
+		"  -s, --sort=KEY         order of the sites table: bytes (default), count,\n"
+		"                         peak, leaked, temporary, short-lived\n"
+		"  -n, --limit=N          rows per table (default 10, 0 = all)\n"
+		"  -f, --filter=REGEX     only allocations with a frame function or module\n"
+		"                         matching REGEX (POSIX extended) count in sites,\n"
+		"                         leaks, sizes and modules; totals stay global\n"
+		"      --short-lived=DUR  lifetime below which a block is short-lived\n"
+		"                         (default 1ms; units ns, us, ms, s: 500us, 2ms)\n"
+		"      --json             one JSON document for all files (docs/json.md)\n"
+		"      --color=WHEN       auto (default), always or never\n"
+		"      --ascii            ASCII bars instead of Unicode blocks\n"
+		"  -h, --help             show this help\n");
+}
+
+/* "500us", "2ms", "1.5s", "100ns" -> ns. Returns 0, or -1 if malformed. */
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *unit; double mult; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+	};
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+		if (!strcmp(end, units[i].unit)) {
+			double x = v * units[i].mult;
+			if (x > 1.8e19)
+				return -1;
+			*ns = (uint64_t)(x + 0.5);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_uint(const char *s, uint32_t *out)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Unicode blocks only when the locale says UTF-8. */
+static bool locale_is_utf8(void)
+{
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return false;
+}
+
+/* --color=auto: stdout is a terminal and NO_COLOR (no-color.org) is unset. */
+static int auto_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	return isatty(1) && !(nc && *nc);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "scorch report: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII };
+	static const struct option opts[] = {
+		{ "sort", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "colour", required_argument, NULL, OPT_COLOR },
+		{ "short-lived", required_argument, NULL, OPT_SHORT },
+		{ "ascii", no_argument, NULL, OPT_ASCII },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_options ro = { .sort = HEAP_SORT_BYTES, .limit = 10 };
+	struct heap_options ho = { 0 };
+	bool json = false, ascii = !locale_is_utf8();
+	int color = auto_color(), c;
+
+	optind = 0;   /* glibc: full reinitialization */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:n:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': {
+			int k = heap_sort_parse(optarg);
+			if (k < 0)
+				return bad_usage("unknown sort key '%s' (supported: bytes, count, peak, "
+						 "leaked, temporary, short-lived)", optarg);
+			ro.sort = (enum heap_sort)k;
+			break;
+		}
+		case 'n':
+			if (parse_uint(optarg, &ro.limit))
+				return bad_usage("--limit wants a number, not '%s'", optarg);
+			break;
+		case 'f': {
+			char err[256];
+			if (heap_filter_check(optarg, err, sizeof(err))) {
+				fprintf(stderr, "scorch report: bad --filter '%s': %s\n", optarg, err);
+				return 2;
+			}
+			ho.filter = ro.filter = optarg;
+			break;
+		}
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "always"))
+				color = 1;
+			else if (!strcmp(optarg, "never"))
+				color = 0;
+			else if (strcmp(optarg, "auto"))
+				return bad_usage("--color wants auto, always or never, not '%s'", optarg);
+			break;
+		case OPT_SHORT:
+			if (parse_duration(optarg, &ho.short_lived_ns) || !ho.short_lived_ns)
+				return bad_usage("--short-lived wants a positive duration with a unit "
+						 "(ns, us, ms, s), e.g. 500us or 2ms, not '%s'", optarg);
+			break;
+		case OPT_ASCII:
+			ascii = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return bad_usage("%s", "no profile given");
+	ro.color = color && !json;
+	ro.ascii = ascii;
+
+	int rc = 0;
+	struct report_json_doc doc = { STRBUF_INIT, STRBUF_INIT, 0, 0 };
+	struct strbuf out = STRBUF_INIT;
+	bool printed = false;
+	for (int i = optind; i < argc; i++) {
+		struct sc_profile *p;
+		char err[512];
+		if (profile_read(argv[i], &p, err, sizeof(err))) {
+			error("%s", err);
+			if (json)
+				report_json_add_error(&doc, argv[i], err);
+			rc = 1;
+			continue;
+		}
+		struct heap_result *r;
+		if (heap_analyze(p, &ho, &r)) {
+			error("%s: cannot analyze the heap events", argv[i]);
+			if (json)
+				report_json_add_error(&doc, argv[i], "cannot analyze the heap events");
+			profile_free(p);
+			rc = 1;
+			continue;
+		}
+		ro.file = argv[i];
+		if (json) {
+			report_json_add(&doc, r, &ro);
+		} else {
+			sb_reset(&out);
+			if (printed)
+				sb_adds(&out, "\n\n");
+			report_heap_text(&out, r, &ro);
+			fwrite(out.buf, 1, out.len, stdout);
+			fflush(stdout);
+			printed = true;
+		}
+		heap_result_free(r);
+		profile_free(p);
+	}
+	if (json) {
+		sb_reset(&out);
+		report_json_finish(&doc, &out);
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+	sb_release(&out);
+	if (fflush(stdout) || ferror(stdout)) {
+		error("cannot write the report to stdout");
+		rc = 1;
+	}
+	return rc;
+}

@@ -1,0 +1,27 @@
+/* Folded stacks ("root;caller;leaf N", one line per distinct stack), the input
+ * of flamegraph.pl, inferno and speedscope, weighted from the heap model's
+ * per-stack aggregates. Format details are in docs/json.md ("Folded export"). */
+#ifndef SCORCH_OUTPUT_FOLDED_H
+#define SCORCH_OUTPUT_FOLDED_H
+
+#include <stdio.h>
+
+#include "../analysis/heap.h"
+
+enum folded_weight {
+	FOLDED_BYTES = 0,   /* bytes allocated */
+	FOLDED_COUNT,       /* allocations */
+	FOLDED_PEAK,        /* bytes live at the global peak (t-gmax) */
+	FOLDED_LEAKED,      /* bytes live at the end */
+};
+
+/* Parses "bytes", "count", "peak", "leaked"; -1 if unknown. */
+int folded_weight_parse(const char *s);
+
+/* Writes the folded lines of r (from p) to f: frames outermost first, inlined
+ * frames suffixed "_[i]", ';' in names replaced by ':', identical stacks merged,
+ * zero weights left out, lines sorted bytewise. Returns 0 or -errno from f. */
+int folded_write(FILE *f, const struct sc_profile *p, const struct heap_result *r,
+		 enum folded_weight w);
+
+#endif

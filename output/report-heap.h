@@ -1,0 +1,46 @@
+/* The heap report of `scorch report`: a text report for terminals (colors,
+ * human units, tables, bars) and a JSON document for CI whose schema is
+ * documented in docs/json.md. Both only read the profile and its heap_result. */
+#ifndef SCORCH_OUTPUT_REPORT_HEAP_H
+#define SCORCH_OUTPUT_REPORT_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../analysis/heap.h"
+#include "../lib/strbuf.h"
+
+#define REPORT_JSON_SCHEMA_VERSION 1
+
+struct report_options {
+	enum heap_sort sort;        /* order of the top-sites table */
+	uint32_t limit;             /* rows per table (sites, peak holders, leaks...); 0 = all */
+	bool color;                 /* ANSI colors */
+	bool ascii;                 /* ASCII bars and sparkline instead of Unicode blocks */
+	const char *file;           /* the profile's path, shown in the header; may be NULL */
+	const char *filter;         /* the filter r was made with, shown when set; may be NULL */
+};
+
+/* Appends the text report of r (made from r->p) to out. */
+void report_heap_text(struct strbuf *out, const struct heap_result *r,
+		      const struct report_options *o);
+
+/* A JSON document {"schema_version", "generator", "profiles": [...],
+ * "errors": [...]} built one profile at a time. The doc owns its buffers;
+ * report_json_finish() appends the document to out and releases them. */
+struct report_json_doc {
+	struct strbuf profiles, errors;
+	size_t nprofiles, nerrors;
+};
+
+void report_json_add(struct report_json_doc *d, const struct heap_result *r,
+		     const struct report_options *o);
+void report_json_add_error(struct report_json_doc *d, const char *file, const char *message);
+void report_json_finish(struct report_json_doc *d, struct strbuf *out);
+
+/* Appends the JSON object of one profile (the elements of "profiles"). */
+void report_heap_json(struct strbuf *out, const struct heap_result *r,
+		      const struct report_options *o);
+
+#endif

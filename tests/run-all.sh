@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `make check`: build everything with -Werror, run the cmocka unit tests and
+# the end-to-end scripts, then rebuild the tool and unit tests with
+# AddressSanitizer + UBSan and run them again (the runtime lives in foreign
+# processes where a sanitizer runtime cannot come first, so it is covered by
+# valgrind memcheck on a target instead). Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/tests/out
+rm -rf "$OUT"
+mkdir -p "$OUT"
+JOBS=${JOBS:-2}
+pass=0
+fail=0
+failed=()
+
+note() { printf '%s\n' "$*"; }
+ok() { pass=$((pass + 1)); note "PASS $1"; }
+bad() { fail=$((fail + 1)); failed+=("$1"); note "FAIL $1 (log: ${2:-})"; }
+
+scripts/install-deps.sh || { note "dependencies missing"; echo "0 passed, 1 failed"; exit 1; }
+
+build() { # dir, extra make args
+	local log=$OUT/build-$1.log
+	shift
+	if make -j"$JOBS" "$@" >"$log" 2>&1; then return 0; fi
+	tail -30 "$log"
+	return 1
+}
+
+# cmocka binaries: count their tests, not the binaries
+run_unit() { # build dir, label
+	local dir=$1 label=$2 t
+	for t in "$dir"/tests/unit/test-*; do
+		[ -x "$t" ] || continue
+		local name log
+		name=$(basename "$t")
+		log=$OUT/$label-$name.log
+		if (cd "$OUT" && "$t") >"$log" 2>&1; then st=0; else st=1; fi
+		local p f
+		p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+		f=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+		p=${p:-0}
+		f=${f:-0}
+		if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		pass=$((pass + p))
+		fail=$((fail + f))
+		if [ "$f" -ne 0 ]; then failed+=("$label/$name"); note "FAIL $label/$name ($f failed, log: $log)"; else note "PASS $label/$name ($p tests)"; fi
+	done
+}
+
+run_e2e() { # build dir, label, filter
+	local dir=$1 label=$2 filter=${3:-.} t
+	for t in tests/e2e/t[0-9]*.sh; do
+		[[ "$t" =~ $filter ]] || continue
+		local name log
+		name=$(basename "$t" .sh)
+		log=$OUT/$label-$name.log
+		mkdir -p "$OUT/$label-$name"
+		if BUILD="$dir" SCORCH="$dir/scorch" PROGS="$ROOT/build/tests/progs" \
+			WORK="$OUT/$label-$name" ROOT="$ROOT" timeout 300 bash "$t" >"$log" 2>&1; then
+			ok "$label/$name"
+		else
+			bad "$label/$name" "$log"
+			tail -15 "$log" | sed 's/^/    /'
+		fi
+	done
+}
+
+note "== build (-Werror)"
+if build main all progs unit; then
+	ok build
+	run_unit "$ROOT/build" unit
+	run_e2e "$ROOT/build" e2e
+else
+	bad build "$OUT/build-main.log"
+fi
+
+note "== sanitizer build (address,undefined): tool and unit tests"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if build san BUILD=build-san SANITIZE=address,undefined tool unit; then
+	ok build-san
+	run_unit "$ROOT/build-san" san-unit
+	# the sanitized tool drives the normal runtime
+	SCORCH_RUNTIME="$ROOT/build/libscorch.so" run_e2e "$ROOT/build-san" san-e2e "${SAN_E2E:-t0[0-9][0-9]}"
+else
+	bad build-san "$OUT/build-san.log"
+fi
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+if [ ${#failed[@]} -gt 0 ]; then
+	note "failed:"
+	for f in "${failed[@]}"; do note "  $f"; done
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
