@@ -90,8 +90,8 @@ static void z_feed(struct writer *w, const void *p, size_t n, ZSTD_EndDirective 
 			w->err = -EIO;
 			return;
 		}
-		if (out.pos && fwrite(w->out, 1, out.pos, w->f) != out.pos)
-			w->err = -errno ? -errno : -EIO;
+		if (out.pos && fwrite(w->out, 1, out.pos, w->f) != out.pos && !w->err)
+			w->err = errno ? -errno : -EIO;
 		w->comp_total += out.pos;
 		if (mode == ZSTD_e_end ? rem == 0 : in.pos == in.size)
 			break;
@@ -263,8 +263,9 @@ int profile_write(const struct sc_profile *p, const char *path)
 	strmap_init(&w.strings);
 
 	uint8_t hdr[HDR_SIZE] = { 0 };
+	errno = 0;
 	if (fwrite(hdr, 1, HDR_SIZE, w.f) != HDR_SIZE)
-		w.err = -EIO;
+		w.err = errno ? -errno : -EIO;
 	collect_strings(&w, p);
 	if (!w.err)
 		write_body(&w, p);
@@ -273,10 +274,11 @@ int profile_write(const struct sc_profile *p, const char *path)
 	fmt_put_u32le(hdr + 12, p->flags);
 	fmt_put_u64le(hdr + 16, w.raw_total);
 	fmt_put_u64le(hdr + 24, w.comp_total);
+	errno = 0;
 	if (!w.err && (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, HDR_SIZE, w.f) != HDR_SIZE))
-		w.err = -EIO;
+		w.err = errno ? -errno : -EIO;
 	if (!w.err && fflush(w.f) != 0)
-		w.err = -errno;
+		w.err = errno ? -errno : -EIO;
 	if (fclose(w.f) != 0 && !w.err)
 		w.err = -errno;
 	if (!w.err && rename(tmp.buf, path) != 0)

@@ -74,13 +74,13 @@ static void summarize(const struct session_profile *sp, int many)
 		term_bytes(&sb, t->peak_rss);
 	}
 	sb_addc(&sb, '\n');
-	if (p->flags & PROF_INCOMPLETE)
+	if (p->flags & PROF_TRUNCATED)
+		sb_addf(&sb, "scorch:   warning: the profile is truncated: %s; counts are lower bounds\n",
+			p->lost_chunks ? "some event chunks could not be written (disk full?)"
+				       : "the recording stops short (disk full, or a write cut off)");
+	else if (p->flags & PROF_INCOMPLETE)
 		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL?); "
 			     "the last buffered events of each thread are missing\n");
-	if (p->flags & PROF_TRUNCATED)
-		sb_addf(&sb, "scorch:   warning: %llu chunks (%llu bytes) of events could not be "
-			     "written (disk full?); the profile is truncated\n",
-			(unsigned long long)p->lost_chunks, (unsigned long long)p->lost_bytes);
 	sb_addf(&sb, "scorch:   wrote %s\n", sp->path);
 	fputs(sb.buf, stderr);
 	(void)many;

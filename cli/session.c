@@ -147,19 +147,23 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-static char *unique_name(const char *dir, const char *prog, int pid, int seq)
+/* PROG.PID.scorch in dir; an older run's file of that name is overwritten,
+ * but not one written earlier in this session (an exec of the same program
+ * keeps the pid): that gets PROG.PID-N.scorch. */
+static char *unique_name(const char *dir, const char *prog, int pid,
+			 const struct session_profile *done, size_t ndone)
 {
 	struct strbuf sb = STRBUF_INIT;
 	for (int k = 0;; k++) {
 		sb_reset(&sb);
 		sb_addf(&sb, "%s%s%s.%d", strcmp(dir, ".") ? dir : "", strcmp(dir, ".") ? "/" : "", prog, pid);
-		if (seq || k)
-			sb_addf(&sb, "-%d", seq + k);
+		if (k)
+			sb_addf(&sb, "-%d", k);
 		sb_adds(&sb, ".scorch");
-		struct stat st;
-		/* an older run's file of the same name is overwritten, but not a
-		 * profile written earlier in this session (same pid after exec) */
-		if (k > 8 || stat(sb.buf, &st) != 0 || seq == 0)
+		int taken = 0;
+		for (size_t i = 0; i < ndone && !taken; i++)
+			taken = done[i].path && !strcmp(done[i].path, sb.buf);
+		if (!taken)
 			break;
 	}
 	return sb_detach(&sb);
@@ -383,9 +387,16 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			dest = xstrdup(o->output);
 		else
 			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : base_name(p->exe),
-					   n->pid, n->seq);
+					   n->pid, out.data, out.len);
 		struct session_profile sp = { NULL, p, 0 };
 		int wr = profile_write(p, dest);
+		if (wr == -ENOSPC || wr == -EDQUOT) {
+			/* the raw stream is all in memory now: on a full disk give
+			 * its space to the profile, which is much smaller */
+			warning("disk full writing %s; removing the raw stream %s to make room", dest, n->path);
+			unlink(n->path);
+			wr = profile_write(p, dest);
+		}
 		if (wr != 0) {
 			error("cannot write the profile %s: %s", dest, strerror(-wr));
 			sp.write_error = wr;

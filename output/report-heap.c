@@ -292,6 +292,14 @@ static void text_header(struct text *x)
 		break;
 	}
 	sb_addc(x->out, '\n');
+	if (p->nthreads) {
+		sb_addf(x->out, "  threads   %zu:", p->nthreads);
+		for (size_t i = 0; i < p->nthreads && i < 8; i++)
+			sb_addf(x->out, "%s %s (%u)", i ? "," : "", p->threads[i].name, p->threads[i].tid);
+		if (p->nthreads > 8)
+			sb_addf(x->out, ", ... %zu more", p->nthreads - 8);
+		sb_addc(x->out, '\n');
+	}
 	if (x->r->filtered)
 		sb_addf(x->out, "  filter    %s'%s'%s: sites, leaks, sizes and modules count only "
 			"allocations whose stack matches; totals and calls count everything\n",
@@ -998,6 +1006,16 @@ static void json_profile(struct jw *w, const struct heap_result *r, const struct
 	jw_bool(w, "truncated", p->flags & PROF_TRUNCATED);
 	jw_u64(w, "lost_chunks", p->lost_chunks);
 	jw_u64(w, "lost_bytes", p->lost_bytes);
+	jw_open(w, "threads", '[', false);
+	for (size_t i = 0; i < p->nthreads; i++) {
+		jw_open(w, NULL, '{', true);
+		jw_u64(w, "tid", p->threads[i].tid);
+		jw_str(w, "name", p->threads[i].name);
+		jw_u64(w, "start_ns", p->threads[i].start);
+		jw_u64(w, "end_ns", p->threads[i].end);
+		jw_close(w, '}');
+	}
+	jw_close(w, ']');
 	jw_close(w, '}');
 
 	jw_open(w, "options", '{', true);

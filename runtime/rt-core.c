@@ -559,7 +559,7 @@ void scorch_rt_init(void)
 	atomic_store(&G.state, RT_ACTIVE);
 	if (rt_open_stream(0) != 0) {
 		scorch_rt_guard = g;
-		scorch_rt_disable("cannot write to the profile directory; recording is off");
+		scorch_rt_disable("cannot create the recording stream (disk full, or the directory is gone); the program runs unrecorded");
 		return;
 	}
 	scorch_rt_signals_install();

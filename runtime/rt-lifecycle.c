@@ -18,7 +18,7 @@
 #include "../format/raw.h"
 #include "../format/varint.h"
 
-#define NEXT(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+#define NEXT(name) ((__typeof__(&name))scorch_rt_next(#name))
 
 /* ---- exit ---- */
 
@@ -29,7 +29,7 @@ RT_EXPORT void exit(int status)
 	typedef void (*exit_fn)(int) __attribute__((noreturn));
 	static exit_fn real;
 	if (!real)
-		real = (exit_fn)dlsym(RTLD_NEXT, "exit");
+		real = (exit_fn)scorch_rt_next("exit");
 	real(status);
 }
 
@@ -39,7 +39,7 @@ RT_EXPORT void _exit(int status)
 	typedef void (*exit_fn)(int) __attribute__((noreturn));
 	static exit_fn real;
 	if (!real)
-		real = (exit_fn)dlsym(RTLD_NEXT, "_exit");
+		real = (exit_fn)scorch_rt_next("_exit");
 	real(status);
 }
 
@@ -163,7 +163,7 @@ RT_EXPORT void *dlopen(const char *file, int mode)
 {
 	static void *(*real)(const char *, int);
 	if (!real)
-		real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+		real = (void *(*)(const char *, int))scorch_rt_next("dlopen");
 	void *h = real(file, mode);
 	if (h)
 		rescan(0);
@@ -174,7 +174,7 @@ RT_EXPORT int dlclose(void *h)
 {
 	static int (*real)(void *);
 	if (!real)
-		real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+		real = (int (*)(void *))scorch_rt_next("dlclose");
 	int r = real(h);
 	rescan(1);
 	return r;

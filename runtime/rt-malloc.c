@@ -50,6 +50,15 @@ static size_t boot_size(const void *p)
 	return n;
 }
 
+void *scorch_rt_next(const char *name)
+{
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	void *p = dlsym(RTLD_NEXT, name);
+	scorch_rt_guard = g;
+	return p;
+}
+
 #define RESOLVE(name) REAL.name = (__typeof__(REAL.name))dlsym(RTLD_NEXT, #name)
 
 void scorch_rt_resolve(void)
@@ -57,6 +66,8 @@ void scorch_rt_resolve(void)
 	if (REAL.malloc || tl_resolving)
 		return;
 	tl_resolving = 1;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
 	RESOLVE(free);
 	RESOLVE(calloc);
 	RESOLVE(realloc);
@@ -71,6 +82,7 @@ void scorch_rt_resolve(void)
 	RESOLVE(malloc_usable_size);
 	void *m = dlsym(RTLD_NEXT, "malloc");
 	tl_resolving = 0;
+	scorch_rt_guard = g;
 	if (!m || !REAL.free || !REAL.calloc || !REAL.realloc) {
 		scorch_rt_write_err("cannot find the real allocator; exiting");
 		_exit(127);

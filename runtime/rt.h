@@ -22,7 +22,7 @@ enum rt_state {
 	RT_OFF,          /* not under scorch, or disabled after a failure */
 };
 
-#define RT_BUF_SIZE (128 * 1024)     /* one chunk: header + payload */
+#define RT_BUF_SIZE (64 * 1024)      /* one chunk: header + payload */
 #define RT_REC_MAX 2048              /* reserve for any record but a module/proc one */
 #define RT_MAX_DEPTH 1024
 
@@ -115,6 +115,9 @@ RT_HIDDEN void scorch_rt_find_self(void);
 
 /* rt-malloc.c */
 RT_HIDDEN void scorch_rt_resolve(void);
+/* dlsym(RTLD_NEXT, name) with the recursion guard up: dlsym allocates and
+ * frees, and none of that is the program's doing. */
+RT_HIDDEN void *scorch_rt_next(const char *name);
 
 /* rt-signals.c */
 RT_HIDDEN void scorch_rt_signals_install(void);

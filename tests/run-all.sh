@@ -13,6 +13,7 @@ mkdir -p "$OUT"
 JOBS=${JOBS:-2}
 pass=0
 fail=0
+skip=0
 failed=()
 
 note() { printf '%s\n' "$*"; }
@@ -58,9 +59,14 @@ run_e2e() { # build dir, label, filter
 		name=$(basename "$t" .sh)
 		log=$OUT/$label-$name.log
 		mkdir -p "$OUT/$label-$name"
-		if BUILD="$dir" SCORCH="$dir/scorch" PROGS="$ROOT/build/tests/progs" \
-			WORK="$OUT/$label-$name" ROOT="$ROOT" timeout 300 bash "$t" >"$log" 2>&1; then
+		BUILD="$dir" SCORCH="$dir/scorch" PROGS="$ROOT/build/tests/progs" \
+			WORK="$OUT/$label-$name" ROOT="$ROOT" timeout 300 bash "$t" >"$log" 2>&1
+		local st=$?
+		if [ $st -eq 0 ]; then
 			ok "$label/$name"
+		elif [ $st -eq 77 ]; then
+			skip=$((skip + 1))
+			note "SKIP $label/$name: $(grep -m1 SKIP "$log")"
 		else
 			bad "$label/$name" "$log"
 			tail -15 "$log" | sed 's/^/    /'
@@ -94,5 +100,9 @@ if [ ${#failed[@]} -gt 0 ]; then
 	note "failed:"
 	for f in "${failed[@]}"; do note "  $f"; done
 fi
-echo "$pass passed, $fail failed"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]

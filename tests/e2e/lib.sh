@@ -1,0 +1,58 @@
+# Helpers for the end-to-end scripts (tests/e2e/tNNN-*.sh). The harness sets
+# SCORCH (the tool), PROGS (built test programs), WORK (a fresh directory for
+# this script) and ROOT. A script exits 0 on success, 77 to be skipped, and
+# anything else on failure; check() failures are collected and end it.
+set -u
+cd "$WORK" || exit 1
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { # description actual expected
+	if [ "$2" == "$3" ]; then echo "ok: $1 = $3"; else fail "$1: got '$2', expected '$3'"; fi
+}
+check_ge() { # description actual minimum
+	if [ "$2" -ge "$3" ] 2>/dev/null; then echo "ok: $1 = $2 >= $3"; else fail "$1: got '$2', expected >= $3"; fi
+}
+check_match() { # description text regex
+	if grep -Eq -- "$3" <<<"$2"; then echo "ok: $1 matches /$3/"; else fail "$1: '$2' does not match /$3/"; fi
+}
+finish() {
+	if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
+	echo "all checks passed"
+	exit 0
+}
+
+# heap NAME PROG ARGS...: scorch heap -o NAME.scorch; sets $rc, $out, $err
+heap() {
+	local name=$1
+	shift
+	set +e
+	"$SCORCH" heap -o "$WORK/$name.scorch" -- "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	rc=$?
+	set -e 2>/dev/null; set +e
+	out=$(cat "$WORK/$name.out")
+	err=$(cat "$WORK/$name.err")
+	echo "--- scorch heap $* (exit $rc); stderr:"
+	sed 's/^/    /' "$WORK/$name.err"
+}
+
+# json FILE: scorch report --json --limit=0 into FILE.json
+json() {
+	"$SCORCH" report --json --limit=0 "$1" >"$1.json" || fail "scorch report --json $1 exited $?"
+}
+
+# q FILE.json JQ: one value
+q() { jq -r "$2" "$1"; }
+
+# site FILE.json FUNCTION FIELD: a field of the site named FUNCTION (0 if absent)
+site() { jq -r --arg f "$2" "[.profiles[0].sites[] | select(.function == \$f) | .$3] | add // 0" "$1"; }
+
+# calls FILE.json FUNCTION: calls of a malloc-family function
+calls() { jq -r --arg f "$2" '.profiles[0].calls[] | select(.function == $f) | .calls' "$1"; }
+
+# through FILE.scorch FUNCTION WEIGHT: the total weight (count, bytes, peak,
+# leaked) of the stacks passing through FUNCTION, from the folded export
+through() {
+	"$SCORCH" export --format=folded --weight="$3" "$1" |
+		awk -v f="$2" '{ w = $NF; $NF = ""; n = split($0, fr, ";"); for (i = 1; i <= n; i++) { x = fr[i]; sub(/ +$/, "", x); if (x == f) { s += w; break } } } END { print s + 0 }'
+}

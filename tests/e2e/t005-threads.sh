@@ -1,0 +1,22 @@
+# Four threads allocating and freeing each other's blocks; 200 short threads.
+. "$ROOT/tests/e2e/lib.sh"
+heap t "$PROGS/threads"
+check "exit" "$rc" 0
+json t.scorch
+J=t.scorch.json
+check "ring_alloc allocations" "$(site $J ring_alloc allocations)" 1000
+check "ring_alloc bytes" "$(site $J ring_alloc bytes)" 32000
+check "ring_alloc leaked" "$(site $J ring_alloc leaked_blocks)" 0
+check "ring_alloc freed" "$(site $J ring_alloc freed)" 1000
+check "unmatched frees" "$(q $J '.profiles[0].totals.unmatched_frees')" 0
+check "worker threads named" "$(q $J '[.profiles[0].program.threads[].name | select(startswith("worker-"))] | sort | join(",")')" "worker-0,worker-1,worker-2,worker-3"
+check "threads" "$(q $J '.profiles[0].program.threads | length')" 5
+heap m "$PROGS/many-threads"
+check "many exit" "$rc" 0
+json m.scorch
+J=m.scorch.json
+check "thread_site allocations" "$(site $J thread_site allocations)" 200
+check "thread_site freed" "$(site $J thread_site freed)" 200
+check "threads" "$(q $J '.profiles[0].program.threads | length')" 201
+check "unmatched frees" "$(q $J '.profiles[0].totals.unmatched_frees')" 0
+finish

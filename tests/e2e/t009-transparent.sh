@@ -1,0 +1,19 @@
+# scorch changes nothing the program prints or returns, and keeps its signal
+# handlers working.
+. "$ROOT/tests/e2e/lib.sh"
+"$PROGS/output" >plain.out 2>plain.err
+plain_rc=$?
+heap o "$PROGS/output"
+check "exit status" "$rc" "$plain_rc"
+check "exit status is 42" "$rc" 42
+check "stdout identical" "$(cmp -s plain.out o.out && echo same)" same
+check "program's stderr is there, first" "$(head -2 o.err)" "$(cat plain.err)"
+"$PROGS/signals" >sig-plain.out 2>&1
+src=$?
+heap sg "$PROGS/signals"
+check "signals: status" "$rc" "$src"
+check "signals: output identical" "$out" "$(cat sig-plain.out)"
+# the program's stdin is still its own
+echo "from stdin" | "$SCORCH" heap -o cat.scorch -- cat >cat.out 2>/dev/null
+check "stdin passes through" "$(cat cat.out)" "from stdin"
+finish
