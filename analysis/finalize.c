@@ -62,6 +62,7 @@ struct fin {
 	VEC(char *) argv;
 	uint32_t pid, ppid, flags, depth;
 	uint64_t realtime;
+	VEC(struct sc_rss) rss;       /* the runtime's own readings, CLOCK_MONOTONIC */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -265,6 +266,13 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		case RAW_END:
 			f->saw_end = 1;
 			break;
+		case RAW_RSS: {
+			struct sc_rss s = { t, fmt_get_u(&r) };
+			if (r.err)
+				return -1;
+			VEC_PUSH(&f->rss, s);
+			break;
+		}
 		default:
 			return -1;
 		}
@@ -557,6 +565,13 @@ static void build_profile(struct fin *f)
 	}
 	p->nevents = total;
 	free(pos);
+
+	p->rss = xmalloc((f->rss.len + 1) * sizeof(*p->rss));
+	for (size_t i = 0; i < f->rss.len; i++) {
+		p->rss[i].time = f->rss.data[i].time > f->start ? f->rss.data[i].time - f->start : 0;
+		p->rss[i].bytes = f->rss.data[i].bytes;
+	}
+	p->nrss = f->rss.len;
 }
 
 int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info *info,
@@ -609,10 +624,17 @@ int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info
 	for (size_t i = 0; i < f.argv.len; i++)
 		free(f.argv.data[i]);
 	VEC_FREE(&f.argv);
+	VEC_FREE(&f.rss);
 	free(f.exe);
 	u64map_release(&f.tid_index);
 	u64map_release(&f.stack_index);
 	return rc;
+}
+
+static int rss_cmp(const void *a, const void *b)
+{
+	const struct sc_rss *x = a, *y = b;
+	return x->time < y->time ? -1 : x->time > y->time;
 }
 
 void finalize_add_rss(struct sc_profile *p, const struct finalize_info *info,
@@ -628,4 +650,5 @@ void finalize_add_rss(struct sc_profile *p, const struct finalize_info *info,
 		k++;
 	}
 	p->nrss += k;
+	qsort(p->rss, p->nrss, sizeof(*p->rss), rss_cmp);
 }

@@ -38,6 +38,7 @@ enum raw_rec {
 	RAW_LOST = 10,      /* dt, chunks lost, bytes lost (failed writes before this one) */
 	RAW_EXEC = 11,      /* dt, path-len, path: an exec was attempted */
 	RAW_END = 12,       /* dt: the runtime's final flush; its absence means incomplete */
+	RAW_RSS = 13,       /* dt, resident bytes: read by the runtime at its final flush */
 };
 
 /* The malloc family, as recorded in ALLOC/FREE `func`. */
