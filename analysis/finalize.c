@@ -5,10 +5,14 @@
 #include "finalize.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "../format/raw.h"
 #include "../format/varint.h"
@@ -18,11 +22,10 @@
 #include "../lib/vec.h"
 #include "symbolize.h"
 
-struct rev {                      /* a decoded heap event, raw ids */
-	uint64_t time, addr, size;
-	uint32_t stack;               /* raw stack id */
-	uint8_t kind, func;
-};
+/* Events are decoded straight into the model's struct, with absolute
+ * CLOCK_MONOTONIC times and raw stack ids, fixed up in place afterwards: a
+ * profile of tens of millions of events is not copied more than needed. */
+#define rev sc_event
 
 struct rthread {
 	uint32_t tid;
@@ -117,7 +120,6 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 				addr = e.addr;
 			if (r.err || e.func >= FN__COUNT)
 				return -1;
-			th = thread_for(f, tid);
 			VEC_PUSH(&th->ev, e);
 			break;
 		}
@@ -131,7 +133,6 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 				addr = a;
 			if (r.err || e.func >= FN__COUNT)
 				return -1;
-			th = thread_for(f, tid);
 			VEC_PUSH(&th->ev, e);
 			break;
 		}
@@ -197,13 +198,15 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 				free(name);
 				return -1;
 			}
-			th = thread_for(f, id);
-			snprintf(th->name, sizeof(th->name), "%s", name);
-			if (type == RAW_THREAD && (!th->start || t < th->start))
-				th->start = t;
-			if (type == RAW_THREAD_END && t > th->end)
-				th->end = t;
+			struct rthread *o = thread_for(f, id);
+			snprintf(o->name, sizeof(o->name), "%s", name);
+			if (type == RAW_THREAD && (!o->start || t < o->start))
+				o->start = t;
+			if (type == RAW_THREAD_END && t > o->end)
+				o->end = t;
 			free(name);
+			/* thread_for may have moved the table */
+			th = thread_for(f, tid);
 			break;
 		}
 		case RAW_PROC: {
@@ -282,29 +285,32 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 	return 0;
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *len)
+/* Maps the stream read-only: it is read once, front to back, and can be
+ * hundreds of megabytes. */
+static int map_file(const char *path, uint8_t **data, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	size_t cap = 1 << 16, n = 0;
-	uint8_t *buf = xmalloc(cap);
-	for (;;) {
-		if (n == cap)
-			buf = xrealloc(buf, cap *= 2);
-		size_t r = fread(buf + n, 1, cap - n, fp);
-		if (!r)
-			break;
-		n += r;
-	}
-	int e = ferror(fp) ? -EIO : 0;
-	fclose(fp);
-	if (e) {
-		free(buf);
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = -errno;
+		close(fd);
 		return e;
 	}
-	*data = buf;
-	*len = n;
+	*len = (size_t)st.st_size;
+	*data = NULL;
+	if (*len) {
+		void *m = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		madvise(m, *len, MADV_SEQUENTIAL);
+		*data = m;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -438,8 +444,15 @@ static void build_profile(struct fin *f)
 
 	/* stacks referenced by events: map each raw id to a dense, deduplicated
 	 * index (threads record the same stack under their own ids) */
-	struct u64map raw_to_dense, content, locmap;
-	u64map_init(&raw_to_dense, f->stacks.len + 1);
+	struct u64map content, locmap;
+	/* raw ids come from one counter in the process: small and dense */
+	uint32_t max_raw = 0;
+	for (size_t ti = 0; ti < f->threads.len; ti++)
+		for (size_t k = 0; k < f->threads.data[ti].ev.len; k++)
+			if (f->threads.data[ti].ev.data[k].stack > max_raw)
+				max_raw = f->threads.data[ti].ev.data[k].stack;
+	uint32_t *raw_to_dense = xmalloc(((size_t)max_raw + 1) * sizeof(uint32_t));
+	memset(raw_to_dense, 0xff, ((size_t)max_raw + 1) * sizeof(uint32_t));
 	u64map_init(&content, f->stacks.len + 1);
 	u64map_init(&locmap, 1024);
 	VEC(struct sc_stack) stacks = { 0 };
@@ -455,10 +468,9 @@ static void build_profile(struct fin *f)
 			struct rev *e = &th->ev.data[k];
 			if (e->kind != EV_ALLOC)
 				continue;
-			bool isnew;
-			uint64_t *dense = u64map_put(&raw_to_dense, e->stack, &isnew);
-			if (!isnew) {
-				e->stack = (uint32_t)*dense;
+			uint32_t *dense = &raw_to_dense[e->stack];
+			if (*dense != UINT32_MAX) {
+				e->stack = *dense;
 				continue;
 			}
 			uint64_t *si = u64map_get(&f->stack_index, e->stack);
@@ -502,8 +514,8 @@ static void build_profile(struct fin *f)
 				VEC_PUSH(&stacks, s);
 				*cslot = stacks.len - 1;
 			}
-			*dense = *cslot;
-			e->stack = (uint32_t)*dense;
+			*dense = (uint32_t)*cslot;
+			e->stack = *dense;
 		}
 	}
 	p->stacks = arena_alloc(A, stacks.len * sizeof(*p->stacks));
@@ -516,7 +528,7 @@ static void build_profile(struct fin *f)
 	VEC_FREE(&stacks);
 	VEC_FREE(&locs);
 	VEC_FREE(&tmp);
-	u64map_release(&raw_to_dense);
+	free(raw_to_dense);
 	u64map_release(&content);
 	u64map_release(&locmap);
 	symbolizer_free(sym);
@@ -536,35 +548,54 @@ static void build_profile(struct fin *f)
 			qsort(th->ev.data, th->ev.len, sizeof(struct rev), rev_cmp);
 		total += th->ev.len;
 	}
-	p->events = xmalloc((total + 1) * sizeof(*p->events));
-	size_t *pos = xcalloc(f->threads.len + 1, sizeof(size_t));
-	/* k-way merge; thread counts are small, so a linear pick is fine up to a
-	 * few dozen and a heap would only pay off beyond that */
-	for (size_t out = 0; out < total; out++) {
-		size_t best = SIZE_MAX;
-		const struct rev *be = NULL;
-		for (size_t i = 0; i < f->threads.len; i++) {
-			struct rthread *th = &f->threads.data[i];
-			if (pos[i] >= th->ev.len)
-				continue;
-			const struct rev *e = &th->ev.data[pos[i]];
-			if (!be || rev_cmp(e, be) < 0) {
-				be = e;
-				best = i;
-			}
+	size_t with_events = 0, only = 0;
+	for (size_t i = 0; i < f->threads.len; i++)
+		if (f->threads.data[i].ev.len) {
+			with_events++;
+			only = i;
 		}
-		struct sc_event *o = &p->events[out];
-		o->time = be->time > f->start ? be->time - f->start : 0;
-		o->addr = be->addr;
-		o->size = be->size;
-		o->stack = be->kind == EV_ALLOC ? be->stack : 0;
-		o->thread = (uint16_t)best;
-		o->kind = be->kind;
-		o->func = be->func;
-		pos[best]++;
+	if (with_events <= 1) {
+		/* one allocating thread: its array already is the answer */
+		if (with_events) {
+			struct rthread *th = &f->threads.data[only];
+			p->events = th->ev.data;
+			th->ev.data = NULL;
+			th->ev.len = th->ev.cap = 0;
+		} else {
+			p->events = xmalloc(sizeof(*p->events));
+		}
+		for (size_t k = 0; k < total; k++) {
+			struct sc_event *o = &p->events[k];
+			o->time = o->time > f->start ? o->time - f->start : 0;
+			o->thread = (uint16_t)only;
+		}
+	} else {
+		p->events = xmalloc((total + 1) * sizeof(*p->events));
+		size_t *pos = xcalloc(f->threads.len + 1, sizeof(size_t));
+		/* k-way merge; a linear pick over the threads that still have
+		 * events, which are few in practice */
+		for (size_t out = 0; out < total; out++) {
+			size_t best = SIZE_MAX;
+			const struct rev *be = NULL;
+			for (size_t i = 0; i < f->threads.len; i++) {
+				struct rthread *th = &f->threads.data[i];
+				if (pos[i] >= th->ev.len)
+					continue;
+				const struct rev *e = &th->ev.data[pos[i]];
+				if (!be || rev_cmp(e, be) < 0) {
+					be = e;
+					best = i;
+				}
+			}
+			struct sc_event *o = &p->events[out];
+			*o = *be;
+			o->time = be->time > f->start ? be->time - f->start : 0;
+			o->thread = (uint16_t)best;
+			pos[best]++;
+		}
+		free(pos);
 	}
 	p->nevents = total;
-	free(pos);
 
 	p->rss = xmalloc((f->rss.len + 1) * sizeof(*p->rss));
 	for (size_t i = 0; i < f->rss.len; i++) {
@@ -580,14 +611,15 @@ int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info
 	uint8_t *d = NULL;
 	size_t n = 0;
 	*out = NULL;
-	int rc = read_file(path, &d, &n);
+	int rc = map_file(path, &d, &n);
 	if (rc) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
 		return -1;
 	}
 	if (n < RAW_FILE_HDR || memcmp(d, RAW_MAGIC, 8) != 0) {
 		snprintf(err, errlen, "%s: not a raw scorch stream", path);
-		free(d);
+		if (d)
+			munmap(d, n);
 		return -1;
 	}
 	struct fin f;
@@ -598,7 +630,7 @@ int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info
 	u64map_init(&f.tid_index, 16);
 	u64map_init(&f.stack_index, 1024);
 	decode_stream(&f, d, n);
-	free(d);
+	munmap(d, n);
 	if (!f.saw_proc) {
 		snprintf(err, errlen, "%s: the stream holds no process record (the program died at once?)", path);
 		rc = -1;

@@ -804,7 +804,7 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	}
 
 	/* second pass: replay up to the peak to see who held it (t-gmax) */
-	if (t->peak_event != HEAP_NO_EVENT) {
+	if (t->peak_event != HEAP_NO_EVENT && !o->totals_only) {
 		live_clear(&lt);
 		for (size_t i = 0; i <= t->peak_event; i++) {
 			const struct sc_event *ev = &p->events[i];

@@ -23,6 +23,8 @@ struct heap_options {
 	const char *filter;         /* POSIX ERE on frame functions and module names; NULL = all */
 	uint64_t short_lived_ns;    /* lifetime below this is short-lived; 0 = default */
 	uint32_t timeline_points;   /* timeline buckets; 0 = default */
+	bool totals_only;           /* only r->t and r->calls are needed: skip the
+	                             * replay that attributes the peak to sites */
 };
 
 /* Whole-process figures. They ignore the filter. */

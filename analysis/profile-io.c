@@ -131,6 +131,60 @@ static void collect_strings(struct writer *w, const struct sc_profile *p)
 		str_id(w, p->threads[i].name);
 }
 
+/* The address model shared by writer and reader (docs/format.md, EVENTS). */
+#define RECENT 16
+
+struct addr_coder {
+	struct u64map live;           /* writer: address -> ordinal of its allocation */
+	uint64_t *addrs;              /* reader: address of each allocation, by ordinal */
+	size_t nallocs, cap;
+	uint64_t recent[RECENT];      /* last freed addresses, [0] most recent */
+};
+
+static void addr_coder_init(struct addr_coder *c)
+{
+	memset(c, 0, sizeof(*c));
+	u64map_init(&c->live, 1024);
+}
+
+static void addr_coder_release(struct addr_coder *c)
+{
+	u64map_release(&c->live);
+	free(c->addrs);
+}
+
+static void recent_push(struct addr_coder *c, uint64_t a)
+{
+	memmove(c->recent + 1, c->recent, (RECENT - 1) * sizeof(c->recent[0]));
+	c->recent[0] = a;
+}
+
+/* An allocation at a: returns the 1-based recent slot holding a, or 0. */
+static unsigned addr_coder_alloc(struct addr_coder *c, uint64_t a)
+{
+	unsigned slot = 0;
+	for (unsigned i = 0; a && i < RECENT && !slot; i++)
+		if (c->recent[i] == a)
+			slot = i + 1;
+	c->nallocs++;
+	if (a)
+		*u64map_put(&c->live, a, NULL) = c->nallocs;
+	return slot;
+}
+
+/* A free of a: returns how many allocations back its block was made
+ * (>= 1), or 0 when a was not live (free(NULL), or allocated before
+ * recording). */
+static uint64_t addr_coder_free(struct addr_coder *c, uint64_t a)
+{
+	uint64_t ord = 0, back = 0;
+	if (a && u64map_del(&c->live, a, &ord))
+		back = c->nallocs - ord + 1;
+	if (a)
+		recent_push(c, a);
+	return back;
+}
+
 static void write_body(struct writer *w, const struct sc_profile *p)
 {
 	struct strbuf *s = &w->sec;
@@ -204,7 +258,13 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 	w_section(w, SEC_THREADS);
 
-	/* events in sections of at most 64K, each with its own delta base */
+	/* Events in sections of at most 64K. Addresses, the costliest field,
+	 * are mostly implied: a free names its block by how many allocations
+	 * back it was made, and an allocation that reuses one of the last
+	 * RECENT freed addresses (what allocators do) names that slot. The
+	 * model keeps the real addresses; the reader rebuilds them exactly. */
+	struct addr_coder ac;
+	addr_coder_init(&ac);
 	for (size_t i = 0; i < p->nevents; i += EVENTS_PER_SECTION) {
 		size_t n = p->nevents - i < EVENTS_PER_SECTION ? p->nevents - i : EVENTS_PER_SECTION;
 		uint64_t t = 0, addr = 0;
@@ -218,12 +278,24 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 			if (e->kind == EV_ALLOC) {
 				w_u(s, e->stack);
 				w_u(s, e->size);
+				unsigned slot = addr_coder_alloc(&ac, e->addr);
+				w_u(s, slot);
+				if (!slot) {
+					w_s(s, (int64_t)(e->addr - addr));
+					addr = e->addr;
+				}
+			} else {
+				uint64_t back = addr_coder_free(&ac, e->addr);
+				w_u(s, back);
+				if (!back) {
+					w_s(s, (int64_t)(e->addr - addr));
+					addr = e->addr;
+				}
 			}
-			w_s(s, (int64_t)(e->addr - addr));
-			addr = e->addr;
 		}
 		w_section(w, SEC_EVENTS);
 	}
+	addr_coder_release(&ac);
 
 	uint64_t t = 0;
 	w_u(s, p->nrss);
@@ -306,6 +378,7 @@ struct reader {
 	int have_strings, have_meta, have_end;
 	size_t events_cap;
 	uint64_t end_events, end_stacks;
+	struct addr_coder ac;
 };
 
 static int rfail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -479,6 +552,7 @@ static int sec_threads(struct reader *r, struct fmt_reader *f)
 static int sec_events(struct reader *r, struct fmt_reader *f)
 {
 	struct sc_profile *p = r->p;
+	struct addr_coder *c = &r->ac;
 	uint64_t n = r_count(f, 4);
 	if (p->nevents + n > r->events_cap) {
 		size_t cap = r->events_cap ? r->events_cap : 65536;
@@ -508,14 +582,37 @@ static int sec_events(struct reader *r, struct fmt_reader *f)
 				f->err = 1;
 			e->stack = (uint32_t)st;
 			e->size = fmt_get_u(f);
+			uint64_t slot = fmt_get_u(f);
+			if (slot > RECENT) {
+				f->err = 1;
+			} else if (slot) {
+				e->addr = c->recent[slot - 1];
+			} else {
+				addr += (uint64_t)fmt_get_s(f);
+				e->addr = addr;
+			}
+			if (c->nallocs == c->cap) {
+				c->cap = c->cap ? c->cap * 2 : 65536;
+				c->addrs = xrealloc(c->addrs, c->cap * sizeof(*c->addrs));
+			}
+			c->addrs[c->nallocs++] = e->addr;
 		} else if (e->kind == EV_FREE) {
 			e->stack = 0;
 			e->size = 0;
+			uint64_t back = fmt_get_u(f);
+			if (back > c->nallocs) {
+				f->err = 1;
+			} else if (back) {
+				e->addr = c->addrs[c->nallocs - back];
+			} else {
+				addr += (uint64_t)fmt_get_s(f);
+				e->addr = addr;
+			}
+			if (e->addr)
+				recent_push(c, e->addr);
 		} else {
 			f->err = 1;
 		}
-		addr += (uint64_t)fmt_get_s(f);
-		e->addr = addr;
 		if (e->time < tbase)
 			f->err = 1;
 		if (!f->err)
@@ -696,6 +793,7 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
 	r.p->flags = flags;
 	rc = parse_body(&r, body, blen);
 	free(body);
+	free(r.ac.addrs);
 	if (rc) {
 		profile_free(r.p);
 		return rc;

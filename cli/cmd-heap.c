@@ -31,7 +31,8 @@ static void summarize(const struct session_profile *sp, int many)
 {
 	const struct sc_profile *p = sp->p;
 	struct heap_result *h;
-	if (heap_analyze(p, NULL, &h) != 0) {
+	struct heap_options ho = { .totals_only = true };
+	if (heap_analyze(p, &ho, &h) != 0) {
 		warning("cannot analyze %s", sp->path);
 		return;
 	}

@@ -1,0 +1,219 @@
+/* Unit tests of finalize on hand-built raw streams: records of every kind,
+ * two threads merged in time order, a STACK defined after its first use, a
+ * damaged chunk skipped by its checksum, and a stream without END. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../analysis/finalize.h"
+#include "../../format/raw.h"
+#include "../../format/varint.h"
+
+struct chunk {
+	uint8_t buf[4096];
+	uint8_t *p;
+	uint32_t tid;
+	uint64_t base;
+};
+
+static void ck_begin(struct chunk *c, uint32_t tid, uint64_t base)
+{
+	c->p = c->buf + RAW_CHUNK_HDR;
+	c->tid = tid;
+	c->base = base;
+}
+
+static void rec(struct chunk *c, int type, int64_t dt)
+{
+	*c->p++ = (uint8_t)type;
+	c->p = fmt_put_s(c->p, dt);
+}
+
+static void str(struct chunk *c, const char *s)
+{
+	size_t n = strlen(s);
+	c->p = fmt_put_u(c->p, n);
+	memcpy(c->p, s, n);
+	c->p += n;
+}
+
+static void ck_write(FILE *f, struct chunk *c, int damage)
+{
+	uint32_t len = (uint32_t)(c->p - c->buf - RAW_CHUNK_HDR);
+	fmt_put_u32le(c->buf, RAW_CHUNK_MAGIC);
+	fmt_put_u32le(c->buf + 4, len);
+	fmt_put_u32le(c->buf + 8, c->tid);
+	fmt_put_u64le(c->buf + 16, c->base);
+	uint32_t ck = fmt_fnv32(c->buf, 12, FMT_FNV32_INIT);
+	ck = fmt_fnv32(c->buf + 16, 8, ck);
+	ck = fmt_fnv32(c->buf + RAW_CHUNK_HDR, len, ck);
+	fmt_put_u32le(c->buf + 12, ck);
+	if (damage)
+		c->buf[RAW_CHUNK_HDR + len / 2] ^= 0xff;
+	fwrite(c->buf, 1, RAW_CHUNK_HDR + len, f);
+}
+
+static const char *write_stream(int with_end)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/scorch-fin-%d-%d", (int)getpid(), with_end);
+	FILE *f = fopen(path, "wb");
+	uint8_t hdr[RAW_FILE_HDR];
+	memcpy(hdr, RAW_MAGIC, 8);
+	fmt_put_u64le(hdr + 8, 1000000);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	struct chunk c;
+
+	/* thread 10: PROC, a module, allocations using stack 7 (defined later) */
+	ck_begin(&c, 10, 1000000);
+	rec(&c, RAW_THREAD, 0);
+	c.p = fmt_put_u(c.p, 10);
+	str(&c, "main");
+	rec(&c, RAW_PROC, 5);
+	c.p = fmt_put_u(c.p, 10);   /* pid */
+	c.p = fmt_put_u(c.p, 1);    /* ppid */
+	c.p = fmt_put_u(c.p, RAW_PROC_HEAP);
+	c.p = fmt_put_u(c.p, 64);   /* depth */
+	c.p = fmt_put_u(c.p, 42);   /* realtime */
+	str(&c, "/no/such/prog");
+	c.p = fmt_put_u(c.p, 8);
+	memcpy(c.p, "prog\0-x\0", 8);
+	c.p += 8;
+	rec(&c, RAW_MODULE, 0);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, 0x400000);
+	c.p = fmt_put_u(c.p, 0x400000);
+	c.p = fmt_put_u(c.p, 0x500000);
+	str(&c, "/no/such/prog");
+	c.p = fmt_put_u(c.p, 0);
+	/* ALLOC at t=1000100: func, stack, size, addr delta */
+	rec(&c, RAW_ALLOC, 95);
+	*c.p++ = FN_MALLOC;
+	c.p = fmt_put_u(c.p, 7);
+	c.p = fmt_put_u(c.p, 100);
+	c.p = fmt_put_s(c.p, 0x10000);
+	/* a failed calloc keeps the address base */
+	rec(&c, RAW_ALLOC, 100);
+	*c.p++ = FN_CALLOC;
+	c.p = fmt_put_u(c.p, 7);
+	c.p = fmt_put_u(c.p, 1u << 30);
+	c.p = fmt_put_s(c.p, -0x10000);
+	/* realloc stamps the old block's end before its predecessor: dt < 0 */
+	rec(&c, RAW_FREE, -50);
+	*c.p++ = FN_REALLOC_MOVE;
+	c.p = fmt_put_s(c.p, 0);
+	ck_write(f, &c, 0);
+
+	/* a damaged chunk from thread 11: skipped whole */
+	ck_begin(&c, 11, 1000150);
+	rec(&c, RAW_ALLOC, 0);
+	*c.p++ = FN_MALLOC;
+	c.p = fmt_put_u(c.p, 7);
+	c.p = fmt_put_u(c.p, 999);
+	c.p = fmt_put_s(c.p, 0x90000);
+	ck_write(f, &c, 1);
+	fwrite("garbage!", 1, 8, f);
+
+	/* thread 11: the STACK, then an allocation between thread 10's events */
+	ck_begin(&c, 11, 1000120);
+	rec(&c, RAW_THREAD, 0);
+	c.p = fmt_put_u(c.p, 11);
+	str(&c, "worker");
+	rec(&c, RAW_STACK, 0);
+	c.p = fmt_put_u(c.p, 7);
+	c.p = fmt_put_u(c.p, 0);
+	c.p = fmt_put_u(c.p, 2);
+	c.p = fmt_put_s(c.p, 0x401001);
+	c.p = fmt_put_s(c.p, 0x100);
+	rec(&c, RAW_ALLOC, 10);     /* t = 1000130 */
+	*c.p++ = FN_MALLOC;
+	c.p = fmt_put_u(c.p, 7);
+	c.p = fmt_put_u(c.p, 32);
+	c.p = fmt_put_s(c.p, 0x20000);
+	rec(&c, RAW_FREE, 1000);    /* frees thread 10's block: t = 1001130 */
+	*c.p++ = FN_FREE;
+	c.p = fmt_put_s(c.p, 0x10000 - 0x20000);
+	if (with_end) {
+		rec(&c, RAW_EXIT, 0);
+		c.p = fmt_put_u(c.p, EXIT_NORMAL);
+		c.p = fmt_put_s(c.p, 3);
+		rec(&c, RAW_END, 0);
+	}
+	ck_write(f, &c, 0);
+	fclose(f);
+	return path;
+}
+
+static void test_stream(void **state)
+{
+	(void)state;
+	const char *path = write_stream(1);
+	struct sc_profile *p;
+	struct finalize_info info;
+	char err[256];
+	int rc = finalize_raw(path, &p, &info, err, sizeof(err));
+	if (rc)
+		fail_msg("%s", err);
+	assert_int_equal(info.mono_start, 1000000);
+	assert_true(info.saw_end);
+	assert_true(info.corrupt_bytes > 0);
+	assert_true(p->flags & PROF_TRUNCATED);
+	assert_false(p->flags & PROF_INCOMPLETE);
+	assert_int_equal(p->pid, 10);
+	assert_int_equal(p->argc, 2);
+	assert_string_equal(p->argv[1], "-x");
+	assert_int_equal(p->exit_kind, EXIT_NORMAL);
+	assert_int_equal(p->exit_value, 3);
+	assert_int_equal(p->nthreads, 2);
+	assert_int_equal(p->nevents, 5);
+	/* time order across threads: alloc(10) 100, free-move(10) 150,
+	 * alloc(11) 130 ... sorted: 100, 130, 150, 200, 1130 */
+	static const uint64_t times[] = { 100, 130, 150, 200, 1130 };
+	static const uint64_t addrs[] = { 0x10000, 0x20000, 0x10000, 0, 0x10000 };
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(p->events[i].time, times[i]);
+		assert_int_equal(p->events[i].addr, addrs[i]);
+	}
+	assert_int_equal(p->events[1].thread, 1);
+	assert_int_equal(p->events[2].func, FN_REALLOC_MOVE);
+	/* the stack defined after its first use resolves, two frames */
+	assert_int_equal(p->events[0].stack, p->events[1].stack);
+	assert_int_not_equal(p->events[0].stack, 0);
+	assert_int_equal(p->stacks[p->events[0].stack].nlocs, 2);
+	const struct sc_location *l = &p->locations[p->stacks[p->events[0].stack].locs[0]];
+	assert_int_equal(l->addr, 0x401000);   /* return address minus one */
+	assert_int_equal(l->module, 0);
+	assert_string_equal(l->lines[0].func, "prog+0x1000");
+	profile_free(p);
+	unlink(path);
+}
+
+static void test_incomplete(void **state)
+{
+	(void)state;
+	const char *path = write_stream(0);
+	struct sc_profile *p;
+	char err[256];
+	assert_int_equal(finalize_raw(path, &p, NULL, err, sizeof(err)), 0);
+	assert_true(p->flags & PROF_INCOMPLETE);
+	profile_free(p);
+	unlink(path);
+	assert_int_equal(finalize_raw("/nonexistent/raw.1.0", &p, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot read"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_incomplete),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
