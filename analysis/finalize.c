@@ -492,10 +492,20 @@ static void build_profile(struct fin *f)
 				uint64_t *lslot = u64map_put(&locmap, key, &ln);
 				if (ln) {
 					struct sc_location l = { .addr = look, .module = mi };
-					int nl = symbolizer_lookup(sym, mi >= 0 ? handle[mi] : -1, look, lines, 64);
+					int nl = 0;
+					if (mi >= 0 && handle[mi] >= 0)
+						nl = symbolizer_lookup(sym, handle[mi], look, lines, 64);
 					if (nl < 1) {
+						/* the module's file is gone or unreadable:
+						 * name the frame by module and offset */
+						char nm[320];
+						if (mi >= 0)
+							snprintf(nm, sizeof(nm), "%s+0x%llx", p->modules[mi].name,
+								 (unsigned long long)(look - p->modules[mi].bias));
+						else
+							snprintf(nm, sizeof(nm), "0x%llx", (unsigned long long)look);
 						nl = 1;
-						lines[0] = (struct sc_line){ "??", "", 0, false };
+						lines[0] = (struct sc_line){ arena_strdup(A, nm), "", 0, false };
 					}
 					l.nlines = (uint32_t)nl;
 					l.lines = arena_alloc(A, (size_t)nl * sizeof(*l.lines));
