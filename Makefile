@@ -82,10 +82,12 @@ PROG_CFLAGS := -std=gnu11 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Wno-
 $(BUILD)/tests/progs/lib%.so: tests/progs/lib%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -shared -fPIC -o $@ $<
-$(BUILD)/tests/progs/%: tests/progs/%.c $(BUILD)/libscorch.so
+$(BUILD)/tests/progs/%-linked: tests/progs/%-linked.c $(BUILD)/libscorch.so
 	@mkdir -p $(dir $@)
-	$(CC) $(PROG_CFLAGS) $(if $(findstring static,$*),-static,) -o $@ $< -ldl \
-		$(if $(findstring linked,$*),-L$(BUILD) -lscorch -Wl$(comma)-rpath$(comma)$(abspath $(BUILD)),)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+$(BUILD)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) $(if $(findstring static,$*),-static,) -o $@ $< -ldl
 $(BUILD)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Iinclude -pthread -o $@ $<
@@ -94,8 +96,7 @@ $(BUILD)/examples/%: examples/%.c
 	$(CC) -std=gnu11 -g -O2 -fno-omit-frame-pointer -fno-inline-functions -Wall -Wextra -Werror -o $@ $<
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -g -O2 -Wall -o $@ $< -pthread
-comma := ,
+	$(CC) -std=gnu11 -g -O2 -fno-omit-frame-pointer -Wall -o $@ $< -pthread
 
 check:
 	@tests/run-all.sh
@@ -104,6 +105,7 @@ demo: all $(EXAMPLES)
 	@scripts/demo.sh $(BUILD)
 
 bench: all $(BENCH_BINS)
+	bench/heap-storm.sh
 
 clean:
 	rm -rf build build-san tests/out bench/out demo-out
