@@ -2,6 +2,7 @@
 #include "hashmap.h"
 #include "die.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,87 +32,96 @@ void u64map_init(struct u64map *m, size_t hint)
 	size_t cap = 16;
 	while (cap * 7 / 10 < hint)
 		cap *= 2;
-	m->keys = xcalloc(cap, sizeof(*m->keys));
-	m->vals = xcalloc(cap, sizeof(*m->vals));
-	m->used = xcalloc(cap, 1);
+	m->slots = xcalloc(cap, sizeof(*m->slots));
 	m->cap = cap;
 	m->len = m->tombs = 0;
+	m->has_zero = false;
+	m->zero_val = 0;
 }
 
 void u64map_release(struct u64map *m)
 {
-	free(m->keys);
-	free(m->vals);
-	free(m->used);
+	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
 
 static void u64map_rehash(struct u64map *m, size_t cap)
 {
-	struct u64map n;
-	n.keys = xcalloc(cap, sizeof(*n.keys));
-	n.vals = xcalloc(cap, sizeof(*n.vals));
-	n.used = xcalloc(cap, 1);
-	n.cap = cap;
-	n.len = n.tombs = 0;
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->used[i] != 1)
+	struct u64map_slot *old = m->slots;
+	size_t oldcap = m->cap;
+	m->slots = xcalloc(cap, sizeof(*m->slots));
+	m->cap = cap;
+	m->tombs = 0;
+	for (size_t i = 0; i < oldcap; i++) {
+		if (!old[i].key)
 			continue;
-		size_t j = hash_u64(m->keys[i]) & (cap - 1);
-		while (n.used[j])
+		size_t j = hash_u64(old[i].key) & (cap - 1);
+		while (m->slots[j].key)
 			j = (j + 1) & (cap - 1);
-		n.used[j] = 1;
-		n.keys[j] = m->keys[i];
-		n.vals[j] = m->vals[i];
-		n.len++;
+		m->slots[j] = old[i];
 	}
-	u64map_release(m);
-	*m = n;
+	free(old);
 }
 
 uint64_t *u64map_put(struct u64map *m, uint64_t key, bool *isnew)
 {
 	if (!m->cap)
 		u64map_init(m, 16);
+	if (!key) {
+		if (isnew)
+			*isnew = !m->has_zero;
+		if (!m->has_zero) {
+			m->has_zero = true;
+			m->zero_val = 0;
+			m->len++;
+		}
+		return &m->zero_val;
+	}
 	if ((m->len + m->tombs + 1) * 10 > m->cap * 7)
 		u64map_rehash(m, m->len * 2 * 10 > m->cap * 7 ? m->cap * 2 : m->cap);
 	size_t mask = m->cap - 1, i = hash_u64(key) & mask, tomb = (size_t)-1;
 	for (;;) {
-		if (m->used[i] == 0)
-			break;
-		if (m->used[i] == 1 && m->keys[i] == key) {
+		struct u64map_slot *sl = &m->slots[i];
+		if (sl->key == key) {
 			if (isnew)
 				*isnew = false;
-			return &m->vals[i];
+			return &sl->val;
 		}
-		if (m->used[i] == 2 && tomb == (size_t)-1)
-			tomb = i;
+		if (!sl->key) {
+			if (!sl->val)
+				break;
+			if (tomb == (size_t)-1)
+				tomb = i;
+		}
 		i = (i + 1) & mask;
 	}
 	if (tomb != (size_t)-1) {
 		i = tomb;
 		m->tombs--;
 	}
-	m->used[i] = 1;
-	m->keys[i] = key;
-	m->vals[i] = 0;
+	m->slots[i].key = key;
+	m->slots[i].val = 0;
 	m->len++;
 	if (isnew)
 		*isnew = true;
-	return &m->vals[i];
+	return &m->slots[i].val;
 }
 
 uint64_t *u64map_get(const struct u64map *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
+	if (!key)
+		return m->has_zero ? (uint64_t *)&m->zero_val : NULL;
 	size_t mask = m->cap - 1, i = hash_u64(key) & mask;
-	while (m->used[i]) {
-		if (m->used[i] == 1 && m->keys[i] == key)
-			return &m->vals[i];
+	for (;;) {
+		struct u64map_slot *sl = &m->slots[i];
+		if (sl->key == key)
+			return &sl->val;
+		if (!sl->key && !sl->val)
+			return NULL;
 		i = (i + 1) & mask;
 	}
-	return NULL;
 }
 
 bool u64map_del(struct u64map *m, uint64_t key, uint64_t *oldval)
@@ -119,11 +129,16 @@ bool u64map_del(struct u64map *m, uint64_t key, uint64_t *oldval)
 	uint64_t *v = u64map_get(m, key);
 	if (!v)
 		return false;
-	size_t i = (size_t)(v - m->vals);
 	if (oldval)
 		*oldval = *v;
-	m->used[i] = 2;
 	m->len--;
+	if (!key) {
+		m->has_zero = false;
+		return true;
+	}
+	struct u64map_slot *sl = (struct u64map_slot *)((char *)v - offsetof(struct u64map_slot, val));
+	sl->key = 0;
+	sl->val = 1;   /* deleted */
 	m->tombs++;
 	return true;
 }

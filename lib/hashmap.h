@@ -7,11 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Keys and values sit side by side so a lookup touches one cache line.
+ * Slot key 0 marks a free slot (val 0: empty, val 1: deleted); the real key
+ * 0 lives outside the table. */
+struct u64map_slot {
+	uint64_t key, val;
+};
+
 struct u64map {
-	uint64_t *keys;
-	uint64_t *vals;
-	uint8_t *used;     /* 0 empty, 1 full, 2 deleted */
+	struct u64map_slot *slots;
 	size_t cap, len, tombs;
+	bool has_zero;
+	uint64_t zero_val;
 };
 
 void u64map_init(struct u64map *m, size_t hint);
