@@ -285,45 +285,22 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 	return 0;
 }
 
-/* Maps the stream read-only: it is read once, front to back, and can be
- * hundreds of megabytes. */
-static int map_file(const char *path, uint8_t **data, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	*len = (size_t)st.st_size;
-	*data = NULL;
-	if (*len) {
-		void *m = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED) {
-			int e = -errno;
-			close(fd);
-			return e;
-		}
-		madvise(m, *len, MADV_SEQUENTIAL);
-		*data = m;
-	}
-	close(fd);
-	return 0;
-}
-
-/* Walks the chunks. A chunk whose header or checksum is wrong (a write cut
+/* Decodes the complete chunks at the front of d[0..n) and returns how many
+ * bytes it consumed. A chunk whose header or checksum is wrong (a write cut
  * short by a full disk, or a kill mid-write) is skipped by searching for the
- * next chunk magic whose checksum holds. */
-static void decode_stream(struct fin *f, const uint8_t *d, size_t n)
+ * next chunk magic whose checksum holds. Unless `final`, a chunk still being
+ * written (its length runs past n) is left for the next call. */
+static size_t feed(struct fin *f, const uint8_t *d, size_t n, int final)
 {
-	size_t off = RAW_FILE_HDR;
+	size_t off = 0;
 	while (off < n) {
+		if (n - off < RAW_CHUNK_HDR && !final)
+			break;
 		int ok = 0;
 		if (n - off >= RAW_CHUNK_HDR && fmt_get_u32le(d + off) == RAW_CHUNK_MAGIC) {
 			uint32_t len = fmt_get_u32le(d + off + 4);
+			if (len <= RAW_CHUNK_MAX && n - off - RAW_CHUNK_HDR < len && !final)
+				break;
 			if (len <= RAW_CHUNK_MAX && n - off - RAW_CHUNK_HDR >= len) {
 				uint32_t ck = fmt_fnv32(d + off, 12, FMT_FNV32_INIT);
 				ck = fmt_fnv32(d + off + 16, 8, ck);
@@ -342,11 +319,15 @@ static void decode_stream(struct fin *f, const uint8_t *d, size_t n)
 		size_t next = off + 1;
 		while (next + 4 <= n && fmt_get_u32le(d + next) != RAW_CHUNK_MAGIC)
 			next++;
-		if (next + 4 > n)
+		if (next + 4 > n) {
+			if (!final)
+				break;   /* maybe the start of a magic: look again later */
 			next = n;
+		}
 		f->corrupt += next - off;
 		off = next;
 	}
+	return off;
 }
 
 static int rev_cmp(const void *a, const void *b)
@@ -615,62 +596,131 @@ static void build_profile(struct fin *f)
 	p->nrss = f->rss.len;
 }
 
+struct raw_reader {
+	char *path;
+	int fd, open_errno;
+	int have_header;
+	uint64_t off;                 /* file offset of buf[0] */
+	uint8_t *buf;
+	size_t len, cap;
+	struct fin f;
+};
+
+struct raw_reader *raw_reader_new(const char *path)
+{
+	struct raw_reader *r = xcalloc(1, sizeof(*r));
+	r->path = xstrdup(path);
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	r->open_errno = r->fd < 0 ? errno : 0;
+	u64map_init(&r->f.tid_index, 16);
+	u64map_init(&r->f.stack_index, 1024);
+	return r;
+}
+
+/* Reads what was appended since the last call and decodes the complete
+ * chunks. Returns 0, or -1 when the file is not a raw stream. */
+static int reader_pump(struct raw_reader *r, int final)
+{
+	if (r->fd < 0)
+		return -1;
+	for (;;) {
+		if (r->cap - r->len < (1u << 20)) {
+			r->cap = r->cap ? r->cap * 2 : (4u << 20);
+			r->buf = xrealloc(r->buf, r->cap);
+		}
+		ssize_t got = pread(r->fd, r->buf + r->len, r->cap - r->len, (off_t)(r->off + r->len));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got > 0)
+			r->len += (size_t)got;
+		size_t start = 0;
+		if (!r->have_header) {
+			if (r->len < RAW_FILE_HDR)
+				return final && r->len ? -1 : 0;
+			if (memcmp(r->buf, RAW_MAGIC, 8) != 0)
+				return -1;
+			r->f.start = fmt_get_u64le(r->buf + 8);
+			r->f.last_time = r->f.start;
+			r->have_header = 1;
+			start = RAW_FILE_HDR;
+		}
+		int last = final && got <= 0;
+		size_t used = start + feed(&r->f, r->buf + start, r->len - start, last);
+		memmove(r->buf, r->buf + used, r->len - used);
+		r->off += used;
+		r->len -= used;
+		if (got <= 0)
+			return 0;
+	}
+}
+
+void raw_reader_poll(struct raw_reader *r)
+{
+	if (reader_pump(r, 0) != 0 && r->fd >= 0) {
+		close(r->fd);
+		r->fd = -1;
+	}
+}
+
+static void reader_free(struct raw_reader *r)
+{
+	struct fin *f = &r->f;
+	for (size_t i = 0; i < f->threads.len; i++)
+		VEC_FREE(&f->threads.data[i].ev);
+	VEC_FREE(&f->threads);
+	for (size_t i = 0; i < f->mods.len; i++)
+		free(f->mods.data[i].path);
+	VEC_FREE(&f->mods);
+	VEC_FREE(&f->ips);
+	VEC_FREE(&f->stacks);
+	for (size_t i = 0; i < f->argv.len; i++)
+		free(f->argv.data[i]);
+	VEC_FREE(&f->argv);
+	VEC_FREE(&f->rss);
+	free(f->exe);
+	u64map_release(&f->tid_index);
+	u64map_release(&f->stack_index);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	free(r->path);
+	free(r);
+}
+
+int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,
+		      char *err, size_t errlen)
+{
+	*out = NULL;
+	int rc = 0;
+	if (r->fd < 0 && !r->have_header) {
+		snprintf(err, errlen, "%s: cannot read: %s", r->path, strerror(r->open_errno ? r->open_errno : EIO));
+		rc = -1;
+	} else if (reader_pump(r, 1) != 0) {
+		snprintf(err, errlen, "%s: not a raw scorch stream", r->path);
+		rc = -1;
+	} else if (!r->f.saw_proc) {
+		snprintf(err, errlen, "%s: the stream holds no process record (the program died at once?)", r->path);
+		rc = -1;
+	} else {
+		struct fin *f = &r->f;
+		f->p = profile_new();
+		build_profile(f);
+		if (info) {
+			info->mono_start = f->start;
+			info->mono_end = f->last_time;
+			info->saw_end = f->saw_end;
+			info->corrupt_bytes = f->corrupt;
+		}
+		*out = f->p;
+	}
+	reader_free(r);
+	return rc;
+}
+
 int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info *info,
 		 char *err, size_t errlen)
 {
-	uint8_t *d = NULL;
-	size_t n = 0;
-	*out = NULL;
-	int rc = map_file(path, &d, &n);
-	if (rc) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
-		return -1;
-	}
-	if (n < RAW_FILE_HDR || memcmp(d, RAW_MAGIC, 8) != 0) {
-		snprintf(err, errlen, "%s: not a raw scorch stream", path);
-		if (d)
-			munmap(d, n);
-		return -1;
-	}
-	struct fin f;
-	memset(&f, 0, sizeof(f));
-	f.start = fmt_get_u64le(d + 8);
-	f.last_time = f.start;
-	f.exit_kind = 0;
-	u64map_init(&f.tid_index, 16);
-	u64map_init(&f.stack_index, 1024);
-	decode_stream(&f, d, n);
-	munmap(d, n);
-	if (!f.saw_proc) {
-		snprintf(err, errlen, "%s: the stream holds no process record (the program died at once?)", path);
-		rc = -1;
-	} else {
-		f.p = profile_new();
-		build_profile(&f);
-		if (info) {
-			info->mono_start = f.start;
-			info->mono_end = f.last_time;
-			info->saw_end = f.saw_end;
-			info->corrupt_bytes = f.corrupt;
-		}
-		*out = f.p;
-	}
-	for (size_t i = 0; i < f.threads.len; i++)
-		VEC_FREE(&f.threads.data[i].ev);
-	VEC_FREE(&f.threads);
-	for (size_t i = 0; i < f.mods.len; i++)
-		free(f.mods.data[i].path);
-	VEC_FREE(&f.mods);
-	VEC_FREE(&f.ips);
-	VEC_FREE(&f.stacks);
-	for (size_t i = 0; i < f.argv.len; i++)
-		free(f.argv.data[i]);
-	VEC_FREE(&f.argv);
-	VEC_FREE(&f.rss);
-	free(f.exe);
-	u64map_release(&f.tid_index);
-	u64map_release(&f.stack_index);
-	return rc;
+	return raw_reader_finish(raw_reader_new(path), out, info, err, errlen);
 }
 
 static int rss_cmp(const void *a, const void *b)

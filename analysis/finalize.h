@@ -23,6 +23,16 @@ struct finalize_info {
 int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info *info,
 		 char *err, size_t errlen);
 
+/* The same, incrementally: the launcher creates a reader as soon as a raw
+ * stream appears and polls it while the program runs, so decoding overlaps
+ * with the run; finish() reads the rest, builds the profile and frees the
+ * reader (whatever it returns). */
+struct raw_reader;
+struct raw_reader *raw_reader_new(const char *path);
+void raw_reader_poll(struct raw_reader *r);
+int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,
+		      char *err, size_t errlen);
+
 /* Adds RSS samples (CLOCK_MONOTONIC ns, bytes) that fall in the profile's
  * lifetime, converted to profile time. */
 void finalize_add_rss(struct sc_profile *p, const struct finalize_info *info,

@@ -330,6 +330,9 @@ int profile_write(const struct sc_profile *p, const char *path)
 	w.z = ZSTD_createCCtx();
 	ZSTD_CCtx_setParameter(w.z, ZSTD_c_compressionLevel, 3);
 	ZSTD_CCtx_setParameter(w.z, ZSTD_c_checksumFlag, 1);
+	/* compress on a worker thread while this one encodes; a libzstd built
+	 * without threads refuses, and then it is done inline */
+	ZSTD_CCtx_setParameter(w.z, ZSTD_c_nbWorkers, 1);
 	w.outcap = ZSTD_CStreamOutSize();
 	w.out = xmalloc(w.outcap);
 	strmap_init(&w.strings);

@@ -27,15 +27,13 @@ static void usage(FILE *f)
 		"  -h, --help         show this help\n");
 }
 
-static void summarize(const struct session_profile *sp, int many)
+/* The end-of-run summary of one profile (runs while the profile is written). */
+static char *summarize(const struct sc_profile *p)
 {
-	const struct sc_profile *p = sp->p;
 	struct heap_result *h;
 	struct heap_options ho = { .totals_only = true };
-	if (heap_analyze(p, &ho, &h) != 0) {
-		warning("cannot analyze %s", sp->path);
-		return;
-	}
+	if (heap_analyze(p, &ho, &h) != 0)
+		return NULL;
 	const struct heap_totals *t = &h->t;
 	struct strbuf sb = STRBUF_INIT;
 	sb_addf(&sb, "scorch: %s (pid %u)", p->argc ? p->argv[0] : p->exe, p->pid);
@@ -82,11 +80,8 @@ static void summarize(const struct session_profile *sp, int many)
 	else if (p->flags & PROF_INCOMPLETE)
 		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL?); "
 			     "the last buffered events of each thread are missing\n");
-	sb_addf(&sb, "scorch:   wrote %s\n", sp->path);
-	fputs(sb.buf, stderr);
-	(void)many;
-	sb_release(&sb);
 	heap_result_free(h);
+	return sb_detach(&sb);
 }
 
 int cmd_heap(int argc, char **argv)
@@ -98,7 +93,7 @@ int cmd_heap(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct session_opts so = { .mode = "heap", .depth = 128, .follow = 1 };
+	struct session_opts so = { .mode = "heap", .depth = 128, .follow = 1, .summarize = summarize };
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -139,9 +134,13 @@ int cmd_heap(int argc, char **argv)
 	so.argv = argv + optind;
 	struct session_result r;
 	session_run(&so, &r);
-	for (size_t i = 0; i < r.nprofiles; i++)
-		if (r.profiles[i].path)
-			summarize(&r.profiles[i], r.nprofiles > 1);
+	for (size_t i = 0; i < r.nprofiles; i++) {
+		if (!r.profiles[i].path)
+			continue;
+		if (r.profiles[i].summary)
+			fputs(r.profiles[i].summary, stderr);
+		fprintf(stderr, "scorch:   wrote %s\n", r.profiles[i].path);
+	}
 	if (r.nprofiles > 1) {
 		fprintf(stderr, "scorch: %zu profiles:", r.nprofiles);
 		for (size_t i = 0; i < r.nprofiles; i++)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,35 @@ static struct rss_track *track(rss_vec *v, int pid)
 	return &v->data[v->len - 1];
 }
 
+struct write_job {
+	const struct sc_profile *p;
+	const char *dest;
+	int rc;
+};
+
+static void *write_thread(void *arg)
+{
+	struct write_job *j = arg;
+	j->rc = profile_write(j->p, j->dest);
+	return NULL;
+}
+
+/* Writes p to dest on a second thread while summarize() (if any) reads it
+ * on this one: both only read the profile, and the machine has cores. */
+static int write_and_summarize(const struct session_opts *o, const struct sc_profile *p,
+			       const char *dest, char **summary)
+{
+	struct write_job j = { p, dest, 0 };
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, write_thread, &j) == 0;
+	if (!threaded)
+		write_thread(&j);
+	*summary = o->summarize ? o->summarize(p) : NULL;
+	if (threaded)
+		pthread_join(th, NULL);
+	return j.rc;
+}
+
 /* raw.PID.SEQ names in dir */
 struct raw_name {
 	int pid, seq;
@@ -86,6 +116,25 @@ struct raw_name {
 };
 
 typedef VEC(struct raw_name) raw_vec;
+
+/* The raw streams being decoded while the program runs, by path. */
+struct live_reader {
+	char *path;
+	struct raw_reader *r;
+};
+typedef VEC(struct live_reader) reader_vec;
+
+static struct raw_reader *reader_for(reader_vec *v, const char *path, int create)
+{
+	for (size_t i = 0; i < v->len; i++)
+		if (!strcmp(v->data[i].path, path))
+			return v->data[i].r;
+	if (!create)
+		return NULL;
+	struct live_reader lr = { xstrdup(path), raw_reader_new(path) };
+	VEC_PUSH(v, lr);
+	return lr.r;
+}
 
 static int raw_cmp(const void *a, const void *b)
 {
@@ -267,6 +316,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	sigaction(SIGHUP, &fwd, NULL);
 
 	rss_vec rss = { 0 };
+	reader_vec readers = { 0 };
 	track(&rss, root);
 	int root_status = 0, root_done = 0, announced = 0;
 	uint64_t last_scan = 0;
@@ -313,6 +363,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			list_raw(sessdir, &names);
 			for (size_t i = 0; i < names.len; i++) {
 				track(&rss, names.data[i].pid);
+				reader_for(&readers, names.data[i].path, 1);
 				free(names.data[i].path);
 			}
 			VEC_FREE(&names);
@@ -330,8 +381,15 @@ void session_run(const struct session_opts *o, struct session_result *r)
 				t->dead = 1;
 			}
 		}
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
+		/* decode what the program wrote so far, on the core it is not
+		 * using, so little is left to do when it exits */
+		for (size_t i = 0; i < readers.len; i++)
+			raw_reader_poll(readers.data[i].r);
+		uint64_t spent = mono_now() - now;
+		if (spent < 10000000ull) {
+			struct timespec ts = { 0, (long)(10000000ull - spent) };
+			nanosleep(&ts, NULL);
+		}
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
@@ -354,7 +412,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		struct sc_profile *p;
 		struct finalize_info info;
 		char err[512];
-		if (finalize_raw(n->path, &p, &info, err, sizeof(err)) != 0) {
+		struct raw_reader *rd = reader_for(&readers, n->path, 1);
+		for (size_t k = 0; k < readers.len; k++)
+			if (readers.data[k].r == rd)
+				readers.data[k].r = NULL;   /* finish() frees it */
+		if (raw_reader_finish(rd, &p, &info, err, sizeof(err)) != 0) {
 			/* an empty stream is a process that died before its first
 			 * record: nothing was lost */
 			struct stat st;
@@ -388,8 +450,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		else
 			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : base_name(p->exe),
 					   n->pid, out.data, out.len);
-		struct session_profile sp = { NULL, p, 0 };
-		int wr = profile_write(p, dest);
+		struct session_profile sp = { NULL, p, 0, NULL };
+		int wr = write_and_summarize(o, p, dest, &sp.summary);
 		if (wr == -ENOSPC || wr == -EDQUOT) {
 			/* the raw stream is all in memory now: on a full disk give
 			 * its space to the profile, which is much smaller */
@@ -411,6 +473,16 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	for (size_t i = 0; i < names.len; i++)
 		free(names.data[i].path);
 	VEC_FREE(&names);
+	for (size_t i = 0; i < readers.len; i++) {
+		if (readers.data[i].r) {   /* a stream that vanished: drop it */
+			struct sc_profile *p = NULL;
+			char err[64];
+			raw_reader_finish(readers.data[i].r, &p, NULL, err, sizeof(err));
+			profile_free(p);
+		}
+		free(readers.data[i].path);
+	}
+	VEC_FREE(&readers);
 	for (size_t i = 0; i < rss.len; i++)
 		VEC_FREE(&rss.data[i].s);
 	VEC_FREE(&rss);
@@ -431,6 +503,7 @@ void session_result_release(struct session_result *r)
 {
 	for (size_t i = 0; i < r->nprofiles; i++) {
 		free(r->profiles[i].path);
+		free(r->profiles[i].summary);
 		profile_free(r->profiles[i].p);
 	}
 	free(r->profiles);

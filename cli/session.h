@@ -14,12 +14,17 @@ struct session_opts {
 	int depth;                /* stack depth */
 	int follow;               /* record forked children and their execs */
 	char **argv;              /* program and its arguments, NULL-terminated */
+	/* Optional: called on each finalized profile while another thread
+	 * writes it to disk (the profile is read-only meanwhile); the string it
+	 * returns (malloc'd, or NULL) is kept as the profile's summary. */
+	char *(*summarize)(const struct sc_profile *p);
 };
 
 struct session_profile {
 	char *path;               /* where it was written */
 	struct sc_profile *p;     /* the model, owned */
 	int write_error;          /* -errno when writing failed (path then unset) */
+	char *summary;            /* from session_opts.summarize, owned */
 };
 
 struct session_result {
