@@ -302,9 +302,7 @@ static size_t feed(struct fin *f, const uint8_t *d, size_t n, int final)
 			if (len <= RAW_CHUNK_MAX && n - off - RAW_CHUNK_HDR < len && !final)
 				break;
 			if (len <= RAW_CHUNK_MAX && n - off - RAW_CHUNK_HDR >= len) {
-				uint32_t ck = fmt_fnv32(d + off, 12, FMT_FNV32_INIT);
-				ck = fmt_fnv32(d + off + 16, 8, ck);
-				ck = fmt_fnv32(d + off + RAW_CHUNK_HDR, len, ck);
+				uint32_t ck = fmt_chunk_sum(d + off, d + off + RAW_CHUNK_HDR, len);
 				if (ck == fmt_get_u32le(d + off + 12)) {
 					ok = 1;
 					if (decode_chunk(f, fmt_get_u32le(d + off + 8), fmt_get_u64le(d + off + 16),

@@ -85,15 +85,36 @@ static inline void fmt_put_u64le(uint8_t *p, uint64_t v)
 	fmt_put_u32le(p + 4, (uint32_t)(v >> 32));
 }
 
-/* FNV-1a over bytes; used as the chunk checksum. */
-static inline uint32_t fmt_fnv32(const uint8_t *p, size_t n, uint32_t h)
+/* The raw chunk checksum: header bytes 0..11 and 16..23, then the payload,
+ * hashed 8 bytes at a time (multiply-xor-shift; the tail byte-wise) and
+ * folded to 32 bits. It only has to catch torn and overwritten chunks, and
+ * it runs over every byte the runtime writes, so it must be cheap. */
+static inline uint64_t fmt_sum_step(uint64_t h, uint64_t w)
 {
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static inline uint64_t fmt_sum_bytes(uint64_t h, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		__builtin_memcpy(&w, p + i, 8);
+		h = fmt_sum_step(h, w);
 	}
+	for (; i < n; i++)
+		h = fmt_sum_step(h, p[i] | 0x100u);
 	return h;
 }
-#define FMT_FNV32_INIT 2166136261u
+
+static inline uint32_t fmt_chunk_sum(const uint8_t *hdr, const uint8_t *payload, size_t n)
+{
+	uint64_t h = fmt_sum_bytes(0x243f6a8885a308d3ULL ^ n, hdr, 12);
+	h = fmt_sum_bytes(h, hdr + 16, 8);
+	h = fmt_sum_bytes(h, payload, n);
+	return (uint32_t)(h ^ (h >> 32));
+}
 
 #endif

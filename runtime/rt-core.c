@@ -152,9 +152,7 @@ void scorch_rt_flush(struct rt_buf *b)
 	fmt_put_u32le(h + 4, b->len);
 	fmt_put_u32le(h + 8, b->tid);
 	fmt_put_u64le(h + 16, b->base_time);
-	uint32_t ck = fmt_fnv32(h, 12, FMT_FNV32_INIT);
-	ck = fmt_fnv32(h + 16, 8, ck);
-	ck = fmt_fnv32(h + RAW_CHUNK_HDR, b->len, ck);
+	uint32_t ck = fmt_chunk_sum(h, h + RAW_CHUNK_HDR, b->len);
 	fmt_put_u32le(h + 12, ck);
 	size_t n = RAW_CHUNK_HDR + b->len;
 	size_t w = rt_fd_ok() ? rt_write_all(G.fd, h, n) : 0;

@@ -51,9 +51,7 @@ static void ck_write(FILE *f, struct chunk *c, int damage)
 	fmt_put_u32le(c->buf + 4, len);
 	fmt_put_u32le(c->buf + 8, c->tid);
 	fmt_put_u64le(c->buf + 16, c->base);
-	uint32_t ck = fmt_fnv32(c->buf, 12, FMT_FNV32_INIT);
-	ck = fmt_fnv32(c->buf + 16, 8, ck);
-	ck = fmt_fnv32(c->buf + RAW_CHUNK_HDR, len, ck);
+	uint32_t ck = fmt_chunk_sum(c->buf, c->buf + RAW_CHUNK_HDR, len);
 	fmt_put_u32le(c->buf + 12, ck);
 	if (damage)
 		c->buf[RAW_CHUNK_HDR + len / 2] ^= 0xff;
