@@ -8,7 +8,9 @@
 /* Returns the demangled form of `sym` allocated in `a`, or NULL when `sym` is
  * not a mangled name this knows (the caller then shows it as is). Rust legacy
  * names lose their "::h<16 hex>" hash suffix, as rustc-demangle's alternate
- * form does. Never crashes on malformed input: it returns NULL instead. */
+ * form does. Never crashes on malformed input: it returns NULL instead.
+ * Clone suffixes show as c++filt shows them ("f() [clone .cold]"), and
+ * ThinLTO's ".llvm.<hash>" is dropped. */
 char *demangle(const char *sym, struct arena *a);
 
 #endif

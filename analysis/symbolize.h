@@ -20,7 +20,10 @@ void symbolizer_free(struct symbolizer *s);
 /* Registers the module loaded from `path` at load bias `bias`, spanning
  * [lo, hi) at run time. Returns a module handle >= 0, or a negative errno
  * when the file cannot be opened as ELF (lookups then fall back to
- * "name+0xoffset" frames, so the caller may ignore the error). */
+ * "name+0xoffset" frames, so the caller may ignore the error).
+ * -ENOENT etc. come from open(2), -ENOEXEC means not ELF. The same path at
+ * the same bias registered again shares the opened file; lo == hi means the
+ * span is unknown and no address is rejected as outside it. */
 int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
 			  uint64_t lo, uint64_t hi);
 
@@ -29,7 +32,10 @@ int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
  * out, innermost inlined function first and the containing function last
  * (all but the last have inlined = true), and returns how many (>= 1).
  * Function names are demangled. Unknown functions are named
- * "<module basename>+0x<addr - bias>" with file "" and line 0. */
+ * "<module basename>+0x<addr - bias>" with file "" and line 0.
+ * With more inlined frames than max - 1, the innermost ones are kept and
+ * the containing function still comes last. A handle that was never
+ * returned (e.g. negative) gives "0x<addr>". Returns -EINVAL for max < 1. */
 int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 		      struct sc_line *out, int max);
 

@@ -402,6 +402,12 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		r->exit_code = r->program_status;
 	}
 
+	/* Finalize every raw stream. libdw asks debuginfod servers for missing
+	 * debug info when DEBUGINFOD_URLS is set: one network round trip per
+	 * module, or a long hang offline. Local debug info only, unless the
+	 * user opts in. */
+	if (!getenv("SCORCH_DEBUGINFOD"))
+		unsetenv("DEBUGINFOD_URLS");
 	/* finalize every raw stream */
 	raw_vec names = { 0 };
 	list_raw(sessdir, &names);

@@ -1,0 +1,736 @@
+/* Address -> function, file:line and inline frames for the modules of a
+ * process that has exited, with elfutils libdw. Each module is reported
+ * offline to a Dwfl of its own, since one file may be mapped at several
+ * biases over a run. Lookups go through indexes built on first use (function
+ * symbols, functions per CU, CU ranges where .debug_aranges is missing):
+ * dwfl_module_addrinfo() and dwarf_getscopes() scan linearly on every call. */
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "demangle.h"
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "../lib/strbuf.h"
+#include "../lib/vec.h"
+
+/* DIE nesting followed when indexing a CU or descending into a function;
+ * real code nests a few levels (namespaces, classes, blocks, inlines). */
+#define MAX_DIE_DEPTH 64
+/* Index entries scanned back from the binary search hit, for functions
+ * whose ranges enclose others' (GNU C nested functions, odd DWARF). */
+#define MAX_ENCLOSING 32
+/* Tags a name-cache entry whose string does not demangle. */
+#define NOT_MANGLED ((uint64_t)1)
+/* Symbols scanned back from the binary search hit: aliases, and sized
+ * symbols nested in others. */
+#define MAX_SYM_SCAN 64
+
+/* One address range of a function with code. */
+struct fn_range {
+	Dwarf_Addr lo, hi;      /* DWARF addresses: run-time address - bias */
+	Dwarf_Die die;          /* its DW_TAG_subprogram */
+};
+
+struct cu_index {
+	struct fn_range *fns;   /* sorted by lo */
+	size_t nfns;
+	Dwarf_Files *files;     /* resolves DW_AT_call_file; NULL if unreadable */
+	size_t nfiles;
+	const char *comp_dir;   /* absolute DW_AT_comp_dir, else NULL */
+};
+
+/* One address range of a compilation unit, for files without
+ * .debug_aranges (clang does not emit them by default). */
+struct cu_range {
+	Dwarf_Addr lo, hi;
+	Dwarf_Die cu;
+};
+
+/* A function symbol of the ELF symbol table. */
+struct sym {
+	uint64_t addr, size;    /* run-time address */
+	const char *name;       /* owned by libelf */
+	uint8_t type, bind;
+};
+
+/* One ELF file reported at one bias; handles registered with the same path
+ * and bias share it. */
+struct image {
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	const char *path;       /* in the strings arena */
+	uint64_t bias;
+	bool syms_loaded;
+	struct sym *syms;       /* by address, the best of aliases last */
+	size_t nsyms;
+	struct u64map cu_by_die;        /* CU DIE address -> index in cus + 1 */
+	VEC(struct cu_index) cus;
+	bool cu_ranges_loaded;
+	struct cu_range *cu_ranges;     /* sorted by lo */
+	size_t ncu_ranges;
+};
+
+struct module {
+	struct image *img;
+	const char *base;       /* basename, for "name+0xoffset" fallbacks */
+	uint64_t bias, lo, hi;
+};
+
+/* Set of strings in the arena, so equal names share one copy. */
+struct strset {
+	const char **keys;
+	uint64_t *hashes;
+	size_t cap, len;
+};
+
+struct symbolizer {
+	struct arena *strings;
+	VEC(struct module) mods;
+	VEC(struct image *) imgs;
+	struct strset interned;
+	/* libdw/libelf strings live as long as their Dwfl, so they can key
+	 * caches by address: each name is demangled and interned once. */
+	struct u64map names;    /* symbol or DIE name -> demangled+interned */
+	struct u64map files;    /* absolute line-table file name -> interned */
+	struct strbuf path;     /* scratch for joining relative file names */
+};
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* ---- strings ------------------------------------------------------------ */
+
+/* Returns the interned copy of s[0, n). When `owned` is already in the
+ * arena (a demangler result) it becomes the copy instead of a new one. */
+static const char *intern(struct symbolizer *s, const char *str, size_t n, const char *owned)
+{
+	struct strset *set = &s->interned;
+	if ((set->len + 1) * 10 > set->cap * 7) {
+		size_t cap = set->cap ? set->cap * 2 : 1024;
+		const char **keys = xcalloc(cap, sizeof(*keys));
+		uint64_t *hashes = xcalloc(cap, sizeof(*hashes));
+		for (size_t i = 0; i < set->cap; i++) {
+			if (!set->keys[i])
+				continue;
+			size_t j = set->hashes[i] & (cap - 1);
+			while (keys[j])
+				j = (j + 1) & (cap - 1);
+			keys[j] = set->keys[i];
+			hashes[j] = set->hashes[i];
+		}
+		free(set->keys);
+		free(set->hashes);
+		set->keys = keys;
+		set->hashes = hashes;
+		set->cap = cap;
+	}
+	uint64_t h = hash_bytes(str, n, 0);
+	size_t i = h & (set->cap - 1);
+	for (; set->keys[i]; i = (i + 1) & (set->cap - 1))
+		if (set->hashes[i] == h && !strncmp(set->keys[i], str, n) && !set->keys[i][n])
+			return set->keys[i];
+	set->keys[i] = owned ? owned : arena_strndup(s->strings, str, n);
+	set->hashes[i] = h;
+	set->len++;
+	return set->keys[i];
+}
+
+static const char *intern_str(struct symbolizer *s, const char *str)
+{
+	return intern(s, str, strlen(str), NULL);
+}
+
+/* Demangled, interned form of a libdw-owned name; NULL when `demangled_only`
+ * and it is not a mangled name. Symbol versions ("realpath@@GLIBC_2.3", as
+ * the .symtab of versioned libraries spells some names) are dropped. */
+static const char *cached_name(struct symbolizer *s, const char *name, bool demangled_only)
+{
+	bool isnew;
+	uint64_t *slot = u64map_put(&s->names, (uint64_t)(uintptr_t)name, &isnew);
+	if (isnew) {
+		const char *at = strchr(name, '@');
+		size_t len = at && at != name ? (size_t)(at - name) : strlen(name);
+		char *plain = name[len] ? strndup(name, len) : NULL;
+		const char *key = plain ? plain : name;
+		/* when an equal name was interned before, d stays unused in the
+		 * arena: rare, as each distinct source string gets here once */
+		char *d = demangle(key, s->strings);
+		if (d)
+			*slot = (uint64_t)(uintptr_t)intern(s, d, strlen(d), d);
+		else    /* interned strings are 16-byte aligned: bit 0 is free */
+			*slot = (uint64_t)(uintptr_t)intern_str(s, key) | NOT_MANGLED;
+		free(plain);
+	}
+	if (demangled_only && (*slot & NOT_MANGLED))
+		return NULL;
+	return (const char *)(uintptr_t)(*slot & ~NOT_MANGLED);
+}
+
+/* Interned full path of a line-table file name. DWARF 5 directory entries
+ * may be relative to the unit's compilation directory (gcc writes
+ * "tests/unit" for a file compiled as tests/unit/foo.c), which libdw leaves
+ * as it is; joined here so that reports can open the file. */
+static const char *cached_file(struct symbolizer *s, const char *file, const char *comp_dir)
+{
+	if (file[0] != '/' && comp_dir) {
+		/* the result depends on the unit: interned by content */
+		sb_reset(&s->path);
+		sb_adds(&s->path, comp_dir);
+		if (s->path.len && s->path.buf[s->path.len - 1] != '/')
+			sb_addc(&s->path, '/');
+		sb_adds(&s->path, file[0] == '.' && file[1] == '/' ? file + 2 : file);
+		return intern(s, s->path.buf, s->path.len, NULL);
+	}
+	bool isnew;
+	uint64_t *slot = u64map_put(&s->files, (uint64_t)(uintptr_t)file, &isnew);
+	if (isnew)
+		*slot = (uint64_t)(uintptr_t)intern_str(s, file);
+	return (const char *)(uintptr_t)*slot;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+struct symbolizer *symbolizer_new(struct arena *strings)
+{
+	if (!strings)
+		return NULL;
+	struct symbolizer *s = xcalloc(1, sizeof(*s));
+	s->strings = strings;
+	u64map_init(&s->names, 1024);
+	u64map_init(&s->files, 256);
+	return s;
+}
+
+static void image_free(struct image *img)
+{
+	for (size_t i = 0; i < img->cus.len; i++)
+		free(img->cus.data[i].fns);
+	VEC_FREE(&img->cus);
+	u64map_release(&img->cu_by_die);
+	free(img->cu_ranges);
+	free(img->syms);
+	dwfl_end(img->dwfl);
+	free(img);
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->imgs.len; i++)
+		image_free(s->imgs.data[i]);
+	VEC_FREE(&s->imgs);
+	VEC_FREE(&s->mods);
+	free(s->interned.keys);
+	free(s->interned.hashes);
+	u64map_release(&s->names);
+	u64map_release(&s->files);
+	sb_release(&s->path);
+	free(s);
+}
+
+/* Reports `path` at `bias`. With add_p_vaddr = true libdwfl takes `base` as
+ * the load bias itself, for ET_DYN whatever the first PT_LOAD's p_vaddr; with
+ * false it would take base as the address of that first segment, which is
+ * the bias only when p_vaddr is 0 (it is not for prelinked libraries or
+ * -Ttext-segment builds). For ET_EXEC libdwfl ignores base: the bias is 0. */
+static int image_open(struct image *img, const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	img->dwfl = dwfl_begin(&offline_callbacks);
+	if (!img->dwfl) {
+		close(fd);
+		return -ENOMEM;
+	}
+	dwfl_report_begin(img->dwfl);
+	/* on success libdwfl owns fd; on failure it is still ours */
+	img->mod = dwfl_report_elf(img->dwfl, name, path, fd, img->bias, true);
+	dwfl_report_end(img->dwfl, NULL, NULL);
+	if (!img->mod) {
+		close(fd);
+		dwfl_end(img->dwfl);
+		img->dwfl = NULL;
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
+			  uint64_t lo, uint64_t hi)
+{
+	if (!s || !path || !*path)
+		return -EINVAL;
+	if (s->mods.len >= INT32_MAX)
+		return -ENOSPC;
+	const char *slash = strrchr(path, '/');
+	struct module m = {
+		.base = intern_str(s, slash && slash[1] ? slash + 1 : path),
+		.bias = bias,
+		.lo = lo,
+		.hi = hi,
+	};
+	for (size_t i = 0; i < s->imgs.len && !m.img; i++)
+		if (s->imgs.data[i]->bias == bias && !strcmp(s->imgs.data[i]->path, path))
+			m.img = s->imgs.data[i];
+	if (!m.img) {
+		struct image *img = xcalloc(1, sizeof(*img));
+		img->bias = bias;
+		img->path = intern_str(s, path);
+		int err = image_open(img, path, m.base);
+		if (err) {
+			free(img);
+			return err;
+		}
+		u64map_init(&img->cu_by_die, 64);
+		VEC_PUSH(&s->imgs, img);
+		m.img = img;
+	}
+	VEC_PUSH(&s->mods, m);
+	return (int)(s->mods.len - 1);
+}
+
+/* ---- symbol table index ------------------------------------------------- */
+
+/* Which of two aliases at one address names it best: functions over
+ * untyped labels, then fewer leading underscores, since libraries export
+ * the public name as an alias of an internal one (getpid is a weak alias of
+ * __getpid, malloc one of __libc_malloc), then global over weak over local,
+ * then the shorter name. Returns > 0 when a is better. */
+static int sym_better(const struct sym *a, const struct sym *b)
+{
+	static const int bind_rank[] = { [STB_LOCAL] = 1, [STB_GLOBAL] = 3, [STB_WEAK] = 2 };
+	bool fa = a->type != STT_NOTYPE, fb = b->type != STT_NOTYPE;
+	if (fa != fb)
+		return fa ? 1 : -1;
+	size_t ua = strspn(a->name, "_"), ub = strspn(b->name, "_");
+	if (ua != ub)
+		return ua < ub ? 1 : -1;
+	int ra = a->bind <= STB_WEAK ? bind_rank[a->bind] : 0;
+	int rb = b->bind <= STB_WEAK ? bind_rank[b->bind] : 0;
+	if (ra != rb)
+		return ra - rb;
+	size_t la = strlen(a->name), lb = strlen(b->name);
+	if (la != lb)
+		return la < lb ? 1 : -1;
+	return 0;
+}
+
+static int cmp_sym(const void *pa, const void *pb)
+{
+	const struct sym *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	/* the best alias last: the backward scan meets it first */
+	int r = sym_better(a, b);
+	return r ? r : (a->name < b->name ? -1 : a->name > b->name);
+}
+
+static bool in_exec_section(Elf *elf, GElf_Word shndx)
+{
+	GElf_Shdr shdr;
+	Elf_Scn *scn = elf ? elf_getscn(elf, shndx) : NULL;
+	return scn && gelf_getshdr(scn, &shdr) && (shdr.sh_flags & SHF_EXECINSTR);
+}
+
+/* dwfl_module_addrinfo() scans the whole symbol table on every call (75 us
+ * per lookup with 8000 symbols); this sorts the function symbols once. */
+static void sym_index_load(struct image *img)
+{
+	img->syms_loaded = true;
+	int n = dwfl_module_getsymtab(img->mod);
+	VEC(struct sym) v = { 0 };
+	for (int i = 1; i < n; i++) {
+		GElf_Sym es;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		Elf *elf;
+		Dwarf_Addr bias;
+		const char *name = dwfl_module_getsym_info(img->mod, i, &es, &addr, &shndx, &elf, &bias);
+		int type = GELF_ST_TYPE(es.st_info);
+		if (!name || !*name || name[0] == '$' || shndx == SHN_UNDEF || shndx == SHN_ABS)
+			continue;
+		/* hand-written assembly often leaves functions untyped */
+		if (type != STT_FUNC && type != STT_GNU_IFUNC &&
+		    !(type == STT_NOTYPE && in_exec_section(elf, shndx)))
+			continue;
+		VEC_PUSH(&v, ((struct sym){ .addr = addr, .size = es.st_size, .name = name,
+					    .type = (uint8_t)type,
+					    .bind = (uint8_t)GELF_ST_BIND(es.st_info) }));
+	}
+	if (v.len)
+		qsort(v.data, v.len, sizeof(*v.data), cmp_sym);
+	img->syms = v.data;
+	img->nsyms = v.len;
+}
+
+/* The symbol naming the function at run-time address `addr`: the best
+ * sized symbol containing it, else the nearest sizeless one before it
+ * unless a sized symbol ends in between (the address is in padding). */
+static const char *sym_find(struct image *img, uint64_t addr)
+{
+	if (!img->syms_loaded)
+		sym_index_load(img);
+	size_t lo = 0, hi = img->nsyms;
+	while (lo < hi) {       /* first symbol after addr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (img->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct sym *sizeless = NULL;
+	bool gap = false;
+	for (size_t i = lo, k = 0; i-- > 0 && k < MAX_SYM_SCAN; k++) {
+		const struct sym *e = &img->syms[i];
+		if (!e->size) {
+			if (!gap && !sizeless)
+				sizeless = e;
+			continue;
+		}
+		if (addr - e->addr < e->size)
+			return e->name;
+		gap = true;
+	}
+	return sizeless ? sizeless->name : NULL;
+}
+
+/* ---- per-CU function index ---------------------------------------------- */
+
+typedef VEC(struct fn_range) fn_vec;
+
+static void index_ranges(fn_vec *v, Dwarf_Die *die)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+		/* Functions the linker dropped keep their DWARF with low_pc 0
+		 * (or -1/-2 tombstones in DWARF 5): no real code lives there. */
+		if (lo == 0 || hi <= lo || lo >= (Dwarf_Addr)-2)
+			continue;
+		VEC_PUSH(v, ((struct fn_range){ .lo = lo, .hi = hi, .die = *die }));
+	}
+}
+
+/* Collects the subprograms with code under `parent`: at CU level, in
+ * namespaces and modules (Rust, Fortran), in classes, and nested in other
+ * functions. Concrete code never lives in dwz partial units, so imported
+ * units are not followed. */
+static void index_scope(fn_vec *v, Dwarf_Die *parent, int depth)
+{
+	Dwarf_Die child;
+	if (depth > MAX_DIE_DEPTH || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+			/* its code, then nested functions and local classes */
+			index_ranges(v, &child);
+			/* fall through */
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_interface_type:
+		case DW_TAG_lexical_block:
+			index_scope(v, &child, depth + 1);
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct fn_range *x = a, *y = b;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	/* enclosing ranges first, so the scan back meets inner ones first */
+	return x->hi > y->hi ? -1 : x->hi < y->hi;
+}
+
+static int cmp_cu_range(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void cu_ranges_load(struct image *img, Dwarf *dw)
+{
+	VEC(struct cu_range) v = { 0 };
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie;
+	uint8_t type;
+	img->cu_ranges_loaded = true;
+	while (dwarf_get_units(dw, cu, &cu, NULL, &type, &cudie, NULL) == 0) {
+		if (type != DW_UT_compile && type != DW_UT_skeleton)
+			continue;
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+		while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0)
+			if (lo && hi > lo && lo < (Dwarf_Addr)-2)
+				VEC_PUSH(&v, ((struct cu_range){ .lo = lo, .hi = hi, .cu = cudie }));
+	}
+	if (v.len)
+		qsort(v.data, v.len, sizeof(*v.data), cmp_cu_range);
+	img->cu_ranges = v.data;
+	img->ncu_ranges = v.len;
+}
+
+/* Finds the unit holding DWARF address pc: through .debug_aranges when the
+ * file has them, else through the units' own ranges. */
+static bool cu_find(struct image *img, Dwarf *dw, Dwarf_Addr pc, Dwarf_Die *cu)
+{
+	if (dwarf_addrdie(dw, pc, cu))
+		return true;
+	if (!img->cu_ranges_loaded)
+		cu_ranges_load(img, dw);
+	size_t lo = 0, hi = img->ncu_ranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (img->cu_ranges[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && pc < img->cu_ranges[lo - 1].hi) {
+		*cu = img->cu_ranges[lo - 1].cu;
+		return true;
+	}
+	return false;
+}
+
+/* The DIE tree holding a unit's functions: with split DWARF (-gsplit-dwarf)
+ * the skeleton in the executable has only the line table, the rest is in
+ * the .dwo file, which libdw finds next to the compilation directory. */
+static Dwarf_Die unit_full_die(Dwarf_Die *cu)
+{
+	uint8_t type;
+	Dwarf_Die sub;
+	if (dwarf_cu_info(cu->cu, NULL, &type, NULL, &sub, NULL, NULL, NULL) == 0 &&
+	    type == DW_UT_skeleton && sub.addr)
+		return sub;
+	return *cu;
+}
+
+/* The function index of unit `cu` (as found by address: a skeleton with
+ * split DWARF), built on first use. */
+static struct cu_index *cu_index_get(struct image *img, Dwarf_Die *cu)
+{
+	/* the DIE's address in the mapped debug data is unique across the
+	 * main and any split or supplementary files */
+	bool isnew;
+	uint64_t *slot = u64map_put(&img->cu_by_die, (uint64_t)(uintptr_t)cu->addr, &isnew);
+	if (!isnew)
+		return &img->cus.data[*slot - 1];
+
+	struct cu_index ci = { 0 };
+	Dwarf_Attribute attr;
+	const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+	ci.comp_dir = dir && dir[0] == '/' ? dir : NULL;
+	Dwarf_Die full = unit_full_die(cu);
+	Dwarf_Die *cudie = &full;
+	fn_vec v = { 0 };
+	index_scope(&v, cudie, 0);
+	if (v.len)
+		qsort(v.data, v.len, sizeof(*v.data), cmp_range);
+	ci.fns = v.data;
+	ci.nfns = v.len;
+	if (dwarf_getsrcfiles(cudie, &ci.files, &ci.nfiles) != 0) {
+		ci.files = NULL;
+		ci.nfiles = 0;
+	}
+	VEC_PUSH(&img->cus, ci);
+	*slot = img->cus.len;
+	return &img->cus.data[img->cus.len - 1];
+}
+
+/* The innermost indexed function containing pc, or NULL. */
+static Dwarf_Die *cu_index_find(struct cu_index *ci, Dwarf_Addr pc)
+{
+	size_t lo = 0, hi = ci->nfns;
+	while (lo < hi) {       /* first entry with lo > pc */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ci->fns[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, k = 0; i-- > 0 && k < MAX_ENCLOSING; k++)
+		if (pc < ci->fns[i].hi)
+			return &ci->fns[i].die;
+	return NULL;
+}
+
+/* From the function containing pc, follows the lexical blocks and inlined
+ * subroutines that contain it. chain[0] = the function, then each inlined
+ * subroutine, outermost first. Returns the number of entries. */
+static int inline_chain(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *chain, int max)
+{
+	int n = 0;
+	chain[n++] = *fn;
+	Dwarf_Die cur = *fn, child;
+	for (int depth = 0; depth < MAX_DIE_DEPTH && n < max; depth++) {
+		bool found = false;
+		if (dwarf_child(&cur, &child) != 0)
+			break;
+		do {
+			int tag = dwarf_tag(&child);
+			if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block &&
+			    tag != DW_TAG_try_block && tag != DW_TAG_catch_block)
+				continue;
+			if (dwarf_haspc(&child, pc) > 0) {
+				found = true;
+				break;
+			}
+		} while (dwarf_siblingof(&child, &child) == 0);
+		if (!found)
+			break;
+		cur = child;
+		if (dwarf_tag(&cur) == DW_TAG_inlined_subroutine)
+			chain[n++] = cur;
+	}
+	return n;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static const char *die_string(Dwarf_Die *die, int name)
+{
+	Dwarf_Attribute attr;
+	/* integrate: follows DW_AT_abstract_origin and DW_AT_specification,
+	 * where inlined and out-of-class definitions keep their names */
+	return dwarf_formstring(dwarf_attr_integrate(die, name, &attr));
+}
+
+/* A function DIE's name: the demangled linkage name when there is one (so
+ * C++ and Rust get qualified names), else DW_AT_name. */
+static const char *die_func_name(struct symbolizer *s, Dwarf_Die *die)
+{
+	const char *link = die_string(die, DW_AT_linkage_name);
+	if (!link)
+		link = die_string(die, DW_AT_MIPS_linkage_name);
+	const char *d = link ? cached_name(s, link, true) : NULL;
+	if (d)
+		return d;
+	const char *name = die_string(die, DW_AT_name);
+	if (name)
+		return cached_name(s, name, false);
+	return link ? cached_name(s, link, false) : NULL;
+}
+
+/* "<base>+0x<off>", or "0x<off>" without a module. */
+static const char *fallback_name(struct symbolizer *s, const char *base, uint64_t off)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (base)
+		sb_addf(&sb, "%s+", base);
+	sb_addf(&sb, "0x%" PRIx64, off);
+	const char *r = intern(s, sb.buf, sb.len, NULL);
+	sb_release(&sb);
+	return r;
+}
+
+/* ---- lookup ------------------------------------------------------------- */
+
+/* Moves (file, line) from a position inside inlined subroutine `inl` to its
+ * call site in the caller. */
+static void call_site(struct symbolizer *s, Dwarf_Die *inl, struct cu_index *ci,
+		      const char **file, uint32_t *line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word v;
+	*file = "";
+	*line = 0;
+	if (ci && ci->files && dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &attr), &v) == 0 &&
+	    v < ci->nfiles) {
+		const char *f = dwarf_filesrc(ci->files, v, NULL, NULL);
+		if (f)
+			*file = cached_file(s, f, ci->comp_dir);
+	}
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &attr), &v) == 0 && v <= UINT32_MAX)
+		*line = (uint32_t)v;
+}
+
+int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
+		      struct sc_line *out, int max)
+{
+	if (!s || !out || max < 1)
+		return -EINVAL;
+	struct module *m = mod >= 0 && (size_t)mod < s->mods.len ? &s->mods.data[mod] : NULL;
+	/* no module: the address itself is the best name there is */
+	if (!m) {
+		out[0] = (struct sc_line){ fallback_name(s, NULL, addr), "", 0, false };
+		return 1;
+	}
+	if (m->hi > m->lo && (addr < m->lo || addr >= m->hi)) {
+		out[0] = (struct sc_line){ fallback_name(s, m->base, addr - m->bias), "", 0, false };
+		return 1;
+	}
+
+	const char *file = "";
+	uint32_t line = 0;
+	Dwarf_Die chain[MAX_DIE_DEPTH + 1];
+	int nchain = 0;
+	struct cu_index *ci = NULL;
+	Dwarf_Addr dbias;
+	Dwarf_Die cu;
+	Dwarf *dw = dwfl_module_getdwarf(m->img->mod, &dbias);
+	if (dw && addr >= dbias && cu_find(m->img, dw, addr - dbias, &cu)) {
+		Dwarf_Addr pc = addr - dbias;
+		ci = cu_index_get(m->img, &cu);
+		Dwarf_Line *dl = dwarf_getsrc_die(&cu, pc);
+		int ln = 0;
+		const char *f = dl ? dwarf_linesrc(dl, NULL, NULL) : NULL;
+		if (f)
+			file = cached_file(s, f, ci->comp_dir);
+		if (dl && dwarf_lineno(dl, &ln) == 0 && ln > 0)
+			line = (uint32_t)ln;
+
+		Dwarf_Die *fn = cu_index_find(ci, pc);
+		if (fn)
+			nchain = inline_chain(fn, pc, chain, MAX_DIE_DEPTH + 1);
+	}
+
+	/* Innermost inlined function first. Each takes the position inside it
+	 * and hands its call site to the next one out. Past max - 1 frames the
+	 * innermost are kept: the containing function always comes last. */
+	int n = 0;
+	for (int i = nchain - 1; i >= 1; i--) {
+		if (n < max - 1) {
+			const char *name = die_func_name(s, &chain[i]);
+			out[n++] = (struct sc_line){ name ? name : "??", file, line, true };
+		}
+		call_site(s, &chain[i], ci, &file, &line);
+	}
+
+	/* The containing function: the ELF symbol tells clones and split parts
+	 * (foo.cold) apart where DWARF names them all alike. */
+	const char *name = NULL, *symname = sym_find(m->img, addr);
+	if (symname)
+		name = cached_name(s, symname, false);
+	if (!name && nchain)
+		name = die_func_name(s, &chain[0]);
+	if (!name) {
+		name = fallback_name(s, m->base, addr - m->bias);
+		file = "";
+		line = 0;
+	}
+	out[n++] = (struct sc_line){ name, file, line, false };
+	return n;
+}
