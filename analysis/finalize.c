@@ -20,6 +20,7 @@
 #include "../lib/hashmap.h"
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
+#include "profile-io.h"
 #include "symbolize.h"
 
 /* Events are decoded straight into the model's struct, with absolute
@@ -31,7 +32,8 @@ struct rthread {
 	uint32_t tid;
 	char name[17];
 	uint64_t start, end;
-	VEC(struct rev) ev;
+	VEC(struct rev) ev;           /* times relative to the stream start, dense stacks */
+	size_t emitted;               /* how many of ev went to the event stream */
 };
 
 struct rmod {
@@ -66,6 +68,16 @@ struct fin {
 	uint32_t pid, ppid, flags, depth;
 	uint64_t realtime;
 	VEC(struct sc_rss) rss;       /* the runtime's own readings, CLOCK_MONOTONIC */
+	/* Stack ids are made dense as events are decoded, in order of first use:
+	 * dense_raw[d] is the raw id behind dense id d (0: the empty stack),
+	 * raw2dense the reverse. */
+	VEC(uint64_t) dense_raw;
+	uint32_t *raw2dense;
+	size_t raw2dense_cap;
+	/* events compressed while the program runs (one allocating thread) */
+	struct event_stream *es;
+	int es_failed;
+	int streamed;                 /* build: the events are already in es */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -80,6 +92,33 @@ static struct rthread *thread_for(struct fin *f, uint32_t tid)
 		*slot = f->threads.len;
 	}
 	return &f->threads.data[*slot - 1];
+}
+
+/* The dense id of raw stack id `raw`, assigned on first use. */
+static uint32_t dense_of(struct fin *f, uint64_t raw)
+{
+	if (!raw || raw >= (1u << 26))
+		return 0;   /* no stack, or an id no runtime hands out */
+	if (raw >= f->raw2dense_cap) {
+		size_t cap = f->raw2dense_cap ? f->raw2dense_cap : 1024;
+		while (cap <= raw)
+			cap *= 2;
+		f->raw2dense = xrealloc(f->raw2dense, cap * sizeof(uint32_t));
+		memset(f->raw2dense + f->raw2dense_cap, 0, (cap - f->raw2dense_cap) * sizeof(uint32_t));
+		f->raw2dense_cap = cap;
+	}
+	if (!f->raw2dense[raw]) {
+		if (!f->dense_raw.len)
+			VEC_PUSH(&f->dense_raw, 0);
+		VEC_PUSH(&f->dense_raw, raw);
+		f->raw2dense[raw] = (uint32_t)(f->dense_raw.len - 1);
+	}
+	return f->raw2dense[raw];
+}
+
+static inline uint64_t rel_time(const struct fin *f, uint64_t t)
+{
+	return t > f->start ? t - f->start : 0;
 }
 
 static char *get_str(struct fmt_reader *r, size_t max)
@@ -108,10 +147,11 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			return -1;
 		switch (type) {
 		case RAW_ALLOC: {
-			struct rev e = { .time = t, .kind = EV_ALLOC };
+			struct rev e = { .time = rel_time(f, t), .kind = EV_ALLOC,
+					 .thread = (uint16_t)(th - f->threads.data) };
 			const uint8_t *fn = fmt_get_bytes(&r, 1);
 			e.func = fn ? *fn : 0;
-			e.stack = (uint32_t)fmt_get_u(&r);
+			e.stack = dense_of(f, fmt_get_u(&r));
 			e.size = fmt_get_u(&r);
 			/* a failed call (address 0) leaves the delta base alone, as
 			 * in the runtime */
@@ -124,7 +164,8 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			break;
 		}
 		case RAW_FREE: {
-			struct rev e = { .time = t, .kind = EV_FREE };
+			struct rev e = { .time = rel_time(f, t), .kind = EV_FREE,
+					 .thread = (uint16_t)(th - f->threads.data) };
 			const uint8_t *fn = fmt_get_bytes(&r, 1);
 			e.func = fn ? *fn : 0;
 			uint64_t a = addr + (uint64_t)fmt_get_s(&r);
@@ -421,92 +462,87 @@ static void build_profile(struct fin *f)
 		handle[i] = symbolizer_add_module(sym, r->path, r->bias, r->lo, r->hi);
 	}
 
-	/* stacks referenced by events: map each raw id to a dense, deduplicated
-	 * index (threads record the same stack under their own ids) */
+	/* One stack per dense id, symbolized once per distinct address. Unless
+	 * the events were already written out with the dense ids, identical
+	 * stacks (threads record the same stack under ids of their own) are
+	 * merged and the events renumbered. */
 	struct u64map content, locmap;
-	/* raw ids come from one counter in the process: small and dense */
-	uint32_t max_raw = 0;
-	for (size_t ti = 0; ti < f->threads.len; ti++)
-		for (size_t k = 0; k < f->threads.data[ti].ev.len; k++)
-			if (f->threads.data[ti].ev.data[k].stack > max_raw)
-				max_raw = f->threads.data[ti].ev.data[k].stack;
-	uint32_t *raw_to_dense = xmalloc(((size_t)max_raw + 1) * sizeof(uint32_t));
-	memset(raw_to_dense, 0xff, ((size_t)max_raw + 1) * sizeof(uint32_t));
-	u64map_init(&content, f->stacks.len + 1);
+	size_t nd = f->dense_raw.len ? f->dense_raw.len : 1;
+	uint32_t *final_id = xmalloc(nd * sizeof(uint32_t));
+	u64map_init(&content, nd);
 	u64map_init(&locmap, 1024);
 	VEC(struct sc_stack) stacks = { 0 };
 	VEC(struct sc_location) locs = { 0 };
 	VEC(uint32_t) tmp = { 0 };
 	struct sc_stack empty = { 0, NULL };
 	VEC_PUSH(&stacks, empty);
+	final_id[0] = 0;
+	int identity = 1;
 	struct sc_line lines[64];
 
-	for (size_t ti = 0; ti < f->threads.len; ti++) {
-		struct rthread *th = &f->threads.data[ti];
-		for (size_t k = 0; k < th->ev.len; k++) {
-			struct rev *e = &th->ev.data[k];
-			if (e->kind != EV_ALLOC)
-				continue;
-			uint32_t *dense = &raw_to_dense[e->stack];
-			if (*dense != UINT32_MAX) {
-				e->stack = *dense;
-				continue;
-			}
-			uint64_t *si = u64map_get(&f->stack_index, e->stack);
-			if (!si) {
-				*dense = 0;   /* its STACK record was lost */
-				e->stack = 0;
-				continue;
-			}
-			const struct rstack *rs = &f->stacks.data[*si];
-			tmp.len = 0;
-			for (uint32_t j = 0; j < rs->n; j++) {
-				uint64_t ip = f->ips.data[rs->off + j];
-				int exact = j == 0 && (rs->flags & RAW_STACK_EXACT_PC);
-				uint64_t look = exact || !ip ? ip : ip - 1;
-				int mi = module_at(f, ip, rs->time);
-				/* user addresses fit in 48 bits: the key is exact */
-				uint64_t key = (look & 0xffffffffffffull) | (uint64_t)(mi + 1) << 48;
-				bool ln;
-				uint64_t *lslot = u64map_put(&locmap, key, &ln);
-				if (ln) {
-					struct sc_location l = { .addr = look, .module = mi };
-					int nl = 0;
-					if (mi >= 0 && handle[mi] >= 0)
-						nl = symbolizer_lookup(sym, handle[mi], look, lines, 64);
-					if (nl < 1) {
-						/* the module's file is gone or unreadable:
-						 * name the frame by module and offset */
-						char nm[320];
-						if (mi >= 0)
-							snprintf(nm, sizeof(nm), "%s+0x%llx", p->modules[mi].name,
-								 (unsigned long long)(look - p->modules[mi].bias));
-						else
-							snprintf(nm, sizeof(nm), "0x%llx", (unsigned long long)look);
-						nl = 1;
-						lines[0] = (struct sc_line){ arena_strdup(A, nm), "", 0, false };
-					}
-					l.nlines = (uint32_t)nl;
-					l.lines = arena_alloc(A, (size_t)nl * sizeof(*l.lines));
-					memcpy(l.lines, lines, (size_t)nl * sizeof(*l.lines));
-					VEC_PUSH(&locs, l);
-					*lslot = locs.len - 1;
+	for (size_t d = 1; d < nd; d++) {
+		uint64_t *si = u64map_get(&f->stack_index, f->dense_raw.data[d]);
+		const struct rstack *rs = si ? &f->stacks.data[*si] : NULL;   /* NULL: its STACK was lost */
+		tmp.len = 0;
+		for (uint32_t j = 0; rs && j < rs->n; j++) {
+			uint64_t ip = f->ips.data[rs->off + j];
+			int exact = j == 0 && (rs->flags & RAW_STACK_EXACT_PC);
+			uint64_t look = exact || !ip ? ip : ip - 1;
+			int mi = module_at(f, ip, rs->time);
+			/* user addresses fit in 48 bits: the key is exact */
+			uint64_t key = (look & 0xffffffffffffull) | (uint64_t)(mi + 1) << 48;
+			bool ln;
+			uint64_t *lslot = u64map_put(&locmap, key, &ln);
+			if (ln) {
+				struct sc_location l = { .addr = look, .module = mi };
+				int nl = 0;
+				if (mi >= 0 && handle[mi] >= 0)
+					nl = symbolizer_lookup(sym, handle[mi], look, lines, 64);
+				if (nl < 1) {
+					/* the module's file is gone or unreadable: name the
+					 * frame by module and offset */
+					char nm[320];
+					if (mi >= 0)
+						snprintf(nm, sizeof(nm), "%s+0x%llx", p->modules[mi].name,
+							 (unsigned long long)(look - p->modules[mi].bias));
+					else
+						snprintf(nm, sizeof(nm), "0x%llx", (unsigned long long)look);
+					nl = 1;
+					lines[0] = (struct sc_line){ arena_strdup(A, nm), "", 0, false };
 				}
-				VEC_PUSH(&tmp, (uint32_t)*lslot);
+				l.nlines = (uint32_t)nl;
+				l.lines = arena_alloc(A, (size_t)nl * sizeof(*l.lines));
+				memcpy(l.lines, lines, (size_t)nl * sizeof(*l.lines));
+				VEC_PUSH(&locs, l);
+				*lslot = locs.len - 1;
 			}
+			VEC_PUSH(&tmp, (uint32_t)*lslot);
+		}
+		if (!f->streamed) {
 			uint64_t h = hash_bytes(tmp.data, tmp.len * sizeof(uint32_t), tmp.len);
 			bool cn;
 			uint64_t *cslot = u64map_put(&content, h, &cn);
-			if (cn) {
-				struct sc_stack s = { (uint32_t)tmp.len, arena_alloc(A, (tmp.len + 1) * sizeof(uint32_t)) };
-				memcpy(s.locs, tmp.data, tmp.len * sizeof(uint32_t));
-				VEC_PUSH(&stacks, s);
-				*cslot = stacks.len - 1;
+			if (!cn) {
+				final_id[d] = (uint32_t)*cslot;
+				identity = 0;
+				continue;
 			}
-			*dense = (uint32_t)*cslot;
-			e->stack = *dense;
+			*cslot = stacks.len;
 		}
+		struct sc_stack st = { (uint32_t)tmp.len, arena_alloc(A, (tmp.len + 1) * sizeof(uint32_t)) };
+		memcpy(st.locs, tmp.data, tmp.len * sizeof(uint32_t));
+		final_id[d] = (uint32_t)stacks.len;
+		if (final_id[d] != d)
+			identity = 0;
+		VEC_PUSH(&stacks, st);
 	}
+	if (!identity)
+		for (size_t ti = 0; ti < f->threads.len; ti++)
+			for (size_t k = 0; k < f->threads.data[ti].ev.len; k++) {
+				struct rev *e = &f->threads.data[ti].ev.data[k];
+				e->stack = final_id[e->stack];
+			}
+	free(final_id);
 	p->stacks = arena_alloc(A, stacks.len * sizeof(*p->stacks));
 	memcpy(p->stacks, stacks.data, stacks.len * sizeof(*p->stacks));
 	p->nstacks = stacks.len;
@@ -517,7 +553,6 @@ static void build_profile(struct fin *f)
 	VEC_FREE(&stacks);
 	VEC_FREE(&locs);
 	VEC_FREE(&tmp);
-	free(raw_to_dense);
 	u64map_release(&content);
 	u64map_release(&locmap);
 	symbolizer_free(sym);
@@ -553,11 +588,7 @@ static void build_profile(struct fin *f)
 		} else {
 			p->events = xmalloc(sizeof(*p->events));
 		}
-		for (size_t k = 0; k < total; k++) {
-			struct sc_event *o = &p->events[k];
-			o->time = o->time > f->start ? o->time - f->start : 0;
-			o->thread = (uint16_t)only;
-		}
+
 	} else {
 		p->events = xmalloc((total + 1) * sizeof(*p->events));
 		size_t *pos = xcalloc(f->threads.len + 1, sizeof(size_t));
@@ -576,10 +607,7 @@ static void build_profile(struct fin *f)
 					best = i;
 				}
 			}
-			struct sc_event *o = &p->events[out];
-			*o = *be;
-			o->time = be->time > f->start ? be->time - f->start : 0;
-			o->thread = (uint16_t)best;
+			p->events[out] = *be;
 			pos[best]++;
 		}
 		free(pos);
@@ -652,12 +680,48 @@ static int reader_pump(struct raw_reader *r, int final)
 	}
 }
 
+void raw_reader_stream_to(struct raw_reader *r, const char *path)
+{
+	int err = 0;
+	r->f.es = event_stream_open(path, &err);
+	if (!r->f.es)
+		r->f.es_failed = 1;
+}
+
+/* Hands the newly decoded events to the event stream while only one thread
+ * has made heap calls: its events come in time order. A second allocating
+ * thread (or any disorder) ends streaming; finalize then encodes at exit. */
+static void stream_push(struct fin *f)
+{
+	if (!f->es || f->es_failed)
+		return;
+	struct rthread *only = NULL;
+	for (size_t i = 0; i < f->threads.len; i++) {
+		struct rthread *th = &f->threads.data[i];
+		if (!th->ev.len)
+			continue;
+		if (only) {
+			f->es_failed = 1;
+			return;
+		}
+		only = th;
+	}
+	if (!only || only->emitted == only->ev.len)
+		return;
+	if (event_stream_add(f->es, only->ev.data + only->emitted, only->ev.len - only->emitted) != 0) {
+		f->es_failed = 1;
+		return;
+	}
+	only->emitted = only->ev.len;
+}
+
 void raw_reader_poll(struct raw_reader *r)
 {
 	if (reader_pump(r, 0) != 0 && r->fd >= 0) {
 		close(r->fd);
 		r->fd = -1;
 	}
+	stream_push(&r->f);
 }
 
 static void reader_free(struct raw_reader *r)
@@ -678,6 +742,9 @@ static void reader_free(struct raw_reader *r)
 	free(f->exe);
 	u64map_release(&f->tid_index);
 	u64map_release(&f->stack_index);
+	VEC_FREE(&f->dense_raw);
+	free(f->raw2dense);
+	event_stream_discard(f->es);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);
@@ -701,6 +768,11 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		rc = -1;
 	} else {
 		struct fin *f = &r->f;
+		stream_push(f);
+		size_t total = 0;
+		for (size_t i = 0; i < f->threads.len; i++)
+			total += f->threads.data[i].ev.len;
+		f->streamed = f->es && !f->es_failed && info && event_stream_count(f->es) == total;
 		f->p = profile_new();
 		build_profile(f);
 		if (info) {
@@ -708,7 +780,10 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 			info->mono_end = f->last_time;
 			info->saw_end = f->saw_end;
 			info->corrupt_bytes = f->corrupt;
+			info->events = f->streamed ? f->es : NULL;
 		}
+		if (f->streamed)
+			f->es = NULL;   /* the caller's now */
 		*out = f->p;
 	}
 	reader_free(r);

@@ -9,11 +9,17 @@
 
 #include "profile.h"
 
+struct event_stream;
+
 struct finalize_info {
 	uint64_t mono_start;      /* CLOCK_MONOTONIC ns the stream started at */
 	uint64_t mono_end;        /* ... and the last record's time */
 	int saw_end;              /* the runtime's final flush is in the stream */
 	uint64_t corrupt_bytes;   /* bytes skipped as damaged chunks */
+	/* Set when the events were compressed while the program ran (see
+	 * raw_reader_stream_to): write the profile with profile_write_streamed()
+	 * and event_stream_discard() it afterwards. */
+	struct event_stream *events;
 };
 
 /* Reads the raw stream at path and builds a new profile owned by the caller.
@@ -30,6 +36,9 @@ int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info
 struct raw_reader;
 struct raw_reader *raw_reader_new(const char *path);
 void raw_reader_poll(struct raw_reader *r);
+/* Compress events into `path` as they are decoded, while only one thread
+ * allocates (the file is the caller's to remove). */
+void raw_reader_stream_to(struct raw_reader *r, const char *path);
 int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,
 		      char *err, size_t errlen);
 

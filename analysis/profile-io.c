@@ -35,18 +35,78 @@ enum section {
 
 /* ---- writing ---- */
 
-struct writer {
+/* A zstd-compressing output file; errors stick in err. */
+struct zout {
 	FILE *f;
 	ZSTD_CCtx *z;
-	struct strbuf sec;
 	uint8_t *out;
 	size_t outcap;
 	uint64_t raw_total, comp_total;
 	int err;
+};
+
+static void zout_init(struct zout *o, FILE *f)
+{
+	o->f = f;
+	o->z = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(o->z, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(o->z, ZSTD_c_checksumFlag, 1);
+	/* compress on a worker thread while this one encodes; a libzstd built
+	 * without threads refuses, and then it is done inline */
+	ZSTD_CCtx_setParameter(o->z, ZSTD_c_nbWorkers, 1);
+	o->outcap = ZSTD_CStreamOutSize();
+	o->out = xmalloc(o->outcap);
+	o->raw_total = o->comp_total = 0;
+	o->err = 0;
+}
+
+static void zout_release(struct zout *o)
+{
+	ZSTD_freeCCtx(o->z);
+	free(o->out);
+	o->z = NULL;
+	o->out = NULL;
+}
+
+static void z_feed(struct zout *w, const void *p, size_t n, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+	for (;;) {
+		ZSTD_outBuffer out = { w->out, w->outcap, 0 };
+		size_t rem = ZSTD_compressStream2(w->z, &out, &in, mode);
+		if (ZSTD_isError(rem)) {
+			w->err = -EIO;
+			return;
+		}
+		if (out.pos && fwrite(w->out, 1, out.pos, w->f) != out.pos && !w->err)
+			w->err = errno ? -errno : -EIO;
+		w->comp_total += out.pos;
+		if (mode == ZSTD_e_end ? rem == 0 : in.pos == in.size)
+			break;
+	}
+	w->raw_total += n;
+}
+
+/* Compresses tag + length + payload (prefix, then body). */
+static void z_section(struct zout *o, int tag, const void *prefix, size_t plen, const void *body, size_t blen)
+{
+	uint8_t h[1 + VARINT_MAX], *e = h;
+	*e++ = (uint8_t)tag;
+	e = fmt_put_u(e, plen + blen);
+	z_feed(o, h, (size_t)(e - h), ZSTD_e_continue);
+	if (plen)
+		z_feed(o, prefix, plen, ZSTD_e_continue);
+	z_feed(o, body ? body : "", blen, ZSTD_e_continue);
+}
+
+struct writer {
+	struct zout o;
+	struct strbuf sec;
 	struct strmap strings;
 	uint32_t nstrings;
 	const char **string_list;
 	size_t string_cap;
+	struct event_stream *streamed;  /* the events, already compressed */
 };
 
 static void w_u(struct strbuf *sb, uint64_t v)
@@ -80,33 +140,10 @@ static uint32_t str_id(struct writer *w, const char *s)
 	return id;
 }
 
-static void z_feed(struct writer *w, const void *p, size_t n, ZSTD_EndDirective mode)
-{
-	ZSTD_inBuffer in = { p, n, 0 };
-	for (;;) {
-		ZSTD_outBuffer out = { w->out, w->outcap, 0 };
-		size_t rem = ZSTD_compressStream2(w->z, &out, &in, mode);
-		if (ZSTD_isError(rem)) {
-			w->err = -EIO;
-			return;
-		}
-		if (out.pos && fwrite(w->out, 1, out.pos, w->f) != out.pos && !w->err)
-			w->err = errno ? -errno : -EIO;
-		w->comp_total += out.pos;
-		if (mode == ZSTD_e_end ? rem == 0 : in.pos == in.size)
-			break;
-	}
-	w->raw_total += n;
-}
-
 /* Frames the section in w->sec as tag + length + payload and compresses it. */
 static void w_section(struct writer *w, int tag)
 {
-	uint8_t h[1 + VARINT_MAX], *e = h;
-	*e++ = (uint8_t)tag;
-	e = fmt_put_u(e, w->sec.len);
-	z_feed(w, h, (size_t)(e - h), ZSTD_e_continue);
-	z_feed(w, w->sec.buf ? w->sec.buf : "", w->sec.len, ZSTD_e_continue);
+	z_section(&w->o, tag, NULL, 0, w->sec.buf, w->sec.len);
 	sb_reset(&w->sec);
 }
 
@@ -185,6 +222,148 @@ static uint64_t addr_coder_free(struct addr_coder *c, uint64_t a)
 	return back;
 }
 
+/* Events go in sections of at most 64K. Addresses, the costliest field,
+ * are mostly implied: a free names its block by how many allocations back
+ * it was made, and an allocation that reuses one of the last RECENT freed
+ * addresses (what allocators do) names that slot. The model keeps the real
+ * addresses; the reader rebuilds them exactly. */
+struct ev_encoder {
+	struct addr_coder ac;
+	struct strbuf sec;            /* events of the open section */
+	size_t n;                     /* how many */
+	uint64_t t, addr;             /* delta bases, reset per section */
+	uint64_t total, last_time;
+};
+
+static void ev_encoder_init(struct ev_encoder *e)
+{
+	memset(e, 0, sizeof(*e));
+	addr_coder_init(&e->ac);
+}
+
+static void ev_encoder_flush(struct ev_encoder *enc, struct zout *o)
+{
+	if (!enc->n)
+		return;
+	uint8_t nb[VARINT_MAX];
+	size_t nl = (size_t)(fmt_put_u(nb, enc->n) - nb);
+	z_section(o, SEC_EVENTS, nb, nl, enc->sec.buf, enc->sec.len);
+	sb_reset(&enc->sec);
+	enc->n = 0;
+	enc->t = enc->addr = 0;
+}
+
+static void ev_encoder_add(struct ev_encoder *enc, struct zout *o, const struct sc_event *e)
+{
+	struct strbuf *s = &enc->sec;
+	/* the hot loop of the writer: room for the largest event is made once,
+	 * then bytes go straight into the buffer */
+	sb_grow(s, 1 + 6 * VARINT_MAX);
+	uint8_t *q = (uint8_t *)s->buf + s->len;
+	*q++ = (uint8_t)((e->kind << 5) | e->func);
+	q = fmt_put_u(q, e->time - enc->t);
+	enc->t = e->time;
+	q = fmt_put_u(q, e->thread);
+	uint64_t code;
+	if (e->kind == EV_ALLOC) {
+		q = fmt_put_u(q, e->stack);
+		q = fmt_put_u(q, e->size);
+		code = addr_coder_alloc(&enc->ac, e->addr);
+	} else {
+		code = addr_coder_free(&enc->ac, e->addr);
+	}
+	q = fmt_put_u(q, code);
+	if (!code) {
+		q = fmt_put_s(q, (int64_t)(e->addr - enc->addr));
+		enc->addr = e->addr;
+	}
+	s->len = (size_t)(q - (uint8_t *)s->buf);
+	enc->total++;
+	enc->last_time = e->time;
+	if (++enc->n == EVENTS_PER_SECTION)
+		ev_encoder_flush(enc, o);
+}
+
+static void ev_encoder_finish(struct ev_encoder *enc, struct zout *o)
+{
+	ev_encoder_flush(enc, o);
+	addr_coder_release(&enc->ac);
+	sb_release(&enc->sec);
+}
+
+/* ---- events compressed while the program runs ---- */
+
+struct event_stream {
+	char *path;
+	struct zout o;
+	struct ev_encoder enc;
+	int closed;
+};
+
+struct event_stream *event_stream_open(const char *path, int *err)
+{
+	FILE *f = fopen(path, "w+b");
+	if (!f) {
+		*err = -errno;
+		return NULL;
+	}
+	struct event_stream *s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	zout_init(&s->o, f);
+	ev_encoder_init(&s->enc);
+	return s;
+}
+
+int event_stream_add(struct event_stream *s, const struct sc_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s->enc.total && ev[i].time < s->enc.last_time)
+			return s->o.err = -EINVAL;
+		ev_encoder_add(&s->enc, &s->o, &ev[i]);
+	}
+	return s->o.err;
+}
+
+uint64_t event_stream_count(const struct event_stream *s) { return s->enc.total; }
+
+void event_stream_discard(struct event_stream *s)
+{
+	if (!s)
+		return;
+	if (!s->closed)
+		ev_encoder_finish(&s->enc, &s->o);
+	zout_release(&s->o);
+	fclose(s->o.f);
+	unlink(s->path);
+	free(s->path);
+	free(s);
+}
+
+/* Ends the stream's frame and copies its bytes into o's file. */
+static void event_stream_splice(struct event_stream *s, struct zout *o)
+{
+	ev_encoder_finish(&s->enc, &s->o);
+	s->closed = 1;
+	z_feed(&s->o, "", 0, ZSTD_e_end);
+	if (s->o.err) {
+		o->err = s->o.err;
+		return;
+	}
+	if (fflush(s->o.f) != 0 || fseek(s->o.f, 0, SEEK_SET) != 0) {
+		o->err = -EIO;
+		return;
+	}
+	static char buf[1 << 16];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), s->o.f)) > 0)
+		if (fwrite(buf, 1, n, o->f) != n) {
+			o->err = errno ? -errno : -EIO;
+			return;
+		}
+	o->comp_total += s->o.comp_total;
+	o->raw_total += s->o.raw_total;
+}
+
 static void write_body(struct writer *w, const struct sc_profile *p)
 {
 	struct strbuf *s = &w->sec;
@@ -258,44 +437,18 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 	w_section(w, SEC_THREADS);
 
-	/* Events in sections of at most 64K. Addresses, the costliest field,
-	 * are mostly implied: a free names its block by how many allocations
-	 * back it was made, and an allocation that reuses one of the last
-	 * RECENT freed addresses (what allocators do) names that slot. The
-	 * model keeps the real addresses; the reader rebuilds them exactly. */
-	struct addr_coder ac;
-	addr_coder_init(&ac);
-	for (size_t i = 0; i < p->nevents; i += EVENTS_PER_SECTION) {
-		size_t n = p->nevents - i < EVENTS_PER_SECTION ? p->nevents - i : EVENTS_PER_SECTION;
-		uint64_t t = 0, addr = 0;
-		w_u(s, n);
-		for (size_t k = i; k < i + n; k++) {
-			const struct sc_event *e = &p->events[k];
-			sb_addc(s, (char)((e->kind << 5) | e->func));
-			w_u(s, e->time - t);
-			t = e->time;
-			w_u(s, e->thread);
-			if (e->kind == EV_ALLOC) {
-				w_u(s, e->stack);
-				w_u(s, e->size);
-				unsigned slot = addr_coder_alloc(&ac, e->addr);
-				w_u(s, slot);
-				if (!slot) {
-					w_s(s, (int64_t)(e->addr - addr));
-					addr = e->addr;
-				}
-			} else {
-				uint64_t back = addr_coder_free(&ac, e->addr);
-				w_u(s, back);
-				if (!back) {
-					w_s(s, (int64_t)(e->addr - addr));
-					addr = e->addr;
-				}
-			}
-		}
-		w_section(w, SEC_EVENTS);
+	if (!w->streamed) {
+		struct ev_encoder enc;
+		ev_encoder_init(&enc);
+		for (size_t i = 0; i < p->nevents; i++)
+			ev_encoder_add(&enc, &w->o, &p->events[i]);
+		ev_encoder_finish(&enc, &w->o);
+	} else {
+		/* the events are already compressed, as frames of their own:
+		 * end this frame, append those, and go on in a new one */
+		z_feed(&w->o, "", 0, ZSTD_e_end);
+		event_stream_splice(w->streamed, &w->o);
 	}
-	addr_coder_release(&ac);
 
 	uint64_t t = 0;
 	w_u(s, p->nrss);
@@ -309,64 +462,71 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	w_u(s, p->nevents);
 	w_u(s, p->nstacks);
 	w_section(w, SEC_END);
-	z_feed(w, "", 0, ZSTD_e_end);
+	z_feed(&w->o, "", 0, ZSTD_e_end);
 }
 
-int profile_write(const struct sc_profile *p, const char *path)
+static int write_profile(const struct sc_profile *p, const char *path, struct event_stream *es)
 {
 	struct writer w;
 	memset(&w, 0, sizeof(w));
-	for (size_t i = 1; i < p->nevents; i++)
-		if (p->events[i].time < p->events[i - 1].time)
-			return -EINVAL;
+	w.streamed = es;
+	if (es && event_stream_count(es) != p->nevents)
+		return -EINVAL;
+	if (!es)
+		for (size_t i = 1; i < p->nevents; i++)
+			if (p->events[i].time < p->events[i - 1].time)
+				return -EINVAL;
 	struct strbuf tmp = STRBUF_INIT;
 	sb_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
-	w.f = fopen(tmp.buf, "wb");
-	if (!w.f) {
+	FILE *f = fopen(tmp.buf, "wb");
+	if (!f) {
 		int e = -errno;
 		sb_release(&tmp);
 		return e;
 	}
-	w.z = ZSTD_createCCtx();
-	ZSTD_CCtx_setParameter(w.z, ZSTD_c_compressionLevel, 3);
-	ZSTD_CCtx_setParameter(w.z, ZSTD_c_checksumFlag, 1);
-	/* compress on a worker thread while this one encodes; a libzstd built
-	 * without threads refuses, and then it is done inline */
-	ZSTD_CCtx_setParameter(w.z, ZSTD_c_nbWorkers, 1);
-	w.outcap = ZSTD_CStreamOutSize();
-	w.out = xmalloc(w.outcap);
+	zout_init(&w.o, f);
 	strmap_init(&w.strings);
 
 	uint8_t hdr[HDR_SIZE] = { 0 };
 	errno = 0;
-	if (fwrite(hdr, 1, HDR_SIZE, w.f) != HDR_SIZE)
-		w.err = errno ? -errno : -EIO;
+	if (fwrite(hdr, 1, HDR_SIZE, f) != HDR_SIZE)
+		w.o.err = errno ? -errno : -EIO;
 	collect_strings(&w, p);
-	if (!w.err)
+	if (!w.o.err)
 		write_body(&w, p);
 	memcpy(hdr, PROFILE_MAGIC, 8);
 	fmt_put_u32le(hdr + 8, PROFILE_VERSION);
 	fmt_put_u32le(hdr + 12, p->flags);
-	fmt_put_u64le(hdr + 16, w.raw_total);
-	fmt_put_u64le(hdr + 24, w.comp_total);
+	fmt_put_u64le(hdr + 16, w.o.raw_total);
+	fmt_put_u64le(hdr + 24, w.o.comp_total);
+	int err = w.o.err;
 	errno = 0;
-	if (!w.err && (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, HDR_SIZE, w.f) != HDR_SIZE))
-		w.err = errno ? -errno : -EIO;
-	if (!w.err && fflush(w.f) != 0)
-		w.err = errno ? -errno : -EIO;
-	if (fclose(w.f) != 0 && !w.err)
-		w.err = -errno;
-	if (!w.err && rename(tmp.buf, path) != 0)
-		w.err = -errno;
-	if (w.err)
+	if (!err && (fseek(f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, HDR_SIZE, f) != HDR_SIZE))
+		err = errno ? -errno : -EIO;
+	if (!err && fflush(f) != 0)
+		err = errno ? -errno : -EIO;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp.buf, path) != 0)
+		err = -errno;
+	if (err)
 		unlink(tmp.buf);
-	ZSTD_freeCCtx(w.z);
-	free(w.out);
+	zout_release(&w.o);
 	free(w.string_list);
 	strmap_release(&w.strings);
 	sb_release(&w.sec);
 	sb_release(&tmp);
-	return w.err;
+	return err;
+}
+
+int profile_write(const struct sc_profile *p, const char *path)
+{
+	return write_profile(p, path, NULL);
+}
+
+int profile_write_streamed(const struct sc_profile *p, const char *path, struct event_stream *s)
+{
+	return write_profile(p, path, s);
 }
 
 /* ---- reading ---- */
@@ -773,13 +933,9 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
 				rc = rfail(&r, "corrupt profile: %s", ZSTD_getErrorName(ret));
 				break;
 			}
-			if (ret == 0) {
-				done = 1;
-				if (ib.pos < ib.size) {
-					rc = rfail(&r, "corrupt profile: data after the end of the compressed body");
-					break;
-				}
-			}
+			/* the body may be several frames back to back: a 0 is the
+			 * end of one, and the next starts with the next byte */
+			done = ret == 0;
 		}
 	}
 	fclose(fp);

@@ -15,6 +15,21 @@
 /* Writes p to path atomically (temp file + rename). Returns 0 or -errno. */
 int profile_write(const struct sc_profile *p, const char *path);
 
+/* Events can be compressed while a program still runs (finalize does so for
+ * a single-threaded program, whose events arrive in order): they go to
+ * their own file as zstd frames, and profile_write_streamed() then writes the
+ * profile around them instead of encoding p->events again. */
+struct event_stream;
+struct event_stream *event_stream_open(const char *path, int *err);
+/* Appends events (time-ordered, final stack and thread indexes). 0 or -errno. */
+int event_stream_add(struct event_stream *s, const struct sc_event *ev, size_t n);
+uint64_t event_stream_count(const struct event_stream *s);
+/* Closes the stream and removes its file. */
+void event_stream_discard(struct event_stream *s);
+/* Like profile_write(), with the events taken from s, which must hold exactly
+ * p->nevents events. s stays owned by the caller (discard it afterwards). */
+int profile_write_streamed(const struct sc_profile *p, const char *path, struct event_stream *s);
+
 /* Reads path into a new profile owned by the caller (profile_free()).
  * Returns 0, or -1 with a one-line lowercase reason in err naming the file. */
 int profile_read(const char *path, struct sc_profile **out, char *err, size_t errlen);

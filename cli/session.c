@@ -83,22 +83,23 @@ static struct rss_track *track(rss_vec *v, int pid)
 struct write_job {
 	const struct sc_profile *p;
 	const char *dest;
+	struct event_stream *es;
 	int rc;
 };
 
 static void *write_thread(void *arg)
 {
 	struct write_job *j = arg;
-	j->rc = profile_write(j->p, j->dest);
+	j->rc = j->es ? profile_write_streamed(j->p, j->dest, j->es) : profile_write(j->p, j->dest);
 	return NULL;
 }
 
 /* Writes p to dest on a second thread while summarize() (if any) reads it
  * on this one: both only read the profile, and the machine has cores. */
 static int write_and_summarize(const struct session_opts *o, const struct sc_profile *p,
-			       const char *dest, char **summary)
+			       const char *dest, struct event_stream *es, char **summary)
 {
-	struct write_job j = { p, dest, 0 };
+	struct write_job j = { p, dest, es, 0 };
 	pthread_t th;
 	int threaded = pthread_create(&th, NULL, write_thread, &j) == 0;
 	if (!threaded)
@@ -132,6 +133,11 @@ static struct raw_reader *reader_for(reader_vec *v, const char *path, int create
 	if (!create)
 		return NULL;
 	struct live_reader lr = { xstrdup(path), raw_reader_new(path) };
+	/* compress events as they come, next to the raw stream */
+	struct strbuf es = STRBUF_INIT;
+	sb_addf(&es, "%s.events", path);
+	raw_reader_stream_to(lr.r, es.buf);
+	sb_release(&es);
 	VEC_PUSH(v, lr);
 	return lr.r;
 }
@@ -416,7 +422,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	for (size_t i = 0; i < names.len; i++) {
 		struct raw_name *n = &names.data[i];
 		struct sc_profile *p;
-		struct finalize_info info;
+		struct finalize_info info = { 0 };
 		char err[512];
 		struct raw_reader *rd = reader_for(&readers, n->path, 1);
 		for (size_t k = 0; k < readers.len; k++)
@@ -457,14 +463,17 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : base_name(p->exe),
 					   n->pid, out.data, out.len);
 		struct session_profile sp = { NULL, p, 0, NULL };
-		int wr = write_and_summarize(o, p, dest, &sp.summary);
+		int wr = write_and_summarize(o, p, dest, info.events, &sp.summary);
 		if (wr == -ENOSPC || wr == -EDQUOT) {
 			/* the raw stream is all in memory now: on a full disk give
 			 * its space to the profile, which is much smaller */
 			warning("disk full writing %s; removing the raw stream %s to make room", dest, n->path);
 			unlink(n->path);
+			event_stream_discard(info.events);
+			info.events = NULL;
 			wr = profile_write(p, dest);
 		}
+		event_stream_discard(info.events);
 		if (wr != 0) {
 			error("cannot write the profile %s: %s", dest, strerror(-wr));
 			sp.write_error = wr;
