@@ -82,7 +82,7 @@ PROG_CFLAGS := -std=gnu11 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Wno-
 $(BUILD)/tests/progs/lib%.so: tests/progs/lib%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -shared -fPIC -o $@ $<
-$(BUILD)/tests/progs/%-linked: tests/progs/%-linked.c $(BUILD)/libscorch.so
+$(BUILD)/tests/progs/%-linked: tests/progs/%-linked.c tests/progs/%.c $(BUILD)/libscorch.so
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
 $(BUILD)/tests/progs/%: tests/progs/%.c

@@ -57,8 +57,10 @@ struct fin {
 	VEC(uint64_t) ips;
 	VEC(struct rstack) stacks;
 	struct u64map stack_index;    /* raw id -> index into stacks */
-	uint64_t start;
-	uint64_t last_time;
+	uint64_t start;               /* CLOCK_MONOTONIC ns at the stream's start */
+	uint64_t tick0;               /* the tick count then; every record time is ticks */
+	double ns_per_tick;
+	uint64_t last_time;           /* ticks */
 	int saw_end, saw_proc;
 	uint64_t lost_chunks, lost_bytes;
 	uint64_t corrupt;
@@ -116,9 +118,14 @@ static uint32_t dense_of(struct fin *f, uint64_t raw)
 	return f->raw2dense[raw];
 }
 
+/* Ticks to ns since the stream's start. One affine map for the whole
+ * stream, so the order of time stamps is kept exactly. */
 static inline uint64_t rel_time(const struct fin *f, uint64_t t)
 {
-	return t > f->start ? t - f->start : 0;
+	if (t <= f->tick0)
+		return 0;
+	uint64_t d = t - f->tick0;
+	return f->ns_per_tick == 1.0 ? d : (uint64_t)((double)d * f->ns_per_tick);
 }
 
 static char *get_str(struct fmt_reader *r, size_t max)
@@ -430,7 +437,7 @@ static void build_profile(struct fin *f)
 	p->exit_value = f->exit_value;
 	p->lost_chunks = f->lost_chunks;
 	p->lost_bytes = f->lost_bytes;
-	p->duration = f->last_time > f->start ? f->last_time - f->start : 0;
+	p->duration = rel_time(f, f->last_time);
 	struct utsname u;
 	p->host = arena_strdup(A, uname(&u) == 0 ? u.nodename : "");
 	p->scorch_version = SCORCH_VERSION;
@@ -456,8 +463,8 @@ static void build_profile(struct fin *f)
 		m->bias = r->bias;
 		m->lo = r->lo;
 		m->hi = r->hi;
-		m->load_time = r->load > f->start ? r->load - f->start : 0;
-		m->unload_time = r->unload > f->start ? r->unload - f->start : 0;
+		m->load_time = rel_time(f, r->load);
+		m->unload_time = r->unload ? rel_time(f, r->unload) : 0;
 		m->is_main = f->exe && !strcmp(r->path, f->exe);
 		handle[i] = symbolizer_add_module(sym, r->path, r->bias, r->lo, r->hi);
 	}
@@ -566,8 +573,8 @@ static void build_profile(struct fin *f)
 		struct rthread *th = &f->threads.data[i];
 		p->threads[i].tid = th->tid;
 		p->threads[i].name = arena_strdup(A, th->name);
-		p->threads[i].start = th->start > f->start ? th->start - f->start : 0;
-		p->threads[i].end = th->end > f->start ? th->end - f->start : 0;
+		p->threads[i].start = rel_time(f, th->start);
+		p->threads[i].end = th->end ? rel_time(f, th->end) : 0;
 		if (!sorted(th->ev.data, th->ev.len))
 			qsort(th->ev.data, th->ev.len, sizeof(struct rev), rev_cmp);
 		total += th->ev.len;
@@ -616,7 +623,7 @@ static void build_profile(struct fin *f)
 
 	p->rss = xmalloc((f->rss.len + 1) * sizeof(*p->rss));
 	for (size_t i = 0; i < f->rss.len; i++) {
-		p->rss[i].time = f->rss.data[i].time > f->start ? f->rss.data[i].time - f->start : 0;
+		p->rss[i].time = rel_time(f, f->rss.data[i].time);
 		p->rss[i].bytes = f->rss.data[i].bytes;
 	}
 	p->nrss = f->rss.len;
@@ -666,7 +673,10 @@ static int reader_pump(struct raw_reader *r, int final)
 			if (memcmp(r->buf, RAW_MAGIC, 8) != 0)
 				return -1;
 			r->f.start = fmt_get_u64le(r->buf + 8);
-			r->f.last_time = r->f.start;
+			r->f.tick0 = fmt_get_u64le(r->buf + 16);
+			uint64_t fs = fmt_get_u64le(r->buf + 24);
+			r->f.ns_per_tick = fs ? (double)fs / 1e6 : 1.0;
+			r->f.last_time = r->f.tick0;
 			r->have_header = 1;
 			start = RAW_FILE_HDR;
 		}
@@ -777,7 +787,7 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		build_profile(f);
 		if (info) {
 			info->mono_start = f->start;
-			info->mono_end = f->last_time;
+			info->mono_end = f->start + rel_time(f, f->last_time);
 			info->saw_end = f->saw_end;
 			info->corrupt_bytes = f->corrupt;
 			info->events = f->streamed ? f->es : NULL;

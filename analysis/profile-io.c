@@ -45,15 +45,16 @@ struct zout {
 	int err;
 };
 
-static void zout_init(struct zout *o, FILE *f)
+static void zout_init(struct zout *o, FILE *f, int workers)
 {
 	o->f = f;
 	o->z = ZSTD_createCCtx();
 	ZSTD_CCtx_setParameter(o->z, ZSTD_c_compressionLevel, 3);
 	ZSTD_CCtx_setParameter(o->z, ZSTD_c_checksumFlag, 1);
-	/* compress on a worker thread while this one encodes; a libzstd built
-	 * without threads refuses, and then it is done inline */
-	ZSTD_CCtx_setParameter(o->z, ZSTD_c_nbWorkers, 1);
+	/* workers: compress on that many threads while this one encodes (a
+	 * libzstd built without threads refuses, and then it is done inline) */
+	if (workers)
+		ZSTD_CCtx_setParameter(o->z, ZSTD_c_nbWorkers, workers);
 	o->outcap = ZSTD_CStreamOutSize();
 	o->out = xmalloc(o->outcap);
 	o->raw_total = o->comp_total = 0;
@@ -309,7 +310,9 @@ struct event_stream *event_stream_open(const char *path, int *err)
 	}
 	struct event_stream *s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
-	zout_init(&s->o, f);
+	/* inline: this runs beside the profiled program, which should keep
+	 * the other core to itself */
+	zout_init(&s->o, f, 0);
 	ev_encoder_init(&s->enc);
 	return s;
 }
@@ -484,7 +487,7 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 		sb_release(&tmp);
 		return e;
 	}
-	zout_init(&w.o, f);
+	zout_init(&w.o, f, 1);
 	strmap_init(&w.strings);
 
 	uint8_t hdr[HDR_SIZE] = { 0 };

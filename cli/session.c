@@ -22,6 +22,7 @@
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/progcheck.h"
+#include "../lib/tsc.h"
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
 
@@ -269,6 +270,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	/* descendants whose parent exits become ours, so we can wait for them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+	/* the runtime's clock: TSC ticks when that is safe (SCORCH_CLOCK=mono
+	 * forces CLOCK_MONOTONIC) */
+	const char *clk = getenv("SCORCH_CLOCK");
+	uint64_t tick_fs = clk && !strcmp(clk, "mono") ? 0 : tsc_calibrate(20);
+
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));
@@ -290,6 +296,13 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		snprintf(num, sizeof(num), "%d", o->depth);
 		setenv("SCORCH_DEPTH", num, 1);
 		setenv("SCORCH_FOLLOW", o->follow ? "1" : "0", 1);
+		if (tick_fs) {
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)tick_fs);
+			setenv("SCORCH_CLOCK", "tsc", 1);
+			setenv("SCORCH_TICK_FS", num, 1);
+		} else {
+			setenv("SCORCH_CLOCK", "mono", 1);
+		}
 		snprintf(num, sizeof(num), "%d", (int)getpid());
 		setenv("SCORCH_ROOT_PID", num, 1);
 		execv(path, o->argv);

@@ -9,12 +9,16 @@
 #include <stdint.h>
 
 #define RAW_MAGIC "SCRAW\0\0\1"     /* 8 bytes, last byte = stream version */
-#define RAW_FILE_HDR 16             /* magic + u64le start time (CLOCK_MONOTONIC ns) */
+/* File header, 32 bytes: magic, then u64le: CLOCK_MONOTONIC ns and the tick
+ * count read together at the start, and femtoseconds per tick (0: ticks are
+ * CLOCK_MONOTONIC ns). Every time in the stream is in ticks; ns =
+ * start ns + (ticks - start ticks) * fs per tick / 1e6. */
+#define RAW_FILE_HDR 32
 
 /* Chunk header, 24 bytes, little endian:
  *   u32 magic RAW_CHUNK_MAGIC, u32 payload length, u32 tid,
  *   u32 checksum (FNV-1a of the 16 header bytes after it... see below),
- *   u64 base time in ns (CLOCK_MONOTONIC) that the first record's dt adds to.
+ *   u64 base time in ticks, that the first record's dt adds to.
  * checksum = fnv32(payload, fnv32(bytes 0..11 of the header)). */
 #define RAW_CHUNK_MAGIC 0x4b484353u  /* "SCHK" */
 #define RAW_CHUNK_HDR 24
@@ -22,8 +26,8 @@
 #define RAW_MAX_STACK 1024          /* frames in one STACK record at most */
 
 /* Records inside a chunk: u8 type, a zigzag varint `dt`, then varint fields.
- * `dt` is the signed ns since the previous record of the chunk (or the chunk's
- * base time): a record may carry a time taken before its predecessor's. Addresses in
+ * `dt` is the signed ticks since the previous record of the chunk (or the
+ * chunk's base time): a record may carry a time taken before its predecessor's. Addresses in
  * ALLOC/FREE are zigzag deltas against the previous address of the chunk. */
 enum raw_rec {
 	RAW_ALLOC = 1,      /* dt, func, stack, size, addr-delta */

@@ -7,6 +7,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,9 +94,74 @@ void scorch_rt_resolve(void)
 
 /* ---- in-program statistics (include/scorch.h) ---- */
 
-static atomic_ulong st_allocs, st_frees, st_total;
+/* Counts are kept per thread in blocks only their thread writes (plain
+ * stores, no bus locking) and summed when someone asks; a block outlives
+ * its thread and is reused by the next one, still carrying its counts, so
+ * the sums stay right. Only the current heap size is one shared atomic: the
+ * process-wide peak needs a single order of all changes. */
+struct rt_sblock {
+	struct rt_sblock *next;
+	atomic_int in_use;
+	_Atomic uint64_t allocs, frees, total;
+} __attribute__((aligned(64)));
+
+static struct rt_sblock *_Atomic sblocks;
 static atomic_long st_cur, st_peak;
+static __thread struct rt_sblock *tl_sb __attribute__((tls_model("initial-exec")));
 static __thread struct scorch_heap_stats tl_stats __attribute__((tls_model("initial-exec")));
+static pthread_key_t sb_key;
+static pthread_once_t sb_once = PTHREAD_ONCE_INIT;
+
+static void sblock_release(void *arg)
+{
+	struct rt_sblock *b = arg;
+	if (b && b == tl_sb) {
+		tl_sb = NULL;
+		atomic_store(&b->in_use, 0);
+	}
+}
+
+static void sblock_key(void)
+{
+	pthread_key_create(&sb_key, sblock_release);
+}
+
+static void sblock_push(struct rt_sblock *b)
+{
+	struct rt_sblock *head = atomic_load(&sblocks);
+	do
+		b->next = head;
+	while (!atomic_compare_exchange_weak(&sblocks, &head, b));
+}
+
+static struct rt_sblock *sblock_acquire(void)
+{
+	struct rt_sblock *b;
+	for (b = atomic_load(&sblocks); b; b = b->next) {
+		int zero = 0;
+		if (!atomic_load_explicit(&b->in_use, memory_order_relaxed) &&
+		    atomic_compare_exchange_strong(&b->in_use, &zero, 1))
+			break;
+	}
+	if (!b) {
+		enum { PAGE = 4096, N = PAGE / sizeof(struct rt_sblock) };
+		struct rt_sblock *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (page == MAP_FAILED)
+			return NULL;
+		atomic_store(&page[0].in_use, 1);
+		for (int i = N - 1; i >= 0; i--)
+			sblock_push(&page[i]);
+		b = &page[0];
+	}
+	pthread_once(&sb_once, sblock_key);
+	pthread_setspecific(sb_key, b);
+	tl_sb = b;
+	return b;
+}
+
+#define BUMP(field, v) atomic_store_explicit(&(field), \
+	atomic_load_explicit(&(field), memory_order_relaxed) + (v), memory_order_relaxed)
 
 static inline size_t usable(void *p)
 {
@@ -103,8 +170,11 @@ static inline size_t usable(void *p)
 
 static inline void stats_alloc(size_t req, size_t use)
 {
-	atomic_fetch_add_explicit(&st_allocs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&st_total, req, memory_order_relaxed);
+	struct rt_sblock *b = tl_sb;
+	if (likely(b || (b = sblock_acquire()))) {
+		BUMP(b->allocs, 1);
+		BUMP(b->total, req);
+	}
 	long cur = atomic_fetch_add_explicit(&st_cur, (long)use, memory_order_relaxed) + (long)use;
 	long peak = atomic_load_explicit(&st_peak, memory_order_relaxed);
 	while (cur > peak && !atomic_compare_exchange_weak_explicit(&st_peak, &peak, cur,
@@ -119,7 +189,9 @@ static inline void stats_alloc(size_t req, size_t use)
 
 static inline void stats_free(size_t use)
 {
-	atomic_fetch_add_explicit(&st_frees, 1, memory_order_relaxed);
+	struct rt_sblock *b = tl_sb;
+	if (likely(b || (b = sblock_acquire())))
+		BUMP(b->frees, 1);
 	atomic_fetch_sub_explicit(&st_cur, (long)use, memory_order_relaxed);
 	tl_stats.frees++;
 	tl_stats.current_bytes -= (int64_t)use;
@@ -133,9 +205,11 @@ RT_EXPORT int scorch_rt_heap_stats(struct scorch_heap_stats *s, int thread)
 		*s = tl_stats;
 	} else {
 		memset(s, 0, sizeof(*s));
-		s->allocations = atomic_load(&st_allocs);
-		s->frees = atomic_load(&st_frees);
-		s->total_bytes = atomic_load(&st_total);
+		for (struct rt_sblock *b = atomic_load(&sblocks); b; b = b->next) {
+			s->allocations += atomic_load_explicit(&b->allocs, memory_order_relaxed);
+			s->frees += atomic_load_explicit(&b->frees, memory_order_relaxed);
+			s->total_bytes += atomic_load_explicit(&b->total, memory_order_relaxed);
+		}
 		s->current_bytes = atomic_load(&st_cur);
 		s->peak_bytes = atomic_load(&st_peak);
 	}

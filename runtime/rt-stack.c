@@ -204,7 +204,7 @@ void scorch_rt_modules_scan(struct rt_buf *b)
 		}
 		mods[j] = m;
 	}
-	last_empty_scan = c.added ? 0 : scorch_rt_now();
+	last_empty_scan = c.added ? 0 : scorch_rt_ns();
 	mod_lock_drop();
 }
 
@@ -334,7 +334,7 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 		unknown = !mod_known((uintptr_t)ips[i]);
 	uint64_t last = last_empty_scan;
 	mod_lock_drop();
-	if (unknown && (!last || scorch_rt_now() - last > 1000000))
+	if (unknown && (!last || scorch_rt_ns() - last > 1000000))
 		scorch_rt_modules_scan(b);
 
 	scorch_rt_lock(b);

@@ -67,6 +67,8 @@ struct rt_globals {
 	int heap;
 	int depth;
 	int sync_flush;                 /* after the final flush: flush every record */
+	int tsc;                        /* record times are TSC ticks */
+	uint64_t tick_fs;               /* femtoseconds per tick, from the launcher */
 	pid_t pid;
 	int have_exit_status, exit_status;
 	dev_t file_dev;
@@ -92,7 +94,10 @@ extern RT_HIDDEN __thread volatile int scorch_rt_guard;   /* in a hook: nested c
 
 /* rt-core.c */
 RT_HIDDEN void scorch_rt_init(void);
+/* The time stamp of records: TSC ticks when the launcher found the TSC
+ * stable and calibrated it, CLOCK_MONOTONIC ns otherwise. async-signal-safe */
 RT_HIDDEN uint64_t scorch_rt_now(void);
+RT_HIDDEN uint64_t scorch_rt_ns(void);   /* CLOCK_MONOTONIC ns */
 RT_HIDDEN struct rt_buf *scorch_rt_self(void);       /* this thread's buffer, NULL if none can be had */
 RT_HIDDEN void scorch_rt_lock(struct rt_buf *b);
 RT_HIDDEN void scorch_rt_unlock(struct rt_buf *b);

@@ -65,7 +65,9 @@ static const char *write_stream(int with_end)
 	FILE *f = fopen(path, "wb");
 	uint8_t hdr[RAW_FILE_HDR];
 	memcpy(hdr, RAW_MAGIC, 8);
-	fmt_put_u64le(hdr + 8, 1000000);
+	fmt_put_u64le(hdr + 8, 1000000);   /* ns at the start */
+	fmt_put_u64le(hdr + 16, 1000000);  /* ticks then */
+	fmt_put_u64le(hdr + 24, 0);        /* ticks are ns */
 	fwrite(hdr, 1, sizeof(hdr), f);
 	struct chunk c;
 
