@@ -20,6 +20,7 @@
 #include "../lib/hashmap.h"
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
+#include "heap.h"
 #include "profile-io.h"
 #include "symbolize.h"
 
@@ -78,6 +79,7 @@ struct fin {
 	size_t raw2dense_cap;
 	/* events compressed while the program runs (one allocating thread) */
 	struct event_stream *es;
+	struct heap_tally *tally;     /* the summary's totals, over the same events */
 	int es_failed;
 	int streamed;                 /* build: the events are already in es */
 };
@@ -696,6 +698,8 @@ void raw_reader_stream_to(struct raw_reader *r, const char *path)
 	r->f.es = event_stream_open(path, &err);
 	if (!r->f.es)
 		r->f.es_failed = 1;
+	else
+		r->f.tally = heap_tally_new(0);
 }
 
 /* Hands the newly decoded events to the event stream while only one thread
@@ -722,6 +726,7 @@ static void stream_push(struct fin *f)
 		f->es_failed = 1;
 		return;
 	}
+	heap_tally_add(f->tally, only->ev.data + only->emitted, only->ev.len - only->emitted);
 	only->emitted = only->ev.len;
 }
 
@@ -755,6 +760,7 @@ static void reader_free(struct raw_reader *r)
 	VEC_FREE(&f->dense_raw);
 	free(f->raw2dense);
 	event_stream_discard(f->es);
+	heap_tally_free(f->tally);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);
@@ -791,6 +797,9 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 			info->saw_end = f->saw_end;
 			info->corrupt_bytes = f->corrupt;
 			info->events = f->streamed ? f->es : NULL;
+			info->have_totals = f->streamed && f->tally;
+			if (info->have_totals)
+				heap_tally_totals(f->tally, f->p, &info->totals);
 		}
 		if (f->streamed)
 			f->es = NULL;   /* the caller's now */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heap.h"
 #include "profile.h"
 
 struct event_stream;
@@ -20,6 +21,9 @@ struct finalize_info {
 	 * raw_reader_stream_to): write the profile with profile_write_streamed()
 	 * and event_stream_discard() it afterwards. */
 	struct event_stream *events;
+	/* With a streamed profile, its heap totals too, tallied as it ran. */
+	int have_totals;
+	struct heap_totals totals;
 };
 
 /* Reads the raw stream at path and builds a new profile owned by the caller.

@@ -593,6 +593,170 @@ static inline unsigned size_bucket(uint64_t size)
 	return size ? 64u - (unsigned)__builtin_clzll(size) : 0u;
 }
 
+/* ---- the totals, event by event ----
+ * One implementation of the definitions in docs/json.md (temporary,
+ * short-lived, peak, leaks...), shared by heap_analyze() and the incremental
+ * heap_tally that the launcher feeds while a program runs. */
+
+struct tally {
+	struct livetab lt;
+	uint64_t *last_alloc;       /* per thread: serial of its latest allocation */
+	uint64_t live, blocks, short_ns;
+	struct heap_totals *t;
+	uint64_t *calls, *failed;   /* [FN__COUNT] */
+};
+
+enum tally_what {
+	TALLY_NONE,                 /* counted; no block involved */
+	TALLY_ALLOC,                /* *e: the new block's entry */
+	TALLY_ALLOC_REPLACED,       /* ... which retired *old (a free never seen) */
+	TALLY_FREE,                 /* *e: the freed block's entry; caller live_del()s it */
+};
+
+static void tally_init(struct tally *T, struct heap_totals *t, uint64_t *calls, uint64_t *failed,
+		       uint64_t short_ns)
+{
+	memset(T, 0, sizeof(*T));
+	live_init(&T->lt, 1024);
+	T->last_alloc = xcalloc(65536, sizeof(*T->last_alloc));
+	T->short_ns = short_ns;
+	T->t = t;
+	T->calls = calls;
+	T->failed = failed;
+}
+
+/* Event `i` (its index: allocation serials and the peak refer to it). */
+static inline enum tally_what tally_event(struct tally *T, const struct sc_event *ev, size_t i,
+					  struct live **ep, struct live *old, uint64_t *lifep, bool *tempp)
+{
+	struct heap_totals *t = T->t;
+	unsigned fn = ev->func < FN__COUNT ? ev->func : FN_MALLOC;
+	if (ev->kind == EV_ALLOC) {
+		T->calls[fn]++;
+		t->calls++;
+		if (!ev->addr) {
+			T->failed[fn]++;
+			t->failed++;
+			return TALLY_NONE;
+		}
+		bool found;
+		struct live *e = live_put(&T->lt, ev->addr, &found);
+		enum tally_what what = TALLY_ALLOC;
+		if (found) {
+			/* a free we never saw (e.g. by an unhooked path): retire the
+			 * old block as freed now, never as temporary */
+			uint64_t life = ev->time >= e->time ? ev->time - e->time : 0;
+			t->frees++;
+			t->freed_lifetime_sum += life;
+			t->short_lived += life < T->short_ns;
+			T->live -= e->size;
+			T->blocks--;
+			*old = *e;
+			*lifep = life;
+			what = TALLY_ALLOC_REPLACED;
+		}
+		e->size = ev->size;
+		e->time = ev->time;
+		e->serial = i + 1;
+		e->stack = ev->stack;
+		T->last_alloc[ev->thread] = i + 1;
+		t->allocations++;
+		t->bytes += ev->size;
+		T->live += ev->size;
+		T->blocks++;
+		if (T->live > t->peak_bytes) {
+			t->peak_bytes = T->live;
+			t->peak_blocks = T->blocks;
+			t->peak_time = ev->time;
+			t->peak_event = i;
+		}
+		*ep = e;
+		return what;
+	}
+	if (ev->kind != EV_FREE)
+		return TALLY_NONE;
+	if (fn != FN_REALLOC_MOVE) {
+		T->calls[fn]++;
+		t->calls++;
+	}
+	if (!ev->addr) {
+		t->free_null++;
+		return TALLY_NONE;
+	}
+	struct live *e = live_get(&T->lt, ev->addr);
+	if (!e) {
+		t->unmatched_frees++;
+		return TALLY_NONE;
+	}
+	uint64_t life = ev->time >= e->time ? ev->time - e->time : 0;
+	bool temp = T->last_alloc[ev->thread] == e->serial;
+	t->frees++;
+	t->freed_lifetime_sum += life;
+	t->short_lived += life < T->short_ns;
+	t->temporary += temp;
+	T->live -= e->size;
+	T->blocks--;
+	*ep = e;
+	*lifep = life;
+	*tempp = temp;
+	return TALLY_FREE;
+}
+
+struct heap_tally {
+	struct tally T;
+	struct heap_totals t;
+	uint64_t calls[FN__COUNT], failed[FN__COUNT];
+	size_t n;
+};
+
+struct heap_tally *heap_tally_new(uint64_t short_lived_ns)
+{
+	struct heap_tally *h = xcalloc(1, sizeof(*h));
+	tally_init(&h->T, &h->t, h->calls, h->failed,
+		   short_lived_ns ? short_lived_ns : HEAP_SHORT_LIVED_DEFAULT);
+	h->t.peak_event = HEAP_NO_EVENT;
+	return h;
+}
+
+void heap_tally_add(struct heap_tally *h, const struct sc_event *ev, size_t n)
+{
+	for (size_t k = 0; k < n; k++, h->n++) {
+		struct live *e, old;
+		uint64_t life;
+		bool temp;
+		if (tally_event(&h->T, &ev[k], h->n, &e, &old, &life, &temp) == TALLY_FREE)
+			live_del(&h->T.lt, e);
+	}
+}
+
+size_t heap_tally_count(const struct heap_tally *h) { return h->n; }
+
+void heap_tally_totals(const struct heap_tally *h, const struct sc_profile *p, struct heap_totals *out)
+{
+	*out = h->t;
+	out->leaked_bytes = h->T.live;
+	out->leaked_blocks = h->T.blocks;
+	out->mean_lifetime = out->frees ? out->freed_lifetime_sum / out->frees : 0;
+	out->end_time = p->duration;
+	if (p->nevents && p->events[p->nevents - 1].time > out->end_time)
+		out->end_time = p->events[p->nevents - 1].time;
+	for (size_t i = 0; i < p->nrss; i++) {
+		if (p->rss[i].time > out->end_time)
+			out->end_time = p->rss[i].time;
+		if (p->rss[i].bytes > out->peak_rss)
+			out->peak_rss = p->rss[i].bytes;
+	}
+}
+
+void heap_tally_free(struct heap_tally *h)
+{
+	if (!h)
+		return;
+	free(h->T.lt.e);
+	free(h->T.last_alloc);
+	free(h);
+}
+
 int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 		 struct heap_result **out)
 {
@@ -649,61 +813,32 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	series_init(&tl, t->end_time, nb);
 	series_push(&tl, 0, 0);
 
-	uint64_t *last_alloc = xcalloc(65536, sizeof(*last_alloc));
-	struct livetab lt;
-	live_init(&lt, 1024);
-	uint64_t live = 0, blocks = 0, short_ns = r->short_lived_ns;
+	struct tally T;
+	tally_init(&T, t, r->calls, r->failed, r->short_lived_ns);
 	t->peak_event = HEAP_NO_EVENT;
 
 	for (size_t i = 0; i < p->nevents; i++) {
 		const struct sc_event *ev = &p->events[i];
-		unsigned fn = ev->func < FN__COUNT ? ev->func : FN_MALLOC;
-		if (ev->kind == EV_ALLOC) {
-			r->calls[fn]++;
-			t->calls++;
-			if (!ev->addr) {
-				r->failed[fn]++;
-				t->failed++;
-				continue;
+		struct live *e, old;
+		uint64_t life;
+		bool temp;
+		switch (tally_event(&T, ev, i, &e, &old, &life, &temp)) {
+		case TALLY_ALLOC_REPLACED: {
+			uint32_t os = ss[old.stack].site;
+			if (os != NONE) {
+				struct heap_site *s = &sites[os];
+				s->live_bytes -= old.size;
+				s->live_blocks--;
+				s->freed++;
+				s->lifetime_sum += life;
+				s->short_lived += life < T.short_ns;
 			}
+		}
+			/* fall through */
+		case TALLY_ALLOC: {
 			uint32_t sid = ev->stack < nstacks ? ev->stack : 0;
-			bool found;
-			struct live *e = live_put(&lt, ev->addr, &found);
-			if (found) {
-				/* a free we never saw (e.g. by an unhooked path): retire
-				 * the old block as freed now, never as temporary */
-				uint64_t life = ev->time >= e->time ? ev->time - e->time : 0;
-				t->frees++;
-				t->freed_lifetime_sum += life;
-				t->short_lived += life < short_ns;
-				live -= e->size;
-				blocks--;
-				uint32_t os = ss[e->stack].site;
-				if (os != NONE) {
-					struct heap_site *s = &sites[os];
-					s->live_bytes -= e->size;
-					s->live_blocks--;
-					s->freed++;
-					s->lifetime_sum += life;
-					s->short_lived += life < short_ns;
-				}
-			}
-			e->size = ev->size;
-			e->time = ev->time;
-			e->serial = i + 1;
 			e->stack = sid;
-			last_alloc[ev->thread] = i + 1;
-			t->allocations++;
-			t->bytes += ev->size;
-			live += ev->size;
-			blocks++;
-			if (live > t->peak_bytes) {
-				t->peak_bytes = live;
-				t->peak_blocks = blocks;
-				t->peak_time = ev->time;
-				t->peak_event = i;
-			}
-			series_add(&tl, ev->time, live);
+			series_add(&tl, ev->time, T.live);
 			uint32_t si = ss[sid].site;
 			if (si != NONE) {
 				struct heap_stack_stat *k = &ss[sid];
@@ -722,29 +857,9 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 				r->filtered_allocations++;
 				r->filtered_bytes += ev->size;
 			}
-		} else if (ev->kind == EV_FREE) {
-			if (fn != FN_REALLOC_MOVE) {
-				r->calls[fn]++;
-				t->calls++;
-			}
-			if (!ev->addr) {
-				t->free_null++;
-				continue;
-			}
-			struct live *e = live_get(&lt, ev->addr);
-			if (!e) {
-				t->unmatched_frees++;
-				continue;
-			}
-			uint64_t life = ev->time >= e->time ? ev->time - e->time : 0;
-			bool temp = last_alloc[ev->thread] == e->serial;
-			bool shortl = life < short_ns;
-			t->frees++;
-			t->freed_lifetime_sum += life;
-			t->short_lived += shortl;
-			t->temporary += temp;
-			live -= e->size;
-			blocks--;
+			break;
+		}
+		case TALLY_FREE: {
 			uint32_t si = ss[e->stack].site;
 			if (si != NONE) {
 				struct heap_site *s = &sites[si];
@@ -752,14 +867,21 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 				s->live_blocks--;
 				s->freed++;
 				s->lifetime_sum += life;
-				s->short_lived += shortl;
+				s->short_lived += life < T.short_ns;
 				s->temporary += temp;
 				ss[e->stack].temporary += temp;
 			}
-			live_del(&lt, e);
-			series_add(&tl, ev->time, live);
+			live_del(&T.lt, e);
+			series_add(&tl, ev->time, T.live);
+			break;
+		}
+		default:
+			break;
 		}
 	}
+	struct livetab lt = T.lt;
+	uint64_t live = T.live, blocks = T.blocks;
+	uint64_t *last_alloc = T.last_alloc;
 	series_flush(&tl);
 	if (tl.n && tl.pts[tl.n - 1].time < t->end_time)
 		series_push(&tl, t->end_time, live);

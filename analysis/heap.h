@@ -128,6 +128,17 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 		 struct heap_result **out);
 void heap_result_free(struct heap_result *r);
 
+/* The whole-process totals (struct heap_totals, same definitions) computed
+ * incrementally, from events handed over in time order while a program
+ * still runs. heap_tally_totals() completes them with what only the final
+ * profile knows (its duration and RSS). */
+struct heap_tally;
+struct heap_tally *heap_tally_new(uint64_t short_lived_ns);
+void heap_tally_add(struct heap_tally *h, const struct sc_event *ev, size_t n);
+size_t heap_tally_count(const struct heap_tally *h);
+void heap_tally_totals(const struct heap_tally *h, const struct sc_profile *p, struct heap_totals *out);
+void heap_tally_free(struct heap_tally *h);
+
 /* Compiles re like heap_analyze would; 0, or -EINVAL with regerror's text in err. */
 int heap_filter_check(const char *re, char *err, size_t errlen);
 

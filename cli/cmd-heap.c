@@ -28,13 +28,13 @@ static void usage(FILE *f)
 }
 
 /* The end-of-run summary of one profile (runs while the profile is written). */
-static char *summarize(const struct sc_profile *p)
+static char *summarize(const struct sc_profile *p, const struct heap_totals *precomputed)
 {
-	struct heap_result *h;
+	struct heap_result *h = NULL;
 	struct heap_options ho = { .totals_only = true };
-	if (heap_analyze(p, &ho, &h) != 0)
+	if (!precomputed && heap_analyze(p, &ho, &h) != 0)
 		return NULL;
-	const struct heap_totals *t = &h->t;
+	const struct heap_totals *t = precomputed ? precomputed : &h->t;
 	struct strbuf sb = STRBUF_INIT;
 	sb_addf(&sb, "scorch: %s (pid %u)", p->argc ? p->argv[0] : p->exe, p->pid);
 	if (p->exit_kind == EXIT_NORMAL)

@@ -98,14 +98,15 @@ static void *write_thread(void *arg)
 /* Writes p to dest on a second thread while summarize() (if any) reads it
  * on this one: both only read the profile, and the machine has cores. */
 static int write_and_summarize(const struct session_opts *o, const struct sc_profile *p,
-			       const char *dest, struct event_stream *es, char **summary)
+			       const char *dest, struct event_stream *es,
+			       const struct heap_totals *totals, char **summary)
 {
 	struct write_job j = { p, dest, es, 0 };
 	pthread_t th;
 	int threaded = pthread_create(&th, NULL, write_thread, &j) == 0;
 	if (!threaded)
 		write_thread(&j);
-	*summary = o->summarize ? o->summarize(p) : NULL;
+	*summary = o->summarize ? o->summarize(p, totals) : NULL;
 	if (threaded)
 		pthread_join(th, NULL);
 	return j.rc;
@@ -476,7 +477,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : base_name(p->exe),
 					   n->pid, out.data, out.len);
 		struct session_profile sp = { NULL, p, 0, NULL };
-		int wr = write_and_summarize(o, p, dest, info.events, &sp.summary);
+		int wr = write_and_summarize(o, p, dest, info.events,
+					     info.have_totals ? &info.totals : NULL, &sp.summary);
 		if (wr == -ENOSPC || wr == -EDQUOT) {
 			/* the raw stream is all in memory now: on a full disk give
 			 * its space to the profile, which is much smaller */

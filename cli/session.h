@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "../analysis/heap.h"
 #include "../analysis/profile.h"
 
 struct session_opts {
@@ -16,8 +17,10 @@ struct session_opts {
 	char **argv;              /* program and its arguments, NULL-terminated */
 	/* Optional: called on each finalized profile while another thread
 	 * writes it to disk (the profile is read-only meanwhile); the string it
-	 * returns (malloc'd, or NULL) is kept as the profile's summary. */
-	char *(*summarize)(const struct sc_profile *p);
+	 * returns (malloc'd, or NULL) is kept as the profile's summary.
+	 * `precomputed`, when not NULL, holds the heap totals already tallied
+	 * while the program ran. */
+	char *(*summarize)(const struct sc_profile *p, const struct heap_totals *precomputed);
 };
 
 struct session_profile {

@@ -1,0 +1,118 @@
+/* The incremental heap tally (what the launcher's summary shows) must agree
+ * field for field with heap_analyze's totals, on random profiles full of
+ * corner cases: threads, realloc moves, free(NULL), failed calls, unmatched
+ * frees and allocations at a still-live address. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../analysis/heap.h"
+#include "../../lib/die.h"
+
+static struct sc_profile *random_profile(unsigned seed, size_t n)
+{
+	struct sc_profile *p = profile_new();
+	p->nstacks = 1;
+	p->stacks = arena_alloc(&p->arena, sizeof(*p->stacks));
+	p->nthreads = 3;
+	p->threads = arena_alloc(&p->arena, 3 * sizeof(*p->threads));
+	p->events = xcalloc(n, sizeof(*p->events));
+	uint64_t live[128] = { 0 }, t = 0;
+	unsigned x = seed;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		t += (x >> 20) & 4095;
+		struct sc_event *e = &p->events[i];
+		unsigned k = (x >> 8) & 127, th = (x >> 3) % 3;
+		switch ((x >> 16) % 23) {
+		case 0:
+			*e = (struct sc_event){ t, 0, 0, 0, (uint16_t)th, EV_FREE, FN_FREE };
+			break;
+		case 1:
+			*e = (struct sc_event){ t, 0, 99, 0, (uint16_t)th, EV_ALLOC, FN_CALLOC };
+			break;
+		case 2:
+			*e = (struct sc_event){ t, 0xbad000 + k, 0, 0, (uint16_t)th, EV_FREE, FN_FREE };
+			break;
+		case 3:   /* an allocation at an address that may still be live */
+			*e = (struct sc_event){ t, 0x1000 + 16 * ((k + 1) & 127), 24, 0, (uint16_t)th, EV_ALLOC, FN_MALLOC };
+			live[(k + 1) & 127] = e->addr;
+			break;
+		default:
+			if (live[k]) {
+				*e = (struct sc_event){ t, live[k], 0, 0, (uint16_t)th, EV_FREE,
+							(x & 1) ? FN_FREE : FN_REALLOC_MOVE };
+				live[k] = 0;
+			} else {
+				*e = (struct sc_event){ t, 0x1000 + 16 * k, 1 + (x & 1023), 0, (uint16_t)th,
+							EV_ALLOC, (x & 2) ? FN_MALLOC : FN_REALLOC };
+				live[k] = e->addr;
+			}
+		}
+	}
+	p->nevents = n;
+	p->duration = t + 5;
+	p->nrss = 2;
+	p->rss = xcalloc(2, sizeof(*p->rss));
+	p->rss[0] = (struct sc_rss){ 10, 5000 };
+	p->rss[1] = (struct sc_rss){ t + 100, 7000 };
+	return p;
+}
+
+static void test_tally_matches_analyze(void **state)
+{
+	(void)state;
+	for (unsigned seed = 1; seed <= 20; seed++) {
+		struct sc_profile *p = random_profile(seed, 20000 + seed * 97);
+		struct heap_result *r;
+		assert_int_equal(heap_analyze(p, NULL, &r), 0);
+		struct heap_tally *h = heap_tally_new(0);
+		/* in uneven pieces, as the launcher would hand them over */
+		for (size_t i = 0; i < p->nevents;) {
+			size_t k = 1 + (i * 7919 + seed) % 3000;
+			if (k > p->nevents - i)
+				k = p->nevents - i;
+			heap_tally_add(h, p->events + i, k);
+			i += k;
+		}
+		struct heap_totals t;
+		heap_tally_totals(h, p, &t);
+		assert_int_equal(heap_tally_count(h), p->nevents);
+		const struct heap_totals *a = &r->t;
+		assert_int_equal(t.calls, a->calls);
+		assert_int_equal(t.allocations, a->allocations);
+		assert_int_equal(t.failed, a->failed);
+		assert_int_equal(t.frees, a->frees);
+		assert_int_equal(t.free_null, a->free_null);
+		assert_int_equal(t.unmatched_frees, a->unmatched_frees);
+		assert_int_equal(t.bytes, a->bytes);
+		assert_int_equal(t.peak_bytes, a->peak_bytes);
+		assert_int_equal(t.peak_blocks, a->peak_blocks);
+		assert_int_equal(t.peak_time, a->peak_time);
+		assert_int_equal(t.peak_event, a->peak_event);
+		assert_int_equal(t.leaked_bytes, a->leaked_bytes);
+		assert_int_equal(t.leaked_blocks, a->leaked_blocks);
+		assert_int_equal(t.temporary, a->temporary);
+		assert_int_equal(t.short_lived, a->short_lived);
+		assert_int_equal(t.mean_lifetime, a->mean_lifetime);
+		assert_int_equal(t.end_time, a->end_time);
+		assert_int_equal(t.peak_rss, a->peak_rss);
+		assert_true(t.temporary > 0 && t.unmatched_frees > 0 && t.failed > 0);
+		heap_tally_free(h);
+		heap_result_free(r);
+		profile_free(p);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tally_matches_analyze),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
