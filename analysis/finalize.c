@@ -35,6 +35,7 @@ struct rthread {
 	uint64_t start, end;
 	VEC(struct rev) ev;           /* times relative to the stream start, dense stacks */
 	size_t emitted;               /* how many of ev went to the event stream */
+	size_t dropped;               /* events before ev[0], streamed and freed */
 };
 
 struct rmod {
@@ -81,6 +82,7 @@ struct fin {
 	struct event_stream *es;
 	struct heap_tally *tally;     /* the summary's totals, over the same events */
 	int es_failed;
+	uint64_t stream_last;         /* time of the last streamed event */
 	int streamed;                 /* build: the events are already in es */
 };
 
@@ -705,6 +707,10 @@ void raw_reader_stream_to(struct raw_reader *r, const char *path)
 /* Hands the newly decoded events to the event stream while only one thread
  * has made heap calls: its events come in time order. A second allocating
  * thread (or any disorder) ends streaming; finalize then encodes at exit. */
+#define STREAM_BATCH (1u << 20)
+
+static void stream_stop(struct fin *f);
+
 static void stream_push(struct fin *f)
 {
 	if (!f->es || f->es_failed)
@@ -712,22 +718,81 @@ static void stream_push(struct fin *f)
 	struct rthread *only = NULL;
 	for (size_t i = 0; i < f->threads.len; i++) {
 		struct rthread *th = &f->threads.data[i];
-		if (!th->ev.len)
+		if (!th->ev.len && !th->dropped)
 			continue;
 		if (only) {
-			f->es_failed = 1;
+			stream_stop(f);
 			return;
 		}
 		only = th;
 	}
-	if (!only || only->emitted == only->ev.len)
+	if (!only)
 		return;
-	if (event_stream_add(f->es, only->ev.data + only->emitted, only->ev.len - only->emitted) != 0) {
-		f->es_failed = 1;
+	const struct sc_event *ev = only->ev.data + only->emitted;
+	size_t n = only->ev.len - only->emitted;
+	if (!n)
+		return;
+	uint64_t prev = event_stream_count(f->es) ? f->stream_last : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].time < prev) {
+			stream_stop(f);
+			return;
+		}
+		prev = ev[i].time;
+	}
+	if (event_stream_add(f->es, ev, n) != 0) {
+		stream_stop(f);
 		return;
 	}
-	heap_tally_add(f->tally, only->ev.data + only->emitted, only->ev.len - only->emitted);
+	heap_tally_add(f->tally, ev, n);
+	f->stream_last = prev;
 	only->emitted = only->ev.len;
+	/* Every million events make them durable in the stream and free them:
+	 * they are the launcher's biggest memory. Until then a failed write
+	 * (a full disk) loses nothing that read-back cannot bring back. */
+	if (only->emitted < STREAM_BATCH)
+		return;
+	if (event_stream_flush(f->es) != 0) {
+		stream_stop(f);
+		return;
+	}
+	only->dropped += only->ev.len;
+	only->ev.len = 0;
+	only->emitted = 0;
+}
+
+/* Streaming ends (a second thread allocates, events out of order, a write
+ * error): what went to the stream comes back into memory, in front of what
+ * followed, and finalize encodes everything at exit as usual. */
+static void stream_stop(struct fin *f)
+{
+	f->es_failed = 1;
+	for (size_t i = 0; i < f->threads.len; i++) {
+		struct rthread *th = &f->threads.data[i];
+		if (!th->dropped)
+			continue;
+		struct sc_event *back = NULL;
+		size_t n = 0;
+		if (event_stream_read_back(f->es, &back, &n) != 0)
+			n = 0;
+		if (n < th->dropped)   /* cannot happen unless the file went bad */
+			f->corrupt += th->dropped - n;
+		else
+			n = th->dropped;   /* what follows is still in memory */
+		back = xrealloc(back, (n + th->ev.len + 1) * sizeof(*back));
+		if (th->ev.len)
+			memcpy(back + n, th->ev.data, th->ev.len * sizeof(*back));
+		free(th->ev.data);
+		th->ev.data = back;
+		th->ev.len = n + th->ev.len;
+		th->ev.cap = th->ev.len + 1;
+		th->dropped = 0;
+		th->emitted = 0;
+	}
+	event_stream_discard(f->es);
+	f->es = NULL;
+	heap_tally_free(f->tally);
+	f->tally = NULL;
 }
 
 void raw_reader_poll(struct raw_reader *r)
@@ -787,8 +852,10 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		stream_push(f);
 		size_t total = 0;
 		for (size_t i = 0; i < f->threads.len; i++)
-			total += f->threads.data[i].ev.len;
+			total += f->threads.data[i].ev.len + f->threads.data[i].dropped;
 		f->streamed = f->es && !f->es_failed && info && event_stream_count(f->es) == total;
+		if (!f->streamed && f->es && !f->es_failed)
+			stream_stop(f);   /* e.g. no info wanted: bring the events back */
 		f->p = profile_new();
 		build_profile(f);
 		if (info) {
@@ -803,6 +870,8 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		}
 		if (f->streamed)
 			f->es = NULL;   /* the caller's now */
+		if (f->streamed)
+			f->p->streamed_events = total;
 		*out = f->p;
 	}
 	reader_free(r);

@@ -707,6 +707,7 @@ struct heap_tally {
 	struct heap_totals t;
 	uint64_t calls[FN__COUNT], failed[FN__COUNT];
 	size_t n;
+	uint64_t last_time;
 };
 
 struct heap_tally *heap_tally_new(uint64_t short_lived_ns)
@@ -726,6 +727,8 @@ void heap_tally_add(struct heap_tally *h, const struct sc_event *ev, size_t n)
 		bool temp;
 		if (tally_event(&h->T, &ev[k], h->n, &e, &old, &life, &temp) == TALLY_FREE)
 			live_del(&h->T.lt, e);
+		if (ev[k].time > h->last_time)
+			h->last_time = ev[k].time;
 	}
 }
 
@@ -737,9 +740,7 @@ void heap_tally_totals(const struct heap_tally *h, const struct sc_profile *p, s
 	out->leaked_bytes = h->T.live;
 	out->leaked_blocks = h->T.blocks;
 	out->mean_lifetime = out->frees ? out->freed_lifetime_sum / out->frees : 0;
-	out->end_time = p->duration;
-	if (p->nevents && p->events[p->nevents - 1].time > out->end_time)
-		out->end_time = p->events[p->nevents - 1].time;
+	out->end_time = p->duration > h->last_time ? p->duration : h->last_time;
 	for (size_t i = 0; i < p->nrss; i++) {
 		if (p->rss[i].time > out->end_time)
 			out->end_time = p->rss[i].time;

@@ -329,6 +329,17 @@ int event_stream_add(struct event_stream *s, const struct sc_event *ev, size_t n
 
 uint64_t event_stream_count(const struct event_stream *s) { return s->enc.total; }
 
+int event_stream_flush(struct event_stream *s)
+{
+	if (s->closed)
+		return -EINVAL;
+	ev_encoder_flush(&s->enc, &s->o);
+	z_feed(&s->o, "", 0, ZSTD_e_flush);
+	if (!s->o.err && fflush(s->o.f) != 0)
+		s->o.err = errno ? -errno : -EIO;
+	return s->o.err;
+}
+
 void event_stream_discard(struct event_stream *s)
 {
 	if (!s)
@@ -462,7 +473,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 	w_section(w, SEC_RSS);
 
-	w_u(s, p->nevents);
+	w_u(s, w->streamed ? event_stream_count(w->streamed) : p->nevents);
 	w_u(s, p->nstacks);
 	w_section(w, SEC_END);
 	z_feed(&w->o, "", 0, ZSTD_e_end);
@@ -473,8 +484,6 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 	struct writer w;
 	memset(&w, 0, sizeof(w));
 	w.streamed = es;
-	if (es && event_stream_count(es) != p->nevents)
-		return -EINVAL;
 	if (!es)
 		for (size_t i = 1; i < p->nevents; i++)
 			if (p->events[i].time < p->events[i - 1].time)
@@ -962,4 +971,71 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
 	}
 	*out = r.p;
 	return 0;
+}
+
+/* Decompresses what the stream holds so far (ending its frame: nothing can
+ * be added afterwards) back into events, for a finalize that has to fall
+ * back to encoding at exit. After a write error the file may end in the
+ * middle of a section: everything up to the last complete one is returned. */
+int event_stream_read_back(struct event_stream *s, struct sc_event **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!s->closed) {
+		ev_encoder_finish(&s->enc, &s->o);
+		s->closed = 1;
+		z_feed(&s->o, "", 0, ZSTD_e_end);
+	}
+	fflush(s->o.f);
+	if (fseek(s->o.f, 0, SEEK_SET) != 0)
+		return -EIO;
+	struct reader r;
+	memset(&r, 0, sizeof(r));
+	char err[128];
+	r.err = err;
+	r.errlen = sizeof(err);
+	r.path = s->path;
+	r.p = profile_new();
+	r.p->nthreads = 65535;           /* indexes were checked when written */
+	r.p->nstacks = (size_t)-1;
+	ZSTD_DCtx *z = ZSTD_createDCtx();
+	size_t incap = ZSTD_DStreamInSize(), cap = 1 << 20, blen = 0;
+	uint8_t *in = xmalloc(incap), *body = xmalloc(cap);
+	int rc = 0;
+	size_t got;
+	while (!rc && (got = fread(in, 1, incap, s->o.f)) > 0) {
+		ZSTD_inBuffer ib = { in, got, 0 };
+		while (ib.pos < ib.size) {
+			if (blen == cap)
+				body = xrealloc(body, cap *= 2);
+			ZSTD_outBuffer ob = { body + blen, cap - blen, 0 };
+			size_t ret = ZSTD_decompressStream(z, &ob, &ib);
+			blen += ob.pos;
+			if (ZSTD_isError(ret))
+				goto decoded;   /* a damaged tail: keep what came before */
+		}
+	}
+decoded:;
+	struct fmt_reader f = { body, body + blen, 0 };
+	while (!rc && f.p < f.end) {
+		int tag = *f.p++;
+		uint64_t slen = fmt_get_u(&f);
+		const uint8_t *sec = fmt_get_bytes(&f, slen);
+		if (!sec)
+			break;   /* cut off by the write error */
+		struct fmt_reader sf = { sec, sec + slen, 0 };
+		if (tag != SEC_EVENTS || sec_events(&r, &sf) != 0)
+			rc = -EIO;
+	}
+	ZSTD_freeDCtx(z);
+	free(in);
+	free(body);
+	free(r.ac.addrs);
+	if (!rc) {
+		*out = r.p->events;
+		*n = r.p->nevents;
+		r.p->events = NULL;
+	}
+	profile_free(r.p);
+	return rc;
 }

@@ -24,10 +24,17 @@ struct event_stream *event_stream_open(const char *path, int *err);
 /* Appends events (time-ordered, final stack and thread indexes). 0 or -errno. */
 int event_stream_add(struct event_stream *s, const struct sc_event *ev, size_t n);
 uint64_t event_stream_count(const struct event_stream *s);
+/* Makes everything added so far decodable from the file and pushes it to
+ * the kernel; after a 0 the caller may forget those events. */
+int event_stream_flush(struct event_stream *s);
+/* Decodes the events written so far back into a malloc'd array (the
+ * stream takes no more events afterwards). 0 or -errno. */
+int event_stream_read_back(struct event_stream *s, struct sc_event **out, size_t *n);
 /* Closes the stream and removes its file. */
 void event_stream_discard(struct event_stream *s);
-/* Like profile_write(), with the events taken from s, which must hold exactly
- * p->nevents events. s stays owned by the caller (discard it afterwards). */
+/* Like profile_write(), with the events taken from s instead of p->events
+ * (which may be empty: finalize drops events once streamed). s stays owned by
+ * the caller (discard it afterwards). */
 int profile_write_streamed(const struct sc_profile *p, const char *path, struct event_stream *s);
 
 /* Reads path into a new profile owned by the caller (profile_free()).

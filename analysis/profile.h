@@ -102,7 +102,11 @@ struct sc_profile {
 	struct sc_stack *stacks;       size_t nstacks;    /* stacks[0] = empty */
 	struct sc_thread *threads;     size_t nthreads;
 	struct sc_event *events;       size_t nevents;    /* malloc'd, not in the arena */
+	/* Set only on a profile just finalized from a single-threaded run: its
+	 * events went straight to the file as they were decoded and are not in
+	 * memory (events/nevents empty); only writing it needs them. */
 	struct sc_rss *rss;            size_t nrss;       /* malloc'd, not in the arena */
+	uint64_t streamed_events;      /* see above; 0 otherwise */
 };
 
 struct sc_profile *profile_new(void);
