@@ -142,8 +142,9 @@ static const char *const wrap_prefix[] = {
 	"__rust_alloc",             /* also __rust_alloc_zeroed */
 	"__rust_realloc",
 	"__rdl_", "__rg_",
-	"alloc::alloc::",
-	"<alloc::alloc::Global as core::alloc::Allocator>::",
+	/* Rust's alloc crate (Box, Vec, String, RawVec, format!, the Global
+	 * allocator), demangled as paths or as <impl> paths */
+	"alloc::", "<alloc::",
 	"<std::alloc::System as core::alloc::global::GlobalAlloc>::",
 	"std::sys::alloc::", "std::sys::pal::unix::alloc::", "std::sys::unix::alloc::",
 };
@@ -414,11 +415,15 @@ static int32_t loc_first_nonwrapper(struct analyzer *a, uint32_t loc)
 		if (!l->nlines) {
 			first = 0;
 		} else {
+			/* lines run innermost first, each inlined into the next: code
+			 * inlined into a wrapper (Option::map_or_else inside format!)
+			 * is the wrapper's, so the site is the first line after the
+			 * outermost wrapper line */
+			int32_t last_wrap = -1;
 			for (uint32_t i = 0; i < l->nlines; i++)
-				if (!line_known(&l->lines[i]) || !heap_is_wrapper(l->lines[i].func)) {
-					first = (int32_t)i;
-					break;
-				}
+				if (line_known(&l->lines[i]) && heap_is_wrapper(l->lines[i].func))
+					last_wrap = (int32_t)i;
+			first = last_wrap + 1 < (int32_t)l->nlines ? last_wrap + 1 : -1;
 		}
 	}
 	a->loc_first[loc] = first;

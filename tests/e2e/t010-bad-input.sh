@@ -28,6 +28,14 @@ check "no session dir left behind" "$(ls -a | grep -c '^\.scorch-')" 0
 "$SCORCH" heap -- 2>e8; r=$?
 check "no program: 2" "$r" 2
 
+# set-uid to another user: the dynamic linker would ignore LD_PRELOAD
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	cp "$PROGS/alloc-counts" suid && chown nobody suid && chmod u+s suid
+	"$SCORCH" heap -- ./suid 2>e11; r=$?
+	check "setuid: 127" "$r" 127
+	check_match "setuid: explains" "$(cat e11)" 'set-user-ID.*LD_PRELOAD'
+fi
+
 # report on bad files: each a clear message, exit 1, no crash (status < 128)
 "$SCORCH" heap -o good.scorch -- "$PROGS/alloc-counts" 2>/dev/null
 printf 'hello world, not a profile at all' >foreign.scorch
