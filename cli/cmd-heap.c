@@ -54,14 +54,15 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	if (t->peak_bytes) {
 		sb_adds(&sb, " in ");
 		term_count(&sb, t->peak_blocks);
-		sb_adds(&sb, " blocks at ");
+		sb_adds(&sb, t->peak_blocks == 1 ? " block at " : " blocks at ");
 		term_duration(&sb, t->peak_time);
 	}
 	sb_adds(&sb, "; leaked at exit ");
 	term_bytes(&sb, t->leaked_bytes);
 	sb_adds(&sb, " in ");
 	term_count(&sb, t->leaked_blocks);
-	sb_adds(&sb, " blocks\nscorch:   temporary allocations ");
+	sb_adds(&sb, t->leaked_blocks == 1 ? " block\nscorch:   temporary allocations "
+					   : " blocks\nscorch:   temporary allocations ");
 	term_count(&sb, t->temporary);
 	if (t->allocations) {
 		sb_adds(&sb, " (");

@@ -457,6 +457,13 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		for (size_t k = 0; k < rss.len; k++)
 			if (rss.data[k].pid == n->pid)
 				finalize_add_rss(p, &info, rss.data[k].s.data, rss.data[k].s.len);
+		/* the tallied totals were made before our RSS samples joined */
+		for (size_t k = 0; info.have_totals && k < p->nrss; k++) {
+			if (p->rss[k].bytes > info.totals.peak_rss)
+				info.totals.peak_rss = p->rss[k].bytes;
+			if (p->rss[k].time > info.totals.end_time)
+				info.totals.end_time = p->rss[k].time;
+		}
 		int last_image_of_root = n->pid == root &&
 			(i + 1 == names.len || names.data[i + 1].pid != root);
 		if (last_image_of_root) {

@@ -18,4 +18,10 @@ check "allocations" "$(q $J '.profiles[0].totals.allocations')" 1010
 # memory over time ends at 0 and reaches the peak
 check "timeline max" "$(q $J '[.profiles[0].timeline.heap[][1]] | max')" 10485760
 check_ge "rss samples" "$(q $J '.profiles[0].timeline.rss | length')" 1
+# the end-of-run summary and the report agree (the summary is tallied while
+# the program runs, the report computed from the file)
+sum_rss=$(sed -n 's/.*peak RSS \(.*\)$/\1/p' p.err)
+rep_rss=$("$SCORCH" report p.scorch | sed -n 's/^  peak RSS *//p')
+check "summary peak RSS = report's" "$sum_rss" "$rep_rss"
+check_match "summary peak" "$err" 'peak heap 10.0 MiB in 10 blocks'
 finish
