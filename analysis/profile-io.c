@@ -30,8 +30,13 @@ enum section {
 	SEC_THREADS = 6,
 	SEC_EVENTS = 7,
 	SEC_RSS = 8,
-	SEC_END = 9,
+	SEC_END = 9,                  /* always last, whatever its number */
+	SEC_CPU = 10,                 /* sampling source and rate */
+	SEC_SAMPLES = 11,             /* may repeat */
 };
+
+/* Where a section may stand: in tag order, END last. */
+static int sec_rank(int tag) { return tag == SEC_END ? 1000 : tag; }
 
 /* ---- writing ---- */
 
@@ -167,6 +172,7 @@ static void collect_strings(struct writer *w, const struct sc_profile *p)
 		}
 	for (size_t i = 0; i < p->nthreads; i++)
 		str_id(w, p->threads[i].name);
+	str_id(w, p->sample_source);
 }
 
 /* The address model shared by writer and reader (docs/format.md, EVENTS). */
@@ -472,6 +478,27 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 		w_u(s, p->rss[i].bytes);
 	}
 	w_section(w, SEC_RSS);
+
+	if (p->flags & PROF_CPU) {
+		w_u(s, str_id(w, p->sample_source));
+		w_u(s, p->sample_hz);
+		w_section(w, SEC_CPU);
+		for (size_t i = 0; i < p->nsamples; i += EVENTS_PER_SECTION) {
+			size_t n = p->nsamples - i < EVENTS_PER_SECTION ? p->nsamples - i : EVENTS_PER_SECTION;
+			uint64_t st = 0;
+			w_u(s, n);
+			for (size_t k = i; k < i + n; k++) {
+				const struct sc_sample *x = &p->samples[k];
+				w_u(s, x->time - st);
+				st = x->time;
+				w_u(s, x->thread);
+				w_u(s, x->stack);
+				w_u(s, x->weight);
+				sb_addc(s, (char)(x->offcpu ? 1 : 0));
+			}
+			w_section(w, SEC_SAMPLES);
+		}
+	}
 
 	w_u(s, w->streamed ? event_stream_count(w->streamed) : p->nevents);
 	w_u(s, p->nstacks);
@@ -811,11 +838,44 @@ static int sec_rss(struct reader *r, struct fmt_reader *f)
 	return f->err ? -1 : 0;
 }
 
+static int sec_cpu(struct reader *r, struct fmt_reader *f)
+{
+	r->p->sample_source = r_str(r, f);
+	r->p->sample_hz = (uint32_t)fmt_get_u(f);
+	return f->err ? -1 : 0;
+}
+
+static int sec_samples(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 5);
+	p->samples = xrealloc(p->samples, (p->nsamples + n + 1) * sizeof(*p->samples));
+	uint64_t t = 0;
+	uint64_t tbase = p->nsamples ? p->samples[p->nsamples - 1].time : 0;
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_sample *x = &p->samples[p->nsamples];
+		t += fmt_get_u(f);
+		x->time = t;
+		uint64_t th = fmt_get_u(f), st = fmt_get_u(f), w = fmt_get_u(f);
+		const uint8_t *off = fmt_get_bytes(f, 1);
+		if (th >= p->nthreads || st >= p->nstacks || w > UINT32_MAX || !off || *off > 1 || t < tbase)
+			f->err = 1;
+		x->thread = (uint16_t)th;
+		x->stack = (uint32_t)st;
+		x->weight = (uint32_t)w;
+		x->offcpu = off ? *off : 0;
+		x->pad = 0;
+		if (!f->err)
+			p->nsamples++;
+	}
+	return f->err ? -1 : 0;
+}
+
 static const char *sec_name(int tag)
 {
 	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
-				       "stacks", "threads", "events", "rss", "end" };
-	return tag > 0 && tag <= SEC_END ? names[tag] : "unknown";
+				       "stacks", "threads", "events", "rss", "end", "cpu", "samples" };
+	return tag > 0 && tag <= SEC_SAMPLES ? names[tag] : "unknown";
 }
 
 static int parse_body(struct reader *r, const uint8_t *body, size_t len)
@@ -831,8 +891,9 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 		struct fmt_reader sf = { s, s + slen, 0 };
 		if (tag != SEC_STRINGS && !r->have_strings)
 			return rfail(r, "corrupt profile: %s section before the string table", sec_name(tag));
-		/* sections must come in order (events may repeat) */
-		if (tag < last || (tag == last && tag != SEC_EVENTS))
+		/* sections must come in order (events and samples may repeat), END last */
+		if (r->have_end || sec_rank(tag) < sec_rank(last) ||
+		    (tag == last && tag != SEC_EVENTS && tag != SEC_SAMPLES))
 			return rfail(r, "corrupt profile: section %s out of order", sec_name(tag));
 		int rc = 0;
 		switch (tag) {
@@ -844,6 +905,8 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 		case SEC_THREADS: rc = sec_threads(r, &sf); break;
 		case SEC_EVENTS: rc = sec_events(r, &sf); break;
 		case SEC_RSS: rc = sec_rss(r, &sf); break;
+		case SEC_CPU: rc = sec_cpu(r, &sf); break;
+		case SEC_SAMPLES: rc = sec_samples(r, &sf); break;
 		case SEC_END:
 			r->end_events = fmt_get_u(&sf);
 			r->end_stacks = fmt_get_u(&sf);
@@ -854,9 +917,9 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 			/* a newer writer's section: skip it, it is length-prefixed */
 			break;
 		}
-		if (rc || (tag <= SEC_END && sf.p != sf.end))
+		if (rc || (tag <= SEC_SAMPLES && sf.p != sf.end))
 			return rfail(r, "corrupt profile: bad %s section", sec_name(tag));
-		if (tag <= SEC_END)
+		if (tag <= SEC_SAMPLES)
 			last = tag;
 	}
 	if (!r->have_meta || !r->have_end)

@@ -16,6 +16,7 @@ void profile_free(struct sc_profile *p)
 		return;
 	free(p->events);
 	free(p->rss);
+	free(p->samples);
 	arena_release(&p->arena);
 	free(p);
 }

@@ -16,6 +16,8 @@
 #define PROF_HEAP        1u   /* heap events recorded */
 #define PROF_INCOMPLETE  2u   /* the runtime's final flush never happened (SIGKILL...) */
 #define PROF_TRUNCATED   4u   /* chunks were lost (disk full) or the raw file was cut */
+#define PROF_CPU         8u   /* CPU samples recorded (scorch record) */
+#define PROF_WALL       16u   /* wall-clock sampling: samples say on- or off-CPU */
 
 struct sc_module {
 	const char *name;         /* basename, e.g. "libc.so.6" or the program name */
@@ -74,6 +76,17 @@ struct sc_event {
 	uint8_t func;             /* enum raw_func */
 };
 
+/* A CPU (or wall-clock) sample, in time order. Its stack's first location
+ * is the interrupted instruction itself (an exact pc, not a return address). */
+struct sc_sample {
+	uint64_t time;            /* ns since profile start */
+	uint32_t stack;           /* index into stacks */
+	uint32_t weight;          /* ns of CPU (or wall) time the sample stands for */
+	uint16_t thread;          /* index into threads */
+	uint8_t offcpu;           /* wall mode: the thread was blocked, not running */
+	uint8_t pad;
+};
+
 struct sc_rss {
 	uint64_t time;            /* ns since profile start */
 	uint64_t bytes;
@@ -107,6 +120,11 @@ struct sc_profile {
 	 * memory (events/nevents empty); only writing it needs them. */
 	struct sc_rss *rss;            size_t nrss;       /* malloc'd, not in the arena */
 	uint64_t streamed_events;      /* see above; 0 otherwise */
+
+	/* CPU sampling (PROF_CPU). */
+	struct sc_sample *samples;     size_t nsamples;   /* malloc'd, not in the arena */
+	const char *sample_source;     /* "perf cpu-clock", "perf task-clock", "timer_create" */
+	uint32_t sample_hz;            /* the rate asked for */
 };
 
 struct sc_profile *profile_new(void);

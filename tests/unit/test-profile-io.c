@@ -99,6 +99,14 @@ static struct sc_profile *make_profile(size_t nev)
 	}
 	p->nevents = nev;
 	p->duration = t;
+	p->flags |= PROF_CPU;
+	p->sample_source = "perf cpu-clock";
+	p->sample_hz = 999;
+	p->nsamples = 70000;
+	p->samples = xcalloc(p->nsamples, sizeof(*p->samples));
+	for (size_t i = 0; i < p->nsamples; i++)
+		p->samples[i] = (struct sc_sample){ i * 1001001, (uint32_t)(i % 3), 1001001 + (uint32_t)(i & 7),
+						    (uint16_t)(i & 1), (uint8_t)((i / 5) & 1), 0 };
 	p->nrss = 3;
 	p->rss = xcalloc(3, sizeof(*p->rss));
 	for (int i = 0; i < 3; i++)
@@ -149,6 +157,11 @@ static void test_roundtrip(void **state)
 	assert_string_equal(q->threads[1].name, "worker");
 	assert_int_equal(q->nrss, 3);
 	assert_int_equal(q->rss[2].bytes, 3 * 4096);
+	assert_int_equal(q->nsamples, p->nsamples);
+	assert_string_equal(q->sample_source, "perf cpu-clock");
+	assert_int_equal(q->sample_hz, 999);
+	assert_true(q->flags & PROF_CPU);
+	assert_memory_equal(q->samples, p->samples, p->nsamples * sizeof(*p->samples));
 	assert_int_equal(q->nevents, p->nevents);
 	for (size_t i = 0; i < p->nevents; i++) {
 		const struct sc_event *a = &p->events[i], *b = &q->events[i];
