@@ -482,6 +482,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	if (p->flags & PROF_CPU) {
 		w_u(s, str_id(w, p->sample_source));
 		w_u(s, p->sample_hz);
+		w_u(s, p->cpu_time_ns);
 		w_section(w, SEC_CPU);
 		for (size_t i = 0; i < p->nsamples; i += EVENTS_PER_SECTION) {
 			size_t n = p->nsamples - i < EVENTS_PER_SECTION ? p->nsamples - i : EVENTS_PER_SECTION;
@@ -842,6 +843,7 @@ static int sec_cpu(struct reader *r, struct fmt_reader *f)
 {
 	r->p->sample_source = r_str(r, f);
 	r->p->sample_hz = (uint32_t)fmt_get_u(f);
+	r->p->cpu_time_ns = fmt_get_u(f);
 	return f->err ? -1 : 0;
 }
 

@@ -125,6 +125,9 @@ struct sc_profile {
 	struct sc_sample *samples;     size_t nsamples;   /* malloc'd, not in the arena */
 	const char *sample_source;     /* "perf cpu-clock", "perf task-clock", "timer_create" */
 	uint32_t sample_hz;            /* the rate asked for */
+	uint64_t cpu_time_ns;          /* user+system CPU time of the process as the
+	                                * launcher saw it (wait4), 0 when unknown: the
+	                                * achieved rate is nsamples / this */
 };
 
 struct sc_profile *profile_new(void);

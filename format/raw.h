@@ -43,6 +43,8 @@ enum raw_rec {
 	RAW_EXEC = 11,      /* dt, path-len, path: an exec was attempted */
 	RAW_END = 12,       /* dt: the runtime's final flush; its absence means incomplete */
 	RAW_RSS = 13,       /* dt, resident bytes: read by the runtime at its final flush */
+	RAW_SAMPLE = 14,    /* dt, stack id, weight ns, flags (1: off-CPU) */
+	RAW_CPU = 15,       /* dt, requested Hz, source (enum raw_cpu_source) */
 };
 
 /* The malloc family, as recorded in ALLOC/FREE `func`. */
@@ -70,10 +72,17 @@ enum raw_exit {
 	EXIT_UNKNOWN = 4,    /* left main without a known status */
 };
 
+enum raw_cpu_source {
+	CPU_SRC_PERF_CPU_CLOCK = 1,
+	CPU_SRC_PERF_TASK_CLOCK = 2,
+	CPU_SRC_TIMER = 3,          /* timer_create(CLOCK_THREAD_CPUTIME_ID) */
+};
+
 /* RAW_PROC flags */
 #define RAW_PROC_HEAP 1u
 #define RAW_PROC_FORKED 2u   /* created by fork in a recorded parent */
 #define RAW_PROC_EXECED 4u   /* image came from exec of a recorded process */
+#define RAW_PROC_CPU 8u      /* CPU samples */
 
 /* RAW_STACK flags */
 #define RAW_STACK_EXACT_PC 1u  /* ips[0] is an exact pc, not a return address */

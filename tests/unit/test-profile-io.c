@@ -102,6 +102,7 @@ static struct sc_profile *make_profile(size_t nev)
 	p->flags |= PROF_CPU;
 	p->sample_source = "perf cpu-clock";
 	p->sample_hz = 999;
+	p->cpu_time_ns = 70123456789ull;
 	p->nsamples = 70000;
 	p->samples = xcalloc(p->nsamples, sizeof(*p->samples));
 	for (size_t i = 0; i < p->nsamples; i++)
@@ -160,6 +161,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(q->nsamples, p->nsamples);
 	assert_string_equal(q->sample_source, "perf cpu-clock");
 	assert_int_equal(q->sample_hz, 999);
+	assert_int_equal(q->cpu_time_ns, 70123456789ull);
 	assert_true(q->flags & PROF_CPU);
 	assert_memory_equal(q->samples, p->samples, p->nsamples * sizeof(*p->samples));
 	assert_int_equal(q->nevents, p->nevents);
