@@ -36,6 +36,7 @@ struct rthread {
 	VEC(struct rev) ev;           /* times relative to the stream start, dense stacks */
 	size_t emitted;               /* how many of ev went to the event stream */
 	size_t dropped;               /* events before ev[0], streamed and freed */
+	VEC(struct sc_sample) samples; /* times relative, dense stacks */
 };
 
 struct rmod {
@@ -83,6 +84,7 @@ struct fin {
 	struct heap_tally *tally;     /* the summary's totals, over the same events */
 	int es_failed;
 	uint64_t stream_last;         /* time of the last streamed event */
+	uint32_t cpu_hz, cpu_src;
 	int streamed;                 /* build: the events are already in es */
 };
 
@@ -321,6 +323,26 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		case RAW_END:
 			f->saw_end = 1;
 			break;
+		case RAW_SAMPLE: {
+			struct sc_sample x = { .time = rel_time(f, t),
+					       .thread = (uint16_t)(th - f->threads.data) };
+			x.stack = dense_of(f, fmt_get_u(&r));
+			uint64_t w = fmt_get_u(&r), fl = fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+			x.offcpu = fl & 1;
+			VEC_PUSH(&th->samples, x);
+			break;
+		}
+		case RAW_CPU: {
+			uint64_t hz = fmt_get_u(&r), src = fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			f->cpu_hz = (uint32_t)hz;
+			f->cpu_src = (uint32_t)src;
+			break;
+		}
 		case RAW_RSS: {
 			struct sc_rss s = { t, fmt_get_u(&r) };
 			if (r.err)
@@ -387,6 +409,14 @@ static int rev_cmp(const void *a, const void *b)
 		return x->time < y->time ? -1 : 1;
 	/* same ns: a free goes first, so an address reused at once stays apart */
 	return (int)y->kind - (int)x->kind;
+}
+
+static int sample_cmp(const void *a, const void *b)
+{
+	const struct sc_sample *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return (int)x->thread - (int)y->thread;
 }
 
 static int sorted(const struct rev *e, size_t n)
@@ -548,11 +578,13 @@ static void build_profile(struct fin *f)
 		VEC_PUSH(&stacks, st);
 	}
 	if (!identity)
-		for (size_t ti = 0; ti < f->threads.len; ti++)
-			for (size_t k = 0; k < f->threads.data[ti].ev.len; k++) {
-				struct rev *e = &f->threads.data[ti].ev.data[k];
-				e->stack = final_id[e->stack];
-			}
+		for (size_t ti = 0; ti < f->threads.len; ti++) {
+			struct rthread *th = &f->threads.data[ti];
+			for (size_t k = 0; k < th->ev.len; k++)
+				th->ev.data[k].stack = final_id[th->ev.data[k].stack];
+			for (size_t k = 0; k < th->samples.len; k++)
+				th->samples.data[k].stack = final_id[th->samples.data[k].stack];
+		}
 	free(final_id);
 	p->stacks = arena_alloc(A, stacks.len * sizeof(*p->stacks));
 	memcpy(p->stacks, stacks.data, stacks.len * sizeof(*p->stacks));
@@ -624,6 +656,25 @@ static void build_profile(struct fin *f)
 		free(pos);
 	}
 	p->nevents = total;
+
+	/* CPU samples, all threads in one time order */
+	if (f->flags & RAW_PROC_CPU) {
+		static const char *const src[] = { "unknown", "perf cpu-clock", "perf task-clock", "timer_create" };
+		p->flags |= PROF_CPU;
+		p->sample_hz = f->cpu_hz;
+		p->sample_source = src[f->cpu_src < 4 ? f->cpu_src : 0];
+	}
+	size_t ns = 0;
+	for (size_t i = 0; i < f->threads.len; i++)
+		ns += f->threads.data[i].samples.len;
+	p->samples = xmalloc((ns + 1) * sizeof(*p->samples));
+	for (size_t i = 0; i < f->threads.len; i++) {
+		struct rthread *th = &f->threads.data[i];
+		if (th->samples.len)
+			memcpy(p->samples + p->nsamples, th->samples.data, th->samples.len * sizeof(*p->samples));
+		p->nsamples += th->samples.len;
+	}
+	qsort(p->samples, p->nsamples, sizeof(*p->samples), sample_cmp);
 
 	p->rss = xmalloc((f->rss.len + 1) * sizeof(*p->rss));
 	for (size_t i = 0; i < f->rss.len; i++) {
@@ -807,8 +858,10 @@ void raw_reader_poll(struct raw_reader *r)
 static void reader_free(struct raw_reader *r)
 {
 	struct fin *f = &r->f;
-	for (size_t i = 0; i < f->threads.len; i++)
+	for (size_t i = 0; i < f->threads.len; i++) {
 		VEC_FREE(&f->threads.data[i].ev);
+		VEC_FREE(&f->threads.data[i].samples);
+	}
 	VEC_FREE(&f->threads);
 	for (size_t i = 0; i < f->mods.len; i++)
 		free(f->mods.data[i].path);

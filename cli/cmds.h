@@ -4,6 +4,7 @@
 #define SCORCH_CLI_CMDS_H
 
 int cmd_heap(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 

@@ -11,6 +11,7 @@ static const struct command {
 	int (*fn)(int, char **);
 	const char *help;
 } commands[] = {
+	{ "record", cmd_record, "run a program and sample where every thread spends CPU time" },
 	{ "heap", cmd_heap, "run a program and record every heap allocation with its stack" },
 	{ "report", cmd_report, "print the reports of one or more profiles (--json for CI)" },
 	{ "export", cmd_export, "convert a profile to another format (folded stacks)" },

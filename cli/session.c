@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -297,6 +298,10 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		snprintf(num, sizeof(num), "%d", o->depth);
 		setenv("SCORCH_DEPTH", num, 1);
 		setenv("SCORCH_FOLLOW", o->follow ? "1" : "0", 1);
+		if (o->hz) {
+			snprintf(num, sizeof(num), "%d", o->hz);
+			setenv("SCORCH_HZ", num, 1);
+		}
 		if (tick_fs) {
 			snprintf(num, sizeof(num), "%llu", (unsigned long long)tick_fs);
 			setenv("SCORCH_CLOCK", "tsc", 1);
@@ -339,16 +344,20 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	reader_vec readers = { 0 };
 	track(&rss, root);
 	int root_status = 0, root_done = 0, announced = 0;
+	uint64_t root_cpu_ns = 0;
 	uint64_t last_scan = 0;
 	for (;;) {
 		int st, all_done = 0;
 		for (;;) {
-			pid_t w = waitpid(-1, &st, WNOHANG);
+			struct rusage ru;
+			pid_t w = wait4(-1, &st, WNOHANG, &ru);
 			if (w > 0) {
 				if (w == root) {
 					root_done = 1;
 					root_status = st;
 					root_pid_for_sig = 0;
+					root_cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+						      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
 				}
 				for (size_t i = 0; i < rss.len; i++)
 					if (rss.data[i].pid == w)
@@ -476,6 +485,9 @@ void session_run(const struct session_opts *o, struct session_result *r)
 				p->exit_kind = EXIT_NORMAL;
 				p->exit_value = WEXITSTATUS(root_status);
 			}
+			/* CPU time of the whole process, all its images: the last
+			 * one carries it */
+			p->cpu_time_ns = root_cpu_ns;
 		}
 		char *dest;
 		if (n->pid == root && o->output && out.len == 0)

@@ -14,6 +14,7 @@ struct session_opts {
 	const char *output;       /* -o FILE for the first profile, or NULL */
 	int depth;                /* stack depth */
 	int follow;               /* record forked children and their execs */
+	int hz;                   /* CPU sampling rate, for a mode with "cpu" */
 	char **argv;              /* program and its arguments, NULL-terminated */
 	/* Optional: called on each finalized profile while another thread
 	 * writes it to disk (the profile is read-only meanwhile); the string it

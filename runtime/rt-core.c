@@ -273,6 +273,23 @@ static struct rt_buf *rt_buf_acquire(void)
 	return b;
 }
 
+struct rt_buf *scorch_rt_buf_new(void)
+{
+	struct rt_buf *b = rt_buf_acquire();
+	if (!b)
+		return NULL;
+	scorch_rt_lock(b);
+	b->tid = rt_gettid();
+	b->len = 0;
+	scorch_rt_unlock(b);
+	return b;
+}
+
+void scorch_rt_buf_release(struct rt_buf *b)
+{
+	atomic_store(&b->in_use, 0);
+}
+
 /* This thread's buffer, created (with its THREAD record) on first use. */
 struct rt_buf *scorch_rt_self(void)
 {
@@ -300,6 +317,7 @@ struct rt_buf *scorch_rt_self(void)
 static void rt_thread_exit(void *arg)
 {
 	struct rt_buf *b = arg;
+	scorch_rt_sample_thread_stop();
 	if (atomic_load(&G.state) != RT_ACTIVE || b != tl_buf)
 		return;
 	int g = scorch_rt_guard;
@@ -498,7 +516,7 @@ static int rt_open_stream(uint32_t proc_flags)
 	q = rt_put_dt(b, q, t);
 	q = fmt_put_u(q, (uint64_t)G.pid);
 	q = fmt_put_u(q, (uint64_t)getppid());
-	q = fmt_put_u(q, proc_flags | (G.heap ? RAW_PROC_HEAP : 0));
+	q = fmt_put_u(q, proc_flags | (G.heap ? RAW_PROC_HEAP : 0) | (G.cpu ? RAW_PROC_CPU : 0));
 	q = fmt_put_u(q, (uint64_t)G.depth);
 	q = fmt_put_u(q, (uint64_t)rts.tv_sec * 1000000000u + (uint64_t)rts.tv_nsec);
 	q = fmt_put_u(q, exelen);
@@ -553,6 +571,8 @@ static void rt_atfork_child(void)
 	}
 	if (rt_open_stream(RAW_PROC_FORKED) != 0)
 		scorch_rt_disable("cannot create the profile stream of a forked child; it runs unrecorded");
+	else if (G.cpu)
+		scorch_rt_sample_fork_child();
 	scorch_rt_guard = g;
 }
 
@@ -575,6 +595,8 @@ void scorch_rt_init(void)
 	}
 	G.pid = getpid();
 	G.heap = strstr(mode, "heap") != NULL;
+	G.cpu = strstr(mode, "cpu") != NULL;
+	G.hz = rt_atol(rt_env("SCORCH_HZ"), 999);
 	const char *clk = rt_env("SCORCH_CLOCK");
 	G.tick_fs = (uint64_t)rt_atol(rt_env("SCORCH_TICK_FS"), 0);
 	G.tsc = clk && !strcmp(clk, "tsc") && G.tick_fs;
@@ -608,6 +630,10 @@ void scorch_rt_init(void)
 		return;
 	}
 	scorch_rt_signals_install();
+	if (G.cpu && scorch_rt_sample_init() != 0) {
+		G.cpu = 0;
+		scorch_rt_write_err("cannot sample CPU time here (perf events and CPU-time timers refused)");
+	}
 	scorch_rt_guard = g;
 }
 

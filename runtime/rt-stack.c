@@ -246,7 +246,7 @@ void scorch_rt_dedup_clear(struct rt_buf *b)
 	b->dd_len = 0;
 }
 
-static int dedup_grow(struct rt_buf *b)
+int scorch_rt_dedup_grow(struct rt_buf *b)
 {
 	uint32_t cap = b->dd_cap ? b->dd_cap * 2 : 4096;
 	uint64_t *keys = rt_mmap(cap * sizeof(*keys));
@@ -277,7 +277,8 @@ static int dedup_grow(struct rt_buf *b)
 	return 0;
 }
 
-static uint64_t stack_hash(void *const *ips, int n)
+/* async-signal-safe */
+uint64_t scorch_rt_stack_hash(void *const *ips, int n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
 	for (int i = 0; i < n; i++) {
@@ -312,7 +313,7 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 {
 	void *ips[G.depth];
 	int n = capture(ips);
-	uint64_t h = stack_hash(ips, n);
+	uint64_t h = scorch_rt_stack_hash(ips, n);
 
 	/* b's dedup table is touched only by its owner, or by a flush on this
 	 * same thread or under the lock: take it for the lookup. */
@@ -338,7 +339,7 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 		scorch_rt_modules_scan(b);
 
 	scorch_rt_lock(b);
-	if ((b->dd_len + 1) * 2 > b->dd_cap && dedup_grow(b) != 0)
+	if ((b->dd_len + 1) * 2 > b->dd_cap && scorch_rt_dedup_grow(b) != 0)
 		return 0;
 	uint32_t id = atomic_fetch_add(&G.next_stack_id, 1);
 	uint32_t i = (uint32_t)h & (b->dd_cap - 1);

@@ -65,6 +65,8 @@ struct rt_globals {
 	int fd;
 	int follow;
 	int heap;
+	int cpu;                        /* sampling CPU time */
+	long hz;
 	int depth;
 	int sync_flush;                 /* after the final flush: flush every record */
 	int tsc;                        /* record times are TSC ticks */
@@ -111,7 +113,19 @@ RT_HIDDEN void scorch_rt_final(int kind, int value);  /* EXIT + END + flush all 
 RT_HIDDEN void scorch_rt_write_err(const char *msg);
 RT_HIDDEN void scorch_rt_disable(const char *why);
 
+/* A buffer of its own for a thread's samples (rt-sample.c), and back. */
+RT_HIDDEN struct rt_buf *scorch_rt_buf_new(void);
+RT_HIDDEN void scorch_rt_buf_release(struct rt_buf *b);
+
+/* rt-sample.c */
+RT_HIDDEN int scorch_rt_sample_init(void);
+RT_HIDDEN void scorch_rt_sample_thread_start(void);
+RT_HIDDEN void scorch_rt_sample_thread_stop(void);
+RT_HIDDEN void scorch_rt_sample_fork_child(void);
+
 /* rt-stack.c */
+RT_HIDDEN uint64_t scorch_rt_stack_hash(void *const *ips, int n);
+RT_HIDDEN int scorch_rt_dedup_grow(struct rt_buf *b);
 RT_HIDDEN uint32_t scorch_rt_stack_id(struct rt_buf *b, int skip_pc_exact);
 RT_HIDDEN void scorch_rt_modules_scan(struct rt_buf *b);
 RT_HIDDEN void scorch_rt_modules_reset(void);

@@ -1,0 +1,312 @@
+/* CPU sampling inside the target: every thread gets its own perf_event
+ * cpu-clock counter (task-clock, then a CPU-time POSIX timer, when refused)
+ * whose overflow sends a real-time signal to that very thread. The handler
+ * unwinds the interrupted context, dedupes the stack in the thread's sample
+ * buffer (apart from the heap buffer, which the interrupted code may hold)
+ * and appends a SAMPLE record. Nothing here allocates or takes a lock that
+ * the interrupted code could hold. */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "rt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../format/raw.h"
+#include "../format/varint.h"
+
+static __thread int tl_pfd __attribute__((tls_model("initial-exec"))) = -1;
+static __thread int tl_has_timer __attribute__((tls_model("initial-exec")));
+static __thread timer_t tl_timer __attribute__((tls_model("initial-exec")));
+static __thread struct rt_buf *tl_sbuf __attribute__((tls_model("initial-exec")));
+static __thread volatile int tl_in_handler __attribute__((tls_model("initial-exec")));
+
+static int sample_sig;
+static uint64_t period_ns;
+static int main_source;
+
+static int perf_open(uint32_t tid, int config, int exclude_kernel)
+{
+	struct perf_event_attr a;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = (uint64_t)config;
+	a.sample_period = period_ns;
+	a.disabled = 1;
+	a.exclude_kernel = (uint64_t)exclude_kernel;
+	a.exclude_hv = 1;
+	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* The counter of this thread, or a CPU-time timer. Returns the source. */
+static int arm_thread(void)
+{
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	static const int configs[] = { PERF_COUNT_SW_CPU_CLOCK, PERF_COUNT_SW_TASK_CLOCK };
+	for (int c = 0; c < 2; c++) {
+		for (int ek = 0; ek < 2; ek++) {
+			int fd = perf_open(tid, configs[c], ek);
+			if (fd < 0)
+				continue;
+			/* keep clear of the descriptors the program uses */
+			int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+			if (hi >= 0) {
+				close(fd);
+				fd = hi;
+			}
+			struct f_owner_ex own = { F_OWNER_TID, (pid_t)tid };
+			if (fcntl(fd, F_SETFL, O_ASYNC) != 0 || fcntl(fd, F_SETSIG, sample_sig) != 0 ||
+			    fcntl(fd, F_SETOWN_EX, &own) != 0) {
+				close(fd);
+				continue;
+			}
+			tl_pfd = fd;
+			ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+			ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
+			return c == 0 ? CPU_SRC_PERF_CPU_CLOCK : CPU_SRC_PERF_TASK_CLOCK;
+		}
+	}
+	struct sigevent ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = sample_sig;
+	ev._sigev_un._tid = (pid_t)tid;
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &tl_timer) != 0)
+		return 0;
+	struct itimerspec its;
+	its.it_interval.tv_sec = (time_t)(period_ns / 1000000000u);
+	its.it_interval.tv_nsec = (long)(period_ns % 1000000000u);
+	its.it_value = its.it_interval;
+	if (timer_settime(tl_timer, 0, &its, NULL) != 0) {
+		timer_delete(tl_timer);
+		return 0;
+	}
+	tl_has_timer = 1;
+	return CPU_SRC_TIMER;
+}
+
+static void disarm_thread(void)
+{
+	if (tl_pfd >= 0) {
+		ioctl(tl_pfd, PERF_EVENT_IOC_DISABLE, 0);
+		close(tl_pfd);
+		tl_pfd = -1;
+	}
+	if (tl_has_timer) {
+		timer_delete(tl_timer);
+		tl_has_timer = 0;
+	}
+}
+
+/* The sample buffer's own stack table: looked up and grown only here, in
+ * the handler, or by a flush holding the lock. async-signal-safe */
+static uint32_t sample_intern(struct rt_buf *b, void **ips, int n)
+{
+	uint64_t h = scorch_rt_stack_hash(ips, n) ^ 0x5a5a5a5a5a5a5a5aULL;
+	if (!h)
+		h = 1;
+	if (b->dd_cap) {
+		uint32_t i = (uint32_t)h & (b->dd_cap - 1);
+		while (b->dd_keys[i]) {
+			if (b->dd_keys[i] == h)
+				return b->dd_ids[i];
+			i = (i + 1) & (b->dd_cap - 1);
+		}
+	}
+	if ((b->dd_len + 1) * 2 > b->dd_cap && scorch_rt_dedup_grow(b) != 0)
+		return 0;
+	uint32_t id = atomic_fetch_add(&G.next_stack_id, 1);
+	uint32_t i = (uint32_t)h & (b->dd_cap - 1);
+	while (b->dd_keys[i])
+		i = (i + 1) & (b->dd_cap - 1);
+	b->dd_keys[i] = h;
+	b->dd_ids[i] = id;
+	b->dd_len++;
+	uint8_t *p = scorch_rt_reserve(b, 32 + (size_t)n * VARINT_MAX);
+	*p++ = RAW_STACK;
+	p = fmt_put_s(p, 0);
+	p = fmt_put_u(p, id);
+	p = fmt_put_u(p, RAW_STACK_EXACT_PC);
+	p = fmt_put_u(p, (uint64_t)n);
+	uint64_t prev = 0;
+	for (int k = 0; k < n; k++) {
+		uint64_t a = (uint64_t)(uintptr_t)ips[k];
+		p = fmt_put_s(p, (int64_t)(a - prev));
+		prev = a;
+	}
+	scorch_rt_commit(b, p, b->last_time);
+	return id;
+}
+
+/* async-signal-safe */
+static void on_sample(int sig, siginfo_t *si, void *uctx)
+{
+	int saved = errno;
+	(void)sig;
+	(void)si;
+	if (tl_pfd >= 0)
+		ioctl(tl_pfd, PERF_EVENT_IOC_REFRESH, 1);
+	struct rt_buf *b = tl_sbuf;
+	if (!b || tl_in_handler || atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE) {
+		errno = saved;
+		return;
+	}
+	tl_in_handler = 1;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	uint64_t t = scorch_rt_now();
+	uint64_t weight = period_ns;
+	if (tl_has_timer) {
+		int over = timer_getoverrun(tl_timer);
+		if (over > 0)
+			weight *= (uint64_t)over + 1;
+	}
+	void *ips[RT_MAX_DEPTH];
+	int n = 0;
+	unw_cursor_t c;
+	if (unw_init_local2(&c, (unw_context_t *)uctx, UNW_INIT_SIGNAL_FRAME) == 0) {
+		do {
+			unw_word_t ip;
+			if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || !ip)
+				break;
+			ips[n++] = (void *)ip;
+		} while (n < G.depth && unw_step(&c) > 0);
+	}
+	/* the only other holder of this lock is a flush at exit or exec: then
+	 * the sample is simply not taken */
+	if (!atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) {
+		uint32_t id = sample_intern(b, ips, n);
+		uint8_t *p = scorch_rt_reserve(b, 1 + 4 * VARINT_MAX);
+		*p++ = RAW_SAMPLE;
+		p = fmt_put_s(p, (int64_t)(t - b->last_time));
+		p = fmt_put_u(p, id);
+		p = fmt_put_u(p, weight > UINT32_MAX ? UINT32_MAX : weight);
+		p = fmt_put_u(p, 0);
+		scorch_rt_commit(b, p, t);
+		scorch_rt_unlock(b);
+	}
+	scorch_rt_guard = g;
+	tl_in_handler = 0;
+	errno = saved;
+}
+
+/* Starts sampling the calling thread: its sample buffer (with a THREAD
+ * record), the modules as they are now, and its counter. */
+void scorch_rt_sample_thread_start(void)
+{
+	if (!G.cpu || tl_sbuf || atomic_load(&G.state) != RT_ACTIVE)
+		return;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	struct rt_buf *self = scorch_rt_self();   /* heap buffer: THREAD record, modules */
+	if (self)
+		scorch_rt_modules_scan(self);
+	tl_sbuf = scorch_rt_buf_new();
+	int src = tl_sbuf ? arm_thread() : 0;
+	if (!main_source)
+		main_source = src;
+	scorch_rt_guard = g;
+}
+
+/* Stops it: the counter first, then the buffer is flushed and given back. */
+void scorch_rt_sample_thread_stop(void)
+{
+	if (!tl_sbuf)
+		return;
+	disarm_thread();
+	struct rt_buf *b = tl_sbuf;
+	scorch_rt_lock(b);
+	tl_sbuf = NULL;
+	scorch_rt_flush(b);
+	scorch_rt_unlock(b);
+	scorch_rt_buf_release(b);
+}
+
+/* After fork, in the child: the counters and timers of the parent's thread
+ * are not this thread's; start over (the buffers were reset by the caller). */
+void scorch_rt_sample_fork_child(void)
+{
+	tl_pfd = -1;   /* the inherited descriptor counts the parent's thread */
+	tl_has_timer = 0;
+	tl_sbuf = NULL;
+	tl_in_handler = 0;
+	scorch_rt_sample_thread_start();
+}
+
+int scorch_rt_sample_init(void)
+{
+	long hz = G.hz > 0 ? G.hz : 999;
+	period_ns = 1000000000ull / (uint64_t)hz;
+	sample_sig = SIGRTMIN + 5;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sample;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sample_sig, &sa, NULL) != 0)
+		return -1;
+	scorch_rt_sample_thread_start();
+	/* say once which clock samples this process */
+	struct rt_buf *b = scorch_rt_self();
+	if (b) {
+		scorch_rt_lock(b);
+		uint64_t t = scorch_rt_now();
+		uint8_t *p = scorch_rt_reserve(b, 32);
+		*p++ = RAW_CPU;
+		p = fmt_put_s(p, (int64_t)(t - b->last_time));
+		p = fmt_put_u(p, (uint64_t)hz);
+		p = fmt_put_u(p, (uint64_t)main_source);
+		scorch_rt_commit(b, p, t);
+		scorch_rt_unlock(b);
+	}
+	return main_source ? 0 : -1;
+}
+
+/* ---- threads created by the program ---- */
+
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *trampoline(void *p)
+{
+	struct start s = *(struct start *)p;
+	REAL.free(p);
+	scorch_rt_sample_thread_start();
+	void *r = s.fn(s.arg);
+	scorch_rt_sample_thread_stop();
+	return r;
+}
+
+RT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	static create_fn real;
+	if (!real)
+		real = (create_fn)scorch_rt_next("pthread_create");
+	if (!G.cpu || atomic_load(&G.state) != RT_ACTIVE || !REAL.malloc)
+		return real(th, attr, fn, arg);
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	struct start *s = REAL.malloc(sizeof(*s));
+	scorch_rt_guard = g;
+	if (!s)
+		return real(th, attr, fn, arg);
+	s->fn = fn;
+	s->arg = arg;
+	int r = real(th, attr, trampoline, s);
+	if (r != 0)
+		REAL.free(s);
+	return r;
+}
