@@ -37,6 +37,8 @@ struct rthread {
 	size_t emitted;               /* how many of ev went to the event stream */
 	size_t dropped;               /* events before ev[0], streamed and freed */
 	VEC(struct sc_sample) samples; /* times relative, dense stacks */
+	VEC(struct sc_sample) offcpu;  /* blocked spans: time = start, weight unused */
+	VEC(uint64_t) offcpu_ns;       /* ... and their durations */
 };
 
 struct rmod {
@@ -335,6 +337,17 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			VEC_PUSH(&th->samples, x);
 			break;
 		}
+		case RAW_OFFCPU: {
+			struct sc_sample x = { .time = rel_time(f, t), .offcpu = 1,
+					       .thread = (uint16_t)(th - f->threads.data) };
+			x.stack = dense_of(f, fmt_get_u(&r));
+			uint64_t d = fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			VEC_PUSH(&th->offcpu, x);
+			VEC_PUSH(&th->offcpu_ns, rel_time(f, t + d) - x.time);
+			break;
+		}
 		case RAW_CPU: {
 			uint64_t hz = fmt_get_u(&r), src = fmt_get_u(&r);
 			if (r.err)
@@ -584,6 +597,8 @@ static void build_profile(struct fin *f)
 				th->ev.data[k].stack = final_id[th->ev.data[k].stack];
 			for (size_t k = 0; k < th->samples.len; k++)
 				th->samples.data[k].stack = final_id[th->samples.data[k].stack];
+			for (size_t k = 0; k < th->offcpu.len; k++)
+				th->offcpu.data[k].stack = final_id[th->offcpu.data[k].stack];
 		}
 	free(final_id);
 	p->stacks = arena_alloc(A, stacks.len * sizeof(*p->stacks));
@@ -657,6 +672,27 @@ static void build_profile(struct fin *f)
 	}
 	p->nevents = total;
 
+	/* Off-CPU spans become samples at the requested rate, as if a wall
+	 * clock had sampled the blocked thread all along; the fractions of a
+	 * period carry over from one span to the next of the same thread. */
+	if ((f->flags & RAW_PROC_WALL) && f->cpu_hz) {
+		uint64_t period = 1000000000ull / f->cpu_hz;
+		for (size_t i = 0; i < f->threads.len; i++) {
+			struct rthread *th = &f->threads.data[i];
+			uint64_t carry = 0;
+			for (size_t k = 0; k < th->offcpu.len; k++) {
+				struct sc_sample x = th->offcpu.data[k];
+				uint64_t d = th->offcpu_ns.data[k], start = x.time, span = carry + d;
+				x.weight = (uint32_t)period;
+				for (uint64_t j = 0; j < span / period; j++) {
+					x.time = start + j * period + period / 2;
+					VEC_PUSH(&th->samples, x);
+				}
+				carry = span % period;
+			}
+		}
+		p->flags |= PROF_WALL;
+	}
 	/* CPU samples, all threads in one time order */
 	if (f->flags & RAW_PROC_CPU) {
 		static const char *const src[] = { "unknown", "perf cpu-clock", "perf task-clock", "timer_create" };
@@ -861,6 +897,8 @@ static void reader_free(struct raw_reader *r)
 	for (size_t i = 0; i < f->threads.len; i++) {
 		VEC_FREE(&f->threads.data[i].ev);
 		VEC_FREE(&f->threads.data[i].samples);
+		VEC_FREE(&f->threads.data[i].offcpu);
+		VEC_FREE(&f->threads.data[i].offcpu_ns);
 	}
 	VEC_FREE(&f->threads);
 	for (size_t i = 0; i < f->mods.len; i++)

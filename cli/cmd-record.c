@@ -17,7 +17,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: scorch record [-F HZ] [--heap] [-o FILE] [--depth N] [--no-follow] [--] PROGRAM [ARGS...]\n"
+		"usage: scorch record [-F HZ] [--wall] [--heap] [-o FILE] [--depth N] [--no-follow] [--] PROGRAM [ARGS...]\n"
 		"\n"
 		"Runs PROGRAM with the CPU time of every thread sampled HZ times per second\n"
 		"of CPU time (perf cpu-clock per thread, a CPU-time timer where perf events\n"
@@ -25,6 +25,8 @@ static void usage(FILE *f)
 		"'scorch report FILE'.\n"
 		"\n"
 		"  -F, --freq HZ      samples per CPU second and thread (1-%d, default 999)\n"
+		"      --wall         wall-clock profile: also the time threads spend blocked\n"
+		"                     (sleeping, waiting on locks, I/O), as off-CPU samples\n"
 		"      --heap         also record every heap allocation (inflates CPU figures)\n"
 		"  -o, --output FILE  write the program's profile to FILE\n"
 		"      --depth N      keep at most N frames per stack (1-1024, default 128)\n"
@@ -46,21 +48,31 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 		sb_adds(&sb, ", replaced by exec");
 	sb_addc(&sb, '\n');
 	if (p->flags & PROF_CPU) {
-		uint64_t sampled = 0;
+		size_t oncpu = 0;
 		for (size_t i = 0; i < p->nsamples; i++)
-			sampled += p->samples[i].weight;
+			oncpu += !p->samples[i].offcpu;
 		sb_adds(&sb, "scorch:   ");
 		term_count(&sb, p->nsamples);
 		sb_addf(&sb, " samples from %s at %u Hz requested", p->sample_source, p->sample_hz);
 		if (p->cpu_time_ns) {
 			/* samples per second of CPU time the process used: what the
 			 * rate promises, whatever the number of threads */
-			double achieved = (double)p->nsamples * 1e9 / (double)p->cpu_time_ns;
+			double achieved = (double)oncpu * 1e9 / (double)p->cpu_time_ns;
 			sb_addf(&sb, ", %.0f Hz achieved over ", achieved);
 			term_duration(&sb, p->cpu_time_ns);
 			sb_adds(&sb, " of CPU");
 		}
 		sb_addf(&sb, "; %zu thread%s\n", p->nthreads, p->nthreads == 1 ? "" : "s");
+		if (p->flags & PROF_WALL) {
+			size_t off = 0;
+			for (size_t i = 0; i < p->nsamples; i++)
+				off += p->samples[i].offcpu;
+			sb_adds(&sb, "scorch:   wall clock: ");
+			term_count(&sb, p->nsamples - off);
+			sb_adds(&sb, " on-CPU and ");
+			term_count(&sb, off);
+			sb_adds(&sb, " off-CPU samples\n");
+		}
 	} else {
 		sb_adds(&sb, "scorch:   no CPU samples (sampling was refused in this process)\n");
 	}
@@ -75,6 +87,7 @@ int cmd_record(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "freq", required_argument, NULL, 'F' },
 		{ "heap", no_argument, NULL, 'H' },
+		{ "wall", no_argument, NULL, 'W' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "no-follow", no_argument, NULL, 'N' },
@@ -83,7 +96,7 @@ int cmd_record(int argc, char **argv)
 	};
 	struct session_opts so = { .mode = "cpu", .depth = 128, .follow = 1, .hz = 999,
 				   .summarize = summarize };
-	int c;
+	int c, heap = 0, wall = 0;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+F:o:h", opts, NULL)) != -1) {
@@ -97,7 +110,10 @@ int cmd_record(int argc, char **argv)
 			so.hz = (int)v;
 			break;
 		case 'H':
-			so.mode = "cpu,heap";
+			heap = 1;
+			break;
+		case 'W':
+			wall = 1;
 			break;
 		case 'o':
 			so.output = optarg;
@@ -125,6 +141,7 @@ int cmd_record(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	so.mode = heap && wall ? "cpu,wall,heap" : heap ? "cpu,heap" : wall ? "cpu,wall" : "cpu";
 	so.argv = argv + optind;
 	struct session_result r;
 	session_run(&so, &r);

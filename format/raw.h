@@ -45,6 +45,7 @@ enum raw_rec {
 	RAW_RSS = 13,       /* dt, resident bytes: read by the runtime at its final flush */
 	RAW_SAMPLE = 14,    /* dt, stack id, weight ns, flags (1: off-CPU) */
 	RAW_CPU = 15,       /* dt, requested Hz, source (enum raw_cpu_source) */
+	RAW_OFFCPU = 16,    /* dt (when the blocking call began), stack id, duration in ticks */
 };
 
 /* The malloc family, as recorded in ALLOC/FREE `func`. */
@@ -83,6 +84,7 @@ enum raw_cpu_source {
 #define RAW_PROC_FORKED 2u   /* created by fork in a recorded parent */
 #define RAW_PROC_EXECED 4u   /* image came from exec of a recorded process */
 #define RAW_PROC_CPU 8u      /* CPU samples */
+#define RAW_PROC_WALL 16u    /* and off-CPU spans (wall-clock profile) */
 
 /* RAW_STACK flags */
 #define RAW_STACK_EXACT_PC 1u  /* ips[0] is an exact pc, not a return address */

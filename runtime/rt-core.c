@@ -57,7 +57,7 @@ void scorch_rt_write_err(const char *msg)
 	size_t n = scorch_rt_strlcpy(buf, "scorch: ", sizeof(buf));
 	n += scorch_rt_strlcpy(buf + n, msg, sizeof(buf) - n - 1);
 	buf[n++] = '\n';
-	ssize_t r = write(2, buf, n);
+	ssize_t r = syscall(SYS_write, 2, buf, n);
 	(void)r;
 }
 
@@ -117,7 +117,8 @@ static size_t rt_write_all(int fd, const uint8_t *p, size_t n)
 {
 	size_t done = 0;
 	while (done < n) {
-		ssize_t r = write(fd, p + done, n - done);
+		/* the system call itself: write() is wrapped for --wall */
+		ssize_t r = syscall(SYS_write, fd, p + done, n - done);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -516,7 +517,8 @@ static int rt_open_stream(uint32_t proc_flags)
 	q = rt_put_dt(b, q, t);
 	q = fmt_put_u(q, (uint64_t)G.pid);
 	q = fmt_put_u(q, (uint64_t)getppid());
-	q = fmt_put_u(q, proc_flags | (G.heap ? RAW_PROC_HEAP : 0) | (G.cpu ? RAW_PROC_CPU : 0));
+	q = fmt_put_u(q, proc_flags | (G.heap ? RAW_PROC_HEAP : 0) | (G.cpu ? RAW_PROC_CPU : 0) |
+			   (G.wall ? RAW_PROC_WALL : 0));
 	q = fmt_put_u(q, (uint64_t)G.depth);
 	q = fmt_put_u(q, (uint64_t)rts.tv_sec * 1000000000u + (uint64_t)rts.tv_nsec);
 	q = fmt_put_u(q, exelen);
@@ -596,6 +598,7 @@ void scorch_rt_init(void)
 	G.pid = getpid();
 	G.heap = strstr(mode, "heap") != NULL;
 	G.cpu = strstr(mode, "cpu") != NULL;
+	G.wall = G.cpu && strstr(mode, "wall") != NULL;
 	G.hz = rt_atol(rt_env("SCORCH_HZ"), 999);
 	const char *clk = rt_env("SCORCH_CLOCK");
 	G.tick_fs = (uint64_t)rt_atol(rt_env("SCORCH_TICK_FS"), 0);

@@ -110,7 +110,7 @@ static void disarm_thread(void)
 
 /* The sample buffer's own stack table: looked up and grown only here, in
  * the handler, or by a flush holding the lock. async-signal-safe */
-static uint32_t sample_intern(struct rt_buf *b, void **ips, int n)
+static uint32_t sample_intern(struct rt_buf *b, void **ips, int n, unsigned flags)
 {
 	uint64_t h = scorch_rt_stack_hash(ips, n) ^ 0x5a5a5a5a5a5a5a5aULL;
 	if (!h)
@@ -136,7 +136,7 @@ static uint32_t sample_intern(struct rt_buf *b, void **ips, int n)
 	*p++ = RAW_STACK;
 	p = fmt_put_s(p, 0);
 	p = fmt_put_u(p, id);
-	p = fmt_put_u(p, RAW_STACK_EXACT_PC);
+	p = fmt_put_u(p, flags);
 	p = fmt_put_u(p, (uint64_t)n);
 	uint64_t prev = 0;
 	for (int k = 0; k < n; k++) {
@@ -185,7 +185,7 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 	/* the only other holder of this lock is a flush at exit or exec: then
 	 * the sample is simply not taken */
 	if (!atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) {
-		uint32_t id = sample_intern(b, ips, n);
+		uint32_t id = sample_intern(b, ips, n, RAW_STACK_EXACT_PC);
 		uint8_t *p = scorch_rt_reserve(b, 1 + 4 * VARINT_MAX);
 		*p++ = RAW_SAMPLE;
 		p = fmt_put_s(p, (int64_t)(t - b->last_time));
@@ -247,6 +247,8 @@ int scorch_rt_sample_init(void)
 {
 	long hz = G.hz > 0 ? G.hz : 999;
 	period_ns = 1000000000ull / (uint64_t)hz;
+	/* off-CPU: a call that blocked for half a period or more is recorded */
+	scorch_rt_offcpu_min = G.tsc ? (period_ns / 2) * 1000000ull / G.tick_fs : period_ns / 2;
 	sample_sig = SIGRTMIN + 5;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -270,6 +272,42 @@ int scorch_rt_sample_init(void)
 		scorch_rt_unlock(b);
 	}
 	return main_source ? 0 : -1;
+}
+
+/* ---- off-CPU time (--wall) ---- */
+
+RT_HIDDEN uint64_t scorch_rt_offcpu_min;
+
+/* The program's thread was blocked in a libc call from t0 to t1: record
+ * where, once (as if sampled all along; finalize spreads it into off-CPU
+ * samples at the requested rate). The stack is taken now, on the way out:
+ * the callers are the same as when it went in. */
+void scorch_rt_offcpu(uint64_t t0, uint64_t t1)
+{
+	struct rt_buf *b = tl_sbuf;
+	if (!b || tl_in_handler || t1 <= t0)
+		return;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	tl_in_handler = 1;   /* no sample may interleave with this record */
+	void *tmp[G.depth + 24];
+	int n = unw_backtrace(tmp, G.depth + 24), s = 0;
+	while (s < n && (uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi)
+		s++;
+	n -= s;
+	if (n > G.depth)
+		n = G.depth;
+	scorch_rt_lock(b);
+	uint32_t id = sample_intern(b, tmp + s, n, 0);
+	uint8_t *p = scorch_rt_reserve(b, 1 + 3 * VARINT_MAX);
+	*p++ = RAW_OFFCPU;
+	p = fmt_put_s(p, (int64_t)(t0 - b->last_time));
+	p = fmt_put_u(p, id);
+	p = fmt_put_u(p, t1 - t0);
+	scorch_rt_commit(b, p, t0);
+	scorch_rt_unlock(b);
+	tl_in_handler = 0;
+	scorch_rt_guard = g;
 }
 
 /* ---- threads created by the program ---- */

@@ -66,6 +66,7 @@ struct rt_globals {
 	int follow;
 	int heap;
 	int cpu;                        /* sampling CPU time */
+	int wall;                       /* and timing blocking calls (off-CPU) */
 	long hz;
 	int depth;
 	int sync_flush;                 /* after the final flush: flush every record */
@@ -122,6 +123,9 @@ RT_HIDDEN int scorch_rt_sample_init(void);
 RT_HIDDEN void scorch_rt_sample_thread_start(void);
 RT_HIDDEN void scorch_rt_sample_thread_stop(void);
 RT_HIDDEN void scorch_rt_sample_fork_child(void);
+/* A blocking call made by the program took from t0 to t1 (ticks). */
+RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1);
+extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not recorded */
 
 /* rt-stack.c */
 RT_HIDDEN uint64_t scorch_rt_stack_hash(void *const *ips, int n);
