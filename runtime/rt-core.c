@@ -404,20 +404,23 @@ void scorch_rt_final(int kind, int value)
 		prctl(PR_GET_NAME, name, 0, 0, 0);
 		uint64_t rss = rt_rss();
 		uint8_t *p = scorch_rt_reserve(b, 112);
+		/* all four at time t: the first carries the step, the rest 0 */
 		*p++ = RAW_RSS;
 		p = rt_put_dt(b, p, t);
 		p = fmt_put_u(p, rss);
 		*p++ = RAW_THREAD_END;
-		p = rt_put_dt(b, p, t);
+		p = fmt_put_s(p, 0);
 		p = fmt_put_u(p, b->tid);
 		p = rt_put_str(p, name, 16);
 		*p++ = RAW_EXIT;
-		p = rt_put_dt(b, p, t);
+		p = fmt_put_s(p, 0);
 		p = fmt_put_u(p, (uint64_t)kind);
 		p = fmt_put_s(p, value);
 		*p++ = RAW_END;
-		p = rt_put_dt(b, p, t);
+		p = fmt_put_s(p, 0);
 		b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
+		if (t > b->last_time)
+			b->last_time = t;
 		if (!from_signal)
 			scorch_rt_unlock(b);
 	}
