@@ -1,6 +1,7 @@
 /* `scorch export`: converts a profile into a format other tools read. Today
- * folded stacks (flamegraph.pl, inferno, speedscope) weighted by bytes,
- * allocations, bytes live at the peak or bytes leaked. */
+ * folded stacks (flamegraph.pl, inferno, speedscope) weighted by CPU samples
+ * or the time they stand for, or by bytes, allocations, bytes live at the
+ * peak or bytes leaked. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../analysis/cpu.h"
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
@@ -21,9 +23,24 @@ struct export_args {
 	FILE *out;
 };
 
+/* The weight when none is given: samples for a CPU profile, else bytes. */
+static const char *default_weight(const struct sc_profile *p)
+{
+	return p->flags & PROF_CPU ? "samples" : "bytes";
+}
+
 static int export_folded(const struct export_args *a)
 {
-	int w = folded_weight_parse(a->weight ? a->weight : "bytes");
+	int w = folded_weight_parse(a->weight ? a->weight : default_weight(a->p));
+	if (folded_weight_is_cpu((enum folded_weight)w)) {
+		struct cpu_options co = { .filter = a->filter, .limit = 1 };
+		struct cpu_result *cr;
+		if (cpu_analyze(a->p, &co, &cr))
+			return -EINVAL;
+		int rc = folded_write_cpu(a->out, a->p, cr, (enum folded_weight)w);
+		cpu_result_free(cr);
+		return rc;
+	}
 	struct heap_options ho = { .filter = a->filter };
 	struct heap_result *r;
 	if (heap_analyze(a->p, &ho, &r))
@@ -52,8 +69,10 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
 		fprintf(f, "                         %-8s %s\n", formats[i].name, formats[i].help);
 	fprintf(f,
-		"  -w, --weight=W       folded: bytes (default), count, peak (bytes live at\n"
-		"                       the peak) or leaked (bytes live at the end)\n"
+		"  -w, --weight=W       folded, CPU profiles: samples (default) or cpu-ns\n"
+		"                       (the time the samples stand for); heap: bytes\n"
+		"                       (default without CPU samples), count, peak (bytes\n"
+		"                       live at the peak) or leaked (bytes live at the end)\n"
 		"  -f, --filter=REGEX   only stacks with a function or module matching REGEX\n"
 		"  -o, --output=OUT     write to OUT ('-' = stdout)\n"
 		"  -h, --help           show this help\n");
@@ -97,8 +116,8 @@ int cmd_export(int argc, char **argv)
 			break;
 		case 'w':
 			if (folded_weight_parse(optarg) < 0)
-				return bad_usage("unknown weight '%s' (supported: bytes, count, peak, leaked)",
-						 optarg);
+				return bad_usage("unknown weight '%s' (supported: samples, cpu-ns, bytes, "
+						 "count, peak, leaked)", optarg);
 			a.weight = optarg;
 			break;
 		case 'f': {
@@ -146,6 +165,13 @@ int cmd_export(int argc, char **argv)
 		return 1;
 	}
 	a.p = p;
+	if (a.weight && folded_weight_is_cpu((enum folded_weight)folded_weight_parse(a.weight)) &&
+	    !(p->flags & PROF_CPU)) {
+		error("%s has no CPU samples, so --weight=%s has nothing to count; record with "
+		      "`scorch record`, or use a heap weight (bytes, count, peak, leaked)", path, a.weight);
+		profile_free(p);
+		return 1;
+	}
 	bool to_file = output && strcmp(output, "-");
 	a.out = to_file ? fopen(output, "w") : stdout;
 	if (!a.out) {

@@ -1,5 +1,6 @@
-/* `scorch report`: reads one or more profiles and prints the heap report of
- * each, as text for a terminal or as one JSON document (--json) for CI.
+/* `scorch report`: reads one or more profiles and prints the CPU report of
+ * each profile with CPU samples and the heap report of each with heap events,
+ * as text for a terminal or as one JSON document (--json) for CI.
  * Unreadable files are reported and skipped; the exit code is then 1. */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,10 +9,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../analysis/cpu.h"
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/strbuf.h"
+#include "../output/report-cpu.h"
 #include "../output/report-heap.h"
 #include "cmds.h"
 
@@ -20,21 +23,29 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: scorch report [options] FILE...\n"
 		"\n"
-		"Prints the heap report of each profile: totals, calls, the peak and who\n"
-		"held it, top allocation sites, leaks with their stacks, temporary and\n"
-		"short-lived allocations, sizes, modules and memory over time.\n"
+		"Prints the CPU report of each profile with CPU samples: top functions by\n"
+		"self and total, the call tree, callers of the hottest functions, hot\n"
+		"lines, off-CPU time (--wall) and threads. Prints the heap report of each\n"
+		"profile with heap events: totals, calls, the peak and who held it, top\n"
+		"allocation sites, leaks with their stacks, temporary and short-lived\n"
+		"allocations, sizes, modules and memory over time.\n"
 		"\n"
 		"  -s, --sort=KEY         order of the sites table: bytes (default), count,\n"
 		"                         peak, leaked, temporary, short-lived\n"
-		"  -n, --limit=N          rows per table (default 10, 0 = all)\n"
-		"  -f, --filter=REGEX     only allocations with a frame function or module\n"
-		"                         matching REGEX (POSIX extended) count in sites,\n"
-		"                         leaks, sizes and modules; totals stay global\n"
+		"  -n, --limit=N          rows per table, children per call-tree node\n"
+		"                         (default 10, 0 = all)\n"
+		"  -f, --filter=REGEX     only samples and allocations with a frame function\n"
+		"                         or module matching REGEX (POSIX extended) count in\n"
+		"                         functions, trees, sites, leaks, sizes and modules;\n"
+		"                         totals stay global\n"
+		"      --threads          CPU: the per-thread breakdown\n"
+		"      --thread=TID|NAME  CPU: only the samples of that thread (a thread id,\n"
+		"                         or a name: every thread of that name)\n"
 		"      --short-lived=DUR  lifetime below which a block is short-lived\n"
 		"                         (default 1ms; units ns, us, ms, s: 500us, 2ms)\n"
 		"      --json             one JSON document for all files (docs/json.md)\n"
 		"      --color=WHEN       auto (default), always or never\n"
-		"      --ascii            ASCII bars instead of Unicode blocks\n"
+		"      --ascii            ASCII bars and tree glyphs instead of Unicode\n"
 		"  -h, --help             show this help\n");
 }
 
@@ -104,7 +115,7 @@ static int bad_usage(const char *fmt, const char *arg)
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII };
+	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII, OPT_THREADS, OPT_THREAD };
 	static const struct option opts[] = {
 		{ "sort", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'n' },
@@ -114,11 +125,15 @@ int cmd_report(int argc, char **argv)
 		{ "colour", required_argument, NULL, OPT_COLOR },
 		{ "short-lived", required_argument, NULL, OPT_SHORT },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
+		{ "threads", no_argument, NULL, OPT_THREADS },
+		{ "thread", required_argument, NULL, OPT_THREAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_options ro = { .sort = HEAP_SORT_BYTES, .limit = 10 };
 	struct heap_options ho = { 0 };
+	struct cpu_report_options cro = { 0 };
+	struct cpu_options co = { 0 };
 	bool json = false, ascii = !locale_is_utf8();
 	int color = auto_color(), c;
 
@@ -144,7 +159,7 @@ int cmd_report(int argc, char **argv)
 				fprintf(stderr, "scorch report: bad --filter '%s': %s\n", optarg, err);
 				return 2;
 			}
-			ho.filter = ro.filter = optarg;
+			ho.filter = ro.filter = co.filter = cro.filter = optarg;
 			break;
 		}
 		case OPT_JSON:
@@ -166,6 +181,14 @@ int cmd_report(int argc, char **argv)
 		case OPT_ASCII:
 			ascii = true;
 			break;
+		case OPT_THREADS:
+			cro.threads = true;
+			break;
+		case OPT_THREAD:
+			if (!*optarg)
+				return bad_usage("%s", "--thread wants a thread id or name");
+			co.thread = cro.thread = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -179,6 +202,9 @@ int cmd_report(int argc, char **argv)
 		return bad_usage("%s", "no profile given");
 	ro.color = color && !json;
 	ro.ascii = ascii;
+	cro.color = ro.color;
+	cro.ascii = ascii;
+	cro.limit = co.limit = ro.limit;
 
 	int rc = 0;
 	struct report_json_doc doc = { STRBUF_INIT, STRBUF_INIT, 0, 0 };
@@ -194,28 +220,59 @@ int cmd_report(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		struct heap_result *r;
-		if (heap_analyze(p, &ho, &r)) {
-			error("%s: cannot analyze the heap events", argv[i]);
+		/* CPU profiles get the CPU report, and the heap report only when
+		 * heap events were recorded too; the JSON always has the heap part */
+		bool cpu = p->flags & PROF_CPU;
+		bool heap_text = !cpu || (p->flags & PROF_HEAP);
+		struct cpu_result *cr = NULL;
+		if (cpu && cpu_analyze(p, &co, &cr)) {
+			error("%s: cannot analyze the CPU samples", argv[i]);
 			if (json)
-				report_json_add_error(&doc, argv[i], "cannot analyze the heap events");
+				report_json_add_error(&doc, argv[i], "cannot analyze the CPU samples");
 			profile_free(p);
 			rc = 1;
 			continue;
 		}
-		ro.file = argv[i];
+		struct heap_result *r = NULL;
+		if ((json || heap_text) && heap_analyze(p, &ho, &r)) {
+			error("%s: cannot analyze the heap events", argv[i]);
+			if (json)
+				report_json_add_error(&doc, argv[i], "cannot analyze the heap events");
+			cpu_result_free(cr);
+			profile_free(p);
+			rc = 1;
+			continue;
+		}
+		ro.file = cro.file = argv[i];
+		if (cr && co.thread && !cr->t.threads_selected) {
+			/* still reported (it lists the threads there are), but an error */
+			char msg[512];
+			snprintf(msg, sizeof(msg), "%s: no thread matches '%s'", argv[i], co.thread);
+			error("%s", msg);
+			if (json)
+				report_json_add_error(&doc, argv[i], msg);
+			rc = 1;
+		}
 		if (json) {
 			report_json_add(&doc, r, &ro);
+			if (cr && report_cpu_json_attach(&doc, cr, &cro))
+				BUG("the CPU report found no profile object to extend");
 		} else {
 			sb_reset(&out);
 			if (printed)
 				sb_adds(&out, "\n\n");
-			report_heap_text(&out, r, &ro);
+			if (cr)
+				report_cpu_text(&out, cr, &cro);
+			if (cr && heap_text)
+				sb_adds(&out, "\n\n");
+			if (heap_text)
+				report_heap_text(&out, r, &ro);
 			fwrite(out.buf, 1, out.len, stdout);
 			fflush(stdout);
 			printed = true;
 		}
 		heap_result_free(r);
+		cpu_result_free(cr);
 		profile_free(p);
 	}
 	if (json) {

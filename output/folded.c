@@ -9,19 +9,41 @@
 
 int folded_weight_parse(const char *s)
 {
-	static const char *const names[] = { "bytes", "count", "peak", "leaked" };
+	static const char *const names[] = { "bytes", "count", "peak", "leaked", "samples", "cpu-ns" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
 		if (!strcmp(s, names[i]))
 			return (int)i;
 	return -1;
 }
 
-static uint64_t weight_of(const struct heap_stack_stat *s, enum folded_weight w)
+bool folded_weight_is_cpu(enum folded_weight w)
 {
-	switch (w) {
+	return w == FOLDED_SAMPLES || w == FOLDED_CPU_NS;
+}
+
+/* Where the weights come from: the heap model or the CPU model. */
+struct weights {
+	const struct heap_result *heap;
+	const struct cpu_result *cpu;
+	enum folded_weight w;
+};
+
+static uint64_t weight_of(const struct weights *ws, size_t stack)
+{
+	if (ws->cpu) {
+		const struct cpu_count *c = &ws->cpu->stacks[stack];
+		switch (ws->w) {
+		case FOLDED_SAMPLES: return c->samples;
+		case FOLDED_CPU_NS: return c->ns;
+		default: return 0;
+		}
+	}
+	const struct heap_stack_stat *s = &ws->heap->stacks[stack];
+	switch (ws->w) {
 	case FOLDED_COUNT: return s->allocations;
 	case FOLDED_PEAK: return s->peak_bytes;
 	case FOLDED_LEAKED: return s->leaked_bytes;
+	case FOLDED_SAMPLES: case FOLDED_CPU_NS: return 0;
 	case FOLDED_BYTES: default: return s->bytes;
 	}
 }
@@ -60,14 +82,13 @@ static int cmp_lines(const void *a, const void *b, void *arg)
 	return r ? r : (x->off < y->off ? -1 : x->off > y->off);
 }
 
-int folded_write(FILE *f, const struct sc_profile *p, const struct heap_result *r,
-		 enum folded_weight w)
+static int write_weighted(FILE *f, const struct sc_profile *p, const struct weights *ws)
 {
 	struct strbuf all = STRBUF_INIT, tmp = STRBUF_INIT;
 	size_t n = 0, nstacks = p->nstacks ? p->nstacks : 1;
 	struct line *lines = xmalloc(nstacks * sizeof(*lines));
 	for (size_t s = 0; s < nstacks; s++) {
-		uint64_t wt = weight_of(&r->stacks[s], w);
+		uint64_t wt = weight_of(ws, s);
 		if (!wt)
 			continue;
 		lines[n].off = all.len;
@@ -102,4 +123,18 @@ int folded_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 	sb_release(&tmp);
 	fflush(f);
 	return ferror(f) ? -EIO : 0;
+}
+
+int folded_write(FILE *f, const struct sc_profile *p, const struct heap_result *r,
+		 enum folded_weight w)
+{
+	struct weights ws = { r, NULL, w };
+	return write_weighted(f, p, &ws);
+}
+
+int folded_write_cpu(FILE *f, const struct sc_profile *p, const struct cpu_result *r,
+		     enum folded_weight w)
+{
+	struct weights ws = { NULL, r, w };
+	return write_weighted(f, p, &ws);
 }

@@ -182,6 +182,7 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 			ips[n++] = (void *)ip;
 		} while (n < G.depth && unw_step(&c) > 0);
 	}
+	n = scorch_rt_drop_self(ips, n);
 	/* the only other holder of this lock is a flush at exit or exec: then
 	 * the sample is simply not taken */
 	if (!atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) {
@@ -294,7 +295,7 @@ void scorch_rt_offcpu(uint64_t t0, uint64_t t1)
 	int n = unw_backtrace(tmp, G.depth + 24), s = 0;
 	while (s < n && (uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi)
 		s++;
-	n -= s;
+	n = scorch_rt_drop_self(tmp + s, n - s);
 	if (n > G.depth)
 		n = G.depth;
 	scorch_rt_lock(b);

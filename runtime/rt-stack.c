@@ -299,7 +299,7 @@ static int capture(void **ips)
 	while (s < n && (((uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi) ||
 			 ((uintptr_t)tmp[s] >= G.unw_lo && (uintptr_t)tmp[s] < G.unw_hi)))
 		s++;
-	n -= s;
+	n = scorch_rt_drop_self(tmp + s, n - s);
 	if (n > G.depth)
 		n = G.depth;
 	memcpy(ips, tmp + s, (size_t)n * sizeof(*ips));

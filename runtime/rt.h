@@ -127,6 +127,17 @@ RT_HIDDEN void scorch_rt_sample_fork_child(void);
 RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1);
 extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not recorded */
 
+/* Removes the runtime's own frames (the thread trampoline, hooks) from a
+ * stack, wherever they are; returns the new length. async-signal-safe */
+static inline int scorch_rt_drop_self(void **ips, int n)
+{
+	int w = 0;
+	for (int i = 0; i < n; i++)
+		if (!((uintptr_t)ips[i] >= G.self_lo && (uintptr_t)ips[i] < G.self_hi))
+			ips[w++] = ips[i];
+	return w;
+}
+
 /* rt-stack.c */
 RT_HIDDEN uint64_t scorch_rt_stack_hash(void *const *ips, int n);
 RT_HIDDEN int scorch_rt_dedup_grow(struct rt_buf *b);

@@ -1,0 +1,828 @@
+/* CPU analysis: folds a profile's samples into per-stack counts first (one
+ * pass, no hashing), then walks each distinct stack once to build functions,
+ * lines, the top-down tree and the bottom-up trees. Frame -> function and
+ * frame -> line are cached per (location, line) so a million samples over
+ * 100k stacks cost a few array lookups and two hash probes per frame. */
+#include "cpu.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "../lib/strbuf.h"
+#include "../lib/vec.h"
+#include "heap.h"
+
+#define NONE CPU_NONE
+
+/* Per stack id: the selected samples folded together. */
+struct stack_acc {
+	struct cpu_count all, off;
+};
+
+/* Per (thread, stack) pair, for each thread's hottest function. */
+struct pair_acc {
+	uint32_t thread, stack;
+	struct cpu_count c;
+};
+
+/* Function sequences per stack id, outermost frame first, back to back. */
+struct seqs {
+	VEC(uint32_t) f;
+	size_t *off;
+	uint32_t *len;
+	bool inner_first;           /* walk them innermost frame first (bottom-up) */
+};
+
+struct an {
+	const struct sc_profile *p;
+	struct cpu_result *r;
+	VEC(struct cpu_func) funcs;
+	VEC(struct cpu_line) lines;
+	VEC(struct cpu_node) tree;
+	VEC(struct cpu_node) bu;
+	/* interning: open addressing of index + 1 (0 = empty) */
+	uint32_t *ftab, *ltab;
+	uint64_t *fhash, *lhash;
+	size_t fcap, lcap;
+	/* frame caches, indexed by loc_base[loc] + line index */
+	size_t *loc_base;
+	uint32_t *fr_func, *fr_line;
+	/* filter */
+	bool have_rx;
+	regex_t rx;
+	uint8_t *loc_match, *mod_match;   /* 0 unknown, 1 no, 2 yes */
+	/* "counted once per stack" stamps, per function */
+	uint32_t *fseen;
+	size_t fseen_cap;
+	uint32_t gen;
+	/* frames of the current stack, innermost first */
+	VEC(uint32_t) fr;
+	struct seqs seq;
+	uint32_t nostack;
+	struct strbuf tmp;
+};
+
+static bool line_known(const struct sc_line *ln)
+{
+	return ln && ln->func && ln->func[0] && strcmp(ln->func, "??") != 0;
+}
+
+static void add_count(struct cpu_count *c, const struct cpu_count *x)
+{
+	c->samples += x->samples;
+	c->ns += x->ns;
+}
+
+/* ---- interning ---- */
+
+static uint64_t func_hash(const char *name, int32_t module)
+{
+	return hash_u64(hash_bytes(name, strlen(name), 0) ^ (uint32_t)module);
+}
+
+static void tab_grow(uint32_t **tab, uint64_t **hs, size_t *cap)
+{
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	uint32_t *nt = xcalloc(ncap, sizeof(*nt));
+	uint64_t *nh = xcalloc(ncap, sizeof(*nh));
+	for (size_t i = 0; i < *cap; i++) {
+		if (!(*tab)[i])
+			continue;
+		size_t j = (*hs)[i] & (ncap - 1);
+		while (nt[j])
+			j = (j + 1) & (ncap - 1);
+		nt[j] = (*tab)[i];
+		nh[j] = (*hs)[i];
+	}
+	free(*tab);
+	free(*hs);
+	*tab = nt;
+	*hs = nh;
+	*cap = ncap;
+}
+
+/* The function (name, module), created on first sight. name must live as
+ * long as the result (the profile's strings or the result's arena). */
+static uint32_t intern_func(struct an *a, const char *name, int32_t module, bool copy)
+{
+	if ((a->funcs.len + 1) * 2 > a->fcap)
+		tab_grow(&a->ftab, &a->fhash, &a->fcap);
+	uint64_t h = func_hash(name, module);
+	size_t i = h & (a->fcap - 1);
+	while (a->ftab[i]) {
+		const struct cpu_func *f = &a->funcs.data[a->ftab[i] - 1];
+		if (a->fhash[i] == h && f->module == module && !strcmp(f->name, name))
+			return a->ftab[i] - 1;
+		i = (i + 1) & (a->fcap - 1);
+	}
+	struct cpu_func f;
+	memset(&f, 0, sizeof(f));
+	f.name = copy ? arena_strdup(&a->r->arena, name) : name;
+	f.module = module;
+	f.file = "";
+	f.bottom_up = NONE;
+	VEC_PUSH(&a->funcs, f);
+	a->ftab[i] = (uint32_t)a->funcs.len;
+	a->fhash[i] = h;
+	if (a->funcs.len > a->fseen_cap) {
+		size_t ncap = a->fseen_cap ? a->fseen_cap * 2 : 1024;
+		a->fseen = xrealloc(a->fseen, ncap * sizeof(*a->fseen));
+		memset(a->fseen + a->fseen_cap, 0, (ncap - a->fseen_cap) * sizeof(*a->fseen));
+		a->fseen_cap = ncap;
+	}
+	return (uint32_t)a->funcs.len - 1;
+}
+
+static uint32_t intern_line(struct an *a, uint32_t func, const char *file, uint32_t line)
+{
+	if ((a->lines.len + 1) * 2 > a->lcap)
+		tab_grow(&a->ltab, &a->lhash, &a->lcap);
+	uint64_t h = hash_u64(hash_bytes(file, strlen(file), func) ^ ((uint64_t)line << 32 | func));
+	size_t i = h & (a->lcap - 1);
+	while (a->ltab[i]) {
+		const struct cpu_line *l = &a->lines.data[a->ltab[i] - 1];
+		if (a->lhash[i] == h && l->func == func && l->line == line && !strcmp(l->file, file))
+			return a->ltab[i] - 1;
+		i = (i + 1) & (a->lcap - 1);
+	}
+	struct cpu_line l;
+	memset(&l, 0, sizeof(l));
+	l.func = func;
+	l.file = file;
+	l.line = line;
+	VEC_PUSH(&a->lines, l);
+	a->ltab[i] = (uint32_t)a->lines.len;
+	a->lhash[i] = h;
+	return (uint32_t)a->lines.len - 1;
+}
+
+static int32_t norm_module(const struct sc_profile *p, int32_t m)
+{
+	return m >= 0 && (size_t)m < p->nmodules ? m : -1;
+}
+
+/* Resolves frame j of location loc (j 0 for an unsymbolized location) into
+ * its function and line ids, once. Returns the cache slot. */
+static size_t frame_resolve(struct an *a, uint32_t loc, uint32_t j)
+{
+	size_t k = a->loc_base[loc] + j;
+	if (a->fr_func[k] != NONE)
+		return k;
+	const struct sc_profile *p = a->p;
+	const struct sc_location *l = &p->locations[loc];
+	const struct sc_line *ln = l->nlines ? &l->lines[j] : NULL;
+	int32_t module = norm_module(p, l->module);
+	uint32_t f;
+	const char *file = "";
+	uint32_t line = 0;
+	if (line_known(ln)) {
+		f = intern_func(a, ln->func, module, false);
+		file = ln->file ? ln->file : "";
+		line = ln->line;
+	} else {
+		sb_reset(&a->tmp);
+		heap_frame_name(p, l, ln, &a->tmp);
+		f = intern_func(a, sb_str(&a->tmp), module, true);
+	}
+	if (ln && ln->inlined)
+		a->funcs.data[f].inlined = true;
+	a->fr_func[k] = f;
+	a->fr_line[k] = intern_line(a, f, file, line);
+	return k;
+}
+
+/* Fills a->fr with the frame slots of stack s, innermost first. */
+static void stack_frames(struct an *a, uint32_t s)
+{
+	const struct sc_stack *st = &a->p->stacks[s];
+	a->fr.len = 0;
+	for (uint32_t k = 0; k < st->nlocs; k++) {
+		uint32_t loc = st->locs[k];
+		uint32_t n = a->p->locations[loc].nlines ? a->p->locations[loc].nlines : 1;
+		VEC_RESERVE(&a->fr, n);
+		for (uint32_t j = 0; j < n; j++)
+			a->fr.data[a->fr.len++] = (uint32_t)frame_resolve(a, loc, j);
+	}
+}
+
+/* ---- filter ---- */
+
+static bool module_matches(struct an *a, int32_t m)
+{
+	if (m < 0 || (size_t)m >= a->p->nmodules)
+		return false;
+	if (!a->mod_match[m]) {
+		const char *n = a->p->modules[m].name;
+		a->mod_match[m] = n && !regexec(&a->rx, n, 0, NULL, 0) ? 2 : 1;
+	}
+	return a->mod_match[m] == 2;
+}
+
+static bool loc_matches(struct an *a, uint32_t loc)
+{
+	if (!a->loc_match[loc]) {
+		const struct sc_location *l = &a->p->locations[loc];
+		bool m = module_matches(a, l->module);
+		for (uint32_t i = 0; !m && i < l->nlines; i++)
+			m = l->lines[i].func && !regexec(&a->rx, l->lines[i].func, 0, NULL, 0);
+		a->loc_match[loc] = m ? 2 : 1;
+	}
+	return a->loc_match[loc] == 2;
+}
+
+static bool stack_matches(struct an *a, uint32_t s)
+{
+	if (!a->have_rx)
+		return true;
+	const struct sc_stack *st = &a->p->stacks[s];
+	for (uint32_t k = 0; k < st->nlocs; k++)
+		if (loc_matches(a, st->locs[k]))
+			return true;
+	return false;
+}
+
+/* ---- threads ---- */
+
+bool cpu_thread_matches(const struct sc_profile *p, uint32_t thread, const char *sel)
+{
+	if (!sel)
+		return true;
+	if (thread >= p->nthreads)
+		return false;
+	const struct sc_thread *t = &p->threads[thread];
+	if (t->name && !strcmp(t->name, sel))
+		return true;
+	if (!*sel || strspn(sel, "0123456789") != strlen(sel) || strlen(sel) > 10)
+		return false;
+	return strtoull(sel, NULL, 10) == t->tid;
+}
+
+/* ---- trees ----
+ * Both trees are tries over the function sequences of the stacks. Sorting
+ * the stacks by sequence first means each one shares its longest common
+ * prefix with the one before, so the trie grows along one path at a time:
+ * no lookup per frame, and building is a sort plus a linear walk. */
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int cmp_funcs_by_name(const struct cpu_func *x, const struct cpu_func *y)
+{
+	int r = strcmp(x->name, y->name);
+	if (!r)
+		r = x->module < y->module ? -1 : x->module > y->module;
+	return r;
+}
+
+static inline uint32_t seq_at(const struct seqs *q, uint32_t s, uint32_t k)
+{
+	return q->inner_first ? q->f.data[q->off[s] + q->len[s] - 1 - k] : q->f.data[q->off[s] + k];
+}
+
+static int cmp_seqs(const void *a, const void *b, void *arg)
+{
+	const struct seqs *q = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t n = q->len[x] < q->len[y] ? q->len[x] : q->len[y];
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t fx = seq_at(q, x, k), fy = seq_at(q, y, k);
+		if (fx != fy)
+			return fx < fy ? -1 : 1;
+	}
+	if (q->len[x] != q->len[y])
+		return q->len[x] < q->len[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t node_new(void *vec, uint32_t parent, uint32_t func)
+{
+	VEC(struct cpu_node) *v = vec;
+	struct cpu_node n;
+	memset(&n, 0, sizeof(n));
+	n.func = func;
+	n.parent = parent;
+	n.first_child = n.next_sibling = NONE;
+	VEC_PUSH(v, n);
+	if (parent != NONE) {
+		v->data[v->len - 1].next_sibling = v->data[parent].first_child;
+		v->data[parent].first_child = (uint32_t)v->len - 1;
+	}
+	return (uint32_t)v->len - 1;
+}
+
+/* Adds the stacks order[0..n) (sorted with cmp_seqs) below node 0, each with
+ * its count on every node of its path and as self on the last one. */
+static void trie_build(void *vec, const struct seqs *q, const uint32_t *order, size_t n,
+		       const struct cpu_count *counts)
+{
+	VEC(struct cpu_node) *v = vec;
+	VEC(uint32_t) path = { 0 };
+	VEC_PUSH(&path, 0);
+	uint32_t prev = NONE;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = order[i], len = q->len[s], lcp = 0;
+		if (prev != NONE) {
+			uint32_t m = len < q->len[prev] ? len : q->len[prev];
+			while (lcp < m && seq_at(q, s, lcp) == seq_at(q, prev, lcp))
+				lcp++;
+		}
+		VEC_RESERVE(&path, len + 1);
+		for (uint32_t k = lcp; k < len; k++)
+			path.data[k + 1] = node_new(v, path.data[k], seq_at(q, s, k));
+		for (uint32_t k = 0; k <= len; k++)
+			add_count(&v->data[path.data[k]].total, &counts[s]);
+		add_count(&v->data[path.data[len]].self, &counts[s]);
+		prev = s;
+	}
+	VEC_FREE(&path);
+}
+
+struct child_ctx {
+	const struct cpu_node *nodes;
+	const struct cpu_func *funcs;
+	const uint32_t *rank;       /* non-NULL: order by it instead */
+};
+
+static int cmp_children(const void *a, const void *b, void *arg)
+{
+	const struct child_ctx *c = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct cpu_node *x = &c->nodes[i], *y = &c->nodes[j];
+	if (c->rank)
+		return c->rank[x->func] < c->rank[y->func] ? -1 : c->rank[x->func] > c->rank[y->func];
+	int r = cmp_u64_desc(x->total.samples, y->total.samples);
+	if (!r)
+		r = cmp_u64_desc(x->total.ns, y->total.ns);
+	if (!r)
+		r = cmp_funcs_by_name(&c->funcs[x->func], &c->funcs[y->func]);
+	if (!r)
+		r = i < j ? -1 : i > j;
+	return r;
+}
+
+/* Puts every node's children in display order: most total first, then by
+ * name; node 0's children by root_rank[func] when it is given. */
+static void sort_children(struct cpu_node *nodes, size_t n, const struct cpu_func *funcs,
+			  const uint32_t *root_rank)
+{
+	VEC(uint32_t) kids = { 0 };
+	for (size_t p = 0; p < n; p++) {
+		uint32_t first = nodes[p].first_child;
+		if (first == NONE || nodes[first].next_sibling == NONE)
+			continue;
+		kids.len = 0;
+		for (uint32_t c = first; c != NONE; c = nodes[c].next_sibling)
+			VEC_PUSH(&kids, c);
+		struct child_ctx ctx = { nodes, funcs, p == 0 ? root_rank : NULL };
+		qsort_r(kids.data, kids.len, sizeof(*kids.data), cmp_children, &ctx);
+		for (size_t k = 0; k < kids.len; k++)
+			nodes[kids.data[k]].next_sibling = k + 1 < kids.len ? kids.data[k + 1] : NONE;
+		nodes[p].first_child = kids.data[0];
+	}
+	VEC_FREE(&kids);
+}
+
+/* ---- sorting functions ---- */
+
+static uint64_t func_key(const struct cpu_func *f, enum cpu_sort k)
+{
+	switch (k) {
+	case CPU_SORT_TOTAL: return f->total.samples;
+	case CPU_SORT_OFFCPU: return f->self_off.samples;
+	case CPU_SORT_SELF: default: return f->self.samples;
+	}
+}
+
+struct fsort_ctx {
+	const struct cpu_func *funcs;
+	enum cpu_sort key;
+};
+
+static int cmp_funcs(const void *a, const void *b, void *arg)
+{
+	const struct fsort_ctx *c = arg;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct cpu_func *x = &c->funcs[i], *y = &c->funcs[j];
+	int r = cmp_u64_desc(func_key(x, c->key), func_key(y, c->key));
+	if (!r && c->key == CPU_SORT_TOTAL)
+		r = cmp_u64_desc(x->self.samples, y->self.samples);
+	if (!r && c->key != CPU_SORT_TOTAL)
+		r = cmp_u64_desc(x->total.samples, y->total.samples);
+	if (!r)
+		r = cmp_funcs_by_name(x, y);
+	if (!r)
+		r = i < j ? -1 : i > j;
+	return r;
+}
+
+size_t cpu_funcs_sorted(const struct cpu_result *r, enum cpu_sort key, uint32_t *idx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nfuncs; i++)
+		if (func_key(&r->funcs[i], key))
+			idx[n++] = (uint32_t)i;
+	struct fsort_ctx c = { r->funcs, key };
+	qsort_r(idx, n, sizeof(*idx), cmp_funcs, &c);
+	return n;
+}
+
+/* ---- lines ---- */
+
+static int cmp_lines(const void *a, const void *b)
+{
+	const struct cpu_line *x = a, *y = b;
+	if (x->func != y->func)
+		return x->func < y->func ? -1 : 1;
+	int r = cmp_u64_desc(x->self.samples, y->self.samples);
+	if (!r)
+		r = cmp_u64_desc(x->total.samples, y->total.samples);
+	if (!r)
+		r = strcmp(x->file, y->file);
+	if (!r)
+		r = x->line < y->line ? -1 : x->line > y->line;
+	return r;
+}
+
+/* Sorts the lines by function, links each function to its range and picks
+ * its representative position. */
+static void finish_lines(struct an *a)
+{
+	struct cpu_line *l = a->lines.data;
+	size_t n = a->lines.len;
+	qsort(l, n, sizeof(*l), cmp_lines);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && l[j].func == l[i].func)
+			j++;
+		struct cpu_func *f = &a->funcs.data[l[i].func];
+		f->first_line = (uint32_t)i;
+		f->nlines = (uint32_t)(j - i);
+		size_t best = i;
+		if (!l[i].self.samples)
+			for (size_t k = i + 1; k < j; k++)
+				if (l[k].total.samples > l[best].total.samples)
+					best = k;
+		f->file = l[best].file;
+		f->line = l[best].line;
+		i = j;
+	}
+}
+
+/* ---- the analysis ---- */
+
+static void thread_rates(struct an *a, struct cpu_thread *t)
+{
+	const struct sc_profile *p = a->p;
+	if (t->thread == NONE)
+		return;
+	const struct sc_thread *th = &p->threads[t->thread];
+	uint64_t end = th->end;
+	if (!end || end < th->start)
+		end = p->duration;
+	t->lifetime = end > th->start ? end - th->start : 0;
+	/* n samples span n - 1 intervals: the rate while it was being sampled,
+	 * blind to start-up before the first and exit after the last */
+	if (t->total.samples >= 2 && t->last > t->first)
+		t->achieved_hz = (double)(t->total.samples - 1) * 1e9 / (double)(t->last - t->first);
+}
+
+static int cmp_threads(const void *a, const void *b, void *arg)
+{
+	const struct sc_profile *p = arg;
+	const struct cpu_thread *x = a, *y = b;
+	int r = cmp_u64_desc(x->total.samples, y->total.samples);
+	if (!r) {
+		uint64_t tx = x->thread == NONE ? UINT64_MAX : p->threads[x->thread].tid;
+		uint64_t ty = y->thread == NONE ? UINT64_MAX : p->threads[y->thread].tid;
+		r = tx < ty ? -1 : tx > ty;
+	}
+	if (!r)
+		r = x->thread < y->thread ? -1 : x->thread > y->thread;
+	return r;
+}
+
+/* Per selected thread: its samples and its hottest function (by self). */
+static void build_threads(struct an *a, const uint8_t *sel, const struct cpu_count *per_thread,
+			  const struct cpu_count *per_thread_off, const uint64_t *span,
+			  const struct pair_acc *pairs, size_t npairs, const uint32_t *stack_self)
+{
+	const struct sc_profile *p = a->p;
+	struct cpu_result *r = a->r;
+	size_t nt = p->nthreads + 1;   /* the last slot: samples of an unknown thread */
+	uint32_t *slot = xmalloc(nt * sizeof(*slot));
+	size_t n = 0;
+	for (size_t i = 0; i < nt; i++) {
+		slot[i] = NONE;
+		if (sel[i] && per_thread[i].samples)
+			slot[i] = (uint32_t)n++;
+	}
+	r->threads = xcalloc(n ? n : 1, sizeof(*r->threads));
+	r->nthreads = n;
+	for (size_t i = 0; i < nt; i++) {
+		if (slot[i] == NONE)
+			continue;
+		struct cpu_thread *t = &r->threads[slot[i]];
+		t->thread = i < p->nthreads ? (uint32_t)i : NONE;
+		t->total = per_thread[i];
+		t->offcpu = per_thread_off[i];
+		t->first = span[2 * i];
+		t->last = span[2 * i + 1];
+		t->top_func = NONE;
+		thread_rates(a, t);
+	}
+	/* (thread, function) self counts, then the maximum per thread */
+	struct u64map m;
+	u64map_init(&m, npairs);
+	VEC(struct pair_acc) tf = { 0 };
+	for (size_t i = 0; i < npairs; i++) {
+		uint32_t f = stack_self[pairs[i].stack];
+		bool isnew;
+		uint64_t *v = u64map_put(&m, (uint64_t)pairs[i].thread << 32 | f, &isnew);
+		if (isnew) {
+			struct pair_acc x = { pairs[i].thread, f, { 0, 0 } };
+			VEC_PUSH(&tf, x);
+			*v = tf.len - 1;
+		}
+		add_count(&tf.data[*v].c, &pairs[i].c);
+	}
+	for (size_t i = 0; i < tf.len; i++) {
+		const struct pair_acc *x = &tf.data[i];
+		struct cpu_thread *t = &r->threads[slot[x->thread]];
+		int c = t->top_func == NONE ? -1 : cmp_u64_desc(x->c.samples, t->top_self.samples);
+		if (!c)
+			c = cmp_u64_desc(x->c.ns, t->top_self.ns);
+		if (!c)
+			c = cmp_funcs_by_name(&a->funcs.data[x->stack], &a->funcs.data[t->top_func]);
+		if (c < 0) {
+			t->top_func = x->stack;
+			t->top_self = x->c;
+		}
+	}
+	VEC_FREE(&tf);
+	u64map_release(&m);
+	free(slot);
+	qsort_r(r->threads, r->nthreads, sizeof(*r->threads), cmp_threads, (void *)p);
+}
+
+int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
+		struct cpu_result **out)
+{
+	static const struct cpu_options defaults;
+	if (!o)
+		o = &defaults;
+	*out = NULL;
+
+	struct an a;
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	if (o->filter) {
+		if (regcomp(&a.rx, o->filter, REG_EXTENDED | REG_NOSUB))
+			return -EINVAL;
+		a.have_rx = true;
+	}
+	struct cpu_result *r = xcalloc(1, sizeof(*r));
+	a.r = r;
+	r->p = p;
+	r->filtered = a.have_rx;
+	r->thread_selected = o->thread != NULL;
+	r->wall = (p->flags & PROF_WALL) != 0;
+	struct cpu_totals *t = &r->t;
+	t->busiest = NONE;
+	t->all_samples = p->nsamples;
+
+	/* selected threads; slot nthreads stands for an out-of-range index */
+	size_t nt = p->nthreads + 1;
+	uint8_t *sel = xcalloc(nt, 1);
+	for (size_t i = 0; i < p->nthreads; i++)
+		if ((sel[i] = cpu_thread_matches(p, (uint32_t)i, o->thread)))
+			t->threads_selected++;
+	sel[p->nthreads] = !o->thread;
+
+	/* fold the samples per stack, per thread and per (thread, stack) */
+	size_t nstacks = p->nstacks ? p->nstacks : 1;
+	struct stack_acc *acc = xcalloc(nstacks, sizeof(*acc));
+	struct cpu_count *per_thread = xcalloc(nt, sizeof(*per_thread));
+	struct cpu_count *per_thread_off = xcalloc(nt, sizeof(*per_thread_off));
+	uint64_t *span = xcalloc(2 * nt, sizeof(*span));   /* first, last sample time */
+	VEC(struct pair_acc) pairs = { 0 };
+	struct u64map pmap;
+	u64map_init(&pmap, 1024);
+	uint64_t last_key = UINT64_MAX, last_pair = 0;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct sc_sample *x = &p->samples[i];
+		size_t th = x->thread < p->nthreads ? x->thread : p->nthreads;
+		t->oncpu_all += !x->offcpu;
+		if (!sel[th])
+			continue;
+		if (!per_thread[th].samples || x->time < span[2 * th])
+			span[2 * th] = x->time;
+		if (x->time > span[2 * th + 1])
+			span[2 * th + 1] = x->time;
+		uint32_t s = x->stack < p->nstacks ? x->stack : 0;
+		struct cpu_count c = { 1, x->weight };
+		add_count(&acc[s].all, &c);
+		add_count(&per_thread[th], &c);
+		if (x->offcpu) {
+			add_count(&acc[s].off, &c);
+			add_count(&per_thread_off[th], &c);
+		}
+		uint64_t key = (uint64_t)th << 32 | s;
+		if (key != last_key) {
+			bool isnew;
+			uint64_t *v = u64map_put(&pmap, key, &isnew);
+			if (isnew) {
+				struct pair_acc pa = { (uint32_t)th, s, { 0, 0 } };
+				VEC_PUSH(&pairs, pa);
+				*v = pairs.len - 1;
+			}
+			last_key = key;
+			last_pair = *v;
+		}
+		add_count(&pairs.data[last_pair].c, &c);
+	}
+	u64map_release(&pmap);
+
+	/* caches */
+	a.loc_base = xmalloc((p->nlocations + 1) * sizeof(*a.loc_base));
+	size_t nframes = 0;
+	for (size_t i = 0; i < p->nlocations; i++) {
+		a.loc_base[i] = nframes;
+		nframes += p->locations[i].nlines ? p->locations[i].nlines : 1;
+	}
+	a.loc_base[p->nlocations] = nframes;
+	a.fr_func = xmalloc((nframes + 1) * sizeof(*a.fr_func));
+	a.fr_line = xmalloc((nframes + 1) * sizeof(*a.fr_line));
+	memset(a.fr_func, 0xff, (nframes + 1) * sizeof(*a.fr_func));
+	a.loc_match = xcalloc(p->nlocations + 1, 1);
+	a.mod_match = xcalloc(p->nmodules + 1, 1);
+	a.nostack = intern_func(&a, "[no stack]", -1, false);
+	intern_line(&a, a.nostack, "", 0);
+	a.seq.off = xcalloc(nstacks, sizeof(*a.seq.off));
+	a.seq.len = xcalloc(nstacks, sizeof(*a.seq.len));
+	node_new(&a.tree, NONE, NONE);
+	node_new(&a.bu, NONE, NONE);
+
+	/* one walk per distinct stack */
+	r->stacks = xcalloc(nstacks, sizeof(*r->stacks));
+	uint32_t *stack_self = xmalloc(nstacks * sizeof(*stack_self));
+	for (size_t s = 0; s < nstacks; s++) {
+		stack_self[s] = NONE;
+		const struct stack_acc *sa = &acc[s];
+		if (!sa->all.samples)
+			continue;
+		add_count(&t->total, &sa->all);
+		add_count(&t->offcpu, &sa->off);
+		bool empty = s >= p->nstacks || !p->stacks[s].nlocs;
+		if (!empty)
+			stack_frames(&a, (uint32_t)s);
+		stack_self[s] = empty ? a.nostack : a.fr_func[a.fr.data[0]];
+		if (empty ? a.have_rx : !stack_matches(&a, (uint32_t)s))
+			continue;
+		r->stacks[s] = sa->all;
+		add_count(&t->matched, &sa->all);
+		add_count(&t->matched_offcpu, &sa->off);
+		a.seq.off[s] = a.seq.f.len;
+		if (empty) {
+			t->no_stack += sa->all.samples;
+			struct cpu_func *f = &a.funcs.data[a.nostack];
+			add_count(&f->self, &sa->all);
+			add_count(&f->total, &sa->all);
+			add_count(&f->self_off, &sa->off);
+			add_count(&f->total_off, &sa->off);
+			add_count(&a.lines.data[0].self, &sa->all);
+			add_count(&a.lines.data[0].total, &sa->all);
+			VEC_PUSH(&a.seq.f, a.nostack);
+			a.seq.len[s] = 1;
+			continue;
+		}
+		const uint32_t *fr = a.fr.data;
+		size_t nf = a.fr.len;
+		/* self: the innermost frame */
+		struct cpu_func *f0 = &a.funcs.data[a.fr_func[fr[0]]];
+		add_count(&f0->self, &sa->all);
+		add_count(&f0->self_off, &sa->off);
+		add_count(&a.lines.data[a.fr_line[fr[0]]].self, &sa->all);
+		/* total: once per function per stack, at its innermost occurrence */
+		if (++a.gen == 0) {
+			memset(a.fseen, 0, a.fseen_cap * sizeof(*a.fseen));
+			a.gen = 1;
+		}
+		for (size_t i = 0; i < nf; i++) {
+			uint32_t fi = a.fr_func[fr[i]];
+			if (a.fseen[fi] == a.gen)
+				continue;
+			a.fseen[fi] = a.gen;
+			struct cpu_func *f = &a.funcs.data[fi];
+			add_count(&f->total, &sa->all);
+			add_count(&f->total_off, &sa->off);
+			add_count(&a.lines.data[a.fr_line[fr[i]]].total, &sa->all);
+		}
+		/* the function sequence for the trees, outermost frame first */
+		VEC_RESERVE(&a.seq.f, nf);
+		for (size_t i = nf; i-- > 0;)
+			a.seq.f.data[a.seq.f.len++] = a.fr_func[fr[i]];
+		a.seq.len[s] = (uint32_t)nf;
+	}
+	r->funcs = a.funcs.data;
+	r->nfuncs = a.funcs.len;
+
+	/* top-down tree over every matched stack */
+	uint32_t *order = xmalloc(nstacks * sizeof(*order));
+	size_t norder = 0;
+	for (size_t s = 0; s < nstacks; s++)
+		if (r->stacks[s].samples)
+			order[norder++] = (uint32_t)s;
+	qsort_r(order, norder, sizeof(*order), cmp_seqs, &a.seq);
+	trie_build(&a.tree, &a.seq, order, norder, r->stacks);
+
+	/* bottom-up trees of the hottest functions: the same, innermost first */
+	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
+	size_t nhot = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
+	if (o->limit && o->limit < nhot)
+		nhot = o->limit;
+	uint32_t *rank = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*rank));
+	for (size_t i = 0; i < r->nfuncs; i++)
+		rank[i] = NONE;
+	for (size_t i = 0; i < nhot; i++)
+		rank[idx[i]] = (uint32_t)i;
+	norder = 0;
+	for (size_t s = 0; s < nstacks; s++)
+		if (r->stacks[s].samples && rank[stack_self[s]] != NONE)
+			order[norder++] = (uint32_t)s;
+	a.seq.inner_first = true;
+	qsort_r(order, norder, sizeof(*order), cmp_seqs, &a.seq);
+	trie_build(&a.bu, &a.seq, order, norder, r->stacks);
+	for (uint32_t c = a.bu.data[0].first_child; c != NONE; c = a.bu.data[c].next_sibling)
+		a.funcs.data[a.bu.data[c].func].bottom_up = c;
+	free(order);
+	free(idx);
+
+	finish_lines(&a);
+	r->lines = a.lines.data;
+	r->nlines = a.lines.len;
+	sort_children(a.tree.data, a.tree.len, r->funcs, NULL);
+	sort_children(a.bu.data, a.bu.len, r->funcs, rank);
+	free(rank);
+	r->tree = a.tree.data;
+	r->ntree = a.tree.len;
+	r->bu = a.bu.data;
+	r->nbu = a.bu.len;
+
+	build_threads(&a, sel, per_thread, per_thread_off, span, pairs.data, pairs.len, stack_self);
+	t->threads_sampled = (uint32_t)r->nthreads;
+	if (r->nthreads)
+		t->busiest = 0;   /* sorted: most samples first */
+	if (p->cpu_time_ns) {
+		t->achieved_hz = (double)t->oncpu_all * 1e9 / (double)p->cpu_time_ns;
+		t->achieved_from_cpu_time = true;
+	} else if (r->nthreads) {
+		t->achieved_hz = r->threads[0].achieved_hz;
+	}
+
+	VEC_FREE(&pairs);
+	VEC_FREE(&a.fr);
+	free(acc);
+	free(per_thread);
+	free(per_thread_off);
+	free(span);
+	free(stack_self);
+	free(sel);
+	free(a.ftab);
+	free(a.fhash);
+	free(a.ltab);
+	free(a.lhash);
+	free(a.loc_base);
+	free(a.fr_func);
+	free(a.fr_line);
+	free(a.loc_match);
+	free(a.mod_match);
+	free(a.fseen);
+	VEC_FREE(&a.seq.f);
+	free(a.seq.off);
+	free(a.seq.len);
+	sb_release(&a.tmp);
+	if (a.have_rx)
+		regfree(&a.rx);
+	*out = r;
+	return 0;
+}
+
+void cpu_result_free(struct cpu_result *r)
+{
+	if (!r)
+		return;
+	free(r->funcs);
+	free(r->lines);
+	free(r->tree);
+	free(r->bu);
+	free(r->threads);
+	free(r->stacks);
+	arena_release(&r->arena);
+	free(r);
+}

@@ -1,0 +1,1028 @@
+/* Text and JSON CPU reports: a walk over a cpu_result and its profile. The
+ * text is made for a terminal (aligned tables, tree glyphs, colors on
+ * demand); the JSON follows docs/json.md: integers only, samples and ns. */
+#include "report-cpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/die.h"
+#include "term.h"
+
+/* ---- shared helpers ---- */
+
+static const char *module_name(const struct sc_profile *p, int32_t m)
+{
+	if (m < 0 || (size_t)m >= p->nmodules || !p->modules[m].name)
+		return NULL;
+	return p->modules[m].name;
+}
+
+static const char *thread_name(const struct sc_profile *p, uint32_t t)
+{
+	if (t == CPU_NONE || t >= p->nthreads)
+		return "[unknown thread]";
+	return p->threads[t].name && *p->threads[t].name ? p->threads[t].name : "?";
+}
+
+static uint32_t thread_tid(const struct sc_profile *p, uint32_t t)
+{
+	return t == CPU_NONE || t >= p->nthreads ? 0 : p->threads[t].tid;
+}
+
+/* "998.7 Hz", "1,000.0 Hz" */
+static void add_hz(struct strbuf *sb, double hz)
+{
+	uint64_t tenths = (uint64_t)(hz * 10 + 0.5);
+	term_count(sb, tenths / 10);
+	sb_addf(sb, ".%u Hz", (unsigned)(tenths % 10));
+}
+
+static size_t limited(uint32_t limit, size_t n)
+{
+	return limit && limit < n ? limit : n;
+}
+
+/* node.total >= permille / 1000 of base (base 0 keeps nothing) */
+static bool big_enough(uint64_t v, uint64_t base, unsigned permille)
+{
+	return base && v * 1000 >= base * (uint64_t)permille;
+}
+
+/* ---- text ---- */
+
+struct text {
+	struct strbuf *out;
+	const struct cpu_result *r;
+	const struct sc_profile *p;
+	const struct cpu_report_options *o;
+	const struct term_colors *c;
+	uint64_t base;              /* samples of the selected threads: 100% */
+	struct strbuf cell;
+};
+
+static void heading(struct text *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void heading(struct text *x, const char *fmt, ...)
+{
+	va_list ap;
+	sb_addf(x->out, "\n%s", x->c->bold);
+	va_start(ap, fmt);
+	sb_vaddf(x->out, fmt, ap);
+	va_end(ap);
+	sb_adds(x->out, x->c->reset);
+}
+
+static void cell_pct(struct text *x, uint64_t part, unsigned w)
+{
+	sb_reset(&x->cell);
+	term_percent(&x->cell, part, x->base);
+	term_pad(x->out, sb_str(&x->cell), w, true);
+}
+
+static void cell_count(struct text *x, uint64_t v, unsigned w)
+{
+	sb_reset(&x->cell);
+	term_count(&x->cell, v);
+	term_pad(x->out, sb_str(&x->cell), w, true);
+}
+
+/* "name at file:line (module) [inlined]", colored; where = with the position. */
+static void func_label(struct text *x, const struct cpu_func *f, bool where)
+{
+	const struct term_colors *c = x->c;
+	sb_addf(x->out, "%s%s%s", c->cyan, f->name, c->reset);
+	if (where && f->file[0]) {
+		sb_addf(x->out, " %sat %s", c->dim, f->file);
+		if (f->line)
+			sb_addf(x->out, ":%u", f->line);
+		sb_adds(x->out, c->reset);
+	}
+	/* "[lib.so+0x12]" and "lib.so+0x12" already name their module */
+	const char *m = module_name(x->p, f->module);
+	size_t ml = m ? strlen(m) : 0;
+	if (m && f->name[0] != '[' && !(!strncmp(f->name, m, ml) && f->name[ml] == '+'))
+		sb_addf(x->out, " %s(%s)%s", c->dim, m, c->reset);
+	if (f->inlined)
+		sb_addf(x->out, " %s[inlined]%s", c->magenta, c->reset);
+}
+
+static const char *exit_note(struct text *x)
+{
+	const struct sc_profile *p = x->p;
+	switch (p->exit_kind) {
+	case EXIT_NORMAL:
+		sb_reset(&x->cell);
+		sb_addf(&x->cell, ", exited with status %d", p->exit_value);
+		return sb_str(&x->cell);
+	case EXIT_SIGNAL: {
+		const char *d = strsignal(p->exit_value);
+		sb_reset(&x->cell);
+		sb_addf(&x->cell, ", %skilled by signal %d (%s)%s", x->c->red, p->exit_value,
+			d ? d : "?", x->c->reset);
+		return sb_str(&x->cell);
+	}
+	case EXIT_EXEC:
+		return ", image replaced by exec";
+	default:
+		return ", exit status unknown";
+	}
+}
+
+static void text_header(struct text *x)
+{
+	const struct sc_profile *p = x->p;
+	const struct cpu_result *r = x->r;
+	const struct cpu_totals *t = &r->t;
+	const struct term_colors *c = x->c;
+	struct strbuf *o = x->out;
+	const char *prog = p->exe && *p->exe ? p->exe : "?";
+	sb_addf(o, "%sscorch cpu report: %s (pid %u)%s\n", c->bold, prog, p->pid, c->reset);
+	if (x->o->file)
+		sb_addf(o, "  file      %s\n", x->o->file);
+	if (p->cmdline && *p->cmdline)
+		sb_addf(o, "  command   %s\n", p->cmdline);
+	if (p->start_wall || (p->host && *p->host)) {
+		sb_adds(o, "  recorded ");
+		if (p->start_wall) {
+			time_t secs = (time_t)(p->start_wall / 1000000000ull);
+			struct tm tm;
+			char when[64];
+			if (gmtime_r(&secs, &tm) && strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+				sb_addf(o, " %s", when);
+		}
+		if (p->host && *p->host)
+			sb_addf(o, " on %s", p->host);
+		if (p->scorch_version && *p->scorch_version)
+			sb_addf(o, ", scorch %s", p->scorch_version);
+		sb_addc(o, '\n');
+	}
+	sb_adds(o, "  duration  ");
+	term_duration(o, p->duration);
+	sb_adds(o, exit_note(x));
+	sb_addc(o, '\n');
+
+	sb_addf(o, "  sampling  %s", p->sample_source && *p->sample_source ? p->sample_source : "unknown source");
+	if (r->wall)
+		sb_adds(o, ", wall clock (on- and off-CPU)");
+	if (p->sample_hz) {
+		sb_adds(o, ", ");
+		term_count(o, p->sample_hz);
+		sb_adds(o, " Hz requested");
+	}
+	if (t->achieved_from_cpu_time) {
+		sb_addf(o, ", %s", c->bold);
+		add_hz(o, t->achieved_hz);
+		sb_addf(o, " achieved%s (", c->reset);
+		term_count(o, t->oncpu_all);
+		sb_addf(o, " %ssample%s in ", r->wall ? "on-CPU " : "", t->oncpu_all == 1 ? "" : "s");
+		term_duration(o, p->cpu_time_ns);
+		sb_adds(o, " of process CPU time)");
+	} else if (t->achieved_hz > 0) {
+		const struct cpu_thread *b = &r->threads[t->busiest];
+		sb_addf(o, ", %s", c->bold);
+		add_hz(o, t->achieved_hz);
+		sb_addf(o, " achieved%s (busiest thread %s (%u): ", c->reset,
+			thread_name(p, b->thread), thread_tid(p, b->thread));
+		term_count(o, b->total.samples);
+		sb_adds(o, " samples in ");
+		term_duration(o, b->last - b->first);
+		sb_adds(o, ")");
+	}
+	sb_addc(o, '\n');
+
+	sb_adds(o, "  samples   ");
+	term_count(o, t->total.samples);
+	sb_adds(o, " (");
+	term_duration(o, t->total.ns);
+	sb_addf(o, " of %s time)", r->wall ? "wall" : "CPU");
+	if (r->wall) {
+		sb_adds(o, ": ");
+		term_count(o, t->total.samples - t->offcpu.samples);
+		sb_adds(o, " on-CPU (");
+		term_percent(o, t->total.samples - t->offcpu.samples, t->total.samples);
+		sb_adds(o, "), ");
+		term_count(o, t->offcpu.samples);
+		sb_adds(o, " off-CPU (");
+		term_percent(o, t->offcpu.samples, t->total.samples);
+		sb_adds(o, ")");
+	}
+	if (r->thread_selected && t->all_samples != t->total.samples) {
+		sb_adds(o, ", of ");
+		term_count(o, t->all_samples);
+		sb_adds(o, " in the process");
+	}
+	sb_addc(o, '\n');
+
+	if (r->nthreads) {
+		sb_addf(o, "  threads   %u sampled", t->threads_sampled);
+		if (p->nthreads && !r->thread_selected)
+			sb_addf(o, " of %zu", p->nthreads);
+		sb_adds(o, ":");
+		for (size_t i = 0; i < r->nthreads && i < 8; i++) {
+			const struct cpu_thread *th = &r->threads[i];
+			sb_addf(o, "%s %s (%u) ", i ? "," : "", thread_name(p, th->thread),
+				thread_tid(p, th->thread));
+			term_percent(o, th->total.samples, x->base);
+		}
+		if (r->nthreads > 8)
+			sb_addf(o, ", ... %zu more", r->nthreads - 8);
+		if (!x->o->threads && r->nthreads > 1)
+			sb_addf(o, " %s(--threads for the breakdown)%s", c->dim, c->reset);
+		sb_addc(o, '\n');
+	}
+	if (r->thread_selected)
+		sb_addf(o, "  thread    %s'%s'%s: only the samples of %u thread%s\n", c->yellow,
+			x->o->thread ? x->o->thread : "?", c->reset, t->threads_selected,
+			t->threads_selected == 1 ? "" : "s");
+	if (r->filtered) {
+		sb_addf(o, "  filter    %s'%s'%s: the views count only samples whose stack matches (",
+			c->yellow, x->o->filter ? x->o->filter : "?", c->reset);
+		term_count(o, t->matched.samples);
+		sb_adds(o, " = ");
+		term_percent(o, t->matched.samples, x->base);
+		sb_adds(o, "); percentages are of all ");
+		term_count(o, x->base);
+		sb_adds(o, " samples\n");
+	}
+	if (p->flags & PROF_HEAP)
+		sb_addf(o, "%s%swarning: heap tracking was on:%s%s every allocation ran scorch's "
+			"hooks, which inflates the CPU figures of allocation-heavy code; record "
+			"without --heap for exact CPU figures%s\n",
+			c->bold, c->yellow, c->reset, c->yellow, c->reset);
+	if (p->flags & PROF_INCOMPLETE)
+		sb_addf(o, "%s%swarning: INCOMPLETE profile:%s%s the program ended without "
+			"scorch's final flush (killed?); the last samples of each thread may be "
+			"missing%s\n", c->bold, c->yellow, c->reset, c->yellow, c->reset);
+	if ((p->flags & PROF_TRUNCATED) || p->lost_chunks) {
+		sb_addf(o, "%s%swarning: TRUNCATED profile:%s%s ", c->bold, c->yellow, c->reset,
+			c->yellow);
+		if (p->lost_chunks) {
+			term_count(o, p->lost_chunks);
+			sb_addf(o, " chunk%s (", p->lost_chunks == 1 ? "" : "s");
+			term_bytes(o, p->lost_bytes);
+			sb_adds(o, ") of records were lost");
+		} else {
+			sb_adds(o, "the end of the recording was cut off");
+		}
+		sb_addf(o, "; sample counts are lower bounds%s\n", c->reset);
+	}
+}
+
+static void shown_of(struct text *x, size_t shown, size_t n)
+{
+	if (shown < n)
+		sb_addf(x->out, " (top %zu of %zu)", shown, n);
+}
+
+static void text_top(struct text *x, uint32_t *idx, enum cpu_sort key)
+{
+	const struct cpu_result *r = x->r;
+	size_t n = cpu_funcs_sorted(r, key, idx), shown = limited(x->o->limit, n);
+	bool self = key == CPU_SORT_SELF;
+	heading(x, "Top functions by %s", self ? "self" : "total");
+	shown_of(x, shown, n);
+	sb_addf(x->out, "%s  %s\n", x->c->dim,
+		self ? "(samples where the function itself was running)" :
+		       "(samples with the function anywhere on the stack)");
+	sb_adds(x->out, x->c->reset);
+	if (!n) {
+		sb_addf(x->out, "  (none%s)\n", r->filtered ? " pass the filter" : "");
+		return;
+	}
+	sb_addf(x->out, "%s  %7s %7s %10s  %s%s\n", x->c->dim, "self", "total", "samples",
+		"function", x->c->reset);
+	for (size_t i = 0; i < shown; i++) {
+		const struct cpu_func *f = &r->funcs[idx[i]];
+		sb_adds(x->out, "  ");
+		if (self)
+			sb_adds(x->out, x->c->bold);
+		cell_pct(x, f->self.samples, 7);
+		sb_adds(x->out, x->c->reset);
+		sb_addc(x->out, ' ');
+		if (!self)
+			sb_adds(x->out, x->c->bold);
+		cell_pct(x, f->total.samples, 7);
+		sb_adds(x->out, x->c->reset);
+		sb_addc(x->out, ' ');
+		cell_count(x, self ? f->self.samples : f->total.samples, 10);
+		sb_adds(x->out, "  ");
+		func_label(x, f, true);
+		sb_addc(x->out, '\n');
+	}
+}
+
+/* Tree glyphs: branch, last branch, continuation, blank. */
+struct glyphs {
+	const char *tee, *ell, *bar, *gap;
+};
+
+static const struct glyphs *glyphs(const struct text *x)
+{
+	static const struct glyphs uni = { "├─ ", "└─ ", "│  ", "   " };
+	static const struct glyphs asc = { "|- ", "`- ", "|  ", "   " };
+	return x->o->ascii ? &asc : &uni;
+}
+
+struct tree_walk {
+	struct text *x;
+	const struct cpu_node *nodes;
+	bool callers;               /* bottom-up: one percentage column */
+	struct strbuf prefix;
+};
+
+/* The children worth showing: the first ones (sorted by total) that are at
+ * least 1% and within the limit. *hidden counts the others when they deserve
+ * a "... N more" line: some were cut by the limit, or together they make 1%;
+ * a scatter of tiny callees is left out silently (the heading says >= 1%). */
+static size_t visible_children(const struct tree_walk *w, uint32_t nd, size_t *hidden,
+			       uint64_t *hidden_samples)
+{
+	const struct text *x = w->x;
+	size_t vis = 0;
+	bool cut = false;
+	*hidden = 0;
+	*hidden_samples = 0;
+	for (uint32_t ch = w->nodes[nd].first_child; ch != CPU_NONE; ch = w->nodes[ch].next_sibling) {
+		const struct cpu_node *n = &w->nodes[ch];
+		bool big = big_enough(n->total.samples, x->base, CPU_TREE_TEXT_PERMILLE);
+		if (*hidden == 0 && big && (!x->o->limit || vis < x->o->limit)) {
+			vis++;
+		} else {
+			cut |= big;
+			(*hidden)++;
+			*hidden_samples += n->total.samples;
+		}
+	}
+	if (!cut && !big_enough(*hidden_samples, x->base, CPU_TREE_TEXT_PERMILLE))
+		*hidden = 0;
+	return vis;
+}
+
+static void tree_line(struct tree_walk *w, uint32_t nd, bool top, bool last)
+{
+	struct text *x = w->x;
+	const struct cpu_node *n = &w->nodes[nd];
+	const struct glyphs *g = glyphs(x);
+	sb_adds(x->out, "  ");
+	cell_pct(x, n->total.samples, 7);
+	if (!w->callers) {
+		sb_addc(x->out, ' ');
+		cell_pct(x, n->self.samples, 7);
+	}
+	sb_addf(x->out, "  %s%s", x->c->dim, sb_str(&w->prefix));
+	if (!top)
+		sb_adds(x->out, last ? g->ell : g->tee);
+	sb_adds(x->out, x->c->reset);
+	func_label(x, &x->r->funcs[n->func], false);
+	sb_addc(x->out, '\n');
+}
+
+static void tree_rec(struct tree_walk *w, uint32_t nd, bool top, bool last)
+{
+	struct text *x = w->x;
+	const struct glyphs *g = glyphs(x);
+	tree_line(w, nd, top, last);
+	size_t hidden;
+	uint64_t hidden_samples;
+	size_t vis = visible_children(w, nd, &hidden, &hidden_samples);
+	if (!vis && !hidden)
+		return;
+	size_t mark = w->prefix.len;
+	if (!top)
+		sb_adds(&w->prefix, last ? g->gap : g->bar);
+	size_t k = 0;
+	for (uint32_t ch = w->nodes[nd].first_child; ch != CPU_NONE && k < vis;
+	     ch = w->nodes[ch].next_sibling, k++)
+		tree_rec(w, ch, false, k + 1 == vis && !hidden);
+	if (hidden) {
+		sb_addf(x->out, "  %7s%s  %s%s%s%s ", "", w->callers ? "" : "        ", x->c->dim,
+			sb_str(&w->prefix), g->ell, x->o->ascii ? "..." : "…");
+		term_count(x->out, hidden);
+		sb_addf(x->out, " more (");
+		term_percent(x->out, hidden_samples, x->base);
+		sb_addf(x->out, ")%s\n", x->c->reset);
+	}
+	w->prefix.len = mark;
+	if (w->prefix.buf)
+		w->prefix.buf[mark] = '\0';
+}
+
+static void text_tree(struct text *x)
+{
+	const struct cpu_result *r = x->r;
+	heading(x, "Call tree");
+	sb_addf(x->out, "%s  (top-down from the outermost frame; nodes >= 1%%", x->c->dim);
+	if (x->o->limit)
+		sb_addf(x->out, ", at most %u %s each", x->o->limit, x->o->limit == 1 ? "child" : "children");
+	sb_addf(x->out, ")%s\n", x->c->reset);
+	if (!r->t.matched.samples) {
+		sb_adds(x->out, "  (no samples)\n");
+		return;
+	}
+	sb_addf(x->out, "%s  %7s %7s  %s%s\n", x->c->dim, "total", "self", "function", x->c->reset);
+	struct tree_walk w = { x, r->tree, false, STRBUF_INIT };
+	size_t hidden;
+	uint64_t hidden_samples;
+	size_t vis = visible_children(&w, 0, &hidden, &hidden_samples), k = 0;
+	for (uint32_t ch = r->tree[0].first_child; ch != CPU_NONE && k < vis;
+	     ch = r->tree[ch].next_sibling, k++)
+		tree_rec(&w, ch, true, true);
+	if (hidden) {
+		sb_addf(x->out, "  %15s  %s%s ", "", x->c->dim, x->o->ascii ? "..." : "…");
+		term_count(x->out, hidden);
+		sb_adds(x->out, " more roots (");
+		term_percent(x->out, hidden_samples, x->base);
+		sb_addf(x->out, ")%s\n", x->c->reset);
+	}
+	sb_release(&w.prefix);
+}
+
+static void text_bottom_up(struct text *x)
+{
+	const struct cpu_result *r = x->r;
+	const struct cpu_node *bu = r->bu;
+	/* the roots are in self order: the ones with at least 1% self come first */
+	size_t n = 0;
+	for (uint32_t ch = bu[0].first_child; ch != CPU_NONE; ch = bu[ch].next_sibling)
+		n += big_enough(r->funcs[bu[ch].func].self.samples, x->base, CPU_TREE_TEXT_PERMILLE);
+	size_t shown = limited(x->o->limit, n);
+	heading(x, "Callers of the hottest functions");
+	shown_of(x, shown, n);
+	sb_addf(x->out, "%s  (bottom-up: functions with >= 1%% self and the stacks that called "
+		"them; callers >= 1%%)%s\n", x->c->dim, x->c->reset);
+	if (!n) {
+		sb_adds(x->out, "  (no function has 1% of the samples to itself)\n");
+		return;
+	}
+	struct tree_walk w = { x, bu, true, STRBUF_INIT };
+	size_t k = 0;
+	for (uint32_t ch = bu[0].first_child; ch != CPU_NONE && k < shown; ch = bu[ch].next_sibling, k++) {
+		const struct cpu_func *f = &r->funcs[bu[ch].func];
+		sb_adds(x->out, "  ");
+		func_label(x, f, true);
+		sb_adds(x->out, ": self ");
+		term_percent(x->out, f->self.samples, x->base);
+		sb_adds(x->out, " (");
+		term_count(x->out, f->self.samples);
+		sb_addf(x->out, " sample%s)\n", f->self.samples == 1 ? "" : "s");
+		size_t hidden;
+		uint64_t hidden_samples;
+		size_t vis = visible_children(&w, ch, &hidden, &hidden_samples), j = 0;
+		if (bu[ch].first_child == CPU_NONE) {
+			sb_addf(x->out, "  %7s  %s(no callers: the outermost frame)%s\n", "", x->c->dim,
+				x->c->reset);
+			continue;
+		}
+		/* the callers hang below the function like children of a tree root */
+		for (uint32_t c = bu[ch].first_child; c != CPU_NONE && j < vis; c = bu[c].next_sibling, j++)
+			tree_rec(&w, c, false, j + 1 == vis && !hidden);
+		if (hidden) {
+			sb_addf(x->out, "  %7s  %s%s%s ", "", x->c->dim, glyphs(x)->ell,
+				x->o->ascii ? "..." : "…");
+			term_count(x->out, hidden);
+			sb_adds(x->out, " more (");
+			term_percent(x->out, hidden_samples, x->base);
+			sb_addf(x->out, ")%s\n", x->c->reset);
+		}
+	}
+	sb_release(&w.prefix);
+}
+
+static void text_lines(struct text *x, uint32_t *idx)
+{
+	const struct cpu_result *r = x->r;
+	size_t n = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
+	while (n && !big_enough(r->funcs[idx[n - 1]].self.samples, x->base, CPU_TREE_TEXT_PERMILLE))
+		n--;
+	size_t shown = limited(x->o->limit, n);
+	bool any = false;
+	for (size_t i = 0; i < shown && !any; i++)
+		any = r->funcs[idx[i]].file[0] != '\0';
+	if (!any)
+		return;   /* nothing symbolized with lines: the section would say nothing */
+	heading(x, "Hottest lines");
+	sb_addf(x->out, "%s  (self samples by source line of the functions with >= 1%% self)%s\n",
+		x->c->dim, x->c->reset);
+	for (size_t i = 0; i < shown; i++) {
+		const struct cpu_func *f = &r->funcs[idx[i]];
+		sb_adds(x->out, "  ");
+		func_label(x, f, false);
+		sb_addc(x->out, '\n');
+		size_t nl = 0;
+		for (uint32_t k = 0; k < f->nlines; k++)
+			nl += r->lines[f->first_line + k].self.samples != 0;
+		size_t sl = limited(x->o->limit, nl);
+		for (size_t k = 0; k < sl; k++) {
+			const struct cpu_line *l = &r->lines[f->first_line + k];
+			sb_adds(x->out, "  ");
+			cell_pct(x, l->self.samples, 7);
+			sb_addc(x->out, ' ');
+			cell_count(x, l->self.samples, 10);
+			if (l->file[0]) {
+				sb_addf(x->out, "  %s", l->file);
+				if (l->line)
+					sb_addf(x->out, ":%u", l->line);
+				sb_addc(x->out, '\n');
+			} else {
+				sb_addf(x->out, "  %s(unknown line)%s\n", x->c->dim, x->c->reset);
+			}
+		}
+		if (sl < nl)
+			sb_addf(x->out, "  %18s  %s... %zu more lines%s\n", "", x->c->dim, nl - sl,
+				x->c->reset);
+	}
+}
+
+static void text_threads(struct text *x)
+{
+	const struct cpu_result *r = x->r;
+	const struct sc_profile *p = x->p;
+	size_t shown = limited(x->o->limit, r->nthreads);
+	heading(x, "Threads");
+	shown_of(x, shown, r->nthreads);
+	sb_addf(x->out, "%s  (rate: samples per second between the thread's first and last sample; "
+		"lower than the requested rate by the share of that time the thread was not running)%s\n",
+		x->c->dim, x->c->reset);
+	if (!r->nthreads) {
+		sb_adds(x->out, "  (no samples)\n");
+		return;
+	}
+	unsigned w = 16;
+	for (size_t i = 0; i < shown; i++) {
+		sb_reset(&x->cell);
+		sb_addf(&x->cell, "%s (%u)", thread_name(p, r->threads[i].thread),
+			thread_tid(p, r->threads[i].thread));
+		unsigned l = term_width(sb_str(&x->cell));
+		if (l > w)
+			w = l > 40 ? 40 : l;
+	}
+	sb_addf(x->out, "%s  %10s %7s %10s %11s", x->c->dim, "samples", "share", "time", "rate");
+	if (r->wall)
+		sb_addf(x->out, " %8s", "off-CPU");
+	sb_addf(x->out, "  %-*s  %s%s\n", (int)w, "thread", "hottest function (self)", x->c->reset);
+	for (size_t i = 0; i < shown; i++) {
+		const struct cpu_thread *t = &r->threads[i];
+		sb_adds(x->out, "  ");
+		cell_count(x, t->total.samples, 10);
+		sb_addc(x->out, ' ');
+		cell_pct(x, t->total.samples, 7);
+		sb_addc(x->out, ' ');
+		sb_reset(&x->cell);
+		term_duration(&x->cell, t->total.ns);
+		term_pad(x->out, sb_str(&x->cell), 10, true);
+		sb_addc(x->out, ' ');
+		sb_reset(&x->cell);
+		if (t->achieved_hz > 0)
+			add_hz(&x->cell, t->achieved_hz);
+		else
+			sb_adds(&x->cell, "-");
+		term_pad(x->out, sb_str(&x->cell), 11, true);
+		if (r->wall) {
+			sb_addc(x->out, ' ');
+			sb_reset(&x->cell);
+			term_percent(&x->cell, t->offcpu.samples, t->total.samples);
+			term_pad(x->out, sb_str(&x->cell), 8, true);
+		}
+		sb_reset(&x->cell);
+		sb_addf(&x->cell, "%s (%u)", thread_name(p, t->thread), thread_tid(p, t->thread));
+		sb_adds(x->out, "  ");
+		term_pad(x->out, sb_str(&x->cell), w, false);
+		sb_adds(x->out, "  ");
+		if (t->top_func != CPU_NONE) {
+			func_label(x, &r->funcs[t->top_func], false);
+			sb_adds(x->out, " ");
+			sb_reset(&x->cell);
+			term_percent(&x->cell, t->top_self.samples, t->total.samples);
+			sb_addf(x->out, "%s(%s of the thread)%s", x->c->dim, sb_str(&x->cell), x->c->reset);
+		}
+		sb_addc(x->out, '\n');
+	}
+}
+
+static void text_offcpu(struct text *x, uint32_t *idx)
+{
+	const struct cpu_result *r = x->r;
+	const struct cpu_totals *t = &r->t;
+	size_t n = cpu_funcs_sorted(r, CPU_SORT_OFFCPU, idx), shown = limited(x->o->limit, n);
+	heading(x, "Off-CPU: ");
+	term_count(x->out, t->matched_offcpu.samples);
+	sb_adds(x->out, " of ");
+	term_count(x->out, x->base);
+	sb_adds(x->out, " samples (");
+	term_percent(x->out, t->matched_offcpu.samples, x->base);
+	sb_adds(x->out, "), ");
+	term_duration(x->out, t->matched_offcpu.ns);
+	sb_adds(x->out, " waiting");
+	shown_of(x, shown, n);
+	sb_addf(x->out, "\n%s  (wall-clock samples taken while the thread was blocked, by the "
+		"function it waited in)%s\n", x->c->dim, x->c->reset);
+	if (!n) {
+		sb_adds(x->out, "  (none)\n");
+		return;
+	}
+	sb_addf(x->out, "%s  %7s %10s %10s  %s%s\n", x->c->dim, "off", "samples", "time", "function",
+		x->c->reset);
+	for (size_t i = 0; i < shown; i++) {
+		const struct cpu_func *f = &r->funcs[idx[i]];
+		sb_adds(x->out, "  ");
+		cell_pct(x, f->self_off.samples, 7);
+		sb_addc(x->out, ' ');
+		cell_count(x, f->self_off.samples, 10);
+		sb_addc(x->out, ' ');
+		sb_reset(&x->cell);
+		term_duration(&x->cell, f->self_off.ns);
+		term_pad(x->out, sb_str(&x->cell), 10, true);
+		sb_adds(x->out, "  ");
+		func_label(x, f, true);
+		sb_addc(x->out, '\n');
+	}
+}
+
+void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
+		     const struct cpu_report_options *o)
+{
+	struct text x = { out, r, r->p, o, term_colors(o->color), r->t.total.samples, STRBUF_INIT };
+	text_header(&x);
+	if (!r->t.total.samples) {
+		if (r->thread_selected && !r->t.threads_selected) {
+			sb_addf(out, "\n  no thread matches '%s'; threads:", o->thread ? o->thread : "?");
+			for (size_t i = 0; i < x.p->nthreads && i < 20; i++)
+				sb_addf(out, "%s %s (%u)", i ? "," : "", thread_name(x.p, (uint32_t)i),
+					x.p->threads[i].tid);
+			if (x.p->nthreads > 20)
+				sb_adds(out, ", ...");
+			sb_addc(out, '\n');
+		} else {
+			sb_addf(out, "\n  no CPU samples recorded%s\n",
+				x.p->flags & PROF_CPU ? "" : " (record with `scorch record -- PROGRAM`)");
+		}
+		sb_release(&x.cell);
+		return;
+	}
+	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
+	text_top(&x, idx, CPU_SORT_SELF);
+	text_top(&x, idx, CPU_SORT_TOTAL);
+	text_tree(&x);
+	text_bottom_up(&x);
+	text_lines(&x, idx);
+	if (r->wall)
+		text_offcpu(&x, idx);
+	if (o->threads)
+		text_threads(&x);
+	free(idx);
+	sb_release(&x.cell);
+}
+
+/* ---- JSON ---- */
+
+/* A pretty-printer. A container is laid out one of three ways: BLOCK puts
+ * each item on a line of its own; INLINE keeps itself and everything inside
+ * it on one line; HEAD keeps its own items on its opening line, while block
+ * containers inside it break lines indented one step from that line, so a
+ * tree reads {"function": ..., "children": [ <nodes one per line> ]}. */
+enum jmode { J_BLOCK, J_INLINE, J_HEAD };
+
+struct jout {
+	struct strbuf *sb;
+	int depth;                  /* containers open (plus the starting depth) */
+	int inline_from;            /* depth of the outermost inline container, 0 none */
+	int heads;                  /* HEAD containers open: they add no indentation */
+	uint8_t *fresh;             /* per depth: nothing written in it yet */
+	uint8_t *head;              /* per depth: a HEAD container */
+	size_t cap;
+	bool started;               /* the outermost value is open: later ones are items */
+};
+
+static void j_newline(struct jout *j)
+{
+	sb_addc(j->sb, '\n');
+	for (int i = j->heads; i < j->depth; i++)
+		sb_adds(j->sb, "  ");
+}
+
+static void j_item(struct jout *j, const char *key)
+{
+	bool fresh = j->fresh[j->depth];
+	j->fresh[j->depth] = 0;
+	if (!fresh)
+		sb_addc(j->sb, ',');
+	if ((j->inline_from && j->depth >= j->inline_from) || j->head[j->depth]) {
+		if (!fresh)
+			sb_addc(j->sb, ' ');
+	} else {
+		j_newline(j);
+	}
+	if (key) {
+		sb_add_json_str(j->sb, key);
+		sb_adds(j->sb, ": ");
+	}
+}
+
+static void j_open(struct jout *j, const char *key, char c, enum jmode mode)
+{
+	if (j->started)
+		j_item(j, key);
+	j->started = true;
+	sb_addc(j->sb, c);
+	j->depth++;
+	if ((size_t)j->depth >= j->cap) {
+		size_t ncap = j->cap * 2;
+		j->fresh = xrealloc(j->fresh, ncap);
+		j->head = xrealloc(j->head, ncap);
+		j->cap = ncap;
+	}
+	j->fresh[j->depth] = 1;
+	j->head[j->depth] = mode == J_HEAD;
+	j->heads += mode == J_HEAD;
+	if (mode == J_INLINE && !j->inline_from)
+		j->inline_from = j->depth;
+}
+
+static void j_close(struct jout *j, char c)
+{
+	bool empty = j->fresh[j->depth], head = j->head[j->depth];
+	bool inl = j->inline_from && j->depth >= j->inline_from;
+	if (j->inline_from == j->depth)
+		j->inline_from = 0;
+	j->heads -= head;
+	j->depth--;
+	if (!inl && !head && !empty)
+		j_newline(j);
+	sb_addc(j->sb, c);
+}
+
+static void j_u64(struct jout *j, const char *key, uint64_t v)
+{
+	j_item(j, key);
+	sb_addf(j->sb, "%llu", (unsigned long long)v);
+}
+
+static void j_str(struct jout *j, const char *key, const char *s)
+{
+	j_item(j, key);
+	if (s)
+		sb_add_json_str(j->sb, s);
+	else
+		sb_adds(j->sb, "null");
+}
+
+static void j_bool(struct jout *j, const char *key, bool v)
+{
+	j_item(j, key);
+	sb_adds(j->sb, v ? "true" : "false");
+}
+
+static void j_count(struct jout *j, const char *key, const char *key_ns, const struct cpu_count *c)
+{
+	j_u64(j, key, c->samples);
+	j_u64(j, key_ns, c->ns);
+}
+
+static uint64_t hz_floor(double hz)
+{
+	return hz > 0 ? (uint64_t)hz : 0;
+}
+
+struct jctx {
+	struct jout *j;
+	const struct cpu_result *r;
+	uint64_t base;
+};
+
+static void j_func_id(struct jctx *c, const struct cpu_func *f)
+{
+	j_str(c->j, "function", f->name);
+	j_str(c->j, "module", module_name(c->r->p, f->module));
+}
+
+/* An element of "functions". */
+static void j_function(struct jctx *c, const struct cpu_func *f)
+{
+	struct jout *j = c->j;
+	j_open(j, NULL, '{', J_INLINE);
+	j_func_id(c, f);
+	j_str(j, "file", f->file);
+	j_u64(j, "line", f->line);
+	j_bool(j, "inlined", f->inlined);
+	j_count(j, "self", "self_ns", &f->self);
+	j_count(j, "total", "total_ns", &f->total);
+	j_count(j, "self_offcpu", "self_offcpu_ns", &f->self_off);
+	j_count(j, "total_offcpu", "total_offcpu_ns", &f->total_off);
+	j_close(j, '}');
+}
+
+/* A tree node and its children >= 0.5%, under the key "children" or "callers". */
+static void j_node(struct jctx *c, const struct cpu_node *nodes, uint32_t nd, bool callers)
+{
+	struct jout *j = c->j;
+	const struct cpu_node *n = &nodes[nd];
+	const struct cpu_func *f = &c->r->funcs[n->func];
+	j_open(j, NULL, '{', J_HEAD);
+	j_func_id(c, f);
+	j_bool(j, "inlined", f->inlined);
+	if (callers) {
+		j_count(j, "samples", "ns", &n->total);
+	} else {
+		j_count(j, "self", "self_ns", &n->self);
+		j_count(j, "total", "total_ns", &n->total);
+	}
+	j_open(j, callers ? "callers" : "children", '[', J_BLOCK);
+	for (uint32_t ch = n->first_child; ch != CPU_NONE; ch = nodes[ch].next_sibling) {
+		if (!big_enough(nodes[ch].total.samples, c->base, CPU_TREE_JSON_PERMILLE))
+			break;   /* sorted by total: the rest is smaller */
+		j_node(c, nodes, ch, callers);
+	}
+	j_close(j, ']');
+	j_close(j, '}');
+}
+
+static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
+{
+	struct jout *j = c->j;
+	const struct cpu_result *r = c->r;
+	const struct sc_profile *p = r->p;
+	const struct cpu_totals *t = &r->t;
+	j_open(j, NULL, '{', J_BLOCK);
+
+	j_open(j, "options", '{', J_INLINE);
+	j_u64(j, "limit", o->limit);
+	j_str(j, "filter", r->filtered ? o->filter : NULL);
+	j_str(j, "thread", r->thread_selected ? o->thread : NULL);
+	j_close(j, '}');
+
+	j_open(j, "sampling", '{', J_INLINE);
+	j_str(j, "source", p->sample_source);
+	j_bool(j, "wall", r->wall);
+	j_u64(j, "requested_hz", p->sample_hz);
+	j_u64(j, "achieved_hz", hz_floor(t->achieved_hz));
+	j_str(j, "achieved_from", t->achieved_from_cpu_time ? "cpu_time" :
+				  t->achieved_hz > 0 ? "busiest_thread" : NULL);
+	j_u64(j, "cpu_time_ns", p->cpu_time_ns);
+	j_u64(j, "oncpu_samples", t->oncpu_all);
+	if (t->busiest != CPU_NONE)
+		j_u64(j, "busiest_tid", thread_tid(p, r->threads[t->busiest].thread));
+	else
+		j_str(j, "busiest_tid", NULL);
+	j_close(j, '}');
+
+	j_open(j, "totals", '{', J_BLOCK);
+	j_u64(j, "all_samples", t->all_samples);
+	j_count(j, "samples", "ns", &t->total);
+	j_count(j, "offcpu_samples", "offcpu_ns", &t->offcpu);
+	j_count(j, "matched_samples", "matched_ns", &t->matched);
+	j_count(j, "matched_offcpu_samples", "matched_offcpu_ns", &t->matched_offcpu);
+	j_u64(j, "no_stack", t->no_stack);
+	j_u64(j, "threads_selected", t->threads_selected);
+	j_u64(j, "threads_sampled", t->threads_sampled);
+	j_close(j, '}');
+
+	/* functions: the top `limit` by self and by total, merged, by self */
+	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
+	uint8_t *pick = xcalloc(r->nfuncs ? r->nfuncs : 1, 1);
+	size_t ntotal = cpu_funcs_sorted(r, CPU_SORT_TOTAL, idx);
+	for (size_t i = 0; i < limited(o->limit, ntotal); i++)
+		pick[idx[i]] = 1;
+	size_t nself = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
+	for (size_t i = 0; i < limited(o->limit, nself); i++)
+		pick[idx[i]] = 1;
+	j_u64(j, "functions_total", ntotal);
+	j_open(j, "functions", '[', J_BLOCK);
+	/* the self order first, then the ones without self samples by total */
+	for (size_t i = 0; i < nself; i++) {
+		if (!pick[idx[i]])
+			continue;
+		pick[idx[i]] = 0;
+		j_function(c, &r->funcs[idx[i]]);
+	}
+	cpu_funcs_sorted(r, CPU_SORT_TOTAL, idx);
+	for (size_t i = 0; i < ntotal; i++) {
+		if (!pick[idx[i]])
+			continue;
+		j_function(c, &r->funcs[idx[i]]);
+	}
+	j_close(j, ']');
+	free(pick);
+
+	/* lines of the hottest functions */
+	nself = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
+	j_open(j, "lines", '[', J_BLOCK);
+	for (size_t i = 0; i < limited(o->limit, nself); i++) {
+		const struct cpu_func *f = &r->funcs[idx[i]];
+		j_open(j, NULL, '{', J_HEAD);
+		j_func_id(c, f);
+		j_open(j, "lines", '[', J_BLOCK);
+		for (uint32_t k = 0; k < f->nlines; k++) {
+			const struct cpu_line *l = &r->lines[f->first_line + k];
+			if (!l->self.samples)
+				break;   /* most self first */
+			j_open(j, NULL, '{', J_INLINE);
+			j_str(j, "file", l->file);
+			j_u64(j, "line", l->line);
+			j_count(j, "self", "self_ns", &l->self);
+			j_close(j, '}');
+		}
+		j_close(j, ']');
+		j_close(j, '}');
+	}
+	j_close(j, ']');
+	free(idx);
+
+	j_open(j, "tree", '[', J_BLOCK);
+	for (uint32_t ch = r->tree[0].first_child; ch != CPU_NONE; ch = r->tree[ch].next_sibling) {
+		if (!big_enough(r->tree[ch].total.samples, c->base, CPU_TREE_JSON_PERMILLE))
+			break;
+		j_node(c, r->tree, ch, false);
+	}
+	j_close(j, ']');
+
+	j_open(j, "bottom_up", '[', J_BLOCK);
+	size_t k = 0;
+	for (uint32_t ch = r->bu[0].first_child; ch != CPU_NONE && (!o->limit || k < o->limit);
+	     ch = r->bu[ch].next_sibling, k++) {
+		const struct cpu_node *n = &r->bu[ch];
+		const struct cpu_func *f = &r->funcs[n->func];
+		j_open(j, NULL, '{', J_HEAD);
+		j_func_id(c, f);
+		j_str(j, "file", f->file);
+		j_u64(j, "line", f->line);
+		j_bool(j, "inlined", f->inlined);
+		j_count(j, "self", "self_ns", &f->self);
+		j_open(j, "callers", '[', J_BLOCK);
+		for (uint32_t cc = n->first_child; cc != CPU_NONE; cc = r->bu[cc].next_sibling) {
+			if (!big_enough(r->bu[cc].total.samples, c->base, CPU_TREE_JSON_PERMILLE))
+				break;
+			j_node(c, r->bu, cc, true);
+		}
+		j_close(j, ']');
+		j_close(j, '}');
+	}
+	j_close(j, ']');
+
+	j_open(j, "threads", '[', J_BLOCK);
+	for (size_t i = 0; i < r->nthreads; i++) {
+		const struct cpu_thread *th = &r->threads[i];
+		j_open(j, NULL, '{', J_INLINE);
+		if (th->thread == CPU_NONE) {
+			j_str(j, "tid", NULL);
+			j_str(j, "name", NULL);
+		} else {
+			j_u64(j, "tid", p->threads[th->thread].tid);
+			j_str(j, "name", p->threads[th->thread].name);
+		}
+		j_count(j, "samples", "ns", &th->total);
+		j_count(j, "offcpu_samples", "offcpu_ns", &th->offcpu);
+		j_u64(j, "lifetime_ns", th->lifetime);
+		j_u64(j, "first_sample_ns", th->first);
+		j_u64(j, "last_sample_ns", th->last);
+		j_u64(j, "achieved_hz", hz_floor(th->achieved_hz));
+		if (th->top_func != CPU_NONE) {
+			const struct cpu_func *f = &r->funcs[th->top_func];
+			j_str(j, "top_function", f->name);
+			j_str(j, "top_module", module_name(p, f->module));
+		} else {
+			j_str(j, "top_function", NULL);
+			j_str(j, "top_module", NULL);
+		}
+		j_count(j, "top_self", "top_self_ns", &th->top_self);
+		j_close(j, '}');
+	}
+	j_close(j, ']');
+
+	j_close(j, '}');
+}
+
+void report_cpu_json(struct strbuf *out, const struct cpu_result *r,
+		     const struct cpu_report_options *o, int depth)
+{
+	struct jout j = { out, depth, 0, 0, NULL, NULL, 0, false };
+	j.cap = (size_t)depth + 64;
+	j.fresh = xcalloc(j.cap, 1);
+	j.head = xcalloc(j.cap, 1);
+	struct jctx c = { &j, r, r->t.total.samples };
+	j_cpu(&c, o);
+	free(j.fresh);
+	free(j.head);
+}
+
+int report_cpu_json_attach(struct report_json_doc *d, const struct cpu_result *r,
+			   const struct cpu_report_options *o)
+{
+	/* report_json_add() ends each profile object with "\n    }": it sits at
+	 * depth 2 of the document, its members at depth 3 */
+	static const char tail[] = "\n    }";
+	struct strbuf *sb = &d->profiles;
+	size_t n = sizeof(tail) - 1;
+	if (!d->nprofiles || sb->len < n || memcmp(sb->buf + sb->len - n, tail, n))
+		return -EINVAL;
+	sb->len -= n;
+	sb->buf[sb->len] = '\0';
+	sb_adds(sb, ",\n      \"cpu\": ");
+	report_cpu_json(sb, r, o, 3);
+	sb_adds(sb, tail);
+	return 0;
+}

@@ -1,0 +1,77 @@
+# scorch record: a known 50/30/20 split within 2 points over >= 5000 samples,
+# >= 95% of the requested rate on 1 and 2 busy threads, a 3:1 thread split
+# within 3 points, fork and exec followed, a program's own SIGPROF untouched,
+# off-CPU time under --wall, and the hostile cases run normally.
+. "$ROOT/tests/e2e/lib.sh"
+rec() { # name args...: scorch record -o name.scorch; sets rc, out, err
+	local name=$1
+	shift
+	"$SCORCH" record -o "$WORK/$name.scorch" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	rc=$?
+	out=$(cat "$WORK/$name.out")
+	err=$(cat "$WORK/$name.err")
+	echo "--- scorch record $* (exit $rc)"; sed 's/^/    /' "$WORK/$name.err"
+	"$SCORCH" report --json --limit=0 "$WORK/$name.scorch" >"$WORK/$name.json" 2>/dev/null
+}
+# self share of a function, in tenths of a percent
+self_pm() { jq -r --arg f "$2" '.profiles[0].cpu as $c | ([$c.functions[] | select(.function == $f) | .self] | add // 0) * 1000 / $c.totals.samples | floor' "$1"; }
+within() { # description value target tolerance (same units)
+	local d=$(( $2 > $3 ? $2 - $3 : $3 - $2 ))
+	if [ "$d" -le "$4" ]; then echo "ok: $1 = $2 (target $3 +- $4)"; else fail "$1: $2, target $3 +- $4"; fi
+}
+achieved() { sed -n 's/.* \([0-9]*\) Hz achieved.*/\1/p' "$1" | head -1; }
+
+rec split -- "$PROGS/cpu-split" 5500
+check "split: exit" "$rc" 0
+check_ge "split: samples" "$(q split.json '.profiles[0].cpu.totals.samples')" 5000
+within "split: work_a (per mille)" "$(self_pm split.json work_a)" 500 20
+within "split: work_b (per mille)" "$(self_pm split.json work_b)" 300 20
+within "split: work_c (per mille)" "$(self_pm split.json work_c)" 200 20
+check_ge "split: achieved Hz (95% of 999)" "$(achieved split.err)" 949
+check "split: source" "$(q split.json '.profiles[0].cpu.sampling.source')" "perf cpu-clock"
+
+rec busy2 -- "$PROGS/cpu-threads" busy2 2000
+check "busy2: exit" "$rc" 0
+check_ge "busy2: achieved Hz on 2 threads" "$(achieved busy2.err)" 949
+
+rec thr -- "$PROGS/cpu-threads" 3000
+share() { jq -r --arg n "$2" '.profiles[0].cpu as $c | ([$c.threads[] | select(.name == $n) | .samples] | add // 0) * 1000 / $c.totals.samples | floor' "$1"; }
+within "threads: heavy (per mille)" "$(share thr.json heavy)" 750 30
+within "threads: light (per mille)" "$(share thr.json light)" 250 30
+
+rec fork -- "$PROGS/fork"
+check "fork: exit" "$rc" 0
+check_match "fork: two profiles" "$err" '2 profiles:'
+rm -f fork.*.scorch
+rec exec -- "$PROGS/exec"
+check "exec: the exec'd program's status" "$rc" 3
+check_match "exec: two profiles" "$err" '2 profiles:'
+
+"$PROGS/cpu-sigprof" >sig.plain 2>/dev/null
+rec sig -- "$PROGS/cpu-sigprof"
+check "own SIGPROF: exit" "$rc" 0
+check "own SIGPROF: same output" "$(cmp -s sig.plain sig.out && echo same)" same
+
+rec wall --wall -- "$PROGS/cpu-sleep" 2000
+check "wall: profile says wall" "$(q wall.json '.profiles[0].cpu.sampling.wall')" true
+off_pm=$(jq -r '.profiles[0].cpu as $c | ([$c.functions[] | select(.function == "sleepy_wait") | .total_offcpu] | add // 0) * 1000 / $c.totals.samples | floor' wall.json)
+within "wall: off-CPU in sleepy_wait (per mille)" "$off_pm" 800 60
+within "wall: on-CPU busy_compute (per mille)" "$(self_pm wall.json busy_compute)" 200 60
+check_ge "wall: samples over 2 s at 999 Hz" "$(q wall.json '.profiles[0].cpu.totals.samples')" 1900
+
+rec short -- "$PROGS/cpu-short"
+check "short: exit" "$rc" 0
+check "short: a valid profile" "$(q short.json '.profiles | length')" 1
+rec blk -- "$PROGS/cpu-blocksig"
+check "blocked signals: exit" "$rc" 0
+check "blocked signals: output" "$out" "blocked ok"
+rec many -- "$PROGS/cpu-manythreads"
+check "2000 threads: exit" "$rc" 0
+check "2000 threads: output" "$out" "2000 threads"
+
+"$SCORCH" record -F 0 -- true 2>f0.err; r=$?
+check "-F 0: exit 2" "$r" 2
+check_match "-F 0: says the range" "$(cat f0.err)" 'from 1 to'
+"$SCORCH" record -F 5000000 -- true 2>/dev/null; r=$?
+check "absurd rate: exit 2" "$r" 2
+finish
