@@ -135,25 +135,7 @@ int cmd_heap(int argc, char **argv)
 	so.argv = argv + optind;
 	struct session_result r;
 	session_run(&so, &r);
-	for (size_t i = 0; i < r.nprofiles; i++) {
-		if (!r.profiles[i].path)
-			continue;
-		if (r.profiles[i].summary)
-			fputs(r.profiles[i].summary, stderr);
-		fprintf(stderr, "scorch:   wrote %s\n", r.profiles[i].path);
-	}
-	if (r.nprofiles > 1) {
-		fprintf(stderr, "scorch: %zu profiles:", r.nprofiles);
-		for (size_t i = 0; i < r.nprofiles; i++)
-			if (r.profiles[i].path)
-				fprintf(stderr, " %s", r.profiles[i].path);
-		fputc('\n', stderr);
-	}
-	if (r.nprofiles)
-		fprintf(stderr, "scorch: view with: scorch report %s\n",
-			r.profiles[0].path ? r.profiles[0].path : "FILE");
-	else
-		fprintf(stderr, "scorch: no profile was recorded\n");
+	session_print(&r);
 	int code = r.exit_code;
 	session_result_release(&r);
 	return code;

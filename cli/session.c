@@ -548,6 +548,29 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	free(outdir);
 }
 
+void session_print(const struct session_result *r)
+{
+	for (size_t i = 0; i < r->nprofiles; i++) {
+		if (!r->profiles[i].path)
+			continue;
+		if (r->profiles[i].summary)
+			fputs(r->profiles[i].summary, stderr);
+		fprintf(stderr, "scorch:   wrote %s\n", r->profiles[i].path);
+	}
+	if (r->nprofiles > 1) {
+		fprintf(stderr, "scorch: %zu profiles:", r->nprofiles);
+		for (size_t i = 0; i < r->nprofiles; i++)
+			if (r->profiles[i].path)
+				fprintf(stderr, " %s", r->profiles[i].path);
+		fputc('\n', stderr);
+	}
+	if (r->nprofiles)
+		fprintf(stderr, "scorch: view with: scorch report %s\n",
+			r->profiles[0].path ? r->profiles[0].path : "FILE");
+	else
+		fprintf(stderr, "scorch: no profile was recorded\n");
+}
+
 void session_result_release(struct session_result *r)
 {
 	for (size_t i = 0; i < r->nprofiles; i++) {

@@ -44,6 +44,9 @@ struct session_result {
  * (program not found, static, unwritable output) end the process with a
  * message via die_code(); afterwards nothing is fatal. */
 void session_run(const struct session_opts *o, struct session_result *r);
+/* On stderr: each profile's summary and path, the list of all profiles,
+ * and how to view them. */
+void session_print(const struct session_result *r);
 void session_result_release(struct session_result *r);
 
 #endif

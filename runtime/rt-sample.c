@@ -108,44 +108,13 @@ static void disarm_thread(void)
 	}
 }
 
-/* The sample buffer's own stack table: looked up and grown only here, in
- * the handler, or by a flush holding the lock. async-signal-safe */
+/* Sample stacks live in the sample buffer's own table; the hash is salted so
+ * a sample stack never collides with a heap stack of the same frames (their
+ * first frame means different things). async-signal-safe */
 static uint32_t sample_intern(struct rt_buf *b, void **ips, int n, unsigned flags)
 {
-	uint64_t h = scorch_rt_stack_hash(ips, n) ^ 0x5a5a5a5a5a5a5a5aULL;
-	if (!h)
-		h = 1;
-	if (b->dd_cap) {
-		uint32_t i = (uint32_t)h & (b->dd_cap - 1);
-		while (b->dd_keys[i]) {
-			if (b->dd_keys[i] == h)
-				return b->dd_ids[i];
-			i = (i + 1) & (b->dd_cap - 1);
-		}
-	}
-	if ((b->dd_len + 1) * 2 > b->dd_cap && scorch_rt_dedup_grow(b) != 0)
-		return 0;
-	uint32_t id = atomic_fetch_add(&G.next_stack_id, 1);
-	uint32_t i = (uint32_t)h & (b->dd_cap - 1);
-	while (b->dd_keys[i])
-		i = (i + 1) & (b->dd_cap - 1);
-	b->dd_keys[i] = h;
-	b->dd_ids[i] = id;
-	b->dd_len++;
-	uint8_t *p = scorch_rt_reserve(b, 32 + (size_t)n * VARINT_MAX);
-	*p++ = RAW_STACK;
-	p = fmt_put_s(p, 0);
-	p = fmt_put_u(p, id);
-	p = fmt_put_u(p, flags);
-	p = fmt_put_u(p, (uint64_t)n);
-	uint64_t prev = 0;
-	for (int k = 0; k < n; k++) {
-		uint64_t a = (uint64_t)(uintptr_t)ips[k];
-		p = fmt_put_s(p, (int64_t)(a - prev));
-		prev = a;
-	}
-	scorch_rt_commit(b, p, b->last_time);
-	return id;
+	uint64_t h = scorch_rt_stack_hash(ips, n) ^ (flags & RAW_STACK_EXACT_PC ? 0x5a5a5a5a5a5a5a5aULL : 0);
+	return scorch_rt_stack_add(b, h ? h : 1, ips, n, flags);
 }
 
 /* async-signal-safe */

@@ -289,6 +289,20 @@ uint64_t scorch_rt_stack_hash(void *const *ips, int n)
 	return h ? h : 1;
 }
 
+/* The id of hash h in b's stack table, 0 if absent. Lock held. async-signal-safe */
+static uint32_t stack_find(const struct rt_buf *b, uint64_t h)
+{
+	if (!b->dd_cap)
+		return 0;
+	uint32_t i = (uint32_t)h & (b->dd_cap - 1);
+	while (b->dd_keys[i]) {
+		if (b->dd_keys[i] == h)
+			return b->dd_ids[i];
+		i = (i + 1) & (b->dd_cap - 1);
+	}
+	return 0;
+}
+
 /* Captures the caller's stack without the profiler's own frames. Returns the
  * number of frames written to ips (at most G.depth). */
 static int capture(void **ips)
@@ -318,14 +332,9 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 	/* b's dedup table is touched only by its owner, or by a flush on this
 	 * same thread or under the lock: take it for the lookup. */
 	scorch_rt_lock(b);
-	if (b->dd_cap) {
-		uint32_t i = (uint32_t)h & (b->dd_cap - 1);
-		while (b->dd_keys[i]) {
-			if (b->dd_keys[i] == h)
-				return b->dd_ids[i];
-			i = (i + 1) & (b->dd_cap - 1);
-		}
-	}
+	uint32_t found = stack_find(b, h);
+	if (found)
+		return found;
 	scorch_rt_unlock(b);
 
 	/* New to this thread: make sure its modules are known. */
@@ -339,6 +348,17 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 		scorch_rt_modules_scan(b);
 
 	scorch_rt_lock(b);
+	return scorch_rt_stack_add(b, h, ips, n, (unsigned)flags);
+}
+
+/* Finds hash h in b's stack table, or adds it under a new id and writes
+ * its STACK record. Returns the id, 0 when the table cannot grow. Lock held.
+ * async-signal-safe */
+uint32_t scorch_rt_stack_add(struct rt_buf *b, uint64_t h, void *const *ips, int n, unsigned flags)
+{
+	uint32_t found = stack_find(b, h);
+	if (found)
+		return found;
 	if ((b->dd_len + 1) * 2 > b->dd_cap && scorch_rt_dedup_grow(b) != 0)
 		return 0;
 	uint32_t id = atomic_fetch_add(&G.next_stack_id, 1);
@@ -352,7 +372,7 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 	*p++ = RAW_STACK;
 	p = fmt_put_s(p, 0);
 	p = fmt_put_u(p, id);
-	p = fmt_put_u(p, (uint64_t)flags);
+	p = fmt_put_u(p, flags);
 	p = fmt_put_u(p, (uint64_t)n);
 	uint64_t prev = 0;
 	for (int k = 0; k < n; k++) {

@@ -141,6 +141,7 @@ static inline int scorch_rt_drop_self(void **ips, int n)
 /* rt-stack.c */
 RT_HIDDEN uint64_t scorch_rt_stack_hash(void *const *ips, int n);
 RT_HIDDEN int scorch_rt_dedup_grow(struct rt_buf *b);
+RT_HIDDEN uint32_t scorch_rt_stack_add(struct rt_buf *b, uint64_t h, void *const *ips, int n, unsigned flags);
 RT_HIDDEN uint32_t scorch_rt_stack_id(struct rt_buf *b, int skip_pc_exact);
 RT_HIDDEN void scorch_rt_modules_scan(struct rt_buf *b);
 RT_HIDDEN void scorch_rt_modules_reset(void);
