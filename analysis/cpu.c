@@ -4,6 +4,7 @@
  * frame -> line are cached per (location, line) so a million samples over
  * 100k stacks cost a few array lookups and two hash probes per frame. */
 #include "cpu.h"
+#include "filter.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -52,9 +53,7 @@ struct an {
 	size_t *loc_base;
 	uint32_t *fr_func, *fr_line;
 	/* filter */
-	bool have_rx;
-	regex_t rx;
-	uint8_t *loc_match, *mod_match;   /* 0 unknown, 1 no, 2 yes */
+	struct stack_filter flt;
 	/* "counted once per stack" stamps, per function */
 	uint32_t *fseen;
 	size_t fseen_cap;
@@ -211,38 +210,9 @@ static void stack_frames(struct an *a, uint32_t s)
 
 /* ---- filter ---- */
 
-static bool module_matches(struct an *a, int32_t m)
-{
-	if (m < 0 || (size_t)m >= a->p->nmodules)
-		return false;
-	if (!a->mod_match[m]) {
-		const char *n = a->p->modules[m].name;
-		a->mod_match[m] = n && !regexec(&a->rx, n, 0, NULL, 0) ? 2 : 1;
-	}
-	return a->mod_match[m] == 2;
-}
-
-static bool loc_matches(struct an *a, uint32_t loc)
-{
-	if (!a->loc_match[loc]) {
-		const struct sc_location *l = &a->p->locations[loc];
-		bool m = module_matches(a, l->module);
-		for (uint32_t i = 0; !m && i < l->nlines; i++)
-			m = l->lines[i].func && !regexec(&a->rx, l->lines[i].func, 0, NULL, 0);
-		a->loc_match[loc] = m ? 2 : 1;
-	}
-	return a->loc_match[loc] == 2;
-}
-
 static bool stack_matches(struct an *a, uint32_t s)
 {
-	if (!a->have_rx)
-		return true;
-	const struct sc_stack *st = &a->p->stacks[s];
-	for (uint32_t k = 0; k < st->nlocs; k++)
-		if (loc_matches(a, st->locs[k]))
-			return true;
-	return false;
+	return stack_filter_stack(&a->flt, &a->p->stacks[s]);
 }
 
 /* ---- threads ---- */
@@ -581,15 +551,12 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 	struct an a;
 	memset(&a, 0, sizeof(a));
 	a.p = p;
-	if (o->filter) {
-		if (regcomp(&a.rx, o->filter, REG_EXTENDED | REG_NOSUB))
-			return -EINVAL;
-		a.have_rx = true;
-	}
+	if (stack_filter_init(&a.flt, p, o->filter) != 0)
+		return -EINVAL;
 	struct cpu_result *r = xcalloc(1, sizeof(*r));
 	a.r = r;
 	r->p = p;
-	r->filtered = a.have_rx;
+	r->filtered = a.flt.on;
 	r->thread_selected = o->thread != NULL;
 	r->wall = (p->flags & PROF_WALL) != 0;
 	struct cpu_totals *t = &r->t;
@@ -659,8 +626,6 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 	a.fr_func = xmalloc((nframes + 1) * sizeof(*a.fr_func));
 	a.fr_line = xmalloc((nframes + 1) * sizeof(*a.fr_line));
 	memset(a.fr_func, 0xff, (nframes + 1) * sizeof(*a.fr_func));
-	a.loc_match = xcalloc(p->nlocations + 1, 1);
-	a.mod_match = xcalloc(p->nmodules + 1, 1);
 	a.nostack = intern_func(&a, "[no stack]", -1, false);
 	intern_line(&a, a.nostack, "", 0);
 	a.seq.off = xcalloc(nstacks, sizeof(*a.seq.off));
@@ -682,7 +647,7 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 		if (!empty)
 			stack_frames(&a, (uint32_t)s);
 		stack_self[s] = empty ? a.nostack : a.fr_func[a.fr.data[0]];
-		if (empty ? a.have_rx : !stack_matches(&a, (uint32_t)s))
+		if (empty ? a.flt.on : !stack_matches(&a, (uint32_t)s))
 			continue;
 		r->stacks[s] = sa->all;
 		add_count(&t->matched, &sa->all);
@@ -800,15 +765,12 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 	free(a.loc_base);
 	free(a.fr_func);
 	free(a.fr_line);
-	free(a.loc_match);
-	free(a.mod_match);
 	free(a.fseen);
 	VEC_FREE(&a.seq.f);
 	free(a.seq.off);
 	free(a.seq.len);
 	sb_release(&a.tmp);
-	if (a.have_rx)
-		regfree(&a.rx);
+	stack_filter_release(&a.flt);
 	*out = r;
 	return 0;
 }

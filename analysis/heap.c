@@ -2,6 +2,7 @@
  * find calls, totals, peak, leaks, temporaries, lifetimes, allocation sites,
  * per-stack aggregates, the size histogram, modules and memory over time.
  * Built for 10M+ events: no allocation per event, one open-addressing table. */
+#include "filter.h"
 #include "heap.h"
 
 #include <errno.h>
@@ -316,10 +317,7 @@ struct analyzer {
 	size_t scap;
 	int32_t *loc_first;         /* first non-wrapper line of a location, -1 none, -2 not yet known */
 	uint32_t *loc_site;         /* site of that line, NONE not yet known */
-	uint8_t *loc_match;         /* filter: 0 unknown, 1 no, 2 yes */
-	uint8_t *mod_match;
-	bool have_rx;
-	regex_t rx;
+	struct stack_filter flt;
 	struct strbuf tmp;
 };
 
@@ -449,37 +447,9 @@ static uint32_t stack_site(struct analyzer *a, const struct sc_stack *st)
 	return intern_site(a, loc, nl ? nl - 1 : 0);
 }
 
-static bool module_matches(struct analyzer *a, int32_t m)
-{
-	if (m < 0 || (size_t)m >= a->p->nmodules)
-		return false;
-	if (!a->mod_match[m]) {
-		const char *n = a->p->modules[m].name;
-		a->mod_match[m] = n && !regexec(&a->rx, n, 0, NULL, 0) ? 2 : 1;
-	}
-	return a->mod_match[m] == 2;
-}
-
-static bool loc_matches(struct analyzer *a, uint32_t loc)
-{
-	if (!a->loc_match[loc]) {
-		const struct sc_location *l = &a->p->locations[loc];
-		bool m = module_matches(a, l->module);
-		for (uint32_t i = 0; !m && i < l->nlines; i++)
-			m = l->lines[i].func && !regexec(&a->rx, l->lines[i].func, 0, NULL, 0);
-		a->loc_match[loc] = m ? 2 : 1;
-	}
-	return a->loc_match[loc] == 2;
-}
-
 static bool stack_matches(struct analyzer *a, const struct sc_stack *st)
 {
-	if (!a->have_rx)
-		return true;
-	for (uint32_t k = 0; k < st->nlocs; k++)
-		if (loc_matches(a, st->locs[k]))
-			return true;
-	return false;
+	return stack_filter_stack(&a->flt, st);
 }
 
 /* ---- timeline: per time bucket, the max and the last value ---- */
@@ -774,16 +744,13 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	struct analyzer a;
 	memset(&a, 0, sizeof(a));
 	a.p = p;
-	if (o->filter) {
-		if (regcomp(&a.rx, o->filter, REG_EXTENDED | REG_NOSUB))
-			return -EINVAL;
-		a.have_rx = true;
-	}
+	if (stack_filter_init(&a.flt, p, o->filter) != 0)
+		return -EINVAL;
 
 	struct heap_result *r = xcalloc(1, sizeof(*r));
 	a.r = r;
 	r->p = p;
-	r->filtered = a.have_rx;
+	r->filtered = a.flt.on;
 	r->short_lived_ns = o->short_lived_ns ? o->short_lived_ns : HEAP_SHORT_LIVED_DEFAULT;
 	build_hist_ranges(r);
 
@@ -792,8 +759,6 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	r->stacks = xcalloc(nstacks, sizeof(*r->stacks));
 	a.loc_first = xmalloc((p->nlocations + 1) * sizeof(*a.loc_first));
 	a.loc_site = xmalloc((p->nlocations + 1) * sizeof(*a.loc_site));
-	a.loc_match = xcalloc(p->nlocations + 1, 1);
-	a.mod_match = xcalloc(p->nmodules + 1, 1);
 	for (size_t i = 0; i < p->nlocations; i++) {
 		a.loc_first[i] = -2;
 		a.loc_site[i] = NONE;
@@ -986,11 +951,8 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	free(a.shash);
 	free(a.loc_first);
 	free(a.loc_site);
-	free(a.loc_match);
-	free(a.mod_match);
 	sb_release(&a.tmp);
-	if (a.have_rx)
-		regfree(&a.rx);
+	stack_filter_release(&a.flt);
 	*out = r;
 	return 0;
 }
