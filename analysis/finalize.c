@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -455,6 +457,47 @@ static int module_at(struct fin *f, uint64_t addr, uint64_t t)
 	return best;
 }
 
+static void vdso_cleanup(void);
+
+/* The vDSO has no file. The profiled program ran on this kernel, whose vDSO
+ * is also mapped into this process: write that image out once, so frames in
+ * it (clock_gettime and friends) get their names. NULL if that fails. */
+static const char *vdso_file(void)
+{
+	static char path[64];
+	static int tried;
+	if (tried)
+		return path[0] ? path : NULL;
+	tried = 1;
+	const unsigned char *base = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+	if (!base || memcmp(base, ELFMAG, SELFMAG) != 0)
+		return NULL;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	/* the image ends with its section headers */
+	size_t size = (size_t)eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	if (!eh->e_shoff || size > (1u << 20))
+		return NULL;
+	snprintf(path, sizeof(path), "/tmp/scorch-vdso-%d.so", (int)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, base, size) != (ssize_t)size) {
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		path[0] = 0;
+		return NULL;
+	}
+	close(fd);
+	atexit(vdso_cleanup);
+	return path;
+}
+
+static void vdso_cleanup(void)
+{
+	const char *p = vdso_file();
+	if (p)
+		unlink(p);
+}
+
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -513,7 +556,10 @@ static void build_profile(struct fin *f)
 		m->load_time = rel_time(f, r->load);
 		m->unload_time = r->unload ? rel_time(f, r->unload) : 0;
 		m->is_main = f->exe && !strcmp(r->path, f->exe);
-		handle[i] = symbolizer_add_module(sym, r->path, r->bias, r->lo, r->hi);
+		const char *file = r->path;
+		if (!strncmp(m->name, "linux-vdso.so", 13) && access(r->path, R_OK) != 0)
+			file = vdso_file();
+		handle[i] = file ? symbolizer_add_module(sym, file, r->bias, r->lo, r->hi) : -1;
 	}
 
 	/* One stack per dense id, symbolized once per distinct address. Unless

@@ -29,6 +29,8 @@ within "split: work_b (per mille)" "$(self_pm split.json work_b)" 300 20
 within "split: work_c (per mille)" "$(self_pm split.json work_c)" 200 20
 check_ge "split: achieved Hz (95% of 999)" "$(achieved split.err)" 949
 check "split: source" "$(q split.json '.profiles[0].cpu.sampling.source')" "perf cpu-clock"
+# cpu-split reads the clock all the time: its vDSO frames have names
+check "split: vDSO frames named" "$(q split.json '[.profiles[0].cpu.functions[] | select(.function | startswith("linux-vdso"))] | length')" 0
 
 rec busy2 -- "$PROGS/cpu-threads" busy2 2000
 check "busy2: exit" "$rc" 0
