@@ -345,16 +345,25 @@ RT_EXPORT void free(void *p)
 	scorch_rt_guard = 0;
 }
 
+/* free_sized and free_aligned_sized: recorded like free, then handed to the
+ * next allocator's own function, or to free where libc has none (glibc
+ * before 2.39). */
+static inline int sized_free_begin(int func, void *p)
+{
+	int g = scorch_rt_guard;
+	if (!g) {
+		scorch_rt_guard = 1;
+		on_free(func, p);
+	}
+	return g;
+}
+
 RT_EXPORT void free_sized(void *p, size_t n)
 {
 	if (unlikely(is_boot(p)))
 		return;
 	ENSURE_REAL();
-	int g = scorch_rt_guard;
-	if (!g) {
-		scorch_rt_guard = 1;
-		on_free(FN_FREE_SIZED, p);
-	}
+	int g = sized_free_begin(FN_FREE_SIZED, p);
 	if (REAL.free_sized)
 		REAL.free_sized(p, n);
 	else
@@ -367,11 +376,7 @@ RT_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 	if (unlikely(is_boot(p)))
 		return;
 	ENSURE_REAL();
-	int g = scorch_rt_guard;
-	if (!g) {
-		scorch_rt_guard = 1;
-		on_free(FN_FREE_ALIGNED_SIZED, p);
-	}
+	int g = sized_free_begin(FN_FREE_ALIGNED_SIZED, p);
 	if (REAL.free_aligned_sized)
 		REAL.free_aligned_sized(p, align, n);
 	else
