@@ -53,7 +53,8 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 			oncpu += !p->samples[i].offcpu;
 		sb_adds(&sb, "scorch:   ");
 		term_count(&sb, p->nsamples);
-		sb_addf(&sb, " samples from %s at %u Hz requested", p->sample_source, p->sample_hz);
+		sb_addf(&sb, " sample%s from %s at %u Hz requested", p->nsamples == 1 ? "" : "s",
+			p->sample_source, p->sample_hz);
 		if (p->cpu_time_ns) {
 			/* samples per second of CPU time the process used: what the
 			 * rate promises, whatever the number of threads */

@@ -29,6 +29,24 @@ static __thread int tl_has_timer __attribute__((tls_model("initial-exec")));
 static __thread timer_t tl_timer __attribute__((tls_model("initial-exec")));
 static __thread struct rt_buf *tl_sbuf __attribute__((tls_model("initial-exec")));
 static __thread volatile int tl_in_handler __attribute__((tls_model("initial-exec")));
+static __thread unsigned tl_since_refresh __attribute__((tls_model("initial-exec")));
+static __thread uint64_t tl_last_signal __attribute__((tls_model("initial-exec")));
+/* Two overflows of a thread's CPU-time counter are a period of CPU time, so
+ * at least a period of real time, apart. Signals closer than an eighth of
+ * that were queued while the thread had the signal blocked and are handled
+ * back to back at the unblock: their stacks would all be the unblock site,
+ * so they are not taken as samples. In clock ticks. */
+static uint64_t stale_gap;
+
+/* The counter may overflow REFRESH_MAX times before it must be refreshed; the
+ * handler tops it up by REFRESH_STEP every REFRESH_STEP signals. Re-arming it
+ * on every sample (REFRESH 1) made the kernel disable the counter after each
+ * overflow and re-enable it through a cross-call in the ioctl, which cost more
+ * than the rest of the sample together on a VM. With a budget, a thread that
+ * blocks the signal gets at most REFRESH_MAX signals queued before its counter
+ * stops itself; the first one handled after that tops it up again. */
+#define REFRESH_MAX 64
+#define REFRESH_STEP 32
 
 static int sample_sig;
 static uint64_t period_ns;
@@ -71,8 +89,9 @@ static int arm_thread(void)
 				continue;
 			}
 			tl_pfd = fd;
+			tl_since_refresh = 0;
 			ioctl(fd, PERF_EVENT_IOC_RESET, 0);
-			ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
+			ioctl(fd, PERF_EVENT_IOC_REFRESH, REFRESH_MAX);
 			return c == 0 ? CPU_SRC_PERF_CPU_CLOCK : CPU_SRC_PERF_TASK_CLOCK;
 		}
 	}
@@ -122,18 +141,31 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 {
 	int saved = errno;
 	(void)sig;
-	(void)si;
-	if (tl_pfd >= 0)
-		ioctl(tl_pfd, PERF_EVENT_IOC_REFRESH, 1);
+	if (tl_pfd >= 0) {
+		/* POLL_HUP: this overflow used up the budget and stopped the counter */
+		if (si && si->si_code == POLL_HUP) {
+			ioctl(tl_pfd, PERF_EVENT_IOC_REFRESH, REFRESH_MAX);
+			tl_since_refresh = 0;
+		} else if (++tl_since_refresh >= REFRESH_STEP) {
+			ioctl(tl_pfd, PERF_EVENT_IOC_REFRESH, REFRESH_STEP);
+			tl_since_refresh = 0;
+		}
+	}
 	struct rt_buf *b = tl_sbuf;
 	if (!b || tl_in_handler || atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE) {
+		errno = saved;
+		return;
+	}
+	uint64_t t = scorch_rt_now();
+	uint64_t last = tl_last_signal;
+	tl_last_signal = t;
+	if (tl_pfd >= 0 && last && t - last < stale_gap) {
 		errno = saved;
 		return;
 	}
 	tl_in_handler = 1;
 	int g = scorch_rt_guard;
 	scorch_rt_guard = 1;
-	uint64_t t = scorch_rt_now();
 	uint64_t weight = period_ns;
 	if (tl_has_timer) {
 		int over = timer_getoverrun(tl_timer);
@@ -219,6 +251,7 @@ int scorch_rt_sample_init(void)
 	period_ns = 1000000000ull / (uint64_t)hz;
 	/* off-CPU: a call that blocked for half a period or more is recorded */
 	scorch_rt_offcpu_min = G.tsc ? (period_ns / 2) * 1000000ull / G.tick_fs : period_ns / 2;
+	stale_gap = G.tsc ? (period_ns / 8) * 1000000ull / G.tick_fs : period_ns / 8;
 	sample_sig = SIGRTMIN + 5;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
