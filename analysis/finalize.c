@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../format/raw.h"
@@ -56,6 +57,12 @@ struct rstack {
 	uint32_t off, n, flags;
 };
 
+/* The source lines of one (module, address), in the profile's arena. */
+struct symc {
+	uint32_t nlines;
+	struct sc_line *lines;
+};
+
 struct fin {
 	struct sc_profile *p;
 	VEC(struct rthread) threads;
@@ -90,6 +97,15 @@ struct fin {
 	uint64_t stream_last;         /* time of the last streamed event */
 	uint32_t cpu_hz, cpu_src;
 	int streamed;                 /* build: the events are already in es */
+	/* Symbolization, started while the program runs (raw_reader_warm) and
+	 * finished by build_profile: one symbolizer, modules opened on their
+	 * first hit, every (module, address) looked up once. */
+	struct symbolizer *sym;
+	int *handle;                  /* per module: symbolizer handle, -1 none, -2 not opened yet */
+	size_t nhandle;
+	struct u64map symkey;         /* sym_key() -> index into symc */
+	VEC(struct symc) symc;
+	size_t warm_next;             /* dense ids below it are in the cache */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -504,6 +520,77 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* The cache key of an address in module mi (-1: none): user addresses fit
+ * in 48 bits, so the key is exact. */
+static uint64_t sym_key(int mi, uint64_t look)
+{
+	return (look & 0xffffffffffffull) | (uint64_t)(mi + 1) << 48;
+}
+
+/* The symbolizer handle of module mi, opening its file on first use. */
+static int mod_handle(struct fin *f, int mi)
+{
+	if ((size_t)mi >= f->nhandle) {
+		size_t n = f->mods.len;
+		f->handle = xrealloc(f->handle, n * sizeof(int));
+		for (size_t i = f->nhandle; i < n; i++)
+			f->handle[i] = -2;
+		f->nhandle = n;
+	}
+	if (f->handle[mi] == -2) {
+		const struct rmod *r = &f->mods.data[mi];
+		const char *file = r->path;
+		if (!strncmp(base_name(r->path), "linux-vdso.so", 13) && access(r->path, R_OK) != 0)
+			file = vdso_file();
+		f->handle[mi] = file ? symbolizer_add_module(f->sym, file, r->bias, r->lo, r->hi) : -1;
+	}
+	return f->handle[mi];
+}
+
+/* The lines of address `look` in module mi, looked up once. A module whose
+ * file is gone or unreadable names the frame by module and offset. */
+static const struct symc *sym_lookup(struct fin *f, int mi, uint64_t look)
+{
+	struct arena *A = &f->p->arena;
+	if (!f->sym) {
+		f->sym = symbolizer_new(A);
+		u64map_init(&f->symkey, 1024);
+	}
+	bool isnew;
+	uint64_t *slot = u64map_put(&f->symkey, sym_key(mi, look), &isnew);
+	if (!isnew)
+		return &f->symc.data[*slot];
+	struct sc_line lines[64];
+	int nl = 0;
+	if (mi >= 0 && mod_handle(f, mi) >= 0)
+		nl = symbolizer_lookup(f->sym, f->handle[mi], look, lines, 64);
+	if (nl < 1) {
+		char nm[320];
+		if (mi >= 0)
+			snprintf(nm, sizeof(nm), "%s+0x%llx", base_name(f->mods.data[mi].path),
+				 (unsigned long long)(look - f->mods.data[mi].bias));
+		else
+			snprintf(nm, sizeof(nm), "0x%llx", (unsigned long long)look);
+		nl = 1;
+		lines[0] = (struct sc_line){ arena_strdup(A, nm), "", 0, false };
+	}
+	struct symc c = { (uint32_t)nl, arena_alloc(A, (size_t)nl * sizeof(struct sc_line)) };
+	memcpy(c.lines, lines, (size_t)nl * sizeof(struct sc_line));
+	VEC_PUSH(&f->symc, c);
+	*slot = f->symc.len - 1;
+	return &f->symc.data[*slot];
+}
+
+/* The address to look up for frame j of a stack, and its module. Frames
+ * above the first are return addresses: the call is the byte before. */
+static uint64_t frame_look(struct fin *f, const struct rstack *rs, uint32_t j, int *mi)
+{
+	uint64_t ip = f->ips.data[rs->off + j];
+	int exact = j == 0 && (rs->flags & RAW_STACK_EXACT_PC);
+	*mi = module_at(f, ip, rs->time);
+	return exact || !ip ? ip : ip - 1;
+}
+
 static void build_profile(struct fin *f)
 {
 	struct sc_profile *p = f->p;
@@ -541,8 +628,6 @@ static void build_profile(struct fin *f)
 	/* modules */
 	p->nmodules = f->mods.len;
 	p->modules = arena_alloc(A, (f->mods.len + 1) * sizeof(*p->modules));
-	struct symbolizer *sym = symbolizer_new(A);
-	int *handle = xmalloc((f->mods.len + 1) * sizeof(int));
 	for (size_t i = 0; i < f->mods.len; i++) {
 		const struct rmod *r = &f->mods.data[i];
 		struct sc_module *m = &p->modules[i];
@@ -556,10 +641,6 @@ static void build_profile(struct fin *f)
 		m->load_time = rel_time(f, r->load);
 		m->unload_time = r->unload ? rel_time(f, r->unload) : 0;
 		m->is_main = f->exe && !strcmp(r->path, f->exe);
-		const char *file = r->path;
-		if (!strncmp(m->name, "linux-vdso.so", 13) && access(r->path, R_OK) != 0)
-			file = vdso_file();
-		handle[i] = file ? symbolizer_add_module(sym, file, r->bias, r->lo, r->hi) : -1;
 	}
 
 	/* One stack per dense id, symbolized once per distinct address. Unless
@@ -578,41 +659,22 @@ static void build_profile(struct fin *f)
 	VEC_PUSH(&stacks, empty);
 	final_id[0] = 0;
 	int identity = 1;
-	struct sc_line lines[64];
 
 	for (size_t d = 1; d < nd; d++) {
 		uint64_t *si = u64map_get(&f->stack_index, f->dense_raw.data[d]);
 		const struct rstack *rs = si ? &f->stacks.data[*si] : NULL;   /* NULL: its STACK was lost */
 		tmp.len = 0;
 		for (uint32_t j = 0; rs && j < rs->n; j++) {
-			uint64_t ip = f->ips.data[rs->off + j];
-			int exact = j == 0 && (rs->flags & RAW_STACK_EXACT_PC);
-			uint64_t look = exact || !ip ? ip : ip - 1;
-			int mi = module_at(f, ip, rs->time);
-			/* user addresses fit in 48 bits: the key is exact */
-			uint64_t key = (look & 0xffffffffffffull) | (uint64_t)(mi + 1) << 48;
+			int mi;
+			uint64_t look = frame_look(f, rs, j, &mi);
 			bool ln;
-			uint64_t *lslot = u64map_put(&locmap, key, &ln);
+			uint64_t *lslot = u64map_put(&locmap, sym_key(mi, look), &ln);
 			if (ln) {
-				struct sc_location l = { .addr = look, .module = mi };
-				int nl = 0;
-				if (mi >= 0 && handle[mi] >= 0)
-					nl = symbolizer_lookup(sym, handle[mi], look, lines, 64);
-				if (nl < 1) {
-					/* the module's file is gone or unreadable: name the
-					 * frame by module and offset */
-					char nm[320];
-					if (mi >= 0)
-						snprintf(nm, sizeof(nm), "%s+0x%llx", p->modules[mi].name,
-							 (unsigned long long)(look - p->modules[mi].bias));
-					else
-						snprintf(nm, sizeof(nm), "0x%llx", (unsigned long long)look);
-					nl = 1;
-					lines[0] = (struct sc_line){ arena_strdup(A, nm), "", 0, false };
-				}
-				l.nlines = (uint32_t)nl;
-				l.lines = arena_alloc(A, (size_t)nl * sizeof(*l.lines));
-				memcpy(l.lines, lines, (size_t)nl * sizeof(*l.lines));
+				/* a location per address in use: the cache may hold
+				 * addresses only the run's early guesses asked for */
+				const struct symc *c = sym_lookup(f, mi, look);
+				struct sc_location l = { .addr = look, .module = mi, .nlines = c->nlines,
+							 .lines = c->lines };
 				VEC_PUSH(&locs, l);
 				*lslot = locs.len - 1;
 			}
@@ -659,8 +721,6 @@ static void build_profile(struct fin *f)
 	VEC_FREE(&tmp);
 	u64map_release(&content);
 	u64map_release(&locmap);
-	symbolizer_free(sym);
-	free(handle);
 
 	/* threads, then events merged across threads in time order */
 	p->nthreads = f->threads.len;
@@ -937,9 +997,54 @@ void raw_reader_poll(struct raw_reader *r)
 	stream_push(&r->f);
 }
 
+/* Symbolizes the stacks decoded so far, while the program runs, for about
+ * budget_ms: most of finalize's lookups are then done before it exits. An
+ * address whose module record has not arrived yet (another thread's buffer
+ * holds it) is looked up again at the end; build_profile maps every address
+ * afresh, so a guess made early with a partial module list is never used
+ * unless it is right. */
+void raw_reader_warm(struct raw_reader *r, unsigned budget_ms)
+{
+	struct fin *f = &r->f;
+	if (!f->saw_proc || f->warm_next >= f->dense_raw.len)
+		return;
+	if (!f->p)
+		f->p = profile_new();
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t d = f->warm_next ? f->warm_next : 1;
+	for (; d < f->dense_raw.len; d++) {
+		uint64_t *si = u64map_get(&f->stack_index, f->dense_raw.data[d]);
+		if (!si)
+			break;   /* its STACK record is still in an unflushed buffer */
+		const struct rstack *rs = &f->stacks.data[*si];
+		for (uint32_t j = 0; j < rs->n; j++) {
+			int mi;
+			uint64_t look = frame_look(f, rs, j, &mi);
+			if (mi >= 0)
+				sym_lookup(f, mi, look);
+		}
+		if ((d & 15) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= budget_ms) {
+				d++;
+				break;
+			}
+		}
+	}
+	f->warm_next = d;
+}
+
 static void reader_free(struct raw_reader *r)
 {
 	struct fin *f = &r->f;
+	if (f->sym)
+		symbolizer_free(f->sym);
+	if (f->sym)
+		u64map_release(&f->symkey);
+	VEC_FREE(&f->symc);
+	free(f->handle);
+	profile_free(f->p);   /* left here only when finish failed */
 	for (size_t i = 0; i < f->threads.len; i++) {
 		VEC_FREE(&f->threads.data[i].ev);
 		VEC_FREE(&f->threads.data[i].samples);
@@ -993,7 +1098,8 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		f->streamed = f->es && !f->es_failed && info && event_stream_count(f->es) == total;
 		if (!f->streamed && f->es && !f->es_failed)
 			stream_stop(f);   /* e.g. no info wanted: bring the events back */
-		f->p = profile_new();
+		if (!f->p)
+			f->p = profile_new();
 		build_profile(f);
 		if (info) {
 			info->mono_start = f->start;
@@ -1010,6 +1116,7 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		if (f->streamed)
 			f->p->streamed_events = total;
 		*out = f->p;
+		f->p = NULL;
 	}
 	reader_free(r);
 	return rc;

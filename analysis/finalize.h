@@ -40,6 +40,9 @@ int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info
 struct raw_reader;
 struct raw_reader *raw_reader_new(const char *path);
 void raw_reader_poll(struct raw_reader *r);
+/* Symbolizes the stacks decoded so far for about budget_ms, so finish()
+ * has less left to do once the program exits. */
+void raw_reader_warm(struct raw_reader *r, unsigned budget_ms);
 /* Compress events into `path` as they are decoded, while only one thread
  * allocates (the file is the caller's to remove). */
 void raw_reader_stream_to(struct raw_reader *r, const char *path);

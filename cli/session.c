@@ -414,6 +414,13 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		 * using, so little is left to do when it exits */
 		for (size_t i = 0; i < readers.len; i++)
 			raw_reader_poll(readers.data[i].r);
+		/* ... and symbolize the stacks seen so far in the time left */
+		for (size_t i = 0; i < readers.len; i++) {
+			uint64_t used = (mono_now() - now) / 1000000ull;
+			if (used >= 8)
+				break;
+			raw_reader_warm(readers.data[i].r, (unsigned)(8 - used));
+		}
 		uint64_t spent = mono_now() - now;
 		if (spent < 10000000ull) {
 			struct timespec ts = { 0, (long)(10000000ull - spent) };
