@@ -37,6 +37,11 @@ static __thread uint64_t tl_last_signal __attribute__((tls_model("initial-exec")
  * back to back at the unblock: their stacks would all be the unblock site,
  * so they are not taken as samples. In clock ticks. */
 static uint64_t stale_gap;
+/* A sample buffer is written out when its oldest record is this old (in
+ * ticks), not only when full, so the launcher can symbolize as the program
+ * runs: at 1 kHz a 64 KiB buffer would otherwise hold seconds of samples. */
+static uint64_t flush_age;
+#define SAMPLE_FLUSH_NS 250000000ull
 
 /* The counter may overflow REFRESH_MAX times before it must be refreshed; the
  * handler tops it up by REFRESH_STEP every REFRESH_STEP signals. Re-arming it
@@ -195,6 +200,8 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 		p = fmt_put_u(p, weight > UINT32_MAX ? UINT32_MAX : weight);
 		p = fmt_put_u(p, 0);
 		scorch_rt_commit(b, p, t);
+		if (t - b->base_time > flush_age)
+			scorch_rt_flush(b);
 		scorch_rt_unlock(b);
 	}
 	scorch_rt_guard = g;
@@ -252,6 +259,7 @@ int scorch_rt_sample_init(void)
 	/* off-CPU: a call that blocked for half a period or more is recorded */
 	scorch_rt_offcpu_min = G.tsc ? (period_ns / 2) * 1000000ull / G.tick_fs : period_ns / 2;
 	stale_gap = G.tsc ? (period_ns / 8) * 1000000ull / G.tick_fs : period_ns / 8;
+	flush_age = G.tsc ? SAMPLE_FLUSH_NS * 1000000ull / G.tick_fs : SAMPLE_FLUSH_NS;
 	sample_sig = SIGRTMIN + 5;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -193,6 +193,7 @@ void scorch_rt_modules_scan(struct rt_buf *b)
 		scorch_rt_commit(b, p, t);
 		scorch_rt_unlock(b);
 	}
+	int changed = c.added || w != nmods;
 	nmods = w;
 	/* insertion sort: the table is nearly sorted and small */
 	for (uint32_t i = 1; i < nmods; i++) {
@@ -206,6 +207,13 @@ void scorch_rt_modules_scan(struct rt_buf *b)
 	}
 	last_empty_scan = c.added ? 0 : scorch_rt_ns();
 	mod_lock_drop();
+	/* the launcher symbolizes while the program runs: let it see the
+	 * modules now rather than when this buffer fills */
+	if (changed) {
+		scorch_rt_lock(b);
+		scorch_rt_flush(b);
+		scorch_rt_unlock(b);
+	}
 }
 
 struct self_ctx {
