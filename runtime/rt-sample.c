@@ -31,6 +31,9 @@ static __thread struct rt_buf *tl_sbuf __attribute__((tls_model("initial-exec"))
 static __thread volatile int tl_in_handler __attribute__((tls_model("initial-exec")));
 static __thread unsigned tl_since_refresh __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tl_last_signal __attribute__((tls_model("initial-exec")));
+/* set once the runtime has started (or stopped) sampling this thread itself:
+ * only a thread it never saw may adopt a counter armed from outside */
+static __thread int tl_known __attribute__((tls_model("initial-exec")));
 /* Two overflows of a thread's CPU-time counter are a period of CPU time, so
  * at least a period of real time, apart. Signals closer than an eighth of
  * that were queued while the thread had the signal blocked and are handled
@@ -68,13 +71,13 @@ static int perf_open(uint32_t tid, int config, int exclude_kernel)
 	a.disabled = 1;
 	a.exclude_kernel = (uint64_t)exclude_kernel;
 	a.exclude_hv = 1;
-	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return (int)syscall(SYS_perf_event_open, &a, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-/* The counter of this thread, or a CPU-time timer. Returns the source. */
-static int arm_thread(void)
+/* A perf counter on thread tid whose overflows signal that thread, running
+ * with a full budget. Returns the descriptor and sets *src, or -1. */
+static int perf_arm(uint32_t tid, int *src)
 {
-	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	static const int configs[] = { PERF_COUNT_SW_CPU_CLOCK, PERF_COUNT_SW_TASK_CLOCK };
 	for (int c = 0; c < 2; c++) {
 		for (int ek = 0; ek < 2; ek++) {
@@ -93,12 +96,25 @@ static int arm_thread(void)
 				close(fd);
 				continue;
 			}
-			tl_pfd = fd;
-			tl_since_refresh = 0;
 			ioctl(fd, PERF_EVENT_IOC_RESET, 0);
 			ioctl(fd, PERF_EVENT_IOC_REFRESH, REFRESH_MAX);
-			return c == 0 ? CPU_SRC_PERF_CPU_CLOCK : CPU_SRC_PERF_TASK_CLOCK;
+			*src = c == 0 ? CPU_SRC_PERF_CPU_CLOCK : CPU_SRC_PERF_TASK_CLOCK;
+			return fd;
 		}
+	}
+	return -1;
+}
+
+/* The counter of this thread, or a CPU-time timer. Returns the source. */
+static int arm_thread(void)
+{
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	int src;
+	int fd = perf_arm(tid, &src);
+	if (fd >= 0) {
+		tl_pfd = fd;
+		tl_since_refresh = 0;
+		return src;
 	}
 	struct sigevent ev;
 	memset(&ev, 0, sizeof(ev));
@@ -141,11 +157,37 @@ static uint32_t sample_intern(struct rt_buf *b, void **ips, int n, unsigned flag
 	return scorch_rt_stack_add(b, h ? h : 1, ips, n, flags);
 }
 
+/* In the signal handler of a thread that was running before the runtime
+ * started (armed from outside by arm_others): its first sample gives it a
+ * heap buffer (with its THREAD record; the buffer's key flushes it when the
+ * thread exits), a sample buffer and the counter's descriptor. Only called
+ * outside the runtime's own code (guard clear). */
+static struct rt_buf *adopt_thread(int fd)
+{
+	if (atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE || fd < 0)
+		return NULL;
+	scorch_rt_guard = 1;
+	scorch_rt_self();
+	struct rt_buf *b = scorch_rt_buf_new();
+	scorch_rt_guard = 0;
+	if (!b)
+		return NULL;
+	tl_known = 1;
+	tl_pfd = fd;
+	tl_since_refresh = 0;
+	tl_sbuf = b;
+	return b;
+}
+
 /* async-signal-safe */
 static void on_sample(int sig, siginfo_t *si, void *uctx)
 {
 	int saved = errno;
 	(void)sig;
+	struct rt_buf *b = tl_sbuf;
+	if (!b && !tl_known && si && (si->si_code == POLL_IN || si->si_code == POLL_HUP) &&
+	    !scorch_rt_guard && !tl_in_handler)
+		b = adopt_thread(si->si_fd);
 	if (tl_pfd >= 0) {
 		/* POLL_HUP: this overflow used up the budget and stopped the counter */
 		if (si && si->si_code == POLL_HUP) {
@@ -156,7 +198,6 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 			tl_since_refresh = 0;
 		}
 	}
-	struct rt_buf *b = tl_sbuf;
 	if (!b || tl_in_handler || atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE) {
 		errno = saved;
 		return;
@@ -215,6 +256,7 @@ void scorch_rt_sample_thread_start(void)
 {
 	if (!G.cpu || tl_sbuf || atomic_load(&G.state) != RT_ACTIVE)
 		return;
+	tl_known = 1;
 	int g = scorch_rt_guard;
 	scorch_rt_guard = 1;
 	struct rt_buf *self = scorch_rt_self();   /* heap buffer: THREAD record, modules */
@@ -252,6 +294,40 @@ void scorch_rt_sample_fork_child(void)
 	scorch_rt_sample_thread_start();
 }
 
+/* Threads already running when the runtime starts (started by another
+ * library's constructor, say) did not come through pthread_create's hook:
+ * arm a counter on each from here; each adopts it at its first signal. */
+static void arm_others(void)
+{
+	int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	uint32_t self = (uint32_t)syscall(SYS_gettid);
+	char buf[4096];
+	long n;
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct rt_dirent {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (struct rt_dirent *)(buf + off);
+			off += d->reclen;
+			uint32_t tid = 0;
+			const char *c = d->name;
+			for (; *c >= '0' && *c <= '9'; c++)
+				tid = tid * 10 + (uint32_t)(*c - '0');
+			if (*c || !tid || tid == self)
+				continue;
+			int src;
+			perf_arm(tid, &src);
+		}
+	}
+	close(dfd);
+}
+
 int scorch_rt_sample_init(void)
 {
 	long hz = G.hz > 0 ? G.hz : 999;
@@ -269,6 +345,8 @@ int scorch_rt_sample_init(void)
 	if (sigaction(sample_sig, &sa, NULL) != 0)
 		return -1;
 	scorch_rt_sample_thread_start();
+	if (main_source == CPU_SRC_PERF_CPU_CLOCK || main_source == CPU_SRC_PERF_TASK_CLOCK)
+		arm_others();
 	/* say once which clock samples this process */
 	struct rt_buf *b = scorch_rt_self();
 	if (b) {
@@ -344,6 +422,12 @@ RT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	static create_fn real;
 	if (!real)
 		real = (create_fn)scorch_rt_next("pthread_create");
+	/* a library's constructor may start threads before ours has run */
+	if (atomic_load(&G.state) == RT_UNINIT) {
+		if (!REAL.malloc)
+			scorch_rt_resolve();
+		scorch_rt_init();
+	}
 	if (!G.cpu || atomic_load(&G.state) != RT_ACTIVE || !REAL.malloc)
 		return real(th, attr, fn, arg);
 	int g = scorch_rt_guard;

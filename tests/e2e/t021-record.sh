@@ -71,6 +71,34 @@ rec many -- "$PROGS/cpu-manythreads"
 check "2000 threads: exit" "$rc" 0
 check "2000 threads: output" "$out" "2000 threads"
 
+# a thread started by a library's constructor, before scorch's own
+# constructor has run: pthread_create must start the runtime and sample it
+cat >ctor.c <<'EOC'
+#include <pthread.h>
+#include <time.h>
+static volatile unsigned long sink;
+__attribute__((noinline)) static void *ctor_spin(void *a)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	do {
+		for (int i = 0; i < 100000; i++)
+			sink += i;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 500000000L);
+	return a;
+}
+pthread_t ctor_thread;
+__attribute__((constructor)) static void start(void) { pthread_create(&ctor_thread, 0, ctor_spin, 0); }
+EOC
+printf '#include <pthread.h>\n#include <stdio.h>\nextern pthread_t ctor_thread;\nint main(void) { pthread_join(ctor_thread, 0); puts("joined"); return 0; }\n' >ctormain.c
+cc -g -O1 -fPIC -shared -o libctor.so ctor.c -pthread &&
+	cc -g -o ctormain ctormain.c -L. -lctor -Wl,-rpath,"$WORK" -pthread || fail "cannot build the constructor-thread program"
+rec ctor -- ./ctormain
+check "constructor thread: output" "$out" joined
+check_ge "constructor thread: samples in ctor_spin (500 ms at 999 Hz)" \
+	"$(q ctor.json '[.profiles[0].cpu.functions[] | select(.function == "ctor_spin") | .total] | add // 0')" 450
+
 "$SCORCH" record -F 0 -- true 2>f0.err; r=$?
 check "-F 0: exit 2" "$r" 2
 check_match "-F 0: says the range" "$(cat f0.err)" 'from 1 to'
