@@ -13,13 +13,20 @@
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/outfile.h"
+#include "../output/export-chrome.h"
+#include "../output/export-pprof.h"
+#include "../output/export-speedscope.h"
 #include "../output/folded.h"
+#include "../output/export-dhat.h"
+#include "../output/export-massif.h"
 #include "cmds.h"
 
 struct export_args {
 	const struct sc_profile *p;
 	const char *filter;
 	const char *weight;
+	unsigned kinds;             /* --kind as EXPORT_* bits; 0 = the format's default */
 	FILE *out;
 };
 
@@ -50,29 +57,109 @@ static int export_folded(const struct export_args *a)
 	return rc;
 }
 
+/* DHAT and massif: heap views for valgrind's viewers (dh_view.html, ms_print,
+ * massif-visualizer), from the heap model and the events. */
+static int export_valgrind(const struct export_args *a,
+			   int (*write)(FILE *, const struct sc_profile *, const struct heap_result *))
+{
+	struct heap_options ho = { .filter = a->filter };
+	struct heap_result *r;
+	if (heap_analyze(a->p, &ho, &r))
+		return -EINVAL;
+	int rc = write(a->out, a->p, r);
+	heap_result_free(r);
+	return rc;
+}
+
+static int export_dhat(const struct export_args *a)
+{
+	return export_valgrind(a, dhat_write);
+}
+
+static int export_massif(const struct export_args *a)
+{
+	return export_valgrind(a, massif_write);
+}
+
+/* pprof, speedscope and Chrome trace: the formats of other profilers' tools.
+ * --kind picks the data (check_kind() has made a->kinds final). */
+static int export_pprof(const struct export_args *a)
+{
+	struct export_options o = { .kinds = a->kinds, .filter = a->filter };
+	return pprof_write(a->out, a->p, &o);
+}
+
+static int export_speedscope(const struct export_args *a)
+{
+	struct export_options o = { .kinds = a->kinds, .filter = a->filter };
+	return speedscope_write(a->out, a->p, &o);
+}
+
+static int export_chrome(const struct export_args *a)
+{
+	struct export_options o = { .kinds = a->kinds, .filter = a->filter };
+	return chrome_write(a->out, a->p, &o);
+}
+
+/* Makes a->kinds final for the formats that take --kind, or says why the
+ * profile does not have what was asked: -1 after the message, 0 if fine.
+ * pprof holds one kind (CPU samples by default, when there are any);
+ * speedscope and Chrome trace hold whatever the profile has. */
+static int check_kind(const char *format, int (*fn)(const struct export_args *),
+		      struct export_args *a, const char *path)
+{
+	const struct sc_profile *p = a->p;
+	bool pprof = fn == export_pprof;
+	if (!pprof && fn != export_speedscope && fn != export_chrome) {
+		if (a->kinds)
+			return error("--kind applies to --format=pprof, speedscope and chrome, not %s", format);
+		return 0;
+	}
+	if (pprof && a->kinds == (EXPORT_CPU | EXPORT_HEAP))
+		return error("a pprof file holds one kind of data: use --kind=cpu or --kind=heap");
+	if ((a->kinds & EXPORT_CPU) && !(p->flags & PROF_CPU) && (pprof || a->kinds == EXPORT_CPU))
+		return error("%s has no CPU samples, so --kind=cpu has nothing to export; record with "
+			     "`scorch record`", path);
+	if ((a->kinds & EXPORT_HEAP) && !(p->flags & PROF_HEAP) && (pprof || a->kinds == EXPORT_HEAP))
+		return error("%s has no heap events, so --kind=heap has nothing to export; record with "
+			     "`scorch heap` or `scorch record --heap`", path);
+	if (!(p->flags & (PROF_CPU | PROF_HEAP)))
+		return error("%s has neither CPU samples nor heap events: nothing to export", path);
+	if (!a->kinds)
+		a->kinds = !pprof ? EXPORT_CPU | EXPORT_HEAP : p->flags & PROF_CPU ? EXPORT_CPU : EXPORT_HEAP;
+	return 0;
+}
+
 static const struct format {
 	const char *name;
 	int (*fn)(const struct export_args *);
 	const char *help;
 } formats[] = {
 	{ "folded", export_folded, "folded stacks, one \"root;...;leaf N\" line per stack" },
+	{ "pprof", export_pprof, "gzipped profile.proto for go tool pprof, Pyroscope, Parca" },
+	{ "speedscope", export_speedscope, "speedscope's JSON file format, a profile per thread" },
+	{ "chrome", export_chrome, "Chrome trace event JSON for Perfetto, chrome://tracing" },
+	{ "dhat", export_dhat, "DHAT JSON for valgrind's dh_view.html (heap)" },
+	{ "massif", export_massif, "massif.out for ms_print and massif-visualizer (heap)" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: scorch export [--format=FORMAT] [--weight=W] [--filter=REGEX] [-o OUT] FILE\n"
+		"usage: scorch export [--format=FORMAT] [--weight=W] [--kind=KIND] [--filter=REGEX] [-o OUT] FILE\n"
 		"\n"
 		"Converts a profile for other tools; writes to stdout unless -o is given.\n"
 		"\n"
 		"  -F, --format=FORMAT  output format (default folded):\n");
 	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
-		fprintf(f, "                         %-8s %s\n", formats[i].name, formats[i].help);
+		fprintf(f, "                         %-10s %s\n", formats[i].name, formats[i].help);
 	fprintf(f,
 		"  -w, --weight=W       folded, CPU profiles: samples (default) or cpu-ns\n"
 		"                       (the time the samples stand for); heap: bytes\n"
 		"                       (default without CPU samples), count, peak (bytes\n"
 		"                       live at the peak) or leaked (bytes live at the end)\n"
+		"  -k, --kind=KIND      pprof, speedscope, chrome: cpu, heap or all (default:\n"
+		"                       all the profile has; pprof: cpu when it has samples)\n"
 		"  -f, --filter=REGEX   only stacks with a function or module matching REGEX\n"
 		"  -o, --output=OUT     write to OUT ('-' = stdout)\n"
 		"  -h, --help           show this help\n");
@@ -98,6 +185,7 @@ int cmd_export(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'F' },
 		{ "weight", required_argument, NULL, 'w' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -109,7 +197,7 @@ int cmd_export(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":F:w:f:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":F:w:k:f:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			format = optarg;
@@ -119,6 +207,11 @@ int cmd_export(int argc, char **argv)
 				return bad_usage("unknown weight '%s' (supported: samples, cpu-ns, bytes, "
 						 "count, peak, leaked)", optarg);
 			a.weight = optarg;
+			break;
+		case 'k':
+			a.kinds = export_kind_parse(optarg);
+			if (!a.kinds)
+				return bad_usage("unknown kind '%s' (supported: cpu, heap, all)", optarg);
 			break;
 		case 'f': {
 			char err[256];
@@ -172,21 +265,24 @@ int cmd_export(int argc, char **argv)
 		profile_free(p);
 		return 1;
 	}
-	bool to_file = output && strcmp(output, "-");
-	a.out = to_file ? fopen(output, "w") : stdout;
-	if (!a.out) {
-		error("cannot create %s: %s", output, strerror(errno));
+	if ((fmt->fn == export_dhat || fmt->fn == export_massif) && !(p->flags & PROF_HEAP)) {
+		error("%s has no heap events, so --format=%s has nothing to show; record with "
+		      "`scorch heap` or `scorch record --heap`", path, fmt->name);
 		profile_free(p);
 		return 1;
 	}
-	int rc = fmt->fn(&a);
-	if (to_file && fclose(a.out) && !rc)
-		rc = -errno;
-	if (rc) {
-		error("cannot write %s: %s", to_file ? output : "to stdout", strerror(-rc));
-		if (to_file)
-			unlink(output);
+	if (check_kind(fmt->name, fmt->fn, &a, path)) {
+		profile_free(p);
+		return 1;
 	}
+	struct outfile of;
+	if (outfile_open(&of, output)) {
+		profile_free(p);
+		return 1;
+	}
+	a.out = of.f;
+	int rc = fmt->fn(&a);
+	rc = outfile_close(&of, rc, rc < 0 ? -rc : 0);
 	profile_free(p);
 	return rc ? 1 : 0;
 }

@@ -1,0 +1,391 @@
+/* DHAT export: replays the heap events once, per program point (allocator
+ * entry point + stack), and writes the JSON that valgrind's dh_view.html
+ * reads. Also the valgrind-style frame table and live-block set that the
+ * massif export uses. */
+#include "export-dhat.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/die.h"
+
+/* ---- valgrind-style frames ---- */
+
+void vg_frames_init(struct vg_frames *fr, const struct sc_profile *p)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->p = p;
+	u64map_init(&fr->ids, 256);
+	strmap_init(&fr->named);
+}
+
+void vg_frames_release(struct vg_frames *fr)
+{
+	u64map_release(&fr->ids);
+	strmap_release(&fr->named);
+	sb_release(&fr->text);
+	VEC_FREE(&fr->off);
+	VEC_FREE(&fr->stop);
+	VEC_FREE(&fr->path);
+}
+
+/* Appends a new frame with text s; returns its id. */
+static uint32_t add_frame(struct vg_frames *fr, const char *s, bool stop)
+{
+	uint32_t id = (uint32_t)fr->off.len;
+	VEC_PUSH(&fr->off, fr->text.len);
+	VEC_PUSH(&fr->stop, (uint8_t)stop);
+	sb_adds(&fr->text, s);
+	sb_addc(&fr->text, '\0');
+	return id;
+}
+
+uint32_t vg_frames_named(struct vg_frames *fr, const char *text)
+{
+	bool isnew;
+	uint32_t id = strmap_intern(&fr->named, text, (uint32_t)fr->off.len, &isnew);
+	if (isnew)
+		add_frame(fr, text, false);
+	return id;
+}
+
+const char *vg_frames_text(const struct vg_frames *fr, uint32_t id)
+{
+	return fr->text.buf + fr->off.data[id];
+}
+
+/* Valgrind's "main" and "below main" functions (m_debuginfo's
+ * get_fnname_kind): a stack is cut after them. 1 = main, 2 = below main. */
+static int fn_kind(const char *f)
+{
+	static const char *const below[] = {
+		"__libc_start_main", "__libc_start_call_main", "generic_start_main", "_dl_start_user",
+	};
+	if (!strcmp(f, "main"))
+		return 1;
+	for (size_t i = 0; i < sizeof(below) / sizeof(*below); i++) {
+		size_t n = strlen(below[i]);
+		if (!strncmp(f, below[i], n) && (f[n] == '\0' || f[n] == '.'))
+			return 2;
+	}
+	return 0;
+}
+
+static bool func_known(const struct sc_line *ln)
+{
+	return ln && ln->func && ln->func[0] && strcmp(ln->func, "??") != 0;
+}
+
+/* The frame of line j of location loc (j = 0 when it has no lines). */
+static uint32_t loc_frame(struct vg_frames *fr, uint32_t loc, uint32_t j)
+{
+	bool isnew;
+	uint64_t *v = u64map_put(&fr->ids, ((uint64_t)loc << 32) | j, &isnew);
+	if (!isnew)
+		return (uint32_t)*v;
+	const struct sc_profile *p = fr->p;
+	const struct sc_location *l = &p->locations[loc];
+	const struct sc_line *ln = j < l->nlines ? &l->lines[j] : NULL;
+	const char *mod = l->module >= 0 && (size_t)l->module < p->nmodules
+		? p->modules[l->module].path : NULL;
+	int kind = func_known(ln) ? fn_kind(ln->func) : 0;
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "0x%llX: %s", (unsigned long long)l->addr,
+		kind == 2 ? "(below main)" : func_known(ln) ? ln->func : "???");
+	if (ln && ln->file && ln->file[0] && ln->line)
+		sb_addf(&sb, " (%s:%u)", ln->file, ln->line);
+	else if (ln && ln->file && ln->file[0])
+		sb_addf(&sb, " (%s)", ln->file);
+	else if (mod && *mod)
+		sb_addf(&sb, " (in %s)", mod);
+	for (size_t i = 0; i < sb.len; i++)
+		if (sb.buf[i] == '\n' || sb.buf[i] == '\r')
+			sb.buf[i] = ' ';
+	uint32_t id = add_frame(fr, sb_str(&sb), kind != 0);
+	*v = id;
+	sb_release(&sb);
+	return id;
+}
+
+size_t vg_stack_path(struct vg_frames *fr, uint32_t stack, bool skip_wrappers)
+{
+	const struct sc_profile *p = fr->p;
+	fr->path.len = 0;
+	if (stack >= p->nstacks)
+		return 0;
+	const struct sc_stack *st = &p->stacks[stack];
+	bool leading = skip_wrappers;
+	for (uint32_t k = 0; k < st->nlocs; k++) {
+		uint32_t loc = st->locs[k];
+		if (loc >= p->nlocations)
+			continue;
+		const struct sc_location *l = &p->locations[loc];
+		uint32_t n = l->nlines ? l->nlines : 1;
+		for (uint32_t j = 0; j < n; j++) {
+			const struct sc_line *ln = l->nlines ? &l->lines[j] : NULL;
+			if (leading && func_known(ln) && heap_is_wrapper(ln->func))
+				continue;
+			leading = false;
+			uint32_t id = loc_frame(fr, loc, j);
+			VEC_PUSH(&fr->path, id);
+			if (fr->stop.data[id])
+				return fr->path.len;
+		}
+	}
+	return fr->path.len;
+}
+
+int vg_flush(FILE *f)
+{
+	errno = 0;
+	if (fflush(f) == 0 && !ferror(f))
+		return 0;
+	return errno ? -errno : -EIO;
+}
+
+/* ---- live blocks ---- */
+
+void vg_live_init(struct vg_live *l)
+{
+	memset(l, 0, sizeof(*l));
+	u64map_init(&l->map, 1024);
+}
+
+void vg_live_release(struct vg_live *l)
+{
+	u64map_release(&l->map);
+	VEC_FREE(&l->blocks);
+	VEC_FREE(&l->unused);
+}
+
+bool vg_live_add(struct vg_live *l, uint64_t addr, const struct vg_block *b, struct vg_block *old)
+{
+	bool isnew;
+	uint64_t *v = u64map_put(&l->map, addr, &isnew);
+	if (!isnew) {
+		struct vg_block *e = &l->blocks.data[*v];
+		*old = *e;
+		*e = *b;
+		e->live = true;
+		return true;
+	}
+	uint32_t i;
+	if (l->unused.len) {
+		i = l->unused.data[--l->unused.len];
+	} else {
+		i = (uint32_t)l->blocks.len;
+		VEC_RESERVE(&l->blocks, 1);
+		l->blocks.len++;
+	}
+	*v = i;
+	l->blocks.data[i] = *b;
+	l->blocks.data[i].live = true;
+	return false;
+}
+
+bool vg_live_remove(struct vg_live *l, uint64_t addr, struct vg_block *out)
+{
+	uint64_t i;
+	if (!u64map_del(&l->map, addr, &i))
+		return false;
+	*out = l->blocks.data[i];
+	l->blocks.data[i].live = false;
+	VEC_PUSH(&l->unused, (uint32_t)i);
+	return true;
+}
+
+bool vg_stack_counts(const struct heap_result *r, uint32_t s)
+{
+	return s < r->p->nstacks && r->stacks[s].allocations > 0;
+}
+
+/* ---- the DHAT program points ---- */
+
+/* One program point. Byte and block counts as DHAT defines them; lifetimes
+ * in ns: freed blocks until their free, live ones until the end (t-end). */
+struct pp {
+	uint64_t tb, tbk, tl;       /* totals */
+	uint64_t mb, mbk;           /* the point's own maximum live (first reached) */
+	uint64_t gb, gbk;           /* live at t-gmax */
+	uint64_t cb, cbk;           /* live now; at t-end when the replay is done */
+	uint32_t fs_off, fs_len;    /* frames, into struct dhat.fs */
+};
+
+struct dhat {
+	const struct sc_profile *p;
+	const struct heap_result *r;
+	struct vg_frames fr;
+	struct u64map by_key;       /* (stack << 8 | func) -> pp index */
+	struct strmap by_frames;    /* frame list as text -> pp index */
+	VEC(struct pp) pps;
+	VEC(uint32_t) fs;
+	struct strbuf tmp;
+};
+
+/* The program point of an allocation from `func` with stack `stack`: its
+ * frames are the entry point, then the stack. Stacks that describe the same
+ * frames (cut at main) share one point, as dh_view requires unique frame
+ * lists. */
+static uint32_t pp_of(struct dhat *d, uint32_t stack, unsigned func)
+{
+	bool isnew;
+	uint64_t *v = u64map_put(&d->by_key, ((uint64_t)stack << 8) | (func & 0xff), &isnew);
+	if (!isnew)
+		return (uint32_t)*v;
+	uint32_t first = vg_frames_named(&d->fr, raw_func_name((int)func));
+	size_t n = vg_stack_path(&d->fr, stack, false);
+	sb_reset(&d->tmp);
+	sb_addf(&d->tmp, "%x", first);
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&d->tmp, ",%x", d->fr.path.data[i]);
+	bool fresh;
+	uint32_t idx = strmap_intern(&d->by_frames, sb_str(&d->tmp), (uint32_t)d->pps.len, &fresh);
+	if (fresh) {
+		struct pp pp = { .fs_off = (uint32_t)d->fs.len, .fs_len = (uint32_t)n + 1 };
+		VEC_PUSH(&d->fs, first);
+		for (size_t i = 0; i < n; i++)
+			VEC_PUSH(&d->fs, d->fr.path.data[i]);
+		VEC_PUSH(&d->pps, pp);
+	}
+	*v = idx;
+	return idx;
+}
+
+/* A block of pp leaves the live set at time `now`. */
+static void retire(struct pp *pp, const struct vg_block *b, uint64_t now)
+{
+	pp->cb -= b->size;
+	pp->cbk--;
+	pp->tl += now >= b->time ? now - b->time : 0;
+}
+
+static void snapshot_gmax(struct dhat *d)
+{
+	for (size_t i = 0; i < d->pps.len; i++) {
+		d->pps.data[i].gb = d->pps.data[i].cb;
+		d->pps.data[i].gbk = d->pps.data[i].cbk;
+	}
+}
+
+/* One pass over the events: totals, own maxima, t-gmax, t-end, lifetimes. */
+static void replay(struct dhat *d)
+{
+	const struct sc_profile *p = d->p;
+	struct vg_live live;
+	struct vg_block b, old;
+	vg_live_init(&live);
+	for (size_t i = 0; i < p->nevents; i++) {
+		const struct sc_event *ev = &p->events[i];
+		if (ev->addr && ev->kind == EV_ALLOC) {
+			uint32_t st = ev->stack < p->nstacks ? ev->stack : 0;
+			if (vg_stack_counts(d->r, st)) {
+				uint32_t k = pp_of(d, st, ev->func < FN__COUNT ? ev->func : FN_MALLOC);
+				b = (struct vg_block){ .size = ev->size, .time = ev->time, .tag = k };
+				if (vg_live_add(&live, ev->addr, &b, &old))
+					retire(&d->pps.data[old.tag], &old, ev->time);
+				struct pp *pp = &d->pps.data[k];
+				pp->tb += ev->size;
+				pp->tbk++;
+				pp->cb += ev->size;
+				pp->cbk++;
+				if (pp->cb > pp->mb) {
+					pp->mb = pp->cb;
+					pp->mbk = pp->cbk;
+				}
+			} else if (vg_live_remove(&live, ev->addr, &old)) {
+				/* a filtered-out block reused a counted one's address */
+				retire(&d->pps.data[old.tag], &old, ev->time);
+			}
+		} else if (ev->addr && ev->kind == EV_FREE && vg_live_remove(&live, ev->addr, &old)) {
+			retire(&d->pps.data[old.tag], &old, ev->time);
+		}
+		if (i == d->r->t.peak_event)
+			snapshot_gmax(d);
+	}
+	uint64_t te = d->r->t.end_time;
+	for (size_t i = 0; i < live.blocks.len; i++) {
+		const struct vg_block *lb = &live.blocks.data[i];
+		if (lb->live)
+			d->pps.data[lb->tag].tl += te >= lb->time ? te - lb->time : 0;
+	}
+	vg_live_release(&live);
+}
+
+/* A time in ns as a JSON number of microseconds, exact to the ns. */
+static void put_us(FILE *f, uint64_t ns)
+{
+	uint64_t frac = ns % 1000;
+	if (!frac) {
+		fprintf(f, "%llu", (unsigned long long)(ns / 1000));
+		return;
+	}
+	char d[4];
+	snprintf(d, sizeof(d), "%03u", (unsigned)frac);
+	for (int k = 2; k > 0 && d[k] == '0'; k--)
+		d[k] = '\0';
+	fprintf(f, "%llu.%s", (unsigned long long)(ns / 1000), d);
+}
+
+static void put_str(FILE *f, struct strbuf *tmp, const char *s)
+{
+	sb_reset(tmp);
+	sb_add_json_str(tmp, s ? s : "");
+	fputs(sb_str(tmp), f);
+}
+
+static void write_json(FILE *f, struct dhat *d)
+{
+	const struct sc_profile *p = d->p;
+	const struct heap_totals *t = &d->r->t;
+	/* "tu" is free text to dh_view; "Mtu" names a million of it, the
+	 * unit of its rates: a million microseconds is a second */
+	fputs("{\"dhatFileVersion\":2\n,\"mode\":\"heap\",\"verb\":\"Allocated\"\n"
+	      ",\"bklt\":true,\"bkacc\":false\n,\"tu\":\"\\u00b5s\",\"Mtu\":\"s\"\n,\"tuth\":", f);
+	put_us(f, d->r->short_lived_ns);
+	fputs("\n,\"cmd\":", f);
+	put_str(f, &d->tmp, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
+	fprintf(f, "\n,\"pid\":%u\n,\"te\":", p->pid);
+	put_us(f, t->end_time);
+	fputs("\n,\"tg\":", f);
+	put_us(f, t->peak_event != HEAP_NO_EVENT ? t->peak_time : 0);
+	fputs("\n,\"pps\":\n [", f);
+	for (size_t i = 0; i < d->pps.len; i++) {
+		const struct pp *pp = &d->pps.data[i];
+		fprintf(f, "%s{\"tb\":%llu,\"tbk\":%llu\n  ,\"tl\":", i ? "\n ," : "",
+			(unsigned long long)pp->tb, (unsigned long long)pp->tbk);
+		put_us(f, pp->tl);
+		fprintf(f, "\n  ,\"mb\":%llu,\"mbk\":%llu\n  ,\"gb\":%llu,\"gbk\":%llu"
+			"\n  ,\"eb\":%llu,\"ebk\":%llu\n  ,\"fs\":[",
+			(unsigned long long)pp->mb, (unsigned long long)pp->mbk,
+			(unsigned long long)pp->gb, (unsigned long long)pp->gbk,
+			(unsigned long long)pp->cb, (unsigned long long)pp->cbk);
+		for (uint32_t k = 0; k < pp->fs_len; k++)
+			/* +1: ftbl[0] is "[root]" */
+			fprintf(f, "%s%u", k ? "," : "", d->fs.data[pp->fs_off + k] + 1);
+		fputs("]\n  }", f);
+	}
+	fputs("\n ]\n,\"ftbl\":\n [\"[root]\"", f);
+	for (size_t i = 0; i < d->fr.off.len; i++) {
+		fputs("\n ,", f);
+		put_str(f, &d->tmp, vg_frames_text(&d->fr, (uint32_t)i));
+	}
+	fputs("\n ]\n}\n", f);
+}
+
+int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
+{
+	struct dhat d = { .p = p, .r = r };
+	vg_frames_init(&d.fr, p);
+	u64map_init(&d.by_key, 256);
+	strmap_init(&d.by_frames);
+	replay(&d);
+	write_json(f, &d);
+	vg_frames_release(&d.fr);
+	u64map_release(&d.by_key);
+	strmap_release(&d.by_frames);
+	VEC_FREE(&d.pps);
+	VEC_FREE(&d.fs);
+	sb_release(&d.tmp);
+	return vg_flush(f);
+}

@@ -1,0 +1,79 @@
+/* DHAT export: the JSON file (dhatFileVersion 2, heap mode) that valgrind's
+ * DHAT viewer, dh_view.html, loads. Also the valgrind-style frame table and
+ * live-block replay that the massif export (export-massif.c) shares. Format
+ * notes and unit choices are in docs/interop.md ("DHAT"). */
+#ifndef SCORCH_OUTPUT_EXPORT_DHAT_H
+#define SCORCH_OUTPUT_EXPORT_DHAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../analysis/heap.h"
+#include "../lib/hashmap.h"
+#include "../lib/strbuf.h"
+#include "../lib/vec.h"
+
+/* Writes r's profile as DHAT JSON to f: one program point per distinct
+ * (allocator entry point, stack), with total bytes, blocks and lifetimes,
+ * the point's own maximum live, what it held live at the global peak
+ * (r->t.peak_event) and at the end. Only allocations passing r's filter
+ * count. Times are in microseconds. Returns 0 or -errno from f. */
+int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r);
+
+/* ---- shared with the massif export ---- */
+
+/* Frames described the way valgrind prints them ("0xADDR: func (file:line)",
+ * "0xADDR: func (in /module)", "0xADDR: ???"), interned to dense ids. A
+ * location with inlined lines gives one frame per line. */
+struct vg_frames {
+	const struct sc_profile *p;
+	struct u64map ids;          /* ((loc << 32) | line) -> id */
+	struct strmap named;        /* made-up frames by text -> id */
+	struct strbuf text;         /* descriptions, NUL-separated */
+	VEC(size_t) off;            /* id -> offset into text */
+	VEC(uint8_t) stop;          /* id -> the path ends here (main, below main) */
+	VEC(uint32_t) path;         /* scratch result of vg_stack_path() */
+};
+
+void vg_frames_init(struct vg_frames *fr, const struct sc_profile *p);
+void vg_frames_release(struct vg_frames *fr);
+/* The id of a made-up frame with exactly this text (e.g. "malloc"). */
+uint32_t vg_frames_named(struct vg_frames *fr, const char *text);
+/* The description of frame id; valid until the next interning call. */
+const char *vg_frames_text(const struct vg_frames *fr, uint32_t id);
+/* The frames of stack id `stack`, innermost first, in fr->path (returns its
+ * length). Like valgrind's default (--show-below-main=no) the path ends at
+ * `main`, or at a libc start function shown as "(below main)". With
+ * skip_wrappers, leading allocator wrappers (operator new, xmalloc...; see
+ * heap_is_wrapper) are left out, as massif leaves out its --alloc-fns. */
+size_t vg_stack_path(struct vg_frames *fr, uint32_t stack, bool skip_wrappers);
+
+/* The live blocks of a replay of p->events, by address. */
+struct vg_block {
+	uint64_t size, time;
+	uint32_t tag;               /* the caller's: a program point, a stack */
+	bool live;
+};
+
+struct vg_live {
+	struct u64map map;          /* addr -> index into blocks */
+	VEC(struct vg_block) blocks;
+	VEC(uint32_t) unused;       /* indexes of dead blocks, for reuse */
+};
+
+void vg_live_init(struct vg_live *l);
+void vg_live_release(struct vg_live *l);
+/* Adds a block at addr. If one was live there already (its free was never
+ * seen) it is retired first, copied to *old, and true is returned. */
+bool vg_live_add(struct vg_live *l, uint64_t addr, const struct vg_block *b, struct vg_block *old);
+/* Removes the block at addr into *out; false if none was live there. */
+bool vg_live_remove(struct vg_live *l, uint64_t addr, struct vg_block *out);
+
+/* Flushes f: 0, or -errno of the failed write (-EIO if unknown). */
+int vg_flush(FILE *f);
+
+/* True when stack id s counts under r's filter (it has allocations). */
+bool vg_stack_counts(const struct heap_result *r, uint32_t s);
+
+#endif

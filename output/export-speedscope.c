@@ -1,0 +1,224 @@
+/* The speedscope writer of export-speedscope.h. */
+#include "export-speedscope.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analysis/heap.h"
+#include "../lib/die.h"
+
+void ss_begin(struct ss_writer *w, FILE *f, const struct sc_profile *p)
+{
+	memset(w, 0, sizeof(*w));
+	json_init(&w->j, f, 3);
+	xframes_init(&w->frames, p);
+	struct strbuf s = STRBUF_INIT;
+	sb_addf(&s, "scorch %s", SCORCH_VERSION);
+	json_open_obj(&w->j, NULL);
+	json_str(&w->j, "$schema", SPEEDSCOPE_SCHEMA);
+	json_str(&w->j, "exporter", s.buf);
+	const char *name = export_program_name(p);
+	json_str(&w->j, "name", *name ? name : "scorch profile");
+	json_open_arr(&w->j, "profiles");
+	sb_release(&s);
+}
+
+void ss_frame_ids(struct ss_writer *w, uint32_t s, struct u32vec *out)
+{
+	xframes_stack(&w->frames, s, out);
+}
+
+void ss_sampled_begin(struct ss_writer *w, const char *name, const char *unit)
+{
+	sb_reset(&w->samples);
+	sb_reset(&w->weights);
+	w->name = name;
+	w->unit = unit;
+	w->total = 0;
+	w->last.len = 0;
+	w->last_weight = 0;
+}
+
+/* Appends the pending sample to the two arrays. */
+static void flush_sample(struct ss_writer *w)
+{
+	if (!w->last_weight)
+		return;
+	sb_addc(&w->samples, w->samples.len ? ',' : '[');
+	sb_addc(&w->samples, '[');
+	for (size_t i = 0; i < w->last.len; i++)
+		sb_addf(&w->samples, i ? ",%u" : "%u", w->last.data[i]);
+	sb_addc(&w->samples, ']');
+	sb_addc(&w->weights, w->weights.len ? ',' : '[');
+	sb_addf(&w->weights, "%llu", (unsigned long long)w->last_weight);
+	w->last_weight = 0;
+}
+
+void ss_sampled_add(struct ss_writer *w, const uint32_t *frames, size_t n, uint64_t weight)
+{
+	if (!weight)
+		return;
+	w->total += weight;
+	if (w->last_weight && w->last.len == n && !memcmp(w->last.data, frames, n * sizeof(*frames))) {
+		w->last_weight += weight;
+		return;
+	}
+	flush_sample(w);
+	w->last.len = 0;
+	for (size_t i = 0; i < n; i++)
+		u32vec_push(&w->last, frames[i]);
+	w->last_weight = weight;
+}
+
+void ss_sampled_end(struct ss_writer *w)
+{
+	flush_sample(w);
+	struct json *j = &w->j;
+	json_open_obj(j, NULL);
+	json_str(j, "type", "sampled");
+	json_str(j, "name", w->name);
+	json_str(j, "unit", w->unit);
+	json_u64(j, "startValue", 0);
+	json_u64(j, "endValue", w->total);
+	if (w->samples.len) {
+		sb_addc(&w->samples, ']');
+		sb_addc(&w->weights, ']');
+		json_raw(j, "samples", w->samples.buf, w->samples.len);
+		json_raw(j, "weights", w->weights.buf, w->weights.len);
+	} else {
+		json_raw(j, "samples", "[]", 2);
+		json_raw(j, "weights", "[]", 2);
+	}
+	json_close_obj(j);
+	w->nprofiles++;
+}
+
+int ss_end(struct ss_writer *w, size_t active)
+{
+	struct json *j = &w->j;
+	json_close_arr(j);
+	json_u64(j, "activeProfileIndex", active < w->nprofiles ? active : 0);
+	json_open_obj(j, "shared");
+	json_open_arr(j, "frames");
+	for (size_t i = 0; i < w->frames.nframes; i++) {
+		const struct xframe *fr = &w->frames.frames[i];
+		json_open_obj(j, NULL);
+		json_str(j, "name", fr->name);
+		if (fr->file[0])
+			json_str(j, "file", fr->file);
+		if (fr->line)
+			json_u64(j, "line", fr->line);
+		json_close_obj(j);
+	}
+	json_close_arr(j);
+	json_close_obj(j);
+	json_close_obj(j);
+	int rc = json_end(j);
+	xframes_release(&w->frames);
+	sb_release(&w->samples);
+	sb_release(&w->weights);
+	u32vec_free(&w->last);
+	return rc;
+}
+
+/* ---- the profiles of a scorch profile ---- */
+
+/* One sampled profile per thread with picked samples, in thread order.
+ * Returns the index (among the document's profiles) of the thread with the
+ * most samples, or SIZE_MAX if none was written. */
+static size_t cpu_profiles(struct ss_writer *w, const struct sc_profile *p, struct stack_pick *pick)
+{
+	size_t nt = p->nthreads + 1, *first, *order;
+	export_group_samples(p, pick, &first, &order);
+	bool wall = p->flags & PROF_WALL;
+	uint32_t offcpu = wall ? xframes_named(&w->frames, "[off-CPU]") : 0;
+	struct u32vec st = { 0 };
+	struct strbuf name = STRBUF_INIT;
+	size_t best = SIZE_MAX, best_n = 0;
+	for (size_t t = 0; t < nt; t++) {
+		size_t n = first[t + 1] - first[t];
+		if (!n)
+			continue;
+		sb_reset(&name);
+		sb_addf(&name, "%s: %s (tid %u)", wall ? "wall" : "cpu",
+			export_thread_name(p, (uint32_t)t), export_thread_tid(p, (uint32_t)t));
+		if (n > best_n) {
+			best_n = n;
+			best = w->nprofiles;
+		}
+		ss_sampled_begin(w, name.buf, "nanoseconds");
+		for (size_t k = first[t]; k < first[t + 1]; k++) {
+			const struct sc_sample *s = &p->samples[order[k]];
+			ss_frame_ids(w, s->stack, &st);
+			if (wall && s->offcpu)
+				u32vec_push(&st, offcpu);
+			ss_sampled_add(w, st.data, st.len, s->weight);
+		}
+		ss_sampled_end(w);
+	}
+	sb_release(&name);
+	u32vec_free(&st);
+	free(first);
+	free(order);
+	return best;
+}
+
+/* Allocations in time order weighted by bytes, then the bytes live at exit
+ * per stack. */
+static int heap_profiles(struct ss_writer *w, const struct sc_profile *p, struct stack_pick *pick,
+			 const char *filter)
+{
+	struct u32vec st = { 0 };
+	ss_sampled_begin(w, "heap: bytes allocated", "bytes");
+	for (size_t i = 0; i < p->nevents; i++) {
+		const struct sc_event *ev = &p->events[i];
+		uint32_t s = ev->stack < p->nstacks ? ev->stack : 0;
+		if (ev->kind != EV_ALLOC || !ev->addr || !stack_pick(pick, s))
+			continue;
+		ss_frame_ids(w, s, &st);
+		ss_sampled_add(w, st.data, st.len, ev->size);
+	}
+	ss_sampled_end(w);
+
+	struct heap_options ho = { .filter = filter };
+	struct heap_result *r;
+	if (heap_analyze(p, &ho, &r)) {
+		u32vec_free(&st);
+		return -EINVAL;
+	}
+	if (r->t.leaked_bytes) {
+		ss_sampled_begin(w, "heap: bytes live at exit", "bytes");
+		for (size_t s = 0; s < p->nstacks; s++) {
+			if (!r->stacks[s].leaked_bytes)
+				continue;
+			ss_frame_ids(w, (uint32_t)s, &st);
+			ss_sampled_add(w, st.data, st.len, r->stacks[s].leaked_bytes);
+		}
+		ss_sampled_end(w);
+	}
+	heap_result_free(r);
+	u32vec_free(&st);
+	return 0;
+}
+
+int speedscope_write(FILE *f, const struct sc_profile *p, const struct export_options *o)
+{
+	struct stack_pick pick;
+	if (stack_pick_init(&pick, p, o->filter))
+		return -EINVAL;
+	struct ss_writer w;
+	ss_begin(&w, f, p);
+	size_t active = 0;
+	int rc = 0;
+	if ((o->kinds & EXPORT_CPU) && (p->flags & PROF_CPU)) {
+		size_t best = cpu_profiles(&w, p, &pick);
+		if (best != SIZE_MAX)
+			active = best;
+	}
+	if ((o->kinds & EXPORT_HEAP) && (p->flags & PROF_HEAP))
+		rc = heap_profiles(&w, p, &pick, o->filter);
+	int rc2 = ss_end(&w, active);
+	stack_pick_release(&pick);
+	return rc ? rc : rc2;
+}
