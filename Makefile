@@ -38,6 +38,10 @@ RT_SRCS   := $(wildcard runtime/*.c)
 
 TOOL_CORE := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS) $(FMT_SRCS) $(ANA_SRCS) $(OUT_SRCS) $(filter-out cli/scorch.c,$(CLI_SRCS)))
 TOOL_MAIN := $(BUILD)/obj/cli/scorch.o
+# The HTML report's stylesheet and script, compiled into the tool as C arrays.
+HTML_ASSETS := output/html/report.css output/html/report.js
+HTML_GEN_O  := $(BUILD)/obj/gen/html-assets.o
+TOOL_CORE   += $(HTML_GEN_O)
 RT_OBJS   := $(patsubst %.c,$(BUILD)/rtobj/%.o,$(RT_SRCS) $(FMT_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
@@ -97,6 +101,17 @@ $(BUILD)/examples/%: examples/%.c
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -O2 -fno-omit-frame-pointer -Wall -o $@ $< -pthread
+
+$(BUILD)/gen/html-assets.c: $(HTML_ASSETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed.sh $@ $(HTML_ASSETS)
+$(HTML_GEN_O): $(BUILD)/gen/html-assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TOOL) -c -o $@ $<
+# The big-profile generator of bench/html-speed.sh builds on the tool's model.
+$(BUILD)/bench/gen-bigprof: bench/gen-bigprof.c $(TOOL_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TOOL) -o $@ $< $(TOOL_CORE) $(TOOL_LIBS)
 
 check:
 	@tests/run-all.sh

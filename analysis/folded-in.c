@@ -68,6 +68,12 @@ int folded_parse(const char *buf, size_t len, folded_line_fn fn, void *arg,
 		const char *ls = p;
 		p = nl ? nl + 1 : end;
 		lineno++;
+		if (memchr(ls, 0, (size_t)(le - ls))) {
+			snprintf(err, errlen, "line %zu: binary data, not folded text (lines of "
+				 "'frame;frame;... COUNT')", lineno);
+			rc = -EINVAL;
+			break;
+		}
 		while (le > ls && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
 			le--;
 		if (le == ls)
@@ -176,7 +182,7 @@ int folded_file_open(struct folded_file *f, const char *path, char *err, size_t 
 		return -EISDIR;
 	}
 	if (S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (m != MAP_FAILED) {
 			madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
 			close(fd);

@@ -28,7 +28,7 @@ typedef int (*folded_line_fn)(void *arg, const struct folded_frame *frames, size
 
 /* Parses len bytes of folded text. Blank lines are skipped; a line is the
  * stack, one or more spaces, and a whole number that fits in 63 bits; \r\n
- * line ends are accepted. Returns 0; -EINVAL for a malformed line, with
+ * line ends are accepted; a NUL byte means binary data, an error. Returns 0; -EINVAL for a malformed line, with
  * "line N: why" in err; or what fn returned. */
 int folded_parse(const char *buf, size_t len, folded_line_fn fn, void *arg,
 		 char *err, size_t errlen);

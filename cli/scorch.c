@@ -16,6 +16,9 @@ static const struct command {
 	{ "report", cmd_report, "print the reports of one or more profiles (--json for CI)" },
 	{ "export", cmd_export, "convert a profile to another format: pprof, speedscope, chrome, dhat, massif, folded" },
 	{ "import", cmd_import, "turn perf script output or folded stacks into a profile" },
+	{ "flame", cmd_flame, "draw a profile as an interactive flame graph or flame chart (SVG)" },
+	{ "diff", cmd_diff, "compare two profiles: what changed most, and a differential flame graph" },
+	{ "html", cmd_html, "write a self-contained HTML report: flamegraph, heap chart, tables" },
 };
 
 static void usage(FILE *f)

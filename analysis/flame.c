@@ -1,0 +1,1276 @@
+/* Flame trees and flame charts (flame.h): building them from profiles and
+ * folded text, laying trees out with pruning, diffing two trees, and
+ * turning CPU samples into time-ordered spans. Lookups are open-addressing
+ * tables of node and name indexes, so a folded file of 200,000 stacks builds
+ * in a fraction of a second. */
+#include "flame.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "../lib/strbuf.h"
+#include "cpu.h"
+#include "folded-in.h"
+#include "heap.h"
+
+/* ---- weights ---- */
+
+static const char *const weight_names[] = {
+	"samples", "cpu-ns", "bytes", "count", "peak", "leaked", "folded",
+};
+
+const char *flame_weight_name(enum flame_weight w)
+{
+	return (unsigned)w < sizeof(weight_names) / sizeof(*weight_names) ? weight_names[w] : "?";
+}
+
+int flame_heap_weight_parse(const char *s)
+{
+	for (int w = FLAME_BYTES; w <= FLAME_LEAKED; w++)
+		if (!strcmp(s, weight_names[w]))
+			return w;
+	return -1;
+}
+
+int flame_cpu_weight_parse(const char *s)
+{
+	for (int w = FLAME_SAMPLES; w <= FLAME_CPU_NS; w++)
+		if (!strcmp(s, weight_names[w]))
+			return w;
+	return -1;
+}
+
+const char *flame_weight_unit(enum flame_weight w)
+{
+	switch (w) {
+	case FLAME_CPU_NS: return "ns";
+	case FLAME_BYTES: case FLAME_PEAK: case FLAME_LEAKED: return "bytes";
+	case FLAME_COUNT: return "allocations";
+	case FLAME_SAMPLES: case FLAME_FOLDED: default: return "samples";
+	}
+}
+
+bool flame_weight_is_heap(enum flame_weight w)
+{
+	return w >= FLAME_BYTES && w <= FLAME_LEAKED;
+}
+
+bool flame_weight_is_cpu(enum flame_weight w)
+{
+	return w == FLAME_SAMPLES || w == FLAME_CPU_NS;
+}
+
+enum flame_weight flame_default_weight(const struct sc_profile *p)
+{
+	if (p->nsamples)
+		return FLAME_SAMPLES;
+	return p->flags & PROF_HEAP ? FLAME_BYTES : FLAME_SAMPLES;
+}
+
+/* ---- the tree ---- */
+
+struct flame_tree *flame_tree_new(enum flame_weight w)
+{
+	struct flame_tree *t = xcalloc(1, sizeof(*t));
+	t->weight = w;
+	flame_module(t, "", false);
+	struct flame_node root = {
+		.name = flame_name(t, "all", 3),
+		.parent = FLAME_NONE,
+		.first_child = FLAME_NONE,
+		.next_sibling = FLAME_NONE,
+	};
+	VEC_PUSH(&t->nodes, root);
+	return t;
+}
+
+void flame_tree_free(struct flame_tree *t)
+{
+	if (!t)
+		return;
+	VEC_FREE(&t->names);
+	VEC_FREE(&t->modules);
+	VEC_FREE(&t->nodes);
+	free(t->ntab);
+	free(t->ctab);
+	free(t->before);
+	arena_release(&t->arena);
+	free(t);
+}
+
+/* A word-at-a-time hash of a name: interning hashes every frame of every
+ * stack, millions of names for a large folded file. */
+static uint64_t name_hash(const char *s, size_t len)
+{
+	uint64_t h = 0x5eed ^ (len * 0x9e3779b97f4a7c15ull), w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, s + i, len - i);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	}
+	return hash_u64(h);
+}
+
+/* What the arena holds in front of each interned name. */
+struct name_head {
+	uint32_t id, len;
+};
+
+static const struct name_head *head_of(const char *str)
+{
+	return (const struct name_head *)(const void *)(str - sizeof(struct name_head));
+}
+
+static void names_grow(struct flame_tree *t)
+{
+	size_t cap = t->ncap ? t->ncap * 2 : 1024;
+	struct flame_name_slot *tab = xcalloc(cap, sizeof(*tab));
+	for (size_t i = 0; i < t->ncap; i++) {
+		if (!t->ntab[i].str)
+			continue;
+		size_t j = t->ntab[i].hash & (cap - 1);
+		while (tab[j].str)
+			j = (j + 1) & (cap - 1);
+		tab[j] = t->ntab[i];
+	}
+	free(t->ntab);
+	t->ntab = tab;
+	t->ncap = cap;
+}
+
+/* The slot of name s (hash h), or the free slot where it would go. A probe
+ * reads the slot and then the name itself, length in front of it. */
+static struct flame_name_slot *name_slot(const struct flame_tree *t, const char *s, size_t len,
+					 uint64_t h)
+{
+	size_t j = h & (t->ncap - 1);
+	for (;; j = (j + 1) & (t->ncap - 1)) {
+		struct flame_name_slot *sl = &t->ntab[j];
+		if (!sl->str || (sl->hash == h && head_of(sl->str)->len == len &&
+				 !memcmp(sl->str, s, len)))
+			return sl;
+	}
+}
+
+/* The name's index, or FLAME_NONE when it was never interned. */
+static uint32_t find_name(const struct flame_tree *t, const char *s, size_t len)
+{
+	if (!t->ncap)
+		return FLAME_NONE;
+	const struct flame_name_slot *sl = name_slot(t, s, len, name_hash(s, len));
+	return sl->str ? head_of(sl->str)->id : FLAME_NONE;
+}
+
+static bool has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
+uint32_t flame_name(struct flame_tree *t, const char *s, size_t len)
+{
+	if ((t->names.len + 1) * 2 > t->ncap)
+		names_grow(t);
+	uint64_t h = name_hash(s, len);
+	struct flame_name_slot *sl = name_slot(t, s, len, h);
+	if (sl->str)
+		return head_of(sl->str)->id;
+	if (has_control(s, len)) {
+		/* names reach SVG text and one-line tables: no newlines or tabs;
+		 * the table holds only clean names, so this is looked up again */
+		char *clean = xmalloc(len + 1);
+		for (size_t i = 0; i < len; i++)
+			clean[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+		uint32_t id = flame_name(t, clean, len);
+		free(clean);
+		return id;
+	}
+	struct name_head *hd = arena_alloc(&t->arena, sizeof(*hd) + len + 1);
+	hd->id = (uint32_t)t->names.len;
+	hd->len = (uint32_t)len;
+	char *str = (char *)(hd + 1);
+	memcpy(str, s, len);
+	str[len] = 0;
+	VEC_PUSH(&t->names, str);
+	*sl = (struct flame_name_slot){ h, str };
+	return hd->id;
+}
+
+static uint32_t find_module(const struct flame_tree *t, const char *name, bool is_main)
+{
+	for (size_t i = 0; i < t->modules.len; i++)
+		if (t->modules.data[i].is_main == is_main && !strcmp(t->modules.data[i].name, name))
+			return (uint32_t)i;
+	return FLAME_NONE;
+}
+
+uint32_t flame_module(struct flame_tree *t, const char *name, bool is_main)
+{
+	uint32_t m = find_module(t, name, is_main);
+	if (m != FLAME_NONE)
+		return m;
+	struct flame_module mod = { arena_strdup(&t->arena, name), is_main };
+	VEC_PUSH(&t->modules, mod);
+	return (uint32_t)t->modules.len - 1;
+}
+
+static size_t child_hash(uint32_t parent, uint32_t name, uint32_t module)
+{
+	uint64_t k = ((uint64_t)parent << 32 | name) ^ ((uint64_t)module << 48);
+	k *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(k ^ (k >> 29));
+}
+
+/* (Re)builds the child index from the nodes, big enough for `want` nodes. */
+static void children_index(struct flame_tree *t, size_t want)
+{
+	size_t cap = t->ccap ? t->ccap : 4096;
+	while (want * 2 > cap)
+		cap *= 2;
+	struct flame_child_slot *tab = xcalloc(cap, sizeof(*tab));
+	for (size_t i = 1; i < t->nodes.len; i++) {
+		const struct flame_node *n = &t->nodes.data[i];
+		size_t j = child_hash(n->parent, n->name, n->module) & (cap - 1);
+		while (tab[j].id)
+			j = (j + 1) & (cap - 1);
+		tab[j] = (struct flame_child_slot){ n->parent, n->name, n->module, (uint32_t)i + 1 };
+	}
+	free(t->ctab);
+	t->ctab = tab;
+	t->ccap = cap;
+	t->cindexed = t->nodes.len;
+}
+
+/* The slot of the child, or the free slot where it would go. */
+static struct flame_child_slot *child_slot(const struct flame_tree *t, uint32_t parent,
+					   uint32_t name, uint32_t module)
+{
+	size_t j = child_hash(parent, name, module) & (t->ccap - 1);
+	for (;; j = (j + 1) & (t->ccap - 1)) {
+		struct flame_child_slot *sl = &t->ctab[j];
+		if (!sl->id || (sl->parent == parent && sl->name == name && sl->module == module))
+			return sl;
+	}
+}
+
+uint32_t flame_find_child(struct flame_tree *t, uint32_t parent, uint32_t name,
+			  uint32_t module)
+{
+	if (t->cindexed != t->nodes.len)
+		children_index(t, t->nodes.len + 1);
+	const struct flame_child_slot *sl = child_slot(t, parent, name, module);
+	return sl->id ? sl->id - 1 : FLAME_NONE;
+}
+
+uint32_t flame_child(struct flame_tree *t, uint32_t parent, uint32_t name, uint32_t module)
+{
+	if (t->cindexed != t->nodes.len || (t->nodes.len + 1) * 2 > t->ccap)
+		children_index(t, t->nodes.len + 1);
+	struct flame_child_slot *sl = child_slot(t, parent, name, module);
+	if (sl->id)
+		return sl->id - 1;
+	uint32_t id = (uint32_t)t->nodes.len;
+	struct flame_node *par = &t->nodes.data[parent];
+	struct flame_node n = {
+		.name = name,
+		.module = module,
+		.parent = parent,
+		.first_child = FLAME_NONE,
+		.next_sibling = par->first_child,
+		.depth = par->depth + 1,
+	};
+	par->first_child = id;
+	VEC_PUSH(&t->nodes, n);
+	*sl = (struct flame_child_slot){ parent, name, module, id + 1 };
+	t->cindexed = t->nodes.len;
+	return id;
+}
+
+void flame_add_self(struct flame_tree *t, uint32_t node, uint64_t w)
+{
+	t->nodes.data[node].self += w;
+}
+
+void flame_tree_finish(struct flame_tree *t)
+{
+	struct flame_node *n = t->nodes.data;
+	for (size_t i = 0; i < t->nodes.len; i++)
+		n[i].total = n[i].self;
+	/* children always come after their parent */
+	for (size_t i = t->nodes.len; i-- > 1;)
+		n[n[i].parent].total += n[i].total;
+}
+
+/* ---- from a profile ---- */
+
+/* Frames of locations, interned in a tree once per (location, line). */
+struct frame_cache {
+	const struct sc_profile *p;
+	struct flame_tree *t;
+	size_t *base;               /* per location: first entry, SIZE_MAX = not yet */
+	VEC(uint32_t) name, module, flags;
+	uint32_t *modmap;           /* profile module -> tree module, FLAME_NONE = not yet */
+	bool *skip;                 /* per profile module: the scorch runtime itself */
+	struct strbuf tmp;
+};
+
+struct frame {
+	uint32_t name, module, flags;
+};
+typedef VEC(struct frame) frame_vec;
+
+static void cache_init(struct frame_cache *fc, const struct sc_profile *p, struct flame_tree *t)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->p = p;
+	fc->t = t;
+	fc->base = xmalloc((p->nlocations + 1) * sizeof(*fc->base));
+	for (size_t i = 0; i < p->nlocations; i++)
+		fc->base[i] = SIZE_MAX;
+	fc->modmap = xmalloc((p->nmodules + 1) * sizeof(*fc->modmap));
+	fc->skip = xcalloc(p->nmodules + 1, sizeof(*fc->skip));
+	for (size_t m = 0; m < p->nmodules; m++) {
+		fc->modmap[m] = FLAME_NONE;
+		const char *nm = p->modules[m].name;
+		fc->skip[m] = nm && !strncmp(nm, "libscorch", 9);
+	}
+}
+
+static void cache_release(struct frame_cache *fc)
+{
+	free(fc->base);
+	free(fc->modmap);
+	free(fc->skip);
+	VEC_FREE(&fc->name);
+	VEC_FREE(&fc->module);
+	VEC_FREE(&fc->flags);
+	sb_release(&fc->tmp);
+}
+
+static uint32_t cache_module(struct frame_cache *fc, int32_t m)
+{
+	if (m < 0 || (size_t)m >= fc->p->nmodules)
+		return 0;
+	if (fc->modmap[m] == FLAME_NONE) {
+		const struct sc_module *mod = &fc->p->modules[m];
+		fc->modmap[m] = flame_module(fc->t, mod->name ? mod->name : "", mod->is_main);
+	}
+	return fc->modmap[m];
+}
+
+/* Fills the cache entries of location l: one per line, innermost first. */
+static size_t cache_loc(struct frame_cache *fc, uint32_t l)
+{
+	if (fc->base[l] != SIZE_MAX)
+		return fc->base[l];
+	const struct sc_location *loc = &fc->p->locations[l];
+	size_t b = fc->name.len;
+	uint32_t mod = cache_module(fc, loc->module);
+	uint32_t n = loc->nlines ? loc->nlines : 1;
+	for (uint32_t j = 0; j < n; j++) {
+		const struct sc_line *ln = loc->nlines ? &loc->lines[j] : NULL;
+		sb_reset(&fc->tmp);
+		heap_frame_name(fc->p, loc, ln, &fc->tmp);
+		const char *s = fc->tmp.len ? fc->tmp.buf : "??";
+		VEC_PUSH(&fc->name, flame_name(fc->t, s, strlen(s)));
+		VEC_PUSH(&fc->module, mod);
+		VEC_PUSH(&fc->flags, ln && ln->inlined ? FLAME_INLINED : 0u);
+	}
+	fc->base[l] = b;
+	return b;
+}
+
+/* The frames of stack s, outermost first, into out (reset first). */
+static void stack_frames(struct frame_cache *fc, uint32_t s, frame_vec *out)
+{
+	const struct sc_profile *p = fc->p;
+	out->len = 0;
+	const struct sc_stack *st = s < p->nstacks ? &p->stacks[s] : NULL;
+	for (uint32_t k = st ? st->nlocs : 0; k-- > 0;) {
+		uint32_t l = st->locs[k];
+		if (l >= p->nlocations)
+			continue;
+		const struct sc_location *loc = &p->locations[l];
+		if (loc->module >= 0 && (size_t)loc->module < p->nmodules && fc->skip[loc->module])
+			continue;
+		size_t b = cache_loc(fc, l);
+		uint32_t n = loc->nlines ? loc->nlines : 1;
+		for (uint32_t j = n; j-- > 0;) {
+			struct frame f = { fc->name.data[b + j], fc->module.data[b + j], fc->flags.data[b + j] };
+			VEC_PUSH(out, f);
+		}
+	}
+	if (!out->len) {
+		struct frame f = { flame_name(fc->t, "[no stack]", 10), 0, 0 };
+		VEC_PUSH(out, f);
+	}
+}
+
+/* Which threads are selected: sel[i] for p->threads[i], sel[nthreads] for
+ * records of a thread index outside the table. */
+static int select_threads(const struct sc_profile *p, const char *thread, bool *sel,
+			  char *err, size_t errlen)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->nthreads; i++)
+		n += sel[i] = cpu_thread_matches(p, (uint32_t)i, thread);
+	sel[p->nthreads] = !thread;
+	if (!thread || n)
+		return 0;
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < p->nthreads && i < 12; i++)
+		sb_addf(&sb, "%s%u %s", i ? ", " : "", p->threads[i].tid,
+			p->threads[i].name && *p->threads[i].name ? p->threads[i].name : "?");
+	if (p->nthreads > 12)
+		sb_addf(&sb, ", and %zu more", p->nthreads - 12);
+	snprintf(err, errlen, "no thread matches '%s' (a thread id or name; the profile has %s)",
+		 thread, p->nthreads ? sb_str(&sb) : "no threads");
+	sb_release(&sb);
+	return -ENOENT;
+}
+
+/* Heap weights per stack, each allocation counted for the thread that made
+ * it. Peak and leaked replay the events with a live set: up to the global
+ * peak (heap_analyze's t-gmax event), or to the end. */
+static void heap_weights(const struct sc_profile *p, enum flame_weight w, const bool *sel,
+			 uint64_t *out)
+{
+	size_t nstacks = p->nstacks ? p->nstacks : 1;
+	size_t end = p->nevents;
+	if (w == FLAME_BYTES || w == FLAME_COUNT) {
+		for (size_t i = 0; i < p->nevents; i++) {
+			const struct sc_event *e = &p->events[i];
+			if (e->kind != EV_ALLOC || !e->addr)
+				continue;
+			if (!sel[e->thread < p->nthreads ? e->thread : p->nthreads])
+				continue;
+			out[e->stack < nstacks ? e->stack : 0] += w == FLAME_BYTES ? e->size : 1;
+		}
+		return;
+	}
+	if (w == FLAME_PEAK) {
+		struct heap_options ho = { .totals_only = true };
+		struct heap_result *r;
+		if (heap_analyze(p, &ho, &r))
+			return;
+		end = r->t.peak_event == HEAP_NO_EVENT ? 0 : r->t.peak_event + 1;
+		heap_result_free(r);
+	}
+	struct u64map live;
+	u64map_init(&live, 1024);
+	for (size_t i = 0; i < end; i++) {
+		const struct sc_event *e = &p->events[i];
+		if (!e->addr)
+			continue;
+		if (e->kind == EV_ALLOC)
+			*u64map_put(&live, e->addr, NULL) = i;
+		else if (e->kind == EV_FREE)
+			u64map_del(&live, e->addr, NULL);
+	}
+	for (size_t i = 0; i < live.cap; i++) {
+		const struct u64map_slot *sl = &live.slots[i];
+		if (!sl->key)
+			continue;
+		const struct sc_event *e = &p->events[sl->val];
+		if (sel[e->thread < p->nthreads ? e->thread : p->nthreads])
+			out[e->stack < nstacks ? e->stack : 0] += e->size;
+	}
+	u64map_release(&live);
+}
+
+int flame_stack_weights(const struct sc_profile *p, enum flame_weight w, const char *thread,
+			uint64_t *out, char *err, size_t errlen)
+{
+	size_t nstacks = p->nstacks ? p->nstacks : 1;
+	memset(out, 0, nstacks * sizeof(*out));
+	if (flame_weight_is_cpu(w) && !p->nsamples) {
+		snprintf(err, errlen, "the profile has no CPU samples (record them with `scorch "
+			 "record`, or draw heap weights with --heap=bytes|count|peak|leaked)");
+		return -EINVAL;
+	}
+	if (flame_weight_is_heap(w) && !(p->flags & PROF_HEAP)) {
+		snprintf(err, errlen, "the profile has no heap events, so --heap=%s has nothing to "
+			 "draw (record them with `scorch heap` or `scorch record --heap`)",
+			 flame_weight_name(w));
+		return -EINVAL;
+	}
+	if (!flame_weight_is_cpu(w) && !flame_weight_is_heap(w)) {
+		snprintf(err, errlen, "weight '%s' does not come from a profile", flame_weight_name(w));
+		return -EINVAL;
+	}
+	bool *sel = xcalloc(p->nthreads + 1, sizeof(*sel));
+	int rc = select_threads(p, thread, sel, err, errlen);
+	if (!rc && flame_weight_is_cpu(w)) {
+		for (size_t i = 0; i < p->nsamples; i++) {
+			const struct sc_sample *s = &p->samples[i];
+			if (sel[s->thread < p->nthreads ? s->thread : p->nthreads])
+				out[s->stack < nstacks ? s->stack : 0] +=
+					w == FLAME_SAMPLES ? 1 : s->weight;
+		}
+	} else if (!rc) {
+		heap_weights(p, w, sel, out);
+	}
+	free(sel);
+	return rc;
+}
+
+int flame_from_profile(const struct sc_profile *p, enum flame_weight w, const char *thread,
+		       struct flame_tree **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	size_t nstacks = p->nstacks ? p->nstacks : 1;
+	uint64_t *sw = xmalloc(nstacks * sizeof(*sw));
+	int rc = flame_stack_weights(p, w, thread, sw, err, errlen);
+	if (rc) {
+		free(sw);
+		return rc;
+	}
+	struct flame_tree *t = flame_tree_new(w);
+	struct frame_cache fc;
+	cache_init(&fc, p, t);
+	frame_vec fr = { 0 };
+	for (size_t s = 0; s < nstacks; s++) {
+		if (!sw[s])
+			continue;
+		stack_frames(&fc, (uint32_t)s, &fr);
+		uint32_t node = 0;
+		for (size_t k = 0; k < fr.len; k++) {
+			node = flame_child(t, node, fr.data[k].name, fr.data[k].module);
+			t->nodes.data[node].flags |= fr.data[k].flags;
+		}
+		flame_add_self(t, node, sw[s]);
+	}
+	VEC_FREE(&fr);
+	cache_release(&fc);
+	free(sw);
+	flame_tree_finish(t);
+	*out = t;
+	return 0;
+}
+
+/* ---- from folded text ----
+ * Folded files are often unsorted and share little; looking every frame up
+ * in a (parent, name) table then costs a cache miss per frame. Instead the
+ * lines become sequences of name ids, are sorted, and the tree grows along
+ * one path at a time: a new line shares its prefix with the one before. */
+
+struct folded_line_rec {
+	uint64_t key;               /* the first two name ids + 1, for sorting without
+	                             * reading seq (0 where the line is shorter) */
+	size_t off;                 /* into seq */
+	uint32_t n;                 /* frames */
+	uint64_t weight;
+};
+
+struct folded_build {
+	struct flame_tree *t;
+	VEC(uint32_t) seq;          /* name ids, lines back to back */
+	VEC(uint8_t) inl;           /* per frame in seq: inlined */
+	VEC(struct folded_line_rec) lines;
+	VEC(struct folded_frame) prev;  /* the line before: a frame equal to the
+	                                 * one at its depth there needs no lookup */
+	uint64_t sum;
+	bool any_inlined;
+};
+
+static int folded_line(void *arg, const struct folded_frame *fr, size_t n, uint64_t w,
+		       size_t lineno)
+{
+	struct folded_build *b = arg;
+	struct folded_line_rec l = { 0, b->seq.len, (uint32_t)n, w };
+	VEC_RESERVE(&b->seq, n);
+	VEC_RESERVE(&b->inl, n);
+	const uint32_t *pid = b->lines.len ? b->seq.data + b->lines.data[b->lines.len - 1].off : NULL;
+	for (size_t k = 0; k < n; k++) {
+		const struct folded_frame *p = k < b->prev.len ? &b->prev.data[k] : NULL;
+		bool same = p && p->len == fr[k].len && !memcmp(p->name, fr[k].name, fr[k].len);
+		b->seq.data[b->seq.len++] = same ? pid[k] : flame_name(b->t, fr[k].name, fr[k].len);
+		b->inl.data[b->inl.len++] = fr[k].inlined;
+		b->any_inlined |= fr[k].inlined;
+	}
+	const uint32_t *ids = b->seq.data + l.off;
+	l.key = (uint64_t)(ids[0] + 1) << 32 | (n > 1 ? ids[1] + 1 : 0);
+	b->prev.len = 0;
+	VEC_RESERVE(&b->prev, n);
+	memcpy(b->prev.data, fr, n * sizeof(*fr));
+	b->prev.len = n;
+	VEC_PUSH(&b->lines, l);
+	if (b->sum > UINT64_MAX - w)
+		return -ERANGE;
+	b->sum += w;
+	(void)lineno;
+	return 0;
+}
+
+static int cmp_seqs(const void *a, const void *b, void *arg)
+{
+	const uint32_t *seq = arg;
+	const struct folded_line_rec *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	uint32_t n = x->n < y->n ? x->n : y->n;
+	const uint32_t *p = seq + x->off, *q = seq + y->off;
+	for (uint32_t i = 0; i < n; i++)
+		if (p[i] != q[i])
+			return p[i] < q[i] ? -1 : 1;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* Appends a child to parent without looking it up (it is new). */
+static uint32_t new_child(struct flame_tree *t, uint32_t parent, uint32_t name)
+{
+	uint32_t id = (uint32_t)t->nodes.len;
+	struct flame_node *par = &t->nodes.data[parent];
+	struct flame_node n = {
+		.name = name,
+		.parent = parent,
+		.first_child = FLAME_NONE,
+		.next_sibling = par->first_child,
+		.depth = par->depth + 1,
+	};
+	par->first_child = id;
+	VEC_PUSH(&t->nodes, n);
+	return id;
+}
+
+static void folded_grow(struct folded_build *b)
+{
+	struct flame_tree *t = b->t;
+	qsort_r(b->lines.data, b->lines.len, sizeof(*b->lines.data), cmp_seqs, b->seq.data);
+	VEC(uint32_t) path = { 0 };   /* nodes of the previous line */
+	const uint32_t *prev = NULL;
+	/* at most a node per frame: reserved (not touched) at once, no copies */
+	VEC_RESERVE(&t->nodes, b->seq.len + 1);
+	uint32_t nprev = 0;
+	for (size_t i = 0; i < b->lines.len; i++) {
+		const struct folded_line_rec *l = &b->lines.data[i];
+		const uint32_t *cur = b->seq.data + l->off;
+		uint32_t k = 0;
+		while (k < l->n && k < nprev && cur[k] == prev[k])
+			k++;
+		path.len = k;
+		uint32_t node = k ? path.data[k - 1] : 0;
+		for (; k < l->n; k++) {
+			node = new_child(t, node, cur[k]);
+			VEC_PUSH(&path, node);
+		}
+		for (uint32_t j = 0; b->any_inlined && j < l->n; j++)
+			if (b->inl.data[l->off + j])
+				t->nodes.data[path.data[j]].flags |= FLAME_INLINED;
+		flame_add_self(t, node, l->weight);
+		prev = cur;
+		nprev = l->n;
+	}
+	VEC_FREE(&path);
+}
+
+int flame_from_folded(const char *buf, size_t len, struct flame_tree **out,
+		      char *err, size_t errlen)
+{
+	struct folded_build b = { .t = flame_tree_new(FLAME_FOLDED) };
+	int rc = folded_parse(buf, len, folded_line, &b, err, errlen);
+	if (rc == -ERANGE)
+		snprintf(err, errlen, "the counts add up to more than 64 bits hold");
+	else if (!rc && !b.lines.len) {
+		snprintf(err, errlen, "no stacks (expected lines of 'frame;frame;... COUNT')");
+		rc = -EINVAL;
+	}
+	if (!rc)
+		folded_grow(&b);
+	VEC_FREE(&b.seq);
+	VEC_FREE(&b.inl);
+	VEC_FREE(&b.lines);
+	VEC_FREE(&b.prev);
+	if (rc) {
+		flame_tree_free(b.t);
+		*out = NULL;
+		return rc;
+	}
+	flame_tree_finish(b.t);
+	*out = b.t;
+	return 0;
+}
+
+/* ---- layout ---- */
+
+struct rank_ctx {
+	const struct flame_tree *t;
+	const uint32_t *rank;       /* per name: its place in name order */
+};
+
+/* Children in name order, then module: the order of flamegraph.pl. */
+static int cmp_children(const void *a, const void *b, void *arg)
+{
+	const struct rank_ctx *rc = arg;
+	const struct flame_node *x = &rc->t->nodes.data[*(const uint32_t *)a];
+	const struct flame_node *y = &rc->t->nodes.data[*(const uint32_t *)b];
+	if (x->name != y->name)
+		return rc->rank[x->name] < rc->rank[y->name] ? -1 : 1;
+	return x->module < y->module ? -1 : x->module > y->module;
+}
+
+static int cmp_names(const void *a, const void *b, void *arg)
+{
+	const struct flame_tree *t = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = strcmp(t->names.data[x], t->names.data[y]);
+	return r ? r : (x < y ? -1 : x > y);
+}
+
+void flame_layout(const struct flame_tree *t, double min_frac, struct flame_layout *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t nn = t->nodes.len;
+	const struct flame_node *n = t->nodes.data;
+	double all = (double)n[0].total;
+	VEC(struct flame_rect) rects = { 0 };
+	struct flame_rect root = { 0, 1, 0, 0, FLAME_NONE, 0, n[0].total };
+	VEC_PUSH(&rects, root);
+
+	/* names in sort order, and subtree sizes for the pruned count */
+	uint32_t *order = xmalloc((t->names.len + 1) * sizeof(*order));
+	uint32_t *rank = xmalloc((t->names.len + 1) * sizeof(*rank));
+	for (size_t i = 0; i < t->names.len; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, t->names.len, sizeof(*order), cmp_names, (void *)t);
+	for (size_t i = 0; i < t->names.len; i++)
+		rank[order[i]] = (uint32_t)i;
+	uint32_t *size = xmalloc((nn + 1) * sizeof(*size));
+	for (size_t i = 0; i < nn; i++)
+		size[i] = n[i].total ? 1 : 0;
+	for (size_t i = nn; i-- > 1;)
+		size[n[i].parent] += size[i];
+
+	VEC(uint32_t) todo = { 0 };   /* rect indexes whose children are to be placed */
+	VEC(uint32_t) kids = { 0 };
+	if (all > 0)
+		VEC_PUSH(&todo, 0);
+	while (todo.len) {
+		uint32_t ri = todo.data[--todo.len];
+		struct flame_rect pr = rects.data[ri];
+		kids.len = 0;
+		uint64_t thin = 0;
+		uint32_t nthin = 0;
+		for (uint32_t c = n[pr.node].first_child; c != FLAME_NONE; c = n[c].next_sibling) {
+			if (!n[c].total)
+				continue;
+			if ((double)n[c].total < min_frac * all) {
+				thin += n[c].total;
+				nthin++;
+				out->pruned += size[c];
+			} else {
+				VEC_PUSH(&kids, c);
+			}
+		}
+		struct rank_ctx rc = { t, rank };
+		qsort_r(kids.data, kids.len, sizeof(*kids.data), cmp_children, &rc);
+		double x = pr.x;
+		size_t first = rects.len;
+		for (size_t k = 0; k < kids.len; k++) {
+			const struct flame_node *c = &n[kids.data[k]];
+			struct flame_rect r = { x, (double)c->total / all, pr.depth + 1, kids.data[k],
+						ri, 0, c->total };
+			x += r.w;
+			VEC_PUSH(&rects, r);
+		}
+		if (nthin && (double)thin >= min_frac * all) {
+			struct flame_rect r = { x, (double)thin / all, pr.depth + 1, FLAME_NONE, ri,
+						nthin, thin };
+			VEC_PUSH(&rects, r);
+			out->pruned -= nthin;   /* the merged rect stands for them */
+		}
+		if (rects.len > first && pr.depth + 1 > out->max_depth)
+			out->max_depth = pr.depth + 1;
+		/* depth first, leftmost child first, so parents precede children */
+		for (size_t k = rects.len; k-- > first;)
+			if (rects.data[k].node != FLAME_NONE)
+				VEC_PUSH(&todo, (uint32_t)k);
+	}
+	VEC_FREE(&todo);
+	VEC_FREE(&kids);
+	free(order);
+	free(rank);
+	free(size);
+	out->rects = rects.data;
+	out->n = rects.len;
+}
+
+void flame_layout_release(struct flame_layout *l)
+{
+	free(l->rects);
+	memset(l, 0, sizeof(*l));
+}
+
+uint64_t flame_kth_largest(uint64_t *v, size_t n, size_t k)
+{
+	if (!k || k > n)
+		return 0;
+	/* quickselect, three-way partitions (many totals are equal) */
+	size_t lo = 0, hi = n, want = k - 1;
+	while (hi - lo > 1) {
+		uint64_t pivot = v[lo + (hi - lo) / 2], x;
+		size_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			if (v[i] > pivot) {
+				x = v[lt], v[lt++] = v[i], v[i++] = x;
+			} else if (v[i] < pivot) {
+				x = v[--gt], v[gt] = v[i], v[i] = x;
+			} else {
+				i++;
+			}
+		}
+		/* [lo, lt) above the pivot, [lt, gt) equal, [gt, hi) below */
+		if (want < lt)
+			hi = lt;
+		else if (want < gt)
+			return pivot;
+		else
+			lo = gt;
+	}
+	return v[lo];
+}
+
+double flame_min_frac_for(const struct flame_tree *t, double floor, size_t max_nodes)
+{
+	double all = (double)t->nodes.data[0].total;
+	if (!max_nodes || all <= 0)
+		return floor;
+	uint64_t *v = xmalloc(t->nodes.len * sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 1; i < t->nodes.len; i++)
+		if (t->nodes.data[i].total && (double)t->nodes.data[i].total >= floor * all)
+			v[n++] = t->nodes.data[i].total;
+	double frac = floor;
+	if (n > max_nodes) {
+		/* a node is drawn when its total is at least frac x all, and then
+		 * so are its ancestors: at most max_nodes totals clear the bar */
+		uint64_t next = flame_kth_largest(v, n, max_nodes + 1);
+		double f = (double)(next + 1) / all;
+		if (f > frac)
+			frac = f;
+	}
+	free(v);
+	return frac;
+}
+
+/* ---- diff ---- */
+
+/* Modules match by name, the main executable by being the main executable. */
+static uint32_t map_module(const struct flame_tree *to, const struct flame_module *m)
+{
+	if (m->is_main) {
+		for (size_t i = 0; i < to->modules.len; i++)
+			if (to->modules.data[i].is_main)
+				return (uint32_t)i;
+		return FLAME_NONE;
+	}
+	return find_module(to, m->name, false);
+}
+
+void flame_diff(struct flame_tree *after, const struct flame_tree *before)
+{
+	size_t nb = before->nodes.len;
+	uint32_t *name = xmalloc((before->names.len + 1) * sizeof(*name));
+	uint32_t *mod = xmalloc((before->modules.len + 1) * sizeof(*mod));
+	uint32_t *match = xmalloc((nb + 1) * sizeof(*match));
+	for (size_t i = 0; i < before->names.len; i++) {
+		const char *s = before->names.data[i];
+		name[i] = find_name(after, s, strlen(s));
+	}
+	for (size_t i = 0; i < before->modules.len; i++)
+		mod[i] = map_module(after, &before->modules.data[i]);
+	free(after->before);
+	after->before = xcalloc(after->nodes.len + 1, sizeof(*after->before));
+	match[0] = 0;
+	for (size_t i = 1; i < nb; i++) {
+		const struct flame_node *b = &before->nodes.data[i];
+		uint32_t pm = match[b->parent];
+		match[i] = pm == FLAME_NONE || name[b->name] == FLAME_NONE || mod[b->module] == FLAME_NONE
+			   ? FLAME_NONE : flame_find_child(after, pm, name[b->name], mod[b->module]);
+	}
+	for (size_t i = 0; i < nb; i++) {
+		if (match[i] == FLAME_NONE)
+			continue;
+		after->before[match[i]].total += before->nodes.data[i].total;
+		after->before[match[i]].self += before->nodes.data[i].self;
+	}
+	after->before_all = before->nodes.data[0].total;
+	after->diffed = true;
+	free(name);
+	free(mod);
+	free(match);
+}
+
+struct flame_rgb flame_diff_color(double before, double after, double scale)
+{
+	struct flame_rgb c = { 255, 255, 255 };
+	double d = after - before;
+	if (scale <= 0 || d == 0 || !isfinite(d))
+		return c;
+	double i = fabs(d) / scale;
+	if (i > 1)
+		i = 1;
+	uint8_t v = (uint8_t)lround(255 - 200 * i);
+	if (d > 0)
+		c.g = c.b = v;
+	else
+		c.r = c.g = v;
+	return c;
+}
+
+/* Rows keyed by module + name; tree 0 is BEFORE, 1 is AFTER. */
+struct rowset {
+	struct strmap keys;
+	VEC(struct flame_diff_row) rows;
+	struct strbuf key;
+};
+
+static struct flame_diff_row *row_for(struct rowset *rs, const struct flame_tree *t,
+				      const struct flame_node *n)
+{
+	const struct flame_module *m = &t->modules.data[n->module];
+	const char *name = t->names.data[n->name];
+	sb_reset(&rs->key);
+	sb_adds(&rs->key, m->is_main ? "\x01" : m->name);
+	sb_addc(&rs->key, '\x1f');
+	sb_adds(&rs->key, name);
+	bool isnew;
+	uint32_t i = strmap_intern(&rs->keys, rs->key.buf, (uint32_t)rs->rows.len, &isnew);
+	if (isnew) {
+		struct flame_diff_row r = { .name = name, .module = m->name, .is_main = m->is_main };
+		VEC_PUSH(&rs->rows, r);
+	}
+	return &rs->rows.data[i];
+}
+
+static bool is_wrapper_node(const struct flame_tree *t, const struct flame_node *n)
+{
+	const char *mod = t->modules.data[n->module].name;
+	return heap_is_wrapper(t->names.data[n->name]) || !strncmp(mod, "libscorch", 9);
+}
+
+/* Adds one tree's weights to the rows: self or site weights, and the
+ * weight through each key counted once per path (a DFS keeping how many
+ * frames of each key are on the current path). */
+static void add_tree_rows(struct rowset *rs, const struct flame_tree *t, enum flame_group g,
+			  bool is_after)
+{
+	size_t nn = t->nodes.len;
+	const struct flame_node *n = t->nodes.data;
+	uint32_t *row = xmalloc((nn + 1) * sizeof(*row));
+	uint32_t *site = xmalloc((nn + 1) * sizeof(*site));
+	row[0] = FLAME_NONE;
+	site[0] = FLAME_NONE;
+	for (size_t i = 1; i < nn; i++) {
+		if (!n[i].total) {
+			row[i] = site[i] = FLAME_NONE;
+			continue;
+		}
+		row[i] = (uint32_t)(row_for(rs, t, &n[i]) - rs->rows.data);
+		/* the nearest frame towards the root that is not a wrapper */
+		site[i] = is_wrapper_node(t, &n[i]) ? site[n[i].parent] : (uint32_t)i;
+	}
+	uint32_t *onpath = xcalloc(rs->rows.len + 1, sizeof(*onpath));
+	VEC(uint32_t) st = { 0 };
+	if (nn > 1)
+		for (uint32_t c = n[0].first_child; c != FLAME_NONE; c = n[c].next_sibling)
+			VEC_PUSH(&st, c);
+	while (st.len) {
+		uint32_t v = st.data[--st.len];
+		if (v & 0x80000000u) {
+			onpath[row[v & 0x7fffffffu]]--;
+			continue;
+		}
+		if (row[v] == FLAME_NONE)
+			continue;
+		struct flame_diff_row *r = &rs->rows.data[row[v]];
+		if (!onpath[row[v]]++)
+			*(is_after ? &r->after_total : &r->before_total) += n[v].total;
+		if (n[v].self) {
+			uint32_t into = row[v];
+			if (g == FLAME_BY_SITE && site[v] != FLAME_NONE)
+				into = row[site[v]];
+			struct flame_diff_row *s = &rs->rows.data[into];
+			*(is_after ? &s->after : &s->before) += n[v].self;
+		}
+		VEC_PUSH(&st, v | 0x80000000u);
+		for (uint32_t c = n[v].first_child; c != FLAME_NONE; c = n[c].next_sibling)
+			VEC_PUSH(&st, c);
+	}
+	VEC_FREE(&st);
+	free(onpath);
+	free(row);
+	free(site);
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct flame_diff_row *x = a, *y = b;
+	double dx = fabs(x->delta), dy = fabs(y->delta);
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	uint64_t ax = x->after > x->before ? x->after - x->before : x->before - x->after;
+	uint64_t ay = y->after > y->before ? y->after - y->before : y->before - y->after;
+	if (ax != ay)
+		return ax > ay ? -1 : 1;
+	int r = strcmp(x->name, y->name);
+	return r ? r : strcmp(x->module, y->module);
+}
+
+size_t flame_diff_rows(const struct flame_tree *before, const struct flame_tree *after,
+		       enum flame_group g, struct flame_diff_row **out)
+{
+	struct rowset rs;
+	memset(&rs, 0, sizeof(rs));
+	strmap_init(&rs.keys);
+	add_tree_rows(&rs, after, g, true);
+	add_tree_rows(&rs, before, g, false);
+	double ball = (double)before->nodes.data[0].total, aall = (double)after->nodes.data[0].total;
+	size_t n = 0;
+	for (size_t i = 0; i < rs.rows.len; i++) {
+		struct flame_diff_row *r = &rs.rows.data[i];
+		if (!r->before && !r->after)
+			continue;
+		r->before_share = ball > 0 ? r->before / ball : 0;
+		r->after_share = aall > 0 ? r->after / aall : 0;
+		r->delta = r->after_share - r->before_share;
+		rs.rows.data[n++] = *r;
+	}
+	qsort(rs.rows.data, n, sizeof(*rs.rows.data), cmp_rows);
+	strmap_release(&rs.keys);
+	sb_release(&rs.key);
+	*out = rs.rows.data ? rs.rows.data : xmalloc(1);
+	return n;
+}
+
+/* ---- flame charts ---- */
+
+struct flame_chart *flame_chart_new(enum flame_weight w)
+{
+	struct flame_chart *c = xcalloc(1, sizeof(*c));
+	c->names = flame_tree_new(w);
+	c->weight = w;
+	return c;
+}
+
+void flame_chart_free(struct flame_chart *c)
+{
+	if (!c)
+		return;
+	flame_tree_free(c->names);
+	VEC_FREE(&c->lanes);
+	VEC_FREE(&c->spans);
+	free(c);
+}
+
+uint32_t flame_chart_lane(struct flame_chart *c, const char *name, uint32_t tid)
+{
+	struct flame_lane l = { .name = name ? name : "", .tid = tid };
+	VEC_PUSH(&c->lanes, l);
+	return (uint32_t)c->lanes.len - 1;
+}
+
+void flame_chart_add(struct flame_chart *c, const struct flame_span *s)
+{
+	VEC_PUSH(&c->spans, *s);
+}
+
+static int cmp_spans(const void *a, const void *b)
+{
+	const struct flame_span *x = a, *y = b;
+	if (x->lane != y->lane)
+		return x->lane < y->lane ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void flame_chart_finish(struct flame_chart *c)
+{
+	qsort(c->spans.data, c->spans.len, sizeof(*c->spans.data), cmp_spans);
+	bool given = c->t1 > c->t0;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < c->lanes.len; i++)
+		c->lanes.data[i].depth = 0, c->lanes.data[i].busy = 0, c->lanes.data[i].weight = 0;
+	for (size_t i = 0; i < c->spans.len; i++) {
+		const struct flame_span *s = &c->spans.data[i];
+		struct flame_lane *l = &c->lanes.data[s->lane];
+		if (s->start < lo)
+			lo = s->start;
+		if (s->end > hi)
+			hi = s->end;
+		if (s->depth + 1 > l->depth)
+			l->depth = s->depth + 1;
+		if (!s->depth) {
+			l->busy += s->end - s->start;
+			l->weight += s->weight;
+		}
+	}
+	if (!given) {
+		c->t0 = c->spans.len ? lo : 0;
+		c->t1 = c->spans.len ? hi : 1;
+	}
+}
+
+uint64_t flame_chart_min_ns_for(const struct flame_chart *c, uint64_t min_ns, size_t max_spans)
+{
+	if (!max_spans || c->spans.len <= max_spans)
+		return min_ns;
+	uint64_t *v = xmalloc(c->spans.len * sizeof(*v));
+	for (size_t i = 0; i < c->spans.len; i++)
+		v[i] = c->spans.data[i].end - c->spans.data[i].start;
+	uint64_t next = flame_kth_largest(v, c->spans.len, max_spans + 1);
+	free(v);
+	return next + 1 > min_ns ? next + 1 : min_ns;
+}
+
+size_t flame_chart_prune(struct flame_chart *c, uint64_t min_ns)
+{
+	struct flame_span *s = c->spans.data;
+	size_t n = c->spans.len, w = 0, removed = 0;
+	for (size_t i = 0; i < n;) {
+		if (s[i].end - s[i].start >= min_ns) {
+			s[w++] = s[i++];
+			continue;
+		}
+		/* a run of short spans, each close behind the previous one */
+		struct flame_span m = s[i];
+		size_t j = i + 1;
+		uint64_t weight = s[i].weight;
+		uint32_t count = s[i].merged ? s[i].merged : 1;
+		while (j < n && s[j].lane == m.lane && s[j].depth == m.depth &&
+		       s[j].end - s[j].start < min_ns && s[j].start - m.end < min_ns) {
+			m.end = s[j].end;
+			weight += s[j].weight;
+			count += s[j].merged ? s[j].merged : 1;
+			j++;
+		}
+		if (j - i == 1 && m.end - m.start < min_ns) {
+			removed++;
+		} else if (m.end - m.start >= min_ns) {
+			if (j - i > 1) {
+				m.flags = FLAME_MERGED;
+				m.merged = count;
+				m.weight = weight;
+				m.name = flame_name(c->names, "[merged]", 8);
+				m.module = 0;
+			}
+			s[w++] = m;
+			removed += j - i - 1;
+		} else {
+			removed += j - i;
+		}
+		i = j;
+	}
+	c->spans.len = w;
+	return removed;
+}
+
+/* Per lane while sampling: the open span at each depth and where it ends. */
+struct lane_state {
+	VEC(uint32_t) open;
+	uint64_t last_end;
+	bool any;
+};
+
+int flame_chart_from_profile(const struct sc_profile *p, enum flame_weight w,
+			     const char *thread, struct flame_chart **out,
+			     char *err, size_t errlen)
+{
+	*out = NULL;
+	if (!flame_weight_is_cpu(w) || !p->nsamples) {
+		snprintf(err, errlen, "a flame chart is drawn from CPU samples, and %s",
+			 p->nsamples ? "heap weights have none" : "the profile has none (record "
+			 "them with `scorch record`)");
+		return -EINVAL;
+	}
+	bool *sel = xcalloc(p->nthreads + 1, sizeof(*sel));
+	int rc = select_threads(p, thread, sel, err, errlen);
+	if (rc) {
+		free(sel);
+		return rc;
+	}
+	struct flame_chart *c = flame_chart_new(w);
+	struct frame_cache fc;
+	cache_init(&fc, p, c->names);
+	frame_vec fr = { 0 };
+	uint32_t *lane_of = xmalloc((p->nthreads + 1) * sizeof(*lane_of));
+	for (size_t i = 0; i <= p->nthreads; i++)
+		lane_of[i] = FLAME_NONE;
+	VEC(struct lane_state) ls = { 0 };
+	uint64_t period = p->sample_hz ? 1000000000ull / p->sample_hz : 1000000ull;
+
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct sc_sample *smp = &p->samples[i];
+		size_t ti = smp->thread < p->nthreads ? smp->thread : p->nthreads;
+		if (!sel[ti])
+			continue;
+		if (lane_of[ti] == FLAME_NONE) {
+			bool known = ti < p->nthreads;
+			lane_of[ti] = flame_chart_lane(c, known ? p->threads[ti].name : "[unknown thread]",
+						       known ? p->threads[ti].tid : 0);
+			struct lane_state z = { 0 };
+			VEC_PUSH(&ls, z);
+		}
+		uint32_t lane = lane_of[ti];
+		struct lane_state *st = &ls.data[lane];
+		uint64_t dur = smp->weight ? smp->weight : period;
+		uint64_t start = smp->time > dur ? smp->time - dur : 0;
+		/* bridge short pauses (the thread was preempted, or read a
+		 * clock): only a pause of FLAME_CHART_GAP periods ends spans */
+		bool cont = st->any && start <= st->last_end + FLAME_CHART_GAP * dur;
+		if (cont || (st->any && start < st->last_end))
+			start = st->last_end;
+		uint64_t end = smp->time > start ? smp->time : start + 1;
+		if (!cont)
+			st->open.len = 0;
+		st->any = true;
+		st->last_end = end;
+		stack_frames(&fc, smp->stack, &fr);
+		uint64_t add = w == FLAME_SAMPLES ? 1 : smp->weight;
+		for (size_t d = 0; d < fr.len; d++) {
+			if (d < st->open.len) {
+				struct flame_span *o = &c->spans.data[st->open.data[d]];
+				if (o->name == fr.data[d].name && o->module == fr.data[d].module) {
+					o->end = end;
+					o->weight += add;
+					o->flags |= fr.data[d].flags;
+					continue;
+				}
+				st->open.len = d;
+			}
+			struct flame_span s = {
+				.start = start, .end = end, .lane = lane, .depth = (uint32_t)d,
+				.name = fr.data[d].name, .module = fr.data[d].module,
+				.flags = fr.data[d].flags, .weight = add,
+			};
+			flame_chart_add(c, &s);
+			VEC_PUSH(&st->open, (uint32_t)c->spans.len - 1);
+		}
+		if (st->open.len > fr.len)
+			st->open.len = fr.len;
+	}
+	for (size_t i = 0; i < ls.len; i++)
+		VEC_FREE(&ls.data[i].open);
+	VEC_FREE(&ls);
+	VEC_FREE(&fr);
+	free(lane_of);
+	free(sel);
+	cache_release(&fc);
+	flame_chart_finish(c);
+	*out = c;
+	return 0;
+}

@@ -1,0 +1,347 @@
+/* `scorch diff`: the before/after comparison of two profiles (or folded
+ * files): a table of the functions or heap sites whose share changed most,
+ * as text or JSON, and with -o a differential flame graph drawn on AFTER's
+ * shape. Shares are normalized (a frame's weight over its profile's total),
+ * so runs of different lengths compare; see docs/views.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../analysis/flame.h"
+#include "../lib/die.h"
+#include "../lib/strbuf.h"
+#include "../output/flame-svg.h"
+#include "../output/term.h"
+#include "cmds.h"
+#include "flame-common.h"
+
+#define DIFF_LIMIT_DEFAULT 20u
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: scorch diff [options] BEFORE AFTER\n"
+		"\n"
+		"Compares two profiles of the same program (measure, change, measure\n"
+		"again): prints the functions (CPU) or allocation sites (heap) whose share\n"
+		"of their profile changed most, and with -o draws a differential flame\n"
+		"graph: AFTER's frames, red where a frame's share grew, blue where it\n"
+		"shrank. Frames match by function name and module. BEFORE and AFTER may\n"
+		"be .scorch profiles or folded stacks.\n"
+		"\n"
+		"  -o, --output=OUT       write the differential flame graph SVG to OUT\n"
+		"      --heap[=W]         compare heap weights: bytes (default), count, peak\n"
+		"                         or leaked; by allocation site\n"
+		"  -w, --weight=W         compare CPU samples (default when both profiles\n"
+		"                         have them) or cpu-ns; by function (self)\n"
+		"  -n, --limit=N          rows of the table (default %u, 0 = all)\n"
+		"      --json             the table as JSON (docs/views.md)\n"
+		"  -t, --thread=TID|NAME  only that thread, in both profiles\n"
+		"      --minwidth=PX      SVG: leave out frames narrower than PX (default %g,\n"
+		"                         raised to draw at most about %u frames)\n"
+		"      --max-frames=N     SVG: that cap (0 = none; default unless --minwidth)\n"
+		"      --icicle           SVG: root on top\n"
+		"      --title=TEXT       SVG: the title\n"
+		"  -h, --help             show this help\n",
+		DIFF_LIMIT_DEFAULT, FLAME_SVG_MINWIDTH, FLAME_SVG_MAX_FRAMES);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "scorch diff: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+static const char *kind_of(enum flame_weight w)
+{
+	return flame_weight_is_cpu(w) ? "cpu" : flame_weight_is_heap(w) ? "heap" : "folded";
+}
+
+struct side {
+	struct flame_input in;
+	enum flame_weight w;
+	struct flame_tree *t;
+	struct strbuf desc;
+};
+
+/* A signed amount: "+1,234", "-56" */
+static void add_signed(struct strbuf *sb, uint64_t after, uint64_t before)
+{
+	sb_addc(sb, after >= before ? '+' : '-');
+	term_count(sb, after >= before ? after - before : before - after);
+}
+
+static void add_name(struct strbuf *sb, const struct flame_diff_row *r)
+{
+	sb_adds(sb, r->name);
+	if (*r->module)
+		sb_addf(sb, "  [%s]", r->module);
+}
+
+static void print_text(const struct side *b, const struct side *a, enum flame_weight w,
+		       enum flame_group g, const struct flame_diff_row *rows, size_t n,
+		       size_t shown)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "BEFORE  %s\nAFTER   %s\n\n", b->desc.buf, a->desc.buf);
+	sb_addf(&sb, "%s whose share changed most (%s of each profile's total%s):\n",
+		g == FLAME_BY_SITE ? "Allocation sites" : "Functions",
+		g == FLAME_BY_SITE ? "site weight" : "self weight",
+		n > shown ? "; --limit=0 for all" : "");
+	const char *unit = flame_weight_unit(w);
+	sb_addf(&sb, "%9s %8s %8s %14s %14s %14s  %s\n", "change", "before", "after",
+		"before", "after", "delta", g == FLAME_BY_SITE ? "site" : "function");
+	sb_addf(&sb, "%9s %8s %8s %14s %14s %14s\n", "(points)", "", "", unit, unit, unit);
+	for (size_t i = 0; i < shown; i++) {
+		const struct flame_diff_row *r = &rows[i];
+		struct strbuf c1 = STRBUF_INIT, c2 = STRBUF_INIT, c3 = STRBUF_INIT;
+		term_count(&c1, r->before);
+		term_count(&c2, r->after);
+		add_signed(&c3, r->after, r->before);
+		sb_addf(&sb, "%+9.2f %7.2f%% %7.2f%% %14s %14s %14s  ", 100 * r->delta,
+			100 * r->before_share, 100 * r->after_share, c1.buf, c2.buf, c3.buf);
+		add_name(&sb, r);
+		sb_addc(&sb, '\n');
+		sb_release(&c1);
+		sb_release(&c2);
+		sb_release(&c3);
+	}
+	if (!n)
+		sb_adds(&sb, "  (nothing in either profile)\n");
+	fputs(sb.buf, stdout);
+	sb_release(&sb);
+}
+
+static void json_side(struct strbuf *sb, const char *key, const struct side *s)
+{
+	sb_addf(sb, "  \"%s\": {\"file\": ", key);
+	sb_add_json_str(sb, s->in.path);
+	sb_addf(sb, ", \"kind\": \"%s\", \"weight\": \"%s\", \"total\": %llu},\n", kind_of(s->w),
+		flame_weight_name(s->w), (unsigned long long)s->t->nodes.data[0].total);
+}
+
+static void json_num(struct strbuf *sb, const char *key, double pct)
+{
+	sb_addf(sb, ", \"%s\": %.4f", key, fabs(pct) < 5e-5 ? 0.0 : pct);
+}
+
+static void print_json(const struct side *b, const struct side *a, enum flame_weight w,
+		       enum flame_group g, const struct flame_diff_row *rows, size_t n,
+		       size_t shown)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "{\n");
+	json_side(&sb, "before", b);
+	json_side(&sb, "after", a);
+	sb_addf(&sb, "  \"unit\": \"%s\",\n  \"group\": \"%s\",\n  \"rows_total\": %zu,\n"
+		"  \"rows\": [", flame_weight_unit(w), g == FLAME_BY_SITE ? "site" : "function", n);
+	for (size_t i = 0; i < shown; i++) {
+		const struct flame_diff_row *r = &rows[i];
+		sb_adds(&sb, i ? ",\n    {" : "\n    {");
+		sb_adds(&sb, "\"function\": ");
+		sb_add_json_str(&sb, r->name);
+		sb_adds(&sb, ", \"module\": ");
+		sb_add_json_str(&sb, r->module);
+		sb_addf(&sb, ", \"main\": %s, \"before\": %llu, \"after\": %llu, \"delta\": %s%llu",
+			r->is_main ? "true" : "false", (unsigned long long)r->before,
+			(unsigned long long)r->after, r->after >= r->before ? "" : "-",
+			(unsigned long long)(r->after >= r->before ? r->after - r->before
+								   : r->before - r->after));
+		json_num(&sb, "before_pct", 100 * r->before_share);
+		json_num(&sb, "after_pct", 100 * r->after_share);
+		json_num(&sb, "delta_pct", 100 * r->delta);
+		sb_addf(&sb, ", \"before_total\": %llu, \"after_total\": %llu}",
+			(unsigned long long)r->before_total, (unsigned long long)r->after_total);
+	}
+	sb_adds(&sb, shown ? "\n  ]\n}\n" : "]\n}\n");
+	fputs(sb.buf, stdout);
+	sb_release(&sb);
+}
+
+/* Writes the differential flame graph to path; 0 or 1 after an error. */
+static int write_svg(const char *path, const struct flame_tree *t,
+		     const struct flame_svg_options *so)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	sb_addf(&tmp, "%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp.buf, "w");
+	if (!f) {
+		error("cannot create %s: %s", path, strerror(errno));
+		sb_release(&tmp);
+		return 1;
+	}
+	struct flame_svg_stats st;
+	int rc = flame_svg_write(f, t, so, &st);
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp.buf, path))
+		rc = -errno;
+	if (rc) {
+		error("cannot write %s: %s", path, strerror(-rc));
+		unlink(tmp.buf);
+	} else {
+		fprintf(stderr, "scorch: %s: differential flame graph, %zu frames drawn\n", path,
+			st.frames);
+	}
+	sb_release(&tmp);
+	return rc ? 1 : 0;
+}
+
+enum { OPT_HEAP = 256, OPT_JSON, OPT_MINWIDTH, OPT_ICICLE, OPT_TITLE, OPT_MAX_FRAMES };
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "heap", optional_argument, NULL, OPT_HEAP },
+		{ "weight", required_argument, NULL, 'w' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "thread", required_argument, NULL, 't' },
+		{ "minwidth", required_argument, NULL, OPT_MINWIDTH },
+		{ "icicle", no_argument, NULL, OPT_ICICLE },
+		{ "title", required_argument, NULL, OPT_TITLE },
+		{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL, *thread = NULL, *minwidth = NULL, *max_frames = NULL;
+	int heap = -1, cpu = -1, c;
+	bool json = false;
+	uint32_t limit = DIFF_LIMIT_DEFAULT;
+	struct flame_svg_options so = { .minwidth = -1 };
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:w:n:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_HEAP:
+			if ((heap = flame_parse_heap_opt("diff", optarg)) < 0)
+				return 2;
+			break;
+		case 'w': {
+			int w = flame_parse_weight_opt("diff", optarg);
+			if (w < 0)
+				return 2;
+			*(flame_weight_is_heap((enum flame_weight)w) ? &heap : &cpu) = w;
+			break;
+		}
+		case 'n': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || *optarg == '-' || v > UINT32_MAX)
+				return bad_usage("--limit wants a number of rows (0 = all), got '%s'", optarg);
+			limit = (uint32_t)v;
+			break;
+		}
+		case OPT_JSON:
+			json = true;
+			break;
+		case 't':
+			if (!*optarg)
+				return bad_usage("%s", "--thread wants a thread id or name");
+			thread = optarg;
+			break;
+		case OPT_MINWIDTH:
+			minwidth = optarg;
+			break;
+		case OPT_MAX_FRAMES:
+			max_frames = optarg;
+			break;
+		case OPT_ICICLE:
+			so.icicle = true;
+			break;
+		case OPT_TITLE:
+			so.title = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return bad_usage("%s", argc - optind < 2 ? "wants two files, BEFORE and AFTER"
+							 : "compares two files, BEFORE and AFTER; got more");
+	if (heap >= 0 && cpu >= 0)
+		return bad_usage("%s", "--heap and --weight=samples|cpu-ns exclude each other");
+	if (minwidth && flame_parse_minwidth(minwidth, FLAME_SVG_WIDTH - 20.0, &so.minwidth))
+		return bad_usage("--minwidth wants pixels (0.5) or a share of the width (0.01%%), "
+				 "got '%s'", minwidth);
+	so.max_frames = minwidth ? 0 : FLAME_SVG_MAX_FRAMES;
+	if (max_frames && flame_parse_count(max_frames, &so.max_frames))
+		return bad_usage("--max-frames wants a number of frames (0 = no cap), got '%s'",
+				 max_frames);
+
+	struct side s[2];
+	memset(s, 0, sizeof(s));
+	int rc = 1;
+	for (int i = 0; i < 2; i++)
+		if (flame_input_load(&s[i].in, argv[optind + i]))
+			goto out;
+	for (int i = 0; i < 2; i++) {
+		s[i].w = flame_input_weight(&s[i].in, heap, cpu);
+		if (thread && !s[i].in.p) {
+			error("%s is folded text: it has no threads, so --thread does not apply",
+			      s[i].in.path);
+			goto out;
+		}
+	}
+	if ((flame_weight_is_cpu(s[0].w) && flame_weight_is_heap(s[1].w)) ||
+	    (flame_weight_is_heap(s[0].w) && flame_weight_is_cpu(s[1].w))) {
+		int h = flame_weight_is_heap(s[0].w) ? 0 : 1;
+		error("%s is drawn from CPU samples and %s from heap events; compare like with "
+		      "like: --heap=bytes compares the heap events of both (record them with "
+		      "`scorch record --heap`)", s[1 - h].in.path, s[h].in.path);
+		goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (flame_input_tree(&s[i].in, s[i].w, thread, &s[i].t))
+			goto out;
+		flame_input_describe(&s[i].in, s[i].w, thread, s[i].t->nodes.data[0].total, &s[i].desc);
+	}
+	/* the unit of the table: the profile's, when one side is folded text */
+	enum flame_weight w = s[1].w != FLAME_FOLDED ? s[1].w : s[0].w;
+	enum flame_group g = flame_weight_is_heap(w) ? FLAME_BY_SITE : FLAME_BY_FUNCTION;
+	s[1].t->weight = w;
+
+	struct flame_diff_row *rows;
+	size_t n = flame_diff_rows(s[0].t, s[1].t, g, &rows);
+	size_t shown = limit && limit < n ? limit : n;
+	if (json)
+		print_json(&s[0], &s[1], w, g, rows, n, shown);
+	else
+		print_text(&s[0], &s[1], w, g, rows, n, shown);
+	free(rows);
+	fflush(stdout);
+	rc = 0;
+	if (output) {
+		flame_diff(s[1].t, s[0].t);
+		struct strbuf sub = STRBUF_INIT;
+		sb_addf(&sub, "%s -> %s; red grew, blue shrank (share of each profile's total)",
+			s[0].in.path, s[1].in.path);
+		so.subtitle = sub.buf;
+		rc = write_svg(output, s[1].t, &so);
+		sb_release(&sub);
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		flame_tree_free(s[i].t);
+		flame_input_release(&s[i].in);
+		sb_release(&s[i].desc);
+	}
+	return rc;
+}

@@ -1,0 +1,134 @@
+/* `scorch html`: writes one self-contained HTML report of a profile (summary,
+ * interactive flamegraph, heap over time, sizes, top tables) that opens from
+ * disk in a browser without any network. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../analysis/heap.h"
+#include "../analysis/profile-io.h"
+#include "../lib/die.h"
+#include "../lib/outfile.h"
+#include "../lib/strbuf.h"
+#include "../output/html.h"
+#include "cmds.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: scorch html [-o OUT.html] [--filter=REGEX] FILE\n"
+		"\n"
+		"Writes a self-contained HTML report of the profile FILE that opens offline\n"
+		"in any browser: a summary of the run, the flamegraph (flame or icicle,\n"
+		"click to zoom, search, per thread; heap profiles by bytes, count, peak or\n"
+		"leaked), heap and RSS over time with the peak marked, allocation sizes and\n"
+		"sortable tables of the top functions and allocation sites.\n"
+		"\n"
+		"  -o, --output=OUT     the page to write ('-' = stdout); default: FILE with\n"
+		"                       .scorch replaced by .html\n"
+		"  -f, --filter=REGEX   only samples and allocations with a frame function or\n"
+		"                       module matching REGEX (POSIX extended)\n"
+		"  -h, --help           show this help\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "scorch html: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+/* FILE.scorch -> FILE.html (anything else: FILE.html appended). */
+static char *default_output(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(path);
+	if (n > 7 && !strcmp(path + n - 7, ".scorch"))
+		n -= 7;
+	sb_add(&sb, path, n);
+	sb_adds(&sb, ".html");
+	return sb_detach(&sb);
+}
+
+/* Writes the page whole or not at all (lib/outfile.h: a temporary file
+ * renamed into place; devices and stdout written in place). The messages
+ * are outfile's. Returns 0 or -1. */
+static int write_page(const struct sc_profile *p, const struct html_options *o, const char *out)
+{
+	struct outfile of;
+	if (outfile_open(&of, out))
+		return -1;
+	int rc = html_write(of.f, p, o);
+	return outfile_close(&of, rc, rc < 0 ? -rc : 0);
+}
+
+int cmd_html(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	struct html_options ho = { 0 };
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (!*optarg)
+				return bad_usage("%s", "-o needs a file name");
+			output = optarg;
+			break;
+		case 'f': {
+			char err[256];
+			if (heap_filter_check(optarg, err, sizeof(err))) {
+				fprintf(stderr, "scorch html: bad --filter '%s': %s\n", optarg, err);
+				return 2;
+			}
+			ho.filter = optarg;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return bad_usage("%s", "no profile given");
+	if (argc - optind > 1)
+		return bad_usage("writes one profile at a time, got '%s' and more", argv[optind + 1]);
+
+	const char *path = argv[optind];
+	struct sc_profile *p;
+	char err[512];
+	if (profile_read(path, &p, err, sizeof(err))) {
+		error("%s", err);
+		return 1;
+	}
+	ho.file = path;
+	char *def = output ? NULL : default_output(path);
+	const char *out = output ? output : def;
+	int rc = write_page(p, &ho, out);
+	struct stat st;
+	if (!rc && strcmp(out, "-") && !stat(out, &st) && S_ISREG(st.st_mode)) {
+		if (st.st_size >= 1048576)
+			fprintf(stderr, "scorch: wrote %s (%.1f MiB)\n", out, st.st_size / 1048576.0);
+		else
+			fprintf(stderr, "scorch: wrote %s (%.0f KiB)\n", out, st.st_size / 1024.0);
+	}
+	free(def);
+	profile_free(p);
+	return rc ? 1 : 0;
+}

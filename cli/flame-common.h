@@ -1,0 +1,54 @@
+/* What `scorch flame` and `scorch diff` share: loading an input that is a
+ * .scorch profile or folded text, picking the weight from --heap/--weight
+ * and the profile's contents, building its flame tree, describing it in a
+ * subtitle, and parsing --minwidth. Errors are printed here (error()). */
+#ifndef SCORCH_CLI_FLAME_COMMON_H
+#define SCORCH_CLI_FLAME_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../analysis/flame.h"
+#include "../analysis/folded-in.h"
+#include "../analysis/profile.h"
+#include "../lib/strbuf.h"
+
+struct flame_input {
+	const char *path;           /* borrowed from argv */
+	struct sc_profile *p;       /* the profile, NULL for folded text */
+	struct folded_file text;    /* folded text (buf NULL for a profile) */
+};
+
+/* Loads path: a profile when it starts with the .scorch magic, else folded
+ * text. Returns 0, or -1 after printing why. */
+int flame_input_load(struct flame_input *in, const char *path);
+void flame_input_release(struct flame_input *in);
+
+/* The weight to draw for in: FLAME_FOLDED for folded text; for a profile the
+ * one asked for (heap >= 0 or cpu >= 0, as parsed from --heap and --weight),
+ * else flame_default_weight(). */
+enum flame_weight flame_input_weight(const struct flame_input *in, int heap, int cpu);
+
+/* in's tree for weight w and thread (NULL = all). Returns 0, or -1 after
+ * printing the reason, naming the file. */
+int flame_input_tree(const struct flame_input *in, enum flame_weight w, const char *thread,
+		     struct flame_tree **out);
+
+/* "CPU samples of PROG ARGS, thread T: 5,992 samples" and the like, for
+ * subtitles and table headers. total is the tree's total weight. */
+void flame_input_describe(const struct flame_input *in, enum flame_weight w, const char *thread,
+			  uint64_t total, struct strbuf *out);
+
+/* --minwidth: "0.5" (px) or "0.05%" (of the frames' width fw px). Returns 0,
+ * or -1 when malformed or negative. */
+int flame_parse_minwidth(const char *s, double fw, double *px);
+
+/* A whole number for --limit and --max-frames. Returns 0, or -1 when malformed. */
+int flame_parse_count(const char *s, size_t *out);
+
+/* --heap's value (NULL = bytes) into a weight; -1 with a message printed. */
+int flame_parse_heap_opt(const char *cmd, const char *arg);
+/* --weight's value into a CPU weight; -1 with a message printed. */
+int flame_parse_weight_opt(const char *cmd, const char *arg);
+
+#endif

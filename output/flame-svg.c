@@ -1,0 +1,669 @@
+/* SVG for flame graphs and flame charts (flame-svg.h). The page is plain
+ * SVG 1.1 with an embedded style sheet and a small script of our own; a
+ * frame is <g class="f"><title>tooltip</title><rect/><text>label</text></g>,
+ * the tooltip's first line being the full frame name, which is where the
+ * script reads it from (textContent), so names are only ever text. */
+#include "flame-svg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "term.h"
+
+#define ROW 16           /* px per frame row */
+#define FONT 12          /* px */
+#define XPAD 10          /* px left and right of the frames */
+#define CHAR_W (FONT * 0.59)
+
+static const char css[] =
+	"text{font-family:Verdana,Helvetica,sans-serif;font-size:12px;fill:#000}\n"
+	"#title{font-size:17px;text-anchor:middle}\n"
+	"#subtitle{text-anchor:middle;fill:#444}\n"
+	"#search,#matched{text-anchor:end}\n"
+	"#search,#unzoom{cursor:pointer}\n"
+	"#search:hover,#unzoom:hover{fill:#a00}\n"
+	".off,.hide{display:none}\n"
+	"g.f{cursor:pointer}\n"
+	"g.f text{pointer-events:none}\n"
+	"g.f:hover rect{stroke:#000;stroke-width:.6}\n"
+	"g.i rect{stroke:#333;stroke-width:.8;stroke-dasharray:3 2}\n"
+	"g.m rect{stroke:#888;stroke-width:.5}\n"
+	".lanehdr{font-weight:bold}\n"
+	"#sinput{width:100%;box-sizing:border-box;font:12px Verdana,sans-serif;padding:1px 3px}\n";
+
+/* The script: zoom, reset, search, hover details. Names come from each
+ * frame's <title> as textContent and go back only through textContent. */
+static const char js[] =
+	"\"use strict\";\n"
+	"(function () {\n"
+	"var NS = \"http://www.w3.org/2000/svg\", HL = \"rgb(230,0,230)\";\n"
+	"var svg = document.documentElement;\n"
+	"var FS = +svg.getAttribute(\"data-fs\"), XPAD = +svg.getAttribute(\"data-xpad\");\n"
+	"var FW = +svg.getAttribute(\"data-fw\"), TY = +svg.getAttribute(\"data-ty\");\n"
+	"var CHART = svg.getAttribute(\"data-mode\") === \"chart\";\n"
+	"var all = [], lanes = [], details, matched, unzoom, sbtn, sfo, sinput, timer = 0, searching = false;\n"
+	"function $(id) { return document.getElementById(id); }\n"
+	"function fit(name, w) {\n"
+	"  var n = Math.floor((w - 6) / (FS * 0.59));\n"
+	"  if (n < 3) return \"\";\n"
+	"  return name.length <= n ? name : name.slice(0, n - 2) + \"..\";\n"
+	"}\n"
+	"function place(e, x, w) {\n"
+	"  e.r.setAttribute(\"x\", x.toFixed(3));\n"
+	"  e.r.setAttribute(\"width\", w.toFixed(3));\n"
+	"  var s = fit(e.name, w);\n"
+	"  if (!s && !e.t) return;\n"
+	"  if (!e.t) { e.t = document.createElementNS(NS, \"text\"); e.g.appendChild(e.t); }\n"
+	"  e.t.setAttribute(\"x\", (x + 3).toFixed(2));\n"
+	"  e.t.setAttribute(\"y\", (e.y + TY).toFixed(1));\n"
+	"  e.t.textContent = s;\n"
+	"}\n"
+	"function zoom(z) {\n"
+	"  var s = FW / z.w;\n"
+	"  for (var i = 0; i < all.length; i++) {\n"
+	"    var e = all[i], lo = Math.max(e.x, z.x), hi = Math.min(e.x + e.w, z.x + z.w), ov = hi - lo;\n"
+	"    if (CHART ? ov <= 0 : ov <= 0.5 * Math.min(e.w, z.w)) { e.g.classList.add(\"hide\"); continue; }\n"
+	"    e.g.classList.remove(\"hide\");\n"
+	"    place(e, XPAD + (lo - z.x) * s, ov * s);\n"
+	"  }\n"
+	"  unzoom.classList.remove(\"off\");\n"
+	"}\n"
+	"function reset() {\n"
+	"  for (var i = 0; i < all.length; i++) {\n"
+	"    var e = all[i];\n"
+	"    e.g.classList.remove(\"hide\");\n"
+	"    place(e, e.x, e.w);\n"
+	"  }\n"
+	"  unzoom.classList.add(\"off\");\n"
+	"}\n"
+	"function unmark(e) { e.g.classList.remove(\"hl\"); e.r.setAttribute(\"fill\", e.fill); }\n"
+	"function clearSearch() {\n"
+	"  for (var i = 0; i < all.length; i++) if (all[i].g.classList.contains(\"hl\")) unmark(all[i]);\n"
+	"  matched.textContent = \"\";\n"
+	"  sbtn.textContent = \"Search\";\n"
+	"  searching = false;\n"
+	"}\n"
+	"function search(src) {\n"
+	"  var rx;\n"
+	"  clearSearch();\n"
+	"  if (!src) return;\n"
+	"  try { rx = new RegExp(src); } catch (err) { matched.textContent = \"Bad regex\"; return; }\n"
+	"  var hit = 0, tot = 0, n = 0;\n"
+	"  for (var l = 0; l < lanes.length; l++) {\n"
+	"    var iv = [], fr = lanes[l].fr;\n"
+	"    for (var i = 0; i < fr.length; i++) {\n"
+	"      var e = fr[i];\n"
+	"      if (!rx.test(e.name)) continue;\n"
+	"      e.g.classList.add(\"hl\");\n"
+	"      e.r.setAttribute(\"fill\", HL);\n"
+	"      iv.push([e.x, e.x + e.w]);\n"
+	"      n++;\n"
+	"    }\n"
+	"    iv.sort(function (a, b) { return a[0] - b[0]; });\n"
+	"    var end = -Infinity;\n"
+	"    for (var k = 0; k < iv.length; k++) {\n"
+	"      var a = Math.max(iv[k][0], end);\n"
+	"      if (iv[k][1] > a) hit += iv[k][1] - a;\n"
+	"      if (iv[k][1] > end) end = iv[k][1];\n"
+	"    }\n"
+	"    tot += lanes[l].total;\n"
+	"  }\n"
+	"  searching = true;\n"
+	"  sbtn.textContent = \"Reset Search\";\n"
+	"  matched.textContent = \"Matched: \" + (tot > 0 ? (100 * hit / tot).toFixed(1) : \"0.0\") + \"% (\" + n + \" frames)\";\n"
+	"}\n"
+	"function openSearch() {\n"
+	"  sfo.classList.remove(\"hide\");\n"
+	"  sinput.focus();\n"
+	"  sinput.select();\n"
+	"}\n"
+	"function closeSearch() { sfo.classList.add(\"hide\"); sinput.blur(); }\n"
+	"function frameOf(ev) {\n"
+	"  var g = ev.target && ev.target.closest ? ev.target.closest(\"g.f\") : null;\n"
+	"  return g && g.__e ? g.__e : null;\n"
+	"}\n"
+	"function init() {\n"
+	"  details = $(\"details\"); matched = $(\"matched\"); unzoom = $(\"unzoom\");\n"
+	"  sbtn = $(\"search\"); sfo = $(\"sfo\"); sinput = $(\"sinput\");\n"
+	"  var ls = document.querySelectorAll(\"#frames g.lane\");\n"
+	"  for (var l = 0; l < ls.length; l++) {\n"
+	"    var lane = { total: +ls[l].getAttribute(\"data-total\"), fr: [] };\n"
+	"    lanes.push(lane);\n"
+	"    var gs = ls[l].querySelectorAll(\"g.f\");\n"
+	"    for (var i = 0; i < gs.length; i++) {\n"
+	"      var g = gs[i], r = g.querySelector(\"rect\"), tip = g.querySelector(\"title\").textContent;\n"
+	"      var e = { g: g, r: r, t: g.querySelector(\"text\"), tip: tip, name: tip.split(\"\\n\")[0],\n"
+	"        x: +r.getAttribute(\"x\"), w: +r.getAttribute(\"width\"), y: +r.getAttribute(\"y\"),\n"
+	"        fill: r.getAttribute(\"fill\") };\n"
+	"      g.__e = e;\n"
+	"      all.push(e);\n"
+	"      lane.fr.push(e);\n"
+	"    }\n"
+	"  }\n"
+	"  var frames = $(\"frames\");\n"
+	"  frames.addEventListener(\"click\", function (ev) { var e = frameOf(ev); if (e) zoom(e); });\n"
+	"  frames.addEventListener(\"mouseover\", function (ev) {\n"
+	"    var e = frameOf(ev); if (e) details.textContent = e.tip.split(\"\\n\").join(\"; \");\n"
+	"  });\n"
+	"  frames.addEventListener(\"mouseout\", function () { details.textContent = \" \"; });\n"
+	"  unzoom.addEventListener(\"click\", reset);\n"
+	"  sbtn.addEventListener(\"click\", function () { if (searching) { clearSearch(); sinput.value = \"\"; closeSearch(); } else openSearch(); });\n"
+	"  sinput.addEventListener(\"keydown\", function (ev) {\n"
+	"    if (ev.key === \"Enter\") { clearTimeout(timer); search(sinput.value); ev.preventDefault(); }\n"
+	"    else if (ev.key === \"Escape\") { clearSearch(); sinput.value = \"\"; closeSearch(); ev.preventDefault(); }\n"
+	"    ev.stopPropagation();\n"
+	"  });\n"
+	"  sinput.addEventListener(\"input\", function () {\n"
+	"    clearTimeout(timer);\n"
+	"    timer = setTimeout(function () { search(sinput.value); }, 250);\n"
+	"  });\n"
+	"  document.addEventListener(\"keydown\", function (ev) {\n"
+	"    if ((ev.ctrlKey || ev.metaKey) && (ev.key === \"f\" || ev.key === \"F\")) { ev.preventDefault(); openSearch(); }\n"
+	"    else if (ev.key === \"/\") { ev.preventDefault(); openSearch(); }\n"
+	"    else if (ev.key === \"Escape\") { if (searching) clearSearch(); else reset(); }\n"
+	"  });\n"
+	"}\n"
+	"if (document.readyState === \"loading\") window.addEventListener(\"DOMContentLoaded\", init);\n"
+	"else init();\n"
+	"})();\n";
+
+/* ---- escaping and text ---- */
+
+/* Length of the valid UTF-8 sequence at s (1-4), 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+	if (!n || (c >= 0xe0 && n == 3 && c > 0xef))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
+		return 0;   /* overlong, or a surrogate */
+	if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+void flame_xml_escape(struct strbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_len(p);
+		unsigned c = *p;
+		if (!n) {
+			sb_adds(sb, "\xef\xbf\xbd");
+			p++;
+			continue;
+		}
+		if (n > 1) {
+			sb_add(sb, p, n);
+			p += n;
+			continue;
+		}
+		switch (c) {
+		case '&': sb_adds(sb, "&amp;"); break;
+		case '<': sb_adds(sb, "&lt;"); break;
+		case '>': sb_adds(sb, "&gt;"); break;
+		case '"': sb_adds(sb, "&quot;"); break;
+		case '\'': sb_adds(sb, "&#39;"); break;
+		case '\n': case '\t': sb_addc(sb, (char)c); break;
+		default:
+			sb_addc(sb, c < 0x20 || c == 0x7f ? '?' : (char)c);
+		}
+		p++;
+	}
+}
+
+void flame_label(const char *name, double w, struct strbuf *out)
+{
+	long n = (long)floor((w - 6) / CHAR_W);
+	if (n < 3)
+		return;
+	/* count characters, not bytes, as the script's string length does
+	 * (close enough: it counts UTF-16 units) */
+	size_t len = strlen(name), chars = 0, cut = len;
+	for (size_t i = 0; i < len; i++) {
+		if (((unsigned char)name[i] & 0xc0) == 0x80)
+			continue;
+		if ((long)chars == n - 2 && cut == len)
+			cut = i;
+		chars++;
+	}
+	if ((long)chars <= n) {
+		sb_adds(out, name);
+		return;
+	}
+	sb_add(out, name, cut);
+	sb_adds(out, "..");
+}
+
+/* ---- colours ---- */
+
+static double unit_hash(const char *s, uint64_t seed)
+{
+	return (double)(hash_bytes(s, strlen(s), seed) >> 11) / 9007199254740992.0;
+}
+
+struct flame_rgb flame_color_hot(const char *name)
+{
+	/* flamegraph.pl's "hot": red high, green varied, a touch of blue */
+	double v1 = unit_hash(name, 1), v2 = unit_hash(name, 2), v3 = unit_hash(name, 3);
+	struct flame_rgb c = { (uint8_t)(205 + 50 * v3), (uint8_t)(230 * v1), (uint8_t)(55 * v2) };
+	return c;
+}
+
+static uint8_t hsl_part(double p, double q, double t)
+{
+	if (t < 0)
+		t += 1;
+	if (t > 1)
+		t -= 1;
+	double v = t < 1.0 / 6 ? p + (q - p) * 6 * t : t < 0.5 ? q : t < 2.0 / 3 ? p + (q - p) * (2.0 / 3 - t) * 6 : p;
+	return (uint8_t)lround(v * 255);
+}
+
+struct flame_rgb flame_color_module(const char *module, const char *name)
+{
+	if (!module || !*module) {
+		uint8_t g = (uint8_t)(190 + 30 * unit_hash(name, 4));
+		return (struct flame_rgb){ g, g, g };
+	}
+	double h = unit_hash(module, 5), s = 0.55 + 0.15 * unit_hash(module, 6);
+	double l = 0.62 + 0.12 * unit_hash(name, 7);
+	double q = l < 0.5 ? l * (1 + s) : l + s - l * s, p = 2 * l - q;
+	return (struct flame_rgb){ hsl_part(p, q, h + 1.0 / 3), hsl_part(p, q, h), hsl_part(p, q, h - 1.0 / 3) };
+}
+
+static struct flame_rgb lighter(struct flame_rgb c)
+{
+	return (struct flame_rgb){ (uint8_t)((c.r + 255) / 2), (uint8_t)((c.g + 255) / 2), (uint8_t)((c.b + 255) / 2) };
+}
+
+static const struct flame_rgb merged_fill = { 200, 200, 200 };
+
+/* ---- writing ---- */
+
+struct out {
+	FILE *f;
+	struct strbuf sb;           /* scratch: a tooltip or label before escaping */
+	struct strbuf esc;
+};
+
+static void put_escaped(struct out *o, const char *s)
+{
+	sb_reset(&o->esc);
+	flame_xml_escape(&o->esc, s);
+	fwrite(o->esc.buf ? o->esc.buf : "", 1, o->esc.len, o->f);
+}
+
+/* "1,234 samples", "12,345 bytes (12.1 KiB)", "1.23 s" for ns */
+static void add_amount(struct strbuf *sb, enum flame_weight w, uint64_t v)
+{
+	if (w == FLAME_CPU_NS) {
+		term_duration(sb, v);
+		sb_adds(sb, " of CPU");
+		return;
+	}
+	term_count(sb, v);
+	sb_addf(sb, " %s", flame_weight_unit(w));
+	if (!strcmp(flame_weight_unit(w), "bytes") && v >= 1024) {
+		sb_adds(sb, " (");
+		term_bytes(sb, v);
+		sb_addc(sb, ')');
+	}
+}
+
+static void add_pct(struct strbuf *sb, uint64_t part, uint64_t whole)
+{
+	sb_addf(sb, "%.2f%%", whole ? 100.0 * (double)part / (double)whole : 0.0);
+}
+
+struct page {
+	unsigned width, height;
+	double fw;                  /* frames' width */
+	const char *mode;           /* "flame" or "chart" */
+	const char *title, *subtitle, *doc_title;
+	bool frames_open;
+};
+
+static void page_open(struct out *o, const struct page *pg)
+{
+	FILE *f = o->f;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" data-mode=\"%s\" data-fs=\"%d\" "
+		"data-xpad=\"%d\" data-fw=\"%.3f\" data-ty=\"%.1f\">\n",
+		pg->width, pg->height, pg->width, pg->height, pg->mode, FONT, XPAD, pg->fw,
+		ROW * 0.5 + FONT * 0.35);
+	fputs("<!-- made by scorch (scorch flame / scorch diff) -->\n<title>", f);
+	put_escaped(o, pg->doc_title);
+	fprintf(f, "</title>\n<style type=\"text/css\"><![CDATA[\n%s]]></style>\n", css);
+	fprintf(f, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n", js);
+	fputs("<defs><linearGradient id=\"bg\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
+	      "<stop stop-color=\"#eeeeee\" offset=\"5%\"/><stop stop-color=\"#eeeeb0\" offset=\"95%\"/>"
+	      "</linearGradient></defs>\n", f);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#bg)\"/>\n",
+		pg->width, pg->height);
+	fprintf(f, "<text id=\"title\" x=\"%.1f\" y=\"24\">", pg->width / 2.0);
+	put_escaped(o, pg->title);
+	fputs("</text>\n", f);
+	if (pg->subtitle && *pg->subtitle) {
+		fprintf(f, "<text id=\"subtitle\" x=\"%.1f\" y=\"44\">", pg->width / 2.0);
+		put_escaped(o, pg->subtitle);
+		fputs("</text>\n", f);
+	}
+	fprintf(f, "<text id=\"unzoom\" class=\"off\" x=\"%d\" y=\"24\">Reset Zoom</text>\n", XPAD);
+	fprintf(f, "<text id=\"search\" x=\"%u\" y=\"24\">Search</text>\n", pg->width - XPAD);
+	fprintf(f, "<foreignObject id=\"sfo\" class=\"hide\" x=\"%u\" y=\"30\" width=\"260\" height=\"24\">"
+		"<input xmlns=\"http://www.w3.org/1999/xhtml\" id=\"sinput\" type=\"text\" "
+		"placeholder=\"regex; Enter searches, Esc closes\"/></foreignObject>\n",
+		pg->width - XPAD - 260);
+	fprintf(f, "<text id=\"details\" x=\"%d\" y=\"%u\"> </text>\n", XPAD, pg->height - 10);
+	fprintf(f, "<text id=\"matched\" x=\"%u\" y=\"%u\"></text>\n", pg->width - XPAD, pg->height - 10);
+	fputs("<g id=\"frames\">\n", f);
+}
+
+static void page_close(struct out *o)
+{
+	fputs("</g>\n</svg>\n", o->f);
+}
+
+/* One frame: tooltip (already in o->sb), rect and label. */
+static void put_frame(struct out *o, const char *name, const char *cls, double x, double y,
+		      double w, struct flame_rgb fill)
+{
+	FILE *f = o->f;
+	fprintf(f, "<g class=\"%s\"><title>", cls);
+	put_escaped(o, o->sb.buf ? o->sb.buf : "");
+	fprintf(f, "</title><rect x=\"%.3f\" y=\"%.1f\" width=\"%.3f\" height=\"%d\" "
+		"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>", x, y, w, ROW - 1, fill.r, fill.g, fill.b);
+	sb_reset(&o->sb);
+	flame_label(name, w, &o->sb);
+	if (o->sb.len) {
+		fprintf(f, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + ROW * 0.5 + FONT * 0.35);
+		put_escaped(o, o->sb.buf);
+		fputs("</text>", f);
+	}
+	fputs("</g>\n", f);
+}
+
+static struct flame_rgb frame_fill(const struct flame_svg_options *opt, const char *name,
+				   const char *module, bool inlined)
+{
+	struct flame_rgb c = opt->colors == FLAME_COLORS_MODULE ? flame_color_module(module, name)
+								: flame_color_hot(name);
+	return inlined ? lighter(c) : c;
+}
+
+static double minwidth_px(const struct flame_svg_options *opt)
+{
+	return opt->minwidth < 0 ? FLAME_SVG_MINWIDTH : opt->minwidth;
+}
+
+/* Tooltip of a tree node: name, weight and share, self, module, inlined. */
+static void node_tip(struct strbuf *sb, const struct flame_tree *t, uint32_t node)
+{
+	const struct flame_node *n = &t->nodes.data[node];
+	bool is_root = node == 0;
+	const char *module = t->modules.data[n->module].name;
+	uint64_t all = t->nodes.data[0].total;
+	sb_reset(sb);
+	sb_adds(sb, t->names.data[n->name]);
+	sb_addc(sb, '\n');
+	if (t->diffed) {
+		uint64_t ball = t->before_all;
+		const struct flame_before *b = &t->before[node];
+		sb_adds(sb, "after: ");
+		add_pct(sb, n->total, all);
+		sb_adds(sb, " (");
+		add_amount(sb, t->weight, n->total);
+		sb_adds(sb, ")\nbefore: ");
+		add_pct(sb, b->total, ball);
+		sb_adds(sb, " (");
+		add_amount(sb, t->weight, b->total);
+		double d = (all ? 100.0 * (double)n->total / (double)all : 0) -
+			   (ball ? 100.0 * (double)b->total / (double)ball : 0);
+		sb_addf(sb, ")\nchange: %+.2f points", d);
+		if (!b->total && !is_root)
+			sb_adds(sb, " (not in BEFORE)");
+		if (n->self || b->self) {
+			sb_adds(sb, "\nself: ");
+			add_pct(sb, b->self, ball);
+			sb_adds(sb, " -> ");
+			add_pct(sb, n->self, all);
+		}
+	} else {
+		add_amount(sb, t->weight, n->total);
+		sb_adds(sb, ", ");
+		add_pct(sb, n->total, all);
+		if (n->self && !is_root) {
+			sb_adds(sb, "\nself: ");
+			add_amount(sb, t->weight, n->self);
+			sb_adds(sb, ", ");
+			add_pct(sb, n->self, all);
+		}
+	}
+	if (*module)
+		sb_addf(sb, "\nmodule: %s", module);
+	if (n->flags & FLAME_INLINED)
+		sb_adds(sb, "\ninlined");
+}
+
+static const char *default_title(const struct flame_tree *t, const struct flame_svg_options *o)
+{
+	if (t && t->diffed)
+		return o->icicle ? "Differential Icicle Graph" : "Differential Flame Graph";
+	if (!t)
+		return "Flame Chart";
+	return o->icicle ? "Icicle Graph" : "Flame Graph";
+}
+
+static void doc_title(struct strbuf *sb, const char *title, const char *subtitle)
+{
+	sb_addf(sb, "scorch: %s", title);
+	if (subtitle && *subtitle)
+		sb_addf(sb, " - %s", subtitle);
+}
+
+static int finish_out(struct out *o)
+{
+	sb_release(&o->sb);
+	sb_release(&o->esc);
+	fflush(o->f);
+	return ferror(o->f) ? -EIO : 0;
+}
+
+int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_options *opt,
+		    struct flame_svg_stats *st)
+{
+	unsigned width = opt->width ? opt->width : FLAME_SVG_WIDTH;
+	double fw = width - 2.0 * XPAD;
+	struct flame_layout l;
+	double min_frac = flame_min_frac_for(t, minwidth_px(opt) / fw, opt->max_frames);
+	double minpx = min_frac * fw;
+	flame_layout(t, min_frac, &l);
+
+	unsigned top = opt->subtitle && *opt->subtitle ? 60 : 40, bottom = 34;
+	unsigned rows = l.max_depth + 1;
+	struct page pg = {
+		.width = width, .height = top + rows * ROW + bottom, .fw = fw, .mode = "flame",
+		.title = opt->title ? opt->title : default_title(t, opt), .subtitle = opt->subtitle,
+	};
+	struct out o = { .f = f };
+	struct strbuf dt = STRBUF_INIT;
+	doc_title(&dt, pg.title, pg.subtitle);
+	pg.doc_title = dt.buf;
+	page_open(&o, &pg);
+
+	/* a diff's colour scale: the largest change of share drawn */
+	double scale = 0, all = (double)t->nodes.data[0].total, ball = (double)t->before_all;
+	if (t->diffed)
+		for (size_t i = 1; i < l.n; i++) {
+			const struct flame_rect *r = &l.rects[i];
+			if (r->node == FLAME_NONE)
+				continue;
+			const struct flame_node *n = &t->nodes.data[r->node];
+			double d = fabs((all > 0 ? n->total / all : 0) -
+					(ball > 0 ? t->before[r->node].total / ball : 0));
+			if (d > scale)
+				scale = d;
+		}
+
+	fprintf(f, "<g class=\"lane\" data-total=\"%.3f\">\n", fw);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct flame_rect *r = &l.rects[i];
+		double x = XPAD + r->x * fw, w = r->w * fw;
+		double y = opt->icicle ? top + (double)r->depth * ROW
+				       : pg.height - bottom - (double)(r->depth + 1) * ROW;
+		if (r->node == FLAME_NONE) {
+			sb_reset(&o.sb);
+			sb_addf(&o.sb, "[%u frames narrower than %.3g px, merged]\n", r->merged, minpx);
+			add_amount(&o.sb, t->weight, r->weight);
+			sb_adds(&o.sb, ", ");
+			add_pct(&o.sb, r->weight, t->nodes.data[0].total);
+			struct strbuf nm = STRBUF_INIT;
+			sb_addf(&nm, "[%u frames narrower than %.3g px, merged]", r->merged, minpx);
+			put_frame(&o, nm.buf, "f m", x, y, w, merged_fill);
+			sb_release(&nm);
+			continue;
+		}
+		const struct flame_node *n = &t->nodes.data[r->node];
+		const char *name = t->names.data[n->name];
+		bool inl = n->flags & FLAME_INLINED;
+		struct flame_rgb fill;
+		if (t->diffed) {
+			fill = flame_diff_color(ball > 0 ? t->before[r->node].total / ball : 0,
+						all > 0 ? n->total / all : 0, scale);
+			if (inl)
+				fill = lighter(fill);
+		} else {
+			fill = frame_fill(opt, name, t->modules.data[n->module].name, inl);
+		}
+		node_tip(&o.sb, t, r->node);
+		put_frame(&o, name, inl ? "f i" : "f", x, y, w, fill);
+	}
+	fputs("</g>\n", f);
+	page_close(&o);
+	if (st) {
+		st->frames = l.n;
+		st->pruned = l.pruned;
+		st->depth = rows;
+		st->minwidth = minpx;
+	}
+	flame_layout_release(&l);
+	sb_release(&dt);
+	return finish_out(&o);
+}
+
+/* "1.234567 s" */
+static void add_time(struct strbuf *sb, uint64_t ns)
+{
+	sb_addf(sb, "%llu.%06llu s", (unsigned long long)(ns / 1000000000ull),
+		(unsigned long long)(ns % 1000000000ull / 1000));
+}
+
+static void span_tip(struct strbuf *sb, const struct flame_chart *c, const struct flame_span *s)
+{
+	const struct flame_tree *nt = c->names;
+	const struct flame_lane *l = &c->lanes.data[s->lane];
+	sb_reset(sb);
+	if (s->flags & FLAME_MERGED)
+		sb_addf(sb, "[%u short spans, merged]", s->merged);
+	else
+		sb_adds(sb, nt->names.data[s->name]);
+	sb_addc(sb, '\n');
+	term_duration(sb, s->end - s->start);
+	sb_adds(sb, " from ");
+	add_time(sb, s->start);
+	sb_adds(sb, " to ");
+	add_time(sb, s->end);
+	sb_adds(sb, "\n");
+	add_amount(sb, c->weight, s->weight);
+	sb_addf(sb, "\nthread: %s (%u)", l->name, l->tid);
+	const char *module = nt->modules.data[s->module].name;
+	if (*module && !(s->flags & FLAME_MERGED))
+		sb_addf(sb, "\nmodule: %s", module);
+	if (s->flags & FLAME_INLINED)
+		sb_adds(sb, "\ninlined");
+}
+
+int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg_options *opt,
+			  struct flame_svg_stats *st)
+{
+	unsigned width = opt->width ? opt->width : FLAME_SVG_WIDTH;
+	double fw = width - 2.0 * XPAD;
+	double span = c->t1 > c->t0 ? (double)(c->t1 - c->t0) : 1;
+	uint64_t min_ns = (uint64_t)ceil(minwidth_px(opt) / fw * span);
+	min_ns = flame_chart_min_ns_for(c, min_ns, opt->max_frames);
+	size_t pruned = min_ns ? flame_chart_prune(c, min_ns) : 0;
+	flame_chart_finish(c);
+
+	unsigned top = opt->subtitle && *opt->subtitle ? 60 : 40, bottom = 34, gap = 8;
+	unsigned h = top + bottom;
+	uint32_t rows = 0;
+	for (size_t i = 0; i < c->lanes.len; i++) {
+		h += (c->lanes.data[i].depth + 1) * ROW + gap;
+		rows += c->lanes.data[i].depth + 1;
+	}
+	struct page pg = {
+		.width = width, .height = h, .fw = fw, .mode = "chart",
+		.title = opt->title ? opt->title : default_title(NULL, opt), .subtitle = opt->subtitle,
+	};
+	struct out o = { .f = f };
+	struct strbuf dt = STRBUF_INIT;
+	doc_title(&dt, pg.title, pg.subtitle);
+	pg.doc_title = dt.buf;
+	page_open(&o, &pg);
+
+	double y0 = top;
+	size_t s = 0;
+	for (size_t li = 0; li < c->lanes.len; li++) {
+		const struct flame_lane *l = &c->lanes.data[li];
+		sb_reset(&o.sb);
+		sb_addf(&o.sb, "thread %s (%u): ", l->name, l->tid);
+		term_duration(&o.sb, l->busy);
+		sb_adds(&o.sb, " sampled, ");
+		add_amount(&o.sb, c->weight, l->weight);
+		fprintf(f, "<text class=\"lanehdr\" x=\"%d\" y=\"%.1f\">", XPAD, y0 + ROW - 4);
+		put_escaped(&o, o.sb.buf);
+		fputs("</text>\n", f);
+		fprintf(f, "<g class=\"lane\" data-total=\"%.3f\">\n", (double)l->busy / span * fw);
+		for (; s < c->spans.len && c->spans.data[s].lane == li; s++) {
+			const struct flame_span *sp = &c->spans.data[s];
+			double x = XPAD + (double)(sp->start - c->t0) / span * fw;
+			double w = (double)(sp->end - sp->start) / span * fw;
+			double y = y0 + ROW + (double)sp->depth * ROW;
+			span_tip(&o.sb, c, sp);
+			if (sp->flags & FLAME_MERGED) {
+				struct strbuf nm = STRBUF_INIT;
+				sb_addf(&nm, "[%u short spans, merged]", sp->merged);
+				put_frame(&o, nm.buf, "f m", x, y, w, merged_fill);
+				sb_release(&nm);
+				continue;
+			}
+			const char *name = c->names->names.data[sp->name];
+			bool inl = sp->flags & FLAME_INLINED;
+			put_frame(&o, name, inl ? "f i" : "f", x, y, w,
+				  frame_fill(opt, name, c->names->modules.data[sp->module].name, inl));
+		}
+		fputs("</g>\n", f);
+		y0 += (l->depth + 1) * ROW + gap;
+	}
+	page_close(&o);
+	if (st) {
+		st->frames = c->spans.len;
+		st->pruned = pruned;
+		st->depth = rows;
+		st->minwidth = (double)min_ns / span * fw;
+	}
+	sb_release(&dt);
+	return finish_out(&o);
+}

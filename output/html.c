@@ -1,0 +1,1173 @@
+/* The HTML report page. The profile's stacks are folded into a call trie
+ * (frames merged by function from the outermost one down, siblings sorted by
+ * name, numbered in preorder so that every subtree is a contiguous range of
+ * nodes), weighted per thread and per metric, and written with the summary,
+ * the heap timeline, the size histogram and the allocation sites as one JSON
+ * document inside the page. Drawing, zooming, searching and the tables are
+ * the page's own script, output/html/report.js. */
+#include "html.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analysis/filter.h"
+#include "../analysis/heap.h"
+#include "../lib/arena.h"
+#include "../lib/die.h"
+#include "../lib/hashmap.h"
+#include "../lib/vec.h"
+
+/* output/html/report.css and report.js as compiled in by scripts/embed.sh
+ * ($(BUILD)/gen/html-assets.c), each with the base64 SHA-256 of its bytes for
+ * the page's Content-Security-Policy. */
+extern const unsigned char scorch_html_css[], scorch_html_js[];
+extern const size_t scorch_html_css_len, scorch_html_js_len;
+extern const char scorch_html_css_sha256[], scorch_html_js_sha256[];
+
+#define NONE UINT32_MAX
+#define TIMELINE_BUCKETS 2000u   /* heap and RSS series: max and last per bucket */
+
+/* ---- escaping ---- */
+
+/* Length (1-4) of the well-formed UTF-8 sequence at s, its code point in *cp;
+ * 0 if s does not start one (a NUL byte is never a continuation byte). */
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	unsigned c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+	uint32_t v;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, v = c & 0x0f;
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, v = c & 0x07;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		unsigned b = s[i];
+		if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf))
+			return 0;
+		v = v << 6 | (b & 0x3f);
+	}
+	*cp = v;
+	return n;
+}
+
+void html_json_str(struct strbuf *sb, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	sb_addc(sb, '"');
+	while (*s) {
+		unsigned c = *s;
+		if (c >= 0x80) {
+			uint32_t cp;
+			size_t n = utf8_seq(s, &cp);
+			if (!n) {
+				sb_adds(sb, "\\ufffd");
+				s++;
+			} else {
+				if (cp == 0x2028 || cp == 0x2029)
+					sb_addf(sb, "\\u%04x", (unsigned)cp);
+				else
+					sb_add(sb, s, n);
+				s += n;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"': sb_add(sb, "\\\"", 2); break;
+		case '\\': sb_add(sb, "\\\\", 2); break;
+		case '\n': sb_add(sb, "\\n", 2); break;
+		case '\t': sb_add(sb, "\\t", 2); break;
+		/* '<' keeps "</script" and "<!--" out of the page's data block */
+		case '<': case '>': case '&':
+			sb_addf(sb, "\\u%04x", c);
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				sb_addf(sb, "\\u%04x", c);
+			else
+				sb_addc(sb, (char)c);
+		}
+		s++;
+	}
+	sb_addc(sb, '"');
+}
+
+void html_escape(struct strbuf *sb, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	while (*s) {
+		uint32_t cp;
+		size_t n = utf8_seq(s, &cp);
+		if (!n) {
+			sb_adds(sb, "\xef\xbf\xbd");
+			s++;
+			continue;
+		}
+		switch (*s) {
+		case '&': sb_adds(sb, "&amp;"); break;
+		case '<': sb_adds(sb, "&lt;"); break;
+		case '>': sb_adds(sb, "&gt;"); break;
+		case '"': sb_adds(sb, "&quot;"); break;
+		case '\'': sb_adds(sb, "&#39;"); break;
+		default:
+			if (*s < 0x20 || *s == 0x7f)
+				sb_addc(sb, ' ');
+			else
+				sb_add(sb, s, n);
+		}
+		s += n;
+	}
+}
+
+/* ---- buffered output ---- */
+
+struct out {
+	FILE *f;
+	struct strbuf b;
+	int err;                    /* first -errno from f */
+};
+
+static void out_flush(struct out *o)
+{
+	if (o->b.len && !o->err && fwrite(o->b.buf, 1, o->b.len, o->f) != o->b.len)
+		o->err = -(errno ? errno : EIO);
+	sb_reset(&o->b);
+}
+
+static inline void out_check(struct out *o)
+{
+	if (o->b.len >= (1u << 16))
+		out_flush(o);
+}
+
+static void out_s(struct out *o, const char *s)
+{
+	sb_adds(&o->b, s);
+	out_check(o);
+}
+
+static void out_mem(struct out *o, const void *p, size_t n)
+{
+	out_flush(o);
+	if (n && !o->err && fwrite(p, 1, n, o->f) != n)
+		o->err = -(errno ? errno : EIO);
+}
+
+static void out_u(struct out *o, uint64_t v)
+{
+	char d[24];
+	int n = 0;
+	do
+		d[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	sb_grow(&o->b, (size_t)n);
+	while (n)
+		o->b.buf[o->b.len++] = d[--n];
+	o->b.buf[o->b.len] = 0;
+	out_check(o);
+}
+
+static void out_i(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		sb_addc(&o->b, '-');
+		out_u(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		out_u(o, (uint64_t)v);
+	}
+}
+
+static void out_str(struct out *o, const char *s)
+{
+	html_json_str(&o->b, s);
+	out_check(o);
+}
+
+/* `{"key":`, opening an object */
+static void out_obj(struct out *o, const char *k)
+{
+	sb_adds(&o->b, "{\"");
+	sb_adds(&o->b, k);
+	sb_adds(&o->b, "\":");
+}
+
+/* `,"key":` (the first key of an object has no comma: pass first = true) */
+static void out_key(struct out *o, const char *k, bool first)
+{
+	if (!first)
+		sb_addc(&o->b, ',');
+	sb_addc(&o->b, '"');
+	sb_adds(&o->b, k);
+	sb_adds(&o->b, "\":");
+}
+
+static void out_kv_u(struct out *o, const char *k, uint64_t v)
+{
+	out_key(o, k, false);
+	out_u(o, v);
+}
+
+static void out_kv_str(struct out *o, const char *k, const char *v)
+{
+	out_key(o, k, false);
+	if (v)
+		out_str(o, v);
+	else
+		out_s(o, "null");
+}
+
+static void out_kv_bool(struct out *o, const char *k, bool v)
+{
+	out_key(o, k, false);
+	out_s(o, v ? "true" : "false");
+}
+
+/* ---- the call trie ---- */
+
+struct hfunc {
+	uint32_t name, file;        /* string ids; file: where it was first seen */
+	int32_t module;
+};
+
+struct hframe {
+	uint32_t func;
+	bool inl;                   /* an inlined frame of func */
+};
+
+struct tnode {
+	uint32_t parent, frame;     /* node 0, the root, has frame NONE */
+	uint32_t child, next;       /* first child, next sibling (NONE ends) */
+};
+
+/* Per (thread, node) weights of one group (CPU or heap), up to 4 metrics. */
+struct wentry {
+	uint32_t thread, node;
+	uint64_t w[4];
+};
+
+struct wtab {
+	struct u64map map;          /* thread << 32 | node -> index into e */
+	VEC(struct wentry) e;
+};
+
+struct bld {
+	const struct sc_profile *p;
+	struct arena arena;         /* copies of made-up names */
+	struct strmap smap;
+	VEC(const char *) strs;     /* string table, by id */
+	struct u64map fmap;
+	VEC(struct hfunc) funcs;
+	struct u64map frmap;
+	VEC(struct hframe) frames;
+	size_t *loc_base;           /* per location: its first slot in locframe */
+	uint32_t *locframe;         /* per (location, line): frame id, NONE until seen */
+	struct u64map tmap;         /* parent << 32 | frame -> node */
+	VEC(struct tnode) nodes;
+	uint32_t *stack_node;       /* per stack id: its leaf node, NONE until walked */
+	uint32_t nothread;          /* thread index for samples of an unknown thread */
+	bool nothread_used;
+	uint32_t noframe;           /* the "[no stack]" frame, NONE until needed */
+	/* the frames and nodes of the last stack walked, outermost first:
+	 * stacks walked in id order often share their outer frames */
+	VEC(uint32_t) pframes;
+	VEC(uint32_t) pnodes;
+	struct strbuf tmp;
+};
+
+static uint32_t str_id(struct bld *b, const char *s)
+{
+	bool isnew;
+	uint32_t id = strmap_intern(&b->smap, s, (uint32_t)b->strs.len, &isnew);
+	if (isnew)
+		VEC_PUSH(&b->strs, arena_strdup(&b->arena, s));
+	return id;
+}
+
+static uint32_t func_id(struct bld *b, uint32_t name, int32_t module, uint32_t file)
+{
+	bool isnew;
+	uint64_t *v = u64map_put(&b->fmap, name | (uint64_t)(uint32_t)(module + 1) << 32, &isnew);
+	if (isnew) {
+		*v = b->funcs.len;
+		struct hfunc f = { name, file, module };
+		VEC_PUSH(&b->funcs, f);
+	}
+	return (uint32_t)*v;
+}
+
+static uint32_t frame_id(struct bld *b, uint32_t func, bool inl)
+{
+	bool isnew;
+	uint64_t *v = u64map_put(&b->frmap, func | (uint64_t)inl << 32, &isnew);
+	if (isnew) {
+		*v = b->frames.len;
+		struct hframe f = { func, inl };
+		VEC_PUSH(&b->frames, f);
+	}
+	return (uint32_t)*v;
+}
+
+/* The frame of line j of location loc (the unsymbolized name when it has no lines). */
+static uint32_t loc_frame(struct bld *b, uint32_t loc, uint32_t j)
+{
+	uint32_t *slot = &b->locframe[b->loc_base[loc] + j];
+	if (*slot != NONE)
+		return *slot;
+	const struct sc_location *L = &b->p->locations[loc];
+	const struct sc_line *ln = L->nlines ? &L->lines[j] : NULL;
+	sb_reset(&b->tmp);
+	heap_frame_name(b->p, L, ln, &b->tmp);
+	const char *name = sb_str(&b->tmp);
+	uint32_t nid = str_id(b, *name ? name : "??");
+	uint32_t fid = str_id(b, ln && ln->file ? ln->file : "");
+	int32_t mod = L->module >= 0 && (size_t)L->module < b->p->nmodules ? L->module : -1;
+	uint32_t fn = func_id(b, nid, mod, fid);
+	*slot = frame_id(b, fn, ln && ln->inlined);
+	return *slot;
+}
+
+static uint32_t child_of(struct bld *b, uint32_t parent, uint32_t frame)
+{
+	bool isnew;
+	uint64_t *v = u64map_put(&b->tmap, (uint64_t)parent << 32 | frame, &isnew);
+	if (!isnew)
+		return (uint32_t)*v;
+	uint32_t id = (uint32_t)b->nodes.len;
+	*v = id;
+	struct tnode n = { parent, frame, NONE, b->nodes.data[parent].child };
+	VEC_PUSH(&b->nodes, n);
+	b->nodes.data[parent].child = id;
+	return id;
+}
+
+/* The trie node where stack sid ends, created with its path on first use.
+ * The part it shares with the previous stack walked costs no lookup. */
+static uint32_t stack_leaf(struct bld *b, uint32_t sid)
+{
+	if (b->stack_node[sid] != NONE)
+		return b->stack_node[sid];
+	const struct sc_stack *st = &b->p->stacks[sid];
+	size_t nprev = b->pframes.len;
+	b->pframes.len = 0;
+	if (!st->nlocs) {
+		if (b->noframe == NONE)
+			b->noframe = frame_id(b, func_id(b, str_id(b, "[no stack]"), -1, str_id(b, "")), false);
+		VEC_PUSH(&b->pframes, b->noframe);
+	}
+	for (uint32_t k = st->nlocs; k-- > 0;) {
+		uint32_t loc = st->locs[k];
+		if (loc >= b->p->nlocations)
+			continue;
+		uint32_t nl = b->p->locations[loc].nlines;
+		for (uint32_t j = nl ? nl : 1; j-- > 0;) {
+			uint32_t fr = loc_frame(b, loc, j);
+			VEC_PUSH(&b->pframes, fr);
+		}
+	}
+	/* pnodes[i] is the node of frame i of the previous stack, whose frames
+	 * pframes still holds up to the first difference */
+	size_t n = b->pframes.len, same = 0;
+	while (same < n && same < nprev && same < b->pnodes.len &&
+	       b->nodes.data[b->pnodes.data[same]].frame == b->pframes.data[same])
+		same++;
+	uint32_t node = same ? b->pnodes.data[same - 1] : 0;
+	b->pnodes.len = same;
+	VEC_RESERVE(&b->pnodes, n - same);
+	for (size_t i = same; i < n; i++) {
+		node = child_of(b, node, b->pframes.data[i]);
+		b->pnodes.data[b->pnodes.len++] = node;
+	}
+	b->stack_node[sid] = node;
+	return node;
+}
+
+static void bld_init(struct bld *b, const struct sc_profile *p)
+{
+	memset(b, 0, sizeof(*b));
+	b->p = p;
+	strmap_init(&b->smap);
+	u64map_init(&b->fmap, 1024);
+	u64map_init(&b->frmap, 1024);
+	u64map_init(&b->tmap, 4096);
+	b->loc_base = xmalloc((p->nlocations + 1) * sizeof(*b->loc_base));
+	size_t slots = 0;
+	for (size_t i = 0; i < p->nlocations; i++) {
+		b->loc_base[i] = slots;
+		slots += p->locations[i].nlines ? p->locations[i].nlines : 1;
+	}
+	b->loc_base[p->nlocations] = slots;
+	b->locframe = xmalloc((slots + 1) * sizeof(*b->locframe));
+	memset(b->locframe, 0xff, (slots + 1) * sizeof(*b->locframe));
+	b->stack_node = xmalloc((p->nstacks + 1) * sizeof(*b->stack_node));
+	memset(b->stack_node, 0xff, (p->nstacks + 1) * sizeof(*b->stack_node));
+	struct tnode root = { NONE, NONE, NONE, NONE };
+	VEC_PUSH(&b->nodes, root);
+	b->nothread = (uint32_t)p->nthreads;
+	b->noframe = NONE;
+	str_id(b, "");
+}
+
+static void bld_release(struct bld *b)
+{
+	arena_release(&b->arena);
+	strmap_release(&b->smap);
+	VEC_FREE(&b->strs);
+	u64map_release(&b->fmap);
+	VEC_FREE(&b->funcs);
+	u64map_release(&b->frmap);
+	VEC_FREE(&b->frames);
+	free(b->loc_base);
+	free(b->locframe);
+	u64map_release(&b->tmap);
+	VEC_FREE(&b->nodes);
+	free(b->stack_node);
+	VEC_FREE(&b->pframes);
+	VEC_FREE(&b->pnodes);
+	sb_release(&b->tmp);
+}
+
+static uint32_t thread_of(struct bld *b, uint32_t t)
+{
+	if (t < b->p->nthreads)
+		return t;
+	b->nothread_used = true;
+	return b->nothread;
+}
+
+/* Index of the (thread, node) entry of w, zeroed when new. */
+static uint32_t wadd(struct wtab *w, uint32_t thread, uint32_t node)
+{
+	bool isnew;
+	uint64_t *v = u64map_put(&w->map, (uint64_t)thread << 32 | node, &isnew);
+	if (isnew) {
+		*v = w->e.len;
+		struct wentry e = { thread, node, { 0, 0, 0, 0 } };
+		VEC_PUSH(&w->e, e);
+	}
+	return (uint32_t)*v;
+}
+
+static void wtab_release(struct wtab *w)
+{
+	u64map_release(&w->map);
+	VEC_FREE(&w->e);
+}
+
+/* ---- preorder numbering ---- */
+
+struct order_ctx {
+	const struct bld *b;
+	const uint32_t *rank;       /* per frame: its place in name order */
+};
+
+static int cmp_frames(const void *x, const void *y, void *arg)
+{
+	const struct bld *b = arg;
+	const struct hframe *a = &b->frames.data[*(const uint32_t *)x];
+	const struct hframe *c = &b->frames.data[*(const uint32_t *)y];
+	const struct hfunc *fa = &b->funcs.data[a->func], *fc = &b->funcs.data[c->func];
+	int r = strcmp(b->strs.data[fa->name], b->strs.data[fc->name]);
+	if (r)
+		return r;
+	if (fa->module != fc->module)
+		return fa->module < fc->module ? -1 : 1;
+	return (int)a->inl - (int)c->inl;
+}
+
+/* Children in descending name order: pushed on the walk's stack in this
+ * order, they come off it in ascending order. */
+static int cmp_kids_desc(const void *x, const void *y, void *arg)
+{
+	const struct order_ctx *c = arg;
+	uint32_t a = c->rank[c->b->nodes.data[*(const uint32_t *)x].frame];
+	uint32_t d = c->rank[c->b->nodes.data[*(const uint32_t *)y].frame];
+	return a < d ? 1 : a > d ? -1 : 0;
+}
+
+/* Numbers the trie in preorder with siblings by name: fills order (new id ->
+ * old) and newid (old -> new), depth per new id. Returns the maximum depth. */
+static uint32_t number_nodes(const struct bld *b, uint32_t *order, uint32_t *newid, uint32_t *depth)
+{
+	size_t nf = b->frames.len;
+	uint32_t *byname = xmalloc((nf + 1) * sizeof(*byname));
+	uint32_t *rank = xmalloc((nf + 1) * sizeof(*rank));
+	for (size_t i = 0; i < nf; i++)
+		byname[i] = (uint32_t)i;
+	qsort_r(byname, nf, sizeof(*byname), cmp_frames, (void *)b);
+	for (size_t i = 0; i < nf; i++)
+		rank[byname[i]] = (uint32_t)i;
+	struct order_ctx ctx = { b, rank };
+
+	VEC(uint32_t) st = { 0 };
+	VEC(uint32_t) kids = { 0 };
+	uint32_t *odepth = xmalloc(b->nodes.len * sizeof(*odepth));
+	uint32_t k = 0, maxd = 0;
+	odepth[0] = 0;
+	VEC_PUSH(&st, 0u);
+	while (st.len) {
+		uint32_t v = st.data[--st.len];
+		newid[v] = k;
+		order[k] = v;
+		depth[k] = odepth[v];
+		if (odepth[v] > maxd)
+			maxd = odepth[v];
+		k++;
+		kids.len = 0;
+		for (uint32_t c = b->nodes.data[v].child; c != NONE; c = b->nodes.data[c].next) {
+			odepth[c] = odepth[v] + 1;
+			VEC_PUSH(&kids, c);
+		}
+		if (kids.len > 1)
+			qsort_r(kids.data, kids.len, sizeof(*kids.data), cmp_kids_desc, &ctx);
+		VEC_RESERVE(&st, kids.len);
+		for (size_t i = 0; i < kids.len; i++)
+			st.data[st.len++] = kids.data[i];
+	}
+	VEC_FREE(&st);
+	VEC_FREE(&kids);
+	free(odepth);
+	free(byname);
+	free(rank);
+	return maxd;
+}
+
+/* ---- weights ---- */
+
+static int cmp_wentry(const void *x, const void *y)
+{
+	const struct wentry *a = x, *c = y;
+	if (a->thread != c->thread)
+		return a->thread < c->thread ? -1 : 1;
+	return a->node < c->node ? -1 : a->node > c->node;
+}
+
+/* Per-thread weights as [{"t":thread,"n":[node deltas],"w":[[metric 0],...]}],
+ * node ids renumbered with newid and ascending within a thread. */
+static void write_weights(struct out *o, struct wtab *w, const uint32_t *newid, unsigned nmetrics)
+{
+	for (size_t i = 0; i < w->e.len; i++)
+		w->e.data[i].node = newid[w->e.data[i].node];
+	qsort(w->e.data, w->e.len, sizeof(*w->e.data), cmp_wentry);
+	out_s(o, "[");
+	for (size_t i = 0; i < w->e.len;) {
+		size_t j = i;
+		while (j < w->e.len && w->e.data[j].thread == w->e.data[i].thread)
+			j++;
+		if (i)
+			out_s(o, ",");
+		out_s(o, "{\"t\":");
+		out_u(o, w->e.data[i].thread);
+		out_s(o, ",\"n\":[");
+		uint32_t prev = 0;
+		for (size_t k = i; k < j; k++) {
+			if (k > i)
+				sb_addc(&o->b, ',');
+			out_u(o, w->e.data[k].node - prev);
+			prev = w->e.data[k].node;
+		}
+		out_s(o, "],\"w\":[");
+		for (unsigned m = 0; m < nmetrics; m++) {
+			out_s(o, m ? ",[" : "[");
+			for (size_t k = i; k < j; k++) {
+				if (k > i)
+					sb_addc(&o->b, ',');
+				out_u(o, w->e.data[k].w[m]);
+			}
+			out_s(o, "]");
+		}
+		out_s(o, "]}");
+		i = j;
+	}
+	out_s(o, "]");
+}
+
+/* The CPU figures of the summary, as the CPU model defines them
+ * (analysis/cpu.h, docs/json.md). */
+struct cpu_tot {
+	uint64_t all, offcpu, oncpu;      /* every sample of the profile */
+	uint64_t matched, matched_ns;     /* those passing the filter */
+	uint64_t no_stack;                /* matched samples with an empty stack */
+	uint32_t threads_sampled;
+	double achieved_hz;               /* per second of process CPU time when known,
+	                                   * else the busiest thread's rate */
+	bool from_cpu_time;
+	bool wall;
+};
+
+/* Per stack id: 1 when it passes the filter. */
+static uint8_t *stacks_matching(const struct sc_profile *p, struct stack_filter *f)
+{
+	uint8_t *m = xmalloc(p->nstacks + 1);
+	for (size_t s = 0; s < p->nstacks; s++)
+		m[s] = stack_filter_stack(f, &p->stacks[s]);
+	return m;
+}
+
+/* Walks the stacks in id order (neighbours share outer frames) so that
+ * every stack with need[s] set has its leaf node. */
+static void walk_stacks(struct bld *b, const uint8_t *need)
+{
+	for (size_t s = 0; s < b->p->nstacks; s++)
+		if (need[s])
+			stack_leaf(b, (uint32_t)s);
+}
+
+/* CPU samples per (thread, leaf node): samples, ns, and in wall mode the
+ * on-CPU and off-CPU samples. Only samples whose stack matches count. */
+static void cpu_weights(struct bld *b, const uint8_t *match, struct wtab *w, struct cpu_tot *t)
+{
+	const struct sc_profile *p = b->p;
+	size_t nt = p->nthreads + 1;
+	uint64_t *cnt = xcalloc(nt, sizeof(*cnt)), *first = xcalloc(nt, sizeof(*first));
+	uint64_t *last = xcalloc(nt, sizeof(*last));
+	uint8_t *need = xcalloc(p->nstacks + 1, 1);
+	memset(t, 0, sizeof(*t));
+	t->wall = p->flags & PROF_WALL;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct sc_sample *s = &p->samples[i];
+		uint32_t th = thread_of(b, s->thread);
+		t->all++;
+		t->offcpu += s->offcpu;
+		t->oncpu += !s->offcpu;
+		if (!cnt[th]++)
+			first[th] = s->time;
+		last[th] = s->time;
+		if (s->stack < p->nstacks && match[s->stack])
+			need[s->stack] = 1;
+	}
+	walk_stacks(b, need);
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct sc_sample *s = &p->samples[i];
+		if (s->stack >= p->nstacks || !match[s->stack])
+			continue;
+		t->matched++;
+		t->matched_ns += s->weight;
+		t->no_stack += !p->stacks[s->stack].nlocs;
+		uint32_t k = wadd(w, thread_of(b, s->thread), b->stack_node[s->stack]);
+		struct wentry *e = &w->e.data[k];   /* after wadd: it may move w->e */
+		e->w[0]++;
+		e->w[1] += s->weight;
+		e->w[2] += !s->offcpu;
+		e->w[3] += s->offcpu;
+	}
+	/* the busiest thread: most samples, then the lowest tid */
+	size_t busiest = nt;
+	for (size_t i = 0; i < nt; i++) {
+		if (!cnt[i])
+			continue;
+		t->threads_sampled++;
+		if (busiest == nt || cnt[i] > cnt[busiest] ||
+		    (cnt[i] == cnt[busiest] && i < p->nthreads && busiest < p->nthreads &&
+		     p->threads[i].tid < p->threads[busiest].tid))
+			busiest = i;
+	}
+	if (p->cpu_time_ns) {
+		t->achieved_hz = (double)t->oncpu * 1e9 / (double)p->cpu_time_ns;
+		t->from_cpu_time = true;
+	} else if (busiest < nt && cnt[busiest] >= 2 && last[busiest] > first[busiest]) {
+		/* n samples span n - 1 intervals */
+		t->achieved_hz = (double)(cnt[busiest] - 1) * 1e9 / (double)(last[busiest] - first[busiest]);
+	}
+	free(cnt);
+	free(first);
+	free(last);
+	free(need);
+}
+
+/* A live block of the heap replay. */
+struct blk {
+	uint64_t size;
+	uint32_t went, stack;       /* went NONE: a free slot */
+};
+
+/* Adds the live blocks to metric (2 peak, 3 leaked) of their (thread, node)
+ * and (thread, site) entries. */
+static void add_live(const struct heap_result *hr, struct wtab *w, struct wtab *sw,
+		     const struct blk *blks, size_t n, unsigned metric)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (blks[i].went == NONE)
+			continue;
+		struct wentry *e = &w->e.data[blks[i].went];
+		e->w[metric] += blks[i].size;
+		uint32_t k = wadd(sw, e->thread, hr->stacks[blks[i].stack].site);
+		sw->e.data[k].w[metric] += blks[i].size;
+	}
+}
+
+/* Replays the heap events like the heap model does (same live set, same
+ * peak event) to split bytes, count, peak and leaked by (thread, node) and by
+ * (thread, site). Allocations outside hr's filter do not count. */
+static void heap_weights(struct bld *b, const struct heap_result *hr, struct wtab *w, struct wtab *sw)
+{
+	const struct sc_profile *p = b->p;
+	struct u64map live;
+	u64map_init(&live, 1024);
+	VEC(struct blk) blks = { 0 };
+	VEC(uint32_t) freel = { 0 };
+	size_t peak = hr->t.peak_event;
+	uint8_t *need = xcalloc(p->nstacks + 1, 1);
+	for (size_t i = 0; i < p->nevents; i++) {
+		const struct sc_event *ev = &p->events[i];
+		if (ev->kind == EV_ALLOC && ev->addr && ev->stack < p->nstacks && hr->stacks[ev->stack].site != NONE)
+			need[ev->stack] = 1;
+	}
+	walk_stacks(b, need);
+	free(need);
+	for (size_t i = 0; i < p->nevents; i++) {
+		const struct sc_event *ev = &p->events[i];
+		if (ev->addr && (ev->kind == EV_ALLOC || ev->kind == EV_FREE)) {
+			uint64_t old;
+			/* an allocation at a live address retires the old block, as in the model */
+			if (u64map_del(&live, ev->addr, &old)) {
+				blks.data[old].went = NONE;
+				VEC_PUSH(&freel, (uint32_t)old);
+			}
+			uint32_t sid = ev->stack < p->nstacks ? ev->stack : 0;
+			uint32_t site = hr->stacks[sid].site;
+			if (ev->kind == EV_ALLOC && site != NONE) {
+				uint32_t th = thread_of(b, ev->thread);
+				uint32_t went = wadd(w, th, stack_leaf(b, sid));
+				w->e.data[went].w[0] += ev->size;
+				w->e.data[went].w[1]++;
+				uint32_t k = wadd(sw, th, site);
+				struct wentry *se = &sw->e.data[k];
+				se->w[0] += ev->size;
+				se->w[1]++;
+				uint32_t slot;
+				if (freel.len) {
+					slot = freel.data[--freel.len];
+				} else {
+					struct blk nb = { 0, NONE, 0 };
+					VEC_PUSH(&blks, nb);
+					slot = (uint32_t)blks.len - 1;
+				}
+				blks.data[slot] = (struct blk){ ev->size, went, sid };
+				*u64map_put(&live, ev->addr, NULL) = slot;
+			}
+		}
+		if (i == peak)
+			add_live(hr, w, sw, blks.data, blks.len, 2);
+	}
+	add_live(hr, w, sw, blks.data, blks.len, 3);
+	u64map_release(&live);
+	VEC_FREE(&blks);
+	VEC_FREE(&freel);
+}
+
+/* ---- the JSON document ---- */
+
+static const char *exit_kind(int k)
+{
+	switch (k) {
+	case EXIT_NORMAL: return "normal";
+	case EXIT_SIGNAL: return "signal";
+	case EXIT_EXEC: return "exec";
+	default: return "unknown";
+	}
+}
+
+static void write_meta(struct out *o, const struct sc_profile *p, const struct html_options *opt)
+{
+	out_key(o, "meta", false);
+	out_obj(o, "generator");
+	out_str(o, "scorch " SCORCH_VERSION);
+	out_kv_str(o, "file", opt->file);
+	out_kv_str(o, "filter", opt->filter);
+	out_kv_str(o, "exe", p->exe ? p->exe : "");
+	out_kv_str(o, "cmdline", p->cmdline ? p->cmdline : "");
+	out_key(o, "argv", false);
+	out_s(o, "[");
+	for (uint32_t i = 0; i < p->argc; i++) {
+		if (i)
+			out_s(o, ",");
+		out_str(o, p->argv[i]);
+	}
+	out_s(o, "]");
+	out_kv_u(o, "pid", p->pid);
+	out_kv_u(o, "ppid", p->ppid);
+	out_kv_str(o, "host", p->host ? p->host : "");
+	out_kv_str(o, "version", p->scorch_version ? p->scorch_version : "");
+	out_kv_u(o, "startWall", p->start_wall);
+	out_kv_u(o, "duration", p->duration);
+	out_kv_str(o, "exitKind", exit_kind(p->exit_kind));
+	out_key(o, "exitValue", false);
+	out_i(o, p->exit_value);
+	if (p->exit_kind == EXIT_SIGNAL) {
+		const char *d = strsignal(p->exit_value);
+		out_kv_str(o, "signal", d ? d : "?");
+	}
+	out_kv_u(o, "depth", p->depth);
+	out_kv_bool(o, "incomplete", p->flags & PROF_INCOMPLETE);
+	out_kv_bool(o, "truncated", p->flags & PROF_TRUNCATED);
+	out_kv_u(o, "lostChunks", p->lost_chunks);
+	out_kv_u(o, "lostBytes", p->lost_bytes);
+	out_s(o, "}");
+}
+
+static void write_threads(struct out *o, const struct bld *b)
+{
+	const struct sc_profile *p = b->p;
+	out_key(o, "threads", false);
+	out_s(o, "[");
+	for (size_t i = 0; i < p->nthreads; i++) {
+		const struct sc_thread *t = &p->threads[i];
+		out_s(o, i ? ",{\"tid\":" : "{\"tid\":");
+		out_u(o, t->tid);
+		out_kv_str(o, "name", t->name ? t->name : "");
+		out_kv_u(o, "start", t->start);
+		out_kv_u(o, "end", t->end);
+		out_s(o, "}");
+	}
+	if (b->nothread_used) {
+		out_s(o, p->nthreads ? "," : "");
+		out_s(o, "{\"tid\":0,\"name\":\"[unknown thread]\",\"start\":0,\"end\":0}");
+	}
+	out_s(o, "]");
+}
+
+static void write_strings(struct out *o, const struct bld *b)
+{
+	out_key(o, "strings", false);
+	out_s(o, "[");
+	for (size_t i = 0; i < b->strs.len; i++) {
+		if (i)
+			sb_addc(&o->b, ',');
+		out_str(o, b->strs.data[i]);
+	}
+	out_s(o, "]");
+	const struct sc_profile *p = b->p;
+	out_key(o, "modules", false);
+	out_s(o, "[");
+	for (size_t i = 0; i < p->nmodules; i++) {
+		out_s(o, i ? ",{\"name\":" : "{\"name\":");
+		out_str(o, p->modules[i].name ? p->modules[i].name : "");
+		out_kv_str(o, "path", p->modules[i].path ? p->modules[i].path : "");
+		out_kv_bool(o, "main", p->modules[i].is_main);
+		out_s(o, "}");
+	}
+	out_s(o, "]");
+}
+
+/* `"name":[...]` (after a comma unless first): a column of n integers, expr
+ * evaluated for i = 0 .. n - 1. */
+#define OUT_COLUMN(o, name, first, n, expr) do { \
+	out_key((o), (name), (first)); \
+	out_s((o), "["); \
+	for (size_t i_ = 0; i_ < (n); i_++) { \
+		if (i_) \
+			sb_addc(&(o)->b, ','); \
+		size_t i = i_; \
+		out_i((o), (int64_t)(expr)); \
+	} \
+	out_s((o), "]"); \
+} while (0)
+
+static void write_tree(struct out *o, const struct bld *b, const uint32_t *order, const uint32_t *depth)
+{
+	out_key(o, "funcs", false);
+	out_s(o, "{");
+	OUT_COLUMN(o, "name", true, b->funcs.len, b->funcs.data[i].name);
+	OUT_COLUMN(o, "module", false, b->funcs.len, b->funcs.data[i].module);
+	OUT_COLUMN(o, "file", false, b->funcs.len, b->funcs.data[i].file);
+	out_s(o, "}");
+	out_key(o, "frames", false);
+	out_s(o, "{");
+	OUT_COLUMN(o, "func", true, b->frames.len, b->frames.data[i].func);
+	OUT_COLUMN(o, "inl", false, b->frames.len, b->frames.data[i].inl);
+	out_s(o, "}");
+	size_t n = b->nodes.len;
+	out_key(o, "nodes", false);
+	out_s(o, "{");
+	OUT_COLUMN(o, "depth", true, n, depth[i]);
+	OUT_COLUMN(o, "frame", false, n, i ? (int64_t)b->nodes.data[order[i]].frame : -1);
+	out_s(o, "}");
+}
+
+static void write_cpu(struct out *o, const struct sc_profile *p, const struct cpu_tot *t,
+		      struct wtab *w, const uint32_t *newid)
+{
+	out_key(o, "cpu", false);
+	out_obj(o, "samples");
+	out_u(o, t->all);
+	out_kv_u(o, "matched", t->matched);
+	out_kv_u(o, "matchedNs", t->matched_ns);
+	out_kv_u(o, "offcpu", t->offcpu);
+	out_kv_u(o, "noStack", t->no_stack);
+	out_kv_str(o, "source", p->sample_source ? p->sample_source : "");
+	out_kv_u(o, "hz", p->sample_hz);
+	out_key(o, "achievedHz", false);
+	sb_addf(&o->b, "%.1f", t->achieved_hz);
+	out_kv_bool(o, "achievedFromCpuTime", t->from_cpu_time);
+	out_kv_u(o, "cpuTimeNs", p->cpu_time_ns);
+	out_kv_bool(o, "wall", t->wall);
+	out_kv_u(o, "threadsSampled", t->threads_sampled);
+	out_key(o, "weights", false);
+	write_weights(o, w, newid, t->wall ? 4 : 2);
+	out_s(o, "}");
+}
+
+static void write_series(struct out *o, const char *key, const struct heap_point *pts, size_t n)
+{
+	out_key(o, key, false);
+	out_s(o, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_addc(&o->b, ',');
+		out_u(o, pts[i].time);
+		sb_addc(&o->b, ',');
+		out_u(o, pts[i].bytes);
+	}
+	out_s(o, "]");
+}
+
+static void write_heap(struct out *o, struct bld *b, const struct heap_result *hr,
+		       struct wtab *w, struct wtab *sw, const uint32_t *newid)
+{
+	const struct heap_totals *t = &hr->t;
+	out_key(o, "heap", false);
+	out_obj(o, "calls");
+	out_u(o, t->calls);
+	out_kv_u(o, "allocations", t->allocations);
+	out_kv_u(o, "failed", t->failed);
+	out_kv_u(o, "frees", t->frees);
+	out_kv_u(o, "freeNull", t->free_null);
+	out_kv_u(o, "unmatchedFrees", t->unmatched_frees);
+	out_kv_u(o, "bytes", t->bytes);
+	out_kv_u(o, "peakBytes", t->peak_bytes);
+	out_kv_u(o, "peakBlocks", t->peak_blocks);
+	out_kv_u(o, "peakTime", t->peak_time);
+	out_kv_u(o, "leakedBytes", t->leaked_bytes);
+	out_kv_u(o, "leakedBlocks", t->leaked_blocks);
+	out_kv_u(o, "temporary", t->temporary);
+	out_kv_u(o, "shortLived", t->short_lived);
+	out_kv_u(o, "shortLivedNs", hr->short_lived_ns);
+	out_kv_u(o, "meanLifetime", t->mean_lifetime);
+	out_kv_u(o, "endTime", t->end_time);
+	out_kv_u(o, "peakRss", t->peak_rss);
+	out_kv_u(o, "filteredAllocations", hr->filtered_allocations);
+	out_kv_u(o, "filteredBytes", hr->filtered_bytes);
+	write_series(o, "timeline", hr->timeline, hr->ntimeline);
+	write_series(o, "rss", hr->rss, hr->nrss);
+	out_key(o, "hist", false);
+	out_s(o, "[");
+	for (size_t i = 0; i < HEAP_NBUCKETS; i++) {
+		const struct heap_bucket *k = &hr->hist[i];
+		out_s(o, i ? ",[" : "[");
+		out_u(o, k->lo);
+		sb_addc(&o->b, ',');
+		out_u(o, k->hi);
+		sb_addc(&o->b, ',');
+		out_u(o, k->count);
+		sb_addc(&o->b, ',');
+		out_u(o, k->bytes);
+		out_s(o, "]");
+	}
+	out_s(o, "]");
+
+	/* sites: names go through the string table */
+	size_t ns = hr->nsites;
+	uint32_t *sname = xmalloc((ns + 1) * sizeof(*sname));
+	uint32_t *sfile = xmalloc((ns + 1) * sizeof(*sfile));
+	for (size_t i = 0; i < ns; i++) {
+		sname[i] = str_id(b, hr->sites[i].func ? hr->sites[i].func : "??");
+		sfile[i] = str_id(b, hr->sites[i].file ? hr->sites[i].file : "");
+	}
+	out_key(o, "sites", false);
+	out_s(o, "{");
+	OUT_COLUMN(o, "name", true, ns, sname[i]);
+	OUT_COLUMN(o, "file", false, ns, sfile[i]);
+	OUT_COLUMN(o, "line", false, ns, hr->sites[i].line);
+	OUT_COLUMN(o, "module", false, ns, hr->sites[i].module);
+	out_s(o, "}");
+	free(sname);
+	free(sfile);
+	/* per (thread, site) figures, sites as "nodes" of the same encoding */
+	uint32_t *ident = xmalloc((ns + 1) * sizeof(*ident));
+	for (size_t i = 0; i <= ns; i++)
+		ident[i] = (uint32_t)i;
+	out_key(o, "siteWeights", false);
+	write_weights(o, sw, ident, 4);
+	free(ident);
+	out_key(o, "weights", false);
+	write_weights(o, w, newid, 4);
+	out_s(o, "}");
+}
+
+/* ---- the page ---- */
+
+static const char page_body[] =
+	"<body>\n"
+	"<header>\n"
+	"<h1><span class=\"brand\">scorch</span> <span id=\"title\"></span></h1>\n"
+	"<nav><a href=\"#summary\">Summary</a> <a href=\"#flame-section\">Flamegraph</a> "
+	"<a href=\"#heap-section\" id=\"nav-heap\" hidden>Heap</a> <a href=\"#tables\">Tables</a></nav>\n"
+	"</header>\n"
+	"<noscript><p class=\"warn\">This report is drawn by JavaScript: enable it to see the "
+	"flamegraph, charts and tables.</p></noscript>\n"
+	"<main>\n"
+	"<section id=\"summary\"><h2>Summary</h2><dl id=\"summary-list\"></dl>"
+	"<ul id=\"warnings\"></ul></section>\n"
+	"<section id=\"flame-section\"><h2>Flamegraph</h2>\n"
+	"<div class=\"controls\">\n"
+	"<label>Metric <select id=\"metric\"></select></label>\n"
+	"<label>Thread <select id=\"thread\"></select></label>\n"
+	"<span class=\"toggle\" role=\"group\" aria-label=\"Orientation\">"
+	"<button type=\"button\" id=\"mode-flame\" class=\"on\">Flame</button>"
+	"<button type=\"button\" id=\"mode-icicle\">Icicle</button></span>\n"
+	"<button type=\"button\" id=\"reset\">Reset zoom</button>\n"
+	"<input id=\"search\" type=\"search\" placeholder=\"Search functions (regex)\" "
+	"spellcheck=\"false\" autocomplete=\"off\">\n"
+	"<label class=\"check\"><input type=\"checkbox\" id=\"search-case\"> Match case</label>\n"
+	"<span id=\"search-result\"></span>\n"
+	"</div>\n"
+	"<div id=\"details\" class=\"details\"></div>\n"
+	"<div id=\"flame-wrap\"><canvas id=\"flame\"></canvas></div>\n"
+	"<p id=\"flame-empty\" class=\"empty\" hidden></p>\n"
+	"</section>\n"
+	"<section id=\"heap-section\" hidden><h2>Heap over time</h2>\n"
+	"<div id=\"chart-wrap\"><canvas id=\"chart\"></canvas></div>\n"
+	"<div id=\"chart-legend\" class=\"legend\"></div>\n"
+	"<h2>Allocation sizes</h2>\n"
+	"<table id=\"hist\" class=\"hist\"></table>\n"
+	"</section>\n"
+	"<section id=\"tables\">\n"
+	"<h2>Top functions <span class=\"sub\" id=\"funcs-sub\"></span></h2>\n"
+	"<table id=\"funcs\" class=\"top\"></table>\n"
+	"<p class=\"more\" id=\"funcs-more\"></p>\n"
+	"<div id=\"sites-block\" hidden>\n"
+	"<h2>Top allocation sites <span class=\"sub\" id=\"sites-sub\"></span></h2>\n"
+	"<table id=\"sites\" class=\"top\"></table>\n"
+	"<p class=\"more\" id=\"sites-more\"></p>\n"
+	"</div>\n"
+	"</section>\n"
+	"</main>\n"
+	"<div id=\"tooltip\" hidden></div>\n";
+
+static void write_head(struct out *o, const struct sc_profile *p)
+{
+	out_s(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+	/* only our own script and style run; nothing is fetched */
+	sb_addf(&o->b, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		"script-src 'sha256-%s'; style-src 'sha256-%s'; img-src data:\">\n",
+		scorch_html_js_sha256, scorch_html_css_sha256);
+	out_s(o, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+	out_s(o, "<meta name=\"generator\" content=\"scorch " SCORCH_VERSION "\">\n");
+	out_s(o, "<link rel=\"icon\" href=\"data:,\">\n<title>scorch: ");
+	/* the program's name and its arguments, at most ~120 bytes of them */
+	struct strbuf t = STRBUF_INIT;
+	const char *a0 = p->argc && p->argv[0] && *p->argv[0] ? p->argv[0] : p->exe && *p->exe ? p->exe : "profile";
+	const char *slash = strrchr(a0, '/');
+	sb_adds(&t, slash && slash[1] ? slash + 1 : a0);
+	for (uint32_t i = 1; i < p->argc && t.len <= 120; i++)
+		sb_addf(&t, " %s", p->argv[i]);
+	if (t.len > 120) {
+		size_t n = 120;
+		while (n && ((unsigned char)t.buf[n] & 0xc0) == 0x80)
+			n--;
+		t.len = n;
+		t.buf[n] = 0;
+		sb_adds(&t, "\xe2\x80\xa6");
+	}
+	html_escape(&o->b, t.buf);
+	sb_release(&t);
+	out_s(o, "</title>\n<style>");
+	out_mem(o, scorch_html_css, scorch_html_css_len);
+	out_s(o, "</style>\n</head>\n");
+}
+
+int html_write(FILE *f, const struct sc_profile *p, const struct html_options *opt)
+{
+	static const struct html_options defaults;
+	if (!opt)
+		opt = &defaults;
+	bool cpu = p->flags & PROF_CPU;
+	struct heap_result *hr = NULL;
+	struct stack_filter flt;
+	if (stack_filter_init(&flt, p, opt->filter))
+		return -EINVAL;
+	if ((p->flags & PROF_HEAP) || p->nevents) {
+		struct heap_options ho = { .filter = opt->filter, .timeline_points = TIMELINE_BUCKETS };
+		if (heap_analyze(p, &ho, &hr)) {
+			stack_filter_release(&flt);
+			return -EINVAL;
+		}
+	}
+
+	struct bld b;
+	bld_init(&b, p);
+	struct wtab cw = { 0 }, hw = { 0 }, sw = { 0 };
+	u64map_init(&cw.map, 1024);
+	u64map_init(&hw.map, 1024);
+	u64map_init(&sw.map, 1024);
+	struct cpu_tot ct;
+	if (cpu) {
+		uint8_t *match = stacks_matching(p, &flt);
+		cpu_weights(&b, match, &cw, &ct);
+		free(match);
+	}
+	if (hr)
+		heap_weights(&b, hr, &hw, &sw);
+
+	size_t n = b.nodes.len;
+	uint32_t *order = xmalloc(n * sizeof(*order));
+	uint32_t *newid = xmalloc(n * sizeof(*newid));
+	uint32_t *depth = xmalloc(n * sizeof(*depth));
+	uint32_t maxd = number_nodes(&b, order, newid, depth);
+
+	struct out o = { f, STRBUF_INIT, 0 };
+	write_head(&o, p);
+	out_s(&o, page_body);
+	out_s(&o, "<script type=\"application/json\" id=\"scorch-data\">");
+	out_obj(&o, "v");
+	out_u(&o, 1);
+	write_meta(&o, p, opt);
+	/* sites add strings: the string table goes last */
+	if (hr)
+		write_heap(&o, &b, hr, &hw, &sw, newid);
+	else
+		out_s(&o, ",\"heap\":null");
+	if (cpu)
+		write_cpu(&o, p, &ct, &cw, newid);
+	else
+		out_s(&o, ",\"cpu\":null");
+	write_threads(&o, &b);
+	out_kv_u(&o, "maxDepth", maxd);
+	write_tree(&o, &b, order, depth);
+	write_strings(&o, &b);
+	out_s(&o, "}</script>\n<script>");
+	out_mem(&o, scorch_html_js, scorch_html_js_len);
+	out_s(&o, "</script>\n</body>\n</html>\n");
+	out_flush(&o);
+	if (!o.err && fflush(f))
+		o.err = -(errno ? errno : EIO);
+	int rc = o.err;
+
+	sb_release(&o.b);
+	free(order);
+	free(newid);
+	free(depth);
+	wtab_release(&cw);
+	wtab_release(&hw);
+	wtab_release(&sw);
+	bld_release(&b);
+	stack_filter_release(&flt);
+	if (hr)
+		heap_result_free(hr);
+	return rc;
+}

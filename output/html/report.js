@@ -1,0 +1,845 @@
+// scorch HTML report: reads the profile's JSON block and draws the summary,
+// the flamegraph (canvas, flame or icicle, zoom, search, thread and metric
+// selectors), heap and RSS over time, the size histogram and the top tables.
+// Embedded in the tool at build time (scripts/embed.sh). Names from the
+// profile only ever reach the page through textContent and the canvas.
+'use strict';
+(function () {
+	const T0 = performance.now();
+	const $ = (id) => document.getElementById(id);
+	const D = JSON.parse($('scorch-data').textContent);
+	const T1 = performance.now();
+	const S = D.strings;
+	const MONO = 'ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", monospace';
+	const ROW = 18;          // px per flamegraph row
+	const MINW = 1;          // frames narrower than this (px) are not drawn, nor their callees
+
+	// ---- formatting ----
+	function fmtCount(n) { return Math.round(n).toLocaleString('en-US'); }
+	function sig3(v) { return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); }
+	function fmtBytes(b) {
+		if (b < 1024) return fmtCount(b) + ' B';
+		const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+		let v = b / 1024, i = 0;
+		while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+		return sig3(v) + ' ' + units[i];
+	}
+	function fmtDur(ns) {
+		if (ns < 1e3) return Math.round(ns) + ' ns';
+		if (ns < 1e6) return sig3(ns / 1e3) + ' us';
+		if (ns < 1e9) return sig3(ns / 1e6) + ' ms';
+		return sig3(ns / 1e9) + ' s';
+	}
+	function fmtPct(part, whole) {
+		if (!whole) return '-';
+		const p = 100 * part / whole;
+		return (p >= 10 || p === 0 ? p.toFixed(1) : p.toFixed(2)) + '%';
+	}
+	function plural(n, one, many) { return fmtCount(n) + ' ' + (Math.round(n) === 1 ? one : many); }
+	function pow2Label(v) {
+		const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+		let i = 0;
+		while (v >= 1024 && v % 1024 === 0 && i < units.length - 1) { v /= 1024; i++; }
+		return fmtCount(v) + ' ' + units[i];
+	}
+	function el(tag, cls, text) {
+		const e = document.createElement(tag);
+		if (cls) e.className = cls;
+		if (text !== undefined) e.textContent = text;
+		return e;
+	}
+
+	// ---- the call tree: preorder, so a subtree is the range [i, end[i]) ----
+	const N = D.nodes.depth.length;
+	const depth = new Int32Array(D.nodes.depth);
+	const frame = new Int32Array(D.nodes.frame);
+	D.nodes = null;
+	const fFunc = new Int32Array(D.frames.func);
+	const fInl = new Uint8Array(D.frames.inl);
+	const fnName = new Int32Array(D.funcs.name);
+	const fnMod = new Int32Array(D.funcs.module);
+	const fnFile = new Int32Array(D.funcs.file);
+	const NF = fnName.length;
+	const parent = new Int32Array(N);
+	const end = new Int32Array(N);
+	const nodeFn = new Int32Array(N);
+	{
+		const last = new Int32Array(D.maxDepth + 2);
+		parent[0] = -1;
+		nodeFn[0] = -1;
+		for (let i = 1; i < N; i++) {
+			const d = depth[i];
+			parent[i] = last[d - 1];
+			last[d] = i;
+			nodeFn[i] = fFunc[frame[i]];
+		}
+		const st = new Int32Array(D.maxDepth + 2);
+		let sp = 0;
+		for (let i = 0; i < N; i++) {
+			const d = depth[i];
+			while (sp > 0 && depth[st[sp - 1]] >= d) end[st[--sp]] = i;
+			st[sp++] = i;
+		}
+		while (sp > 0) end[st[--sp]] = N;
+	}
+	const funcName = (f) => S[fnName[f]];
+	const nodeName = (i) => (i === 0 ? 'all' : funcName(nodeFn[i]));
+	const modName = (m) => (m >= 0 && m < D.modules.length ? D.modules[m].name : '');
+
+	// weights: typed arrays per thread entry
+	function prepWeights(list) {
+		for (const w of list) {
+			w.n = new Int32Array(w.n);
+			w.w = w.w.map((a) => new Float64Array(a));
+		}
+	}
+	if (D.cpu) prepWeights(D.cpu.weights);
+	if (D.heap) { prepWeights(D.heap.weights); prepWeights(D.heap.siteWeights); }
+
+	// ---- metrics ----
+	const metrics = [];
+	if (D.cpu) {
+		const wall = D.cpu.wall;
+		const smp = (v) => plural(v, 'sample', 'samples');
+		metrics.push({ key: 'samples', label: wall ? 'Samples (on + off CPU)' : 'CPU samples', g: D.cpu, m: 0, fmt: smp, none: 'no samples' });
+		metrics.push({ key: 'cpu-time', label: wall ? 'Time (on + off CPU)' : 'CPU time', g: D.cpu, m: 1, fmt: fmtDur, none: 'no samples' });
+		if (wall) {
+			metrics.push({ key: 'on-cpu', label: 'On-CPU samples', g: D.cpu, m: 2, fmt: smp, none: 'no on-CPU samples' });
+			metrics.push({ key: 'off-cpu', label: 'Off-CPU samples', g: D.cpu, m: 3, fmt: smp, none: 'no off-CPU samples' });
+		}
+	}
+	if (D.heap) {
+		metrics.push({ key: 'bytes', label: 'Heap: bytes allocated', g: D.heap, m: 0, fmt: fmtBytes, heap: true, none: 'no allocations' });
+		metrics.push({ key: 'count', label: 'Heap: allocations', g: D.heap, m: 1, fmt: (v) => plural(v, 'allocation', 'allocations'), heap: true, none: 'no allocations' });
+		metrics.push({ key: 'peak', label: 'Heap: bytes live at the peak', g: D.heap, m: 2, fmt: fmtBytes, heap: true, none: 'nothing was live at the peak' });
+		metrics.push({ key: 'leaked', label: 'Heap: bytes leaked', g: D.heap, m: 3, fmt: fmtBytes, heap: true, none: 'nothing leaked' });
+	}
+
+	const state = { metric: 0, thread: -1, zoom: 0, icicle: false };
+	let self = new Float64Array(N), tot = new Float64Array(N);
+	let match = null;        // per function: 1 when it matches the search
+	let searchQuery = '';
+
+	function selfFor(g, m, thread) {
+		const s = new Float64Array(N);
+		for (const w of g.weights) {
+			if (thread >= 0 && w.t !== thread) continue;
+			const n = w.n, v = w.w[m];
+			let node = 0;
+			for (let k = 0; k < n.length; k++) { node += n[k]; s[node] += v[k]; }
+		}
+		return s;
+	}
+	function recompute() {
+		const M = metrics[state.metric];
+		self = M ? selfFor(M.g, M.m, state.thread) : new Float64Array(N);
+		tot = self.slice();
+		for (let i = N - 1; i > 0; i--) tot[parent[i]] += tot[i];
+		if (!(tot[state.zoom] > 0)) state.zoom = 0;
+	}
+	function threadTotal(M, t) {
+		let s = 0;
+		for (const w of M.g.weights) {
+			if (w.t !== t) continue;
+			const v = w.w[M.m];
+			for (let k = 0; k < v.length; k++) s += v[k];
+		}
+		return s;
+	}
+
+	// ---- summary ----
+	function buildSummary() {
+		const m = D.meta;
+		const exe = m.exe || (m.argv.length ? m.argv[0] : 'profile');
+		$('title').textContent = exe.replace(/^.*\//, '') + ' (pid ' + m.pid + ')';
+		const dl = $('summary-list');
+		const add = (k, v, mono) => {
+			dl.appendChild(el('dt', '', k));
+			const dd = el('dd', mono ? 'mono' : '', v);
+			dl.appendChild(dd);
+			return dd;
+		};
+		add('Program', m.exe, true);
+		add('Command', m.argv.length ? m.argv.join(' ') : m.cmdline, true);
+		if (m.file) add('Profile', m.file, true);
+		let rec = '';
+		if (m.startWall) rec = new Date(m.startWall / 1e6).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+		if (m.host) rec += (rec ? ' on ' : 'on ') + m.host;
+		if (m.version) rec += (rec ? ', ' : '') + 'scorch ' + m.version;
+		if (rec) add('Recorded', rec);
+		add('Process', 'pid ' + m.pid + (m.ppid ? ', parent ' + m.ppid : ''));
+		let ex;
+		switch (m.exitKind) {
+		case 'normal': ex = 'exited with status ' + m.exitValue; break;
+		case 'signal': ex = 'killed by signal ' + m.exitValue + ' (' + (m.signal || '?') + ')'; break;
+		case 'exec': ex = 'image replaced by exec'; break;
+		default: ex = 'exit status unknown';
+		}
+		add('Duration', fmtDur(m.duration) + ', ' + ex);
+		const names = D.threads.slice(0, 8).map((t) => t.name + ' (' + t.tid + ')').join(', ');
+		add('Threads', D.threads.length + (D.threads.length ? ': ' + names + (D.threads.length > 8 ? ', ...' : '') : ''));
+		if (D.cpu) {
+			const c = D.cpu;
+			let s = plural(c.samples, 'sample', 'samples');
+			if (c.source) s += ' from ' + c.source;
+			if (c.hz) s += ', ' + c.hz + ' Hz requested';
+			if (c.achievedHz) s += ', ' + c.achievedHz.toFixed(1) + ' Hz achieved';
+			if (c.cpuTimeNs) s += ' over ' + fmtDur(c.cpuTimeNs) + ' of process CPU time';
+			add('CPU samples', s);
+			if (c.wall) add('Off-CPU', plural(c.offcpu, 'sample', 'samples') + ' (' + fmtPct(c.offcpu, c.samples) + ') taken while blocked');
+			if (m.filter) add('Matching filter', plural(c.matched, 'sample', 'samples'));
+		}
+		if (D.heap) {
+			const h = D.heap;
+			add('Allocations', plural(h.allocations, 'block', 'blocks') + ', ' + fmtBytes(h.bytes) + ' in total; ' +
+				plural(h.frees, 'free', 'frees') + (h.failed ? '; ' + fmtCount(h.failed) + ' failed' : ''));
+			add('Peak heap', fmtBytes(h.peakBytes) + ' in ' + plural(h.peakBlocks, 'block', 'blocks') + ' at ' + fmtDur(h.peakTime));
+			add('Leaked', fmtBytes(h.leakedBytes) + ' in ' + plural(h.leakedBlocks, 'block', 'blocks'));
+			if (h.peakRss) add('Peak RSS', fmtBytes(h.peakRss));
+			add('Temporary', fmtCount(h.temporary) + ' (' + fmtPct(h.temporary, h.allocations) + ' of allocations) freed before the thread allocated again');
+			add('Short-lived', fmtCount(h.shortLived) + ' lived less than ' + fmtDur(h.shortLivedNs));
+			if (m.filter) add('Matching filter', plural(h.filteredAllocations, 'allocation', 'allocations') + ', ' + fmtBytes(h.filteredBytes));
+		}
+		if (m.filter) add('Filter', m.filter, true);
+		const warn = $('warnings');
+		const w = (t) => warn.appendChild(el('li', '', t));
+		if (m.incomplete) w('Incomplete: the program was killed before scorch could flush its last events.');
+		if (m.truncated) w('Truncated: ' + fmtCount(m.lostChunks) + ' chunks (' + fmtBytes(m.lostBytes) + ') of events were lost.');
+		if (D.cpu && D.heap && D.cpu.samples && D.heap.calls)
+			w('Heap tracking was on while sampling: allocation-heavy code looks slower than it is.');
+	}
+
+	// ---- controls ----
+	const selMetric = $('metric'), selThread = $('thread');
+	function fillMetrics() {
+		metrics.forEach((M, i) => {
+			const o = el('option', '', M.label);
+			o.value = String(i);
+			selMetric.appendChild(o);
+		});
+		selMetric.disabled = metrics.length < 2;
+	}
+	function fillThreads() {
+		const M = metrics[state.metric];
+		selThread.textContent = '';
+		const per = D.threads.map((t, i) => (M ? threadTotal(M, i) : 0));
+		const sum = per.reduce((a, b) => a + b, 0);
+		const all = el('option', '', 'All threads' + (M ? ' \u2014 ' + M.fmt(sum) : ''));
+		all.value = '-1';
+		selThread.appendChild(all);
+		D.threads.forEach((t, i) => {
+			const v = per[i];
+			const o = el('option', '', t.name + ' (' + t.tid + ')' + (M ? ' \u2014 ' + (v ? M.fmt(v) : 'none') : ''));
+			o.value = String(i);
+			selThread.appendChild(o);
+		});
+		selThread.value = String(state.thread);
+	}
+
+	// ---- the flamegraph ----
+	const canvas = $('flame'), wrap = $('flame-wrap'), ctx = canvas.getContext('2d');
+	const tip = $('tooltip'), details = $('details');
+	let drawn = { n: 0, node: [], x: [], w: [], d: [], anc: [] };
+	let canvasH = 0, canvasW = 0, charW = 7.2, lastDrawMs = 0, hover = -1;
+	const cur = new Float64Array(D.maxDepth + 3);
+
+	function hash(s) {
+		let h = 2166136261;
+		for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); }
+		return h >>> 0;
+	}
+	function colorOf(i) {
+		if (i === 0) return '#c9c3bb';
+		const f = nodeFn[i];
+		if (match && match[f]) return '#d946ef';
+		const h = hash(funcName(f));
+		if (fInl[frame[i]]) return 'hsl(' + (175 + h % 20) + ',55%,' + (58 + (h >>> 8) % 12) + '%)';
+		return 'hsl(' + (h % 50) + ',' + (75 + (h >>> 8) % 20) + '%,' + (55 + (h >>> 16) % 12) + '%)';
+	}
+
+	// Fills `drawn` with what is visible: the zoomed node's ancestors at full
+	// width, then its subtree, skipping every subtree narrower than MINW.
+	function layout(W) {
+		const dn = [], dx = [], dw = [], dd = [], da = [];
+		const z = state.zoom, zt = tot[z];
+		if (zt > 0) {
+			const anc = [];
+			for (let a = parent[z]; a >= 0; a = parent[a]) anc.push(a);
+			for (let k = anc.length - 1; k >= 0; k--) {
+				dn.push(anc[k]); dx.push(0); dw.push(W); dd.push(depth[anc[k]]); da.push(1);
+			}
+			const scale = W / zt, e = end[z];
+			cur[depth[z]] = 0;
+			let i = z;
+			while (i < e) {
+				const t = tot[i], d = depth[i], x = cur[d];
+				cur[d] = x + t;
+				const w = t * scale;
+				if (w < MINW) { i = end[i]; continue; }
+				cur[d + 1] = x;
+				dn.push(i); dx.push(x * scale); dw.push(w); dd.push(d); da.push(0);
+				i++;
+			}
+		}
+		drawn = { n: dn.length, node: dn, x: dx, w: dw, d: dd, anc: da };
+	}
+
+	function rowY(d) { return state.icicle ? d * ROW : canvasH - (d + 1) * ROW; }
+
+	function draw() {
+		const t0 = performance.now();
+		const W = Math.max(100, wrap.clientWidth);
+		layout(W);
+		let maxd = 0;
+		for (let k = 0; k < drawn.n; k++) if (drawn.d[k] > maxd) maxd = drawn.d[k];
+		const H = drawn.n ? (maxd + 1) * ROW : 0;
+		const dpr = window.devicePixelRatio || 1;
+		canvasW = W;
+		canvasH = H;
+		canvas.style.height = H + 'px';
+		canvas.width = Math.round(W * dpr);
+		canvas.height = Math.max(1, Math.round(H * dpr));
+		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+		ctx.clearRect(0, 0, W, H);
+		ctx.font = '12px ' + MONO;
+		ctx.textBaseline = 'middle';
+		charW = ctx.measureText('MMMMMMMMMM').width / 10 || 7.2;
+		for (let k = 0; k < drawn.n; k++) {
+			const i = drawn.node[k], x = drawn.x[k], w = drawn.w[k], y = rowY(drawn.d[k]);
+			ctx.globalAlpha = drawn.anc[k] ? 0.55 : 1;
+			ctx.fillStyle = colorOf(i);
+			ctx.fillRect(x, y, w > 2 ? w - 1 : w, ROW - 1);
+			const chars = Math.floor((w - 6) / charW);
+			if (chars >= 3) {
+				const name = nodeName(i);
+				ctx.fillStyle = '#111';
+				ctx.fillText(name.length <= chars ? name : name.slice(0, chars - 2) + '..', x + 3, y + ROW / 2);
+			}
+		}
+		ctx.globalAlpha = 1;
+		const empty = $('flame-empty');
+		if (!drawn.n) {
+			const M = metrics[state.metric];
+			empty.textContent = M ? 'Nothing to draw: ' + M.none + (state.thread >= 0 ? ' on this thread.' : '.') +
+				(D.meta.filter ? ' (The filter is on.)' : '') :
+				'This profile has neither CPU samples nor heap events.';
+			empty.hidden = false;
+		} else {
+			empty.hidden = true;
+		}
+		$('reset').disabled = state.zoom === 0;
+		lastDrawMs = performance.now() - t0;
+	}
+
+	function hit(mx, my) {
+		const row = Math.floor(state.icicle ? my / ROW : (canvasH - my) / ROW);
+		for (let k = 0; k < drawn.n; k++)
+			if (drawn.d[k] === row && drawn.x[k] <= mx && mx < drawn.x[k] + drawn.w[k]) return k;
+		return -1;
+	}
+
+	function describe(i) {
+		const M = metrics[state.metric];
+		const lines = [];
+		if (i !== 0) {
+			const f = nodeFn[i];
+			const mod = modName(fnMod[f]), file = S[fnFile[f]];
+			let where = mod ? 'in ' + mod : '';
+			if (file) where += (where ? ', ' : '') + file;
+			if (fInl[frame[i]]) where += (where ? ' ' : '') + '(inlined)';
+			if (where) lines.push(where);
+		}
+		if (M) {
+			let t = 'total ' + M.fmt(tot[i]) + ' (' + fmtPct(tot[i], tot[0]) + ' of all';
+			if (state.zoom !== 0) t += ', ' + fmtPct(tot[i], tot[state.zoom]) + ' of view';
+			lines.push(t + ')');
+			lines.push('self ' + M.fmt(self[i]) + ' (' + fmtPct(self[i], tot[0]) + ')');
+		}
+		return lines;
+	}
+
+	function showTip(k, ev) {
+		const i = drawn.node[k];
+		tip.textContent = '';
+		tip.appendChild(el('div', 'name', nodeName(i)));
+		const lines = describe(i);
+		for (const l of lines) tip.appendChild(el('div', 'row', l));
+		tip.hidden = false;
+		const r = tip.getBoundingClientRect();
+		let x = ev.clientX + 14, y = ev.clientY + 14;
+		if (x + r.width > window.innerWidth - 4) x = Math.max(4, ev.clientX - r.width - 14);
+		if (y + r.height > window.innerHeight - 4) y = Math.max(4, ev.clientY - r.height - 14);
+		tip.style.left = x + 'px';
+		tip.style.top = y + 'px';
+		details.textContent = nodeName(i) + ' \u2014 ' + lines.join('; ');
+	}
+
+	canvas.addEventListener('mousemove', (ev) => {
+		const r = canvas.getBoundingClientRect();
+		const k = hit(ev.clientX - r.left, ev.clientY - r.top);
+		hover = k;
+		if (k < 0) { tip.hidden = true; return; }
+		showTip(k, ev);
+	});
+	canvas.addEventListener('mouseleave', () => { tip.hidden = true; hover = -1; });
+	canvas.addEventListener('click', (ev) => {
+		const r = canvas.getBoundingClientRect();
+		const k = hit(ev.clientX - r.left, ev.clientY - r.top);
+		if (k < 0) return;
+		zoomTo(drawn.node[k]);
+	});
+
+	function zoomTo(i) {
+		const t0 = performance.now();
+		state.zoom = tot[i] > 0 ? i : 0;
+		tip.hidden = true;
+		draw();
+		updateSearchResult();
+		details.textContent = state.zoom ? 'zoomed to ' + nodeName(state.zoom) + ' \u2014 ' + describe(state.zoom).join('; ') : '';
+		api.lastZoomMs = performance.now() - t0;
+	}
+
+	// ---- search ----
+	const search = $('search'), searchCase = $('search-case');
+	function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'); }
+	function applySearch() {
+		const q = search.value;
+		searchQuery = q;
+		if (!q) {
+			match = null;
+			search.classList.remove('bad');
+			search.title = '';
+		} else {
+			const flags = searchCase.checked ? '' : 'i';
+			let re;
+			try {
+				re = new RegExp(q, flags);
+				search.classList.remove('bad');
+				search.title = '';
+			} catch (e) {
+				re = new RegExp(escapeRe(q), flags);
+				search.classList.add('bad');
+				search.title = 'not a valid regular expression: searching for the text';
+			}
+			match = new Uint8Array(NF);
+			for (let f = 0; f < NF; f++) if (re.test(funcName(f))) match[f] = 1;
+		}
+		draw();
+		updateSearchResult();
+	}
+	// The share of the view in frames that match, each stack counted once.
+	function matchedValue() {
+		if (!match) return 0;
+		const z = state.zoom, e = end[z];
+		let sum = 0;
+		for (let i = z; i < e;) {
+			if (i !== 0 && match[nodeFn[i]] && tot[i] > 0) { sum += tot[i]; i = end[i]; } else i++;
+		}
+		return sum;
+	}
+	function updateSearchResult() {
+		const out = $('search-result');
+		if (!match) { out.textContent = ''; return; }
+		const M = metrics[state.metric], v = matchedValue();
+		out.textContent = 'Matched: ' + fmtPct(v, tot[state.zoom]) + (M ? ' (' + M.fmt(v) + ')' : '');
+	}
+	let searchTimer = 0;
+	search.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(applySearch, 120); });
+	search.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { clearTimeout(searchTimer); applySearch(); } });
+	searchCase.addEventListener('change', applySearch);
+
+	// ---- tables ----
+	// A sortable table: cols [{label, num, cls, get(row), fmt(v)}]; rows any.
+	function makeTable(tbl, more, cols, sortCol, onRow) {
+		const t = { tbl, more, cols, rows: [], sort: sortCol, asc: false, limit: 100, onRow };
+		t.render = () => renderTable(t);
+		return t;
+	}
+	function renderTable(t) {
+		const { tbl, cols } = t;
+		tbl.textContent = '';
+		const thead = el('thead'), hr = el('tr');
+		cols.forEach((c, ci) => {
+			const th = el('th', (c.num ? '' : 'text') + (ci === t.sort ? ' sorted' + (t.asc ? ' asc' : '') : ''), c.label);
+			th.addEventListener('click', () => {
+				if (t.sort === ci) t.asc = !t.asc; else { t.sort = ci; t.asc = !c.num; }
+				renderTable(t);
+			});
+			hr.appendChild(th);
+		});
+		thead.appendChild(hr);
+		tbl.appendChild(thead);
+		const c = cols[t.sort];
+		const rows = t.rows.slice();
+		rows.sort((a, b) => {
+			const x = c.get(a), y = c.get(b);
+			let r = c.num ? y - x : String(x).localeCompare(String(y));
+			if (t.asc) r = -r;
+			return r || (cols[0].get(a) < cols[0].get(b) ? -1 : 1);
+		});
+		const tb = el('tbody');
+		const n = Math.min(rows.length, t.limit);
+		for (let k = 0; k < n; k++) {
+			const tr = el('tr');
+			for (const col of cols) {
+				const v = col.get(rows[k]);
+				const td = el('td', (col.num ? '' : 'text ') + (col.cls || ''), col.fmt ? col.fmt(v, rows[k]) : String(v));
+				if (col.num) td.title = fmtCount(v);
+				tr.appendChild(td);
+			}
+			if (t.onRow) tr.addEventListener('click', () => t.onRow(rows[k]));
+			tb.appendChild(tr);
+		}
+		tbl.appendChild(tb);
+		t.more.textContent = '';
+		if (rows.length > n) {
+			t.more.appendChild(document.createTextNode('Showing ' + n + ' of ' + fmtCount(rows.length) + '. '));
+			const b = el('button', '', 'Show ' + Math.min(rows.length - n, 500) + ' more');
+			b.type = 'button';
+			b.addEventListener('click', () => { t.limit += 500; renderTable(t); });
+			t.more.appendChild(b);
+		}
+	}
+	function searchExact(name) {
+		search.value = '^' + escapeRe(name) + '$';
+		searchCase.checked = true;
+		applySearch();
+		$('flame-section').scrollIntoView({ block: 'start' });
+	}
+
+	const funcTable = makeTable($('funcs'), $('funcs-more'), [
+		{ label: 'Function', cls: 'fn', get: (r) => funcName(r.f) },
+		{ label: 'Module', get: (r) => modName(fnMod[r.f]) },
+		{ label: 'Self', num: true, get: (r) => r.self, fmt: (v) => metricFmt(v) },
+		{ label: 'Self %', num: true, get: (r) => r.self, fmt: (v) => fmtPct(v, tot[0]) },
+		{ label: 'Total', num: true, get: (r) => r.total, fmt: (v) => metricFmt(v) },
+		{ label: 'Total %', num: true, get: (r) => r.total, fmt: (v) => fmtPct(v, tot[0]) },
+	], 2, (r) => searchExact(funcName(r.f)));
+	function metricFmt(v) { const M = metrics[state.metric]; return M ? M.fmt(v) : String(v); }
+
+	// Self and total per function for the current metric and thread; a
+	// function counts once per stack in its total, however deep it recurses.
+	function funcRows() {
+		const fs = new Float64Array(NF), ft = new Float64Array(NF), on = new Int32Array(NF);
+		const path = new Int32Array(D.maxDepth + 2);
+		let sp = 0;
+		for (let i = 1; i < N; i++) {
+			while (sp > 0 && end[path[sp - 1]] <= i) on[nodeFn[path[--sp]]]--;
+			if (!(tot[i] > 0)) { i = end[i] - 1; continue; }
+			const f = nodeFn[i];
+			fs[f] += self[i];
+			if (on[f] === 0) ft[f] += tot[i];
+			on[f]++;
+			path[sp++] = i;
+		}
+		const rows = [];
+		for (let f = 0; f < NF; f++) if (ft[f] > 0) rows.push({ f, self: fs[f], total: ft[f] });
+		return rows;
+	}
+	function updateFuncTable() {
+		const M = metrics[state.metric];
+		funcTable.rows = M ? funcRows() : [];
+		const th = state.thread >= 0 ? D.threads[state.thread] : null;
+		$('funcs-sub').textContent = M ? 'by ' + M.label.replace(/^Heap: /, '') + (th ? ', thread ' + th.name + ' (' + th.tid + ')' : ', all threads') : '';
+		funcTable.render();
+	}
+
+	let siteTable = null;
+	function siteRows() {
+		const h = D.heap, n = h.sites.name.length;
+		const acc = [0, 1, 2, 3].map(() => new Float64Array(n));
+		for (const w of h.siteWeights) {
+			if (state.thread >= 0 && w.t !== state.thread) continue;
+			for (let m = 0; m < 4; m++) {
+				let s = 0;
+				const v = w.w[m];
+				for (let k = 0; k < w.n.length; k++) { s += w.n[k]; acc[m][s] += v[k]; }
+			}
+		}
+		const rows = [];
+		for (let s = 0; s < n; s++)
+			if (acc[1][s] > 0) rows.push({ s, bytes: acc[0][s], count: acc[1][s], peak: acc[2][s], leaked: acc[3][s] });
+		return rows;
+	}
+	function buildSiteTable() {
+		const h = D.heap;
+		const loc = (s) => { const f = S[h.sites.file[s]]; return f ? f + (h.sites.line[s] ? ':' + h.sites.line[s] : '') : ''; };
+		siteTable = makeTable($('sites'), $('sites-more'), [
+			{ label: 'Site', cls: 'fn', get: (r) => S[h.sites.name[r.s]] },
+			{ label: 'Location', get: (r) => loc(r.s) },
+			{ label: 'Module', get: (r) => modName(h.sites.module[r.s]) },
+			{ label: 'Bytes', num: true, get: (r) => r.bytes, fmt: fmtBytes },
+			{ label: 'Allocations', num: true, get: (r) => r.count, fmt: fmtCount },
+			{ label: 'Peak', num: true, get: (r) => r.peak, fmt: fmtBytes },
+			{ label: 'Leaked', num: true, get: (r) => r.leaked, fmt: fmtBytes },
+		], 3, (r) => searchExact(S[h.sites.name[r.s]]));
+		$('sites-block').hidden = false;
+	}
+	function updateSiteTable() {
+		if (!siteTable) return;
+		const M = metrics[state.metric];
+		if (M && M.heap) siteTable.sort = 3 + M.m;
+		siteTable.asc = false;
+		siteTable.rows = siteRows();
+		const th = state.thread >= 0 ? D.threads[state.thread] : null;
+		$('sites-sub').textContent = th ? 'allocated by thread ' + th.name + ' (' + th.tid + ')' : 'all threads';
+		siteTable.render();
+	}
+
+	// ---- heap over time ----
+	// RSS is drawn on the heap's scale, unless it would flatten the heap to nothing
+	const chart = { drawn: false, showRss: !!(D.heap && D.heap.rss.length && D.heap.peakRss <= 10 * D.heap.peakBytes) };
+	function drawChart() {
+		const h = D.heap;
+		if (!h) return;
+		const cv = $('chart'), c = cv.getContext('2d');
+		const W = Math.max(200, $('chart-wrap').clientWidth), H = 260;
+		const dpr = window.devicePixelRatio || 1;
+		cv.width = Math.round(W * dpr);
+		cv.height = Math.round(H * dpr);
+		c.setTransform(dpr, 0, 0, dpr, 0, 0);
+		c.clearRect(0, 0, W, H);
+		const L = 78, R = 14, T = 22, B = 26;
+		const tl = h.timeline, rss = chart.showRss ? h.rss : [];
+		let tmax = h.endTime || 1, vmax = h.peakBytes;
+		for (let k = 0; k < tl.length; k += 2) { if (tl[k] > tmax) tmax = tl[k]; if (tl[k + 1] > vmax) vmax = tl[k + 1]; }
+		for (let k = 0; k < rss.length; k += 2) { if (rss[k] > tmax) tmax = rss[k]; if (rss[k + 1] > vmax) vmax = rss[k + 1]; }
+		const vstep = niceStep(Math.max(vmax * 1.08, 1), 4, 1024), tstep = niceStep(tmax, 6, 1000);
+		vmax = Math.ceil(Math.max(vmax * 1.08, 1) / vstep) * vstep;
+		const X = (t) => L + (W - L - R) * t / tmax, Y = (v) => H - B - (H - T - B) * v / vmax;
+		const css = getComputedStyle(document.documentElement);
+		const fg = css.getPropertyValue('--dim').trim() || '#666', line = css.getPropertyValue('--line').trim() || '#ddd';
+		c.font = '11px ' + MONO;
+		c.fillStyle = fg;
+		c.strokeStyle = line;
+		c.lineWidth = 1;
+		c.textBaseline = 'middle';
+		for (let v = 0; v <= vmax + vstep / 2; v += vstep) {
+			const y = Math.round(Y(v)) + 0.5;
+			c.beginPath(); c.moveTo(L, y); c.lineTo(W - R, y); c.stroke();
+			c.textAlign = 'right';
+			c.fillText(fmtBytes(v), L - 6, y);
+		}
+		c.textAlign = 'center';
+		c.textBaseline = 'top';
+		for (let t = 0; t <= tmax; t += tstep) c.fillText(fmtDur(t), Math.min(W - R - 20, Math.max(L + 10, X(t))), H - B + 6);
+		// heap: a step function, filled
+		const heapColor = css.getPropertyValue('--heap').trim() || '#ea580c';
+		const rssColor = css.getPropertyValue('--rss').trim() || '#2563eb';
+		if (tl.length) {
+			c.beginPath();
+			c.moveTo(X(tl[0]), Y(0));
+			let prev = 0;
+			for (let k = 0; k < tl.length; k += 2) {
+				c.lineTo(X(tl[k]), Y(prev));
+				c.lineTo(X(tl[k]), Y(tl[k + 1]));
+				prev = tl[k + 1];
+			}
+			c.lineTo(X(tmax), Y(prev));
+			c.lineTo(X(tmax), Y(0));
+			c.closePath();
+			c.globalAlpha = 0.25;
+			c.fillStyle = heapColor;
+			c.fill();
+			c.globalAlpha = 1;
+			c.strokeStyle = heapColor;
+			c.lineWidth = 1.5;
+			c.stroke();
+		}
+		if (rss.length) {
+			c.beginPath();
+			for (let k = 0; k < rss.length; k += 2) (k ? c.lineTo : c.moveTo).call(c, X(rss[k]), Y(rss[k + 1]));
+			c.strokeStyle = rssColor;
+			c.lineWidth = 1.5;
+			c.stroke();
+			if (rss.length < 40) {
+				c.fillStyle = rssColor;
+				for (let k = 0; k < rss.length; k += 2) { c.beginPath(); c.arc(X(rss[k]), Y(rss[k + 1]), 2.5, 0, 2 * Math.PI); c.fill(); }
+			}
+		}
+		// the peak
+		const px = X(h.peakTime), py = Y(h.peakBytes);
+		c.setLineDash([4, 3]);
+		c.strokeStyle = '#dc2626';
+		c.lineWidth = 1;
+		c.beginPath(); c.moveTo(px, T - 6); c.lineTo(px, H - B); c.stroke();
+		c.setLineDash([]);
+		c.fillStyle = '#dc2626';
+		c.beginPath(); c.arc(px, py, 4, 0, 2 * Math.PI); c.fill();
+		const label = 'peak ' + fmtBytes(h.peakBytes) + ' at ' + fmtDur(h.peakTime);
+		c.font = '12px ' + MONO;
+		c.textBaseline = 'bottom';
+		const lw = c.measureText(label).width;
+		c.textAlign = px + 8 + lw < W - R ? 'left' : 'right';
+		c.fillText(label, c.textAlign === 'left' ? px + 8 : px - 8, Math.max(T + 4, py - 4));
+		Object.assign(chart, { drawn: true, width: W, height: H, peakX: px, peakY: py, label,
+			peakBytes: h.peakBytes, peakTime: h.peakTime, heapPoints: tl.length / 2, rssPoints: rss.length / 2,
+			X, Y, tmax, vmax });
+		if (!chart.legend) {
+			const lg = $('chart-legend');
+			const item = (cls, text) => { const s = el('span'); s.appendChild(el('span', 'key ' + cls)); s.appendChild(document.createTextNode(text)); lg.appendChild(s); };
+			item('k-heap', 'heap: live requested bytes (' + fmtBytes(h.peakBytes) + ' at the peak)');
+			if (h.rss.length) {
+				// RSS can dwarf the heap: it can be hidden to see the heap's shape
+				const lab = el('label', 'check'), cb = el('input');
+				cb.type = 'checkbox';
+				cb.checked = chart.showRss;
+				cb.id = 'show-rss';
+				cb.addEventListener('change', () => { chart.showRss = cb.checked; drawChart(); });
+				lab.appendChild(cb);
+				lab.appendChild(el('span', 'key k-rss'));
+				lab.appendChild(document.createTextNode('RSS (peak ' + fmtBytes(h.peakRss) +
+					(chart.showRss ? ')' : '; hidden at first: on the same scale it would flatten the heap)')));
+				lg.appendChild(lab);
+			}
+			item('k-peak', label);
+			chart.legend = true;
+		}
+	}
+	// A round axis step (1, 2 or 5 times a power of 10, within units of `base`)
+	// giving at most n steps up to max.
+	function niceStep(max, n, base) {
+		let unit = 1;
+		while (max / unit >= base) unit *= base;
+		for (let m = 1; ; m *= 10)
+			for (const k of [1, 2, 5]) if (max / (k * m * unit) <= n) return k * m * unit;
+	}
+	// the value of a step series at time t
+	function seriesAt(s, t) {
+		let lo = 0, hi = s.length / 2 - 1, v = 0;
+		while (lo <= hi) {
+			const mid = (lo + hi) >> 1;
+			if (s[2 * mid] <= t) { v = s[2 * mid + 1]; lo = mid + 1; } else hi = mid - 1;
+		}
+		return v;
+	}
+	function chartHover(ev) {
+		if (!chart.drawn) return;
+		const r = ev.target.getBoundingClientRect();
+		const x = ev.clientX - r.left;
+		const t = (x - 78) / (chart.width - 78 - 14) * chart.tmax;
+		if (t < 0 || t > chart.tmax) { tip.hidden = true; return; }
+		tip.textContent = '';
+		tip.appendChild(el('div', 'name', fmtDur(t)));
+		tip.appendChild(el('div', 'row', 'heap ' + fmtBytes(seriesAt(D.heap.timeline, t))));
+		if (D.heap.rss.length && chart.showRss) tip.appendChild(el('div', 'row', 'RSS ' + fmtBytes(seriesAt(D.heap.rss, t))));
+		tip.hidden = false;
+		tip.style.left = (ev.clientX + 14) + 'px';
+		tip.style.top = (ev.clientY + 14) + 'px';
+	}
+
+	function buildHistogram() {
+		const h = D.heap, tbl = $('hist');
+		let first = -1, last = -1, maxc = 0;
+		h.hist.forEach((b, k) => { if (b[2] > 0) { if (first < 0) first = k; last = k; if (b[2] > maxc) maxc = b[2]; } });
+		const head = el('tr');
+		['Size', '', 'Allocations', '%', 'Bytes'].forEach((t) => head.appendChild(el('th', '', t)));
+		const thead = el('thead');
+		thead.appendChild(head);
+		tbl.appendChild(thead);
+		const tb = el('tbody');
+		let total = 0;
+		h.hist.forEach((b) => { total += b[2]; });
+		for (let k = first; k >= 0 && k <= last; k++) {
+			const [lo, hi, count, bytes] = h.hist[k];
+			const tr = el('tr');
+			const range = lo === hi ? fmtCount(lo) + ' B' : hi < 1024 ? lo + ' \u2013 ' + hi + ' B' : pow2Label(lo) + ' \u2013 <' + pow2Label(hi + 1);
+			tr.appendChild(el('td', 'range', range));
+			const bc = el('td', 'barcell'), bar = el('div', 'bar');
+			bar.style.width = (count ? Math.max(0.5, 100 * count / maxc) : 0) + '%';
+			bc.appendChild(bar);
+			tr.appendChild(bc);
+			tr.appendChild(el('td', '', fmtCount(count)));
+			tr.appendChild(el('td', '', fmtPct(count, total)));
+			tr.appendChild(el('td', '', fmtBytes(bytes)));
+			tb.appendChild(tr);
+		}
+		tbl.appendChild(tb);
+	}
+
+	// ---- wiring ----
+	function setMode(icicle) {
+		state.icicle = icicle;
+		$('mode-flame').classList.toggle('on', !icicle);
+		$('mode-icicle').classList.toggle('on', icicle);
+		draw();
+	}
+	function onSelection() {
+		recompute();
+		draw();
+		updateSearchResult();
+		updateFuncTable();
+		updateSiteTable();
+	}
+	selMetric.addEventListener('change', () => {
+		state.metric = Number(selMetric.value);
+		onSelection();
+		fillThreads();
+	});
+	selThread.addEventListener('change', () => { state.thread = Number(selThread.value); onSelection(); });
+	$('mode-flame').addEventListener('click', () => setMode(false));
+	$('mode-icicle').addEventListener('click', () => setMode(true));
+	$('reset').addEventListener('click', () => zoomTo(0));
+	document.addEventListener('keydown', (ev) => {
+		if (ev.target && (ev.target.tagName === 'INPUT' || ev.target.tagName === 'SELECT')) return;
+		if (ev.key === 'Escape') zoomTo(0);
+		else if (ev.key === '/') { ev.preventDefault(); search.focus(); }
+	});
+	let resizeQueued = false;
+	window.addEventListener('resize', () => {
+		if (resizeQueued) return;
+		resizeQueued = true;
+		requestAnimationFrame(() => { resizeQueued = false; draw(); drawChart(); });
+	});
+
+	// What the page shows, for tests and for the curious (read-only views).
+	const api = {
+		timing: {},
+		lastZoomMs: 0,
+		metrics: () => metrics.map((M) => M.key),
+		state: () => ({ metric: metrics[state.metric] ? metrics[state.metric].key : null, thread: state.thread,
+			zoom: nodeName(state.zoom), mode: state.icicle ? 'icicle' : 'flame', search: searchQuery }),
+		nodes: () => N,
+		width: () => canvasW,
+		height: () => canvasH,
+		rootValue: () => tot[0],
+		viewValue: () => tot[state.zoom],
+		matchedValue,
+		lastDrawMs: () => lastDrawMs,
+		drawn: () => {
+			const out = [];
+			for (let k = 0; k < drawn.n; k++) {
+				const i = drawn.node[k];
+				out.push({ name: nodeName(i), module: i ? modName(fnMod[nodeFn[i]]) : '', x: drawn.x[k], w: drawn.w[k],
+					depth: drawn.d[k], y: rowY(drawn.d[k]), value: tot[i], self: self[i], ancestor: !!drawn.anc[k],
+					inlined: i ? !!fInl[frame[i]] : false, highlighted: !!(i && match && match[nodeFn[i]]) });
+			}
+			return out;
+		},
+		chart,
+	};
+	window.scorchReport = api;
+
+	// ---- start ----
+	buildSummary();
+	fillMetrics();
+	if (D.heap) {
+		$('heap-section').hidden = false;
+		$('nav-heap').hidden = false;
+		buildSiteTable();
+		buildHistogram();
+		$('chart').addEventListener('mousemove', chartHover);
+		$('chart').addEventListener('mouseleave', () => { tip.hidden = true; });
+	}
+	const T2 = performance.now();
+	recompute();
+	fillThreads();
+	draw();
+	const T3 = performance.now();
+	updateFuncTable();
+	updateSiteTable();
+	drawChart();
+	const T4 = performance.now();
+	api.timing = { parseMs: T1 - T0, buildMs: T2 - T1, firstDrawMs: T3 - T2, tablesMs: T4 - T3, scriptMs: T4 - T0, readyAt: T4 };
+	document.documentElement.dataset.ready = '1';
+})();
