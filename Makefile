@@ -89,6 +89,23 @@ $(BUILD)/tests/progs/lib%.so: tests/progs/lib%.c
 $(BUILD)/tests/progs/%-linked: tests/progs/%-linked.c tests/progs/%.c $(BUILD)/libscorch.so
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+# Zone targets (tests/progs/zones-*) are linked with -lscorch, so their
+# zones are recorded under scorch; call-tracing targets (calls-*) are also
+# built with -finstrument-functions.
+$(BUILD)/tests/progs/zones%: tests/progs/zones%.c $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+$(BUILD)/tests/progs/zones%: tests/progs/zones%.cc $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Iinclude -pthread -o $@ $< \
+		-L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+$(BUILD)/tests/progs/calls%: tests/progs/calls%.c $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -finstrument-functions -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+$(BUILD)/tests/progs/calls%: tests/progs/calls%.cc $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Iinclude -pthread \
+		-finstrument-functions -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) $(if $(findstring static,$*),-static,) -o $@ $< -ldl

@@ -26,6 +26,7 @@
 #include "heap.h"
 #include "profile-io.h"
 #include "symbolize.h"
+#include "zone-fin.h"
 
 /* Events are decoded straight into the model's struct, with absolute
  * CLOCK_MONOTONIC times and raw stack ids, fixed up in place afterwards: a
@@ -106,6 +107,7 @@ struct fin {
 	struct u64map symkey;         /* sym_key() -> index into symc */
 	VEC(struct symc) symc;
 	size_t warm_next;             /* dense ids below it are in the cache */
+	struct zone_fin *zf;          /* zones and traced calls (zone-fin.c), NULL: none */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -381,6 +383,17 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			VEC_PUSH(&f->rss, s);
 			break;
 		}
+		case RAW_ZNAME:
+		case RAW_ZBEGIN:
+		case RAW_ZEND:
+		case RAW_ZMARK:
+		case RAW_ZCOUNTER:
+		case RAW_ZTHREAD:
+		case RAW_ZERROR:
+		case RAW_ZDROP:
+			if (zone_fin_decode(&f->zf, (uint32_t)(th - f->threads.data), type, t, &r) != 0)
+				return -1;
+			break;
 		default:
 			return -1;
 		}
@@ -590,6 +603,8 @@ static uint64_t frame_look(struct fin *f, const struct rstack *rs, uint32_t j, i
 	*mi = module_at(f, ip, rs->time);
 	return exact || !ip ? ip : ip - 1;
 }
+
+static void build_zones(struct fin *f);
 
 static void build_profile(struct fin *f)
 {
@@ -824,6 +839,35 @@ static void build_profile(struct fin *f)
 		p->rss[i].bytes = f->rss.data[i].bytes;
 	}
 	p->nrss = f->rss.len;
+	build_zones(f);
+}
+
+/* ---- zones: what zone_fin_build() needs from finalize ---- */
+
+static uint64_t zone_rel(void *ctx, uint64_t ticks) { return rel_time(ctx, ticks); }
+
+static uint64_t zone_dur(void *ctx, uint64_t ticks)
+{
+	const struct fin *f = ctx;
+	return f->ns_per_tick == 1.0 ? ticks : (uint64_t)((double)ticks * f->ns_per_tick);
+}
+
+/* A traced function by its entry address: the function containing it. */
+static void zone_func(void *ctx, uint64_t addr, uint64_t ticks, const char **name, const char **file,
+		      uint32_t *line)
+{
+	struct fin *f = ctx;
+	const struct symc *c = sym_lookup(f, module_at(f, addr, ticks), addr);
+	const struct sc_line *l = &c->lines[c->nlines - 1];
+	*name = l->func;
+	*file = l->file;
+	*line = l->line;
+}
+
+static void build_zones(struct fin *f)
+{
+	struct zone_fin_env env = { f, zone_rel, zone_dur, zone_func };
+	zone_fin_build(f->zf, f->p, &env);
 }
 
 struct raw_reader {
@@ -1068,6 +1112,7 @@ static void reader_free(struct raw_reader *r)
 	free(f->raw2dense);
 	event_stream_discard(f->es);
 	heap_tally_free(f->tally);
+	zone_fin_free(f->zf);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);

@@ -33,6 +33,13 @@ enum section {
 	SEC_END = 9,                  /* always last, whatever its number */
 	SEC_CPU = 10,                 /* sampling source and rate */
 	SEC_SAMPLES = 11,             /* may repeat */
+	SEC_ZONE_NAMES = 12,          /* zones: the name table */
+	SEC_ZONES = 13,               /* zone spans; may repeat */
+	SEC_MARKS = 14,
+	SEC_COUNTERS = 15,
+	SEC_ZONE_DROPS = 16,          /* calls kept out by --calls-min, in sum */
+	SEC_ZONE_ERRORS = 17,         /* mismatched scorch_zone_end() */
+	SEC_LAST_KNOWN = SEC_ZONE_ERRORS,
 };
 
 /* Where a section may stand: in tag order, END last. */
@@ -173,6 +180,10 @@ static void collect_strings(struct writer *w, const struct sc_profile *p)
 	for (size_t i = 0; i < p->nthreads; i++)
 		str_id(w, p->threads[i].name);
 	str_id(w, p->sample_source);
+	for (size_t i = 0; i < p->nzone_names; i++) {
+		str_id(w, p->zone_names[i].name);
+		str_id(w, p->zone_names[i].file);
+	}
 }
 
 /* The address model shared by writer and reader (docs/format.md, EVENTS). */
@@ -384,6 +395,94 @@ static void event_stream_splice(struct event_stream *s, struct zout *o)
 	o->raw_total += s->o.raw_total;
 }
 
+/* The zone sections, when the profile has zones, marks or counters. */
+static void write_zones(struct writer *w, const struct sc_profile *p)
+{
+	struct strbuf *s = &w->sec;
+	if (!p->nzone_names)
+		return;
+	w_u(s, p->nzone_names);
+	for (size_t i = 0; i < p->nzone_names; i++) {
+		const struct sc_zone_name *n = &p->zone_names[i];
+		w_u(s, str_id(w, n->name));
+		w_u(s, str_id(w, n->file));
+		w_u(s, n->line);
+		w_u(s, n->kind);
+	}
+	w_section(w, SEC_ZONE_NAMES);
+
+	for (size_t i = 0; i < p->nzones; i += EVENTS_PER_SECTION) {
+		size_t n = p->nzones - i < EVENTS_PER_SECTION ? p->nzones - i : EVENTS_PER_SECTION;
+		uint64_t st = 0;
+		w_u(s, n);
+		for (size_t k = i; k < i + n; k++) {
+			const struct sc_zone *z = &p->zones[k];
+			w_u(s, z->thread);
+			w_u(s, z->name);
+			w_u(s, z->depth);
+			w_s(s, (int64_t)(z->start - st));
+			st = z->start;
+			w_u(s, z->end - z->start);
+			w_u(s, z->allocs);
+			w_u(s, z->bytes);
+			w_u(s, z->flags);
+			w_u(s, z->dropped_ns);
+		}
+		w_section(w, SEC_ZONES);
+	}
+
+	uint64_t t = 0;
+	w_u(s, p->nmarks);
+	for (size_t i = 0; i < p->nmarks; i++) {
+		w_u(s, p->marks[i].time - t);
+		t = p->marks[i].time;
+		w_u(s, p->marks[i].thread);
+		w_u(s, p->marks[i].name);
+	}
+	w_section(w, SEC_MARKS);
+
+	t = 0;
+	w_u(s, p->ncounters);
+	for (size_t i = 0; i < p->ncounters; i++) {
+		uint64_t bits;
+		memcpy(&bits, &p->counters[i].value, sizeof(bits));
+		w_u(s, p->counters[i].time - t);
+		t = p->counters[i].time;
+		w_u(s, p->counters[i].thread);
+		w_u(s, p->counters[i].name);
+		sb_grow(s, 8);
+		fmt_put_u64le((uint8_t *)s->buf + s->len, bits);
+		s->len += 8;
+	}
+	w_section(w, SEC_COUNTERS);
+
+	w_u(s, p->nzone_drops);
+	for (size_t i = 0; i < p->nzone_drops; i++) {
+		const struct sc_zone_drop *d = &p->zone_drops[i];
+		w_u(s, d->name);
+		w_u(s, d->calls);
+		w_u(s, d->total_ns);
+		w_u(s, d->self_ns);
+		w_u(s, d->min_ns);
+		w_u(s, d->max_ns);
+		w_u(s, d->outer_ns);
+		w_u(s, d->allocs);
+		w_u(s, d->bytes);
+	}
+	w_section(w, SEC_ZONE_DROPS);
+
+	w_u(s, p->nzone_errors);
+	for (size_t i = 0; i < p->nzone_errors; i++) {
+		const struct sc_zone_error *e = &p->zone_errors[i];
+		w_u(s, e->time);
+		w_u(s, e->thread);
+		w_u(s, e->kind);
+		w_u(s, e->expected == UINT32_MAX ? 0 : (uint64_t)e->expected + 1);
+		w_u(s, e->given == UINT32_MAX ? 0 : (uint64_t)e->given + 1);
+	}
+	w_section(w, SEC_ZONE_ERRORS);
+}
+
 static void write_body(struct writer *w, const struct sc_profile *p)
 {
 	struct strbuf *s = &w->sec;
@@ -501,6 +600,8 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 		}
 	}
 
+	write_zones(w, p);
+
 	w_u(s, w->streamed ? event_stream_count(w->streamed) : p->nevents);
 	w_u(s, p->nstacks);
 	w_section(w, SEC_END);
@@ -582,6 +683,8 @@ struct reader {
 	size_t events_cap;
 	uint64_t end_events, end_stacks;
 	struct addr_coder ac;
+	struct sc_zone *zbuf;         /* zone spans while reading, then moved to the arena */
+	size_t zcap;
 };
 
 static int rfail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -873,11 +976,167 @@ static int sec_samples(struct reader *r, struct fmt_reader *f)
 	return f->err ? -1 : 0;
 }
 
+/* ---- zone sections ---- */
+
+static int sec_zone_names(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 4);
+	p->zone_names = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->zone_names));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_zone_name *z = &p->zone_names[i];
+		z->name = r_str(r, f);
+		z->file = r_str(r, f);
+		uint64_t line = fmt_get_u(f), kind = fmt_get_u(f);
+		if (line > UINT32_MAX || kind > ZONE_KIND_FUNC)
+			f->err = 1;
+		z->line = (uint32_t)line;
+		z->kind = (uint8_t)kind;
+	}
+	p->nzone_names = n;
+	return f->err ? -1 : 0;
+}
+
+/* Spans, in order of thread then start; the array grows outside the arena
+ * while sections repeat (zones_adopt() moves it in). */
+static int sec_zones(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 9);
+	if (p->nzones + n > r->zcap) {
+		size_t cap = r->zcap ? r->zcap : 1024;
+		while (cap < p->nzones + n)
+			cap *= 2;
+		r->zbuf = xrealloc(r->zbuf, cap * sizeof(*r->zbuf));
+		r->zcap = cap;
+	}
+	uint64_t st = 0;
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_zone *z = &r->zbuf[p->nzones];
+		uint64_t th = fmt_get_u(f), name = fmt_get_u(f), depth = fmt_get_u(f);
+		st += (uint64_t)fmt_get_s(f);
+		uint64_t dur = fmt_get_u(f);
+		z->allocs = fmt_get_u(f);
+		z->bytes = fmt_get_u(f);
+		uint64_t flags = fmt_get_u(f);
+		z->dropped_ns = fmt_get_u(f);
+		if (th >= p->nthreads || name >= p->nzone_names || depth > UINT16_MAX || flags > UINT16_MAX ||
+		    dur > UINT64_MAX - st)
+			f->err = 1;
+		z->thread = (uint16_t)th;
+		z->name = (uint32_t)name;
+		z->depth = (uint16_t)depth;
+		z->flags = (uint16_t)flags;
+		z->start = st;
+		z->end = st + dur;
+		if (p->nzones) {
+			const struct sc_zone *prev = z - 1;
+			if (prev->thread > z->thread || (prev->thread == z->thread && prev->start > z->start))
+				f->err = 1;
+		}
+		if (!f->err)
+			p->nzones++;
+	}
+	return f->err ? -1 : 0;
+}
+
+static int sec_marks(struct reader *r, struct fmt_reader *f, int counters)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, counters ? 11 : 3);
+	if (counters)
+		p->counters = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->counters));
+	else
+		p->marks = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->marks));
+	uint64_t t = 0;
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		t += fmt_get_u(f);
+		uint64_t th = fmt_get_u(f), name = fmt_get_u(f);
+		if (th >= p->nthreads || name >= p->nzone_names)
+			f->err = 1;
+		if (counters) {
+			const uint8_t *b = fmt_get_bytes(f, 8);
+			uint64_t bits = b ? fmt_get_u64le(b) : 0;
+			p->counters[i].time = t;
+			memcpy(&p->counters[i].value, &bits, sizeof(bits));
+			p->counters[i].thread = (uint16_t)th;
+			p->counters[i].name = (uint32_t)name;
+		} else {
+			p->marks[i] = (struct sc_mark){ t, (uint32_t)name, (uint16_t)th };
+		}
+	}
+	if (counters)
+		p->ncounters = f->err ? 0 : n;
+	else
+		p->nmarks = f->err ? 0 : n;
+	return f->err ? -1 : 0;
+}
+
+static int sec_zone_drops(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 9);
+	p->zone_drops = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->zone_drops));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_zone_drop *d = &p->zone_drops[i];
+		uint64_t name = fmt_get_u(f);
+		if (name >= p->nzone_names)
+			f->err = 1;
+		d->name = (uint32_t)name;
+		d->calls = fmt_get_u(f);
+		d->total_ns = fmt_get_u(f);
+		d->self_ns = fmt_get_u(f);
+		d->min_ns = fmt_get_u(f);
+		d->max_ns = fmt_get_u(f);
+		d->outer_ns = fmt_get_u(f);
+		d->allocs = fmt_get_u(f);
+		d->bytes = fmt_get_u(f);
+	}
+	p->nzone_drops = f->err ? 0 : n;
+	return f->err ? -1 : 0;
+}
+
+static int sec_zone_errors(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 5);
+	p->zone_errors = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->zone_errors));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_zone_error *e = &p->zone_errors[i];
+		e->time = fmt_get_u(f);
+		uint64_t th = fmt_get_u(f), kind = fmt_get_u(f), ex = fmt_get_u(f), gv = fmt_get_u(f);
+		if (th >= p->nthreads || kind < ZONE_ERR_END_MISMATCH || kind > ZONE_ERR_END_UNOPENED ||
+		    ex > p->nzone_names || gv > p->nzone_names)
+			f->err = 1;
+		e->thread = (uint16_t)th;
+		e->kind = (uint8_t)kind;
+		e->expected = ex ? (uint32_t)(ex - 1) : UINT32_MAX;
+		e->given = gv ? (uint32_t)(gv - 1) : UINT32_MAX;
+	}
+	p->nzone_errors = f->err ? 0 : n;
+	return f->err ? -1 : 0;
+}
+
+/* Moves the spans read into the profile's arena (ok) or drops them. */
+static void zones_adopt(struct reader *r, int ok)
+{
+	if (ok && r->p->nzones) {
+		r->p->zones = arena_alloc(&r->p->arena, r->p->nzones * sizeof(*r->p->zones));
+		memcpy(r->p->zones, r->zbuf, r->p->nzones * sizeof(*r->p->zones));
+	} else if (!ok) {
+		r->p->nzones = 0;
+	}
+	free(r->zbuf);
+	r->zbuf = NULL;
+}
+
 static const char *sec_name(int tag)
 {
 	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
-				       "stacks", "threads", "events", "rss", "end", "cpu", "samples" };
-	return tag > 0 && tag <= SEC_SAMPLES ? names[tag] : "unknown";
+				       "stacks", "threads", "events", "rss", "end", "cpu", "samples",
+				       "zone names", "zones", "marks", "counters", "dropped calls",
+				       "zone errors" };
+	return tag > 0 && tag <= SEC_LAST_KNOWN ? names[tag] : "unknown";
 }
 
 static int parse_body(struct reader *r, const uint8_t *body, size_t len)
@@ -895,7 +1154,7 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 			return rfail(r, "corrupt profile: %s section before the string table", sec_name(tag));
 		/* sections must come in order (events and samples may repeat), END last */
 		if (r->have_end || sec_rank(tag) < sec_rank(last) ||
-		    (tag == last && tag != SEC_EVENTS && tag != SEC_SAMPLES))
+		    (tag == last && tag != SEC_EVENTS && tag != SEC_SAMPLES && tag != SEC_ZONES))
 			return rfail(r, "corrupt profile: section %s out of order", sec_name(tag));
 		int rc = 0;
 		switch (tag) {
@@ -909,6 +1168,12 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 		case SEC_RSS: rc = sec_rss(r, &sf); break;
 		case SEC_CPU: rc = sec_cpu(r, &sf); break;
 		case SEC_SAMPLES: rc = sec_samples(r, &sf); break;
+		case SEC_ZONE_NAMES: rc = sec_zone_names(r, &sf); break;
+		case SEC_ZONES: rc = sec_zones(r, &sf); break;
+		case SEC_MARKS: rc = sec_marks(r, &sf, 0); break;
+		case SEC_COUNTERS: rc = sec_marks(r, &sf, 1); break;
+		case SEC_ZONE_DROPS: rc = sec_zone_drops(r, &sf); break;
+		case SEC_ZONE_ERRORS: rc = sec_zone_errors(r, &sf); break;
 		case SEC_END:
 			r->end_events = fmt_get_u(&sf);
 			r->end_stacks = fmt_get_u(&sf);
@@ -919,9 +1184,9 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 			/* a newer writer's section: skip it, it is length-prefixed */
 			break;
 		}
-		if (rc || (tag <= SEC_SAMPLES && sf.p != sf.end))
+		if (rc || (tag <= SEC_LAST_KNOWN && sf.p != sf.end))
 			return rfail(r, "corrupt profile: bad %s section", sec_name(tag));
-		if (tag <= SEC_SAMPLES)
+		if (tag <= SEC_LAST_KNOWN)
 			last = tag;
 	}
 	if (!r->have_meta || !r->have_end)
@@ -1030,6 +1295,7 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
 	rc = parse_body(&r, body, blen);
 	free(body);
 	free(r.ac.addrs);
+	zones_adopt(&r, rc == 0);
 	if (rc) {
 		profile_free(r.p);
 		return rc;

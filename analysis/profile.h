@@ -92,6 +92,76 @@ struct sc_rss {
 	uint64_t bytes;
 };
 
+/* ---- Zones (include/scorch.h) and instrumented calls (record --calls) ---- */
+
+enum sc_zone_kind {
+	ZONE_KIND_ZONE = 0,       /* SCORCH_ZONE and friends; also marks and counters */
+	ZONE_KIND_FUNC = 1,       /* a function traced by -finstrument-functions */
+};
+
+/* A name of zones, marks or counters (the zone name table). */
+struct sc_zone_name {
+	const char *name;         /* the zone's name, or the function's (demangled) */
+	const char *file;         /* source file, "" when unknown */
+	uint32_t line;            /* where the zone is written, or the function's first line; 0 unknown */
+	uint8_t kind;             /* enum sc_zone_kind */
+};
+
+/* sc_zone.flags */
+#define ZONE_F_UNWOUND     1u /* left by longjmp or an exception: ended when that was seen */
+#define ZONE_F_THREAD_EXIT 2u /* still open when its thread exited */
+#define ZONE_F_UNFINISHED  8u /* never ended, or its end was lost with a damaged chunk:
+                               * end = its thread's end (or the profile's) */
+
+/* One span of a zone or one call. allocs and bytes count the allocations
+ * its thread made between its begin and end, nested spans included. */
+struct sc_zone {
+	uint64_t start, end;      /* ns since profile start */
+	uint64_t allocs, bytes;   /* allocations made inside it and the bytes requested */
+	uint64_t dropped_ns;      /* time in calls directly inside it that --calls-min dropped */
+	uint32_t name;            /* index into zone_names */
+	uint16_t thread;          /* index into threads */
+	uint16_t depth;           /* 0 outermost; one more than its enclosing span's */
+	uint16_t flags;           /* ZONE_F_* */
+};
+
+struct sc_mark {
+	uint64_t time;            /* ns since profile start */
+	uint32_t name;            /* index into zone_names */
+	uint16_t thread;
+};
+
+struct sc_counter {
+	uint64_t time;            /* ns since profile start */
+	double value;
+	uint32_t name;            /* index into zone_names */
+	uint16_t thread;
+};
+
+/* Calls of one function that --calls-min kept out of the span list, in sum. */
+struct sc_zone_drop {
+	uint32_t name;            /* index into zone_names */
+	uint64_t calls;
+	uint64_t total_ns;        /* their durations, summed */
+	uint64_t self_ns;         /* less the dropped calls inside them */
+	uint64_t min_ns, max_ns;
+	uint64_t outer_ns;        /* durations of those not inside another call of the same function */
+	uint64_t allocs, bytes;   /* made inside those */
+};
+
+enum sc_zone_error_kind {
+	ZONE_ERR_END_MISMATCH = 1,  /* scorch_zone_end(given) while `expected` was the innermost zone */
+	ZONE_ERR_END_UNOPENED = 2,  /* scorch_zone_end(given) with no open zone of that name */
+};
+
+struct sc_zone_error {
+	uint64_t time;            /* ns since profile start */
+	uint32_t expected;        /* index into zone_names, UINT32_MAX none */
+	uint32_t given;           /* index into zone_names, UINT32_MAX unknown */
+	uint16_t thread;
+	uint8_t kind;             /* enum sc_zone_error_kind */
+};
+
 struct sc_profile {
 	struct arena arena;
 	uint32_t flags;           /* PROF_* */
@@ -128,6 +198,17 @@ struct sc_profile {
 	uint64_t cpu_time_ns;          /* user+system CPU time of the process as the
 	                                * launcher saw it (wait4), 0 when unknown: the
 	                                * achieved rate is nsamples / this */
+
+	/* Zones and traced calls. All in the arena. zones are sorted by thread,
+	 * then start (an enclosing span before the spans inside it); a span's
+	 * enclosing span is the last one before it on its thread with depth one
+	 * less. marks and counters are in time order. */
+	struct sc_zone_name *zone_names;   size_t nzone_names;
+	struct sc_zone *zones;             size_t nzones;
+	struct sc_mark *marks;             size_t nmarks;
+	struct sc_counter *counters;       size_t ncounters;
+	struct sc_zone_drop *zone_drops;   size_t nzone_drops;
+	struct sc_zone_error *zone_errors; size_t nzone_errors;
 };
 
 struct sc_profile *profile_new(void);

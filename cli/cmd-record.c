@@ -1,6 +1,7 @@
 /* `scorch record`: run a program with every thread's CPU time sampled (and
  * optionally every heap call recorded), then summarize each profile. */
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,15 @@ static void usage(FILE *f)
 		"      --wall         wall-clock profile: also the time threads spend blocked\n"
 		"                     (sleeping, waiting on locks, I/O), as off-CPU samples\n"
 		"      --heap         also record every heap allocation (inflates CPU figures)\n"
+		"      --calls        record every call of the functions of a program built\n"
+		"                     with -finstrument-functions, as zones ('scorch report\n"
+		"                     --zones'); the options below imply it:\n"
+		"      --calls-filter=REGEX   only functions matching REGEX (POSIX extended, on\n"
+		"                     the symbol or C++ qualified name) and what they call\n"
+		"      --calls-exclude=REGEX  not functions matching REGEX (what they call is)\n"
+		"      --calls-depth=N        only calls at most N deep (counting recorded calls)\n"
+		"      --calls-min=DURATION   calls shorter than DURATION (e.g. 10us) are counted\n"
+		"                     per function but not recorded one by one\n"
 		"  -o, --output FILE  write the program's profile to FILE\n"
 		"      --depth N      keep at most N frames per stack (1-1024, default 128)\n"
 		"      --no-follow    do not record forked children\n"
@@ -35,6 +45,47 @@ static void usage(FILE *f)
 }
 
 /* The end-of-run summary of one profile. */
+static int calls_requested;
+
+/* Zones, marks and counters of the profile, and what went wrong with them. */
+static void summarize_zones(struct strbuf *sb, const struct sc_profile *p)
+{
+	size_t funcs = 0, drops = 0;
+	for (size_t i = 0; i < p->nzones; i++)
+		funcs += p->zone_names[p->zones[i].name].kind == ZONE_KIND_FUNC;
+	for (size_t i = 0; i < p->nzone_drops; i++)
+		drops += p->zone_drops[i].calls;
+	if (p->nzones || p->nmarks || p->ncounters || drops) {
+		sb_adds(sb, "scorch:   ");
+		term_count(sb, p->nzones);
+		sb_addf(sb, " zone span%s", p->nzones == 1 ? "" : "s");
+		if (funcs) {
+			sb_adds(sb, " (");
+			term_count(sb, funcs);
+			sb_adds(sb, " traced calls)");
+		}
+		if (drops) {
+			sb_adds(sb, ", ");
+			term_count(sb, drops);
+			sb_adds(sb, " calls below --calls-min counted");
+		}
+		if (p->nmarks || p->ncounters) {
+			sb_adds(sb, ", ");
+			term_count(sb, p->nmarks);
+			sb_addf(sb, " mark%s, ", p->nmarks == 1 ? "" : "s");
+			term_count(sb, p->ncounters);
+			sb_addf(sb, " counter value%s", p->ncounters == 1 ? "" : "s");
+		}
+		sb_adds(sb, "; see 'scorch report --zones'\n");
+	}
+	if (p->nzone_errors)
+		sb_addf(sb, "scorch:   warning: %zu mismatched scorch_zone_end() call%s (see 'scorch report --zones')\n",
+			p->nzone_errors, p->nzone_errors == 1 ? "" : "s");
+	if (calls_requested && !funcs && !drops)
+		sb_adds(sb, "scorch:   --calls: no instrumented function ran (build the program with "
+			    "-finstrument-functions)\n");
+}
+
 static char *summarize(const struct sc_profile *p, const struct heap_totals *precomputed)
 {
 	(void)precomputed;
@@ -77,10 +128,64 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	} else {
 		sb_adds(&sb, "scorch:   no CPU samples (sampling was refused in this process)\n");
 	}
+	summarize_zones(&sb, p);
 	if (p->flags & PROF_INCOMPLETE)
 		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL?); "
 			     "the last buffered samples of each thread are missing\n");
 	return sb_detach(&sb);
+}
+
+/* "500us", "2ms", "1.5s", "100ns" -> ns. Returns 0, or -1 if malformed. */
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *unit; double mult; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+	};
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	double v = strtod(s, &end);
+	if (end == s || !(v >= 0))
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
+		if (!strcmp(end, units[i].unit) && v * units[i].mult < 1.8e19) {
+			*ns = (uint64_t)(v * units[i].mult + 0.5);
+			return 0;
+		}
+	return -1;
+}
+
+/* A --calls-filter/--calls-exclude regex must compile: the runtime would
+ * only say so on the program's stderr. */
+static void check_regex(const char *opt, const char *re)
+{
+	regex_t rx;
+	int e = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
+	if (e) {
+		char msg[256];
+		regerror(e, &rx, msg, sizeof(msg));
+		die("bad %s '%s': %s", opt, re, msg);
+	}
+	regfree(&rx);
+}
+
+/* The runtime reads the call filters from the environment it inherits;
+ * settings from an outer environment must not leak in. */
+static void calls_env(const char *filter, const char *exclude, unsigned long depth, uint64_t min_ns)
+{
+	char num[32];
+	if (filter)
+		setenv("SCORCH_CALLS_FILTER", filter, 1);
+	else
+		unsetenv("SCORCH_CALLS_FILTER");
+	if (exclude)
+		setenv("SCORCH_CALLS_EXCLUDE", exclude, 1);
+	else
+		unsetenv("SCORCH_CALLS_EXCLUDE");
+	snprintf(num, sizeof(num), "%lu", depth);
+	setenv("SCORCH_CALLS_DEPTH", num, 1);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)min_ns);
+	setenv("SCORCH_CALLS_MIN", num, 1);
 }
 
 int cmd_record(int argc, char **argv)
@@ -92,12 +197,20 @@ int cmd_record(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "no-follow", no_argument, NULL, 'N' },
+		{ "calls", no_argument, NULL, 'C' },
+		{ "calls-filter", required_argument, NULL, 1001 },
+		{ "calls-exclude", required_argument, NULL, 1002 },
+		{ "calls-depth", required_argument, NULL, 1003 },
+		{ "calls-min", required_argument, NULL, 1004 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct session_opts so = { .mode = "cpu", .depth = 128, .follow = 1, .hz = 999,
 				   .summarize = summarize };
 	int c, heap = 0, wall = 0;
+	const char *calls_filter = NULL, *calls_exclude = NULL;
+	unsigned long calls_depth = 0;
+	uint64_t calls_min = 0;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+F:o:h", opts, NULL)) != -1) {
@@ -128,6 +241,28 @@ int cmd_record(int argc, char **argv)
 		case 'N':
 			so.follow = 0;
 			break;
+		case 'C':
+			calls_requested = 1;
+			break;
+		case 1001:
+		case 1002:
+			check_regex(c == 1001 ? "--calls-filter" : "--calls-exclude", optarg);
+			*(c == 1001 ? &calls_filter : &calls_exclude) = optarg;
+			calls_requested = 1;
+			break;
+		case 1003:
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 4096)
+				die("--calls-depth takes a depth from 1 to 4096, not '%s'", optarg);
+			calls_depth = (unsigned long)v;
+			calls_requested = 1;
+			break;
+		case 1004:
+			if (parse_duration(optarg, &calls_min) || !calls_min)
+				die("--calls-min takes a positive duration with a unit (ns, us, ms, s), e.g. 10us, not '%s'",
+				    optarg);
+			calls_requested = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -143,11 +278,19 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	}
 	so.mode = heap && wall ? "cpu,wall,heap" : heap ? "cpu,heap" : wall ? "cpu,wall" : "cpu";
+	struct strbuf mode = STRBUF_INIT;
+	sb_adds(&mode, so.mode);
+	if (calls_requested) {
+		sb_adds(&mode, ",calls");
+		so.mode = sb_str(&mode);
+	}
+	calls_env(calls_filter, calls_exclude, calls_depth, calls_min);
 	so.argv = argv + optind;
 	struct session_result r;
 	session_run(&so, &r);
 	session_print(&r);
 	int code = r.exit_code;
 	session_result_release(&r);
+	sb_release(&mode);
 	return code;
 }

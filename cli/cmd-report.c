@@ -16,6 +16,8 @@
 #include "../lib/strbuf.h"
 #include "../output/report-cpu.h"
 #include "../output/report-heap.h"
+#include "../analysis/zones.h"
+#include "../output/report-zones.h"
 #include "cmds.h"
 
 static void usage(FILE *f)
@@ -38,6 +40,12 @@ static void usage(FILE *f)
 		"                         or module matching REGEX (POSIX extended) count in\n"
 		"                         functions, trees, sites, leaks, sizes and modules;\n"
 		"                         totals stay global\n"
+		"      --zones            the zones report instead: per zone (SCORCH_ZONE...,\n"
+		"                         and functions traced by 'scorch record --calls')\n"
+		"                         calls, total, self, mean, min, max, p50, p95, p99,\n"
+		"                         allocations and bytes; marks, counters, threads;\n"
+		"                         --sort=total (default), self, calls, mean, max,\n"
+		"                         p99, allocs, bytes or name; --filter on zone names\n"
 		"      --threads          CPU: the per-thread breakdown\n"
 		"      --thread=TID|NAME  CPU: only the samples of that thread (a thread id,\n"
 		"                         or a name: every thread of that name)\n"
@@ -113,9 +121,64 @@ static int bad_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* --zones: the zones report of each file, text or one JSON document. */
+static int report_zones(int n, char **files, struct zone_report_options *zo, bool json)
+{
+	int rc = 0;
+	struct report_json_doc doc = { STRBUF_INIT, STRBUF_INIT, 0, 0 };
+	struct strbuf out = STRBUF_INIT;
+	struct zone_options opts = { zo->filter };
+	for (int i = 0; i < n; i++) {
+		struct sc_profile *p;
+		char err[512];
+		if (profile_read(files[i], &p, err, sizeof(err))) {
+			error("%s", err);
+			if (json)
+				report_json_add_error(&doc, files[i], err);
+			rc = 1;
+			continue;
+		}
+		struct zone_result *r;
+		if (zone_analyze(p, &opts, &r)) {
+			error("%s: cannot analyze the zones", files[i]);
+			if (json)
+				report_json_add_error(&doc, files[i], "cannot analyze the zones");
+			profile_free(p);
+			rc = 1;
+			continue;
+		}
+		zone_result_sort(r, zo->sort);
+		zo->file = files[i];
+		if (json) {
+			sb_adds(&doc.profiles, doc.nprofiles ? ",\n" : "\n");
+			report_zones_json(&doc.profiles, r, zo);
+			doc.nprofiles++;
+		} else {
+			sb_reset(&out);
+			if (i)
+				sb_adds(&out, "\n\n");
+			report_zones_text(&out, r, zo);
+			fwrite(out.buf, 1, out.len, stdout);
+		}
+		zone_result_free(r);
+		profile_free(p);
+	}
+	if (json) {
+		sb_reset(&out);
+		report_json_finish(&doc, &out);
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+	sb_release(&out);
+	if (fflush(stdout) || ferror(stdout)) {
+		error("cannot write the report to stdout");
+		rc = 1;
+	}
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII, OPT_THREADS, OPT_THREAD };
+	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII, OPT_THREADS, OPT_THREAD, OPT_ZONES };
 	static const struct option opts[] = {
 		{ "sort", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'n' },
@@ -126,6 +189,7 @@ int cmd_report(int argc, char **argv)
 		{ "short-lived", required_argument, NULL, OPT_SHORT },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "threads", no_argument, NULL, OPT_THREADS },
+		{ "zones", no_argument, NULL, OPT_ZONES },
 		{ "thread", required_argument, NULL, OPT_THREAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -135,6 +199,8 @@ int cmd_report(int argc, char **argv)
 	struct cpu_report_options cro = { 0 };
 	struct cpu_options co = { 0 };
 	bool json = false, ascii = !locale_is_utf8();
+	bool zones = false;
+	const char *sort_arg = NULL;
 	int color = auto_color(), c;
 
 	optind = 0;   /* glibc: full reinitialization */
@@ -142,13 +208,13 @@ int cmd_report(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":s:n:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
-			int k = heap_sort_parse(optarg);
-			if (k < 0)
-				return bad_usage("unknown sort key '%s' (supported: bytes, count, peak, "
-						 "leaked, temporary, short-lived)", optarg);
-			ro.sort = (enum heap_sort)k;
+			/* its keys depend on the report: checked after the options */
+			sort_arg = optarg;
 			break;
 		}
+		case OPT_ZONES:
+			zones = true;
+			break;
 		case 'n':
 			if (parse_uint(optarg, &ro.limit))
 				return bad_usage("--limit wants a number, not '%s'", optarg);
@@ -197,6 +263,23 @@ int cmd_report(int argc, char **argv)
 		default:
 			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
+	}
+	if (sort_arg && !zones) {
+		int k = heap_sort_parse(sort_arg);
+		if (k < 0)
+			return bad_usage("unknown sort key '%s' (supported: bytes, count, peak, "
+					 "leaked, temporary, short-lived)", sort_arg);
+		ro.sort = (enum heap_sort)k;
+	}
+	if (zones) {
+		if (optind >= argc)
+			return bad_usage("%s", "no profile given");
+		int k = sort_arg ? zone_sort_parse(sort_arg) : ZONE_SORT_TOTAL;
+		if (k < 0)
+			return bad_usage("unknown sort key '%s' for --zones (supported: total, self, calls, "
+					 "mean, max, p99, allocs, bytes, name)", sort_arg);
+		struct zone_report_options zo = { ro.limit, color && !json, (enum zone_sort)k, NULL, ro.filter };
+		return report_zones(argc - optind, argv + optind, &zo, json);
 	}
 	if (optind >= argc)
 		return bad_usage("%s", "no profile given");

@@ -46,6 +46,34 @@ enum raw_rec {
 	RAW_SAMPLE = 14,    /* dt, stack id, weight ns, flags (1: off-CPU) */
 	RAW_CPU = 15,       /* dt, requested Hz, source (enum raw_cpu_source) */
 	RAW_OFFCPU = 16,    /* dt (when the blocking call began), stack id, duration in ticks */
+	/* Zones (include/scorch.h) and instrumented calls (--calls); names are
+	 * interned per thread buffer: a ZNAME precedes the first use of its id in
+	 * that thread's stream. Ids are unique in the process. */
+	RAW_ZNAME = 17,     /* dt (0), id, u8 kind (enum raw_zname): string: name-len, name, file-len, file, line; function: address */
+	RAW_ZBEGIN = 18,    /* dt, name id */
+	RAW_ZEND = 19,      /* dt, name id, allocations, bytes (made on the thread since the begin), flags (RAW_ZF_*), [ticks of dropped calls inside, with RAW_ZF_DROPPED_KIDS] */
+	RAW_ZMARK = 20,     /* dt, name id */
+	RAW_ZCOUNTER = 21,  /* dt, name id, 8 bytes IEEE double LE */
+	RAW_ZTHREAD = 22,   /* dt, name-len, name: SCORCH_THREAD_NAME */
+	RAW_ZERROR = 23,    /* dt, kind (enum raw_zerror), expected name id (0 none), given name id (0 none) */
+	RAW_ZDROP = 24,     /* dt, name id, calls, ticks, self ticks, min ticks, max ticks, outermost ticks, allocations, bytes: calls below --calls-min */
+};
+
+/* RAW_ZNAME kinds */
+enum raw_zname {
+	ZNAME_STRING = 0,    /* a zone, mark or counter name, with its source position */
+	ZNAME_FUNC = 1,      /* an instrumented function's address, named at finalize */
+};
+
+/* RAW_ZEND flags */
+#define RAW_ZF_UNWOUND 1u       /* its frame was left by longjmp or an exception: ended at the first event after */
+#define RAW_ZF_THREAD_EXIT 2u   /* still open when its thread exited */
+#define RAW_ZF_DROPPED_KIDS 4u  /* a field follows: ticks of calls inside it below --calls-min */
+
+/* RAW_ZERROR kinds */
+enum raw_zerror {
+	ZERR_END_MISMATCH = 1,   /* scorch_zone_end(given) while `expected` was the innermost open zone */
+	ZERR_END_UNOPENED = 2,   /* scorch_zone_end(given) with no open zone of that name */
 };
 
 /* The malloc family, as recorded in ALLOC/FREE `func`. */

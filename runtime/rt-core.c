@@ -176,6 +176,7 @@ void scorch_rt_flush(struct rt_buf *b)
 		atomic_fetch_add(&G.lost_chunks, 1);
 		atomic_fetch_add(&G.lost_bytes, n);
 		scorch_rt_dedup_clear(b);
+		scorch_rt_zone_lost();
 	}
 	b->len = 0;
 	b->last_addr = 0;
@@ -323,6 +324,7 @@ static void rt_thread_exit(void *arg)
 		return;
 	int g = scorch_rt_guard;
 	scorch_rt_guard = 1;
+	scorch_rt_zone_thread_exit();
 	scorch_rt_lock(b);
 	rt_thread_record(b, RAW_THREAD_END);
 	scorch_rt_flush(b);
@@ -396,6 +398,8 @@ void scorch_rt_final(int kind, int value)
 	int from_signal = kind == EXIT_SIGNAL;
 	if (!b && !from_signal)
 		b = scorch_rt_self();
+	if (b)
+		scorch_rt_zone_final(b, from_signal);
 	if (b) {
 		if (!from_signal)
 			scorch_rt_lock(b);
@@ -578,6 +582,7 @@ static void rt_atfork_child(void)
 		scorch_rt_disable("cannot create the profile stream of a forked child; it runs unrecorded");
 	else if (G.cpu)
 		scorch_rt_sample_fork_child();
+	scorch_rt_zone_fork_child();
 	scorch_rt_guard = g;
 }
 
@@ -640,6 +645,7 @@ void scorch_rt_init(void)
 		G.cpu = 0;
 		scorch_rt_write_err("cannot sample CPU time here (perf events and CPU-time timers refused)");
 	}
+	scorch_rt_zone_init();
 	scorch_rt_guard = g;
 }
 

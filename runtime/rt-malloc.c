@@ -217,6 +217,14 @@ RT_EXPORT int scorch_rt_heap_stats(struct scorch_heap_stats *s, int thread)
 	return 0;
 }
 
+/* Zones (rt-zone.c) attribute to a zone what its thread allocated between
+ * its begin and its end. */
+void scorch_rt_thread_allocs(uint64_t *count, uint64_t *bytes)
+{
+	*count = tl_stats.allocations;
+	*bytes = tl_stats.total_bytes;
+}
+
 /* ---- recording ---- */
 
 static inline int recording(void)

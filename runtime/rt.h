@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* include/scorch.h declares the runtime's zone entry points for us */
+#define SCORCH__IN_RUNTIME 1
+
 #define RT_HIDDEN __attribute__((visibility("hidden")))
 #define RT_EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -156,6 +159,15 @@ RT_HIDDEN void *scorch_rt_next(const char *name);
 
 /* rt-signals.c */
 RT_HIDDEN void scorch_rt_signals_install(void);
+
+/* rt-zone.c: zones (include/scorch.h) and instrumented calls (--calls) */
+RT_HIDDEN void scorch_rt_zone_init(void);            /* end of scorch_rt_init */
+RT_HIDDEN void scorch_rt_zone_thread_exit(void);     /* a recorded thread ends */
+RT_HIDDEN void scorch_rt_zone_final(struct rt_buf *b, int from_signal);  /* final flush */
+RT_HIDDEN void scorch_rt_zone_fork_child(void);      /* end of the atfork child handler */
+RT_HIDDEN void scorch_rt_zone_lost(void);            /* a chunk was lost: names go out again */
+/* rt-malloc.c: the calling thread's allocations and requested bytes so far */
+RT_HIDDEN void scorch_rt_thread_allocs(uint64_t *count, uint64_t *bytes);
 
 /* small helpers (rt-core.c) */
 RT_HIDDEN size_t scorch_rt_strlcpy(char *dst, const char *src, size_t n);

@@ -1,0 +1,1090 @@
+/* Zones and instrumented calls inside the target. The macros of
+ * include/scorch.h and the -finstrument-functions hooks
+ * (__cyg_profile_func_enter/exit) land here: each thread keeps a stack of its
+ * open zones and appends ZBEGIN/ZEND records to its buffer, names interned
+ * per thread (a ZNAME once, then an id). The stack pointer of the code that
+ * opens a zone or enters a function tells which open zones longjmp or an
+ * exception skipped. Filters (--calls-filter, --calls-exclude,
+ * --calls-depth, --calls-min) keep call traces small. Nothing here allocates,
+ * except that the call filters name each function once per thread (dladdr,
+ * regexec) with the guard up. */
+#include "rt.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../format/raw.h"
+#include "../format/varint.h"
+#include "../include/scorch.h"
+
+/* Set once the runtime records: the program's copy (include/scorch.h
+ * defines it weakly there) when it is linked with us, else our own. */
+RT_EXPORT int scorch_rt_zones_on;
+
+#define ZSTACK 4096          /* open zones and calls tracked per thread */
+#define ZNAME_MAX 1000       /* bytes of a name or file kept */
+/* The frame of the code that called the hook: the hooks are called from the
+ * zoned (or instrumented) function itself, so this orders its frame against
+ * the frames of the zones still open. */
+#define CALLER_FRAME() ((uintptr_t)__builtin_frame_address(0))
+
+static struct {
+	int on;                  /* recording zones */
+	int calls;               /* recording instrumented calls (--calls) */
+	int filter, exclude;     /* the regexes are compiled */
+	regex_t re_filter, re_exclude;
+	uint32_t max_depth;      /* --calls-depth, 0: unlimited */
+	uint64_t min_ticks;      /* --calls-min in ticks, 0: keep every call */
+} zc;
+
+static atomic_uint next_name_id = 1;
+/* Bumped when the names written so far may not all be in the stream (a lost
+ * chunk, a fork): every thread writes a name again before its next use. */
+static atomic_uint zepoch = 1;
+
+enum { KEY_SITE = 1, KEY_NAME = 2, KEY_FUNC = 3 };   /* what a name key points to */
+enum { ZE_CALL = 1, ZE_SCOPED = 2, ZE_UNSCOPED = 3 };
+
+/* call filter decisions, made on a function's first call in a thread */
+#define FILT_MATCH 1u        /* matches --calls-filter */
+#define FILT_EXCLUDE 2u      /* matches --calls-exclude */
+
+/* A thread's name cache slot: key (a struct scorch_site, a name string or a
+ * function address) -> id, and what the thread keeps per name. */
+struct zslot {
+	uintptr_t key;           /* 0: free */
+	uint32_t id;
+	uint32_t epoch;          /* zepoch when its ZNAME was written, 0: never */
+	uint32_t open;           /* entries of it on the stack */
+	uint8_t kind, filt;
+	/* calls below --calls-min, counted but not written one by one */
+	uint64_t d_calls, d_ticks, d_self, d_min, d_max, d_outer, d_allocs, d_bytes;
+};
+
+/* An open zone or call. */
+struct zent {
+	uintptr_t sp;            /* caller's frame; 0: a span not tied to a frame */
+	uintptr_t key;
+	uint64_t serial;         /* token of a scoped zone */
+	uint64_t t0;             /* begin, ticks */
+	uint64_t allocs0, bytes0;  /* the thread's counts at the begin */
+	uint64_t kids_dropped;   /* ticks of calls inside it dropped by --calls-min */
+	uint64_t rec_base, rec_last;  /* the buffer when ZBEGIN went in (to take it back) */
+	uint32_t rec_off, rec_end;
+	uint32_t id;             /* name id; 0: not recorded (filtered out) */
+	uint16_t cdepth;         /* calls: recorded calls up to and including it */
+	uint8_t kind;            /* ZE_* */
+	uint8_t infilter;        /* calls: inside a function matching --calls-filter */
+};
+
+/* A thread's zone state, mmap'd on its first zone and reused after it ends. */
+struct zstate {
+	struct zstate *next;     /* registry, never unlinked */
+	atomic_int in_use;
+	uint32_t depth;          /* entries on the stack */
+	uint32_t overflow;       /* calls entered past ZSTACK, not tracked */
+	uint64_t serial;
+	struct zslot *slots;     /* open addressing, cap a power of two */
+	uint32_t cap, len;
+	struct zent stack[ZSTACK];
+};
+
+static struct zstate *_Atomic zstates;
+static __thread struct zstate *tl_z __attribute__((tls_model("initial-exec")));
+/* Inside a zone hook: a signal handler's zones and calls on this thread are
+ * not recorded then (they would take the buffer lock the hook holds). */
+static __thread volatile int tl_zbusy __attribute__((tls_model("initial-exec")));
+
+/* The time stamp of zone records: scorch_rt_now() without rdtscp's wait for
+ * the instructions before it (a third of the cost on a VM). A zone's ends
+ * need no ordering against other threads' records, and a few cycles of
+ * early reading are far below what a zone measures. */
+static inline uint64_t z_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (likely(G.tsc))
+		return __builtin_ia32_rdtsc();
+#endif
+	return scorch_rt_ns();
+}
+
+static void *z_mmap(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- per-thread state and names ---- */
+
+static struct zstate *z_state_new(void)
+{
+	struct zstate *z;
+	for (z = atomic_load(&zstates); z; z = z->next) {
+		int zero = 0;
+		if (!atomic_load_explicit(&z->in_use, memory_order_relaxed) &&
+		    atomic_compare_exchange_strong(&z->in_use, &zero, 1))
+			break;
+	}
+	if (!z) {
+		z = z_mmap(sizeof(*z));
+		if (!z)
+			return NULL;
+		atomic_store(&z->in_use, 1);
+		struct zstate *head = atomic_load(&zstates);
+		do
+			z->next = head;
+		while (!atomic_compare_exchange_weak(&zstates, &head, z));
+	}
+	/* a reused state keeps its name cache: ids and names are process-wide */
+	z->depth = 0;
+	z->overflow = 0;
+	tl_z = z;
+	return z;
+}
+
+/* Enters a hook: the thread's zone state with the busy flag up, or NULL when
+ * this event is not recorded (the runtime is off, or the thread is inside
+ * the runtime already: a signal handler interrupted a hook, or the runtime's
+ * own code runs with the guard up). */
+static inline struct zstate *z_enter(void)
+{
+	if (unlikely(scorch_rt_guard || tl_zbusy || !zc.on))
+		return NULL;
+	if (unlikely(atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE))
+		return NULL;
+	tl_zbusy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	struct zstate *z = tl_z;
+	if (unlikely(!z) && !(z = z_state_new())) {
+		tl_zbusy = 0;
+		return NULL;
+	}
+	return z;
+}
+
+static inline void z_leave(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	tl_zbusy = 0;
+}
+
+static inline uint32_t z_hash(uintptr_t key, uint32_t mask)
+{
+	return (uint32_t)(((uint64_t)key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+}
+
+static int z_grow(struct zstate *z)
+{
+	uint32_t cap = z->cap ? z->cap * 2 : 256;
+	struct zslot *s = z_mmap(cap * sizeof(*s));
+	if (!s)
+		return -1;
+	for (uint32_t i = 0; i < z->cap; i++) {
+		if (!z->slots[i].key)
+			continue;
+		uint32_t j = z_hash(z->slots[i].key, cap - 1);
+		while (s[j].key)
+			j = (j + 1) & (cap - 1);
+		s[j] = z->slots[i];
+	}
+	if (z->slots)
+		munmap(z->slots, z->cap * sizeof(*s));
+	z->slots = s;
+	z->cap = cap;
+	return 0;
+}
+
+static uint8_t z_decide(uintptr_t fn);
+
+/* The slot of key, made (with a new id) when absent; NULL when no memory.
+ * Slots move when the table grows: do not keep the pointer across calls. */
+static struct zslot *z_slot(struct zstate *z, uintptr_t key, int kind)
+{
+	if (unlikely((z->len + 1) * 2 > z->cap) && z_grow(z) != 0)
+		return NULL;
+	uint32_t m = z->cap - 1;
+	for (uint32_t i = z_hash(key, m);; i = (i + 1) & m) {
+		struct zslot *s = &z->slots[i];
+		if (s->key == key && s->kind == kind)
+			return s;
+		if (s->key)
+			continue;
+		s->key = key;
+		s->kind = (uint8_t)kind;
+		s->id = atomic_fetch_add(&next_name_id, 1);
+		z->len++;
+		if (kind == KEY_FUNC && (zc.filter || zc.exclude))
+			s->filt = z_decide(key);
+		return s;
+	}
+}
+
+/* The slot of key, or NULL. */
+static struct zslot *z_find(struct zstate *z, uintptr_t key, int kind)
+{
+	if (!z->cap)
+		return NULL;
+	uint32_t m = z->cap - 1;
+	for (uint32_t i = z_hash(key, m); z->slots[i].key; i = (i + 1) & m)
+		if (z->slots[i].key == key && z->slots[i].kind == kind)
+			return &z->slots[i];
+	return NULL;
+}
+
+static int ent_key_kind(const struct zent *e)
+{
+	return e->kind == ZE_CALL ? KEY_FUNC : e->kind == ZE_SCOPED ? KEY_SITE : KEY_NAME;
+}
+
+/* The name of a zone entry (not a call). */
+static const char *ent_name(const struct zent *e)
+{
+	if (e->kind == ZE_SCOPED) {
+		const struct scorch_site *s = (const struct scorch_site *)e->key;
+		return s->name ? s->name : "";
+	}
+	return (const char *)e->key;
+}
+
+static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
+{
+	p = fmt_put_u(p, n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* Makes sure the stream has slot s's ZNAME before its id is used. Lock held. */
+static void z_put_name(struct rt_buf *b, struct zslot *s)
+{
+	uint32_t ep = atomic_load_explicit(&zepoch, memory_order_relaxed);
+	if (likely(s->epoch == ep))
+		return;
+	s->epoch = ep;
+	uint8_t *p;
+	if (s->kind == KEY_FUNC) {
+		p = scorch_rt_reserve(b, 4 + 3 * VARINT_MAX);
+		*p++ = RAW_ZNAME;
+		p = fmt_put_s(p, 0);
+		p = fmt_put_u(p, s->id);
+		*p++ = ZNAME_FUNC;
+		p = fmt_put_u(p, s->key);
+	} else {
+		const char *name = "", *file = "";
+		uint32_t line = 0;
+		if (s->kind == KEY_SITE) {
+			const struct scorch_site *site = (const struct scorch_site *)s->key;
+			name = site->name ? site->name : "";
+			file = site->file ? site->file : "";
+			line = site->line;
+		} else {
+			name = (const char *)s->key;
+		}
+		size_t nl = strnlen(name, ZNAME_MAX), fl = strnlen(file, ZNAME_MAX);
+		p = scorch_rt_reserve(b, 4 + 5 * VARINT_MAX + nl + fl);
+		*p++ = RAW_ZNAME;
+		p = fmt_put_s(p, 0);
+		p = fmt_put_u(p, s->id);
+		*p++ = ZNAME_STRING;
+		p = put_str(p, name, nl);
+		p = put_str(p, file, fl);
+		p = fmt_put_u(p, line);
+	}
+	scorch_rt_commit(b, p, b->last_time);
+}
+
+/* ---- records ---- */
+
+/* Writes e's ZBEGIN (its name first if need be) and stamps it. */
+static void z_begin_rec(struct rt_buf *b, struct zslot *s, struct zent *e)
+{
+	scorch_rt_lock(b);
+	z_put_name(b, s);
+	uint64_t t = z_now();
+	uint8_t *p = scorch_rt_reserve(b, 1 + 2 * VARINT_MAX);
+	e->rec_off = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
+	e->rec_base = b->base_time;
+	e->rec_last = b->last_time;
+	*p++ = RAW_ZBEGIN;
+	p = fmt_put_s(p, (int64_t)(t - b->last_time));
+	p = fmt_put_u(p, s->id);
+	scorch_rt_commit(b, p, t);
+	e->rec_end = b->len;
+	e->t0 = t;
+	scorch_rt_thread_allocs(&e->allocs0, &e->bytes0);
+	scorch_rt_unlock(b);
+}
+
+static void z_end_rec(struct rt_buf *b, const struct zent *e, uint64_t t, unsigned flags,
+		      uint64_t allocs, uint64_t bytes)
+{
+	if (e->kids_dropped)
+		flags |= RAW_ZF_DROPPED_KIDS;
+	scorch_rt_lock(b);
+	uint8_t *p = scorch_rt_reserve(b, 1 + 6 * VARINT_MAX);
+	*p++ = RAW_ZEND;
+	p = fmt_put_s(p, (int64_t)(t - b->last_time));
+	p = fmt_put_u(p, e->id);
+	p = fmt_put_u(p, allocs);
+	p = fmt_put_u(p, bytes);
+	p = fmt_put_u(p, flags);
+	if (flags & RAW_ZF_DROPPED_KIDS)
+		p = fmt_put_u(p, e->kids_dropped);
+	scorch_rt_commit(b, p, t);
+	scorch_rt_unlock(b);
+}
+
+/* Takes e's ZBEGIN back out of the buffer, if nothing was written after it
+ * and the chunk was not written out since. Returns 1 when it did. */
+static int z_rewind(struct rt_buf *b, const struct zent *e)
+{
+	int ok = 0;
+	scorch_rt_lock(b);
+	if (e->rec_end > e->rec_off && b->len == e->rec_end && b->base_time == e->rec_base) {
+		b->len = e->rec_off;
+		b->last_time = e->rec_last;
+		ok = 1;
+	}
+	scorch_rt_unlock(b);
+	return ok;
+}
+
+/* Ends entry i at time t (flags RAW_ZF_*) and takes it off the stack; the
+ * entries above it move down. A call shorter than --calls-min is taken back
+ * out of the stream and only counted. */
+static void z_close(struct zstate *z, struct rt_buf *b, uint32_t i, uint64_t t, unsigned flags)
+{
+	struct zent *e = &z->stack[i];
+	/* only calls keep counts in their slot (open, dropped) */
+	struct zslot *s = e->kind == ZE_CALL ? z_find(z, e->key, KEY_FUNC) : NULL;
+	if (e->id) {
+		uint64_t n, by;
+		scorch_rt_thread_allocs(&n, &by);
+		n -= e->allocs0;
+		by -= e->bytes0;
+		uint64_t d = t > e->t0 ? t - e->t0 : 0;
+		if (e->kind == ZE_CALL && zc.min_ticks && !flags && d < zc.min_ticks && s && z_rewind(b, e)) {
+			s->d_calls++;
+			s->d_ticks += d;
+			s->d_self += d > e->kids_dropped ? d - e->kids_dropped : 0;
+			if (s->d_calls == 1 || d < s->d_min)
+				s->d_min = d;
+			if (d > s->d_max)
+				s->d_max = d;
+			if (s->open <= 1) {
+				/* not inside another call of itself: counts in its total */
+				s->d_outer += d;
+				s->d_allocs += n;
+				s->d_bytes += by;
+			}
+			for (uint32_t j = i; j-- > 0;)
+				if (z->stack[j].id) {
+					z->stack[j].kids_dropped += d;
+					break;
+				}
+		} else {
+			z_end_rec(b, e, t, flags, n, by);
+		}
+	}
+	if (s && s->open)
+		s->open--;
+	memmove(&z->stack[i], &z->stack[i + 1], (z->depth - i - 1) * sizeof(*e));
+	z->depth--;
+}
+
+/* Ends the entries whose frames are gone: an entry tied to a frame below the
+ * caller's (sp < S, or sp <= S for a function being entered: its frame is
+ * new) was left by longjmp or an exception. Spans not tied to a frame stay
+ * open. Not on a signal alternate stack: the interrupted frames are alive
+ * whatever the addresses say. */
+static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t, int entering)
+{
+	uint32_t k = z->depth;
+	for (uint32_t i = z->depth; i-- > 0;) {
+		const struct zent *e = &z->stack[i];
+		if (!e->sp)
+			continue;
+		if (e->sp < S || (entering && e->sp == S))
+			k = i;
+		else
+			break;
+	}
+	if (likely(k == z->depth))
+		return;
+	stack_t ss;
+	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+		return;
+	if (!t)
+		t = z_now();
+	for (uint32_t i = z->depth; i-- > k;)
+		if (z->stack[i].sp)
+			z_close(z, b, i, t, RAW_ZF_UNWOUND);
+}
+
+/* Pushes an entry for slot s; NULL when the stack is full. */
+static struct zent *z_push(struct zstate *z, const struct zslot *s, int kind, uintptr_t sp)
+{
+	if (z->depth >= ZSTACK)
+		return NULL;
+	struct zent *e = &z->stack[z->depth++];
+	e->sp = sp;
+	e->key = s->key;
+	e->serial = ++z->serial;
+	e->kids_dropped = 0;
+	e->kind = (uint8_t)kind;
+	e->id = s->id;
+	e->cdepth = 0;
+	e->infilter = 0;
+	return e;
+}
+
+/* Writes the calls --calls-min dropped that z counted, and clears them.
+ * Takes b's lock unless told not to (a signal on b's own thread). */
+static void z_write_drops(struct zstate *z, struct rt_buf *b, int lock)
+{
+	for (uint32_t i = 0; i < z->cap; i++) {
+		struct zslot *s = &z->slots[i];
+		if (!s->key || !s->d_calls)
+			continue;
+		if (lock)
+			scorch_rt_lock(b);
+		z_put_name(b, s);
+		uint8_t *p = scorch_rt_reserve(b, 2 + 10 * VARINT_MAX);
+		*p++ = RAW_ZDROP;
+		p = fmt_put_s(p, 0);
+		p = fmt_put_u(p, s->id);
+		p = fmt_put_u(p, s->d_calls);
+		p = fmt_put_u(p, s->d_ticks);
+		p = fmt_put_u(p, s->d_self);
+		p = fmt_put_u(p, s->d_min);
+		p = fmt_put_u(p, s->d_max);
+		p = fmt_put_u(p, s->d_outer);
+		p = fmt_put_u(p, s->d_allocs);
+		p = fmt_put_u(p, s->d_bytes);
+		scorch_rt_commit(b, p, b->last_time);
+		if (lock)
+			scorch_rt_unlock(b);
+		s->d_calls = s->d_ticks = s->d_self = s->d_min = s->d_max = 0;
+		s->d_outer = s->d_allocs = s->d_bytes = 0;
+	}
+}
+
+/* ---- the program's zones (include/scorch.h) ---- */
+
+RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
+{
+	uintptr_t sp = CALLER_FRAME();
+	struct zstate *z = z_enter();
+	if (!z)
+		return 0;
+	uint64_t token = 0;
+	struct rt_buf *b = site ? scorch_rt_self() : NULL;
+	if (b) {
+		if (z->depth)
+			z_unwind(z, b, sp, 0, 0);
+		struct zslot *s = z_slot(z, (uintptr_t)site, KEY_SITE);
+		struct zent *e = s ? z_push(z, s, ZE_SCOPED, sp) : NULL;
+		if (e) {
+			z_begin_rec(b, s, e);
+			token = e->serial;
+		}
+	}
+	z_leave();
+	return token;
+}
+
+RT_EXPORT void scorch_rt_zone_close(uint64_t token)
+{
+	uint64_t t = z_now();
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = scorch_rt_self();
+	for (uint32_t i = z->depth; b && i-- > 0;) {
+		if (z->stack[i].serial != token)
+			continue;
+		/* frames above it, still on the stack, were left by longjmp */
+		for (uint32_t j = z->depth; j-- > i + 1;)
+			if (z->stack[j].sp)
+				z_close(z, b, j, t, RAW_ZF_UNWOUND);
+		z_close(z, b, i, t, 0);
+		break;
+	}
+	/* not found: already ended by scorch_zone_end() or unwinding */
+	z_leave();
+}
+
+RT_EXPORT void scorch_rt_zone_begin(const char *name)
+{
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = name ? scorch_rt_self() : NULL;
+	struct zslot *s = b ? z_slot(z, (uintptr_t)name, KEY_NAME) : NULL;
+	struct zent *e = s ? z_push(z, s, ZE_UNSCOPED, 0) : NULL;
+	if (e)
+		z_begin_rec(b, s, e);
+	z_leave();
+}
+
+static void z_error(struct zstate *z, struct rt_buf *b, int kind, uint32_t expected, const char *given)
+{
+	struct zslot *g = z_slot(z, (uintptr_t)given, KEY_NAME);
+	scorch_rt_lock(b);
+	if (g)
+		z_put_name(b, g);
+	uint64_t t = z_now();
+	uint8_t *p = scorch_rt_reserve(b, 1 + 4 * VARINT_MAX);
+	*p++ = RAW_ZERROR;
+	p = fmt_put_s(p, (int64_t)(t - b->last_time));
+	p = fmt_put_u(p, (uint64_t)kind);
+	p = fmt_put_u(p, expected);
+	p = fmt_put_u(p, g ? g->id : 0);
+	scorch_rt_commit(b, p, t);
+	scorch_rt_unlock(b);
+}
+
+/* Ends the innermost open zone of that name. Calls do not count as zones
+ * here: a span may begin in one function and end in another. An end that
+ * is not the innermost zone's is recorded as an error; the named zone (if
+ * open) still ends, and the zones inside it stay open. */
+RT_EXPORT void scorch_rt_zone_end(const char *name)
+{
+	uint64_t t = z_now();
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = name ? scorch_rt_self() : NULL;
+	if (b) {
+		int inner = -1, match = -1;
+		for (uint32_t i = z->depth; i-- > 0;) {
+			const struct zent *e = &z->stack[i];
+			if (e->kind == ZE_CALL)
+				continue;
+			if (inner < 0)
+				inner = (int)i;
+			const char *n = ent_name(e);
+			if (n == name || !strcmp(n, name)) {
+				match = (int)i;
+				break;
+			}
+		}
+		if (match < 0 || match != inner)
+			z_error(z, b, match < 0 ? ZERR_END_UNOPENED : ZERR_END_MISMATCH,
+				inner >= 0 ? z->stack[inner].id : 0, name);
+		if (match >= 0)
+			z_close(z, b, (uint32_t)match, t, 0);
+	}
+	z_leave();
+}
+
+RT_EXPORT void scorch_rt_mark(const struct scorch_site *site)
+{
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = site ? scorch_rt_self() : NULL;
+	struct zslot *s = b ? z_slot(z, (uintptr_t)site, KEY_SITE) : NULL;
+	if (s) {
+		scorch_rt_lock(b);
+		z_put_name(b, s);
+		uint64_t t = z_now();
+		uint8_t *p = scorch_rt_reserve(b, 1 + 2 * VARINT_MAX);
+		*p++ = RAW_ZMARK;
+		p = fmt_put_s(p, (int64_t)(t - b->last_time));
+		p = fmt_put_u(p, s->id);
+		scorch_rt_commit(b, p, t);
+		scorch_rt_unlock(b);
+	}
+	z_leave();
+}
+
+RT_EXPORT void scorch_rt_counter(const struct scorch_site *site, double value)
+{
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = site ? scorch_rt_self() : NULL;
+	struct zslot *s = b ? z_slot(z, (uintptr_t)site, KEY_SITE) : NULL;
+	if (s) {
+		uint64_t bits;
+		memcpy(&bits, &value, sizeof(bits));
+		scorch_rt_lock(b);
+		z_put_name(b, s);
+		uint64_t t = z_now();
+		uint8_t *p = scorch_rt_reserve(b, 9 + 2 * VARINT_MAX);
+		*p++ = RAW_ZCOUNTER;
+		p = fmt_put_s(p, (int64_t)(t - b->last_time));
+		p = fmt_put_u(p, s->id);
+		fmt_put_u64le(p, bits);
+		p += 8;
+		scorch_rt_commit(b, p, t);
+		scorch_rt_unlock(b);
+	}
+	z_leave();
+}
+
+RT_EXPORT void scorch_rt_thread_name(const char *name)
+{
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = name ? scorch_rt_self() : NULL;
+	if (b) {
+		size_t n = strnlen(name, 255);
+		scorch_rt_lock(b);
+		uint64_t t = z_now();
+		uint8_t *p = scorch_rt_reserve(b, 1 + 2 * VARINT_MAX + n);
+		*p++ = RAW_ZTHREAD;
+		p = fmt_put_s(p, (int64_t)(t - b->last_time));
+		p = put_str(p, name, n);
+		scorch_rt_commit(b, p, t);
+		scorch_rt_unlock(b);
+	}
+	z_leave();
+}
+
+/* ---- -finstrument-functions ---- */
+
+RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
+{
+	uintptr_t sp = CALLER_FRAME();
+	(void)call_site;
+	if (unlikely(!zc.calls)) {
+		/* before our constructor: the settings are not read yet */
+		if (atomic_load_explicit(&G.state, memory_order_relaxed) != RT_UNINIT)
+			return;
+		scorch_rt_init();
+		if (!zc.calls)
+			return;
+	}
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = scorch_rt_self();
+	if (!b)
+		goto out;
+	if (z->depth)
+		z_unwind(z, b, sp, 0, 1);
+	struct zslot *s = z->depth < ZSTACK ? z_slot(z, (uintptr_t)fn, KEY_FUNC) : NULL;
+	if (!s) {
+		z->overflow++;   /* its exit must not close another call */
+		goto out;
+	}
+	/* depth and filter region of the innermost call */
+	uint16_t pd = 0;
+	uint8_t pin = !zc.filter;
+	for (uint32_t i = z->depth; i-- > 0;)
+		if (z->stack[i].kind == ZE_CALL) {
+			pd = z->stack[i].cdepth;
+			pin = z->stack[i].infilter;
+			break;
+		}
+	uint8_t in = pin || (s->filt & FILT_MATCH);
+	int rec = in && !(s->filt & FILT_EXCLUDE) && (!zc.max_depth || pd < zc.max_depth);
+	struct zent *e = z_push(z, s, ZE_CALL, sp);
+	e->infilter = in;
+	e->cdepth = (uint16_t)(pd + (rec && pd < UINT16_MAX));
+	s->open++;
+	if (rec)
+		z_begin_rec(b, s, e);
+	else
+		e->id = 0;
+out:
+	z_leave();
+}
+
+RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
+{
+	uintptr_t sp = CALLER_FRAME();
+	(void)call_site;
+	if (unlikely(!zc.calls))
+		return;
+	uint64_t t = z_now();
+	struct zstate *z = z_enter();
+	if (!z)
+		return;
+	struct rt_buf *b = scorch_rt_self();
+	if (!b)
+		goto out;
+	if (z->overflow) {
+		z->overflow--;
+		goto out;
+	}
+	z_unwind(z, b, sp, t, 0);
+	for (uint32_t i = z->depth; i-- > 0;) {
+		const struct zent *e = &z->stack[i];
+		if (e->kind != ZE_CALL || e->key != (uintptr_t)fn)
+			continue;
+		/* calls above it never returned: longjmp in a signal handler, or
+		 * frames the stack pointer cannot tell apart */
+		for (uint32_t j = z->depth; j-- > i + 1;)
+			if (z->stack[j].sp)
+				z_close(z, b, j, t, RAW_ZF_UNWOUND);
+		z_close(z, b, i, t, 0);
+		break;
+	}
+	/* no entry: entered before recording started */
+out:
+	z_leave();
+}
+
+/* ---- naming functions for the call filters ---- */
+
+/* The symbol tables of the modules functions were looked up in, mapped
+ * from their files once and kept for the life of the process. */
+struct zmod {
+	const void *lm;
+	uintptr_t bias;
+	void *map;
+	size_t size;
+	const Elf64_Sym *syms;
+	size_t nsyms;
+	const char *str;
+	size_t strsz;
+};
+
+#define ZMODS 256
+static struct zmod zmods[ZMODS];
+static int nzmods;
+static atomic_int zmod_lock;
+
+/* The section's bounds inside a file of `size` bytes, or NULL. */
+static const void *elf_section(const uint8_t *base, size_t size, const Elf64_Shdr *sh)
+{
+	if (sh->sh_offset > size || sh->sh_size > size - sh->sh_offset)
+		return NULL;
+	return base + sh->sh_offset;
+}
+
+/* Maps the file at path and finds its .symtab (or .dynsym). */
+static void zmod_load(struct zmod *m, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st;
+	void *map = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(Elf64_Ehdr))
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return;
+	const uint8_t *base = map;
+	size_t size = (size_t)st.st_size;
+	const Elf64_Ehdr *eh = map;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size ||
+	    (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > size - eh->e_shoff) {
+		munmap(map, size);
+		return;
+	}
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(base + eh->e_shoff);
+	for (int pass = 0; pass < 2 && !m->syms; pass++) {
+		uint32_t want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
+		for (unsigned i = 0; i < eh->e_shnum; i++) {
+			if (sh[i].sh_type != want || sh[i].sh_link >= eh->e_shnum)
+				continue;
+			const void *syms = elf_section(base, size, &sh[i]);
+			const void *str = elf_section(base, size, &sh[sh[i].sh_link]);
+			if (!syms || !str)
+				continue;
+			m->syms = syms;
+			m->nsyms = sh[i].sh_size / sizeof(Elf64_Sym);
+			m->str = str;
+			m->strsz = sh[sh[i].sh_link].sh_size;
+			break;
+		}
+	}
+	if (!m->syms) {
+		munmap(map, size);
+		return;
+	}
+	m->map = map;
+	m->size = size;
+}
+
+static const struct zmod *zmod_get(const struct link_map *lm)
+{
+	const struct zmod *r = NULL;
+	while (atomic_exchange_explicit(&zmod_lock, 1, memory_order_acquire))
+		;
+	for (int i = 0; i < nzmods && !r; i++)
+		if (zmods[i].lm == lm && zmods[i].bias == lm->l_addr)
+			r = &zmods[i];
+	if (!r && nzmods < ZMODS) {
+		struct zmod *m = &zmods[nzmods++];
+		memset(m, 0, sizeof(*m));
+		m->lm = lm;
+		m->bias = lm->l_addr;
+		zmod_load(m, lm->l_name && lm->l_name[0] ? lm->l_name : G.exe);
+		r = m;
+	}
+	atomic_store_explicit(&zmod_lock, 0, memory_order_release);
+	return r;
+}
+
+/* The symbol name of the function at addr, from the dynamic symbols or the
+ * module's own symbol table. Returns 0, or -1 when it has none. */
+static int z_symbol(uintptr_t addr, char *out, size_t n)
+{
+	Dl_info info;
+	struct link_map *lm = NULL;
+	if (!dladdr1((void *)addr, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return -1;
+	const char *name = NULL;
+	size_t max = n - 1;
+	if (info.dli_sname && (uintptr_t)info.dli_saddr == addr) {
+		name = info.dli_sname;
+	} else {
+		const struct zmod *m = zmod_get(lm);
+		const Elf64_Sym *best = NULL;
+		uintptr_t v = addr - (m ? m->bias : 0);
+		for (size_t k = 0; m && k < m->nsyms; k++) {
+			const Elf64_Sym *s = &m->syms[k];
+			int type = ELF64_ST_TYPE(s->st_info);
+			if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s->st_shndx == SHN_UNDEF ||
+			    v < s->st_value || v - s->st_value >= (s->st_size ? s->st_size : 1))
+				continue;
+			best = s;
+			if (s->st_value == v)
+				break;
+		}
+		if (best && best->st_name < m->strsz) {
+			name = m->str + best->st_name;
+			if (m->strsz - best->st_name - 1 < max)
+				max = m->strsz - best->st_name - 1;
+		} else {
+			name = info.dli_sname;
+		}
+	}
+	if (!name)
+		return -1;
+	scorch_rt_strlcpy(out, name, max + 1 < n ? max + 1 : n);
+	return 0;
+}
+
+/* The qualified name of a simple Itanium-mangled C++ name without its
+ * parameters ("_ZN3foo3barEi" -> "foo::bar"), so filters can be written as
+ * people read names. Returns 0 when name is not one. */
+static int simple_demangle(const char *m, char *out, size_t n)
+{
+	if (m[0] != '_' || m[1] != 'Z')
+		return 0;
+	const char *p = m + 2;
+	if (*p == 'L')
+		p++;   /* internal linkage: a static function */
+	int nested = *p == 'N';
+	if (nested)
+		for (p++; *p == 'K' || *p == 'V' || *p == 'r'; p++)
+			;
+	size_t o = 0;
+	while (*p >= '0' && *p <= '9') {
+		size_t len = 0;
+		while (*p >= '0' && *p <= '9' && len < 4096)
+			len = len * 10 + (size_t)(*p++ - '0');
+		if (strnlen(p, len) < len || o + len + 3 > n)
+			return 0;
+		if (o) {
+			out[o++] = ':';
+			out[o++] = ':';
+		}
+		memcpy(out + o, p, len);
+		o += len;
+		p += len;
+		if (!nested)
+			break;
+	}
+	out[o] = 0;
+	return o > 0;
+}
+
+/* Whether fn matches --calls-filter / --calls-exclude, by its symbol name or
+ * the simple form of a C++ one. Runs once per function and thread. */
+static uint8_t z_decide(uintptr_t fn)
+{
+	char name[512], simple[512];
+	uint8_t f = 0;
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;   /* dladdr and regexec allocate: not the program's doing */
+	if (z_symbol(fn, name, sizeof(name)) == 0) {
+		int hs = simple_demangle(name, simple, sizeof(simple));
+		if (zc.filter && (regexec(&zc.re_filter, name, 0, NULL, 0) == 0 ||
+				  (hs && regexec(&zc.re_filter, simple, 0, NULL, 0) == 0)))
+			f |= FILT_MATCH;
+		if (zc.exclude && (regexec(&zc.re_exclude, name, 0, NULL, 0) == 0 ||
+				   (hs && regexec(&zc.re_exclude, simple, 0, NULL, 0) == 0)))
+			f |= FILT_EXCLUDE;
+	}
+	scorch_rt_guard = g;
+	return f;
+}
+
+/* ---- lifecycle ---- */
+
+static int *prog_flag;   /* the program's own copy of the flag, when it has one we had to find */
+
+static int main_bias_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	*(uintptr_t *)arg = info->dlpi_addr;
+	return 1;   /* the first is the program */
+}
+
+/* include/scorch.h defines the flag (weakly) in the program. When the
+ * program exports it (linked with -lscorch) our GOT already points there;
+ * otherwise (not linked, or --as-needed dropped us and we were preloaded)
+ * its copy is found in its symbol table, so its zones are recorded all the
+ * same. A stripped program that is not linked with us keeps its zones off. */
+static void zone_flag_fixup(void)
+{
+	uintptr_t bias = 0;
+	dl_iterate_phdr(main_bias_cb, &bias);
+	struct zmod m;
+	memset(&m, 0, sizeof(m));
+	zmod_load(&m, G.exe);
+	for (size_t k = 0; k < m.nsyms; k++) {
+		const Elf64_Sym *sym = &m.syms[k];
+		if (ELF64_ST_TYPE(sym->st_info) != STT_OBJECT || sym->st_shndx == SHN_UNDEF ||
+		    sym->st_name >= m.strsz || sym->st_size != sizeof(int) ||
+		    strncmp(m.str + sym->st_name, "scorch_rt_zones_on", m.strsz - sym->st_name) != 0)
+			continue;
+		int *f = (int *)(bias + sym->st_value);
+		if (f != &scorch_rt_zones_on)
+			prog_flag = f;
+		break;
+	}
+	if (m.map)
+		munmap(m.map, m.size);
+}
+
+static void zone_flag_set(int on)
+{
+	__atomic_store_n(&scorch_rt_zones_on, on, __ATOMIC_RELEASE);
+	if (prog_flag)
+		__atomic_store_n(prog_flag, on, __ATOMIC_RELEASE);
+}
+
+static uint64_t env_u64(const char *name)
+{
+	const char *s = getenv(name);
+	uint64_t v = 0;
+	for (; s && *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	return v;
+}
+
+static int env_regex(const char *name, regex_t *re, const char *what)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		return 0;
+	if (regcomp(re, s, REG_EXTENDED | REG_NOSUB) == 0)
+		return 1;
+	scorch_rt_write_err(what);
+	return 0;
+}
+
+/* Reads the --calls settings and turns zones on. Guard up (scorch_rt_init). */
+void scorch_rt_zone_init(void)
+{
+	if (atomic_load(&G.state) != RT_ACTIVE)
+		return;
+	const char *mode = getenv("SCORCH_MODE");
+	if (mode && strstr(mode, "calls")) {
+		zc.filter = env_regex("SCORCH_CALLS_FILTER", &zc.re_filter,
+				      "bad --calls-filter regex; calls are not filtered by it");
+		zc.exclude = env_regex("SCORCH_CALLS_EXCLUDE", &zc.re_exclude,
+				       "bad --calls-exclude regex; no call is excluded");
+		zc.max_depth = (uint32_t)env_u64("SCORCH_CALLS_DEPTH");
+		uint64_t ns = env_u64("SCORCH_CALLS_MIN");
+		zc.min_ticks = G.tsc && G.tick_fs ? (uint64_t)((double)ns * 1e6 / (double)G.tick_fs) : ns;
+		if (ns && !zc.min_ticks)
+			zc.min_ticks = 1;
+		zc.calls = 1;
+	}
+	zc.on = 1;
+	zone_flag_fixup();
+	zone_flag_set(1);
+}
+
+/* The thread ends (pthread key destructor, guard up): its open zones end
+ * now, its dropped-call counts go out, its state is free for the next. */
+void scorch_rt_zone_thread_exit(void)
+{
+	struct zstate *z = tl_z;
+	if (!z)
+		return;
+	struct rt_buf *b = scorch_rt_self();
+	if (b) {
+		uint64_t t = z_now();
+		while (z->depth)
+			z_close(z, b, z->depth - 1, t, RAW_ZF_THREAD_EXIT);
+		z_write_drops(z, b, 1);
+	}
+	z->depth = 0;
+	z->overflow = 0;
+	tl_z = NULL;
+	atomic_store(&z->in_use, 0);
+}
+
+/* The final flush: the dropped-call counts of every thread go out through
+ * b. Threads still running may be counting as this reads. async-signal-safe */
+void scorch_rt_zone_final(struct rt_buf *b, int from_signal)
+{
+	if (!zc.on)
+		return;
+	for (struct zstate *z = atomic_load(&zstates); z; z = z->next)
+		if (atomic_load(&z->in_use))
+			z_write_drops(z, b, !from_signal);
+}
+
+/* In a forked child (atfork handler): the other threads are gone, the
+ * stream is new. The zones this thread has open begin again in it. */
+void scorch_rt_zone_fork_child(void)
+{
+	if (!zc.on)
+		return;
+	if (atomic_load(&G.state) != RT_ACTIVE) {
+		zc.on = zc.calls = 0;
+		zone_flag_set(0);
+		return;
+	}
+	atomic_fetch_add(&zepoch, 1);
+	struct zstate *me = tl_z;
+	for (struct zstate *z = atomic_load(&zstates); z; z = z->next) {
+		/* counts of dropped calls belong to the parent, which writes them */
+		for (uint32_t i = 0; i < z->cap; i++) {
+			struct zslot *s = &z->slots[i];
+			s->d_calls = s->d_ticks = s->d_self = s->d_min = s->d_max = 0;
+			s->d_outer = s->d_allocs = s->d_bytes = 0;
+			if (z != me)
+				s->open = 0;
+		}
+		if (z != me) {
+			z->depth = z->overflow = 0;
+			atomic_store(&z->in_use, 0);
+		}
+	}
+	struct rt_buf *b = me ? scorch_rt_self() : NULL;
+	for (uint32_t i = 0; b && i < me->depth; i++) {
+		struct zent *e = &me->stack[i];
+		struct zslot *s = z_find(me, e->key, ent_key_kind(e));
+		if (e->id && s)
+			z_begin_rec(b, s, e);
+	}
+}
+
+/* A chunk could not be written: the names it held must go out again. */
+void scorch_rt_zone_lost(void)
+{
+	atomic_fetch_add(&zepoch, 1);
+}
