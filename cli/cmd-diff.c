@@ -39,6 +39,11 @@ static void usage(FILE *f)
 		"  -w, --weight=W         compare CPU samples (default when both profiles\n"
 		"                         have them) or cpu-ns; by function (self)\n"
 		"  -n, --limit=N          rows of the table (default %u, 0 = all)\n"
+		"  -s, --sort=KEY         order of the table: weight (default: the largest\n"
+		"                         change in samples, bytes or allocations first,\n"
+		"                         for two runs of the same work) or share (the\n"
+		"                         largest change of share of each profile's total,\n"
+		"                         for runs of different lengths)\n"
 		"      --json             the table as JSON (docs/views.md)\n"
 		"  -t, --thread=TID|NAME  only that thread, in both profiles\n"
 		"      --minwidth=PX      SVG: leave out frames narrower than PX (default %g,\n"
@@ -78,6 +83,26 @@ static void add_signed(struct strbuf *sb, uint64_t after, uint64_t before)
 	term_count(sb, after >= before ? after - before : before - after);
 }
 
+static uint64_t abs_change(const struct flame_diff_row *r)
+{
+	return r->after > r->before ? r->after - r->before : r->before - r->after;
+}
+
+/* --sort=weight: the largest change in weight first, then in share, then
+ * by name (flame_diff_rows' order is the share order). */
+static int cmp_weight(const void *pa, const void *pb)
+{
+	const struct flame_diff_row *a = pa, *b = pb;
+	uint64_t x = abs_change(a), y = abs_change(b);
+	if (x != y)
+		return x > y ? -1 : 1;
+	double dx = fabs(a->delta), dy = fabs(b->delta);
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	int c = strcmp(a->name, b->name);
+	return c ? c : strcmp(a->module, b->module);
+}
+
 static void add_name(struct strbuf *sb, const struct flame_diff_row *r)
 {
 	sb_adds(sb, r->name);
@@ -87,14 +112,21 @@ static void add_name(struct strbuf *sb, const struct flame_diff_row *r)
 
 static void print_text(const struct side *b, const struct side *a, enum flame_weight w,
 		       enum flame_group g, const struct flame_diff_row *rows, size_t n,
-		       size_t shown)
+		       size_t shown, bool by_share)
 {
 	struct strbuf sb = STRBUF_INIT;
 	sb_addf(&sb, "BEFORE  %s\nAFTER   %s\n\n", b->desc.buf, a->desc.buf);
-	sb_addf(&sb, "%s whose share changed most (%s of each profile's total%s):\n",
-		g == FLAME_BY_SITE ? "Allocation sites" : "Functions",
-		g == FLAME_BY_SITE ? "site weight" : "self weight",
-		n > shown ? "; --limit=0 for all" : "");
+	if (by_share)
+		sb_addf(&sb, "%s whose share changed most (%s of each profile's total%s):\n",
+			g == FLAME_BY_SITE ? "Allocation sites" : "Functions",
+			g == FLAME_BY_SITE ? "site weight" : "self weight",
+			n > shown ? "; --limit=0 for all" : "");
+	else
+		sb_addf(&sb, "%s that changed most (%s; --sort=share orders by share of each "
+			"profile's total%s):\n",
+			g == FLAME_BY_SITE ? "Allocation sites" : "Functions",
+			g == FLAME_BY_SITE ? "site weight" : "self weight",
+			n > shown ? "; --limit=0 for all" : "");
 	const char *unit = flame_weight_unit(w);
 	sb_addf(&sb, "%9s %8s %8s %14s %14s %14s  %s\n", "change", "before", "after",
 		"before", "after", "delta", g == FLAME_BY_SITE ? "site" : "function");
@@ -203,6 +235,7 @@ int cmd_diff(int argc, char **argv)
 		{ "heap", optional_argument, NULL, OPT_HEAP },
 		{ "weight", required_argument, NULL, 'w' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "sort", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "thread", required_argument, NULL, 't' },
 		{ "minwidth", required_argument, NULL, OPT_MINWIDTH },
@@ -214,13 +247,13 @@ int cmd_diff(int argc, char **argv)
 	};
 	const char *output = NULL, *thread = NULL, *minwidth = NULL, *max_frames = NULL;
 	int heap = -1, cpu = -1, c;
-	bool json = false;
+	bool json = false, by_share = false;
 	uint32_t limit = DIFF_LIMIT_DEFAULT;
 	struct flame_svg_options so = { .minwidth = -1 };
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:w:n:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:w:n:s:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -244,6 +277,14 @@ int cmd_diff(int argc, char **argv)
 			limit = (uint32_t)v;
 			break;
 		}
+		case 's':
+			if (!strcmp(optarg, "share"))
+				by_share = true;
+			else if (!strcmp(optarg, "weight"))
+				by_share = false;
+			else
+				return bad_usage("--sort wants weight or share, got '%s'", optarg);
+			break;
 		case OPT_JSON:
 			json = true;
 			break;
@@ -320,11 +361,13 @@ int cmd_diff(int argc, char **argv)
 
 	struct flame_diff_row *rows;
 	size_t n = flame_diff_rows(s[0].t, s[1].t, g, &rows);
+	if (!by_share && n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_weight);
 	size_t shown = limit && limit < n ? limit : n;
 	if (json)
 		print_json(&s[0], &s[1], w, g, rows, n, shown);
 	else
-		print_text(&s[0], &s[1], w, g, rows, n, shown);
+		print_text(&s[0], &s[1], w, g, rows, n, shown, by_share);
 	free(rows);
 	fflush(stdout);
 	rc = 0;

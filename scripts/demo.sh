@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: profile the deliberately slow program and its fixed twin with
-# scorch heap, show the reports side by side and where the profiles are.
+# `make demo`: profile the deliberately slow program and its fixed twin (heap
+# and CPU), show the reports and the before/after comparison, draw the flame
+# graphs, the diffs and the HTML reports, and say where everything is.
 set -eu
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
@@ -52,8 +53,24 @@ if command -v jq >/dev/null; then
 fi
 "$SCORCH" export --format=folded "$OUT/slow.scorch" >"$OUT/slow.folded"
 
+bar "before / after: what changed most (scorch diff)"
+"$SCORCH" diff --limit=6 "$OUT/slow-cpu.scorch" "$OUT/fixed-cpu.scorch" -o "$OUT/diff-cpu.svg"
+echo
+"$SCORCH" diff --limit=6 --heap=count "$OUT/slow.scorch" "$OUT/fixed.scorch" -o "$OUT/diff-heap.svg"
+
+bar "see it: flame graphs and the HTML report"
+"$SCORCH" flame -o "$OUT/slow-cpu.svg" "$OUT/slow-cpu.scorch"
+"$SCORCH" flame --heap=bytes -o "$OUT/slow-heap.svg" "$OUT/slow.scorch"
+"$SCORCH" flame --chart -o "$OUT/slow-cpu.chart.svg" "$OUT/slow-cpu.scorch"
+"$SCORCH" html -o "$OUT/slow.html" "$OUT/slow.scorch"
+"$SCORCH" html -o "$OUT/slow-cpu.html" "$OUT/slow-cpu.scorch"
+
 bar "where the results are"
 echo "   $OUT/slow.scorch, $OUT/fixed.scorch   heap profiles: scorch report FILE [--json] [--sort=count|bytes|peak|leaked]"
 echo "   $OUT/slow-cpu.scorch, $OUT/fixed-cpu.scorch   CPU profiles: scorch report FILE [--threads] [--json]"
-echo "   $OUT/slow.folded                      folded stacks by bytes: flamegraph.pl $OUT/slow.folded > slow.svg"
+echo "   $OUT/slow-cpu.svg, $OUT/slow-heap.svg    flame graphs (CPU samples, heap bytes): open in a browser"
+echo "   $OUT/slow-cpu.chart.svg               the CPU flame chart: frames in time order"
+echo "   $OUT/diff-cpu.svg, $OUT/diff-heap.svg  differential flame graphs, slow -> fixed (red grew, blue shrank)"
+echo "   $OUT/slow.html, $OUT/slow-cpu.html    the offline HTML reports (heap, CPU)"
+echo "   $OUT/slow.folded                      folded stacks by bytes, for flamegraph.pl or inferno"
 echo "   $OUT/slow.json, $OUT/fixed.json       the reports as JSON (docs/json.md)"

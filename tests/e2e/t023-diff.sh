@@ -33,7 +33,7 @@ within "work_old after" "$(tenths cpu.json work_old after_pct)" 250 40
 within "work_new before" "$(tenths cpu.json work_new before_pct)" 250 40
 within "work_new after" "$(tenths cpu.json work_new after_pct)" 750 40
 within "work_old delta" "$(tenths cpu.json work_old delta_pct)" -500 60
-check "rows sorted by |delta|" "$(jq -r '[.rows[] | (.delta_pct | fabs)] | . == (sort | reverse)' cpu.json)" true
+check "rows sorted by |after - before|" "$(jq -r '[.rows[] | (.delta | fabs)] | . == (sort | reverse)' cpu.json)" true
 check "delta = after - before" "$(jq -r '[.rows[] | .delta == .after - .before] | all' cpu.json)" true
 check "work_old self = its samples in the report" "$(row cpu.json work_old before)" \
 	"$("$SCORCH" report --json --limit=0 before.scorch | jq '[.profiles[0].cpu.functions[] | select(.function == "work_old") | .self] | add')"
@@ -50,7 +50,20 @@ check "the two sites lead" "$(jq -r '[.rows[0:2][] | .function] | sort | join(" 
 "$SCORCH" diff --heap before.scorch after.scorch >bytes.txt
 check "heap text: site_new in bytes" "$(awk '$7 == "site_new" { print $4, $5, $6, $8 }' bytes.txt)" "64,000 192,000 +128,000 [flame-shift]"
 check "heap text: site_old in bytes" "$(awk '$7 == "site_old" { print $4, $5, $6, $8 }' bytes.txt)" "96,000 32,000 -64,000 [flame-shift]"
-check_match "heap text: header" "$(sed -n 4p bytes.txt)" "^Allocation sites whose share changed most"
+check_match "heap text: header" "$(sed -n 4p bytes.txt)" "^Allocation sites that changed most"
+"$SCORCH" diff --heap --sort=share before.scorch after.scorch >share.txt
+check_match "heap text, --sort=share: header" "$(sed -n 4p share.txt)" "^Allocation sites whose share changed most"
+
+# ---- --sort: the largest change in weight (default) or in share first ----
+printf 'main;a 100\nmain;b 900\n' >w-before.folded
+printf 'main;a 100\nmain;b 100\nmain;c 10\n' >w-after.folded
+"$SCORCH" diff --json w-before.folded w-after.folded >w.json
+check "--sort=weight (default): order" "$(jq -r '[.rows[].function] | join(" ")' w.json)" "b c a"
+"$SCORCH" diff --json --sort=share w-before.folded w-after.folded >s.json
+check "--sort=share: order" "$(jq -r '[.rows[].function] | join(" ")' s.json)" "b a c"
+"$SCORCH" diff --sort=size w-before.folded w-after.folded 2>sort.err; r=$?
+check "--sort=size: exit 2" "$r" 2
+check_match "--sort=size: says the keys" "$(head -1 sort.err)" "weight or share"
 
 # ---- folded files: exact shares ----
 printf 'main;a 50\nmain;b 50\n' >before.folded
