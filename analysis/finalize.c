@@ -606,6 +606,41 @@ static uint64_t frame_look(struct fin *f, const struct rstack *rs, uint32_t j, i
 
 static void build_zones(struct fin *f);
 
+/* Wall mode: the time a thread neither ran nor sat in a blocking call the
+ * runtime wraps (waiting for a CPU, page faults on a slow disk, a raw
+ * syscall) shows as the gaps between its on-CPU samples, which come a
+ * period of CPU time apart. Each gap longer than that, less the blocked
+ * spans inside it, becomes off-CPU samples at the stack of the sample that
+ * ends the gap, where the thread resumed. Small gaps are signal delivery
+ * jitter and are left alone. */
+static void fill_gaps(struct rthread *th, uint64_t period)
+{
+	size_t n = th->samples.len, k = 0;
+	for (size_t i = 1; i < n; i++) {
+		const struct sc_sample *a = &th->samples.data[i - 1], *b = &th->samples.data[i];
+		if (a->offcpu || b->offcpu || b->time <= a->time + period + period / 4)
+			continue;
+		uint64_t lo = a->time, hi = b->time - period, blocked = 0;
+		while (k < th->offcpu.len && th->offcpu.data[k].time + th->offcpu_ns.data[k] <= lo)
+			k++;
+		for (size_t j = k; j < th->offcpu.len && th->offcpu.data[j].time < hi; j++) {
+			uint64_t s0 = th->offcpu.data[j].time, s1 = s0 + th->offcpu_ns.data[j];
+			blocked += (s1 < hi ? s1 : hi) - (s0 > lo ? s0 : lo);
+		}
+		uint64_t idle = hi - lo > blocked ? hi - lo - blocked : 0;
+		if (idle < period - period / 4)
+			continue;
+		uint64_t m = (idle + period / 2) / period;
+		struct sc_sample x = *b;
+		x.offcpu = 1;
+		x.weight = (uint32_t)period;
+		for (uint64_t j = 0; j < m; j++) {
+			x.time = lo + (hi - lo) * (2 * j + 1) / (2 * m);
+			VEC_PUSH(&th->samples, x);
+		}
+	}
+}
+
 static void build_profile(struct fin *f)
 {
 	struct sc_profile *p = f->p;
@@ -800,6 +835,8 @@ static void build_profile(struct fin *f)
 		uint64_t period = 1000000000ull / f->cpu_hz;
 		for (size_t i = 0; i < f->threads.len; i++) {
 			struct rthread *th = &f->threads.data[i];
+			if (f->cpu_src == CPU_SRC_PERF_CPU_CLOCK || f->cpu_src == CPU_SRC_PERF_TASK_CLOCK)
+				fill_gaps(th, period);
 			uint64_t carry = 0;
 			for (size_t k = 0; k < th->offcpu.len; k++) {
 				struct sc_sample x = th->offcpu.data[k];

@@ -61,6 +61,18 @@ within "wall: off-CPU in sleepy_wait (per mille)" "$off_pm" 800 60
 within "wall: on-CPU busy_compute (per mille)" "$(self_pm wall.json busy_compute)" 200 60
 check_ge "wall: samples over 2 s at 999 Hz" "$(q wall.json '.profiles[0].cpu.totals.samples')" 1900
 
+# --wall counts time spent waiting for a CPU too: two busy threads sharing
+# one core each run half the time; the other half shows off-CPU
+taskset -c 0 "$SCORCH" record --wall -o share.scorch -- "$PROGS/cpu-threads" busy2 1000 >share.out 2>share.err ||
+	fail "wall, one core: record: $(tail -1 share.err)"
+"$SCORCH" report --json --limit=0 share.scorch >share.json
+for t in busy-0 busy-1; do
+	n=$(q share.json "[.profiles[0].cpu.threads[] | select(.name == \"$t\")][0].samples")
+	off=$(q share.json "[.profiles[0].cpu.threads[] | select(.name == \"$t\")][0].offcpu_samples")
+	check_ge "wall, one core: $t samples over ~2 s" "$n" 1800
+	within "wall, one core: $t off-CPU (per mille)" "$(( ${off:-0} * 1000 / (${n:-0} + 1) ))" 500 100
+done
+
 rec short -- "$PROGS/cpu-short"
 check "short: exit" "$rc" 0
 check "short: a valid profile" "$(q short.json '.profiles | length')" 1
