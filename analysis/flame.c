@@ -1073,14 +1073,24 @@ void flame_chart_free(struct flame_chart *c)
 	flame_tree_free(c->names);
 	VEC_FREE(&c->lanes);
 	VEC_FREE(&c->spans);
+	VEC_FREE(&c->marks);
+	VEC_FREE(&c->counters);
+	VEC_FREE(&c->points);
+	VEC_FREE(&c->pruned);
 	free(c);
+}
+
+static uint32_t add_lane(struct flame_chart *c, const char *name, uint32_t tid,
+			 enum flame_lane_kind kind, uint32_t thread)
+{
+	struct flame_lane l = { .name = name ? name : "", .tid = tid, .kind = kind, .thread = thread };
+	VEC_PUSH(&c->lanes, l);
+	return (uint32_t)c->lanes.len - 1;
 }
 
 uint32_t flame_chart_lane(struct flame_chart *c, const char *name, uint32_t tid)
 {
-	struct flame_lane l = { .name = name ? name : "", .tid = tid };
-	VEC_PUSH(&c->lanes, l);
-	return (uint32_t)c->lanes.len - 1;
+	return add_lane(c, name, tid, FLAME_LANE_SAMPLES, FLAME_NONE);
 }
 
 void flame_chart_add(struct flame_chart *c, const struct flame_span *s)
@@ -1095,12 +1105,38 @@ static int cmp_spans(const void *a, const void *b)
 		return x->lane < y->lane ? -1 : 1;
 	if (x->depth != y->depth)
 		return x->depth < y->depth ? -1 : 1;
-	return x->start < y->start ? -1 : x->start > y->start;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	/* spans of one depth starting at one instant (zones shorter than the
+	 * clock): the longer first, whatever order qsort finds them in */
+	return x->end > y->end ? -1 : x->end < y->end;
+}
+
+static int cmp_counters(const void *a, const void *b)
+{
+	const struct flame_counter *x = a, *y = b;
+	if (x->lane != y->lane)
+		return x->lane < y->lane ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int cmp_marks(const void *a, const void *b)
+{
+	const struct flame_mark *x = a, *y = b;
+	if (x->lane != y->lane)
+		return x->lane < y->lane ? -1 : 1;
+	return x->time < y->time ? -1 : x->time > y->time;
 }
 
 void flame_chart_finish(struct flame_chart *c)
 {
-	qsort(c->spans.data, c->spans.len, sizeof(*c->spans.data), cmp_spans);
+	/* (an empty VEC has no data, which qsort must not be given) */
+	if (c->spans.len)
+		qsort(c->spans.data, c->spans.len, sizeof(*c->spans.data), cmp_spans);
+	if (c->marks.len)
+		qsort(c->marks.data, c->marks.len, sizeof(*c->marks.data), cmp_marks);
+	if (c->counters.len)
+		qsort(c->counters.data, c->counters.len, sizeof(*c->counters.data), cmp_counters);
 	bool given = c->t1 > c->t0;
 	uint64_t lo = UINT64_MAX, hi = 0;
 	for (size_t i = 0; i < c->lanes.len; i++)
@@ -1119,9 +1155,23 @@ void flame_chart_finish(struct flame_chart *c)
 			l->weight += s->weight;
 		}
 	}
+	for (size_t i = 0; i < c->marks.len; i++) {
+		if (c->marks.data[i].time < lo)
+			lo = c->marks.data[i].time;
+		if (c->marks.data[i].last > hi)
+			hi = c->marks.data[i].last;
+	}
+	for (size_t i = 0; i < c->points.len; i++) {
+		if (c->points.data[i].time < lo)
+			lo = c->points.data[i].time;
+		if (c->points.data[i].time > hi)
+			hi = c->points.data[i].time;
+	}
 	if (!given) {
-		c->t0 = c->spans.len ? lo : 0;
-		c->t1 = c->spans.len ? hi : 1;
+		c->t0 = lo <= hi ? lo : 0;
+		c->t1 = lo <= hi ? hi : 1;
+		if (c->t1 <= c->t0)
+			c->t1 = c->t0 + 1;
 	}
 }
 
@@ -1137,10 +1187,74 @@ uint64_t flame_chart_min_ns_for(const struct flame_chart *c, uint64_t min_ns, si
 	return next + 1 > min_ns ? next + 1 : min_ns;
 }
 
+/* Counts span s as taken out, under its lane and name. */
+static void count_pruned(struct u64map *m, const struct flame_span *s)
+{
+	*u64map_put(m, (uint64_t)s->lane << 32 | s->name, NULL) +=
+		s->flags & FLAME_MERGED && s->merged ? s->merged : 1;
+}
+
+static int cmp_pruned(const void *a, const void *b)
+{
+	const struct flame_pruned *x = a, *y = b;
+	if (x->lane != y->lane)
+		return x->lane < y->lane ? -1 : 1;
+	if (x->spans != y->spans)
+		return x->spans > y->spans ? -1 : 1;
+	return x->name < y->name ? -1 : x->name > y->name;   /* first seen first */
+}
+
+/* c->pruned from the counts (and what an earlier prune left there). */
+static void pruned_table(struct flame_chart *c, struct u64map *m)
+{
+	for (size_t i = 0; i < c->pruned.len; i++)
+		*u64map_put(m, (uint64_t)c->pruned.data[i].lane << 32 | c->pruned.data[i].name, NULL) +=
+			c->pruned.data[i].spans;
+	c->pruned.len = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key) {
+			struct flame_pruned pr = { (uint32_t)(m->slots[i].key >> 32),
+						   (uint32_t)m->slots[i].key, m->slots[i].val };
+			VEC_PUSH(&c->pruned, pr);
+		}
+	if (m->has_zero) {
+		struct flame_pruned pr = { 0, 0, m->zero_val };
+		VEC_PUSH(&c->pruned, pr);
+	}
+	if (c->pruned.len)
+		qsort(c->pruned.data, c->pruned.len, sizeof(*c->pruned.data), cmp_pruned);
+}
+
+/* Marks of one name on one lane less than min_ns after the first of a
+ * group join it (marks sorted by lane and time). */
+static void group_marks(struct flame_chart *c, uint64_t min_ns)
+{
+	struct flame_mark *m = c->marks.data;
+	size_t w = 0;
+	for (size_t i = 0; i < c->marks.len; i++) {
+		struct flame_mark k = m[i];
+		size_t g = w;
+		/* the groups still open are the last ones, started within min_ns */
+		while (g > 0 && m[g - 1].lane == k.lane && k.time - m[g - 1].time < min_ns &&
+		       m[g - 1].name != k.name)
+			g--;
+		if (g > 0 && m[g - 1].lane == k.lane && k.time - m[g - 1].time < min_ns) {
+			m[g - 1].count += k.count;
+			if (k.last > m[g - 1].last)
+				m[g - 1].last = k.last;
+		} else {
+			m[w++] = k;
+		}
+	}
+	c->marks.len = w;
+}
+
 size_t flame_chart_prune(struct flame_chart *c, uint64_t min_ns)
 {
 	struct flame_span *s = c->spans.data;
 	size_t n = c->spans.len, w = 0, removed = 0;
+	struct u64map counts;
+	u64map_init(&counts, 64);
 	for (size_t i = 0; i < n;) {
 		if (s[i].end - s[i].start >= min_ns) {
 			s[w++] = s[i++];
@@ -1151,23 +1265,28 @@ size_t flame_chart_prune(struct flame_chart *c, uint64_t min_ns)
 		size_t j = i + 1;
 		uint64_t weight = s[i].weight;
 		uint32_t count = s[i].merged ? s[i].merged : 1;
+		bool one_name = true;
 		while (j < n && s[j].lane == m.lane && s[j].depth == m.depth &&
 		       s[j].end - s[j].start < min_ns && s[j].start - m.end < min_ns) {
 			m.end = s[j].end;
 			weight += s[j].weight;
 			count += s[j].merged ? s[j].merged : 1;
+			one_name &= s[j].name == s[i].name && s[j].module == s[i].module;
 			j++;
 		}
-		if (j - i == 1 && m.end - m.start < min_ns) {
-			removed++;
-		} else if (m.end - m.start >= min_ns) {
-			if (j - i > 1) {
-				m.flags = FLAME_MERGED;
-				m.merged = count;
-				m.weight = weight;
+		bool keep = j - i > 1 && m.end - m.start >= min_ns;
+		for (size_t k = i; k < j; k++)
+			count_pruned(&counts, &s[k]);
+		if (keep) {
+			m.flags = FLAME_MERGED;
+			m.merged = count;
+			m.weight = weight;
+			if (!one_name) {
 				m.name = flame_name(c->names, "[merged]", 8);
 				m.module = 0;
 			}
+			m.zone = 0;
+			m.self = 0;
 			s[w++] = m;
 			removed += j - i - 1;
 		} else {
@@ -1176,6 +1295,10 @@ size_t flame_chart_prune(struct flame_chart *c, uint64_t min_ns)
 		i = j;
 	}
 	c->spans.len = w;
+	pruned_table(c, &counts);
+	u64map_release(&counts);
+	if (min_ns)
+		group_marks(c, min_ns);
 	return removed;
 }
 
@@ -1186,47 +1309,23 @@ struct lane_state {
 	bool any;
 };
 
-int flame_chart_from_profile(const struct sc_profile *p, enum flame_weight w,
-			     const char *thread, struct flame_chart **out,
-			     char *err, size_t errlen)
+/* The spans of the samples of threads with a lane in lane_of. */
+static void add_sample_spans(struct flame_chart *c, const struct sc_profile *p, enum flame_weight w,
+			     const uint32_t *lane_of)
 {
-	*out = NULL;
-	if (!flame_weight_is_cpu(w) || !p->nsamples) {
-		snprintf(err, errlen, "a flame chart is drawn from CPU samples, and %s",
-			 p->nsamples ? "heap weights have none" : "the profile has none (record "
-			 "them with `scorch record`)");
-		return -EINVAL;
-	}
-	bool *sel = xcalloc(p->nthreads + 1, sizeof(*sel));
-	int rc = select_threads(p, thread, sel, err, errlen);
-	if (rc) {
-		free(sel);
-		return rc;
-	}
-	struct flame_chart *c = flame_chart_new(w);
 	struct frame_cache fc;
 	cache_init(&fc, p, c->names);
 	frame_vec fr = { 0 };
-	uint32_t *lane_of = xmalloc((p->nthreads + 1) * sizeof(*lane_of));
-	for (size_t i = 0; i <= p->nthreads; i++)
-		lane_of[i] = FLAME_NONE;
-	VEC(struct lane_state) ls = { 0 };
+	struct lane_state *ls = xcalloc(c->lanes.len + 1, sizeof(*ls));
 	uint64_t period = p->sample_hz ? 1000000000ull / p->sample_hz : 1000000ull;
 
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const struct sc_sample *smp = &p->samples[i];
 		size_t ti = smp->thread < p->nthreads ? smp->thread : p->nthreads;
-		if (!sel[ti])
-			continue;
-		if (lane_of[ti] == FLAME_NONE) {
-			bool known = ti < p->nthreads;
-			lane_of[ti] = flame_chart_lane(c, known ? p->threads[ti].name : "[unknown thread]",
-						       known ? p->threads[ti].tid : 0);
-			struct lane_state z = { 0 };
-			VEC_PUSH(&ls, z);
-		}
 		uint32_t lane = lane_of[ti];
-		struct lane_state *st = &ls.data[lane];
+		if (lane == FLAME_NONE)
+			continue;
+		struct lane_state *st = &ls[lane];
 		uint64_t dur = smp->weight ? smp->weight : period;
 		uint64_t start = smp->time > dur ? smp->time - dur : 0;
 		/* bridge short pauses (the thread was preempted, or read a
@@ -1258,19 +1357,277 @@ int flame_chart_from_profile(const struct sc_profile *p, enum flame_weight w,
 				.flags = fr.data[d].flags, .weight = add,
 			};
 			flame_chart_add(c, &s);
+			c->lanes.data[lane].spans++;
 			VEC_PUSH(&st->open, (uint32_t)c->spans.len - 1);
 		}
 		if (st->open.len > fr.len)
 			st->open.len = fr.len;
 	}
-	for (size_t i = 0; i < ls.len; i++)
-		VEC_FREE(&ls.data[i].open);
-	VEC_FREE(&ls);
+	for (size_t i = 0; i < c->lanes.len; i++)
+		VEC_FREE(&ls[i].open);
+	free(ls);
 	VEC_FREE(&fr);
-	free(lane_of);
-	free(sel);
 	cache_release(&fc);
+}
+
+/* Zone names interned in the chart on first use. */
+struct zone_names {
+	struct flame_chart *c;
+	const struct sc_profile *p;
+	uint32_t *id;               /* per profile zone name, FLAME_NONE = not yet */
+};
+
+static uint32_t zone_name(struct zone_names *zn, uint32_t name)
+{
+	const struct sc_profile *p = zn->p;
+	if (name >= p->nzone_names)
+		return flame_name(zn->c->names, "[unknown zone]", 14);
+	if (zn->id[name] == FLAME_NONE) {
+		const char *s = p->zone_names[name].name ? p->zone_names[name].name : "??";
+		zn->id[name] = flame_name(zn->c->names, s, strlen(s));
+	}
+	return zn->id[name];
+}
+
+static size_t thread_slot(const struct sc_profile *p, uint16_t thread)
+{
+	return thread < p->nthreads ? thread : p->nthreads;
+}
+
+/* The zone spans of threads with a lane in lane_of, with their self time:
+ * the duration less the overlap of the spans directly inside (found as
+ * zone_analyze() finds them: the enclosing span is the last one before on
+ * the thread with a smaller depth) and the calls dropped inside. */
+static void add_zone_spans(struct flame_chart *c, const struct sc_profile *p,
+			   const uint32_t *lane_of, struct zone_names *zn)
+{
+	size_t n = p->nzones, sp = 0;
+	uint64_t *kids = xcalloc(n + 1, sizeof(*kids));
+	uint32_t *stack = xmalloc((n + 1) * sizeof(*stack));
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_zone *z = &p->zones[i];
+		while (sp && (p->zones[stack[sp - 1]].thread != z->thread ||
+			      p->zones[stack[sp - 1]].depth >= z->depth))
+			sp--;
+		if (sp) {
+			const struct sc_zone *pz = &p->zones[stack[sp - 1]];
+			uint64_t end = z->end < pz->end ? z->end : pz->end;
+			if (end > z->start)
+				kids[stack[sp - 1]] += end - z->start;
+		}
+		stack[sp++] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_zone *z = &p->zones[i];
+		uint32_t lane = lane_of[thread_slot(p, z->thread)];
+		if (lane == FLAME_NONE)
+			continue;
+		uint64_t end = z->end > z->start ? z->end : z->start;
+		uint64_t d = end - z->start, away = kids[i] + z->dropped_ns;
+		struct flame_span s = {
+			.start = z->start, .end = end, .lane = lane, .depth = z->depth,
+			.name = zone_name(zn, z->name), .weight = 1, .zone = (uint32_t)i,
+			.self = d > away ? d - away : 0,
+			.flags = FLAME_ZONE | (z->flags & ZONE_F_UNWOUND ? FLAME_UNWOUND : 0) |
+				 (z->flags & ZONE_F_UNFINISHED ? FLAME_UNFINISHED : 0) |
+				 (z->flags & ZONE_F_THREAD_EXIT ? FLAME_THREAD_EXIT : 0),
+		};
+		flame_chart_add(c, &s);
+		c->lanes.data[lane].spans++;
+	}
+	free(kids);
+	free(stack);
+}
+
+/* The marks and counter values of threads with a lane in lane_of; a
+ * counter per lane and name, its values in time order. */
+static void add_marks_counters(struct flame_chart *c, const struct sc_profile *p,
+			       const uint32_t *lane_of, struct zone_names *zn)
+{
+	for (size_t i = 0; i < p->nmarks; i++) {
+		const struct sc_mark *m = &p->marks[i];
+		uint32_t lane = lane_of[thread_slot(p, m->thread)];
+		if (lane == FLAME_NONE)
+			continue;
+		struct flame_mark k = { m->time, m->time, lane, zone_name(zn, m->name), 1 };
+		VEC_PUSH(&c->marks, k);
+		c->lanes.data[lane].nmarks++;
+	}
+	struct u64map idx;
+	u64map_init(&idx, 16);
+	uint32_t *series = xmalloc((p->ncounters + 1) * sizeof(*series));
+	for (size_t i = 0; i < p->ncounters; i++) {
+		const struct sc_counter *v = &p->counters[i];
+		uint32_t lane = lane_of[thread_slot(p, v->thread)];
+		series[i] = FLAME_NONE;
+		if (lane == FLAME_NONE)
+			continue;
+		uint32_t name = zone_name(zn, v->name);
+		bool isnew;
+		uint64_t *slot = u64map_put(&idx, (uint64_t)lane << 32 | name, &isnew);
+		if (isnew) {
+			struct flame_counter k = { .lane = lane, .name = name, .min = v->value,
+						   .max = v->value };
+			*slot = c->counters.len;
+			VEC_PUSH(&c->counters, k);
+			c->lanes.data[lane].ncounters++;
+		}
+		struct flame_counter *k = &c->counters.data[*slot];
+		k->n++;
+		if (v->value < k->min)
+			k->min = v->value;
+		if (v->value > k->max)
+			k->max = v->value;
+		k->last = v->value;
+		series[i] = (uint32_t)*slot;
+	}
+	size_t off = 0;
+	for (size_t k = 0; k < c->counters.len; k++) {
+		c->counters.data[k].first = off;
+		off += c->counters.data[k].n;
+		c->counters.data[k].n = 0;
+	}
+	VEC_RESERVE(&c->points, off);
+	c->points.len = off;
+	for (size_t i = 0; i < p->ncounters; i++) {
+		if (series[i] == FLAME_NONE)
+			continue;
+		struct flame_counter *k = &c->counters.data[series[i]];
+		c->points.data[k->first + k->n++] = (struct flame_point){ p->counters[i].time,
+									   p->counters[i].value };
+	}
+	free(series);
+	u64map_release(&idx);
+}
+
+/* A thread of the chart: when it first shows and what it has. */
+struct chart_thread {
+	uint64_t first;
+	uint32_t ti;
+	bool zones, samples;
+};
+
+static int cmp_chart_threads(const void *a, const void *b)
+{
+	const struct chart_thread *x = a, *y = b;
+	bool ux = x->zones || x->samples, uy = y->zones || y->samples;
+	if (ux != uy)
+		return ux ? -1 : 1;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->ti < y->ti ? -1 : x->ti > y->ti;
+}
+
+static void saw(struct chart_thread *t, uint64_t time, bool zone)
+{
+	if (time < t->first)
+		t->first = time;
+	*(zone ? &t->zones : &t->samples) = true;
+}
+
+/* What is missing, when p has none of what is asked. */
+static int nothing_to_chart(const struct sc_profile *p, unsigned what, char *err, size_t errlen)
+{
+	bool s = what & FLAME_CHART_SAMPLES, z = what & FLAME_CHART_ZONES;
+	bool has_z = p->nzones || p->nmarks || p->ncounters;
+	if ((s && p->nsamples) || (z && has_z))
+		return 0;
+	if (s && z)
+		snprintf(err, errlen, "nothing to draw in a flame chart: the profile has no CPU samples "
+			 "(record them with `scorch record`) and no zones, marks or counters "
+			 "(include/scorch.h, or `scorch record --calls` for a program built with "
+			 "-finstrument-functions)");
+	else if (z)
+		snprintf(err, errlen, "the profile has no zones, marks or counters to chart (add them "
+			 "with include/scorch.h, or trace every call with `scorch record --calls` "
+			 "of a program built with -finstrument-functions)");
+	else
+		snprintf(err, errlen, "a flame chart of samples is drawn from CPU samples, and the "
+			 "profile has none (record them with `scorch record`)");
+	return -EINVAL;
+}
+
+int flame_chart_build(const struct sc_profile *p, unsigned what, enum flame_weight w,
+		      const char *thread, struct flame_chart **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	bool want_s = what & FLAME_CHART_SAMPLES, want_z = what & FLAME_CHART_ZONES;
+	if (!want_s && !want_z) {
+		snprintf(err, errlen, "a flame chart of nothing (neither samples nor zones asked for)");
+		return -EINVAL;
+	}
+	if (want_s && !flame_weight_is_cpu(w)) {
+		snprintf(err, errlen, "a flame chart draws CPU samples and zones, and heap weights "
+			 "(--heap=%s) have no time order", flame_weight_name(w));
+		return -EINVAL;
+	}
+	int rc = nothing_to_chart(p, what, err, errlen);
+	if (rc)
+		return rc;
+	size_t nt = p->nthreads + 1;
+	bool *sel = xcalloc(nt, sizeof(*sel));
+	rc = select_threads(p, thread, sel, err, errlen);
+	if (rc) {
+		free(sel);
+		return rc;
+	}
+	struct chart_thread *ct = xcalloc(nt, sizeof(*ct));
+	for (size_t i = 0; i < nt; i++)
+		ct[i] = (struct chart_thread){ .first = UINT64_MAX, .ti = (uint32_t)i };
+	uint64_t period = p->sample_hz ? 1000000000ull / p->sample_hz : 1000000ull;
+	for (size_t i = 0; want_s && i < p->nsamples; i++) {
+		const struct sc_sample *smp = &p->samples[i];
+		uint64_t dur = smp->weight ? smp->weight : period;
+		saw(&ct[thread_slot(p, smp->thread)], smp->time > dur ? smp->time - dur : 0, false);
+	}
+	for (size_t i = 0; want_z && i < p->nzones; i++)
+		saw(&ct[thread_slot(p, p->zones[i].thread)], p->zones[i].start, true);
+	for (size_t i = 0; want_z && i < p->nmarks; i++)
+		saw(&ct[thread_slot(p, p->marks[i].thread)], p->marks[i].time, true);
+	for (size_t i = 0; want_z && i < p->ncounters; i++)
+		saw(&ct[thread_slot(p, p->counters[i].thread)], p->counters[i].time, true);
+	for (size_t i = 0; i < nt; i++)
+		if (!sel[i])
+			ct[i].zones = ct[i].samples = false;
+	qsort(ct, nt, sizeof(*ct), cmp_chart_threads);
+
+	struct flame_chart *c = flame_chart_new(w);
+	c->p = p;
+	uint32_t *zlane = xmalloc(nt * sizeof(*zlane)), *slane = xmalloc(nt * sizeof(*slane));
+	for (size_t i = 0; i < nt; i++)
+		zlane[i] = slane[i] = FLAME_NONE;
+	for (size_t i = 0; i < nt; i++) {
+		uint32_t ti = ct[i].ti;
+		bool known = ti < p->nthreads;
+		const char *name = known ? p->threads[ti].name : "[unknown thread]";
+		uint32_t tid = known ? p->threads[ti].tid : 0;
+		if (ct[i].zones)
+			zlane[ti] = add_lane(c, name, tid, FLAME_LANE_ZONES, ti);
+		if (ct[i].samples)
+			slane[ti] = add_lane(c, name, tid, FLAME_LANE_SAMPLES, ti);
+	}
+	if (want_s)
+		add_sample_spans(c, p, w, slane);
+	if (want_z) {
+		struct zone_names zn = { c, p, xmalloc((p->nzone_names + 1) * sizeof(uint32_t)) };
+		for (size_t i = 0; i < p->nzone_names; i++)
+			zn.id[i] = FLAME_NONE;
+		add_zone_spans(c, p, zlane, &zn);
+		add_marks_counters(c, p, zlane, &zn);
+		free(zn.id);
+	}
+	free(zlane);
+	free(slane);
+	free(ct);
+	free(sel);
 	flame_chart_finish(c);
 	*out = c;
 	return 0;
+}
+
+int flame_chart_from_profile(const struct sc_profile *p, enum flame_weight w,
+			     const char *thread, struct flame_chart **out,
+			     char *err, size_t errlen)
+{
+	return flame_chart_build(p, FLAME_CHART_SAMPLES, w, thread, out, err, errlen);
 }

@@ -8,10 +8,11 @@
  * folded text; flame_layout() turns one into rectangles, pruning frames too
  * thin to see; flame_diff() lays a BEFORE tree over an AFTER tree.
  *
- * A flame chart keeps time order instead: per lane (thread), spans of a
- * frame at a depth from a start to an end time. flame_chart_from_profile()
- * makes them from CPU samples; anything else that has spans (zones) can add
- * its own with flame_chart_add().
+ * A flame chart keeps time order instead: per lane (a thread's samples or
+ * its zones), spans of a frame at a depth from a start to an end time, and
+ * on zone lanes the thread's marks and counters. flame_chart_build() makes
+ * them from CPU samples and from zone spans; anything else that has spans
+ * can add its own with flame_chart_add().
  *
  * Everything here is pure computation on the model: no I/O, no output. */
 #ifndef SCORCH_ANALYSIS_FLAME_H
@@ -225,14 +226,31 @@ size_t flame_diff_rows(const struct flame_tree *before, const struct flame_tree 
 
 /* ---- flame charts ---- */
 
+/* flame_span.flags beyond FLAME_INLINED and FLAME_MERGED: a zone span's */
+#define FLAME_ZONE        4u  /* a zone or traced call (zone says which); not on merged spans */
+#define FLAME_UNWOUND     8u  /* left by longjmp or an exception (ZONE_F_UNWOUND) */
+#define FLAME_UNFINISHED 16u  /* never ended: ends where its thread or the recording did */
+#define FLAME_THREAD_EXIT 32u /* still open when its thread exited */
+
 struct flame_span {
-	uint64_t start, end;      /* ns since the profile's start; end > start */
+	uint64_t start, end;      /* ns since the profile's start; end > start for samples,
+	                           * end >= start for zones (a zone can be shorter than the
+	                           * clock's resolution) */
 	uint32_t lane;            /* index into lanes */
 	uint32_t depth;           /* 0 = outermost frame */
 	uint32_t name, module;    /* interned in the chart's names tree */
-	uint32_t flags;           /* FLAME_INLINED, FLAME_MERGED */
+	uint32_t flags;           /* FLAME_INLINED, FLAME_MERGED, FLAME_ZONE... */
 	uint32_t merged;          /* FLAME_MERGED: how many spans it stands for */
-	uint64_t weight;          /* samples (or other units) it stands for */
+	uint64_t weight;          /* samples (or other units) it stands for; a zone: 1 */
+	uint32_t zone;            /* FLAME_ZONE: index into the profile's zones */
+	uint64_t self;            /* FLAME_ZONE: its duration less the zone spans directly
+	                           * inside it and the calls --calls-min dropped inside it,
+	                           * as `scorch report --zones` counts self time */
+};
+
+enum flame_lane_kind {
+	FLAME_LANE_SAMPLES = 0,   /* frames from CPU samples */
+	FLAME_LANE_ZONES,         /* zones and traced calls, marks and counters */
 };
 
 struct flame_lane {
@@ -241,25 +259,67 @@ struct flame_lane {
 	uint32_t depth;           /* 1 + the deepest span's depth, 0 when empty */
 	uint64_t busy;            /* ns covered by its depth-0 spans */
 	uint64_t weight;          /* summed weights of its depth-0 spans */
+	enum flame_lane_kind kind;
+	uint32_t thread;          /* index into the profile's threads; its nthreads for a
+	                           * thread outside the table; FLAME_NONE when not from a profile */
+	uint64_t spans;           /* spans it had before pruning */
+	uint32_t nmarks, ncounters;  /* marks (before grouping) and counters on it */
+};
+
+/* A mark (SCORCH_MARK), or several of one name close together on one lane
+ * (flame_chart_prune groups them). */
+struct flame_mark {
+	uint64_t time, last;      /* the first and the last mark it stands for */
+	uint32_t lane, name;      /* name interned in the chart's names tree */
+	uint32_t count;           /* marks it stands for */
+};
+
+struct flame_point {
+	uint64_t time;
+	double value;
+};
+
+/* The values of one counter (SCORCH_COUNTER) of one thread. */
+struct flame_counter {
+	uint32_t lane, name;      /* name interned in the chart's names tree */
+	size_t first, n;          /* its values: points[first .. first + n), in time order */
+	double min, max, last;
+};
+
+/* How many spans of one name on one lane flame_chart_prune() took out: left
+ * out, or merged into a [merged] stand-in. */
+struct flame_pruned {
+	uint32_t lane, name;
+	uint64_t spans;
 };
 
 struct flame_chart {
 	struct flame_tree *names; /* the interner of span names and modules */
 	enum flame_weight weight;
+	const struct sc_profile *p;   /* the profile its zone spans come from, borrowed; NULL */
 	VEC(struct flame_lane) lanes;
 	VEC(struct flame_span) spans;
+	VEC(struct flame_mark) marks;
+	VEC(struct flame_counter) counters;
+	VEC(struct flame_point) points;
+	VEC(struct flame_pruned) pruned;  /* by lane, then most spans first (then the
+	                                   * name interned first) */
 	uint64_t t0, t1;          /* the time axis; set by flame_chart_finish() */
 };
 
 struct flame_chart *flame_chart_new(enum flame_weight w);
 void flame_chart_free(struct flame_chart *c);
-/* Adds a lane; name must outlive the chart. Returns its index. */
+/* Adds a lane of samples; name must outlive the chart. Returns its index. */
 uint32_t flame_chart_lane(struct flame_chart *c, const char *name, uint32_t tid);
-/* Adds a span (copied); spans of one lane and depth must not overlap, and a
- * span at depth d > 0 must lie within one at depth d - 1. */
+/* Adds a span (copied). Spans of one lane and depth should not overlap (they
+ * would be drawn over each other), and a span at depth d > 0 should lie
+ * within one at depth d - 1: samples always do; zones do unless a zone was
+ * ended while one it enclosed stayed open (a mismatched scorch_zone_end). */
 void flame_chart_add(struct flame_chart *c, const struct flame_span *s);
-/* Sorts the spans by lane, depth and start, and sets t0/t1 (from the spans
- * unless the caller set t1 > t0 already) and the lanes' depth and busy time. */
+/* Sorts the spans by lane, depth and start, the marks by lane and time and
+ * the counters by lane (each lane's in the order they were made), and sets
+ * t0/t1 (from the spans, marks and counters unless the caller set
+ * t1 > t0 already) and the lanes' depth and busy time. */
 void flame_chart_finish(struct flame_chart *c);
 /* The shortest span length that keeps at most max_spans spans at least
  * that long: min_ns, or one more than the (max_spans + 1)-th longest span
@@ -267,22 +327,42 @@ void flame_chart_finish(struct flame_chart *c);
 uint64_t flame_chart_min_ns_for(const struct flame_chart *c, uint64_t min_ns, size_t max_spans);
 /* Replaces the spans shorter than min_ns: a run of them at one lane and
  * depth, each starting less than min_ns after the previous one ends, becomes
- * one FLAME_MERGED span if it covers at least min_ns, else is dropped.
- * Returns how many spans were removed or merged away. Call after finish. */
+ * one FLAME_MERGED span if it covers at least min_ns, else is dropped. A
+ * merged span keeps the name of the spans it stands for when they all have
+ * one name, else is named "[merged]". The spans taken out are counted per
+ * lane and name in c->pruned. Marks of one name on one lane less than min_ns
+ * after the first of a group join that group. Returns how many spans were
+ * removed or merged away. Call after finish. */
 size_t flame_chart_prune(struct flame_chart *c, uint64_t min_ns);
 
 /* Pauses between two samples of a thread shorter than this many sampling
  * periods do not end its spans (preemption on a busy machine). */
 #define FLAME_CHART_GAP 10
 
-/* A chart of p's CPU samples (FLAME_SAMPLES or FLAME_CPU_NS), a lane per
- * sampled thread matching `thread`, in order of first sample. A sample taken
- * at time t with weight w covers [t - w, t], stretched back to the thread's
- * previous sample when that is less than FLAME_CHART_GAP x w earlier;
- * consecutive samples of a thread extend the spans of the frames they share,
- * from the outermost frame down, and a longer pause ends them. Returns 0 and a
- * finished chart owned by the caller; -ENOENT (no such thread) or -EINVAL
- * (no CPU samples) with a message in err. */
+/* What flame_chart_build() draws. */
+#define FLAME_CHART_SAMPLES 1u    /* frames from CPU samples */
+#define FLAME_CHART_ZONES   2u    /* zones, traced calls, marks and counters */
+
+/* A chart of p: for each thread matching `thread` (a tid or a name; NULL =
+ * all) that has any of what is asked, in order of its first record, a lane
+ * of its zones (when `what` has FLAME_CHART_ZONES) and then a lane of its
+ * samples (FLAME_CHART_SAMPLES, weighed by w: FLAME_SAMPLES or FLAME_CPU_NS).
+ *
+ * Zone spans are the profile's zone spans as they are, begin, end and
+ * depth, each with its self time; a zone lane also has the thread's marks
+ * and counters. Sample spans: a sample taken at time t with weight w covers
+ * [t - w, t], stretched back to the thread's previous sample when that is
+ * less than FLAME_CHART_GAP x w earlier; consecutive samples of a thread
+ * extend the spans of the frames they share, from the outermost frame down,
+ * and a longer pause ends them.
+ *
+ * Returns 0 and a finished chart owned by the caller (which borrows p);
+ * -ENOENT when no thread matches, -EINVAL when p has none of what is asked
+ * (or w is not a CPU weight for samples), with a message in err. */
+int flame_chart_build(const struct sc_profile *p, unsigned what, enum flame_weight w,
+		      const char *thread, struct flame_chart **out, char *err, size_t errlen);
+
+/* flame_chart_build(p, FLAME_CHART_SAMPLES, w, thread, ...). */
 int flame_chart_from_profile(const struct sc_profile *p, enum flame_weight w,
 			     const char *thread, struct flame_chart **out,
 			     char *err, size_t errlen);

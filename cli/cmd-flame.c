@@ -12,6 +12,7 @@
 #include "../lib/die.h"
 #include "../lib/strbuf.h"
 #include "../output/flame-svg.h"
+#include "../output/term.h"
 #include "cmds.h"
 #include "flame-common.h"
 
@@ -31,7 +32,10 @@ static void usage(FILE *f)
 		"  -w, --weight=W         CPU weights: samples (default) or cpu-ns\n"
 		"                         (without either: CPU samples when the profile has\n"
 		"                         them, else heap bytes)\n"
-		"      --chart            a flame chart: each thread's frames in time order\n"
+		"      --chart[=WHAT]     a flame chart: each thread's frames in time order;\n"
+		"                         WHAT is zones (zones, traced calls, marks and\n"
+		"                         counters), samples (CPU samples) or all (default:\n"
+		"                         each that the profile has, a band of each per thread)\n"
 		"      --icicle           root on top\n"
 		"  -t, --thread=TID|NAME  only that thread (a thread id, or every thread of\n"
 		"                         that name)\n"
@@ -77,9 +81,85 @@ enum { OPT_HEAP = 256, OPT_CHART, OPT_ICICLE, OPT_MINWIDTH, OPT_COLORS, OPT_TITL
 struct flame_args {
 	const char *output, *thread, *minwidth, *max_frames;
 	int heap, cpu;
-	bool chart;
+	unsigned chart;             /* FLAME_CHART_* to draw a chart of; 0 = a graph */
 	struct flame_svg_options svg;
 };
+
+/* The subtitle of a chart: what its lanes show, of which command line. */
+static void chart_describe(const struct flame_input *in, const struct flame_chart *c,
+			   enum flame_weight w, const char *thread, struct strbuf *out)
+{
+	uint64_t samples = 0, spans = 0, marks = 0, values = 0;
+	bool zl = false, sl = false;
+	for (size_t i = 0; i < c->lanes.len; i++) {
+		const struct flame_lane *l = &c->lanes.data[i];
+		if (l->kind == FLAME_LANE_ZONES) {
+			zl = true;
+			spans += l->spans;
+			marks += l->nmarks;
+		} else {
+			sl = true;
+			samples += l->weight;
+		}
+	}
+	for (size_t i = 0; i < c->counters.len; i++)
+		values += c->counters.data[i].n;
+	if (!zl) {
+		flame_input_describe(in, w, thread, samples, out);
+		return;
+	}
+	sb_addf(out, "zones%s of ", sl ? (w == FLAME_CPU_NS ? " and CPU time" : " and CPU samples") : "");
+	sb_adds(out, in->p->cmdline && *in->p->cmdline ? in->p->cmdline :
+		     in->p->exe ? in->p->exe : in->path);
+	if (thread)
+		sb_addf(out, ", thread %s", thread);
+	sb_adds(out, ": ");
+	term_count(out, spans);
+	sb_adds(out, spans == 1 ? " zone span" : " zone spans");
+	if (marks) {
+		sb_adds(out, ", ");
+		term_count(out, marks);
+		sb_adds(out, marks == 1 ? " mark" : " marks");
+	}
+	if (values) {
+		sb_adds(out, ", ");
+		term_count(out, values);
+		sb_adds(out, values == 1 ? " counter value" : " counter values");
+	}
+	if (sl) {
+		sb_adds(out, ", ");
+		if (w == FLAME_CPU_NS) {
+			term_duration(out, samples);
+			sb_adds(out, " of CPU");
+		} else {
+			term_count(out, samples);
+			sb_adds(out, " samples");
+		}
+	}
+}
+
+/* The chart of in: its lanes, or -1 after printing why there is none. */
+static int make_chart(const struct flame_input *in, const struct flame_args *a,
+		      struct flame_chart **out)
+{
+	char err[768];
+	/* samples are weighed by CPU weights only; a heap profile's default
+	 * weight (bytes) just means it has no samples */
+	enum flame_weight w = a->cpu >= 0 ? (enum flame_weight)a->cpu : FLAME_SAMPLES;
+	if (flame_chart_build(in->p, a->chart, w, a->thread, out, err, sizeof(err)))
+		return error("%s: %s", in->path, err);
+	if (!(*out)->lanes.len) {
+		error("%s: nothing to draw in a flame chart%s%s: no %s", in->path,
+		      a->thread ? " on thread " : "", a->thread ? a->thread : "",
+		      a->chart == FLAME_CHART_SAMPLES ? "CPU samples" :
+		      a->chart == FLAME_CHART_ZONES ? "zones, marks or counters" :
+		      "CPU samples, zones, marks or counters");
+		flame_chart_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
 
 /* Draws in into f; returns 0, 1 after printing an error. */
 static int draw(const struct flame_input *in, const struct flame_args *a, FILE *f,
@@ -92,15 +172,10 @@ static int draw(const struct flame_input *in, const struct flame_args *a, FILE *
 	int rc;
 	if (a->chart) {
 		struct flame_chart *c;
-		char err[768];
-		if (flame_chart_from_profile(in->p, w, a->thread, &c, err, sizeof(err))) {
-			error("%s: %s", in->path, err);
+		if (make_chart(in, a, &c))
 			return 1;
-		}
-		uint64_t tot = 0;
-		for (size_t i = 0; i < c->lanes.len; i++)
-			tot += c->lanes.data[i].weight;
-		flame_input_describe(in, w, a->thread, tot, &sub);
+		w = c->weight;
+		chart_describe(in, c, w, a->thread, &sub);
 		if (!so.subtitle)
 			so.subtitle = sub.buf;
 		rc = flame_svg_write_chart(f, c, &so, &st);
@@ -122,6 +197,10 @@ static int draw(const struct flame_input *in, const struct flame_args *a, FILE *
 	}
 	fprintf(stderr, "scorch: %s: %zu %s drawn, %u rows", out_name, st.frames,
 		a->chart ? "spans" : "frames", st.depth);
+	if (st.marks)
+		fprintf(stderr, ", %zu mark%s", st.marks, st.marks == 1 ? "" : "s");
+	if (st.counters)
+		fprintf(stderr, ", %zu counter%s", st.counters, st.counters == 1 ? "" : "s");
 	if (st.pruned)
 		fprintf(stderr, "; %zu narrower than %.3g px left out or merged (--minwidth%s)",
 			st.pruned, st.minwidth,
@@ -137,7 +216,7 @@ int cmd_flame(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "heap", optional_argument, NULL, OPT_HEAP },
 		{ "weight", required_argument, NULL, 'w' },
-		{ "chart", no_argument, NULL, OPT_CHART },
+		{ "chart", optional_argument, NULL, OPT_CHART },
 		{ "icicle", no_argument, NULL, OPT_ICICLE },
 		{ "thread", required_argument, NULL, 't' },
 		{ "minwidth", required_argument, NULL, OPT_MINWIDTH },
@@ -173,7 +252,15 @@ int cmd_flame(int argc, char **argv)
 			break;
 		}
 		case OPT_CHART:
-			a.chart = true;
+			if (!optarg || !strcmp(optarg, "all"))
+				a.chart = FLAME_CHART_SAMPLES | FLAME_CHART_ZONES;
+			else if (!strcmp(optarg, "zones"))
+				a.chart = FLAME_CHART_ZONES;
+			else if (!strcmp(optarg, "samples"))
+				a.chart = FLAME_CHART_SAMPLES;
+			else
+				return bad_usage("unknown --chart '%s' (supported: zones, samples, all)",
+						 optarg);
 			break;
 		case OPT_ICICLE:
 			a.svg.icicle = true;
@@ -228,6 +315,12 @@ int cmd_flame(int argc, char **argv)
 				 "use scorch diff)", argv[optind + 1]);
 	if (a.heap >= 0 && a.cpu >= 0)
 		return bad_usage("%s", "--heap and --weight=samples|cpu-ns exclude each other");
+	if (a.chart && a.heap >= 0)
+		return bad_usage("%s", "--chart draws CPU samples and zones in time order; heap "
+				 "weights (--heap, --weight=bytes...) have no time order to draw");
+	if (a.chart == FLAME_CHART_ZONES && a.cpu >= 0)
+		return bad_usage("%s", "--weight=samples|cpu-ns weighs CPU samples, which "
+				 "--chart=zones does not draw");
 	double fw = (a.svg.width ? a.svg.width : FLAME_SVG_WIDTH) - 20.0;
 	if (a.minwidth && flame_parse_minwidth(a.minwidth, fw, &a.svg.minwidth))
 		return bad_usage("--minwidth wants pixels (0.5) or a share of the width (0.01%%), "

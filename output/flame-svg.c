@@ -32,6 +32,12 @@ static const char css[] =
 	"g.f:hover rect{stroke:#000;stroke-width:.6}\n"
 	"g.i rect{stroke:#333;stroke-width:.8;stroke-dasharray:3 2}\n"
 	"g.m rect{stroke:#888;stroke-width:.5}\n"
+	"g.u rect{stroke:#a00;stroke-width:1;stroke-dasharray:2 2}\n"
+	"g.mk{cursor:default}\n"
+	"g.mk line{stroke:rgb(20,20,150);stroke-width:1.5}\n"
+	"g.mk:hover line{stroke:rgb(230,0,230);stroke-width:2.5}\n"
+	"g.ctr polyline{fill:none;stroke-width:1.3}\n"
+	".clab{font-size:10px;fill:#333;pointer-events:none}\n"
 	".lanehdr{font-weight:bold}\n"
 	"#sinput{width:100%;box-sizing:border-box;font:12px Verdana,sans-serif;padding:1px 3px}\n";
 
@@ -45,7 +51,7 @@ static const char js[] =
 	"var FS = +svg.getAttribute(\"data-fs\"), XPAD = +svg.getAttribute(\"data-xpad\");\n"
 	"var FW = +svg.getAttribute(\"data-fw\"), TY = +svg.getAttribute(\"data-ty\");\n"
 	"var CHART = svg.getAttribute(\"data-mode\") === \"chart\";\n"
-	"var all = [], lanes = [], details, matched, unzoom, sbtn, sfo, sinput, timer = 0, searching = false;\n"
+	"var all = [], lanes = [], marks = [], ctrs = [], details, matched, unzoom, sbtn, sfo, sinput, timer = 0, searching = false;\n"
 	"function $(id) { return document.getElementById(id); }\n"
 	"function fit(name, w) {\n"
 	"  var n = Math.floor((w - 6) / (FS * 0.59));\n"
@@ -66,10 +72,18 @@ static const char js[] =
 	"  var s = FW / z.w;\n"
 	"  for (var i = 0; i < all.length; i++) {\n"
 	"    var e = all[i], lo = Math.max(e.x, z.x), hi = Math.min(e.x + e.w, z.x + z.w), ov = hi - lo;\n"
-	"    if (CHART ? ov <= 0 : ov <= 0.5 * Math.min(e.w, z.w)) { e.g.classList.add(\"hide\"); continue; }\n"
+	"    if (CHART ? ov < 0 || (ov === 0 && e.w > 0) : ov <= 0.5 * Math.min(e.w, z.w)) { e.g.classList.add(\"hide\"); continue; }\n"
 	"    e.g.classList.remove(\"hide\");\n"
 	"    place(e, XPAD + (lo - z.x) * s, ov * s);\n"
 	"  }\n"
+	"  for (i = 0; i < marks.length; i++) {\n"
+	"    var m = marks[i], x = XPAD + (m.x - z.x) * s;\n"
+	"    if (x < XPAD - 0.5 || x > XPAD + FW + 0.5) { m.g.classList.add(\"hide\"); continue; }\n"
+	"    m.g.classList.remove(\"hide\");\n"
+	"    m.g.setAttribute(\"transform\", \"translate(\" + x.toFixed(3) + \",0)\");\n"
+	"  }\n"
+	"  for (i = 0; i < ctrs.length; i++)\n"
+	"    ctrs[i].setAttribute(\"transform\", \"translate(\" + (XPAD - z.x * s).toFixed(3) + \",0) scale(\" + s + \",1)\");\n"
 	"  unzoom.classList.remove(\"off\");\n"
 	"}\n"
 	"function reset() {\n"
@@ -78,6 +92,11 @@ static const char js[] =
 	"    e.g.classList.remove(\"hide\");\n"
 	"    place(e, e.x, e.w);\n"
 	"  }\n"
+	"  for (i = 0; i < marks.length; i++) {\n"
+	"    marks[i].g.classList.remove(\"hide\");\n"
+	"    marks[i].g.setAttribute(\"transform\", \"translate(\" + marks[i].x.toFixed(3) + \",0)\");\n"
+	"  }\n"
+	"  for (i = 0; i < ctrs.length; i++) ctrs[i].removeAttribute(\"transform\");\n"
 	"  unzoom.classList.add(\"off\");\n"
 	"}\n"
 	"function unmark(e) { e.g.classList.remove(\"hl\"); e.r.setAttribute(\"fill\", e.fill); }\n"
@@ -144,10 +163,16 @@ static const char js[] =
 	"      lane.fr.push(e);\n"
 	"    }\n"
 	"  }\n"
+	"  var mk = document.querySelectorAll(\"#frames g.mk\");\n"
+	"  for (l = 0; l < mk.length; l++) marks.push({ g: mk[l], x: +mk[l].getAttribute(\"data-x\") });\n"
+	"  var cz = document.querySelectorAll(\"#frames g.cz\");\n"
+	"  for (l = 0; l < cz.length; l++) ctrs.push(cz[l]);\n"
 	"  var frames = $(\"frames\");\n"
 	"  frames.addEventListener(\"click\", function (ev) { var e = frameOf(ev); if (e) zoom(e); });\n"
 	"  frames.addEventListener(\"mouseover\", function (ev) {\n"
-	"    var e = frameOf(ev); if (e) details.textContent = e.tip.split(\"\\n\").join(\"; \");\n"
+	"    var e = frameOf(ev), g = ev.target && ev.target.closest ? ev.target.closest(\"g.mk, g.ctr\") : null;\n"
+	"    var tip = e ? e.tip : g ? g.querySelector(\"title\").textContent : null;\n"
+	"    if (tip !== null) details.textContent = tip.split(\"\\n\").join(\"; \");\n"
 	"  });\n"
 	"  frames.addEventListener(\"mouseout\", function () { details.textContent = \" \"; });\n"
 	"  unzoom.addEventListener(\"click\", reset);\n"
@@ -331,7 +356,7 @@ struct page {
 	double fw;                  /* frames' width */
 	const char *mode;           /* "flame" or "chart" */
 	const char *title, *subtitle, *doc_title;
-	bool frames_open;
+	uint64_t t0, t1;            /* a chart's time axis, ns */
 };
 
 static void page_open(struct out *o, const struct page *pg)
@@ -340,9 +365,13 @@ static void page_open(struct out *o, const struct page *pg)
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\" "
 		"xmlns=\"http://www.w3.org/2000/svg\" data-mode=\"%s\" data-fs=\"%d\" "
-		"data-xpad=\"%d\" data-fw=\"%.3f\" data-ty=\"%.1f\">\n",
+		"data-xpad=\"%d\" data-fw=\"%.3f\" data-ty=\"%.1f\"",
 		pg->width, pg->height, pg->width, pg->height, pg->mode, FONT, XPAD, pg->fw,
 		ROW * 0.5 + FONT * 0.35);
+	if (pg->t1 > pg->t0)
+		fprintf(f, " data-t0=\"%llu\" data-t1=\"%llu\"", (unsigned long long)pg->t0,
+			(unsigned long long)pg->t1);
+	fputs(">\n", f);
 	fputs("<!-- made by scorch (scorch flame / scorch diff) -->\n<title>", f);
 	put_escaped(o, pg->doc_title);
 	fprintf(f, "</title>\n<style type=\"text/css\"><![CDATA[\n%s]]></style>\n", css);
@@ -376,15 +405,18 @@ static void page_close(struct out *o)
 	fputs("</g>\n</svg>\n", o->f);
 }
 
-/* One frame: tooltip (already in o->sb), rect and label. */
-static void put_frame(struct out *o, const char *name, const char *cls, double x, double y,
-		      double w, struct flame_rgb fill)
+/* One frame: tooltip (already in o->sb), rect and label. x and w are
+ * written with `prec` decimals: 3 for graphs, more for charts, where a
+ * frame can be a few ns of a long recording and zooming scales it up. */
+static void put_frame_prec(struct out *o, const char *name, const char *cls, double x, double y,
+			   double w, struct flame_rgb fill, int prec)
 {
 	FILE *f = o->f;
 	fprintf(f, "<g class=\"%s\"><title>", cls);
 	put_escaped(o, o->sb.buf ? o->sb.buf : "");
-	fprintf(f, "</title><rect x=\"%.3f\" y=\"%.1f\" width=\"%.3f\" height=\"%d\" "
-		"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>", x, y, w, ROW - 1, fill.r, fill.g, fill.b);
+	fprintf(f, "</title><rect x=\"%.*f\" y=\"%.1f\" width=\"%.*f\" height=\"%d\" "
+		"fill=\"rgb(%u,%u,%u)\" rx=\"2\" ry=\"2\"/>", prec, x, y, prec, w, ROW - 1,
+		fill.r, fill.g, fill.b);
 	sb_reset(&o->sb);
 	flame_label(name, w, &o->sb);
 	if (o->sb.len) {
@@ -393,6 +425,12 @@ static void put_frame(struct out *o, const char *name, const char *cls, double x
 		fputs("</text>", f);
 	}
 	fputs("</g>\n", f);
+}
+
+static void put_frame(struct out *o, const char *name, const char *cls, double x, double y,
+		      double w, struct flame_rgb fill)
+{
+	put_frame_prec(o, name, cls, x, y, w, fill, 3);
 }
 
 static struct flame_rgb frame_fill(const struct flame_svg_options *opt, const char *name,
@@ -563,11 +601,93 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 	return finish_out(&o);
 }
 
-/* "1.234567 s" */
+/* ---- flame charts ---- */
+
+#define CROW (2 * ROW)   /* px of a counter's band */
+#define CGAP 2           /* px between counter bands */
+#define CHART_PREC 6     /* decimals of a chart frame's x and width */
+
+struct flame_rgb flame_color_zone(const char *name)
+{
+	/* blue-green, apart from the warm frames of samples */
+	double v1 = unit_hash(name, 8), v2 = unit_hash(name, 9), v3 = unit_hash(name, 10);
+	return (struct flame_rgb){ (uint8_t)(60 + 70 * v1), (uint8_t)(170 + 60 * v2),
+				   (uint8_t)(185 + 60 * v3) };
+}
+
+/* "1.234567 s": a sampled frame's ends (samples are a period apart) */
 static void add_time(struct strbuf *sb, uint64_t ns)
 {
 	sb_addf(sb, "%llu.%06llu s", (unsigned long long)(ns / 1000000000ull),
 		(unsigned long long)(ns % 1000000000ull / 1000));
+}
+
+/* "1.234567891 s": a zone's ends and marks, to the ns they were taken */
+static void add_time_ns(struct strbuf *sb, uint64_t ns)
+{
+	sb_addf(sb, "%llu.%09llu s", (unsigned long long)(ns / 1000000000ull),
+		(unsigned long long)(ns % 1000000000ull));
+}
+
+static const char *span_name(const struct flame_chart *c, const struct flame_span *s)
+{
+	return c->names->names.data[s->name];
+}
+
+/* The name drawn and searched for a merged span: "[12 short spans of fib,
+ * merged]" when they share a name, "[12 short spans, merged]" otherwise. */
+static void merged_name(struct strbuf *sb, const struct flame_chart *c, const struct flame_span *s)
+{
+	const char *nm = span_name(c, s);
+	if (!strcmp(nm, "[merged]"))
+		sb_addf(sb, "[%u short spans, merged]", s->merged);
+	else
+		sb_addf(sb, "[%u short spans of %s, merged]", s->merged, nm);
+}
+
+/* Tooltip of a zone span: name, duration and ends, self time, allocations,
+ * where it is written, thread, depth, and how it ended when not normally. */
+static void zone_tip(struct strbuf *sb, const struct flame_chart *c, const struct flame_span *s)
+{
+	const struct flame_lane *l = &c->lanes.data[s->lane];
+	const struct sc_profile *p = c->p;
+	const struct sc_zone *z = p && s->zone < p->nzones ? &p->zones[s->zone] : NULL;
+	const struct sc_zone_name *zn = z && z->name < p->nzone_names ? &p->zone_names[z->name] : NULL;
+	uint64_t d = s->end - s->start;
+	sb_adds(sb, span_name(c, s));
+	sb_addc(sb, '\n');
+	term_duration(sb, d);
+	sb_adds(sb, " from ");
+	add_time_ns(sb, s->start);
+	sb_adds(sb, " to ");
+	add_time_ns(sb, s->end);
+	sb_adds(sb, "\nself: ");
+	term_duration(sb, s->self);
+	sb_adds(sb, " (");
+	add_pct(sb, s->self, d);
+	sb_adds(sb, ")\n");
+	if (z && z->allocs) {
+		sb_adds(sb, "allocations: ");
+		term_count(sb, z->allocs);
+		sb_adds(sb, ", ");
+		add_amount(sb, FLAME_BYTES, z->bytes);
+	} else {
+		sb_adds(sb, "no allocations");
+	}
+	if (zn && zn->file && *zn->file) {
+		sb_addf(sb, "\n%s at %s", zn->kind == ZONE_KIND_FUNC ? "traced function" : "zone", zn->file);
+		if (zn->line)
+			sb_addf(sb, ":%u", zn->line);
+	} else if (zn && zn->kind == ZONE_KIND_FUNC) {
+		sb_adds(sb, "\ntraced function");
+	}
+	sb_addf(sb, "\nthread: %s (%u), depth %u", l->name, l->tid, s->depth);
+	if (s->flags & FLAME_UNWOUND)
+		sb_adds(sb, "\nunwound: left by longjmp or an exception");
+	if (s->flags & FLAME_THREAD_EXIT)
+		sb_adds(sb, "\nstill open when its thread exited");
+	if (s->flags & FLAME_UNFINISHED)
+		sb_adds(sb, "\nunfinished: never ended, drawn to the end of its thread or of the recording");
 }
 
 static void span_tip(struct strbuf *sb, const struct flame_chart *c, const struct flame_span *s)
@@ -575,18 +695,26 @@ static void span_tip(struct strbuf *sb, const struct flame_chart *c, const struc
 	const struct flame_tree *nt = c->names;
 	const struct flame_lane *l = &c->lanes.data[s->lane];
 	sb_reset(sb);
+	if (s->flags & FLAME_ZONE) {
+		zone_tip(sb, c, s);
+		return;
+	}
+	bool zones = l->kind == FLAME_LANE_ZONES;
 	if (s->flags & FLAME_MERGED)
-		sb_addf(sb, "[%u short spans, merged]", s->merged);
+		merged_name(sb, c, s);
 	else
 		sb_adds(sb, nt->names.data[s->name]);
 	sb_addc(sb, '\n');
 	term_duration(sb, s->end - s->start);
 	sb_adds(sb, " from ");
-	add_time(sb, s->start);
+	(zones ? add_time_ns : add_time)(sb, s->start);
 	sb_adds(sb, " to ");
-	add_time(sb, s->end);
+	(zones ? add_time_ns : add_time)(sb, s->end);
 	sb_adds(sb, "\n");
-	add_amount(sb, c->weight, s->weight);
+	if (zones)
+		sb_addf(sb, "%u zone spans, each shorter than the threshold", s->merged);
+	else
+		add_amount(sb, c->weight, s->weight);
 	sb_addf(sb, "\nthread: %s (%u)", l->name, l->tid);
 	const char *module = nt->modules.data[s->module].name;
 	if (*module && !(s->flags & FLAME_MERGED))
@@ -595,27 +723,213 @@ static void span_tip(struct strbuf *sb, const struct flame_chart *c, const struc
 		sb_adds(sb, "\ninlined");
 }
 
+/* The x of time t. */
+static double chart_x(const struct flame_chart *c, double fw, uint64_t t)
+{
+	double span = (double)(c->t1 - c->t0);
+	return XPAD + (double)(t - c->t0) / span * fw;
+}
+
+/* Rows of frames a lane draws: a zone lane with marks has at least one. */
+static uint32_t lane_rows(const struct flame_lane *l, size_t marks)
+{
+	return l->kind == FLAME_LANE_ZONES && marks && !l->depth ? 1 : l->depth;
+}
+
+/* Lane header: what it shows; its tooltip adds what pruning left out. */
+static void lane_header(struct out *o, const struct flame_chart *c, uint32_t li, double y,
+			size_t drawn, size_t marks, uint64_t min_ns, size_t *pi)
+{
+	const struct flame_lane *l = &c->lanes.data[li];
+	struct strbuf *sb = &o->sb;
+	sb_reset(sb);
+	sb_addf(sb, "thread %s (%u): ", l->name, l->tid);
+	if (l->kind == FLAME_LANE_SAMPLES) {
+		term_duration(sb, l->busy);
+		sb_adds(sb, " sampled, ");
+		add_amount(sb, c->weight, l->weight);
+	} else {
+		term_count(sb, l->spans);
+		sb_adds(sb, l->spans == 1 ? " zone span" : " zone spans");
+		if (drawn != l->spans) {
+			sb_adds(sb, " (");
+			term_count(sb, drawn);
+			sb_adds(sb, " frames drawn)");
+		}
+		if (l->spans) {
+			sb_adds(sb, ", ");
+			term_duration(sb, l->busy);
+			sb_adds(sb, " in the outermost");
+		}
+		if (l->nmarks) {
+			sb_adds(sb, "; ");
+			term_count(sb, l->nmarks);
+			sb_adds(sb, l->nmarks == 1 ? " mark" : " marks");
+			if (marks != l->nmarks)
+				sb_addf(sb, " (%zu drawn)", marks);
+		}
+		if (l->ncounters)
+			sb_addf(sb, "; %u counter%s", l->ncounters, l->ncounters == 1 ? "" : "s");
+	}
+	struct strbuf tip = STRBUF_INIT;
+	sb_adds(&tip, sb->buf);
+	size_t k = *pi, shown = 0;
+	uint64_t more = 0, nmore = 0;
+	if (k < c->pruned.len && c->pruned.data[k].lane == li) {
+		sb_adds(&tip, "\nspans left out or merged as shorter than ");
+		term_duration(&tip, min_ns);
+		sb_adds(&tip, ":");
+	}
+	for (; k < c->pruned.len && c->pruned.data[k].lane == li; k++) {
+		const struct flame_pruned *pr = &c->pruned.data[k];
+		if (shown++ < 30) {
+			sb_adds(&tip, "\n");
+			term_count(&tip, pr->spans);
+			sb_addf(&tip, " %s", c->names->names.data[pr->name]);
+		} else {
+			more += pr->spans;
+			nmore++;
+		}
+	}
+	if (nmore) {
+		sb_adds(&tip, "\n");
+		term_count(&tip, more);
+		sb_addf(&tip, " of %llu more names", (unsigned long long)nmore);
+	}
+	*pi = k;
+	FILE *f = o->f;
+	fputs("<g class=\"lh\"><title>", f);
+	put_escaped(o, tip.buf);
+	fprintf(f, "</title><text class=\"lanehdr\" x=\"%d\" y=\"%.1f\">", XPAD, y + ROW - 4);
+	put_escaped(o, sb->buf);
+	fputs("</text></g>\n", f);
+	sb_release(&tip);
+}
+
+/* A mark (or a group of them): a tick across the zone rows. */
+static void put_mark(struct out *o, const struct flame_chart *c, const struct flame_mark *m,
+		     double x, double y, double h)
+{
+	const struct flame_lane *l = &c->lanes.data[m->lane];
+	struct strbuf *sb = &o->sb;
+	sb_reset(sb);
+	sb_adds(sb, c->names->names.data[m->name]);
+	if (m->count == 1) {
+		sb_adds(sb, "\nmark at ");
+		add_time_ns(sb, m->time);
+	} else {
+		sb_addf(sb, "\n%u marks from ", m->count);
+		add_time_ns(sb, m->time);
+		sb_adds(sb, " to ");
+		add_time_ns(sb, m->last);
+	}
+	sb_addf(sb, "\nthread: %s (%u)", l->name, l->tid);
+	fprintf(o->f, "<g class=\"mk\" data-x=\"%.*f\" data-count=\"%u\" transform=\"translate(%.*f,0)\"><title>",
+		CHART_PREC, x, m->count, CHART_PREC, x);
+	put_escaped(o, sb->buf);
+	fprintf(o->f, "</title><line x1=\"0\" x2=\"0\" y1=\"%.1f\" y2=\"%.1f\"/>"
+		"<rect x=\"-2\" y=\"%.1f\" width=\"4\" height=\"%.1f\" fill=\"transparent\"/></g>\n",
+		y, y + h, y, h);
+}
+
+/* A counter's values as a step line in a band of its own. The line is in
+ * the chart's coordinates; the script zooms it with a transform of the
+ * inner group, and the band's clip keeps it inside the frame area. More
+ * values than four per pixel are thinned to the first, lowest, highest and
+ * last of each quarter pixel. */
+static void put_counter(struct out *o, const struct flame_chart *c, const struct flame_counter *k,
+			double fw, double y, unsigned id)
+{
+	FILE *f = o->f;
+	const struct flame_lane *l = &c->lanes.data[k->lane];
+	const char *name = c->names->names.data[k->name];
+	const struct flame_point *pt = &c->points.data[k->first];
+	struct strbuf *sb = &o->sb;
+	sb_reset(sb);
+	sb_addf(sb, "%s\ncounter: ", name);
+	term_count(sb, k->n);
+	sb_adds(sb, k->n == 1 ? " value" : " values");
+	if (k->n) {
+		sb_adds(sb, " from ");
+		add_time_ns(sb, pt[0].time);
+		sb_adds(sb, " to ");
+		add_time_ns(sb, pt[k->n - 1].time);
+	}
+	sb_addf(sb, "\nmin %.15g, max %.15g, last %.15g\nthread: %s (%u)", k->min, k->max, k->last,
+		l->name, l->tid);
+	fprintf(f, "<clipPath id=\"cc%u\"><rect x=\"%d\" y=\"%.1f\" width=\"%.3f\" height=\"%d\"/></clipPath>\n",
+		id, XPAD, y, fw, CROW);
+	fprintf(f, "<g class=\"ctr\" clip-path=\"url(#cc%u)\"><title>", id);
+	put_escaped(o, sb->buf);
+	fprintf(f, "</title><rect x=\"%d\" y=\"%.1f\" width=\"%.3f\" height=\"%d\" fill=\"#fff\" "
+		"fill-opacity=\"0.55\"/>", XPAD, y, fw, CROW);
+	struct flame_rgb col = flame_color_module(name, name);
+	col = (struct flame_rgb){ (uint8_t)(col.r / 2), (uint8_t)(col.g / 2), (uint8_t)(col.b / 2) };
+	fprintf(f, "<g class=\"cz\"><polyline stroke=\"rgb(%u,%u,%u)\" vector-effect=\"non-scaling-stroke\" "
+		"points=\"", col.r, col.g, col.b);
+	double range = k->max - k->min, top = y + 3, h = CROW - 6, py = 0;
+	bool thin = (double)k->n > 4 * fw, any = false;
+#define YOF(v) (range > 0 ? top + h - ((v) - k->min) / range * h : top + h / 2)
+	for (size_t i = 0; i < k->n;) {
+		double bx = chart_x(c, fw, pt[i].time), b = floor(bx * 4);
+		double first = pt[i].value, lo = first, hi = first, last = first;
+		size_t j = i + 1;
+		for (; thin && j < k->n && floor(chart_x(c, fw, pt[j].time) * 4) == b; j++) {
+			last = pt[j].value;
+			lo = last < lo ? last : lo;
+			hi = last > hi ? last : hi;
+		}
+		/* a step: along the previous value, then to this one */
+		if (any)
+			fprintf(f, "%.3f,%.2f ", bx, py);
+		fprintf(f, "%.3f,%.2f ", bx, YOF(first));
+		if (j - i > 1)
+			fprintf(f, "%.3f,%.2f %.3f,%.2f %.3f,%.2f ", bx, YOF(lo), bx, YOF(hi), bx, YOF(last));
+		py = YOF(last);
+		any = true;
+		i = j;
+	}
+#undef YOF
+	if (any)
+		fprintf(f, "%.3f,%.2f", XPAD + fw, py);
+	fputs("\"/></g><text class=\"clab\" ", f);
+	fprintf(f, "x=\"%d\" y=\"%.1f\">", XPAD + 3, y + 11);
+	sb_reset(sb);
+	sb_addf(sb, "%s (%.6g .. %.6g)", name, k->min, k->max);
+	put_escaped(o, sb->buf);
+	fputs("</text></g>\n", f);
+}
+
 int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg_options *opt,
 			  struct flame_svg_stats *st)
 {
 	unsigned width = opt->width ? opt->width : FLAME_SVG_WIDTH;
 	double fw = width - 2.0 * XPAD;
 	double span = c->t1 > c->t0 ? (double)(c->t1 - c->t0) : 1;
-	uint64_t min_ns = (uint64_t)ceil(minwidth_px(opt) / fw * span);
-	min_ns = flame_chart_min_ns_for(c, min_ns, opt->max_frames);
+	uint64_t asked = (uint64_t)ceil(minwidth_px(opt) / fw * span);
+	uint64_t min_ns = flame_chart_min_ns_for(c, asked, opt->max_frames);
 	size_t pruned = min_ns ? flame_chart_prune(c, min_ns) : 0;
 	flame_chart_finish(c);
 
+	/* spans and marks per lane, for the headers and the page height */
+	size_t nl = c->lanes.len;
+	size_t *drawn = xcalloc(nl + 1, sizeof(*drawn)), *nmarks = xcalloc(nl + 1, sizeof(*nmarks));
+	for (size_t i = 0; i < c->spans.len; i++)
+		drawn[c->spans.data[i].lane]++;
+	for (size_t i = 0; i < c->marks.len; i++)
+		nmarks[c->marks.data[i].lane]++;
 	unsigned top = opt->subtitle && *opt->subtitle ? 60 : 40, bottom = 34, gap = 8;
 	unsigned h = top + bottom;
 	uint32_t rows = 0;
-	for (size_t i = 0; i < c->lanes.len; i++) {
-		h += (c->lanes.data[i].depth + 1) * ROW + gap;
-		rows += c->lanes.data[i].depth + 1;
+	for (size_t i = 0; i < nl; i++) {
+		const struct flame_lane *l = &c->lanes.data[i];
+		h += (lane_rows(l, nmarks[i]) + 1) * ROW + l->ncounters * (CROW + CGAP) + gap;
+		rows += lane_rows(l, nmarks[i]) + 1 + 2 * l->ncounters;
 	}
 	struct page pg = {
 		.width = width, .height = h, .fw = fw, .mode = "chart",
 		.title = opt->title ? opt->title : default_title(NULL, opt), .subtitle = opt->subtitle,
+		.t0 = c->t0, .t1 = c->t1,
 	};
 	struct out o = { .f = f };
 	struct strbuf dt = STRBUF_INIT;
@@ -624,46 +938,68 @@ int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg
 	page_open(&o, &pg);
 
 	double y0 = top;
-	size_t s = 0;
-	for (size_t li = 0; li < c->lanes.len; li++) {
+	size_t s = 0, m = 0, k = 0, pi = 0;
+	unsigned nctr = 0;
+	for (size_t li = 0; li < nl; li++) {
 		const struct flame_lane *l = &c->lanes.data[li];
-		sb_reset(&o.sb);
-		sb_addf(&o.sb, "thread %s (%u): ", l->name, l->tid);
-		term_duration(&o.sb, l->busy);
-		sb_adds(&o.sb, " sampled, ");
-		add_amount(&o.sb, c->weight, l->weight);
-		fprintf(f, "<text class=\"lanehdr\" x=\"%d\" y=\"%.1f\">", XPAD, y0 + ROW - 4);
-		put_escaped(&o, o.sb.buf);
-		fputs("</text>\n", f);
-		fprintf(f, "<g class=\"lane\" data-total=\"%.3f\">\n", (double)l->busy / span * fw);
+		bool zones = l->kind == FLAME_LANE_ZONES;
+		uint32_t lrows = lane_rows(l, nmarks[li]);
+		lane_header(&o, c, (uint32_t)li, y0, drawn[li], nmarks[li], min_ns, &pi);
+		fprintf(f, "<g class=\"lane\" data-kind=\"%s\" data-total=\"%.3f\">\n",
+			zones ? "zones" : "samples", (double)l->busy / span * fw);
 		for (; s < c->spans.len && c->spans.data[s].lane == li; s++) {
 			const struct flame_span *sp = &c->spans.data[s];
-			double x = XPAD + (double)(sp->start - c->t0) / span * fw;
+			double x = chart_x(c, fw, sp->start);
 			double w = (double)(sp->end - sp->start) / span * fw;
 			double y = y0 + ROW + (double)sp->depth * ROW;
 			span_tip(&o.sb, c, sp);
 			if (sp->flags & FLAME_MERGED) {
 				struct strbuf nm = STRBUF_INIT;
-				sb_addf(&nm, "[%u short spans, merged]", sp->merged);
-				put_frame(&o, nm.buf, "f m", x, y, w, merged_fill);
+				merged_name(&nm, c, sp);
+				put_frame_prec(&o, nm.buf, zones ? "f z m" : "f m", x, y, w, merged_fill,
+					       CHART_PREC);
 				sb_release(&nm);
 				continue;
 			}
-			const char *name = c->names->names.data[sp->name];
+			const char *name = span_name(c, sp);
+			if (sp->flags & FLAME_ZONE) {
+				bool odd = sp->flags & (FLAME_UNWOUND | FLAME_UNFINISHED | FLAME_THREAD_EXIT);
+				put_frame_prec(&o, name, odd ? "f z u" : "f z", x, y, w,
+					       flame_color_zone(name), CHART_PREC);
+				continue;
+			}
 			bool inl = sp->flags & FLAME_INLINED;
-			put_frame(&o, name, inl ? "f i" : "f", x, y, w,
-				  frame_fill(opt, name, c->names->modules.data[sp->module].name, inl));
+			put_frame_prec(&o, name, inl ? "f i" : "f", x, y, w,
+				       frame_fill(opt, name, c->names->modules.data[sp->module].name, inl),
+				       CHART_PREC);
+		}
+		for (; m < c->marks.len && c->marks.data[m].lane == li; m++)
+			put_mark(&o, c, &c->marks.data[m], chart_x(c, fw, c->marks.data[m].time),
+				 y0 + ROW, (double)lrows * ROW);
+		double cy = y0 + ROW + (double)lrows * ROW;
+		for (; k < c->counters.len; k++) {
+			/* counters are in lane order: made lane by lane, in time order */
+			if (c->counters.data[k].lane != li)
+				break;
+			put_counter(&o, c, &c->counters.data[k], fw, cy + CGAP, nctr++);
+			cy += CROW + CGAP;
 		}
 		fputs("</g>\n", f);
-		y0 += (l->depth + 1) * ROW + gap;
+		y0 += (lrows + 1) * ROW + l->ncounters * (CROW + CGAP) + gap;
 	}
 	page_close(&o);
 	if (st) {
 		st->frames = c->spans.len;
 		st->pruned = pruned;
 		st->depth = rows;
-		st->minwidth = (double)min_ns / span * fw;
+		/* the width asked for, unless max_frames raised it (min_ns is
+		 * rounded up to whole ns) */
+		st->minwidth = min_ns == asked ? minwidth_px(opt) : (double)min_ns / span * fw;
+		st->marks = c->marks.len;
+		st->counters = c->counters.len;
 	}
+	free(drawn);
+	free(nmarks);
 	sb_release(&dt);
 	return finish_out(&o);
 }

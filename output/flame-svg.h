@@ -44,6 +44,8 @@ struct flame_svg_stats {
 	size_t pruned;              /* frames or spans left out or merged as too thin */
 	uint32_t depth;             /* rows */
 	double minwidth;            /* px: the threshold used (raised by max_frames) */
+	size_t marks;               /* charts: marks (or groups of marks) drawn */
+	size_t counters;            /* charts: counter bands drawn */
 };
 
 /* Writes t as SVG to f; a diffed tree (flame_diff) is drawn as a
@@ -54,7 +56,10 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 		    struct flame_svg_stats *st);
 
 /* Writes a flame chart (c finished; pruned here by minwidth) as SVG: one
- * band per lane, root on top, x is time. Returns 0 or -errno from f. */
+ * band per lane, root on top, x is time. A zone lane draws its zones as
+ * frames (blue-green, hover for duration, self time, allocations), its
+ * marks as ticks across them and each counter as a step line in a band
+ * below. Returns 0 or -errno from f. */
 int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg_options *o,
 			  struct flame_svg_stats *st);
 
@@ -66,6 +71,8 @@ void flame_xml_escape(struct strbuf *sb, const char *s);
 /* The fill of a frame in the hot palette (by name) or the module palette. */
 struct flame_rgb flame_color_hot(const char *name);
 struct flame_rgb flame_color_module(const char *module, const char *name);
+/* The fill of a zone frame in a chart, by name. */
+struct flame_rgb flame_color_zone(const char *name);
 
 /* The label drawn in a frame w px wide: name cut to fit (ending in "..")
  * into out, "" when under 3 characters fit. As the SVG's script does it. */

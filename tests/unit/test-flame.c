@@ -3,7 +3,9 @@
  * whose layout is worked out by hand: widths proportional to weights,
  * children inside their parents in name order, the pruning and merging
  * rules, diff matching, colours and tables, per-thread and heap weights,
- * time-ordered spans from samples, and escaping of hostile names. */
+ * time-ordered spans from samples and from zones (exact ends, depths and
+ * self times of nested and recursive zones, marks, counters), and escaping
+ * of hostile names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,7 +244,8 @@ static void test_frame_cap(void **state)
 	struct flame_chart *c = flame_chart_new(FLAME_SAMPLES);
 	uint32_t ln = flame_chart_lane(c, "x", 1), nm = flame_name(c->names, "f", 1);
 	for (uint64_t i = 0; i < 5; i++) {
-		struct flame_span sp = { i * 100, i * 100 + 10 * (i + 1), ln, 0, nm, 0, 0, 0, 1 };
+		struct flame_span sp = { .start = i * 100, .end = i * 100 + 10 * (i + 1), .lane = ln,
+					  .name = nm, .weight = 1 };
 		flame_chart_add(c, &sp);
 	}
 	/* lengths 10..50: keep 2 -> at least 31 */
@@ -692,17 +695,18 @@ static void test_chart_prune(void **state)
 	struct flame_chart *c = flame_chart_new(FLAME_SAMPLES);
 	uint32_t l = flame_chart_lane(c, "zones", 7);
 	uint32_t z = flame_name(c->names, "zone", 4), q = flame_name(c->names, "quick", 5);
-	struct flame_span s = { 0, 1000, l, 0, z, 0, 0, 0, 10 };
+	struct flame_span s = { .start = 0, .end = 1000, .lane = l, .name = z, .weight = 10 };
 	flame_chart_add(c, &s);
 	/* ten 5 ns spans 1 ns apart at depth 1: merged (59 ns >= 20) */
 	for (int i = 0; i < 10; i++) {
-		struct flame_span k = { 100 + (uint64_t)i * 6, 105 + (uint64_t)i * 6, l, 1, q, 0, 0, 0, 1 };
+		struct flame_span k = { .start = 100 + (uint64_t)i * 6, .end = 105 + (uint64_t)i * 6,
+					 .lane = l, .depth = 1, .name = q, .weight = 1 };
 		flame_chart_add(c, &k);
 	}
 	/* a lone short one: dropped */
-	struct flame_span lone = { 500, 505, l, 1, q, 0, 0, 0, 1 };
+	struct flame_span lone = { .start = 500, .end = 505, .lane = l, .depth = 1, .name = q, .weight = 1 };
 	flame_chart_add(c, &lone);
-	struct flame_span wide = { 600, 700, l, 1, z, 0, 0, 0, 3 };
+	struct flame_span wide = { .start = 600, .end = 700, .lane = l, .depth = 1, .name = z, .weight = 3 };
 	flame_chart_add(c, &wide);
 	flame_chart_finish(c);
 	assert_int_equal(c->t0, 0);
@@ -715,8 +719,214 @@ static void test_chart_prune(void **state)
 	assert_int_equal(m->start, 100);
 	assert_int_equal(m->end, 159);
 	assert_int_equal(m->weight, 10);
+	assert_string_equal(c->names->names.data[m->name], "quick");   /* one name: kept */
 	assert_int_equal(c->spans.data[2].start, 600);
+	/* every span taken out is counted under its name: 10 merged + the lone one */
+	assert_int_equal(c->pruned.len, 1);
+	assert_int_equal(c->pruned.data[0].lane, l);
+	assert_int_equal(c->pruned.data[0].name, q);
+	assert_int_equal(c->pruned.data[0].spans, 11);
 	flame_chart_free(c);
+
+	/* a run of short spans of two names: merged as "[merged]", each name counted */
+	c = flame_chart_new(FLAME_SAMPLES);
+	l = flame_chart_lane(c, "x", 1);
+	z = flame_name(c->names, "zone", 4);
+	q = flame_name(c->names, "quick", 5);
+	for (int i = 0; i < 6; i++) {
+		struct flame_span k = { .start = (uint64_t)i * 10, .end = (uint64_t)i * 10 + 8, .lane = l,
+					.name = i % 3 ? q : z, .weight = 1 };
+		flame_chart_add(c, &k);
+	}
+	flame_chart_finish(c);
+	assert_int_equal(flame_chart_prune(c, 9), 5);
+	assert_int_equal(c->spans.len, 1);
+	assert_string_equal(c->names->names.data[c->spans.data[0].name], "[merged]");
+	assert_int_equal(c->spans.data[0].merged, 6);
+	assert_int_equal(c->spans.data[0].end, 58);
+	assert_int_equal(c->pruned.len, 2);
+	assert_int_equal(c->pruned.data[0].name, q);    /* most first */
+	assert_int_equal(c->pruned.data[0].spans, 4);
+	assert_int_equal(c->pruned.data[1].name, z);
+	assert_int_equal(c->pruned.data[1].spans, 2);
+	flame_chart_free(c);
+}
+
+/* A profile with zones on two threads, worked out by hand (times in ns):
+ *   main (tid 100):
+ *     z0 outer [10, 100] d0, 5 allocations of 500 bytes
+ *       z1 <b>inner&</b> [20, 40] d1, 2 of 200
+ *       z2 rec [50, 95] d1
+ *         z3 rec [55, 90] d2
+ *           z4 rec [60, 80] d3, unwound
+ *     z5 outer [200, 260] d0, 10 ns of dropped calls inside
+ *       z6 <b>inner&</b> [210, 210] d1 (shorter than the clock)
+ *     marks tick at 30, 31; counter q: 1 at 15, 3 at 25, 2 at 70
+ *   worker (tid 101):
+ *     z7 work [5, 300] d0, unfinished and open at thread exit
+ *     mark tick at 150; counter q: 7 at 100
+ * Self times: z0 90 - 20 - 45 = 25, z1 20, z2 45 - 35 = 10, z3 35 - 20 = 15,
+ * z4 20, z5 60 - 10 = 50, z6 0, z7 295. */
+static struct sc_profile *zone_prof(void)
+{
+	struct sc_profile *p = prof();
+	static const char *const names[] = { "outer", "<b>inner&</b>", "rec", "work", "tick",
+					     "q\"'" };
+	p->zone_names = arena_alloc(&p->arena, 6 * sizeof(*p->zone_names));
+	for (uint32_t i = 0; i < 6; i++)
+		p->zone_names[i] = (struct sc_zone_name){ names[i], i < 4 ? "x.c" : "", i < 4 ? 7 + i : 0,
+							  i == 3 ? ZONE_KIND_FUNC : ZONE_KIND_ZONE };
+	p->nzone_names = 6;
+	static const struct sc_zone zs[] = {
+		{ .start = 10, .end = 100, .allocs = 5, .bytes = 500, .name = 0, .thread = 0, .depth = 0 },
+		{ .start = 20, .end = 40, .allocs = 2, .bytes = 200, .name = 1, .thread = 0, .depth = 1 },
+		{ .start = 50, .end = 95, .name = 2, .thread = 0, .depth = 1 },
+		{ .start = 55, .end = 90, .name = 2, .thread = 0, .depth = 2 },
+		{ .start = 60, .end = 80, .name = 2, .thread = 0, .depth = 3, .flags = ZONE_F_UNWOUND },
+		{ .start = 200, .end = 260, .dropped_ns = 10, .name = 0, .thread = 0, .depth = 0 },
+		{ .start = 210, .end = 210, .name = 1, .thread = 0, .depth = 1 },
+		{ .start = 5, .end = 300, .name = 3, .thread = 1, .depth = 0,
+		  .flags = ZONE_F_UNFINISHED | ZONE_F_THREAD_EXIT },
+	};
+	p->zones = arena_alloc(&p->arena, sizeof(zs));
+	memcpy(p->zones, zs, sizeof(zs));
+	p->nzones = 8;
+	static const struct sc_mark ms[] = { { 30, 4, 0 }, { 31, 4, 0 }, { 150, 4, 1 } };
+	p->marks = arena_alloc(&p->arena, sizeof(ms));
+	memcpy(p->marks, ms, sizeof(ms));
+	p->nmarks = 3;
+	static const struct sc_counter cs[] = { { 15, 1.0, 5, 0 }, { 25, 3.0, 5, 0 }, { 70, 2.0, 5, 0 },
+						{ 100, 7.0, 5, 1 } };
+	p->counters = arena_alloc(&p->arena, sizeof(cs));
+	memcpy(p->counters, cs, sizeof(cs));
+	p->ncounters = 4;
+	return p;
+}
+
+static void test_chart_from_zones(void **state)
+{
+	(void)state;
+	struct sc_profile *p = zone_prof();
+	struct flame_chart *c;
+	char err[512];
+	assert_int_equal(flame_chart_build(p, FLAME_CHART_ZONES, FLAME_SAMPLES, NULL, &c, err,
+					   sizeof(err)), 0);
+	/* worker first: its first zone starts at 5, main's at 10 */
+	assert_int_equal(c->lanes.len, 2);
+	assert_int_equal(c->lanes.data[0].tid, 101);
+	assert_int_equal(c->lanes.data[0].kind, FLAME_LANE_ZONES);
+	assert_int_equal(c->lanes.data[1].tid, 100);
+	assert_int_equal(c->lanes.data[1].depth, 4);
+	assert_int_equal(c->lanes.data[1].busy, 150);
+	assert_int_equal(c->lanes.data[1].spans, 7);
+	assert_int_equal(c->lanes.data[1].nmarks, 2);
+	assert_int_equal(c->lanes.data[1].ncounters, 1);
+	assert_int_equal(c->lanes.data[0].busy, 295);
+	assert_int_equal(c->t0, 5);
+	assert_int_equal(c->t1, 300);
+	static const struct { uint32_t lane, depth; const char *name; uint64_t s, e, self; uint32_t zone, flags; } want[] = {
+		{ 0, 0, "work", 5, 300, 295, 7, FLAME_UNFINISHED | FLAME_THREAD_EXIT },
+		{ 1, 0, "outer", 10, 100, 25, 0, 0 },
+		{ 1, 0, "outer", 200, 260, 50, 5, 0 },
+		{ 1, 1, "<b>inner&</b>", 20, 40, 20, 1, 0 },
+		{ 1, 1, "rec", 50, 95, 10, 2, 0 },
+		{ 1, 1, "<b>inner&</b>", 210, 210, 0, 6, 0 },
+		{ 1, 2, "rec", 55, 90, 15, 3, 0 },
+		{ 1, 3, "rec", 60, 80, 20, 4, FLAME_UNWOUND },
+	};
+	assert_int_equal(c->spans.len, sizeof(want) / sizeof(*want));
+	for (size_t i = 0; i < c->spans.len; i++) {
+		const struct flame_span *s = &c->spans.data[i];
+		assert_int_equal(s->lane, want[i].lane);
+		assert_int_equal(s->depth, want[i].depth);
+		assert_string_equal(c->names->names.data[s->name], want[i].name);
+		assert_int_equal(s->start, want[i].s);
+		assert_int_equal(s->end, want[i].e);
+		assert_int_equal(s->self, want[i].self);
+		assert_int_equal(s->zone, want[i].zone);
+		assert_int_equal(s->flags, FLAME_ZONE | want[i].flags);
+		assert_int_equal(s->weight, 1);
+	}
+	/* marks and counters on their threads' lanes, in time order */
+	assert_int_equal(c->marks.len, 3);
+	assert_int_equal(c->marks.data[0].lane, 0);
+	assert_int_equal(c->marks.data[0].time, 150);
+	assert_int_equal(c->marks.data[1].lane, 1);
+	assert_int_equal(c->marks.data[1].time, 30);
+	assert_int_equal(c->marks.data[2].time, 31);
+	assert_string_equal(c->names->names.data[c->marks.data[2].name], "tick");
+	assert_int_equal(c->counters.len, 2);
+	const struct flame_counter *k = &c->counters.data[1];
+	assert_int_equal(c->counters.data[0].lane, 0);
+	assert_int_equal(c->counters.data[0].n, 1);
+	assert_int_equal(k->lane, 1);
+	assert_int_equal(k->n, 3);
+	assert_true(k->min == 1.0 && k->max == 3.0 && k->last == 2.0);
+	assert_int_equal(c->points.data[k->first + 1].time, 25);
+	assert_true(c->points.data[k->first + 1].value == 3.0);
+	assert_string_equal(c->names->names.data[k->name], "q\"'");
+
+	/* pruning at 30 ns: z1 (20) and z6 (0) at depth 1 and z4 (20) at depth
+	 * 3 are each alone and too short; the marks at 30 and 31 become one */
+	assert_int_equal(flame_chart_prune(c, 30), 3);
+	assert_int_equal(c->spans.len, 5);
+	assert_int_equal(c->pruned.len, 2);
+	assert_int_equal(c->pruned.data[0].lane, 1);
+	assert_string_equal(c->names->names.data[c->pruned.data[0].name], "<b>inner&</b>");
+	assert_int_equal(c->pruned.data[0].spans, 2);
+	assert_string_equal(c->names->names.data[c->pruned.data[1].name], "rec");
+	assert_int_equal(c->pruned.data[1].spans, 1);
+	assert_int_equal(c->marks.len, 2);
+	assert_int_equal(c->marks.data[1].count, 2);
+	assert_int_equal(c->marks.data[1].time, 30);
+	assert_int_equal(c->marks.data[1].last, 31);
+	flame_chart_free(c);
+
+	/* one thread */
+	assert_int_equal(flame_chart_build(p, FLAME_CHART_ZONES, FLAME_SAMPLES, "worker", &c, err,
+					   sizeof(err)), 0);
+	assert_int_equal(c->lanes.len, 1);
+	assert_int_equal(c->spans.len, 1);
+	assert_int_equal(c->marks.len, 1);
+	assert_int_equal(c->counters.len, 1);
+	flame_chart_free(c);
+	assert_int_equal(flame_chart_build(p, FLAME_CHART_ZONES, FLAME_SAMPLES, "nosuch", &c, err,
+					   sizeof(err)), -ENOENT);
+
+	/* with samples: main's sample at 1 ms covers [0, 1 ms], so main comes
+	 * first, its zone lane and then its samples, then worker's zones */
+	p->flags |= PROF_CPU;
+	p->sample_hz = 1000;
+	uint32_t l_main = loc(p, 0, 1, (const char *[]){ "main" });
+	sample(p, MS, stack(p, 1, (uint32_t[]){ l_main }), 0);
+	assert_int_equal(flame_chart_build(p, FLAME_CHART_ZONES | FLAME_CHART_SAMPLES, FLAME_SAMPLES,
+					   NULL, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->lanes.len, 3);
+	assert_int_equal(c->lanes.data[0].tid, 100);
+	assert_int_equal(c->lanes.data[0].kind, FLAME_LANE_ZONES);
+	assert_int_equal(c->lanes.data[1].tid, 100);
+	assert_int_equal(c->lanes.data[1].kind, FLAME_LANE_SAMPLES);
+	assert_int_equal(c->lanes.data[2].tid, 101);
+	assert_int_equal(c->spans.len, 9);
+	assert_int_equal(c->t0, 0);
+	assert_int_equal(c->t1, MS);
+	flame_chart_free(c);
+	/* samples only: the zone data is not drawn */
+	assert_int_equal(flame_chart_from_profile(p, FLAME_SAMPLES, NULL, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->lanes.len, 1);
+	assert_int_equal(c->marks.len + c->counters.len, 0);
+	flame_chart_free(c);
+	profile_free(p);
+
+	/* nothing of what is asked */
+	p = prof();
+	assert_int_equal(flame_chart_build(p, FLAME_CHART_ZONES, FLAME_SAMPLES, NULL, &c, err,
+					   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no zones, marks or counters"));
+	assert_int_equal(flame_chart_build(p, FLAME_CHART_ZONES | FLAME_CHART_SAMPLES, FLAME_SAMPLES,
+					   NULL, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no CPU samples"));
+	profile_free(p);
 }
 
 /* ---- SVG ---- */
@@ -802,6 +1012,59 @@ static void test_svg_markup(void **state)
 	flame_tree_free(t);
 }
 
+/* A zone chart as SVG: zone frames with their figures, flags, marks,
+ * counters and the time axis; every name escaped. */
+static void test_svg_zone_chart(void **state)
+{
+	(void)state;
+	struct sc_profile *p = zone_prof();
+	struct flame_chart *c;
+	char err[256];
+	assert_int_equal(flame_chart_build(p, FLAME_CHART_ZONES, FLAME_SAMPLES, NULL, &c, err,
+					   sizeof(err)), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct flame_svg_options o = { .minwidth = 0 };
+	struct flame_svg_stats st;
+	assert_int_equal(flame_svg_write_chart(f, c, &o, &st), 0);
+	fclose(f);
+	assert_int_equal(st.frames, 8);
+	assert_int_equal(st.pruned, 0);
+	assert_int_equal(st.marks, 3);
+	assert_int_equal(st.counters, 2);
+	assert_int_equal(count(buf, "<g class=\"f z\">"), 6);
+	assert_int_equal(count(buf, "<g class=\"f z u\">"), 2);
+	assert_non_null(strstr(buf, " data-t0=\"5\" data-t1=\"300\""));
+	assert_non_null(strstr(buf, "<title>outer\n90 ns from 0.000000010 s to 0.000000100 s\n"
+				    "self: 25 ns (27.78%)\nallocations: 5, 500 bytes\nzone at x.c:7\n"
+				    "thread: main (100), depth 0</title>"));
+	assert_non_null(strstr(buf, "<title>&lt;b&gt;inner&amp;&lt;/b&gt;\n0 ns from 0.000000210 s"));
+	assert_non_null(strstr(buf, "<title>work\n295 ns from 0.000000005 s to 0.000000300 s\n"
+				    "self: 295 ns (100.00%)\nno allocations\ntraced function at x.c:10\n"
+				    "thread: worker (101), depth 0\nstill open when its thread exited\n"
+				    "unfinished: "));
+	assert_non_null(strstr(buf, "depth 3\nunwound: left by longjmp or an exception</title>"));
+	/* x is time: outer [10, 100] of [5, 300] over 1180 px; y: below the
+	 * title (40), worker's lane (header, a row, a counter band of 32 + 2
+	 * and the gap of 8) and main's header */
+	char want[128];
+	snprintf(want, sizeof(want), "<rect x=\"%.6f\" y=\"%.1f\" width=\"%.6f\"",
+		 10 + 5.0 / 295 * 1180, 40.0 + (16 + 16 + 34 + 8) + 16, 90.0 / 295 * 1180);
+	assert_non_null(strstr(buf, want));
+	assert_int_equal(count(buf, "<g class=\"mk\""), 3);
+	assert_non_null(strstr(buf, "<title>tick\nmark at 0.000000030 s\nthread: main (100)</title>"));
+	assert_int_equal(count(buf, "<g class=\"ctr\""), 2);
+	assert_non_null(strstr(buf, "<title>q&quot;&#39;\ncounter: 3 values from 0.000000015 s to "
+				    "0.000000070 s\nmin 1, max 3, last 2\nthread: main (100)</title>"));
+	assert_non_null(strstr(buf, "<g class=\"lane\" data-kind=\"zones\""));
+	assert_null(strstr(buf, "<b>"));
+	assert_int_equal(count(buf, "<script"), 1);
+	free(buf);
+	flame_chart_free(c);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -819,6 +1082,8 @@ int main(void)
 		cmocka_unit_test(test_profile_heap),
 		cmocka_unit_test(test_chart_from_samples),
 		cmocka_unit_test(test_chart_prune),
+		cmocka_unit_test(test_chart_from_zones),
+		cmocka_unit_test(test_svg_zone_chart),
 		cmocka_unit_test(test_escape_and_label),
 		cmocka_unit_test(test_svg_markup),
 	};
