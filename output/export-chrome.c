@@ -3,20 +3,39 @@
 #include "export-chrome.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../analysis/heap.h"
 #include "../lib/die.h"
+#include "export-zones.h"
 #include "json.h"
 
 #define CHROME_COUNTER_POINTS 2000u   /* timeline buckets of the memory counters */
+/* Zone tracks get tids of their own: lane k of thread tid is tid + (k + 1) *
+ * this, PID_MAX_LIMIT, which no Linux tid reaches; with ZONE_LANES_MAX lanes
+ * they stay below 2^31. */
+#define ZONE_TID_STRIDE 4194304u
+/* thread_sort_index: thread t at t * this, its zone lanes right after it */
+#define SORT_STRIDE (ZONE_LANES_MAX + 1u)
 
 struct ctrace {
 	struct json j;
 	const struct sc_profile *p;
 	struct xframes fr;
 	uint32_t pid;
+	struct zone_lanes zl;
+	uint32_t ztid;              /* the zone track being written */
+	/* Ties: a slice that begins at the very instant a slice with the same
+	 * name and args ended on its track gets args {"tie": N}, N unique in
+	 * the file, on its B and E: readers that pair B with E by name and args
+	 * and let a B at that instant go first when it matches the next E
+	 * (speedscope) would otherwise end the wrong slice. */
+	uint64_t ties;              /* tie numbers given */
+	uint32_t *ztie;             /* per span: its tie number, 0 none */
+	uint64_t tie_at;            /* the instant of tie_ended */
+	struct u32vec tie_ended;    /* spans without a tie number that ended at tie_at */
 };
 
 /* Opens an event object with the members every event has. */
@@ -50,15 +69,34 @@ static void meta_sort(struct ctrace *c, uint32_t tid, uint64_t index)
 }
 
 /* The B or E event of a frame: the function as name, its module as
- * category. E repeats B exactly, so readers that pair events by name and
- * args (speedscope) match them even when nested frames share a name. */
-static void slice(struct ctrace *c, const char *ph, uint32_t tid, uint64_t ns, uint32_t frame)
+ * category, and args {"tie": tie} when tie is not 0. E repeats B exactly,
+ * so readers that pair events by name and args (speedscope) match them
+ * even when nested frames share a name. */
+static void slice(struct ctrace *c, const char *ph, uint32_t tid, uint64_t ns, uint32_t frame, uint32_t tie)
 {
 	const struct xframe *f = &c->fr.frames[frame];
 	ev_open(c, ph, f->name, tid);
 	json_str(&c->j, "cat", f->module[0] ? f->module : "scorch");
 	json_us(&c->j, "ts", ns);
+	if (tie) {
+		json_open_obj(&c->j, "args");
+		json_u64(&c->j, "tie", tie);
+		json_close_obj(&c->j);
+	}
 	json_close_obj(&c->j);
+}
+
+/* The tie number of frame `frame` beginning where frames open[from..) end
+ * (ties in struct ctrace): new when one of those without a tie number has
+ * its name, else 0. */
+static uint32_t frame_tie(struct ctrace *c, uint32_t frame, const struct u32vec *open,
+			  const struct u32vec *ties, size_t from)
+{
+	const char *name = c->fr.frames[frame].name;
+	for (size_t i = from; i < open->len; i++)
+		if (!ties->data[i] && !strcmp(c->fr.frames[open->data[i]].name, name))
+			return (uint32_t)++c->ties;
+	return 0;
 }
 
 /* The sampled timeline of one thread: samples idx[0..n) of p->samples, in
@@ -74,7 +112,7 @@ static void thread_timeline(struct ctrace *c, uint32_t tid, const size_t *idx, s
 	const struct sc_profile *p = c->p;
 	bool wall = p->flags & PROF_WALL;
 	uint32_t offcpu = wall ? xframes_named(&c->fr, "[off-CPU]") : 0;
-	struct u32vec open = { 0 }, st = { 0 };
+	struct u32vec open = { 0 }, ties = { 0 }, st = { 0 };   /* ties: per open frame */
 	uint64_t end = 0;
 	bool any = false;
 	for (size_t k = 0; k < n; k++) {
@@ -94,18 +132,26 @@ static void thread_timeline(struct ctrace *c, uint32_t tid, const size_t *idx, s
 		} else {
 			start = any && natural < end ? end : natural;
 		}
-		while (open.len > keep)
-			slice(c, "E", tid, end, open.data[--open.len]);
+		/* only the first frame to begin meets the ending ones in a tie */
+		uint32_t tie = any && start == end && keep < st.len ? frame_tie(c, st.data[keep], &open, &ties, keep) : 0;
+		while (open.len > keep) {
+			ties.len--;
+			slice(c, "E", tid, end, open.data[--open.len], ties.data[ties.len]);
+		}
 		for (size_t i = keep; i < st.len; i++) {
-			slice(c, "B", tid, start, st.data[i]);
+			slice(c, "B", tid, start, st.data[i], i == keep ? tie : 0);
 			u32vec_push(&open, st.data[i]);
+			u32vec_push(&ties, i == keep ? tie : 0);
 		}
 		end = start + w;
 		any = true;
 	}
-	while (open.len)
-		slice(c, "E", tid, end, open.data[--open.len]);
+	while (open.len) {
+		ties.len--;
+		slice(c, "E", tid, end, open.data[--open.len], ties.data[ties.len]);
+	}
 	u32vec_free(&open);
+	u32vec_free(&ties);
 	u32vec_free(&st);
 }
 
@@ -123,6 +169,181 @@ static void cpu_timelines(struct ctrace *c, struct stack_pick *pick)
 		meta_str(c, "thread_name", 0, export_thread_name(p, UINT32_MAX));
 	free(first);
 	free(order);
+}
+
+/* ---- zones, marks, counters and mismatched ends ---- */
+
+static uint32_t zone_tid(const struct sc_profile *p, uint32_t t, uint16_t lane)
+{
+	return export_thread_tid(p, t) + ZONE_TID_STRIDE * (lane + 1u);
+}
+
+/* The thread_name and thread_sort_index of thread t's zone tracks. */
+static void zone_track_names(struct ctrace *c, uint32_t t)
+{
+	struct strbuf s = STRBUF_INIT;
+	for (uint16_t k = 0; k < zone_lanes_tracks(&c->zl, t); k++) {
+		sb_reset(&s);
+		sb_addf(&s, "%s zones", export_thread_name(c->p, t));
+		if (k)
+			sb_addf(&s, " (overlap %u)", (unsigned)k);
+		meta_str(c, "thread_name", zone_tid(c->p, t, k), s.buf);
+		meta_sort(c, zone_tid(c->p, t, k), (uint64_t)t * SORT_STRIDE + 1 + k);
+	}
+	sb_release(&s);
+}
+
+/* Whether spans a and b have the same name and args. */
+static bool zone_same_key(const struct sc_zone *a, const struct sc_zone *b)
+{
+	return a->name == b->name && a->allocs == b->allocs && a->bytes == b->bytes &&
+		a->dropped_ns == b->dropped_ns && a->flags == b->flags;
+}
+
+/* Gives span i, beginning now, a tie number when a span with its name and
+ * args ended at this instant on this track (ties in struct ctrace). */
+static void zone_tie(struct ctrace *c, size_t i)
+{
+	const struct sc_zone *z = &c->p->zones[i];
+	if (z->start != c->tie_at)
+		return;
+	for (size_t k = 0; k < c->tie_ended.len; k++)
+		if (zone_same_key(&c->p->zones[c->tie_ended.data[k]], z)) {
+			c->ztie[i] = (uint32_t)++c->ties;
+			return;
+		}
+}
+
+/* Notes span i ending now, for zone_tie(). */
+static void zone_ended(struct ctrace *c, size_t i)
+{
+	const struct sc_zone *z = &c->p->zones[i];
+	if (z->end != c->tie_at) {
+		c->tie_at = z->end;
+		c->tie_ended.len = 0;
+	}
+	if (!c->ztie[i])
+		u32vec_push(&c->tie_ended, (uint32_t)i);
+}
+
+/* A span's B or E: E repeats B's name, category and args, so every reader
+ * pairs them (speedscope matches by name and args). */
+static void zone_slice(struct ctrace *c, const char *ph, size_t i, uint64_t ns)
+{
+	const struct sc_zone *z = &c->p->zones[i];
+	const struct sc_zone_name *zn = &c->p->zone_names[z->name];
+	struct json *j = &c->j;
+	ev_open(c, ph, zone_lanes_name(c->p, z->name), c->ztid);
+	json_str(j, "cat", zn->kind == ZONE_KIND_FUNC ? "scorch.call" : "scorch.zone");
+	json_us(j, "ts", ns);
+	json_open_obj(j, "args");
+	json_u64(j, "allocs", z->allocs);
+	json_u64(j, "bytes", z->bytes);
+	if (z->dropped_ns)
+		json_u64(j, "dropped_ns", z->dropped_ns);
+	if (z->flags & ZONE_F_UNWOUND)
+		json_bool(j, "unwound", true);
+	if (z->flags & ZONE_F_THREAD_EXIT)
+		json_bool(j, "thread_exit", true);
+	if (z->flags & ZONE_F_UNFINISHED)
+		json_bool(j, "unfinished", true);
+	if (c->ztie[i])
+		json_u64(j, "tie", c->ztie[i]);
+	json_close_obj(j);
+	json_close_obj(j);
+}
+
+/* A mismatched scorch_zone_end(): an instant on the thread's zone track,
+ * category scorch.error, named as the report says it. */
+static void zone_error(struct ctrace *c, const struct sc_zone_error *e)
+{
+	const struct sc_profile *p = c->p;
+	const char *given = e->given < p->nzone_names ? zone_lanes_name(p, e->given) : NULL;
+	const char *inner = e->expected < p->nzone_names ? zone_lanes_name(p, e->expected) : NULL;
+	bool mismatch = e->kind == ZONE_ERR_END_MISMATCH;
+	struct strbuf s = STRBUF_INIT;
+	if (mismatch)
+		sb_addf(&s, "scorch_zone_end(\"%s\") while \"%s\" was the innermost open zone",
+			given ? given : "?", inner ? inner : "?");
+	else
+		sb_addf(&s, "scorch_zone_end(\"%s\") with no such zone open", given ? given : "?");
+	struct json *j = &c->j;
+	ev_open(c, "i", s.buf, c->ztid);
+	json_str(j, "s", "t");
+	json_str(j, "cat", "scorch.error");
+	json_us(j, "ts", e->time);
+	json_open_obj(j, "args");
+	json_str(j, "kind", mismatch ? "mismatched_end" : "end_without_begin");
+	json_str(j, "given", given);
+	json_str(j, "innermost", inner);
+	json_close_obj(j);
+	json_close_obj(j);
+	sb_release(&s);
+}
+
+static void zone_event(void *ctx, const struct zone_ev *ev)
+{
+	struct ctrace *c = ctx;
+	const struct sc_profile *p = c->p;
+	switch (ev->kind) {
+	case ZEV_BEGIN:
+		zone_tie(c, ev->index);
+		zone_slice(c, "B", ev->index, ev->time);
+		break;
+	case ZEV_END:
+		zone_slice(c, "E", ev->index, ev->time);
+		zone_ended(c, ev->index);
+		break;
+	case ZEV_MARK:
+		ev_open(c, "i", zone_lanes_name(p, p->marks[ev->index].name), c->ztid);
+		json_str(&c->j, "s", "t");
+		json_str(&c->j, "cat", "scorch.mark");
+		json_us(&c->j, "ts", ev->time);
+		json_close_obj(&c->j);
+		break;
+	case ZEV_ERROR:
+		zone_error(c, &p->zone_errors[ev->index]);
+		break;
+	}
+}
+
+/* A double as the shortest decimal that reads back as the same value. */
+static void json_double(struct json *j, const char *key, double v)
+{
+	char buf[40];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	json_raw(j, key, buf, strlen(buf));
+}
+
+/* Every zone track, then the SCORCH_COUNTER values as counters of the
+ * process named after them (args {"value": v}); JSON has no NaN or
+ * infinity, so such values are left out. */
+static void zones(struct ctrace *c)
+{
+	const struct sc_profile *p = c->p;
+	for (uint32_t t = 0; t < p->nthreads; t++)
+		for (uint16_t k = 0; k < zone_lanes_tracks(&c->zl, t); k++) {
+			c->ztid = zone_tid(p, t, k);
+			c->tie_at = UINT64_MAX;
+			c->tie_ended.len = 0;
+			zone_lanes_walk(&c->zl, t, k, zone_event, c);
+		}
+	for (size_t i = 0; i < p->ncounters; i++) {
+		const struct sc_counter *k = &p->counters[i];
+		if (!zone_lanes_counter_picked(&c->zl, i) || !isfinite(k->value))
+			continue;
+		ev_open(c, "C", zone_lanes_name(p, k->name), c->pid);
+		json_str(&c->j, "cat", "scorch.counter");
+		json_us(&c->j, "ts", k->time);
+		json_open_obj(&c->j, "args");
+		json_double(&c->j, "value", k->value);
+		json_close_obj(&c->j);
+		json_close_obj(&c->j);
+	}
 }
 
 static void counter(struct ctrace *c, const char *name, const char *key, uint64_t ns, uint64_t v)
@@ -174,6 +395,11 @@ int chrome_write(FILE *f, const struct sc_profile *p, const struct export_option
 		return -EINVAL;
 	struct ctrace c;
 	memset(&c, 0, sizeof(c));
+	if (zone_lanes_init(&c.zl, p, o->filter)) {
+		stack_pick_release(&pick);
+		return -EINVAL;
+	}
+	c.ztie = xcalloc(p->nzones + 1, sizeof(*c.ztie));
 	c.p = p;
 	c.pid = p->pid;
 	xframes_init(&c.fr, p);
@@ -196,6 +422,15 @@ int chrome_write(FILE *f, const struct sc_profile *p, const struct export_option
 	}
 	if (o->filter)
 		json_str(j, "filter", o->filter);
+	bool ztracks = false;
+	for (uint32_t t = 0; t < p->nthreads; t++)
+		ztracks |= zone_lanes_tracks(&c.zl, t) > 0;
+	if (ztracks)
+		json_u64(j, "zone_tid_stride", ZONE_TID_STRIDE);
+	if (c.zl.dropped_calls)
+		json_u64(j, "zone_dropped_calls", c.zl.dropped_calls);
+	if (c.zl.undrawn)
+		json_u64(j, "zones_not_drawn", c.zl.undrawn);
 	json_close_obj(j);
 
 	json_open_arr(j, "traceEvents");
@@ -203,11 +438,13 @@ int chrome_write(FILE *f, const struct sc_profile *p, const struct export_option
 	meta_str(&c, "process_name", c.pid, *prog ? prog : "scorch profile");
 	for (size_t t = 0; t < p->nthreads; t++) {
 		meta_str(&c, "thread_name", p->threads[t].tid, export_thread_name(p, (uint32_t)t));
-		meta_sort(&c, p->threads[t].tid, t);
+		meta_sort(&c, p->threads[t].tid, (uint64_t)t * SORT_STRIDE);
+		zone_track_names(&c, (uint32_t)t);
 	}
 	int rc = 0;
 	if ((o->kinds & EXPORT_CPU) && (p->flags & PROF_CPU))
 		cpu_timelines(&c, &pick);
+	zones(&c);
 	bool heap = (o->kinds & EXPORT_HEAP) && (p->flags & PROF_HEAP);
 	if (heap || p->nrss)
 		rc = memory_counters(&c, heap);
@@ -215,6 +452,9 @@ int chrome_write(FILE *f, const struct sc_profile *p, const struct export_option
 	json_close_obj(j);
 	int rc2 = json_end(j);
 	xframes_release(&c.fr);
+	zone_lanes_release(&c.zl);
+	free(c.ztie);
+	u32vec_free(&c.tie_ended);
 	stack_pick_release(&pick);
 	return rc ? rc : rc2;
 }

@@ -96,19 +96,13 @@ void xframes_init(struct xframes *x, const struct sc_profile *p)
 	memset(x->loc_first, 0xff, (p->nlocations + 1) * sizeof(*x->loc_first));
 }
 
-/* The id of frame (name, file, module), made when new; line lowers its line. */
-static uint32_t intern(struct xframes *x, const char *name, const char *file, const char *module,
-		       uint32_t line)
+/* The id of the frame with key `key` (name, file, module, line when new),
+ * made when new; line lowers its line. */
+static uint32_t intern_key(struct xframes *x, const char *key, const char *name, const char *file,
+			   const char *module, uint32_t line)
 {
-	struct strbuf key = STRBUF_INIT;
-	sb_adds(&key, name);
-	sb_addc(&key, '\x1f');
-	sb_adds(&key, file);
-	sb_addc(&key, '\x1f');
-	sb_adds(&key, module);
 	bool isnew;
-	uint32_t id = strmap_intern(&x->keys, key.buf, (uint32_t)x->nframes, &isnew);
-	sb_release(&key);
+	uint32_t id = strmap_intern(&x->keys, key, (uint32_t)x->nframes, &isnew);
 	if (isnew) {
 		if (x->nframes == x->cap) {
 			x->cap = x->cap ? x->cap * 2 : 256;
@@ -120,6 +114,32 @@ static uint32_t intern(struct xframes *x, const char *name, const char *file, co
 	} else if (line && (!x->frames[id].line || line < x->frames[id].line)) {
 		x->frames[id].line = line;
 	}
+	return id;
+}
+
+/* The id of frame (name, file, module), made when new; line lowers its line. */
+static uint32_t intern(struct xframes *x, const char *name, const char *file, const char *module,
+		       uint32_t line)
+{
+	struct strbuf key = STRBUF_INIT;
+	sb_adds(&key, name);
+	sb_addc(&key, '\x1f');
+	sb_adds(&key, file);
+	sb_addc(&key, '\x1f');
+	sb_adds(&key, module);
+	uint32_t id = intern_key(x, key.buf, name, file, module, line);
+	sb_release(&key);
+	return id;
+}
+
+uint32_t xframes_zone(struct xframes *x, const struct sc_zone_name *zn)
+{
+	const char *name = zn->name ? zn->name : "?", *file = zn->file ? zn->file : "";
+	struct strbuf key = STRBUF_INIT;
+	/* \x1e starts no code frame's key: a zone never merges with a function */
+	sb_addf(&key, "\x1ezone\x1f%s\x1f%s\x1f%u", name, file, zn->line);
+	uint32_t id = intern_key(x, key.buf, name, file, "", zn->line);
+	sb_release(&key);
 	return id;
 }
 

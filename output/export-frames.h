@@ -81,6 +81,10 @@ void xframes_init(struct xframes *x, const struct sc_profile *p);
 /* The id of a frame with just a name, for things that are not code:
  * "[no stack]", "[off-CPU]". */
 uint32_t xframes_named(struct xframes *x, const char *name);
+/* The id of the frame of a zone name (zones, traced calls): its name, file
+ * and line, a frame apart from code frames of the same function and from
+ * zones of the same name written at another line. */
+uint32_t xframes_zone(struct xframes *x, const struct sc_zone_name *zn);
 /* Replaces out's contents with the frames of stack s, root (outermost)
  * first; the empty stack (or an out-of-range s) gives "[no stack]". */
 void xframes_stack(struct xframes *x, uint32_t s, struct u32vec *out);

@@ -7,6 +7,7 @@
 
 #include "../analysis/heap.h"
 #include "../lib/die.h"
+#include "export-zones.h"
 
 void ss_begin(struct ss_writer *w, FILE *f, const struct sc_profile *p)
 {
@@ -90,6 +91,39 @@ void ss_sampled_end(struct ss_writer *w)
 		json_raw(j, "samples", "[]", 2);
 		json_raw(j, "weights", "[]", 2);
 	}
+	json_close_obj(j);
+	w->nprofiles++;
+}
+
+void ss_evented_begin(struct ss_writer *w, const char *name, const char *unit, uint64_t start)
+{
+	struct json *j = &w->j;
+	json_open_obj(j, NULL);
+	json_str(j, "type", "evented");
+	json_str(j, "name", name);
+	json_str(j, "unit", unit);
+	json_u64(j, "startValue", start);
+	json_open_arr(j, "events");
+	w->last_at = start;
+}
+
+void ss_evented_add(struct ss_writer *w, bool open, uint32_t frame, uint64_t at)
+{
+	struct json *j = &w->j;
+	json_open_obj(j, NULL);
+	json_str(j, "type", open ? "O" : "C");
+	json_u64(j, "frame", frame);
+	json_u64(j, "at", at);
+	json_close_obj(j);
+	if (at > w->last_at)
+		w->last_at = at;
+}
+
+void ss_evented_end(struct ss_writer *w, uint64_t end)
+{
+	struct json *j = &w->j;
+	json_close_arr(j);
+	json_u64(j, "endValue", end > w->last_at ? end : w->last_at);
 	json_close_obj(j);
 	w->nprofiles++;
 }
@@ -202,6 +236,51 @@ static int heap_profiles(struct ss_writer *w, const struct sc_profile *p, struct
 	return 0;
 }
 
+/* Zones: one evented profile per lane of each thread (export-zones.h),
+ * from 0 (the profile's start) to the end of the run. */
+struct zone_writer {
+	struct ss_writer *w;
+	const struct sc_profile *p;
+	uint32_t *frame;            /* per zone name: its frame id, UINT32_MAX not yet interned */
+};
+
+static void zone_event(void *ctx, const struct zone_ev *ev)
+{
+	struct zone_writer *zw = ctx;
+	if (ev->kind != ZEV_BEGIN && ev->kind != ZEV_END)
+		return;   /* speedscope has no instants: marks and errors stay in the Chrome trace */
+	uint32_t n = zw->p->zones[ev->index].name;
+	if (zw->frame[n] == UINT32_MAX)
+		zw->frame[n] = xframes_zone(&zw->w->frames, &zw->p->zone_names[n]);
+	ss_evented_add(zw->w, ev->kind == ZEV_BEGIN, zw->frame[n], ev->time);
+}
+
+static int zone_profiles(struct ss_writer *w, const struct sc_profile *p, const char *filter)
+{
+	struct zone_lanes zl;
+	if (zone_lanes_init(&zl, p, filter))
+		return -EINVAL;
+	struct zone_writer zw = { w, p, xmalloc((p->nzone_names + 1) * sizeof(uint32_t)) };
+	memset(zw.frame, 0xff, (p->nzone_names + 1) * sizeof(uint32_t));
+	struct strbuf name = STRBUF_INIT;
+	for (uint32_t t = 0; t < p->nthreads; t++) {
+		uint64_t end = p->duration > p->threads[t].end ? p->duration : p->threads[t].end;
+		for (uint16_t k = 0; k < zl.nlanes[t]; k++) {
+			sb_reset(&name);
+			sb_addf(&name, "zones: %s (tid %u)", export_thread_name(p, t), export_thread_tid(p, t));
+			if (k)
+				sb_addf(&name, " overlap %u", (unsigned)k);
+			ss_evented_begin(w, name.buf, "nanoseconds", 0);
+			zone_lanes_walk(&zl, t, k, zone_event, &zw);
+			ss_evented_end(w, end);
+		}
+	}
+	sb_release(&name);
+	free(zw.frame);
+	zone_lanes_release(&zl);
+	return 0;
+}
+
 int speedscope_write(FILE *f, const struct sc_profile *p, const struct export_options *o)
 {
 	struct stack_pick pick;
@@ -218,6 +297,8 @@ int speedscope_write(FILE *f, const struct sc_profile *p, const struct export_op
 	}
 	if ((o->kinds & EXPORT_HEAP) && (p->flags & PROF_HEAP))
 		rc = heap_profiles(&w, p, &pick, o->filter);
+	if (!rc && p->nzones)
+		rc = zone_profiles(&w, p, o->filter);
 	int rc2 = ss_end(&w, active);
 	stack_pick_release(&pick);
 	return rc ? rc : rc2;

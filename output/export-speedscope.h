@@ -5,12 +5,17 @@
  * heap events a sampled profile of the allocations weighted by bytes, and
  * one of the bytes still live at exit. Details in docs/interop.md.
  *
+ * Zones (and traced calls) become one evented profile per thread in
+ * nanoseconds, named `zones: NAME (tid N)`: an O event where a span begins,
+ * a C event where it ends, at the profile's own times, properly nested;
+ * the rare span that outlives the zone it began in (a mismatched
+ * scorch_zone_end) goes to a second profile of the thread, `... overlap 1`
+ * (export-zones.h), so every span keeps its exact times.
+ *
  * The document is streamed: "profiles" is written before "shared", whose
  * frames are interned while the profiles are written. A profile is written
- * between ss_*_begin() and ss_*_end(); an evented profile (zones) fits the
- * same way: begin writes type "evented", name, unit and startValue and opens
- * "events", each O/C event goes straight out with the ids of
- * ss_frame_ids(), and end closes "events" and writes endValue. */
+ * between ss_*_begin() and ss_*_end(): a sampled one builds its two arrays
+ * apart; an evented one writes each O/C event straight out. */
 #ifndef SCORCH_OUTPUT_EXPORT_SPEEDSCOPE_H
 #define SCORCH_OUTPUT_EXPORT_SPEEDSCOPE_H
 
@@ -32,6 +37,8 @@ struct ss_writer {
 	uint64_t total;
 	struct u32vec last;         /* the pending sample, merged with identical followers */
 	uint64_t last_weight;
+	/* the evented profile being written */
+	uint64_t last_at;
 };
 
 /* Starts a document for p on f: $schema, exporter, name, and "profiles". */
@@ -46,12 +53,21 @@ void ss_sampled_begin(struct ss_writer *w, const char *name, const char *unit);
 void ss_sampled_add(struct ss_writer *w, const uint32_t *frames, size_t n, uint64_t weight);
 void ss_sampled_end(struct ss_writer *w);
 
+/* An evented profile: begin writes type, name, unit and startValue and
+ * opens "events"; each event (open or close of frame id `frame` at `at`,
+ * never before the previous one) goes straight out; end closes "events"
+ * and writes endValue, at least the last event's `at`. The caller keeps
+ * the O and C events nested. */
+void ss_evented_begin(struct ss_writer *w, const char *name, const char *unit, uint64_t start);
+void ss_evented_add(struct ss_writer *w, bool open, uint32_t frame, uint64_t at);
+void ss_evented_end(struct ss_writer *w, uint64_t end);
+
 /* Ends the document: activeProfileIndex, then shared.frames. Returns 0 or
  * -errno from the output. */
 int ss_end(struct ss_writer *w, size_t active);
 
-/* The export: the data o->kinds asks for. Returns 0, -EINVAL for a filter
- * regcomp refuses, or -errno from f. */
+/* The export: the data o->kinds asks for, and the zones (whatever the
+ * kinds). Returns 0, -EINVAL for a filter regcomp refuses, or -errno from f. */
 int speedscope_write(FILE *f, const struct sc_profile *p, const struct export_options *o);
 
 #endif

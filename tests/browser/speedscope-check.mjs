@@ -5,6 +5,11 @@
 //
 //   node speedscope-check.mjs FILE.json REPORT.json WORKDIR [SITE=BYTES[:LIVE_BYTES]]...
 //
+// Evented profiles (zones) must hold required members, valid frame indexes
+// and O/C events in time order that nest (each C closes the frame on top),
+// and speedscope must find in them the time our events cover;
+// zones-check.mjs compares them with the zone report.
+//
 // REPORT.json is `scorch report --json --limit=0` of the same profile: CPU
 // profiles (one per sampled thread) must carry each thread's ns and each
 // function's self ns (off-CPU time in wall-clock profiles: a frame
@@ -29,22 +34,46 @@ const schema = JSON.parse(fs.readFileSync(path.join(path.dirname(new URL(import.
 	'node_modules/speedscope/dist/release/file-format-schema.json'), 'utf8'));
 const units = schema.definitions['FileFormat.ValueUnit'].enum;
 const needed = schema.definitions['FileFormat.SampledProfile'].required;
+const neededEvented = schema.definitions['FileFormat.EventedProfile'].required;
 check(doc.$schema === schema.definitions['FileFormat.File'].properties.$schema.const, `$schema is ${doc.$schema}`);
 const frames = doc.shared && doc.shared.frames;
 check(Array.isArray(frames) && frames.length > 0 && frames.every((f) => typeof f.name === 'string' && f.name &&
 	(f.file === undefined || typeof f.file === 'string') && (f.line === undefined || Number.isInteger(f.line))),
 	`${frames.length} shared frames, each with a name (and file, line)`);
-let structural = 0;
+// An evented profile's events: frame indexes, time order within
+// [startValue, endValue], every C closing the frame on top, none left open.
+function eventsOk(p) {
+	const stack = [];
+	let last = p.startValue;
+	for (const e of p.events) {
+		if (!['O', 'C'].includes(e.type) || !Number.isInteger(e.frame) || e.frame < 0 || e.frame >= frames.length ||
+		    typeof e.at !== 'number' || e.at < last || e.at > p.endValue)
+			return false;
+		last = e.at;
+		if (e.type === 'O') stack.push(e.frame);
+		else if (stack.pop() !== e.frame) return false;
+	}
+	return stack.length === 0;
+}
+let structural = 0, nevented = 0;
 for (const p of doc.profiles) {
-	const sum = p.weights.reduce((a, b) => a + b, 0);
-	const ok = needed.every((k) => k in p) && p.type === 'sampled' && units.includes(p.unit) &&
-		p.samples.length === p.weights.length && p.weights.every((w) => w > 0) &&
-		p.samples.every((s) => s.length > 0 && s.every((i) => Number.isInteger(i) && i >= 0 && i < frames.length)) &&
-		p.endValue - p.startValue === sum;
+	let ok;
+	if (p.type === 'evented') {
+		nevented++;
+		ok = neededEvented.every((k) => k in p) && units.includes(p.unit) && Array.isArray(p.events) &&
+			p.events.length > 0 && p.endValue >= p.startValue && eventsOk(p);
+	} else {
+		const sum = p.weights.reduce((a, b) => a + b, 0);
+		ok = needed.every((k) => k in p) && p.type === 'sampled' && units.includes(p.unit) &&
+			p.samples.length === p.weights.length && p.weights.every((w) => w > 0) &&
+			p.samples.every((s) => s.length > 0 && s.every((i) => Number.isInteger(i) && i >= 0 && i < frames.length)) &&
+			p.endValue - p.startValue === sum;
+	}
 	if (!ok) console.log(`bad profile: ${p.name}`);
 	structural += ok;
 }
-check(structural === doc.profiles.length, `${doc.profiles.length} sampled profiles: required members, units, frame indexes, endValue = sum of weights`);
+check(structural === doc.profiles.length, `${doc.profiles.length - nevented} sampled profiles: required members, units, frame indexes, ` +
+	`endValue = sum of weights; ${nevented} evented: required members, frame indexes, O/C nested in time order`);
 
 // ---- through speedscope ----
 const { browser, errors, warnings, logs, exported } = await speedscopeImport(file, path.basename(file), workdir,
@@ -56,10 +85,14 @@ if (!exported) await finish(browser);
 check(exported.profiles.length === doc.profiles.length, `speedscope has ${exported.profiles.length} profiles = ${doc.profiles.length}`);
 const sf = exported.shared.frames;
 const got = new Map(exported.profiles.map((p) => [p.name, { p, fig: eventedFigures(p, sf) }]));
-for (const p of doc.profiles)
-	check(got.has(p.name) && got.get(p.name).p.endValue === p.endValue && got.get(p.name).p.unit === p.unit &&
-	      got.get(p.name).fig.covered === p.endValue,
-	      `profile "${p.name}": speedscope total ${got.has(p.name) ? got.get(p.name).p.endValue : '-'} ${p.unit}`);
+// a sampled profile covers its whole span; an evented one the time its events cover
+for (const p of doc.profiles) {
+	const covered = p.type === 'evented' ? eventedFigures(p, frames).covered : p.endValue;
+	check(got.has(p.name) && got.get(p.name).p.endValue === p.endValue - p.startValue && got.get(p.name).p.unit === p.unit &&
+	      got.get(p.name).fig.covered === covered,
+	      `profile "${p.name}": speedscope total ${got.has(p.name) ? got.get(p.name).p.endValue : '-'} ${p.unit}, ` +
+	      `covered ${got.has(p.name) ? got.get(p.name).fig.covered : '-'} = ${covered}`);
+}
 const find = (prefix) => [...got.values()].filter((x) => x.p.name.startsWith(prefix));
 
 if (report.cpu) {
