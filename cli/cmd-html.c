@@ -1,6 +1,7 @@
 /* `scorch html`: writes one self-contained HTML report of a profile (summary,
- * interactive flamegraph, heap over time, sizes, top tables) that opens from
- * disk in a browser without any network. */
+ * interactive flamegraph, heap over time, sizes, zones timeline, counters and
+ * zone table, top tables) that opens from disk in a browser without any
+ * network. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +24,16 @@ static void usage(FILE *f)
 		"Writes a self-contained HTML report of the profile FILE that opens offline\n"
 		"in any browser: a summary of the run, the flamegraph (flame or icicle,\n"
 		"click to zoom, search, per thread; heap profiles by bytes, count, peak or\n"
-		"leaked), heap and RSS over time with the peak marked, allocation sizes and\n"
+		"leaked), heap and RSS over time with the peak marked, allocation sizes,\n"
+		"the zones (a per-thread timeline of zones and traced calls with marks,\n"
+		"counter plots and the zone table of 'scorch report --zones') and\n"
 		"sortable tables of the top functions and allocation sites.\n"
 		"\n"
 		"  -o, --output=OUT     the page to write ('-' = stdout); default: FILE with\n"
 		"                       .scorch replaced by .html\n"
 		"  -f, --filter=REGEX   only samples and allocations with a frame function or\n"
-		"                       module matching REGEX (POSIX extended)\n"
+		"                       module matching REGEX (POSIX extended), and only the\n"
+		"                       zones whose name matches it\n"
 		"  -h, --help           show this help\n");
 }
 

@@ -2,19 +2,24 @@
  * (frames merged by function from the outermost one down, siblings sorted by
  * name, numbered in preorder so that every subtree is a contiguous range of
  * nodes), weighted per thread and per metric, and written with the summary,
- * the heap timeline, the size histogram and the allocation sites as one JSON
- * document inside the page. Drawing, zooming, searching and the tables are
+ * the heap timeline, the size histogram, the allocation sites and the zones
+ * (spans per thread as compact columns, marks, counters, and the zone
+ * analysis's table for all threads and per thread) as one JSON document
+ * inside the page. Drawing, zooming, searching and the tables are
  * the page's own script, output/html/report.js. */
 #include "html.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../analysis/filter.h"
 #include "../analysis/heap.h"
+#include "../analysis/zones.h"
 #include "../lib/arena.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
@@ -562,7 +567,8 @@ static void write_weights(struct out *o, struct wtab *w, const uint32_t *newid, 
 {
 	for (size_t i = 0; i < w->e.len; i++)
 		w->e.data[i].node = newid[w->e.data[i].node];
-	qsort(w->e.data, w->e.len, sizeof(*w->e.data), cmp_wentry);
+	if (w->e.len > 1)   /* data is NULL when empty (a CPU profile without samples) */
+		qsort(w->e.data, w->e.len, sizeof(*w->e.data), cmp_wentry);
 	out_s(o, "[");
 	for (size_t i = 0; i < w->e.len;) {
 		size_t j = i;
@@ -1009,6 +1015,289 @@ static void write_heap(struct out *o, struct bld *b, const struct heap_result *h
 	out_s(o, "}");
 }
 
+/* ---- zones, marks and counters ---- */
+
+/* A double as the shortest of %.15g, %.16g and %.17g that reads back as the
+ * same value (JSON has no NaN or infinity: those are null). */
+static void out_double(struct out *o, double v)
+{
+	if (!isfinite(v)) {
+		out_s(o, "null");
+		return;
+	}
+	char buf[40];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	out_s(o, buf);
+}
+
+static void out_kv_double(struct out *o, const char *k, double v)
+{
+	out_key(o, k, false);
+	out_double(o, v);
+}
+
+/* zone_analyze() of one thread's spans, p->zones[lo, hi) (zones are sorted
+ * by thread, so a thread's spans are one slice). Calls --calls-min dropped
+ * carry no thread and stay out. The result's p is p; NULL only if filter
+ * does not compile, which the caller has ruled out. */
+static struct zone_result *thread_zones(const struct sc_profile *p, size_t lo, size_t hi, const char *filter)
+{
+	struct sc_profile v = *p;
+	v.zones = p->zones + lo;
+	v.nzones = hi - lo;
+	v.zone_drops = NULL;
+	v.nzone_drops = 0;
+	v.marks = NULL;
+	v.nmarks = 0;
+	v.counters = NULL;
+	v.ncounters = 0;
+	v.zone_errors = NULL;
+	v.nzone_errors = 0;
+	struct zone_options zo = { filter };
+	struct zone_result *r;
+	if (zone_analyze(&v, &zo, &r))
+		return NULL;
+	r->p = p;
+	return r;
+}
+
+/* The rows of one zone table, {"t":thread (-1 all),"name":[...],...}: the
+ * figures of `scorch report --zones --json`, column by column. */
+static void write_zone_rows(struct out *o, const struct zone_result *r, int64_t thread)
+{
+	const struct zone_stat *s = r->zones;
+	size_t n = r->nzones;
+	out_s(o, "{\"t\":");
+	out_i(o, thread);
+	OUT_COLUMN(o, "name", false, n, s[i].name);
+	OUT_COLUMN(o, "calls", false, n, s[i].calls);
+	OUT_COLUMN(o, "dropped", false, n, s[i].dropped);
+	OUT_COLUMN(o, "total", false, n, s[i].total_ns);
+	OUT_COLUMN(o, "self", false, n, s[i].self_ns);
+	OUT_COLUMN(o, "mean", false, n, s[i].calls ? s[i].sum_ns / s[i].calls : 0);
+	OUT_COLUMN(o, "min", false, n, s[i].min_ns);
+	OUT_COLUMN(o, "max", false, n, s[i].max_ns);
+	OUT_COLUMN(o, "p50", false, n, s[i].p50_ns);
+	OUT_COLUMN(o, "p95", false, n, s[i].p95_ns);
+	OUT_COLUMN(o, "p99", false, n, s[i].p99_ns);
+	OUT_COLUMN(o, "allocs", false, n, s[i].allocs);
+	OUT_COLUMN(o, "bytes", false, n, s[i].bytes);
+	OUT_COLUMN(o, "selfAllocs", false, n, s[i].self_allocs);
+	OUT_COLUMN(o, "selfBytes", false, n, s[i].self_bytes);
+	OUT_COLUMN(o, "unwound", false, n, s[i].unwound);
+	OUT_COLUMN(o, "unfinished", false, n, s[i].unfinished);
+	out_s(o, "}");
+}
+
+/* `"key":[...]` of the spans idx[] that have a non-zero field: pairs (or
+ * triples) of the span's place in idx, as a delta from the previous one
+ * listed, and the value(s). */
+static void write_sparse(struct out *o, const char *key, const struct sc_zone *z, const uint32_t *idx,
+			 size_t n, int which)
+{
+	out_key(o, key, false);
+	out_s(o, "[");
+	size_t prev = 0;
+	bool first = true;
+	for (size_t k = 0; k < n; k++) {
+		const struct sc_zone *s = &z[idx[k]];
+		uint64_t a = which == 0 ? s->allocs : which == 1 ? s->flags : s->dropped_ns;
+		uint64_t b = which == 0 ? s->bytes : 0;
+		if (!a && !b)
+			continue;
+		if (!first)
+			sb_addc(&o->b, ',');
+		first = false;
+		out_u(o, k - prev);
+		prev = k;
+		sb_addc(&o->b, ',');
+		out_u(o, a);
+		if (which == 0) {
+			sb_addc(&o->b, ',');
+			out_u(o, b);
+		}
+	}
+	out_s(o, "]");
+}
+
+/* One thread's spans, p->zones[lo, hi), those of names keep[] says (idx:
+ * room for their indexes; nothing when none is kept; *first: no comma
+ * before it, cleared): start
+ * (delta from the previous span's), duration, name, depth, then the rare
+ * fields sparse: allocations and bytes, flags, time of dropped calls. */
+static void write_zone_lane(struct out *o, const struct sc_profile *p, size_t lo, size_t hi,
+			    const uint8_t *keep, uint32_t *idx, bool *first)
+{
+	size_t n = 0;
+	for (size_t k = lo; k < hi; k++)
+		if (keep[p->zones[k].name])
+			idx[n++] = (uint32_t)k;
+	if (!n)
+		return;   /* --filter left nothing of this thread */
+	const struct sc_zone *z = p->zones;
+	out_s(o, *first ? "{\"t\":" : ",{\"t\":");
+	*first = false;
+	out_u(o, z[lo].thread);
+	OUT_COLUMN(o, "start", false, n, z[idx[i]].start - (i ? z[idx[i - 1]].start : 0));
+	OUT_COLUMN(o, "dur", false, n, z[idx[i]].end - z[idx[i]].start);
+	OUT_COLUMN(o, "name", false, n, z[idx[i]].name);
+	OUT_COLUMN(o, "depth", false, n, z[idx[i]].depth);
+	write_sparse(o, "mem", z, idx, n, 0);
+	write_sparse(o, "flags", z, idx, n, 1);
+	write_sparse(o, "dropped", z, idx, n, 2);
+	out_s(o, "}");
+}
+
+/* Every counter: its figures from the zone analysis and its values in
+ * time order (times as deltas). */
+static void write_counters(struct out *o, const struct sc_profile *p, const struct zone_result *zr)
+{
+	size_t nn = p->nzone_names;
+	/* counter values grouped by name, in time order within a name */
+	size_t *start = xcalloc(nn + 1, sizeof(*start));
+	uint32_t *by = xmalloc((p->ncounters + 1) * sizeof(*by));
+	for (size_t i = 0; i < p->ncounters; i++)
+		start[p->counters[i].name + 1]++;
+	for (size_t i = 0; i < nn; i++)
+		start[i + 1] += start[i];
+	size_t *fill = xmalloc((nn + 1) * sizeof(*fill));
+	memcpy(fill, start, (nn + 1) * sizeof(*fill));
+	for (size_t i = 0; i < p->ncounters; i++)
+		by[fill[p->counters[i].name]++] = (uint32_t)i;
+	free(fill);
+	out_key(o, "counters", false);
+	out_s(o, "[");
+	for (size_t c = 0; c < zr->ncounters; c++) {
+		const struct zone_counter_stat *s = &zr->counters[c];
+		const uint32_t *v = by + start[s->name];
+		size_t n = start[s->name + 1] - start[s->name];
+		out_s(o, c ? ",{\"name\":" : "{\"name\":");
+		out_u(o, s->name);
+		out_kv_u(o, "values", s->samples);
+		out_kv_double(o, "min", s->min);
+		out_kv_double(o, "max", s->max);
+		out_kv_double(o, "mean", s->mean);
+		out_kv_double(o, "last", s->last);
+		out_kv_u(o, "lastNs", s->last_ns);
+		OUT_COLUMN(o, "time", false, n, p->counters[v[i]].time - (i ? p->counters[v[i - 1]].time : 0));
+		out_key(o, "value", false);
+		out_s(o, "[");
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				sb_addc(&o->b, ',');
+			out_double(o, p->counters[v[i]].value);
+		}
+		out_s(o, "]}");
+	}
+	out_s(o, "]");
+	free(start);
+	free(by);
+}
+
+static void write_zone_errors(struct out *o, const struct zone_result *zr)
+{
+	out_key(o, "errors", false);
+	out_s(o, "[");
+	for (size_t i = 0; i < zr->nerrors; i++) {
+		const struct zone_error_stat *e = &zr->errors[i];
+		out_s(o, i ? ",{\"kind\":" : "{\"kind\":");
+		out_str(o, e->kind == ZONE_ERR_END_MISMATCH ? "mismatched_end" : "end_without_begin");
+		out_key(o, "given", false);
+		out_i(o, e->given == UINT32_MAX ? -1 : (int64_t)e->given);
+		out_key(o, "innermost", false);
+		out_i(o, e->expected == UINT32_MAX ? -1 : (int64_t)e->expected);
+		out_kv_u(o, "count", e->count);
+		out_kv_u(o, "first", e->first_ns);
+		out_kv_u(o, "thread", e->thread);
+		out_s(o, "}");
+	}
+	out_s(o, "]");
+}
+
+/* The "zones" object: the zone name table (names through the string
+ * table), totals, the zone table for all threads and per thread, the spans
+ * per thread, marks, counters and mismatched ends. */
+static void write_zones(struct out *o, struct bld *b, const struct zone_result *zr, const char *filter)
+{
+	const struct sc_profile *p = b->p;
+	size_t nn = p->nzone_names;
+	uint32_t *nid = xmalloc((nn + 1) * sizeof(*nid)), *fid = xmalloc((nn + 1) * sizeof(*fid));
+	for (size_t i = 0; i < nn; i++) {
+		nid[i] = str_id(b, p->zone_names[i].name ? p->zone_names[i].name : "");
+		fid[i] = str_id(b, p->zone_names[i].file ? p->zone_names[i].file : "");
+	}
+	out_key(o, "zones", false);
+	out_obj(o, "names");
+	out_s(o, "{");
+	OUT_COLUMN(o, "name", true, nn, nid[i]);
+	OUT_COLUMN(o, "file", false, nn, fid[i]);
+	OUT_COLUMN(o, "line", false, nn, p->zone_names[i].line);
+	OUT_COLUMN(o, "kind", false, nn, p->zone_names[i].kind);
+	out_s(o, "}");
+	free(nid);
+	free(fid);
+
+	out_key(o, "totals", false);
+	out_obj(o, "spans");
+	out_u(o, zr->spans);
+	out_kv_u(o, "names", nn);
+	out_kv_u(o, "calls", zr->calls);
+	out_kv_u(o, "dropped", zr->dropped);
+	out_kv_u(o, "unwound", zr->unwound);
+	out_kv_u(o, "unfinished", zr->unfinished);
+	out_kv_u(o, "threadExit", zr->thread_exit);
+	out_kv_u(o, "marks", p->nmarks);
+	out_kv_u(o, "counterValues", p->ncounters);
+	out_kv_u(o, "mismatched", zr->nerror_calls);
+	out_s(o, "}");
+
+	/* only the spans of the names in the table (all of them unless --filter) */
+	uint8_t *keep = xcalloc(nn + 1, 1);
+	for (size_t i = 0; i < zr->nzones; i++)
+		keep[zr->zones[i].name] = 1;
+	out_key(o, "rows", false);
+	out_s(o, "[");
+	write_zone_rows(o, zr, -1);
+	for (size_t lo = 0, hi; lo < p->nzones; lo = hi) {
+		for (hi = lo + 1; hi < p->nzones && p->zones[hi].thread == p->zones[lo].thread; hi++)
+			;
+		struct zone_result *tr = thread_zones(p, lo, hi, filter);
+		if (!tr)
+			continue;
+		out_s(o, ",");
+		write_zone_rows(o, tr, p->zones[lo].thread);
+		zone_result_free(tr);
+	}
+	out_s(o, "]");
+
+	uint32_t *idx = xmalloc((p->nzones + 1) * sizeof(*idx));
+	out_key(o, "lanes", false);
+	out_s(o, "[");
+	bool first = true;
+	for (size_t lo = 0, hi; lo < p->nzones; lo = hi) {
+		for (hi = lo + 1; hi < p->nzones && p->zones[hi].thread == p->zones[lo].thread; hi++)
+			;
+		write_zone_lane(o, p, lo, hi, keep, idx, &first);
+	}
+	out_s(o, "]");
+	free(idx);
+	free(keep);
+
+	out_key(o, "marks", false);
+	out_s(o, "{");
+	OUT_COLUMN(o, "time", true, p->nmarks, p->marks[i].time - (i ? p->marks[i - 1].time : 0));
+	OUT_COLUMN(o, "thread", false, p->nmarks, p->marks[i].thread);
+	OUT_COLUMN(o, "name", false, p->nmarks, p->marks[i].name);
+	out_s(o, "}");
+	write_counters(o, p, zr);
+	write_zone_errors(o, zr);
+	out_s(o, "}");
+}
+
 /* ---- the page ---- */
 
 static const char page_body[] =
@@ -1016,7 +1305,8 @@ static const char page_body[] =
 	"<header>\n"
 	"<h1><span class=\"brand\">scorch</span> <span id=\"title\"></span></h1>\n"
 	"<nav><a href=\"#summary\">Summary</a> <a href=\"#flame-section\">Flamegraph</a> "
-	"<a href=\"#heap-section\" id=\"nav-heap\" hidden>Heap</a> <a href=\"#tables\">Tables</a></nav>\n"
+	"<a href=\"#heap-section\" id=\"nav-heap\" hidden>Heap</a> "
+	"<a href=\"#zones-section\" id=\"nav-zones\" hidden>Zones</a> <a href=\"#tables\">Tables</a></nav>\n"
 	"</header>\n"
 	"<noscript><p class=\"warn\">This report is drawn by JavaScript: enable it to see the "
 	"flamegraph, charts and tables.</p></noscript>\n"
@@ -1045,6 +1335,24 @@ static const char page_body[] =
 	"<div id=\"chart-legend\" class=\"legend\"></div>\n"
 	"<h2>Allocation sizes</h2>\n"
 	"<table id=\"hist\" class=\"hist\"></table>\n"
+	"</section>\n"
+	"<section id=\"zones-section\" hidden><h2>Zones <span class=\"sub\" id=\"zones-sub\"></span></h2>\n"
+	"<div class=\"controls\">\n"
+	"<label>Thread <select id=\"zone-thread\"></select></label>\n"
+	"<button type=\"button\" id=\"zone-back\">Back</button>\n"
+	"<button type=\"button\" id=\"zone-reset\">Reset zoom</button>\n"
+	"<span id=\"zone-range\" class=\"mono\"></span>\n"
+	"<span class=\"hint\">click a zone to zoom to it, or drag across the timeline</span>\n"
+	"</div>\n"
+	"<div id=\"zone-details\" class=\"details\"></div>\n"
+	"<div id=\"zone-wrap\"><canvas id=\"zone-canvas\"></canvas><div id=\"zone-sel\" hidden></div></div>\n"
+	"<p id=\"zone-empty\" class=\"empty\" hidden></p>\n"
+	"<ul id=\"zone-errors\" class=\"zwarn\"></ul>\n"
+	"<div id=\"counters-block\" hidden><h2>Counters <span class=\"sub\" id=\"counters-sub\"></span></h2>"
+	"<div id=\"counters\"></div></div>\n"
+	"<h2>Zone table <span class=\"sub\" id=\"ztable-sub\"></span></h2>\n"
+	"<table id=\"ztable\" class=\"top\"></table>\n"
+	"<p class=\"more\" id=\"ztable-more\"></p>\n"
 	"</section>\n"
 	"<section id=\"tables\">\n"
 	"<h2>Top functions <span class=\"sub\" id=\"funcs-sub\"></span></h2>\n"
@@ -1108,6 +1416,17 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 			return -EINVAL;
 		}
 	}
+	/* zones: --filter keeps the zone names it matches, as report --zones does */
+	struct zone_result *zr = NULL;
+	if (p->nzones || p->nmarks || p->ncounters || p->nzone_drops || p->nzone_errors) {
+		struct zone_options zo = { opt->filter };
+		if (zone_analyze(p, &zo, &zr)) {
+			if (hr)
+				heap_result_free(hr);
+			stack_filter_release(&flt);
+			return -EINVAL;
+		}
+	}
 
 	struct bld b;
 	bld_init(&b, p);
@@ -1146,6 +1465,10 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 		write_cpu(&o, p, &ct, &cw, newid);
 	else
 		out_s(&o, ",\"cpu\":null");
+	if (zr)
+		write_zones(&o, &b, zr, opt->filter);
+	else
+		out_s(&o, ",\"zones\":null");
 	write_threads(&o, &b);
 	out_kv_u(&o, "maxDepth", maxd);
 	write_tree(&o, &b, order, depth);
@@ -1169,5 +1492,6 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 	stack_filter_release(&flt);
 	if (hr)
 		heap_result_free(hr);
+	zone_result_free(zr);
 	return rc;
 }

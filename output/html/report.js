@@ -1,6 +1,7 @@
 // scorch HTML report: reads the profile's JSON block and draws the summary,
 // the flamegraph (canvas, flame or icicle, zoom, search, thread and metric
-// selectors), heap and RSS over time, the size histogram and the top tables.
+// selectors), heap and RSS over time, the size histogram, the zones (a
+// per-thread timeline, counter plots and the zone table) and the top tables.
 // Embedded in the tool at build time (scripts/embed.sh). Names from the
 // profile only ever reach the page through textContent and the canvas.
 'use strict';
@@ -227,13 +228,23 @@
 		const all = el('option', '', 'All threads' + (M ? ' \u2014 ' + M.fmt(sum) : ''));
 		all.value = '-1';
 		selThread.appendChild(all);
+		const spans = new Map();
+		if (D.zones) for (const L of zLanes) spans.set(L.t, L.n);
 		D.threads.forEach((t, i) => {
 			const v = per[i];
-			const o = el('option', '', t.name + ' (' + t.tid + ')' + (M ? ' \u2014 ' + (v ? M.fmt(v) : 'none') : ''));
+			let text = t.name + ' (' + t.tid + ')' + (M ? ' \u2014 ' + (v ? M.fmt(v) : 'none') : '');
+			if (spans.get(i)) text += ', ' + plural(spans.get(i), 'zone span', 'zone spans');
+			const o = el('option', '', text);
 			o.value = String(i);
 			selThread.appendChild(o);
 		});
 		selThread.value = String(state.thread);
+		if (D.zones) {
+			const zsel = $('zone-thread');
+			zsel.textContent = '';
+			for (const o of selThread.options) zsel.appendChild(o.cloneNode(true));
+			zsel.value = selThread.value;
+		}
 	}
 
 	// ---- the flamegraph ----
@@ -484,7 +495,7 @@
 			for (const col of cols) {
 				const v = col.get(rows[k]);
 				const td = el('td', (col.num ? '' : 'text ') + (col.cls || ''), col.fmt ? col.fmt(v, rows[k]) : String(v));
-				if (col.num) td.title = fmtCount(v);
+				if (col.num) td.title = col.title ? col.title(v) : fmtCount(v);
 				tr.appendChild(td);
 			}
 			if (t.onRow) tr.addEventListener('click', () => t.onRow(rows[k]));
@@ -757,6 +768,637 @@
 		tbl.appendChild(tb);
 	}
 
+	// ---- zones: the timeline per thread, the counters, the zone table ----
+	// Spans come per thread in start order with their depth, so a span's
+	// subtree (the spans inside it) is the index range [i, zend[i]). Drawing
+	// walks the visible spans only: a span narrower than a pixel is not drawn
+	// alone but merged with its neighbours on the same row into one grey
+	// cluster (its whole subtree skipped and counted), so a redraw costs the
+	// visible pixels, not the trace.
+	const Z = D.zones;
+	const ZROW = 17, ZHDR = 17, ZAXIS = 22, ZGAP = 8, ZMAXROWS = 200, ZMAXH = 30000, ZMINW = 1, ZMINRANGE = 10;
+	const zs = { t0: 0, t1: 1, full: 1, back: [], hl: -1, shown: [], drawn: [], clusters: [], marks: [], W: 0, H: 0,
+		cut: 0, deep: 0, lastDrawMs: 0, drag: null };
+	let zLanes = [], zRowsAll = null, zCounters = [], zoneTable = null;
+	const zName = (z) => (z >= 0 && z < Z.names.name.length ? S[Z.names.name[z]] : '?');
+	const zWhere = (z) => { const f = S[Z.names.file[z]]; return f ? f + (Z.names.line[z] ? ':' + Z.names.line[z] : '') : ''; };
+	const threadLabel = (t) => (t >= 0 && t < D.threads.length ? D.threads[t].name + ' (' + D.threads[t].tid + ')' : 'thread ' + t);
+
+	// Typed arrays per lane (thread), subtree ends, the sparse fields as maps.
+	function prepZones() {
+		const byThread = new Map();
+		let tmax = D.meta.duration || 0;
+		const sparse = (a, k) => {
+			const m = new Map();
+			for (let j = 0, i = 0; j < a.length; j += k + 1) { i += a[j]; m.set(i, k === 1 ? a[j + 1] : [a[j + 1], a[j + 2]]); }
+			return m;
+		};
+		for (const L of Z.lanes) {
+			const n = L.dur.length;
+			const s = new Float64Array(n), e = new Float64Array(n), dp = new Int32Array(n), nm = new Int32Array(n), zend = new Int32Array(n);
+			let t = 0, maxd = -1;
+			for (let i = 0; i < n; i++) {
+				t += L.start[i];
+				s[i] = t;
+				e[i] = t + L.dur[i];
+				dp[i] = L.depth[i];
+				nm[i] = L.name[i];
+				if (dp[i] > maxd) maxd = dp[i];
+				if (e[i] > tmax) tmax = e[i];
+			}
+			const st = new Int32Array(n + 1);
+			let sp = 0;
+			for (let i = 0; i < n; i++) {
+				while (sp > 0 && dp[st[sp - 1]] >= dp[i]) zend[st[--sp]] = i;
+				st[sp++] = i;
+			}
+			while (sp > 0) zend[st[--sp]] = n;
+			byThread.set(L.t, { t: L.t, n, s, e, dp, nm, zend, maxd, mem: sparse(L.mem, 2), flags: sparse(L.flags, 1),
+				dropped: sparse(L.dropped, 1), mt: [], mn: [] });
+		}
+		Z.lanes = null;
+		const M = Z.marks;
+		for (let k = 0, t = 0; k < M.time.length; k++) {
+			t += M.time[k];
+			let L = byThread.get(M.thread[k]);
+			if (!L) {
+				L = { t: M.thread[k], n: 0, s: [], e: [], dp: [], nm: [], zend: [], maxd: -1, mem: new Map(), flags: new Map(), dropped: new Map(), mt: [], mn: [] };
+				byThread.set(L.t, L);
+			}
+			L.mt.push(t);
+			L.mn.push(M.name[k]);
+			if (t > tmax) tmax = t;
+		}
+		zLanes = [...byThread.values()].sort((a, b) => a.t - b.t);
+		for (const C of Z.counters) {
+			const n = C.time.length, T = new Float64Array(n), V = new Float64Array(n);
+			let t = 0, mn = Infinity, mx = -Infinity, last = NaN;
+			for (let k = 0; k < n; k++) {
+				t += C.time[k];
+				T[k] = t;
+				V[k] = C.value[k] === null ? NaN : C.value[k];
+				if (V[k] < mn) mn = V[k];
+				if (V[k] > mx) mx = V[k];
+				last = V[k];
+				if (t > tmax) tmax = t;
+			}
+			zCounters.push({ C, T, V, series: { points: n, min: mn, max: mx, last } });
+		}
+		zRowsAll = Z.rows.find((r) => r.t === -1);
+		zs.full = Math.max(tmax, 1);
+		zs.t0 = 0;
+		zs.t1 = zs.full;
+	}
+
+	function zColor(z) {
+		const h = hash(zName(z));
+		return 'hsl(' + (h % 360) + ',' + (55 + (h >>> 9) % 20) + '%,' + (64 + (h >>> 17) % 10) + '%)';
+	}
+	// A round step (1, 2 or 5 times a power of ten ns, at least 1 ns) giving
+	// at most about n steps over span.
+	function zStep(span, n) {
+		const raw = span / n, p = Math.pow(10, Math.floor(Math.log10(raw)));
+		for (const k of [1, 2, 5, 10]) if (k * p >= raw) return Math.max(1, k * p);
+		return Math.max(1, 10 * p);
+	}
+	// Axis labels in the unit of the view's end, with the decimals the step needs.
+	function zTick(t, step) {
+		const units = [[1e9, 's'], [1e6, 'ms'], [1e3, 'us'], [1, 'ns']];
+		let u = units[3];
+		for (const x of units) if (zs.t1 >= x[0]) { u = x; break; }
+		const dec = Math.max(0, Math.min(9, Math.ceil(-Math.log10(step / u[0]) - 1e-9)));
+		return (t / u[0]).toFixed(dec) + ' ' + u[1];
+	}
+	function zLanesSelected() { return state.thread >= 0 ? zLanes.filter((L) => L.t === state.thread) : zLanes; }
+
+	// Lays out the visible spans of one shown lane (sl: lane, top y, rows) in
+	// a view W px wide: zs.drawn gets the spans a pixel wide or more, zs.clusters
+	// the merged runs of narrower ones.
+	function zLayoutLane(sl, W) {
+		const L = sl.L, { s, e, dp, nm, zend } = L, t0 = zs.t0, t1 = zs.t1, scale = W / (t1 - t0);
+		// open[d]: the cluster being merged on row d. Any span closes those of
+		// the rows below its own: a cluster never reaches across to the spans
+		// of another parent, so that its index range [lo, hi) holds exactly
+		// its spans and their subtrees.
+		const open = [];
+		const flush = (d) => { if (open[d]) { zs.clusters.push(open[d]); open[d] = null; } };
+		let i = 0;
+		while (i < L.n) {
+			if (s[i] > t1) break;
+			const d = dp[i];
+			while (open.length > d + 1) { flush(open.length - 1); open.length--; }
+			if (d >= sl.rows) { flush(d); zs.deep += zend[i] - i; i = zend[i]; continue; }
+			if (e[i] < t0) { flush(d); i = zend[i]; continue; }
+			const x0 = (s[i] - t0) * scale, x1 = (e[i] - t0) * scale;
+			if (x1 - x0 < ZMINW) {
+				const o = open[d];
+				if (o && x0 <= o.x1 + 1) {
+					if (x1 > o.x1) o.x1 = x1;
+					if (e[i] > o.te) o.te = e[i];
+					o.hi = zend[i];
+					o.count += zend[i] - i;
+				} else {
+					flush(d);
+					open[d] = { sl, d, lo: i, hi: zend[i], x0, x1, ts: s[i], te: e[i], count: zend[i] - i };
+				}
+				i = zend[i];
+				continue;
+			}
+			flush(d);
+			const x = Math.max(x0, 0), w = Math.min(x1, W) - x;
+			zs.drawn.push({ sl, i, x, w, d, y: sl.y + ZHDR + d * ZROW });
+			i++;
+		}
+		for (let d = 0; d < open.length; d++) flush(d);
+	}
+
+	function zoneDraw() {
+		const t0p = performance.now();
+		const wrapEl = $('zone-wrap'), cv = $('zone-canvas'), c = cv.getContext('2d');
+		const W = Math.max(100, wrapEl.clientWidth);
+		const lanes = zLanesSelected();
+		zs.shown = [];
+		zs.drawn = [];
+		zs.clusters = [];
+		zs.marks = [];
+		zs.cut = 0;
+		zs.deep = 0;
+		let y = ZAXIS;
+		for (const L of lanes) {
+			const rows = Math.min(L.maxd + 1, ZMAXROWS), h = ZHDR + rows * ZROW;
+			if (y + h > ZMAXH && zs.shown.length) { zs.cut++; continue; }
+			zs.shown.push({ L, y, rows, h });
+			y += h + ZGAP;
+		}
+		const H = zs.shown.length ? y - ZGAP : 0;
+		const dpr = window.devicePixelRatio || 1;
+		zs.W = W;
+		zs.H = H;
+		cv.style.height = H + 'px';
+		cv.width = Math.round(W * dpr);
+		cv.height = Math.max(1, Math.round(H * dpr));
+		c.setTransform(dpr, 0, 0, dpr, 0, 0);
+		c.clearRect(0, 0, W, H);
+		const css = getComputedStyle(document.documentElement);
+		const dim = css.getPropertyValue('--dim').trim() || '#666', line = css.getPropertyValue('--line').trim() || '#ddd';
+		const fg = css.getPropertyValue('--fg').trim() || '#111', panel = css.getPropertyValue('--panel').trim() || '#fff';
+		c.font = '11px ' + MONO;
+		c.textBaseline = 'middle';
+		const cw = c.measureText('MMMMMMMMMM').width / 10 || 6.6;
+		// the time axis and its grid
+		const span = zs.t1 - zs.t0, step = zStep(span, Math.max(2, Math.floor(W / 130)));
+		c.strokeStyle = line;
+		c.fillStyle = dim;
+		c.lineWidth = 1;
+		c.textAlign = 'left';
+		for (let t = Math.ceil(zs.t0 / step) * step; t <= zs.t1; t += step) {
+			const x = Math.round((t - zs.t0) * W / span) + 0.5;
+			c.beginPath(); c.moveTo(x, ZAXIS - 6); c.lineTo(x, H); c.stroke();
+			const lab = zTick(t, step), lw = c.measureText(lab).width;
+			c.fillText(lab, Math.min(Math.max(x + 3, 2), W - lw - 2), ZAXIS / 2 - 1);
+		}
+		for (const sl of zs.shown) {
+			c.globalAlpha = 0.07;
+			c.fillStyle = fg;
+			c.fillRect(0, sl.y, W, ZHDR);
+			c.globalAlpha = 1;
+			zLayoutLane(sl, W);
+		}
+		// spans
+		c.font = '11px ' + MONO;
+		for (const r of zs.drawn) {
+			const L = r.sl.L, z = L.nm[r.i];
+			c.globalAlpha = zs.hl >= 0 && z !== zs.hl ? 0.25 : 1;
+			c.fillStyle = zColor(z);
+			c.fillRect(r.x, r.y, r.w > 2 ? r.w - 1 : r.w, ZROW - 1);
+			if (L.flags.has(r.i) && r.w > 3) {
+				c.fillStyle = '#dc2626';
+				c.fillRect(r.x + r.w - 3, r.y, 2, ZROW - 1);
+			}
+			const chars = Math.floor((r.w - 6) / cw);
+			if (chars >= 3) {
+				const nmT = zName(z), du = fmtDur(L.e[r.i] - L.s[r.i]);
+				const full = nmT + ' ' + du;
+				c.fillStyle = '#111';
+				c.fillText(full.length <= chars ? full : nmT.length <= chars ? nmT : nmT.slice(0, chars - 2) + '..', r.x + 3, r.y + ZROW / 2);
+			}
+		}
+		c.globalAlpha = 1;
+		// clusters of spans narrower than a pixel
+		c.fillStyle = dim;
+		for (const o of zs.clusters) {
+			const x = Math.max(o.x0, 0), w = Math.max(Math.min(o.x1, W) - x, 1);
+			o.x = x;
+			o.w = w;
+			o.y = o.sl.y + ZHDR + o.d * ZROW;
+			c.globalAlpha = 0.55;
+			c.fillRect(x, o.y + 2, w, ZROW - 5);
+		}
+		c.globalAlpha = 1;
+		// marks: ticks through the lane, grouped per pixel, named in the header
+		for (const sl of zs.shown) {
+			const L = sl.L, groups = [];
+			for (let k = 0; k < L.mt.length; k++) {
+				const t = L.mt[k];
+				if (t < zs.t0 || t > zs.t1) continue;
+				const x = (t - zs.t0) * W / span, g = groups[groups.length - 1];
+				if (g && x - g.x < 1) { g.ks.push(k); continue; }
+				groups.push({ sl, x, ks: [k] });
+			}
+			for (let g = 0; g < groups.length; g++) {
+				const G = groups[g], x = Math.round(G.x) + 0.5;
+				c.strokeStyle = '#7c3aed';
+				c.globalAlpha = 0.45;
+				c.beginPath(); c.moveTo(x, sl.y); c.lineTo(x, sl.y + sl.h); c.stroke();
+				c.globalAlpha = 1;
+				c.fillStyle = '#7c3aed';
+				c.beginPath(); c.moveTo(x - 4, sl.y + 1); c.lineTo(x + 4, sl.y + 1); c.lineTo(x, sl.y + 7); c.closePath(); c.fill();
+				const names = new Set(G.ks.map((k) => L.mn[k]));
+				G.label = names.size === 1 ? zName(L.mn[G.ks[0]]) + (G.ks.length > 1 ? ' \u00d7' + G.ks.length : '') : G.ks.length + ' marks';
+				const room = (g + 1 < groups.length ? groups[g + 1].x : W) - x - 10;
+				const chars = Math.floor(room / cw);
+				if (chars >= 2) {
+					c.fillStyle = '#7c3aed';
+					c.textAlign = 'left';
+					c.fillText(G.label.length <= chars ? G.label : G.label.slice(0, chars - 1) + '\u2026', x + 6, sl.y + ZHDR / 2);
+				}
+				zs.marks.push(G);
+			}
+			// the thread's name on top, left
+			const tl = threadLabel(L.t);
+			c.font = '600 11px ' + MONO;
+			const tw = c.measureText(tl).width;
+			c.fillStyle = panel;
+			c.globalAlpha = 0.85;
+			c.fillRect(0, sl.y, tw + 10, ZHDR);
+			c.globalAlpha = 1;
+			c.fillStyle = fg;
+			c.textAlign = 'left';
+			c.fillText(tl, 4, sl.y + ZHDR / 2);
+			c.font = '11px ' + MONO;
+		}
+		const empty = $('zone-empty');
+		const notes = [];
+		if (!zs.shown.length) notes.push(state.thread >= 0 ? 'No zones or marks on this thread.' : 'No zone spans or marks to draw.');
+		if (zs.deep) notes.push(fmtCount(zs.deep) + ' spans deeper than ' + ZMAXROWS + ' levels are not drawn.');
+		if (zs.cut) notes.push(plural(zs.cut, 'more thread is', 'more threads are') + ' not drawn (the timeline would be too tall): pick one with the thread selector.');
+		empty.textContent = notes.join(' ');
+		empty.hidden = !notes.length;
+		$('zone-back').disabled = !zs.back.length;
+		$('zone-reset').disabled = zs.t0 === 0 && zs.t1 === zs.full;
+		const rs = zStep(span, 10);
+		$('zone-range').textContent = zTick(zs.t0, rs) + ' \u2013 ' + zTick(zs.t1, rs) + ' (' + fmtDur(span) + ' shown)';
+		zs.lastDrawMs = performance.now() - t0p;
+	}
+
+	// What is under (mx, my) on the timeline canvas.
+	function zoneHit(mx, my) {
+		for (const sl of zs.shown) {
+			if (my < sl.y || my >= sl.y + sl.h) continue;
+			if (my < sl.y + ZHDR) {
+				let best = null, bd = 5;
+				for (const G of zs.marks) if (G.sl === sl && Math.abs(G.x - mx) < bd) { best = G; bd = Math.abs(G.x - mx); }
+				return best ? { mark: best } : null;
+			}
+			const d = Math.floor((my - sl.y - ZHDR) / ZROW);
+			// clusters and spans of a pixel or two first, and from a pixel
+			// away: they would be hard to hit next to a wide neighbour
+			for (const o of zs.clusters) if (o.sl === sl && o.d === d && o.x - 1 <= mx && mx <= o.x + o.w + 1) return { cluster: o };
+			for (const r of zs.drawn) if (r.sl === sl && r.d === d && r.w < 3 && r.x - 1 <= mx && mx < r.x + r.w + 1) return { span: r };
+			for (const r of zs.drawn) if (r.sl === sl && r.d === d && r.x <= mx && mx < r.x + r.w) return { span: r };
+			return null;
+		}
+		return null;
+	}
+	// A span's self time as the zone analysis defines it: its duration less
+	// the time of the spans directly inside it (cut at its end) and of the
+	// calls --calls-min dropped inside it.
+	function zSelf(L, i) {
+		const d = L.dp[i], e = L.e[i];
+		let away = L.dropped.get(i) || 0;
+		for (let k = i + 1; k < L.zend[i]; k = L.zend[k]) {
+			if (L.dp[k] !== d + 1) continue;
+			const ce = Math.min(L.e[k], e);
+			if (ce > L.s[k]) away += ce - L.s[k];
+		}
+		const dur = e - L.s[i];
+		return dur > away ? dur - away : 0;
+	}
+	const FLAG_TEXT = [[1, 'unwound: ended by longjmp or an exception'], [2, 'still open when its thread exited'],
+		[8, 'unfinished: never ended (drawn to the end of its thread)']];
+	function zFlags(f) { return FLAG_TEXT.filter((x) => f & x[0]).map((x) => x[1]); }
+	// Per name, the spans of a cluster: its index range holds them and their subtrees.
+	function clusterNames(o) {
+		if (o.names) return o.names;
+		const L = o.sl.L, m = new Map();
+		for (let k = o.lo; k < o.hi; k++) m.set(L.nm[k], (m.get(L.nm[k]) || 0) + 1);
+		o.names = m;
+		return m;
+	}
+	function zDescribe(h) {
+		if (h.span) {
+			const r = h.span, L = r.sl.L, i = r.i, z = L.nm[i];
+			const lines = [];
+			const where = zWhere(z);
+			lines.push((Z.names.kind[z] === 1 ? 'function' : 'zone') + (where ? ' at ' + where : ''));
+			lines.push('thread ' + threadLabel(L.t) + ', depth ' + L.dp[i]);
+			lines.push('from ' + fmtCount(L.s[i]) + ' ns to ' + fmtCount(L.e[i]) + ' ns');
+			lines.push('duration ' + fmtDur(L.e[i] - L.s[i]) + ' (' + fmtCount(L.e[i] - L.s[i]) + ' ns), self ' + fmtDur(zSelf(L, i)));
+			const mem = L.mem.get(i) || [0, 0];
+			lines.push(plural(mem[0], 'allocation', 'allocations') + ', ' + fmtBytes(mem[1]) + ' requested inside');
+			if (L.dropped.has(i)) lines.push(fmtDur(L.dropped.get(i)) + ' in calls below --calls-min inside');
+			for (const f of zFlags(L.flags.get(i) || 0)) lines.push(f);
+			return { name: zName(z), lines };
+		}
+		if (h.cluster) {
+			const o = h.cluster, m = [...clusterNames(o)].sort((a, b) => b[1] - a[1] || (zName(a[0]) < zName(b[0]) ? -1 : 1));
+			const lines = m.slice(0, 6).map(([z, n]) => zName(z) + ' \u00d7' + fmtCount(n));
+			if (m.length > 6) lines.push('and ' + plural(m.length - 6, 'more name', 'more names'));
+			const cs = zStep(Math.max(o.te - o.ts, 1), 4);
+			lines.push(zTick(o.ts, cs) + ' \u2013 ' + zTick(o.te, cs) + '; click to zoom in');
+			return { name: plural(o.count, 'span', 'spans') + ' narrower than a pixel', lines };
+		}
+		const G = h.mark, L = G.sl.L;
+		const lines = G.ks.slice(0, 8).map((k) => zName(L.mn[k]) + ' at ' + fmtCount(L.mt[k]) + ' ns');
+		if (G.ks.length > 8) lines.push('and ' + plural(G.ks.length - 8, 'more mark', 'more marks'));
+		return { name: G.label + ' (' + threadLabel(L.t) + ')', lines };
+	}
+	function zShowTip(h, ev) {
+		const dsc = zDescribe(h);
+		tip.textContent = '';
+		tip.appendChild(el('div', 'name', dsc.name));
+		for (const l of dsc.lines) tip.appendChild(el('div', 'row', l));
+		tip.hidden = false;
+		const r = tip.getBoundingClientRect();
+		let x = ev.clientX + 14, y = ev.clientY + 14;
+		if (x + r.width > window.innerWidth - 4) x = Math.max(4, ev.clientX - r.width - 14);
+		if (y + r.height > window.innerHeight - 4) y = Math.max(4, ev.clientY - r.height - 14);
+		tip.style.left = x + 'px';
+		tip.style.top = y + 'px';
+		$('zone-details').textContent = dsc.name + ' \u2014 ' + dsc.lines.join('; ');
+	}
+	function zoomTime(a, b, remember = true) {
+		if (b - a < ZMINRANGE) { const m = (a + b) / 2; a = m - ZMINRANGE / 2; b = m + ZMINRANGE / 2; }
+		a = Math.max(0, a);
+		b = Math.min(zs.full, b);
+		if (b <= a) return;
+		if (remember) zs.back.push([zs.t0, zs.t1]);
+		zs.t0 = a;
+		zs.t1 = b;
+		tip.hidden = true;
+		zRedraw();
+	}
+	function zRedraw() { zoneDraw(); drawCounters(); }
+
+	// ---- counters: one small plot each, on the timeline's time axis ----
+	function fmtVal(v) {
+		if (!Number.isFinite(v)) return String(v);
+		if (Number.isInteger(v) && Math.abs(v) < 1e15) return v.toLocaleString('en-US');
+		return String(Number(v.toPrecision(6)));
+	}
+	function buildCounters() {
+		const box = $('counters');
+		for (const K of zCounters) {
+			const C = K.C, d = el('div', 'counter'), h = el('div', 'chead');
+			h.appendChild(el('span', 'cname', zName(C.name)));
+			const stats = el('span', 'cstats');
+			const stat = (label, v) => { const s = el('span', 'stat', label + ' ' + fmtVal(v)); s.title = String(v); s.dataset.k = label; stats.appendChild(s); };
+			stat('min', C.min);
+			stat('max', C.max);
+			stat('last', C.last);
+			stat('mean', C.mean);
+			stats.appendChild(el('span', 'stat', plural(C.values, 'value', 'values')));
+			h.appendChild(stats);
+			d.appendChild(h);
+			const cv = el('canvas', 'cplot');
+			d.appendChild(cv);
+			box.appendChild(d);
+			K.canvas = cv;
+			cv.addEventListener('mousemove', (ev) => counterHover(K, ev));
+			cv.addEventListener('mouseleave', () => { tip.hidden = true; });
+		}
+		$('counters-sub').textContent = 'all threads, on the timeline\u2019s time axis';
+		$('counters-block').hidden = !zCounters.length;
+	}
+	function drawCounters() {
+		for (const K of zCounters) drawCounter(K);
+	}
+	function drawCounter(K) {
+		const cv = K.canvas, c = cv.getContext('2d');
+		const W = Math.max(100, $('zone-wrap').clientWidth), H = 64, T = 6, B = 6;
+		const dpr = window.devicePixelRatio || 1;
+		cv.style.height = H + 'px';
+		cv.width = Math.round(W * dpr);
+		cv.height = Math.round(H * dpr);
+		c.setTransform(dpr, 0, 0, dpr, 0, 0);
+		c.clearRect(0, 0, W, H);
+		const css = getComputedStyle(document.documentElement);
+		const dim = css.getPropertyValue('--dim').trim() || '#666', line = css.getPropertyValue('--line').trim() || '#ddd';
+		const color = css.getPropertyValue('--counter').trim() || '#0f766e';
+		let lo = K.series.min, hi = K.series.max;
+		if (!(hi > lo)) { lo = Number.isFinite(lo) ? lo - 1 : 0; hi = Number.isFinite(hi) ? hi + 1 : 1; }
+		const span = zs.t1 - zs.t0;
+		const X = (t) => (t - zs.t0) * W / span, Y = (v) => H - B - (H - T - B) * (v - lo) / (hi - lo);
+		c.strokeStyle = line;
+		c.lineWidth = 1;
+		for (const v of [lo, hi]) { const y = Math.round(Y(v)) + 0.5; c.beginPath(); c.moveTo(0, y); c.lineTo(W, y); c.stroke(); }
+		const TT = K.T, V = K.V, n = TT.length;
+		// the last value at or before the view's start, then every one in view
+		let a = 0, b = n - 1, k0 = 0;
+		while (a <= b) { const m = (a + b) >> 1; if (TT[m] <= zs.t0) { k0 = m; a = m + 1; } else b = m - 1; }
+		// a step line; values sharing a pixel column become one vertical stroke
+		c.strokeStyle = color;
+		c.lineWidth = 1.5;
+		c.beginPath();
+		let col = null, cx = 0, ymin = 0, ymax = 0, ylast = 0, plotted = 0;
+		const flushCol = () => { c.lineTo(cx, ymin); c.lineTo(cx, ymax); c.lineTo(cx, ylast); };
+		for (let k = k0; k < n; k++) {
+			const v = V[k];
+			if (Number.isNaN(v)) continue;
+			const x = Math.max(0, Math.min(W, X(TT[k]))), y = Y(v), px = Math.floor(x);
+			plotted++;
+			if (col === null) {
+				c.moveTo(x, y);
+				col = px; cx = x; ymin = ymax = ylast = y;
+			} else if (px === col) {
+				if (y < ymin) ymin = y;
+				if (y > ymax) ymax = y;
+				ylast = y;
+			} else {
+				flushCol();
+				c.lineTo(x, ylast);
+				col = px; cx = x; ymin = ymax = ylast = y;
+			}
+			if (TT[k] > zs.t1) break;
+		}
+		if (col !== null) {
+			flushCol();
+			c.lineTo(Math.max(cx, Math.min(W, X(zs.full))), ylast);
+		}
+		c.stroke();
+		if (plotted && plotted <= 60) {
+			c.fillStyle = color;
+			for (let k = k0; k < n; k++) {
+				if (TT[k] > zs.t1) break;
+				if (Number.isNaN(V[k]) || TT[k] < zs.t0) continue;
+				c.beginPath(); c.arc(X(TT[k]), Y(V[k]), 2.5, 0, 2 * Math.PI); c.fill();
+			}
+		}
+		c.font = '10px ' + MONO;
+		c.fillStyle = dim;
+		c.textAlign = 'left';
+		c.textBaseline = 'top';
+		c.fillText(fmtVal(K.series.max), 3, 1);
+		c.textBaseline = 'bottom';
+		c.fillText(fmtVal(K.series.min), 3, H - 1);
+		K.drawn = { width: W, height: H, lo, hi, plotted };
+	}
+	function counterHover(K, ev) {
+		const r = K.canvas.getBoundingClientRect();
+		const t = zs.t0 + (ev.clientX - r.left) / r.width * (zs.t1 - zs.t0);
+		let a = 0, b = K.T.length - 1, k = -1;
+		while (a <= b) { const m = (a + b) >> 1; if (K.T[m] <= t) { k = m; a = m + 1; } else b = m - 1; }
+		tip.textContent = '';
+		tip.appendChild(el('div', 'name', zName(K.C.name)));
+		tip.appendChild(el('div', 'row', k >= 0 ? fmtVal(K.V[k]) + ' since ' + fmtDur(K.T[k]) : 'no value yet at ' + fmtDur(t)));
+		tip.hidden = false;
+		tip.style.left = (ev.clientX + 14) + 'px';
+		tip.style.top = (ev.clientY + 14) + 'px';
+	}
+
+	// ---- the zone table: the zone analysis's figures, all threads or one ----
+	function zRows() {
+		const R = Z.rows.find((r) => r.t === state.thread) || (state.thread < 0 ? zRowsAll : null);
+		if (!R) return [];
+		const out = [];
+		for (let k = 0; k < R.name.length; k++) {
+			out.push({ z: R.name[k], calls: R.calls[k], dropped: R.dropped[k], total: R.total[k], self: R.self[k], mean: R.mean[k],
+				min: R.min[k], max: R.max[k], p50: R.p50[k], p95: R.p95[k], p99: R.p99[k], allocs: R.allocs[k], bytes: R.bytes[k],
+				selfAllocs: R.selfAllocs[k], selfBytes: R.selfBytes[k], unwound: R.unwound[k], unfinished: R.unfinished[k] });
+		}
+		return out;
+	}
+	function buildZoneTable() {
+		const nsTitle = (v) => fmtCount(v) + ' ns';
+		const dur = (label, key) => ({ label, num: true, get: (r) => r[key], fmt: fmtDur, title: nsTitle });
+		const notes = (r) => {
+			const n = [];
+			if (r.dropped) n.push(fmtCount(r.dropped) + ' below --calls-min');
+			if (r.unwound) n.push(fmtCount(r.unwound) + ' unwound');
+			if (r.unfinished) n.push(fmtCount(r.unfinished) + ' unfinished');
+			return n.join(', ');
+		};
+		zoneTable = makeTable($('ztable'), $('ztable-more'), [
+			{ label: 'Zone', cls: 'fn', get: (r) => zName(r.z) },
+			{ label: 'Location', get: (r) => zWhere(r.z) },
+			{ label: 'Calls', num: true, get: (r) => r.calls, fmt: fmtCount },
+			dur('Total', 'total'), dur('Self', 'self'), dur('Mean', 'mean'), dur('Min', 'min'), dur('Max', 'max'),
+			dur('p50', 'p50'), dur('p95', 'p95'), dur('p99', 'p99'),
+			{ label: 'Allocations', num: true, get: (r) => r.allocs, fmt: fmtCount },
+			{ label: 'Bytes', num: true, get: (r) => r.bytes, fmt: fmtBytes, title: (v) => fmtCount(v) + ' B' },
+			{ label: 'Notes', get: notes },
+		], 3, (r) => highlightZone(r.z));
+	}
+	function updateZoneTable() {
+		if (!zoneTable) return;
+		zoneTable.rows = zRows();
+		const th = state.thread >= 0 ? D.threads[state.thread] : null;
+		let sub = th ? 'thread ' + th.name + ' (' + th.tid + ')' : 'all threads';
+		if (th && zRowsAll && Z.totals.dropped) sub += '; calls below --calls-min have no thread and count under all threads only';
+		if (th && !zoneTable.rows.length) sub += ': no zones';
+		if (D.meta.filter) sub += '; zones matching the filter';
+		$('ztable-sub').textContent = sub;
+		zoneTable.render();
+	}
+	function highlightZone(z) {
+		zs.hl = zs.hl === z ? -1 : z;
+		zoneDraw();
+		let n = 0;
+		for (const r of zs.drawn) if (r.sl.L.nm[r.i] === z) n++;
+		$('zone-details').textContent = zs.hl < 0 ? '' : 'highlighting ' + zName(z) + ': ' + plural(n, 'span', 'spans') + ' drawn in this view';
+		$('zone-wrap').scrollIntoView({ block: 'nearest' });
+	}
+
+	function buildZoneSummary() {
+		const t = Z.totals, R = zRowsAll;
+		let s = plural(t.spans, 'span', 'spans') + ' of ' + plural(R ? R.name.length : 0, 'zone', 'zones');
+		if (t.dropped) s += ' (and ' + plural(t.dropped, 'call', 'calls') + ' below --calls-min, counted without spans)';
+		if (t.marks) s += ', ' + plural(t.marks, 'mark', 'marks');
+		if (t.counterValues) s += ', ' + plural(t.counterValues, 'counter value', 'counter values');
+		$('zones-sub').textContent = s;
+		const ul = $('zone-errors');
+		const add = (text) => ul.appendChild(el('li', '', text));
+		if (t.unwound) add(plural(t.unwound, 'span was', 'spans were') + ' ended by longjmp or an exception (unwound; marked red at their end).');
+		if (t.unfinished) add(plural(t.unfinished, 'span', 'spans') + ' never ended (still open when recording stopped).');
+		for (const e of Z.errors) {
+			const given = e.given >= 0 ? zName(e.given) : '?';
+			let m = 'scorch_zone_end("' + given + '") ';
+			if (e.kind === 'mismatched_end') m += 'while "' + zName(e.innermost) + '" was the innermost open zone';
+			else m += e.innermost >= 0 ? 'with no zone of that name open (innermost: "' + zName(e.innermost) + '"): ignored' : 'with no zone open: ignored';
+			add(m + '; ' + plural(e.count, 'time', 'times') + ', first at ' + fmtDur(e.first) + ' on thread ' + threadLabel(e.thread));
+		}
+		return s;
+	}
+
+	function zoneInit() {
+		const t0 = performance.now();
+		prepZones();
+		buildCounters();
+		buildZoneTable();
+		const summary = buildZoneSummary();
+		$('zones-section').hidden = false;
+		$('nav-zones').hidden = false;
+		const cv = $('zone-canvas'), sel = $('zone-sel');
+		const pos = (ev) => { const r = cv.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; };
+		cv.addEventListener('mousedown', (ev) => {
+			if (ev.button !== 0) return;
+			zs.drag = { x: pos(ev)[0], moved: false };
+			ev.preventDefault();
+		});
+		window.addEventListener('mousemove', (ev) => {
+			if (!zs.drag) return;
+			const x = Math.max(0, Math.min(zs.W, pos(ev)[0]));
+			if (Math.abs(x - zs.drag.x) > 3) zs.drag.moved = true;
+			if (zs.drag.moved) {
+				sel.hidden = false;
+				sel.style.left = Math.min(x, zs.drag.x) + 'px';
+				sel.style.width = Math.abs(x - zs.drag.x) + 'px';
+				sel.style.height = zs.H + 'px';
+			}
+		});
+		window.addEventListener('mouseup', (ev) => {
+			const dr = zs.drag;
+			if (!dr) return;
+			zs.drag = null;
+			sel.hidden = true;
+			const [mx, my] = pos(ev);
+			if (dr.moved) {
+				const x = Math.max(0, Math.min(zs.W, mx)), span = zs.t1 - zs.t0;
+				const a = zs.t0 + Math.min(x, dr.x) / zs.W * span, b = zs.t0 + Math.max(x, dr.x) / zs.W * span;
+				zoomTime(a, b);
+				return;
+			}
+			const h = zoneHit(mx, my);
+			if (h && h.span) zoomTime(h.span.sl.L.s[h.span.i], h.span.sl.L.e[h.span.i]);
+			else if (h && h.cluster) zoomTime(h.cluster.ts, h.cluster.te);
+		});
+		cv.addEventListener('mousemove', (ev) => {
+			if (zs.drag && zs.drag.moved) return;
+			const [mx, my] = pos(ev);
+			const h = zoneHit(mx, my);
+			if (!h) { tip.hidden = true; return; }
+			zShowTip(h, ev);
+		});
+		cv.addEventListener('mouseleave', () => { tip.hidden = true; });
+		$('zone-back').addEventListener('click', () => {
+			const v = zs.back.pop();
+			if (v) { zs.t0 = v[0]; zs.t1 = v[1]; zRedraw(); }
+		});
+		$('zone-reset').addEventListener('click', () => { zs.back = []; zs.t0 = 0; zs.t1 = zs.full; zRedraw(); });
+		zs.prepMs = performance.now() - t0;
+		return summary;
+	}
+
 	// ---- wiring ----
 	function setMode(icicle) {
 		state.icicle = icicle;
@@ -770,6 +1412,11 @@
 		updateSearchResult();
 		updateFuncTable();
 		updateSiteTable();
+		if (D.zones) {
+			$('zone-thread').value = String(state.thread);
+			zoneDraw();
+			updateZoneTable();
+		}
 	}
 	selMetric.addEventListener('change', () => {
 		state.metric = Number(selMetric.value);
@@ -777,6 +1424,11 @@
 		fillThreads();
 	});
 	selThread.addEventListener('change', () => { state.thread = Number(selThread.value); onSelection(); });
+	if (D.zones) $('zone-thread').addEventListener('change', () => {
+		state.thread = Number($('zone-thread').value);
+		selThread.value = String(state.thread);
+		onSelection();
+	});
 	$('mode-flame').addEventListener('click', () => setMode(false));
 	$('mode-icicle').addEventListener('click', () => setMode(true));
 	$('reset').addEventListener('click', () => zoomTo(0));
@@ -789,7 +1441,7 @@
 	window.addEventListener('resize', () => {
 		if (resizeQueued) return;
 		resizeQueued = true;
-		requestAnimationFrame(() => { resizeQueued = false; draw(); drawChart(); });
+		requestAnimationFrame(() => { resizeQueued = false; draw(); drawChart(); if (D.zones) zRedraw(); });
 	});
 
 	// What the page shows, for tests and for the curious (read-only views).
@@ -817,8 +1469,34 @@
 			return out;
 		},
 		chart,
+		zones: D.zones ? zonesApi() : null,
 	};
 	window.scorchReport = api;
+
+	// What the zone section shows, for tests (read-only views).
+	function zonesApi() {
+		const span = (r) => {
+			const L = r.sl.L, i = r.i;
+			return { name: zName(L.nm[i]), thread: L.t, tid: D.threads[L.t] ? D.threads[L.t].tid : 0, depth: L.dp[i],
+				x: r.x, w: r.w, y: r.y, start: L.s[i], end: L.e[i], self: zSelf(L, i), flags: L.flags.get(i) || 0,
+				allocs: (L.mem.get(i) || [0, 0])[0], bytes: (L.mem.get(i) || [0, 0])[1], dimmed: zs.hl >= 0 && L.nm[i] !== zs.hl };
+		};
+		return {
+			timing: {},
+			lastDrawMs: () => zs.lastDrawMs,
+			view: () => ({ t0: zs.t0, t1: zs.t1, full: zs.full, width: zs.W, height: zs.H, back: zs.back.length,
+				lanes: zs.shown.map((sl) => ({ thread: sl.L.t, tid: D.threads[sl.L.t] ? D.threads[sl.L.t].tid : 0, y: sl.y, h: sl.h, rows: sl.rows })) }),
+			drawn: () => zs.drawn.map(span),
+			clusters: () => zs.clusters.map((o) => ({ thread: o.sl.L.t, depth: o.d, x: o.x, w: o.w, y: o.y, count: o.count,
+				start: o.ts, end: o.te, names: Object.fromEntries([...clusterNames(o)].map(([z, n]) => [zName(z), n])) })),
+			marks: () => zs.marks.map((G) => ({ thread: G.sl.L.t, x: G.x, y: G.sl.y, label: G.label, count: G.ks.length,
+				names: G.ks.map((k) => zName(G.sl.L.mn[k])), times: G.ks.map((k) => G.sl.L.mt[k]) })),
+			rows: () => zRows().map((r) => Object.assign({ name: zName(r.z) }, r)),
+			counters: () => zCounters.map((K) => ({ name: zName(K.C.name), values: K.C.values, min: K.C.min, max: K.C.max,
+				mean: K.C.mean, last: K.C.last, lastNs: K.C.lastNs, series: K.series, drawn: K.drawn })),
+			highlighted: () => (zs.hl >= 0 ? zName(zs.hl) : null),
+		};
+	}
 
 	// ---- start ----
 	buildSummary();
@@ -831,6 +1509,13 @@
 		$('chart').addEventListener('mousemove', chartHover);
 		$('chart').addEventListener('mouseleave', () => { tip.hidden = true; });
 	}
+	if (D.zones) {
+		const zsum = zoneInit();
+		const dl = $('summary-list');
+		dl.appendChild(el('dt', '', 'Zones'));
+		dl.appendChild(el('dd', '', zsum));
+		if (Z.totals.mismatched) $('warnings').appendChild(el('li', '', plural(Z.totals.mismatched, 'mismatched scorch_zone_end() call', 'mismatched scorch_zone_end() calls') + ': see Zones.'));
+	}
 	const T2 = performance.now();
 	recompute();
 	fillThreads();
@@ -839,6 +1524,12 @@
 	updateFuncTable();
 	updateSiteTable();
 	drawChart();
+	if (D.zones) {
+		const z0 = performance.now();
+		zRedraw();
+		updateZoneTable();
+		api.zones.timing = { prepMs: zs.prepMs, firstDrawMs: zs.lastDrawMs, drawAndTableMs: performance.now() - z0 };
+	}
 	const T4 = performance.now();
 	api.timing = { parseMs: T1 - T0, buildMs: T2 - T1, firstDrawMs: T3 - T2, tablesMs: T4 - T3, scriptMs: T4 - T0, readyAt: T4 };
 	document.documentElement.dataset.ready = '1';
