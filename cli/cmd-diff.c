@@ -17,6 +17,7 @@
 #include "../output/flame-svg.h"
 #include "../output/term.h"
 #include "cmds.h"
+#include "usage.h"
 #include "flame-common.h"
 
 #define DIFF_LIMIT_DEFAULT 20u
@@ -57,11 +58,7 @@ static void usage(FILE *f)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "scorch diff: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
-	return 2;
+	return cli_bad_usage("diff", usage, fmt, arg);
 }
 
 static const char *kind_of(enum flame_weight w)
@@ -305,13 +302,8 @@ int cmd_diff(int argc, char **argv)
 		case OPT_TITLE:
 			so.title = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_end(c, "diff", usage, argv);
 		}
 	}
 	if (argc - optind != 2)

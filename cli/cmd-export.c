@@ -21,6 +21,7 @@
 #include "../output/export-dhat.h"
 #include "../output/export-massif.h"
 #include "cmds.h"
+#include "usage.h"
 
 struct export_args {
 	const struct sc_profile *p;
@@ -167,11 +168,7 @@ static void usage(FILE *f)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "scorch export: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
-	return 2;
+	return cli_bad_usage("export", usage, fmt, arg);
 }
 
 static void supported(struct strbuf *sb)
@@ -225,13 +222,8 @@ int cmd_export(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_end(c, "export", usage, argv);
 		}
 	}
 	const struct format *fmt = NULL;

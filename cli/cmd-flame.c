@@ -14,6 +14,7 @@
 #include "../output/flame-svg.h"
 #include "../output/term.h"
 #include "cmds.h"
+#include "usage.h"
 #include "flame-common.h"
 
 static void usage(FILE *f)
@@ -56,11 +57,7 @@ static void usage(FILE *f)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "scorch flame: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
-	return 2;
+	return cli_bad_usage("flame", usage, fmt, arg);
 }
 
 /* FILE minus its extension, plus suffix, in FILE's directory. */
@@ -299,13 +296,8 @@ int cmd_flame(int argc, char **argv)
 			a.svg.width = (unsigned)v;
 			break;
 		}
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_end(c, "flame", usage, argv);
 		}
 	}
 	if (optind >= argc)

@@ -15,6 +15,7 @@
 #include "../lib/strbuf.h"
 #include "../output/html.h"
 #include "cmds.h"
+#include "usage.h"
 
 static void usage(FILE *f)
 {
@@ -39,11 +40,7 @@ static void usage(FILE *f)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "scorch html: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
-	return 2;
+	return cli_bad_usage("html", usage, fmt, arg);
 }
 
 /* FILE.scorch -> FILE.html (anything else: FILE.html appended). */
@@ -100,13 +97,8 @@ int cmd_html(int argc, char **argv)
 			ho.filter = optarg;
 			break;
 		}
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_end(c, "html", usage, argv);
 		}
 	}
 	if (optind >= argc)

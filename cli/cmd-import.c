@@ -15,6 +15,7 @@
 #include "../lib/die.h"
 #include "../lib/strbuf.h"
 #include "cmds.h"
+#include "usage.h"
 
 enum import_format { FMT_AUTO, FMT_PERF, FMT_FOLDED };
 
@@ -42,11 +43,7 @@ static void usage(FILE *f)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "scorch import: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
-	return 2;
+	return cli_bad_usage("import", usage, fmt, arg);
 }
 
 /* Reads all of stdin into a malloc'd, NUL-terminated buffer. 0 or -errno. */
@@ -186,13 +183,8 @@ static int import_options(int argc, char **argv, struct import_args *a)
 			a->hz = (uint32_t)v;
 			break;
 		}
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_end(c, "import", usage, argv);
 		}
 	}
 	if (optind >= argc)

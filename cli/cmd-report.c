@@ -19,6 +19,7 @@
 #include "../analysis/zones.h"
 #include "../output/report-zones.h"
 #include "cmds.h"
+#include "usage.h"
 
 static void usage(FILE *f)
 {
@@ -114,11 +115,7 @@ static int auto_color(void)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "scorch report: ");
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
-	return 2;
+	return cli_bad_usage("report", usage, fmt, arg);
 }
 
 /* --zones: the zones report of each file, text or one JSON document. */
@@ -255,13 +252,8 @@ int cmd_report(int argc, char **argv)
 				return bad_usage("%s", "--thread wants a thread id or name");
 			co.thread = cro.thread = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_end(c, "report", usage, argv);
 		}
 	}
 	if (sort_arg && !zones) {
