@@ -229,7 +229,19 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 			ips[n++] = (void *)ip;
 		} while (n < G.depth && unw_step(&c) > 0);
 	}
-	n = scorch_rt_drop_self(ips, n);
+	/* Interrupted inside the runtime (a heap hook unwinding, a zone being
+	 * written): keep the innermost frames up to and including the hook's
+	 * own, so the time shows as scorch's (malloc in libscorch.so, libunwind
+	 * above it) rather than as a libunwind leaf on the program's code. The
+	 * runtime's frames further out (the thread trampoline) still go. */
+	int keep = 0;
+	if (g) {
+		while (keep < n && !scorch_rt_is_self(ips[keep]))
+			keep++;
+		while (keep < n && scorch_rt_is_self(ips[keep]))
+			keep++;
+	}
+	n = keep + scorch_rt_drop_self(ips + keep, n - keep);
 	/* the only other holder of this lock is a flush at exit or exec: then
 	 * the sample is simply not taken */
 	if (!atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) {

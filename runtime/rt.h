@@ -132,11 +132,16 @@ extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not
 
 /* Removes the runtime's own frames (the thread trampoline, hooks) from a
  * stack, wherever they are; returns the new length. async-signal-safe */
+static inline int scorch_rt_is_self(const void *ip)
+{
+	return (uintptr_t)ip >= G.self_lo && (uintptr_t)ip < G.self_hi;
+}
+
 static inline int scorch_rt_drop_self(void **ips, int n)
 {
 	int w = 0;
 	for (int i = 0; i < n; i++)
-		if (!((uintptr_t)ips[i] >= G.self_lo && (uintptr_t)ips[i] < G.self_hi))
+		if (!scorch_rt_is_self(ips[i]))
 			ips[w++] = ips[i];
 	return w;
 }

@@ -73,6 +73,15 @@ for t in busy-0 busy-1; do
 	within "wall, one core: $t off-CPU (per mille)" "$(( ${off:-0} * 1000 / (${n:-0} + 1) ))" 500 100
 done
 
+# --heap: a sample taken inside scorch's own malloc hook shows under the
+# hook (malloc in libscorch.so, then libunwind), not as a libunwind leaf
+# on the program's code
+rec hooks --heap -- "$PROGS/flame-shift" 10 10 300000 100000
+"$SCORCH" export --format=folded --weight=samples hooks.scorch >hooks.folded
+check_ge "heap hooks: samples in malloc/free" "$(grep -cE ';(malloc|free);' hooks.folded)" 1
+check "heap hooks: libunwind frames all under a hook" \
+	"$(grep libunwind hooks.folded | grep -cvE ';(malloc|free|calloc|realloc);')" 0
+
 rec short -- "$PROGS/cpu-short"
 check "short: exit" "$rc" 0
 check "short: a valid profile" "$(q short.json '.profiles | length')" 1
