@@ -620,14 +620,18 @@ static void fill_gaps(struct rthread *th, uint64_t period)
 		const struct sc_sample *a = &th->samples.data[i - 1], *b = &th->samples.data[i];
 		if (a->offcpu || b->offcpu || b->time <= a->time + period + period / 4)
 			continue;
-		uint64_t lo = a->time, hi = b->time - period, blocked = 0;
+		/* between a and b the thread ran one period, blocked in the spans
+		 * that fall between them (wherever in the gap that period was
+		 * spent), and waited the rest */
+		uint64_t lo = a->time, hi = b->time, blocked = 0;
 		while (k < th->offcpu.len && th->offcpu.data[k].time + th->offcpu_ns.data[k] <= lo)
 			k++;
 		for (size_t j = k; j < th->offcpu.len && th->offcpu.data[j].time < hi; j++) {
 			uint64_t s0 = th->offcpu.data[j].time, s1 = s0 + th->offcpu_ns.data[j];
 			blocked += (s1 < hi ? s1 : hi) - (s0 > lo ? s0 : lo);
 		}
-		uint64_t idle = hi - lo > blocked ? hi - lo - blocked : 0;
+		uint64_t busy = period + blocked;
+		uint64_t idle = hi - lo > busy ? hi - lo - busy : 0;
 		if (idle < period - period / 4)
 			continue;
 		uint64_t m = (idle + period / 2) / period;
@@ -635,7 +639,7 @@ static void fill_gaps(struct rthread *th, uint64_t period)
 		x.offcpu = 1;
 		x.weight = (uint32_t)period;
 		for (uint64_t j = 0; j < m; j++) {
-			x.time = lo + (hi - lo) * (2 * j + 1) / (2 * m);
+			x.time = lo + (hi - period - lo) * (2 * j + 1) / (2 * m);
 			VEC_PUSH(&th->samples, x);
 		}
 	}

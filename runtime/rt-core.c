@@ -205,8 +205,11 @@ uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need)
 void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t)
 {
 	b->len = (uint32_t)(end - (b->data + RAW_CHUNK_HDR));
-	if (t > b->last_time)
-		b->last_time = t;
+	/* the reader adds every record's dt to the previous record's time, so
+	 * the next dt must be against this record's time even when it is
+	 * earlier than the one before (an off-CPU span written when the call
+	 * returns carries the time it began) */
+	b->last_time = t;
 	if (unlikely(G.sync_flush))
 		scorch_rt_flush(b);
 }

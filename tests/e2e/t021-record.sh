@@ -60,6 +60,11 @@ off_pm=$(jq -r '.profiles[0].cpu as $c | ([$c.functions[] | select(.function == 
 within "wall: off-CPU in sleepy_wait (per mille)" "$off_pm" 800 60
 within "wall: on-CPU busy_compute (per mille)" "$(self_pm wall.json busy_compute)" 200 60
 check_ge "wall: samples over 2 s at 999 Hz" "$(q wall.json '.profiles[0].cpu.totals.samples')" 1900
+# on- and off-CPU samples together stand for the thread's lifetime, no more:
+# a span decoded at the wrong time used to be counted again as a gap
+life_ms=$(q wall.json '.profiles[0].cpu.threads[0].lifetime_ns / 1000000 | floor')
+within "wall: samples = the thread's lifetime in ms at 999 Hz (+-3%)" \
+	"$(q wall.json '.profiles[0].cpu.threads[0].samples')" "$(( life_ms * 999 / 1000 ))" "$(( life_ms * 3 / 100 ))"
 
 # --wall counts time spent waiting for a CPU too: two busy threads sharing
 # one core each run half the time; the other half shows off-CPU
