@@ -168,10 +168,14 @@ if [ $perf_ok -eq 1 ]; then
 	perf script -i threads.data >threads.perf 2>/dev/null
 	imp threads threads.perf
 	json threads.scorch
-	perf report -i threads.data --stdio --no-children --sort comm -g none -n 2>/dev/null |
-		awk '/^ +[0-9.]+%/ { print $3, $2 }' | sort >perf-threads.txt
+	# per tid: perf report --sort comm would split a thread's samples taken
+	# before it renamed itself under its old comm, where scorch names a
+	# thread by its last comm
+	perf script -i threads.data -F tid 2>/dev/null | awk '{ n[$1]++ } END { for (t in n) print t, n[t] }' |
+		sort >perf-threads.txt
+	q threads.scorch.json '.profiles[0].cpu.threads[] | "\(.tid) \(.samples)"' | sort >scorch-threads.txt
+	check "threads: per-thread samples = perf's per tid" "$(diff perf-threads.txt scorch-threads.txt && echo same)" same
 	q threads.scorch.json '.profiles[0].cpu.threads[] | "\(.name) \(.samples)"' | sort >scorch-threads.txt
-	check "threads: per-thread samples = perf --sort comm" "$(diff perf-threads.txt scorch-threads.txt && echo same)" same
 	# the main thread only starts and joins them: it may catch a sample or not
 	check "threads: heavy and light" "$(cut -d' ' -f1 scorch-threads.txt | grep -xE 'heavy|light' | paste -sd,)" "heavy,light"
 	check "threads: exe found" "$(q threads.scorch.json '.profiles[0].program.exe')" "$PROGS/cpu-threads"
