@@ -754,12 +754,12 @@ void flame_layout(const struct flame_tree *t, double min_frac, struct flame_layo
 	for (size_t i = nn; i-- > 1;)
 		size[n[i].parent] += size[i];
 
-	VEC(uint32_t) todo = { 0 };   /* rect indexes whose children are to be placed */
+	VEC(uint32_t) pending = { 0 };   /* rect indexes whose children are to be placed */
 	VEC(uint32_t) kids = { 0 };
 	if (all > 0)
-		VEC_PUSH(&todo, 0);
-	while (todo.len) {
-		uint32_t ri = todo.data[--todo.len];
+		VEC_PUSH(&pending, 0);
+	while (pending.len) {
+		uint32_t ri = pending.data[--pending.len];
 		struct flame_rect pr = rects.data[ri];
 		kids.len = 0;
 		uint64_t thin = 0;
@@ -797,9 +797,9 @@ void flame_layout(const struct flame_tree *t, double min_frac, struct flame_layo
 		/* depth first, leftmost child first, so parents precede children */
 		for (size_t k = rects.len; k-- > first;)
 			if (rects.data[k].node != FLAME_NONE)
-				VEC_PUSH(&todo, (uint32_t)k);
+				VEC_PUSH(&pending, (uint32_t)k);
 	}
-	VEC_FREE(&todo);
+	VEC_FREE(&pending);
 	VEC_FREE(&kids);
 	free(order);
 	free(rank);
