@@ -617,9 +617,14 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 		for (size_t i = 1; i < p->nevents; i++)
 			if (p->events[i].time < p->events[i - 1].time)
 				return -EINVAL;
+	/* A file is written under a temporary name and renamed over the target
+	 * when complete. Anything else (a device such as /dev/null) is written
+	 * in place and never renamed over or removed. */
+	struct stat st;
+	bool in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 	struct strbuf tmp = STRBUF_INIT;
 	sb_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
-	FILE *f = fopen(tmp.buf, "wb");
+	FILE *f = fopen(in_place ? path : tmp.buf, "wb");
 	if (!f) {
 		int e = -errno;
 		sb_release(&tmp);
@@ -648,9 +653,9 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 		err = errno ? -errno : -EIO;
 	if (fclose(f) != 0 && !err)
 		err = -errno;
-	if (!err && rename(tmp.buf, path) != 0)
+	if (!err && !in_place && rename(tmp.buf, path) != 0)
 		err = -errno;
-	if (err)
+	if (err && !in_place)
 		unlink(tmp.buf);
 	zout_release(&w.o);
 	free(w.string_list);

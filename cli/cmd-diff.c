@@ -13,6 +13,7 @@
 
 #include "../analysis/flame.h"
 #include "../lib/die.h"
+#include "../lib/outfile.h"
 #include "../lib/strbuf.h"
 #include "../output/flame-svg.h"
 #include "../output/term.h"
@@ -198,29 +199,15 @@ static void print_json(const struct side *b, const struct side *a, enum flame_we
 static int write_svg(const char *path, const struct flame_tree *t,
 		     const struct flame_svg_options *so)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	sb_addf(&tmp, "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp.buf, "w");
-	if (!f) {
-		error("cannot create %s: %s", path, strerror(errno));
-		sb_release(&tmp);
+	struct outfile of;
+	if (outfile_open(&of, path))
 		return 1;
-	}
 	struct flame_svg_stats st;
-	int rc = flame_svg_write(f, t, so, &st);
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp.buf, path))
-		rc = -errno;
-	if (rc) {
-		error("cannot write %s: %s", path, strerror(-rc));
-		unlink(tmp.buf);
-	} else {
-		fprintf(stderr, "scorch: %s: differential flame graph, %zu frames drawn\n", path,
-			st.frames);
-	}
-	sb_release(&tmp);
-	return rc ? 1 : 0;
+	int rc = flame_svg_write(of.f, t, so, &st);
+	if (outfile_close(&of, rc, rc < 0 ? -rc : 0))
+		return 1;
+	fprintf(stderr, "scorch: %s: differential flame graph, %zu frames drawn\n", path, st.frames);
+	return 0;
 }
 
 enum { OPT_HEAP = 256, OPT_JSON, OPT_MINWIDTH, OPT_ICICLE, OPT_TITLE, OPT_MAX_FRAMES };

@@ -10,6 +10,7 @@
 
 #include "../analysis/flame.h"
 #include "../lib/die.h"
+#include "../lib/outfile.h"
 #include "../lib/strbuf.h"
 #include "../output/flame-svg.h"
 #include "../output/term.h"
@@ -337,36 +338,21 @@ int cmd_flame(int argc, char **argv)
 	const char *out_name = a.output;
 	if (!out_name)
 		out_name = dflt = default_output(in.path, a.chart ? ".chart.svg" : ".svg");
-	bool to_stdout = !strcmp(out_name, "-");
-	/* write beside the target and rename, so a failed run leaves no half file */
-	struct strbuf tmp = STRBUF_INIT;
-	FILE *f = stdout;
-	if (!to_stdout) {
-		sb_addf(&tmp, "%s.tmp%ld", out_name, (long)getpid());
-		f = fopen(tmp.buf, "w");
-		if (!f) {
-			error("cannot create %s: %s", out_name, strerror(errno));
-			flame_input_release(&in);
-			free(dflt);
-			sb_release(&tmp);
-			return 1;
-		}
-		setvbuf(f, NULL, _IOFBF, 1 << 20);
+	/* a file is written beside the target and renamed, so a failed run
+	 * leaves no half file; a device or FIFO is written in place */
+	struct outfile of;
+	if (outfile_open(&of, out_name)) {
+		flame_input_release(&in);
+		free(dflt);
+		return 1;
 	}
-	int rc = draw(&in, &a, f, to_stdout ? "stdout" : out_name);
-	if (!to_stdout) {
-		if (fclose(f) && !rc) {
-			error("cannot write %s: %s", out_name, strerror(errno));
-			rc = 1;
-		}
-		if (!rc && rename(tmp.buf, out_name)) {
-			error("cannot create %s: %s", out_name, strerror(errno));
-			rc = 1;
-		}
-		if (rc)
-			unlink(tmp.buf);
-	}
-	sb_release(&tmp);
+	if (of.f != stdout)
+		setvbuf(of.f, NULL, _IOFBF, 1 << 20);
+	int rc = draw(&in, &a, of.f, of.name);
+	if (rc)
+		outfile_abort(&of);
+	else if (outfile_close(&of, 0, 0))
+		rc = 1;
 	free(dflt);
 	flame_input_release(&in);
 	return rc;

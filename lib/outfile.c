@@ -82,3 +82,16 @@ int outfile_close(struct outfile *o, int write_rc, int errnum)
 	memset(o, 0, sizeof(*o));
 	return rc;
 }
+
+void outfile_abort(struct outfile *o)
+{
+	if (o->f != stdout)
+		fclose(o->f);
+	else
+		fflush(stdout);
+	if (o->tmp)
+		unlink(o->tmp);
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+}

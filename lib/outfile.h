@@ -24,5 +24,8 @@ int outfile_open(struct outfile *o, const char *path);
  * on failure prints "cannot write NAME: why" (errnum: the writer's errno, or
  * 0 to take the close's) and returns -1. */
 int outfile_close(struct outfile *o, int write_rc, int errnum);
+/* Closes after a writer failed and already said why: the temporary is
+ * removed, the target left as it was, nothing printed. */
+void outfile_abort(struct outfile *o);
 
 #endif

@@ -515,7 +515,9 @@ static int finish_out(struct out *o)
 {
 	sb_release(&o->sb);
 	sb_release(&o->esc);
-	fflush(o->f);
+	/* the flush says why a write failed (ENOSPC on a full disk) */
+	if (fflush(o->f) != 0)
+		return errno ? -errno : -EIO;
 	return ferror(o->f) ? -EIO : 0;
 }
 

@@ -121,7 +121,9 @@ static int write_weighted(FILE *f, const struct sc_profile *p, const struct weig
 	free(lines);
 	sb_release(&all);
 	sb_release(&tmp);
-	fflush(f);
+	/* the flush says why a write failed (ENOSPC on a full disk) */
+	if (fflush(f) != 0)
+		return errno ? -errno : -EIO;
 	return ferror(f) ? -EIO : 0;
 }
 

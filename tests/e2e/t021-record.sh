@@ -93,6 +93,9 @@ check "short: a valid profile" "$(q short.json '.profiles | length')" 1
 rec blk -- "$PROGS/cpu-blocksig"
 check "blocked signals: exit" "$rc" 0
 check "blocked signals: output" "$out" "blocked ok"
+# the signals queued while they were blocked come back to back at the
+# unblock: taken as samples they would all credit the unblock site
+within "blocked signals: samples, no burst at the unblock" "$(q blk.json '.profiles[0].cpu.totals.samples')" 0 3
 rec many -- "$PROGS/cpu-manythreads"
 check "2000 threads: exit" "$rc" 0
 check "2000 threads: output" "$out" "2000 threads"
