@@ -69,6 +69,8 @@ run_e2e() { # build dir, label, filter
 			note "SKIP $label/$name: $(grep -m1 SKIP "$log")"
 		else
 			bad "$label/$name" "$log"
+			# the failed checks first (CI shows only part of the output), then the end
+			grep -m 12 -E '^(FAIL|ERROR|==[0-9]+==)' "$log" | sed 's/^/  ! /'
 			tail -15 "$log" | sed 's/^/    /'
 		fi
 	done
@@ -99,6 +101,11 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 if [ ${#failed[@]} -gt 0 ]; then
 	note "failed:"
 	for f in "${failed[@]}"; do note "  $f"; done
+	# and why, again at the very end, where a cut-off CI log still shows it
+	for f in "${failed[@]}"; do
+		log=$OUT/${f/\//-}.log
+		[ -f "$log" ] && grep -m 3 -E '^(FAIL|ERROR|==[0-9]+==)' "$log" | sed "s|^|  $f: |"
+	done
 fi
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

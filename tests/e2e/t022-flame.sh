@@ -46,7 +46,12 @@ check_match "cpu-ns: root in time units" "$(grep -A1 -x '<g class="f"><title>all
 # --icicle: root on top
 "$SCORCH" flame --icicle --colors=module --title='Split <icicle>' -o icicle.svg split.scorch 2>/dev/null
 wellformed icicle.svg
-y_of() { grep -A2 -F -x -- "<g class=\"f\"><title>$2" "$1" | grep -o '<rect x="[^"]*" y="[0-9.]*"' | head -1 | sed 's/.*y="\([0-9.]*\)"/\1/'; }
+# y of the first frame named $2: its rect follows the title, whose lines
+# vary (a "self:" line when it has self samples, a "module:" line)
+y_of() {
+	awk -v t="<g class=\"f\"><title>$2" '$0 == t { on = 1 } on && match($0, /<rect x="[^"]*" y="[0-9.]+"/) {
+		s = substr($0, RSTART, RLENGTH); sub(/.*y="/, "", s); sub(/"$/, "", s); print s; exit }' "$1"
+}
 check "icicle: root above main" "$(awk -v a="$(y_of icicle.svg all)" -v b="$(y_of icicle.svg main)" 'BEGIN { print (a < b) ? "yes" : "no" }')" yes
 check "flame: root below main" "$(awk -v a="$(y_of split.svg all)" -v b="$(y_of split.svg main)" 'BEGIN { print (a > b) ? "yes" : "no" }')" yes
 check "title escaped" "$(grep -c '<text id="title"[^>]*>Split &lt;icicle&gt;</text>' icicle.svg)" 1
