@@ -857,10 +857,11 @@ static void build_profile(struct fin *f)
 	}
 	/* CPU samples, all threads in one time order */
 	if (f->flags & RAW_PROC_CPU) {
-		static const char *const src[] = { "unknown", "perf cpu-clock", "perf task-clock", "timer_create" };
+		static const char *const src[] = { "unknown", "perf cpu-clock", "perf task-clock", "timer_create",
+						   "nothing (the process was traced: a debugger or strace)" };
 		p->flags |= PROF_CPU;
 		p->sample_hz = f->cpu_hz;
-		p->sample_source = src[f->cpu_src < 4 ? f->cpu_src : 0];
+		p->sample_source = src[f->cpu_src < 5 ? f->cpu_src : 0];
 	}
 	size_t ns = 0;
 	for (size_t i = 0; i < f->threads.len; i++)

@@ -105,6 +105,7 @@ enum raw_cpu_source {
 	CPU_SRC_PERF_CPU_CLOCK = 1,
 	CPU_SRC_PERF_TASK_CLOCK = 2,
 	CPU_SRC_TIMER = 3,          /* timer_create(CLOCK_THREAD_CPUTIME_ID) */
+	CPU_SRC_TRACED = 4,         /* none: the process was traced (a debugger, strace) */
 };
 
 /* RAW_PROC flags */

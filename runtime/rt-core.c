@@ -644,10 +644,11 @@ void scorch_rt_init(void)
 		return;
 	}
 	scorch_rt_signals_install();
-	if (G.cpu && scorch_rt_sample_init() != 0) {
-		G.cpu = 0;
+	int sampling = G.cpu ? scorch_rt_sample_init() : 0;
+	if (sampling)
+		G.cpu = 0;   /* > 0: not sampled on purpose, and said why */
+	if (sampling < 0)
 		scorch_rt_write_err("cannot sample CPU time here (perf events and CPU-time timers refused)");
-	}
 	scorch_rt_zone_init();
 	scorch_rt_guard = g;
 }

@@ -73,36 +73,61 @@ static void before_exec(const char *path)
 	scorch_rt_guard = g;
 	scorch_rt_final(EXIT_EXEC, 0);
 	G.sync_flush = 0;
+	/* A signal sent during the exec would outlive it (pending signals
+	 * survive exec) and reach the new image before it has a handler: the
+	 * real-time signal's default action ends the process, SIGTRAP's dumps
+	 * core. So this thread's counter stops here. */
+	scorch_rt_sample_exec(0);
+}
+
+/* exec failed: the program goes on, and so does its sampling */
+static void after_exec(void)
+{
+	if (atomic_load(&G.state) != RT_ACTIVE || getpid() != G.pid)
+		return;
+	int saved = errno;
+	scorch_rt_sample_exec(1);
+	errno = saved;
 }
 
 RT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	before_exec(path);
-	return NEXT(execve)(path, argv, envp);
+	int r = NEXT(execve)(path, argv, envp);
+	after_exec();
+	return r;
 }
 
 RT_EXPORT int execv(const char *path, char *const argv[])
 {
 	before_exec(path);
-	return NEXT(execv)(path, argv);
+	int r = NEXT(execv)(path, argv);
+	after_exec();
+	return r;
 }
 
 RT_EXPORT int execvp(const char *file, char *const argv[])
 {
 	before_exec(file);
-	return NEXT(execvp)(file, argv);
+	int r = NEXT(execvp)(file, argv);
+	after_exec();
+	return r;
 }
 
 RT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	before_exec(file);
-	return NEXT(execvpe)(file, argv, envp);
+	int r = NEXT(execvpe)(file, argv, envp);
+	after_exec();
+	return r;
 }
 
 RT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	before_exec(NULL);
-	return NEXT(fexecve)(fd, argv, envp);
+	int r = NEXT(fexecve)(fd, argv, envp);
+	after_exec();
+	return r;
 }
 
 /* The execl family takes its argv as varargs: gather them on the stack. */
@@ -189,6 +214,9 @@ static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGT
 				   SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGXCPU, SIGXFSZ };
 static struct sigaction user[NSIG];
 static volatile sig_atomic_t ours[NSIG];     /* our handler is installed for it */
+/* ours even while the program ignores it: SIGTRAP when CPU samples come as
+ * perf SIGTRAPs (rt-sample.c), which an ignored SIGTRAP would drop */
+static volatile sig_atomic_t pinned[NSIG];
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 
 static int is_fatal(int sig)
@@ -202,6 +230,9 @@ static int is_fatal(int sig)
 /* async-signal-safe */
 static void on_fatal(int sig, siginfo_t *info, void *uctx)
 {
+	/* a CPU sample, not a trap of the program's */
+	if (sig == SIGTRAP && scorch_rt_sample_trap(info, uctx))
+		return;
 	int saved = errno;
 	struct sigaction u = user[sig];
 	if (u.sa_handler == SIG_IGN) {
@@ -218,7 +249,8 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 		sigemptyset(&d.sa_mask);
 		real_sigaction(sig, &d, NULL);
 		ours[sig] = 0;
-		if (info->si_code <= 0 || sig == SIGABRT || sig == SIGTERM || sig == SIGINT ||
+		/* (a SIGTRAP of int3 would resume past the int3: send it too) */
+		if (info->si_code <= 0 || sig == SIGTRAP || sig == SIGABRT || sig == SIGTERM || sig == SIGINT ||
 		    sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE || sig == SIGXCPU || sig == SIGXFSZ)
 			raise(sig);
 		errno = saved;
@@ -243,7 +275,9 @@ static void install_one(int sig)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fatal;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	/* SIGTRAP also brings CPU samples (rt-sample.c), which must not run
+	 * on the program's alternate stack; a trap is never a stack overflow */
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | (sig == SIGTRAP ? 0 : SA_ONSTACK);
 	sigemptyset(&sa.sa_mask);
 	if (real_sigaction(sig, &sa, NULL) == 0)
 		ours[sig] = 1;
@@ -268,6 +302,25 @@ void scorch_rt_signals_install(void)
 	}
 }
 
+int scorch_rt_signal_pin(int sig)
+{
+	if (!real_sigaction)
+		real_sigaction = NEXT(sigaction);
+	if (!real_sigaction || sig <= 0 || sig >= NSIG || !is_fatal(sig))
+		return -1;
+	if (!ours[sig]) {
+		struct sigaction cur;
+		if (real_sigaction(sig, NULL, &cur) != 0)
+			return -1;
+		user[sig] = cur;
+		install_one(sig);
+	}
+	if (!ours[sig])
+		return -1;
+	pinned[sig] = 1;
+	return 0;
+}
+
 RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!real_sigaction)
@@ -279,7 +332,7 @@ RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 		*old = user[sig];
 	if (act) {
 		user[sig] = *act;
-		if (act->sa_handler == SIG_IGN) {
+		if (act->sa_handler == SIG_IGN && !pinned[sig]) {
 			/* ignoring is the kernel's job: step aside */
 			ours[sig] = 0;
 			return real_sigaction(sig, act, NULL);

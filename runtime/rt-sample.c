@@ -1,10 +1,23 @@
 /* CPU sampling inside the target: every thread gets its own perf_event
  * cpu-clock counter (task-clock, then a CPU-time POSIX timer, when refused)
- * whose overflow sends a real-time signal to that very thread. The handler
- * unwinds the interrupted context, dedupes the stack in the thread's sample
- * buffer (apart from the heap buffer, which the interrupted code may hold)
- * and appends a SAMPLE record. Nothing here allocates or takes a lock that
- * the interrupted code could hold. */
+ * whose overflow signals that very thread. The handler unwinds the
+ * interrupted context, dedupes the stack in the thread's sample buffer (apart
+ * from the heap buffer, which the interrupted code may hold) and appends a
+ * SAMPLE record. Nothing here allocates or takes a lock that the interrupted
+ * code could hold.
+ *
+ * How the overflow becomes a signal: by default the counter is opened with
+ * perf's `sigtrap` (Linux 5.13+): the kernel queues the signal as task work
+ * that runs on the thread's way back to user space, a SIGTRAP with si_code
+ * TRAP_PERF and our tag in si_perf_data. The SIGTRAP handler of rt-lifecycle.c
+ * hands those to on_sample and everything else to the program. The older way,
+ * F_SETSIG + F_SETOWN_EX on an O_ASYNC descriptor (a real-time signal), has
+ * the kernel raise an interrupt to itself to send each signal: on this
+ * project's VMs that cost 20 us a sample against 3 us, more than the timer
+ * interrupt itself (bench/cpu-cost.sh). It remains the fallback: for kernels
+ * without sigtrap, Go programs (whose runtime takes SIGTRAP over with a raw
+ * system call and would die of ours) and SCORCH_SAMPLE_SIGNAL=rt. A process
+ * traced by a debugger or strace is not sampled at all. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -15,9 +28,12 @@
 #include <linux/perf_event.h>
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <elf.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,7 +76,38 @@ static int sample_sig;
 static uint64_t period_ns;
 static int main_source;
 
-static int perf_open(uint32_t tid, int config, int exclude_kernel)
+/* Counters raise SIGTRAP (perf sigtrap) while this is set; cleared for good
+ * when the kernel refuses a sigtrap counter it accepts without. */
+static _Atomic int trap_ok;
+/* si_perf_data of our counters' SIGTRAPs ("scorch" in ASCII, then 1) */
+#define TRAP_TAG 0x73636f7263680001ull
+#ifndef TRAP_PERF
+#define TRAP_PERF 6
+#endif
+#ifndef TRAP_PERF_FLAG_ASYNC
+#define TRAP_PERF_FLAG_ASYNC 1u
+#endif
+/* siginfo_t's _sigfault._perf fields, which glibc 2.36 does not name: after
+ * si_signo, si_errno, si_code, padding and si_addr come the perf data (a
+ * long), the event type and the flags (two 32-bit words). */
+struct trap_info {
+	int signo, err, code, pad;
+	void *addr;
+	unsigned long data;
+	uint32_t type, flags;
+};
+_Static_assert(sizeof(struct trap_info) <= sizeof(siginfo_t), "siginfo layout");
+
+/* Counters armed from outside on threads that were running before the
+ * runtime started (arm_others): a SIGTRAP carries no descriptor, so the
+ * thread finds its own here at its first sample. */
+#define ARMED_MAX 1024
+static struct {
+	_Atomic uint32_t tid;
+	int fd;
+} armed[ARMED_MAX];
+
+static int perf_open(uint32_t tid, int config, int exclude_kernel, int trap)
 {
 	struct perf_event_attr a;
 	memset(&a, 0, sizeof(a));
@@ -71,17 +118,31 @@ static int perf_open(uint32_t tid, int config, int exclude_kernel)
 	a.disabled = 1;
 	a.exclude_kernel = (uint64_t)exclude_kernel;
 	a.exclude_hv = 1;
+	if (trap) {
+		a.sigtrap = 1;
+		a.remove_on_exec = 1;   /* required with sigtrap; exec closes it anyway */
+		a.sig_data = TRAP_TAG;
+	}
 	return (int)syscall(SYS_perf_event_open, &a, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
 /* A perf counter on thread tid whose overflows signal that thread, running
- * with a full budget. Returns the descriptor and sets *src, or -1. */
+ * (with a full budget, for the real-time signal). Returns the descriptor and
+ * sets *src, or -1. */
 static int perf_arm(uint32_t tid, int *src)
 {
 	static const int configs[] = { PERF_COUNT_SW_CPU_CLOCK, PERF_COUNT_SW_TASK_CLOCK };
 	for (int c = 0; c < 2; c++) {
 		for (int ek = 0; ek < 2; ek++) {
-			int fd = perf_open(tid, configs[c], ek);
+			int trap = atomic_load(&trap_ok);
+			int fd = perf_open(tid, configs[c], ek, trap);
+			if (fd < 0 && trap) {
+				/* refused with sigtrap but not without: an older kernel */
+				fd = perf_open(tid, configs[c], ek, 0);
+				if (fd >= 0)
+					atomic_store(&trap_ok, 0);
+				trap = 0;
+			}
 			if (fd < 0)
 				continue;
 			/* keep clear of the descriptors the program uses */
@@ -89,6 +150,12 @@ static int perf_arm(uint32_t tid, int *src)
 			if (hi >= 0) {
 				close(fd);
 				fd = hi;
+			}
+			*src = c == 0 ? CPU_SRC_PERF_CPU_CLOCK : CPU_SRC_PERF_TASK_CLOCK;
+			if (trap) {
+				ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+				ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+				return fd;
 			}
 			struct f_owner_ex own = { F_OWNER_TID, (pid_t)tid };
 			if (fcntl(fd, F_SETFL, O_ASYNC) != 0 || fcntl(fd, F_SETSIG, sample_sig) != 0 ||
@@ -98,7 +165,6 @@ static int perf_arm(uint32_t tid, int *src)
 			}
 			ioctl(fd, PERF_EVENT_IOC_RESET, 0);
 			ioctl(fd, PERF_EVENT_IOC_REFRESH, REFRESH_MAX);
-			*src = c == 0 ? CPU_SRC_PERF_CPU_CLOCK : CPU_SRC_PERF_TASK_CLOCK;
 			return fd;
 		}
 	}
@@ -179,16 +245,74 @@ static struct rt_buf *adopt_thread(int fd)
 	return b;
 }
 
+/* The descriptor arm_others opened for thread tid, or -1. async-signal-safe */
+static int armed_fd(uint32_t tid)
+{
+	for (int i = 0; i < ARMED_MAX; i++)
+		if (atomic_load_explicit(&armed[i].tid, memory_order_acquire) == tid)
+			return armed[i].fd;
+	return -1;
+}
+
+/* Frames the handler itself adds above the interrupted one: on_sample,
+ * rt-lifecycle's SIGTRAP handler, the signal frame, with room to spare. */
+#define HANDLER_FRAMES 8
+
+/* The stack of the interrupted context into ips (room for G.depth +
+ * HANDLER_FRAMES): the interrupted PC first, then return addresses.
+ *
+ * unw_backtrace, from here: libunwind's fast path keeps a per-thread cache
+ * of how to step over each PC, so a warm stack unwinds without a lock. A
+ * cursor stepped from the signal context (unw_init_local2) takes libunwind's
+ * global cache lock at every frame, and with it two sigprocmask calls: 8 or
+ * more system calls a sample, a third of its cost on a VM. The handler's own
+ * frames above the interrupted PC are then dropped. When the PC is not among
+ * the first frames (the fast path gave up early), the cursor it is.
+ * async-signal-safe */
+static int unwind_interrupted(void **ips, const ucontext_t *uc)
+{
+	void *pc = (void *)uc->uc_mcontext.gregs[REG_RIP];
+	int got = unw_backtrace(ips, G.depth + HANDLER_FRAMES);
+	for (int at = 0; at < got && at < HANDLER_FRAMES; at++) {
+		if (ips[at] != pc)
+			continue;
+		int n = got - at < G.depth ? got - at : G.depth;
+		memmove(ips, ips + at, (size_t)n * sizeof(*ips));
+		return n;
+	}
+	int n = 0;
+	unw_cursor_t c;
+	if (unw_init_local2(&c, (unw_context_t *)(uintptr_t)uc, UNW_INIT_SIGNAL_FRAME) == 0) {
+		do {
+			unw_word_t ip;
+			if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || !ip)
+				break;
+			ips[n++] = (void *)ip;
+		} while (n < G.depth && unw_step(&c) > 0);
+	}
+	return n;
+}
+
 /* async-signal-safe */
 static void on_sample(int sig, siginfo_t *si, void *uctx)
 {
 	int saved = errno;
-	(void)sig;
 	struct rt_buf *b = tl_sbuf;
-	if (!b && !tl_known && si && (si->si_code == POLL_IN || si->si_code == POLL_HUP) &&
-	    !scorch_rt_guard && !tl_in_handler)
+	int trap = sig == SIGTRAP;
+	if (trap) {
+		if (!b && !tl_known && !scorch_rt_guard && !tl_in_handler)
+			b = adopt_thread(armed_fd((uint32_t)syscall(SYS_gettid)));
+		/* sent while the thread had SIGTRAP blocked: it arrives at the
+		 * unblock, far from where the time was spent */
+		if (((const struct trap_info *)(const void *)si)->flags & TRAP_PERF_FLAG_ASYNC) {
+			errno = saved;
+			return;
+		}
+	} else if (!b && !tl_known && si && (si->si_code == POLL_IN || si->si_code == POLL_HUP) &&
+		   !scorch_rt_guard && !tl_in_handler) {
 		b = adopt_thread(si->si_fd);
-	if (tl_pfd >= 0) {
+	}
+	if (!trap && tl_pfd >= 0) {
 		/* POLL_HUP: this overflow used up the budget and stopped the counter */
 		if (si && si->si_code == POLL_HUP) {
 			ioctl(tl_pfd, PERF_EVENT_IOC_REFRESH, REFRESH_MAX);
@@ -218,17 +342,10 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 		if (over > 0)
 			weight *= (uint64_t)over + 1;
 	}
-	void *ips[RT_MAX_DEPTH];
-	int n = 0;
-	unw_cursor_t c;
-	if (unw_init_local2(&c, (unw_context_t *)uctx, UNW_INIT_SIGNAL_FRAME) == 0) {
-		do {
-			unw_word_t ip;
-			if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || !ip)
-				break;
-			ips[n++] = (void *)ip;
-		} while (n < G.depth && unw_step(&c) > 0);
-	}
+	/* G.depth frames (128 unless asked): the handler runs on whatever
+	 * stack the thread was on, so it takes no more of it than it needs */
+	void *ips[G.depth + HANDLER_FRAMES];
+	int n = unwind_interrupted(ips, (const ucontext_t *)uctx);
 	/* Interrupted inside the runtime (a heap hook unwinding, a zone being
 	 * written): keep the innermost frames up to and including the hook's
 	 * own, so the time shows as scorch's (malloc in libscorch.so, libunwind
@@ -253,13 +370,26 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 		p = fmt_put_u(p, weight > UINT32_MAX ? UINT32_MAX : weight);
 		p = fmt_put_u(p, 0);
 		scorch_rt_commit(b, p, t);
-		if (t - b->base_time > flush_age)
+		/* signed: t was read before the unwind, and a buffer this sample
+		 * found empty took its base time after that; unsigned, the
+		 * difference wrapped and every such sample was written at once
+		 * (an fstat and a write per sample) */
+		if ((int64_t)(t - b->base_time) > (int64_t)flush_age)
 			scorch_rt_flush(b);
 		scorch_rt_unlock(b);
 	}
 	scorch_rt_guard = g;
 	tl_in_handler = 0;
 	errno = saved;
+}
+
+int scorch_rt_sample_trap(siginfo_t *si, void *uctx)
+{
+	const struct trap_info *ti = (const void *)si;
+	if (!si || si->si_code != TRAP_PERF || ti->data != (unsigned long)TRAP_TAG)
+		return 0;
+	on_sample(SIGTRAP, si, uctx);
+	return 1;
 }
 
 /* Starts sampling the calling thread: its sample buffer (with a THREAD
@@ -275,6 +405,10 @@ void scorch_rt_sample_thread_start(void)
 	if (self)
 		scorch_rt_modules_scan(self);
 	tl_sbuf = scorch_rt_buf_new();
+	/* libunwind's per-thread trace cache is made at the first unw_backtrace
+	 * (pthread_setspecific, mmap): here, not in the first sample's handler */
+	void *warm[4];
+	unw_backtrace(warm, 4);
 	int src = tl_sbuf ? arm_thread() : 0;
 	if (!main_source)
 		main_source = src;
@@ -293,6 +427,19 @@ void scorch_rt_sample_thread_stop(void)
 	scorch_rt_flush(b);
 	scorch_rt_unlock(b);
 	scorch_rt_buf_release(b);
+}
+
+/* Around exec (rt-lifecycle.c): before it, this thread's counter stops (a
+ * signal sent during the exec would reach the new image before it has a
+ * handler); if the exec failed, it starts again. */
+void scorch_rt_sample_exec(int failed)
+{
+	if (!tl_sbuf)
+		return;
+	if (!failed)
+		disarm_thread();
+	else if (tl_pfd < 0 && !tl_has_timer)
+		arm_thread();
 }
 
 /* After fork, in the child: the counters and timers of the parent's thread
@@ -333,11 +480,94 @@ static void arm_others(void)
 				tid = tid * 10 + (uint32_t)(*c - '0');
 			if (*c || !tid || tid == self)
 				continue;
-			int src;
-			perf_arm(tid, &src);
+			int src, fd = perf_arm(tid, &src);
+			for (int i = 0; fd >= 0 && i < ARMED_MAX; i++) {
+				if (!atomic_load(&armed[i].tid)) {
+					armed[i].fd = fd;
+					atomic_store_explicit(&armed[i].tid, tid, memory_order_release);
+					break;
+				}
+			}
 		}
 	}
 	close(dfd);
+}
+
+/* Whether /proc/self/exe has a section named `want`. */
+static int exe_has_section(const char *want)
+{
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int found = 0;
+	Elf64_Ehdr eh;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_shentsize == sizeof(Elf64_Shdr) && eh.e_shstrndx < eh.e_shnum) {
+		Elf64_Shdr strs;
+		if (pread(fd, &strs, sizeof(strs), (off_t)(eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(strs))) ==
+		    (ssize_t)sizeof(strs)) {
+			size_t wl = strlen(want);
+			for (unsigned i = 0; i < eh.e_shnum && !found; i++) {
+				Elf64_Shdr sh;
+				char name[32];
+				if (pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + (uint64_t)i * sizeof(sh))) != (ssize_t)sizeof(sh) ||
+				    sh.sh_name >= strs.sh_size)
+					continue;
+				ssize_t n = pread(fd, name, wl + 1, (off_t)(strs.sh_offset + sh.sh_name));
+				found = n == (ssize_t)(wl + 1) && !memcmp(name, want, wl + 1);
+			}
+		}
+	}
+	close(fd);
+	return found;
+}
+
+/* Whether this process is being traced (TracerPid in /proc/self/status). */
+static int traced(void)
+{
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *p = strstr(buf, "\nTracerPid:");
+	if (!p)
+		return 0;
+	for (p += 12; *p == ' ' || *p == '\t'; p++)
+		;
+	return *p >= '1' && *p <= '9';
+}
+
+/* SIGTRAP delivery unless told otherwise or unsafe (see the top). */
+static int trap_wanted(void)
+{
+	const char *v = getenv("SCORCH_SAMPLE_SIGNAL");
+	if (v && !strcmp(v, "rt"))
+		return 0;
+	if (v && !strcmp(v, "trap"))
+		return 1;
+	return !exe_has_section(".go.buildinfo");
+}
+
+/* Says once which clock samples this process (RAW_CPU). */
+static void cpu_record(uint64_t hz)
+{
+	struct rt_buf *b = scorch_rt_self();
+	if (!b)
+		return;
+	scorch_rt_lock(b);
+	uint64_t t = scorch_rt_now();
+	uint8_t *p = scorch_rt_reserve(b, 32);
+	*p++ = RAW_CPU;
+	p = fmt_put_s(p, (int64_t)(t - b->last_time));
+	p = fmt_put_u(p, hz);
+	p = fmt_put_u(p, (uint64_t)main_source);
+	scorch_rt_commit(b, p, t);
+	scorch_rt_unlock(b);
 }
 
 int scorch_rt_sample_init(void)
@@ -349,29 +579,28 @@ int scorch_rt_sample_init(void)
 	stale_gap = G.tsc ? (period_ns / 8) * 1000000ull / G.tick_fs : period_ns / 8;
 	flush_age = G.tsc ? SAMPLE_FLUSH_NS * 1000000ull / G.tick_fs : SAMPLE_FLUSH_NS;
 	sample_sig = SIGRTMIN + 5;
+	/* Under a debugger every sample signal would stop the program and wake
+	 * the debugger (gdb stops at each by default), under strace each would
+	 * be printed: a traced process is not sampled. */
+	if (traced()) {
+		main_source = CPU_SRC_TRACED;   /* the profile says so */
+		cpu_record((uint64_t)hz);
+		return 1;
+	}
+	atomic_store(&trap_ok, trap_wanted() && scorch_rt_signal_pin(SIGTRAP) == 0);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sample;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	/* Not SA_ONSTACK: the program's alternate stack is sized for its own
+	 * handlers (gdb's is 8 KiB); unwinding there overran it into the heap. */
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(sample_sig, &sa, NULL) != 0)
 		return -1;
 	scorch_rt_sample_thread_start();
 	if (main_source == CPU_SRC_PERF_CPU_CLOCK || main_source == CPU_SRC_PERF_TASK_CLOCK)
 		arm_others();
-	/* say once which clock samples this process */
-	struct rt_buf *b = scorch_rt_self();
-	if (b) {
-		scorch_rt_lock(b);
-		uint64_t t = scorch_rt_now();
-		uint8_t *p = scorch_rt_reserve(b, 32);
-		*p++ = RAW_CPU;
-		p = fmt_put_s(p, (int64_t)(t - b->last_time));
-		p = fmt_put_u(p, (uint64_t)hz);
-		p = fmt_put_u(p, (uint64_t)main_source);
-		scorch_rt_commit(b, p, t);
-		scorch_rt_unlock(b);
-	}
+	cpu_record((uint64_t)hz);
 	return main_source ? 0 : -1;
 }
 

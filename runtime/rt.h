@@ -5,6 +5,7 @@
 #ifndef SCORCH_RUNTIME_RT_H
 #define SCORCH_RUNTIME_RT_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,10 +123,20 @@ RT_HIDDEN struct rt_buf *scorch_rt_buf_new(void);
 RT_HIDDEN void scorch_rt_buf_release(struct rt_buf *b);
 
 /* rt-sample.c */
+/* 0: sampling; -1: refused here; 1: left off on purpose (a traced process) */
 RT_HIDDEN int scorch_rt_sample_init(void);
 RT_HIDDEN void scorch_rt_sample_thread_start(void);
 RT_HIDDEN void scorch_rt_sample_thread_stop(void);
 RT_HIDDEN void scorch_rt_sample_fork_child(void);
+/* Stops this thread's counter before an exec (0), restarts it after one
+ * that failed (1). */
+RT_HIDDEN void scorch_rt_sample_exec(int failed);
+/* A SIGTRAP that is one of our counters' samples: handled, returns 1;
+ * anything else returns 0. async-signal-safe */
+RT_HIDDEN int scorch_rt_sample_trap(siginfo_t *si, void *uctx);
+/* rt-lifecycle.c: keep our handler for sig (a fatal one) even when the
+ * program ignores it; 0 when it is installed. */
+RT_HIDDEN int scorch_rt_signal_pin(int sig);
 /* A blocking call made by the program took from t0 to t1 (ticks). */
 RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1);
 extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not recorded */

@@ -49,6 +49,38 @@ rec exec -- "$PROGS/exec"
 check "exec: the exec'd program's status" "$rc" 3
 check_match "exec: two profiles" "$err" '2 profiles:'
 
+# 200 execs at 9999 Hz: a sample signal sent during an exec outlived it and
+# killed the new image before it had a handler (exit 167, signal 39), at the
+# first exec, every run; the counter now stops before each exec
+rec execloop -F 9999 -- "$PROGS/cpu-execloop" 200 300
+check "exec loop: exit" "$rc" 0
+check "exec loop: output" "$out" "cpu-execloop: done"
+check "exec loop: every exec followed" "$(grep -c 'replaced by exec' execloop.err)" 200
+rm -f cpu-execloop.*.scorch
+
+# a program that ignores, then handles SIGTRAP, which also brings the samples
+rec trap -- "$PROGS/cpu-sigtrap" 300
+check "own SIGTRAP: exit" "$rc" 0
+check "own SIGTRAP: output (its handler saw its own 3 traps only)" "$out" "cpu-sigtrap: ignored, then 3 traps handled"
+check_ge "own SIGTRAP: samples while it ignores SIGTRAP" "$(jq '[.profiles[0].cpu.functions[] | select(.function == "burn_ignored") | .self] | add // 0' trap.json)" 250
+check_ge "own SIGTRAP: samples while its handler is set" "$(jq '[.profiles[0].cpu.functions[] | select(.function == "burn_handled") | .self] | add // 0' trap.json)" 250
+SCORCH_SAMPLE_SIGNAL=rt rec traprt -- "$PROGS/cpu-sigtrap" 300
+check "real-time signal (SCORCH_SAMPLE_SIGNAL=rt): same output" "$out" "cpu-sigtrap: ignored, then 3 traps handled"
+check_ge "real-time signal: samples" "$(q traprt.json '.profiles[0].cpu.totals.samples')" 500
+
+# gdb, its worker threads and their 8 KiB alternate signal stacks: the
+# sample handler ran there (SA_ONSTACK) and overran them into the heap;
+# gdb died of heap corruption every run. Its traced inferior is not sampled
+# (each sample signal would stop it in gdb), and runs to its end.
+if command -v gdb >/dev/null 2>&1; then
+	rec gdb -- gdb -q -batch -ex run --args "$PROGS/cpu-split" 200
+	check "gdb running a program: exit" "$rc" 0
+	check_match "gdb running a program: the inferior ran to its end" "$out" "cpu-split: 50.0/30.0/20.0 of 200 ms"
+	check_match "gdb: exited normally" "$out" "exited normally"
+	check_match "gdb: the traced inferior is not sampled, and that is said" "$err" "0 samples from nothing \\(the process was traced: a debugger or strace\\)"
+	rm -f gdb.*.scorch bash.*.scorch cpu-split.*.scorch iconv.*.scorch
+fi
+
 "$PROGS/cpu-sigprof" >sig.plain 2>/dev/null
 rec sig -- "$PROGS/cpu-sigprof"
 check "own SIGPROF: exit" "$rc" 0
