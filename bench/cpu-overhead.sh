@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # cpu-overhead.sh: runs bench/cpu-burn (single-threaded, ~3.5 s of CPU) plain
-# (best of 3), under `perf record -F 999 -g` (its `perf report` included, as in
-# DESIGN.md's figure), under gperftools' CPU profiler at 1000 Hz and under
+# (best of 3), under `perf record -F 999` without call graphs (the cost of
+# the sampling interrupt alone: the floor for any cpu-clock sampler), under
+# `perf record -F 999 -g` (its `perf report` included, as in DESIGN.md's
+# figure), under gperftools' CPU profiler at 1000 Hz and under
 # `scorch record -F 999`, and prints wall and CPU time, slowdowns vs plain,
 # samples and delivered sample rate for each profiler, and scorch/perf ratios.
 #
@@ -100,6 +102,13 @@ cmd_perf() {
 	perf record -e cpu-clock -F "$HZ" -g -o perf.data -- "$BIN" "${BURN_ARGV[@]}" &&
 		perf report -i perf.data --stdio --no-children --sort sym >report.txt
 }
+# timer: the least any cpu-clock sampler pays, an overflow interrupt at each
+# sample and nothing else to speak of (perf record without call graphs, no
+# report); on a VM the interrupt is a VM exit, whose cost to the program is
+# much of every profiler's overhead here.
+cmd_timer() {
+	perf record -q -e cpu-clock -F "$HZ" -o perf.data -- "$BIN" "${BURN_ARGV[@]}"
+}
 # gperftools: setitimer(ITIMER_PROF) + SIGPROF inside the process; it writes
 # raw addresses at exit and leaves symbolization to pprof (not timed here).
 cmd_gperftools() {
@@ -140,8 +149,9 @@ run_once() {
 	STATUS[$label]=ok
 }
 
-ROWS=(plain perf gperftools scorch)
+ROWS=(plain timer perf gperftools scorch)
 command -v perf >/dev/null 2>&1 || STATUS[perf]="not installed"
+command -v perf >/dev/null 2>&1 || STATUS[timer]="perf not installed"
 [ -n "$LIBPROFILER" ] || STATUS[gperftools]="not installed (Debian package libgoogle-perftools4)"
 if [ ! -x "$SCORCH" ] || ! "$SCORCH" record --help >/dev/null 2>&1; then
 	STATUS[scorch]="scorch record: not available"
@@ -169,10 +179,11 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 # Sample counts, from the best run of each profiler.
-if [ "${STATUS[perf]:-}" = ok ]; then
+for r in perf timer; do
+	[ "${STATUS[$r]:-}" = ok ] || continue
 	# One line per sample when no callchain fields are asked for.
-	SAMPLES[perf]=$(perf script -i "$OUT/perf.d/perf.data" -F tid 2>/dev/null | wc -l)
-fi
+	SAMPLES[$r]=$(perf script -i "$OUT/$r.d/perf.data" -F tid 2>/dev/null | wc -l)
+done
 if [ "${STATUS[gperftools]:-}" = ok ]; then
 	if command -v google-pprof >/dev/null 2>&1; then
 		SAMPLES[gperftools]=$(google-pprof --text "$BIN" "$OUT/gperftools.d/gperf.prof" 2>/dev/null |
@@ -233,6 +244,11 @@ if [ -n "${WALL[scorch]:-}" ] && [ -n "${WALL[perf]:-}" ]; then
 			(over <= 3 && got >= 97) ? "met" : "NOT met" }'
 else
 	printf '\nscorch / perf:  - (needs both rows)\n'
+fi
+if [ -n "${TCPU[scorch]:-}" ] && [ -n "${TCPU[timer]:-}" ] && [ -n "${TCPU[plain]:-}" ]; then
+	awk -v s="${TCPU[scorch]}" -v t="${TCPU[timer]}" -v p="${TCPU[plain]}" 'BEGIN {
+		printf "the program'"'"'s own CPU time (target s) against plain: the timer interrupt alone +%.1f%%,\n", 100 * (t / p - 1)
+		printf "  scorch +%.1f%%, so +%.1f%% of it is scorch'"'"'s own work (signal, unwind, record)\n", 100 * (s / p - 1), 100 * (s - t) / p }'
 fi
 
 printf '\nnotes: wall and cpu are the whole command: for perf, perf record and perf report\n'
