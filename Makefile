@@ -139,6 +139,7 @@ demo: all $(EXAMPLES)
 bench: all $(BENCH_BINS)
 	bench/heap-storm.sh
 	bench/cpu-overhead.sh
+	bench/cpu-cost.sh
 
 clean:
 	rm -rf build build-san tests/out bench/out demo-out

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cpu-overhead.sh: runs bench/cpu-burn (single-threaded, ~3.5 s of CPU) plain
-# (best of 3), under `perf record -F 999` without call graphs (the cost of
-# the sampling interrupt alone: the floor for any cpu-clock sampler), under
+# (best of 3), under `perf record -F 999` without call graphs (perf's
+# cheapest sampling: no stacks), under
 # `perf record -F 999 -g` (its `perf report` included, as in DESIGN.md's
 # figure), under gperftools' CPU profiler at 1000 Hz and under
 # `scorch record -F 999`, and prints wall and CPU time, slowdowns vs plain,
@@ -10,7 +10,8 @@
 # Usage: bench/cpu-overhead.sh      (from anywhere; temp files go to
 # bench/out/cpu-overhead/). Environment: SCORCH (default build/scorch),
 # CPU_BURN (the benchmark binary, default build/bench/cpu-burn), BURN_ARGS
-# (its arguments, default none: 32 rounds), PLAIN_RUNS (default 3), TOOL_RUNS
+# (its arguments, default none: 32 rounds), PAIRS (plain-then-scorch pairs
+# after the table, default 10; 0: none), PLAIN_RUNS (default 3), TOOL_RUNS
 # (best of N for each profiler, default 3: the 3% target is inside one run's
 # noise here), HZ (default 999; gperftools gets 1000, the nearest it takes),
 # LIBPROFILER (path of gperftools' libprofiler.so.0), SCORCH_RECORD_ARGS
@@ -102,10 +103,9 @@ cmd_perf() {
 	perf record -e cpu-clock -F "$HZ" -g -o perf.data -- "$BIN" "${BURN_ARGV[@]}" &&
 		perf report -i perf.data --stdio --no-children --sort sym >report.txt
 }
-# timer: the least any cpu-clock sampler pays, an overflow interrupt at each
-# sample and nothing else to speak of (perf record without call graphs, no
-# report); on a VM the interrupt is a VM exit, whose cost to the program is
-# much of every profiler's overhead here.
+# timer: perf's cheapest sampling, an overflow interrupt and a small record
+# in its ring buffer at each sample (perf record without call graphs, no
+# report): what sampling costs before any stack is taken, perf's way.
 cmd_timer() {
 	perf record -q -e cpu-clock -F "$HZ" -o perf.data -- "$BIN" "${BURN_ARGV[@]}"
 }
@@ -247,8 +247,40 @@ else
 fi
 if [ -n "${TCPU[scorch]:-}" ] && [ -n "${TCPU[timer]:-}" ] && [ -n "${TCPU[plain]:-}" ]; then
 	awk -v s="${TCPU[scorch]}" -v t="${TCPU[timer]}" -v p="${TCPU[plain]}" 'BEGIN {
-		printf "the program'"'"'s own CPU time (target s) against plain: the timer interrupt alone +%.1f%%,\n", 100 * (t / p - 1)
-		printf "  scorch +%.1f%%, so +%.1f%% of it is scorch'"'"'s own work (signal, unwind, record)\n", 100 * (s / p - 1), 100 * (s - t) / p }'
+		printf "the program'"'"'s own CPU time (target s) against plain: perf without call graphs +%.1f%%,\n", 100 * (t / p - 1)
+		printf "  scorch with full stacks +%.1f%%\n", 100 * (s / p - 1) }'
+fi
+
+# Paired runs: plain and scorch back to back PAIRS times, the order
+# alternating; the median of the per-pair wall ratios does not hinge on one
+# lucky plain run the way a best-of-N does, and a slow spell of the machine
+# hits both runs of a pair.
+if [ "${PAIRS:-10}" -gt 0 ] && [ "${STATUS[scorch]:-}" = ok ] && [ "${STATUS[plain]:-}" = ok ]; then
+	: >"$OUT/pairs"
+	for ((i = 1; i <= ${PAIRS:-10}; i++)); do
+		say "cpu-overhead.sh: pair $i/${PAIRS:-10}"
+		order="plain scorch"
+		((i % 2)) || order="scorch plain"
+		for r in $order; do
+			rm -rf "$OUT/pair.d" && mkdir -p "$OUT/pair.d"
+			(cd "$OUT/pair.d" && run_measured "$OUT/pair.$r" stdout stderr "cmd_$r") || true
+			target_cpu "$OUT/pair.d/stdout" >"$OUT/pair.$r.cpu"
+		done
+		read -r pw _ <"$OUT/pair.plain"
+		read -r sw _ <"$OUT/pair.scorch"
+		echo "$pw $sw $(cat "$OUT/pair.plain.cpu") $(cat "$OUT/pair.scorch.cpu")" >>"$OUT/pairs"
+	done
+	# median, quartiles and range of column b / column a
+	spread() {
+		awk -v a="$1" -v b="$2" '{ printf "%.6f\n", $b / $a }' "$OUT/pairs" | sort -g | awk -v what="$3" '{ r[NR] = $1 } END {
+			n = NR
+			med = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+			q1 = r[int((n + 3) / 4)]; q3 = r[int((3 * n + 1) / 4)]
+			printf "  %s: median %.3f (%+.1f%%), quartiles %.3f-%.3f, all %.3f-%.3f\n", what, med, 100 * (med - 1), q1, q3, r[1], r[n] }'
+	}
+	printf '\npaired (%d x plain and scorch back to back, order alternating), scorch / plain:\n' "$(wc -l <"$OUT/pairs")"
+	spread 1 2 "wall time               "
+	spread 3 4 "the program's CPU time  "
 fi
 
 printf '\nnotes: wall and cpu are the whole command: for perf, perf record and perf report\n'
