@@ -79,7 +79,7 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 			p->lost_chunks ? "some event chunks could not be written (disk full?)"
 				       : "the recording stops short (disk full, or a write cut off)");
 	else if (p->flags & PROF_INCOMPLETE)
-		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL?); "
+		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL, or an exit straight through the exit_group system call, as Go programs end); "
 			     "the last buffered events of each thread are missing\n");
 	heap_result_free(h);
 	return sb_detach(&sb);

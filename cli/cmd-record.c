@@ -130,7 +130,7 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	}
 	summarize_zones(&sb, p);
 	if (p->flags & PROF_INCOMPLETE)
-		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL?); "
+		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL, or an exit straight through the exit_group system call, as Go programs end); "
 			     "the last buffered samples of each thread are missing\n");
 	return sb_detach(&sb);
 }

@@ -14,10 +14,12 @@
  * F_SETSIG + F_SETOWN_EX on an O_ASYNC descriptor (a real-time signal), has
  * the kernel raise an interrupt to itself to send each signal: on this
  * project's VMs that cost 20 us a sample against 3 us, more than the timer
- * interrupt itself (bench/cpu-cost.sh). It remains the fallback: for kernels
- * without sigtrap, Go programs (whose runtime takes SIGTRAP over with a raw
- * system call and would die of ours) and SCORCH_SAMPLE_SIGNAL=rt. A process
- * traced by a debugger or strace is not sampled at all. */
+ * interrupt itself (bench/cpu-cost.sh). It remains the fallback, for kernels
+ * without sigtrap and SCORCH_SAMPLE_SIGNAL=rt. Programs that install their
+ * own SIGTRAP handler through libc (the Go runtime under cgo does, for every
+ * signal) get it kept by rt-lifecycle.c, which runs it for their own traps;
+ * a real-time signal has no such keeper: Go takes it over and drops the
+ * samples. A process traced by a debugger or strace is not sampled at all. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -33,7 +35,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <elf.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -493,35 +494,6 @@ static void arm_others(void)
 	close(dfd);
 }
 
-/* Whether /proc/self/exe has a section named `want`. */
-static int exe_has_section(const char *want)
-{
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	int found = 0;
-	Elf64_Ehdr eh;
-	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_shentsize == sizeof(Elf64_Shdr) && eh.e_shstrndx < eh.e_shnum) {
-		Elf64_Shdr strs;
-		if (pread(fd, &strs, sizeof(strs), (off_t)(eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(strs))) ==
-		    (ssize_t)sizeof(strs)) {
-			size_t wl = strlen(want);
-			for (unsigned i = 0; i < eh.e_shnum && !found; i++) {
-				Elf64_Shdr sh;
-				char name[32];
-				if (pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + (uint64_t)i * sizeof(sh))) != (ssize_t)sizeof(sh) ||
-				    sh.sh_name >= strs.sh_size)
-					continue;
-				ssize_t n = pread(fd, name, wl + 1, (off_t)(strs.sh_offset + sh.sh_name));
-				found = n == (ssize_t)(wl + 1) && !memcmp(name, want, wl + 1);
-			}
-		}
-	}
-	close(fd);
-	return found;
-}
-
 /* Whether this process is being traced (TracerPid in /proc/self/status). */
 static int traced(void)
 {
@@ -542,18 +514,14 @@ static int traced(void)
 	return *p >= '1' && *p <= '9';
 }
 
-/* SIGTRAP delivery unless told otherwise or unsafe (see the top). */
+/* SIGTRAP delivery unless told otherwise (see the top). */
 static int trap_wanted(void)
 {
 	const char *v = getenv("SCORCH_SAMPLE_SIGNAL");
-	if (v && !strcmp(v, "rt"))
-		return 0;
-	if (v && !strcmp(v, "trap"))
-		return 1;
-	return !exe_has_section(".go.buildinfo");
+	return !(v && !strcmp(v, "rt"));
 }
 
-/* Says once which clock samples this process (RAW_CPU). */
+/* Says once which clock samples this process (RAW_CPU), at once. */
 static void cpu_record(uint64_t hz)
 {
 	struct rt_buf *b = scorch_rt_self();
@@ -567,6 +535,10 @@ static void cpu_record(uint64_t hz)
 	p = fmt_put_u(p, hz);
 	p = fmt_put_u(p, (uint64_t)main_source);
 	scorch_rt_commit(b, p, t);
+	/* out now: a program that ends by a raw exit_group (the Go runtime
+	 * does) never reaches the final flush, and the profile would not say
+	 * how it was sampled */
+	scorch_rt_flush(b);
 	scorch_rt_unlock(b);
 }
 

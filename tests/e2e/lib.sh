@@ -56,3 +56,17 @@ through() {
 	"$SCORCH" export --format=folded --weight="$3" "$1" |
 		awk -v f="$2" '{ w = $NF; $NF = ""; n = split($0, fr, ";"); for (i = 1; i <= n; i++) { x = fr[i]; sub(/ +$/, "", x); if (x == f) { s += w; break } } } END { print s + 0 }'
 }
+
+# need_go WHAT: Debian's golang-go (about 10 s to install; CI runs as root),
+# with HOME in WORK so that go writes nothing outside it
+need_go() {
+	if ! command -v go >/dev/null 2>&1; then
+		local sudo=()
+		[ "$(id -u)" = 0 ] || sudo=(sudo -n)
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null 2>&1 ||
+			{ "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 &&
+			  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null 2>&1; } ||
+			{ echo "FAIL: cannot install golang-go for $1; run as root: apt-get install -y golang-go"; return 1; }
+	fi
+	export HOME="$WORK"
+}

@@ -6,16 +6,7 @@
 # one Location, innermost first; --kind and --filter; bad input.
 . "$ROOT/tests/e2e/lib.sh"
 bash "$ROOT/tests/browser/setup.sh" || exit 1
-# go tool pprof is Debian's golang-go (about 10 s to install): CI runs as root
-if ! command -v go >/dev/null 2>&1; then
-	sudo=()
-	[ "$(id -u)" = 0 ] || sudo=(sudo -n)
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null 2>&1 ||
-		{ "${sudo[@]}" apt-get update -qq >/dev/null 2>&1 &&
-		  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null 2>&1; } ||
-		{ echo "FAIL: cannot install golang-go for go tool pprof; run as root: apt-get install -y golang-go"; exit 1; }
-fi
-export HOME="$WORK"   # go must not write outside WORK
+need_go "go tool pprof" || exit 1
 CHECK="$ROOT/tests/browser/pprof-check.mjs"
 pcheck() { # what args...: runs pprof-check.mjs, one failure if it fails
 	local what=$1
