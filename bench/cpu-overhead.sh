@@ -11,7 +11,8 @@
 # bench/out/cpu-overhead/). Environment: SCORCH (default build/scorch),
 # CPU_BURN (the benchmark binary, default build/bench/cpu-burn), BURN_ARGS
 # (its arguments, default none: 32 rounds), PAIRS (plain-then-scorch pairs
-# after the table, default 10; 0: none), PLAIN_RUNS (default 3), TOOL_RUNS
+# after the table, default 10; 0: none), PAIR_TOOL (the row paired with
+# plain, default scorch), PLAIN_RUNS (default 3), TOOL_RUNS
 # (best of N for each profiler, default 3: the 3% target is inside one run's
 # noise here), HZ (default 999; gperftools gets 1000, the nearest it takes),
 # LIBPROFILER (path of gperftools' libprofiler.so.0), SCORCH_RECORD_ARGS
@@ -255,20 +256,21 @@ fi
 # alternating; the median of the per-pair wall ratios does not hinge on one
 # lucky plain run the way a best-of-N does, and a slow spell of the machine
 # hits both runs of a pair.
-if [ "${PAIRS:-10}" -gt 0 ] && [ "${STATUS[scorch]:-}" = ok ] && [ "${STATUS[plain]:-}" = ok ]; then
+PT=${PAIR_TOOL:-scorch}
+if [ "${PAIRS:-10}" -gt 0 ] && [ "${STATUS[$PT]:-}" = ok ] && [ "${STATUS[plain]:-}" = ok ]; then
 	: >"$OUT/pairs"
 	for ((i = 1; i <= ${PAIRS:-10}; i++)); do
 		say "cpu-overhead.sh: pair $i/${PAIRS:-10}"
-		order="plain scorch"
-		((i % 2)) || order="scorch plain"
+		order="plain $PT"
+		((i % 2)) || order="$PT plain"
 		for r in $order; do
 			rm -rf "$OUT/pair.d" && mkdir -p "$OUT/pair.d"
 			(cd "$OUT/pair.d" && run_measured "$OUT/pair.$r" stdout stderr "cmd_$r") || true
 			target_cpu "$OUT/pair.d/stdout" >"$OUT/pair.$r.cpu"
 		done
 		read -r pw _ <"$OUT/pair.plain"
-		read -r sw _ <"$OUT/pair.scorch"
-		echo "$pw $sw $(cat "$OUT/pair.plain.cpu") $(cat "$OUT/pair.scorch.cpu")" >>"$OUT/pairs"
+		read -r sw _ <"$OUT/pair.$PT"
+		echo "$pw $sw $(cat "$OUT/pair.plain.cpu") $(cat "$OUT/pair.$PT.cpu")" >>"$OUT/pairs"
 	done
 	# median, quartiles and range of column b / column a
 	spread() {
@@ -278,7 +280,7 @@ if [ "${PAIRS:-10}" -gt 0 ] && [ "${STATUS[scorch]:-}" = ok ] && [ "${STATUS[pla
 			q1 = r[int((n + 3) / 4)]; q3 = r[int((3 * n + 1) / 4)]
 			printf "  %s: median %.3f (%+.1f%%), quartiles %.3f-%.3f, all %.3f-%.3f\n", what, med, 100 * (med - 1), q1, q3, r[1], r[n] }'
 	}
-	printf '\npaired (%d x plain and scorch back to back, order alternating), scorch / plain:\n' "$(wc -l <"$OUT/pairs")"
+	printf '\npaired (%d x plain and %s back to back, order alternating), %s / plain:\n' "$(wc -l <"$OUT/pairs")" "$PT" "$PT"
 	spread 1 2 "wall time               "
 	spread 3 4 "the program's CPU time  "
 fi
