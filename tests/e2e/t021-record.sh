@@ -58,6 +58,15 @@ check "exec loop: output" "$out" "cpu-execloop: done"
 check "exec loop: every exec followed" "$(grep -c 'replaced by exec' execloop.err)" 200
 rm -f cpu-execloop.*.scorch
 
+# samples are written out in batches (every 250 ms, at exit): a buffer a
+# sample found empty used to be written at once, one write per sample
+# (1008 writes in this 1 s run at 999 Hz); the program makes none itself
+rec syscw -- "$PROGS/cpu-syscw" 1000
+check "batched writes: exit" "$rc" 0
+n_w=$(sed -n 's/^cpu-syscw: \([0-9]*\) writes$/\1/p' syscw.out)
+check_ge "batched writes: samples over 1 s" "$(q syscw.json '.profiles[0].cpu.totals.samples')" 900
+check "batched writes: at most 40 writes by the runtime in 1 s at 999 Hz" "$(test "${n_w:-9999}" -le 40 && echo yes)" yes
+
 # a program that ignores, then handles SIGTRAP, which also brings the samples
 rec trap -- "$PROGS/cpu-sigtrap" 300
 check "own SIGTRAP: exit" "$rc" 0
