@@ -916,6 +916,7 @@ struct raw_reader {
 	char *path;
 	int fd, open_errno;
 	int have_header;
+	uint64_t tick_fs;             /* the launcher's TSC calibration, or 0 */
 	uint64_t off;                 /* file offset of buf[0] */
 	uint8_t *buf;
 	size_t len, cap;
@@ -931,6 +932,12 @@ struct raw_reader *raw_reader_new(const char *path)
 	u64map_init(&r->f.tid_index, 16);
 	u64map_init(&r->f.stack_index, 1024);
 	return r;
+}
+
+void raw_reader_set_tick_fs(struct raw_reader *r, uint64_t tick_fs)
+{
+	if (!r->have_header)
+		r->tick_fs = tick_fs;
 }
 
 /* Reads what was appended since the last call and decodes the complete
@@ -958,6 +965,10 @@ static int reader_pump(struct raw_reader *r, int final)
 			r->f.start = fmt_get_u64le(r->buf + 8);
 			r->f.tick0 = fmt_get_u64le(r->buf + 16);
 			uint64_t fs = fmt_get_u64le(r->buf + 24);
+			/* a stream on TSC ticks carries the rough rate the runtime
+			 * started with; the launcher's, measured over longer, wins */
+			if (fs && r->tick_fs)
+				fs = r->tick_fs;
 			r->f.ns_per_tick = fs ? (double)fs / 1e6 : 1.0;
 			r->f.last_time = r->f.tick0;
 			r->have_header = 1;

@@ -40,6 +40,10 @@ int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info
 struct raw_reader;
 struct raw_reader *raw_reader_new(const char *path);
 void raw_reader_poll(struct raw_reader *r);
+/* Femtoseconds per TSC tick to use instead of the rate in the stream's
+ * header (the rough one the runtime was given at its start), when the
+ * stream is on TSC ticks. Before the first poll only; 0 keeps the header's. */
+void raw_reader_set_tick_fs(struct raw_reader *r, uint64_t tick_fs);
 /* Symbolizes the stacks decoded so far for about budget_ms, so finish()
  * has less left to do once the program exits. */
 void raw_reader_warm(struct raw_reader *r, unsigned budget_ms);

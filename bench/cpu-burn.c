@@ -8,7 +8,10 @@
  * Prints "cpu-burn: checksum=0x... rounds=N" (the same on every run) and
  * "cpu-burn: cpu_s=S", its own process CPU time, which the script divides
  * sample counts by to get each profiler's delivered rate, then
- * "cpu-burn: user_s=U sys_s=S" (getrusage: where that time went).
+ * "cpu-burn: user_s=U sys_s=S" (getrusage: where that time went) and
+ * "cpu-burn: main_s=W", the wall time from main's start to its end: what a
+ * profiler's command takes beyond it is its cost outside the program (its
+ * launcher, the program's start under it, its post-processing).
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -206,9 +209,10 @@ static void setup(void)
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 32;
-	struct timespec ts;
+	struct timespec ts, w0, w1;
 	uint64_t h;
 
+	clock_gettime(CLOCK_MONOTONIC, &w0);
 	if (rounds <= 0)
 		rounds = 32;
 	setup();
@@ -223,5 +227,7 @@ int main(int argc, char **argv)
 		printf("cpu-burn: user_s=%.3f sys_s=%.3f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 		       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	free(ring);
+	clock_gettime(CLOCK_MONOTONIC, &w1);
+	printf("cpu-burn: main_s=%.6f\n", (double)(w1.tv_sec - w0.tv_sec) + (w1.tv_nsec - w0.tv_nsec) / 1e9);
 	return 0;
 }

@@ -96,6 +96,7 @@ ROWS=()
 result_line() { grep -m 1 '^cpu-burn: checksum=' "$1"; }
 # The benchmark's own process CPU time: the denominator of the delivered rate.
 target_cpu() { sed -n 's/^cpu-burn: cpu_s=//p' "$1" | head -n 1; }
+main_wall() { sed -n 's/^cpu-burn: main_s=//p' "$1" | head -n 1; }
 
 # One function per row, run inside that row's scratch directory.
 cmd_plain() { "$BIN" "${BURN_ARGV[@]}"; }
@@ -267,10 +268,12 @@ if [ "${PAIRS:-10}" -gt 0 ] && [ "${STATUS[$PT]:-}" = ok ] && [ "${STATUS[plain]
 			rm -rf "$OUT/pair.d" && mkdir -p "$OUT/pair.d"
 			(cd "$OUT/pair.d" && run_measured "$OUT/pair.$r" stdout stderr "cmd_$r") || true
 			target_cpu "$OUT/pair.d/stdout" >"$OUT/pair.$r.cpu"
+			main_wall "$OUT/pair.d/stdout" >"$OUT/pair.$r.main"
 		done
 		read -r pw _ <"$OUT/pair.plain"
 		read -r sw _ <"$OUT/pair.$PT"
-		echo "$pw $sw $(cat "$OUT/pair.plain.cpu") $(cat "$OUT/pair.$PT.cpu")" >>"$OUT/pairs"
+		echo "$pw $sw $(cat "$OUT/pair.plain.cpu") $(cat "$OUT/pair.$PT.cpu")" \
+			"$(cat "$OUT/pair.plain.main") $(cat "$OUT/pair.$PT.main")" >>"$OUT/pairs"
 	done
 	# median, quartiles and range of column b / column a
 	spread() {
@@ -283,6 +286,16 @@ if [ "${PAIRS:-10}" -gt 0 ] && [ "${STATUS[$PT]:-}" = ok ] && [ "${STATUS[plain]
 	printf '\npaired (%d x plain and %s back to back, order alternating), %s / plain:\n' "$(wc -l <"$OUT/pairs")" "$PT" "$PT"
 	spread 1 2 "wall time               "
 	spread 3 4 "the program's CPU time  "
+	# the whole command's wall time minus the program's main (columns 5, 6):
+	# exec and exit for plain; for the profiler also its launcher, the
+	# program's start under it and its post-processing
+	awk '$5 != "" && $6 != "" { print ($1 - $5) * 1000, ($2 - $6) * 1000 }' "$OUT/pairs" | awk -v t="$PT" '
+		{ a[NR] = $1; b[NR] = $2 }
+		function med(v, n,   i, j, x) {
+			for (i = 2; i <= n; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+			return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+		END { if (NR) printf "  outside main (ms)       : plain %.1f, %s %.1f (medians): %s costs %.1f ms outside the program\n",
+			med(a, NR), t, med(b, NR), t, med(b, NR) - med(a, NR) }'
 fi
 
 printf '\nnotes: wall and cpu are the whole command: for perf, perf record and perf report\n'

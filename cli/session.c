@@ -130,7 +130,33 @@ struct live_reader {
 };
 typedef VEC(struct live_reader) reader_vec;
 
-static struct raw_reader *reader_for(reader_vec *v, const char *path, int create)
+/* The launcher's TSC calibration (lib/tsc.h). It begins before the program
+ * starts and is read once, when the first raw stream is opened: a stream's
+ * events become nanoseconds as they are decoded, so every stream of the
+ * session uses that one rate from its start. By then the program has run
+ * for a while (the first stream is read 100 ms into a run, or after a
+ * shorter run has ended), so no run waits for the calibration. */
+struct clock_cal {
+	struct tsc_cal cal;
+	int on;
+	uint64_t fs;   /* femtoseconds per tick once read, or 0 */
+};
+
+static uint64_t clock_cal_fs(struct clock_cal *c)
+{
+	if (!c->on || c->fs)
+		return c->fs;
+	/* two pairs at least 2 ms apart: good to about 3e-5 */
+	uint64_t el = tsc_cal_elapsed_ns(&c->cal);
+	if (el < 2000000) {
+		struct timespec ts = { 0, (long)(2000000 - el) };
+		nanosleep(&ts, NULL);
+	}
+	c->fs = tsc_cal_read(&c->cal);
+	return c->fs;
+}
+
+static struct raw_reader *reader_for(reader_vec *v, const char *path, int create, uint64_t tick_fs)
 {
 	for (size_t i = 0; i < v->len; i++)
 		if (!strcmp(v->data[i].path, path))
@@ -138,6 +164,7 @@ static struct raw_reader *reader_for(reader_vec *v, const char *path, int create
 	if (!create)
 		return NULL;
 	struct live_reader lr = { xstrdup(path), raw_reader_new(path) };
+	raw_reader_set_tick_fs(lr.r, tick_fs);
 	/* compress events as they come, next to the raw stream */
 	struct strbuf es = STRBUF_INIT;
 	sb_addf(&es, "%s.events", path);
@@ -277,10 +304,17 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	/* the runtime's clock: TSC ticks when that is safe (SCORCH_CLOCK=mono
 	 * forces CLOCK_MONOTONIC) */
 	const char *clk = getenv("SCORCH_CLOCK");
-	/* 4 ms: each end of the calibration is a (clock, tick) pair read within
-	 * ~30 ns, so the rate is good to about 1e-5, 10 us per second of run;
-	 * every millisecond here is a millisecond more of every run */
-	uint64_t tick_fs = clk && !strcmp(clk, "mono") ? 0 : tsc_calibrate(4);
+	struct clock_cal cc = { .on = 0 };
+	uint64_t tick_fs = 0;
+	if (!(clk && !strcmp(clk, "mono")) && tsc_cal_begin(&cc.cal) == 0) {
+		/* the runtime gets a rough rate (about 3e-4) for its thresholds
+		 * (how old a buffer, how short a blocking call, may be); the
+		 * times in the profile use the launcher's precise one */
+		struct timespec ts = { 0, 200000 };
+		nanosleep(&ts, NULL);
+		tick_fs = tsc_cal_read(&cc.cal);
+		cc.on = tick_fs != 0;
+	}
 
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) != 0)
@@ -401,7 +435,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			list_raw(sessdir, &names);
 			for (size_t i = 0; i < names.len; i++) {
 				track(&rss, names.data[i].pid);
-				reader_for(&readers, names.data[i].path, 1);
+				reader_for(&readers, names.data[i].path, 1, clock_cal_fs(&cc));
 				free(names.data[i].path);
 			}
 			VEC_FREE(&names);
@@ -470,7 +504,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		struct sc_profile *p;
 		struct finalize_info info = { 0 };
 		char err[512];
-		struct raw_reader *rd = reader_for(&readers, n->path, 1);
+		struct raw_reader *rd = reader_for(&readers, n->path, 1, clock_cal_fs(&cc));
 		for (size_t k = 0; k < readers.len; k++)
 			if (readers.data[k].r == rd)
 				readers.data[k].r = NULL;   /* finish() frees it */

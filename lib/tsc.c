@@ -32,28 +32,41 @@ static void pair(uint64_t *ns, uint64_t *ticks)
 }
 #endif
 
-uint64_t tsc_calibrate(unsigned ms)
+int tsc_cal_begin(struct tsc_cal *c)
 {
+	memset(c, 0, sizeof(*c));
 #if defined(__x86_64__) || defined(__i386__)
 	char cs[32] = "";
 	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
 	if (!f)
-		return 0;
+		return -1;
 	if (!fgets(cs, sizeof(cs), f))
 		cs[0] = 0;
 	fclose(f);
 	if (strcmp(cs, "tsc\n") != 0)
-		return 0;
-	uint64_t n0, t0, n1, t1;
-	pair(&n0, &t0);
-	struct timespec d = { 0, (long)ms * 1000000L };
-	nanosleep(&d, NULL);
-	pair(&n1, &t1);
-	if (t1 <= t0 || n1 <= n0)
-		return 0;
-	return (uint64_t)((double)(n1 - n0) * 1e6 / (double)(t1 - t0) + 0.5);
+		return -1;
+	pair(&c->ns0, &c->tick0);
+	return 0;
 #else
-	(void)ms;
+	return -1;
+#endif
+}
+
+uint64_t tsc_cal_read(const struct tsc_cal *c)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	uint64_t n1, t1;
+	pair(&n1, &t1);
+	if (!c->tick0 || t1 <= c->tick0 || n1 <= c->ns0)
+		return 0;
+	return (uint64_t)((double)(n1 - c->ns0) * 1e6 / (double)(t1 - c->tick0) + 0.5);
+#else
+	(void)c;
 	return 0;
 #endif
+}
+
+uint64_t tsc_cal_elapsed_ns(const struct tsc_cal *c)
+{
+	return mono_ns() - c->ns0;
 }
