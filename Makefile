@@ -53,7 +53,8 @@ PROG_LIBS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%.so,$(wildcard tes
 PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_C)) \
 	     $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(PROG_CXX))
 EXAMPLES  := $(BUILD)/examples/slowprog
-BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c)) \
+	$(patsubst bench/preload/%.c,$(BUILD)/bench/lib%.so,$(wildcard bench/preload/*.c))
 
 .PHONY: all tool runtime progs unit check demo clean bench
 all: tool runtime
@@ -118,6 +119,10 @@ $(BUILD)/examples/%: examples/%.c
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -O2 -fno-omit-frame-pointer -Wall -o $@ $< -pthread
+# libraries the benchmarks preload into a program
+$(BUILD)/bench/lib%.so: bench/preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O2 -fPIC -shared -Wall -Wextra -Werror -o $@ $<
 
 $(BUILD)/gen/html-assets.c: $(HTML_ASSETS) scripts/embed.sh
 	@mkdir -p $(dir $@)
