@@ -97,6 +97,10 @@ struct fin {
 	int es_failed;
 	uint64_t stream_last;         /* time of the last streamed event */
 	uint32_t cpu_hz, cpu_src;
+	/* the process's CPU time when this image began sampling and at its
+	 * final flush (RAW_PCPU): an exec'd image's own share of it */
+	uint64_t pcpu[2];
+	int have_pcpu[2];
 	int streamed;                 /* build: the events are already in es */
 	/* Symbolization, started while the program runs (raw_reader_warm) and
 	 * finished by build_profile: one symbolizer, modules opened on their
@@ -374,6 +378,16 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 				return -1;
 			f->cpu_hz = (uint32_t)hz;
 			f->cpu_src = (uint32_t)src;
+			break;
+		}
+		case RAW_PCPU: {
+			uint64_t phase = fmt_get_u(&r), ns = fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			if (phase < 2) {
+				f->pcpu[phase] = ns;
+				f->have_pcpu[phase] = 1;
+			}
 			break;
 		}
 		case RAW_RSS: {
@@ -862,6 +876,10 @@ static void build_profile(struct fin *f)
 		p->flags |= PROF_CPU;
 		p->sample_hz = f->cpu_hz;
 		p->sample_source = src[f->cpu_src < 5 ? f->cpu_src : 0];
+		/* this image's CPU time while it was sampled; the launcher puts
+		 * the whole process's in its place when it knows better */
+		if (f->have_pcpu[0] && f->have_pcpu[1] && f->pcpu[1] >= f->pcpu[0])
+			p->cpu_time_ns = f->pcpu[1] - f->pcpu[0];
 	}
 	size_t ns = 0;
 	for (size_t i = 0; i < f->threads.len; i++)
@@ -1203,6 +1221,8 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 			info->mono_start = f->start;
 			info->mono_end = f->start + rel_time(f, f->last_time);
 			info->saw_end = f->saw_end;
+			info->have_cpu_at_start = f->have_pcpu[0];
+			info->cpu_at_start = f->pcpu[0];
 			info->corrupt_bytes = f->corrupt;
 			info->events = f->streamed ? f->es : NULL;
 			info->have_totals = f->streamed && f->tally;

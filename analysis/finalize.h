@@ -16,6 +16,10 @@ struct finalize_info {
 	uint64_t mono_start;      /* CLOCK_MONOTONIC ns the stream started at */
 	uint64_t mono_end;        /* ... and the last record's time */
 	int saw_end;              /* the runtime's final flush is in the stream */
+	/* the process's CPU time (ns) when this image began sampling: earlier
+	 * images of the process (before an exec) used it */
+	int have_cpu_at_start;
+	uint64_t cpu_at_start;
 	uint64_t corrupt_bytes;   /* bytes skipped as damaged chunks */
 	/* Set when the events were compressed while the program ran (see
 	 * raw_reader_stream_to): write the profile with profile_write_streamed()

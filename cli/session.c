@@ -542,9 +542,17 @@ void session_run(const struct session_opts *o, struct session_result *r)
 				p->exit_kind = EXIT_NORMAL;
 				p->exit_value = WEXITSTATUS(root_status);
 			}
-			/* CPU time of the whole process, all its images: the last
-			 * one carries it */
-			p->cpu_time_ns = root_cpu_ns;
+			/* The runtime measured its image's CPU time unless it
+			 * never reached its final flush (a crash, a raw
+			 * exit_group): then the kernel's count for the process,
+			 * less what its earlier images (before an exec) used. It
+			 * includes the CPU time of children it waited for, so it
+			 * comes second. */
+			if (!p->cpu_time_ns) {
+				p->cpu_time_ns = root_cpu_ns;
+				if (info.have_cpu_at_start && info.cpu_at_start < root_cpu_ns)
+					p->cpu_time_ns = root_cpu_ns - info.cpu_at_start;
+			}
 		}
 		char *dest;
 		if (n->pid == root && o->output && out.len == 0)

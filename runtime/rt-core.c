@@ -76,6 +76,14 @@ uint64_t scorch_rt_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t scorch_rt_process_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* rdtscp, not rdtsc: it waits for the instructions before it, so a stamp
  * taken after malloc returns is really later than the allocation (the
  * ordering of a free and a reuse of its address across threads rests on
@@ -410,7 +418,7 @@ void scorch_rt_final(int kind, int value)
 		char name[17] = { 0 };
 		prctl(PR_GET_NAME, name, 0, 0, 0);
 		uint64_t rss = rt_rss();
-		uint8_t *p = scorch_rt_reserve(b, 112);
+		uint8_t *p = scorch_rt_reserve(b, 160);
 		/* all four at time t: the first carries the step, the rest 0 */
 		*p++ = RAW_RSS;
 		p = rt_put_dt(b, p, t);
@@ -419,6 +427,12 @@ void scorch_rt_final(int kind, int value)
 		p = fmt_put_s(p, 0);
 		p = fmt_put_u(p, b->tid);
 		p = rt_put_str(p, name, 16);
+		if (G.cpu) {
+			*p++ = RAW_PCPU;
+			p = fmt_put_s(p, 0);
+			p = fmt_put_u(p, 1);
+			p = fmt_put_u(p, scorch_rt_process_cpu_ns());
+		}
 		*p++ = RAW_EXIT;
 		p = fmt_put_s(p, 0);
 		p = fmt_put_u(p, (uint64_t)kind);
@@ -627,6 +641,7 @@ void scorch_rt_init(void)
 		return;
 	}
 	scorch_rt_strlcpy(G.dir, dir, sizeof(G.dir));
+	scorch_rt_env_snapshot();
 	ssize_t n = readlink("/proc/self/exe", G.exe, sizeof(G.exe) - 1);
 	G.exe[n > 0 ? n : 0] = 0;
 	atomic_store(&G.next_stack_id, 1);

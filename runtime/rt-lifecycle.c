@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,26 +91,176 @@ static void after_exec(void)
 	errno = saved;
 }
 
+/* ---- the environment an exec'd image is followed with ---- */
+
+/* The launcher hands the runtime its settings in the environment (SCORCH_*)
+ * and loads it through LD_PRELOAD. A program that execs or spawns with an
+ * environment of its own making (env -i, clearenv, a sandbox, Rust's
+ * Command::env_clear) drops them, and the new image would run unrecorded;
+ * perf follows such execs, so the runtime puts back what is missing. The
+ * program's own variables are left as they are. Copies are taken at start
+ * into static storage: an exec runs in forked and vforked children, where
+ * nothing may be allocated. */
+#define KEEP_MAX 32
+#define ENV_SCAN_MAX 4096
+static char keep_store[8192];
+static const char *keep[KEEP_MAX];     /* "NAME=value", SCORCH_* */
+static size_t keep_namelen[KEEP_MAX];  /* the length of "NAME=" */
+static int nkeep;
+static const char *preload_entry;      /* "LD_PRELOAD=<this library>" */
+static size_t self_len;                /* the length of the path in it */
+
+void scorch_rt_env_snapshot(void)
+{
+	extern char **environ;
+	size_t used = 0;
+	nkeep = 0;
+	preload_entry = NULL;
+	for (char **e = environ; e && *e; e++) {
+		const char *s = *e;
+		const char *eq = strchr(s, '=');
+		size_t n = strlen(s) + 1;
+		if (!eq || used + n > sizeof(keep_store))
+			continue;
+		if (!strncmp(s, "LD_PRELOAD=", 11)) {
+			/* the launcher puts this library first */
+			size_t l = strcspn(s + 11, ": ");
+			if (!l || used + 11 + l + 1 > sizeof(keep_store))
+				continue;
+			memcpy(keep_store + used, s, 11 + l);
+			keep_store[used + 11 + l] = 0;
+			preload_entry = keep_store + used;
+			self_len = l;
+			used += 11 + l + 1;
+		} else if (!strncmp(s, "SCORCH_", 7) && nkeep < KEEP_MAX) {
+			memcpy(keep_store + used, s, n);
+			keep[nkeep] = keep_store + used;
+			keep_namelen[nkeep] = (size_t)(eq - s) + 1;
+			nkeep++;
+			used += n;
+		}
+	}
+}
+
+/* Whether an LD_PRELOAD value names this library. */
+static int preloads_self(const char *v)
+{
+	const char *self = preload_entry + 11;
+	while (*v) {
+		size_t l = strcspn(v, ": ");
+		if (l == self_len && !memcmp(v, self, l))
+			return 1;
+		v += l;
+		while (*v == ':' || *v == ' ')
+			v++;
+	}
+	return 0;
+}
+
+typedef int (*exec_fn)(const void *ctx, char *const envp[]);
+
+/* Calls fn with envp, or with a copy of it on the stack that has what it
+ * lacks of the launcher's variables: each missing SCORCH_* entry, and this
+ * library in LD_PRELOAD (first, before the program's own, which stay).
+ * async-signal-safe */
+static int with_env(char *const envp[], exec_fn fn, const void *ctx)
+{
+	if (!preload_entry || atomic_load(&G.state) == RT_UNINIT)
+		return fn(ctx, envp);
+	static char *const empty[] = { NULL };
+	char *const *in = envp ? envp : empty;
+	size_t n = 0;
+	while (in[n] && n <= ENV_SCAN_MAX)
+		n++;
+	if (n > ENV_SCAN_MAX)
+		return fn(ctx, envp);
+	char *out[n + KEEP_MAX + 2];
+	char merged[8192];
+	size_t m = 0;
+	int changed = 0, have_preload = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *s = in[i];
+		if (!strncmp(s, "LD_PRELOAD=", 11) && !have_preload) {
+			have_preload = 1;
+			size_t l = strlen(s + 11);
+			if (!preloads_self(s + 11) && 11 + self_len + 1 + l + 1 <= sizeof(merged)) {
+				memcpy(merged, preload_entry, 11 + self_len);
+				merged[11 + self_len] = ':';
+				memcpy(merged + 11 + self_len + 1, s + 11, l + 1);
+				s = merged;
+				changed = 1;
+			}
+		}
+		out[m++] = s;
+	}
+	if (!have_preload) {
+		out[m++] = (char *)preload_entry;
+		changed = 1;
+	}
+	for (int k = 0; k < nkeep; k++) {
+		size_t i = 0;
+		while (i < n && strncmp(in[i], keep[k], keep_namelen[k]))
+			i++;
+		if (i == n) {
+			out[m++] = (char *)keep[k];
+			changed = 1;
+		}
+	}
+	out[m] = NULL;
+	return fn(ctx, changed ? out : envp);
+}
+
+struct exec_args {
+	const char *path;
+	char *const *argv;
+	int fd;
+};
+
+static int do_execve(const void *ctx, char *const envp[])
+{
+	const struct exec_args *a = ctx;
+	return NEXT(execve)(a->path, a->argv, envp);
+}
+
+static int do_execvpe(const void *ctx, char *const envp[])
+{
+	const struct exec_args *a = ctx;
+	return NEXT(execvpe)(a->path, a->argv, envp);
+}
+
+static int do_fexecve(const void *ctx, char *const envp[])
+{
+	const struct exec_args *a = ctx;
+	return NEXT(fexecve)(a->fd, a->argv, envp);
+}
+
 RT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	before_exec(path);
-	int r = NEXT(execve)(path, argv, envp);
+	struct exec_args a = { path, argv, -1 };
+	int r = with_env(envp, do_execve, &a);
 	after_exec();
 	return r;
 }
 
+/* execv and execvp pass the process's environment, which the program may
+ * have cleared (clearenv, unsetenv) */
 RT_EXPORT int execv(const char *path, char *const argv[])
 {
+	extern char **environ;
 	before_exec(path);
-	int r = NEXT(execv)(path, argv);
+	struct exec_args a = { path, argv, -1 };
+	int r = with_env(environ, do_execve, &a);
 	after_exec();
 	return r;
 }
 
 RT_EXPORT int execvp(const char *file, char *const argv[])
 {
+	extern char **environ;
 	before_exec(file);
-	int r = NEXT(execvp)(file, argv);
+	struct exec_args a = { file, argv, -1 };
+	int r = with_env(environ, do_execvpe, &a);
 	after_exec();
 	return r;
 }
@@ -117,7 +268,8 @@ RT_EXPORT int execvp(const char *file, char *const argv[])
 RT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	before_exec(file);
-	int r = NEXT(execvpe)(file, argv, envp);
+	struct exec_args a = { file, argv, -1 };
+	int r = with_env(envp, do_execvpe, &a);
 	after_exec();
 	return r;
 }
@@ -125,9 +277,43 @@ RT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 RT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	before_exec(NULL);
-	int r = NEXT(fexecve)(fd, argv, envp);
+	struct exec_args a = { NULL, argv, fd };
+	int r = with_env(envp, do_fexecve, &a);
 	after_exec();
 	return r;
+}
+
+/* posix_spawn starts a new process: nothing of this one ends, only the
+ * child's environment is seen to. */
+struct spawn_args {
+	pid_t *pid;
+	const char *path;
+	const posix_spawn_file_actions_t *fa;
+	const posix_spawnattr_t *attr;
+	char *const *argv;
+	int search;
+};
+
+static int do_spawn(const void *ctx, char *const envp[])
+{
+	const struct spawn_args *a = ctx;
+	if (a->search)
+		return NEXT(posix_spawnp)(a->pid, a->path, a->fa, a->attr, a->argv, envp);
+	return NEXT(posix_spawn)(a->pid, a->path, a->fa, a->attr, a->argv, envp);
+}
+
+RT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	struct spawn_args a = { pid, path, fa, attr, argv, 0 };
+	return with_env(envp, do_spawn, &a);
+}
+
+RT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	struct spawn_args a = { pid, file, fa, attr, argv, 1 };
+	return with_env(envp, do_spawn, &a);
 }
 
 /* The execl family takes its argv as varargs: gather them on the stack. */

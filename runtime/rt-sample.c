@@ -529,11 +529,17 @@ static void cpu_record(uint64_t hz)
 		return;
 	scorch_rt_lock(b);
 	uint64_t t = scorch_rt_now();
-	uint8_t *p = scorch_rt_reserve(b, 32);
+	uint8_t *p = scorch_rt_reserve(b, 80);
 	*p++ = RAW_CPU;
 	p = fmt_put_s(p, (int64_t)(t - b->last_time));
 	p = fmt_put_u(p, hz);
 	p = fmt_put_u(p, (uint64_t)main_source);
+	/* the process's CPU time so far: an exec'd image's share of it is
+	 * what it adds after this */
+	*p++ = RAW_PCPU;
+	p = fmt_put_s(p, 0);
+	p = fmt_put_u(p, 0);
+	p = fmt_put_u(p, scorch_rt_process_cpu_ns());
 	scorch_rt_commit(b, p, t);
 	/* out now: a program that ends by a raw exit_group (the Go runtime
 	 * does) never reaches the final flush, and the profile would not say

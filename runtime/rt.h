@@ -101,10 +101,13 @@ extern RT_HIDDEN __thread volatile int scorch_rt_guard;   /* in a hook: nested c
 
 /* rt-core.c */
 RT_HIDDEN void scorch_rt_init(void);
+/* copies the launcher's variables, which execs and spawns put back (rt-lifecycle.c) */
+RT_HIDDEN void scorch_rt_env_snapshot(void);
 /* The time stamp of records: TSC ticks when the launcher found the TSC
  * stable and calibrated it, CLOCK_MONOTONIC ns otherwise. async-signal-safe */
 RT_HIDDEN uint64_t scorch_rt_now(void);
 RT_HIDDEN uint64_t scorch_rt_ns(void);   /* CLOCK_MONOTONIC ns */
+RT_HIDDEN uint64_t scorch_rt_process_cpu_ns(void);   /* CLOCK_PROCESS_CPUTIME_ID ns; async-signal-safe */
 RT_HIDDEN struct rt_buf *scorch_rt_self(void);       /* this thread's buffer, NULL if none can be had */
 RT_HIDDEN void scorch_rt_lock(struct rt_buf *b);
 RT_HIDDEN void scorch_rt_unlock(struct rt_buf *b);

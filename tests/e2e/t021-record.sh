@@ -58,6 +58,41 @@ check "exec loop: output" "$out" "cpu-execloop: done"
 check "exec loop: every exec followed" "$(grep -c 'replaced by exec' execloop.err)" 200
 rm -f cpu-execloop.*.scorch
 
+# Each profile's achieved rate is over the CPU time of that image alone: an
+# exec'd image's over what it used after the exec, a parent's without the
+# children it waited for (the kernel's count for the process has both).
+# "N samples ... R Hz achieved" for every profile with samples:
+rates() { sed -n 's/.*   \([1-9][0-9,]*\) samples .* \([0-9]*\) Hz achieved.*/\2/p' "$1"; }
+# An exec or a spawn with an environment of the program's own making (none
+# of scorch's variables in it: env -i, clearenv, Command::env_clear) is
+# followed all the same, and the new image gets what it was given.
+for m in execve clearenv spawn; do
+	rm -f "$WORK"/cpu-execenv.*.scorch
+	rec "execenv-$m" -- "$PROGS/cpu-execenv" "$m"
+	check "exec env $m: exit" "$rc" 0
+	check "exec env $m: output" "$out" "cpu-execenv: child ok"
+	check_match "exec env $m: two profiles" "$err" '2 profiles:'
+	n=0
+	for f in "$WORK"/cpu-execenv.*.scorch; do
+		[ -f "$f" ] || continue
+		n=$((n + $("$SCORCH" report --json --limit=0 "$f" | jq '[.profiles[].cpu.functions[]? | select(.function == "child_spin") | .total] | add // 0')))
+	done
+	check_ge "exec env $m: child_spin samples in the new image (200 ms)" "$n" 150
+	check "exec env $m: images with samples" "$(rates "execenv-$m.err" | wc -l)" 2
+	for hz in $(rates "execenv-$m.err"); do
+		check_ge "exec env $m: achieved Hz of an image" "$hz" 949
+	done
+	rm -f "$WORK"/cpu-execenv.*.scorch
+done
+rec shpar -- sh -c "'$PROGS/cpu-split' 300; '$PROGS/cpu-split' 300"
+check "shell parent: exit" "$rc" 0
+check "shell parent: profiles with samples" "$(rates shpar.err | wc -l)" 2
+for hz in $(rates shpar.err); do
+	check_ge "shell parent: achieved Hz of a child" "$hz" 949
+done
+check_match "shell parent: its own CPU time, not its children's" "$(grep -A1 '^scorch: sh ' shpar.err)" ' 0 samples .* of CPU'
+rm -f "$WORK"/cpu-split.*.scorch
+
 # samples are written out in batches (every 250 ms, at exit): a buffer a
 # sample found empty used to be written at once, one write per sample
 # (1008 writes in this 1 s run at 999 Hz); the program makes none itself
