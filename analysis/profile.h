@@ -195,9 +195,12 @@ struct sc_profile {
 	struct sc_sample *samples;     size_t nsamples;   /* malloc'd, not in the arena */
 	const char *sample_source;     /* "perf cpu-clock", "perf task-clock", "timer_create" */
 	uint32_t sample_hz;            /* the rate asked for */
-	uint64_t cpu_time_ns;          /* user+system CPU time of the process as the
-	                                * launcher saw it (wait4), 0 when unknown: the
-	                                * achieved rate is nsamples / this */
+	uint64_t cpu_time_ns;          /* user+system CPU time of this image of the
+	                                * process while it was sampled (the runtime's
+	                                * CLOCK_PROCESS_CPUTIME_ID at its start and its
+	                                * final flush; without the flush, the launcher's
+	                                * wait4 count less earlier images), 0 when
+	                                * unknown: the achieved rate is nsamples / this */
 
 	/* Zones and traced calls. All in the arena. zones are sorted by thread,
 	 * then start (an enclosing span before the spans inside it); a span's
