@@ -242,6 +242,15 @@ static int cmp_u64_desc(uint64_t a, uint64_t b)
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
+/* More CPU time first, then more samples: samples may weigh differently
+ * (CPU-time timers at the tick, an import of perf's frequency mode, on- and
+ * off-CPU samples of a wall profile), and time is what a share is of. */
+static int cmp_count_desc(const struct cpu_count *a, const struct cpu_count *b)
+{
+	int r = cmp_u64_desc(a->ns, b->ns);
+	return r ? r : cmp_u64_desc(a->samples, b->samples);
+}
+
 static int cmp_funcs_by_name(const struct cpu_func *x, const struct cpu_func *y)
 {
 	int r = strcmp(x->name, y->name);
@@ -326,9 +335,7 @@ static int cmp_children(const void *a, const void *b, void *arg)
 	const struct cpu_node *x = &c->nodes[i], *y = &c->nodes[j];
 	if (c->rank)
 		return c->rank[x->func] < c->rank[y->func] ? -1 : c->rank[x->func] > c->rank[y->func];
-	int r = cmp_u64_desc(x->total.samples, y->total.samples);
-	if (!r)
-		r = cmp_u64_desc(x->total.ns, y->total.ns);
+	int r = cmp_count_desc(&x->total, &y->total);
 	if (!r)
 		r = cmp_funcs_by_name(&c->funcs[x->func], &c->funcs[y->func]);
 	if (!r)
@@ -360,12 +367,12 @@ static void sort_children(struct cpu_node *nodes, size_t n, const struct cpu_fun
 
 /* ---- sorting functions ---- */
 
-static uint64_t func_key(const struct cpu_func *f, enum cpu_sort k)
+static const struct cpu_count *func_key(const struct cpu_func *f, enum cpu_sort k)
 {
 	switch (k) {
-	case CPU_SORT_TOTAL: return f->total.samples;
-	case CPU_SORT_OFFCPU: return f->self_off.samples;
-	case CPU_SORT_SELF: default: return f->self.samples;
+	case CPU_SORT_TOTAL: return &f->total;
+	case CPU_SORT_OFFCPU: return &f->self_off;
+	case CPU_SORT_SELF: default: return &f->self;
 	}
 }
 
@@ -379,11 +386,11 @@ static int cmp_funcs(const void *a, const void *b, void *arg)
 	const struct fsort_ctx *c = arg;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 	const struct cpu_func *x = &c->funcs[i], *y = &c->funcs[j];
-	int r = cmp_u64_desc(func_key(x, c->key), func_key(y, c->key));
+	int r = cmp_count_desc(func_key(x, c->key), func_key(y, c->key));
 	if (!r && c->key == CPU_SORT_TOTAL)
-		r = cmp_u64_desc(x->self.samples, y->self.samples);
+		r = cmp_count_desc(&x->self, &y->self);
 	if (!r && c->key != CPU_SORT_TOTAL)
-		r = cmp_u64_desc(x->total.samples, y->total.samples);
+		r = cmp_count_desc(&x->total, &y->total);
 	if (!r)
 		r = cmp_funcs_by_name(x, y);
 	if (!r)
@@ -395,7 +402,7 @@ size_t cpu_funcs_sorted(const struct cpu_result *r, enum cpu_sort key, uint32_t 
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->nfuncs; i++)
-		if (func_key(&r->funcs[i], key))
+		if (func_key(&r->funcs[i], key)->samples)
 			idx[n++] = (uint32_t)i;
 	struct fsort_ctx c = { r->funcs, key };
 	qsort_r(idx, n, sizeof(*idx), cmp_funcs, &c);
@@ -409,9 +416,9 @@ static int cmp_lines(const void *a, const void *b)
 	const struct cpu_line *x = a, *y = b;
 	if (x->func != y->func)
 		return x->func < y->func ? -1 : 1;
-	int r = cmp_u64_desc(x->self.samples, y->self.samples);
+	int r = cmp_count_desc(&x->self, &y->self);
 	if (!r)
-		r = cmp_u64_desc(x->total.samples, y->total.samples);
+		r = cmp_count_desc(&x->total, &y->total);
 	if (!r)
 		r = strcmp(x->file, y->file);
 	if (!r)
@@ -436,7 +443,7 @@ static void finish_lines(struct an *a)
 		size_t best = i;
 		if (!l[i].self.samples)
 			for (size_t k = i + 1; k < j; k++)
-				if (l[k].total.samples > l[best].total.samples)
+				if (cmp_count_desc(&l[k].total, &l[best].total) < 0)
 					best = k;
 		f->file = l[best].file;
 		f->line = l[best].line;
@@ -466,7 +473,7 @@ static int cmp_threads(const void *a, const void *b, void *arg)
 {
 	const struct sc_profile *p = arg;
 	const struct cpu_thread *x = a, *y = b;
-	int r = cmp_u64_desc(x->total.samples, y->total.samples);
+	int r = cmp_count_desc(&x->total, &y->total);
 	if (!r) {
 		uint64_t tx = x->thread == NONE ? UINT64_MAX : p->threads[x->thread].tid;
 		uint64_t ty = y->thread == NONE ? UINT64_MAX : p->threads[y->thread].tid;
@@ -524,9 +531,7 @@ static void build_threads(struct an *a, const uint8_t *sel, const struct cpu_cou
 	for (size_t i = 0; i < tf.len; i++) {
 		const struct pair_acc *x = &tf.data[i];
 		struct cpu_thread *t = &r->threads[slot[x->thread]];
-		int c = t->top_func == NONE ? -1 : cmp_u64_desc(x->c.samples, t->top_self.samples);
-		if (!c)
-			c = cmp_u64_desc(x->c.ns, t->top_self.ns);
+		int c = t->top_func == NONE ? -1 : cmp_count_desc(&x->c, &t->top_self);
 		if (!c)
 			c = cmp_funcs_by_name(&a->funcs.data[x->stack], &a->funcs.data[t->top_func]);
 		if (c < 0) {
@@ -787,4 +792,19 @@ void cpu_result_free(struct cpu_result *r)
 	free(r->stacks);
 	arena_release(&r->arena);
 	free(r);
+}
+
+void cpu_refusal_note(struct strbuf *sb, uint32_t err)
+{
+	sb_addf(sb, "perf_event_open: %s", strerror((int)err));
+	if (err == EACCES || err == EPERM)
+		sb_adds(sb, " (kernel.perf_event_paranoid is above 2, or a seccomp profile, a "
+			    "container's, blocks it)");
+	else if (err == ENOSYS || err == ENOENT || err == EOPNOTSUPP)
+		sb_adds(sb, " (this kernel has no perf software clock events)");
+	sb_adds(sb, ". CPU-time timers took the samples instead: they fire only at the kernel's "
+		    "tick, which caps the rate and can alias with periodic work.");
+	if (err == EACCES || err == EPERM)
+		sb_adds(sb, " For the full rate: sysctl kernel.perf_event_paranoid=2, or allow "
+			    "perf_event_open in the container.");
 }

@@ -146,6 +146,11 @@ enum cpu_sort {
  * 0 are left out. Returns how many were written. */
 size_t cpu_funcs_sorted(const struct cpu_result *r, enum cpu_sort key, uint32_t *idx);
 
+/* Appends why perf events were refused (p->perf_errno) and what allows
+ * them, for a profile that CPU-time timers sampled instead. */
+struct strbuf;
+void cpu_refusal_note(struct strbuf *sb, uint32_t err);
+
 /* True when samples of thread index `thread` (into p->threads) are selected
  * by sel (a tid or a name, as in cpu_options.thread); NULL selects all. */
 bool cpu_thread_matches(const struct sc_profile *p, uint32_t thread, const char *sel);

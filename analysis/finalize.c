@@ -101,6 +101,7 @@ struct fin {
 	 * final flush (RAW_PCPU): an exec'd image's own share of it */
 	uint64_t pcpu[2];
 	int have_pcpu[2];
+	uint32_t perf_errno;          /* RAW_CPU_REFUSED */
 	int streamed;                 /* build: the events are already in es */
 	/* Symbolization, started while the program runs (raw_reader_warm) and
 	 * finished by build_profile: one symbolizer, modules opened on their
@@ -388,6 +389,13 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 				f->pcpu[phase] = ns;
 				f->have_pcpu[phase] = 1;
 			}
+			break;
+		}
+		case RAW_CPU_REFUSED: {
+			uint64_t e = fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			f->perf_errno = (uint32_t)e;
 			break;
 		}
 		case RAW_RSS: {
@@ -880,6 +888,7 @@ static void build_profile(struct fin *f)
 		 * the whole process's in its place when it knows better */
 		if (f->have_pcpu[0] && f->have_pcpu[1] && f->pcpu[1] >= f->pcpu[0])
 			p->cpu_time_ns = f->pcpu[1] - f->pcpu[0];
+		p->perf_errno = f->perf_errno;
 	}
 	size_t ns = 0;
 	for (size_t i = 0; i < f->threads.len; i++)

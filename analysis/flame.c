@@ -65,10 +65,18 @@ bool flame_weight_is_cpu(enum flame_weight w)
 	return w == FLAME_SAMPLES || w == FLAME_CPU_NS;
 }
 
+bool flame_weights_vary(const struct sc_profile *p)
+{
+	for (size_t i = 1; i < p->nsamples; i++)
+		if (p->samples[i].weight != p->samples[0].weight)
+			return true;
+	return false;
+}
+
 enum flame_weight flame_default_weight(const struct sc_profile *p)
 {
 	if (p->nsamples)
-		return FLAME_SAMPLES;
+		return flame_weights_vary(p) ? FLAME_CPU_NS : FLAME_SAMPLES;
 	return p->flags & PROF_HEAP ? FLAME_BYTES : FLAME_SAMPLES;
 }
 

@@ -56,6 +56,12 @@ bool flame_weight_is_cpu(enum flame_weight w);
 /* CPU samples when p has any, else heap bytes when it has heap events,
  * else samples (which the caller will find empty). */
 enum flame_weight flame_default_weight(const struct sc_profile *p);
+/* Whether a profile's CPU samples weigh differently: CPU-time timers took
+ * them at the kernel's tick (a sample stands for the periods since the last
+ * one), a wall profile mixes on- and off-CPU samples of different spans, or
+ * an import carries perf's varying periods. The default CPU weight is then
+ * their time (cpu-ns) instead of their number: shares are of time. */
+bool flame_weights_vary(const struct sc_profile *p);
 
 struct flame_module {
 	const char *name;         /* basename; "" for frames of no known module */

@@ -195,6 +195,8 @@ struct sc_profile {
 	struct sc_sample *samples;     size_t nsamples;   /* malloc'd, not in the arena */
 	const char *sample_source;     /* "perf cpu-clock", "perf task-clock", "timer_create" */
 	uint32_t sample_hz;            /* the rate asked for */
+	uint32_t perf_errno;           /* why perf_event_open was refused, when CPU-time
+	                                * timers took the samples instead; 0 otherwise */
 	uint64_t cpu_time_ns;          /* user+system CPU time of this image of the
 	                                * process while it was sampled (the runtime's
 	                                * CLOCK_PROCESS_CPUTIME_ID at its start and its

@@ -2,7 +2,9 @@
 # cpu-cost.sh: what one CPU sample costs the profiled program, measured so
 # that this machine's run-to-run noise (several percent) cannot hide it.
 #
-# bench/cpu-burn runs under `scorch record -F HZ` and `perf record -F HZ -g`
+# bench/cpu-burn runs under `scorch record -F HZ`, `perf record -F HZ -g`
+# and the floor of in-process sampling (bench/preload/sample-floor.c:
+# scorch's counter and signal with an empty handler, preloaded)
 # at several rates (default 99, 999, 4999, 9999 Hz), interleaved, REPS times
 # each. The benchmark prints its own CPU time, split by getrusage into user
 # and system time. Over all runs of one profiler, a least-squares line of
@@ -23,7 +25,8 @@
 #
 # Usage: bench/cpu-cost.sh     Environment: SCORCH, CPU_BURN, ROUNDS
 # (cpu-burn rounds per run, default 12: about 1.3 s), RATES, REPS (default 3),
-# FIXED_RUNS (default 21), PROG_S (default 10), TOOLS (default "scorch perf").
+# FIXED_RUNS (default 21), PROG_S (default 10), TOOLS (default
+# "floor scorch perf").
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +38,8 @@ RATES=${RATES:-99 999 4999 9999}
 REPS=${REPS:-3}
 FIXED_RUNS=${FIXED_RUNS:-21}
 PROG_S=${PROG_S:-10}
-TOOLS=${TOOLS:-scorch perf}
+TOOLS=${TOOLS:-floor scorch perf}
+FLOOR_LIB=${FLOOR_LIB:-$BUILD/bench/libsample-floor.so}
 OUT=$ROOT/bench/out/cpu-cost
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -49,6 +53,9 @@ if [ ! -x "$BIN" ]; then
 	}
 fi
 [ -x "$SCORCH" ] || { say "cpu-cost.sh: $SCORCH missing (run make)"; exit 1; }
+if [[ " $TOOLS " == *" floor "* ]] && [ ! -f "$FLOOR_LIB" ]; then
+	make -C "$ROOT" --no-print-directory BUILD="$BUILD" "$FLOOR_LIB" >&2 || TOOLS=${TOOLS//floor/}
+fi
 if ! command -v perf >/dev/null 2>&1; then
 	say "cpu-cost.sh: perf not installed; measuring scorch only"
 	TOOLS=${TOOLS//perf/}
@@ -76,6 +83,9 @@ run() {
 	perf)
 		(cd "$d" && perf record -q -e cpu-clock -F "$hz" -g -o perf.data -- "$BIN" "$ROUNDS" >stdout 2>stderr) || return 1
 		n=$(cd "$d" && perf script -F tid 2>/dev/null | wc -l) ;;
+	floor)
+		(cd "$d" && env LD_PRELOAD="$FLOOR_LIB" SAMPLE_FLOOR_HZ="$hz" "$BIN" "$ROUNDS" >stdout 2>stderr) || return 1
+		n=$(sed -n 's/^sample-floor: \([0-9]*\) signals$/\1/p' "$d/stderr" | head -n 1) ;;
 	esac
 	f=$(figures "$d/stdout") || return 1
 	echo "$tool $hz $n $f" >>"$OUT/points"

@@ -314,6 +314,11 @@ int cmd_diff(int argc, char **argv)
 			goto out;
 	for (int i = 0; i < 2; i++) {
 		s[i].w = flame_input_weight(&s[i].in, heap, cpu);
+		/* one CPU weight for both: time, if either's samples weigh
+		 * differently (flame_weights_vary) */
+		if (i == 1 && cpu < 0 && heap < 0 && s[0].w != s[1].w && flame_weight_is_cpu(s[0].w) &&
+		    flame_weight_is_cpu(s[1].w))
+			s[0].w = s[1].w = FLAME_CPU_NS;
 		if (thread && !s[i].in.p) {
 			error("%s is folded text: it has no threads, so --thread does not apply",
 			      s[i].in.path);

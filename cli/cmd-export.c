@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../analysis/cpu.h"
+#include "../analysis/flame.h"
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
@@ -31,10 +32,13 @@ struct export_args {
 	FILE *out;
 };
 
-/* The weight when none is given: samples for a CPU profile, else bytes. */
+/* The weight when none is given: samples for a CPU profile (their time when
+ * they weigh differently: flame_weights_vary), else bytes. */
 static const char *default_weight(const struct sc_profile *p)
 {
-	return p->flags & PROF_CPU ? "samples" : "bytes";
+	if (!(p->flags & PROF_CPU))
+		return "bytes";
+	return flame_weights_vary(p) ? "cpu-ns" : "samples";
 }
 
 static int export_folded(const struct export_args *a)
@@ -155,7 +159,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
 		fprintf(f, "                         %-10s %s\n", formats[i].name, formats[i].help);
 	fprintf(f,
-		"  -w, --weight=W       folded, CPU profiles: samples (default) or cpu-ns\n"
+		"  -w, --weight=W       folded, CPU profiles: samples (default) or cpu-ns (the\n"
+		"                       default when samples weigh differently)\n"
 		"                       (the time the samples stand for); heap: bytes\n"
 		"                       (default without CPU samples), count, peak (bytes\n"
 		"                       live at the peak) or leaked (bytes live at the end)\n"

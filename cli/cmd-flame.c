@@ -143,7 +143,8 @@ static int make_chart(const struct flame_input *in, const struct flame_args *a,
 	char err[768];
 	/* samples are weighed by CPU weights only; a heap profile's default
 	 * weight (bytes) just means it has no samples */
-	enum flame_weight w = a->cpu >= 0 ? (enum flame_weight)a->cpu : FLAME_SAMPLES;
+	enum flame_weight w = a->cpu >= 0 ? (enum flame_weight)a->cpu :
+			      flame_weights_vary(in->p) ? FLAME_CPU_NS : FLAME_SAMPLES;
 	if (flame_chart_build(in->p, a->chart, w, a->thread, out, err, sizeof(err)))
 		return error("%s: %s", in->path, err);
 	if (!(*out)->lanes.len) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/cpu.h"
 #include "../analysis/heap.h"
 #include "../lib/die.h"
 #include "../lib/strbuf.h"
@@ -115,6 +116,11 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 			sb_adds(&sb, " of CPU");
 		}
 		sb_addf(&sb, "; %zu thread%s\n", p->nthreads, p->nthreads == 1 ? "" : "s");
+		if (p->perf_errno) {
+			sb_adds(&sb, "scorch:   ");
+			cpu_refusal_note(&sb, p->perf_errno);
+			sb_addc(&sb, '\n');
+		}
 		if (p->flags & PROF_WALL) {
 			size_t off = 0;
 			for (size_t i = 0; i < p->nsamples; i++)

@@ -58,6 +58,7 @@ enum raw_rec {
 	RAW_ZERROR = 23,    /* dt, kind (enum raw_zerror), expected name id (0 none), given name id (0 none) */
 	RAW_ZDROP = 24,     /* dt, name id, calls, ticks, self ticks, min ticks, max ticks, outermost ticks, allocations, bytes: calls below --calls-min */
 	RAW_PCPU = 25,      /* dt, phase (0: sampling began, 1: the final flush), the process's CPU time then (CLOCK_PROCESS_CPUTIME_ID, ns) */
+	RAW_CPU_REFUSED = 26, /* dt, errno: perf_event_open refused a counter for this process, CPU-time timers sample it instead */
 };
 
 /* RAW_ZNAME kinds */

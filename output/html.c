@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../analysis/filter.h"
+#include "../analysis/flame.h"
 #include "../analysis/heap.h"
 #include "../analysis/zones.h"
 #include "../lib/arena.h"
@@ -922,6 +923,8 @@ static void write_cpu(struct out *o, const struct sc_profile *p, const struct cp
 	out_kv_bool(o, "achievedFromCpuTime", t->from_cpu_time);
 	out_kv_u(o, "cpuTimeNs", p->cpu_time_ns);
 	out_kv_bool(o, "wall", t->wall);
+	/* samples that weigh differently are read by their time first */
+	out_kv_bool(o, "timeFirst", flame_weights_vary(p));
 	out_kv_u(o, "threadsSampled", t->threads_sampled);
 	out_key(o, "weights", false);
 	write_weights(o, w, newid, t->wall ? 4 : 2);

@@ -62,7 +62,7 @@ struct text {
 	const struct sc_profile *p;
 	const struct cpu_report_options *o;
 	const struct term_colors *c;
-	uint64_t base;              /* samples of the selected threads: 100% */
+	uint64_t base;              /* CPU (wall) time of the selected threads' samples: 100% */
 	struct strbuf cell;
 };
 
@@ -194,6 +194,11 @@ static void text_header(struct text *x)
 		sb_adds(o, ")");
 	}
 	sb_addc(o, '\n');
+	if (p->perf_errno) {
+		sb_adds(o, "  note      ");
+		cpu_refusal_note(o, p->perf_errno);
+		sb_addc(o, '\n');
+	}
 
 	sb_adds(o, "  samples   ");
 	term_count(o, t->total.samples);
@@ -204,11 +209,11 @@ static void text_header(struct text *x)
 		sb_adds(o, ": ");
 		term_count(o, t->total.samples - t->offcpu.samples);
 		sb_adds(o, " on-CPU (");
-		term_percent(o, t->total.samples - t->offcpu.samples, t->total.samples);
+		term_percent(o, t->total.ns - t->offcpu.ns, t->total.ns);
 		sb_adds(o, "), ");
 		term_count(o, t->offcpu.samples);
 		sb_adds(o, " off-CPU (");
-		term_percent(o, t->offcpu.samples, t->total.samples);
+		term_percent(o, t->offcpu.ns, t->total.ns);
 		sb_adds(o, ")");
 	}
 	if (r->thread_selected && t->all_samples != t->total.samples) {
@@ -227,7 +232,7 @@ static void text_header(struct text *x)
 			const struct cpu_thread *th = &r->threads[i];
 			sb_addf(o, "%s %s (%u) ", i ? "," : "", thread_name(p, th->thread),
 				thread_tid(p, th->thread));
-			term_percent(o, th->total.samples, x->base);
+			term_percent(o, th->total.ns, x->base);
 		}
 		if (r->nthreads > 8)
 			sb_addf(o, ", ... %zu more", r->nthreads - 8);
@@ -244,9 +249,9 @@ static void text_header(struct text *x)
 			c->yellow, x->o->filter ? x->o->filter : "?", c->reset);
 		term_count(o, t->matched.samples);
 		sb_adds(o, " = ");
-		term_percent(o, t->matched.samples, x->base);
+		term_percent(o, t->matched.ns, x->base);
 		sb_adds(o, "); percentages are of all ");
-		term_count(o, x->base);
+		term_count(o, t->total.samples);
 		sb_adds(o, " samples\n");
 	}
 	if (p->flags & PROF_HEAP)
@@ -301,12 +306,12 @@ static void text_top(struct text *x, uint32_t *idx, enum cpu_sort key)
 		sb_adds(x->out, "  ");
 		if (self)
 			sb_adds(x->out, x->c->bold);
-		cell_pct(x, f->self.samples, 7);
+		cell_pct(x, f->self.ns, 7);
 		sb_adds(x->out, x->c->reset);
 		sb_addc(x->out, ' ');
 		if (!self)
 			sb_adds(x->out, x->c->bold);
-		cell_pct(x, f->total.samples, 7);
+		cell_pct(x, f->total.ns, 7);
 		sb_adds(x->out, x->c->reset);
 		sb_addc(x->out, ' ');
 		cell_count(x, self ? f->self.samples : f->total.samples, 10);
@@ -349,13 +354,13 @@ static size_t visible_children(const struct tree_walk *w, uint32_t nd, size_t *h
 	*hidden_samples = 0;
 	for (uint32_t ch = w->nodes[nd].first_child; ch != CPU_NONE; ch = w->nodes[ch].next_sibling) {
 		const struct cpu_node *n = &w->nodes[ch];
-		bool big = big_enough(n->total.samples, x->base, CPU_TREE_TEXT_PERMILLE);
+		bool big = big_enough(n->total.ns, x->base, CPU_TREE_TEXT_PERMILLE);
 		if (*hidden == 0 && big && (!x->o->limit || vis < x->o->limit)) {
 			vis++;
 		} else {
 			cut |= big;
 			(*hidden)++;
-			*hidden_samples += n->total.samples;
+			*hidden_samples += n->total.ns;   /* time, for its share */
 		}
 	}
 	if (!cut && !big_enough(*hidden_samples, x->base, CPU_TREE_TEXT_PERMILLE))
@@ -369,10 +374,10 @@ static void tree_line(struct tree_walk *w, uint32_t nd, bool top, bool last)
 	const struct cpu_node *n = &w->nodes[nd];
 	const struct glyphs *g = glyphs(x);
 	sb_adds(x->out, "  ");
-	cell_pct(x, n->total.samples, 7);
+	cell_pct(x, n->total.ns, 7);
 	if (!w->callers) {
 		sb_addc(x->out, ' ');
-		cell_pct(x, n->self.samples, 7);
+		cell_pct(x, n->self.ns, 7);
 	}
 	sb_addf(x->out, "  %s%s", x->c->dim, sb_str(&w->prefix));
 	if (!top)
@@ -449,7 +454,7 @@ static void text_bottom_up(struct text *x)
 	/* the roots are in self order: the ones with at least 1% self come first */
 	size_t n = 0;
 	for (uint32_t ch = bu[0].first_child; ch != CPU_NONE; ch = bu[ch].next_sibling)
-		n += big_enough(r->funcs[bu[ch].func].self.samples, x->base, CPU_TREE_TEXT_PERMILLE);
+		n += big_enough(r->funcs[bu[ch].func].self.ns, x->base, CPU_TREE_TEXT_PERMILLE);
 	size_t shown = limited(x->o->limit, n);
 	heading(x, "Callers of the hottest functions");
 	shown_of(x, shown, n);
@@ -466,7 +471,7 @@ static void text_bottom_up(struct text *x)
 		sb_adds(x->out, "  ");
 		func_label(x, f, true);
 		sb_adds(x->out, ": self ");
-		term_percent(x->out, f->self.samples, x->base);
+		term_percent(x->out, f->self.ns, x->base);
 		sb_adds(x->out, " (");
 		term_count(x->out, f->self.samples);
 		sb_addf(x->out, " sample%s)\n", f->self.samples == 1 ? "" : "s");
@@ -497,7 +502,7 @@ static void text_lines(struct text *x, uint32_t *idx)
 {
 	const struct cpu_result *r = x->r;
 	size_t n = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
-	while (n && !big_enough(r->funcs[idx[n - 1]].self.samples, x->base, CPU_TREE_TEXT_PERMILLE))
+	while (n && !big_enough(r->funcs[idx[n - 1]].self.ns, x->base, CPU_TREE_TEXT_PERMILLE))
 		n--;
 	size_t shown = limited(x->o->limit, n);
 	bool any = false;
@@ -520,7 +525,7 @@ static void text_lines(struct text *x, uint32_t *idx)
 		for (size_t k = 0; k < sl; k++) {
 			const struct cpu_line *l = &r->lines[f->first_line + k];
 			sb_adds(x->out, "  ");
-			cell_pct(x, l->self.samples, 7);
+			cell_pct(x, l->self.ns, 7);
 			sb_addc(x->out, ' ');
 			cell_count(x, l->self.samples, 10);
 			if (l->file[0]) {
@@ -570,7 +575,7 @@ static void text_threads(struct text *x)
 		sb_adds(x->out, "  ");
 		cell_count(x, t->total.samples, 10);
 		sb_addc(x->out, ' ');
-		cell_pct(x, t->total.samples, 7);
+		cell_pct(x, t->total.ns, 7);
 		sb_addc(x->out, ' ');
 		sb_reset(&x->cell);
 		term_duration(&x->cell, t->total.ns);
@@ -585,7 +590,7 @@ static void text_threads(struct text *x)
 		if (r->wall) {
 			sb_addc(x->out, ' ');
 			sb_reset(&x->cell);
-			term_percent(&x->cell, t->offcpu.samples, t->total.samples);
+			term_percent(&x->cell, t->offcpu.ns, t->total.ns);
 			term_pad(x->out, sb_str(&x->cell), 8, true);
 		}
 		sb_reset(&x->cell);
@@ -597,7 +602,7 @@ static void text_threads(struct text *x)
 			func_label(x, &r->funcs[t->top_func], false);
 			sb_adds(x->out, " ");
 			sb_reset(&x->cell);
-			term_percent(&x->cell, t->top_self.samples, t->total.samples);
+			term_percent(&x->cell, t->top_self.ns, t->total.ns);
 			sb_addf(x->out, "%s(%s of the thread)%s", x->c->dim, sb_str(&x->cell), x->c->reset);
 		}
 		sb_addc(x->out, '\n');
@@ -612,9 +617,9 @@ static void text_offcpu(struct text *x, uint32_t *idx)
 	heading(x, "Off-CPU: ");
 	term_count(x->out, t->matched_offcpu.samples);
 	sb_adds(x->out, " of ");
-	term_count(x->out, x->base);
+	term_count(x->out, t->total.samples);
 	sb_adds(x->out, " samples (");
-	term_percent(x->out, t->matched_offcpu.samples, x->base);
+	term_percent(x->out, t->matched_offcpu.ns, x->base);
 	sb_adds(x->out, "), ");
 	term_duration(x->out, t->matched_offcpu.ns);
 	sb_adds(x->out, " waiting");
@@ -630,7 +635,7 @@ static void text_offcpu(struct text *x, uint32_t *idx)
 	for (size_t i = 0; i < shown; i++) {
 		const struct cpu_func *f = &r->funcs[idx[i]];
 		sb_adds(x->out, "  ");
-		cell_pct(x, f->self_off.samples, 7);
+		cell_pct(x, f->self_off.ns, 7);
 		sb_addc(x->out, ' ');
 		cell_count(x, f->self_off.samples, 10);
 		sb_addc(x->out, ' ');
@@ -646,7 +651,7 @@ static void text_offcpu(struct text *x, uint32_t *idx)
 void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 		     const struct cpu_report_options *o)
 {
-	struct text x = { out, r, r->p, o, term_colors(o->color), r->t.total.samples, STRBUF_INIT };
+	struct text x = { out, r, r->p, o, term_colors(o->color), r->t.total.ns, STRBUF_INIT };
 	text_header(&x);
 	if (!r->t.total.samples) {
 		if (r->thread_selected && !r->t.threads_selected) {
@@ -833,7 +838,7 @@ static void j_node(struct jctx *c, const struct cpu_node *nodes, uint32_t nd, bo
 	}
 	j_open(j, callers ? "callers" : "children", '[', J_BLOCK);
 	for (uint32_t ch = n->first_child; ch != CPU_NONE; ch = nodes[ch].next_sibling) {
-		if (!big_enough(nodes[ch].total.samples, c->base, CPU_TREE_JSON_PERMILLE))
+		if (!big_enough(nodes[ch].total.ns, c->base, CPU_TREE_JSON_PERMILLE))
 			break;   /* sorted by total: the rest is smaller */
 		j_node(c, nodes, ch, callers);
 	}
@@ -863,6 +868,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 	j_str(j, "achieved_from", t->achieved_from_cpu_time ? "cpu_time" :
 				  t->achieved_hz > 0 ? "busiest_thread" : NULL);
 	j_u64(j, "cpu_time_ns", p->cpu_time_ns);
+	j_str(j, "perf_refused", p->perf_errno ? strerror((int)p->perf_errno) : NULL);
 	j_u64(j, "oncpu_samples", t->oncpu_all);
 	if (t->busiest != CPU_NONE)
 		j_u64(j, "busiest_tid", thread_tid(p, r->threads[t->busiest].thread));
@@ -934,7 +940,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 
 	j_open(j, "tree", '[', J_BLOCK);
 	for (uint32_t ch = r->tree[0].first_child; ch != CPU_NONE; ch = r->tree[ch].next_sibling) {
-		if (!big_enough(r->tree[ch].total.samples, c->base, CPU_TREE_JSON_PERMILLE))
+		if (!big_enough(r->tree[ch].total.ns, c->base, CPU_TREE_JSON_PERMILLE))
 			break;
 		j_node(c, r->tree, ch, false);
 	}
@@ -954,7 +960,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 		j_count(j, "self", "self_ns", &f->self);
 		j_open(j, "callers", '[', J_BLOCK);
 		for (uint32_t cc = n->first_child; cc != CPU_NONE; cc = r->bu[cc].next_sibling) {
-			if (!big_enough(r->bu[cc].total.samples, c->base, CPU_TREE_JSON_PERMILLE))
+			if (!big_enough(r->bu[cc].total.ns, c->base, CPU_TREE_JSON_PERMILLE))
 				break;
 			j_node(c, r->bu, cc, true);
 		}
@@ -1003,7 +1009,7 @@ void report_cpu_json(struct strbuf *out, const struct cpu_result *r,
 	j.cap = (size_t)depth + 64;
 	j.fresh = xcalloc(j.cap, 1);
 	j.head = xcalloc(j.cap, 1);
-	struct jctx c = { &j, r, r->t.total.samples };
+	struct jctx c = { &j, r, r->t.total.ns };
 	j_cpu(&c, o);
 	free(j.fresh);
 	free(j.head);

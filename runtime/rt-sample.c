@@ -76,6 +76,8 @@ static uint64_t flush_age;
 static int sample_sig;
 static uint64_t period_ns;
 static int main_source;
+/* why the kernel refused a perf counter, when it did (the first refusal) */
+static int perf_errno;
 
 /* Counters raise SIGTRAP (perf sigtrap) while this is set; cleared for good
  * when the kernel refuses a sigtrap counter it accepts without. */
@@ -144,8 +146,11 @@ static int perf_arm(uint32_t tid, int *src)
 					atomic_store(&trap_ok, 0);
 				trap = 0;
 			}
-			if (fd < 0)
+			if (fd < 0) {
+				if (!perf_errno)
+					perf_errno = errno;
 				continue;
+			}
 			/* keep clear of the descriptors the program uses */
 			int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
 			if (hi >= 0) {
@@ -529,7 +534,7 @@ static void cpu_record(uint64_t hz)
 		return;
 	scorch_rt_lock(b);
 	uint64_t t = scorch_rt_now();
-	uint8_t *p = scorch_rt_reserve(b, 80);
+	uint8_t *p = scorch_rt_reserve(b, 96);
 	*p++ = RAW_CPU;
 	p = fmt_put_s(p, (int64_t)(t - b->last_time));
 	p = fmt_put_u(p, hz);
@@ -540,6 +545,11 @@ static void cpu_record(uint64_t hz)
 	p = fmt_put_s(p, 0);
 	p = fmt_put_u(p, 0);
 	p = fmt_put_u(p, scorch_rt_process_cpu_ns());
+	if (main_source == CPU_SRC_TIMER && perf_errno) {
+		*p++ = RAW_CPU_REFUSED;
+		p = fmt_put_s(p, 0);
+		p = fmt_put_u(p, (uint64_t)perf_errno);
+	}
 	scorch_rt_commit(b, p, t);
 	/* out now: a program that ends by a raw exit_group (the Go runtime
 	 * does) never reaches the final flush, and the profile would not say

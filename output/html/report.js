@@ -116,7 +116,9 @@
 		metrics.push({ key: 'leaked', label: 'Heap: bytes leaked', g: D.heap, m: 3, fmt: fmtBytes, heap: true, none: 'nothing leaked' });
 	}
 
-	const state = { metric: 0, thread: -1, zoom: 0, icicle: false };
+	// samples that weigh differently (CPU-time timers at the tick, on- and
+	// off-CPU spans) are shown by their time first
+	const state = { metric: D.cpu && D.cpu.timeFirst ? 1 : 0, thread: -1, zoom: 0, icicle: false };
 	let self = new Float64Array(N), tot = new Float64Array(N);
 	let match = null;        // per function: 1 when it matches the search
 	let searchQuery = '';

@@ -142,6 +142,34 @@ life_ms=$(q wall.json '.profiles[0].cpu.threads[0].lifetime_ns / 1000000 | floor
 within "wall: samples = the thread's lifetime in ms at 999 Hz (+-3%)" \
 	"$(q wall.json '.profiles[0].cpu.threads[0].samples')" "$(( life_ms * 999 / 1000 ))" "$(( life_ms * 3 / 100 ))"
 
+# perf events refused (a seccomp filter answers perf_event_open with EACCES,
+# as Docker's default profile does): CPU-time timers take the samples, at
+# the kernel's tick; the summary, the report and the JSON say so and why,
+# and the time they stand for is the CPU time used.
+"$PROGS/no-perf" "$SCORCH" record -o "$WORK/noperf.scorch" -- "$PROGS/cpu-split" 2000 >noperf.out 2>noperf.err
+check "perf refused: exit" "$?" 0
+echo "--- perf refused:"; sed 's/^/    /' noperf.err
+"$SCORCH" report --json --limit=0 noperf.scorch >noperf.json
+check "perf refused: source" "$(q noperf.json '.profiles[0].cpu.sampling.source')" "timer_create"
+check "perf refused: why, in the JSON" "$(q noperf.json '.profiles[0].cpu.sampling.perf_refused')" "Permission denied"
+check_match "perf refused: the summary says why" "$(cat noperf.err)" 'perf_event_open: Permission denied \(kernel.perf_event_paranoid'
+check_match "perf refused: the report says why" "$("$SCORCH" report noperf.scorch)" 'note +perf_event_open: Permission denied'
+within "perf refused: sampled CPU time (ms) for 2000 ms used" "$(q noperf.json '.profiles[0].cpu.totals.ns / 1000000 | floor')" 2000 100
+# --wall where perf is refused: an on-CPU sample stands for a tick of CPU
+# time, an off-CPU one for a period; the shares are of time (by counts,
+# busy_compute showed 6% instead of 20%)
+"$PROGS/no-perf" "$SCORCH" record --wall -o "$WORK/noperfw.scorch" -- "$PROGS/cpu-sleep" 2000 >noperfw.out 2>noperfw.err
+check "perf refused, --wall: exit" "$?" 0
+"$SCORCH" report --json --limit=0 noperfw.scorch >noperfw.json
+check "perf refused, --wall: source" "$(q noperfw.json '.profiles[0].cpu.sampling.source')" "timer_create"
+within "perf refused, --wall: busy_compute's share of time (per mille)" \
+	"$(jq -r '.profiles[0].cpu as $c | ([$c.functions[] | select(.function == "busy_compute") | .self_ns] | add // 0) * 1000 / $c.totals.ns | floor' noperfw.json)" 200 60
+pct=$("$SCORCH" report noperfw.scorch | awk '/ busy_compute at / { sub(/%/, "", $1); print int($1 + 0.5); exit }')
+within "perf refused, --wall: busy_compute's self % in the text report" "${pct:-0}" 20 6
+"$SCORCH" flame -o noperfw.svg noperfw.scorch >/dev/null 2>&1
+check_match "perf refused, --wall: the flame graph is weighed by time" \
+	"$(grep -A1 '<title>busy_compute' noperfw.svg | head -2 | tr '\n' ' ')" 'ms of CPU, (1[4-9]|2[0-6])\.'
+
 # --wall counts time spent waiting for a CPU too: two busy threads sharing
 # one core each run half the time; the other half shows off-CPU
 taskset -c 0 "$SCORCH" record --wall -o share.scorch -- "$PROGS/cpu-threads" busy2 1000 >share.out 2>share.err ||

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../../analysis/cpu.h"
+#include "../../analysis/flame.h"
 #include "../../analysis/profile-io.h"
 #include "../../analysis/profile.h"
 #include "../../lib/die.h"
@@ -857,6 +858,57 @@ static void test_folded(void **state)
 	profile_free(p);
 }
 
+/* Samples that weigh differently (CPU-time timers at the tick: 4 ms each
+ * on-CPU; a wall profile's off-CPU samples: 1 ms each): every share,
+ * ranking and threshold is of time, not of the number of samples. */
+static void test_weights(void **state)
+{
+	(void)state;
+	struct sc_profile *p = prof_new(CAP);
+	p->sample_source = "timer_create";
+	p->perf_errno = 13;   /* EACCES */
+	int32_t m = add_module(p, "prog", true, 0);
+	uint16_t th = add_thread(p, 100, "prog", 0, 1000 * MS);
+	uint32_t l_main = add_loc(p, 0x1000, m, 1, "main", "m.c", 5);
+	uint32_t l_busy = add_loc(p, 0x2000, m, 1, "busy", "b.c", 7);
+	uint32_t l_wait = add_loc(p, 0x3000, m, 1, "wait", "w.c", 9);
+	uint32_t s_busy = add_stack(p, 2, l_busy, l_main);
+	uint32_t s_wait = add_stack(p, 2, l_wait, l_main);
+	/* busy: 50 samples of 4 ms = 200 ms; wait: 400 samples of 1 ms */
+	uint64_t t = add_samples(p, 50, s_busy, th, 0, 4 * MS, false);
+	add_samples(p, 400, s_wait, th, t, MS, true);
+	p->flags |= PROF_WALL;
+	assert_true(flame_weights_vary(p));
+	assert_int_equal(flame_default_weight(p), FLAME_CPU_NS);
+
+	struct cpu_result *r = analyze(p, NULL, NULL, 10);
+	assert_int_equal(func(r, "busy")->self.samples, 50);
+	assert_int_equal(func(r, "busy")->self.ns, 200 * MS);
+	uint32_t idx[16];
+	assert_int_equal(cpu_funcs_sorted(r, CPU_SORT_SELF, idx), 2);
+	assert_string_equal(r->funcs[idx[0]].name, "wait");   /* 400 ms against 200 */
+	struct strbuf sb = STRBUF_INIT;
+	struct cpu_report_options o = { .limit = 10, .file = "t.scorch" };
+	report_cpu_text(&sb, r, &o);
+	const char *s = sb_str(&sb);
+	if (getenv("SCORCH_TEST_DUMP"))
+		fputs(s, stdout);
+	/* 200 of 600 ms: 33.3%, not 50 of 450 samples (11.1%) */
+	assert_non_null(strstr(s, "33.3%   33.3%         50  busy at b.c:7 (prog)\n"));
+	assert_non_null(strstr(s, "66.7%   66.7%        400  wait at w.c:9 (prog)\n"));
+	assert_non_null(strstr(s, "450 (600 ms of wall time): 50 on-CPU (33.3%), 400 off-CPU (66.7%)"));
+	assert_non_null(strstr(s, "  note      perf_event_open: Permission denied (kernel.perf_event_paranoid"));
+	sb_release(&sb);
+	cpu_result_free(r);
+
+	/* equal weights: not varying, samples stay the default */
+	for (size_t i = 0; i < p->nsamples; i++)
+		p->samples[i].weight = MS;
+	assert_false(flame_weights_vary(p));
+	assert_int_equal(flame_default_weight(p), FLAME_SAMPLES);
+	profile_free(p);
+}
+
 static void test_report_text(void **state)
 {
 	(void)state;
@@ -1048,7 +1100,7 @@ static void test_report_json(void **state)
 	static const char *const want[] = {
 		"\"timeline\": {",
 		"\n      },\n      \"cpu\": {\n        \"options\": {\"limit\": 3, \"filter\": null, \"thread\": null},\n",
-		"\"sampling\": {\"source\": \"perf cpu-clock\", \"wall\": false, \"requested_hz\": 1000, \"achieved_hz\": 1000, \"achieved_from\": \"cpu_time\", \"cpu_time_ns\": 1400000000, \"oncpu_samples\": 1400, \"busiest_tid\": 100}",
+		"\"sampling\": {\"source\": \"perf cpu-clock\", \"wall\": false, \"requested_hz\": 1000, \"achieved_hz\": 1000, \"achieved_from\": \"cpu_time\", \"cpu_time_ns\": 1400000000, \"perf_refused\": null, \"oncpu_samples\": 1400, \"busiest_tid\": 100}",
 		"\"all_samples\": 1400,\n",
 		"\"samples\": 1400,\n          \"ns\": 1400000000,\n",
 		"\"matched_samples\": 1400,",
@@ -1248,6 +1300,7 @@ int main(void)
 		cmocka_unit_test(test_offcpu),
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_weights),
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_roundtrip),
