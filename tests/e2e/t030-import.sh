@@ -64,6 +64,11 @@ check "folded: samples = sum of counts" "$(q small.scorch.json '.profiles[0].cpu
 check "folded: inlined frame" "$(q small.scorch.json '.profiles[0].cpu.functions[] | select(.function == "kernel_inner") | "\(.self) \(.inlined)"')" "73 true"
 check "folded: no modules" "$(q small.scorch.json '.profiles[0].cpu.functions[0].module')" null
 check "folded: no time" "$(q small.scorch.json '.profiles[0].cpu.totals.ns')" 0
+# untimed counts: the report's shares are of the counts (73 of 100 in the
+# inlined kernel_inner), its tree keeps its nodes
+rep=$("$SCORCH" report small.scorch)
+check_match "folded: shares of untimed counts" "$rep" ' 73\.0% +73\.0% +73  kernel_inner'
+check_match "folded: the tree of untimed counts" "$rep" '67\.0% +0\.0% +_start'
 imp hz --hz=250 small.folded -o hz.scorch
 json hz.scorch
 check "folded --hz: 4 ms per count" "$(q hz.scorch.json '.profiles[0].cpu.totals.ns')" 400000000
