@@ -5,7 +5,7 @@ BUILD    ?= build
 CC       ?= cc
 CXX      ?= c++
 SANITIZE ?=
-PKGS     := libdw libelf libunwind libzstd zlib
+PKGS     := libdw libelf libunwind libzstd zlib capstone
 VERSION  := 0.1.0
 
 # Missing dependencies: install them (root or passwordless sudo) or say how.
@@ -22,7 +22,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-protot
 BASE     := -std=c11 -D_GNU_SOURCE -g -O2 -fno-omit-frame-pointer $(WARN)
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all,)
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
-TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib 2>/dev/null) -lstdc++ -lm -lpthread
+TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib capstone 2>/dev/null) -lstdc++ -lm -lpthread
 CFLAGS_TOOL := $(BASE) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"'
 # The runtime lives in foreign processes: never sanitized, no lib/, own flags.
 CFLAGS_RT  := $(BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec \

@@ -134,6 +134,15 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 		struct cpu_result **out);
 void cpu_result_free(struct cpu_result *r);
 
+/* What a share is of: the samples' time when they carry one (each weighs
+ * the CPU or wall time it stands for, which differs between samples of
+ * CPU-time timers or of a wall profile), else their number (an import of
+ * counts that says no rate). */
+static inline uint64_t cpu_amount(const struct cpu_totals *t, const struct cpu_count *c)
+{
+	return t->total.ns ? c->ns : c->samples;
+}
+
 enum cpu_sort {
 	CPU_SORT_SELF = 0,
 	CPU_SORT_TOTAL,

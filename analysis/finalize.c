@@ -25,6 +25,7 @@
 #include "../lib/vec.h"
 #include "heap.h"
 #include "profile-io.h"
+#include "code.h"
 #include "symbolize.h"
 #include "zone-fin.h"
 
@@ -113,6 +114,7 @@ struct fin {
 	VEC(struct symc) symc;
 	size_t warm_next;             /* dense ids below it are in the cache */
 	struct zone_fin *zf;          /* zones and traced calls (zone-fin.c), NULL: none */
+	int no_code;                  /* keep no code or source for annotation */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -1159,6 +1161,16 @@ void raw_reader_warm(struct raw_reader *r, unsigned budget_ms)
 	f->warm_next = d;
 }
 
+static int code_handle(void *ctx, int mi)
+{
+	return mod_handle(ctx, mi);
+}
+
+void raw_reader_set_no_code(struct raw_reader *r)
+{
+	r->f.no_code = 1;
+}
+
 static void reader_free(struct raw_reader *r)
 {
 	struct fin *f = &r->f;
@@ -1226,6 +1238,8 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		if (!f->p)
 			f->p = profile_new();
 		build_profile(f);
+		if (!f->no_code)
+			code_capture(f->p, f->sym, code_handle, f);
 		if (info) {
 			info->mono_start = f->start;
 			info->mono_end = f->start + rel_time(f, f->last_time);

@@ -54,6 +54,8 @@ void raw_reader_warm(struct raw_reader *r, unsigned budget_ms);
 /* Compress events into `path` as they are decoded, while only one thread
  * allocates (the file is the caller's to remove). */
 void raw_reader_stream_to(struct raw_reader *r, const char *path);
+/* Keep no machine code or source lines in the profile (record --no-code). */
+void raw_reader_set_no_code(struct raw_reader *r);
 int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,
 		      char *err, size_t errlen);
 

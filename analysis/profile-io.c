@@ -39,7 +39,9 @@ enum section {
 	SEC_COUNTERS = 15,
 	SEC_ZONE_DROPS = 16,          /* calls kept out by --calls-min, in sum */
 	SEC_ZONE_ERRORS = 17,         /* mismatched scorch_zone_end() */
-	SEC_LAST_KNOWN = SEC_ZONE_ERRORS,
+	SEC_CODE = 18,                /* machine code of hot functions, for annotation */
+	SEC_SOURCES = 19,             /* source lines of that code */
+	SEC_LAST_KNOWN = SEC_SOURCES,
 };
 
 /* Where a section may stand: in tag order, END last. */
@@ -184,6 +186,13 @@ static void collect_strings(struct writer *w, const struct sc_profile *p)
 		str_id(w, p->zone_names[i].name);
 		str_id(w, p->zone_names[i].file);
 	}
+	for (size_t i = 0; i < p->ncodes; i++) {
+		str_id(w, p->codes[i].name);
+		for (uint32_t j = 0; j < p->codes[i].nrows; j++)
+			str_id(w, p->codes[i].rows[j].file);
+	}
+	for (size_t i = 0; i < p->nsources; i++)
+		str_id(w, p->sources[i].file);
 }
 
 /* The address model shared by writer and reader (docs/format.md, EVENTS). */
@@ -483,6 +492,43 @@ static void write_zones(struct writer *w, const struct sc_profile *p)
 	w_section(w, SEC_ZONE_ERRORS);
 }
 
+/* The code and source sections, when the profile keeps code. */
+static void write_code(struct writer *w, const struct sc_profile *p)
+{
+	struct strbuf *s = &w->sec;
+	if (!p->ncodes)
+		return;
+	w_u(s, p->code_machine);
+	w_u(s, p->ncodes);
+	for (size_t i = 0; i < p->ncodes; i++) {
+		const struct sc_code *c = &p->codes[i];
+		w_u(s, (uint64_t)c->module);
+		w_u(s, c->start);
+		w_u(s, str_id(w, c->name));
+		w_bytes(s, c->bytes, c->len);
+		w_u(s, c->nrows);
+		uint64_t a = c->start;
+		for (uint32_t j = 0; j < c->nrows; j++) {
+			w_u(s, c->rows[j].addr - a);
+			a = c->rows[j].addr;
+			w_u(s, str_id(w, c->rows[j].file));
+			w_u(s, c->rows[j].line);
+		}
+	}
+	w_section(w, SEC_CODE);
+
+	w_u(s, p->nsources);
+	for (size_t i = 0; i < p->nsources; i++) {
+		const struct sc_source *x = &p->sources[i];
+		w_u(s, str_id(w, x->file));
+		w_u(s, x->first);
+		w_u(s, x->nlines);
+		for (uint32_t j = 0; j < x->nlines; j++)
+			w_bytes(s, x->lines[j], strlen(x->lines[j]));
+	}
+	w_section(w, SEC_SOURCES);
+}
+
 static void write_body(struct writer *w, const struct sc_profile *p)
 {
 	struct strbuf *s = &w->sec;
@@ -602,6 +648,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 
 	write_zones(w, p);
+	write_code(w, p);
 
 	w_u(s, w->streamed ? event_stream_count(w->streamed) : p->nevents);
 	w_u(s, p->nstacks);
@@ -1125,6 +1172,87 @@ static int sec_zone_errors(struct reader *r, struct fmt_reader *f)
 	return f->err ? -1 : 0;
 }
 
+/* Code: in (module, start) order, apart, rows in order inside it. */
+static int sec_code(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	p->code_machine = (uint32_t)fmt_get_u(f);
+	uint64_t n = r_count(f, 5);
+	p->codes = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->codes));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_code *c = &p->codes[i];
+		uint64_t mi = fmt_get_u(f);
+		c->start = fmt_get_u(f);
+		c->name = r_str(r, f);
+		uint64_t len = fmt_get_u(f);
+		const uint8_t *b = fmt_get_bytes(f, len);
+		if (!b || mi >= p->nmodules || len == 0 || len > UINT32_MAX || c->start + len < c->start) {
+			f->err = 1;
+			break;
+		}
+		uint8_t *copy = arena_alloc(&p->arena, len);
+		memcpy(copy, b, len);
+		c->bytes = copy;
+		c->module = (int32_t)mi;
+		c->len = (uint32_t)len;
+		if (i && (p->codes[i - 1].module > c->module ||
+			  (p->codes[i - 1].module == c->module &&
+			   p->codes[i - 1].start + p->codes[i - 1].len > c->start))) {
+			f->err = 1;
+			break;
+		}
+		uint64_t nr = r_count(f, 3), a = c->start;
+		c->rows = arena_alloc(&p->arena, (nr ? nr : 1) * sizeof(*c->rows));
+		for (uint64_t j = 0; j < nr && !f->err; j++) {
+			a += fmt_get_u(f);
+			c->rows[j].addr = a;
+			c->rows[j].file = r_str(r, f);
+			uint64_t line = fmt_get_u(f);
+			c->rows[j].line = (uint32_t)line;
+			if (a > c->start + c->len || line > UINT32_MAX)
+				f->err = 1;
+		}
+		c->nrows = (uint32_t)nr;
+	}
+	p->ncodes = f->err ? 0 : n;
+	return f->err ? -1 : 0;
+}
+
+/* Source excerpts: in (file, first line) order, apart. */
+static int sec_sources(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 3);
+	p->sources = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->sources));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_source *x = &p->sources[i];
+		x->file = r_str(r, f);
+		uint64_t first = fmt_get_u(f), nl = r_count(f, 1);
+		if (!first || first + nl > UINT32_MAX) {
+			f->err = 1;
+			break;
+		}
+		x->first = (uint32_t)first;
+		x->nlines = (uint32_t)nl;
+		x->lines = arena_alloc(&p->arena, (nl ? nl : 1) * sizeof(char *));
+		for (uint64_t j = 0; j < nl && !f->err; j++) {
+			uint64_t len = fmt_get_u(f);
+			const uint8_t *b = fmt_get_bytes(f, len);
+			x->lines[j] = b ? arena_strndup(&p->arena, (const char *)b, len) : "";
+			if (!b)
+				f->err = 1;
+		}
+		if (i && !f->err) {
+			const struct sc_source *y = &p->sources[i - 1];
+			int c = strcmp(y->file, x->file);
+			if (c > 0 || (c == 0 && y->first + y->nlines > x->first))
+				f->err = 1;
+		}
+	}
+	p->nsources = f->err ? 0 : n;
+	return f->err ? -1 : 0;
+}
+
 /* Moves the spans read into the profile's arena (ok) or drops them. */
 static void zones_adopt(struct reader *r, int ok)
 {
@@ -1143,7 +1271,7 @@ static const char *sec_name(int tag)
 	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
 				       "stacks", "threads", "events", "rss", "end", "cpu", "samples",
 				       "zone names", "zones", "marks", "counters", "dropped calls",
-				       "zone errors" };
+				       "zone errors", "code", "sources" };
 	return tag > 0 && tag <= SEC_LAST_KNOWN ? names[tag] : "unknown";
 }
 
@@ -1182,6 +1310,8 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 		case SEC_COUNTERS: rc = sec_marks(r, &sf, 1); break;
 		case SEC_ZONE_DROPS: rc = sec_zone_drops(r, &sf); break;
 		case SEC_ZONE_ERRORS: rc = sec_zone_errors(r, &sf); break;
+		case SEC_CODE: rc = sec_code(r, &sf); break;
+		case SEC_SOURCES: rc = sec_sources(r, &sf); break;
 		case SEC_END:
 			r->end_events = fmt_get_u(&sf);
 			r->end_stacks = fmt_get_u(&sf);

@@ -162,6 +162,39 @@ struct sc_zone_error {
 	uint8_t kind;             /* enum sc_zone_error_kind */
 };
 
+/* ---- Code kept for annotation (scorch annotate) ---- */
+
+/* A row of a function's line table: the code from addr up to the next row's
+ * address comes from file:line (the innermost inlined position, as the line
+ * table says); file "" and line 0 for code with no line. */
+struct sc_code_row {
+	uint64_t addr;            /* run-time address */
+	const char *file;
+	uint32_t line;
+};
+
+/* The machine code of a function that samples hit, copied from its module's
+ * file when the profile was finalized, so that it can be disassembled after
+ * the binary is gone. */
+struct sc_code {
+	int32_t module;           /* index into modules */
+	uint64_t start;           /* run-time address of its first byte */
+	uint32_t len;
+	const uint8_t *bytes;     /* len bytes */
+	const char *name;         /* its symbol, demangled: the name frames in it carry */
+	uint32_t nrows;
+	struct sc_code_row *rows; /* by address */
+};
+
+/* Lines [first, first + nlines) of a source file, as they read when the
+ * profile was finalized, without their line ends. */
+struct sc_source {
+	const char *file;
+	uint32_t first;
+	uint32_t nlines;
+	const char **lines;
+};
+
 struct sc_profile {
 	struct arena arena;
 	uint32_t flags;           /* PROF_* */
@@ -214,6 +247,13 @@ struct sc_profile {
 	struct sc_counter *counters;       size_t ncounters;
 	struct sc_zone_drop *zone_drops;   size_t nzone_drops;
 	struct sc_zone_error *zone_errors; size_t nzone_errors;
+
+	/* Code and source of the hottest functions, in the arena. codes are
+	 * sorted by module, then start, and do not overlap; sources by file,
+	 * then first line, and do not overlap. */
+	uint32_t code_machine;             /* ELF e_machine of the code (EM_X86_64...) */
+	struct sc_code *codes;             size_t ncodes;
+	struct sc_source *sources;         size_t nsources;
 };
 
 struct sc_profile *profile_new(void);

@@ -380,7 +380,7 @@ static void sym_index_load(struct image *img)
 /* The symbol naming the function at run-time address `addr`: the best
  * sized symbol containing it, else the nearest sizeless one before it
  * unless a sized symbol ends in between (the address is in padding). */
-static const char *sym_find(struct image *img, uint64_t addr)
+static const struct sym *sym_find_entry(struct image *img, uint64_t addr, uint64_t *end)
 {
 	if (!img->syms_loaded)
 		sym_index_load(img);
@@ -401,11 +401,22 @@ static const char *sym_find(struct image *img, uint64_t addr)
 				sizeless = e;
 			continue;
 		}
-		if (addr - e->addr < e->size)
-			return e->name;
+		if (addr - e->addr < e->size) {
+			*end = e->addr + e->size;
+			return e;
+		}
 		gap = true;
 	}
-	return sizeless ? sizeless->name : NULL;
+	/* a sizeless symbol runs to the next symbol after the address */
+	*end = lo < img->nsyms ? img->syms[lo].addr : addr + 1;
+	return sizeless;
+}
+
+static const char *sym_find(struct image *img, uint64_t addr)
+{
+	uint64_t end;
+	const struct sym *e = sym_find_entry(img, addr, &end);
+	return e ? e->name : NULL;
 }
 
 /* ---- per-CU function index ---------------------------------------------- */
@@ -733,4 +744,98 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 	}
 	out[n++] = (struct sc_line){ name, file, line, false };
 	return n;
+}
+
+/* ---- code and line rows, for annotation ---------------------------------- */
+
+static struct module *module_of(struct symbolizer *s, int mod)
+{
+	return s && mod >= 0 && (size_t)mod < s->mods.len ? &s->mods.data[mod] : NULL;
+}
+
+int symbolizer_symbol(struct symbolizer *s, int mod, uint64_t addr, uint64_t *start,
+		      uint64_t *size, const char **name)
+{
+	struct module *m = module_of(s, mod);
+	if (!m)
+		return -EINVAL;
+	uint64_t end;
+	const struct sym *e = sym_find_entry(m->img, addr, &end);
+	if (!e || end <= e->addr)
+		return -ENOENT;
+	*start = e->addr;
+	*size = end - e->addr;
+	*name = cached_name(s, e->name, false);
+	return 0;
+}
+
+int symbolizer_machine(struct symbolizer *s, int mod)
+{
+	struct module *m = module_of(s, mod);
+	Dwarf_Addr bias;
+	Elf *elf = m ? dwfl_module_getelf(m->img->mod, &bias) : NULL;
+	GElf_Ehdr eh;
+	return elf && gelf_getehdr(elf, &eh) ? eh.e_machine : 0;
+}
+
+ssize_t symbolizer_code(struct symbolizer *s, int mod, uint64_t start, uint8_t *buf, size_t len)
+{
+	struct module *m = module_of(s, mod);
+	Dwarf_Addr bias;
+	Elf *elf = m ? dwfl_module_getelf(m->img->mod, &bias) : NULL;
+	if (!elf || start < bias)
+		return -ENOENT;
+	uint64_t va = start - bias;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || va < sh.sh_addr || va - sh.sh_addr >= sh.sh_size)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		uint64_t off = va - sh.sh_addr;
+		if (!d || !d->d_buf || off >= d->d_size)
+			return -EIO;
+		size_t n = d->d_size - off < len ? (size_t)(d->d_size - off) : len;
+		memcpy(buf, (const uint8_t *)d->d_buf + off, n);
+		return (ssize_t)n;
+	}
+	return -ENOENT;
+}
+
+int symbolizer_rows(struct symbolizer *s, int mod, uint64_t lo, uint64_t hi,
+		    void (*fn)(void *ctx, uint64_t addr, const char *file, uint32_t line), void *ctx)
+{
+	struct module *m = module_of(s, mod);
+	if (!m)
+		return -EINVAL;
+	Dwarf_Addr dbias;
+	Dwarf *dw = dwfl_module_getdwarf(m->img->mod, &dbias);
+	Dwarf_Die cu;
+	if (!dw || lo < dbias || !cu_find(m->img, dw, lo - dbias, &cu))
+		return -ENOENT;
+	struct cu_index *ci = cu_index_get(m->img, &cu);
+	Dwarf_Lines *lines;
+	size_t n;
+	if (dwarf_getsrclines(&cu, &lines, &n) != 0)
+		return -ENOENT;
+	int rows = 0;
+	for (size_t i = 0; i < n; i++) {
+		Dwarf_Line *dl = dwarf_onesrcline(lines, i);
+		Dwarf_Addr a;
+		bool endseq = false;
+		int ln = 0;
+		if (!dl || dwarf_lineaddr(dl, &a) != 0 || dwarf_lineendsequence(dl, &endseq) != 0)
+			continue;
+		a += dbias;
+		if (a < lo || a >= hi)
+			continue;
+		const char *f = dwarf_linesrc(dl, NULL, NULL);
+		if (dwarf_lineno(dl, &ln) != 0 || ln < 0)
+			ln = 0;
+		/* an end of sequence marks where code stops: no line from there */
+		fn(ctx, a, endseq || !f ? "" : cached_file(s, f, ci->comp_dir), endseq ? 0 : (uint32_t)ln);
+		rows++;
+	}
+	return rows;
 }

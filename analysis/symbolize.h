@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "profile.h"
 
@@ -38,5 +39,28 @@ int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
  * returned (e.g. negative) gives "0x<addr>". Returns -EINVAL for max < 1. */
 int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 		      struct sc_line *out, int max);
+
+/* The function symbol containing run-time address addr in module handle
+ * mod: its run-time start, its size (a sizeless symbol runs to the next
+ * symbol) and its demangled name, in the strings arena. Returns 0, -ENOENT
+ * when no symbol holds the address, -EINVAL for a bad handle. */
+int symbolizer_symbol(struct symbolizer *s, int mod, uint64_t addr, uint64_t *start,
+		      uint64_t *size, const char **name);
+
+/* The ELF e_machine of module handle mod (EM_X86_64...), 0 when unknown. */
+int symbolizer_machine(struct symbolizer *s, int mod);
+
+/* Copies up to len bytes of the code at run-time address start, from the
+ * module's file, into buf; the copy stops at the end of the executable
+ * section holding start. Returns the bytes copied, -ENOENT when no
+ * executable section holds start. */
+ssize_t symbolizer_code(struct symbolizer *s, int mod, uint64_t start, uint8_t *buf, size_t len);
+
+/* Calls fn for each row of the line table with a run-time address in
+ * [lo, hi), in the table's order: the row's address, its file (interned;
+ * "" and line 0 where an end of sequence says no code follows) and line.
+ * Returns the number of rows, -ENOENT without line information. */
+int symbolizer_rows(struct symbolizer *s, int mod, uint64_t lo, uint64_t hi,
+		    void (*fn)(void *ctx, uint64_t addr, const char *file, uint32_t line), void *ctx);
 
 #endif

@@ -19,7 +19,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: scorch record [-F HZ] [--wall] [--heap] [-o FILE] [--depth N] [--no-follow] [--] PROGRAM [ARGS...]\n"
+		"usage: scorch record [-F HZ] [--wall] [--heap] [-o FILE] [--depth N] [--no-follow] [--no-code] [--] PROGRAM [ARGS...]\n"
 		"\n"
 		"Runs PROGRAM with the CPU time of every thread sampled HZ times per second\n"
 		"of CPU time (perf cpu-clock per thread, a CPU-time timer where perf events\n"
@@ -42,6 +42,9 @@ static void usage(FILE *f)
 		"  -o, --output FILE  write the program's profile to FILE\n"
 		"      --depth N      keep at most N frames per stack (1-1024, default 128)\n"
 		"      --no-follow    do not record forked children\n"
+		"      --no-code      keep no machine code or source lines in the profile\n"
+		"                     (by default those of the hottest functions are kept,\n"
+		"                     for 'scorch annotate' once the binary or sources are gone)\n"
 		"  -h, --help         show this help\n", MAX_HZ);
 }
 
@@ -203,6 +206,7 @@ int cmd_record(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "no-follow", no_argument, NULL, 'N' },
+		{ "no-code", no_argument, NULL, 1005 },
 		{ "calls", no_argument, NULL, 'C' },
 		{ "calls-filter", required_argument, NULL, 1001 },
 		{ "calls-exclude", required_argument, NULL, 1002 },
@@ -249,6 +253,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'C':
 			calls_requested = 1;
+			break;
+		case 1005:
+			so.no_code = 1;
 			break;
 		case 1001:
 		case 1002:

@@ -14,10 +14,11 @@ static const struct command {
 	{ "record", cmd_record, "run a program and sample where every thread spends CPU time" },
 	{ "heap", cmd_heap, "run a program and record every heap allocation with its stack" },
 	{ "report", cmd_report, "print the reports of one or more profiles (--json for CI)" },
-	{ "export", cmd_export, "convert a profile to another format (folded stacks)" },
+	{ "export", cmd_export, "convert a profile for other tools: folded, pprof, speedscope, chrome, dhat, massif" },
 	{ "flame", cmd_flame, "draw a profile as an interactive flame graph or flame chart (SVG)" },
 	{ "diff", cmd_diff, "compare two profiles: what changed most, and a differential flame graph" },
 	{ "import", cmd_import, "turn perf script output or folded stacks into a profile" },
+	{ "annotate", cmd_annotate, "show the hottest functions' source lines and instructions with their samples" },
 	{ "html", cmd_html, "write a self-contained HTML report: flamegraph, heap chart, tables" },
 };
 

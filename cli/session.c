@@ -156,7 +156,8 @@ static uint64_t clock_cal_fs(struct clock_cal *c)
 	return c->fs;
 }
 
-static struct raw_reader *reader_for(reader_vec *v, const char *path, int create, uint64_t tick_fs)
+static struct raw_reader *reader_for(reader_vec *v, const char *path, int create, uint64_t tick_fs,
+				     int no_code)
 {
 	for (size_t i = 0; i < v->len; i++)
 		if (!strcmp(v->data[i].path, path))
@@ -165,6 +166,8 @@ static struct raw_reader *reader_for(reader_vec *v, const char *path, int create
 		return NULL;
 	struct live_reader lr = { xstrdup(path), raw_reader_new(path) };
 	raw_reader_set_tick_fs(lr.r, tick_fs);
+	if (no_code)
+		raw_reader_set_no_code(lr.r);
 	/* compress events as they come, next to the raw stream */
 	struct strbuf es = STRBUF_INIT;
 	sb_addf(&es, "%s.events", path);
@@ -435,7 +438,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			list_raw(sessdir, &names);
 			for (size_t i = 0; i < names.len; i++) {
 				track(&rss, names.data[i].pid);
-				reader_for(&readers, names.data[i].path, 1, clock_cal_fs(&cc));
+				reader_for(&readers, names.data[i].path, 1, clock_cal_fs(&cc), o->no_code);
 				free(names.data[i].path);
 			}
 			VEC_FREE(&names);
@@ -504,7 +507,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		struct sc_profile *p;
 		struct finalize_info info = { 0 };
 		char err[512];
-		struct raw_reader *rd = reader_for(&readers, n->path, 1, clock_cal_fs(&cc));
+		struct raw_reader *rd = reader_for(&readers, n->path, 1, clock_cal_fs(&cc), o->no_code);
 		for (size_t k = 0; k < readers.len; k++)
 			if (readers.data[k].r == rd)
 				readers.data[k].r = NULL;   /* finish() frees it */

@@ -15,6 +15,7 @@ struct session_opts {
 	int depth;                /* stack depth */
 	int follow;               /* record forked children and their execs */
 	int hz;                   /* CPU sampling rate, for a mode with "cpu" */
+	int no_code;              /* keep no code or source lines for annotation */
 	char **argv;              /* program and its arguments, NULL-terminated */
 	/* Optional: called on each finalized profile while another thread
 	 * writes it to disk (the profile is read-only meanwhile); the string it

@@ -48,15 +48,6 @@ static size_t limited(uint32_t limit, size_t n)
 	return limit && limit < n ? limit : n;
 }
 
-/* What a share is of: the samples' time when they carry one (each weighs
- * the CPU or wall time it stands for, which differs between samples of
- * CPU-time timers or of a wall profile), else their number (an import of
- * counts that says no rate). */
-static uint64_t amt(const struct cpu_totals *t, const struct cpu_count *c)
-{
-	return t->total.ns ? c->ns : c->samples;
-}
-
 /* node.total >= permille / 1000 of base (base 0 keeps nothing) */
 static bool big_enough(uint64_t v, uint64_t base, unsigned permille)
 {
@@ -71,7 +62,7 @@ struct text {
 	const struct sc_profile *p;
 	const struct cpu_report_options *o;
 	const struct term_colors *c;
-	uint64_t base;              /* amt() of the selected threads' samples: 100% */
+	uint64_t base;              /* cpu_amount() of the selected threads' samples: 100% */
 	struct strbuf cell;
 };
 
@@ -218,11 +209,11 @@ static void text_header(struct text *x)
 		sb_adds(o, ": ");
 		term_count(o, t->total.samples - t->offcpu.samples);
 		sb_adds(o, " on-CPU (");
-		term_percent(o, amt(t, &t->total) - amt(t, &t->offcpu), amt(t, &t->total));
+		term_percent(o, cpu_amount(t, &t->total) - cpu_amount(t, &t->offcpu), cpu_amount(t, &t->total));
 		sb_adds(o, "), ");
 		term_count(o, t->offcpu.samples);
 		sb_adds(o, " off-CPU (");
-		term_percent(o, amt(t, &t->offcpu), amt(t, &t->total));
+		term_percent(o, cpu_amount(t, &t->offcpu), cpu_amount(t, &t->total));
 		sb_adds(o, ")");
 	}
 	if (r->thread_selected && t->all_samples != t->total.samples) {
@@ -241,7 +232,7 @@ static void text_header(struct text *x)
 			const struct cpu_thread *th = &r->threads[i];
 			sb_addf(o, "%s %s (%u) ", i ? "," : "", thread_name(p, th->thread),
 				thread_tid(p, th->thread));
-			term_percent(o, amt(t, &th->total), x->base);
+			term_percent(o, cpu_amount(t, &th->total), x->base);
 		}
 		if (r->nthreads > 8)
 			sb_addf(o, ", ... %zu more", r->nthreads - 8);
@@ -258,7 +249,7 @@ static void text_header(struct text *x)
 			c->yellow, x->o->filter ? x->o->filter : "?", c->reset);
 		term_count(o, t->matched.samples);
 		sb_adds(o, " = ");
-		term_percent(o, amt(t, &t->matched), x->base);
+		term_percent(o, cpu_amount(t, &t->matched), x->base);
 		sb_adds(o, "); percentages are of all ");
 		term_count(o, t->total.samples);
 		sb_adds(o, " samples\n");
@@ -315,12 +306,12 @@ static void text_top(struct text *x, uint32_t *idx, enum cpu_sort key)
 		sb_adds(x->out, "  ");
 		if (self)
 			sb_adds(x->out, x->c->bold);
-		cell_pct(x, amt(&x->r->t, &f->self), 7);
+		cell_pct(x, cpu_amount(&x->r->t, &f->self), 7);
 		sb_adds(x->out, x->c->reset);
 		sb_addc(x->out, ' ');
 		if (!self)
 			sb_adds(x->out, x->c->bold);
-		cell_pct(x, amt(&x->r->t, &f->total), 7);
+		cell_pct(x, cpu_amount(&x->r->t, &f->total), 7);
 		sb_adds(x->out, x->c->reset);
 		sb_addc(x->out, ' ');
 		cell_count(x, self ? f->self.samples : f->total.samples, 10);
@@ -363,13 +354,13 @@ static size_t visible_children(const struct tree_walk *w, uint32_t nd, size_t *h
 	*hidden_samples = 0;
 	for (uint32_t ch = w->nodes[nd].first_child; ch != CPU_NONE; ch = w->nodes[ch].next_sibling) {
 		const struct cpu_node *n = &w->nodes[ch];
-		bool big = big_enough(amt(&x->r->t, &n->total), x->base, CPU_TREE_TEXT_PERMILLE);
+		bool big = big_enough(cpu_amount(&x->r->t, &n->total), x->base, CPU_TREE_TEXT_PERMILLE);
 		if (*hidden == 0 && big && (!x->o->limit || vis < x->o->limit)) {
 			vis++;
 		} else {
 			cut |= big;
 			(*hidden)++;
-			*hidden_samples += amt(&x->r->t, &n->total);   /* for its share */
+			*hidden_samples += cpu_amount(&x->r->t, &n->total);   /* for its share */
 		}
 	}
 	if (!cut && !big_enough(*hidden_samples, x->base, CPU_TREE_TEXT_PERMILLE))
@@ -383,10 +374,10 @@ static void tree_line(struct tree_walk *w, uint32_t nd, bool top, bool last)
 	const struct cpu_node *n = &w->nodes[nd];
 	const struct glyphs *g = glyphs(x);
 	sb_adds(x->out, "  ");
-	cell_pct(x, amt(&x->r->t, &n->total), 7);
+	cell_pct(x, cpu_amount(&x->r->t, &n->total), 7);
 	if (!w->callers) {
 		sb_addc(x->out, ' ');
-		cell_pct(x, amt(&x->r->t, &n->self), 7);
+		cell_pct(x, cpu_amount(&x->r->t, &n->self), 7);
 	}
 	sb_addf(x->out, "  %s%s", x->c->dim, sb_str(&w->prefix));
 	if (!top)
@@ -463,7 +454,7 @@ static void text_bottom_up(struct text *x)
 	/* the roots are in self order: the ones with at least 1% self come first */
 	size_t n = 0;
 	for (uint32_t ch = bu[0].first_child; ch != CPU_NONE; ch = bu[ch].next_sibling)
-		n += big_enough(amt(&r->t, &r->funcs[bu[ch].func].self), x->base, CPU_TREE_TEXT_PERMILLE);
+		n += big_enough(cpu_amount(&r->t, &r->funcs[bu[ch].func].self), x->base, CPU_TREE_TEXT_PERMILLE);
 	size_t shown = limited(x->o->limit, n);
 	heading(x, "Callers of the hottest functions");
 	shown_of(x, shown, n);
@@ -480,7 +471,7 @@ static void text_bottom_up(struct text *x)
 		sb_adds(x->out, "  ");
 		func_label(x, f, true);
 		sb_adds(x->out, ": self ");
-		term_percent(x->out, amt(&x->r->t, &f->self), x->base);
+		term_percent(x->out, cpu_amount(&x->r->t, &f->self), x->base);
 		sb_adds(x->out, " (");
 		term_count(x->out, f->self.samples);
 		sb_addf(x->out, " sample%s)\n", f->self.samples == 1 ? "" : "s");
@@ -511,7 +502,7 @@ static void text_lines(struct text *x, uint32_t *idx)
 {
 	const struct cpu_result *r = x->r;
 	size_t n = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
-	while (n && !big_enough(amt(&r->t, &r->funcs[idx[n - 1]].self), x->base, CPU_TREE_TEXT_PERMILLE))
+	while (n && !big_enough(cpu_amount(&r->t, &r->funcs[idx[n - 1]].self), x->base, CPU_TREE_TEXT_PERMILLE))
 		n--;
 	size_t shown = limited(x->o->limit, n);
 	bool any = false;
@@ -534,7 +525,7 @@ static void text_lines(struct text *x, uint32_t *idx)
 		for (size_t k = 0; k < sl; k++) {
 			const struct cpu_line *l = &r->lines[f->first_line + k];
 			sb_adds(x->out, "  ");
-			cell_pct(x, amt(&x->r->t, &l->self), 7);
+			cell_pct(x, cpu_amount(&x->r->t, &l->self), 7);
 			sb_addc(x->out, ' ');
 			cell_count(x, l->self.samples, 10);
 			if (l->file[0]) {
@@ -584,7 +575,7 @@ static void text_threads(struct text *x)
 		sb_adds(x->out, "  ");
 		cell_count(x, t->total.samples, 10);
 		sb_addc(x->out, ' ');
-		cell_pct(x, amt(&x->r->t, &t->total), 7);
+		cell_pct(x, cpu_amount(&x->r->t, &t->total), 7);
 		sb_addc(x->out, ' ');
 		sb_reset(&x->cell);
 		term_duration(&x->cell, t->total.ns);
@@ -599,7 +590,7 @@ static void text_threads(struct text *x)
 		if (r->wall) {
 			sb_addc(x->out, ' ');
 			sb_reset(&x->cell);
-			term_percent(&x->cell, amt(&x->r->t, &t->offcpu), amt(&x->r->t, &t->total));
+			term_percent(&x->cell, cpu_amount(&x->r->t, &t->offcpu), cpu_amount(&x->r->t, &t->total));
 			term_pad(x->out, sb_str(&x->cell), 8, true);
 		}
 		sb_reset(&x->cell);
@@ -611,7 +602,7 @@ static void text_threads(struct text *x)
 			func_label(x, &r->funcs[t->top_func], false);
 			sb_adds(x->out, " ");
 			sb_reset(&x->cell);
-			term_percent(&x->cell, amt(&x->r->t, &t->top_self), amt(&x->r->t, &t->total));
+			term_percent(&x->cell, cpu_amount(&x->r->t, &t->top_self), cpu_amount(&x->r->t, &t->total));
 			sb_addf(x->out, "%s(%s of the thread)%s", x->c->dim, sb_str(&x->cell), x->c->reset);
 		}
 		sb_addc(x->out, '\n');
@@ -628,7 +619,7 @@ static void text_offcpu(struct text *x, uint32_t *idx)
 	sb_adds(x->out, " of ");
 	term_count(x->out, t->total.samples);
 	sb_adds(x->out, " samples (");
-	term_percent(x->out, amt(t, &t->matched_offcpu), x->base);
+	term_percent(x->out, cpu_amount(t, &t->matched_offcpu), x->base);
 	sb_adds(x->out, "), ");
 	term_duration(x->out, t->matched_offcpu.ns);
 	sb_adds(x->out, " waiting");
@@ -644,7 +635,7 @@ static void text_offcpu(struct text *x, uint32_t *idx)
 	for (size_t i = 0; i < shown; i++) {
 		const struct cpu_func *f = &r->funcs[idx[i]];
 		sb_adds(x->out, "  ");
-		cell_pct(x, amt(&x->r->t, &f->self_off), 7);
+		cell_pct(x, cpu_amount(&x->r->t, &f->self_off), 7);
 		sb_addc(x->out, ' ');
 		cell_count(x, f->self_off.samples, 10);
 		sb_addc(x->out, ' ');
@@ -660,7 +651,7 @@ static void text_offcpu(struct text *x, uint32_t *idx)
 void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 		     const struct cpu_report_options *o)
 {
-	struct text x = { out, r, r->p, o, term_colors(o->color), amt(&r->t, &r->t.total), STRBUF_INIT };
+	struct text x = { out, r, r->p, o, term_colors(o->color), cpu_amount(&r->t, &r->t.total), STRBUF_INIT };
 	text_header(&x);
 	if (!r->t.total.samples) {
 		if (r->thread_selected && !r->t.threads_selected) {
@@ -847,7 +838,7 @@ static void j_node(struct jctx *c, const struct cpu_node *nodes, uint32_t nd, bo
 	}
 	j_open(j, callers ? "callers" : "children", '[', J_BLOCK);
 	for (uint32_t ch = n->first_child; ch != CPU_NONE; ch = nodes[ch].next_sibling) {
-		if (!big_enough(amt(&c->r->t, &nodes[ch].total), c->base, CPU_TREE_JSON_PERMILLE))
+		if (!big_enough(cpu_amount(&c->r->t, &nodes[ch].total), c->base, CPU_TREE_JSON_PERMILLE))
 			break;   /* sorted by total: the rest is smaller */
 		j_node(c, nodes, ch, callers);
 	}
@@ -949,7 +940,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 
 	j_open(j, "tree", '[', J_BLOCK);
 	for (uint32_t ch = r->tree[0].first_child; ch != CPU_NONE; ch = r->tree[ch].next_sibling) {
-		if (!big_enough(amt(&r->t, &r->tree[ch].total), c->base, CPU_TREE_JSON_PERMILLE))
+		if (!big_enough(cpu_amount(&r->t, &r->tree[ch].total), c->base, CPU_TREE_JSON_PERMILLE))
 			break;
 		j_node(c, r->tree, ch, false);
 	}
@@ -969,7 +960,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 		j_count(j, "self", "self_ns", &f->self);
 		j_open(j, "callers", '[', J_BLOCK);
 		for (uint32_t cc = n->first_child; cc != CPU_NONE; cc = r->bu[cc].next_sibling) {
-			if (!big_enough(amt(&r->t, &r->bu[cc].total), c->base, CPU_TREE_JSON_PERMILLE))
+			if (!big_enough(cpu_amount(&r->t, &r->bu[cc].total), c->base, CPU_TREE_JSON_PERMILLE))
 				break;
 			j_node(c, r->bu, cc, true);
 		}
@@ -1018,7 +1009,7 @@ void report_cpu_json(struct strbuf *out, const struct cpu_result *r,
 	j.cap = (size_t)depth + 64;
 	j.fresh = xcalloc(j.cap, 1);
 	j.head = xcalloc(j.cap, 1);
-	struct jctx c = { &j, r, amt(&r->t, &r->t.total) };
+	struct jctx c = { &j, r, cpu_amount(&r->t, &r->t.total) };
 	j_cpu(&c, o);
 	free(j.fresh);
 	free(j.head);
