@@ -820,7 +820,7 @@ static int sec_meta(struct reader *r, struct fmt_reader *f)
 static int sec_modules(struct reader *r, struct fmt_reader *f)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 10);
+	uint64_t n = r_count(f, 9);
 	p->modules = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->modules));
 	for (uint64_t i = 0; i < n && !f->err; i++) {
 		struct sc_module *m = &p->modules[i];

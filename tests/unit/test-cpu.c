@@ -20,11 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../analysis/annotate.h"
+#include "../../analysis/code.h"
 #include "../../analysis/cpu.h"
 #include "../../analysis/flame.h"
 #include "../../analysis/profile-io.h"
 #include "../../analysis/profile.h"
 #include "../../lib/die.h"
+#include "../../output/annotate.h"
 #include "../../output/folded.h"
 #include "../../output/report-cpu.h"
 #include "../../output/report-heap.h"
@@ -1286,6 +1289,204 @@ static void test_scale(void **state)
 	profile_free(p);
 }
 
+/* ---- annotation ---- */
+
+/* Function f at 0x1000 (11 bytes of x86-64: push %rbp; mov %rsp,%rbp;
+ * call f; nop; ret) with rows a.c:10, 11, 12, called from main at 0x2000.
+ * Samples: 7 at the mov under main, 3 at the nop under main, 5 at the mov
+ * under f's own call (f -> f), 2 at the nop under two calls from the same
+ * call site (f -> f -> f). So per instruction: self mov 12, nop 5; total
+ * mov 12, call 7 (each sample once, however often the site is on its
+ * stack), nop 5. */
+static const uint8_t f_code[] = { 0x55, 0x48, 0x89, 0xe5, 0xe8, 0xf7, 0xff, 0xff, 0xff, 0x90, 0xc3 };
+
+static struct sc_profile *fx_annotate(void)
+{
+	struct sc_profile *p = prof_new(CAP);
+	int32_t m = add_module(p, "prog", true, 0);
+	uint16_t th = add_thread(p, 100, "prog", 0, 1000 * MS);
+	uint32_t mov = add_loc(p, 0x1001, m, 1, "f", "/src/a.c", 10);
+	uint32_t nop = add_loc(p, 0x1009, m, 1, "f", "/src/a.c", 12);
+	uint32_t call = add_loc(p, 0x1008, m, 1, "f", "/src/a.c", 11);
+	uint32_t mn = add_loc(p, 0x2000, m, 1, "main", "/src/m.c", 5);
+	uint64_t t = 0;
+	t = add_samples(p, 7, add_stack(p, 2, mov, mn), th, t, MS, false);
+	t = add_samples(p, 3, add_stack(p, 2, nop, mn), th, t, MS, false);
+	t = add_samples(p, 5, add_stack(p, 3, mov, call, mn), th, t, MS, false);
+	add_samples(p, 2, add_stack(p, 4, nop, call, call, mn), th, t, MS, false);
+	p->code_machine = 62;   /* EM_X86_64 */
+	p->codes = arena_alloc(&p->arena, sizeof(*p->codes));
+	p->ncodes = 1;
+	struct sc_code *c = &p->codes[0];
+	c->module = m;
+	c->start = 0x1000;
+	c->len = sizeof(f_code);
+	c->bytes = f_code;
+	c->name = "f";
+	c->nrows = 4;
+	c->rows = arena_alloc(&p->arena, 4 * sizeof(*c->rows));
+	c->rows[0] = (struct sc_code_row){ 0x1000, "/src/a.c", 10 };
+	c->rows[1] = (struct sc_code_row){ 0x1004, "/src/a.c", 11 };
+	c->rows[2] = (struct sc_code_row){ 0x1009, "/src/a.c", 12 };
+	c->rows[3] = (struct sc_code_row){ 0x100b, "", 0 };
+	static const char *lines[] = { "int f(void) {", "\tf();", "\treturn 0; /* <&> */" };
+	p->sources = arena_alloc(&p->arena, sizeof(*p->sources));
+	p->nsources = 1;
+	p->sources[0] = (struct sc_source){ "/src/a.c", 10, 3, lines };
+	return p;
+}
+
+static uint32_t func_named(const struct cpu_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->nfuncs; i++)
+		if (!strcmp(r->funcs[i].name, name))
+			return (uint32_t)i;
+	fail_msg("no function %s", name);
+	return 0;
+}
+
+static void test_annotate_counts(void **state)
+{
+	(void)state;
+	struct sc_profile *p = fx_annotate();
+	struct cpu_result *r = analyze(p, NULL, NULL, 10);
+	const struct cpu_func *f = &r->funcs[func_named(r, "f")];
+	assert_ptr_equal(annot_code_of(p, f), &p->codes[0]);
+	assert_null(annot_code_of(p, &r->funcs[func_named(r, "main")]));
+	struct annot_counts ac;
+	annot_counts_build(p, r, &p->codes[0], &ac);
+	const uint64_t self[11] = { [1] = 12, [9] = 5 }, total[11] = { [1] = 12, [8] = 7, [9] = 5 };
+	for (int i = 0; i < 11; i++) {
+		if (ac.self[i].samples != self[i] || ac.total[i].samples != total[i])
+			fail_msg("offset %d: self %llu total %llu, expected %llu %llu", i,
+				 (unsigned long long)ac.self[i].samples, (unsigned long long)ac.total[i].samples,
+				 (unsigned long long)self[i], (unsigned long long)total[i]);
+		assert_int_equal(ac.self[i].ns, self[i] * MS);
+	}
+	assert_int_equal(ac.sum_self.samples, 17);
+	assert_int_equal(f->self.samples, 17);
+	annot_counts_release(&ac);
+	/* one thread only: none of these samples are on thread 7 */
+	struct cpu_result *r7 = analyze(p, NULL, "7", 10);
+	annot_counts_build(p, r7, &p->codes[0], &ac);
+	assert_int_equal(ac.sum_self.samples, 0);
+	annot_counts_release(&ac);
+	cpu_result_free(r7);
+	/* lookups */
+	assert_int_equal(code_find(p, 0, 0x1000), 0);
+	assert_int_equal(code_find(p, 0, 0x100a), 0);
+	assert_int_equal(code_find(p, 0, 0x100b), -1);
+	assert_int_equal(code_find(p, 0, 0xfff), -1);
+	assert_int_equal(code_find(p, 1, 0x1001), -1);
+	assert_string_equal(source_line(p, "/src/a.c", 11), "\tf();");
+	assert_null(source_line(p, "/src/a.c", 9));
+	assert_null(source_line(p, "/src/a.c", 13));
+	assert_null(source_line(p, "/src/b.c", 10));
+	cpu_result_free(r);
+	profile_free(p);
+}
+
+/* The views, as JSON and text, through the file format and back. */
+static void test_annotate_views(void **state)
+{
+	(void)state;
+	struct sc_profile *fx = fx_annotate();
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/scorch-test-annot-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(profile_write(fx, path), 0);
+	struct sc_profile *p;
+	char err[512];
+	if (profile_read(path, &p, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->ncodes, 1);
+	assert_int_equal(p->code_machine, 62);
+	assert_memory_equal(p->codes[0].bytes, f_code, sizeof(f_code));
+	assert_int_equal(p->codes[0].nrows, 4);
+	assert_int_equal(p->codes[0].rows[2].addr, 0x1009);
+	assert_int_equal(p->codes[0].rows[2].line, 12);
+	assert_string_equal(source_line(p, "/src/a.c", 12), "\treturn 0; /* <&> */");
+
+	struct cpu_result *r = analyze(p, NULL, NULL, 10);
+	uint32_t fi = func_named(r, "f");
+	struct annotate_options o = { .file = "x.scorch", .source = true, .assembly = true, .json = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&buf, &len);
+	assert_int_equal(annotate_write(mf, p, r, &fi, 1, &o), 0);
+	fclose(mf);
+	static const char *const want[] = {
+		"\"name\":\"f\"",
+		"\"self\":{\"samples\":17,\"ns\":17000000}",
+		"{\"file\":\"/src/a.c\",\"line\":10,\"text\":\"int f(void) {\",\"self\":{\"samples\":12,\"ns\":12000000},"
+		"\"total\":{\"samples\":12,\"ns\":12000000}}",
+		"{\"addr\":4097,\"bytes\":\"4889e5\",\"asm\":\"movq %rsp, %rbp\",\"file\":\"/src/a.c\",\"line\":10,"
+		"\"self\":{\"samples\":12,\"ns\":12000000},\"total\":{\"samples\":12,\"ns\":12000000}}",
+		"{\"addr\":4100,\"bytes\":\"e8f7ffffff\",\"asm\":\"callq 0x1000\",\"target\":\"+0\",\"file\":\"/src/a.c\","
+		"\"line\":11,\"self\":{\"samples\":0,\"ns\":0},\"total\":{\"samples\":7,\"ns\":7000000}}",
+		"{\"addr\":4105,\"bytes\":\"90\",\"asm\":\"nop\",\"file\":\"/src/a.c\",\"line\":12,"
+		"\"self\":{\"samples\":5,\"ns\":5000000},\"total\":{\"samples\":5,\"ns\":5000000}}",
+		"\"text\":\"\\treturn 0; /* <&> */\"",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
+		if (!strstr(buf, want[i]))
+			fail_msg("the JSON lacks %s:\n%s", want[i], buf);
+	free(buf);
+
+	/* text, Intel syntax, the source gone from the profile and the disk */
+	p->nsources = 0;
+	o.json = false;
+	o.intel = true;
+	mf = open_memstream(&buf, &len);
+	assert_int_equal(annotate_write(mf, p, r, &fi, 1, &o), 0);
+	fclose(mf);
+	static const char *const want_text[] = {
+		"  self 100.0% (17 samples), total 100.0% (17 samples)\n",
+		"   70.6%   70.6%     10  \n",
+		"(the source is not in the profile and cannot be read here)",
+		"   70.6%   70.6%      1001:  mov     rbp, rsp\n",
+		"            41.2%      1004:  call    0x1000 <+0>\n",
+		"   29.4%   29.4%      1009:  nop     \n",
+	};
+	for (size_t i = 0; i < sizeof(want_text) / sizeof(*want_text); i++)
+		if (!strstr(buf, want_text[i]))
+			fail_msg("the text lacks '%s':\n%s", want_text[i], buf);
+	free(buf);
+	cpu_result_free(r);
+	profile_free(p);
+
+	/* a damaged code section is refused: codes overlapping */
+	struct sc_code two[2] = { fx->codes[0], fx->codes[0] };
+	two[1].start += 4;
+	fx->codes = two;
+	fx->ncodes = 2;
+	assert_int_equal(profile_write(fx, path), 0);
+	assert_int_equal(profile_read(path, &p, err, sizeof(err)), -1);
+	if (!strstr(err, "bad code section"))
+		fail_msg("%s", err);
+	/* a row past the end of its code */
+	fx->ncodes = 1;
+	two[0].rows[3].addr = 0x100c;
+	assert_int_equal(profile_write(fx, path), 0);
+	assert_int_equal(profile_read(path, &p, err, sizeof(err)), -1);
+	if (!strstr(err, "bad code section"))
+		fail_msg("%s", err);
+	two[0].rows[3].addr = 0x100b;
+	/* source excerpts out of order */
+	struct sc_source srcs[2] = { fx->sources[0], fx->sources[0] };
+	srcs[1].first = 11;
+	fx->sources = srcs;
+	fx->nsources = 2;
+	assert_int_equal(profile_write(fx, path), 0);
+	assert_int_equal(profile_read(path, &p, err, sizeof(err)), -1);
+	if (!strstr(err, "bad sources section"))
+		fail_msg("%s", err);
+	unlink(path);
+	profile_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1304,6 +1505,8 @@ int main(void)
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_report_json),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_annotate_counts),
+		cmocka_unit_test(test_annotate_views),
 		cmocka_unit_test(test_scale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
