@@ -13,6 +13,10 @@ check() { # description actual expected
 check_ge() { # description actual minimum
 	if [ "$2" -ge "$3" ] 2>/dev/null; then echo "ok: $1 = $2 >= $3"; else fail "$1: got '$2', expected >= $3"; fi
 }
+within() { # description value target tolerance (integers, same units)
+	local d=$(( $2 > $3 ? $2 - $3 : $3 - $2 ))
+	if [ "$d" -le "$4" ]; then echo "ok: $1 = $2 (target $3 +- $4)"; else fail "$1: $2, target $3 +- $4"; fi
+}
 check_match() { # description text regex
 	if grep -Eq -- "$3" <<<"$2"; then echo "ok: $1 matches /$3/"; else fail "$1: '$2' does not match /$3/"; fi
 }

@@ -15,10 +15,6 @@ rec() { # name args...: scorch record -o name.scorch; sets rc, out, err
 }
 # self share of a function, in tenths of a percent
 self_pm() { jq -r --arg f "$2" '.profiles[0].cpu as $c | ([$c.functions[] | select(.function == $f) | .self] | add // 0) * 1000 / $c.totals.samples | floor' "$1"; }
-within() { # description value target tolerance (same units)
-	local d=$(( $2 > $3 ? $2 - $3 : $3 - $2 ))
-	if [ "$d" -le "$4" ]; then echo "ok: $1 = $2 (target $3 +- $4)"; else fail "$1: $2, target $3 +- $4"; fi
-}
 achieved() { sed -n 's/.* \([0-9]*\) Hz achieved.*/\1/p' "$1" | head -1; }
 
 rec split -- "$PROGS/cpu-split" 5500

@@ -14,10 +14,6 @@ frame_w() {
 frame_pct() { grep -A1 -F -x -- "<g class=\"f\"><title>$2" "$1" | sed -n '2s/.*, \([0-9.]*\)%$/\1/p' | head -1; }
 # per mille, from "49.88" -> 498
 pm() { awk -v x="$1" 'BEGIN { printf "%d", x * 10 }'; }
-within() { # description value target tolerance
-	local d=$(( $2 > $3 ? $2 - $3 : $3 - $2 ))
-	if [ "$d" -le "$4" ]; then echo "ok: $1 = $2 (target $3 +- $4)"; else fail "$1: $2, target $3 +- $4"; fi
-}
 wellformed() { if xmllint --noout "$1" 2>"$1.xmllint"; then echo "ok: $1 is well-formed XML"; else fail "$1 is not well-formed: $(head -3 "$1.xmllint")"; fi; }
 
 # ---- CPU: cpu-split's 50/30/20 ----

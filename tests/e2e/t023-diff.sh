@@ -6,10 +6,6 @@
 # in headless Chromium with growth red and shrinkage blue.
 . "$ROOT/tests/e2e/lib.sh"
 
-within() { # description value target tolerance
-	local d=$(( $2 > $3 ? $2 - $3 : $3 - $2 ))
-	if [ "$d" -le "$4" ]; then echo "ok: $1 = $2 (target $3 +- $4)"; else fail "$1: $2, target $3 +- $4"; fi
-}
 # row FILE.json FUNCTION FIELD: a field of the row of FUNCTION
 row() { jq -r --arg f "$2" "[.rows[] | select(.function == \$f) | .$3][0] // \"none\"" "$1"; }
 # a percentage field in tenths of a point, rounded

@@ -1,0 +1,114 @@
+# scorch annotate: a function's 75/25 split between two source lines within
+# 3 points; line and instruction counts that add up exactly to the
+# function's samples; the instructions are objdump's (addresses and bytes);
+# a caller's call line carries its callee's samples; the profile alone
+# annotates after the binary and the source are deleted, identically;
+# --no-code, Intel syntax, and bad input.
+. "$ROOT/tests/e2e/lib.sh"
+SRC="$ROOT/tests/progs/cpu-annotate.c"
+LA=$(grep -n 'LINE_A \*/' "$SRC" | cut -d: -f1)
+LB=$(grep -n 'LINE_B \*/' "$SRC" | cut -d: -f1)
+LCALL=$(grep -n 'LINE_CALL \*/' "$SRC" | cut -d: -f1)
+
+"$SCORCH" record -o ann.scorch -- "$PROGS/cpu-annotate" 3000 >ann.out 2>ann.err
+check "record: exit" "$?" 0
+check "record: the program's output" "$(cat ann.out)" "cpu-annotate: done"
+"$SCORCH" annotate --json ann.scorch two_lines >two.json
+check "annotate two_lines: exit" "$?" 0
+"$SCORCH" annotate --json ann.scorch main >main.json
+check "annotate main: exit" "$?" 0
+
+f='.functions[0]'
+line_self() { jq -r --argjson l "$2" "[$f.source[] | select(.line == \$l) | .self.samples] | add // 0" "$1"; }
+a=$(line_self two.json "$LA")
+b=$(line_self two.json "$LB")
+fself=$(jq -r "$f.self.samples" two.json)
+echo "    two_lines: $fself samples of its own, LINE_A $a, LINE_B $b"
+check_ge "two_lines has samples" "$fself" 2000
+within "LINE_A's share of the two lines (per mille)" "$(( a * 1000 / (a + b) ))" 750 30
+within "LINE_B's share of the two lines (per mille)" "$(( b * 1000 / (a + b) ))" 250 30
+check "the lines' self samples add up to the function's" "$(jq -r "[$f.source[].self.samples] | add" two.json)" "$fself"
+check "the instructions' self samples add up to the code's" \
+	"$(jq -r "[$f.assembly.instructions[].self.samples] | add" two.json)" "$(jq -r "$f.assembly.self.samples" two.json)"
+check "the code's samples are the function's (nothing inlined)" "$(jq -r "$f.assembly.self.samples" two.json)" "$fself"
+check_match "LINE_A's text is kept" "$(jq -r --argjson l "$LA" "$f.source[] | select(.line == \$l) | .text" two.json)" 'LINE_A \*/$'
+check "no source read from disk" "$(jq -r .source_from_disk two.json)" false
+
+# the instructions are objdump's, address by address and byte by byte
+jq -r "$f.assembly.instructions[] | \"\\(.addr) \\(.bytes)\"" two.json |
+	while read -r addr bytes; do printf '%x %s\n' "$addr" "$bytes"; done >ours.txt
+n=$(wc -l <ours.txt)
+objdump -d -w "$PROGS/cpu-annotate" |
+	awk '/<two_lines>:$/ { on = 1; next } on && /^$/ { exit } on' |
+	awk -F'\t' '{ a = $1; gsub(/[ :]/, "", a); b = $2; gsub(/ /, "", b); print a " " b }' | head -n "$n" >objdump.txt
+check_ge "two_lines: instructions" "$n" 20
+check "the instructions are objdump's (address, bytes)" "$(diff ours.txt objdump.txt >/dev/null && echo same)" same
+check "the last instruction is the return" "$(jq -r "$f.assembly.instructions[-1].asm" two.json)" "retq"
+check_match "a call is named after its target" "$(jq -r "[$f.assembly.instructions[] | select(.asm | startswith(\"call\")) | .target] | unique | join(\",\")" two.json)" '^thread_cpu_ns$'
+
+# main's call line: the callee's samples and main's own there
+ctot=$(jq -r --argjson l "$LCALL" "[$f.source[] | select(.line == \$l) | .total.samples] | add // 0" main.json)
+cself=$(jq -r --argjson l "$LCALL" "[$f.source[] | select(.line == \$l) | .self.samples] | add // 0" main.json)
+check "main's call line: two_lines' total plus main's own there" "$ctot" "$(( $(jq -r "$f.total.samples" two.json) + cself ))"
+check "main: the call instruction carries two_lines' samples" \
+	"$(jq -r "[$f.assembly.instructions[] | select(.target == \"two_lines\") | .total.samples] | add" main.json)" \
+	"$(jq -r "$f.total.samples" two.json)"
+
+# the text view
+"$SCORCH" annotate ann.scorch two_lines >two.txt
+check "text: exit" "$?" 0
+check_match "text: LINE_A with its share" "$(grep -E "^ +[0-9.]+% +[0-9.]+% +$LA  " two.txt)" 'LINE_A \*/$'
+check_match "text: the assembly header" "$(grep 'assembly' two.txt)" 'in cpu-annotate \([0-9]+ bytes, x86-64, AT&T\)'
+"$SCORCH" annotate -M intel --asm ann.scorch two_lines >intel.txt
+check_match "Intel syntax" "$(grep -m1 -E ':  push ' intel.txt)" 'push +rbp$'
+"$SCORCH" annotate --color=always ann.scorch two_lines >color.txt
+check_match "--color=always: the hot line in red" "$(grep -F "$(printf '\033[31m')" color.txt | head -1)" 'LINE_A'
+"$SCORCH" annotate -n 1 ann.scorch >top.txt
+check "without FUNCTION: the hottest" "$(grep -c '^two_lines  in cpu-annotate' top.txt)" 1
+
+# the profile alone: binary and source deleted after the run
+mkdir -p gone && cp "$SRC" gone/cpu-annotate.c
+cc -std=gnu11 -g -O0 -fno-omit-frame-pointer -o gone/prog gone/cpu-annotate.c
+check "gone: build" "$?" 0
+"$SCORCH" record -o gone.scorch -- gone/prog 600 >/dev/null 2>gone.err
+check "gone: record" "$?" 0
+"$SCORCH" annotate gone.scorch two_lines >before.txt
+rm -rf gone
+"$SCORCH" annotate gone.scorch two_lines >after.txt
+check "gone: annotate exit" "$?" 0
+check "gone: the same annotation without the binary and the source" "$(cmp -s before.txt after.txt && echo same)" same
+check_match "gone: LINE_A's text from the profile" "$(grep -c 'LINE_A \*/$' after.txt)" '^[1-9]'
+check "gone: the assembly is there" "$(grep -c 'no assembly' after.txt)" 0
+
+# --no-code
+"$SCORCH" record --no-code -o nocode.scorch -- "$PROGS/cpu-annotate" 300 >/dev/null 2>&1
+check "no-code: record" "$?" 0
+"$SCORCH" annotate --asm nocode.scorch two_lines >nocode.txt
+check "no-code: annotate exit" "$?" 0
+check_match "no-code: says why" "$(cat nocode.txt)" 'no assembly: the profile keeps no code \(recorded with --no-code'
+"$SCORCH" record -o code.scorch -- "$PROGS/cpu-annotate" 300 >/dev/null 2>&1
+echo "    300 ms profiles: $(stat -c %s code.scorch) bytes with code, $(stat -c %s nocode.scorch) without"
+check_ge "no-code: a smaller profile (by 1 KiB at least)" "$(( $(stat -c %s code.scorch) - $(stat -c %s nocode.scorch) ))" 1024
+
+# bad input: a clear message and a non-zero exit
+bad() { # description expected-exit regex args...
+	local d=$1 want=$2 re=$3
+	shift 3
+	"$SCORCH" annotate "$@" >bad.out 2>bad.err
+	check "$d: exit" "$?" "$want"
+	check_match "$d: message" "$(cat bad.err)" "$re"
+}
+bad "missing file" 1 'cannot open' missing.scorch
+"$SCORCH" heap -o heap.scorch -- true >/dev/null 2>&1
+bad "heap profile" 1 'no CPU samples' heap.scorch
+bad "bad regex" 2 'bad FUNCTION' ann.scorch '(unclosed'
+bad "no such function" 1 "no function named or matching 'no_such_fn'" ann.scorch no_such_fn
+bad "both views only" 2 'each show one view' --source --asm ann.scorch
+bad "unknown option" 2 'unknown' --bogus ann.scorch
+bad "no profile" 2 'no profile given'
+bad "bad limit" 2 'limit' -n x ann.scorch
+bad "bad syntax" 2 'syntax' -M arm ann.scorch
+bad "unknown thread" 1 "no samples of thread 'nope'" --thread=nope ann.scorch
+head -c 2000 ann.scorch >cut.scorch
+bad "truncated profile" 1 'truncated' cut.scorch
+finish
