@@ -29,6 +29,11 @@ bar "2b. find: where does the slow version spend its CPU time? (scorch record)"
 "$SCORCH" record -o "$OUT/slow-cpu.scorch" -- "$PROG" >/dev/null
 "$SCORCH" report --limit=5 "$OUT/slow-cpu.scorch" | sed -n '/^Top functions by self/,/^$/p'
 
+bar "2c. find: which lines and instructions of the hottest function? (scorch annotate)"
+"$SCORCH" annotate -n 1 --source "$OUT/slow-cpu.scorch" | sed -n '5,$p'
+"$SCORCH" annotate -n 3 "$OUT/slow-cpu.scorch" >"$OUT/slow-cpu.annotate.txt"
+echo "   (the source and assembly of the 3 hottest functions: $OUT/slow-cpu.annotate.txt)"
+
 bar "3. fix and compare: the fixed version (scorch heap)"
 "$SCORCH" heap -o "$OUT/fixed.scorch" -- "$PROG" --fixed >/dev/null
 "$SCORCH" report --limit=5 "$OUT/fixed.scorch" | sed -n '/^Summary/,/^Calls/p'
@@ -70,6 +75,7 @@ echo "   $OUT/slow.scorch, $OUT/fixed.scorch   heap profiles: scorch report FILE
 echo "   $OUT/slow-cpu.scorch, $OUT/fixed-cpu.scorch   CPU profiles: scorch report FILE [--threads] [--json]"
 echo "   $OUT/slow-cpu.svg, $OUT/slow-heap.svg    flame graphs (CPU samples, heap bytes): open in a browser"
 echo "   $OUT/slow-cpu.chart.svg               the CPU flame chart: frames in time order"
+echo "   $OUT/slow-cpu.annotate.txt            the hottest functions line by line and instruction by instruction"
 echo "   $OUT/diff-cpu.svg, $OUT/diff-heap.svg  differential flame graphs, slow -> fixed (red grew, blue shrank)"
 echo "   $OUT/slow.html, $OUT/slow-cpu.html    the offline HTML reports (heap, CPU)"
 echo "   $OUT/slow.folded                      folded stacks by bytes, for flamegraph.pl or inferno"
