@@ -367,6 +367,24 @@ static void target_name(const struct sc_profile *p, const struct sc_code *code, 
 		snprintf(out, outlen, " <%s+%#llx>", c->name, (unsigned long long)(rt - c->start));
 }
 
+/* The first address after rt (run-time) known to start an instruction: a
+ * line-table row, or an interrupted instruction of a sample; rt + 1 when
+ * none is within 15 bytes (the longest x86 instruction) or `left`. */
+static uint64_t next_boundary(const struct sc_code *code, const struct annot_counts *ac, uint64_t rt,
+			      size_t left)
+{
+	uint64_t best = rt + (left < 15 ? left : 15) + 1;
+	for (uint32_t i = 0; i < code->nrows; i++)
+		if (code->rows[i].addr > rt && code->rows[i].addr < best)
+			best = code->rows[i].addr;
+	for (uint64_t a = rt + 1; a < best && a - code->start < code->len; a++)
+		if (ac->self[a - code->start].samples) {
+			best = a;
+			break;
+		}
+	return best <= rt + left ? best : rt + 1;
+}
+
 static void no_code_note(struct ctx *x, const struct cpu_func *fn, const char *why)
 {
 	if (x->o->json) {
@@ -434,13 +452,20 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 			isz = insn->size;
 			snprintf(mn, sizeof(mn), "%s", insn->mnemonic);
 			snprintf(ops, sizeof(ops), "%s", insn->op_str);
-		} else {                /* not an instruction (data, padding): one byte */
-			isz = 1;
+		} else {
+			/* Not an instruction capstone knows (data, or an
+			 * extension newer than it: Debian 12's capstone 4 lacks
+			 * much of AVX-512): the bytes up to the next address
+			 * known to start an instruction, so that decoding picks
+			 * up in step again. */
+			isz = next_boundary(code, &ac, at + bias, size) - (at + bias);
 			snprintf(mn, sizeof(mn), ".byte");
-			snprintf(ops, sizeof(ops), "0x%02x", bytes[0]);
-			bytes++;
-			size--;
-			vaddr++;
+			size_t o = 0;
+			for (size_t k = 0; k < isz && o + 8 < sizeof(ops); k++)
+				o += (size_t)snprintf(ops + o, sizeof(ops) - o, "%s0x%02x", k ? "," : "", bytes[k]);
+			bytes += isz;
+			size -= isz;
+			vaddr += isz;
 		}
 		target_name(p, code, bias, mn, ops, tgt, sizeof(tgt));
 		uint64_t off = at - (code->start - bias);
