@@ -1487,6 +1487,44 @@ static void test_annotate_views(void **state)
 	profile_free(fx);
 }
 
+/* Bytes that are no instruction (0x06 is invalid in 64-bit mode) run to the
+ * next address known to start one: a line row, or a sampled instruction. */
+static void test_annotate_undecodable(void **state)
+{
+	(void)state;
+	struct sc_profile *p = fx_annotate();
+	static const uint8_t bad[] = { 0x55, 0x06, 0x06, 0x06, 0x90, 0x06, 0x06, 0x90, 0x06, 0x90, 0xc3 };
+	p->codes[0].bytes = bad;
+	/* rows at 0x1000, 0x1004 (the first nop); the sample at 0x1009 (the
+	 * last nop) is the other boundary; 0x1001 (a sample too) starts the
+	 * first run */
+	p->codes[0].rows[1].addr = 0x1004;
+	p->codes[0].rows[2].addr = 0x100a;
+	struct cpu_result *r = analyze(p, NULL, NULL, 10);
+	uint32_t fi = func_named(r, "f");
+	struct annotate_options o = { .file = "x.scorch", .assembly = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&buf, &len);
+	assert_int_equal(annotate_write(mf, p, r, &fi, 1, &o), 0);
+	fclose(mf);
+	static const char *const want[] = {
+		"      1001:  .byte   0x06,0x06,0x06\n",
+		"      1004:  nop     \n",
+		/* up to the sampled nop: the nop between cannot be told from
+		 * data, and the call site's samples inside are summed */
+		"            41.2%      1005:  .byte   0x06,0x06,0x90,0x06\n",
+		"   29.4%   29.4%      1009:  nop     \n",
+		"      100a:  retq    \n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
+		if (!strstr(buf, want[i]))
+			fail_msg("the text lacks '%s':\n%s", want[i], buf);
+	free(buf);
+	cpu_result_free(r);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1507,6 +1545,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_annotate_counts),
 		cmocka_unit_test(test_annotate_views),
+		cmocka_unit_test(test_annotate_undecodable),
 		cmocka_unit_test(test_scale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
