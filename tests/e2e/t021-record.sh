@@ -165,6 +165,13 @@ within "perf refused, --wall: busy_compute's self % in the text report" "${pct:-
 "$SCORCH" flame -o noperfw.svg noperfw.scorch >/dev/null 2>&1
 check_match "perf refused, --wall: the flame graph is weighed by time" \
 	"$(grep -A1 '<title>busy_compute' noperfw.svg | head -2 | tr '\n' ' ')" 'ms of CPU, (1[4-9]|2[0-6])\.'
+# the other views default to time as well when samples weigh differently
+within "perf refused, --wall: the folded export is weighed by time (busy_compute per mille)" \
+	"$("$SCORCH" export --format=folded noperfw.scorch | awk '{ w = $NF; t += w } /busy_compute/ { b += w } END { print (t ? int(b * 1000 / t) : 0) }')" 200 60
+check "perf refused, --wall: diff compares time" \
+	"$("$SCORCH" diff --json noperfw.scorch noperfw.scorch 2>/dev/null | jq -r '.before.weight')" cpu-ns
+"$SCORCH" html -o noperfw.html noperfw.scorch 2>/dev/null
+check "perf refused, --wall: the HTML flame graph starts on time" "$(grep -c '"timeFirst":true' noperfw.html)" 1
 
 # --wall counts time spent waiting for a CPU too: two busy threads sharing
 # one core each run half the time; the other half shows off-CPU

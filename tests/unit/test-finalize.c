@@ -58,7 +58,8 @@ static void ck_write(FILE *f, struct chunk *c, int damage)
 	fwrite(c->buf, 1, RAW_CHUNK_HDR + len, f);
 }
 
-static const char *write_stream(int with_end)
+/* fs: femtoseconds per tick in the header (0: ticks are ns) */
+static const char *write_stream(int with_end, uint64_t fs)
 {
 	static char path[64];
 	snprintf(path, sizeof(path), "/tmp/scorch-fin-%d-%d", (int)getpid(), with_end);
@@ -67,7 +68,7 @@ static const char *write_stream(int with_end)
 	memcpy(hdr, RAW_MAGIC, 8);
 	fmt_put_u64le(hdr + 8, 1000000);   /* ns at the start */
 	fmt_put_u64le(hdr + 16, 1000000);  /* ticks then */
-	fmt_put_u64le(hdr + 24, 0);        /* ticks are ns */
+	fmt_put_u64le(hdr + 24, fs);
 	fwrite(hdr, 1, sizeof(hdr), f);
 	struct chunk c;
 
@@ -154,7 +155,7 @@ static const char *write_stream(int with_end)
 static void test_stream(void **state)
 {
 	(void)state;
-	const char *path = write_stream(1);
+	const char *path = write_stream(1, 0);
 	struct sc_profile *p;
 	struct finalize_info info;
 	char err[256];
@@ -198,7 +199,7 @@ static void test_stream(void **state)
 static void test_incomplete(void **state)
 {
 	(void)state;
-	const char *path = write_stream(0);
+	const char *path = write_stream(0, 0);
 	struct sc_profile *p;
 	char err[256];
 	assert_int_equal(finalize_raw(path, &p, NULL, err, sizeof(err)), 0);
@@ -209,11 +210,43 @@ static void test_incomplete(void **state)
 	assert_non_null(strstr(err, "cannot read"));
 }
 
+/* Ticks of a TSC: the header's rate, or the launcher's precise one given
+ * before the first read (raw_reader_set_tick_fs) in its place. */
+static void test_tick_rate(void **state)
+{
+	(void)state;
+	struct sc_profile *p;
+	char err[256];
+	const char *path = write_stream(1, 2000000);   /* 2 ns per tick */
+	if (finalize_raw(path, &p, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->events[0].time, 200);      /* 100 ticks after the start */
+	assert_int_equal(p->events[4].time, 2260);     /* 1130 ticks */
+	profile_free(p);
+	struct raw_reader *r = raw_reader_new(path);
+	raw_reader_set_tick_fs(r, 3000000);            /* 3 ns per tick */
+	if (raw_reader_finish(r, &p, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->events[0].time, 300);
+	assert_int_equal(p->events[4].time, 3390);
+	profile_free(p);
+	/* ticks that are ns stay ns whatever rate is offered */
+	path = write_stream(1, 0);
+	r = raw_reader_new(path);
+	raw_reader_set_tick_fs(r, 3000000);
+	if (raw_reader_finish(r, &p, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->events[0].time, 100);
+	profile_free(p);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_incomplete),
+		cmocka_unit_test(test_tick_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
