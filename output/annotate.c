@@ -195,6 +195,71 @@ struct span {
 	uint32_t a, b;
 };
 
+/* One line of the source view: text (NULL unknown) and counts (NULL: none).
+ * JSON gets every line shown; text gets a heat colour and aligned columns. */
+static void source_row(struct ctx *x, const char *file, uint32_t line, const char *text,
+		       const struct cpu_line *cl, uint64_t fself)
+{
+	static const struct cpu_count zero = { 0, 0 };
+	const struct cpu_count *self = cl ? &cl->self : &zero, *total = cl ? &cl->total : &zero;
+	if (x->o->json) {
+		json_open_obj(&x->j, NULL);
+		json_str(&x->j, "file", file);
+		json_u64(&x->j, "line", line);
+		json_str(&x->j, "text", text);
+		json_count(&x->j, "self", self);
+		json_count(&x->j, "total", total);
+		json_close_obj(&x->j);
+		return;
+	}
+	const char *h = cl ? heat(x, self, fself) : "";
+	sb_addf(&x->sb, "  %s", h);
+	pct_col(x, self);
+	sb_addc(&x->sb, ' ');
+	pct_col(x, total);
+	if (line)
+		sb_addf(&x->sb, " %6u  %s%s\n", line, text ? text : "", *h ? x->c->reset : "");
+	else
+		sb_addf(&x->sb, "      ?  %s(no line information)%s\n", x->c->dim, x->c->reset);
+}
+
+/* The lines of one file to show: the whole function when it spans at most
+ * WHOLE_SPAN lines (its code's rows widen the view), else each line with
+ * samples and a little around it. ls[0..n) are the function's lines of
+ * this file, by line, none 0. */
+static void spans_of(const struct sc_code *code, const char *file, const struct cpu_line **ls, size_t n,
+		     void *vsp)
+{
+	VEC(struct span) *sp = vsp;
+	sp->len = 0;
+	if (!n)
+		return;
+	uint32_t lo = ls[0]->line, hi = ls[n - 1]->line;
+	for (uint32_t q = 0; code && q < code->nrows; q++) {
+		const struct sc_code_row *rw = &code->rows[q];
+		if (!rw->line || strcmp(rw->file, file))
+			continue;
+		uint32_t nlo = rw->line < lo ? rw->line : lo, nhi = rw->line > hi ? rw->line : hi;
+		if (nhi - nlo <= WHOLE_SPAN) {
+			lo = nlo;
+			hi = nhi;
+		}
+	}
+	if (hi - lo <= WHOLE_SPAN) {
+		struct span s = { lo > CTX_BEFORE ? lo - CTX_BEFORE : 1, hi + CTX_AFTER };
+		VEC_PUSH(sp, s);
+		return;
+	}
+	for (size_t m = 0; m < n; m++) {
+		uint32_t l = ls[m]->line;
+		struct span s = { l > CTX_BEFORE ? l - CTX_BEFORE : 1, l + CTX_AFTER };
+		if (sp->len && s.a <= sp->data[sp->len - 1].b + GAP + 1)
+			sp->data[sp->len - 1].b = s.b;
+		else
+			VEC_PUSH(sp, s);
+	}
+}
+
 static void source_view(struct ctx *x, const struct cpu_func *fn)
 {
 	const struct cpu_result *r = x->r;
@@ -215,66 +280,16 @@ static void source_view(struct ctx *x, const struct cpu_func *fn)
 		size_t k = i;
 		while (k < n && !strcmp(ls[k]->file, file))
 			k++;
-		if (x->o->json) {
-			for (size_t m = i; m < k; m++) {
-				bool disk;
-				const char *t = text_of(&x->texts, file, ls[m]->line, &disk);
-				x->disk_used |= disk;
-				json_open_obj(&x->j, NULL);
-				json_str(&x->j, "file", file);
-				json_u64(&x->j, "line", ls[m]->line);
-				json_str(&x->j, "text", t);
-				json_count(&x->j, "self", &ls[m]->self);
-				json_count(&x->j, "total", &ls[m]->total);
-				json_close_obj(&x->j);
-			}
-			i = k;
-			continue;
-		}
-		sb_addf(&x->sb, "  %s%*s%s%s\n", x->c->cyan, 25, "", *file ? file : "(no line information)",
-			x->c->reset);
-		/* what to show: the whole function when it is short, else the
-		 * lines with samples and a little around them */
-		sp.len = 0;
-		uint32_t lo = ls[i]->line ? ls[i]->line : (k - i > 1 ? ls[i + 1]->line : 0), hi = ls[k - 1]->line;
-		/* the lines of the function's code in this file widen the view */
-		for (uint32_t q = 0; code && lo && q < code->nrows; q++) {
-			const struct sc_code_row *rw = &code->rows[q];
-			if (!rw->line || strcmp(rw->file, file))
-				continue;
-			uint32_t nlo = rw->line < lo ? rw->line : lo, nhi = rw->line > hi ? rw->line : hi;
-			if (nhi - nlo <= WHOLE_SPAN) {
-				lo = nlo;
-				hi = nhi;
-			}
-		}
-		if (!lo)
-			;       /* only "line 0": no text to show */
-		else if (hi - lo <= WHOLE_SPAN) {
-			struct span s = { lo > CTX_BEFORE ? lo - CTX_BEFORE : 1, hi + CTX_AFTER };
-			VEC_PUSH(&sp, s);
-		} else {
-			for (size_t m = i; m < k; m++) {
-				uint32_t l = ls[m]->line;
-				struct span s = { l > CTX_BEFORE ? l - CTX_BEFORE : 1, l + CTX_AFTER };
-				if (sp.len && s.a <= sp.data[sp.len - 1].b + GAP + 1)
-					sp.data[sp.len - 1].b = s.b;
-				else
-					VEC_PUSH(&sp, s);
-			}
-		}
+		if (!x->o->json)
+			sb_addf(&x->sb, "  %s%*s%s%s\n", x->c->cyan, 25, "", *file ? file : "(no line information)",
+				x->c->reset);
 		size_t m = i;
-		if (m < k && ls[m]->line == 0) {        /* samples with no line */
-			sb_addf(&x->sb, "  ");
-			pct_col(x, &ls[m]->self);
-			sb_addc(&x->sb, ' ');
-			pct_col(x, &ls[m]->total);
-			sb_addf(&x->sb, "      ?  %s(no line information)%s\n", x->c->dim, x->c->reset);
-			m++;
-		}
+		if (ls[m]->line == 0)           /* samples with no line: first by the sort */
+			source_row(x, file, 0, NULL, ls[m++], fself);
+		spans_of(code, file, ls + m, k - m, &sp);
 		int shown = 0, missing = 0;
 		for (size_t q = 0; q < sp.len; q++) {
-			if (q)
+			if (q && !x->o->json)
 				sb_addf(&x->sb, "  %s%25s...%s\n", x->c->dim, "", x->c->reset);
 			for (uint32_t l = sp.data[q].a; l <= sp.data[q].b; l++) {
 				while (m < k && ls[m]->line < l)
@@ -285,21 +300,16 @@ static void source_view(struct ctx *x, const struct cpu_func *fn)
 				x->disk_used |= disk;
 				if (!t && !cl)
 					continue;       /* past the end of the file, or not kept */
-				const char *h = cl ? heat(x, &cl->self, fself) : "";
-				sb_addf(&x->sb, "  %s", h);
-				struct cpu_count z = { 0, 0 };
-				pct_col(x, cl ? &cl->self : &z);
-				sb_addc(&x->sb, ' ');
-				pct_col(x, cl ? &cl->total : &z);
-				sb_addf(&x->sb, " %6u  %s%s\n", l, t ? t : "", *h ? x->c->reset : "");
+				source_row(x, file, l, t, cl, fself);
 				shown++;
 				missing += !t;
 			}
 		}
-		if (shown && missing == shown)
+		if (shown && missing == shown && !x->o->json)
 			sb_addf(&x->sb, "  %s%25s(the source is not in the profile and cannot be read here)%s\n",
 				x->c->dim, "", x->c->reset);
-		flush(x);
+		if (!x->o->json)
+			flush(x);
 		i = k;
 	}
 	VEC_FREE(&sp);
