@@ -136,6 +136,28 @@ static void add_excerpt(struct sc_profile *p, source_vec *out, const char *file,
 	VEC_PUSH(out, s);
 }
 
+/* A copy of s[0, n) in the arena with every byte that does not belong to a
+ * valid UTF-8 sequence replaced by '?', so that JSON of it is valid. */
+static const char *utf8_copy(struct arena *a, const char *s, size_t n)
+{
+	char *d = arena_strndup(a, s, n);
+	const unsigned char *u = (const unsigned char *)d;
+	for (size_t i = 0; i < n;) {
+		size_t len = u[i] < 0x80 ? 1 : (u[i] & 0xe0) == 0xc0 ? 2 : (u[i] & 0xf0) == 0xe0 ? 3
+			   : (u[i] & 0xf8) == 0xf0 ? 4 : 0;
+		bool ok = len && i + len <= n && !(len == 2 && u[i] < 0xc2);
+		for (size_t k = 1; ok && k < len; k++)
+			ok = (u[i + k] & 0xc0) == 0x80;
+		if (ok) {
+			i += len;
+		} else {
+			d[i] = '?';
+			i++;
+		}
+	}
+	return d;
+}
+
 /* Reads the lines of ranges rg (sorted, apart) of one file into excerpts;
  * *budget is the source text still allowed. */
 static void read_ranges(struct sc_profile *p, const char *file, const struct range *rg, size_t nrg,
@@ -165,7 +187,7 @@ static void read_ranges(struct sc_profile *p, const char *file, const struct ran
 		if ((size_t)n + 1 > *budget)
 			break;
 		*budget -= (size_t)n + 1;
-		VEC_PUSH(&lines, arena_strndup(&p->arena, buf, (size_t)n));
+		VEC_PUSH(&lines, utf8_copy(&p->arena, buf, (size_t)n));
 		if (ln == rg[k].b) {
 			add_excerpt(p, out, file, ln, lines.data, lines.len);
 			lines.len = 0;

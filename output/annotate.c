@@ -207,8 +207,10 @@ static void source_row(struct ctx *x, const char *file, uint32_t line, const cha
 		json_str(&x->j, "file", file);
 		json_u64(&x->j, "line", line);
 		json_str(&x->j, "text", text);
-		json_count(&x->j, "self", self);
-		json_count(&x->j, "total", total);
+		if (self->samples || !x->o->compact)
+			json_count(&x->j, "self", self);
+		if (total->samples || !x->o->compact)
+			json_count(&x->j, "total", total);
 		json_close_obj(&x->j);
 		return;
 	}
@@ -496,7 +498,8 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 			sb_reset(&hex);
 			for (size_t k = 0; k < isz; k++)
 				sb_addf(&hex, "%02x", b0[k]);
-			json_str(&x->j, "bytes", sb_str(&hex));
+			if (!x->o->compact)
+				json_str(&x->j, "bytes", sb_str(&hex));
 			sb_reset(&hex);
 			sb_addf(&hex, "%s%s%s", mn, *ops ? " " : "", ops);
 			json_str(&x->j, "asm", sb_str(&hex));
@@ -505,10 +508,16 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 				sb_add(&hex, tgt + 2, strlen(tgt) - 3);
 				json_str(&x->j, "target", sb_str(&hex));
 			}
-			json_str(&x->j, "file", row && row->line ? row->file : NULL);
-			json_u64(&x->j, "line", row ? row->line : 0);
-			json_count(&x->j, "self", &self);
-			json_count(&x->j, "total", &total);
+			/* compact: the position only where it changes */
+			if (!x->o->compact || (long)ri != shown_row || !row) {
+				json_str(&x->j, "file", row && row->line ? row->file : NULL);
+				json_u64(&x->j, "line", row ? row->line : 0);
+				shown_row = row ? (long)ri : -1;
+			}
+			if (self.samples || !x->o->compact)
+				json_count(&x->j, "self", &self);
+			if (total.samples || !x->o->compact)
+				json_count(&x->j, "total", &total);
 			json_close_obj(&x->j);
 		} else {
 			if (row && row->line && (long)ri != shown_row) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/cpu.h"
 #include "../analysis/filter.h"
 #include "../analysis/flame.h"
 #include "../analysis/heap.h"
@@ -25,6 +26,7 @@
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
 #include "../lib/vec.h"
+#include "annotate.h"
 
 /* output/html/report.css and report.js as compiled in by scripts/embed.sh
  * ($(BUILD)/gen/html-assets.c), each with the base64 SHA-256 of its bytes for
@@ -1301,6 +1303,54 @@ static void write_zones(struct out *o, struct bld *b, const struct zone_result *
 	out_s(o, "}");
 }
 
+/* ---- hot code ---- */
+
+/* Functions the page annotates: the hottest by self samples. */
+#define HTML_ANNOTATE_FUNCS 10
+
+/* The hot code view's data: `scorch annotate --json` of the hottest
+ * functions, in a block of its own. JSON has '<', '>' and '&' only inside
+ * strings, where \u escapes keep the block from ending early. */
+static void write_annotate(struct out *o, const struct sc_profile *p, const struct html_options *opt)
+{
+	struct cpu_options co = { .filter = opt->filter };
+	struct cpu_result *r;
+	if (cpu_analyze(p, &co, &r))
+		return;
+	uint32_t *idx = xmalloc((r->nfuncs + 1) * sizeof(uint32_t));
+	size_t n = cpu_funcs_sorted(r, CPU_SORT_SELF, idx), k = 0;
+	for (size_t i = 0; i < n && k < HTML_ANNOTATE_FUNCS; i++)
+		if (r->funcs[idx[i]].module >= 0)       /* not "[no stack]" */
+			idx[k++] = idx[i];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf = k ? open_memstream(&buf, &len) : NULL;
+	struct annotate_options ao = { .file = opt->file ? opt->file : "", .source = true, .assembly = true,
+				       .json = true, .compact = true, .disk_source = true };
+	if (mf && annotate_write(mf, p, r, idx, k, &ao) == 0 && fclose(mf) == 0) {
+		out_s(o, "<script type=\"application/json\" id=\"scorch-annotate\">");
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			if (c == '<' || c == '>' || c == '&')
+				sb_addf(&o->b, "\\u%04x", c);
+			else if (c == 0xe2 && i + 2 < len && (unsigned char)buf[i + 1] == 0x80 &&
+				 ((unsigned char)buf[i + 2] == 0xa8 || (unsigned char)buf[i + 2] == 0xa9)) {
+				sb_addf(&o->b, "\\u20%02x", (unsigned char)buf[i + 2] == 0xa8 ? 0x28 : 0x29);
+				i += 2;
+			} else if (c != '\n') {
+				sb_addc(&o->b, (char)c);
+			}
+			out_check(o);
+		}
+		out_s(o, "</script>\n");
+	} else if (mf) {
+		fclose(mf);
+	}
+	free(buf);
+	free(idx);
+	cpu_result_free(r);
+}
+
 /* ---- the page ---- */
 
 static const char page_body[] =
@@ -1309,7 +1359,8 @@ static const char page_body[] =
 	"<h1><span class=\"brand\">scorch</span> <span id=\"title\"></span></h1>\n"
 	"<nav><a href=\"#summary\">Summary</a> <a href=\"#flame-section\">Flamegraph</a> "
 	"<a href=\"#heap-section\" id=\"nav-heap\" hidden>Heap</a> "
-	"<a href=\"#zones-section\" id=\"nav-zones\" hidden>Zones</a> <a href=\"#tables\">Tables</a></nav>\n"
+	"<a href=\"#zones-section\" id=\"nav-zones\" hidden>Zones</a> "
+	"<a href=\"#code-section\" id=\"nav-code\" hidden>Hot code</a> <a href=\"#tables\">Tables</a></nav>\n"
 	"</header>\n"
 	"<noscript><p class=\"warn\">This report is drawn by JavaScript: enable it to see the "
 	"flamegraph, charts and tables.</p></noscript>\n"
@@ -1356,6 +1407,19 @@ static const char page_body[] =
 	"<h2>Zone table <span class=\"sub\" id=\"ztable-sub\"></span></h2>\n"
 	"<table id=\"ztable\" class=\"top\"></table>\n"
 	"<p class=\"more\" id=\"ztable-more\"></p>\n"
+	"</section>\n"
+	"<section id=\"code-section\" hidden><h2>Hot code <span class=\"sub\" id=\"code-sub\"></span></h2>\n"
+	"<div class=\"controls\">\n"
+	"<label>Function <select id=\"code-func\"></select></label>\n"
+	"<span class=\"toggle\" role=\"group\" aria-label=\"View\">"
+	"<button type=\"button\" id=\"code-source\" class=\"on\">Source</button>"
+	"<button type=\"button\" id=\"code-asm\">Assembly</button></span>\n"
+	"<span class=\"hint\">each line and instruction: its share of all samples, running there (self) "
+	"and passing there (total)</span>\n"
+	"</div>\n"
+	"<div id=\"code-head\" class=\"details\"></div>\n"
+	"<div id=\"code-wrap\"><table id=\"code\" class=\"code\"></table></div>\n"
+	"<p id=\"code-note\" class=\"empty\" hidden></p>\n"
 	"</section>\n"
 	"<section id=\"tables\">\n"
 	"<h2>Top functions <span class=\"sub\" id=\"funcs-sub\"></span></h2>\n"
@@ -1476,7 +1540,10 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 	out_kv_u(&o, "maxDepth", maxd);
 	write_tree(&o, &b, order, depth);
 	write_strings(&o, &b);
-	out_s(&o, "}</script>\n<script>");
+	out_s(&o, "}</script>\n");
+	if (cpu)
+		write_annotate(&o, p, opt);
+	out_s(&o, "<script>");
 	out_mem(&o, scorch_html_js, scorch_html_js_len);
 	out_s(&o, "</script>\n</body>\n</html>\n");
 	out_flush(&o);

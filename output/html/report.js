@@ -1500,6 +1500,122 @@
 		};
 	}
 
+	// ---- hot code: `scorch annotate --json` of the hottest functions ----
+	const codeBlock = $('scorch-annotate');
+	const A = codeBlock ? JSON.parse(codeBlock.textContent) : null;
+	const code = { fn: 0, view: 'source' };
+	function codeInit() {
+		const base = A.share_of === 'samples' ? A.total.samples : A.total.ns;
+		const amt = (c) => (A.share_of === 'samples' ? c.samples : c.ns);
+		const sel = $('code-func');
+		A.functions.forEach((f, i) => {
+			const o = el('option', '', f.name + ' (' + f.module + ') \u2014 self ' + fmtPct(amt(f.self), base));
+			o.value = String(i);
+			sel.appendChild(o);
+		});
+		sel.addEventListener('change', () => { code.fn = +sel.value; codeDraw(); });
+		$('code-source').addEventListener('click', () => { code.view = 'source'; codeDraw(); });
+		$('code-asm').addEventListener('click', () => { code.view = 'asm'; codeDraw(); });
+		$('code-sub').textContent = 'the ' + plural(A.functions.length, 'hottest function', 'hottest functions') + ' by self';
+		$('code-section').hidden = false;
+		$('nav-code').hidden = false;
+		code.base = base;
+		code.amt = amt;
+	}
+	// A share cell, its background as hot as the share of the function's self.
+	function codeCell(tr, c, fself) {
+		c = c || { samples: 0, ns: 0 };      // zero counts are left out of the page
+		const v = code.amt(c);
+		const td = el('td', 'num', c.samples ? fmtPct(v, code.base) : '');
+		if (c.samples) td.title = plural(c.samples, 'sample', 'samples');
+		tr.appendChild(td);
+		return fself > 0 ? v / fself : 0;
+	}
+	function heatRow(tr, h) {
+		if (h > 0) tr.style.background = 'rgba(230, 90, 20, ' + (0.12 + 0.6 * Math.min(1, h)).toFixed(3) + ')';
+		if (h >= 0.1) tr.classList.add('hot');
+	}
+	function codeDraw() {
+		const f = A.functions[code.fn];
+		const fself = code.amt(f.self);
+		$('code-source').classList.toggle('on', code.view === 'source');
+		$('code-asm').classList.toggle('on', code.view === 'asm');
+		const head = $('code-head');
+		head.textContent = '';
+		head.appendChild(el('span', 'mono fname', f.name));
+		head.appendChild(document.createTextNode(' in ' + f.module + (f.file ? ' \u2014 ' + f.file : '') + ': self ' +
+			fmtPct(fself, code.base) + ' (' + plural(f.self.samples, 'sample', 'samples') + '), total ' +
+			fmtPct(code.amt(f.total), code.base) + ' (' + plural(f.total.samples, 'sample', 'samples') + ')'));
+		const tbl = $('code'), note = $('code-note');
+		tbl.textContent = '';
+		note.hidden = true;
+		const hr = el('tr');
+		const cols = code.view === 'source' ? ['Self', 'Total', 'Line', 'Source'] : ['Self', 'Total', 'Address', 'Instruction'];
+		cols.forEach((c, i) => hr.appendChild(el('th', i < 3 ? 'num' : 'text', c)));
+		const thead = el('thead');
+		thead.appendChild(hr);
+		tbl.appendChild(thead);
+		const tb = el('tbody');
+		let rows = 0;
+		if (code.view === 'source') {
+			let file = null, last = -1;
+			for (const l of f.source) {
+				if (l.file !== file || (last >= 0 && l.line !== last + 1)) {
+					const tr = el('tr', 'sep');
+					const td = el('td', 'text', l.file !== file ? (l.file || '(no line information)') : '\u2026');
+					td.colSpan = 4;
+					tr.appendChild(td);
+					tb.appendChild(tr);
+					file = l.file;
+				}
+				last = l.line;
+				const tr = el('tr', 'line');
+				const h = codeCell(tr, l.self, fself);
+				codeCell(tr, l.total, fself);
+				tr.appendChild(el('td', 'num ln', l.line ? String(l.line) : '?'));
+				tr.appendChild(el('td', 'src', l.text === null ? '' : l.text));
+				heatRow(tr, h);
+				tb.appendChild(tr);
+				rows++;
+			}
+			if (f.source.length && f.source.every((l) => l.text === null)) {
+				note.textContent = 'The source is not in the profile and could not be read when the page was written.';
+				note.hidden = false;
+			}
+		} else if (f.assembly) {
+			const a = f.assembly;
+			let row = null, file = null, line = 0;
+			for (const ins of a.instructions) {
+				if ('line' in ins) { file = ins.file; line = ins.line; }   // left out where unchanged
+				const key = file === null ? null : file + ':' + line;
+				if (key !== null && key !== row) {
+					const tr = el('tr', 'sep');
+					const src = f.source.find((l) => l.file === file && l.line === line);
+					const td = el('td', 'text', file.replace(/^.*\//, '') + ':' + line + (src && src.text ? '  ' + src.text.trim() : ''));
+					td.colSpan = 4;
+					tr.appendChild(td);
+					tb.appendChild(tr);
+				}
+				row = key === null ? row : key;
+				const tr = el('tr', 'ins');
+				const h = codeCell(tr, ins.self, fself);
+				codeCell(tr, ins.total, fself);
+				tr.appendChild(el('td', 'num ln', ins.addr.toString(16)));
+				tr.appendChild(el('td', 'src', ins.asm + (ins.target ? '  <' + ins.target + '>' : '')));
+				heatRow(tr, h);
+				tb.appendChild(tr);
+				rows++;
+			}
+			head.appendChild(document.createTextNode('; ' + a.arch + ' ' + a.syntax.toUpperCase().replace('ATT', 'AT&T') +
+				', ' + fmtPct(code.amt(a.self), code.base) + ' of the samples ran in this code'));
+		} else {
+			note.textContent = 'No assembly: ' + (f.assembly_missing || 'not kept') + '.';
+			note.hidden = false;
+		}
+		tbl.appendChild(tb);
+		api.code = { fn: f.name, view: code.view, rows };
+	}
+
 	// ---- start ----
 	buildSummary();
 	fillMetrics();
@@ -1517,6 +1633,10 @@
 		dl.appendChild(el('dt', '', 'Zones'));
 		dl.appendChild(el('dd', '', zsum));
 		if (Z.totals.mismatched) $('warnings').appendChild(el('li', '', plural(Z.totals.mismatched, 'mismatched scorch_zone_end() call', 'mismatched scorch_zone_end() calls') + ': see Zones.'));
+	}
+	if (A && A.functions && A.functions.length) {
+		codeInit();
+		codeDraw();
 	}
 	const T2 = performance.now();
 	recompute();

@@ -7,6 +7,7 @@
 //   node html.mjs heapthr WORK PAGE               threads: heap figures of one thread
 //   node html.mjs markup  WORK PAGE REPORT.json   markup in names, paths and argv stays text
 //   node html.mjs speed   WORK PAGE               load, draw and zoom times (bench/html-speed.sh)
+//   node html.mjs code    WORK PAGE ANNOTATE.json the hot code section against `scorch annotate --json`
 import fs from 'node:fs';
 import { openPage, check, finish } from './lib.mjs';
 
@@ -15,7 +16,7 @@ if (!mode || !work || !file) {
 	console.error('usage: node html.mjs MODE WORK PAGE [REPORT.json]');
 	process.exit(2);
 }
-const report = reportFile ? JSON.parse(fs.readFileSync(reportFile, 'utf8')).profiles[0] : null;
+const report = reportFile && mode !== 'code' ? JSON.parse(fs.readFileSync(reportFile, 'utf8')).profiles[0] : null;
 
 const { browser, page, errors, network } = await openPage(file);
 const ready = await page.waitForSelector('html[data-ready="1"]', { timeout: mode === 'speed' ? 120000 : 20000 }).then(() => true, () => false);
@@ -274,6 +275,8 @@ async function testMarkup() {
 	const dom = await R(() => ({
 		imgs: document.querySelectorAll('img').length,
 		scripts: document.querySelectorAll('script').length,
+		// the data, the hot code's data when the profile has samples, the script
+		ours: document.getElementById('scorch-annotate') ? 3 : 2,
 		onattrs: [...document.querySelectorAll('*')].flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => a.name)).length,
 		bodyHasImg: document.body.innerHTML.includes('<img'),
 		title: document.title,
@@ -281,7 +284,7 @@ async function testMarkup() {
 		program: [...document.querySelectorAll('#summary-list dt')].find((e) => e.textContent === 'Program').nextElementSibling.textContent,
 	}));
 	check(dom.imgs === 0, `no <img> element was injected (${dom.imgs})`);
-	check(dom.scripts === 2, `only the page's two script elements exist (${dom.scripts})`);
+	check(dom.scripts === dom.ours, `only the page's own script elements exist (${dom.scripts} of ${dom.ours})`);
 	check(dom.onattrs === 0, `no element has an on* attribute (${dom.onattrs})`);
 	check(!dom.bodyHasImg, 'the markup is text: the body serializes "<img" nowhere');
 	check(argv.length > 1 && dom.command === argv.join(' '), `summary shows the argv literally (${dom.command})`);
@@ -318,8 +321,17 @@ async function testMarkup() {
 	const lt = sites.find((r) => r[0] === 'leak_three()');
 	check(lt && lt[1].startsWith(`${dir}/html-markup.cc:`), `sites: the location with markup as text (${lt && lt[1]})`);
 	await shot('markup-heap');
+	// every function and view of the hot code section: source lines and paths with markup stay text
+	const nfn = await R(() => document.getElementById('code-func').options.length);
+	for (let i = 0; i < nfn; i++) {
+		await page.selectOption('#code-func', String(i));
+		await page.click('#code-asm');
+		await page.click('#code-source');
+	}
+	const srcMarkup = await R(() => [...document.querySelectorAll('#code td.src')].some((td) => /[<>&]/.test(td.textContent)));
+	console.log(`     hot code: ${nfn} function(s) shown in both views; markup in the source shown: ${srcMarkup}`);
 	const after = await R(() => document.querySelectorAll('img').length + document.querySelectorAll('script').length);
-	check(after === 2, 'still no injected element after hovering, searching and switching');
+	check(after === dom.ours, 'still no injected element after hovering, searching and switching');
 }
 
 async function testSpeed() {
@@ -364,6 +376,59 @@ async function testSpeed() {
 	check(med(zooms) < 100, `a zoom redraws in under 100 ms (${med(zooms).toFixed(1)} ms)`);
 }
 
+// The hot code section shows what `scorch annotate --json` says (the page's
+// data is the same document, compacted): every source line and instruction,
+// each share as the JSON's counts give it, the hot lines marked.
+async function testCode() {
+	const A = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+	// the page annotates the hottest functions by self: those of the JSON
+	A.functions = A.functions.filter((fn) => fn.self.samples > 0 && fn.module !== '?').slice(0, 10);
+	const amt = (c) => (c ? (A.share_of === 'samples' ? c.samples : c.ns) : 0);
+	const pct = (v) => {
+		const whole = A.share_of === 'samples' ? A.total.samples : A.total.ns;
+		const p = 100 * v / whole;
+		return (p >= 10 || p === 0 ? p.toFixed(1) : p.toFixed(2)) + '%';
+	};
+	const vis = await R(() => !document.getElementById('code-section').hidden && !document.getElementById('nav-code').hidden);
+	check(vis, 'the hot code section and its link are shown');
+	const opts = await R(() => [...document.getElementById('code-func').options].map((o) => o.textContent));
+	check(opts.length === A.functions.length, `one choice per annotated function (${opts.length} = ${A.functions.length})`);
+	check(opts[0] && opts[0].startsWith(A.functions[0].name + ' ('), `the first is the hottest: ${A.functions[0].name} (${opts[0]})`);
+	const f = A.functions[0];
+	const rows = () => R(() => [...document.querySelectorAll('#code tbody tr:not(.sep)')].map((tr) => ({
+		cells: [...tr.children].map((td) => td.textContent), titles: [...tr.children].map((td) => td.title), hot: tr.classList.contains('hot') })));
+	let got = await rows();
+	check(got.length === f.source.length, `source: a row per line (${got.length} = ${f.source.length})`);
+	let bad = f.source.filter((l, i) => !got[i] || got[i].cells[2] !== String(l.line || '?') || got[i].cells[3] !== (l.text || '') ||
+		got[i].cells[0] !== (l.self && l.self.samples ? pct(amt(l.self)) : '') || got[i].cells[1] !== (l.total && l.total.samples ? pct(amt(l.total)) : ''));
+	check(bad.length === 0, `source: every line's number, text, self and total as the JSON says (${bad.length} differ${bad.length ? ': line ' + bad[0].line : ''})`);
+	const top = f.source.reduce((a, l) => (amt(l.self) > amt(a.self) ? l : a), f.source[0]);
+	const ti = f.source.indexOf(top);
+	check(got[ti] && got[ti].hot, `source: the hottest line (${top.line}) is marked hot`);
+	const selfSum = got.reduce((s, r) => s + (r.titles[0] ? parseInt(r.titles[0].replace(/,/g, ''), 10) : 0), 0);
+	check(selfSum === f.source.reduce((s, l) => s + l.self.samples, 0), `source: the rows' self samples add up (${selfSum})`);
+	await page.locator('#code-section').scrollIntoViewIfNeeded();
+	await shot('code-source');
+	await page.click('#code-asm');
+	got = await rows();
+	const ins = f.assembly.instructions;
+	check(got.length === ins.length, `assembly: a row per instruction (${got.length} = ${ins.length})`);
+	bad = ins.filter((x, i) => !got[i] || got[i].cells[2] !== x.addr.toString(16) || !got[i].cells[3].startsWith(x.asm) ||
+		got[i].cells[0] !== (x.self.samples ? pct(amt(x.self)) : ''));
+	check(bad.length === 0, `assembly: every address, instruction and self share as the JSON says (${bad.length} differ)`);
+	const seps = await R(() => [...document.querySelectorAll('#code tbody tr.sep')].map((tr) => tr.textContent));
+	check(seps.length > 0 && seps.every((t) => /^[^:]+:\d+/.test(t)), `assembly: source line headers between the instructions (${seps.length})`);
+	await shot('code-asm');
+	if (A.functions.length > 1) {
+		await page.selectOption('#code-func', '1');
+		const c = await R(() => window.scorchReport.code);
+		check(c.fn === A.functions[1].name && c.view === 'asm', `another function: ${A.functions[1].name} (${c.fn}, ${c.view})`);
+	}
+	await page.click('#code-source');
+	const c = await R(() => window.scorchReport.code);
+	check(c.view === 'source', 'back to the source view');
+}
+
 function basics() {
 	check(errors.length === 0, `no page or console errors (${errors.join(' | ') || 'none'})`);
 	check(network.length === 0, `no network request (${network.join(' ') || 'none'})`);
@@ -373,7 +438,7 @@ if (!check(ready, 'the page ran its script to the end')) {
 	await finish(browser);
 }
 
-const modes = { cpu: testCpu, threads: testThreads, heap: testHeap, heapthr: testHeapThreads, markup: testMarkup, speed: testSpeed };
+const modes = { cpu: testCpu, threads: testThreads, heap: testHeap, heapthr: testHeapThreads, markup: testMarkup, speed: testSpeed, code: testCode };
 if (!modes[mode]) {
 	console.error(`unknown mode ${mode}`);
 	process.exit(2);

@@ -3,7 +3,8 @@
 # function's samples; the instructions are objdump's (addresses and bytes);
 # a caller's call line carries its callee's samples; the profile alone
 # annotates after the binary and the source are deleted, identically;
-# --no-code, Intel syntax, and bad input.
+# --no-code, Intel syntax, the HTML report's hot code section in a browser,
+# and bad input.
 . "$ROOT/tests/e2e/lib.sh"
 SRC="$ROOT/tests/progs/cpu-annotate.c"
 LA=$(grep -n 'LINE_A \*/' "$SRC" | cut -d: -f1)
@@ -89,6 +90,16 @@ check_match "no-code: says why" "$(cat nocode.txt)" 'no assembly: the profile ke
 "$SCORCH" record -o code.scorch -- "$PROGS/cpu-annotate" 300 >/dev/null 2>&1
 echo "    300 ms profiles: $(stat -c %s code.scorch) bytes with code, $(stat -c %s nocode.scorch) without"
 check_ge "no-code: a smaller profile (by 1 KiB at least)" "$(( $(stat -c %s code.scorch) - $(stat -c %s nocode.scorch) ))" 1024
+
+# the HTML report's hot code section, in headless Chromium
+bash "$ROOT/tests/browser/setup.sh" || exit 1
+"$SCORCH" html -o ann.html ann.scorch 2>/dev/null
+check "html: exit" "$?" 0
+"$SCORCH" annotate --json -n 10 ann.scorch >ann10.json
+node "$ROOT/tests/browser/html.mjs" code "$WORK" ann.html ann10.json >browser-code.log 2>&1
+st=$?
+echo "--- browser: code"; sed 's/^/    /' browser-code.log
+check "browser code: exit" "$st" 0
 
 # bad input: a clear message and a non-zero exit
 bad() { # description expected-exit regex args...
