@@ -145,6 +145,7 @@ bench: all $(BENCH_BINS)
 	bench/heap-storm.sh
 	bench/cpu-overhead.sh
 	bench/cpu-cost.sh
+	bench/annotate.sh
 
 clean:
 	rm -rf build build-san tests/out bench/out demo-out
