@@ -114,10 +114,10 @@ int cmd_annotate(int argc, char **argv)
 	};
 	struct annotate_options ao = { .source = true, .assembly = true, .disk_source = true };
 	struct cpu_options co = { 0 };
-	const char *output = NULL, *nc = getenv("NO_COLOR");
+	const char *output = NULL;
 	size_t limit = 0;
 	bool have_limit = false, only_source = false, only_asm = false;
-	int color = -1, c;      /* -1: auto */
+	int color = 2, c;       /* 2: auto, decided once the output is known */
 
 	optind = 0;
 	opterr = 0;
@@ -151,11 +151,7 @@ int cmd_annotate(int argc, char **argv)
 			ao.json = true;
 			break;
 		case OPT_COLOR:
-			if (!strcmp(optarg, "always"))
-				color = 1;
-			else if (!strcmp(optarg, "never"))
-				color = 0;
-			else if (strcmp(optarg, "auto"))
+			if ((color = cli_parse_color(optarg, 2)) < 0)
 				return bad_usage("--color wants auto, always or never, not '%s'", optarg);
 			break;
 		case 'o':
@@ -216,8 +212,8 @@ int cmd_annotate(int argc, char **argv)
 		if (limit && (size_t)n > limit)
 			n = (long)limit;
 		ao.file = path;
-		if (color < 0)  /* auto: a terminal, and NO_COLOR (no-color.org) unset */
-			color = (!output || !strcmp(output, "-")) && isatty(1) && !(nc && *nc);
+		if (color == 2) /* auto: only when writing to the terminal */
+			color = (!output || !strcmp(output, "-")) && cli_auto_color();
 		ao.color = color && !ao.json;
 		struct outfile of;
 		if (outfile_open(&of, output))

@@ -106,13 +106,6 @@ static bool locale_is_utf8(void)
 	return false;
 }
 
-/* --color=auto: stdout is a terminal and NO_COLOR (no-color.org) is unset. */
-static int auto_color(void)
-{
-	const char *nc = getenv("NO_COLOR");
-	return isatty(1) && !(nc && *nc);
-}
-
 static int bad_usage(const char *fmt, const char *arg)
 {
 	return cli_bad_usage("report", usage, fmt, arg);
@@ -198,7 +191,7 @@ int cmd_report(int argc, char **argv)
 	bool json = false, ascii = !locale_is_utf8();
 	bool zones = false;
 	const char *sort_arg = NULL;
-	int color = auto_color(), c;
+	int color = cli_auto_color(), c;
 
 	optind = 0;   /* glibc: full reinitialization */
 	opterr = 0;
@@ -229,11 +222,7 @@ int cmd_report(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_COLOR:
-			if (!strcmp(optarg, "always"))
-				color = 1;
-			else if (!strcmp(optarg, "never"))
-				color = 0;
-			else if (strcmp(optarg, "auto"))
+			if ((color = cli_parse_color(optarg, cli_auto_color())) < 0)
 				return bad_usage("--color wants auto, always or never, not '%s'", optarg);
 			break;
 		case OPT_SHORT:

@@ -1,7 +1,10 @@
-/* Usage errors of the subcommands (see usage.h). */
+/* Usage errors and shared option values of the subcommands (see usage.h). */
 #include "usage.h"
 
 #include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int cli_bad_usage(const char *cmd, usage_fn usage, const char *fmt, const char *arg)
 {
@@ -21,4 +24,19 @@ int cli_getopt_end(int c, const char *cmd, usage_fn usage, char **argv)
 	if (c == ':')
 		return cli_bad_usage(cmd, usage, "option '%s' needs a value", argv[optind - 1]);
 	return cli_bad_usage(cmd, usage, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_parse_color(const char *when, int auto_value)
+{
+	if (!strcmp(when, "always"))
+		return 1;
+	if (!strcmp(when, "never"))
+		return 0;
+	return strcmp(when, "auto") ? -1 : auto_value;
+}
+
+int cli_auto_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	return isatty(1) && !(nc && *nc);
 }

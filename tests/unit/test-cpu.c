@@ -1386,6 +1386,23 @@ static void test_annotate_counts(void **state)
 	profile_free(p);
 }
 
+/* Annotates function fi of r with options o and fails unless the output
+ * holds every string of want[0..n). */
+static void expect_annotation(const struct sc_profile *p, const struct cpu_result *r, uint32_t fi,
+			      const struct annotate_options *o, const char *const *want, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&buf, &len);
+	assert_non_null(mf);
+	assert_int_equal(annotate_write(mf, p, r, &fi, 1, o), 0);
+	fclose(mf);
+	for (size_t i = 0; i < n; i++)
+		if (!strstr(buf, want[i]))
+			fail_msg("the annotation lacks '%s':\n%s", want[i], buf);
+	free(buf);
+}
+
 /* The views, as JSON and text, through the file format and back. */
 static void test_annotate_views(void **state)
 {
@@ -1412,11 +1429,6 @@ static void test_annotate_views(void **state)
 	struct cpu_result *r = analyze(p, NULL, NULL, 10);
 	uint32_t fi = func_named(r, "f");
 	struct annotate_options o = { .file = "x.scorch", .source = true, .assembly = true, .json = true };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mf = open_memstream(&buf, &len);
-	assert_int_equal(annotate_write(mf, p, r, &fi, 1, &o), 0);
-	fclose(mf);
 	static const char *const want[] = {
 		"\"name\":\"f\"",
 		"\"self\":{\"samples\":17,\"ns\":17000000}",
@@ -1430,18 +1442,12 @@ static void test_annotate_views(void **state)
 		"\"self\":{\"samples\":5,\"ns\":5000000},\"total\":{\"samples\":5,\"ns\":5000000}}",
 		"\"text\":\"\\treturn 0; /* <&> */\"",
 	};
-	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
-		if (!strstr(buf, want[i]))
-			fail_msg("the JSON lacks %s:\n%s", want[i], buf);
-	free(buf);
+	expect_annotation(p, r, fi, &o, want, sizeof(want) / sizeof(*want));
 
 	/* text, Intel syntax, the source gone from the profile and the disk */
 	p->nsources = 0;
 	o.json = false;
 	o.intel = true;
-	mf = open_memstream(&buf, &len);
-	assert_int_equal(annotate_write(mf, p, r, &fi, 1, &o), 0);
-	fclose(mf);
 	static const char *const want_text[] = {
 		"  self 100.0% (17 samples), total 100.0% (17 samples)\n",
 		"   70.6%   70.6%     10  \n",
@@ -1450,10 +1456,7 @@ static void test_annotate_views(void **state)
 		"            41.2%      1004:  call    0x1000 <+0>\n",
 		"   29.4%   29.4%      1009:  nop     \n",
 	};
-	for (size_t i = 0; i < sizeof(want_text) / sizeof(*want_text); i++)
-		if (!strstr(buf, want_text[i]))
-			fail_msg("the text lacks '%s':\n%s", want_text[i], buf);
-	free(buf);
+	expect_annotation(p, r, fi, &o, want_text, sizeof(want_text) / sizeof(*want_text));
 	cpu_result_free(r);
 	profile_free(p);
 
@@ -1503,11 +1506,6 @@ static void test_annotate_undecodable(void **state)
 	struct cpu_result *r = analyze(p, NULL, NULL, 10);
 	uint32_t fi = func_named(r, "f");
 	struct annotate_options o = { .file = "x.scorch", .assembly = true };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mf = open_memstream(&buf, &len);
-	assert_int_equal(annotate_write(mf, p, r, &fi, 1, &o), 0);
-	fclose(mf);
 	static const char *const want[] = {
 		"      1001:  .byte   0x06,0x06,0x06\n",
 		"      1004:  nop     \n",
@@ -1517,10 +1515,7 @@ static void test_annotate_undecodable(void **state)
 		"   29.4%   29.4%      1009:  nop     \n",
 		"      100a:  retq    \n",
 	};
-	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
-		if (!strstr(buf, want[i]))
-			fail_msg("the text lacks '%s':\n%s", want[i], buf);
-	free(buf);
+	expect_annotation(p, r, fi, &o, want, sizeof(want) / sizeof(*want));
 	cpu_result_free(r);
 	profile_free(p);
 }
