@@ -397,6 +397,38 @@ static uint64_t next_boundary(const struct sc_code *code, const struct annot_cou
 	return best <= rt + left ? best : rt + 1;
 }
 
+/* Why an inlined function has no assembly, and where its instructions are:
+ * the kept code its samples' frames ran in (three at most). */
+static void inlined_into(const struct sc_profile *p, const struct cpu_func *fn, struct strbuf *why)
+{
+	const char *into[3];
+	size_t n = 0;
+	bool more = false;
+	for (size_t i = 0; i < p->nlocations; i++) {
+		const struct sc_location *l = &p->locations[i];
+		bool has = false;
+		for (uint32_t j = 0; j + 1 < l->nlines && !has; j++)
+			has = !strcmp(l->lines[j].func, fn->name);
+		long k = has ? code_find(p, l->module, l->addr) : -1;
+		if (k < 0)
+			continue;
+		bool seen = false;
+		for (size_t m = 0; m < n && !seen; m++)
+			seen = into[m] == p->codes[k].name;
+		if (!seen && n < 3)
+			into[n++] = p->codes[k].name;
+		else if (!seen)
+			more = true;
+	}
+	sb_adds(why, "it has no code of its own: it ran inlined");
+	for (size_t m = 0; m < n; m++)
+		sb_addf(why, "%s%s", m ? "; " : " into ", into[m]);
+	if (more)
+		sb_adds(why, "; and more");
+	if (n)
+		sb_adds(why, " (annotate those for its instructions)");
+}
+
 static void no_code_note(struct ctx *x, const struct cpu_func *fn, const char *why)
 {
 	if (x->o->json) {
@@ -412,9 +444,15 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 	const struct sc_profile *p = x->p;
 	const struct sc_code *code = annot_code_of(p, fn);
 	if (!code) {
-		no_code_note(x, fn, fn->inlined ? "it has no code of its own (it ran inlined into other functions)"
-			     : p->ncodes ? "the profile keeps code of the hottest functions only, not this one"
-			     : "the profile keeps no code (recorded with --no-code, imported, or from an older scorch)");
+		struct strbuf why = STRBUF_INIT;
+		if (fn->inlined) {
+			inlined_into(p, fn, &why);
+		} else {
+			sb_adds(&why, p->ncodes ? "the profile keeps code of the hottest functions only, not this one"
+				: "the profile keeps no code (recorded with --no-code, imported, or from an older scorch)");
+		}
+		no_code_note(x, fn, sb_str(&why));
+		sb_release(&why);
 		return;
 	}
 	const char *arch = annotate_arch_name(p->code_machine);

@@ -81,6 +81,43 @@ check "gone: the same annotation without the binary and the source" "$(cmp -s be
 check_match "gone: LINE_A's text from the profile" "$(grep -c 'LINE_A \*/$' after.txt)" '^[1-9]'
 check "gone: the assembly is there" "$(grep -c 'no assembly' after.txt)" 0
 
+# inlined code: the inlined function's source view, and its samples in the
+# code of the function it was inlined into
+mkdir -p inl && cat >inl/inl.c <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+static inline __attribute__((always_inline)) unsigned long mix(unsigned long x)
+{
+	for (int i = 0; i < 64; i++)
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+	return x;
+}
+__attribute__((noinline)) unsigned long outer(long n)
+{
+	unsigned long s = 0;
+	for (long i = 0; i < n; i++)
+		s += mix((unsigned long)i) >> 3;
+	return s;
+}
+int main(int argc, char **argv)
+{
+	printf("%lu\n", outer(argc > 1 ? atol(argv[1]) : 4000000));
+	return 0;
+}
+EOF
+cc -std=gnu11 -g -O2 -o inl/inl inl/inl.c
+"$SCORCH" record -o inl.scorch -- inl/inl 10000000 >/dev/null 2>&1
+check "inlined: record" "$?" 0
+"$SCORCH" annotate --json inl.scorch mix >mix.json
+"$SCORCH" annotate --json inl.scorch outer >outer.json
+check "inlined: mix is an inlined function" "$(jq -r "$f.inlined" mix.json)" true
+check_match "inlined: mix's assembly is outer's" "$(jq -r "$f.assembly_missing" mix.json)" '^it has no code of its own: it ran inlined into outer \('
+check_ge "inlined: mix has samples" "$(jq -r "$f.self.samples" mix.json)" 100
+check "inlined: outer's code holds outer's and mix's samples" "$(jq -r "$f.assembly.self.samples" outer.json)" \
+	"$(( $(jq -r "$f.self.samples" outer.json) + $(jq -r "$f.self.samples" mix.json) ))"
+check_match "inlined: mix's loop line is in its source view" \
+	"$(jq -r "[$f.source[] | select(.self.samples > 0) | .text] | join(\" | \")" mix.json)" 'x = x \* 6364136223846793005UL'
+
 # --no-code
 "$SCORCH" record --no-code -o nocode.scorch -- "$PROGS/cpu-annotate" 300 >/dev/null 2>&1
 check "no-code: record" "$?" 0
