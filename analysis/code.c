@@ -4,6 +4,8 @@
  * lines those rows and the samples' frames name, with a little context. */
 #include "code.h"
 
+#include <capstone/capstone.h>
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +253,78 @@ static void capture_sources(struct sc_profile *p, const uint8_t *on_stack)
 	VEC_FREE(&w);
 }
 
+/* ---- branch targets ---- */
+
+static int target_cmp(const void *pa, const void *pb)
+{
+	const struct sc_code_target *a = pa, *b = pb;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+/* Names the places outside code c that its direct calls and jumps lead to:
+ * the symbol there (with an offset when inside it), or the PLT entry's
+ * function. Decoded with capstone (x86 and AArch64). */
+static void capture_targets(struct sc_profile *p, struct sc_code *c, struct symbolizer *sym, int h,
+			    uint32_t machine)
+{
+	csh cs;
+	cs_arch arch = machine == EM_AARCH64 ? CS_ARCH_ARM64 : CS_ARCH_X86;
+	cs_mode mode = machine == EM_AARCH64 ? CS_MODE_ARM : machine == EM_386 ? CS_MODE_32 : CS_MODE_64;
+	if ((machine != EM_X86_64 && machine != EM_386 && machine != EM_AARCH64) ||
+	    cs_open(arch, mode, &cs) != CS_ERR_OK)
+		return;
+	cs_insn *in = cs_malloc(cs);
+	const uint8_t *b = c->bytes;
+	size_t left = c->len;
+	uint64_t at = c->start;
+	VEC(struct sc_code_target) v = { 0 };
+	while (left) {
+		if (!cs_disasm_iter(cs, &b, &left, &at, in)) {
+			b++;    /* not an instruction: on to the next byte */
+			left--;
+			at++;
+			continue;
+		}
+		const char *mn = in->mnemonic, *op = in->op_str;
+		bool branch = arch == CS_ARCH_ARM64 ? (mn[0] == 'b' || !strncmp(mn, "cb", 2) || !strncmp(mn, "tb", 2))
+						    : (mn[0] == 'j' || !strncmp(mn, "call", 4));
+		const char *hx = strstr(op, "0x");
+		if (!branch || !hx || (hx != op && hx[-1] != '#'))
+			continue;
+		char *end;
+		uint64_t t = strtoull(hx, &end, 16);
+		if (*end || t - c->start < c->len)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < v.len && !dup; k++)
+			dup = v.data[k].addr == t;
+		if (dup)
+			continue;
+		uint64_t st, sz;
+		const char *nm;
+		/* a PLT entry first: the symbol before it (_init) is no name for it */
+		if (symbolizer_plt_name(sym, h, t, &nm) != 0) {
+			if (symbolizer_symbol(sym, h, t, &st, &sz, &nm) != 0 || t - st >= sz)
+				continue;
+			if (t != st) {
+				char buf[600];
+				snprintf(buf, sizeof(buf), "%s+%#llx", nm, (unsigned long long)(t - st));
+				nm = arena_strdup(&p->arena, buf);
+			}
+		}
+		VEC_PUSH(&v, ((struct sc_code_target){ t, nm }));
+	}
+	cs_free(in, 1);
+	cs_close(&cs);
+	if (v.len) {
+		qsort(v.data, v.len, sizeof(*v.data), target_cmp);
+		c->targets = arena_alloc(&p->arena, v.len * sizeof(*v.data));
+		memcpy(c->targets, v.data, v.len * sizeof(*v.data));
+		c->ntargets = (uint32_t)v.len;
+	}
+	VEC_FREE(&v);
+}
+
 /* ---- code ---- */
 
 void code_capture(struct sc_profile *p, struct symbolizer *sym,
@@ -369,6 +443,7 @@ void code_capture(struct sc_profile *p, struct symbolizer *sym,
 			code.rows = r;
 			code.nrows = (uint32_t)out;
 		}
+		capture_targets(p, &code, sym, c->handle, m);
 		kept += (size_t)n;
 		VEC_PUSH(&codes, code);
 	}

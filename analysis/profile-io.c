@@ -190,6 +190,8 @@ static void collect_strings(struct writer *w, const struct sc_profile *p)
 		str_id(w, p->codes[i].name);
 		for (uint32_t j = 0; j < p->codes[i].nrows; j++)
 			str_id(w, p->codes[i].rows[j].file);
+		for (uint32_t j = 0; j < p->codes[i].ntargets; j++)
+			str_id(w, p->codes[i].targets[j].name);
 	}
 	for (size_t i = 0; i < p->nsources; i++)
 		str_id(w, p->sources[i].file);
@@ -513,6 +515,13 @@ static void write_code(struct writer *w, const struct sc_profile *p)
 			a = c->rows[j].addr;
 			w_u(s, str_id(w, c->rows[j].file));
 			w_u(s, c->rows[j].line);
+		}
+		w_u(s, c->ntargets);
+		a = c->start;
+		for (uint32_t j = 0; j < c->ntargets; j++) {
+			w_s(s, (int64_t)(c->targets[j].addr - a));
+			a = c->targets[j].addr;
+			w_u(s, str_id(w, c->targets[j].name));
 		}
 	}
 	w_section(w, SEC_CODE);
@@ -1213,6 +1222,17 @@ static int sec_code(struct reader *r, struct fmt_reader *f)
 				f->err = 1;
 		}
 		c->nrows = (uint32_t)nr;
+		uint64_t nt = r_count(f, 2);
+		a = c->start;
+		c->targets = arena_alloc(&p->arena, (nt ? nt : 1) * sizeof(*c->targets));
+		for (uint64_t j = 0; j < nt && !f->err; j++) {
+			a += (uint64_t)fmt_get_s(f);
+			c->targets[j].addr = a;
+			c->targets[j].name = r_str(r, f);
+			if (j && a <= c->targets[j - 1].addr)
+				f->err = 1;     /* by address, each once */
+		}
+		c->ntargets = (uint32_t)nt;
 	}
 	p->ncodes = f->err ? 0 : n;
 	return f->err ? -1 : 0;

@@ -173,6 +173,12 @@ struct sc_code_row {
 	uint32_t line;
 };
 
+/* Where a direct call or jump of kept code leads outside it, named. */
+struct sc_code_target {
+	uint64_t addr;            /* run-time address */
+	const char *name;         /* "memcpy", "parse+0x1c", "puts@plt" */
+};
+
 /* The machine code of a function that samples hit, copied from its module's
  * file when the profile was finalized, so that it can be disassembled after
  * the binary is gone. */
@@ -184,6 +190,8 @@ struct sc_code {
 	const char *name;         /* its symbol, demangled: the name frames in it carry */
 	uint32_t nrows;
 	struct sc_code_row *rows; /* by address */
+	uint32_t ntargets;
+	struct sc_code_target *targets;  /* by address, each once */
 };
 
 /* Lines [first, first + nlines) of a source file, as they read when the

@@ -839,3 +839,69 @@ int symbolizer_rows(struct symbolizer *s, int mod, uint64_t lo, uint64_t hi,
 	}
 	return rows;
 }
+
+/* x86-64 PLT entries jump through their GOT slot: "jmp *disp32(%rip)"
+ * (ff 25), after an endbr64 and a bnd prefix in IBT layouts (.plt.sec).
+ * The slot's R_X86_64_JUMP_SLOT relocation names the function. */
+int symbolizer_plt_name(struct symbolizer *s, int mod, uint64_t addr, const char **name)
+{
+	struct module *m = module_of(s, mod);
+	Dwarf_Addr bias;
+	Elf *elf = m ? dwfl_module_getelf(m->img->mod, &bias) : NULL;
+	GElf_Ehdr eh;
+	size_t shstr;
+	if (!elf || addr < bias || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
+	    elf_getshdrstrndx(elf, &shstr) != 0)
+		return -ENOENT;
+	uint64_t va = addr - bias, slot = 0;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn)) && !slot) {
+		GElf_Shdr sh;
+		const char *nm;
+		if (!gelf_getshdr(scn, &sh) || va < sh.sh_addr || va - sh.sh_addr >= sh.sh_size ||
+		    !(nm = elf_strptr(elf, shstr, sh.sh_name)) || strncmp(nm, ".plt", 4))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		uint64_t off = va - sh.sh_addr;
+		if (!d || !d->d_buf || off >= d->d_size)
+			return -ENOENT;
+		const uint8_t *b = (const uint8_t *)d->d_buf + off;
+		size_t n = d->d_size - off < 16 ? (size_t)(d->d_size - off) : 16;
+		for (size_t i = 0; i + 6 <= n; i++)
+			if (b[i] == 0xff && b[i + 1] == 0x25) {
+				int32_t disp = (int32_t)((uint32_t)b[i + 2] | (uint32_t)b[i + 3] << 8 |
+							 (uint32_t)b[i + 4] << 16 | (uint32_t)b[i + 5] << 24);
+				slot = va + i + 6 + (uint64_t)(int64_t)disp;
+				break;
+			}
+	}
+	if (!slot)
+		return -ENOENT;
+	scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		Elf_Scn *symscn = elf_getscn(elf, sh.sh_link);
+		GElf_Shdr symsh;
+		Elf_Data *syms = symscn ? elf_getdata(symscn, NULL) : NULL;
+		if (!d || !syms || !gelf_getshdr(symscn, &symsh) || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *nm;
+			if (!gelf_getrela(d, (int)i, &r) || r.r_offset != slot ||
+			    GELF_R_TYPE(r.r_info) != R_X86_64_JUMP_SLOT ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) ||
+			    !(nm = elf_strptr(elf, symsh.sh_link, sym.st_name)) || !*nm)
+				continue;
+			char buf[512];
+			snprintf(buf, sizeof(buf), "%s@plt", nm);
+			*name = intern_str(s, buf);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -47,6 +47,11 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 int symbolizer_symbol(struct symbolizer *s, int mod, uint64_t addr, uint64_t *start,
 		      uint64_t *size, const char **name);
 
+/* The name of the PLT entry at run-time address addr ("memcpy@plt"), from
+ * the relocation of the GOT slot it jumps through (x86-64). Returns 0, or
+ * -ENOENT when addr is no PLT entry this can read. */
+int symbolizer_plt_name(struct symbolizer *s, int mod, uint64_t addr, const char **name);
+
 /* The ELF e_machine of module handle mod (EM_X86_64...), 0 when unknown. */
 int symbolizer_machine(struct symbolizer *s, int mod);
 

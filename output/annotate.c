@@ -349,8 +349,9 @@ static int cs_start(uint32_t machine, bool intel, csh *h)
 	return 0;
 }
 
-/* " <name+0x12>" for a branch or call to a hex address in kept code of the
- * same module (" <+0x12>" inside this function), else "". */
+/* " <name+0x12>" for a branch or call to a hex address: inside this
+ * function " <+0x12>"; elsewhere the name kept for it (a symbol or a PLT
+ * entry) or the kept code there; else "". */
 static void target_name(const struct sc_profile *p, const struct sc_code *code, uint64_t bias,
 			const char *mn, const char *ops, char *out, size_t outlen)
 {
@@ -367,6 +368,18 @@ static void target_name(const struct sc_profile *p, const struct sc_code *code, 
 	uint64_t rt = t + bias;
 	if (rt - code->start < code->len) {
 		snprintf(out, outlen, " <+%#llx>", (unsigned long long)(rt - code->start));
+		return;
+	}
+	size_t lo = 0, hi = code->ntargets;
+	while (lo < hi) {       /* the names kept for this code's branches */
+		size_t mid = lo + (hi - lo) / 2;
+		if (code->targets[mid].addr < rt)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < code->ntargets && code->targets[lo].addr == rt) {
+		snprintf(out, outlen, " <%s>", code->targets[lo].name);
 		return;
 	}
 	long k = code_find(p, code->module, rt);

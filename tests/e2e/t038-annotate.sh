@@ -47,6 +47,15 @@ check "the instructions are objdump's (address, bytes)" "$(diff ours.txt objdump
 check "the last instruction is the return" "$(jq -r "$f.assembly.instructions[-1].asm" two.json)" "retq"
 check_match "a call is named after its target" "$(jq -r "[$f.assembly.instructions[] | select(.asm | startswith(\"call\")) | .target] | unique | join(\",\")" two.json)" '^thread_cpu_ns$'
 
+# every call of main named as objdump names it (a function, a PLT entry)
+jq -r "$f.assembly.instructions[] | select(.asm | startswith(\"call\")) | \"\(.addr) \(.target)\"" main.json |
+	while read -r addr t; do printf '%x %s\n' "$addr" "$t"; done >calls-ours.txt
+objdump -d -w "$PROGS/cpu-annotate" | awk '/<main>:$/ { on = 1; next } on && /^$/ { exit } on' |
+	sed -nE 's/^ *([0-9a-f]+):.*call +[0-9a-f]+ <([^>]+)>.*/\1 \2/p' >calls-objdump.txt
+check_ge "main: calls" "$(wc -l <calls-objdump.txt)" 3
+check "main: the calls are named as objdump names them" "$(diff calls-ours.txt calls-objdump.txt >/dev/null && echo same)" same
+cat calls-ours.txt | sed 's/^/    /'
+
 # main's call line: the callee's samples and main's own there
 ctot=$(jq -r --argjson l "$LCALL" "[$f.source[] | select(.line == \$l) | .total.samples] | add // 0" main.json)
 cself=$(jq -r --argjson l "$LCALL" "[$f.source[] | select(.line == \$l) | .self.samples] | add // 0" main.json)

@@ -1329,6 +1329,10 @@ static struct sc_profile *fx_annotate(void)
 	c->rows[1] = (struct sc_code_row){ 0x1004, "/src/a.c", 11 };
 	c->rows[2] = (struct sc_code_row){ 0x1009, "/src/a.c", 12 };
 	c->rows[3] = (struct sc_code_row){ 0x100b, "", 0 };
+	c->ntargets = 2;
+	c->targets = arena_alloc(&p->arena, 2 * sizeof(*c->targets));
+	c->targets[0] = (struct sc_code_target){ 0x800, "g@plt" };
+	c->targets[1] = (struct sc_code_target){ 0x2004, "main+0x4" };
 	static const char *lines[] = { "int f(void) {", "\tf();", "\treturn 0; /* <&> */" };
 	p->sources = arena_alloc(&p->arena, sizeof(*p->sources));
 	p->nsources = 1;
@@ -1425,6 +1429,11 @@ static void test_annotate_views(void **state)
 	assert_int_equal(p->codes[0].rows[2].addr, 0x1009);
 	assert_int_equal(p->codes[0].rows[2].line, 12);
 	assert_string_equal(source_line(p, "/src/a.c", 12), "\treturn 0; /* <&> */");
+	assert_int_equal(p->codes[0].ntargets, 2);
+	assert_int_equal(p->codes[0].targets[0].addr, 0x800);     /* before the code: a negative delta */
+	assert_string_equal(p->codes[0].targets[0].name, "g@plt");
+	assert_int_equal(p->codes[0].targets[1].addr, 0x2004);
+	assert_string_equal(p->codes[0].targets[1].name, "main+0x4");
 
 	struct cpu_result *r = analyze(p, NULL, NULL, 10);
 	uint32_t fi = func_named(r, "f");
@@ -1477,6 +1486,14 @@ static void test_annotate_views(void **state)
 	if (!strstr(err, "bad code section"))
 		fail_msg("%s", err);
 	two[0].rows[3].addr = 0x100b;
+	/* branch targets out of order */
+	struct sc_code_target t2[2] = { two[0].targets[1], two[0].targets[0] };
+	two[0].targets = t2;
+	assert_int_equal(profile_write(fx, path), 0);
+	assert_int_equal(profile_read(path, &p, err, sizeof(err)), -1);
+	if (!strstr(err, "bad code section"))
+		fail_msg("%s", err);
+	two[0].ntargets = 0;
 	/* source excerpts out of order */
 	struct sc_source srcs[2] = { fx->sources[0], fx->sources[0] };
 	srcs[1].first = 11;
