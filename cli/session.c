@@ -632,10 +632,12 @@ void session_print(const struct session_result *r)
 				fprintf(stderr, " %s", r->profiles[i].path);
 		fputc('\n', stderr);
 	}
-	if (r->nprofiles)
-		fprintf(stderr, "scorch: view with: scorch report %s\n",
-			r->profiles[0].path ? r->profiles[0].path : "FILE");
-	else
+	if (r->nprofiles) {
+		const struct session_profile *sp = &r->profiles[0];
+		fprintf(stderr, "scorch: view with: scorch report %s\n", sp->path ? sp->path : "FILE");
+		if (sp->path && sp->p && sp->p->nsamples)
+			fprintf(stderr, "scorch: its hottest lines and instructions: scorch annotate %s\n", sp->path);
+	} else
 		fprintf(stderr, "scorch: no profile was recorded\n");
 }
 
