@@ -220,23 +220,31 @@ static bool is_time_event(struct span base)
 struct pframe {
 	uint64_t addr;
 	struct span sym;            /* n 0: unknown */
+	uint64_t off;               /* perf's "+0xOFF" after the symbol */
+	bool has_off;
 	struct span dso;            /* n 0: none printed or unknown */
 	struct span file;           /* from a srcline line; n 0: unknown */
 	uint32_t line;
 	bool inlined;
 };
 
-/* Drops perf's "+0x1f" offset from a symbol. */
-static struct span strip_offset(struct span s)
+/* Drops perf's "+0x1f" offset from a symbol, into *off when there is one. */
+static struct span strip_offset(struct span s, uint64_t *off, bool *has)
 {
+	*has = false;
 	for (size_t i = s.n; i-- > 0;) {
 		if (s.s[i] != '+')
 			continue;
-		if (i + 3 > s.n || s.s[i + 1] != '0' || s.s[i + 2] != 'x')
+		if (i + 3 > s.n || s.s[i + 1] != '0' || s.s[i + 2] != 'x' || s.n - i - 3 > 16)
 			return s;
-		for (size_t k = i + 3; k < s.n; k++)
+		uint64_t v = 0;
+		for (size_t k = i + 3; k < s.n; k++) {
 			if (hexval(s.s[k]) < 0)
 				return s;
+			v = v << 4 | (uint64_t)hexval(s.s[k]);
+		}
+		*off = v;
+		*has = i + 3 < s.n;
 		return (struct span){ s.s, i };
 	}
 	return s;
@@ -281,7 +289,7 @@ static bool parse_frame(struct span s, struct pframe *f, bool need_dso)
 	}
 	if (need_dso && !have_paren)
 		return false;
-	f->sym = strip_offset(f->sym);
+	f->sym = strip_offset(f->sym, &f->off, &f->has_off);
 	if (span_eq(f->sym, "[unknown]"))
 		f->sym.n = 0;
 	return true;
@@ -344,6 +352,8 @@ struct parser {
 	struct u64map pids;
 	struct span host, cmdline;  /* from perf script --header comments */
 	uint64_t headers;           /* sample headers seen, any event */
+	VEC(struct import_anchor) anchors;  /* the first "symbol+0xOFF" frame of each module */
+	struct u64map anchored;     /* module index -> 1 */
 };
 
 static int fail(struct parser *ps, size_t line, const char *fmt, ...)
@@ -429,6 +439,15 @@ static int end_sample(struct parser *ps)
 			.inlined = pf->inlined,
 		};
 		ps->locs.data[i] = import_location(ps->b, &f);
+		if (mod >= 0 && pf->has_off && pf->sym.n && !pf->inlined) {
+			bool isnew;
+			u64map_put(&ps->anchored, (uint64_t)mod, &isnew);
+			if (isnew) {
+				struct arena *A = &import_profile(ps->b)->arena;
+				struct import_anchor a = { mod, pf->addr, pf->off, arena_strndup(A, pf->sym.s, pf->sym.n) };
+				VEC_PUSH(&ps->anchors, a);
+			}
+		}
 	}
 	ps->frames.len = 0;
 	int64_t st = import_stack(ps->b, ps->locs.data, n);
@@ -675,6 +694,7 @@ int import_perf(const char *data, size_t len, const char *name,
 	ps.all_periods = true;
 	ps.b = import_builder_new();
 	u64map_init(&ps.pids, 16);
+	u64map_init(&ps.anchored, 16);
 	if (ps.o->event && *ps.o->event) {
 		ps.want_event = true;
 		ps.event = event_base((struct span){ ps.o->event, strlen(ps.o->event) });
@@ -705,11 +725,17 @@ int import_perf(const char *data, size_t len, const char *name,
 		struct sc_profile *p = import_finish(ps.b);
 		describe(&ps, p);
 		*out = p;
-		if (info)
+		if (info) {
 			*info = ps.info;
+			info->anchors = ps.anchors.data;
+			info->nanchors = ps.anchors.len;
+			ps.anchors.data = NULL;
+		}
 	}
 	import_builder_free(ps.b);
 	u64map_release(&ps.pids);
+	u64map_release(&ps.anchored);
+	VEC_FREE(&ps.anchors);
 	VEC_FREE(&ps.frames);
 	VEC_FREE(&ps.locs);
 	VEC_FREE(&ps.periods);

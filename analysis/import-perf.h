@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "import.h"
 #include "profile.h"
 
 struct import_perf_options {
@@ -28,6 +29,10 @@ struct import_perf_info {
 	uint64_t processes;         /* distinct pids, 0 when perf printed no pids */
 	bool ns_weights;            /* samples weigh their period in ns (cpu-clock,
 	                             * task-clock); otherwise 1 each */
+	/* a frame per module that places it (import_complete()); malloc'd,
+	 * the caller frees it; symbols in the profile's arena */
+	struct import_anchor *anchors;
+	size_t nanchors;
 };
 
 /* True when the len bytes at line (no newline) are a perf script sample

@@ -74,6 +74,25 @@ struct sc_profile *import_profile(struct import_builder *b);
  * still to be freed. */
 struct sc_profile *import_finish(struct import_builder *b);
 
+/* Where a module of an imported profile was loaded can be worked out from a
+ * frame whose symbol the foreign tool named with its offset: at run-time
+ * address addr, `offset` bytes into `symbol` (perf's "symbol+0xOFF"). */
+struct import_anchor {
+	int32_t module;
+	uint64_t addr;
+	uint64_t offset;
+	const char *symbol;         /* in the profile's arena */
+};
+
+/* Completes an imported profile from its modules' files, where they are
+ * readable here: places each module with an anchor (its load bias), gives
+ * file:line to its frames that came without one, makes the addresses of
+ * frames that are only ever callers lookup addresses (return address minus
+ * one, as in recorded profiles) and, unless no_code, keeps code and source
+ * lines for `scorch annotate` as finalize does. Returns the number of
+ * modules placed. */
+size_t import_complete(struct sc_profile *p, const struct import_anchor *a, size_t n, bool no_code);
+
 /* Folded stacks ("root;...;leaf COUNT" lines, analysis/folded-in.h) as a
  * CPU profile: COUNT samples per line, all at time 0 on one thread (tid 0,
  * "folded"), frames without module or address (module -1), "_[i]" frames

@@ -905,3 +905,20 @@ int symbolizer_plt_name(struct symbolizer *s, int mod, uint64_t addr, const char
 	}
 	return -ENOENT;
 }
+
+int symbolizer_symbol_named(struct symbolizer *s, int mod, const char *name, uint64_t *addr)
+{
+	struct module *m = module_of(s, mod);
+	if (!m || !name || !*name)
+		return -EINVAL;
+	if (!m->img->syms_loaded)
+		sym_index_load(m->img);
+	for (size_t i = 0; i < m->img->nsyms; i++) {
+		const struct sym *e = &m->img->syms[i];
+		if (!strcmp(e->name, name) || !strcmp(cached_name(s, e->name, false), name)) {
+			*addr = e->addr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

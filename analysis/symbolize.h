@@ -52,6 +52,10 @@ int symbolizer_symbol(struct symbolizer *s, int mod, uint64_t addr, uint64_t *st
  * -ENOENT when addr is no PLT entry this can read. */
 int symbolizer_plt_name(struct symbolizer *s, int mod, uint64_t addr, const char **name);
 
+/* The run-time address of the function symbol called name (as the file
+ * spells it, or demangled) in module handle mod. Returns 0, -ENOENT. */
+int symbolizer_symbol_named(struct symbolizer *s, int mod, const char *name, uint64_t *addr);
+
 /* The ELF e_machine of module handle mod (EM_X86_64...), 0 when unknown. */
 int symbolizer_machine(struct symbolizer *s, int mod);
 

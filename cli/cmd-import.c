@@ -35,6 +35,10 @@ static void usage(FILE *f)
 		"                       event of the first sample); others are left out\n"
 		"      --hz=N           folded: each count stands for 1/N s of CPU time\n"
 		"                       (default: time unknown, counts only)\n"
+		"      --no-code        perf: keep no machine code or source lines (by\n"
+		"                       default, where the sampled binaries are readable\n"
+		"                       here, frames get their file:line and the hottest\n"
+		"                       functions' code is kept, for 'scorch annotate')\n"
 		"  -h, --help           show this help\n"
 		"\n"
 		"  perf record -e cpu-clock -g -- PROG; perf script > PROG.perf\n"
@@ -143,6 +147,7 @@ struct import_args {
 	enum import_format format;
 	const char *in, *out, *event;
 	uint32_t hz;
+	bool no_code;
 };
 
 static int import_options(int argc, char **argv, struct import_args *a)
@@ -152,6 +157,7 @@ static int import_options(int argc, char **argv, struct import_args *a)
 		{ "output", required_argument, NULL, 'o' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "hz", required_argument, NULL, 'z' },
+		{ "no-code", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -173,6 +179,9 @@ static int import_options(int argc, char **argv, struct import_args *a)
 			break;
 		case 'e':
 			a->event = optarg;
+			break;
+		case 'N':
+			a->no_code = true;
 			break;
 		case 'z': {
 			char *end;
@@ -223,7 +232,7 @@ static void summary(const struct sc_profile *p, const struct import_args *a,
 
 int cmd_import(int argc, char **argv)
 {
-	struct import_args a = { FMT_AUTO, NULL, NULL, NULL, 0 };
+	struct import_args a = { FMT_AUTO, NULL, NULL, NULL, 0, false };
 	int rc = import_options(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
@@ -267,10 +276,15 @@ int cmd_import(int argc, char **argv)
 	}
 
 	struct sc_profile *p = NULL;
-	struct import_perf_info pi;
+	struct import_perf_info pi = { 0 };
+	size_t placed = 0;
 	if (fmt == FMT_PERF) {
 		struct import_perf_options po = { .event = a.event };
 		rc = import_perf(buf, len, name, &po, &p, &pi, err, sizeof(err));
+		/* the binaries at hand place the modules: lines, code, sources */
+		if (!rc)
+			placed = import_complete(p, pi.anchors, pi.nanchors, a.no_code);
+		free(pi.anchors);
 	} else {
 		rc = import_folded(buf, len, name, a.hz, &p, err, sizeof(err));
 	}
@@ -289,6 +303,9 @@ int cmd_import(int argc, char **argv)
 		rc = 1;
 	} else {
 		summary(p, &a, fmt == FMT_PERF ? &pi : NULL, name);
+		if (placed)
+			fprintf(stderr, "scorch: %zu of %zu modules read here: their frames have lines%s\n", placed,
+				p->nmodules, p->ncodes ? " and the hottest functions' code is kept (scorch annotate)" : "");
 		fprintf(stderr, "scorch:   wrote %s\n", out);
 		fprintf(stderr, "scorch: view with: scorch report %s\n", out);
 	}

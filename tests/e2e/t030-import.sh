@@ -42,7 +42,8 @@ check "captured: CPU time = periods" "$(q $J '.profiles[0].cpu.sampling.cpu_time
 check "captured: exe" "$(q $J '.profiles[0].program.exe')" /work/main/build/tests/progs/cpu-split
 "$SCORCH" report cpu-split.scorch >cap.txt 2>&1
 check "captured: text report exits 0" "$?" 0
-check_match "captured: text report" "$(cat cap.txt)" '49\.5%.* 99  work_a \(cpu-split\)'
+# (with the same binary at the captured path, work_a gets its file:line)
+check_match "captured: text report" "$(cat cap.txt)" '49\.5%.* 99  work_a (at [^ ]*cpu-split\.c:[0-9]+ )?\(cpu-split\)'
 check "captured: folded export" "$("$SCORCH" export --format=folded cpu-split.scorch | grep -c '^__libc_start_call_main;main;work_a [0-9]*$')" 1
 
 # --- stdin ---
@@ -184,6 +185,52 @@ if [ $perf_ok -eq 1 ]; then
 	# the main thread only starts and joins them: it may catch a sample or not
 	check "threads: heavy and light" "$(cut -d' ' -f1 scorch-threads.txt | grep -xE 'heavy|light' | paste -sd,)" "heavy,light"
 	check "threads: exe found" "$(q threads.scorch.json '.profiles[0].program.exe')" "$PROGS/cpu-threads"
+
+	# the binaries at hand complete an import: lines and code for annotate,
+	# from a copy of cpu-annotate deleted once imported
+	mkdir -p ann && cp "$PROGS/cpu-annotate" ann/prog
+	perf record -e cpu-clock -F 999 -g -o ann.data -- ann/prog 2000 >/dev/null 2>&1
+	perf script -i ann.data >ann.perf 2>/dev/null
+	imp ann ann.perf
+	check_match "annotate: modules placed" "$err" '[1-9] of [0-9]+ modules read here: their frames have lines and the hottest functions'"'"' code is kept'
+	rm -rf ann
+	"$SCORCH" annotate --json ann.scorch two_lines >ann.json
+	check "annotate: exit" "$?" 0
+	src="$ROOT/tests/progs/cpu-annotate.c"
+	la=$(grep -n 'LINE_A \*/' "$src" | cut -d: -f1)
+	lb=$(grep -n 'LINE_B \*/' "$src" | cut -d: -f1)
+	a=$(jq --argjson l "$la" '[.functions[0].source[] | select(.line == $l) | .self.samples] | add // 0' ann.json)
+	b=$(jq --argjson l "$lb" '[.functions[0].source[] | select(.line == $l) | .self.samples] | add // 0' ann.json)
+	within "annotate: LINE_A's share of the two lines, from perf's samples (per mille)" "$(( a * 1000 / (a + b > 0 ? a + b : 1) ))" 750 30
+	check "annotate: the lines' self samples add up to the function's" \
+		"$(jq '[.functions[0].source[].self.samples] | add' ann.json)" "$(jq '.functions[0].self.samples' ann.json)"
+	jq -r '.functions[0].assembly.instructions[] | "\(.addr) \(.bytes)"' ann.json |
+		while read -r addr bytes; do printf '%x %s\n' "$addr" "$bytes"; done >ann-ours.txt
+	objdump -d -w "$PROGS/cpu-annotate" | awk '/<two_lines>:$/ { on = 1; next } on && /^$/ { exit } on' |
+		awk -F'\t' '{ a = $1; gsub(/[ :]/, "", a); b = $2; gsub(/ /, "", b); print a " " b }' |
+		head -n "$(wc -l <ann-ours.txt)" >ann-objdump.txt
+	check_ge "annotate: instructions" "$(wc -l <ann-ours.txt)" 20
+	check "annotate: the instructions are objdump's" "$(diff ann-ours.txt ann-objdump.txt >/dev/null && echo same)" same
+	# the caller's frames are lookup addresses: main's call instruction
+	# carries every sample through two_lines
+	"$SCORCH" annotate --json ann.scorch main >ann-main.json
+	check "annotate: main's call of two_lines carries its samples" \
+		"$(jq '[.functions[0].assembly.instructions[] | select(.target == "two_lines") | .total.samples] | add' ann-main.json)" \
+		"$(jq '.functions[0].total.samples' ann.json)"
+	# a different binary at the recorded path is not taken for the one that ran
+	mkdir -p ann && cp "$PROGS/cpu-annotate" ann/prog
+	perf record -e cpu-clock -F 999 -g -o ann2.data -- ann/prog 300 >/dev/null 2>&1
+	perf script -i ann2.data >ann2.perf 2>/dev/null
+	cp "$PROGS/cpu-split" ann/prog
+	imp ann2 ann2.perf
+	"$SCORCH" annotate --json ann2.scorch two_lines >ann2.json
+	check "annotate: another binary at the path: not read (no line for two_lines)" "$(jq -r '.functions[0].file' ann2.json)" null
+	check_match "annotate: another binary at the path: nor its code" "$(jq -r '.functions[0].assembly_missing' ann2.json)" '^the profile keeps'
+	sed 's/^/    /' ann2.err
+	# --no-code
+	imp ann3 --no-code -o ann3.scorch ann.perf
+	check "import --no-code: exit" "$rc" 0
+	check_match "import --no-code: no code kept" "$("$SCORCH" annotate --asm ann3.scorch two_lines)" 'no assembly: the profile keeps no code'
 fi
 
 if [ $perf_ok -eq 0 ] && [ "$failures" -eq 0 ]; then
