@@ -267,18 +267,29 @@ static size_t unzstd(const uint8_t *in, size_t n, uint8_t **out)
 	return len;
 }
 
-static void test_damaged(void **state)
+/* Writes make_profile(nev) as `name` and reads the file's bytes into buf;
+ * returns how many. */
+static size_t written(const char *name, size_t nev, uint8_t *buf, size_t cap)
 {
-	(void)state;
-	struct sc_profile *p = make_profile(5000);
+	struct sc_profile *p = make_profile(nev);
 	char path[128];
-	path_in(path, sizeof(path), "good.scorch");
+	path_in(path, sizeof(path), name);
 	assert_int_equal(profile_write(p, path), 0);
 	profile_free(p);
 	FILE *f = fopen(path, "rb");
-	static uint8_t buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf), f);
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap, f);
 	fclose(f);
+	assert_true(n > 32 && n < cap);
+	return n;
+}
+
+static void test_damaged(void **state)
+{
+	(void)state;
+	char path[128];
+	static uint8_t buf[1 << 20];
+	size_t n = written("good.scorch", 5000, buf, sizeof(buf));
 
 	expect_error("missing.scorch", "cannot open");
 	write_bytes("foreign.scorch", "GIF89a this is not it", 21);
@@ -332,16 +343,10 @@ static void test_damaged(void **state)
 static void test_mutated_body(void **state)
 {
 	(void)state;
-	struct sc_profile *p = make_profile(3000);
 	char path[128];
-	path_in(path, sizeof(path), "m0.scorch");
-	assert_int_equal(profile_write(p, path), 0);
-	profile_free(p);
-	FILE *f = fopen(path, "rb");
+	FILE *f;
 	static uint8_t file[1 << 20];
-	size_t n = fread(file, 1, sizeof(file), f);
-	fclose(f);
-	assert_true(n > 32 && n < sizeof(file));
+	size_t n = written("m0.scorch", 3000, file, sizeof(file));
 	uint8_t *body = NULL;
 	size_t raw = unzstd(file + 32, n - 32, &body);
 	assert_true(raw != (size_t)-1);
