@@ -727,9 +727,11 @@ int import_perf(const char *data, size_t len, const char *name,
 		*out = p;
 		if (info) {
 			*info = ps.info;
-			info->anchors = ps.anchors.data;
+			/* in the profile's arena: they live as long as it */
+			info->anchors = arena_alloc(&p->arena, (ps.anchors.len + 1) * sizeof(*ps.anchors.data));
+			if (ps.anchors.len)
+				memcpy(info->anchors, ps.anchors.data, ps.anchors.len * sizeof(*ps.anchors.data));
 			info->nanchors = ps.anchors.len;
-			ps.anchors.data = NULL;
 		}
 	}
 	import_builder_free(ps.b);

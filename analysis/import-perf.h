@@ -29,8 +29,8 @@ struct import_perf_info {
 	uint64_t processes;         /* distinct pids, 0 when perf printed no pids */
 	bool ns_weights;            /* samples weigh their period in ns (cpu-clock,
 	                             * task-clock); otherwise 1 each */
-	/* a frame per module that places it (import_complete()); malloc'd,
-	 * the caller frees it; symbols in the profile's arena */
+	/* a frame per module that places it (import_complete()), in the
+	 * profile's arena */
 	struct import_anchor *anchors;
 	size_t nanchors;
 };

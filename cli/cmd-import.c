@@ -284,7 +284,6 @@ int cmd_import(int argc, char **argv)
 		/* the binaries at hand place the modules: lines, code, sources */
 		if (!rc)
 			placed = import_complete(p, pi.anchors, pi.nanchors, a.no_code);
-		free(pi.anchors);
 	} else {
 		rc = import_folded(buf, len, name, a.hz, &p, err, sizeof(err));
 	}
