@@ -1541,7 +1541,10 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 	write_tree(&o, &b, order, depth);
 	write_strings(&o, &b);
 	out_s(&o, "}</script>\n");
-	if (cpu)
+	/* hot code: for profiles that keep code or sources (not for profiles
+	 * of other tools, or recorded with --no-code: a second CPU analysis
+	 * of a huge profile only to show lines without text is not worth it) */
+	if (cpu && (p->ncodes || p->nsources))
 		write_annotate(&o, p, opt);
 	out_s(&o, "<script>");
 	out_mem(&o, scorch_html_js, scorch_html_js_len);
