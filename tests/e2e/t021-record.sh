@@ -121,7 +121,8 @@ check_ge "real-time signal: samples" "$(q traprt.json '.profiles[0].cpu.totals.s
 if command -v gdb >/dev/null 2>&1; then
 	rec gdb -- gdb -q -batch -ex run --args "$PROGS/cpu-split" 200
 	check "gdb running a program: exit" "$rc" 0
-	check_match "gdb running a program: the inferior ran to its end" "$out" "cpu-split: 50.0/30.0/20.0 of 200 ms"
+	# (its own measured split: 49.9/30.0/20.0 on a loaded machine)
+	check_match "gdb running a program: the inferior ran to its end" "$out" "cpu-split: [0-9.]+/[0-9.]+/[0-9.]+ of 200 ms"
 	check_match "gdb: exited normally" "$out" "exited normally"
 	check_match "gdb: the traced inferior is not sampled, and that is said" "$err" "0 samples from nothing \\(the process was traced: a debugger or strace\\)"
 	rm -f gdb.*.scorch bash.*.scorch cpu-split.*.scorch iconv.*.scorch
