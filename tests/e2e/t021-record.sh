@@ -76,7 +76,10 @@ for m in execve clearenv spawn; do
 	check_ge "exec env $m: child_spin samples in the new image (200 ms)" "$n" 150
 	check "exec env $m: images with samples" "$(rates "execenv-$m.err" | wc -l)" 2
 	for hz in $(rates "execenv-$m.err"); do
-		check_ge "exec env $m: achieved Hz of an image" "$hz" 949
+		# 200 ms images: a few samples around the exec are 5% of them
+		# (944 Hz once on a loaded machine); the bug this guards showed
+		# half the rate or none
+		check_ge "exec env $m: achieved Hz of an image" "$hz" 900
 	done
 	rm -f "$WORK"/cpu-execenv.*.scorch
 done
@@ -85,7 +88,7 @@ check "shell parent: exit" "$rc" 0
 grep -A1 '^scorch: .*/cpu-split (pid' shpar.err >shpar-children.err
 check "shell parent: children's profiles with samples" "$(rates shpar-children.err | wc -l)" 2
 for hz in $(rates shpar-children.err); do
-	check_ge "shell parent: achieved Hz of a child" "$hz" 949
+	check_ge "shell parent: achieved Hz of a child" "$hz" 900
 done
 # the shell's own CPU time (a few ms, more on a loaded machine), not its
 # children's 600 ms: before, it showed 0 Hz over their CPU time
