@@ -1063,13 +1063,14 @@
 				return best ? { mark: best } : null;
 			}
 			const d = Math.floor((my - sl.y - ZHDR) / ZROW);
-			// clusters and spans of a pixel or two first, and from a pixel
-			// away: they would be hard to hit next to a wide neighbour;
-			// of two such within reach, the nearer (a pixel apart, the one
-			// under the pointer, not the first listed)
+			// clusters, then spans of a pixel or two, first and from a
+			// pixel away: they would be hard to hit next to a wide
+			// neighbour; of two clusters (or two narrow spans) within
+			// reach, the nearer, not the first listed
 			const gap = (o) => (mx < o.x ? o.x - mx : mx > o.x + o.w ? mx - o.x - o.w : 0);
 			let best = null, bg = 1.0001;
 			for (const o of zs.clusters) if (o.sl === sl && o.d === d && gap(o) < bg) { best = { cluster: o }; bg = gap(o); }
+			if (best) return best;
 			for (const r of zs.drawn) if (r.sl === sl && r.d === d && r.w < 3 && gap(r) < bg) { best = { span: r }; bg = gap(r); }
 			if (best) return best;
 			for (const r of zs.drawn) if (r.sl === sl && r.d === d && r.x <= mx && mx < r.x + r.w) return { span: r };
