@@ -686,7 +686,8 @@ int annotate_write(FILE *f, const struct sc_profile *p, const struct cpu_result 
 	}
 	texts_release(&x.texts);
 	sb_release(&x.sb);
+	errno = 0;
 	if (!err && (fflush(f) != 0 || ferror(f)))
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 	return err;
 }

@@ -166,6 +166,7 @@ bad "no profile" 2 'no profile given'
 bad "bad limit" 2 'limit' -n x ann.scorch
 bad "bad syntax" 2 'syntax' -M arm ann.scorch
 bad "unknown thread" 1 "no samples of thread 'nope'" --thread=nope ann.scorch
+bad "a full disk" 1 'cannot write /dev/full: No space left on device' -o /dev/full ann.scorch
 head -c 2000 ann.scorch >cut.scorch
 bad "truncated profile" 1 'truncated' cut.scorch
 finish
