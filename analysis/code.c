@@ -255,6 +255,18 @@ static void capture_sources(struct sc_profile *p, const uint8_t *on_stack)
 
 /* ---- branch targets ---- */
 
+bool code_branch_target(uint32_t machine, const char *mn, const char *ops, uint64_t *target)
+{
+	bool branch = machine == EM_AARCH64 ? (mn[0] == 'b' || !strncmp(mn, "cb", 2) || !strncmp(mn, "tb", 2))
+					    : (mn[0] == 'j' || !strncmp(mn, "call", 4));
+	const char *hx = strstr(ops, "0x");
+	if (!branch || !hx || (hx != ops && hx[-1] != '#'))
+		return false;
+	char *end;
+	*target = strtoull(hx, &end, 16);
+	return !*end;
+}
+
 static int target_cmp(const void *pa, const void *pb)
 {
 	const struct sc_code_target *a = pa, *b = pb;
@@ -285,15 +297,8 @@ static void capture_targets(struct sc_profile *p, struct sc_code *c, struct symb
 			at++;
 			continue;
 		}
-		const char *mn = in->mnemonic, *op = in->op_str;
-		bool branch = arch == CS_ARCH_ARM64 ? (mn[0] == 'b' || !strncmp(mn, "cb", 2) || !strncmp(mn, "tb", 2))
-						    : (mn[0] == 'j' || !strncmp(mn, "call", 4));
-		const char *hx = strstr(op, "0x");
-		if (!branch || !hx || (hx != op && hx[-1] != '#'))
-			continue;
-		char *end;
-		uint64_t t = strtoull(hx, &end, 16);
-		if (*end || t - c->start < c->len)
+		uint64_t t;
+		if (!code_branch_target(machine, in->mnemonic, in->op_str, &t) || t - c->start < c->len)
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < v.len && !dup; k++)

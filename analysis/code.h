@@ -30,6 +30,11 @@
 void code_capture(struct sc_profile *p, struct symbolizer *sym,
 		  int (*handle)(void *ctx, int mi), void *ctx);
 
+/* True when the instruction capstone spelled as mnemonic mn and operands
+ * ops (for ELF machine `machine`) is a direct call, jump or branch to a
+ * constant address, put in *target. */
+bool code_branch_target(uint32_t machine, const char *mn, const char *ops, uint64_t *target);
+
 /* Index into p->codes of the code holding run-time address addr of module
  * mi, or -1. */
 long code_find(const struct sc_profile *p, int32_t mi, uint64_t addr);

@@ -356,14 +356,8 @@ static void target_name(const struct sc_profile *p, const struct sc_code *code, 
 			const char *mn, const char *ops, char *out, size_t outlen)
 {
 	out[0] = 0;
-	bool branch = p->code_machine == EM_AARCH64 ? (mn[0] == 'b' || !strncmp(mn, "cb", 2) || !strncmp(mn, "tb", 2))
-			: (mn[0] == 'j' || !strncmp(mn, "call", 4));
-	const char *hx = strstr(ops, "0x");
-	if (!branch || !hx || (hx != ops && hx[-1] != '#'))
-		return;
-	char *end;
-	unsigned long long t = strtoull(hx, &end, 16);
-	if (*end)
+	uint64_t t;
+	if (!code_branch_target(p->code_machine, mn, ops, &t))
 		return;
 	uint64_t rt = t + bias;
 	if (rt - code->start < code->len) {
