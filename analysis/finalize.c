@@ -115,6 +115,7 @@ struct fin {
 	size_t warm_next;             /* dense ids below it are in the cache */
 	struct zone_fin *zf;          /* zones and traced calls (zone-fin.c), NULL: none */
 	int no_code;                  /* keep no code or source for annotation */
+	int stale;                    /* a module's file no longer is what was loaded */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -580,6 +581,14 @@ static int mod_handle(struct fin *f, int mi)
 		if (!strncmp(base_name(r->path), "linux-vdso.so", 13) && access(r->path, R_OK) != 0)
 			file = vdso_file();
 		f->handle[mi] = file ? symbolizer_add_module(f->sym, file, r->bias, r->lo, r->hi) : -1;
+		/* a file rebuilt or replaced since the program loaded it would
+		 * name its frames wrongly: name them by module and offset */
+		const uint8_t *bid;
+		int n = f->handle[mi] >= 0 && r->bidlen ? symbolizer_build_id(f->sym, f->handle[mi], &bid) : 0;
+		if (n > 0 && ((uint32_t)n != r->bidlen || memcmp(bid, r->bid, r->bidlen))) {
+			f->handle[mi] = -1;
+			f->stale = 1;
+		}
 	}
 	return f->handle[mi];
 }
@@ -1240,6 +1249,8 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		build_profile(f);
 		if (!f->no_code)
 			code_capture(f->p, f->sym, code_handle, f);
+		if (f->stale)
+			f->p->flags |= PROF_STALE;
 		if (info) {
 			info->mono_start = f->start;
 			info->mono_end = f->start + rel_time(f, f->last_time);

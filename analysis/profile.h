@@ -18,6 +18,8 @@
 #define PROF_TRUNCATED   4u   /* chunks were lost (disk full) or the raw file was cut */
 #define PROF_CPU         8u   /* CPU samples recorded (scorch record) */
 #define PROF_WALL       16u   /* wall-clock sampling: samples say on- or off-CPU */
+#define PROF_STALE      32u   /* a module's file changed after it was loaded (its build
+                               * id differs): its frames are named by module and offset */
 
 struct sc_module {
 	const char *name;         /* basename, e.g. "libc.so.6" or the program name */

@@ -922,3 +922,15 @@ int symbolizer_symbol_named(struct symbolizer *s, int mod, const char *name, uin
 	}
 	return -ENOENT;
 }
+
+int symbolizer_build_id(struct symbolizer *s, int mod, const uint8_t **bits)
+{
+	struct module *m = module_of(s, mod);
+	GElf_Addr vaddr;
+	const unsigned char *b = NULL;
+	int n = m ? dwfl_module_build_id(m->img->mod, &b, &vaddr) : -1;
+	if (n <= 0)
+		return 0;
+	*bits = b;
+	return n;
+}

@@ -56,6 +56,10 @@ int symbolizer_plt_name(struct symbolizer *s, int mod, uint64_t addr, const char
  * spells it, or demangled) in module handle mod. Returns 0, -ENOENT. */
 int symbolizer_symbol_named(struct symbolizer *s, int mod, const char *name, uint64_t *addr);
 
+/* The GNU build id of module handle mod's file: its length (0 when it has
+ * none), the bytes in *bits, owned by the symbolizer. */
+int symbolizer_build_id(struct symbolizer *s, int mod, const uint8_t **bits);
+
 /* The ELF e_machine of module handle mod (EM_X86_64...), 0 when unknown. */
 int symbolizer_machine(struct symbolizer *s, int mod);
 

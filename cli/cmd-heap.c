@@ -74,6 +74,8 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 		term_bytes(&sb, t->peak_rss);
 	}
 	sb_addc(&sb, '\n');
+	if (p->flags & PROF_STALE)
+		sb_adds(&sb, "scorch:   warning: a binary or library changed on disk while the program ran (its build id differs): its frames are named by module and offset\n");
 	if (p->flags & PROF_TRUNCATED)
 		sb_addf(&sb, "scorch:   warning: the profile is truncated: %s; counts are lower bounds\n",
 			p->lost_chunks ? "some event chunks could not be written (disk full?)"

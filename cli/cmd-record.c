@@ -138,6 +138,8 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 		sb_adds(&sb, "scorch:   no CPU samples (sampling was refused in this process)\n");
 	}
 	summarize_zones(&sb, p);
+	if (p->flags & PROF_STALE)
+		sb_adds(&sb, "scorch:   warning: a binary or library changed on disk while the program ran (its build id differs): its frames are named by module and offset\n");
 	if (p->flags & PROF_INCOMPLETE)
 		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL, or an exit straight through the exit_group system call, as Go programs end); "
 			     "the last buffered samples of each thread are missing\n");

@@ -259,6 +259,10 @@ static void text_header(struct text *x)
 			"hooks, which inflates the CPU figures of allocation-heavy code; record "
 			"without --heap for exact CPU figures%s\n",
 			c->bold, c->yellow, c->reset, c->yellow, c->reset);
+	if (p->flags & PROF_STALE)
+		sb_addf(o, "%s%swarning:%s%s a binary or library changed on disk while the program ran "
+			"(its build id differs): its frames are named by module and offset%s\n",
+			c->bold, c->yellow, c->reset, c->yellow, c->reset);
 	if (p->flags & PROF_INCOMPLETE)
 		sb_addf(o, "%s%swarning: INCOMPLETE profile:%s%s the program ended without "
 			"scorch's final flush (killed?); the last samples of each thread may be "

@@ -304,6 +304,10 @@ static void text_header(struct text *x)
 		sb_addf(x->out, "  filter    %s'%s'%s: sites, leaks, sizes and modules count only "
 			"allocations whose stack matches; totals and calls count everything\n",
 			c->yellow, x->o->filter ? x->o->filter : "?", c->reset);
+	if (p->flags & PROF_STALE)
+		sb_addf(x->out, "%s%swarning:%s%s a binary or library changed on disk while the program ran "
+			"(its build id differs): its frames are named by module and offset%s\n",
+			c->bold, c->yellow, c->reset, c->yellow, c->reset);
 	if (p->flags & PROF_INCOMPLETE)
 		sb_addf(x->out, "%s%swarning: INCOMPLETE profile:%s%s the program ended without "
 			"scorch's final flush (killed?); the last events of each thread may be "

@@ -127,6 +127,39 @@ check "inlined: outer's code holds outer's and mix's samples" "$(jq -r "$f.assem
 check_match "inlined: mix's loop line is in its source view" \
 	"$(jq -r "[$f.source[] | select(.self.samples > 0) | .text] | join(\" | \")" mix.json)" 'x = x \* 6364136223846793005UL'
 
+# a binary replaced on disk while it ran (its build id differs at finalize):
+# its frames are named by module and offset, none of its code is kept, and
+# the summary and the report say why
+mkdir -p stale && cat >stale/stale.c <<'EOF'
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	volatile unsigned long x = 0;
+	for (long i = 0; i < 60000000; i++)
+		x += (unsigned long)i * (unsigned long)i;
+	if (argc > 1 && rename(argv[1], argv[0]) != 0) {
+		perror("rename");
+		return 1;
+	}
+	for (long i = 0; i < 60000000; i++)
+		x += (unsigned long)i ^ (x >> 3);
+	printf("%d\n", OTHER);
+	return 0;
+}
+EOF
+cc -std=gnu11 -g -O1 -DOTHER=1 -o stale/prog stale/stale.c && cc -std=gnu11 -g -O1 -DOTHER=2 -o stale/other stale/stale.c
+"$SCORCH" record -o stale.scorch -- stale/prog stale/other >stale.out 2>stale.err
+check "stale: record" "$?" 0
+check "stale: the program's output" "$(cat stale.out)" 1
+check_match "stale: the summary says so" "$(cat stale.err)" 'warning: a binary or library changed on disk while the program ran'
+check_match "stale: the report says so" "$("$SCORCH" report stale.scorch)" 'warning: a binary or library changed on disk'
+"$SCORCH" report --json --limit=0 stale.scorch >stale.json
+check "stale: no frame of it named main (the new file's symbols)" \
+	"$(jq '[.profiles[0].cpu.functions[] | select(.module == "prog" and .function == "main")] | length' stale.json)" 0
+check_ge "stale: its frames named by module and offset" \
+	"$(jq '[.profiles[0].cpu.functions[] | select(.module == "prog" and (.function | test("^prog\\+0x")))] | length' stale.json)" 1
+check "stale: none of its code kept" "$("$SCORCH" annotate --json -n 0 stale.scorch | jq '[.functions[] | select(.module == "prog" and .assembly)] | length')" 0
+
 # --no-code
 "$SCORCH" record --no-code -o nocode.scorch -- "$PROGS/cpu-annotate" 300 >/dev/null 2>&1
 check "no-code: record" "$?" 0
