@@ -436,7 +436,7 @@ static void inlined_into(const struct sc_profile *p, const struct cpu_func *fn, 
 		sb_adds(why, " (annotate those for its instructions)");
 }
 
-static void no_code_note(struct ctx *x, const struct cpu_func *fn, const char *why)
+static void no_code_note(struct ctx *x, const char *why)
 {
 	if (x->o->json) {
 		json_str(&x->j, "assembly_missing", why);
@@ -458,7 +458,7 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 			sb_adds(&why, p->ncodes ? "the profile keeps code of the hottest functions only, not this one"
 				: "the profile keeps no code (recorded with --no-code, imported, or from an older scorch)");
 		}
-		no_code_note(x, fn, sb_str(&why));
+		no_code_note(x, sb_str(&why));
 		sb_release(&why);
 		return;
 	}
@@ -467,7 +467,7 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 	if (!arch || cs_start(p->code_machine, x->o->intel, &h) != 0) {
 		char why[96];
 		snprintf(why, sizeof(why), "no disassembler for ELF machine %u", p->code_machine);
-		no_code_note(x, fn, why);
+		no_code_note(x, why);
 		return;
 	}
 	struct annot_counts ac;
