@@ -1,7 +1,9 @@
 /* strbuf: the tool side's one growable string. */
 #include "strbuf.h"
 #include "die.h"
+#include "utf8.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,24 +57,57 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sb_add_json_str(struct strbuf *sb, const char *s)
+void sb_add_json_strx(struct strbuf *sb, const char *str, unsigned flags)
 {
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
 	sb_addc(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
+	while (*s) {
+		unsigned c = *s;
+		if (c >= 0x80) {
+			uint32_t cp;
+			size_t n = utf8_seq(s, &cp);
+			if (!n) {
+				/* not UTF-8: the replacement character, one per byte */
+				sb_adds(sb, "\\ufffd");
+				s++;
+			} else {
+				/* C1 controls, and the line terminators JavaScript
+				 * before ES2019 refused inside a string literal */
+				if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029)
+					sb_addf(sb, "\\u%04x", (unsigned)cp);
+				else
+					sb_add(sb, s, n);
+				s += n;
+			}
+			continue;
+		}
+		switch (c) {
 		case '"': sb_add(sb, "\\\"", 2); break;
 		case '\\': sb_add(sb, "\\\\", 2); break;
 		case '\n': sb_add(sb, "\\n", 2); break;
 		case '\r': sb_add(sb, "\\r", 2); break;
 		case '\t': sb_add(sb, "\\t", 2); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				sb_addf(sb, "\\u%04x", *p);
+		case '<': case '>': case '&':
+			/* in a <script> block: no "</script" nor "<!--" */
+			if (flags & SB_JSON_HTML)
+				sb_addf(sb, "\\u%04x", c);
 			else
-				sb_addc(sb, (char)*p);
+				sb_addc(sb, (char)c);
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				sb_addf(sb, "\\u%04x", c);
+			else
+				sb_addc(sb, (char)c);
 		}
+		s++;
 	}
 	sb_addc(sb, '"');
+}
+
+void sb_add_json_str(struct strbuf *sb, const char *s)
+{
+	sb_add_json_strx(sb, s, 0);
 }
 
 void sb_reset(struct strbuf *sb)

@@ -19,8 +19,17 @@ void sb_adds(struct strbuf *sb, const char *s);
 void sb_addc(struct strbuf *sb, char c);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
-/* Appends s as a JSON string literal, quotes included. */
-void sb_add_json_str(struct strbuf *sb, const char *s);
+/* Appends s as a JSON string literal, quotes included: the one JSON string
+ * escaper, used by every JSON scorch writes. The literal is always
+ * well-formed UTF-8 whatever s holds: a byte of s that does not start a
+ * well-formed UTF-8 sequence becomes U+FFFD, written \ufffd (one per byte);
+ * C0 and C1 controls, DEL, U+2028 and U+2029 are written \uXXXX (\n, \r,
+ * \t as such). NULL is written as "". With SB_JSON_HTML, < > & are written
+ * \u003c \u003e \u0026 too, so that the literal is safe inside an HTML
+ * <script> element. */
+#define SB_JSON_HTML 1u
+void sb_add_json_strx(struct strbuf *sb, const char *s, unsigned flags);
+void sb_add_json_str(struct strbuf *sb, const char *s);   /* flags 0 */
 void sb_reset(struct strbuf *sb);
 char *sb_detach(struct strbuf *sb);
 void sb_release(struct strbuf *sb);

@@ -25,6 +25,7 @@
 #include "../lib/arena.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
+#include "../lib/utf8.h"
 #include "../lib/vec.h"
 #include "annotate.h"
 
@@ -40,79 +41,10 @@ extern const char scorch_html_css_sha256[], scorch_html_js_sha256[];
 
 /* ---- escaping ---- */
 
-/* Length (1-4) of the well-formed UTF-8 sequence at s, its code point in *cp;
- * 0 if s does not start one (a NUL byte is never a continuation byte). */
-static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
-{
-	unsigned c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-	uint32_t v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2, v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3, v = c & 0x0f;
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4, v = c & 0x07;
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		unsigned b = s[i];
-		if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf))
-			return 0;
-		v = v << 6 | (b & 0x3f);
-	}
-	*cp = v;
-	return n;
-}
-
 void html_json_str(struct strbuf *sb, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	sb_addc(sb, '"');
-	while (*s) {
-		unsigned c = *s;
-		if (c >= 0x80) {
-			uint32_t cp;
-			size_t n = utf8_seq(s, &cp);
-			if (!n) {
-				sb_adds(sb, "\\ufffd");
-				s++;
-			} else {
-				if (cp == 0x2028 || cp == 0x2029)
-					sb_addf(sb, "\\u%04x", (unsigned)cp);
-				else
-					sb_add(sb, s, n);
-				s += n;
-			}
-			continue;
-		}
-		switch (c) {
-		case '"': sb_add(sb, "\\\"", 2); break;
-		case '\\': sb_add(sb, "\\\\", 2); break;
-		case '\n': sb_add(sb, "\\n", 2); break;
-		case '\t': sb_add(sb, "\\t", 2); break;
-		/* '<' keeps "</script" and "<!--" out of the page's data block */
-		case '<': case '>': case '&':
-			sb_addf(sb, "\\u%04x", c);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				sb_addf(sb, "\\u%04x", c);
-			else
-				sb_addc(sb, (char)c);
-		}
-		s++;
-	}
-	sb_addc(sb, '"');
+	/* the one JSON string escaper, in its <script>-safe form */
+	sb_add_json_strx(sb, str, SB_JSON_HTML);
 }
 
 void html_escape(struct strbuf *sb, const char *str)

@@ -41,7 +41,7 @@ static void test_json_str(void **state)
 	json_is("<!-- x -->", "\"\\u003c!-- x --\\u003e\"");
 	json_is("void f<&g>()", "\"void f\\u003c\\u0026g\\u003e()\"");
 	json_is("q\"b\\s/", "\"q\\\"b\\\\s/\"");
-	json_is("a\nb\tc\rd\x01\x7f", "\"a\\nb\\tc\\u000dd\\u0001\\u007f\"");
+	json_is("a\nb\tc\rd\x01\x7f", "\"a\\nb\\tc\\rd\\u0001\\u007f\"");
 	/* valid UTF-8 passes, the two JS line terminators do not */
 	json_is("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5\"");
 	json_is("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "\"a\\u2028b\\u2029c\"");

@@ -95,6 +95,15 @@ static void test_strbuf_json(void **state)
 	sb_add_json_str(&sb, "a\"b\\c\n\t\x01<&>é");
 	assert_string_equal(sb.buf, "\"a\\\"b\\\\c\\n\\t\\u0001<&>é\"");
 	sb_reset(&sb);
+	/* always well-formed UTF-8: U+FFFD for each byte that starts no UTF-8
+	 * sequence; C1 controls escaped; valid multibyte text as it is */
+	sb_add_json_str(&sb, "a\xff\xfe" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82" "e\xc2\x9b\x1b[31m\xe2\x82\xac\xf0\x9f\x94\xa5");
+	assert_string_equal(sb.buf, "\"a\\ufffd\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffd\\ufffdd\\ufffd\\ufffd"
+			    "e\\u009b\\u001b[31m\xe2\x82\xac\xf0\x9f\x94\xa5\"");
+	sb_reset(&sb);
+	sb_add_json_strx(&sb, "</script>&", SB_JSON_HTML);
+	assert_string_equal(sb.buf, "\"\\u003c/script\\u003e\\u0026\"");
+	sb_reset(&sb);
 	sb_addf(&sb, "%d-%s", 42, "x");
 	assert_string_equal(sb_str(&sb), "42-x");
 	char *d = sb_detach(&sb);
