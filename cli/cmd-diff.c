@@ -103,9 +103,9 @@ static int cmp_weight(const void *pa, const void *pb)
 
 static void add_name(struct strbuf *sb, const struct flame_diff_row *r)
 {
-	sb_adds(sb, r->name);
+	term_esc(sb, r->name);
 	if (*r->module)
-		sb_addf(sb, "  [%s]", r->module);
+		sb_addf(sb, "  [%s]", term_safe(r->module));
 }
 
 static void print_text(const struct side *b, const struct side *a, enum flame_weight w,
@@ -113,7 +113,7 @@ static void print_text(const struct side *b, const struct side *a, enum flame_we
 		       size_t shown, bool by_share)
 {
 	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb, "BEFORE  %s\nAFTER   %s\n\n", b->desc.buf, a->desc.buf);
+	sb_addf(&sb, "BEFORE  %s\nAFTER   %s\n\n", term_safe(b->desc.buf), term_safe(a->desc.buf));
 	if (by_share)
 		sb_addf(&sb, "%s whose share changed most (%s of each profile's total%s):\n",
 			g == FLAME_BY_SITE ? "Allocation sites" : "Functions",

@@ -14,6 +14,7 @@
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/strbuf.h"
+#include "../output/term.h"
 #include "cmds.h"
 #include "usage.h"
 
@@ -210,7 +211,7 @@ static void summary(const struct sc_profile *p, const struct import_args *a,
 {
 	fprintf(stderr, "scorch: imported %zu samples", p->nsamples);
 	if (pi)
-		fprintf(stderr, " of %s", pi->event);
+		fprintf(stderr, " of %s", term_safe(pi->event));
 	fprintf(stderr, " (%zu thread%s, %zu stacks", p->nthreads, p->nthreads == 1 ? "" : "s",
 		p->nstacks - 1);
 	if (pi && pi->processes > 1)
@@ -218,13 +219,13 @@ static void summary(const struct sc_profile *p, const struct import_args *a,
 	fprintf(stderr, ") from %s\n", name);
 	if (pi && pi->skipped)
 		fprintf(stderr, "scorch: left out %llu samples of other events (%s); choose with "
-			"--event=NAME\n", (unsigned long long)pi->skipped, pi->skipped_events);
+			"--event=NAME\n", (unsigned long long)pi->skipped, term_safe(pi->skipped_events));
 	if (pi && pi->processes > 1)
 		fprintf(stderr, "scorch: the %llu processes are one profile with a thread per tid "
 			"(report --threads, --thread=NAME)\n", (unsigned long long)pi->processes);
 	if (pi && !pi->ns_weights)
 		fprintf(stderr, "scorch: %s is not a time event or has no periods: samples are "
-			"counted, not timed\n", pi->event);
+			"counted, not timed\n", term_safe(pi->event));
 	if (!pi && !a->hz)
 		fprintf(stderr, "scorch: folded counts carry no time: samples are counted, not "
 			"timed (--hz=N gives each count 1/N s)\n");

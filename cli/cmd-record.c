@@ -94,7 +94,9 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 {
 	(void)precomputed;
 	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb, "scorch: %s (pid %u)", p->argc ? p->argv[0] : p->exe, p->pid);
+	sb_adds(&sb, "scorch: ");
+	term_esc(&sb, p->argc ? p->argv[0] : p->exe);   /* names from the program: escaped */
+	sb_addf(&sb, " (pid %u)", p->pid);
 	if (p->exit_kind == EXIT_NORMAL)
 		sb_addf(&sb, ", exit status %d", p->exit_value);
 	else if (p->exit_kind == EXIT_SIGNAL)

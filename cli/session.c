@@ -28,6 +28,7 @@
 #include "../lib/tsc.h"
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
+#include "../output/term.h"
 
 struct rss_track {
 	int pid;
@@ -623,20 +624,21 @@ void session_print(const struct session_result *r)
 			continue;
 		if (r->profiles[i].summary)
 			fputs(r->profiles[i].summary, stderr);
-		fprintf(stderr, "scorch:   wrote %s\n", r->profiles[i].path);
+		fprintf(stderr, "scorch:   wrote %s\n", term_safe(r->profiles[i].path));
 	}
 	if (r->nprofiles > 1) {
 		fprintf(stderr, "scorch: %zu profiles:", r->nprofiles);
 		for (size_t i = 0; i < r->nprofiles; i++)
 			if (r->profiles[i].path)
-				fprintf(stderr, " %s", r->profiles[i].path);
+				fprintf(stderr, " %s", term_safe(r->profiles[i].path));
 		fputc('\n', stderr);
 	}
 	if (r->nprofiles) {
 		const struct session_profile *sp = &r->profiles[0];
-		fprintf(stderr, "scorch: view with: scorch report %s\n", sp->path ? sp->path : "FILE");
+		fprintf(stderr, "scorch: view with: scorch report %s\n", sp->path ? term_safe(sp->path) : "FILE");
 		if (sp->path && sp->p && sp->p->nsamples)
-			fprintf(stderr, "scorch: its hottest lines and instructions: scorch annotate %s\n", sp->path);
+			fprintf(stderr, "scorch: its hottest lines and instructions: scorch annotate %s\n",
+				term_safe(sp->path));
 	} else
 		fprintf(stderr, "scorch: no profile was recorded\n");
 }

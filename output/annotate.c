@@ -220,7 +220,7 @@ static void source_row(struct ctx *x, const char *file, uint32_t line, const cha
 	sb_addc(&x->sb, ' ');
 	pct_col(x, total);
 	if (line)
-		sb_addf(&x->sb, " %6u  %s%s\n", line, text ? text : "", *h ? x->c->reset : "");
+		sb_addf(&x->sb, " %6u  %s%s\n", line, text ? term_safe(text) : "", *h ? x->c->reset : "");
 	else
 		sb_addf(&x->sb, "      ?  %s(no line information)%s\n", x->c->dim, x->c->reset);
 }
@@ -283,7 +283,7 @@ static void source_view(struct ctx *x, const struct cpu_func *fn)
 		while (k < n && !strcmp(ls[k]->file, file))
 			k++;
 		if (!x->o->json)
-			sb_addf(&x->sb, "  %s%*s%s%s\n", x->c->cyan, 25, "", *file ? file : "(no line information)",
+			sb_addf(&x->sb, "  %s%*s%s%s\n", x->c->cyan, 25, "", *file ? term_safe(file) : "(no line information)",
 				x->c->reset);
 		size_t m = i;
 		if (ls[m]->line == 0)           /* samples with no line: first by the sort */
@@ -442,7 +442,7 @@ static void no_code_note(struct ctx *x, const char *why)
 		json_str(&x->j, "assembly_missing", why);
 		return;
 	}
-	sb_addf(&x->sb, "\n  %sno assembly: %s%s\n", x->c->dim, why, x->c->reset);
+	sb_addf(&x->sb, "\n  %sno assembly: %s%s\n", x->c->dim, term_safe(why), x->c->reset);
 	flush(x);
 }
 
@@ -488,7 +488,7 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 		term_percent(&t, amount(x, &ac.sum_self), x->base);
 		sb_addf(&x->sb, "\n  %sassembly%s  %#llx-%#llx in %s (%u bytes, %s%s): %s of the samples ran in this code\n",
 			x->c->bold, x->c->reset, (unsigned long long)(code->start - bias),
-			(unsigned long long)(code->start - bias + code->len), p->modules[code->module].name,
+			(unsigned long long)(code->start - bias + code->len), term_safe(p->modules[code->module].name),
 			code->len, arch, p->code_machine == EM_AARCH64 ? "" : att ? ", AT&T" : ", Intel", sb_str(&t));
 		sb_release(&t);
 		sb_addf(&x->sb, "  %s   self   total   address  instruction%s\n", x->c->bold, x->c->reset);
@@ -569,8 +569,8 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 				bool disk;
 				const char *t = text_of(&x->texts, row->file, row->line, &disk);
 				x->disk_used |= disk;
-				sb_addf(&x->sb, "  %s%25s%s:%u  %s%s\n", x->c->cyan, "", base_name(row->file), row->line,
-					t ? t : "", x->c->reset);
+				sb_addf(&x->sb, "  %s%25s%s:%u  %s%s\n", x->c->cyan, "", term_safe(base_name(row->file)), row->line,
+					t ? term_safe(t) : "", x->c->reset);
 				shown_row = (long)ri;
 			}
 			const char *hc = heat(x, &self, fself);
@@ -578,7 +578,7 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 			pct_col(x, &self);
 			sb_addc(&x->sb, ' ');
 			pct_col(x, &total);
-			sb_addf(&x->sb, " %9llx:  %-7s %s%s%s%s%s\n", (unsigned long long)at, mn, ops, x->c->dim, tgt,
+			sb_addf(&x->sb, " %9llx:  %-7s %s%s%s%s%s\n", (unsigned long long)at, mn, ops, x->c->dim, term_safe(tgt),
 				x->c->reset, *hc ? x->c->reset : "");
 			if (x->sb.len > 65536)
 				flush(x);
@@ -615,8 +615,8 @@ static void func_header(struct ctx *x, const struct cpu_func *fn)
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
 	term_percent(&a, amount(x, &fn->self), x->base);
 	term_percent(&b, amount(x, &fn->total), x->base);
-	sb_addf(&x->sb, "\n%s%s%s  in %s%s%s%s\n", x->c->bold, fn->name, x->c->reset, mod,
-		*fn->file ? "  " : "", fn->file, fn->inlined ? "  [inlined]" : "");
+	sb_addf(&x->sb, "\n%s%s%s  in %s%s%s%s\n", x->c->bold, term_safe(fn->name), x->c->reset, term_safe(mod),
+		*fn->file ? "  " : "", term_safe(fn->file), fn->inlined ? "  [inlined]" : "");
 	sb_addf(&x->sb, "  self %s (", sb_str(&a));
 	term_count(&x->sb, fn->self.samples);
 	sb_addf(&x->sb, " samples), total %s (", sb_str(&b));
@@ -642,9 +642,9 @@ int annotate_write(FILE *f, const struct sc_profile *p, const struct cpu_result 
 		json_count(&x.j, "total", &r->t.total);
 		json_open_arr(&x.j, "functions");
 	} else {
-		sb_addf(&x.sb, "scorch annotate: %s (pid %u)\n", p->cmdline && *p->cmdline ? p->cmdline : p->exe,
-			p->pid);
-		sb_addf(&x.sb, "  file      %s\n  samples   ", o->file);
+		sb_addf(&x.sb, "scorch annotate: %s (pid %u)\n",
+			term_safe(p->cmdline && *p->cmdline ? p->cmdline : p->exe), p->pid);
+		sb_addf(&x.sb, "  file      %s\n  samples   ", term_safe(o->file));
 		term_count(&x.sb, r->t.total.samples);
 		if (r->t.total.ns) {
 			sb_addf(&x.sb, " (");

@@ -23,11 +23,12 @@ static const char *module_name(const struct sc_profile *p, int32_t m)
 	return p->modules[m].name;
 }
 
+/* For the text: escaped for the terminal (term_safe()). */
 static const char *thread_name(const struct sc_profile *p, uint32_t t)
 {
 	if (t == CPU_NONE || t >= p->nthreads)
 		return "[unknown thread]";
-	return p->threads[t].name && *p->threads[t].name ? p->threads[t].name : "?";
+	return p->threads[t].name && *p->threads[t].name ? term_safe(p->threads[t].name) : "?";
 }
 
 static uint32_t thread_tid(const struct sc_profile *p, uint32_t t)
@@ -95,9 +96,9 @@ static void cell_count(struct text *x, uint64_t v, unsigned w)
 static void func_label(struct text *x, const struct cpu_func *f, bool where)
 {
 	const struct term_colors *c = x->c;
-	sb_addf(x->out, "%s%s%s", c->cyan, f->name, c->reset);
+	sb_addf(x->out, "%s%s%s", c->cyan, term_safe(f->name), c->reset);
 	if (where && f->file[0]) {
-		sb_addf(x->out, " %sat %s", c->dim, f->file);
+		sb_addf(x->out, " %sat %s", c->dim, term_safe(f->file));
 		if (f->line)
 			sb_addf(x->out, ":%u", f->line);
 		sb_adds(x->out, c->reset);
@@ -106,7 +107,7 @@ static void func_label(struct text *x, const struct cpu_func *f, bool where)
 	const char *m = module_name(x->p, f->module);
 	size_t ml = m ? strlen(m) : 0;
 	if (m && f->name[0] != '[' && !(!strncmp(f->name, m, ml) && f->name[ml] == '+'))
-		sb_addf(x->out, " %s(%s)%s", c->dim, m, c->reset);
+		sb_addf(x->out, " %s(%s)%s", c->dim, term_safe(m), c->reset);
 	if (f->inlined)
 		sb_addf(x->out, " %s[inlined]%s", c->magenta, c->reset);
 }
@@ -140,12 +141,12 @@ static void text_header(struct text *x)
 	const struct cpu_totals *t = &r->t;
 	const struct term_colors *c = x->c;
 	struct strbuf *o = x->out;
-	const char *prog = p->exe && *p->exe ? p->exe : "?";
+	const char *prog = p->exe && *p->exe ? term_safe(p->exe) : "?";
 	sb_addf(o, "%sscorch cpu report: %s (pid %u)%s\n", c->bold, prog, p->pid, c->reset);
 	if (x->o->file)
-		sb_addf(o, "  file      %s\n", x->o->file);
+		sb_addf(o, "  file      %s\n", term_safe(x->o->file));
 	if (p->cmdline && *p->cmdline)
-		sb_addf(o, "  command   %s\n", p->cmdline);
+		sb_addf(o, "  command   %s\n", term_safe(p->cmdline));
 	if (p->start_wall || (p->host && *p->host)) {
 		sb_adds(o, "  recorded ");
 		if (p->start_wall) {
@@ -156,9 +157,9 @@ static void text_header(struct text *x)
 				sb_addf(o, " %s", when);
 		}
 		if (p->host && *p->host)
-			sb_addf(o, " on %s", p->host);
+			sb_addf(o, " on %s", term_safe(p->host));
 		if (p->scorch_version && *p->scorch_version)
-			sb_addf(o, ", scorch %s", p->scorch_version);
+			sb_addf(o, ", scorch %s", term_safe(p->scorch_version));
 		sb_addc(o, '\n');
 	}
 	sb_adds(o, "  duration  ");
@@ -166,7 +167,7 @@ static void text_header(struct text *x)
 	sb_adds(o, exit_note(x));
 	sb_addc(o, '\n');
 
-	sb_addf(o, "  sampling  %s", p->sample_source && *p->sample_source ? p->sample_source : "unknown source");
+	sb_addf(o, "  sampling  %s", p->sample_source && *p->sample_source ? term_safe(p->sample_source) : "unknown source");
 	if (r->wall)
 		sb_adds(o, ", wall clock (on- and off-CPU)");
 	if (p->sample_hz) {
@@ -242,11 +243,11 @@ static void text_header(struct text *x)
 	}
 	if (r->thread_selected)
 		sb_addf(o, "  thread    %s'%s'%s: only the samples of %u thread%s\n", c->yellow,
-			x->o->thread ? x->o->thread : "?", c->reset, t->threads_selected,
+			x->o->thread ? term_safe(x->o->thread) : "?", c->reset, t->threads_selected,
 			t->threads_selected == 1 ? "" : "s");
 	if (r->filtered) {
 		sb_addf(o, "  filter    %s'%s'%s: the views count only samples whose stack matches (",
-			c->yellow, x->o->filter ? x->o->filter : "?", c->reset);
+			c->yellow, x->o->filter ? term_safe(x->o->filter) : "?", c->reset);
 		term_count(o, t->matched.samples);
 		sb_adds(o, " = ");
 		term_percent(o, cpu_amount(t, &t->matched), x->base);
@@ -533,7 +534,7 @@ static void text_lines(struct text *x, uint32_t *idx)
 			sb_addc(x->out, ' ');
 			cell_count(x, l->self.samples, 10);
 			if (l->file[0]) {
-				sb_addf(x->out, "  %s", l->file);
+				sb_addf(x->out, "  %s", term_safe(l->file));
 				if (l->line)
 					sb_addf(x->out, ":%u", l->line);
 				sb_addc(x->out, '\n');
@@ -659,7 +660,7 @@ void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 	text_header(&x);
 	if (!r->t.total.samples) {
 		if (r->thread_selected && !r->t.threads_selected) {
-			sb_addf(out, "\n  no thread matches '%s'; threads:", o->thread ? o->thread : "?");
+			sb_addf(out, "\n  no thread matches '%s'; threads:", o->thread ? term_safe(o->thread) : "?");
 			for (size_t i = 0; i < x.p->nthreads && i < 20; i++)
 				sb_addf(out, "%s %s (%u)", i ? "," : "", thread_name(x.p, (uint32_t)i),
 					x.p->threads[i].tid);

@@ -123,9 +123,9 @@ static void cell_duration(struct text *x, uint64_t v, bool have, unsigned w)
 static void site_label(struct text *x, const struct heap_site *s)
 {
 	const struct term_colors *c = x->c;
-	sb_addf(x->out, "%s%s%s", c->cyan, s->func, c->reset);
+	sb_addf(x->out, "%s%s%s", c->cyan, term_safe(s->func), c->reset);
 	if (s->file[0]) {
-		sb_addf(x->out, " %sat %s", c->dim, s->file);
+		sb_addf(x->out, " %sat %s", c->dim, term_safe(s->file));
 		if (s->line)
 			sb_addf(x->out, ":%u", s->line);
 		sb_adds(x->out, c->reset);
@@ -133,7 +133,7 @@ static void site_label(struct text *x, const struct heap_site *s)
 	/* "[libfoo.so+0x1234]" already names its module */
 	const char *m = module_name(x->p, s->module);
 	if (m && s->func[0] != '[')
-		sb_addf(x->out, " %s(%s)%s", c->dim, m, c->reset);
+		sb_addf(x->out, " %s(%s)%s", c->dim, term_safe(m), c->reset);
 }
 
 struct frame_print {
@@ -163,9 +163,9 @@ static void print_frame(void *ctx, const struct sc_location *loc, const struct s
 	sb_reset(&f->name);
 	heap_frame_name(x->p, loc, ln, &f->name);
 	sb_addf(x->out, "%s%s#%-2u %s%s%s", f->indent, c->dim, idx, c->reset,
-		wrapper ? c->dim : "", sb_str(&f->name));
+		wrapper ? c->dim : "", term_safe(sb_str(&f->name)));
 	if (ln && ln->file && ln->file[0]) {
-		sb_addf(x->out, " %sat %s", wrapper ? "" : c->dim, ln->file);
+		sb_addf(x->out, " %sat %s", wrapper ? "" : c->dim, term_safe(ln->file));
 		if (ln->line)
 			sb_addf(x->out, ":%u", ln->line);
 		if (!wrapper)
@@ -173,7 +173,7 @@ static void print_frame(void *ctx, const struct sc_location *loc, const struct s
 	}
 	const char *m = module_name(x->p, loc->module);
 	if (m)
-		sb_addf(x->out, " %s(%s)", wrapper ? "" : c->dim, m);
+		sb_addf(x->out, " %s(%s)", wrapper ? "" : c->dim, term_safe(m));
 	if (ln && ln->inlined)
 		sb_adds(x->out, " [inlined]");
 	sb_addf(x->out, "%s\n", c->reset);
@@ -223,7 +223,7 @@ static void add_caller(void *ctx, const struct sc_location *loc, const struct sc
 		return;
 	sb_reset(&cl->name);
 	heap_frame_name(cl->x->p, loc, ln, &cl->name);
-	sb_addf(cl->x->out, "%s%s", cl->n == 1 ? " " : " <- ", sb_str(&cl->name));
+	sb_addf(cl->x->out, "%s%s", cl->n == 1 ? " " : " <- ", term_safe(sb_str(&cl->name)));
 }
 
 static void site_callers(struct text *x, const struct heap_site *s, const char *indent)
@@ -251,12 +251,12 @@ static void text_header(struct text *x)
 {
 	const struct sc_profile *p = x->p;
 	const struct term_colors *c = x->c;
-	const char *prog = p->exe && *p->exe ? p->exe : "?";
+	const char *prog = p->exe && *p->exe ? term_safe(p->exe) : "?";
 	sb_addf(x->out, "%sscorch heap report: %s (pid %u)%s\n", c->bold, prog, p->pid, c->reset);
 	if (x->o->file)
-		sb_addf(x->out, "  file      %s\n", x->o->file);
+		sb_addf(x->out, "  file      %s\n", term_safe(x->o->file));
 	if (p->cmdline && *p->cmdline)
-		sb_addf(x->out, "  command   %s\n", p->cmdline);
+		sb_addf(x->out, "  command   %s\n", term_safe(p->cmdline));
 	if (p->start_wall || (p->host && *p->host)) {
 		sb_adds(x->out, "  recorded ");
 		if (p->start_wall) {
@@ -267,9 +267,9 @@ static void text_header(struct text *x)
 				sb_addf(x->out, " %s", when);
 		}
 		if (p->host && *p->host)
-			sb_addf(x->out, " on %s", p->host);
+			sb_addf(x->out, " on %s", term_safe(p->host));
 		if (p->scorch_version && *p->scorch_version)
-			sb_addf(x->out, ", scorch %s", p->scorch_version);
+			sb_addf(x->out, ", scorch %s", term_safe(p->scorch_version));
 		sb_addc(x->out, '\n');
 	}
 	sb_adds(x->out, "  duration  ");
@@ -295,7 +295,7 @@ static void text_header(struct text *x)
 	if (p->nthreads) {
 		sb_addf(x->out, "  threads   %zu:", p->nthreads);
 		for (size_t i = 0; i < p->nthreads && i < 8; i++)
-			sb_addf(x->out, "%s %s (%u)", i ? "," : "", p->threads[i].name, p->threads[i].tid);
+			sb_addf(x->out, "%s %s (%u)", i ? "," : "", term_safe(p->threads[i].name), p->threads[i].tid);
 		if (p->nthreads > 8)
 			sb_addf(x->out, ", ... %zu more", p->nthreads - 8);
 		sb_addc(x->out, '\n');
@@ -303,7 +303,7 @@ static void text_header(struct text *x)
 	if (x->r->filtered)
 		sb_addf(x->out, "  filter    %s'%s'%s: sites, leaks, sizes and modules count only "
 			"allocations whose stack matches; totals and calls count everything\n",
-			c->yellow, x->o->filter ? x->o->filter : "?", c->reset);
+			c->yellow, x->o->filter ? term_safe(x->o->filter) : "?", c->reset);
 	if (p->flags & PROF_STALE)
 		sb_addf(x->out, "%s%swarning:%s%s a binary or library changed on disk while the program ran "
 			"(its build id differs): its frames are named by module and offset%s\n",
@@ -732,7 +732,7 @@ static void text_modules(struct text *x)
 	}
 	unsigned w = 20;
 	for (size_t i = 0; i < r->nmodules; i++) {
-		unsigned l = term_width(r->modules[i].name) + (r->modules[i].is_main ? 13 : 0);
+		unsigned l = term_width(term_safe(r->modules[i].name)) + (r->modules[i].is_main ? 13 : 0);
 		if (l > w)
 			w = l > 60 ? 60 : l;
 	}
@@ -741,7 +741,7 @@ static void text_modules(struct text *x)
 	for (size_t i = 0; i < r->nmodules; i++) {
 		const struct heap_module_stat *m = &r->modules[i];
 		sb_reset(&x->cell);
-		sb_adds(&x->cell, m->name);
+		term_esc(&x->cell, m->name);
 		if (m->is_main)
 			sb_adds(&x->cell, " (executable)");
 		sb_adds(x->out, "  ");

@@ -40,32 +40,53 @@ struct text {
 	struct strbuf cell;
 };
 
+/* Names as the text shows them: escaped for the terminal (term_safe()). */
+static const char *tzname(const struct text *x, uint32_t i)
+{
+	return term_safe(zname(x->p, i));
+}
+
+static const char *tthread(const struct text *x, uint16_t t)
+{
+	return term_safe(thread_label(x->p, t));
+}
+
+/* The cell in x->cell right-aligned in w columns, and always apart from the
+ * cell before it: a value wider than its column (a counter's -1.99999e+10)
+ * gets a space of its own instead of running into its neighbour. */
+static void cell_put(struct text *x, unsigned w)
+{
+	if (term_width(sb_str(&x->cell)) >= w)
+		sb_addc(x->out, ' ');
+	term_pad(x->out, sb_str(&x->cell), w, true);
+}
+
 static void cell_dur(struct text *x, uint64_t ns, unsigned w)
 {
 	sb_reset(&x->cell);
 	term_duration(&x->cell, ns);
-	term_pad(x->out, sb_str(&x->cell), w, true);
+	cell_put(x, w);
 }
 
 static void cell_count(struct text *x, uint64_t n, unsigned w)
 {
 	sb_reset(&x->cell);
 	term_count(&x->cell, n);
-	term_pad(x->out, sb_str(&x->cell), w, true);
+	cell_put(x, w);
 }
 
 static void cell_bytes(struct text *x, uint64_t n, unsigned w)
 {
 	sb_reset(&x->cell);
 	term_bytes(&x->cell, n);
-	term_pad(x->out, sb_str(&x->cell), w, true);
+	cell_put(x, w);
 }
 
 static void cell_value(struct text *x, double v, unsigned w)
 {
 	sb_reset(&x->cell);
 	sb_addf(&x->cell, "%.6g", v);
-	term_pad(x->out, sb_str(&x->cell), w, true);
+	cell_put(x, w);
 }
 
 static void more_rows(struct text *x, size_t n, size_t of, const char *what)
@@ -80,12 +101,12 @@ static void text_header(struct text *x)
 	const struct zone_result *r = x->r;
 	const struct term_colors *c = x->c;
 	struct strbuf *o = x->out;
-	sb_addf(o, "%sscorch zones report: %s (pid %u)%s\n", c->bold, p->exe && *p->exe ? p->exe : "?",
+	sb_addf(o, "%sscorch zones report: %s (pid %u)%s\n", c->bold, p->exe && *p->exe ? term_safe(p->exe) : "?",
 		p->pid, c->reset);
 	if (x->o->file)
-		sb_addf(o, "  file      %s\n", x->o->file);
+		sb_addf(o, "  file      %s\n", term_safe(x->o->file));
 	if (p->cmdline && *p->cmdline)
-		sb_addf(o, "  command   %s\n", p->cmdline);
+		sb_addf(o, "  command   %s\n", term_safe(p->cmdline));
 	sb_adds(o, "  duration  ");
 	term_duration(o, p->duration);
 	sb_addc(o, '\n');
@@ -107,7 +128,7 @@ static void text_header(struct text *x)
 		sb_addf(o, " counter value%s\n", p->ncounters == 1 ? "" : "s");
 	}
 	if (x->o->filter)
-		sb_addf(o, "  filter    zone names matching /%s/\n", x->o->filter);
+		sb_addf(o, "  filter    zone names matching /%s/\n", term_safe(x->o->filter));
 	if (r->unwound)
 		sb_addf(o, "  %snote:%s %llu span%s ended by longjmp or an exception (unwound)\n", c->yellow,
 			c->reset, (unsigned long long)r->unwound, r->unwound == 1 ? " was" : "s were");
@@ -167,9 +188,9 @@ static void text_zones(struct text *x)
 		cell_dur(x, s->p99_ns, w[8]);
 		cell_count(x, s->allocs, w[9]);
 		cell_bytes(x, s->bytes, w[10]);
-		sb_addf(o, "  %s%s%s", c->cyan, nm->name, c->reset);
+		sb_addf(o, "  %s%s%s", c->cyan, term_safe(nm->name), c->reset);
 		if (nm->file[0]) {
-			sb_addf(o, " %s%s", c->dim, nm->file);
+			sb_addf(o, " %s%s", c->dim, term_safe(nm->file));
 			if (nm->line)
 				sb_addf(o, ":%u", nm->line);
 			sb_adds(o, c->reset);
@@ -203,7 +224,7 @@ static void text_marks(struct text *x)
 			cell_count(x, m->count, 11);
 			cell_dur(x, m->first_ns, 11);
 			cell_dur(x, m->last_ns, 11);
-			sb_addf(o, "  %s%s%s\n", x->c->cyan, zname(x->p, m->name), x->c->reset);
+			sb_addf(o, "  %s%s%s\n", x->c->cyan, tzname(x, m->name), x->c->reset);
 		}
 		more_rows(x, n, r->nmarks, "marks");
 	}
@@ -221,7 +242,7 @@ static void text_marks(struct text *x)
 			cell_value(x, s->max, 11);
 			cell_value(x, s->mean, 11);
 			cell_value(x, s->last, 11);
-			sb_addf(o, "  %s%s%s\n", x->c->cyan, zname(x->p, s->name), x->c->reset);
+			sb_addf(o, "  %s%s%s\n", x->c->cyan, tzname(x, s->name), x->c->reset);
 		}
 		more_rows(x, n, r->ncounters, "counters");
 	}
@@ -247,7 +268,7 @@ static void text_threads(struct text *x)
 		cell_count(x, t->spans, 11);
 		cell_count(x, t->marks, 9);
 		cell_count(x, t->counters, 10);
-		sb_addf(o, "  %s\n", thread_label(x->p, (uint16_t)t->thread));
+		sb_addf(o, "  %s\n", tthread(x, (uint16_t)t->thread));
 	}
 }
 
@@ -261,19 +282,19 @@ static void text_errors(struct text *x)
 	sb_addf(o, "\n%s%sMismatched zone ends%s\n", c->bold, c->yellow, c->reset);
 	for (size_t i = 0; i < r->nerrors; i++) {
 		const struct zone_error_stat *e = &r->errors[i];
-		const char *given = e->given == UINT32_MAX ? "?" : zname(x->p, e->given);
+		const char *given = e->given == UINT32_MAX ? "?" : tzname(x, e->given);
 		sb_addf(o, "  scorch_zone_end(\"%s\") ", given);
 		if (e->kind == ZONE_ERR_END_MISMATCH)
 			sb_addf(o, "while \"%s\" was the innermost open zone (\"%s\" ended there, \"%s\" stayed open)",
-				zname(x->p, e->expected), given, zname(x->p, e->expected));
+				tzname(x, e->expected), given, tzname(x, e->expected));
 		else if (e->expected != UINT32_MAX)
 			sb_addf(o, "with no zone of that name open (innermost: \"%s\"): ignored",
-				zname(x->p, e->expected));
+				tzname(x, e->expected));
 		else
 			sb_adds(o, "with no zone open: ignored");
 		sb_addf(o, "; %llu time%s, first at ", (unsigned long long)e->count, e->count == 1 ? "" : "s");
 		term_duration(o, e->first_ns);
-		sb_addf(o, " on thread %s (%u)\n", thread_label(x->p, e->thread), thread_tid(x->p, e->thread));
+		sb_addf(o, " on thread %s (%u)\n", tthread(x, e->thread), thread_tid(x->p, e->thread));
 	}
 }
 

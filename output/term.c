@@ -1,7 +1,9 @@
-/* ANSI colors and human units for the text reports. */
+/* ANSI colors, human units and name escaping for the text reports. */
 #include "term.h"
 
 #include <stdio.h>
+
+#include "../lib/utf8.h"
 
 const struct term_colors *term_colors(bool on)
 {
@@ -107,4 +109,56 @@ void term_percent(struct strbuf *sb, uint64_t part, uint64_t whole)
 	}
 	double x = 100.0 * (double)part / (double)whole;
 	sb_addf(sb, x >= 99.95 && part != whole ? "%.2f%%" : "%.1f%%", x);
+}
+
+/* Bytes of s that term_esc() appends as they are: the length of the
+ * sequence at s, or 0 when it must be escaped. */
+static size_t term_plain(const unsigned char *s, uint32_t *cp)
+{
+	if ((*s >= 0x20 && *s < 0x7f) || *s == '\t') {   /* a tab moves the cursor, no more */
+		*cp = *s;
+		return 1;
+	}
+	size_t n = *s >= 0x80 ? utf8_seq(s, cp) : 0;
+	if (!n)
+		*cp = *s;
+	return n && *cp > 0x9f ? n : 0;
+}
+
+void term_esc(struct strbuf *sb, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	while (*s) {
+		uint32_t cp;
+		size_t n = term_plain(s, &cp);
+		if (n) {
+			sb_add(sb, s, n);
+			s += n;
+		} else if (cp >= 0x80 && cp <= 0x9f && s[0] == 0xc2) {
+			sb_addf(sb, "\\u%04x", (unsigned)cp);   /* a C1 control, well-formed */
+			s += 2;
+		} else {
+			sb_addf(sb, "\\x%02x", *s);
+			s++;
+		}
+	}
+}
+
+const char *term_safe(const char *str)
+{
+	static struct strbuf ring[16];
+	static unsigned next;
+	if (!str)
+		return NULL;
+	const unsigned char *s = (const unsigned char *)str;
+	uint32_t cp;
+	size_t n;
+	while (*s && (n = term_plain(s, &cp)))
+		s += n;
+	if (!*s)
+		return str;
+	struct strbuf *sb = &ring[next++ % 16];
+	sb_reset(sb);
+	term_esc(sb, str);
+	return sb_str(sb);
 }

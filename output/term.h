@@ -1,5 +1,7 @@
 /* Terminal helpers for text reports: ANSI colors that turn into empty strings
- * when color is off, and human-readable bytes, durations and counts. */
+ * when color is off, human-readable bytes, durations and counts, and the
+ * escaping of names (which come from the profiled program or an imported
+ * file and may hold any bytes) so that they never act on the terminal. */
 #ifndef SCORCH_OUTPUT_TERM_H
 #define SCORCH_OUTPUT_TERM_H
 
@@ -24,6 +26,21 @@ void term_count(struct strbuf *sb, uint64_t n);
 unsigned term_width(const char *s);
 /* Append s padded with spaces to width columns (left or right aligned). */
 void term_pad(struct strbuf *sb, const char *s, unsigned width, bool right);
+/* Append s with everything a terminal could act on made visible: C0
+ * controls but the tab (newline and carriage return included), DEL and bytes that start no UTF-8
+ * sequence are written \xNN, C1 controls (U+0080-U+009F) \u00NN; so an ESC
+ * sequence in a name shows as "\x1b[31m" instead of recoloring the
+ * terminal. Other text, valid UTF-8 included, is appended as it is. Every
+ * text writer puts names (functions, files, modules, threads, zones,
+ * counters, marks, commands) through this or term_safe(). NULL appends "". */
+void term_esc(struct strbuf *sb, const char *s);
+/* s itself when term_esc() would not change it (nearly always), else its
+ * escaped form in one of 16 buffers used in turn: valid until 16 more
+ * names needed escaping, enough for the names of one line. For arguments
+ * of sb_addf() and term_pad(). NULL stays NULL. Not thread-safe: for the
+ * text writers, which run on the main thread (term_esc() has no state). */
+const char *term_safe(const char *s);
+
 /* Append a percentage "12.3%" of part in whole ("-" when whole is 0). */
 void term_percent(struct strbuf *sb, uint64_t part, uint64_t whole);
 
