@@ -826,29 +826,62 @@ static void j_function(struct jctx *c, const struct cpu_func *f)
 	j_close(j, '}');
 }
 
-/* A tree node and its children >= 0.5%, under the key "children" or "callers". */
-static void j_node(struct jctx *c, const struct cpu_node *nodes, uint32_t nd, bool callers)
+/* The nodes below a root whose first child is `first` (the call tree's
+ * outermost frames, or a bottom-up function's callers) that have at least
+ * 0.5%, as a flat array in preorder: each node is an object with its "id"
+ * (its position in the array), the "id" of its "parent" (null below the
+ * root) and its "depth" (0 below the root), never nested, so a tree of any
+ * depth stays at the same nesting in the document (jq 1.6 refuses past 256
+ * levels, and Python profiles reach 300 frames). */
+static void j_flat(struct jctx *c, const struct cpu_node *nodes, uint32_t first, bool callers)
 {
 	struct jout *j = c->j;
-	const struct cpu_node *n = &nodes[nd];
-	const struct cpu_func *f = &c->r->funcs[n->func];
-	j_open(j, NULL, '{', J_HEAD);
-	j_func_id(c, f);
-	j_bool(j, "inlined", f->inlined);
-	if (callers) {
-		j_count(j, "samples", "ns", &n->total);
-	} else {
-		j_count(j, "self", "self_ns", &n->self);
-		j_count(j, "total", "total_ns", &n->total);
+	struct level {
+		uint32_t next;          /* the next sibling to write at this depth */
+		uint64_t parent;        /* their parent's id, UINT64_MAX below the root */
+	} *st = NULL;
+	size_t depth = 0, cap = 0;
+	uint64_t id = 0;
+	cap = 64;
+	st = xmalloc(cap * sizeof(*st));
+	st[0] = (struct level){ first, UINT64_MAX };
+	depth = 1;
+	while (depth) {
+		struct level *l = &st[depth - 1];
+		uint32_t nd = l->next;
+		/* siblings are sorted by total: after the first small one, all are */
+		if (nd == CPU_NONE ||
+		    !big_enough(cpu_amount(&c->r->t, &nodes[nd].total), c->base, CPU_TREE_JSON_PERMILLE)) {
+			depth--;
+			continue;
+		}
+		l->next = nodes[nd].next_sibling;
+		const struct cpu_node *n = &nodes[nd];
+		const struct cpu_func *f = &c->r->funcs[n->func];
+		j_open(j, NULL, '{', J_INLINE);
+		j_u64(j, "id", id);
+		if (l->parent == UINT64_MAX)
+			j_str(j, "parent", NULL);
+		else
+			j_u64(j, "parent", l->parent);
+		j_u64(j, "depth", depth - 1);
+		j_func_id(c, f);
+		j_bool(j, "inlined", f->inlined);
+		if (callers) {
+			j_count(j, "samples", "ns", &n->total);
+		} else {
+			j_count(j, "self", "self_ns", &n->self);
+			j_count(j, "total", "total_ns", &n->total);
+		}
+		j_close(j, '}');
+		if (depth == cap) {
+			cap *= 2;
+			st = xrealloc(st, cap * sizeof(*st));
+		}
+		st[depth++] = (struct level){ n->first_child, id };
+		id++;
 	}
-	j_open(j, callers ? "callers" : "children", '[', J_BLOCK);
-	for (uint32_t ch = n->first_child; ch != CPU_NONE; ch = nodes[ch].next_sibling) {
-		if (!big_enough(cpu_amount(&c->r->t, &nodes[ch].total), c->base, CPU_TREE_JSON_PERMILLE))
-			break;   /* sorted by total: the rest is smaller */
-		j_node(c, nodes, ch, callers);
-	}
-	j_close(j, ']');
-	j_close(j, '}');
+	free(st);
 }
 
 static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
@@ -944,11 +977,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 	free(idx);
 
 	j_open(j, "tree", '[', J_BLOCK);
-	for (uint32_t ch = r->tree[0].first_child; ch != CPU_NONE; ch = r->tree[ch].next_sibling) {
-		if (!big_enough(cpu_amount(&r->t, &r->tree[ch].total), c->base, CPU_TREE_JSON_PERMILLE))
-			break;
-		j_node(c, r->tree, ch, false);
-	}
+	j_flat(c, r->tree, r->tree[0].first_child, false);
 	j_close(j, ']');
 
 	j_open(j, "bottom_up", '[', J_BLOCK);
@@ -964,11 +993,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 		j_bool(j, "inlined", f->inlined);
 		j_count(j, "self", "self_ns", &f->self);
 		j_open(j, "callers", '[', J_BLOCK);
-		for (uint32_t cc = n->first_child; cc != CPU_NONE; cc = r->bu[cc].next_sibling) {
-			if (!big_enough(cpu_amount(&r->t, &r->bu[cc].total), c->base, CPU_TREE_JSON_PERMILLE))
-				break;
-			j_node(c, r->bu, cc, true);
-		}
+		j_flat(c, r->bu, n->first_child, true);
 		j_close(j, ']');
 		j_close(j, '}');
 	}

@@ -11,7 +11,7 @@
 #include "../analysis/heap.h"
 #include "../lib/strbuf.h"
 
-#define REPORT_JSON_SCHEMA_VERSION 1
+#define REPORT_JSON_SCHEMA_VERSION 2   /* 2: cpu.tree and bottom_up callers are flat */
 
 struct report_options {
 	enum heap_sort sort;        /* order of the top-sites table */

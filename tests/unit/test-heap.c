@@ -836,7 +836,7 @@ static void test_report_json(void **state)
 	if (getenv("SCORCH_TEST_DUMP"))
 		fputs(s, stdout);
 	static const char *const want[] = {
-		"{\n  \"schema_version\": 1,\n  \"generator\": \"scorch ",
+		"{\n  \"schema_version\": 2,\n  \"generator\": \"scorch ",
 		"\"profiles\": [\n    {\n      \"file\": \"prog.4242.scorch\",\n",
 		"\"exit\": {\"kind\": \"normal\", \"value\": 0}",
 		"\"argv\": []",
