@@ -28,7 +28,21 @@ struct finalize_info {
 	/* With a streamed profile, its heap totals too, tallied as it ran. */
 	int have_totals;
 	struct heap_totals totals;
+	/* Execs whose new image should have written a stream of its own: this
+	 * image's own (own = 1: the next stream of its pid) and those of its
+	 * vfork children and posix_spawn children (any stream of that pid).
+	 * The launcher notes each one that did not (NOTE_EXEC_UNRECORDED).
+	 * Freed by finalize_info_release(). */
+	struct finalize_exec {
+		uint32_t pid;
+		int own;
+		char *path;
+	} *execs;
+	size_t nexecs;
 };
+
+void finalize_info_add_exec(struct finalize_info *info, uint32_t pid, int own, const char *path);
+void finalize_info_release(struct finalize_info *info);
 
 /* Reads the raw stream at path and builds a new profile owned by the caller.
  * A damaged or cut stream is not an error: what is intact is kept and the

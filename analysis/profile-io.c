@@ -41,7 +41,8 @@ enum section {
 	SEC_ZONE_ERRORS = 17,         /* mismatched scorch_zone_end() */
 	SEC_CODE = 18,                /* machine code of hot functions, for annotation */
 	SEC_SOURCES = 19,             /* source lines of that code */
-	SEC_LAST_KNOWN = SEC_SOURCES,
+	SEC_NOTES = 20,               /* what the profile cannot show, and why */
+	SEC_LAST_KNOWN = SEC_NOTES,
 };
 
 /* Where a section may stand: in tag order, END last. */
@@ -195,6 +196,10 @@ static void collect_strings(struct writer *w, const struct sc_profile *p)
 	}
 	for (size_t i = 0; i < p->nsources; i++)
 		str_id(w, p->sources[i].file);
+	for (size_t i = 0; i < p->nnotes; i++) {
+		str_id(w, p->notes[i].path);
+		str_id(w, p->notes[i].detail);
+	}
 }
 
 /* The address model shared by writer and reader (docs/format.md, EVENTS). */
@@ -658,6 +663,16 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 
 	write_zones(w, p);
 	write_code(w, p);
+	if (p->nnotes) {
+		w_u(s, p->nnotes);
+		for (size_t i = 0; i < p->nnotes; i++) {
+			w_u(s, p->notes[i].kind);
+			w_u(s, p->notes[i].pid);
+			w_u(s, str_id(w, p->notes[i].path));
+			w_u(s, str_id(w, p->notes[i].detail));
+		}
+		w_section(w, SEC_NOTES);
+	}
 
 	w_u(s, w->streamed ? event_stream_count(w->streamed) : p->nevents);
 	w_u(s, p->nstacks);
@@ -1181,6 +1196,27 @@ static int sec_zone_errors(struct reader *r, struct fmt_reader *f)
 	return f->err ? -1 : 0;
 }
 
+/* Notes: kinds a newer writer adds are kept and shown as unknown; kind 0
+ * (a failed exec's retraction) never reaches a profile. */
+static int sec_notes(struct reader *r, struct fmt_reader *f)
+{
+	struct sc_profile *p = r->p;
+	uint64_t n = r_count(f, 4);
+	p->notes = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->notes));
+	for (uint64_t i = 0; i < n && !f->err; i++) {
+		struct sc_note *x = &p->notes[i];
+		uint64_t kind = fmt_get_u(f), pid = fmt_get_u(f);
+		if (!kind || kind > UINT32_MAX || pid > UINT32_MAX)
+			f->err = 1;
+		x->kind = (uint32_t)kind;
+		x->pid = (uint32_t)pid;
+		x->path = r_str(r, f);
+		x->detail = r_str(r, f);
+	}
+	p->nnotes = f->err ? 0 : n;
+	return f->err ? -1 : 0;
+}
+
 /* Code: in (module, start) order, apart, rows in order inside it. */
 static int sec_code(struct reader *r, struct fmt_reader *f)
 {
@@ -1291,7 +1327,7 @@ static const char *sec_name(int tag)
 	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
 				       "stacks", "threads", "events", "rss", "end", "cpu", "samples",
 				       "zone names", "zones", "marks", "counters", "dropped calls",
-				       "zone errors", "code", "sources" };
+				       "zone errors", "code", "sources", "notes" };
 	return tag > 0 && tag <= SEC_LAST_KNOWN ? names[tag] : "unknown";
 }
 
@@ -1332,6 +1368,7 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 		case SEC_ZONE_ERRORS: rc = sec_zone_errors(r, &sf); break;
 		case SEC_CODE: rc = sec_code(r, &sf); break;
 		case SEC_SOURCES: rc = sec_sources(r, &sf); break;
+		case SEC_NOTES: rc = sec_notes(r, &sf); break;
 		case SEC_END:
 			r->end_events = fmt_get_u(&sf);
 			r->end_stacks = fmt_get_u(&sf);

@@ -205,6 +205,16 @@ struct sc_source {
 	const char **lines;
 };
 
+/* Something the profile cannot show, and why: a program the process ran that
+ * scorch could not enter, or an allocator that bypasses its hooks
+ * (analysis/notes.h names and describes them). */
+struct sc_note {
+	uint32_t kind;            /* enum raw_note, never NOTE_EXEC_FAILED or NOTE_EXEC_CHILD */
+	uint32_t pid;             /* the process it is about (0 unknown) */
+	const char *path;         /* the program exec'd, or the file defining malloc */
+	const char *detail;       /* NOTE_OWN_MALLOC: the functions ("malloc, free"); else "" */
+};
+
 struct sc_profile {
 	struct arena arena;
 	uint32_t flags;           /* PROF_* */
@@ -264,6 +274,9 @@ struct sc_profile {
 	uint32_t code_machine;             /* ELF e_machine of the code (EM_X86_64...) */
 	struct sc_code *codes;             size_t ncodes;
 	struct sc_source *sources;         size_t nsources;
+
+	/* Notes, in the order they were made; in the arena. */
+	struct sc_note *notes;             size_t nnotes;
 };
 
 struct sc_profile *profile_new(void);

@@ -10,6 +10,7 @@
 #include "../analysis/heap.h"
 #include "../lib/die.h"
 #include "../lib/strbuf.h"
+#include "../output/notes.h"
 #include "../output/term.h"
 #include "cmds.h"
 #include "session.h"
@@ -142,6 +143,7 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	summarize_zones(&sb, p);
 	if (p->flags & PROF_STALE)
 		sb_adds(&sb, "scorch:   warning: a binary or library changed on disk while the program ran (its build id differs): its frames are named by module and offset\n");
+	notes_text(&sb, p, "scorch:   ", term_colors(false));
 	if (p->flags & PROF_INCOMPLETE)
 		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL, or an exit straight through the exit_group system call, as Go programs end); "
 			     "the last buffered samples of each thread are missing\n");

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../analysis/finalize.h"
+#include "../analysis/notes.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/progcheck.h"
@@ -176,6 +177,23 @@ static struct raw_reader *reader_for(reader_vec *v, const char *path, int create
 	sb_release(&es);
 	VEC_PUSH(v, lr);
 	return lr.r;
+}
+
+/* Notes each exec that finalize says should have started a recorded image
+ * and did not: no stream of that pid (after this one, for the image's own
+ * exec) is in the session, so its loader refused LD_PRELOAD. */
+static void note_unrecorded(struct sc_profile *p, struct finalize_info *info, const struct raw_name *self,
+			    const struct raw_name *names, size_t nnames)
+{
+	for (size_t k = 0; k < info->nexecs; k++) {
+		const struct finalize_exec *x = &info->execs[k];
+		int found = 0;
+		for (size_t j = 0; j < nnames && !found; j++)
+			found = names[j].pid == (int)x->pid && (!x->own || names[j].seq > self->seq);
+		if (!found)
+			profile_add_note(p, NOTE_EXEC_UNRECORDED, x->pid, x->path, NULL);
+	}
+	finalize_info_release(info);
 }
 
 static int raw_cmp(const void *a, const void *b)
@@ -524,6 +542,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			}
 			continue;
 		}
+		note_unrecorded(p, &info, n, names.data, names.len);
+		notes_check_rust_allocator(p);
 		for (size_t k = 0; k < rss.len; k++)
 			if (rss.data[k].pid == n->pid)
 				finalize_add_rss(p, &info, rss.data[k].s.data, rss.data[k].s.len);

@@ -59,6 +59,20 @@ enum raw_rec {
 	RAW_ZDROP = 24,     /* dt, name id, calls, ticks, self ticks, min ticks, max ticks, outermost ticks, allocations, bytes: calls below --calls-min */
 	RAW_PCPU = 25,      /* dt, phase (0: sampling began, 1: the final flush), the process's CPU time then (CLOCK_PROCESS_CPUTIME_ID, ns) */
 	RAW_CPU_REFUSED = 26, /* dt, errno: perf_event_open refused a counter for this process, CPU-time timers sample it instead */
+	RAW_NOTE = 27,      /* dt, kind (enum raw_note), pid, path-len, path, detail-len, detail: something scorch cannot see */
+};
+
+/* RAW_NOTE kinds: what a process image cannot show, and why. The exec ones
+ * are written just before the exec they are about (with its RAW_EXEC). */
+enum raw_note {
+	NOTE_EXEC_FAILED = 0,   /* the exec noted last by this pid failed: forget its note */
+	NOTE_EXEC_SETID = 1,    /* exec of a set-user-ID or set-group-ID program: the loader ignores LD_PRELOAD */
+	NOTE_EXEC_CAPS = 2,     /* exec of a program with file capabilities: likewise */
+	NOTE_EXEC_STATIC = 3,   /* exec of a statically linked program: no loader to preload with */
+	NOTE_EXEC_CHILD = 4,    /* a vfork child (pid) execs path: its image should write a stream */
+	NOTE_EXEC_UNRECORDED = 5, /* (launcher) an exec'd image wrote no stream: its loader refused LD_PRELOAD */
+	NOTE_OWN_MALLOC = 6,    /* the malloc family resolves outside scorch (path: where; detail: which) */
+	NOTE_OWN_ALLOCATOR = 7, /* (finalize) a Rust #[global_allocator] that never called malloc */
 };
 
 /* RAW_ZNAME kinds */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../lib/die.h"
+#include "notes.h"
 #include "term.h"
 
 /* ---- shared helpers ---- */
@@ -264,6 +265,7 @@ static void text_header(struct text *x)
 		sb_addf(o, "%s%swarning:%s%s a binary or library changed on disk while the program ran "
 			"(its build id differs): its frames are named by module and offset%s\n",
 			c->bold, c->yellow, c->reset, c->yellow, c->reset);
+	notes_text(o, p, "", c);
 	if (p->flags & PROF_INCOMPLETE)
 		sb_addf(o, "%s%swarning: INCOMPLETE profile:%s%s the program ended without "
 			"scorch's final flush (killed?); the last samples of each thread may be "

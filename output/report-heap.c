@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../lib/die.h"
+#include "notes.h"
 #include "term.h"
 
 #ifndef SCORCH_VERSION
@@ -308,6 +309,7 @@ static void text_header(struct text *x)
 		sb_addf(x->out, "%s%swarning:%s%s a binary or library changed on disk while the program ran "
 			"(its build id differs): its frames are named by module and offset%s\n",
 			c->bold, c->yellow, c->reset, c->yellow, c->reset);
+	notes_text(x->out, p, "", c);
 	if (p->flags & PROF_INCOMPLETE)
 		sb_addf(x->out, "%s%swarning: INCOMPLETE profile:%s%s the program ended without "
 			"scorch's final flush (killed?); the last events of each thread may be "
@@ -1021,6 +1023,21 @@ static void json_profile(struct jw *w, const struct heap_result *r, const struct
 	}
 	jw_close(w, ']');
 	jw_close(w, '}');
+	jw_open(w, "notes", '[', false);
+	for (size_t i = 0; i < p->nnotes; i++) {
+		const struct sc_note *n = &p->notes[i];
+		struct strbuf msg = STRBUF_INIT;
+		note_describe(&msg, n, false);
+		jw_open(w, NULL, '{', true);
+		jw_str(w, "kind", note_kind_name(n->kind));
+		jw_u64(w, "pid", n->pid);
+		jw_str(w, "path", n->path);
+		jw_str(w, "detail", n->detail);
+		jw_str(w, "message", sb_str(&msg));
+		jw_close(w, '}');
+		sb_release(&msg);
+	}
+	jw_close(w, ']');
 
 	jw_open(w, "options", '{', true);
 	jw_str(w, "sort", heap_sort_name(o->sort));
