@@ -281,5 +281,11 @@ int cmd_export(int argc, char **argv)
 	int rc = fmt->fn(&a);
 	rc = outfile_close(&of, rc, rc < 0 ? -rc : 0);
 	profile_free(p);
+	/* speedscope reads a *.chrome.json as a DevTools Timeline recording */
+	size_t ol = output ? strlen(output) : 0;
+	if (!rc && fmt->fn == export_chrome && ol >= 12 && !strcmp(output + ol - 12, ".chrome.json"))
+		fprintf(stderr, "scorch export: note: speedscope takes a file named *.chrome.json for a Chrome "
+			"Timeline recording and cannot open it; name it *.trace.json for speedscope "
+			"(Perfetto does not mind)\n");
 	return rc ? 1 : 0;
 }

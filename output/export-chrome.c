@@ -27,15 +27,12 @@ struct ctrace {
 	uint32_t pid;
 	struct zone_lanes zl;
 	uint32_t ztid;              /* the zone track being written */
-	/* Ties: a slice that begins at the very instant a slice with the same
-	 * name and args ended on its track gets args {"tie": N}, N unique in
-	 * the file, on its B and E: readers that pair B with E by name and args
-	 * and let a B at that instant go first when it matches the next E
-	 * (speedscope) would otherwise end the wrong slice. */
+	/* Ties: a sampled slice that begins at the very instant a slice of the
+	 * same name ended on its thread gets args {"tie": N} on its B, N unique
+	 * in the file: readers that pair B with E by name and args and let a B
+	 * at that instant go first when it matches the next E (speedscope)
+	 * would otherwise end the wrong slice. */
 	uint64_t ties;              /* tie numbers given */
-	uint32_t *ztie;             /* per span: its tie number, 0 none */
-	uint64_t tie_at;            /* the instant of tie_ended */
-	struct u32vec tie_ended;    /* spans without a tie number that ended at tie_at */
 };
 
 /* Opens an event object with the members every event has. */
@@ -69,16 +66,16 @@ static void meta_sort(struct ctrace *c, uint32_t tid, uint64_t index)
 }
 
 /* The B or E event of a frame: the function as name, its module as
- * category, and args {"tie": tie} when tie is not 0. E repeats B exactly,
- * so readers that pair events by name and args (speedscope) match them
- * even when nested frames share a name. */
+ * category, and on a B args {"tie": tie} when tie is not 0. An E has no
+ * args: the format merges an E's args into its slice's, and catapult warns
+ * (arg_merge) for every arg an E repeats. */
 static void slice(struct ctrace *c, const char *ph, uint32_t tid, uint64_t ns, uint32_t frame, uint32_t tie)
 {
 	const struct xframe *f = &c->fr.frames[frame];
 	ev_open(c, ph, f->name, tid);
 	json_str(&c->j, "cat", f->module[0] ? f->module : "scorch");
 	json_us(&c->j, "ts", ns);
-	if (tie) {
+	if (tie && *ph == 'B') {
 		json_open_obj(&c->j, "args");
 		json_u64(&c->j, "tie", tie);
 		json_close_obj(&c->j);
@@ -87,14 +84,13 @@ static void slice(struct ctrace *c, const char *ph, uint32_t tid, uint64_t ns, u
 }
 
 /* The tie number of frame `frame` beginning where frames open[from..) end
- * (ties in struct ctrace): new when one of those without a tie number has
- * its name, else 0. */
-static uint32_t frame_tie(struct ctrace *c, uint32_t frame, const struct u32vec *open,
-			  const struct u32vec *ties, size_t from)
+ * (ties in struct ctrace): new when one of those has its name (their E
+ * events have no args, so only the name tells them apart), else 0. */
+static uint32_t frame_tie(struct ctrace *c, uint32_t frame, const struct u32vec *open, size_t from)
 {
 	const char *name = c->fr.frames[frame].name;
 	for (size_t i = from; i < open->len; i++)
-		if (!ties->data[i] && !strcmp(c->fr.frames[open->data[i]].name, name))
+		if (!strcmp(c->fr.frames[open->data[i]].name, name))
 			return (uint32_t)++c->ties;
 	return 0;
 }
@@ -112,7 +108,7 @@ static void thread_timeline(struct ctrace *c, uint32_t tid, const size_t *idx, s
 	const struct sc_profile *p = c->p;
 	bool wall = p->flags & PROF_WALL;
 	uint32_t offcpu = wall ? xframes_named(&c->fr, "[off-CPU]") : 0;
-	struct u32vec open = { 0 }, ties = { 0 }, st = { 0 };   /* ties: per open frame */
+	struct u32vec open = { 0 }, st = { 0 };
 	uint64_t end = 0;
 	bool any = false;
 	for (size_t k = 0; k < n; k++) {
@@ -133,25 +129,19 @@ static void thread_timeline(struct ctrace *c, uint32_t tid, const size_t *idx, s
 			start = any && natural < end ? end : natural;
 		}
 		/* only the first frame to begin meets the ending ones in a tie */
-		uint32_t tie = any && start == end && keep < st.len ? frame_tie(c, st.data[keep], &open, &ties, keep) : 0;
-		while (open.len > keep) {
-			ties.len--;
-			slice(c, "E", tid, end, open.data[--open.len], ties.data[ties.len]);
-		}
+		uint32_t tie = any && start == end && keep < st.len ? frame_tie(c, st.data[keep], &open, keep) : 0;
+		while (open.len > keep)
+			slice(c, "E", tid, end, open.data[--open.len], 0);
 		for (size_t i = keep; i < st.len; i++) {
 			slice(c, "B", tid, start, st.data[i], i == keep ? tie : 0);
 			u32vec_push(&open, st.data[i]);
-			u32vec_push(&ties, i == keep ? tie : 0);
 		}
 		end = start + w;
 		any = true;
 	}
-	while (open.len) {
-		ties.len--;
-		slice(c, "E", tid, end, open.data[--open.len], ties.data[ties.len]);
-	}
+	while (open.len)
+		slice(c, "E", tid, end, open.data[--open.len], 0);
 	u32vec_free(&open);
-	u32vec_free(&ties);
 	u32vec_free(&st);
 }
 
@@ -193,41 +183,15 @@ static void zone_track_names(struct ctrace *c, uint32_t t)
 	sb_release(&s);
 }
 
-/* Whether spans a and b have the same name and args. */
-static bool zone_same_key(const struct sc_zone *a, const struct sc_zone *b)
-{
-	return a->name == b->name && a->allocs == b->allocs && a->bytes == b->bytes &&
-		a->dropped_ns == b->dropped_ns && a->flags == b->flags;
-}
-
-/* Gives span i, beginning now, a tie number when a span with its name and
- * args ended at this instant on this track (ties in struct ctrace). */
-static void zone_tie(struct ctrace *c, size_t i)
-{
-	const struct sc_zone *z = &c->p->zones[i];
-	if (z->start != c->tie_at)
-		return;
-	for (size_t k = 0; k < c->tie_ended.len; k++)
-		if (zone_same_key(&c->p->zones[c->tie_ended.data[k]], z)) {
-			c->ztie[i] = (uint32_t)++c->ties;
-			return;
-		}
-}
-
-/* Notes span i ending now, for zone_tie(). */
-static void zone_ended(struct ctrace *c, size_t i)
-{
-	const struct sc_zone *z = &c->p->zones[i];
-	if (z->end != c->tie_at) {
-		c->tie_at = z->end;
-		c->tie_ended.len = 0;
-	}
-	if (!c->ztie[i])
-		u32vec_push(&c->tie_ended, (uint32_t)i);
-}
-
-/* A span's B or E: E repeats B's name, category and args, so every reader
- * pairs them (speedscope matches by name and args). */
+/* A span's B or E, the zone (or function) as name. The B holds the args,
+ * the E none: the format merges an E's args into its slice's, and catapult
+ * warns (arg_merge) for every arg an E repeats. Readers that pair events by
+ * name and args and, at one instant, let a B go first only when it matches
+ * the next E (speedscope) read this right: a span's B has args (allocs,
+ * bytes), so it never matches the bare E of a span that ends where it
+ * begins, and zones need no ties; but the B of a span that begins and ends
+ * at the same nanosecond must match its own E, and has args only when they
+ * say something (allocations, a flag). */
 static void zone_slice(struct ctrace *c, const char *ph, size_t i, uint64_t ns)
 {
 	const struct sc_zone *z = &c->p->zones[i];
@@ -236,20 +200,21 @@ static void zone_slice(struct ctrace *c, const char *ph, size_t i, uint64_t ns)
 	ev_open(c, ph, zone_lanes_name(c->p, z->name), c->ztid);
 	json_str(j, "cat", zn->kind == ZONE_KIND_FUNC ? "scorch.call" : "scorch.zone");
 	json_us(j, "ts", ns);
-	json_open_obj(j, "args");
-	json_u64(j, "allocs", z->allocs);
-	json_u64(j, "bytes", z->bytes);
-	if (z->dropped_ns)
-		json_u64(j, "dropped_ns", z->dropped_ns);
-	if (z->flags & ZONE_F_UNWOUND)
-		json_bool(j, "unwound", true);
-	if (z->flags & ZONE_F_THREAD_EXIT)
-		json_bool(j, "thread_exit", true);
-	if (z->flags & ZONE_F_UNFINISHED)
-		json_bool(j, "unfinished", true);
-	if (c->ztie[i])
-		json_u64(j, "tie", c->ztie[i]);
-	json_close_obj(j);
+	bool empty = z->end <= z->start && !z->allocs && !z->bytes && !z->dropped_ns && !z->flags;
+	if (*ph == 'B' && !empty) {
+		json_open_obj(j, "args");
+		json_u64(j, "allocs", z->allocs);
+		json_u64(j, "bytes", z->bytes);
+		if (z->dropped_ns)
+			json_u64(j, "dropped_ns", z->dropped_ns);
+		if (z->flags & ZONE_F_UNWOUND)
+			json_bool(j, "unwound", true);
+		if (z->flags & ZONE_F_THREAD_EXIT)
+			json_bool(j, "thread_exit", true);
+		if (z->flags & ZONE_F_UNFINISHED)
+			json_bool(j, "unfinished", true);
+		json_close_obj(j);
+	}
 	json_close_obj(j);
 }
 
@@ -287,12 +252,10 @@ static void zone_event(void *ctx, const struct zone_ev *ev)
 	const struct sc_profile *p = c->p;
 	switch (ev->kind) {
 	case ZEV_BEGIN:
-		zone_tie(c, ev->index);
 		zone_slice(c, "B", ev->index, ev->time);
 		break;
 	case ZEV_END:
 		zone_slice(c, "E", ev->index, ev->time);
-		zone_ended(c, ev->index);
 		break;
 	case ZEV_MARK:
 		ev_open(c, "i", zone_lanes_name(p, p->marks[ev->index].name), c->ztid);
@@ -328,8 +291,6 @@ static void zones(struct ctrace *c)
 	for (uint32_t t = 0; t < p->nthreads; t++)
 		for (uint16_t k = 0; k < zone_lanes_tracks(&c->zl, t); k++) {
 			c->ztid = zone_tid(p, t, k);
-			c->tie_at = UINT64_MAX;
-			c->tie_ended.len = 0;
 			zone_lanes_walk(&c->zl, t, k, zone_event, c);
 		}
 	for (size_t i = 0; i < p->ncounters; i++) {
@@ -399,7 +360,6 @@ int chrome_write(FILE *f, const struct sc_profile *p, const struct export_option
 		stack_pick_release(&pick);
 		return -EINVAL;
 	}
-	c.ztie = xcalloc(p->nzones + 1, sizeof(*c.ztie));
 	c.p = p;
 	c.pid = p->pid;
 	xframes_init(&c.fr, p);
@@ -453,8 +413,6 @@ int chrome_write(FILE *f, const struct sc_profile *p, const struct export_option
 	int rc2 = json_end(j);
 	xframes_release(&c.fr);
 	zone_lanes_release(&c.zl);
-	free(c.ztie);
-	u32vec_free(&c.tie_ended);
 	stack_pick_release(&pick);
 	return rc ? rc : rc2;
 }

@@ -665,6 +665,8 @@ void scorch_rt_init(void)
 	if (sampling < 0)
 		scorch_rt_write_err("cannot sample CPU time here (perf events and CPU-time timers refused)");
 	scorch_rt_zone_init();
+	if (G.heap)
+		scorch_rt_alloc_check();
 	scorch_rt_guard = g;
 }
 

@@ -1,19 +1,28 @@
 /* Process lifecycle seen from inside the target: exit, _exit, exec (flush
- * everything first: the image is about to vanish), dlopen/dlclose (keep the
- * module list current) and fatal signals (flush, then let the program's own
- * handler or the default action run as if we were not there). */
+ * everything first: the image is about to vanish; note what it starts that
+ * scorch cannot enter), dlopen/dlclose (keep the module list current) and
+ * fatal signals (flush, then let the program's own handler or the default
+ * action run as if we were not there). */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
 #include "rt.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../format/raw.h"
@@ -46,28 +55,328 @@ RT_EXPORT void _exit(int status)
 
 RT_EXPORT void _Exit(int status) { _exit(status); }
 
-/* ---- exec ---- */
+/* ---- what scorch cannot follow: notes ---- */
 
-/* The image ends if exec succeeds: write EXEC, EXIT and END and flush all.
- * If exec fails the program goes on and so does recording. */
-static void before_exec(const char *path)
+/* A program can run what scorch cannot enter: a set-id program or one with
+ * file capabilities (the loader ignores LD_PRELOAD for them), a static
+ * binary (no loader at all), or an image whose loader refused the preload
+ * (out of descriptors, wrong ELF class). Each such exec is written down as
+ * a RAW_NOTE in the stream of the process that made it, so that the summary
+ * and the reports can say what was not profiled and why instead of leaving
+ * it out in silence. An exec made in a vfork child, which has no stream of
+ * its own, is announced in its parent's stream (NOTE_EXEC_CHILD) and the
+ * launcher checks that the new image wrote one. */
+
+#define EXEC_WILL_FAIL (-2)   /* no such executable: the exec fails, nothing to note */
+#define EXEC_UNKNOWN (-1)     /* looks preloadable, or could not be looked at */
+
+/* Appends s (NUL-terminated) to buf at *n, bounded. */
+static void str_add(char *buf, size_t cap, size_t *n, const char *s)
+{
+	while (*s && *n + 1 < cap)
+		buf[(*n)++] = *s++;
+	buf[*n] = 0;
+}
+
+/* The file execvp would run for `file`: PATH searched as the C library does
+ * (an empty entry is the current directory), the first executable file.
+ * async-signal-safe */
+static int path_search(const char *file, char *out, size_t cap)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (;;) {
+		size_t l = strcspn(path, ":"), n = 0;
+		if (l + 1 + strlen(file) + 1 <= cap) {
+			memcpy(out, path, l);
+			n = l;
+			if (n)
+				out[n++] = '/';
+			out[n] = 0;
+			str_add(out, cap, &n, file);
+			struct stat st;
+			if (access(out, X_OK) == 0 && stat(out, &st) == 0 && S_ISREG(st.st_mode))
+				return 0;
+		}
+		if (!path[l])
+			return -1;
+		path += l + 1;
+	}
+}
+
+/* Whether the ELF file open as fd names a program interpreter (the dynamic
+ * loader that would load us): 1 yes, 0 no (static), -1 not an ELF file we
+ * can read. */
+static int elf_has_interp(int fd, const unsigned char *h, size_t hn)
+{
+	if (hn < 64 || memcmp(h, ELFMAG, SELFMAG) != 0)
+		return -1;
+	uint64_t phoff;
+	unsigned phentsize, phnum;
+	if (h[EI_CLASS] == ELFCLASS64) {
+		Elf64_Ehdr e;
+		memcpy(&e, h, sizeof(e));
+		phoff = e.e_phoff, phentsize = e.e_phentsize, phnum = e.e_phnum;
+	} else if (h[EI_CLASS] == ELFCLASS32) {
+		Elf32_Ehdr e;
+		memcpy(&e, h, sizeof(e));
+		phoff = e.e_phoff, phentsize = e.e_phentsize, phnum = e.e_phnum;
+	} else {
+		return -1;
+	}
+	if (phentsize < 8 || phnum == 0 || phnum > 256)
+		return -1;
+	unsigned char ph[1024];   /* small: this may run on a vfork child's borrowed stack */
+	for (unsigned i = 0; i < phnum; i++) {
+		/* p_type is the first word of both classes' program headers */
+		unsigned per = (unsigned)sizeof(ph) / phentsize;
+		unsigned k = i % per;
+		if (k == 0) {
+			size_t want = (size_t)(phnum - i < per ? phnum - i : per) * phentsize;
+			if (pread(fd, ph, want, (off_t)(phoff + (uint64_t)i * phentsize)) != (ssize_t)want)
+				return -1;
+		}
+		uint32_t type;
+		memcpy(&type, ph + (size_t)k * phentsize, 4);
+		if (type == PT_INTERP)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether running the file open as fd (st its status) turns on the loader's
+ * secure mode, in which it ignores LD_PRELOAD: its set-id bits change the
+ * effective ids away from the real ones (unless the file system is nosuid
+ * or no_new_privs is set), or its file capabilities raise a user's
+ * privileges. Returns the note kind or EXEC_UNKNOWN. */
+#ifndef ST_VALID
+#define ST_VALID 0x0020   /* statfs f_flags holds the mount flags (Linux 2.6.36) */
+#endif
+
+static int secure_kind(int fd, const struct stat *st)
+{
+	struct statfs fs;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ||
+	    (fstatfs(fd, &fs) == 0 && (fs.f_flags & ST_VALID) && (fs.f_flags & ST_NOSUID)))
+		return EXEC_UNKNOWN;
+	uid_t euid = (st->st_mode & S_ISUID) ? st->st_uid : geteuid();
+	gid_t egid = (st->st_mode & S_ISGID) ? st->st_gid : getegid();
+	if (euid != getuid() || egid != getgid())
+		return NOTE_EXEC_SETID;
+	if (getuid() != 0 && fgetxattr(fd, "security.capability", NULL, 0) > 0)
+		return NOTE_EXEC_CAPS;
+	return EXEC_UNKNOWN;
+}
+
+/* What an exec of `path` (or of the file open as exec_fd, for fexecve; a
+ * name searched in PATH when `search`) will start, as far as LD_PRELOAD is
+ * concerned: a NOTE_EXEC_* kind when the new image cannot be profiled,
+ * EXEC_UNKNOWN when it looks like it can, EXEC_WILL_FAIL when there is
+ * nothing to run. `out` gets the file's path. Follows "#!" interpreters as
+ * the kernel does (set-id bits of a script are ignored, its interpreter's
+ * count). Uses only system calls and the stack. async-signal-safe */
+static int exec_check(const char *path, int exec_fd, int search, char *out, size_t cap)
+{
+	char cur[4096];
+	size_t n = 0;
+	out[0] = 0;
+	if (exec_fd >= 0) {
+		char proc[64] = "/proc/self/fd/";
+		*scorch_rt_utoa(proc + 14, (uint64_t)exec_fd) = 0;
+		ssize_t l = readlink(proc, out, cap - 1);
+		out[l > 0 ? l : 0] = 0;
+		scorch_rt_strlcpy(cur, proc, sizeof(cur));
+	} else if (!path || !*path) {
+		return EXEC_WILL_FAIL;
+	} else if (search && !strchr(path, '/')) {
+		if (path_search(path, cur, sizeof(cur)) != 0)
+			return EXEC_WILL_FAIL;
+		scorch_rt_strlcpy(out, cur, cap);
+	} else {
+		scorch_rt_strlcpy(cur, path, sizeof(cur));
+		scorch_rt_strlcpy(out, path, cap);
+	}
+	if (exec_fd < 0 && access(cur, X_OK) != 0)
+		return EXEC_WILL_FAIL;
+	if (out[0] != '/' && exec_fd < 0 && getcwd(out, cap)) {
+		/* a relative name, as of the current directory: make it whole */
+		size_t n0 = strlen(out);
+		str_add(out, cap, &n0, "/");
+		str_add(out, cap, &n0, cur[0] == '.' && cur[1] == '/' ? cur + 2 : cur);
+	} else if (out[0] != '/' && exec_fd < 0) {
+		scorch_rt_strlcpy(out, cur, cap);
+	}
+	for (int depth = 0; depth < 5; depth++) {
+		int fd = open(cur, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT || errno == EACCES || errno == ENOTDIR || errno == ELOOP
+				       ? EXEC_WILL_FAIL : EXEC_UNKNOWN;
+		unsigned char h[256];
+		struct stat st;
+		ssize_t hn = pread(fd, h, sizeof(h) - 1, 0);
+		if (hn < 0 || fstat(fd, &st) != 0) {
+			close(fd);
+			return EXEC_UNKNOWN;
+		}
+		if (hn >= 2 && h[0] == '#' && h[1] == '!') {
+			close(fd);
+			h[hn] = 0;
+			size_t i = 2;
+			while (h[i] == ' ' || h[i] == '\t')
+				i++;
+			n = 0;
+			while (h[i] && h[i] != ' ' && h[i] != '\t' && h[i] != '\n' && n + 1 < sizeof(cur))
+				cur[n++] = (char)h[i++];
+			cur[n] = 0;
+			if (!n)
+				return EXEC_WILL_FAIL;
+			continue;
+		}
+		int interp = elf_has_interp(fd, h, (size_t)hn);
+		int kind = interp == 0 ? NOTE_EXEC_STATIC : interp == 1 ? secure_kind(fd, &st) : EXEC_UNKNOWN;
+		close(fd);
+		return kind;
+	}
+	return EXEC_UNKNOWN;
+}
+
+/* Puts a RAW_NOTE at p (room: 40 + path and detail lengths, at most 4096
+ * and 256). */
+static uint8_t *put_note(uint8_t *p, int64_t dt, int kind, uint32_t pid, const char *path,
+			 const char *detail)
+{
+	size_t pl = strnlen(path, 4096), dl = strnlen(detail, 256);
+	*p++ = RAW_NOTE;
+	p = fmt_put_s(p, dt);
+	p = fmt_put_u(p, (uint64_t)kind);
+	p = fmt_put_u(p, pid);
+	p = fmt_put_u(p, pl);
+	memcpy(p, path, pl);
+	p += pl;
+	p = fmt_put_u(p, dl);
+	memcpy(p, detail, dl);
+	return p + dl;
+}
+
+/* A note through this thread's buffer (a process with a stream of its own). */
+static void note_record(int kind, uint32_t pid, const char *path, const char *detail)
 {
 	if (atomic_load(&G.state) != RT_ACTIVE || getpid() != G.pid)
-		return;   /* a vfork child shares our memory: leave the parent's buffers */
+		return;
 	int g = scorch_rt_guard;
 	scorch_rt_guard = 1;
 	struct rt_buf *b = scorch_rt_self();
 	if (b) {
 		scorch_rt_lock(b);
 		uint64_t t = scorch_rt_now();
+		uint8_t *p = scorch_rt_reserve(b, 40 + 4096 + 256);
+		p = put_note(p, (int64_t)(t - b->last_time), kind, pid, path, detail);
+		scorch_rt_commit(b, p, t);
+		scorch_rt_unlock(b);
+	}
+	scorch_rt_guard = g;
+}
+
+/* A note from a vfork child, which runs in its parent's memory and has no
+ * stream of its own: one chunk of its own, appended to the parent's stream
+ * with a single write, touching none of the parent's buffers or globals.
+ * It is filed under the parent's main thread. async-signal-safe */
+static void child_note(int kind, const char *path)
+{
+	uint8_t c[RAW_CHUNK_HDR + 40 + 4096 + 256];
+	uint64_t t = scorch_rt_now();
+	uint8_t *e = put_note(c + RAW_CHUNK_HDR, 0, kind, (uint32_t)getpid(), path, "");
+	uint32_t len = (uint32_t)(e - (c + RAW_CHUNK_HDR));
+	fmt_put_u32le(c, RAW_CHUNK_MAGIC);
+	fmt_put_u32le(c + 4, len);
+	fmt_put_u32le(c + 8, (uint32_t)G.pid);
+	fmt_put_u64le(c + 16, t);
+	fmt_put_u32le(c + 12, fmt_chunk_sum(c, c + RAW_CHUNK_HDR, len));
+	/* the parent's descriptor, if it still is its stream; else by name */
+	struct stat st;
+	int fd = G.fd, own = 0;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != G.file_dev || st.st_ino != G.file_ino) {
+		fd = open(G.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		own = 1;
+	}
+	if (fd < 0)
+		return;
+	ssize_t w = syscall(SYS_write, fd, c, RAW_CHUNK_HDR + len);
+	(void)w;
+	if (own)
+		close(fd);
+}
+
+/* A program that defines the malloc family itself (or links an allocator
+ * in statically and exports it) is looked up before this library, so its
+ * allocations never reach our hooks and the heap profile would show none
+ * without a word. Called at init: note which functions resolve elsewhere,
+ * and where. */
+void scorch_rt_alloc_check(void)
+{
+	static const char *const fam[] = { "malloc", "free", "calloc", "realloc" };
+	char which[64] = "", where[1024] = "";
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+		void *f = dlsym(RTLD_DEFAULT, fam[i]);
+		if (!f || scorch_rt_is_self(f))
+			continue;
+		if (n)
+			str_add(which, sizeof(which), &n, ", ");
+		str_add(which, sizeof(which), &n, fam[i]);
+		Dl_info di;
+		if (!where[0] && dladdr(f, &di) && di.dli_fname)
+			scorch_rt_strlcpy(where, di.dli_fname[0] ? di.dli_fname : G.exe, sizeof(where));
+	}
+	if (n)
+		note_record(NOTE_OWN_MALLOC, (uint32_t)G.pid, where[0] ? where : G.exe, which);
+}
+
+/* ---- exec ---- */
+
+/* The image ends if exec succeeds: write EXEC, EXIT and END and flush all,
+ * with a note first when the new image cannot be profiled. In a vfork
+ * child only the note (or the announcement of the exec) is written, into
+ * the parent's stream. Returns whether a note was written, which a failed
+ * exec takes back. If exec fails the program goes on and so does recording. */
+static int before_exec(const char *path, int exec_fd, int search)
+{
+	if (atomic_load(&G.state) != RT_ACTIVE)
+		return 0;
+	int saved = errno;
+	char where[4096];
+	int kind = exec_check(path, exec_fd, search, where, sizeof(where));
+	if (getpid() != G.pid) {
+		/* a vfork child shares our memory: leave the parent's buffers.
+		 * Without --follow the new image is not recorded on purpose. */
+		int noted = 0;
+		if (G.follow && kind != EXEC_WILL_FAIL) {
+			child_note(kind >= 0 ? kind : NOTE_EXEC_CHILD, where);
+			noted = 1;
+		}
+		errno = saved;
+		return noted;
+	}
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	struct rt_buf *b = scorch_rt_self();
+	if (b) {
+		scorch_rt_lock(b);
+		uint64_t t = scorch_rt_now();
+		/* the file that will run, when it was found (execvp) */
+		if (where[0])
+			path = where;
 		size_t n = path ? strnlen(path, 4096) : 0;
-		uint8_t *p = scorch_rt_reserve(b, 32 + n);
+		uint8_t *p = scorch_rt_reserve(b, 32 + n + 40 + 4096 + 256);
 		*p++ = RAW_EXEC;
 		p = fmt_put_s(p, (int64_t)(t - b->last_time));
 		p = fmt_put_u(p, n);
 		if (n)
 			memcpy(p, path, n);
 		p += n;
+		if (kind >= 0)
+			p = put_note(p, 0, kind, (uint32_t)G.pid, where, "");
 		scorch_rt_commit(b, p, t);
 		scorch_rt_unlock(b);
 	}
@@ -79,14 +388,26 @@ static void before_exec(const char *path)
 	 * real-time signal's default action ends the process, SIGTRAP's dumps
 	 * core. So this thread's counter stops here. */
 	scorch_rt_sample_exec(0);
+	errno = saved;
+	return b && kind >= 0;
 }
 
-/* exec failed: the program goes on, and so does its sampling */
-static void after_exec(void)
+/* exec failed: the program goes on, and so does its sampling; the note the
+ * exec made is taken back */
+static void after_exec(int noted)
 {
-	if (atomic_load(&G.state) != RT_ACTIVE || getpid() != G.pid)
+	if (atomic_load(&G.state) != RT_ACTIVE)
 		return;
 	int saved = errno;
+	if (getpid() != G.pid) {
+		if (noted)
+			child_note(NOTE_EXEC_FAILED, "");
+		errno = saved;
+		return;
+	}
+	/* (the stream goes on after its EXEC record: say the exec failed, so
+	 * that it is not taken for one whose image never recorded) */
+	note_record(NOTE_EXEC_FAILED, (uint32_t)G.pid, "", "");
 	scorch_rt_sample_exec(1);
 	errno = saved;
 }
@@ -236,10 +557,10 @@ static int do_fexecve(const void *ctx, char *const envp[])
 
 RT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	before_exec(path);
+	int noted = before_exec(path, -1, 0);
 	struct exec_args a = { path, argv, -1 };
 	int r = with_env(envp, do_execve, &a);
-	after_exec();
+	after_exec(noted);
 	return r;
 }
 
@@ -248,38 +569,38 @@ RT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 RT_EXPORT int execv(const char *path, char *const argv[])
 {
 	extern char **environ;
-	before_exec(path);
+	int noted = before_exec(path, -1, 0);
 	struct exec_args a = { path, argv, -1 };
 	int r = with_env(environ, do_execve, &a);
-	after_exec();
+	after_exec(noted);
 	return r;
 }
 
 RT_EXPORT int execvp(const char *file, char *const argv[])
 {
 	extern char **environ;
-	before_exec(file);
+	int noted = before_exec(file, -1, 1);
 	struct exec_args a = { file, argv, -1 };
 	int r = with_env(environ, do_execvpe, &a);
-	after_exec();
+	after_exec(noted);
 	return r;
 }
 
 RT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	before_exec(file);
+	int noted = before_exec(file, -1, 1);
 	struct exec_args a = { file, argv, -1 };
 	int r = with_env(envp, do_execvpe, &a);
-	after_exec();
+	after_exec(noted);
 	return r;
 }
 
 RT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	before_exec(NULL);
+	int noted = before_exec(NULL, fd, 0);
 	struct exec_args a = { NULL, argv, fd };
 	int r = with_env(envp, do_fexecve, &a);
-	after_exec();
+	after_exec(noted);
 	return r;
 }
 
@@ -302,18 +623,42 @@ static int do_spawn(const void *ctx, char *const envp[])
 	return NEXT(posix_spawn)(a->pid, a->path, a->fa, a->attr, a->argv, envp);
 }
 
+/* The exec inside posix_spawn does not come through our execve: look at
+ * what it will run here, and note it once the child exists (the C library
+ * returns only after the child's exec succeeded or failed). */
+static int spawn(struct spawn_args *a, char *const envp[])
+{
+	char where[4096];
+	int kind = EXEC_WILL_FAIL;
+	pid_t child = 0;
+	if (atomic_load(&G.state) == RT_ACTIVE && G.follow) {
+		int saved = errno;
+		kind = exec_check(a->path, -1, a->search, where, sizeof(where));
+		errno = saved;
+		if (!a->pid)
+			a->pid = &child;   /* its pid is what the note is about */
+	}
+	int r = with_env(envp, do_spawn, a);
+	if (r == 0 && kind != EXEC_WILL_FAIL && (kind >= 0 || *a->pid > 0)) {
+		int saved = errno;
+		note_record(kind >= 0 ? kind : NOTE_EXEC_CHILD, (uint32_t)*a->pid, where, "");
+		errno = saved;
+	}
+	return r;
+}
+
 RT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	struct spawn_args a = { pid, path, fa, attr, argv, 0 };
-	return with_env(envp, do_spawn, &a);
+	return spawn(&a, envp);
 }
 
 RT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	struct spawn_args a = { pid, file, fa, attr, argv, 1 };
-	return with_env(envp, do_spawn, &a);
+	return spawn(&a, envp);
 }
 
 /* The execl family takes its argv as varargs: gather them on the stack. */

@@ -78,3 +78,21 @@ export function eventedFigures(profile, frames) {
 	}
 	return { self, total, covered, open: stack.length };
 }
+
+// speedscope's Trace Event importer keys a slice by its name and its B's
+// args. scorch writes args on the B only (the format merges an E's args
+// into its slice's; catapult warns for every arg an E repeats), so the E of
+// a slice with args does not repeat its key, and speedscope says so and
+// ends the slice on top, which is the right one:
+//   ts=T: Tried to end "f" when "f {"tie":1}" was on the top of the stack. Ending f {"tie":1} instead.
+// Splits the importer's warnings into those (argsOnB) and the others.
+export function splitEndWarnings(warnings) {
+	const re = /^ts=\S+: Tried to end "(.*)" when "(.*)" was on the top of the stack\. Ending (.*) instead\.$/s;
+	const argsOnB = [], other = [];
+	for (const w of warnings) {
+		const m = w.match(re);
+		if (m && m[2].startsWith(m[1] + ' {') && m[3] === m[2]) argsOnB.push(w);
+		else other.push(w);
+	}
+	return { argsOnB, other };
+}

@@ -20,10 +20,10 @@ both() { # name: speedscope and chrome exports of name.scorch, checked; extra ar
 	shift
 	json "$n.scorch"
 	"$SCORCH" export --format=speedscope -o "$n.speedscope.json" "$n.scorch" || fail "$n: export speedscope"
-	"$SCORCH" export --format=chrome -o "$n.chrome.json" "$n.scorch" || fail "$n: export chrome"
+	"$SCORCH" export --format=chrome -o "$n.trace.json" "$n.scorch" || fail "$n: export chrome"
 	mkdir -p "ss-$n" "ch-$n"
 	node_check "$n: speedscope" "$B/speedscope-check.mjs" "$n.speedscope.json" "$n.scorch.json" "$WORK/ss-$n" "$@"
-	node_check "$n: chrome trace" "$B/chrome-check.mjs" "$n.chrome.json" "$n.scorch.json" "$WORK/ch-$n"
+	node_check "$n: chrome trace" "$B/chrome-check.mjs" "$n.trace.json" "$n.scorch.json" "$WORK/ch-$n"
 }
 
 # CPU, two threads at 3:1
@@ -38,7 +38,7 @@ check "speedscope: the busiest thread shown first" \
 # heap: EXPECTED.md's alloc-counts
 heap a "$PROGS/alloc-counts"
 both a site_thousand=16000:0 site_leak=700:700 site_calloc=100:0
-check "chrome: no slices without samples" "$(jq '[.traceEvents[] | select(.ph == "B")] | length' a.chrome.json)" 0
+check "chrome: no slices without samples" "$(jq '[.traceEvents[] | select(.ph == "B")] | length' a.trace.json)" 0
 
 # both in one run; the heap is the stdout buffer (4096 B to a file, never freed)
 "$SCORCH" record --heap -o mix.scorch -- "$PROGS/cpu-split" 500 >mix.out 2>&1 || fail "record --heap cpu-split"
@@ -52,7 +52,7 @@ check "--kind=cpu: no heap counter" "$(jq '[.traceEvents[] | select(.name == "he
 # wall-clock: off-CPU time is a frame of its own
 "$SCORCH" record --wall -o wall.scorch -- "$PROGS/cpu-sleep" 600 >/dev/null 2>&1 || fail "record --wall"
 both wall
-off=$(jq '[.traceEvents[] | select(.ph == "B" and .name == "[off-CPU]")] | length' wall.chrome.json)
+off=$(jq '[.traceEvents[] | select(.ph == "B" and .name == "[off-CPU]")] | length' wall.trace.json)
 check_ge "chrome: off-CPU slices in a wall profile" "$off" 1
 
 # --filter keeps the stacks the report's filter keeps
