@@ -43,7 +43,7 @@ enum raw_rec {
 	RAW_EXEC = 11,      /* dt, path-len, path: an exec was attempted */
 	RAW_END = 12,       /* dt: the runtime's final flush; its absence means incomplete */
 	RAW_RSS = 13,       /* dt, resident bytes: read by the runtime at its final flush */
-	RAW_SAMPLE = 14,    /* dt, stack id, weight ns, flags (1: off-CPU) */
+	RAW_SAMPLE = 14,    /* dt, stack id, weight ns, flags (1: off-CPU, 2: leaf only: the stack could not be taken safely, it holds the interrupted pc alone) */
 	RAW_CPU = 15,       /* dt, requested Hz, source (enum raw_cpu_source) */
 	RAW_OFFCPU = 16,    /* dt (when the blocking call began), stack id, duration in ticks */
 	/* Zones (include/scorch.h) and instrumented calls (--calls); names are
@@ -133,5 +133,8 @@ enum raw_cpu_source {
 
 /* RAW_STACK flags */
 #define RAW_STACK_EXACT_PC 1u  /* ips[0] is an exact pc, not a return address */
+/* RAW_SAMPLE flags */
+#define RAW_SAMPLE_OFFCPU 1u
+#define RAW_SAMPLE_LEAF_ONLY 2u  /* taken where unwinding was unsafe: the pc alone */
 
 #endif

@@ -265,7 +265,10 @@ static int armed_fd(uint32_t tid)
 #define HANDLER_FRAMES 8
 
 /* The stack of the interrupted context into ips (room for G.depth +
- * HANDLER_FRAMES): the interrupted PC first, then return addresses.
+ * HANDLER_FRAMES): the interrupted PC first, then return addresses. Sets
+ * *leaf_only (and returns 1, the PC alone) when the stack could not be taken
+ * without a lock: libunwind needed a module lookup that cannot be answered
+ * lock-free here (rt-stack.c; not on glibc 2.35+).
  *
  * unw_backtrace, from here: libunwind's fast path keeps a per-thread cache
  * of how to step over each PC, so a warm stack unwinds without a lock. A
@@ -274,19 +277,33 @@ static int armed_fd(uint32_t tid)
  * more system calls a sample, a third of its cost on a VM. The handler's own
  * frames above the interrupted PC are then dropped. When the PC is not among
  * the first frames (the fast path gave up early), the cursor it is.
+ *
+ * The cursor also when the interrupted code is itself inside libunwind (a
+ * heap hook's or off-CPU record's unwind, or the program's own use): the
+ * fast path's cache is per thread and not reentrant (a lookup that grows it
+ * unmaps the table the interrupted call is writing to). Its cache lock is
+ * safe to wait for: whoever holds it has every signal blocked, so it is not
+ * this thread, and it waits for nothing itself (module lookups take no lock).
+ * And the cursor when lookups are not lock-free, so that a refused lookup
+ * does not stay in that cache as a frame without unwind information.
  * async-signal-safe */
-static int unwind_interrupted(void **ips, const ucontext_t *uc)
+static int unwind_interrupted(void **ips, const ucontext_t *uc, int *leaf_only)
 {
 	void *pc = (void *)uc->uc_mcontext.gregs[REG_RIP];
-	int got = unw_backtrace(ips, G.depth + HANDLER_FRAMES);
-	for (int at = 0; at < got && at < HANDLER_FRAMES; at++) {
-		if (ips[at] != pc)
-			continue;
-		int n = got - at < G.depth ? got - at : G.depth;
-		memmove(ips, ips + at, (size_t)n * sizeof(*ips));
-		return n;
-	}
 	int n = 0;
+	scorch_rt_sampling = 1;
+	scorch_rt_unw_refused = 0;
+	if (!scorch_rt_unwinding && scorch_rt_unw_lockfree &&
+	    !((uintptr_t)pc >= G.unw_lo && (uintptr_t)pc < G.unw_hi)) {
+		int got = unw_backtrace(ips, G.depth + HANDLER_FRAMES);
+		for (int at = 0; at < got && at < HANDLER_FRAMES; at++) {
+			if (ips[at] != pc)
+				continue;
+			n = got - at < G.depth ? got - at : G.depth;
+			memmove(ips, ips + at, (size_t)n * sizeof(*ips));
+			goto done;
+		}
+	}
 	unw_cursor_t c;
 	if (unw_init_local2(&c, (unw_context_t *)(uintptr_t)uc, UNW_INIT_SIGNAL_FRAME) == 0) {
 		do {
@@ -295,6 +312,13 @@ static int unwind_interrupted(void **ips, const ucontext_t *uc)
 				break;
 			ips[n++] = (void *)ip;
 		} while (n < G.depth && unw_step(&c) > 0);
+	}
+done:
+	scorch_rt_sampling = 0;
+	*leaf_only = scorch_rt_unw_refused;
+	if (*leaf_only) {
+		ips[0] = pc;
+		n = 1;
 	}
 	return n;
 }
@@ -351,7 +375,8 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 	/* G.depth frames (128 unless asked): the handler runs on whatever
 	 * stack the thread was on, so it takes no more of it than it needs */
 	void *ips[G.depth + HANDLER_FRAMES];
-	int n = unwind_interrupted(ips, (const ucontext_t *)uctx);
+	int leaf_only;
+	int n = unwind_interrupted(ips, (const ucontext_t *)uctx, &leaf_only);
 	/* Interrupted inside the runtime (a heap hook unwinding, a zone being
 	 * written): keep the innermost frames up to and including the hook's
 	 * own, so the time shows as scorch's (malloc in libscorch.so, libunwind
@@ -374,7 +399,7 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 		p = fmt_put_s(p, (int64_t)(t - b->last_time));
 		p = fmt_put_u(p, id);
 		p = fmt_put_u(p, weight > UINT32_MAX ? UINT32_MAX : weight);
-		p = fmt_put_u(p, 0);
+		p = fmt_put_u(p, leaf_only ? RAW_SAMPLE_LEAF_ONLY : 0);
 		scorch_rt_commit(b, p, t);
 		/* signed: t was read before the unwind, and a buffer this sample
 		 * found empty took its base time after that; unsigned, the
@@ -609,7 +634,10 @@ void scorch_rt_offcpu(uint64_t t0, uint64_t t1)
 	scorch_rt_guard = 1;
 	tl_in_handler = 1;   /* no sample may interleave with this record */
 	void *tmp[G.depth + 24];
+	int u = scorch_rt_unwinding;
+	scorch_rt_unwinding = 1;
 	int n = unw_backtrace(tmp, G.depth + 24), s = 0;
+	scorch_rt_unwinding = u;
 	while (s < n && (uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi)
 		s++;
 	n = scorch_rt_drop_self(tmp + s, n - s);

@@ -1,12 +1,52 @@
 /* Stacks and modules inside the target: capture return addresses with
  * libunwind's fast path, dedupe a stack into an id per thread (a stack is
- * written once per thread buffer, not once per event), and keep the list of
- * loaded modules current so every address can be mapped at finalize. */
+ * written once per thread buffer, not once per event), keep the list of
+ * loaded modules current so every address can be mapped at finalize, and
+ * let libunwind find a module's unwind tables without the loader's lock.
+ *
+ * Why the last: the CPU sample handler unwinds whatever code it interrupted.
+ * libunwind keeps a per-thread cache of how to step over each pc, and on a
+ * miss it asks dl_iterate_phdr for the module holding the pc; that takes the
+ * loader's lock. A sample landing while the same thread takes or releases
+ * that lock (dlopen, dlclose, a dl_iterate_phdr of the program's or our own)
+ * waited on it forever: a dlopen/dlclose loop under -F 9999 hung in 1 run of
+ * 3 to 8 (issue 11). Any lock the handler can wait on is such a hang, also
+ * across threads: libunwind holds its own cache lock (taken with every
+ * signal blocked) while it calls dl_iterate_phdr, so a heap hook unwinding on
+ * thread A waits for the loader's lock held by B in dlopen, while B's sample
+ * handler waits for A's cache lock.
+ *
+ * So every dl_iterate_phdr that libunwind makes (recognised by its return
+ * address inside libunwind) is answered here without a lock, in the handler
+ * and outside it alike: libunwind only wants the one module holding the pc it
+ * looks up, and glibc (2.35+) keeps exactly that lookup lock-free and
+ * async-signal-safe for unwinders, _dl_find_object, updated by the loader
+ * before a new module's constructors run and before a closed one is unmapped
+ * (fresher than any table we could keep from our dlopen/dlclose hooks, which
+ * see neither the loader's own loads, NSS modules say, nor the window inside
+ * dlopen). The pc is the first word of libunwind's callback argument
+ * (struct dwarf_callback_data in every libunwind from 0.99 to 1.8); init
+ * checks that with a probe lookup of a known pc before relying on it. The
+ * module's program headers are read from its ELF header, which the first
+ * mapping holds. Without _dl_find_object or a passed probe, a lookup from the
+ * sample handler is refused (libunwind ends the stack there) and the sample
+ * is recorded with its leaf alone and counted as such (rt-sample.c).
+ *
+ * Considered and measured instead: a module table of our own published RCU-
+ * style to an own find_proc_info (the Debian 12 libunwind 1.6.2 local
+ * library calls dwarf_find_proc_info directly, not through the address
+ * space's accessors, and its remote API costs an accessor call per word read
+ * with no trace cache), and an own .eh_frame_hdr/CFI unwinder (a second
+ * unwinder to keep right). Answering the one lookup keeps libunwind's fast
+ * path, its cache and today's stacks; a miss costs one binary search in
+ * glibc's table instead of a walk of every module under a lock.
+ * bench/cpu-cost.sh has the per-sample figures. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
 #include "rt.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <string.h>
@@ -20,6 +60,9 @@ static void *rt_mmap(size_t n)
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
+
+typedef int (*iterate_cb)(struct dl_phdr_info *, size_t, void *);
+static int iterate_real(iterate_cb cb, void *arg);
 
 /* ---- modules ---- */
 
@@ -177,7 +220,7 @@ void scorch_rt_modules_scan(struct rt_buf *b)
 	for (uint32_t i = 0; i < nmods; i++)
 		mods[i].seen = 0;
 	struct scan_ctx c = { b, 0 };
-	dl_iterate_phdr(scan_cb, &c);
+	iterate_real(scan_cb, &c);
 	uint32_t w = 0;
 	for (uint32_t i = 0; i < nmods; i++) {
 		if (mods[i].seen) {
@@ -236,13 +279,97 @@ static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* ---- libunwind's module lookups, without the loader's lock ---- */
+
+static int (*real_iterate)(iterate_cb, void *);
+static int (*find_object)(void *, struct dl_find_object *);
+/* the first word of libunwind's callback argument is the pc it looks for */
+static int hint_ok;
+RT_HIDDEN int scorch_rt_unw_lockfree;
+RT_HIDDEN __thread volatile int scorch_rt_unwinding __attribute__((tls_model("initial-exec")));
+static uintptr_t probe_pc;
+static int probe_seen;
+RT_HIDDEN __thread int scorch_rt_sampling __attribute__((tls_model("initial-exec")));
+RT_HIDDEN __thread int scorch_rt_unw_refused __attribute__((tls_model("initial-exec")));
+
+/* The C library's dl_iterate_phdr. Resolved at init, or at the first call
+ * made before it (never from the sample handler, which does not get here). */
+static int iterate_real(iterate_cb cb, void *arg)
+{
+	if (!real_iterate) {
+		real_iterate = (int (*)(iterate_cb, void *))scorch_rt_next("dl_iterate_phdr");
+		if (!real_iterate)
+			return 0;
+	}
+	return real_iterate(cb, arg);
+}
+
+/* The module holding pc, from glibc's lock-free table, as dl_iterate_phdr
+ * would describe it: its load bias, name and program headers (read from the
+ * ELF header at the start of its first mapping). Calls cb on it alone and
+ * returns what cb returns; 0 when pc is in no module (JIT code, or a bad
+ * step), as a full walk would. async-signal-safe */
+static int lookup_pc(uintptr_t pc, iterate_cb cb, void *arg)
+{
+	struct dl_find_object fo;
+	if (find_object((void *)pc, &fo) != 0 || !fo.dlfo_link_map)
+		return 0;
+	const uint8_t *start = fo.dlfo_map_start, *end = fo.dlfo_map_end;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)(const void *)start;
+	if ((size_t)(end - start) < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phoff > (size_t)(end - start) ||
+	    (size_t)eh->e_phnum * sizeof(ElfW(Phdr)) > (size_t)(end - start) - eh->e_phoff)
+		return 0;
+	struct dl_phdr_info info;
+	memset(&info, 0, sizeof(info));
+	info.dlpi_addr = fo.dlfo_link_map->l_addr;
+	info.dlpi_name = fo.dlfo_link_map->l_name;
+	info.dlpi_phdr = (const ElfW(Phdr) *)(const void *)(start + eh->e_phoff);
+	info.dlpi_phnum = eh->e_phnum;
+	return cb(&info, sizeof(info), arg);
+}
+
+/* Every caller's dl_iterate_phdr goes to the C library's, but libunwind's:
+ * those are answered by lookup_pc (see the top of this file), in the sample
+ * handler and outside it, so that libunwind never waits for the loader's lock
+ * and never holds its own cache lock while someone else does. */
+RT_EXPORT int dl_iterate_phdr(iterate_cb cb, void *arg)
+{
+	uintptr_t from = (uintptr_t)__builtin_return_address(0);
+	if (from >= G.unw_lo && from < G.unw_hi) {
+		if (hint_ok)
+			return lookup_pc(*(const uintptr_t *)arg, cb, arg);
+		if (probe_pc && *(const uintptr_t *)arg == probe_pc)
+			probe_seen = 1;
+		if (scorch_rt_sampling) {
+			/* no lock-free answer: libunwind ends the stack here */
+			scorch_rt_unw_refused = 1;
+			return 0;
+		}
+	}
+	return iterate_real(cb, arg);
+}
+
 /* Finds our own and libunwind's address ranges: frames there are the
- * profiler's, not the program's, and are cut from the top of every stack. */
+ * profiler's, not the program's, and are cut from the top of every stack.
+ * Then checks that libunwind's module lookups can be answered lock-free:
+ * glibc has _dl_find_object, and a lookup of a known pc through libunwind
+ * reaches our dl_iterate_phdr with that pc as the callback's first word. */
 void scorch_rt_find_self(void)
 {
 	struct self_ctx c = { (uintptr_t)&scorch_rt_find_self, (uintptr_t)&unw_backtrace };
-	dl_iterate_phdr(self_cb, &c);
+	iterate_real(self_cb, &c);
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	find_object = (int (*)(void *, struct dl_find_object *))dlsym(RTLD_DEFAULT, "_dl_find_object");
+	if (!find_object || !G.unw_hi || hint_ok)
+		return;
+	unw_proc_info_t pi;
+	probe_pc = (uintptr_t)&scorch_rt_find_self + 1;
+	probe_seen = 0;
+	int r = unw_get_proc_info_by_ip(unw_local_addr_space, probe_pc, &pi, NULL);
+	hint_ok = r == 0 && probe_seen && pi.start_ip <= probe_pc && probe_pc < pi.end_ip;
+	probe_pc = 0;
+	scorch_rt_unw_lockfree = hint_ok;
 }
 
 /* ---- stacks ---- */
@@ -316,7 +443,10 @@ static uint32_t stack_find(const struct rt_buf *b, uint64_t h)
 static int capture(void **ips)
 {
 	void *tmp[G.depth + 24];
+	int u = scorch_rt_unwinding;
+	scorch_rt_unwinding = 1;
 	int n = unw_backtrace(tmp, G.depth + 24);
+	scorch_rt_unwinding = u;
 	int s = 0;
 	while (s < n && (((uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi) ||
 			 ((uintptr_t)tmp[s] >= G.unw_lo && (uintptr_t)tmp[s] < G.unw_hi)))

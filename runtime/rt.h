@@ -172,6 +172,17 @@ RT_HIDDEN void scorch_rt_modules_scan(struct rt_buf *b);
 RT_HIDDEN void scorch_rt_modules_reset(void);
 RT_HIDDEN void scorch_rt_dedup_clear(struct rt_buf *b);
 RT_HIDDEN void scorch_rt_find_self(void);
+/* Set by the sample handler while it unwinds: libunwind's module lookups
+ * that cannot be answered without a lock are then refused, and say so in
+ * scorch_rt_unw_refused. */
+extern RT_HIDDEN __thread int scorch_rt_sampling;
+extern RT_HIDDEN __thread int scorch_rt_unw_refused;
+/* libunwind's module lookups are answered lock-free (see rt-stack.c) */
+extern RT_HIDDEN int scorch_rt_unw_lockfree;
+/* Set while the runtime itself is inside libunwind on this thread (outside
+ * the sample handler): a sample then must not use libunwind's per-thread
+ * trace cache, which the interrupted call may be rebuilding. */
+extern RT_HIDDEN __thread volatile int scorch_rt_unwinding;
 
 /* rt-malloc.c */
 RT_HIDDEN void scorch_rt_resolve(void);
