@@ -110,6 +110,7 @@ struct fin {
 	uint64_t pcpu[2];
 	int have_pcpu[2];
 	uint32_t perf_errno;          /* RAW_CPU_REFUSED */
+	uint64_t leaf_only;           /* samples flagged RAW_SAMPLE_LEAF_ONLY */
 	int streamed;                 /* build: the events are already in es */
 	/* Symbolization, started while the program runs (raw_reader_warm) and
 	 * finished by build_profile: one symbolizer, modules opened on their
@@ -410,7 +411,8 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			if (r.err)
 				return -1;
 			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
-			x.offcpu = fl & 1;
+			x.offcpu = fl & RAW_SAMPLE_OFFCPU;
+			f->leaf_only += (fl & RAW_SAMPLE_LEAF_ONLY) != 0;
 			VEC_PUSH(&th->samples, x);
 			break;
 		}
@@ -949,6 +951,7 @@ static void build_profile(struct fin *f)
 		if (f->have_pcpu[0] && f->have_pcpu[1] && f->pcpu[1] >= f->pcpu[0])
 			p->cpu_time_ns = f->pcpu[1] - f->pcpu[0];
 		p->perf_errno = f->perf_errno;
+		p->leaf_only_samples = f->leaf_only;
 	}
 	size_t ns = 0;
 	for (size_t i = 0; i < f->threads.len; i++)

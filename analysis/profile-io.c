@@ -643,6 +643,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 		w_u(s, p->sample_hz);
 		w_u(s, p->cpu_time_ns);
 		w_u(s, p->perf_errno);   /* absent from older files */
+		w_u(s, p->leaf_only_samples);   /* likewise */
 		w_section(w, SEC_CPU);
 		for (size_t i = 0; i < p->nsamples; i += EVENTS_PER_SECTION) {
 			size_t n = p->nsamples - i < EVENTS_PER_SECTION ? p->nsamples - i : EVENTS_PER_SECTION;
@@ -1026,6 +1027,8 @@ static int sec_cpu(struct reader *r, struct fmt_reader *f)
 	r->p->cpu_time_ns = fmt_get_u(f);
 	if (f->p < f->end)
 		r->p->perf_errno = (uint32_t)fmt_get_u(f);
+	if (f->p < f->end)
+		r->p->leaf_only_samples = fmt_get_u(f);
 	return f->err ? -1 : 0;
 }
 

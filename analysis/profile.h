@@ -256,6 +256,9 @@ struct sc_profile {
 	                                * final flush; without the flush, the launcher's
 	                                * wait4 count less earlier images), 0 when
 	                                * unknown: the achieved rate is nsamples / this */
+	uint64_t leaf_only_samples;    /* samples taken where the stack could not be
+	                                * unwound safely: their stack is the
+	                                * interrupted function alone */
 
 	/* Zones and traced calls. All in the arena. zones are sorted by thread,
 	 * then start (an enclosing span before the spans inside it); a span's

@@ -224,6 +224,13 @@ static void text_header(struct text *x)
 		sb_adds(o, " in the process");
 	}
 	sb_addc(o, '\n');
+	if (p->leaf_only_samples) {
+		sb_adds(o, "  note      ");
+		term_count(o, p->leaf_only_samples);
+		sb_addf(o, " sample%s of the process recorded with the interrupted function alone: its stack "
+			"could not be unwound without a lock the program may hold (the C library lacks "
+			"_dl_find_object, glibc 2.35+)\n", p->leaf_only_samples == 1 ? "" : "s");
+	}
 
 	if (r->nthreads) {
 		sb_addf(o, "  threads   %u sampled", t->threads_sampled);
@@ -923,6 +930,7 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 	j_count(j, "matched_samples", "matched_ns", &t->matched);
 	j_count(j, "matched_offcpu_samples", "matched_offcpu_ns", &t->matched_offcpu);
 	j_u64(j, "no_stack", t->no_stack);
+	j_u64(j, "leaf_only", p->leaf_only_samples);
 	j_u64(j, "threads_selected", t->threads_selected);
 	j_u64(j, "threads_sampled", t->threads_sampled);
 	j_close(j, '}');
