@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../analysis/finalize.h"
+#include "../../analysis/profile-io.h"
 #include "../../format/raw.h"
 #include "../../format/varint.h"
 
@@ -241,12 +242,90 @@ static void test_tick_rate(void **state)
 	unlink(path);
 }
 
+/* CPU samples: their flags (off-CPU, leaf only: the runtime could not
+ * unwind safely and kept the interrupted pc alone), and the count of the
+ * leaf-only ones through the profile file. */
+static void test_samples(void **state)
+{
+	(void)state;
+	char path[64], prof[80], err[256];
+	snprintf(path, sizeof(path), "/tmp/scorch-fin-%d-cpu", (int)getpid());
+	snprintf(prof, sizeof(prof), "%s.scorch", path);
+	FILE *f = fopen(path, "wb");
+	uint8_t hdr[RAW_FILE_HDR];
+	memcpy(hdr, RAW_MAGIC, 8);
+	fmt_put_u64le(hdr + 8, 1000000);
+	fmt_put_u64le(hdr + 16, 1000000);
+	fmt_put_u64le(hdr + 24, 0);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	struct chunk c;
+	ck_begin(&c, 20, 1000000);
+	rec(&c, RAW_THREAD, 0);
+	c.p = fmt_put_u(c.p, 20);
+	str(&c, "main");
+	rec(&c, RAW_PROC, 0);
+	c.p = fmt_put_u(c.p, 20);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, RAW_PROC_CPU | RAW_PROC_WALL);
+	c.p = fmt_put_u(c.p, 64);
+	c.p = fmt_put_u(c.p, 42);
+	str(&c, "/no/such/prog");
+	c.p = fmt_put_u(c.p, 5);
+	memcpy(c.p, "prog\0", 5);
+	c.p += 5;
+	rec(&c, RAW_CPU, 0);
+	c.p = fmt_put_u(c.p, 1000);
+	c.p = fmt_put_u(c.p, CPU_SRC_PERF_CPU_CLOCK);
+	rec(&c, RAW_STACK, 0);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, RAW_STACK_EXACT_PC);
+	c.p = fmt_put_u(c.p, 2);
+	c.p = fmt_put_s(c.p, 0x401000);
+	c.p = fmt_put_s(c.p, 0x100);
+	rec(&c, RAW_STACK, 0);
+	c.p = fmt_put_u(c.p, 2);
+	c.p = fmt_put_u(c.p, RAW_STACK_EXACT_PC);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_s(c.p, 0x402000);
+	static const unsigned flags[] = { 0, RAW_SAMPLE_LEAF_ONLY, 0, RAW_SAMPLE_LEAF_ONLY, RAW_SAMPLE_OFFCPU };
+	static const unsigned stack[] = { 1, 2, 1, 2, 1 };
+	for (int i = 0; i < 5; i++) {
+		rec(&c, RAW_SAMPLE, 1000);
+		c.p = fmt_put_u(c.p, stack[i]);
+		c.p = fmt_put_u(c.p, 1000000);
+		c.p = fmt_put_u(c.p, flags[i]);
+	}
+	rec(&c, RAW_END, 0);
+	ck_write(f, &c, 0);
+	fclose(f);
+
+	struct sc_profile *p, *q;
+	if (finalize_raw(path, &p, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->nsamples, 5);
+	assert_int_equal(p->leaf_only_samples, 2);
+	int off = 0;
+	for (size_t i = 0; i < p->nsamples; i++)
+		off += p->samples[i].offcpu;
+	assert_int_equal(off, 1);
+	assert_int_equal(profile_write(p, prof), 0);
+	if (profile_read(prof, &q, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(q->nsamples, 5);
+	assert_int_equal(q->leaf_only_samples, 2);
+	profile_free(q);
+	profile_free(p);
+	unlink(prof);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_tick_rate),
+		cmocka_unit_test(test_samples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
