@@ -107,6 +107,11 @@ $(BUILD)/tests/progs/calls%: tests/progs/calls%.cc $(BUILD)/libscorch.so
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Iinclude -pthread \
 		-finstrument-functions -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+# nolibc: dynamically linked but with no library, so that its loader opens
+# only what LD_PRELOAD names
+$(BUILD)/tests/progs/nolibc: tests/progs/nolibc.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -nostdlib -fPIE -pie -Wl,-z,now -o $@ $<
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) $(if $(findstring static,$*),-static,) -o $@ $< -ldl

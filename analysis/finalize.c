@@ -26,7 +26,6 @@
 #include "heap.h"
 #include "profile-io.h"
 #include "code.h"
-#include "notes.h"
 #include "symbolize.h"
 #include "zone-fin.h"
 
@@ -58,12 +57,6 @@ struct rmod {
 struct rstack {
 	uint64_t time;
 	uint32_t off, n, flags;
-};
-
-/* A RAW_NOTE as read (analysis/notes.h) */
-struct rnote {
-	uint32_t kind, pid;
-	char *path, *detail;
 };
 
 /* The source lines of one (module, address), in the profile's arena. */
@@ -110,7 +103,6 @@ struct fin {
 	uint64_t pcpu[2];
 	int have_pcpu[2];
 	uint32_t perf_errno;          /* RAW_CPU_REFUSED */
-	uint64_t leaf_only;           /* samples flagged RAW_SAMPLE_LEAF_ONLY */
 	int streamed;                 /* build: the events are already in es */
 	/* Symbolization, started while the program runs (raw_reader_warm) and
 	 * finished by build_profile: one symbolizer, modules opened on their
@@ -124,9 +116,6 @@ struct fin {
 	struct zone_fin *zf;          /* zones and traced calls (zone-fin.c), NULL: none */
 	int no_code;                  /* keep no code or source for annotation */
 	int stale;                    /* a module's file no longer is what was loaded */
-	VEC(struct rnote) notes;      /* RAW_NOTE, NOTE_EXEC_FAILED already applied */
-	char *exec_path;              /* the last exec this image attempted (RAW_EXEC) */
-	size_t exec_notes;            /* notes.len at that RAW_EXEC */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -354,50 +343,11 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		}
 		case RAW_EXEC: {
 			char *path = get_str(&r, 1 << 16);
-			if (r.err || !path) {
+			if (r.err) {
 				free(path);
 				return -1;
 			}
-			free(f->exec_path);
-			f->exec_path = path;
-			f->exec_notes = f->notes.len;
-			break;
-		}
-		case RAW_NOTE: {
-			struct rnote nt = { (uint32_t)fmt_get_u(&r), (uint32_t)fmt_get_u(&r), NULL, NULL };
-			nt.path = get_str(&r, 1 << 16);
-			nt.detail = get_str(&r, 1 << 16);
-			if (r.err || !nt.path || !nt.detail) {
-				free(nt.path);
-				free(nt.detail);
-				return -1;
-			}
-			if (nt.kind == NOTE_EXEC_FAILED) {
-				/* That pid's last exec failed: its note is void. This
-				 * image's own exec failed: it goes on, and the note
-				 * (if any) came after the RAW_EXEC. */
-				size_t from = 0;
-				if (nt.pid == f->pid && f->exec_path) {
-					free(f->exec_path);
-					f->exec_path = NULL;
-					from = f->exec_notes;
-				} else if (nt.pid == f->pid) {
-					from = f->notes.len;
-				}
-				for (size_t i = f->notes.len; i-- > from;)
-					if (f->notes.data[i].pid == nt.pid && f->notes.data[i].kind != NOTE_OWN_MALLOC) {
-						free(f->notes.data[i].path);
-						free(f->notes.data[i].detail);
-						memmove(&f->notes.data[i], &f->notes.data[i + 1],
-							(f->notes.len - i - 1) * sizeof(nt));
-						f->notes.len--;
-						break;
-					}
-				free(nt.path);
-				free(nt.detail);
-			} else {
-				VEC_PUSH(&f->notes, nt);
-			}
+			free(path);
 			break;
 		}
 		case RAW_END:
@@ -411,8 +361,7 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			if (r.err)
 				return -1;
 			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
-			x.offcpu = fl & RAW_SAMPLE_OFFCPU;
-			f->leaf_only += (fl & RAW_SAMPLE_LEAF_ONLY) != 0;
+			x.offcpu = fl & 1;
 			VEC_PUSH(&th->samples, x);
 			break;
 		}
@@ -693,37 +642,55 @@ static void build_zones(struct fin *f);
 /* Wall mode: the time a thread neither ran nor sat in a blocking call the
  * runtime wraps (waiting for a CPU, page faults on a slow disk, a raw
  * syscall) shows as the gaps between its on-CPU samples, which come a
- * period of CPU time apart. Each gap longer than that, less the blocked
- * spans inside it, becomes off-CPU samples at the stack of the sample that
- * ends the gap, where the thread resumed. Small gaps are signal delivery
- * jitter and are left alone. */
-static void fill_gaps(struct rthread *th, uint64_t period)
+ * period of CPU time apart; the first comes a period after the thread's
+ * counter started (`start`, relative; 0 when unknown). Each gap, less that
+ * period and the blocked spans inside it, is idle time; idle time becomes
+ * off-CPU samples at the stack of the sample that ends its gap, where the
+ * thread resumed. The remainder of a period carries over to the next gap,
+ * so a busy machine's many short preemptions add up instead of each being
+ * dropped as jitter (two hogs beside the program lost 14% of its lifetime
+ * that way); delivery jitter, early and late alike, evens out in the same
+ * carry, which may run a period into debt. */
+static void fill_gaps(struct rthread *th, uint64_t period, uint64_t start)
 {
 	size_t n = th->samples.len, k = 0;
-	for (size_t i = 1; i < n; i++) {
-		const struct sc_sample *a = &th->samples.data[i - 1], *b = &th->samples.data[i];
-		if (a->offcpu || b->offcpu || b->time <= a->time + period + period / 4)
-			continue;
-		/* between a and b the thread ran one period, blocked in the spans
+	int64_t carry = 0, P = (int64_t)period;
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_sample *b = &th->samples.data[i];
+		uint64_t lo;
+		if (i == 0) {
+			if (!start || start >= b->time || b->offcpu)
+				continue;
+			lo = start;
+		} else {
+			const struct sc_sample *a = &th->samples.data[i - 1];
+			if (a->offcpu || b->offcpu || b->time < a->time)
+				continue;
+			lo = a->time;
+		}
+		/* between lo and b the thread ran one period, blocked in the spans
 		 * that fall between them (wherever in the gap that period was
 		 * spent), and waited the rest */
-		uint64_t lo = a->time, hi = b->time, blocked = 0;
+		uint64_t hi = b->time, blocked = 0;
 		while (k < th->offcpu.len && th->offcpu.data[k].time + th->offcpu_ns.data[k] <= lo)
 			k++;
 		for (size_t j = k; j < th->offcpu.len && th->offcpu.data[j].time < hi; j++) {
 			uint64_t s0 = th->offcpu.data[j].time, s1 = s0 + th->offcpu_ns.data[j];
 			blocked += (s1 < hi ? s1 : hi) - (s0 > lo ? s0 : lo);
 		}
-		uint64_t busy = period + blocked;
-		uint64_t idle = hi - lo > busy ? hi - lo - busy : 0;
-		if (idle < period - period / 4)
+		carry += (int64_t)(hi - lo) - P - (int64_t)blocked;
+		if (carry < -P)
+			carry = -P;
+		if (carry < P - P / 4)
 			continue;
-		uint64_t m = (idle + period / 2) / period;
+		uint64_t m = (uint64_t)(carry + P / 2) / period;
+		carry -= (int64_t)(m * period);
 		struct sc_sample x = *b;
 		x.offcpu = 1;
 		x.weight = (uint32_t)period;
+		uint64_t w = hi - lo > period ? hi - period - lo : 0;
 		for (uint64_t j = 0; j < m; j++) {
-			x.time = lo + (hi - period - lo) * (2 * j + 1) / (2 * m);
+			x.time = lo + w * (2 * j + 1) / (2 * m);
 			VEC_PUSH(&th->samples, x);
 		}
 	}
@@ -924,7 +891,7 @@ static void build_profile(struct fin *f)
 		for (size_t i = 0; i < f->threads.len; i++) {
 			struct rthread *th = &f->threads.data[i];
 			if (f->cpu_src == CPU_SRC_PERF_CPU_CLOCK || f->cpu_src == CPU_SRC_PERF_TASK_CLOCK)
-				fill_gaps(th, period);
+				fill_gaps(th, period, th->start ? rel_time(f, th->start) : 0);
 			uint64_t carry = 0;
 			for (size_t k = 0; k < th->offcpu.len; k++) {
 				struct sc_sample x = th->offcpu.data[k];
@@ -951,7 +918,6 @@ static void build_profile(struct fin *f)
 		if (f->have_pcpu[0] && f->have_pcpu[1] && f->pcpu[1] >= f->pcpu[0])
 			p->cpu_time_ns = f->pcpu[1] - f->pcpu[0];
 		p->perf_errno = f->perf_errno;
-		p->leaf_only_samples = f->leaf_only;
 	}
 	size_t ns = 0;
 	for (size_t i = 0; i < f->threads.len; i++)
@@ -1259,12 +1225,6 @@ static void reader_free(struct raw_reader *r)
 	VEC_FREE(&f->argv);
 	VEC_FREE(&f->rss);
 	free(f->exe);
-	for (size_t i = 0; i < f->notes.len; i++) {
-		free(f->notes.data[i].path);
-		free(f->notes.data[i].detail);
-	}
-	VEC_FREE(&f->notes);
-	free(f->exec_path);
 	u64map_release(&f->tid_index);
 	u64map_release(&f->stack_index);
 	VEC_FREE(&f->dense_raw);
@@ -1277,43 +1237,6 @@ static void reader_free(struct raw_reader *r)
 	free(r->buf);
 	free(r->path);
 	free(r);
-}
-
-/* The stream's notes go into the profile; the execs whose new image should
- * have written a stream of its own go to info for the launcher to check:
- * the vfork children's (NOTE_EXEC_CHILD), and the image's own last exec
- * when it ended by it and no note already says why it was not followed. */
-static void take_notes(struct fin *f, struct finalize_info *info)
-{
-	bool own_noted = false;
-	for (size_t i = 0; i < f->notes.len; i++) {
-		const struct rnote *n = &f->notes.data[i];
-		if (n->kind == NOTE_EXEC_CHILD) {
-			if (info)
-				finalize_info_add_exec(info, n->pid, 0, n->path);
-			continue;
-		}
-		if (n->pid == f->pid && n->kind != NOTE_OWN_MALLOC)
-			own_noted = true;
-		profile_add_note(f->p, n->kind, n->pid, n->path, n->detail);
-	}
-	if (info && f->exit_kind == EXIT_EXEC && f->exec_path && !own_noted)
-		finalize_info_add_exec(info, f->pid, 1, f->exec_path);
-}
-
-void finalize_info_add_exec(struct finalize_info *info, uint32_t pid, int own, const char *path)
-{
-	info->execs = xrealloc(info->execs, (info->nexecs + 1) * sizeof(*info->execs));
-	info->execs[info->nexecs++] = (struct finalize_exec){ pid, own, xstrdup(path) };
-}
-
-void finalize_info_release(struct finalize_info *info)
-{
-	for (size_t i = 0; i < info->nexecs; i++)
-		free(info->execs[i].path);
-	free(info->execs);
-	info->execs = NULL;
-	info->nexecs = 0;
 }
 
 int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,
@@ -1346,7 +1269,6 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 			code_capture(f->p, f->sym, code_handle, f);
 		if (f->stale)
 			f->p->flags |= PROF_STALE;
-		take_notes(f, info);
 		if (info) {
 			info->mono_start = f->start;
 			info->mono_end = f->start + rel_time(f, f->last_time);
