@@ -342,7 +342,7 @@ int cmd_flame(int argc, char **argv)
 	/* a file is written beside the target and renamed, so a failed run
 	 * leaves no half file; a device or FIFO is written in place */
 	struct outfile of;
-	if (outfile_open(&of, out_name)) {
+	if ((dflt ? outfile_open_default : outfile_open)(&of, out_name)) {
 		flame_input_release(&in);
 		free(dflt);
 		return 1;

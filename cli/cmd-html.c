@@ -58,10 +58,11 @@ static char *default_output(const char *path)
 /* Writes the page whole or not at all (lib/outfile.h: a temporary file
  * renamed into place; devices and stdout written in place). The messages
  * are outfile's. Returns 0 or -1. */
-static int write_page(const struct sc_profile *p, const struct html_options *o, const char *out)
+static int write_page(const struct sc_profile *p, const struct html_options *o, const char *out,
+		      int named)
 {
 	struct outfile of;
-	if (outfile_open(&of, out))
+	if ((named ? outfile_open : outfile_open_default)(&of, out))
 		return -1;
 	int rc = html_write(of.f, p, o);
 	return outfile_close(&of, rc, rc < 0 ? -rc : 0);
@@ -116,7 +117,7 @@ int cmd_html(int argc, char **argv)
 	ho.file = path;
 	char *def = output ? NULL : default_output(path);
 	const char *out = output ? output : def;
-	int rc = write_page(p, &ho, out);
+	int rc = write_page(p, &ho, out, output != NULL);
 	struct stat st;
 	if (!rc && strcmp(out, "-") && !stat(out, &st) && S_ISREG(st.st_mode)) {
 		if (st.st_size >= 1048576)

@@ -4,13 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "die.h"
-#include "strbuf.h"
 
-int outfile_open(struct outfile *o, const char *path)
+static int open_as(struct outfile *o, const char *path, unsigned flags)
 {
 	memset(o, 0, sizeof(*o));
 	if (!path || !strcmp(path, "-")) {
@@ -18,40 +15,24 @@ int outfile_open(struct outfile *o, const char *path)
 		o->name = "stdout";
 		return 0;
 	}
-	o->path = xstrdup(path);
-	o->name = o->path;
-	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		o->f = fopen(path, "w");
-		if (!o->f) {
-			error("cannot create %s: %s", path, strerror(errno));
-			free(o->path);
-			o->path = NULL;
-			return -1;
-		}
-		return 0;
-	}
-	struct strbuf t = STRBUF_INIT;
-	sb_addf(&t, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(t.buf);
-	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-		int e = errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(t.buf);
-		}
-		error("cannot create %s: %s", path, strerror(e));
-		sb_release(&t);
-		free(o->path);
-		o->path = NULL;
+	int rc = newfile_open(&o->nf, path, flags);
+	if (rc) {
+		error("cannot create %s: %s", path, newfile_strerror(rc));
 		return -1;
 	}
-	/* mkstemp makes it 0600: give it the mode a plain fopen would */
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-	o->tmp = sb_detach(&t);
+	o->f = o->nf.f;
+	o->name = o->nf.path;
 	return 0;
+}
+
+int outfile_open(struct outfile *o, const char *path)
+{
+	return open_as(o, path, NF_NAMED);
+}
+
+int outfile_open_default(struct outfile *o, const char *path)
+{
+	return open_as(o, path, 0);
 }
 
 int outfile_close(struct outfile *o, int write_rc, int errnum)
@@ -60,38 +41,41 @@ int outfile_close(struct outfile *o, int write_rc, int errnum)
 	if (o->f == stdout) {
 		if (fflush(stdout) && !write_rc)
 			write_rc = -1, errnum = errno;
-	} else if (fclose(o->f) && !write_rc) {
-		write_rc = -1;
-		errnum = errno;
-	}
-	if (!write_rc && o->tmp && rename(o->tmp, o->path)) {
-		write_rc = -1;
-		errnum = errno;
+	} else {
+		/* the name outlives the newfile for the message */
+		char *name = xstrdup(o->name);
+		int err = newfile_commit(&o->nf, write_rc ? -(errnum ? errnum : EIO) : 0, NULL);
+		if (!write_rc && err) {
+			write_rc = -1;
+			errnum = -err;
+		}
+		if (write_rc) {
+			if (errnum)
+				error("cannot write %s: %s", name, newfile_strerror(-errnum));
+			else
+				error("cannot write %s", name);
+			rc = -1;
+		}
+		free(name);
+		memset(o, 0, sizeof(*o));
+		return rc;
 	}
 	if (write_rc) {
-		if (o->tmp)
-			unlink(o->tmp);
 		if (errnum)
 			error("cannot write %s: %s", o->name, strerror(errnum));
 		else
 			error("cannot write %s", o->name);
 		rc = -1;
 	}
-	free(o->tmp);
-	free(o->path);
 	memset(o, 0, sizeof(*o));
 	return rc;
 }
 
 void outfile_abort(struct outfile *o)
 {
-	if (o->f != stdout)
-		fclose(o->f);
-	else
+	if (o->f == stdout)
 		fflush(stdout);
-	if (o->tmp)
-		unlink(o->tmp);
-	free(o->tmp);
-	free(o->path);
+	else
+		newfile_abort(&o->nf);
 	memset(o, 0, sizeof(*o));
 }
