@@ -5,6 +5,7 @@
 #include "profile-io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "../format/varint.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
+#include "../lib/newfile.h"
 #include "../lib/strbuf.h"
 
 #define HDR_SIZE 32
@@ -336,9 +338,15 @@ struct event_stream {
 
 struct event_stream *event_stream_open(const char *path, int *err)
 {
-	FILE *f = fopen(path, "w+b");
+	/* a new file of the launcher's own, never one found at the name */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
 	if (!f) {
 		*err = -errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
 		return NULL;
 	}
 	struct event_stream *s = xcalloc(1, sizeof(*s));
@@ -386,29 +394,52 @@ void event_stream_discard(struct event_stream *s)
 	free(s);
 }
 
-/* Ends the stream's frame and copies its bytes into o's file. */
+/* Ends the stream's frame (once: a second call, after a failed write of
+ * the profile, copies the same bytes again) and copies its bytes into o's
+ * file. An error keeps the errno that caused it (a full disk is ENOSPC, not
+ * EIO: the launcher's fallback depends on it) and never replaces an error
+ * o already has. */
 static void event_stream_splice(struct event_stream *s, struct zout *o)
 {
-	ev_encoder_finish(&s->enc, &s->o);
-	s->closed = 1;
-	z_feed(&s->o, "", 0, ZSTD_e_end);
+	if (!s->closed) {
+		ev_encoder_finish(&s->enc, &s->o);
+		s->closed = 1;
+		z_feed(&s->o, "", 0, ZSTD_e_end);
+		errno = 0;
+		if (!s->o.err && fflush(s->o.f) != 0)
+			s->o.err = errno ? -errno : -EIO;
+	}
+	if (o->err)
+		return;
 	if (s->o.err) {
 		o->err = s->o.err;
 		return;
 	}
-	if (fflush(s->o.f) != 0 || fseek(s->o.f, 0, SEEK_SET) != 0) {
-		o->err = -EIO;
+	errno = 0;
+	if (fseek(s->o.f, 0, SEEK_SET) != 0) {
+		o->err = errno ? -errno : -EIO;
 		return;
 	}
 	static char buf[1 << 16];
 	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), s->o.f)) > 0)
+	while ((n = fread(buf, 1, sizeof(buf), s->o.f)) > 0) {
+		errno = 0;
 		if (fwrite(buf, 1, n, o->f) != n) {
 			o->err = errno ? -errno : -EIO;
 			return;
 		}
+	}
+	if (ferror(s->o.f)) {
+		o->err = errno ? -errno : -EIO;
+		return;
+	}
 	o->comp_total += s->o.comp_total;
 	o->raw_total += s->o.raw_total;
+}
+
+int event_stream_intact(const struct event_stream *s)
+{
+	return s && !s->o.err;
 }
 
 /* The zone sections, when the profile has zones, marks or counters. */
@@ -681,27 +712,49 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	z_feed(&w->o, "", 0, ZSTD_e_end);
 }
 
-static int write_profile(const struct sc_profile *p, const char *path, struct event_stream *es)
+/* Copies what was written to from (from the start) to the end of to.
+ * 0 or -errno. */
+static int copy_out(FILE *from, FILE *to)
+{
+	static char buf[1 << 16];
+	size_t n;
+	errno = 0;
+	if (fflush(from) != 0 || fseek(from, 0, SEEK_SET) != 0)
+		return errno ? -errno : -EIO;
+	while ((n = fread(buf, 1, sizeof(buf), from)) > 0) {
+		errno = 0;
+		if (fwrite(buf, 1, n, to) != n)
+			return errno ? -errno : -EIO;
+	}
+	return ferror(from) ? (errno ? -errno : -EIO) : 0;
+}
+
+static int write_profile(const struct sc_profile *p, const char *path, struct event_stream *es,
+			 unsigned flags, int *moved_old)
 {
 	struct writer w;
 	memset(&w, 0, sizeof(w));
 	w.streamed = es;
+	if (moved_old)
+		*moved_old = 0;
 	if (!es)
 		for (size_t i = 1; i < p->nevents; i++)
 			if (p->events[i].time < p->events[i - 1].time)
 				return -EINVAL;
-	/* A file is written under a temporary name and renamed over the target
-	 * when complete. Anything else (a device such as /dev/null) is written
-	 * in place and never renamed over or removed. */
-	struct stat st;
-	bool in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
-	struct strbuf tmp = STRBUF_INIT;
-	sb_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
-	FILE *f = fopen(in_place ? path : tmp.buf, "wb");
-	if (!f) {
-		int e = -errno;
-		sb_release(&tmp);
-		return e;
+	/* A new file, named only when complete, never through a planted link
+	 * (lib/newfile.h), readable by its owner alone: a profile holds the
+	 * command line, paths and source lines. A device or FIFO the user
+	 * named is written in place, from a scratch file, since the header is
+	 * written last and those cannot seek back to it. */
+	struct newfile nf;
+	int err = newfile_open(&nf, path, flags | NF_PRIVATE);
+	if (err)
+		return err;
+	FILE *f = nf.f;
+	if (nf.in_place && !(f = newfile_scratch())) {
+		err = errno ? -errno : -EIO;
+		newfile_abort(&nf);
+		return err;
 	}
 	zout_init(&w.o, f, 1);
 	strmap_init(&w.strings);
@@ -718,34 +771,37 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 	fmt_put_u32le(hdr + 12, p->flags);
 	fmt_put_u64le(hdr + 16, w.o.raw_total);
 	fmt_put_u64le(hdr + 24, w.o.comp_total);
-	int err = w.o.err;
+	err = w.o.err;
 	errno = 0;
 	if (!err && (fseek(f, 0, SEEK_SET) != 0 || fwrite(hdr, 1, HDR_SIZE, f) != HDR_SIZE))
 		err = errno ? -errno : -EIO;
-	if (!err && fflush(f) != 0)
-		err = errno ? -errno : -EIO;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	if (!err && !in_place && rename(tmp.buf, path) != 0)
-		err = -errno;
-	if (err && !in_place)
-		unlink(tmp.buf);
+	if (f != nf.f) {
+		if (!err)
+			err = copy_out(f, nf.f);
+		fclose(f);
+	}
+	err = newfile_commit(&nf, err, moved_old);
 	zout_release(&w.o);
 	free(w.string_list);
 	strmap_release(&w.strings);
 	sb_release(&w.sec);
-	sb_release(&tmp);
 	return err;
 }
 
 int profile_write(const struct sc_profile *p, const char *path)
 {
-	return write_profile(p, path, NULL);
+	return write_profile(p, path, NULL, NF_NAMED, NULL);
+}
+
+int profile_save(const struct sc_profile *p, const char *path, struct event_stream *es,
+		 unsigned flags, int *moved_old)
+{
+	return write_profile(p, path, es, flags, moved_old);
 }
 
 int profile_write_streamed(const struct sc_profile *p, const char *path, struct event_stream *s)
 {
-	return write_profile(p, path, s);
+	return write_profile(p, path, s, NF_NAMED, NULL);
 }
 
 /* ---- reading ---- */

@@ -12,7 +12,9 @@
 #define PROFILE_MAGIC "SCORCHPF"
 #define PROFILE_VERSION 1
 
-/* Writes p to path atomically (temp file + rename). Returns 0 or -errno. */
+/* Writes p to path atomically: a new file, mode 0600, takes the name when
+ * complete (lib/newfile.h; what was there is replaced, never written
+ * through, unless it is a device or FIFO). Returns 0 or -errno. */
 int profile_write(const struct sc_profile *p, const char *path);
 
 /* Events can be compressed while a program still runs (finalize does so for
@@ -36,6 +38,16 @@ void event_stream_discard(struct event_stream *s);
  * (which may be empty: finalize drops events once streamed). s stays owned by
  * the caller (discard it afterwards). */
 int profile_write_streamed(const struct sc_profile *p, const char *path, struct event_stream *s);
+/* Whether s still holds every event added (no write to its file failed), so
+ * that a profile can be written from it again after a failed attempt. */
+int event_stream_intact(const struct event_stream *s);
+/* profile_write() or profile_write_streamed() (es NULL or not) with the
+ * NF_* flags of lib/newfile.h for what is at path: NF_NAMED when the user
+ * named it, NF_KEEP_OLD to keep an existing file as PATH.old (*moved_old
+ * says whether it was there). The file is always 0600. 0 or -errno (see
+ * newfile_strerror() for the wording). */
+int profile_save(const struct sc_profile *p, const char *path, struct event_stream *es,
+		 unsigned flags, int *moved_old);
 
 /* Reads path into a new profile owned by the caller (profile_free()).
  * Returns 0, or -1 with a one-line lowercase reason in err naming the file. */

@@ -13,6 +13,7 @@
 #include "../analysis/import.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/newfile.h"
 #include "../lib/strbuf.h"
 #include "../output/term.h"
 #include "cmds.h"
@@ -295,13 +296,16 @@ int cmd_import(int argc, char **argv)
 	}
 
 	char *out = a.out ? xstrdup(a.out) : default_output(is_stdin ? "perf" : a.in);
+	int moved_old = 0;
 	if (!is_stdin && !strcmp(out, a.in)) {
 		error("the profile would overwrite %s; give another name with -o", a.in);
 		rc = 1;
-	} else if ((rc = profile_write(p, out)) != 0) {
-		error("cannot write %s: %s", out, strerror(-rc));
+	} else if ((rc = profile_save(p, out, NULL, NF_KEEP_OLD | (a.out ? NF_NAMED : 0), &moved_old)) != 0) {
+		error("cannot write %s: %s", out, newfile_strerror(rc));
 		rc = 1;
 	} else {
+		if (moved_old)
+			fprintf(stderr, "scorch: %s existed: renamed it to %s.old\n", out, out);
 		summary(p, &a, fmt == FMT_PERF ? &pi : NULL, name);
 		if (placed)
 			fprintf(stderr, "scorch: %zu of %zu modules read here: their frames have lines%s\n", placed,

@@ -25,6 +25,7 @@
 #include "../analysis/notes.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/newfile.h"
 #include "../lib/progcheck.h"
 #include "../lib/tsc.h"
 #include "../lib/strbuf.h"
@@ -37,13 +38,45 @@ struct rss_track {
 	VEC(struct sc_rss) s;
 };
 
-static volatile sig_atomic_t got_sig, root_pid_for_sig;
+static volatile sig_atomic_t got_sig, root_pid_for_sig, nsigs;
+/* What a second signal prints before ending the launcher, while the
+ * program runs and while its profiles are written (set before the handler
+ * is installed, read only by it). */
+static char stop_msg[2][PATH_MAX + 512];
+static volatile sig_atomic_t stop_phase;
 
-static void forward_sig(int sig)
+/* TERM, INT and HUP. The first is passed on to the program (like a shell
+ * passing on to its foreground job), except a terminal's ^C, which the
+ * program got itself; the launcher waits on for the program's profile. A
+ * second one ends the launcher at once: the raw recording stays in the
+ * session directory, and the message says where. async-signal-safe */
+static void on_stop_sig(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	int e = errno;
 	got_sig = sig;
-	if (root_pid_for_sig > 0)
-		kill((pid_t)root_pid_for_sig, sig);
+	if (nsigs++ == 0) {
+		int from_tty = sig == SIGINT && si && si->si_code == SI_KERNEL;
+		if (root_pid_for_sig > 0 && !from_tty)
+			kill((pid_t)root_pid_for_sig, sig);
+		errno = e;
+		return;
+	}
+	const char *m = stop_msg[stop_phase ? 1 : 0];
+	ssize_t w = write(2, m, strlen(m));
+	(void)w;
+	/* end as the signal would have ended us (a shell then knows), or
+	 * with 128+sig where it cannot (pid 1 of a namespace) */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	kill(getpid(), sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	_exit(128 + sig);
 }
 
 static uint64_t mono_now(void)
@@ -90,30 +123,35 @@ struct write_job {
 	const struct sc_profile *p;
 	const char *dest;
 	struct event_stream *es;
-	int rc;
+	unsigned flags;        /* NF_* of lib/newfile.h */
+	int rc, moved_old;
 };
 
 static void *write_thread(void *arg)
 {
 	struct write_job *j = arg;
-	j->rc = j->es ? profile_write_streamed(j->p, j->dest, j->es) : profile_write(j->p, j->dest);
+	j->rc = profile_save(j->p, j->dest, j->es, j->flags, &j->moved_old);
 	return NULL;
 }
 
 /* Writes p to dest on a second thread while summarize() (if any) reads it
- * on this one: both only read the profile, and the machine has cores. */
+ * on this one: both only read the profile, and the machine has cores. A
+ * profile already at dest is kept as dest.old, and that is said. */
 static int write_and_summarize(const struct session_opts *o, const struct sc_profile *p,
-			       const char *dest, struct event_stream *es,
+			       const char *dest, unsigned flags, struct event_stream *es,
 			       const struct heap_totals *totals, char **summary)
 {
-	struct write_job j = { p, dest, es, 0 };
+	struct write_job j = { p, dest, es, flags, 0, 0 };
 	pthread_t th;
 	int threaded = pthread_create(&th, NULL, write_thread, &j) == 0;
 	if (!threaded)
 		write_thread(&j);
-	*summary = o->summarize ? o->summarize(p, totals) : NULL;
+	if (summary)
+		*summary = o->summarize ? o->summarize(p, totals) : NULL;
 	if (threaded)
 		pthread_join(th, NULL);
+	if (!j.rc && j.moved_old)
+		fprintf(stderr, "scorch: %s existed: renamed it to %s.old\n", dest, dest);
 	return j.rc;
 }
 
@@ -256,8 +294,9 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-/* PROG.PID.scorch in dir; an older run's file of that name is overwritten,
- * but not one written earlier in this session (an exec of the same program
+/* PROG.PID.scorch in dir; an older run's file of that name becomes
+ * PROG.PID.scorch.old when the new one is written (NF_KEEP_OLD), but not one
+ * written earlier in this session (an exec of the same program
  * keeps the pid): that gets PROG.PID-N.scorch. */
 static char *unique_name(const char *dir, const char *prog, int pid,
 			 const struct session_profile *done, size_t ndone)
@@ -304,12 +343,19 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		die("cannot find the runtime libscorch.so next to the scorch executable; "
 		    "set SCORCH_RUNTIME to its path");
 
-	char *outdir = o->output ? dir_of(o->output) : xstrdup(".");
-	check_output_dir(outdir, o->output ? o->output : "the current directory");
+	/* A device or FIFO named with -o (/dev/stdout, a pipe) is written in
+	 * place: the session directory (and the profiles of other processes)
+	 * then go in the current directory. What -o names is checked now, not
+	 * after the run: a symbolic link to a file is refused (lib/newfile.h). */
+	int out_in_place = o->output && newfile_is_in_place(o->output);
+	char *outdir = o->output && !out_in_place ? dir_of(o->output) : xstrdup(".");
+	check_output_dir(outdir, o->output && !out_in_place ? o->output : "the current directory");
 	if (o->output) {
-		struct stat st;
-		if (stat(o->output, &st) == 0 && S_ISDIR(st.st_mode))
+		int bad = newfile_check(o->output, NF_NAMED | NF_KEEP_OLD);
+		if (bad == -EISDIR)
 			die("cannot write the profile to %s: it is a directory", o->output);
+		if (bad)
+			die("cannot write the profile to %s: %s", o->output, newfile_strerror(bad));
 	}
 	struct strbuf sd = STRBUF_INIT;
 	sb_addf(&sd, "%s/.scorch-%d-XXXXXX", outdir, (int)getpid());
@@ -393,15 +439,25 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	int root_fd = (int)syscall(SYS_pidfd_open, root, 0);
 
 	/* Like a shell running a foreground job: the terminal's ^C and ^\ go to
-	 * the program; a TERM or HUP sent to us is passed on to it. */
-	struct sigaction ign, fwd, old_int, old_quit;
+	 * the program; a TERM, HUP or INT sent to us is passed on to it. A
+	 * second one ends the launcher (on_stop_sig), so that `timeout` or a
+	 * second ^C can always stop it, even if the program ignores them. */
+	snprintf(stop_msg[0], sizeof(stop_msg[0]),
+		 "scorch: stopped by a second signal while %s (pid %d) ran; it got the first and may "
+		 "still be running. Nothing was finalized: the raw recording is kept in %s\n",
+		 prog, (int)root, sessdir);
+	snprintf(stop_msg[1], sizeof(stop_msg[1]),
+		 "scorch: stopped by a second signal while writing the profiles; the raw recording "
+		 "of those not written is kept in %s\n", sessdir);
+	struct sigaction ign, fwd, old_quit;
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	memset(&fwd, 0, sizeof(fwd));
-	fwd.sa_handler = forward_sig;
+	fwd.sa_sigaction = on_stop_sig;
+	fwd.sa_flags = SA_SIGINFO;
 	root_pid_for_sig = root;
-	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
+	sigaction(SIGINT, &fwd, NULL);
 	sigaction(SIGTERM, &fwd, NULL);
 	sigaction(SIGHUP, &fwd, NULL);
 
@@ -438,14 +494,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		if (all_done)
 			break;
 		if (root_done && !announced) {
-			/* the program is done, background descendants are not: let
-			 * ^C end the wait instead of killing nothing */
+			/* the program is done, background descendants are not: a
+			 * signal (^C) ends the wait instead of killing nothing */
 			announced = 1;
 			got_sig = 0;
-			struct sigaction stop;
-			memset(&stop, 0, sizeof(stop));
-			stop.sa_handler = forward_sig;
-			sigaction(SIGINT, &stop, NULL);
+			nsigs = 0;
 			fprintf(stderr, "scorch: %s exited; waiting for the processes it left running "
 					"(^C stops waiting, their profiles are then incomplete)\n", prog);
 		}
@@ -497,8 +550,13 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			}
 		}
 	}
-	sigaction(SIGINT, &old_int, NULL);
+	/* TERM, INT and HUP stay caught: the first is noted, a second ends
+	 * the launcher with the raw recording kept. A reader of a FIFO output
+	 * that goes away fails the write (EPIPE) instead of killing us. */
+	stop_phase = 1;
+	root_pid_for_sig = 0;
 	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
 	if (root_fd >= 0)
 		close(root_fd);
 
@@ -520,7 +578,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	raw_vec names = { 0 };
 	list_raw(sessdir, &names);
 	VEC(struct session_profile) out = { 0 };
-	int failures = 0;
+	int failures = 0, kept = 0;
 	for (size_t i = 0; i < names.len; i++) {
 		struct raw_name *n = &names.data[i];
 		struct sc_profile *p;
@@ -539,6 +597,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			} else {
 				warning("%s", err);
 				failures++;
+				kept++;
 			}
 			continue;
 		}
@@ -579,28 +638,44 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			}
 		}
 		char *dest;
-		if (n->pid == root && o->output && out.len == 0)
+		unsigned flags = NF_KEEP_OLD;
+		if (n->pid == root && o->output && out.len == 0) {
 			dest = xstrdup(o->output);
-		else
+			flags |= NF_NAMED;
+		} else {
 			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : base_name(p->exe),
 					   n->pid, out.data, out.len);
+		}
 		struct session_profile sp = { NULL, p, 0, NULL };
-		int wr = write_and_summarize(o, p, dest, info.events,
+		int wr = write_and_summarize(o, p, dest, flags, info.events,
 					     info.have_totals ? &info.totals : NULL, &sp.summary);
+		int raw_gone = 0;
 		if (wr == -ENOSPC || wr == -EDQUOT) {
-			/* the raw stream is all in memory now: on a full disk give
-			 * its space to the profile, which is much smaller */
-			warning("disk full writing %s; removing the raw stream %s to make room", dest, n->path);
-			unlink(n->path);
-			event_stream_discard(info.events);
-			info.events = NULL;
-			wr = profile_write(p, dest);
+			/* The raw stream is decoded: on a full disk give its space
+			 * to the profile, which is much smaller, and try again;
+			 * the events come from their compressed stream when it is
+			 * whole, else from memory when all are there. */
+			int from_stream = event_stream_intact(info.events);
+			int in_memory = !info.events || p->nevents == event_stream_count(info.events);
+			if (from_stream || in_memory) {
+				warning("cannot write %s: %s; removing the raw stream %s to make room and "
+					"trying again", dest, strerror(-wr), n->path);
+				unlink(n->path);
+				raw_gone = 1;
+				if (!from_stream) {
+					event_stream_discard(info.events);
+					info.events = NULL;
+				}
+				wr = write_and_summarize(o, p, dest, flags, info.events, NULL, NULL);
+			}
 		}
 		event_stream_discard(info.events);
 		if (wr != 0) {
-			error("cannot write the profile %s: %s", dest, strerror(-wr));
+			error("cannot write the profile %s: %s%s", dest, newfile_strerror(wr),
+			      raw_gone ? " (its raw stream was removed to make room: this recording is lost)" : "");
 			sp.write_error = wr;
 			failures++;
+			kept += !raw_gone;
 			free(dest);
 		} else {
 			sp.path = dest;
@@ -624,7 +699,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	for (size_t i = 0; i < rss.len; i++)
 		VEC_FREE(&rss.data[i].s);
 	VEC_FREE(&rss);
-	if (failures) {
+	if (kept) {
 		r->kept_dir = xstrdup(sessdir);
 		warning("the raw recording is kept in %s", sessdir);
 	} else if (rmdir(sessdir) != 0) {
@@ -639,11 +714,19 @@ void session_run(const struct session_opts *o, struct session_result *r)
 
 void session_print(const struct session_result *r)
 {
+	/* a profile that could not be written still has its summary: what
+	 * was recorded, and the error above says why it is not on disk */
+	size_t first = r->nprofiles;
 	for (size_t i = 0; i < r->nprofiles; i++) {
-		if (!r->profiles[i].path)
-			continue;
 		if (r->profiles[i].summary)
 			fputs(r->profiles[i].summary, stderr);
+		if (!r->profiles[i].path) {
+			if (r->profiles[i].summary)
+				fprintf(stderr, "scorch:   not written (see above)\n");
+			continue;
+		}
+		if (first == r->nprofiles)
+			first = i;
 		fprintf(stderr, "scorch:   wrote %s\n", term_safe(r->profiles[i].path));
 	}
 	if (r->nprofiles > 1) {
@@ -653,12 +736,14 @@ void session_print(const struct session_result *r)
 				fprintf(stderr, " %s", term_safe(r->profiles[i].path));
 		fputc('\n', stderr);
 	}
-	if (r->nprofiles) {
-		const struct session_profile *sp = &r->profiles[0];
-		fprintf(stderr, "scorch: view with: scorch report %s\n", sp->path ? term_safe(sp->path) : "FILE");
-		if (sp->path && sp->p && sp->p->nsamples)
+	if (first < r->nprofiles) {
+		const struct session_profile *sp = &r->profiles[first];
+		fprintf(stderr, "scorch: view with: scorch report %s\n", term_safe(sp->path));
+		if (sp->p && sp->p->nsamples)
 			fprintf(stderr, "scorch: its hottest lines and instructions: scorch annotate %s\n",
 				term_safe(sp->path));
+	} else if (r->nprofiles) {
+		fprintf(stderr, "scorch: no profile was written\n");
 	} else
 		fprintf(stderr, "scorch: no profile was recorded\n");
 }
