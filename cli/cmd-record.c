@@ -197,10 +197,17 @@ static void calls_env(const char *filter, const char *exclude, unsigned long dep
 		setenv("SCORCH_CALLS_EXCLUDE", exclude, 1);
 	else
 		unsetenv("SCORCH_CALLS_EXCLUDE");
+	/* 0 (no limit) is what the runtime assumes when they are absent */
 	snprintf(num, sizeof(num), "%lu", depth);
-	setenv("SCORCH_CALLS_DEPTH", num, 1);
+	if (depth)
+		setenv("SCORCH_CALLS_DEPTH", num, 1);
+	else
+		unsetenv("SCORCH_CALLS_DEPTH");
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)min_ns);
-	setenv("SCORCH_CALLS_MIN", num, 1);
+	if (min_ns)
+		setenv("SCORCH_CALLS_MIN", num, 1);
+	else
+		unsetenv("SCORCH_CALLS_MIN");
 }
 
 int cmd_record(int argc, char **argv)

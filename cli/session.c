@@ -398,26 +398,47 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		sb_adds(&pre, runtime);
 		if (old && *old)
 			sb_addf(&pre, ":%s", old);
+		/* The program sees these (docs/guide.md, "Environment"), and
+		 * the runtime puts them back into an exec'd child's environment
+		 * that lacks them: only what the runtime needs, a setting only
+		 * when it differs from the runtime's default (rt-core.c:
+		 * scorch_rt_init; depth 128, 999 Hz, follow), and none left
+		 * over from an outer environment. */
 		char num[32];
 		setenv("LD_PRELOAD", pre.buf, 1);
 		setenv("SCORCH_DIR", sessdir, 1);
 		setenv("SCORCH_MODE", o->mode, 1);
 		snprintf(num, sizeof(num), "%d", o->depth);
-		setenv("SCORCH_DEPTH", num, 1);
-		setenv("SCORCH_FOLLOW", o->follow ? "1" : "0", 1);
-		if (o->hz) {
-			snprintf(num, sizeof(num), "%d", o->hz);
+		if (o->depth != 128)
+			setenv("SCORCH_DEPTH", num, 1);
+		else
+			unsetenv("SCORCH_DEPTH");
+		snprintf(num, sizeof(num), "%d", o->hz);
+		if (o->hz && o->hz != 999 && strstr(o->mode, "cpu"))
 			setenv("SCORCH_HZ", num, 1);
-		}
-		if (tick_fs) {
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)tick_fs);
-			setenv("SCORCH_CLOCK", "tsc", 1);
+		else
+			unsetenv("SCORCH_HZ");
+		/* time stamps are TSC ticks exactly when a rate is given */
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)tick_fs);
+		if (tick_fs)
 			setenv("SCORCH_TICK_FS", num, 1);
-		} else {
-			setenv("SCORCH_CLOCK", "mono", 1);
-		}
+		else
+			unsetenv("SCORCH_TICK_FS");
+		/* --no-follow: only this process (and what it execs) records */
 		snprintf(num, sizeof(num), "%d", (int)getpid());
-		setenv("SCORCH_ROOT_PID", num, 1);
+		if (!o->follow) {
+			setenv("SCORCH_FOLLOW", "0", 1);
+			setenv("SCORCH_ROOT_PID", num, 1);
+		} else {
+			unsetenv("SCORCH_FOLLOW");
+			unsetenv("SCORCH_ROOT_PID");
+		}
+		if (!strstr(o->mode, "calls")) {
+			unsetenv("SCORCH_CALLS_FILTER");
+			unsetenv("SCORCH_CALLS_EXCLUDE");
+			unsetenv("SCORCH_CALLS_DEPTH");
+			unsetenv("SCORCH_CALLS_MIN");
+		}
 		execv(path, o->argv);
 		int e = errno;
 		ssize_t w = write(errpipe[1], &e, sizeof(e));

@@ -625,9 +625,9 @@ void scorch_rt_init(void)
 	G.cpu = strstr(mode, "cpu") != NULL;
 	G.wall = G.cpu && strstr(mode, "wall") != NULL;
 	G.hz = rt_atol(rt_env("SCORCH_HZ"), 999);
-	const char *clk = rt_env("SCORCH_CLOCK");
+	/* the launcher gives a TSC rate exactly when time stamps are TSC ticks */
 	G.tick_fs = (uint64_t)rt_atol(rt_env("SCORCH_TICK_FS"), 0);
-	G.tsc = clk && !strcmp(clk, "tsc") && G.tick_fs;
+	G.tsc = G.tick_fs != 0;
 	G.follow = rt_atol(rt_env("SCORCH_FOLLOW"), 1) != 0;
 	G.depth = (int)rt_atol(rt_env("SCORCH_DEPTH"), 128);
 	if (G.depth < 1)

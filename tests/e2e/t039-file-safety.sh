@@ -4,7 +4,8 @@
 # never hangs the launcher; an existing profile is kept as NAME.old;
 # profiles are 0600; every command's -o refuses a planted link but
 # -o /dev/stdout works; a second SIGTERM or SIGINT ends the launcher with
-# the raw recording kept.
+# the raw recording kept; the program sees only the environment the guide
+# lists.
 . "$ROOT/tests/e2e/lib.sh"
 umask 022
 PROG="$PROGS/alloc-counts"
@@ -202,4 +203,14 @@ check "timeout's TERM: the program's status" "$?" 124
 check_match "timeout's TERM: the program died of it" "$(cat to.err)" 'killed by signal 15|SIGTERM|Terminated'
 check "timeout's TERM: the profile is written" "$(is_profile to.scorch)" profile
 
+# ---- the environment the program sees ----
+SCORCH_DEPTH=7 SCORCH_HZ=5 SCORCH_FOLLOW=0 SCORCH_ROOT_PID=1 SCORCH_CALLS_MIN=9 \
+	"$SCORCH" heap -o env.scorch -- env >env.out 2>/dev/null
+names=$(grep -o '^SCORCH_[A-Z_]*' env.out | sort | tr '\n' ' ')
+check_match "the program's SCORCH_ variables" "$names" '^SCORCH_DIR SCORCH_MODE (SCORCH_TICK_FS )?$'
+check_match "LD_PRELOAD: the runtime first" "$(grep '^LD_PRELOAD=' env.out)" '^LD_PRELOAD=[^:]*/libscorch\.so$'
+# put back after env -i, and no more than that
+"$SCORCH" heap -o envi.scorch -- sh -c 'exec env -i env' >envi.out 2>/dev/null
+check "after env -i: the same names" "$(grep -o '^[A-Z_]*=' envi.out | sort | tr '\n' ' ')" \
+	"$( (grep -o '^SCORCH_[A-Z_]*=' env.out; echo LD_PRELOAD=) | sort | tr '\n' ' ')"
 finish
