@@ -593,8 +593,9 @@ static int mod_handle(struct fin *f, int mi)
 	return f->handle[mi];
 }
 
-/* The lines of address `look` in module mi, looked up once. A module whose
- * file is gone or unreadable names the frame by module and offset. */
+/* The lines of address `look` in module mi, looked up once. A frame of a
+ * module whose file is gone or unreadable, or outside every module, has an
+ * unknown function ("??"): views name it "[module+0xoffset]" ("[0xaddr]"). */
 static const struct symc *sym_lookup(struct fin *f, int mi, uint64_t look)
 {
 	struct arena *A = &f->p->arena;
@@ -602,6 +603,15 @@ static const struct symc *sym_lookup(struct fin *f, int mi, uint64_t look)
 		f->sym = symbolizer_new(A);
 		u64map_init(&f->symkey, 1024);
 	}
+/* Whether module r is the vDSO ("linux-vdso.so.1" as the loader names it;
+ * "linux-gate.so.1" on 32-bit x86), which no file on disk holds. */
+static bool is_vdso(const struct rmod *r)
+{
+	const char *b = base_name(r->path);
+	return (!strncmp(b, "linux-vdso.so", 13) || !strncmp(b, "linux-gate.so", 13)) &&
+	       access(r->path, R_OK) != 0;
+}
+
 	bool isnew;
 	uint64_t *slot = u64map_put(&f->symkey, sym_key(mi, look), &isnew);
 	if (!isnew)
@@ -618,7 +628,7 @@ static const struct symc *sym_lookup(struct fin *f, int mi, uint64_t look)
 		else
 			snprintf(nm, sizeof(nm), "0x%llx", (unsigned long long)look);
 		nl = 1;
-		lines[0] = (struct sc_line){ arena_strdup(A, nm), "", 0, false };
+		lines[0] = (struct sc_line){ "??", "", 0, false };
 	}
 	struct symc c = { (uint32_t)nl, arena_alloc(A, (size_t)nl * sizeof(struct sc_line)) };
 	memcpy(c.lines, lines, (size_t)nl * sizeof(struct sc_line));
@@ -1058,6 +1068,17 @@ void raw_reader_stream_to(struct raw_reader *r, const char *path)
 static void stream_stop(struct fin *f);
 
 static void stream_push(struct fin *f)
+	if (!strcmp(l->func, "??")) {
+		/* a zone has a name, not a location: the one views give it */
+		char nm[320];
+		if (mi >= 0)
+			snprintf(nm, sizeof(nm), "[%s+0x%llx]", is_vdso(&f->mods.data[mi]) ? "[vdso]" :
+				 base_name(f->mods.data[mi].path),
+				 (unsigned long long)(addr - f->mods.data[mi].bias));
+		else
+			snprintf(nm, sizeof(nm), "[0x%llx]", (unsigned long long)addr);
+		*name = arena_strdup(&f->p->arena, nm);
+	}
 {
 	if (!f->es || f->es_failed)
 		return;

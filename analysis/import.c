@@ -281,6 +281,37 @@ struct folded_import {
 	size_t errlen;
 };
 
+/* A frame named as views name an unsymbolized one, "[MODULE+0xOFFSET]" or
+ * "[0xADDRESS]": its module's name (*mlen 0 for none) and the number, so
+ * that it comes back as the unsymbolized frame it was (a function unknown,
+ * in a module), not as a function of that name. */
+static bool unsymbolized_name(const char *s, size_t n, size_t *mlen, uint64_t *addr)
+{
+	if (n < 5 || s[0] != '[' || s[n - 1] != ']')
+		return false;
+	size_t i = n - 1;   /* back over the hex digits */
+	while (i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') || (s[i - 1] >= 'a' && s[i - 1] <= 'f') ||
+			 (s[i - 1] >= 'A' && s[i - 1] <= 'F')))
+		i--;
+	size_t digits = n - 1 - i;
+	if (!digits || digits > 16 || i < 3 || s[i - 1] != 'x' || s[i - 2] != '0')
+		return false;
+	if (i == 3) {
+		*mlen = 0;          /* "[0x...]" */
+	} else if (s[i - 3] == '+' && i > 4) {
+		*mlen = i - 4;      /* "[MODULE+0x...]" */
+	} else {
+		return false;
+	}
+	uint64_t v = 0;
+	for (size_t k = i; k < n - 1; k++) {
+		char c = s[k];
+		v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+	}
+	*addr = v;
+	return true;
+}
+
 /* One folded line: its frames (root first) become a stack (innermost
  * first), its count that many samples. */
 static int folded_line(void *arg, const struct folded_frame *fr, size_t n, uint64_t count,
@@ -305,6 +336,12 @@ static int folded_line(void *arg, const struct folded_frame *fr, size_t n, uint6
 		struct import_frame f = {
 			.module = -1, .func = ff->name, .func_len = ff->len, .inlined = ff->inlined,
 		};
+		size_t mlen;
+		if (unsymbolized_name(ff->name, ff->len, &mlen, &f.addr)) {
+			f.module = mlen ? import_module(x->b, ff->name + 1, mlen) : -1;
+			f.func = NULL;
+			f.func_len = 0;
+		}
 		x->locs.data[i] = import_location(x->b, &f);
 	}
 	int64_t st = import_stack(x->b, x->locs.data, n);

@@ -10,7 +10,6 @@
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +80,7 @@ struct image {
 
 struct module {
 	struct image *img;
-	const char *base;       /* basename, for "name+0xoffset" fallbacks */
+	const char *base;       /* basename: the module's name for libdwfl */
 	uint64_t bias, lo, hi;
 };
 
@@ -645,17 +644,12 @@ static const char *die_func_name(struct symbolizer *s, Dwarf_Die *die)
 	return link ? cached_name(s, link, false) : NULL;
 }
 
-/* "<base>+0x<off>", or "0x<off>" without a module. */
-static const char *fallback_name(struct symbolizer *s, const char *base, uint64_t off)
-{
-	struct strbuf sb = STRBUF_INIT;
-	if (base)
-		sb_addf(&sb, "%s+", base);
-	sb_addf(&sb, "0x%" PRIx64, off);
-	const char *r = intern(s, sb.buf, sb.len, NULL);
-	sb_release(&sb);
-	return r;
-}
+/* The name of a function nothing names. No name is made up (such as
+ * "libfoo.so+0x1f310"): the profile says "unknown" and each view names the
+ * frame by its module and offset ("[libfoo.so+0x1f310]", docs/json.md), and
+ * pprof leaves the location without Lines, so pprof tools group it under
+ * its mapping or symbolize it themselves. */
+static const char unknown_name[] = "??";
 
 /* ---- lookup ------------------------------------------------------------- */
 
@@ -684,13 +678,13 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 	if (!s || !out || max < 1)
 		return -EINVAL;
 	struct module *m = mod >= 0 && (size_t)mod < s->mods.len ? &s->mods.data[mod] : NULL;
-	/* no module: the address itself is the best name there is */
+	/* no module, or outside its span: nothing to name it by */
 	if (!m) {
-		out[0] = (struct sc_line){ fallback_name(s, NULL, addr), "", 0, false };
+		out[0] = (struct sc_line){ unknown_name, "", 0, false };
 		return 1;
 	}
 	if (m->hi > m->lo && (addr < m->lo || addr >= m->hi)) {
-		out[0] = (struct sc_line){ fallback_name(s, m->base, addr - m->bias), "", 0, false };
+		out[0] = (struct sc_line){ unknown_name, "", 0, false };
 		return 1;
 	}
 
@@ -738,7 +732,7 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 	if (!name && nchain)
 		name = die_func_name(s, &chain[0]);
 	if (!name) {
-		name = fallback_name(s, m->base, addr - m->bias);
+		name = unknown_name;
 		file = "";
 		line = 0;
 	}

@@ -20,8 +20,8 @@ void symbolizer_free(struct symbolizer *s);
 
 /* Registers the module loaded from `path` at load bias `bias`, spanning
  * [lo, hi) at run time. Returns a module handle >= 0, or a negative errno
- * when the file cannot be opened as ELF (lookups then fall back to
- * "name+0xoffset" frames, so the caller may ignore the error).
+ * when the file cannot be opened as ELF (the caller names its frames
+ * unknown, "??", so it may ignore the error).
  * -ENOENT etc. come from open(2), -ENOEXEC means not ELF. The same path at
  * the same bias registered again shares the opened file; lo == hi means the
  * span is unknown and no address is rejected as outside it. */
@@ -32,11 +32,13 @@ int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
  * addresses minus one) in module handle `mod`. Writes up to `max` lines into
  * out, innermost inlined function first and the containing function last
  * (all but the last have inlined = true), and returns how many (>= 1).
- * Function names are demangled. Unknown functions are named
- * "<module basename>+0x<addr - bias>" with file "" and line 0.
- * With more inlined frames than max - 1, the innermost ones are kept and
- * the containing function still comes last. A handle that was never
- * returned (e.g. negative) gives "0x<addr>". Returns -EINVAL for max < 1. */
+ * Function names are demangled. A function nothing names (no symbol, no
+ * debug info: a static function of a stripped library) is "??" with file
+ * "" and line 0, as is any address outside the module's span or looked up
+ * with a handle that was never returned (e.g. negative): no name is made
+ * up, views name such frames "[module+0xoffset]" themselves. With more
+ * inlined frames than max - 1, the innermost ones are kept and the
+ * containing function still comes last. Returns -EINVAL for max < 1. */
 int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 		      struct sc_line *out, int max);
 

@@ -131,8 +131,8 @@ struct pp {
 	uint32_t nostack;           /* id of the "[no stack]" location, 0 = not made */
 	struct strmap funcs;        /* "name\x1f" "file" -> function id */
 	uint32_t nfuncs;
-	/* per module */
-	uint8_t *mod_used, *mod_unsym;
+	/* per module: in the samples, and what some location of it lacks */
+	uint8_t *mod_used, *mod_lacks;
 	/* aggregated samples */
 	struct agg *aggs;
 	size_t naggs, cap_aggs;
@@ -192,9 +192,14 @@ static uint32_t new_location(struct pp *x, int32_t module)
 	return x->nlocs;
 }
 
+/* What a location can lack, for its mapping's has_* flags. */
+enum { LACKS_FUNCTIONS = 1, LACKS_FILENAMES = 2, LACKS_LINE_NUMBERS = 4 };
+
 /* The pprof location of scorch location l, emitting it when new: one per
  * address, its inlined functions as Lines innermost first. An unsymbolized
- * location has no Lines, so pprof tools may symbolize it from the mapping. */
+ * location ("??": no symbol, no debug info) has no Lines and no invented
+ * function, so pprof tools group it under its mapping or symbolize it
+ * themselves from the mapping's file. */
 static uint32_t location_id(struct pp *x, uint32_t l)
 {
 	if (x->loc_id[l])
@@ -216,10 +221,17 @@ static uint32_t location_id(struct pp *x, uint32_t l)
 	pb_uint(&x->m, LOCATION_MAPPING_ID, mod >= 0 ? (uint64_t)mod + 1 : 0);
 	pb_uint(&x->m, LOCATION_ADDRESS, loc->addr);
 	bool any = false;
+	uint8_t lacks = 0;
 	for (uint32_t j = 0; j < loc->nlines; j++) {
 		const struct sc_line *ln = &loc->lines[j];
-		if (!line_known(ln))
+		if (!line_known(ln)) {
+			lacks |= LACKS_FUNCTIONS;
 			continue;
+		}
+		if (!ln->file || !ln->file[0])
+			lacks |= LACKS_FILENAMES;
+		if (!ln->line)
+			lacks |= LACKS_LINE_NUMBERS;
 		uint32_t f = function_id(x, ln->func, ln->file ? ln->file : "");
 		sb_reset(&x->line);
 		pb_uint(&x->line, LINE_FUNCTION_ID, f);
@@ -230,8 +242,7 @@ static uint32_t location_id(struct pp *x, uint32_t l)
 	pb_msg(&x->locations, PROFILE_LOCATION, &x->m);
 	if (mod >= 0) {
 		x->mod_used[mod] = 1;
-		if (!any)
-			x->mod_unsym[mod] = 1;
+		x->mod_lacks[mod] |= any ? lacks : LACKS_FUNCTIONS | LACKS_FILENAMES | LACKS_LINE_NUMBERS;
 	}
 	return id;
 }
@@ -410,9 +421,12 @@ static void hex(struct strbuf *sb, const uint8_t *b, size_t n)
 }
 
 /* Every module as a Mapping, id = module index + 1, the executable first
- * (pprof takes the first mapping for the main binary). A mapping says it
- * has functions, files, lines and inline frames when every location of it
- * in the samples was symbolized. */
+ * (pprof takes the first mapping for the main binary). Each has_* flag is
+ * set only when every location of the mapping in the samples has it: a
+ * function (has_functions), a file (has_filenames), a line number, which
+ * only debug info gives (has_line_numbers, and has_inline_frames, since the
+ * same debug info was searched for inlined functions). A flag claimed in
+ * error would stop pprof from symbolizing the mapping itself. */
 static void emit_mappings(struct pp *x)
 {
 	const struct sc_profile *p = x->p;
@@ -426,7 +440,8 @@ static void emit_mappings(struct pp *x)
 			hex(&bid, md->build_id, md->build_id_len < sizeof(md->build_id) ?
 			    md->build_id_len : sizeof(md->build_id));
 			const char *file = md->path && md->path[0] ? md->path : md->name ? md->name : "";
-			bool sym = x->mod_used[i] && !x->mod_unsym[i];
+			bool used = x->mod_used[i];
+			uint8_t lacks = x->mod_lacks[i];
 			sb_reset(&x->m);
 			pb_uint(&x->m, MAPPING_ID, i + 1);
 			pb_uint(&x->m, MAPPING_MEMORY_START, md->lo);
@@ -435,10 +450,13 @@ static void emit_mappings(struct pp *x)
 			pb_uint(&x->m, MAPPING_FILE_OFFSET, 0);
 			pb_uint(&x->m, MAPPING_FILENAME, (uint64_t)str(x, file));
 			pb_uint(&x->m, MAPPING_BUILD_ID, (uint64_t)str(x, sb_str(&bid)));
-			pb_uint(&x->m, MAPPING_HAS_FUNCTIONS, sym);
-			pb_uint(&x->m, MAPPING_HAS_FILENAMES, sym);
-			pb_uint(&x->m, MAPPING_HAS_LINE_NUMBERS, sym);
-			pb_uint(&x->m, MAPPING_HAS_INLINE_FRAMES, sym);
+			pb_uint(&x->m, MAPPING_HAS_FUNCTIONS, used && !(lacks & LACKS_FUNCTIONS));
+			pb_uint(&x->m, MAPPING_HAS_FILENAMES,
+				used && !(lacks & (LACKS_FUNCTIONS | LACKS_FILENAMES)));
+			pb_uint(&x->m, MAPPING_HAS_LINE_NUMBERS,
+				used && !(lacks & (LACKS_FUNCTIONS | LACKS_LINE_NUMBERS)));
+			pb_uint(&x->m, MAPPING_HAS_INLINE_FRAMES,
+				used && !(lacks & (LACKS_FUNCTIONS | LACKS_LINE_NUMBERS)));
 			pb_msg(&x->mappings, PROFILE_MAPPING, &x->m);
 		}
 	}
@@ -505,7 +523,7 @@ static void pp_release(struct pp *x)
 	u64map_release(&x->addr_id);
 	free(x->id_module);
 	free(x->mod_used);
-	free(x->mod_unsym);
+	free(x->mod_lacks);
 	free(x->aggs);
 	u64map_release(&x->agg_of);
 	free(x->ids);
@@ -525,7 +543,7 @@ int pprof_write(FILE *f, const struct sc_profile *p, const struct export_options
 	u64map_init(&x.addr_id, p->nlocations);
 	u64map_init(&x.agg_of, 1024);
 	x.mod_used = xcalloc(p->nmodules + 1, 1);
-	x.mod_unsym = xcalloc(p->nmodules + 1, 1);
+	x.mod_lacks = xcalloc(p->nmodules + 1, 1);
 	x.cap_locs = 256;
 	x.id_module = xmalloc(x.cap_locs * sizeof(*x.id_module));
 

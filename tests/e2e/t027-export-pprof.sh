@@ -97,6 +97,89 @@ pcheck "inlined: Lines [inner_alloc, outer_fill] in one location" inl.pb.gz inl.
 go tool pprof -traces -sample_index=alloc_objects inl.pb.gz >inl.txt 2>/dev/null
 check_match "go tool pprof shows the inlined frame" "$(tr -s ' ' <inl.txt)" '42 inner_alloc \(inline\)'
 
+# ---- unsymbolized frames: a stripped library ----
+# The static functions of a stripped library have no symbol. Their pprof
+# locations have no Line (no function made up from the address) and the
+# mapping claims no function names, so go tool pprof groups them under the
+# mapping ("[libstripped.so]") with the report's samples; the library's
+# exported function keeps its name.
+cat >libstripped.c <<'EOF'
+static volatile unsigned long sink;
+__attribute__((noinline)) static unsigned long mix_a(unsigned long x)
+{
+	for (int i = 0; i < 2000; i++)
+		x = x * 6364136223846793005ul + 1442695040888963407ul;
+	return x;
+}
+__attribute__((noinline)) static unsigned long mix_b(unsigned long x)
+{
+	for (int i = 0; i < 1000; i++)
+		x ^= x >> 7, x *= 0x9e3779b97f4a7c15ul;
+	return x;
+}
+unsigned long stripped_work(unsigned long x)
+{
+	x = mix_b(mix_a(x));
+	sink = x;
+	return x;
+}
+EOF
+cat >usestripped.c <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+unsigned long stripped_work(unsigned long x);
+int main(int argc, char **argv)
+{
+	long ms = argc > 1 ? atol(argv[1]) : 300;
+	struct timespec a, b;
+	unsigned long x = 1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	do {
+		for (int i = 0; i < 200; i++)
+			x = stripped_work(x);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	} while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+	printf("done %lu\n", x & 0);
+	return 0;
+}
+EOF
+{ cc -O2 -fno-omit-frame-pointer -shared -fPIC -o libstripped.so libstripped.c && strip libstripped.so &&
+  cc -g -O2 -fno-omit-frame-pointer -o usestripped usestripped.c -L. -lstripped -Wl,-rpath,"$WORK"; } ||
+	fail "cannot build the stripped library test program"
+"$SCORCH" record -o us.scorch -- ./usestripped 300 >/dev/null 2>us.err || fail "record usestripped: $(tail -1 us.err)"
+json us.scorch
+"$SCORCH" export --format=pprof -o us.pb.gz us.scorch || fail "export usestripped"
+unnamed=$(q us.scorch.json '[.profiles[0].cpu.functions[] | select(.function | startswith("[libstripped.so+0x")) | .self] | add // 0')
+check_ge "stripped: samples in its unnamed functions ([libstripped.so+0xOFF] in the report)" "$unnamed" 50
+go tool pprof -raw -symbolize=none us.pb.gz >us.raw 2>us.rawerr || fail "go tool pprof -raw: $(head -3 us.rawerr)"
+mid=$(awk '/^Mappings/ { m = 1; next } m && $3 ~ /\/libstripped\.so$/ { sub(/:$/, "", $1); print $1 }' us.raw)
+check_match "stripped: a mapping of libstripped.so" "$mid" '^[0-9]+$'
+# a location is "ID: 0xADDR M=N", then "function file:line:col s=N" per Line
+check_ge "stripped: its locations without a Line" \
+	"$(awk -v m="M=$mid" '/^Locations/ { l = 1; next } /^Mappings/ { l = 0 } l && $1 ~ /:$/ && $3 == m && NF == 3' us.raw | wc -l)" 1
+check "stripped: no function named after an address" "$(grep -cE 'libstripped\.so\+0x|\+0x[0-9a-f]+\]' us.raw)" 0
+check "stripped: the mapping claims no symbols" \
+	"$(awk -v id="$mid:" '/^Mappings/ { m = 1; next } m && $1 == id { print ($0 ~ /\[(FN|FL|LN|IN)\]/) ? "claims" : "none" }' us.raw)" none
+# has_functions ([FN]) of each mapping in the samples: set exactly when
+# every location of it has a Line
+check "every mapping: [FN] iff all its locations have a Line" "$(awk '
+	/^Locations/ { l = 1; next }
+	/^Mappings/ { l = 0; m = 1; next }
+	l && $1 ~ /:$/ && $3 ~ /^M=/ { id = substr($3, 3); seen[id] = 1; if (NF == 3) bare[id] = 1 }
+	m && $1 ~ /:$/ { id = $1; sub(/:$/, "", id); if (!(id in seen)) next
+		fn = ($0 ~ /\[FN\]/); if (fn == (id in bare)) bad = bad " " $3 }
+	END { print bad == "" ? "consistent" : "wrong:" bad }' us.raw)" consistent
+go tool pprof -top -symbolize=none -sample_index=samples us.pb.gz >us.top 2>/dev/null
+check "go tool pprof groups them under the mapping: [libstripped.so] flat = the report's samples" \
+	"$(awk '$NF == "[libstripped.so]" { print $1 }' us.top)" "$unnamed"
+check "go tool pprof: stripped_work keeps its name, with the report's total" \
+	"$(awk '$NF == "stripped_work" { print $4 }' us.top)" \
+	"$(q us.scorch.json '[.profiles[0].cpu.functions[] | select(.function == "stripped_work") | .total] | add')"
+go tool pprof -traces -symbolize=none -sample_index=samples us.pb.gz >us.traces 2>/dev/null
+check "go tool pprof -traces: [libstripped.so] right under stripped_work" \
+	"$(awk '$NF == "[libstripped.so]" { getline nx; n = split(nx, w, " "); print w[n]; exit }' us.traces)" stripped_work
+
 # ---- --kind ----
 "$SCORCH" record --heap -o both.scorch -- "$PROGS/cpu-split" 300 >/dev/null 2>&1
 json both.scorch

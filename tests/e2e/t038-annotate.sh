@@ -157,7 +157,7 @@ check_match "stale: the report says so" "$("$SCORCH" report stale.scorch)" 'warn
 check "stale: no frame of it named main (the new file's symbols)" \
 	"$(jq '[.profiles[0].cpu.functions[] | select(.module == "prog" and .function == "main")] | length' stale.json)" 0
 check_ge "stale: its frames named by module and offset" \
-	"$(jq '[.profiles[0].cpu.functions[] | select(.module == "prog" and (.function | test("^prog\\+0x")))] | length' stale.json)" 1
+	"$(jq '[.profiles[0].cpu.functions[] | select(.module == "prog" and (.function | test("^\\[prog\\+0x")))] | length' stale.json)" 1
 check "stale: none of its code kept" "$("$SCORCH" annotate --json -n 0 stale.scorch | jq '[.functions[] | select(.module == "prog" and .assembly)] | length')" 0
 
 # --no-code

@@ -227,24 +227,20 @@ static void test_unknown_address(void **state)
 	/* the ELF header: mapped, but no function there */
 	int n = symbolizer_lookup(s, h, self.lo, out, MAX_LINES);
 	assert_int_equal(n, 1);
-	snprintf(want, sizeof(want), "%s+0x%llx", self.base,
-		 (unsigned long long)(self.lo - self.bias));
-	expect_line(&out[0], want, "", 0, false);
+	expect_line(&out[0], "??", "", 0, false);
 
 	/* past the module's span */
 	n = symbolizer_lookup(s, h, self.hi + 0x1000, out, MAX_LINES);
 	assert_int_equal(n, 1);
-	snprintf(want, sizeof(want), "%s+0x%llx", self.base,
-		 (unsigned long long)(self.hi + 0x1000 - self.bias));
-	expect_line(&out[0], want, "", 0, false);
+	expect_line(&out[0], "??", "", 0, false);
 
 	/* no module, or a handle that was never returned */
 	n = symbolizer_lookup(s, -1, 0x1234abcd, out, MAX_LINES);
 	assert_int_equal(n, 1);
-	expect_line(&out[0], "0x1234abcd", "", 0, false);
+	expect_line(&out[0], "??", "", 0, false);
 	n = symbolizer_lookup(s, 12345, 0x10, out, MAX_LINES);
 	assert_int_equal(n, 1);
-	expect_line(&out[0], "0x10", "", 0, false);
+	expect_line(&out[0], "??", "", 0, false);
 }
 
 static void test_bad_args(void **state)
@@ -302,7 +298,7 @@ static void test_two_biases(void **state)
 
 	/* the same address in the other mapping is outside h2's span */
 	assert_int_equal(symbolizer_lookup(s, h2, ra - 1, b, MAX_LINES), 1);
-	assert_memory_equal(b[0].func, self.base, strlen(self.base));
+	assert_string_equal(b[0].func, "??");
 }
 
 /* A shared library found through the loader, with or without separate debug
