@@ -558,6 +558,15 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* Whether module r is the vDSO ("linux-vdso.so.1" as the loader names it;
+ * "linux-gate.so.1" on 32-bit x86), which no file on disk holds. */
+static bool is_vdso(const struct rmod *r)
+{
+	const char *b = base_name(r->path);
+	return (!strncmp(b, "linux-vdso.so", 13) || !strncmp(b, "linux-gate.so", 13)) &&
+	       access(r->path, R_OK) != 0;
+}
+
 /* The cache key of an address in module mi (-1: none): user addresses fit
  * in 48 bits, so the key is exact. */
 static uint64_t sym_key(int mi, uint64_t look)
@@ -603,15 +612,6 @@ static const struct symc *sym_lookup(struct fin *f, int mi, uint64_t look)
 		f->sym = symbolizer_new(A);
 		u64map_init(&f->symkey, 1024);
 	}
-/* Whether module r is the vDSO ("linux-vdso.so.1" as the loader names it;
- * "linux-gate.so.1" on 32-bit x86), which no file on disk holds. */
-static bool is_vdso(const struct rmod *r)
-{
-	const char *b = base_name(r->path);
-	return (!strncmp(b, "linux-vdso.so", 13) || !strncmp(b, "linux-gate.so", 13)) &&
-	       access(r->path, R_OK) != 0;
-}
-
 	bool isnew;
 	uint64_t *slot = u64map_put(&f->symkey, sym_key(mi, look), &isnew);
 	if (!isnew)
@@ -621,12 +621,6 @@ static bool is_vdso(const struct rmod *r)
 	if (mi >= 0 && mod_handle(f, mi) >= 0)
 		nl = symbolizer_lookup(f->sym, f->handle[mi], look, lines, 64);
 	if (nl < 1) {
-		char nm[320];
-		if (mi >= 0)
-			snprintf(nm, sizeof(nm), "%s+0x%llx", base_name(f->mods.data[mi].path),
-				 (unsigned long long)(look - f->mods.data[mi].bias));
-		else
-			snprintf(nm, sizeof(nm), "0x%llx", (unsigned long long)look);
 		nl = 1;
 		lines[0] = (struct sc_line){ "??", "", 0, false };
 	}
@@ -965,9 +959,21 @@ static void zone_func(void *ctx, uint64_t addr, uint64_t ticks, const char **nam
 		      uint32_t *line)
 {
 	struct fin *f = ctx;
-	const struct symc *c = sym_lookup(f, module_at(f, addr, ticks), addr);
+	int mi = module_at(f, addr, ticks);
+	const struct symc *c = sym_lookup(f, mi, addr);
 	const struct sc_line *l = &c->lines[c->nlines - 1];
 	*name = l->func;
+	if (!strcmp(l->func, "??")) {
+		/* a zone has a name, not a location: the one views give it */
+		char nm[320];
+		if (mi >= 0)
+			snprintf(nm, sizeof(nm), "[%s+0x%llx]", is_vdso(&f->mods.data[mi]) ? "[vdso]" :
+				 base_name(f->mods.data[mi].path),
+				 (unsigned long long)(addr - f->mods.data[mi].bias));
+		else
+			snprintf(nm, sizeof(nm), "[0x%llx]", (unsigned long long)addr);
+		*name = arena_strdup(&f->p->arena, nm);
+	}
 	*file = l->file;
 	*line = l->line;
 }
@@ -1068,17 +1074,6 @@ void raw_reader_stream_to(struct raw_reader *r, const char *path)
 static void stream_stop(struct fin *f);
 
 static void stream_push(struct fin *f)
-	if (!strcmp(l->func, "??")) {
-		/* a zone has a name, not a location: the one views give it */
-		char nm[320];
-		if (mi >= 0)
-			snprintf(nm, sizeof(nm), "[%s+0x%llx]", is_vdso(&f->mods.data[mi]) ? "[vdso]" :
-				 base_name(f->mods.data[mi].path),
-				 (unsigned long long)(addr - f->mods.data[mi].bias));
-		else
-			snprintf(nm, sizeof(nm), "[0x%llx]", (unsigned long long)addr);
-		*name = arena_strdup(&f->p->arena, nm);
-	}
 {
 	if (!f->es || f->es_failed)
 		return;

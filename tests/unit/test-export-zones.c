@@ -6,8 +6,9 @@
  * instant, the filter keeping the zones inside a matching one; a
  * property test over random zones (every span begins and ends exactly once
  * at its own times, each lane nests and never goes back in time); and the
- * Chrome trace and speedscope text of a small profile: zone tracks, a tie
- * between two spans with the same name and args, counter values written
+ * Chrome trace and speedscope text of a small profile: zone tracks, args
+ * on the B only (two spans with the same name and args back to back need
+ * no tie; a 0 ns span without allocations has none), counter values written
  * exactly (NaN left out), the evented profile's events. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,10 +315,10 @@ static struct sc_profile *small_profile(void)
 	struct sc_profile *p = make();
 	p->pid = 100;
 	/* A[0,10] then A[10,20] with the same args: the second begins where the
-	 * first ends (a tie); B[12,15] inside it, with allocations */
+	 * first ends; B[12,15] inside it, with allocations; C[30,30] lasts 0 ns */
 	const struct sc_zone z[] = { Z(0, 10, 0, 0, 0), Z(10, 20, 0, 0, 0), { .start = 12, .end = 15, .name = 1,
-				     .depth = 1, .allocs = 3, .bytes = 96, .flags = ZONE_F_UNWOUND } };
-	set_zones(p, z, 3);
+				     .depth = 1, .allocs = 3, .bytes = 96, .flags = ZONE_F_UNWOUND }, Z(30, 30, 2, 0, 0) };
+	set_zones(p, z, 4);
 	static const double values[] = { 0.1, 1e300, -2.5, 7 };
 	p->counters = arena_alloc(&p->arena, 5 * sizeof(*p->counters));
 	for (int i = 0; i < 4; i++)
@@ -337,13 +338,21 @@ static void test_chrome_text(void **state)
 				  "\"args\":{\"name\":\"main zones\"}}"));
 	assert_non_null(strstr(t, "{\"ph\":\"B\",\"name\":\"A\",\"pid\":100,\"tid\":4194404,\"cat\":\"scorch.zone\","
 				  "\"ts\":0.000,\"args\":{\"allocs\":0,\"bytes\":0}}"));
+	/* args on the B only: the E repeats its name and category, no args */
 	assert_non_null(strstr(t, "{\"ph\":\"E\",\"name\":\"A\",\"pid\":100,\"tid\":4194404,\"cat\":\"scorch.zone\","
-				  "\"ts\":0.010,\"args\":{\"allocs\":0,\"bytes\":0}}"));
-	/* the second A: a tie number on its B and its E */
+				  "\"ts\":0.010}"));
+	/* the second A begins where the first ends: no tie is needed, as its B
+	 * has args and the first one's E none */
 	assert_non_null(strstr(t, "\"ph\":\"B\",\"name\":\"A\",\"pid\":100,\"tid\":4194404,\"cat\":\"scorch.zone\","
-				  "\"ts\":0.010,\"args\":{\"allocs\":0,\"bytes\":0,\"tie\":1}}"));
+				  "\"ts\":0.010,\"args\":{\"allocs\":0,\"bytes\":0}}"));
 	assert_non_null(strstr(t, "\"ph\":\"E\",\"name\":\"A\",\"pid\":100,\"tid\":4194404,\"cat\":\"scorch.zone\","
-				  "\"ts\":0.020,\"args\":{\"allocs\":0,\"bytes\":0,\"tie\":1}}"));
+				  "\"ts\":0.020}"));
+	assert_null(strstr(t, "tie"));
+	/* 0 ns and nothing to say: no args on its B either, so that readers
+	 * pairing by name and args take its B before its E at that instant */
+	assert_non_null(strstr(t, "{\"ph\":\"B\",\"name\":\"C\",\"pid\":100,\"tid\":4194404,\"cat\":\"scorch.zone\","
+				  "\"ts\":0.030}"));
+	assert_null(strstr(t, "\"ph\":\"E\",\"name\":\"B\",\"pid\":100,\"tid\":4194404,\"cat\":\"scorch.zone\",\"ts\":0.015,\"args\""));
 	assert_non_null(strstr(t, "\"name\":\"B\",\"pid\":100,\"tid\":4194404,\"cat\":\"scorch.zone\",\"ts\":0.012,"
 				  "\"args\":{\"allocs\":3,\"bytes\":96,\"unwound\":true}}"));
 	assert_non_null(strstr(t, "\"args\":{\"value\":0.1}"));
@@ -369,8 +378,9 @@ static void test_speedscope_text(void **state)
 				  "      \"events\":[{\"type\":\"O\",\"frame\":0,\"at\":0},"
 				  "{\"type\":\"C\",\"frame\":0,\"at\":10},{\"type\":\"O\",\"frame\":0,\"at\":10},"
 				  "{\"type\":\"O\",\"frame\":1,\"at\":12},{\"type\":\"C\",\"frame\":1,\"at\":15},"
-				  "{\"type\":\"C\",\"frame\":0,\"at\":20}],\n      \"endValue\":1000\n"));
-	assert_non_null(strstr(t, "\"frames\":[\n      {\"name\":\"A\"},\n      {\"name\":\"B\"}\n    ]"));
+				  "{\"type\":\"C\",\"frame\":0,\"at\":20},{\"type\":\"O\",\"frame\":2,\"at\":30},"
+				  "{\"type\":\"C\",\"frame\":2,\"at\":30}],\n      \"endValue\":1000\n"));
+	assert_non_null(strstr(t, "\"frames\":[\n      {\"name\":\"A\"},\n      {\"name\":\"B\"},\n      {\"name\":\"C\"}\n    ]"));
 	assert_null(strstr(t, "worker"));
 	free(t);
 	profile_free(p);

@@ -222,9 +222,9 @@ static void test_unknown_address(void **state)
 	struct symbolizer *s = ((struct fixture *)*state)->s;
 	int h = add_self(s);
 	struct sc_line out[MAX_LINES];
-	char want[512];
 
-	/* the ELF header: mapped, but no function there */
+	/* the ELF header: mapped, but no function there. Unknown, not a made-up
+	 * "base+0xoffset" name: views name it from the module and address */
 	int n = symbolizer_lookup(s, h, self.lo, out, MAX_LINES);
 	assert_int_equal(n, 1);
 	expect_line(&out[0], "??", "", 0, false);
