@@ -511,11 +511,12 @@ static int module_at(struct fin *f, uint64_t addr, uint64_t t)
 	return best;
 }
 
-static void vdso_cleanup(void);
-
 /* The vDSO has no file. The profiled program ran on this kernel, whose vDSO
- * is also mapped into this process: write that image out once, so frames in
- * it (clock_gettime and friends) get their names. NULL if that fails. */
+ * is also mapped into this process: copy that image once into an unnamed
+ * memory file (no name in /tmp to race for, nothing to clean up), so frames
+ * in it (__vdso_clock_gettime and friends) get their names. A different
+ * kernel's image is told apart by its build id (mod_handle). NULL if that
+ * fails. */
 static const char *vdso_file(void)
 {
 	static char path[64];
@@ -531,25 +532,17 @@ static const char *vdso_file(void)
 	size_t size = (size_t)eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
 	if (!eh->e_shoff || size > (1u << 20))
 		return NULL;
-	snprintf(path, sizeof(path), "/tmp/scorch-vdso-%d.so", (int)getpid());
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, base, size) != (ssize_t)size) {
-		if (fd >= 0)
-			close(fd);
-		unlink(path);
-		path[0] = 0;
+	int fd = memfd_create("scorch-vdso", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (write(fd, base, size) != (ssize_t)size) {
+		close(fd);
 		return NULL;
 	}
-	close(fd);
-	atexit(vdso_cleanup);
+	/* the fd stays open for the process's life: the symbolizer opens the
+	 * image by this path whenever a profile needs it */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	return path;
-}
-
-static void vdso_cleanup(void)
-{
-	const char *p = vdso_file();
-	if (p)
-		unlink(p);
 }
 
 static const char *base_name(const char *p)
@@ -586,9 +579,7 @@ static int mod_handle(struct fin *f, int mi)
 	}
 	if (f->handle[mi] == -2) {
 		const struct rmod *r = &f->mods.data[mi];
-		const char *file = r->path;
-		if (!strncmp(base_name(r->path), "linux-vdso.so", 13) && access(r->path, R_OK) != 0)
-			file = vdso_file();
+		const char *file = is_vdso(r) ? vdso_file() : r->path;
 		f->handle[mi] = file ? symbolizer_add_module(f->sym, file, r->bias, r->lo, r->hi) : -1;
 		/* a file rebuilt or replaced since the program loaded it would
 		 * name its frames wrongly: name them by module and offset */
@@ -740,8 +731,9 @@ static void build_profile(struct fin *f)
 	for (size_t i = 0; i < f->mods.len; i++) {
 		const struct rmod *r = &f->mods.data[i];
 		struct sc_module *m = &p->modules[i];
-		m->path = arena_strdup(A, r->path);
-		m->name = arena_strdup(A, base_name(r->path));
+		/* the vDSO as perf and pprof name it, not the loader's file name */
+		m->path = arena_strdup(A, is_vdso(r) ? "[vdso]" : r->path);
+		m->name = arena_strdup(A, is_vdso(r) ? "[vdso]" : base_name(r->path));
 		memcpy(m->build_id, r->bid, r->bidlen);
 		m->build_id_len = r->bidlen;
 		m->bias = r->bias;

@@ -305,16 +305,22 @@ int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
 /* ---- symbol table index ------------------------------------------------- */
 
 /* Which of two aliases at one address names it best: functions over
- * untyped labels, then fewer leading underscores, since libraries export
- * the public name as an alias of an internal one (getpid is a weak alias of
- * __getpid, malloc one of __libc_malloc), then global over weak over local,
- * then the shorter name. Returns > 0 when a is better. */
+ * untyped labels, then the vDSO's own names (its clock_gettime is a weak
+ * alias of __vdso_clock_gettime, which is what perf calls it, and which
+ * tells it apart from libc's clock_gettime that calls it), then fewer
+ * leading underscores, since libraries export the public name as an alias
+ * of an internal one (getpid is a weak alias of __getpid, malloc one of
+ * __libc_malloc), then global over weak over local, then the shorter name.
+ * Returns > 0 when a is better. */
 static int sym_better(const struct sym *a, const struct sym *b)
 {
 	static const int bind_rank[] = { [STB_LOCAL] = 1, [STB_GLOBAL] = 3, [STB_WEAK] = 2 };
 	bool fa = a->type != STT_NOTYPE, fb = b->type != STT_NOTYPE;
 	if (fa != fb)
 		return fa ? 1 : -1;
+	bool va = !strncmp(a->name, "__vdso_", 7), vb = !strncmp(b->name, "__vdso_", 7);
+	if (va != vb)
+		return va ? 1 : -1;
 	size_t ua = strspn(a->name, "_"), ub = strspn(b->name, "_");
 	if (ua != ub)
 		return ua < ub ? 1 : -1;

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <link.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -327,6 +328,36 @@ static void test_shared_library(void **state)
 	assert_false(out[n - 1].inlined);
 }
 
+/* The vDSO, written out from this process as finalize does: its functions
+ * are named as perf names them, __vdso_clock_gettime rather than its weak
+ * alias clock_gettime, which would read as libc's function of that name. */
+static void test_vdso_names(void **state)
+{
+	struct symbolizer *s = ((struct fixture *)*state)->s;
+	const unsigned char *base = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+	if (!base) {
+		skip();
+		return;
+	}
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+	size_t size = (size_t)eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	char tmp[] = "/tmp/scorch-test-vdso-XXXXXX";
+	int fd = mkstemp(tmp);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, base, size), (ssize_t)size);
+	close(fd);
+	/* the vDSO is linked at 0: its load bias is where it is mapped */
+	int h = symbolizer_add_module(s, tmp, (uintptr_t)base, 0, 0);
+	unlink(tmp);
+	assert_true(h >= 0);
+	uint64_t addr;
+	assert_int_equal(symbolizer_symbol_named(s, h, "clock_gettime", &addr), 0);
+	struct sc_line out[MAX_LINES];
+	int n = symbolizer_lookup(s, h, addr + 1, out, MAX_LINES);
+	assert_int_equal(n, 1);
+	assert_string_equal(out[0].func, "__vdso_clock_gettime");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +370,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_biases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_library, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vdso_names, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
