@@ -163,14 +163,18 @@ second_signal() { # SIG
 	"$SCORCH" record -o sig.scorch -- sh -c 'trap "" TERM INT; exec "$0" 20000' "$PROGS/cpu-sleep" \
 		>sig.out 2>sig.err &
 	local lpid=$!
-	sleep 1
+	# the program has started (its raw stream exists), so the launcher
+	# waits for it with its handlers in place
+	local t=0
+	while ! ls .scorch-*/raw.*.0 >/dev/null 2>&1 && [ "$t" -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+	sleep 0.3
 	local ppid
 	ppid=$(pgrep -P "$lpid" | head -1)
 	kill -"$sig" "$lpid"
 	sleep 0.5
 	check "$sig once: the launcher waits on for the program" "$(kill -0 "$lpid" 2>/dev/null && echo waiting)" waiting
 	kill -"$sig" "$lpid"
-	local t=0
+	t=0
 	while kill -0 "$lpid" 2>/dev/null && [ "$t" -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 	local still=no
 	if kill -0 "$lpid" 2>/dev/null; then
