@@ -634,6 +634,66 @@ static uint64_t frame_look(struct fin *f, const struct rstack *rs, uint32_t j, i
 
 static void build_zones(struct fin *f);
 
+/* Whether module mi is scorch's own runtime (libscorch.so, preloaded or
+ * linked), as heap.c tells it. */
+static bool is_runtime(const struct fin *f, int32_t mi)
+{
+	return mi >= 0 && (size_t)mi < f->mods.len &&
+	       !strncmp(base_name(f->mods.data[mi].path), "libscorch", 9);
+}
+
+/* Whether a runtime frame that the program called (the outermost of a run
+ * of runtime frames) only passes the call on: an interposed function
+ * (malloc, pthread_create, dlopen) or the thread trampoline, calling the
+ * real one or the program's own code, which stays. A frame of the
+ * runtime's own work (on_alloc, stats_alloc, a zone hook) or with code of
+ * it inlined there is not. */
+static bool runtime_passes_on(const struct sc_location *l)
+{
+	if (l->nlines != 1)
+		return false;
+	const char *fn = l->lines[0].func;
+	return fn && fn[0] && strcmp(fn, "??") && strncmp(fn, "scorch", 6) &&
+	       strncmp(fn, "__cyg_profile_func_", 19);
+}
+
+/* Drops scorch's own frames from a stack of n locations (innermost first)
+ * so that no profile shows the profiler, whether the runtime kept them or
+ * not: each runtime frame goes, and with it what it called when that was
+ * the runtime's own work (libunwind under a heap hook's stack capture,
+ * malloc_usable_size under its statistics), but not what an interposer
+ * called for the program (libc's malloc under libscorch's, the program's
+ * thread function under the trampoline). The time of a sample taken in
+ * the runtime's own work counts to the program frame that called the
+ * hook. A stack of nothing but runtime frames stays as it is. Returns the
+ * new length. */
+static size_t drop_runtime(const struct fin *f, uint32_t *ids, size_t n,
+			   const struct sc_location *locs)
+{
+	size_t cut = 0;             /* frames [0, cut) go: the runtime's work */
+	bool any = false;
+	for (size_t i = n; i-- > 0 && !cut;) {
+		if (!is_runtime(f, locs[ids[i]].module))
+			continue;
+		size_t j = i;           /* the run of runtime frames [j, i] */
+		while (j > 0 && is_runtime(f, locs[ids[j - 1]].module))
+			j--;
+		any = true;
+		if (i != j || !runtime_passes_on(&locs[ids[i]]))
+			cut = j;
+		i = j;
+	}
+	if (!any)
+		return n;
+	size_t w = 0;
+	for (size_t i = cut; i < n; i++)
+		if (!is_runtime(f, locs[ids[i]].module))
+			ids[w++] = ids[i];
+	if (!w)
+		return n;           /* nothing but the runtime: keep what there is */
+	return w;
+}
+
 /* Wall mode: the time a thread neither ran nor sat in a blocking call the
  * runtime wraps (waiting for a CPU, page faults on a slow disk, a raw
  * syscall) shows as the gaps between its on-CPU samples, which come a
@@ -781,6 +841,7 @@ static void build_profile(struct fin *f)
 			}
 			VEC_PUSH(&tmp, (uint32_t)*lslot);
 		}
+		tmp.len = drop_runtime(f, tmp.data, tmp.len, locs.data);
 		if (!f->streamed) {
 			uint64_t h = hash_bytes(tmp.data, tmp.len * sizeof(uint32_t), tmp.len);
 			bool cn;
