@@ -112,6 +112,11 @@ $(BUILD)/tests/progs/calls%: tests/progs/calls%.cc $(BUILD)/libscorch.so
 $(BUILD)/tests/progs/nolibc: tests/progs/nolibc.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -nostdlib -fPIE -pie -Wl,-z,now -o $@ $<
+# cpu-lazy calls each function of libcpulazy.so once through a lazily bound PLT slot
+$(BUILD)/tests/progs/cpu-lazy: tests/progs/cpu-lazy.c tests/progs/cpu-lazy.h $(BUILD)/tests/progs/libcpulazy.so
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -Wl,-z,lazy -o $@ $< -L$(BUILD)/tests/progs -lcpulazy \
+		-Wl,-rpath,$(abspath $(BUILD))/tests/progs
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) $(if $(findstring static,$*),-static,) -o $@ $< -ldl
