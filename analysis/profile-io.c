@@ -19,6 +19,7 @@
 #include "../lib/hashmap.h"
 #include "../lib/newfile.h"
 #include "../lib/strbuf.h"
+#include "code.h"
 
 #define HDR_SIZE 32
 #define EVENTS_PER_SECTION 65536
@@ -806,6 +807,254 @@ int profile_write_streamed(const struct sc_profile *p, const char *path, struct 
 
 /* ---- reading ---- */
 
+/* Nothing the file says about a size is believed before the bytes behind it
+ * are there. The body is decompressed in bounded steps into a window and
+ * each section is parsed as its bytes arrive; tables grow as their items are
+ * read, never to a count alone; every length and count is checked against
+ * the bytes its section and the body still claim to hold. A section that
+ * claims gigabytes is refused at its first item that does not parse (or at
+ * its first byte past what it parsed), not after decompressing it. Rules
+ * that make a run of zeros or of one repeated item invalid where the format
+ * allows (only string 0 is empty, no entry repeats the one before it,
+ * per-section maximums, tables that grow only as fast as their compressed
+ * bytes allow) keep padding from passing as data. A body that truly holds
+ * gigabytes of valid records still costs what it holds. */
+#define WINDOW (1u << 20)             /* decompressed bytes read ahead */
+#define ITEM_MAX (16u << 20)          /* one string or block of code */
+#define ZSTD_WINDOW_LOG_MAX 23        /* zstd's own window, 8 MiB (scorch writes 2 MiB) */
+#define ARGS_MAX (1u << 20)           /* a raw PROC record holds argv in one 1 MiB chunk */
+#define LINES_MAX 1024                /* inlined frames of one location (finalize keeps 64) */
+#define DEPTH_MAX 65536u              /* frames of one stack (import's limit; records take 1024) */
+#define SKIP_RATIO 1024               /* an unknown section: decompressed per compressed byte */
+#define SRC_LINE_MAX 4096             /* a source line (cut at 1000 bytes, then made UTF-8) */
+
+/* The compressed body of an open file, decompressed on demand. */
+struct body {
+	FILE *fp;
+	ZSTD_DCtx *z;
+	uint8_t *in;
+	size_t incap;
+	ZSTD_inBuffer ib;
+	uint64_t comp_left;           /* compressed bytes not yet read from the file */
+	uint64_t comp_size;
+	uint64_t raw_size;            /* what the header says the body holds */
+	uint64_t produced;            /* decompressed so far (never more than raw_size) */
+	uint8_t *buf;                 /* the window: bytes not yet parsed in [lo, hi) */
+	size_t cap, lo, hi;
+	int frame_start;              /* the next compressed byte starts a frame */
+	int ended;                    /* all decompressed, the last frame's checksum held */
+	char fail[160];               /* why decompressing stopped, "" while it goes on */
+};
+
+static void body_init(struct body *b, FILE *fp, uint64_t raw_size, uint64_t comp_size)
+{
+	memset(b, 0, sizeof(*b));
+	b->fp = fp;
+	b->z = ZSTD_createDCtx();
+	ZSTD_DCtx_setParameter(b->z, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX);
+	b->incap = ZSTD_DStreamInSize();
+	b->in = xmalloc(b->incap);
+	b->ib = (ZSTD_inBuffer){ b->in, 0, 0 };
+	b->comp_left = b->comp_size = comp_size;
+	b->raw_size = raw_size;
+	b->cap = raw_size + 1 < WINDOW ? (size_t)raw_size + 1 : WINDOW;
+	b->buf = xmalloc(b->cap);
+	b->frame_start = 1;
+}
+
+static void body_release(struct body *b)
+{
+	ZSTD_freeDCtx(b->z);
+	free(b->in);
+	free(b->buf);
+}
+
+/* Compressed bytes decompression has taken so far. */
+static uint64_t body_comp_used(const struct body *b)
+{
+	return b->comp_size - b->comp_left - (b->ib.size - b->ib.pos);
+}
+
+/* Reads more of the compressed body behind what is left of the input. */
+static void body_read(struct body *b)
+{
+	size_t keep = b->ib.size - b->ib.pos;
+	memmove(b->in, b->in + b->ib.pos, keep);
+	size_t want = b->incap - keep;
+	if (want > b->comp_left)
+		want = (size_t)b->comp_left;
+	size_t n = want ? fread(b->in + keep, 1, want, b->fp) : 0;
+	if (want && !n)
+		snprintf(b->fail, sizeof(b->fail), "truncated profile: read error");
+	b->comp_left -= n;
+	b->ib = (ZSTD_inBuffer){ b->in, keep + n, 0 };
+}
+
+/* A frame's header (RFC 8878, 3.1.1): it must carry a content checksum,
+ * and the content size it may declare must fit in what the header of the
+ * file leaves. 0, 1 (needs more bytes) or -1 (refused, b->fail set). */
+static int body_frame_header(struct body *b)
+{
+	const uint8_t *h = b->in + b->ib.pos;
+	size_t n = b->ib.size - b->ib.pos;
+	if (n < 5)
+		return 1;
+	if (fmt_get_u32le(h) != 0xFD2FB528u) {
+		snprintf(b->fail, sizeof(b->fail), "corrupt profile: the body is not a zstd frame");
+		return -1;
+	}
+	unsigned d = h[4], fcs_flag = d >> 6, single = (d >> 5) & 1, did = d & 3;
+	size_t fcs_len = fcs_flag ? (size_t)1 << fcs_flag : single;
+	size_t need = 5 + !single + (did ? (size_t)1 << (did - 1) : 0) + fcs_len;
+	if (n < need)
+		return 1;
+	if (!(d & 4)) {
+		snprintf(b->fail, sizeof(b->fail), "corrupt profile: a compressed frame without a content checksum");
+		return -1;
+	}
+	const uint8_t *f = h + need - fcs_len;
+	uint64_t fcs = 0;
+	for (size_t i = 0; i < fcs_len; i++)
+		fcs |= (uint64_t)f[i] << (8 * i);
+	if (fcs_len == 2)
+		fcs += 256;
+	if (fcs_len && fcs > b->raw_size - b->produced) {
+		snprintf(b->fail, sizeof(b->fail),
+			 "corrupt profile: a compressed frame claims %llu bytes where the header leaves %llu",
+			 (unsigned long long)fcs, (unsigned long long)(b->raw_size - b->produced));
+		return -1;
+	}
+	return 0;
+}
+
+/* One bounded step: decompresses into the window's free end, at most one
+ * byte more than the header allows (which is then refused). */
+static void body_step(struct body *b)
+{
+	if (b->ib.pos == b->ib.size || (b->frame_start && b->ib.size - b->ib.pos < 18)) {
+		if (b->comp_left) {
+			body_read(b);
+			if (b->fail[0])
+				return;
+		} else if (b->ib.pos == b->ib.size && b->frame_start) {
+			if (b->produced)
+				b->ended = 1;
+			else
+				snprintf(b->fail, sizeof(b->fail), "truncated profile: compressed body incomplete");
+			return;
+		}
+	}
+	if (b->frame_start) {
+		int h = body_frame_header(b);
+		if (h < 0)
+			return;
+		if (h > 0) {    /* all the file has, and a frame header cut short */
+			snprintf(b->fail, sizeof(b->fail), "truncated profile: compressed body incomplete");
+			return;
+		}
+		b->frame_start = 0;
+	}
+	size_t room = b->cap - b->hi, before = b->ib.pos;
+	if (room > b->raw_size - b->produced + 1)
+		room = (size_t)(b->raw_size - b->produced + 1);
+	ZSTD_outBuffer ob = { b->buf + b->hi, room, 0 };
+	size_t ret = ZSTD_decompressStream(b->z, &ob, &b->ib);
+	b->hi += ob.pos;
+	b->produced += ob.pos;
+	if (ZSTD_isError(ret))
+		snprintf(b->fail, sizeof(b->fail), "corrupt profile: %s", ZSTD_getErrorName(ret));
+	else if (b->produced > b->raw_size)
+		snprintf(b->fail, sizeof(b->fail), "corrupt profile: more data than the header says");
+	else if (ret == 0)
+		b->frame_start = 1;     /* the body may be several frames back to back */
+	else if (!ob.pos && b->ib.pos == before && b->ib.pos == b->ib.size && !b->comp_left)
+		snprintf(b->fail, sizeof(b->fail), "truncated profile: compressed body incomplete");
+}
+
+/* Makes at least `want` unparsed bytes available in the window, or all the
+ * body has left: the window grows only when it is full of real bytes. */
+static void body_need(struct body *b, size_t want)
+{
+	while (b->hi - b->lo < want && !b->ended && !b->fail[0]) {
+		if (b->cap - b->hi < (b->cap >> 2) || b->cap - b->lo < want) {
+			memmove(b->buf, b->buf + b->lo, b->hi - b->lo);
+			b->hi -= b->lo;
+			b->lo = 0;
+			if (b->cap < want) {
+				b->cap = want > b->cap * 2 ? want : b->cap * 2;
+				b->buf = xrealloc(b->buf, b->cap);
+			}
+		}
+		body_step(b);
+	}
+}
+
+/* One section being parsed: the part of it in the window is [f.p, f.end);
+ * `left` more bytes are claimed behind it. b NULL: all of it is in f. */
+struct sec {
+	struct fmt_reader f;
+	struct body *b;
+	uint64_t left;
+};
+
+/* Bytes the section claims to hold from here on. */
+static uint64_t s_left(const struct sec *s) { return (uint64_t)(s->f.end - s->f.p) + s->left; }
+
+static void s_fill(struct sec *s, size_t want)
+{
+	struct body *b = s->b;
+	uint64_t total = s_left(s);
+	b->lo = (size_t)(s->f.p - b->buf);
+	body_need(b, want < total ? want : (size_t)total);
+	s->f.p = b->buf + b->lo;
+	size_t avail = b->hi - b->lo;
+	size_t take = avail < total ? avail : (size_t)total;
+	s->f.end = s->f.p + take;
+	s->left = total - take;
+}
+
+static uint64_t s_u(struct sec *s)
+{
+	if (s->f.end - s->f.p < VARINT_MAX && s->left)
+		s_fill(s, VARINT_MAX);
+	return fmt_get_u(&s->f);
+}
+
+static int64_t s_s(struct sec *s) { return fmt_unzigzag(s_u(s)); }
+
+/* n bytes in one piece, valid until the next read from s; NULL (and err
+ * set) past the section's end or beyond ITEM_MAX. */
+static const uint8_t *s_bytes(struct sec *s, uint64_t n)
+{
+	if (n > ITEM_MAX || n > s_left(s)) {
+		s->f.err = 1;
+		return NULL;
+	}
+	if ((uint64_t)(s->f.end - s->f.p) < n && s->left)
+		s_fill(s, (size_t)n);
+	return fmt_get_bytes(&s->f, (size_t)n);
+}
+
+/* Passes over the rest of a section without keeping it (a newer writer's):
+ * refused when it would take more than SKIP_RATIO times the compressed bytes
+ * that make it, since no data scorch reads compresses so well that a
+ * section it cannot check could be worth decompressing. */
+static int s_skip(struct sec *s)
+{
+	uint64_t c0 = s->b ? body_comp_used(s->b) : 0, n = 0;
+	for (;;) {
+		n += (uint64_t)(s->f.end - s->f.p);
+		s->f.p = s->f.end;
+		if (!s->left)
+			return 0;
+		if (n > (4u << 20) && n / SKIP_RATIO > body_comp_used(s->b) - c0 + 1)
+			return -1;
+		s_fill(s, 1);
+		if (s->f.p == s->f.end)
+			return -1;
+	}
+}
+
 struct reader {
 	struct sc_profile *p;
 	const char *path;
@@ -819,6 +1068,7 @@ struct reader {
 	struct addr_coder ac;
 	struct sc_zone *zbuf;         /* zone spans while reading, then moved to the arena */
 	size_t zcap;
+	uint64_t source_lines;        /* read so far, against SOURCE_MAX_BYTES */
 };
 
 static int rfail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -833,51 +1083,110 @@ static int rfail(struct reader *r, const char *fmt, ...)
 	return -1;
 }
 
-static const char *r_str(struct reader *r, struct fmt_reader *f)
+static const char *r_str(struct reader *r, struct sec *s)
 {
-	uint64_t id = fmt_get_u(f);
+	uint64_t id = s_u(s);
 	if (id >= r->nstrings) {
-		f->err = 1;
+		s->f.err = 1;
 		return "";
 	}
 	return r->strings[id];
 }
 
 /* A count that claims more items than bytes remain is corrupt: each item
- * takes at least `min` bytes. This bounds every allocation by the file. */
-static uint64_t r_count(struct fmt_reader *f, size_t min)
+ * takes at least `min` bytes (and a table has at most max items). */
+static uint64_t r_count(struct sec *s, size_t min, uint64_t max)
 {
-	uint64_t n = fmt_get_u(f);
-	if (f->err || n > (uint64_t)(f->end - f->p) / (min ? min : 1))
-		f->err = 1;
-	return f->err ? 0 : n;
+	uint64_t n = s_u(s);
+	if (s->f.err || n > s_left(s) / (min ? min : 1) || n > max)
+		s->f.err = 1;
+	return s->f.err ? 0 : n;
 }
 
-static int sec_strings(struct reader *r, struct fmt_reader *f)
+/* A table of n items (n a claim): room for as many as the bytes already in
+ * the window could hold, and more as items are read (t_room). Items are
+ * `size` bytes in memory and at least `min` in the file. Beyond TABLE_SLACK
+ * items a table may only grow by TABLE_RATIO items per compressed byte that
+ * decompression took meanwhile: real tables (names, stacks, source lines)
+ * hold a little entropy in every item, while a run of one item repeated
+ * (zeros behind an inflated count) costs zstd almost nothing. */
+#define TABLE_SLACK 65536
+#define TABLE_RATIO 1024
+
+struct table {
+	void *a;
+	size_t cap, size;
+	uint64_t c0;            /* compressed bytes taken when it began */
+};
+
+static void *t_init(struct table *t, struct arena *A, const struct sec *s, uint64_t n, size_t min, size_t size)
 {
-	uint64_t n = r_count(f, 1);
-	r->strings = arena_alloc(&r->p->arena, (n ? n : 1) * sizeof(char *));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
-		uint64_t len = fmt_get_u(f);
-		const uint8_t *s = fmt_get_bytes(f, len);
-		r->strings[i] = s ? arena_strndup(&r->p->arena, (const char *)s, len) : "";
+	uint64_t have = (uint64_t)(s->f.end - s->f.p) / min + 1;
+	if (have > TABLE_SLACK)
+		have = TABLE_SLACK;
+	t->cap = (size_t)(n < have ? n : have);
+	t->size = size;
+	t->c0 = s->b ? body_comp_used(s->b) : 0;
+	t->a = arena_alloc(A, (t->cap ? t->cap : 1) * size);
+	return t->a;
+}
+
+/* Room for item i in t->a (earlier items moved along): 0, or -1 with the
+ * section's error set when the table grows faster than its bytes allow. */
+static int t_room(struct table *t, struct arena *A, struct sec *s, size_t i)
+{
+	if (i < t->cap)
+		return 0;
+	if (i >= TABLE_SLACK && s->b && (i - TABLE_SLACK) / TABLE_RATIO > body_comp_used(s->b) - t->c0) {
+		s->f.err = 1;
+		return -1;
 	}
-	r->nstrings = n;
-	r->have_strings = 1;
-	return f->err ? -1 : 0;
+	size_t cap = t->cap < 16 ? 32 : t->cap * 2;
+	void *a = arena_alloc(A, cap * t->size);
+	memcpy(a, t->a, i * t->size);
+	t->a = a;
+	t->cap = cap;
+	return 0;
 }
 
-static int sec_meta(struct reader *r, struct fmt_reader *f)
+static int sec_strings(struct reader *r, struct sec *s)
+{
+	struct table t;
+	uint64_t n = r_count(s, 1, UINT64_MAX);
+	r->strings = t_init(&t, &r->p->arena, s, n, 1, sizeof(char *));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		uint64_t len = s_u(s);
+		const uint8_t *b = s_bytes(s, len);
+		/* interned: string 0 is "", no other is empty or holds a NUL */
+		if (!b || (i == 0) != (len == 0) || memchr(b, 0, (size_t)len)) {
+			s->f.err = 1;
+			break;
+		}
+		if (t_room(&t, &r->p->arena, s, (size_t)i))
+			break;
+		r->strings = t.a;
+		r->strings[i] = i ? arena_strndup(&r->p->arena, (const char *)b, (size_t)len) : "";
+	}
+	r->nstrings = s->f.err ? 0 : n;
+	r->have_strings = 1;
+	return s->f.err ? -1 : 0;
+}
+
+static int sec_meta(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	p->pid = (uint32_t)fmt_get_u(f);
-	p->ppid = (uint32_t)fmt_get_u(f);
-	p->exe = r_str(r, f);
-	uint64_t argc = r_count(f, 1);
-	p->argv = arena_alloc(&p->arena, (argc + 1) * sizeof(char *));
+	p->pid = (uint32_t)s_u(s);
+	p->ppid = (uint32_t)s_u(s);
+	p->exe = r_str(r, s);
+	uint64_t argc = r_count(s, 1, ARGS_MAX);
+	struct table t;
+	p->argv = t_init(&t, &p->arena, s, argc + 1, 1, sizeof(char *));
 	struct strbuf cl = STRBUF_INIT;
-	for (uint64_t i = 0; i < argc && !f->err; i++) {
-		p->argv[i] = r_str(r, f);
+	for (uint64_t i = 0; i < argc && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i + 1))
+			break;
+		p->argv = t.a;
+		p->argv[i] = r_str(r, s);
 		if (i)
 			sb_addc(&cl, ' ');
 		sb_adds(&cl, p->argv[i]);
@@ -885,115 +1194,128 @@ static int sec_meta(struct reader *r, struct fmt_reader *f)
 	p->argc = (uint32_t)argc;
 	p->cmdline = arena_strdup(&p->arena, sb_str(&cl));
 	sb_release(&cl);
-	p->start_wall = fmt_get_u(f);
-	p->duration = fmt_get_u(f);
-	p->exit_kind = (int)fmt_get_s(f);
-	p->exit_value = (int)fmt_get_s(f);
-	p->depth = (uint32_t)fmt_get_u(f);
-	p->lost_chunks = fmt_get_u(f);
-	p->lost_bytes = fmt_get_u(f);
-	p->host = r_str(r, f);
-	p->scorch_version = r_str(r, f);
+	p->start_wall = s_u(s);
+	p->duration = s_u(s);
+	p->exit_kind = (int)s_s(s);
+	p->exit_value = (int)s_s(s);
+	p->depth = (uint32_t)s_u(s);
+	p->lost_chunks = s_u(s);
+	p->lost_bytes = s_u(s);
+	p->host = r_str(r, s);
+	p->scorch_version = r_str(r, s);
 	r->have_meta = 1;
-	return f->err ? -1 : 0;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_modules(struct reader *r, struct fmt_reader *f)
+static int sec_modules(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 9);
-	p->modules = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->modules));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	struct table t;
+	uint64_t n = r_count(s, 9, UINT64_MAX);
+	p->modules = t_init(&t, &p->arena, s, n, 9, sizeof(*p->modules));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->modules = t.a;
 		struct sc_module *m = &p->modules[i];
-		m->name = r_str(r, f);
-		m->path = r_str(r, f);
-		uint64_t bl = fmt_get_u(f);
-		const uint8_t *b = fmt_get_bytes(f, bl);
+		m->name = r_str(r, s);
+		m->path = r_str(r, s);
+		uint64_t bl = s_u(s);
+		const uint8_t *b = s_bytes(s, bl);
 		if (bl > sizeof(m->build_id))
-			f->err = 1;
+			s->f.err = 1;
 		else if (b)
 			memcpy(m->build_id, b, bl), m->build_id_len = (uint32_t)bl;
-		m->bias = fmt_get_u(f);
-		m->lo = fmt_get_u(f);
-		m->hi = fmt_get_u(f);
-		m->load_time = fmt_get_u(f);
-		m->unload_time = fmt_get_u(f);
-		m->is_main = fmt_get_u(f) != 0;
+		m->bias = s_u(s);
+		m->lo = s_u(s);
+		m->hi = s_u(s);
+		m->load_time = s_u(s);
+		m->unload_time = s_u(s);
+		m->is_main = s_u(s) != 0;
+		/* the same module twice in a row is padding, not a module */
+		if (i && !memcmp(m, m - 1, sizeof(*m)))
+			s->f.err = 1;
 	}
-	p->nmodules = n;
-	return f->err ? -1 : 0;
+	p->nmodules = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_locations(struct reader *r, struct fmt_reader *f)
+static int sec_locations(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 3);
-	p->locations = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->locations));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	struct table t;
+	uint64_t n = r_count(s, 3, UINT64_MAX);
+	p->locations = t_init(&t, &p->arena, s, n, 3, sizeof(*p->locations));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->locations = t.a;
 		struct sc_location *l = &p->locations[i];
-		l->addr = fmt_get_u(f);
-		uint64_t mod = fmt_get_u(f);
+		l->addr = s_u(s);
+		uint64_t mod = s_u(s);
 		if (mod > p->nmodules)
-			f->err = 1;
+			s->f.err = 1;
 		l->module = (int32_t)mod - 1;
-		uint64_t nl = r_count(f, 4);
+		uint64_t nl = r_count(s, 4, LINES_MAX);
 		l->lines = arena_alloc(&p->arena, (nl ? nl : 1) * sizeof(*l->lines));
-		for (uint64_t j = 0; j < nl && !f->err; j++) {
-			l->lines[j].func = r_str(r, f);
-			l->lines[j].file = r_str(r, f);
-			l->lines[j].line = (uint32_t)fmt_get_u(f);
-			l->lines[j].inlined = fmt_get_u(f) != 0;
+		for (uint64_t j = 0; j < nl && !s->f.err; j++) {
+			l->lines[j].func = r_str(r, s);
+			l->lines[j].file = r_str(r, s);
+			l->lines[j].line = (uint32_t)s_u(s);
+			l->lines[j].inlined = s_u(s) != 0;
 		}
 		l->nlines = (uint32_t)nl;
 		if (!nl)
-			f->err = 1;
+			s->f.err = 1;
 	}
-	p->nlocations = n;
-	return f->err ? -1 : 0;
+	p->nlocations = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_stacks(struct reader *r, struct fmt_reader *f)
+static int sec_stacks(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 1);
-	p->stacks = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->stacks));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
-		uint64_t k = r_count(f, 1);
+	struct table t;
+	uint64_t n = r_count(s, 1, UINT32_MAX);
+	p->stacks = t_init(&t, &p->arena, s, n, 1, sizeof(*p->stacks));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->stacks = t.a;
+		uint64_t k = r_count(s, 1, DEPTH_MAX);
 		p->stacks[i].locs = arena_alloc(&p->arena, (k ? k : 1) * sizeof(uint32_t));
-		for (uint64_t j = 0; j < k && !f->err; j++) {
-			uint64_t loc = fmt_get_u(f);
+		for (uint64_t j = 0; j < k && !s->f.err; j++) {
+			uint64_t loc = s_u(s);
 			if (loc >= p->nlocations)
-				f->err = 1;
+				s->f.err = 1;
 			p->stacks[i].locs[j] = (uint32_t)loc;
 		}
 		p->stacks[i].nlocs = (uint32_t)k;
 	}
-	p->nstacks = n;
-	return f->err ? -1 : 0;
+	p->nstacks = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_threads(struct reader *r, struct fmt_reader *f)
+static int sec_threads(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 4);
-	if (n > 65535)
-		f->err = 1;
+	uint64_t n = r_count(s, 4, 65535);
 	p->threads = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->threads));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
-		p->threads[i].tid = (uint32_t)fmt_get_u(f);
-		p->threads[i].name = r_str(r, f);
-		p->threads[i].start = fmt_get_u(f);
-		p->threads[i].end = fmt_get_u(f);
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		p->threads[i].tid = (uint32_t)s_u(s);
+		p->threads[i].name = r_str(r, s);
+		p->threads[i].start = s_u(s);
+		p->threads[i].end = s_u(s);
 	}
-	p->nthreads = n;
-	return f->err ? -1 : 0;
+	p->nthreads = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_events(struct reader *r, struct fmt_reader *f)
+static int sec_events(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
 	struct addr_coder *c = &r->ac;
-	uint64_t n = r_count(f, 4);
+	uint64_t n = r_count(s, 4, EVENTS_PER_SECTION);
 	if (p->nevents + n > r->events_cap) {
 		size_t cap = r->events_cap ? r->events_cap : 65536;
 		while (cap < p->nevents + n)
@@ -1003,32 +1325,32 @@ static int sec_events(struct reader *r, struct fmt_reader *f)
 	}
 	uint64_t t = 0, addr = 0;
 	uint64_t tbase = p->nevents ? p->events[p->nevents - 1].time : 0;
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
 		struct sc_event *e = &p->events[p->nevents];
-		const uint8_t *kb = fmt_get_bytes(f, 1);
+		const uint8_t *kb = s_bytes(s, 1);
 		if (!kb)
 			break;
 		e->kind = *kb >> 5;
 		e->func = *kb & 31;
-		t += fmt_get_u(f);
+		t += s_u(s);
 		e->time = t;
-		uint64_t th = fmt_get_u(f);
+		uint64_t th = s_u(s);
 		if (th >= p->nthreads || e->func >= FN__COUNT)
-			f->err = 1;
+			s->f.err = 1;
 		e->thread = (uint16_t)th;
 		if (e->kind == EV_ALLOC) {
-			uint64_t st = fmt_get_u(f);
+			uint64_t st = s_u(s);
 			if (st >= p->nstacks)
-				f->err = 1;
+				s->f.err = 1;
 			e->stack = (uint32_t)st;
-			e->size = fmt_get_u(f);
-			uint64_t slot = fmt_get_u(f);
+			e->size = s_u(s);
+			uint64_t slot = s_u(s);
 			if (slot > RECENT) {
-				f->err = 1;
+				s->f.err = 1;
 			} else if (slot) {
 				e->addr = c->recent[slot - 1];
 			} else {
-				addr += (uint64_t)fmt_get_s(f);
+				addr += (uint64_t)s_s(s);
 				e->addr = addr;
 			}
 			if (c->nallocs == c->cap) {
@@ -1039,108 +1361,126 @@ static int sec_events(struct reader *r, struct fmt_reader *f)
 		} else if (e->kind == EV_FREE) {
 			e->stack = 0;
 			e->size = 0;
-			uint64_t back = fmt_get_u(f);
+			uint64_t back = s_u(s);
 			if (back > c->nallocs) {
-				f->err = 1;
+				s->f.err = 1;
 			} else if (back) {
 				e->addr = c->addrs[c->nallocs - back];
 			} else {
-				addr += (uint64_t)fmt_get_s(f);
+				addr += (uint64_t)s_s(s);
 				e->addr = addr;
 			}
 			if (e->addr)
 				recent_push(c, e->addr);
 		} else {
-			f->err = 1;
+			s->f.err = 1;
 		}
 		if (e->time < tbase)
-			f->err = 1;
-		if (!f->err)
+			s->f.err = 1;
+		if (!s->f.err)
 			p->nevents++;
 	}
-	return f->err ? -1 : 0;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_rss(struct reader *r, struct fmt_reader *f)
+static int sec_rss(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 2);
-	p->rss = xrealloc(p->rss, (n ? n : 1) * sizeof(*p->rss));
+	uint64_t n = r_count(s, 2, UINT64_MAX);
+	uint64_t have = (uint64_t)(s->f.end - s->f.p) / 2 + 1;
+	size_t cap = (size_t)(n < have ? n : have);
+	p->rss = xrealloc(p->rss, (cap ? cap : 1) * sizeof(*p->rss));
 	uint64_t t = 0;
-	for (uint64_t i = 0; i < n && !f->err; i++) {
-		t += fmt_get_u(f);
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (i == cap) {
+			cap *= 2;
+			p->rss = xrealloc(p->rss, cap * sizeof(*p->rss));
+		}
+		uint64_t dt = s_u(s);
+		t += dt;
 		p->rss[i].time = t;
-		p->rss[i].bytes = fmt_get_u(f);
+		p->rss[i].bytes = s_u(s);
+		/* a reading repeated at the same time is padding */
+		if (i && !dt && p->rss[i].bytes == p->rss[i - 1].bytes)
+			s->f.err = 1;
 	}
-	p->nrss = f->err ? 0 : n;
-	return f->err ? -1 : 0;
+	p->nrss = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_cpu(struct reader *r, struct fmt_reader *f)
+static int sec_cpu(struct reader *r, struct sec *s)
 {
-	r->p->sample_source = r_str(r, f);
-	r->p->sample_hz = (uint32_t)fmt_get_u(f);
-	r->p->cpu_time_ns = fmt_get_u(f);
-	if (f->p < f->end)
-		r->p->perf_errno = (uint32_t)fmt_get_u(f);
-	if (f->p < f->end)
-		r->p->leaf_only_samples = fmt_get_u(f);
-	return f->err ? -1 : 0;
+	r->p->sample_source = r_str(r, s);
+	r->p->sample_hz = (uint32_t)s_u(s);
+	r->p->cpu_time_ns = s_u(s);
+	if (s_left(s))
+		r->p->perf_errno = (uint32_t)s_u(s);
+	if (s_left(s))
+		r->p->leaf_only_samples = s_u(s);
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_samples(struct reader *r, struct fmt_reader *f)
+static int sec_samples(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 5);
+	uint64_t n = r_count(s, 5, EVENTS_PER_SECTION);
 	p->samples = xrealloc(p->samples, (p->nsamples + n + 1) * sizeof(*p->samples));
 	uint64_t t = 0;
 	uint64_t tbase = p->nsamples ? p->samples[p->nsamples - 1].time : 0;
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
 		struct sc_sample *x = &p->samples[p->nsamples];
-		t += fmt_get_u(f);
+		t += s_u(s);
 		x->time = t;
-		uint64_t th = fmt_get_u(f), st = fmt_get_u(f), w = fmt_get_u(f);
-		const uint8_t *off = fmt_get_bytes(f, 1);
+		uint64_t th = s_u(s), st = s_u(s), w = s_u(s);
+		const uint8_t *off = s_bytes(s, 1);
 		if (th >= p->nthreads || st >= p->nstacks || w > UINT32_MAX || !off || *off > 1 || t < tbase)
-			f->err = 1;
+			s->f.err = 1;
 		x->thread = (uint16_t)th;
 		x->stack = (uint32_t)st;
 		x->weight = (uint32_t)w;
 		x->offcpu = off ? *off : 0;
 		x->pad = 0;
-		if (!f->err)
+		if (!s->f.err)
 			p->nsamples++;
 	}
-	return f->err ? -1 : 0;
+	return s->f.err ? -1 : 0;
 }
 
 /* ---- zone sections ---- */
 
-static int sec_zone_names(struct reader *r, struct fmt_reader *f)
+static int sec_zone_names(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 4);
-	p->zone_names = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->zone_names));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	struct table t;
+	uint64_t n = r_count(s, 4, UINT32_MAX);
+	p->zone_names = t_init(&t, &p->arena, s, n, 4, sizeof(*p->zone_names));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->zone_names = t.a;
 		struct sc_zone_name *z = &p->zone_names[i];
-		z->name = r_str(r, f);
-		z->file = r_str(r, f);
-		uint64_t line = fmt_get_u(f), kind = fmt_get_u(f);
+		z->name = r_str(r, s);
+		z->file = r_str(r, s);
+		uint64_t line = s_u(s), kind = s_u(s);
 		if (line > UINT32_MAX || kind > ZONE_KIND_FUNC)
-			f->err = 1;
+			s->f.err = 1;
 		z->line = (uint32_t)line;
 		z->kind = (uint8_t)kind;
+		/* interned: never the same name twice in a row */
+		if (i && z->name == z[-1].name && z->file == z[-1].file && z->line == z[-1].line &&
+		    z->kind == z[-1].kind)
+			s->f.err = 1;
 	}
-	p->nzone_names = n;
-	return f->err ? -1 : 0;
+	p->nzone_names = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
 /* Spans, in order of thread then start; the array grows outside the arena
  * while sections repeat (zones_adopt() moves it in). */
-static int sec_zones(struct reader *r, struct fmt_reader *f)
+static int sec_zones(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 9);
+	uint64_t n = r_count(s, 9, EVENTS_PER_SECTION);
 	if (p->nzones + n > r->zcap) {
 		size_t cap = r->zcap ? r->zcap : 1024;
 		while (cap < p->nzones + n)
@@ -1149,18 +1489,18 @@ static int sec_zones(struct reader *r, struct fmt_reader *f)
 		r->zcap = cap;
 	}
 	uint64_t st = 0;
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
 		struct sc_zone *z = &r->zbuf[p->nzones];
-		uint64_t th = fmt_get_u(f), name = fmt_get_u(f), depth = fmt_get_u(f);
-		st += (uint64_t)fmt_get_s(f);
-		uint64_t dur = fmt_get_u(f);
-		z->allocs = fmt_get_u(f);
-		z->bytes = fmt_get_u(f);
-		uint64_t flags = fmt_get_u(f);
-		z->dropped_ns = fmt_get_u(f);
+		uint64_t th = s_u(s), name = s_u(s), depth = s_u(s);
+		st += (uint64_t)s_s(s);
+		uint64_t dur = s_u(s);
+		z->allocs = s_u(s);
+		z->bytes = s_u(s);
+		uint64_t flags = s_u(s);
+		z->dropped_ns = s_u(s);
 		if (th >= p->nthreads || name >= p->nzone_names || depth > UINT16_MAX || flags > UINT16_MAX ||
 		    dur > UINT64_MAX - st)
-			f->err = 1;
+			s->f.err = 1;
 		z->thread = (uint16_t)th;
 		z->name = (uint32_t)name;
 		z->depth = (uint16_t)depth;
@@ -1170,128 +1510,156 @@ static int sec_zones(struct reader *r, struct fmt_reader *f)
 		if (p->nzones) {
 			const struct sc_zone *prev = z - 1;
 			if (prev->thread > z->thread || (prev->thread == z->thread && prev->start > z->start))
-				f->err = 1;
+				s->f.err = 1;
 		}
-		if (!f->err)
+		if (!s->f.err)
 			p->nzones++;
 	}
-	return f->err ? -1 : 0;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_marks(struct reader *r, struct fmt_reader *f, int counters)
+/* Marks and counters; one the same as the one before it (same time, thread,
+ * name and value) is padding: a thread cannot mark twice in a nanosecond. */
+static int sec_marks(struct reader *r, struct sec *s, int counters)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, counters ? 11 : 3);
+	struct table tb;
+	size_t min = counters ? 11 : 3;
+	uint64_t n = r_count(s, min, UINT64_MAX);
 	if (counters)
-		p->counters = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->counters));
+		p->counters = t_init(&tb, &p->arena, s, n, min, sizeof(*p->counters));
 	else
-		p->marks = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->marks));
-	uint64_t t = 0;
-	for (uint64_t i = 0; i < n && !f->err; i++) {
-		t += fmt_get_u(f);
-		uint64_t th = fmt_get_u(f), name = fmt_get_u(f);
+		p->marks = t_init(&tb, &p->arena, s, n, min, sizeof(*p->marks));
+	uint64_t t = 0, pth = 0, pname = 0, pbits = 0;
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		uint64_t dt = s_u(s);
+		t += dt;
+		uint64_t th = s_u(s), name = s_u(s), bits = 0;
 		if (th >= p->nthreads || name >= p->nzone_names)
-			f->err = 1;
+			s->f.err = 1;
 		if (counters) {
-			const uint8_t *b = fmt_get_bytes(f, 8);
-			uint64_t bits = b ? fmt_get_u64le(b) : 0;
+			const uint8_t *b = s_bytes(s, 8);
+			bits = b ? fmt_get_u64le(b) : 0;
+			if (t_room(&tb, &p->arena, s, (size_t)i))
+				break;
+			p->counters = tb.a;
 			p->counters[i].time = t;
 			memcpy(&p->counters[i].value, &bits, sizeof(bits));
 			p->counters[i].thread = (uint16_t)th;
 			p->counters[i].name = (uint32_t)name;
 		} else {
+			if (t_room(&tb, &p->arena, s, (size_t)i))
+				break;
+			p->marks = tb.a;
 			p->marks[i] = (struct sc_mark){ t, (uint32_t)name, (uint16_t)th };
 		}
+		if (i && !dt && th == pth && name == pname && bits == pbits)
+			s->f.err = 1;
+		pth = th, pname = name, pbits = bits;
 	}
 	if (counters)
-		p->ncounters = f->err ? 0 : n;
+		p->ncounters = s->f.err ? 0 : n;
 	else
-		p->nmarks = f->err ? 0 : n;
-	return f->err ? -1 : 0;
+		p->nmarks = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_zone_drops(struct reader *r, struct fmt_reader *f)
+static int sec_zone_drops(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 9);
+	uint64_t n = r_count(s, 9, p->nzone_names);     /* one per function */
 	p->zone_drops = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->zone_drops));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
 		struct sc_zone_drop *d = &p->zone_drops[i];
-		uint64_t name = fmt_get_u(f);
+		uint64_t name = s_u(s);
 		if (name >= p->nzone_names)
-			f->err = 1;
+			s->f.err = 1;
 		d->name = (uint32_t)name;
-		d->calls = fmt_get_u(f);
-		d->total_ns = fmt_get_u(f);
-		d->self_ns = fmt_get_u(f);
-		d->min_ns = fmt_get_u(f);
-		d->max_ns = fmt_get_u(f);
-		d->outer_ns = fmt_get_u(f);
-		d->allocs = fmt_get_u(f);
-		d->bytes = fmt_get_u(f);
+		d->calls = s_u(s);
+		d->total_ns = s_u(s);
+		d->self_ns = s_u(s);
+		d->min_ns = s_u(s);
+		d->max_ns = s_u(s);
+		d->outer_ns = s_u(s);
+		d->allocs = s_u(s);
+		d->bytes = s_u(s);
 	}
-	p->nzone_drops = f->err ? 0 : n;
-	return f->err ? -1 : 0;
+	p->nzone_drops = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-static int sec_zone_errors(struct reader *r, struct fmt_reader *f)
+static int sec_zone_errors(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 5);
-	p->zone_errors = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->zone_errors));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	struct table t;
+	uint64_t n = r_count(s, 5, UINT64_MAX);
+	p->zone_errors = t_init(&t, &p->arena, s, n, 5, sizeof(*p->zone_errors));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->zone_errors = t.a;
 		struct sc_zone_error *e = &p->zone_errors[i];
-		e->time = fmt_get_u(f);
-		uint64_t th = fmt_get_u(f), kind = fmt_get_u(f), ex = fmt_get_u(f), gv = fmt_get_u(f);
+		e->time = s_u(s);
+		uint64_t th = s_u(s), kind = s_u(s), ex = s_u(s), gv = s_u(s);
 		if (th >= p->nthreads || kind < ZONE_ERR_END_MISMATCH || kind > ZONE_ERR_END_UNOPENED ||
 		    ex > p->nzone_names || gv > p->nzone_names)
-			f->err = 1;
+			s->f.err = 1;
 		e->thread = (uint16_t)th;
 		e->kind = (uint8_t)kind;
 		e->expected = ex ? (uint32_t)(ex - 1) : UINT32_MAX;
 		e->given = gv ? (uint32_t)(gv - 1) : UINT32_MAX;
+		if (i && !memcmp(e, e - 1, sizeof(*e)))
+			s->f.err = 1;   /* each is stamped with its own time */
 	}
-	p->nzone_errors = f->err ? 0 : n;
-	return f->err ? -1 : 0;
+	p->nzone_errors = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
 /* Notes: kinds a newer writer adds are kept and shown as unknown; kind 0
  * (a failed exec's retraction) never reaches a profile. */
-static int sec_notes(struct reader *r, struct fmt_reader *f)
+static int sec_notes(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 4);
-	p->notes = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->notes));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	struct table t;
+	uint64_t n = r_count(s, 4, UINT64_MAX);
+	p->notes = t_init(&t, &p->arena, s, n, 4, sizeof(*p->notes));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->notes = t.a;
 		struct sc_note *x = &p->notes[i];
-		uint64_t kind = fmt_get_u(f), pid = fmt_get_u(f);
+		uint64_t kind = s_u(s), pid = s_u(s);
 		if (!kind || kind > UINT32_MAX || pid > UINT32_MAX)
-			f->err = 1;
+			s->f.err = 1;
 		x->kind = (uint32_t)kind;
 		x->pid = (uint32_t)pid;
-		x->path = r_str(r, f);
-		x->detail = r_str(r, f);
+		x->path = r_str(r, s);
+		x->detail = r_str(r, s);
 	}
-	p->nnotes = f->err ? 0 : n;
-	return f->err ? -1 : 0;
+	p->nnotes = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
 /* Code: in (module, start) order, apart, rows in order inside it. */
-static int sec_code(struct reader *r, struct fmt_reader *f)
+static int sec_code(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	p->code_machine = (uint32_t)fmt_get_u(f);
-	uint64_t n = r_count(f, 5);
-	p->codes = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->codes));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	p->code_machine = (uint32_t)s_u(s);
+	struct table tb;
+	uint64_t n = r_count(s, 5, UINT64_MAX);
+	p->codes = t_init(&tb, &p->arena, s, n, 5, sizeof(*p->codes));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&tb, &p->arena, s, (size_t)i))
+			break;
+		p->codes = tb.a;
 		struct sc_code *c = &p->codes[i];
-		uint64_t mi = fmt_get_u(f);
-		c->start = fmt_get_u(f);
-		c->name = r_str(r, f);
-		uint64_t len = fmt_get_u(f);
-		const uint8_t *b = fmt_get_bytes(f, len);
+		uint64_t mi = s_u(s);
+		c->start = s_u(s);
+		c->name = r_str(r, s);
+		uint64_t len = s_u(s);
+		const uint8_t *b = s_bytes(s, len);
 		if (!b || mi >= p->nmodules || len == 0 || len > UINT32_MAX || c->start + len < c->start) {
-			f->err = 1;
+			s->f.err = 1;
 			break;
 		}
 		uint8_t *copy = arena_alloc(&p->arena, len);
@@ -1302,70 +1670,86 @@ static int sec_code(struct reader *r, struct fmt_reader *f)
 		if (i && (p->codes[i - 1].module > c->module ||
 			  (p->codes[i - 1].module == c->module &&
 			   p->codes[i - 1].start + p->codes[i - 1].len > c->start))) {
-			f->err = 1;
+			s->f.err = 1;
 			break;
 		}
-		uint64_t nr = r_count(f, 3), a = c->start;
+		/* rows at distinct addresses inside the code: at most one a byte */
+		uint64_t nr = r_count(s, 3, len + 1), a = c->start;
 		c->rows = arena_alloc(&p->arena, (nr ? nr : 1) * sizeof(*c->rows));
-		for (uint64_t j = 0; j < nr && !f->err; j++) {
-			a += fmt_get_u(f);
+		for (uint64_t j = 0; j < nr && !s->f.err; j++) {
+			uint64_t d = s_u(s);
+			a += d;
 			c->rows[j].addr = a;
-			c->rows[j].file = r_str(r, f);
-			uint64_t line = fmt_get_u(f);
+			c->rows[j].file = r_str(r, s);
+			uint64_t line = s_u(s);
 			c->rows[j].line = (uint32_t)line;
-			if (a > c->start + c->len || line > UINT32_MAX)
-				f->err = 1;
+			if ((j && !d) || a > c->start + c->len || line > UINT32_MAX)
+				s->f.err = 1;
 		}
 		c->nrows = (uint32_t)nr;
-		uint64_t nt = r_count(f, 2);
+		uint64_t nt = r_count(s, 2, UINT64_MAX);
 		a = c->start;
-		c->targets = arena_alloc(&p->arena, (nt ? nt : 1) * sizeof(*c->targets));
-		for (uint64_t j = 0; j < nt && !f->err; j++) {
-			a += (uint64_t)fmt_get_s(f);
+		struct table tt;
+		c->targets = t_init(&tt, &p->arena, s, nt, 2, sizeof(*c->targets));
+		for (uint64_t j = 0; j < nt && !s->f.err; j++) {
+			if (t_room(&tt, &p->arena, s, (size_t)j))
+				break;
+			c->targets = tt.a;
+			a += (uint64_t)s_s(s);
 			c->targets[j].addr = a;
-			c->targets[j].name = r_str(r, f);
+			c->targets[j].name = r_str(r, s);
 			if (j && a <= c->targets[j - 1].addr)
-				f->err = 1;     /* by address, each once */
+				s->f.err = 1;     /* by address, each once */
 		}
 		c->ntargets = (uint32_t)nt;
 	}
-	p->ncodes = f->err ? 0 : n;
-	return f->err ? -1 : 0;
+	p->ncodes = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
-/* Source excerpts: in (file, first line) order, apart. */
-static int sec_sources(struct reader *r, struct fmt_reader *f)
+/* Source excerpts: in (file, first line) order, apart; no more lines in
+ * all than finalize keeps (each takes a byte of SOURCE_MAX_BYTES). */
+static int sec_sources(struct reader *r, struct sec *s)
 {
 	struct sc_profile *p = r->p;
-	uint64_t n = r_count(f, 3);
-	p->sources = arena_alloc(&p->arena, (n ? n : 1) * sizeof(*p->sources));
-	for (uint64_t i = 0; i < n && !f->err; i++) {
+	struct table tb;
+	uint64_t n = r_count(s, 3, UINT64_MAX);
+	p->sources = t_init(&tb, &p->arena, s, n, 3, sizeof(*p->sources));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&tb, &p->arena, s, (size_t)i))
+			break;
+		p->sources = tb.a;
 		struct sc_source *x = &p->sources[i];
-		x->file = r_str(r, f);
-		uint64_t first = fmt_get_u(f), nl = r_count(f, 1);
-		if (!first || first + nl > UINT32_MAX) {
-			f->err = 1;
+		x->file = r_str(r, s);
+		uint64_t first = s_u(s), nl = r_count(s, 1, SOURCE_MAX_BYTES - r->source_lines);
+		if (!first || !nl || first + nl > UINT32_MAX) {
+			s->f.err = 1;
 			break;
 		}
+		r->source_lines += nl;
 		x->first = (uint32_t)first;
 		x->nlines = (uint32_t)nl;
-		x->lines = arena_alloc(&p->arena, (nl ? nl : 1) * sizeof(char *));
-		for (uint64_t j = 0; j < nl && !f->err; j++) {
-			uint64_t len = fmt_get_u(f);
-			const uint8_t *b = fmt_get_bytes(f, len);
-			x->lines[j] = b ? arena_strndup(&p->arena, (const char *)b, len) : "";
+		struct table tl;
+		x->lines = t_init(&tl, &p->arena, s, nl, 1, sizeof(char *));
+		for (uint64_t j = 0; j < nl && !s->f.err; j++) {
+			uint64_t len = s_u(s);
+			const uint8_t *b = len <= SRC_LINE_MAX ? s_bytes(s, len) : NULL;
+			if (t_room(&tl, &p->arena, s, (size_t)j))
+				break;
+			x->lines = tl.a;
+			x->lines[j] = len && b ? arena_strndup(&p->arena, (const char *)b, (size_t)len) : "";
 			if (!b)
-				f->err = 1;
+				s->f.err = 1;
 		}
-		if (i && !f->err) {
+		if (i && !s->f.err) {
 			const struct sc_source *y = &p->sources[i - 1];
 			int c = strcmp(y->file, x->file);
 			if (c > 0 || (c == 0 && y->first + y->nlines > x->first))
-				f->err = 1;
+				s->f.err = 1;
 		}
 	}
-	p->nsources = f->err ? 0 : n;
-	return f->err ? -1 : 0;
+	p->nsources = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
 }
 
 /* Moves the spans read into the profile's arena (ok) or drops them. */
@@ -1390,23 +1774,33 @@ static const char *sec_name(int tag)
 	return tag > 0 && tag <= SEC_LAST_KNOWN ? names[tag] : "unknown";
 }
 
-static int parse_body(struct reader *r, const uint8_t *body, size_t len)
+static int parse_body(struct reader *r, struct body *b)
 {
-	struct fmt_reader f = { body, body + len, 0 };
 	int last = 0;
-	while (f.p < f.end) {
-		int tag = *f.p++;
-		uint64_t slen = fmt_get_u(&f);
-		const uint8_t *s = fmt_get_bytes(&f, slen);
-		if (!s)
-			return rfail(r, "corrupt profile: section %s runs past the end of the data", sec_name(tag));
-		struct fmt_reader sf = { s, s + slen, 0 };
+	for (;;) {
+		body_need(b, 1 + VARINT_MAX);
+		if (b->fail[0])
+			return rfail(r, "%s", b->fail);
+		if (b->hi == b->lo)
+			break;          /* the body ended, its checksum held */
+		struct fmt_reader h = { b->buf + b->lo, b->buf + b->hi, 0 };
+		int tag = *h.p++;
+		uint64_t slen = fmt_get_u(&h);
+		if (h.err)
+			return rfail(r, "corrupt profile: section header cut short");
+		b->lo = (size_t)(h.p - b->buf);
+		uint64_t body_left = b->raw_size - (b->produced - (b->hi - b->lo));
+		if (slen > body_left)
+			return rfail(r, "corrupt profile: the %s section claims %llu bytes where the body has %llu left",
+				     sec_name(tag), (unsigned long long)slen, (unsigned long long)body_left);
 		if (tag != SEC_STRINGS && !r->have_strings)
 			return rfail(r, "corrupt profile: %s section before the string table", sec_name(tag));
 		/* sections must come in order (events and samples may repeat), END last */
 		if (r->have_end || sec_rank(tag) < sec_rank(last) ||
 		    (tag == last && tag != SEC_EVENTS && tag != SEC_SAMPLES && tag != SEC_ZONES))
 			return rfail(r, "corrupt profile: section %s out of order", sec_name(tag));
+		struct sec sf = { { b->buf + b->lo, b->buf + b->lo, 0 }, b, slen };
+		s_fill(&sf, VARINT_MAX);
 		int rc = 0;
 		switch (tag) {
 		case SEC_STRINGS: rc = sec_strings(r, &sf); break;
@@ -1429,20 +1823,32 @@ static int parse_body(struct reader *r, const uint8_t *body, size_t len)
 		case SEC_SOURCES: rc = sec_sources(r, &sf); break;
 		case SEC_NOTES: rc = sec_notes(r, &sf); break;
 		case SEC_END:
-			r->end_events = fmt_get_u(&sf);
-			r->end_stacks = fmt_get_u(&sf);
-			rc = sf.err ? -1 : 0;
+			r->end_events = s_u(&sf);
+			r->end_stacks = s_u(&sf);
+			rc = sf.f.err ? -1 : 0;
 			r->have_end = 1;
 			break;
 		default:
 			/* a newer writer's section: skip it, it is length-prefixed */
+			if (s_skip(&sf) && !b->fail[0] && !b->ended)
+				return rfail(r, "corrupt profile: a section of tag %d claims %llu bytes, more than "
+					     "its compressed bytes could hold", tag, (unsigned long long)slen);
 			break;
 		}
-		if (rc || (tag <= SEC_LAST_KNOWN && sf.p != sf.end))
+		if (b->fail[0])
+			return rfail(r, "%s", b->fail);
+		if (sf.left && b->ended)
+			return rfail(r, "truncated profile: compressed body incomplete");
+		/* a section is refused at the first byte it does not account for,
+		 * without decompressing what it claims beyond */
+		if (rc || (tag <= SEC_LAST_KNOWN && s_left(&sf)))
 			return rfail(r, "corrupt profile: bad %s section", sec_name(tag));
+		b->lo = (size_t)(sf.f.p - b->buf);
 		if (tag <= SEC_LAST_KNOWN)
 			last = tag;
 	}
+	if (b->produced != b->raw_size)
+		return rfail(r, "truncated profile: compressed body incomplete");
 	if (!r->have_meta || !r->have_end)
 		return rfail(r, "truncated profile: the %s section is missing", r->have_meta ? "end" : "meta");
 	if (r->end_events != r->p->nevents || r->end_stacks != r->p->nstacks)
@@ -1490,64 +1896,24 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
 		fclose(fp);
 		return rfail(&r, "profile format version %u; this scorch reads version %u", version, PROFILE_VERSION);
 	}
-	if ((uint64_t)st.st_size < HDR_SIZE + comp_size) {
+	if (comp_size > (uint64_t)st.st_size || (uint64_t)st.st_size - comp_size < HDR_SIZE) {
 		fclose(fp);
 		return rfail(&r, "truncated profile: %llu of %llu bytes present",
 			     (unsigned long long)st.st_size, (unsigned long long)(HDR_SIZE + comp_size));
 	}
+	if (!comp_size || !raw_size) {
+		fclose(fp);
+		return rfail(&r, "truncated profile: compressed body incomplete");
+	}
 
-	/* Decompress, never growing past what the header claims. */
-	ZSTD_DCtx *z = ZSTD_createDCtx();
-	size_t incap = ZSTD_DStreamInSize();
-	uint8_t *in = xmalloc(incap);
-	size_t cap = raw_size < (64u << 20) ? (size_t)raw_size + 1 : (64u << 20);
-	uint8_t *body = xmalloc(cap);
-	size_t blen = 0;
-	int rc = 0, done = 0;
-	uint64_t left = comp_size;
-	while (!rc && left) {
-		size_t n = fread(in, 1, left < incap ? (size_t)left : incap, fp);
-		if (!n) {
-			rc = rfail(&r, "truncated profile: read error");
-			break;
-		}
-		left -= n;
-		ZSTD_inBuffer ib = { in, n, 0 };
-		while (ib.pos < ib.size) {
-			if (blen == cap) {
-				if (cap > raw_size) {
-					rc = rfail(&r, "corrupt profile: more data than the header says");
-					break;
-				}
-				cap = cap * 2 > raw_size + 1 ? (size_t)raw_size + 1 : cap * 2;
-				body = xrealloc(body, cap);
-			}
-			ZSTD_outBuffer ob = { body + blen, cap - blen, 0 };
-			size_t ret = ZSTD_decompressStream(z, &ob, &ib);
-			blen += ob.pos;
-			if (ZSTD_isError(ret)) {
-				rc = rfail(&r, "corrupt profile: %s", ZSTD_getErrorName(ret));
-				break;
-			}
-			/* the body may be several frames back to back: a 0 is the
-			 * end of one, and the next starts with the next byte */
-			done = ret == 0;
-		}
-	}
-	fclose(fp);
-	ZSTD_freeDCtx(z);
-	free(in);
-	if (!rc && (!done || blen != raw_size))
-		rc = rfail(&r, "truncated profile: compressed body incomplete");
-	if (rc) {
-		free(body);
-		return rc;
-	}
+	struct body b;
+	body_init(&b, fp, raw_size, comp_size);
 	r.p = profile_new();
 	r.p->version = version;
 	r.p->flags = flags;
-	rc = parse_body(&r, body, blen);
-	free(body);
+	int rc = parse_body(&r, &b);
+	body_release(&b);
+	fclose(fp);
 	free(r.ac.addrs);
 	zones_adopt(&r, rc == 0);
 	if (rc) {
@@ -1608,7 +1974,7 @@ decoded:;
 		const uint8_t *sec = fmt_get_bytes(&f, slen);
 		if (!sec)
 			break;   /* cut off by the write error */
-		struct fmt_reader sf = { sec, sec + slen, 0 };
+		struct sec sf = { { sec, sec + slen, 0 }, NULL, 0 };
 		if (tag != SEC_EVENTS || sec_events(&r, &sf) != 0)
 			rc = -EIO;
 	}

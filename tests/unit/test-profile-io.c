@@ -10,11 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "../../analysis/profile-io.h"
 #include "../../lib/die.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WITH_ASAN 1
+#else
+#define WITH_ASAN 0
+#endif
 
 static struct sc_profile *make_profile(size_t nev)
 {
@@ -132,6 +141,30 @@ static struct sc_profile *make_profile(size_t nev)
 	p->rss = xcalloc(3, sizeof(*p->rss));
 	for (int i = 0; i < 3; i++)
 		p->rss[i] = (struct sc_rss){ (uint64_t)i * 100, 4096u * (uint64_t)(i + 1) };
+	/* zones: every zone section, so that each can be damaged */
+	p->nzone_names = 2;
+	p->zone_names = arena_alloc(A, 2 * sizeof(*p->zone_names));
+	p->zone_names[0] = (struct sc_zone_name){ "frame", "a.c", 7, ZONE_KIND_ZONE };
+	p->zone_names[1] = (struct sc_zone_name){ "outer", "b.c", 98, ZONE_KIND_FUNC };
+	p->nzones = 3;
+	p->zones = arena_alloc(A, 3 * sizeof(*p->zones));
+	p->zones[0] = (struct sc_zone){ 100, 900, 3, 96, 0, 1, 0, 0, 0 };
+	p->zones[1] = (struct sc_zone){ 200, 300, 1, 32, 5, 0, 0, 1, 0 };
+	p->zones[2] = (struct sc_zone){ 50, 70, 0, 0, 0, 0, 1, 0, ZONE_F_UNWOUND };
+	p->nmarks = 2;
+	p->marks = arena_alloc(A, 2 * sizeof(*p->marks));
+	p->marks[0] = (struct sc_mark){ 120, 0, 0 };
+	p->marks[1] = (struct sc_mark){ 120, 0, 1 };
+	p->ncounters = 2;
+	p->counters = arena_alloc(A, 2 * sizeof(*p->counters));
+	p->counters[0] = (struct sc_counter){ 10, 1.5, 0, 0 };
+	p->counters[1] = (struct sc_counter){ 20, -2.25, 0, 0 };
+	p->nzone_drops = 1;
+	p->zone_drops = arena_alloc(A, sizeof(*p->zone_drops));
+	p->zone_drops[0] = (struct sc_zone_drop){ 1, 40, 4000, 3000, 50, 400, 4000, 2, 64 };
+	p->nzone_errors = 1;
+	p->zone_errors = arena_alloc(A, sizeof(*p->zone_errors));
+	p->zone_errors[0] = (struct sc_zone_error){ 600, 1, UINT32_MAX, 0, ZONE_ERR_END_UNOPENED };
 	return p;
 }
 
@@ -205,6 +238,20 @@ static void test_roundtrip(void **state)
 	assert_int_equal(q->sources[0].first, 9);
 	assert_string_equal(q->sources[0].lines[1], "\treturn g();");
 	assert_string_equal(q->sources[1].file, "b.c");
+	assert_int_equal(q->nzone_names, 2);
+	assert_string_equal(q->zone_names[1].name, "outer");
+	assert_int_equal(q->nzones, 3);
+	assert_int_equal(q->zones[2].flags, ZONE_F_UNWOUND);
+	assert_int_equal(q->zones[1].end, 300);
+	assert_int_equal(q->nmarks, 2);
+	assert_int_equal(q->marks[1].thread, 1);
+	assert_int_equal(q->ncounters, 2);
+	assert_true(q->counters[1].value == -2.25);
+	assert_int_equal(q->nzone_drops, 1);
+	assert_int_equal(q->zone_drops[0].outer_ns, 4000);
+	assert_int_equal(q->nzone_errors, 1);
+	assert_int_equal(q->zone_errors[0].expected, 1);
+	assert_int_equal(q->zone_errors[0].given, UINT32_MAX);
 	assert_int_equal(q->nevents, p->nevents);
 	for (size_t i = 0; i < p->nevents; i++) {
 		const struct sc_event *a = &p->events[i], *b = &q->events[i];
@@ -407,6 +454,287 @@ static void test_mutated_body(void **state)
 	free(out);
 }
 
+/* ---- bombs: claims beyond what the file holds ---- */
+
+static size_t put_uv(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	for (; v >= 0x80; v >>= 7)
+		p[n++] = (uint8_t)(v | 0x80);
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static uint64_t get_uv(const uint8_t *p, size_t *at)
+{
+	uint64_t v = 0;
+	for (unsigned s = 0;; s += 7) {
+		uint8_t c = p[(*at)++];
+		v |= (uint64_t)(c & 0x7f) << s;
+		if (!(c & 0x80))
+			return v;
+	}
+}
+
+/* A piece of a body: bytes, or that many zeros. */
+struct piece {
+	const uint8_t *p;
+	size_t n;
+	uint64_t zeros;
+};
+
+/* Writes a profile whose body is the pieces, compressed as one zstd frame
+ * (zeros fed in 1 MiB steps, never held); the header copies hdr (magic,
+ * version, flags) and claims raw bytes (0: the real size). Returns the
+ * file's size. */
+static size_t write_pieces(const char *name, const uint8_t *hdr, const struct piece *pc, int npc,
+			   uint64_t raw)
+{
+	static const uint8_t zero[1 << 20];
+	char path[128];
+	path_in(path, sizeof(path), name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(hdr, 1, 32, f), 32);
+	ZSTD_CCtx *z = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 1);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
+	static uint8_t out[1 << 17];
+	uint64_t total = 0, comp = 0;
+	for (int i = 0; i <= npc; i++) {
+		uint64_t zl = i < npc ? pc[i].zeros : 0;
+		do {
+			ZSTD_inBuffer in = { zero, 0, 0 };
+			if (i < npc && !pc[i].zeros)
+				in = (ZSTD_inBuffer){ pc[i].p, pc[i].n, 0 };
+			else if (zl)
+				in.size = zl < sizeof(zero) ? (size_t)zl : sizeof(zero);
+			zl -= in.size > zl ? zl : (pc[i].zeros ? in.size : 0);
+			total += in.size;
+			ZSTD_EndDirective mode = i == npc ? ZSTD_e_end : ZSTD_e_continue;
+			size_t rem;
+			do {
+				ZSTD_outBuffer ob = { out, sizeof(out), 0 };
+				rem = ZSTD_compressStream2(z, &ob, &in, mode);
+				assert_false(ZSTD_isError(rem));
+				assert_int_equal(fwrite(out, 1, ob.pos, f), ob.pos);
+				comp += ob.pos;
+			} while (in.pos < in.size || (mode == ZSTD_e_end && rem));
+		} while (zl);
+	}
+	ZSTD_freeCCtx(z);
+	uint8_t h[32];
+	memcpy(h, hdr, 16);
+	for (int k = 0; k < 8; k++) {
+		h[16 + k] = (uint8_t)((raw ? raw : total) >> (8 * k));
+		h[24 + k] = (uint8_t)(comp >> (8 * k));
+	}
+	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+	assert_int_equal(fwrite(h, 1, 32, f), 32);
+	fclose(f);
+	return (size_t)(32 + comp);
+}
+
+/* Reads `name` in a child: 60 s of alarm as a hang guard and, outside the
+ * sanitizers, 2 GiB of address space, so that a reader believing a claim
+ * fails instead of taking the machine's memory. Returns 1 when refused with
+ * a message (copied to msg), its peak RSS growth over a child that only
+ * forks (KiB) and its time. */
+static long rss_base_kb = -1;
+
+static int read_in_child(const char *name, long *rss_kb, double *secs, char *msg, size_t msglen)
+{
+	char path[128];
+	path_in(path, sizeof(path), name);
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fd[0]);
+		alarm(60);
+#if !defined(__SANITIZE_ADDRESS__)
+		struct rlimit rl = { 2ul << 30, 2ul << 30 };
+		setrlimit(RLIMIT_AS, &rl);
+#endif
+		char err[256] = "";
+		struct sc_profile *q = NULL;
+		int rc = name[0] ? profile_read(path, &q, err, sizeof(err)) : -1;
+		if (write(fd[1], err, strlen(err) + 1) < 0)
+			_exit(4);
+		_exit(rc == -1 ? 0 : 3);
+	}
+	close(fd[1]);
+	ssize_t got = read(fd[0], msg, msglen - 1);
+	msg[got > 0 ? got : 0] = 0;
+	close(fd[0]);
+	int st;
+	struct rusage ru;
+	assert_int_equal(wait4(pid, &st, 0, &ru), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	*rss_kb = ru.ru_maxrss - (rss_base_kb > 0 ? rss_base_kb : 0);
+	if (WIFSIGNALED(st))
+		fail_msg("%s: the reader was killed by signal %d after %.1f s (a hang or a crash)", name,
+			 WTERMSIG(st), *secs);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 && msg[0];
+}
+
+/* Every length and count a profile's body claims, inflated: a section
+ * length or a section's first count claiming 128 MiB more with the zeros
+ * really there behind it (what compresses 30000 to 1), a length claiming
+ * 6.3 GB with nothing behind it, a section of a newer writer that is all
+ * zeros, a zstd frame whose content size claims more than the header, and a
+ * header claiming 6.3 GB. Each is refused at once: well under 64 MiB of
+ * memory more than reading nothing (outside the sanitizers, whose shadow
+ * memory would count), and the 60 s alarm only guards against a hang (no
+ * timing is asserted). The files stay under 1 MB. */
+static void test_bombs(void **state)
+{
+	(void)state;
+	static uint8_t file[1 << 20];
+	size_t n = written("b0.scorch", 3000, file, sizeof(file));
+	uint8_t *body = NULL;
+	size_t raw = unzstd(file + 32, n - 32, &body);
+	assert_true(raw != (size_t)-1);
+	const uint64_t pad = 128u << 20, huge = 6300000000ull;
+	char name[64], msg[512];
+	long rss, worst_rss = 0;
+	double secs, worst_secs = 0;
+	size_t biggest = 0;
+	unsigned nb = 0, tags = 0;
+	read_in_child("", &rss_base_kb, &secs, msg, sizeof(msg));
+
+#define CHECK_REFUSED(nm)                                                                            \
+	do {                                                                                         \
+		if (!read_in_child(nm, &rss, &secs, msg, sizeof(msg)))                               \
+			fail_msg("%s was not refused (%s)", nm, msg);                                \
+		if (!strstr(msg, "corrupt profile") && !strstr(msg, "truncated profile"))            \
+			fail_msg("%s: unexpected message '%s'", nm, msg);                            \
+		if (!WITH_ASAN && rss > (56l << 10))                                                 \
+			fail_msg("%s: the reader took %ld KiB more than reading nothing (%s)", nm, rss, msg); \
+		worst_rss = rss > worst_rss ? rss : worst_rss;                                       \
+		worst_secs = secs > worst_secs ? secs : worst_secs;                                  \
+		nb++;                                                                                \
+	} while (0)
+
+	uint8_t hdr[32], h[2 + 10];
+	for (size_t at = 0; at < raw;) {
+		size_t start = at;
+		int tag = body[at++];
+		uint64_t len = get_uv(body, &at);
+		size_t pay = at, end = at + (size_t)len;
+		tags |= 1u << (tag & 31);
+		memcpy(hdr, file, 32);
+
+		/* its length claims pad more bytes, zeros that are there */
+		h[0] = (uint8_t)tag;
+		size_t hl = 1 + put_uv(h + 1, len + pad);
+		struct piece a[] = { { body, start, 0 }, { h, hl, 0 }, { body + pay, (size_t)len, 0 },
+				     { NULL, 0, pad }, { body + end, raw - end, 0 } };
+		snprintf(name, sizeof(name), "bomb-len-pad-%zu.scorch", start);
+		size_t sz = write_pieces(name, hdr, a, 5, 0);
+		biggest = sz > biggest ? sz : biggest;
+		CHECK_REFUSED(name);
+
+		/* its first count claims pad more items, zeros behind it */
+		if (len) {
+			size_t c = pay;
+			uint64_t cnt = get_uv(body, &c);
+			uint8_t cv[10];
+			size_t cl = put_uv(cv, cnt + pad);
+			hl = 1 + put_uv(h + 1, cl + (end - c) + pad);
+			struct piece b[] = { { body, start, 0 }, { h, hl, 0 }, { cv, cl, 0 },
+					     { body + c, end - c, 0 }, { NULL, 0, pad }, { body + end, raw - end, 0 } };
+			snprintf(name, sizeof(name), "bomb-count-pad-%zu.scorch", start);
+			sz = write_pieces(name, hdr, b, 6, 0);
+			biggest = sz > biggest ? sz : biggest;
+			CHECK_REFUSED(name);
+		}
+
+		/* its length claims 6.3 GB, with nothing behind it */
+		hl = 1 + put_uv(h + 1, huge);
+		struct piece c[] = { { body, start, 0 }, { h, hl, 0 }, { body + pay, raw - pay, 0 } };
+		snprintf(name, sizeof(name), "bomb-len-bare-%zu.scorch", start);
+		write_pieces(name, hdr, c, 3, 0);
+		CHECK_REFUSED(name);
+
+		if (tag == 9) {
+			/* before END: a newer writer's section, all zeros */
+			h[0] = 200;
+			hl = 1 + put_uv(h + 1, pad);
+			struct piece d[] = { { body, start, 0 }, { h, hl, 0 }, { NULL, 0, pad },
+					     { body + start, raw - start, 0 } };
+			write_pieces("bomb-unknown.scorch", hdr, d, 4, 0);
+			CHECK_REFUSED("bomb-unknown.scorch");
+			/* the same section with 1000 bytes of data is skipped */
+			uint8_t junk[1000];
+			for (size_t k = 0; k < sizeof(junk); k++)
+				junk[k] = (uint8_t)(k * 7919u >> 3);
+			hl = 1 + put_uv(h + 1, sizeof(junk));
+			struct piece e[] = { { body, start, 0 }, { h, hl, 0 }, { junk, sizeof(junk), 0 },
+					     { body + start, raw - start, 0 } };
+			write_pieces("newer.scorch", hdr, e, 4, 0);
+			char path[128], err[256];
+			struct sc_profile *q;
+			path_in(path, sizeof(path), "newer.scorch");
+			if (profile_read(path, &q, err, sizeof(err)))
+				fail_msg("a newer writer's section was not skipped: %s", err);
+			assert_int_equal(q->nsamples, 70000);
+			profile_free(q);
+		}
+		at = end;
+	}
+	/* every section the profile has was damaged */
+	assert_int_equal(tags, (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
+				       (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) |
+				       (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) | (1u << 17) |
+				       (1u << 18) | (1u << 19));
+
+	/* the header claims 6.3 GB of body */
+	memcpy(hdr, file, 32);
+	struct piece all[] = { { body, raw, 0 } };
+	write_pieces("bomb-header.scorch", hdr, all, 1, huge);
+	CHECK_REFUSED("bomb-header.scorch");
+
+	/* the frame's content size claims more than the header's raw size */
+	size_t cap = ZSTD_compressBound(raw);
+	uint8_t *fr = xmalloc(32 + cap);
+	ZSTD_CCtx *z = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_contentSizeFlag, 1);
+	size_t c = ZSTD_compress2(z, fr + 32, cap, body, raw);
+	assert_false(ZSTD_isError(c));
+	ZSTD_freeCCtx(z);
+	uint8_t d = fr[32 + 4];
+	assert_int_equal(d >> 6, 2);            /* a 4-byte content size (after a window byte, if any) */
+	assert_int_equal(d & 3, 0);             /* no dictionary id */
+	memset(fr + 32 + 5 + !((d >> 5) & 1), 0xff, 4);
+	memcpy(fr, file, 32);
+	for (int k = 0; k < 8; k++) {
+		fr[16 + k] = (uint8_t)((uint64_t)raw >> (8 * k));
+		fr[24 + k] = (uint8_t)((uint64_t)c >> (8 * k));
+	}
+	write_bytes("bomb-frame.scorch", fr, 32 + c);
+	CHECK_REFUSED("bomb-frame.scorch");
+	if (!strstr(msg, "claims 4294967295 bytes"))
+		fail_msg("bomb-frame.scorch: '%s'", msg);
+	/* and the header agreeing with it */
+	for (int k = 0; k < 8; k++)
+		fr[16 + k] = (uint8_t)(0xffffffffull >> (8 * k));
+	write_bytes("bomb-frame2.scorch", fr, 32 + c);
+	CHECK_REFUSED("bomb-frame2.scorch");
+	free(fr);
+	free(body);
+	printf("bombs: %u files of at most %zu bytes, claims up to %llu bytes; all refused, "
+	       "at most %ld KiB more memory than reading nothing%s, %.2f s at most\n",
+	       nb, biggest, (unsigned long long)huge, worst_rss, WITH_ASAN ? " (sanitizer build: not bounded)" : "",
+	       worst_secs);
+#undef CHECK_REFUSED
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/scorch-unit-%d", (int)getpid());
@@ -418,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_mutated_body),
+		cmocka_unit_test(test_bombs),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	snprintf(cmd, sizeof(cmd), getenv("KEEP_TMP") ? "true %s" : "rm -rf %s", tmpdir);
