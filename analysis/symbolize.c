@@ -659,6 +659,33 @@ static const char unknown_name[] = "??";
 
 /* ---- lookup ------------------------------------------------------------- */
 
+/* Whether run-time address addr is in a PLT section of module m (.plt,
+ * .plt.sec, .plt.got), and the start of its entry there. No symbol covers
+ * a PLT: the nearest one before it (_init) would take its frames. */
+static bool plt_entry(struct module *m, uint64_t addr, uint64_t *entry)
+{
+	Dwarf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->img->mod, &bias);
+	size_t shstr;
+	if (!elf || addr < bias || elf_getshdrstrndx(elf, &shstr) != 0)
+		return false;
+	uint64_t va = addr - bias;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *nm;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) || va < sh.sh_addr ||
+		    va - sh.sh_addr >= sh.sh_size)
+			continue;
+		if (!(nm = elf_strptr(elf, shstr, sh.sh_name)) || strncmp(nm, ".plt", 4))
+			return false;
+		uint64_t es = sh.sh_entsize ? sh.sh_entsize : 16;
+		*entry = bias + sh.sh_addr + (va - sh.sh_addr) / es * es;
+		return true;
+	}
+	return false;
+}
+
 /* Moves (file, line) from a position inside inlined subroutine `inl` to its
  * call site in the caller. */
 static void call_site(struct symbolizer *s, Dwarf_Die *inl, struct cu_index *ci,
@@ -731,10 +758,16 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 	}
 
 	/* The containing function: the ELF symbol tells clones and split parts
-	 * (foo.cold) apart where DWARF names them all alike. */
-	const char *name = NULL, *symname = sym_find(m->img, addr);
-	if (symname)
+	 * (foo.cold) apart where DWARF names them all alike. A PLT entry is
+	 * named by the function it jumps to ("malloc@plt"), as objdump does. */
+	const char *name = NULL, *symname = NULL;
+	uint64_t entry;
+	if (!nchain && plt_entry(m, addr, &entry)) {
+		if (symbolizer_plt_name(s, mod, entry, &name) != 0)
+			name = NULL;
+	} else if ((symname = sym_find(m->img, addr))) {
 		name = cached_name(s, symname, false);
+	}
 	if (!name && nchain)
 		name = die_func_name(s, &chain[0]);
 	if (!name) {
@@ -842,7 +875,8 @@ int symbolizer_rows(struct symbolizer *s, int mod, uint64_t lo, uint64_t hi,
 
 /* x86-64 PLT entries jump through their GOT slot: "jmp *disp32(%rip)"
  * (ff 25), after an endbr64 and a bnd prefix in IBT layouts (.plt.sec).
- * The slot's R_X86_64_JUMP_SLOT relocation names the function. */
+ * The slot's R_X86_64_JUMP_SLOT (or, in .plt.got, GLOB_DAT) relocation
+ * names the function. */
 int symbolizer_plt_name(struct symbolizer *s, int mod, uint64_t addr, const char **name)
 {
 	struct module *m = module_of(s, mod);
@@ -892,8 +926,11 @@ int symbolizer_plt_name(struct symbolizer *s, int mod, uint64_t addr, const char
 			GElf_Rela r;
 			GElf_Sym sym;
 			const char *nm;
+			/* .plt.got entries jump through GLOB_DAT slots (a function
+			 * whose address the program also takes) */
 			if (!gelf_getrela(d, (int)i, &r) || r.r_offset != slot ||
-			    GELF_R_TYPE(r.r_info) != R_X86_64_JUMP_SLOT ||
+			    (GELF_R_TYPE(r.r_info) != R_X86_64_JUMP_SLOT &&
+			     GELF_R_TYPE(r.r_info) != R_X86_64_GLOB_DAT) ||
 			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) ||
 			    !(nm = elf_strptr(elf, symsh.sh_link, sym.st_name)) || !*nm)
 				continue;

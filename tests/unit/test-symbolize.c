@@ -59,6 +59,14 @@ __attribute__((noinline)) static uintptr_t inline_caller(void)
 	return ra;
 }
 
+/* Calls getpid through this binary's PLT. */
+__attribute__((noinline)) int plt_caller(void)
+{
+	int r = getpid();
+	__asm__ volatile("" ::: "memory");
+	return r + 1;
+}
+
 /* C++ names for C functions. With an external definition of the inline
  * function, GCC gives its abstract DIE the DW_AT_linkage_name, so the inlined
  * frame is named by demangling it as a C++ compiler's DWARF would be. */
@@ -358,6 +366,36 @@ static void test_vdso_names(void **state)
 	assert_string_equal(out[0].func, "__vdso_clock_gettime");
 }
 
+/* A PLT entry, where samples land on calls into libraries: named by the
+ * function it jumps to, from its first byte to its last, not after the
+ * symbol before the PLT (_init). */
+static void test_plt_entry(void **state)
+{
+	struct symbolizer *s = ((struct fixture *)*state)->s;
+	int h = add_self(s);
+	const unsigned char *p = (const unsigned char *)&plt_caller;
+	uintptr_t target = 0;
+	for (int i = 0; i < 48 && !target; i++)
+		if (p[i] == 0xe8) {     /* call rel32 */
+			int32_t rel;
+			memcpy(&rel, p + i + 1, 4);
+			target = (uintptr_t)(p + i + 5) + (uintptr_t)(intptr_t)rel;
+		}
+	if (!target) {
+		skip();     /* built without a PLT call (-fno-plt) */
+		return;
+	}
+	const char *name;
+	assert_int_equal(symbolizer_plt_name(s, h, target, &name), 0);
+	assert_string_equal(name, "getpid@plt");
+	struct sc_line out[MAX_LINES];
+	for (uintptr_t a = target; a < target + 6; a += 5) {
+		int n = symbolizer_lookup(s, h, a, out, MAX_LINES);
+		assert_int_equal(n, 1);
+		expect_line(&out[0], "getpid@plt", "", 0, false);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_biases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_library, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vdso_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plt_entry, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
