@@ -44,6 +44,7 @@ struct rthread {
 	VEC(struct sc_sample) samples; /* times relative, dense stacks */
 	VEC(struct sc_sample) offcpu;  /* blocked spans: time = start, weight unused */
 	VEC(uint64_t) offcpu_ns;       /* ... and their durations */
+	uint64_t external;             /* of its samples, those taken from outside (RAW_XSAMPLE) */
 };
 
 struct rmod {
@@ -92,6 +93,9 @@ struct fin {
 	VEC(uint64_t) dense_raw;
 	uint32_t *raw2dense;
 	size_t raw2dense_cap;
+	/* The stacks of RAW_XSAMPLE records, deduplicated by content: key
+	 * (hash | 1 << 63, apart from the runtime's ids) -> dense id. */
+	struct u64map xdense;
 	/* events compressed while the program runs (one allocating thread) */
 	struct event_stream *es;
 	struct heap_tally *tally;     /* the summary's totals, over the same events */
@@ -363,6 +367,49 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 			x.offcpu = fl & 1;
 			VEC_PUSH(&th->samples, x);
+			break;
+		}
+		case RAW_XSAMPLE: {
+			uint64_t ns = fmt_get_u(&r), w = fmt_get_u(&r), fl = fmt_get_u(&r), k = fmt_get_u(&r);
+			if (r.err || !k || k > RAW_MAX_STACK)
+				return -1;
+			size_t off = f->ips.len;
+			uint64_t ip = 0;
+			for (uint64_t i = 0; i < k; i++) {
+				ip += (uint64_t)fmt_get_s(&r);
+				VEC_PUSH(&f->ips, ip);
+			}
+			if (r.err) {
+				f->ips.len = off;
+				return -1;
+			}
+			/* the time in ticks, for the modules loaded then */
+			uint64_t rel = ns > f->start ? ns - f->start : 0;
+			uint64_t ticks = f->tick0 + (uint64_t)((double)rel / f->ns_per_tick);
+			uint64_t key = hash_bytes(f->ips.data + off, k * sizeof(uint64_t), k) | (1ull << 63);
+			bool isnew;
+			uint64_t *slot = u64map_put(&f->stack_index, key, &isnew);
+			if (isnew) {
+				struct rstack st = { .time = ticks, .off = (uint32_t)off, .n = (uint32_t)k,
+						     .flags = RAW_STACK_EXACT_PC };
+				VEC_PUSH(&f->stacks, st);
+				*slot = f->stacks.len - 1;
+			} else {
+				f->ips.len = off;
+			}
+			uint64_t *ds = u64map_put(&f->xdense, key, &isnew);
+			if (isnew) {
+				if (!f->dense_raw.len)
+					VEC_PUSH(&f->dense_raw, 0);
+				VEC_PUSH(&f->dense_raw, key);
+				*ds = f->dense_raw.len - 1;
+			}
+			struct sc_sample x = { .time = rel, .thread = (uint16_t)(th - f->threads.data),
+					       .stack = (uint32_t)*ds };
+			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+			x.offcpu = fl & RAW_SAMPLE_OFFCPU;
+			VEC_PUSH(&th->samples, x);
+			th->external++;
 			break;
 		}
 		case RAW_OFFCPU: {
@@ -970,6 +1017,18 @@ static void build_profile(struct fin *f)
 		p->flags |= PROF_CPU;
 		p->sample_hz = f->cpu_hz;
 		p->sample_source = src[f->cpu_src < 5 ? f->cpu_src : 0];
+		/* threads that block the in-process sampler's signal were
+		 * sampled by the launcher (cli/extsample.c): say for how many */
+		size_t ext = 0;
+		for (size_t i = 0; i < f->threads.len; i++)
+			ext += f->threads.data[i].external != 0;
+		if (ext) {
+			struct strbuf ss = STRBUF_INIT;
+			sb_addf(&ss, "%s, perf cpu-clock from outside for %zu thread%s",
+				f->cpu_src ? p->sample_source : "nothing inside", ext, ext == 1 ? "" : "s");
+			p->sample_source = arena_strdup(A, sb_str(&ss));
+			sb_release(&ss);
+		}
 		/* this image's CPU time while it was sampled; the launcher puts
 		 * the whole process's in its place when it knows better */
 		if (f->have_pcpu[0] && f->have_pcpu[1] && f->pcpu[1] >= f->pcpu[0])
@@ -1056,6 +1115,7 @@ struct raw_reader *raw_reader_new(const char *path)
 	r->open_errno = r->fd < 0 ? errno : 0;
 	u64map_init(&r->f.tid_index, 16);
 	u64map_init(&r->f.stack_index, 1024);
+	u64map_init(&r->f.xdense, 16);
 	return r;
 }
 
@@ -1296,6 +1356,7 @@ static void reader_free(struct raw_reader *r)
 	free(f->exe);
 	u64map_release(&f->tid_index);
 	u64map_release(&f->stack_index);
+	u64map_release(&f->xdense);
 	VEC_FREE(&f->dense_raw);
 	free(f->raw2dense);
 	event_stream_discard(f->es);

@@ -31,6 +31,7 @@
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
 #include "../output/term.h"
+#include "extsample.h"
 
 struct rss_track {
 	int pid;
@@ -384,8 +385,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		cc.on = tick_fs != 0;
 	}
 
-	int errpipe[2];
-	if (pipe2(errpipe, O_CLOEXEC) != 0)
+	int errpipe[2], gopipe[2];
+	if (pipe2(errpipe, O_CLOEXEC) != 0 || pipe2(gopipe, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid_t root = fork();
@@ -393,6 +394,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		die("cannot fork: %s", strerror(errno));
 	if (root == 0) {
 		close(errpipe[0]);
+		close(gopipe[1]);
 		struct strbuf pre = STRBUF_INIT;
 		const char *old = getenv("LD_PRELOAD");
 		sb_adds(&pre, runtime);
@@ -439,6 +441,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			unsetenv("SCORCH_CALLS_DEPTH");
 			unsetenv("SCORCH_CALLS_MIN");
 		}
+		/* wait until the launcher's counters are on us (extsample.c):
+		 * what this process makes inherits them */
+		char go;
+		while (read(gopipe[0], &go, 1) < 0 && errno == EINTR)
+			;
 		execv(path, o->argv);
 		int e = errno;
 		ssize_t w = write(errpipe[1], &e, sizeof(e));
@@ -446,6 +453,17 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		_exit(127);
 	}
 	close(errpipe[1]);
+	close(gopipe[0]);
+	/* threads that block the in-process sampler's signal are sampled from
+	 * here (extsample.c); the counters follow the program from its exec */
+	struct extsample *ext = NULL;
+	if (strstr(o->mode, "cpu") && o->hz > 0) {
+		int ext_err;
+		ext = extsample_start(root, o->hz, o->depth, sessdir, &ext_err);
+	}
+	if (write(gopipe[1], "g", 1) != 1)
+		warning("cannot start %s: %s", prog, strerror(errno));
+	close(gopipe[1]);
 	int child_errno = 0;
 	ssize_t got = read(errpipe[0], &child_errno, sizeof(child_errno));
 	close(errpipe[0]);
@@ -537,6 +555,9 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			VEC_FREE(&names);
 			last_scan = now;
 		}
+		/* samples of threads that block the sample signal, into their
+		 * streams before those are decoded below */
+		extsample_poll(ext);
 		for (size_t i = 0; i < rss.len; i++) {
 			struct rss_track *t = &rss.data[i];
 			uint64_t b;
@@ -580,6 +601,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	sigaction(SIGPIPE, &ign, NULL);
 	if (root_fd >= 0)
 		close(root_fd);
+	/* the last external samples, before the streams are finalized */
+	extsample_stop(ext);
 
 	if (WIFSIGNALED(root_status)) {
 		r->program_signal = WTERMSIG(root_status);

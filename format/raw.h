@@ -60,6 +60,12 @@ enum raw_rec {
 	RAW_PCPU = 25,      /* dt, phase (0: sampling began, 1: the final flush), the process's CPU time then (CLOCK_PROCESS_CPUTIME_ID, ns) */
 	RAW_CPU_REFUSED = 26, /* dt, errno: perf_event_open refused a counter for this process, CPU-time timers sample it instead */
 	RAW_NOTE = 27,      /* dt, kind (enum raw_note), pid, path-len, path, detail-len, detail: something scorch cannot see */
+	/* Written by the launcher, not the runtime (cli/extsample.c): a CPU
+	 * sample of the chunk's thread taken from outside, because the thread
+	 * blocks the signal that in-process sampling needs. It carries its own
+	 * stack (ips[0] an exact pc, then return addresses) and its time as
+	 * CLOCK_MONOTONIC ns; the chunk's base time is the stream's start. */
+	RAW_XSAMPLE = 29,   /* dt (0), CLOCK_MONOTONIC ns, weight ns, flags (RAW_SAMPLE_*), n, then n zigzag deltas of the ips */
 };
 
 /* RAW_NOTE kinds: what a process image cannot show, and why. The exec ones
