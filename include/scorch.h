@@ -38,6 +38,15 @@ extern "C" {
 #define SCORCH_EINVAL (-2)       /* a NULL or invalid argument */
 #define SCORCH_EDISABLED (-3)    /* built with SCORCH_DISABLE */
 
+/* This header's own functions are not the program's: a program built with
+ * -finstrument-functions does not trace them (a zone's cleanup would show
+ * as a call of its own, ended as unwound when it ends the zone). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SCORCH__NOTRACE __attribute__((no_instrument_function))
+#else
+#define SCORCH__NOTRACE
+#endif
+
 /* Counts of malloc-family calls. current and peak count the bytes the
  * allocator reports as usable (malloc_usable_size), which can be a little more
  * than requested; total_bytes counts the bytes requested. */
@@ -55,7 +64,7 @@ struct scorch_heap_stats {
 
 typedef int (*scorch__stats_fn)(struct scorch_heap_stats *, int);
 
-static inline scorch__stats_fn scorch__stats_lookup(void)
+SCORCH__NOTRACE static inline scorch__stats_fn scorch__stats_lookup(void)
 {
 	static scorch__stats_fn fn;
 	if (!fn)
@@ -65,7 +74,7 @@ static inline scorch__stats_fn scorch__stats_lookup(void)
 }
 
 /* Process-wide statistics since the program started. */
-static inline int scorch_heap_stats(struct scorch_heap_stats *s)
+SCORCH__NOTRACE static inline int scorch_heap_stats(struct scorch_heap_stats *s)
 {
 	scorch__stats_fn fn = scorch__stats_lookup();
 	return fn ? fn(s, 0) : SCORCH_ENOTLOADED;
@@ -73,14 +82,14 @@ static inline int scorch_heap_stats(struct scorch_heap_stats *s)
 
 /* The calling thread's own calls: what it allocated and freed (current may go
  * negative when it frees blocks other threads allocated). */
-static inline int scorch_heap_stats_thread(struct scorch_heap_stats *s)
+SCORCH__NOTRACE static inline int scorch_heap_stats_thread(struct scorch_heap_stats *s)
 {
 	scorch__stats_fn fn = scorch__stats_lookup();
 	return fn ? fn(s, 1) : SCORCH_ENOTLOADED;
 }
 #else
-static inline int scorch_heap_stats(struct scorch_heap_stats *s) { (void)s; return SCORCH_EDISABLED; }
-static inline int scorch_heap_stats_thread(struct scorch_heap_stats *s) { (void)s; return SCORCH_EDISABLED; }
+SCORCH__NOTRACE static inline int scorch_heap_stats(struct scorch_heap_stats *s) { (void)s; return SCORCH_EDISABLED; }
+SCORCH__NOTRACE static inline int scorch_heap_stats_thread(struct scorch_heap_stats *s) { (void)s; return SCORCH_EDISABLED; }
 #endif
 
 /* ---- Zones, marks, counters ---- */
@@ -131,13 +140,13 @@ extern SCORCH__WEAK void scorch_rt_thread_name(const char *name);
 /* Spans that do not follow a scope: end them with the same name. Zones nest;
  * an end whose name is not the innermost open zone's is recorded as an error
  * and shown by the report. */
-static inline void scorch_zone_begin(const char *name)
+SCORCH__NOTRACE static inline void scorch_zone_begin(const char *name)
 {
 	if (SCORCH__ON())
 		scorch_rt_zone_begin(name);
 }
 
-static inline void scorch_zone_end(const char *name)
+SCORCH__NOTRACE static inline void scorch_zone_end(const char *name)
 {
 	if (SCORCH__ON())
 		scorch_rt_zone_end(name);
@@ -149,8 +158,8 @@ namespace scorch_detail {
 /* Ends its zone when the scope is left, exceptions included. */
 struct zone_scope {
 	uint64_t token;
-	explicit zone_scope(uint64_t t) : token(t) {}
-	~zone_scope()
+	SCORCH__NOTRACE explicit zone_scope(uint64_t t) : token(t) {}
+	SCORCH__NOTRACE ~zone_scope()
 	{
 		if (__builtin_expect(token != 0, 0))
 			scorch_rt_zone_close(token);
@@ -163,7 +172,7 @@ struct zone_scope {
 	scorch_detail::zone_scope SCORCH__CAT(scorch__tok, n)(SCORCH__OPEN(site))
 extern "C" {
 #else
-static inline void scorch__zone_cleanup(uint64_t *token)
+SCORCH__NOTRACE static inline void scorch__zone_cleanup(uint64_t *token)
 {
 	if (__builtin_expect(*token != 0, 0))
 		scorch_rt_zone_close(*token);

@@ -3,11 +3,12 @@
  * (__cyg_profile_func_enter/exit) land here: each thread keeps a stack of its
  * open zones and appends ZBEGIN/ZEND records to its buffer, names interned
  * per thread (a ZNAME once, then an id). The stack pointer of the code that
- * opens a zone or enters a function tells which open zones longjmp or an
- * exception skipped. Filters (--calls-filter, --calls-exclude,
- * --calls-depth, --calls-min) keep call traces small. Nothing here allocates,
- * except that the call filters name each function once per thread (dladdr,
- * regexec) with the guard up. */
+ * opens a zone or enters a function, with the return address of the frame
+ * it runs in, tells which open zones longjmp or an exception skipped (see
+ * z_unwind: an inlined function's hooks run in its caller's frame).
+ * Filters (--calls-filter, --calls-exclude, --calls-depth, --calls-min) keep
+ * call traces small. Nothing here allocates, except that the call filters
+ * name each function once per thread (dladdr, regexec) with the guard up. */
 #include "rt.h"
 
 #include <dlfcn.h>
@@ -73,6 +74,11 @@ struct zslot {
 /* An open zone or call. */
 struct zent {
 	uintptr_t sp;            /* caller's frame; 0: a span not tied to a frame */
+	/* calls: the return address of the frame the hooks run in (the
+	 * function's own, or the one it was inlined into) and the address the
+	 * enter hook returns to; zones: the frame's return address when a call
+	 * open in the same frame tells it, else 0 */
+	uintptr_t ret, site;
 	uintptr_t key;
 	uint64_t serial;         /* token of a scoped zone */
 	uint64_t t0;             /* begin, ticks */
@@ -400,21 +406,39 @@ static void z_close(struct zstate *z, struct rt_buf *b, uint32_t i, uint64_t t, 
 	z->depth--;
 }
 
-/* Ends the entries whose frames are gone: an entry tied to a frame below the
- * caller's (sp < S, or sp <= S for a function being entered: its frame is
- * new) was left by longjmp or an exception. Spans not tied to a frame stay
- * open. Not on a signal alternate stack: the interrupted frames are alive
- * whatever the addresses say. */
-static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t, int entering)
+/* Ends the entries whose frames are gone, left by longjmp or by an exception
+ * through code without cleanups. S is the frame of the code calling the hook:
+ * an entry tied to a frame below it (sp < S) is gone. An entry tied to S
+ * itself is gone only when a function is being entered (site != 0) in a new
+ * activation of that frame: the frame returns elsewhere than the entry's
+ * (ret differs: another call made it), or the enter hook call at `site` runs
+ * again while its earlier run is still open (the same call made again after
+ * a longjmp skipped it). Otherwise the function entered was inlined into the
+ * frame's function, whose hooks all run in its frame with its return
+ * address (at -O2, a function and the helpers inlined into it share one
+ * stack pointer), and the entries at S stay open. Undecided, and taken for
+ * inlined: after a longjmp, an indirect call from the very call instruction
+ * that made the skipped call, to another function at the same depth; the
+ * skipped call then ends, unwound, at the next hook of a shallower frame.
+ * Spans not tied to a frame stay open. Not on a signal alternate stack: the
+ * interrupted frames are alive whatever the addresses say. */
+static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t, uintptr_t ret,
+		     uintptr_t site)
 {
 	uint32_t k = z->depth;
+	int kept = 0;   /* an entry at S stays: only entries at S below it count */
 	for (uint32_t i = z->depth; i-- > 0;) {
 		const struct zent *e = &z->stack[i];
 		if (!e->sp)
 			continue;
-		if (e->sp < S || (entering && e->sp == S))
+		if (e->sp < S && !kept)
 			k = i;
-		else
+		else if (e->sp == S && site) {
+			if (e->ret != ret || e->site == site)
+				k = i;
+			else
+				kept = 1;
+		} else
 			break;
 	}
 	if (likely(k == z->depth))
@@ -430,12 +454,15 @@ static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t
 }
 
 /* Pushes an entry for slot s; NULL when the stack is full. */
-static struct zent *z_push(struct zstate *z, const struct zslot *s, int kind, uintptr_t sp)
+static struct zent *z_push(struct zstate *z, const struct zslot *s, int kind, uintptr_t sp,
+			   uintptr_t ret, uintptr_t site)
 {
 	if (z->depth >= ZSTACK)
 		return NULL;
 	struct zent *e = &z->stack[z->depth++];
 	e->sp = sp;
+	e->ret = ret;
+	e->site = site;
 	e->key = s->key;
 	e->serial = ++z->serial;
 	e->kids_dropped = 0;
@@ -488,10 +515,19 @@ RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
 	uint64_t token = 0;
 	struct rt_buf *b = site ? scorch_rt_self() : NULL;
 	if (b) {
-		if (z->depth)
-			z_unwind(z, b, sp, 0, 0);
+		uintptr_t ret = 0;
+		if (z->depth) {
+			z_unwind(z, b, sp, 0, 0, 0);
+			/* opened in the frame of a traced call: it shares its return address */
+			for (uint32_t i = z->depth; i-- > 0;)
+				if (z->stack[i].sp) {
+					if (z->stack[i].sp == sp)
+						ret = z->stack[i].ret;
+					break;
+				}
+		}
 		struct zslot *s = z_slot(z, (uintptr_t)site, KEY_SITE);
-		struct zent *e = s ? z_push(z, s, ZE_SCOPED, sp) : NULL;
+		struct zent *e = s ? z_push(z, s, ZE_SCOPED, sp, ret, 0) : NULL;
 		if (e) {
 			z_begin_rec(b, s, e);
 			token = e->serial;
@@ -529,7 +565,7 @@ RT_EXPORT void scorch_rt_zone_begin(const char *name)
 		return;
 	struct rt_buf *b = name ? scorch_rt_self() : NULL;
 	struct zslot *s = b ? z_slot(z, (uintptr_t)name, KEY_NAME) : NULL;
-	struct zent *e = s ? z_push(z, s, ZE_UNSCOPED, 0) : NULL;
+	struct zent *e = s ? z_push(z, s, ZE_UNSCOPED, 0, 0, 0) : NULL;
 	if (e)
 		z_begin_rec(b, s, e);
 	z_leave();
@@ -657,7 +693,9 @@ RT_EXPORT void scorch_rt_thread_name(const char *name)
 RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 {
 	uintptr_t sp = CALLER_FRAME();
-	(void)call_site;
+	/* call_site is the return address of the frame the hook runs in (the
+	 * caller's when fn was inlined); site is this hook call's own */
+	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
 	if (unlikely(!zc.calls)) {
 		/* before our constructor: the settings are not read yet */
 		if (atomic_load_explicit(&G.state, memory_order_relaxed) != RT_UNINIT)
@@ -673,7 +711,7 @@ RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 	if (!b)
 		goto out;
 	if (z->depth)
-		z_unwind(z, b, sp, 0, 1);
+		z_unwind(z, b, sp, 0, ret, site);
 	struct zslot *s = z->depth < ZSTACK ? z_slot(z, (uintptr_t)fn, KEY_FUNC) : NULL;
 	if (!s) {
 		z->overflow++;   /* its exit must not close another call */
@@ -690,7 +728,7 @@ RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 		}
 	uint8_t in = pin || (s->filt & FILT_MATCH);
 	int rec = in && !(s->filt & FILT_EXCLUDE) && (!zc.max_depth || pd < zc.max_depth);
-	struct zent *e = z_push(z, s, ZE_CALL, sp);
+	struct zent *e = z_push(z, s, ZE_CALL, sp, ret, site);
 	e->infilter = in;
 	e->cdepth = (uint16_t)(pd + (rec && pd < UINT16_MAX));
 	s->open++;
@@ -705,7 +743,7 @@ out:
 RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 {
 	uintptr_t sp = CALLER_FRAME();
-	(void)call_site;
+	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
 	if (unlikely(!zc.calls))
 		return;
 	uint64_t t = z_now();
@@ -719,18 +757,37 @@ RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 		z->overflow--;
 		goto out;
 	}
-	z_unwind(z, b, sp, t, 0);
-	for (uint32_t i = z->depth; i-- > 0;) {
-		const struct zent *e = &z->stack[i];
-		if (e->kind != ZE_CALL || e->key != (uintptr_t)fn)
-			continue;
+	int32_t found = -1;
+	if (site == ret) {
+		/* Called as fn's tail call (-O2 jumps to the exit hook after fn's
+		 * epilogue): fn's frame is gone and sp is its caller's, so the
+		 * frame test would take fn for unwound. Its entry is the one of fn
+		 * with its return address nearest below that frame; deeper ones
+		 * (recursion left by longjmp) end above it, unwound. */
+		uintptr_t best = 0;
+		for (uint32_t i = z->depth; i-- > 0;) {
+			const struct zent *e = &z->stack[i];
+			if (e->kind == ZE_CALL && e->key == (uintptr_t)fn && e->ret == ret && e->sp < sp &&
+			    e->sp > best) {
+				best = e->sp;
+				found = (int32_t)i;
+			}
+		}
+	} else {
+		z_unwind(z, b, sp, t, 0, 0);
+		for (uint32_t i = z->depth; i-- > 0;)
+			if (z->stack[i].kind == ZE_CALL && z->stack[i].key == (uintptr_t)fn) {
+				found = (int32_t)i;
+				break;
+			}
+	}
+	if (found >= 0) {
 		/* calls above it never returned: longjmp in a signal handler, or
 		 * frames the stack pointer cannot tell apart */
-		for (uint32_t j = z->depth; j-- > i + 1;)
+		for (uint32_t j = z->depth; j-- > (uint32_t)found + 1;)
 			if (z->stack[j].sp)
 				z_close(z, b, j, t, RAW_ZF_UNWOUND);
-		z_close(z, b, i, t, 0);
-		break;
+		z_close(z, b, (uint32_t)found, t, 0);
 	}
 	/* no entry: entered before recording started */
 out:
@@ -971,6 +1028,15 @@ static void zone_flag_set(int on)
 	__atomic_store_n(&scorch_rt_zones_on, on, __ATOMIC_RELEASE);
 	if (prog_flag)
 		__atomic_store_n(prog_flag, on, __ATOMIC_RELEASE);
+}
+
+/* Whether zones may want allocation counts: calls are traced, or the
+ * program includes scorch.h (its copy of the flag was found, or, linked with
+ * -lscorch, it is the one we use). rt-malloc.c counts then even without heap
+ * tracking; otherwise its hooks only forward. */
+int scorch_rt_zone_counts_allocs(void)
+{
+	return zc.calls || prog_flag || !scorch_rt_is_self(&scorch_rt_zones_on);
 }
 
 static uint64_t env_u64(const char *name)
