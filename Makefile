@@ -52,6 +52,9 @@ PROG_CXX  := $(wildcard tests/progs/*.cc)
 PROG_LIBS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%.so,$(wildcard tests/progs/lib*.c))
 PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_C)) \
 	     $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(PROG_CXX))
+# the zone and call targets also as people build them: -O2 (NAME-O2)
+PROG_O2   := $(patsubst tests/progs/%,$(BUILD)/tests/progs/%-O2,$(basename \
+	     $(wildcard tests/progs/zones-*.c tests/progs/zones-*.cc tests/progs/calls-*.c tests/progs/calls-*.cc)))
 EXAMPLES  := $(BUILD)/examples/slowprog
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c)) \
 	$(patsubst bench/preload/%.c,$(BUILD)/bench/lib%.so,$(wildcard bench/preload/*.c))
@@ -60,7 +63,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c)) \
 all: tool runtime
 tool: $(BUILD)/scorch
 runtime: $(BUILD)/libscorch.so
-progs: $(PROG_BINS) $(PROG_LIBS) $(EXAMPLES)
+progs: $(PROG_BINS) $(PROG_O2) $(PROG_LIBS) $(EXAMPLES)
 unit: $(UNIT_BINS)
 
 $(BUILD)/scorch: $(TOOL_MAIN) $(TOOL_CORE)
@@ -107,6 +110,22 @@ $(BUILD)/tests/progs/calls%: tests/progs/calls%.cc $(BUILD)/libscorch.so
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Iinclude -pthread \
 		-finstrument-functions -o $@ $< -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+# The same at -O2 without -fno-inline or frame pointers, as the guide builds
+# them: inlined functions' hooks run in their callers' frames.
+PROG_O2_FLAGS := -g -O2 -Wall -Wno-unused-result -Iinclude -pthread
+PROG_O2_LINK  = -L$(BUILD) -lscorch -Wl,-rpath,$(abspath $(BUILD))
+$(BUILD)/tests/progs/zones%-O2: tests/progs/zones%.c $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(PROG_O2_FLAGS) -o $@ $< $(PROG_O2_LINK)
+$(BUILD)/tests/progs/zones%-O2: tests/progs/zones%.cc $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(PROG_O2_FLAGS) -o $@ $< $(PROG_O2_LINK)
+$(BUILD)/tests/progs/calls%-O2: tests/progs/calls%.c $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(PROG_O2_FLAGS) -finstrument-functions -o $@ $< $(PROG_O2_LINK)
+$(BUILD)/tests/progs/calls%-O2: tests/progs/calls%.cc $(BUILD)/libscorch.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(PROG_O2_FLAGS) -finstrument-functions -o $@ $< $(PROG_O2_LINK)
 # nolibc: dynamically linked but with no library, so that its loader opens
 # only what LD_PRELOAD names
 $(BUILD)/tests/progs/nolibc: tests/progs/nolibc.c

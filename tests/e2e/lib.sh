@@ -20,6 +20,31 @@ within() { # description value target tolerance (integers, same units)
 check_match() { # description text regex
 	if grep -Eq -- "$3" <<<"$2"; then echo "ok: $1 matches /$3/"; else fail "$1: '$2' does not match /$3/"; fi
 }
+# opt_builds: runs this script twice: first with the zone and call test
+# programs as built at -O2 (PROGS/NAME-O2, see the Makefile: inlining, no
+# frame pointers) under their usual names, in WORK/O2 with OPT=-O2, then as
+# built at -O0 (OPT empty). Failures of the -O2 run fail the script.
+opt_builds() {
+	[ -n "${OPT+set}" ] && return 0
+	local dir=$WORK/O2-progs p n=0
+	mkdir -p "$WORK/O2" "$dir"
+	for p in "$PROGS"/*; do ln -s "$p" "$dir/${p##*/}"; done
+	for p in "$PROGS"/*-O2; do
+		[ -e "$p" ] || continue
+		ln -sfn "$p" "$dir/$(basename "$p" -O2)"
+		n=$((n + 1))
+	done
+	if [ "$n" -eq 0 ]; then
+		fail "no -O2 builds in $PROGS (make progs builds them)"
+	else
+		echo "=== the -O2 builds ($n programs; WORK/O2)"
+		OPT=-O2 PROGS=$dir WORK="$WORK/O2" bash "$ROOT/tests/e2e/${0##*/}"
+		local st=$?
+		echo "=== the -O2 builds: exit $st; now the -O0 builds"
+		[ "$st" -eq 0 ] || [ "$st" -eq 77 ] || fail "on the -O2 builds (see above)"
+	fi
+	OPT=
+}
 finish() {
 	if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 	echo "all checks passed"

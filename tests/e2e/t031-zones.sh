@@ -4,6 +4,7 @@
 # C++ exceptions leaving no zone open, and the program unchanged outside
 # scorch (also when built without libscorch).
 . "$ROOT/tests/e2e/lib.sh"
+opt_builds   # the zone and call programs as built at -O2, then at -O0
 zrec() { # name cmd prog args...: scorch CMD -o name.scorch; name.json = report --zones --json
 	local name=$1 cmd=$2
 	shift 2
@@ -100,7 +101,7 @@ check "heap: outer" "$(zf h.json outer calls)" 5
 check "heap: alloc_hundred bytes" "$(zf h.json alloc_hundred bytes)" 6400
 
 # built without libscorch: runs alone, and under scorch its zones are found
-cc -std=gnu11 -O0 -pthread -I"$ROOT/include" -o unlinked "$ROOT/tests/progs/zones-basic.c" || fail "build without libscorch"
+cc -std=gnu11 ${OPT:--O0} -pthread -I"$ROOT/include" -o unlinked "$ROOT/tests/progs/zones-basic.c" || fail "build without libscorch"
 check "unlinked: no libscorch" "$(ldd ./unlinked | grep -c scorch)" 0
 check "unlinked alone: output" "$(./unlinked)" "zones done"
 zrec u record ./unlinked

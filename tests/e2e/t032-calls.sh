@@ -3,8 +3,12 @@
 # every call with its exact count (fib(20): 21891 calls); the filters
 # (--calls-filter, --calls-exclude, --calls-depth, --calls-min) keep counts
 # exact; longjmp, C++ exceptions, threads and signal handlers (on the same
-# and on an alternate stack) leave no call open.
+# and on an alternate stack) leave no call open. At -O2 and -O3 too: a
+# static inline helper inlined into its caller (its hooks run in the
+# caller's frame) nests inside it, with exact counts and times, and nothing
+# is taken for unwound (the programs run as built at -O2, then at -O0).
 . "$ROOT/tests/e2e/lib.sh"
+opt_builds
 crec() { # name prog [scorch options...] : scorch record OPTS -o name.scorch -- prog
 	local name=$1 prog=$2
 	shift 2
@@ -42,7 +46,7 @@ check "nothing unfinished" "$(zt all.json unfinished)" 0
 check_match "summary" "$(cat all.err)" '22,251 zone spans \(22,251 traced calls\)'
 
 # built without libscorch: glibc's empty hooks alone, libscorch's under scorch
-cc -std=gnu11 -O0 -pthread -finstrument-functions -I"$ROOT/include" -o unlinked "$ROOT/tests/progs/calls-fib.c" ||
+cc -std=gnu11 ${OPT:--O0} -pthread -finstrument-functions -I"$ROOT/include" -o unlinked "$ROOT/tests/progs/calls-fib.c" ||
 	fail "build without libscorch"
 check "unlinked: no libscorch" "$(ldd ./unlinked | grep -c scorch)" 0
 check "unlinked alone" "$(./unlinked)" "$alone"
@@ -120,4 +124,52 @@ check_ge "signals: the program's ticks cover scorch's" "$ticks" "$(zf sig.json o
 check_ge "signals: the program's alternate-stack runs cover scorch's" "$alts" "$(zf sig.json on_alt calls)"
 check "signals: nothing unwound" "$(zt sig.json unwound)" 0
 check "signals: nothing unfinished" "$(zt sig.json unfinished)" 0
+
+# Inlined calls: work calls the static inline mix 1000 times, 3 times over
+# (at -O2 mix's hooks run in work's frame, and work's exit hook is a tail
+# call after its epilogue); walk recurses, qsort calls back cmp.
+ztot() { zf "$1.json" "$2" total_ns; }
+inline_checks() { # name prog
+	local n=$1 p=$2
+	local alone; alone=$("$p")
+	check "$n alone: output" "$(cut -d' ' -f1 <<<"$alone")" "sum=3204573451"
+	CALLS_TIMES=$WORK/$n.times crec "$n" "$p" --calls
+	check "$n: same output" "$(cat "$n.out")" "$alone"
+	local ncmp; ncmp=$(sed -n 's/.* cmp=\([0-9]*\)$/\1/p' "$n.out")
+	check_ge "$n: qsort called cmp" "$ncmp" 64
+	for z in main:1 work:3 mix:3000 walk:11 "cmp:$ncmp"; do
+		check "$n: calls of ${z%%:*}" "$(zf "$n.json" "${z%%:*}" calls)" "${z#*:}"
+	done
+	check "$n: every span is one of them" "$(zt "$n.json" spans)" $(( 3015 + ncmp ))
+	check "$n: nothing unwound" "$(zt "$n.json" unwound)" 0
+	check "$n: nothing unfinished" "$(zt "$n.json" unfinished)" 0
+	# self is total less the spans directly inside: exact nesting
+	check "$n: mix inside work (work's self = its total - mix's)" \
+		"$(zf "$n.json" work self_ns)" "$(( $(ztot "$n" work) - $(ztot "$n" mix) ))"
+	check "$n: work, walk and cmp alone directly inside main" \
+		"$(zf "$n.json" main self_ns)" "$(( $(ztot "$n" main) - $(ztot "$n" work) - $(ztot "$n" walk) - $(ztot "$n" cmp) ))"
+	check "$n: walk's recursion inside walk (self = total)" "$(zf "$n.json" walk self_ns)" "$(ztot "$n" walk)"
+	# the program's clock inside work and around its calls bound work's spans
+	local win wout
+	win=$(awk '$1 == "work-in" { print $2 }' "$n.times")
+	wout=$(awk '$1 == "work-out" { print $2 }' "$n.times")
+	check_ge "$n: work's total (ns) covers the program's clock inside it (99%)" "$(ztot "$n" work)" "$(( win * 99 / 100 ))"
+	check_ge "$n: the program's clock around work (101%) covers work's total" "$(( wout * 101 / 100 + 1000 ))" "$(ztot "$n" work)"
+}
+inline_checks inl "$PROGS/calls-inline"
+if [ -n "$OPT" ]; then
+	# the build inlines what the test says it does
+	dis=$(objdump -d --no-show-raw-insn "$PROGS/calls-inline" | awk '/<work>:/,/^$/')
+	check "-O2: mix is inlined into work (no call of it)" "$(grep -c 'call.*<mix' <<<"$dis")" 0
+	check_ge "-O2: work calls the enter hook for itself and mix" "$(grep -c 'call.*<__cyg_profile_func_enter' <<<"$dis")" 2
+	check_ge "-O2: an exit hook is a tail call" "$(grep -c 'jmp.*<__cyg_profile_func_exit' <<<"$(objdump -d "$PROGS/calls-inline")")" 1
+	# -O3 (recursion inlined into itself too), built here, libscorch preloaded
+	cc -std=gnu11 -g -O3 -finstrument-functions -o inline-O3 "$ROOT/tests/progs/calls-inline.c" || fail "build at -O3"
+	inline_checks inl3 ./inline-O3
+	cc -std=gnu11 -g -O3 -finstrument-functions -o jmp-O3 "$ROOT/tests/progs/calls-jmp.c" || fail "build calls-jmp at -O3"
+	crec jmp3 ./jmp-O3 --calls
+	check "jmp -O3: deep" "$(zf jmp3.json deep calls),$(zf jmp3.json deep unwound)" "18,18"
+	check "jmp -O3: after" "$(zf jmp3.json after calls),$(zf jmp3.json after unwound)" "3,0"
+	check "jmp -O3: main" "$(zf jmp3.json main calls),$(zf jmp3.json main unwound)" "1,0"
+fi
 finish

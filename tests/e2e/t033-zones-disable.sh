@@ -3,6 +3,7 @@
 # deleted, in C and C++, at -O0 and -O2. Without it the code differs (the
 # test can tell), and the zoned program still builds and runs.
 . "$ROOT/tests/e2e/lib.sh"
+opt_builds   # the zone and call programs as built at -O2, then at -O0
 src=$ROOT/tests/progs/zones-disable.c
 inc=$ROOT/include
 grep -v -e 'SCORCH_' -e 'scorch_zone_' "$src" >plain.c

@@ -10,6 +10,7 @@
 # --calls-min the dropped calls count in the table but draw nothing. No
 # console error, no network request; screenshots land in $WORK.
 . "$ROOT/tests/e2e/lib.sh"
+opt_builds   # the zone and call programs as built at -O2, then at -O0
 bash "$ROOT/tests/browser/setup.sh" || exit 1
 B=$ROOT/tests/browser/html-zones.mjs
 
