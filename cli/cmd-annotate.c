@@ -13,6 +13,7 @@
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/outfile.h"
+#include "../lib/parse.h"
 #include "../output/annotate.h"
 #include "cmds.h"
 #include "flame-common.h"
@@ -123,11 +124,14 @@ int cmd_annotate(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:M:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n':
-			if (flame_parse_count(optarg, &limit))
+		case 'n': {
+			uint64_t v;
+			if (parse_count(optarg, 0, UINT32_MAX, &v))
 				return bad_usage("--limit wants a number, not '%s'", optarg);
+			limit = (size_t)v;
 			have_limit = true;
 			break;
+		}
 		case OPT_SOURCE:
 			only_source = true;
 			break;
@@ -151,7 +155,7 @@ int cmd_annotate(int argc, char **argv)
 			ao.json = true;
 			break;
 		case OPT_COLOR:
-			if ((color = cli_parse_color(optarg, 2)) < 0)
+			if ((color = parse_color_when(optarg, 2)) < 0)
 				return bad_usage("--color wants auto, always or never, not '%s'", optarg);
 			break;
 		case 'o':

@@ -14,6 +14,7 @@
 #include "../analysis/flame.h"
 #include "../lib/die.h"
 #include "../lib/outfile.h"
+#include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/flame-svg.h"
 #include "../output/term.h"
@@ -254,9 +255,8 @@ int cmd_diff(int argc, char **argv)
 			break;
 		}
 		case 'n': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || end == optarg || *optarg == '-' || v > UINT32_MAX)
+			uint64_t v;
+			if (parse_count(optarg, 0, UINT32_MAX, &v))
 				return bad_usage("--limit wants a number of rows (0 = all), got '%s'", optarg);
 			limit = (uint32_t)v;
 			break;
@@ -298,13 +298,16 @@ int cmd_diff(int argc, char **argv)
 							 : "compares two files, BEFORE and AFTER; got more");
 	if (heap >= 0 && cpu >= 0)
 		return bad_usage("%s", "--heap and --weight=samples|cpu-ns exclude each other");
-	if (minwidth && flame_parse_minwidth(minwidth, FLAME_SVG_WIDTH - 20.0, &so.minwidth))
+	if (minwidth && parse_pixels(minwidth, FLAME_SVG_WIDTH - 20.0, &so.minwidth))
 		return bad_usage("--minwidth wants pixels (0.5) or a share of the width (0.01%%), "
 				 "got '%s'", minwidth);
 	so.max_frames = minwidth ? 0 : FLAME_SVG_MAX_FRAMES;
-	if (max_frames && flame_parse_count(max_frames, &so.max_frames))
+	uint64_t mf;
+	if (max_frames && parse_count(max_frames, 0, 1000000000, &mf))
 		return bad_usage("--max-frames wants a number of frames (0 = no cap), got '%s'",
 				 max_frames);
+	if (max_frames)
+		so.max_frames = (size_t)mf;
 
 	struct side s[2];
 	memset(s, 0, sizeof(s));

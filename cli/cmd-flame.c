@@ -11,6 +11,7 @@
 #include "../analysis/flame.h"
 #include "../lib/die.h"
 #include "../lib/outfile.h"
+#include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/flame-svg.h"
 #include "../output/term.h"
@@ -290,9 +291,8 @@ int cmd_flame(int argc, char **argv)
 			a.svg.subtitle = optarg;
 			break;
 		case OPT_WIDTH: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 100 || v > 100000)
+			uint64_t v;
+			if (parse_count(optarg, 100, 100000, &v))
 				return bad_usage("--width wants a number of pixels from 100 to 100000, "
 						 "got '%s'", optarg);
 			a.svg.width = (unsigned)v;
@@ -316,13 +316,16 @@ int cmd_flame(int argc, char **argv)
 		return bad_usage("%s", "--weight=samples|cpu-ns weighs CPU samples, which "
 				 "--chart=zones does not draw");
 	double fw = (a.svg.width ? a.svg.width : FLAME_SVG_WIDTH) - 20.0;
-	if (a.minwidth && flame_parse_minwidth(a.minwidth, fw, &a.svg.minwidth))
+	if (a.minwidth && parse_pixels(a.minwidth, fw, &a.svg.minwidth))
 		return bad_usage("--minwidth wants pixels (0.5) or a share of the width (0.01%%), "
 				 "got '%s'", a.minwidth);
 	a.svg.max_frames = a.minwidth ? 0 : FLAME_SVG_MAX_FRAMES;
-	if (a.max_frames && flame_parse_count(a.max_frames, &a.svg.max_frames))
+	uint64_t mf;
+	if (a.max_frames && parse_count(a.max_frames, 0, 1000000000, &mf))
 		return bad_usage("--max-frames wants a number of frames (0 = no cap), got '%s'",
 				 a.max_frames);
+	if (a.max_frames)
+		a.svg.max_frames = (size_t)mf;
 
 	struct flame_input in;
 	if (flame_input_load(&in, argv[optind]))

@@ -7,6 +7,7 @@
 
 #include "../analysis/heap.h"
 #include "../lib/die.h"
+#include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/notes.h"
 #include "../output/term.h"
@@ -110,9 +111,8 @@ int cmd_heap(int argc, char **argv)
 			so.output = optarg;
 			break;
 		case 'd': {
-			char *end;
-			long d = strtol(optarg, &end, 10);
-			if (*end || d < 1 || d > 1024)
+			uint64_t d;
+			if (parse_count(optarg, 1, 1024, &d))
 				die("--depth takes a number of frames from 1 to 1024, not '%s'", optarg);
 			so.depth = (int)d;
 			break;

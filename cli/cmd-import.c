@@ -14,6 +14,7 @@
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/newfile.h"
+#include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/term.h"
 #include "cmds.h"
@@ -186,11 +187,9 @@ static int import_options(int argc, char **argv, struct import_args *a)
 			a->no_code = true;
 			break;
 		case 'z': {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || optarg[0] == '-' || !v || v > 1000000000ul)
-				return bad_usage("--hz needs a rate from 1 to 1000000000, not '%s'", optarg);
+			uint64_t v;
+			if (parse_rate(optarg, 1, 1000000000, &v))
+				return bad_usage("--hz needs a rate from 1 to 1000000000 Hz, not '%s'", optarg);
 			a->hz = (uint32_t)v;
 			break;
 		}

@@ -9,6 +9,7 @@
 #include "../analysis/cpu.h"
 #include "../analysis/heap.h"
 #include "../lib/die.h"
+#include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/notes.h"
 #include "../output/term.h"
@@ -150,26 +151,6 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	return sb_detach(&sb);
 }
 
-/* "500us", "2ms", "1.5s", "100ns" -> ns. Returns 0, or -1 if malformed. */
-static int parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *unit; double mult; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-	};
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	double v = strtod(s, &end);
-	if (end == s || !(v >= 0))
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
-		if (!strcmp(end, units[i].unit) && v * units[i].mult < 1.8e19) {
-			*ns = (uint64_t)(v * units[i].mult + 0.5);
-			return 0;
-		}
-	return -1;
-}
-
 /* A --calls-filter/--calls-exclude regex must compile: the runtime would
  * only say so on the program's stderr. */
 static void check_regex(const char *opt, const char *re)
@@ -237,12 +218,10 @@ int cmd_record(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+F:o:h", opts, NULL)) != -1) {
-		char *end;
-		long v;
+		uint64_t v;
 		switch (c) {
 		case 'F':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > MAX_HZ)
+			if (parse_rate(optarg, 1, MAX_HZ, &v))
 				die("-F takes a sampling rate from 1 to %d Hz, not '%s'", MAX_HZ, optarg);
 			so.hz = (int)v;
 			break;
@@ -256,8 +235,7 @@ int cmd_record(int argc, char **argv)
 			so.output = optarg;
 			break;
 		case 'd':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 1024)
+			if (parse_count(optarg, 1, 1024, &v))
 				die("--depth takes a number of frames from 1 to 1024, not '%s'", optarg);
 			so.depth = (int)v;
 			break;
@@ -277,8 +255,7 @@ int cmd_record(int argc, char **argv)
 			calls_requested = 1;
 			break;
 		case 1003:
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 4096)
+			if (parse_count(optarg, 1, 4096, &v))
 				die("--calls-depth takes a depth from 1 to 4096, not '%s'", optarg);
 			calls_depth = (unsigned long)v;
 			calls_requested = 1;

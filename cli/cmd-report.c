@@ -13,6 +13,7 @@
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/report-cpu.h"
 #include "../output/report-heap.h"
@@ -56,42 +57,6 @@ static void usage(FILE *f)
 		"      --color=WHEN       auto (default), always or never\n"
 		"      --ascii            ASCII bars and tree glyphs instead of Unicode\n"
 		"  -h, --help             show this help\n");
-}
-
-/* "500us", "2ms", "1.5s", "100ns" -> ns. Returns 0, or -1 if malformed. */
-static int parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct { const char *unit; double mult; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-	};
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
-		if (!strcmp(end, units[i].unit)) {
-			double x = v * units[i].mult;
-			if (x > 1.8e19)
-				return -1;
-			*ns = (uint64_t)(x + 0.5);
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int parse_uint(const char *s, uint32_t *out)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*end || v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
 }
 
 /* Unicode blocks only when the locale says UTF-8. */
@@ -205,10 +170,13 @@ int cmd_report(int argc, char **argv)
 		case OPT_ZONES:
 			zones = true;
 			break;
-		case 'n':
-			if (parse_uint(optarg, &ro.limit))
-				return bad_usage("--limit wants a number, not '%s'", optarg);
+		case 'n': {
+			uint64_t v;
+			if (parse_count(optarg, 0, UINT32_MAX, &v))
+				return bad_usage("--limit wants a number of rows (0 = all), not '%s'", optarg);
+			ro.limit = (uint32_t)v;
 			break;
+		}
 		case 'f': {
 			char err[256];
 			if (heap_filter_check(optarg, err, sizeof(err))) {
@@ -222,7 +190,7 @@ int cmd_report(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_COLOR:
-			if ((color = cli_parse_color(optarg, cli_auto_color())) < 0)
+			if ((color = parse_color_when(optarg, cli_auto_color())) < 0)
 				return bad_usage("--color wants auto, always or never, not '%s'", optarg);
 			break;
 		case OPT_SHORT:

@@ -1,8 +1,6 @@
 /* Input handling shared by `scorch flame` and `scorch diff` (flame-common.h). */
 #include "flame-common.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,32 +97,6 @@ void flame_input_describe(const struct flame_input *in, enum flame_weight w, con
 	}
 	term_count(out, total);
 	sb_addf(out, " %s", flame_weight_unit(w));
-}
-
-int flame_parse_minwidth(const char *s, double fw, double *px)
-{
-	char *end;
-	if (!*s)
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v) || v < 0)
-		return -1;
-	if (!strcmp(end, "%"))
-		v = v / 100 * fw;
-	else if (*end && strcmp(end, "px"))
-		return -1;
-	*px = v;
-	return 0;
-}
-
-int flame_parse_count(const char *s, size_t *out)
-{
-	char *end;
-	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
-		return -1;
-	*out = (size_t)strtoul(s, &end, 10);
-	return 0;
 }
 
 int flame_parse_heap_opt(const char *cmd, const char *arg)

@@ -39,13 +39,6 @@ int flame_input_tree(const struct flame_input *in, enum flame_weight w, const ch
 void flame_input_describe(const struct flame_input *in, enum flame_weight w, const char *thread,
 			  uint64_t total, struct strbuf *out);
 
-/* --minwidth: "0.5" (px) or "0.05%" (of the frames' width fw px). Returns 0,
- * or -1 when malformed or negative. */
-int flame_parse_minwidth(const char *s, double fw, double *px);
-
-/* A whole number for --limit and --max-frames. Returns 0, or -1 when malformed. */
-int flame_parse_count(const char *s, size_t *out);
-
 /* --heap's value (NULL = bytes) into a weight; -1 with a message printed. */
 int flame_parse_heap_opt(const char *cmd, const char *arg);
 /* --weight's value into a CPU weight; -1 with a message printed. */

@@ -26,15 +26,6 @@ int cli_getopt_end(int c, const char *cmd, usage_fn usage, char **argv)
 	return cli_bad_usage(cmd, usage, "unknown option '%s'", argv[optind - 1]);
 }
 
-int cli_parse_color(const char *when, int auto_value)
-{
-	if (!strcmp(when, "always"))
-		return 1;
-	if (!strcmp(when, "never"))
-		return 0;
-	return strcmp(when, "auto") ? -1 : auto_value;
-}
-
 int cli_auto_color(void)
 {
 	const char *nc = getenv("NO_COLOR");

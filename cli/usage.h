@@ -16,10 +16,6 @@ int cli_bad_usage(const char *cmd, usage_fn usage, const char *fmt, const char *
  * a message naming argv[optind - 1]. */
 int cli_getopt_end(int c, const char *cmd, usage_fn usage, char **argv);
 
-/* --color=WHEN: 1 always, 0 never, auto_value for auto; -1 for anything
- * else (the caller says so). */
-int cli_parse_color(const char *when, int auto_value);
-
 /* --color=auto: stdout is a terminal and NO_COLOR (no-color.org) is unset. */
 int cli_auto_color(void);
 
