@@ -2,6 +2,7 @@
  * stacks the CPU model counted, each stack weighed by its matched samples. */
 #include "annotate.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,33 @@ void annot_counts_build(const struct sc_profile *p, const struct cpu_result *r,
 			}
 		}
 	}
+}
+
+static bool func_known(const char *fn)
+{
+	return fn && fn[0] && strcmp(fn, "??") != 0;
+}
+
+enum annot_missing annot_missing_why(const struct sc_profile *p, const struct cpu_func *f)
+{
+	if (!p->ncodes)
+		return ANNOT_NOTHING_KEPT;
+	if (f->module < 0 || (size_t)f->module >= p->nmodules)
+		return ANNOT_NO_MODULE;
+	/* a frame's function is its last line's; one without a symbol is "??"
+	 * in the profile and named by module and offset in the views */
+	bool named = false, module_named = false;
+	for (size_t i = 0; i < p->nlocations && !named; i++) {
+		const struct sc_location *l = &p->locations[i];
+		if (l->module != f->module || !l->nlines)
+			continue;
+		const char *fn = l->lines[l->nlines - 1].func;
+		if (!func_known(fn))
+			continue;
+		module_named = true;
+		named = !strcmp(fn, f->name);
+	}
+	return named ? ANNOT_NOT_HOT : module_named ? ANNOT_STRIPPED : ANNOT_NO_SYMBOLS;
 }
 
 void annot_counts_release(struct annot_counts *a)

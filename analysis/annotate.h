@@ -28,4 +28,20 @@ void annot_counts_release(struct annot_counts *a);
  * in f's module), or NULL: none kept, or f only ever ran inlined. */
 const struct sc_code *annot_code_of(const struct sc_profile *p, const struct cpu_func *f);
 
+/* Why a function that ran (not only inlined) has no kept code. Code is
+ * kept per symbol, so a frame without one has none whatever its weight. */
+enum annot_missing {
+	ANNOT_NOTHING_KEPT = 1,  /* the profile keeps no code at all */
+	ANNOT_NO_MODULE,         /* its address is in no module (JIT, anonymous memory) */
+	ANNOT_NO_SYMBOLS,        /* no frame of its module has a name: no symbols read
+	                          * from that file (none in it, or it was unreadable,
+	                          * gone or another build when the profile was written) */
+	ANNOT_STRIPPED,          /* other functions of its module have names, this
+	                          * address none: the file is stripped, only its
+	                          * exported (dynamic) symbols are known */
+	ANNOT_NOT_HOT,           /* it has a symbol, but is not among the functions
+	                          * whose code the profile keeps (code.h's limits) */
+};
+enum annot_missing annot_missing_why(const struct sc_profile *p, const struct cpu_func *f);
+
 #endif

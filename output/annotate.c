@@ -436,6 +436,38 @@ static void inlined_into(const struct sc_profile *p, const struct cpu_func *fn, 
 		sb_adds(why, " (annotate those for its instructions)");
 }
 
+/* Why a function that ran has no kept code, as annot_missing_why() tells. */
+static void missing_why(const struct sc_profile *p, const struct cpu_func *fn, struct strbuf *why)
+{
+	const char *mod = fn->module >= 0 && (size_t)fn->module < p->nmodules ? p->modules[fn->module].name : "";
+	switch (annot_missing_why(p, fn)) {
+	case ANNOT_NOTHING_KEPT:
+		sb_adds(why, "the profile keeps no code (recorded with --no-code, imported, or from an older scorch)");
+		break;
+	case ANNOT_NO_MODULE:
+		sb_adds(why, "its address is in no file the program loaded (JIT-compiled or anonymous code): "
+			     "there was no code to keep");
+		break;
+	case ANNOT_STRIPPED:
+		sb_addf(why, "%s has no symbol for this address: the file is stripped (only its exported functions "
+			     "have names), so scorch cannot tell where this function begins and ends and keeps no code "
+			     "for it; install %s's debug symbols (its -dbgsym or -debuginfo package) or profile an "
+			     "unstripped build", mod, mod);
+		break;
+	case ANNOT_NO_SYMBOLS:
+		sb_addf(why, "no frame of %s has a name: scorch read no symbols from its file when the profile was "
+			     "written (it has none, or it was unreadable, deleted or %s), so no code of it was kept; "
+			     "profile a build with symbols", mod,
+			p->flags & PROF_STALE ? "another build: the profile says a module changed on disk"
+					      : "replaced");
+		break;
+	case ANNOT_NOT_HOT:
+		sb_addf(why, "the profile keeps the code of the hottest functions only (up to %u, %u KiB in all), "
+			     "not this one", CODE_MAX_FUNCS, CODE_MAX_BYTES >> 10);
+		break;
+	}
+}
+
 static void no_code_note(struct ctx *x, const char *why)
 {
 	if (x->o->json) {
@@ -452,12 +484,10 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 	const struct sc_code *code = annot_code_of(p, fn);
 	if (!code) {
 		struct strbuf why = STRBUF_INIT;
-		if (fn->inlined) {
+		if (fn->inlined)
 			inlined_into(p, fn, &why);
-		} else {
-			sb_adds(&why, p->ncodes ? "the profile keeps code of the hottest functions only, not this one"
-				: "the profile keeps no code (recorded with --no-code, imported, or from an older scorch)");
-		}
+		else
+			missing_why(p, fn, &why);
 		no_code_note(x, sb_str(&why));
 		sb_release(&why);
 		return;

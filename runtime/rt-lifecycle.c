@@ -795,6 +795,15 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 		user[sig].sa_handler = SIG_DFL;
 	}
 	errno = saved;
+	if (sig == SIGTRAP && uctx) {
+		/* ours ran with every signal blocked: the program's handler
+		 * runs with the mask it asked for (the return restores ours) */
+		sigset_t m = ((ucontext_t *)uctx)->uc_sigmask;
+		sigorset(&m, &m, &u.sa_mask);
+		if (!(u.sa_flags & SA_NODEFER))
+			sigaddset(&m, sig);
+		pthread_sigmask(SIG_SETMASK, &m, NULL);
+	}
 	if (u.sa_flags & SA_SIGINFO)
 		u.sa_sigaction(sig, info, uctx);
 	else
@@ -809,7 +818,12 @@ static void install_one(int sig)
 	/* SIGTRAP also brings CPU samples (rt-sample.c), which must not run
 	 * on the program's alternate stack; a trap is never a stack overflow */
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | (sig == SIGTRAP ? 0 : SA_ONSTACK);
-	sigemptyset(&sa.sa_mask);
+	/* a sample is taken with every signal blocked (see rt-sample.c); the
+	 * program's own SIGTRAP handler gets its own mask back (on_fatal) */
+	if (sig == SIGTRAP)
+		sigfillset(&sa.sa_mask);
+	else
+		sigemptyset(&sa.sa_mask);
 	if (real_sigaction(sig, &sa, NULL) == 0)
 		ours[sig] = 1;
 }

@@ -607,7 +607,10 @@ int scorch_rt_sample_init(void)
 	/* Not SA_ONSTACK: the program's alternate stack is sized for its own
 	 * handlers (gdb's is 8 KiB); unwinding there overran it into the heap. */
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
+	/* every signal blocked while a sample is taken: a program's handler
+	 * that ran inside it and jumped out would leave the guard up and the
+	 * sample buffer locked ("Signals" in rt-core.c) */
+	sigfillset(&sa.sa_mask);
 	if (sigaction(sample_sig, &sa, NULL) != 0)
 		return -1;
 	scorch_rt_sample_thread_start();

@@ -4,7 +4,7 @@
 # a caller's call line carries its callee's samples; the profile alone
 # annotates after the binary and the source are deleted, identically;
 # --no-code, Intel syntax, the HTML report's hot code section in a browser,
-# and bad input.
+# bad input, and why a stripped library's frames have no assembly.
 . "$ROOT/tests/e2e/lib.sh"
 SRC="$ROOT/tests/progs/cpu-annotate.c"
 LA=$(grep -n 'LINE_A \*/' "$SRC" | cut -d: -f1)
@@ -202,4 +202,32 @@ bad "unknown thread" 1 "no samples of thread 'nope'" --thread=nope ann.scorch
 bad "a full disk" 1 'cannot write /dev/full: No space left on device' -o /dev/full ann.scorch
 head -c 2000 ann.scorch >cut.scorch
 bad "truncated profile" 1 'truncated' cut.scorch
+
+# A stripped library: its exported function has a symbol (and its code is
+# kept); its static one has none, so no code can be kept for its frames
+# however hot they are, and annotate says so, not that it keeps only the
+# hottest functions. The same library unstripped keeps both.
+cat >libhot.c <<'EOF2'
+static volatile unsigned sink;
+static __attribute__((noinline)) void inner_spin(unsigned n) { for (unsigned i = 0; i < n; i++) sink += i * 7; }
+__attribute__((noinline)) void lib_spin(unsigned n) { for (unsigned i = 0; i < n; i++) sink += i; inner_spin(n); }
+EOF2
+printf 'void lib_spin(unsigned n);\nint main(void) { for (int i = 0; i < 200; i++) lib_spin(1000000); return 0; }\n' >hot.c
+mkdir -p stripped plain
+cc -O1 -g -shared -fPIC -o plain/libhot.so libhot.c && cp plain/libhot.so stripped/ && strip stripped/libhot.so &&
+	cc -O1 -o hot hot.c -Lplain -lhot || fail "build libhot"
+for v in plain stripped; do
+	LD_LIBRARY_PATH=$WORK/$v "$SCORCH" record -o $v.scorch -- ./hot >/dev/null 2>&1 || fail "record with the $v library"
+	"$SCORCH" annotate --json --limit=0 $v.scorch >$v.json || fail "annotate $v exited $?"
+done
+check "plain library: inner_spin's code kept" "$(jq -r '.functions[] | select(.name == "inner_spin") | .assembly.size > 0' plain.json)" true
+check "stripped library: lib_spin (exported) keeps its code" "$(jq -r '.functions[] | select(.name == "lib_spin") | .assembly.size > 0' stripped.json)" true
+hot=$(jq -r '[.functions[] | select(.name | test("^\\[?libhot\\.so\\+0x"))] | max_by(.self.samples)' stripped.json)
+echo "    the hottest frame without a symbol: $(jq -c '{name, self: .self.samples}' <<<"$hot")"
+check_ge "stripped library: inner_spin's frames have samples" "$(jq -r '.self.samples' <<<"$hot")" 20
+check_match "stripped library: why no assembly" "$(jq -r '.assembly_missing' <<<"$hot")" \
+	'^libhot.so has no symbol for this address: the file is stripped'
+check "stripped library: not the hottest-only reason" "$(jq -r '.assembly_missing' <<<"$hot" | grep -c hottest)" 0
+check_match "stripped library: the text says so" \
+	"$("$SCORCH" annotate stripped.scorch "$(jq -r .name <<<"$hot")")" 'no assembly: libhot.so has no symbol for this address: the file is stripped'
 finish
