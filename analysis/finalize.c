@@ -994,6 +994,10 @@ static void build_profile(struct fin *f)
 		uint64_t period = 1000000000ull / f->cpu_hz;
 		for (size_t i = 0; i < f->threads.len; i++) {
 			struct rthread *th = &f->threads.data[i];
+			/* samples taken from outside came in batches, behind the
+			 * runtime's: the gaps are between samples in time order */
+			if (th->external)
+				qsort(th->samples.data, th->samples.len, sizeof(*th->samples.data), sample_cmp);
 			if (f->cpu_src == CPU_SRC_PERF_CPU_CLOCK || f->cpu_src == CPU_SRC_PERF_TASK_CLOCK)
 				fill_gaps(th, period, th->start ? rel_time(f, th->start) : 0);
 			uint64_t carry = 0;
