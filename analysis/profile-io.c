@@ -639,6 +639,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 	w_section(w, SEC_STACKS);
 
+	w_u(s, p->lost_events);   /* added after the first release: optional */
 	w_u(s, p->nthreads);
 	for (size_t i = 0; i < p->nthreads; i++) {
 		w_u(s, p->threads[i].tid);
@@ -1247,6 +1248,8 @@ static int sec_locations(struct reader *r, struct sec *s)
 	uint64_t n = r_count(s, 3, UINT64_MAX);
 	p->locations = t_init(&t, &p->arena, s, n, 3, sizeof(*p->locations));
 	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+	if (s_left(s))
+		p->lost_events = s_u(s);
 		if (t_room(&t, &p->arena, s, (size_t)i))
 			break;
 		p->locations = t.a;

@@ -261,6 +261,7 @@ struct sc_profile {
 	                                * interrupted function alone */
 
 	/* Zones and traced calls. All in the arena. zones are sorted by thread,
+	uint64_t lost_events;     /* events the runtime could not record (RAW_LOST_EVENTS) */
 	 * then start (an enclosing span before the spans inside it); a span's
 	 * enclosing span is the last one before it on its thread with depth one
 	 * less. marks and counters are in time order. */

@@ -10,6 +10,7 @@
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/notes.h"
+#include "../output/report-heap.h"
 #include "../output/term.h"
 #include "cmds.h"
 #include "session.h"
@@ -81,6 +82,7 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	if (p->flags & PROF_STALE)
 		sb_adds(&sb, "scorch:   warning: a binary or library changed on disk while the program ran (its build id differs): its frames are named by module and offset\n");
 	notes_text(&sb, p, "scorch:   ", term_colors(false));
+	report_lost_events(&sb, p, "scorch:   ", term_colors(false));
 	if (p->flags & PROF_TRUNCATED)
 		sb_addf(&sb, "scorch:   warning: the profile is truncated: %s; counts are lower bounds\n",
 			p->lost_chunks ? "some event chunks could not be written (disk full?)"

@@ -12,6 +12,7 @@
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/notes.h"
+#include "../output/report-heap.h"
 #include "../output/term.h"
 #include "cmds.h"
 #include "session.h"
@@ -161,6 +162,7 @@ static void check_regex(const char *opt, const char *re)
 		char msg[256];
 		regerror(e, &rx, msg, sizeof(msg));
 		die("bad %s '%s': %s", opt, re, msg);
+	report_lost_events(&sb, p, "scorch:   ", term_colors(false));
 	}
 	regfree(&rx);
 }

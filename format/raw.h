@@ -60,6 +60,7 @@ enum raw_rec {
 	RAW_PCPU = 25,      /* dt, phase (0: sampling began, 1: the final flush), the process's CPU time then (CLOCK_PROCESS_CPUTIME_ID, ns) */
 	RAW_CPU_REFUSED = 26, /* dt, errno: perf_event_open refused a counter for this process, CPU-time timers sample it instead */
 	RAW_NOTE = 27,      /* dt, kind (enum raw_note), pid, path-len, path, detail-len, detail: something scorch cannot see */
+	RAW_LOST_EVENTS = 28, /* dt, events the runtime could not record so far in this image (a total, not a step) */
 	/* Written by the launcher, not the runtime (cli/extsample.c): a CPU
 	 * sample of the chunk's thread taken from outside, because the thread
 	 * blocks the signal that in-process sampling needs. It carries its own

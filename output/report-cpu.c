@@ -13,6 +13,7 @@
 
 #include "../lib/die.h"
 #include "notes.h"
+#include "report-heap.h"
 #include "term.h"
 
 /* ---- shared helpers ---- */
@@ -273,6 +274,7 @@ static void text_header(struct text *x)
 			"(its build id differs): its frames are named by module and offset%s\n",
 			c->bold, c->yellow, c->reset, c->yellow, c->reset);
 	notes_text(o, p, "", c);
+	report_lost_events(o, p, "", c);
 	if (p->flags & PROF_INCOMPLETE)
 		sb_addf(o, "%s%swarning: INCOMPLETE profile:%s%s the program ended without "
 			"scorch's final flush (killed?); the last samples of each thread may be "

@@ -310,6 +310,7 @@ static void text_header(struct text *x)
 			"(its build id differs): its frames are named by module and offset%s\n",
 			c->bold, c->yellow, c->reset, c->yellow, c->reset);
 	notes_text(x->out, p, "", c);
+	report_lost_events(x->out, p, "", c);
 	if (p->flags & PROF_INCOMPLETE)
 		sb_addf(x->out, "%s%swarning: INCOMPLETE profile:%s%s the program ended without "
 			"scorch's final flush (killed?); the last events of each thread may be "
@@ -329,6 +330,18 @@ static void text_header(struct text *x)
 		sb_addf(x->out, "; counts are lower bounds and some frees may be unmatched%s\n",
 			c->reset);
 	}
+}
+
+void report_lost_events(struct strbuf *sb, const struct sc_profile *p, const char *prefix,
+			const struct term_colors *c)
+{
+	if (!p->lost_events)
+		return;
+	sb_addf(sb, "%s%s%swarning:%s%s ", prefix, c->bold, c->yellow, c->reset, c->yellow);
+	term_count(sb, p->lost_events);
+	sb_addf(sb, " event%s could not be recorded (an allocator call that a signal handler left "
+		"by longjmp before scorch wrote it down, or handlers nested more than 7 deep in "
+		"allocator calls); counts are lower bounds%s\n", p->lost_events == 1 ? "" : "s", c->reset);
 }
 
 static void summary_line(struct text *x, const char *label)
@@ -1012,6 +1025,7 @@ static void json_profile(struct jw *w, const struct heap_result *r, const struct
 	jw_bool(w, "truncated", p->flags & PROF_TRUNCATED);
 	jw_u64(w, "lost_chunks", p->lost_chunks);
 	jw_u64(w, "lost_bytes", p->lost_bytes);
+	jw_u64(w, "lost_events", p->lost_events);
 	jw_open(w, "threads", '[', false);
 	for (size_t i = 0; i < p->nthreads; i++) {
 		jw_open(w, NULL, '{', true);

@@ -22,6 +22,13 @@ struct report_options {
 	const char *filter;         /* the filter r was made with, shown when set; may be NULL */
 };
 
+/* One warning line (each starting with prefix) when the runtime could not
+ * record some events (lost_events), with why; nothing otherwise. Used by
+ * the reports and the end-of-run summaries. */
+struct term_colors;
+void report_lost_events(struct strbuf *sb, const struct sc_profile *p, const char *prefix,
+			const struct term_colors *c);
+
 /* Appends the text report of r (made from r->p) to out. */
 void report_heap_text(struct strbuf *out, const struct heap_result *r,
 		      const struct report_options *o);
