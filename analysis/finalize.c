@@ -80,6 +80,7 @@ struct fin {
 	uint64_t last_time;           /* ticks */
 	int saw_end, saw_proc;
 	uint64_t lost_chunks, lost_bytes;
+	uint64_t lost_events;         /* RAW_LOST_EVENTS: the largest total seen */
 	uint64_t corrupt;
 	int exit_kind, exit_value;
 	char *exe;
@@ -87,7 +88,6 @@ struct fin {
 	uint32_t pid, ppid, flags, depth;
 	uint64_t realtime;
 	VEC(struct sc_rss) rss;       /* the runtime's own readings, CLOCK_MONOTONIC */
-	uint64_t lost_events;         /* RAW_LOST_EVENTS: the largest total seen */
 	/* Stack ids are made dense as events are decoded, in order of first use:
 	 * dense_raw[d] is the raw id behind dense id d (0: the empty stack),
 	 * raw2dense the reverse. */
@@ -346,6 +346,14 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 				f->lost_bytes = b;
 			break;
 		}
+		case RAW_LOST_EVENTS: {
+			uint64_t ev = fmt_get_u(&r);
+			if (r.err)
+				return -1;
+			if (ev > f->lost_events)
+				f->lost_events = ev;
+			break;
+		}
 		case RAW_EXEC: {
 			char *path = get_str(&r, 1 << 16);
 			if (r.err) {
@@ -363,14 +371,6 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 					       .thread = (uint16_t)(th - f->threads.data) };
 			x.stack = dense_of(f, fmt_get_u(&r));
 			uint64_t w = fmt_get_u(&r), fl = fmt_get_u(&r);
-		case RAW_LOST_EVENTS: {
-			uint64_t ev = fmt_get_u(&r);
-			if (r.err)
-				return -1;
-			if (ev > f->lost_events)
-				f->lost_events = ev;
-			break;
-		}
 			if (r.err)
 				return -1;
 			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
@@ -830,6 +830,7 @@ static void build_profile(struct fin *f)
 	p->exit_value = f->exit_value;
 	p->lost_chunks = f->lost_chunks;
 	p->lost_bytes = f->lost_bytes;
+	p->lost_events = f->lost_events;
 	p->duration = rel_time(f, f->last_time);
 	struct utsname u;
 	p->host = arena_strdup(A, uname(&u) == 0 ? u.nodename : "");
@@ -888,7 +889,6 @@ static void build_profile(struct fin *f)
 			uint64_t *lslot = u64map_put(&locmap, sym_key(mi, look), &ln);
 			if (ln) {
 				/* a location per address in use: the cache may hold
-	p->lost_events = f->lost_events;
 				 * addresses only the run's early guesses asked for */
 				const struct symc *c = sym_lookup(f, mi, look);
 				struct sc_location l = { .addr = look, .module = mi, .nlines = c->nlines,

@@ -599,6 +599,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	w_u(s, p->lost_bytes);
 	w_u(s, str_id(w, p->host));
 	w_u(s, str_id(w, p->scorch_version));
+	w_u(s, p->lost_events);   /* added after the first release: optional */
 	w_section(w, SEC_META);
 
 	w_u(s, p->nmodules);
@@ -639,7 +640,6 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 	w_section(w, SEC_STACKS);
 
-	w_u(s, p->lost_events);   /* added after the first release: optional */
 	w_u(s, p->nthreads);
 	for (size_t i = 0; i < p->nthreads; i++) {
 		w_u(s, p->threads[i].tid);
@@ -1204,6 +1204,8 @@ static int sec_meta(struct reader *r, struct sec *s)
 	p->lost_bytes = s_u(s);
 	p->host = r_str(r, s);
 	p->scorch_version = r_str(r, s);
+	if (s_left(s))
+		p->lost_events = s_u(s);
 	r->have_meta = 1;
 	return s->f.err ? -1 : 0;
 }
@@ -1248,8 +1250,6 @@ static int sec_locations(struct reader *r, struct sec *s)
 	uint64_t n = r_count(s, 3, UINT64_MAX);
 	p->locations = t_init(&t, &p->arena, s, n, 3, sizeof(*p->locations));
 	for (uint64_t i = 0; i < n && !s->f.err; i++) {
-	if (s_left(s))
-		p->lost_events = s_u(s);
 		if (t_room(&t, &p->arena, s, (size_t)i))
 			break;
 		p->locations = t.a;

@@ -230,6 +230,7 @@ struct sc_profile {
 	int exit_value;
 	uint32_t depth;           /* --depth it was recorded with */
 	uint64_t lost_chunks, lost_bytes;
+	uint64_t lost_events;     /* events the runtime could not record (RAW_LOST_EVENTS) */
 	const char *host;         /* uname nodename of the recording machine */
 	const char *scorch_version;
 
@@ -261,7 +262,6 @@ struct sc_profile {
 	                                * interrupted function alone */
 
 	/* Zones and traced calls. All in the arena. zones are sorted by thread,
-	uint64_t lost_events;     /* events the runtime could not record (RAW_LOST_EVENTS) */
 	 * then start (an enclosing span before the spans inside it); a span's
 	 * enclosing span is the last one before it on its thread with depth one
 	 * less. marks and counters are in time order. */

@@ -146,6 +146,7 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	if (p->flags & PROF_STALE)
 		sb_adds(&sb, "scorch:   warning: a binary or library changed on disk while the program ran (its build id differs): its frames are named by module and offset\n");
 	notes_text(&sb, p, "scorch:   ", term_colors(false));
+	report_lost_events(&sb, p, "scorch:   ", term_colors(false));
 	if (p->flags & PROF_INCOMPLETE)
 		sb_adds(&sb, "scorch:   warning: the process ended without a final flush (SIGKILL, or an exit straight through the exit_group system call, as Go programs end); "
 			     "the last buffered samples of each thread are missing\n");
@@ -162,7 +163,6 @@ static void check_regex(const char *opt, const char *re)
 		char msg[256];
 		regerror(e, &rx, msg, sizeof(msg));
 		die("bad %s '%s': %s", opt, re, msg);
-	report_lost_events(&sb, p, "scorch:   ", term_colors(false));
 	}
 	regfree(&rx);
 }
