@@ -59,7 +59,7 @@ EXAMPLES  := $(BUILD)/examples/slowprog
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c)) \
 	$(patsubst bench/preload/%.c,$(BUILD)/bench/lib%.so,$(wildcard bench/preload/*.c))
 
-.PHONY: all tool runtime progs unit check demo clean bench
+.PHONY: all tool runtime progs unit check demo clean bench fuzz fuzz-build fuzz-deps
 all: tool runtime
 tool: $(BUILD)/scorch
 runtime: $(BUILD)/libscorch.so
@@ -163,6 +163,33 @@ $(HTML_GEN_O): $(BUILD)/gen/html-assets.c
 $(BUILD)/bench/gen-bigprof: bench/gen-bigprof.c $(TOOL_CORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_TOOL) -o $@ $< $(TOOL_CORE) $(TOOL_LIBS)
+
+# libFuzzer harnesses (tests/fuzz): the tool's code built again with clang
+# and ASan/UBSan into $(BUILD)/fuzz; `make fuzz` runs each FUZZ_TIME seconds
+# (default 600) from the corpus in tests/fuzz/corpus/NAME.
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 600
+FUZZ_DIR   := $(BUILD)/fuzz
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# the importers' sample cap lowered, so that a count of millions is cheap
+FUZZ_CFLAGS := $(BASE) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"' -O1 -gline-tables-only \
+	-DIMPORT_MAX_SAMPLES=1000000ull $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_CORE  := $(patsubst $(BUILD)/obj/%,$(FUZZ_DIR)/obj/%,$(TOOL_CORE))
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz-*.c))
+# clang comes from scripts/install-deps.sh, like every other dependency
+fuzz-deps:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || scripts/install-deps.sh
+$(FUZZ_DIR)/obj/gen/html-assets.o: $(BUILD)/gen/html-assets.c | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_DIR)/obj/%.o: %.c | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_CORE)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_CORE) $(TOOL_LIBS)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_TIME)
 
 check:
 	@tests/run-all.sh

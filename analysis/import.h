@@ -15,7 +15,9 @@
 /* Caps that keep a hostile input from exhausting memory; an importer turns
  * -E2BIG from the builder into a message naming the input line. */
 #define IMPORT_MAX_THREADS 65535u          /* sc_sample.thread is 16 bits */
+#ifndef IMPORT_MAX_SAMPLES              /* the fuzz build lowers it */
 #define IMPORT_MAX_SAMPLES 50000000ull     /* 1.2 GB of samples */
+#endif
 #define IMPORT_MAX_DEPTH   65536u          /* frames of one stack */
 
 struct import_builder;

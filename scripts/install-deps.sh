@@ -2,7 +2,7 @@
 # Installs the Debian packages scorch builds and tests with. Called by make when
 # pkg-config cannot find a dependency; safe to run by hand. Never prompts.
 set -e
-PKGS="build-essential pkg-config libdw-dev libelf-dev elfutils libunwind-dev libzstd-dev zlib1g-dev libcmocka-dev libcapstone-dev valgrind jq sqlite3 heaptrack time libxml2-utils linux-perf gdb uftrace"
+PKGS="build-essential pkg-config libdw-dev libelf-dev elfutils libunwind-dev libzstd-dev zlib1g-dev libcmocka-dev libcapstone-dev valgrind jq sqlite3 heaptrack time libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
 [ -n "$SCORCH_EXTRA_PKGS" ] && PKGS="$PKGS $SCORCH_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

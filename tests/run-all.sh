@@ -98,6 +98,29 @@ else
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
+# libFuzzer harnesses (tests/fuzz): each replays its corpus (seeds and past
+# findings) and then mutates for FUZZ_SECS; a crash, a sanitizer report or a
+# hang fails it and leaves the input in tests/out (fuzz-NAME-crash-...)
+FUZZ_SECS=${FUZZ_SECS:-20}
+note "== fuzzing (clang, libFuzzer + ASan/UBSan): $FUZZ_SECS s per harness"
+if build fuzz fuzz-build; then
+	ok build-fuzz
+	while IFS= read -r line; do
+		note "$line"
+		case $line in
+		"fuzz "*": ok"*) pass=$((pass + 1)) ;;
+		"fuzz "*": FAILED"*)
+			name=${line#fuzz }
+			name=${name%%:*}
+			fail=$((fail + 1))
+			failed+=("fuzz/$name")
+			;;
+		esac
+	done < <(tests/fuzz/run.sh "$ROOT/build/fuzz" "$FUZZ_SECS" "$OUT")
+else
+	bad build-fuzz "$OUT/build-fuzz.log"
+fi
+
 if [ ${#failed[@]} -gt 0 ]; then
 	note "failed:"
 	for f in "${failed[@]}"; do note "  $f"; done
