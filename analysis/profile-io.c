@@ -1236,7 +1236,11 @@ static int sec_modules(struct reader *r, struct sec *s)
 		m->unload_time = s_u(s);
 		m->is_main = s_u(s) != 0;
 		/* the same module twice in a row is padding, not a module */
-		if (i && !memcmp(m, m - 1, sizeof(*m)))
+		const struct sc_module *o = m - 1;
+		if (i && !strcmp(m->name, o->name) && !strcmp(m->path, o->path) && m->bias == o->bias &&
+		    m->lo == o->lo && m->hi == o->hi && m->load_time == o->load_time &&
+		    m->unload_time == o->unload_time && m->is_main == o->is_main &&
+		    m->build_id_len == o->build_id_len && !memcmp(m->build_id, o->build_id, m->build_id_len))
 			s->f.err = 1;
 	}
 	p->nmodules = s->f.err ? 0 : n;
@@ -1470,7 +1474,7 @@ static int sec_zone_names(struct reader *r, struct sec *s)
 		z->line = (uint32_t)line;
 		z->kind = (uint8_t)kind;
 		/* interned: never the same name twice in a row */
-		if (i && z->name == z[-1].name && z->file == z[-1].file && z->line == z[-1].line &&
+		if (i && !strcmp(z->name, z[-1].name) && !strcmp(z->file, z[-1].file) && z->line == z[-1].line &&
 		    z->kind == z[-1].kind)
 			s->f.err = 1;
 	}

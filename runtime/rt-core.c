@@ -1,7 +1,8 @@
 /* The runtime's core: lazy initialization from the launcher's environment,
  * per-thread chunk buffers, flushing to the raw stream, thread exit, fork and
- * the final flush. Everything here is reachable from malloc hooks, so it uses
- * only mmap, write and atomics. */
+ * the final flush, and how all of it survives the program's signal handlers
+ * (see "Signals" below). Everything here is reachable from malloc hooks, so
+ * it uses only mmap, write and atomics. */
 #include "rt.h"
 
 #include <errno.h>
@@ -22,7 +23,8 @@
 
 RT_HIDDEN struct rt_globals scorch_rt_g = { .fd = -1, .depth = 128, .follow = 1 };
 RT_HIDDEN __thread volatile int scorch_rt_guard __attribute__((tls_model("initial-exec")));
-static __thread struct rt_buf *tl_buf __attribute__((tls_model("initial-exec")));
+RT_HIDDEN __thread struct rt_tls scorch_rt_tls __attribute__((tls_model("initial-exec")));
+#define tl_buf (scorch_rt_tls.lv[0])
 static pthread_key_t rt_key;
 
 size_t scorch_rt_strlcpy(char *dst, const char *src, size_t n)
@@ -107,16 +109,193 @@ static void *rt_mmap(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* ---- Signals: what a handler may interrupt, and what a longjmp may leave ----
+ *
+ * A program's signal handler can run at any instruction of a malloc hook and
+ * then (1) allocate, entering a hook again on the same thread while the
+ * interrupted one may be half-way through an append to the thread's buffer,
+ * holding its lock; or (2) leave by siglongjmp (or an exception), so that the
+ * interrupted hook never finishes: its lock stays taken, its guard stays up.
+ * A spin lock that waits for that holder hangs the thread, or the final
+ * flush at exit (issue 11: a free(NULL) loop with a SIGALRM handler that
+ * jumped out spun forever in exit). Blocking signals around every event
+ * would cost two system calls per malloc, so the hot path runs with signals
+ * open and is built to be interrupted, or abandoned, at any instruction:
+ *
+ * - Contexts. A malloc hook that records pushes the frame it runs in on a
+ *   small per-thread stack (struct rt_tls), bit 0 set until its event is
+ *   recorded, and sets the guard to RT_GUARD_HOOK. Its own work never calls
+ *   malloc (what could -- dlsym, pthread_setspecific, a thread's first
+ *   buffer -- runs with the guard at 1 and signals blocked), so a hook that
+ *   finds the guard at RT_GUARD_HOOK was called by a signal handler that
+ *   interrupted a hook, or after a longjmp out of one: it records its event
+ *   in full instead of passing it through unseen.
+ * - Live or left. Stacks grow down, and a handler runs below the frame it
+ *   interrupted, past the kernel's signal frame (over 1 KB on x86-64: red
+ *   zone, ucontext, FPU state). So code at frame F is nested in a holder
+ *   recorded at frame H while F + RT_LIVE_MARGIN < H; at or above that, H is
+ *   gone (the program jumped out of it and runs again from its own level).
+ *   Addresses on the signal alternate stack and on the thread's stack cannot
+ *   be compared: a holder on the alternate stack is gone when we are not on
+ *   it, and one off it is taken as live when we are on it. A live holder is
+ *   never taken for gone; a gone one may be taken for live for a while (a
+ *   call from deeper down than where it was left), which only costs a level
+ *   (below). A hook pops the contexts that are gone, counts those whose
+ *   event was never recorded as lost, and drops the guard they left up.
+ * - Owner-aware locks. A buffer's lock word is its holder's tid, and the
+ *   holder's frame is kept with it (its own plus RT_HOLD_SLACK for the
+ *   caller that goes on holding it, or a frame further up announced in
+ *   scorch_rt_tls.hold). The frames compared are always the code's own,
+ *   never its context's: code in a handler nested in a hook is not that
+ *   hook, though the hook's context is still on top of the stack. Another
+ *   thread's hold is waited for; one of this thread's frames is either one
+ *   we interrupted (live) or one a longjmp left (gone).
+ * - Levels. scorch_rt_self() gives a context the thread's buffer, or, when a
+ *   live frame of the thread holds that, the buffer of the next level (one
+ *   per nesting level, RT_NEST at most, made on first use): a handler's
+ *   events go to a buffer of their own and the interrupted append resumes
+ *   untouched. Finalize orders a thread's events by time, whichever buffer
+ *   carried them. A buffer whose holder is gone is taken over.
+ * - Take-over. len only grows once a record is complete, so the committed
+ *   records are intact wherever the holder stopped; its delta bases (last
+ *   time, last address) may be half-updated, so the taker flushes what is
+ *   committed and the next record starts a new chunk with fresh bases.
+ *   Whatever is more than one store (a flush: write, then reset; a new
+ *   stack's table entry; a module scan; a new buffer) runs with signals
+ *   blocked, so it is never interrupted or left half-done.
+ * - Exit. The final flush takes each buffer: a free one at once, one held by
+ *   another thread after a bounded wait (past it, the held chunk is counted
+ *   lost rather than written under a live writer), one held by a frame of
+ *   this thread that is gone by take-over. One held by a live frame of this
+ *   thread (exit called from a handler) is written as committed when that
+ *   frame can never resume (exit, a fatal signal's default action), else it
+ *   is flushed when its holder unlocks.
+ * An event that still cannot be recorded (nesting deeper than RT_NEST, no
+ * memory for a buffer, a hook left by a longjmp before its record was made)
+ * is counted, written to the stream (RAW_LOST_EVENTS) and reported by the
+ * summary, the report and its JSON (lost_events), never dropped in silence.
+ * Not covered: a handler that switches stacks and resumes elsewhere
+ * (swapcontext from a handler, user-level preemptive threads) while a hook
+ * it interrupted stays suspended, and handlers on an alternate stack with
+ * SS_AUTODISARM (the kernel hides that stack while they run). */
+
+#define RT_LIVE_MARGIN 512   /* bytes; well under a signal frame */
+#define RT_HOLD_SLACK 256    /* bytes above a lock's frame where its caller may still hold it */
+#define RT_FRAME() ((uintptr_t)__builtin_frame_address(0))
+
+static inline uint32_t rt_tid(void)
+{
+	uint32_t t = scorch_rt_tls.tid;
+	if (unlikely(!t))
+		t = scorch_rt_tls.tid = rt_gettid();
+	return t;
+}
+
+/* The frame recorded for a lock taken at `here`: the taker's caller goes on
+ * holding it up to RT_HOLD_SLACK above, or up to the frame a caller further
+ * up announced (scorch_rt_tls.hold: rec_alloc, around scorch_rt_stack_id,
+ * which returns with the lock taken). Too high is safe (the holder is taken
+ * for live longer); too low is not. */
+static uintptr_t rt_hold_frame(uintptr_t here)
+{
+	uintptr_t h = here + RT_HOLD_SLACK, a = scorch_rt_tls.hold;
+	return a > h ? a : h;
+}
+
+/* Whether the frame recorded as `held` is gone, seen from code at `now` on
+ * the same thread (see "Live or left"). async-signal-safe */
+static int rt_frame_gone(uintptr_t held, uintptr_t now)
+{
+	stack_t ss;
+	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) && ss.ss_size) {
+		uintptr_t lo = (uintptr_t)ss.ss_sp, hi = lo + ss.ss_size;
+		int now_alt = now >= lo && now < hi, held_alt = held >= lo && held < hi;
+		if (now_alt != held_alt)
+			return held_alt;
+	}
+	return now + RT_LIVE_MARGIN >= held;
+}
+
+void scorch_rt_sigblock(sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	/* the system call itself: glibc's wrappers keep two of its own signals */
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, _NSIG / 8);
+}
+
+void scorch_rt_sigrestore(const sigset_t *old)
+{
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
+}
+
+void scorch_rt_lost_event(void)
+{
+	atomic_fetch_add_explicit(&G.lost_events, 1, memory_order_relaxed);
+}
+
+int scorch_rt_ctx_enter(uintptr_t frame)
+{
+	struct rt_tls *t = &scorch_rt_tls;
+	if (t->nctx > RT_NEST)
+		t->nctx = RT_NEST;
+	while (t->nctx > 0) {
+		uintptr_t c = t->ctx[t->nctx - 1];
+		if (!rt_frame_gone(c & ~(uintptr_t)1, frame))
+			break;
+		if (c & 1)
+			scorch_rt_lost_event();   /* left by a longjmp before its record */
+		t->nctx--;
+	}
+	if (t->nctx >= RT_NEST) {
+		scorch_rt_lost_event();
+		return -1;
+	}
+	int saved = t->nctx ? RT_GUARD_HOOK : 0;
+	t->ctx[t->nctx++] = frame | 1;
+	scorch_rt_guard = RT_GUARD_HOOK;
+	return saved;
+}
+
+static void rt_take_over(struct rt_buf *b);
+
 void scorch_rt_lock(struct rt_buf *b)
 {
+	uint32_t me = rt_tid();
 	unsigned spins = 0;
-	while (atomic_exchange_explicit(&b->lock, 1, memory_order_acquire))
-		if (++spins > 64)
+	for (;;) {
+		unsigned cur = 0;
+		if (atomic_compare_exchange_weak_explicit(&b->lock, &cur, me, memory_order_acquire,
+							  memory_order_relaxed))
+			break;
+		if (cur == me) {
+			/* scorch_rt_self() gave us this buffer, so the frame of
+			 * ours that holds it is gone */
+			rt_take_over(b);
+			break;
+		}
+		if (cur && ++spins > 64)
 			sched_yield();
+	}
+	b->lock_sp = rt_hold_frame(RT_FRAME());
+}
+
+int scorch_rt_trylock(struct rt_buf *b)
+{
+	unsigned cur = 0;
+	if (!atomic_compare_exchange_strong_explicit(&b->lock, &cur, rt_tid(), memory_order_acquire,
+						     memory_order_relaxed))
+		return 0;
+	b->lock_sp = rt_hold_frame(RT_FRAME());
+	return 1;
 }
 
 void scorch_rt_unlock(struct rt_buf *b)
 {
+	if (unlikely(b->flush_asap)) {
+		b->flush_asap = 0;
+		scorch_rt_flush(b);
+	}
 	atomic_store_explicit(&b->lock, 0, memory_order_release);
 }
 
@@ -171,6 +350,10 @@ void scorch_rt_flush(struct rt_buf *b)
 {
 	if (!b->len)
 		return;
+	/* a write then a reset: a handler's longjmp between the two would
+	 * write the chunk twice */
+	sigset_t old;
+	scorch_rt_sigblock(&old);
 	uint8_t *h = b->data;
 	fmt_put_u32le(h, RAW_CHUNK_MAGIC);
 	fmt_put_u32le(h + 4, b->len);
@@ -186,6 +369,18 @@ void scorch_rt_flush(struct rt_buf *b)
 		scorch_rt_dedup_clear(b);
 		scorch_rt_zone_lost();
 	}
+	b->len = 0;
+	b->last_addr = 0;
+	scorch_rt_sigrestore(&old);
+}
+
+/* b's lock was held by a frame of this thread that a longjmp left (or that
+ * will never resume): the committed records are intact, the delta bases may
+ * not be. Flushing starts a new chunk with fresh ones. */
+static void rt_take_over(struct rt_buf *b)
+{
+	b->flush_asap = 0;
+	scorch_rt_flush(b);
 	b->len = 0;
 	b->last_addr = 0;
 }
@@ -204,7 +399,9 @@ uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need)
 		b->last_time = b->base_time;
 		b->last_addr = 0;
 		if (unlikely(atomic_load_explicit(&G.lost_chunks, memory_order_relaxed) !=
-			     atomic_load_explicit(&G.lost_reported_chunks, memory_order_relaxed)))
+			     atomic_load_explicit(&G.lost_reported_chunks, memory_order_relaxed) ||
+			     atomic_load_explicit(&G.lost_events, memory_order_relaxed) !=
+			     atomic_load_explicit(&G.lost_reported_events, memory_order_relaxed)))
 			rt_report_lost(b);
 	}
 	return b->data + RAW_CHUNK_HDR + b->len;
@@ -229,17 +426,28 @@ static inline uint8_t *rt_put_dt(struct rt_buf *b, uint8_t *p, uint64_t t)
 	return fmt_put_s(p, (int64_t)(t - b->last_time));
 }
 
+/* Writes the loss counts (totals so far) at the start of a chunk, when they
+ * changed since they were last written. Lock held. */
 static void rt_report_lost(struct rt_buf *b)
 {
 	unsigned long c = atomic_load(&G.lost_chunks), by = atomic_load(&G.lost_bytes);
+	unsigned long ev = atomic_load(&G.lost_events);
+	uint8_t *p = b->data + RAW_CHUNK_HDR + b->len;
+	if (c != atomic_load(&G.lost_reported_chunks)) {
+		*p++ = RAW_LOST;
+		p = rt_put_dt(b, p, b->base_time);
+		p = fmt_put_u(p, c);
+		p = fmt_put_u(p, by);
+	}
+	if (ev != atomic_load(&G.lost_reported_events)) {
+		*p++ = RAW_LOST_EVENTS;
+		p = rt_put_dt(b, p, b->base_time);
+		p = fmt_put_u(p, ev);
+	}
+	b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
 	atomic_store(&G.lost_reported_chunks, c);
 	atomic_store(&G.lost_reported_bytes, by);
-	uint8_t *p = b->data + RAW_CHUNK_HDR + b->len;
-	*p++ = RAW_LOST;
-	p = rt_put_dt(b, p, b->base_time);
-	p = fmt_put_u(p, c);
-	p = fmt_put_u(p, by);
-	b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
+	atomic_store(&G.lost_reported_events, ev);
 }
 
 static uint8_t *rt_put_str(uint8_t *p, const char *s, size_t max)
@@ -292,7 +500,7 @@ struct rt_buf *scorch_rt_buf_new(void)
 	if (!b)
 		return NULL;
 	scorch_rt_lock(b);
-	b->tid = rt_gettid();
+	b->tid = rt_tid();
 	b->len = 0;
 	scorch_rt_unlock(b);
 	return b;
@@ -303,30 +511,77 @@ void scorch_rt_buf_release(struct rt_buf *b)
 	atomic_store(&b->in_use, 0);
 }
 
-/* This thread's buffer, created (with its THREAD record) on first use. */
-struct rt_buf *scorch_rt_self(void)
+/* This thread's first buffer, with its THREAD record; signals blocked, so
+ * that a handler's allocation cannot make a second one half-way. */
+static struct rt_buf *rt_thread_buf_new(void)
 {
+	sigset_t old;
+	scorch_rt_sigblock(&old);
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
 	struct rt_buf *b = tl_buf;
-	if (likely(b != NULL))
-		return b;
-	b = rt_buf_acquire();
-	if (!b)
-		return NULL;
-	scorch_rt_lock(b);
-	b->tid = rt_gettid();
-	b->len = 0;
-	tl_buf = b;
-	rt_thread_record(b, RAW_THREAD);
-	scorch_rt_unlock(b);
-	/* the key's destructor flushes at thread exit; setspecific for a key made
-	 * at init never allocates */
-	pthread_setspecific(rt_key, b);
+	if (!b && (b = rt_buf_acquire())) {
+		scorch_rt_lock(b);
+		b->tid = rt_tid();
+		b->len = 0;
+		tl_buf = b;
+		rt_thread_record(b, RAW_THREAD);
+		scorch_rt_unlock(b);
+		/* the key's destructor flushes at thread exit; setspecific for a
+		 * key made at init never allocates */
+		pthread_setspecific(rt_key, b);
+	}
+	scorch_rt_guard = g;
+	scorch_rt_sigrestore(&old);
 	return b;
 }
 
+/* The buffer of nesting level l (see "Levels"), made on first use. */
+static struct rt_buf *rt_level_buf(int l)
+{
+	sigset_t old;
+	scorch_rt_sigblock(&old);
+	struct rt_buf *b = scorch_rt_tls.lv[l];
+	if (!b && (b = rt_buf_acquire())) {
+		b->tid = rt_tid();
+		b->len = 0;
+		b->flush_asap = 0;
+		scorch_rt_tls.lv[l] = b;
+	}
+	scorch_rt_sigrestore(&old);
+	return b;
+}
+
+static struct rt_buf *rt_self_slow(uintptr_t here)
+{
+	struct rt_tls *t = &scorch_rt_tls;
+	if (!tl_buf)
+		return rt_thread_buf_new();
+	uintptr_t now = here;
+	for (int l = 0; l < RT_NEST; l++) {
+		struct rt_buf *b = t->lv[l];
+		if (!b && !(b = rt_level_buf(l)))
+			return NULL;
+		if (atomic_load_explicit(&b->lock, memory_order_relaxed) != t->tid ||
+		    rt_frame_gone(b->lock_sp, now))
+			return b;
+	}
+	return NULL;
+}
+
+struct rt_buf *scorch_rt_self(void)
+{
+	struct rt_buf *b = tl_buf;
+	if (likely(b != NULL) &&
+	    likely(atomic_load_explicit(&b->lock, memory_order_relaxed) != scorch_rt_tls.tid))
+		return b;
+	return rt_self_slow(RT_FRAME());
+}
+
 /* pthread key destructor: the thread is exiting. Record its final name, flush
- * and hand the buffer back. If the thread allocates again after this (other
- * destructors), a buffer is acquired again and this runs once more. */
+ * and hand the buffers back. If the thread allocates again after this (other
+ * destructors), a buffer is acquired again and this runs once more. A hold
+ * of this thread's on its buffers is over: its frame never resumes. */
 static void rt_thread_exit(void *arg)
 {
 	struct rt_buf *b = arg;
@@ -336,41 +591,86 @@ static void rt_thread_exit(void *arg)
 	int g = scorch_rt_guard;
 	scorch_rt_guard = 1;
 	scorch_rt_zone_thread_exit();
+	for (int l = 1; l < RT_NEST; l++) {
+		struct rt_buf *x = scorch_rt_tls.lv[l];
+		if (!x)
+			continue;
+		scorch_rt_lock(x);
+		scorch_rt_flush(x);
+		scorch_rt_tls.lv[l] = NULL;
+		scorch_rt_unlock(x);
+		atomic_store(&x->in_use, 0);
+	}
 	scorch_rt_lock(b);
 	rt_thread_record(b, RAW_THREAD_END);
 	scorch_rt_flush(b);
 	tl_buf = NULL;
 	scorch_rt_unlock(b);
 	atomic_store(&b->in_use, 0);
+	scorch_rt_tls.nctx = 0;
 	scorch_rt_guard = g;
 }
 
-/* Flush every thread's buffer. Another thread holds its lock only for the
- * few instructions of an append, so wait for it, except in a signal handler
- * where a bounded wait is all that is safe; this thread's own buffer is
- * consistent up to len even if the signal interrupted an append.
- * async-signal-safe when from_signal */
-void scorch_rt_flush_all(int from_signal)
+/* Flush every buffer (see "Exit" under "Signals"). `resumes`: a frame of
+ * this thread holding a buffer may run again (an exec that can fail, a
+ * handler of the program's after a fatal signal), so its buffer is left for
+ * it to flush when it unlocks. async-signal-safe when from_signal */
+static void rt_flush_all(int from_signal, int resumes)
 {
+	uint32_t me = rt_tid();
+	uintptr_t now = RT_FRAME();
+	uint64_t deadline = 0;
 	for (struct rt_buf *b = atomic_load(&G.bufs); b; b = b->next) {
-		if (b == tl_buf && from_signal) {
+		if (scorch_rt_trylock(b)) {
 			scorch_rt_flush(b);
+			scorch_rt_unlock(b);
 			continue;
 		}
+		unsigned h = atomic_load_explicit(&b->lock, memory_order_acquire);
+		if (h == me) {
+			if (rt_frame_gone(b->lock_sp, now)) {
+				rt_take_over(b);
+				atomic_store_explicit(&b->lock, 0, memory_order_release);
+			} else if (!resumes) {
+				/* committed records are whole; the holder never
+				 * writes again */
+				scorch_rt_flush(b);
+			} else {
+				b->flush_asap = 1;
+			}
+			continue;
+		}
+		/* another thread holds it, for the few instructions of an
+		 * append, or for good: it jumped out of a handler and never came
+		 * back to take its buffer over */
 		int got = 0;
-		for (int i = 0; i < (from_signal ? 20000 : 1 << 30); i++) {
-			if (!atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) {
+		for (unsigned i = 0; !got; i++) {
+			if (scorch_rt_trylock(b)) {
 				got = 1;
 				break;
 			}
-			if (i > 64)
-				sched_yield();
+			if (i < 64)
+				continue;
+			uint64_t t = scorch_rt_ns();
+			if (!deadline)
+				deadline = t + (from_signal ? 100000000ull : 1000000000ull);
+			if (t > deadline)
+				break;
+			sched_yield();
 		}
-		if (!got)
-			continue;
-		scorch_rt_flush(b);
-		scorch_rt_unlock(b);
+		if (got) {
+			scorch_rt_flush(b);
+			scorch_rt_unlock(b);
+		} else if (b->len) {
+			atomic_fetch_add(&G.lost_chunks, 1);
+			atomic_fetch_add(&G.lost_bytes, RAW_CHUNK_HDR + b->len);
+		}
 	}
+}
+
+void scorch_rt_flush_all(int from_signal)
+{
+	rt_flush_all(from_signal, from_signal);
 }
 
 /* Resident set size from /proc/self/statm, 0 if unreadable. The launcher
@@ -405,15 +705,17 @@ void scorch_rt_final(int kind, int value)
 		return;
 	int g = scorch_rt_guard;
 	scorch_rt_guard = 1;
-	struct rt_buf *b = tl_buf;
 	int from_signal = kind == EXIT_SIGNAL;
-	if (!b && !from_signal)
-		b = scorch_rt_self();
+	/* a frame of this thread interrupted by the signal, or by the exec's
+	 * caller, may run again: exit and a fatal default action never return */
+	int resumes = kind == EXIT_EXEC || (from_signal && !G.dying);
+	/* not necessarily tl_buf: exit may be called from a handler that
+	 * interrupted an append to it (see "Signals") */
+	struct rt_buf *b = scorch_rt_self();
 	if (b)
-		scorch_rt_zone_final(b, from_signal);
+		scorch_rt_zone_final(b, 0);
 	if (b) {
-		if (!from_signal)
-			scorch_rt_lock(b);
+		scorch_rt_lock(b);
 		uint64_t t = scorch_rt_now();
 		char name[17] = { 0 };
 		prctl(PR_GET_NAME, name, 0, 0, 0);
@@ -442,10 +744,20 @@ void scorch_rt_final(int kind, int value)
 		b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
 		if (t > b->last_time)
 			b->last_time = t;
-		if (!from_signal)
-			scorch_rt_unlock(b);
+		scorch_rt_unlock(b);
 	}
-	scorch_rt_flush_all(from_signal);
+	rt_flush_all(from_signal, resumes);
+	if (b && (atomic_load(&G.lost_events) != atomic_load(&G.lost_reported_events) ||
+		  atomic_load(&G.lost_chunks) != atomic_load(&G.lost_reported_chunks))) {
+		/* losses counted since the last chunk began (the flush above may
+		 * add some): a chunk of their own, whose start writes them */
+		scorch_rt_lock(b);
+		scorch_rt_flush(b);
+		uint8_t *p = scorch_rt_reserve(b, 64);
+		b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
+		scorch_rt_flush(b);
+		scorch_rt_unlock(b);
+	}
 	G.sync_flush = 1;
 	scorch_rt_guard = g;
 }
@@ -569,15 +881,22 @@ static void rt_atfork_child(void)
 	for (struct rt_buf *b = atomic_load(&G.bufs); b; b = b->next) {
 		atomic_store(&b->lock, 0);
 		b->len = 0;
+		b->flush_asap = 0;
 		scorch_rt_dedup_clear(b);
 		if (b != tl_buf)
 			atomic_store(&b->in_use, 0);
 	}
+	/* a new thread id; the other levels' buffers were handed back above */
+	scorch_rt_tls.tid = rt_gettid();
+	for (int l = 1; l < RT_NEST; l++)
+		scorch_rt_tls.lv[l] = NULL;
 	scorch_rt_modules_reset();
 	atomic_store(&G.lost_chunks, 0);
 	atomic_store(&G.lost_bytes, 0);
 	atomic_store(&G.lost_reported_chunks, 0);
 	atomic_store(&G.lost_reported_bytes, 0);
+	atomic_store(&G.lost_events, 0);
+	atomic_store(&G.lost_reported_events, 0);
 	G.have_exit_status = 0;
 	G.sync_flush = 0;
 	if (!G.follow) {
@@ -667,6 +986,7 @@ void scorch_rt_init(void)
 	scorch_rt_zone_init();
 	if (G.heap)
 		scorch_rt_alloc_check();
+	atomic_store(&G.ready, 1);
 	scorch_rt_guard = g;
 }
 

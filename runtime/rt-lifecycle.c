@@ -770,6 +770,8 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 		errno = saved;
 		return;
 	}
+	/* with the default action the interrupted code never runs again */
+	G.dying = u.sa_handler == SIG_DFL;
 	scorch_rt_final(EXIT_SIGNAL, sig);
 	if (u.sa_handler == SIG_DFL) {
 		/* Re-deliver with the default action once we return: a fault

@@ -1,8 +1,15 @@
 /* The interposed malloc family. Each hook calls the next allocator, then (on
- * the calling thread, with the recursion guard up) counts the call for
- * scorch_heap_stats() and, when recording, appends an ALLOC or FREE record
- * with the caller's stack id. Allocations made while dlsym resolves the real
- * functions come from a static bootstrap arena and are never freed. */
+ * the calling thread) counts the call for scorch_heap_stats() and zones and,
+ * when recording, appends an ALLOC or FREE record with the caller's stack id.
+ * When neither is wanted (scorch record without --heap, in a program that
+ * does not include scorch.h) a hook is a jump to the next allocator and
+ * nothing else. A hook may be interrupted by a signal handler that allocates
+ * or jumps out: see "Signals" in rt-core.c; a hook entered inside another
+ * is taken for a handler's, so the next allocator's functions must not call
+ * the malloc family through the PLT (glibc's reallocarray does: it is done
+ * here, on realloc). Allocations made while dlsym
+ * resolves the real functions come from a static bootstrap arena and are
+ * never freed. */
 #include "rt.h"
 
 #include <dlfcn.h>
@@ -134,7 +141,7 @@ static void sblock_push(struct rt_sblock *b)
 	while (!atomic_compare_exchange_weak(&sblocks, &head, b));
 }
 
-static struct rt_sblock *sblock_acquire(void)
+static struct rt_sblock *sblock_take(void)
 {
 	struct rt_sblock *b;
 	for (b = atomic_load(&sblocks); b; b = b->next) {
@@ -160,8 +167,37 @@ static struct rt_sblock *sblock_acquire(void)
 	return b;
 }
 
-#define BUMP(field, v) atomic_store_explicit(&(field), \
-	atomic_load_explicit(&(field), memory_order_relaxed) + (v), memory_order_relaxed)
+/* The thread's block, once per thread: pthread_once and setspecific may
+ * allocate (guard at 1: passed through) and a handler must not take a second
+ * block half-way (signals blocked). */
+static struct rt_sblock *sblock_acquire(void)
+{
+	sigset_t old;
+	scorch_rt_sigblock(&old);
+	int g = scorch_rt_guard;
+	scorch_rt_guard = 1;
+	struct rt_sblock *b = tl_sb ? tl_sb : sblock_take();
+	scorch_rt_guard = g;
+	scorch_rt_sigrestore(&old);
+	return b;
+}
+
+/* v added to a counter only this thread writes, in one instruction where we
+ * can: a signal handler's own count on this thread cannot fall between a
+ * load and a store and be lost. Other threads read it whole. */
+static inline void sig_add(_Atomic uint64_t *p, uint64_t v)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("addq %1, %0" : "+m"(*(uint64_t *)p) : "er"(v));
+#else
+	atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+#endif
+}
+
+static inline void sig_add64(void *p, int64_t v)
+{
+	sig_add((_Atomic uint64_t *)p, (uint64_t)v);
+}
 
 static inline size_t usable(void *p)
 {
@@ -172,17 +208,17 @@ static inline void stats_alloc(size_t req, size_t use)
 {
 	struct rt_sblock *b = tl_sb;
 	if (likely(b || (b = sblock_acquire()))) {
-		BUMP(b->allocs, 1);
-		BUMP(b->total, req);
+		sig_add(&b->allocs, 1);
+		sig_add(&b->total, req);
 	}
 	long cur = atomic_fetch_add_explicit(&st_cur, (long)use, memory_order_relaxed) + (long)use;
 	long peak = atomic_load_explicit(&st_peak, memory_order_relaxed);
 	while (cur > peak && !atomic_compare_exchange_weak_explicit(&st_peak, &peak, cur,
 								     memory_order_relaxed, memory_order_relaxed))
 		;
-	tl_stats.allocations++;
-	tl_stats.total_bytes += req;
-	tl_stats.current_bytes += (int64_t)use;
+	sig_add64(&tl_stats.allocations, 1);
+	sig_add64(&tl_stats.total_bytes, (int64_t)req);
+	sig_add64(&tl_stats.current_bytes, (int64_t)use);
 	if (tl_stats.current_bytes > tl_stats.peak_bytes)
 		tl_stats.peak_bytes = tl_stats.current_bytes;
 }
@@ -191,16 +227,60 @@ static inline void stats_free(size_t use)
 {
 	struct rt_sblock *b = tl_sb;
 	if (likely(b || (b = sblock_acquire())))
-		BUMP(b->frees, 1);
+		sig_add(&b->frees, 1);
 	atomic_fetch_sub_explicit(&st_cur, (long)use, memory_order_relaxed);
-	tl_stats.frees++;
-	tl_stats.current_bytes -= (int64_t)use;
+	sig_add64(&tl_stats.frees, 1);
+	sig_add64(&tl_stats.current_bytes, -(int64_t)use);
+}
+
+/* ---- what the hooks do ---- */
+
+/* Decided once the runtime has looked at its environment (hooks_decide):
+ * HOOKS_IDLE, the exported functions jump to the next allocator and touch
+ * nothing else; HOOKS_COUNT, calls are counted (scorch_heap_stats(), zones'
+ * allocations); HOOKS_RECORD, counted and recorded. */
+enum { HOOKS_INIT = 0, HOOKS_IDLE, HOOKS_COUNT, HOOKS_RECORD };
+static atomic_int hooks_mode;
+static atomic_int stats_asked;   /* scorch_rt_heap_stats() was called */
+
+/* Counting is wanted when the runtime is not recording at all (a program
+ * linked with -lscorch counts for scorch_heap_stats(), "only counted" in the
+ * guide), when heap tracking is on, and when the program can ask for counts:
+ * it includes scorch.h (zones count their allocations) or has called
+ * scorch_heap_stats(). Otherwise (scorch record of a program that knows
+ * nothing of scorch) the hooks cost nothing: counting with the shared
+ * current-size atomic and malloc_usable_size was 6.5% of a Rust program's
+ * CPU profile (issue 11). A program that first calls scorch_heap_stats()
+ * under scorch record counts from that call on. */
+static int hooks_decide(void)
+{
+	int st = atomic_load(&G.state);
+	if (st == RT_UNINIT) {
+		scorch_rt_init();
+		st = atomic_load(&G.state);
+	}
+	if (st != RT_OFF && !atomic_load(&G.ready))
+		return HOOKS_COUNT;   /* initializing (here or on another thread): decide later */
+	int m;
+	if (st == RT_ACTIVE && G.heap)
+		m = HOOKS_RECORD;
+	else if (st != RT_ACTIVE || atomic_load(&stats_asked) || scorch_rt_zone_counts_allocs())
+		m = HOOKS_COUNT;
+	else
+		m = HOOKS_IDLE;
+	atomic_store(&hooks_mode, m);
+	return m;
 }
 
 RT_EXPORT int scorch_rt_heap_stats(struct scorch_heap_stats *s, int thread)
 {
 	if (!s)
 		return SCORCH_EINVAL;
+	if (!atomic_load(&stats_asked)) {
+		atomic_store(&stats_asked, 1);
+		int idle = HOOKS_IDLE;
+		atomic_compare_exchange_strong(&hooks_mode, &idle, HOOKS_COUNT);
+	}
 	if (thread) {
 		*s = tl_stats;
 	} else {
@@ -225,26 +305,72 @@ void scorch_rt_thread_allocs(uint64_t *count, uint64_t *bytes)
 	*bytes = tl_stats.total_bytes;
 }
 
+/* ---- entering and leaving a hook ---- */
+
+#define HOOK_PASS (-1)    /* the runtime's own call, or nothing wanted: not seen */
+#define HOOK_COUNT (-2)   /* counted, not recorded */
+
+/* Where a hook stands (see "Signals" in rt-core.c). Returns HOOK_PASS,
+ * HOOK_COUNT, or a recording context: the guard to restore in bits 0-7, the
+ * context's index on the thread's stack above them. `frame` is the hook's. */
+static inline int hook_enter(uintptr_t frame)
+{
+	int g = scorch_rt_guard;
+	if (g == 1)
+		return HOOK_PASS;
+	int mode = atomic_load_explicit(&hooks_mode, memory_order_relaxed);
+	if (unlikely(mode == HOOKS_INIT))
+		mode = hooks_decide();
+	if (mode == HOOKS_IDLE)
+		return HOOK_PASS;
+	if (mode != HOOKS_RECORD || atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE)
+		return HOOK_COUNT;
+	struct rt_tls *t = &scorch_rt_tls;
+	if (likely(!g && !t->nctx)) {
+		t->ctx[0] = frame | 1;
+		t->nctx = 1;
+		scorch_rt_guard = RT_GUARD_HOOK;
+		return 0;
+	}
+	/* a handler's call inside a hook, or the first call after a longjmp
+	 * out of one */
+	int saved = scorch_rt_ctx_enter(frame);
+	return saved < 0 ? HOOK_PASS : saved | ((t->nctx - 1) << 8);
+}
+
+/* The context's event is in its buffer: if a longjmp leaves the hook now,
+ * nothing was lost. */
+static inline void hook_recorded(int h)
+{
+	scorch_rt_tls.ctx[h >> 8] &= ~(uintptr_t)1;
+}
+
+static inline void hook_leave(int h)
+{
+	if (h >= 0) {
+		/* contexts above ours belong to handlers that jumped out of
+		 * them to code that has now returned to us */
+		scorch_rt_tls.nctx = h >> 8;
+		scorch_rt_guard = h & 0xff;
+	}
+}
+
 /* ---- recording ---- */
 
-static inline int recording(void)
-{
-	int st = atomic_load_explicit(&G.state, memory_order_relaxed);
-	if (likely(st == RT_ACTIVE))
-		return G.heap;
-	if (st == RT_UNINIT) {
-		scorch_rt_init();
-		return atomic_load(&G.state) == RT_ACTIVE && G.heap;
-	}
-	return 0;
-}
+#define FRAME() ((uintptr_t)__builtin_frame_address(0))
 
 static void rec_alloc(int func, size_t size, void *ptr)
 {
 	struct rt_buf *b = scorch_rt_self();
-	if (unlikely(!b))
+	if (unlikely(!b)) {
+		scorch_rt_lost_event();
 		return;
-	uint32_t stack = scorch_rt_stack_id(b, 0);   /* returns with b locked */
+	}
+	/* it returns with b locked, which this frame then holds */
+	uintptr_t hold = scorch_rt_tls.hold;
+	scorch_rt_tls.hold = FRAME();
+	uint32_t stack = scorch_rt_stack_id(b, 0);
+	scorch_rt_tls.hold = hold;
 	uint64_t t = scorch_rt_now();
 	uint8_t *p = scorch_rt_reserve(b, 1 + 5 * VARINT_MAX);
 	uint64_t a = (uint64_t)(uintptr_t)ptr;
@@ -263,8 +389,10 @@ static void rec_alloc(int func, size_t size, void *ptr)
 static void rec_free(int func, void *ptr, uint64_t t)
 {
 	struct rt_buf *b = scorch_rt_self();
-	if (unlikely(!b))
+	if (unlikely(!b)) {
+		scorch_rt_lost_event();
 		return;
+	}
 	scorch_rt_lock(b);
 	uint8_t *p = scorch_rt_reserve(b, 1 + 3 * VARINT_MAX);
 	uint64_t a = (uint64_t)(uintptr_t)ptr;
@@ -279,43 +407,56 @@ static void rec_free(int func, void *ptr, uint64_t t)
 }
 
 /* After a successful (or failed: ptr NULL) allocation by the next allocator. */
-static void on_alloc(int func, size_t size, void *ptr)
+static void on_alloc(int h, int func, size_t size, void *ptr)
 {
 	if (ptr)
 		stats_alloc(size, usable(ptr));
-	if (recording())
+	if (h >= 0) {
 		rec_alloc(func, size, ptr);
+		hook_recorded(h);
+	}
 }
 
 /* Before the block is handed back: its usable size is still readable and the
  * time stamp precedes any reuse of the address by another thread. */
-static void on_free(int func, void *ptr)
+static void on_free(int h, int func, void *ptr)
 {
 	if (ptr)
 		stats_free(usable(ptr));
-	if (recording())
+	if (h >= 0) {
 		rec_free(func, ptr, scorch_rt_now());
+		hook_recorded(h);
+	}
 }
 
 #define ENSURE_REAL() do { if (unlikely(!REAL.malloc)) scorch_rt_resolve(); } while (0)
+/* Nothing to do but call the next allocator (the hot path when idle). */
+#define IDLE() likely(atomic_load_explicit(&hooks_mode, memory_order_relaxed) == HOOKS_IDLE)
 
-RT_EXPORT void *malloc(size_t n)
+static __attribute__((noinline)) void *malloc_hook(size_t n)
 {
 	if (unlikely(!REAL.malloc)) {
 		if (tl_resolving)
 			return boot_alloc(n, 16);
 		scorch_rt_resolve();
 	}
-	if (scorch_rt_guard)
+	int h = hook_enter(FRAME());
+	if (h == HOOK_PASS)
 		return REAL.malloc(n);
-	scorch_rt_guard = 1;
 	void *p = REAL.malloc(n);
-	on_alloc(FN_MALLOC, n, p);
-	scorch_rt_guard = 0;
+	on_alloc(h, FN_MALLOC, n, p);
+	hook_leave(h);
 	return p;
 }
 
-RT_EXPORT void *calloc(size_t n, size_t m)
+RT_EXPORT void *malloc(size_t n)
+{
+	if (IDLE())
+		return REAL.malloc(n);
+	return malloc_hook(n);
+}
+
+static __attribute__((noinline)) void *calloc_hook(size_t n, size_t m)
 {
 	if (unlikely(!REAL.malloc)) {
 		if (tl_resolving) {
@@ -326,76 +467,79 @@ RT_EXPORT void *calloc(size_t n, size_t m)
 		}
 		scorch_rt_resolve();
 	}
-	if (scorch_rt_guard)
+	int h = hook_enter(FRAME());
+	if (h == HOOK_PASS)
 		return REAL.calloc(n, m);
-	scorch_rt_guard = 1;
 	void *p = REAL.calloc(n, m);
 	size_t t;
 	if (__builtin_mul_overflow(n, m, &t))
 		t = SIZE_MAX;
-	on_alloc(FN_CALLOC, t, p);
-	scorch_rt_guard = 0;
+	on_alloc(h, FN_CALLOC, t, p);
+	hook_leave(h);
 	return p;
+}
+
+RT_EXPORT void *calloc(size_t n, size_t m)
+{
+	if (IDLE())
+		return REAL.calloc(n, m);
+	return calloc_hook(n, m);
+}
+
+/* free, free_sized and free_aligned_sized: recorded like free, then handed
+ * to the next allocator's own function, or to free where libc has none
+ * (glibc before 2.39). */
+static __attribute__((noinline)) void free_hook(int func, void *p, size_t align, size_t n)
+{
+	if (unlikely(is_boot(p)))
+		return;
+	ENSURE_REAL();
+	int h = hook_enter(FRAME());
+	if (h != HOOK_PASS)
+		on_free(h, func, p);
+	if (func == FN_FREE_SIZED && REAL.free_sized)
+		REAL.free_sized(p, n);
+	else if (func == FN_FREE_ALIGNED_SIZED && REAL.free_aligned_sized)
+		REAL.free_aligned_sized(p, align, n);
+	else
+		REAL.free(p);
+	hook_leave(h);
 }
 
 RT_EXPORT void free(void *p)
 {
-	if (unlikely(is_boot(p)))
-		return;
-	ENSURE_REAL();
-	if (scorch_rt_guard) {
-		REAL.free(p);
-		return;
-	}
-	scorch_rt_guard = 1;
-	on_free(FN_FREE, p);
-	REAL.free(p);
-	scorch_rt_guard = 0;
-}
-
-/* free_sized and free_aligned_sized: recorded like free, then handed to the
- * next allocator's own function, or to free where libc has none (glibc
- * before 2.39). */
-static inline int sized_free_begin(int func, void *p)
-{
-	int g = scorch_rt_guard;
-	if (!g) {
-		scorch_rt_guard = 1;
-		on_free(func, p);
-	}
-	return g;
+	if (IDLE() && likely(!is_boot(p)))
+		return REAL.free(p);
+	free_hook(FN_FREE, p, 0, 0);
 }
 
 RT_EXPORT void free_sized(void *p, size_t n)
 {
-	if (unlikely(is_boot(p)))
-		return;
-	ENSURE_REAL();
-	int g = sized_free_begin(FN_FREE_SIZED, p);
-	if (REAL.free_sized)
-		REAL.free_sized(p, n);
-	else
-		REAL.free(p);
-	scorch_rt_guard = g;
+	free_hook(FN_FREE_SIZED, p, 0, n);
 }
 
 RT_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
 {
-	if (unlikely(is_boot(p)))
-		return;
-	ENSURE_REAL();
-	int g = sized_free_begin(FN_FREE_ALIGNED_SIZED, p);
-	if (REAL.free_aligned_sized)
-		REAL.free_aligned_sized(p, align, n);
-	else
-		REAL.free(p);
-	scorch_rt_guard = g;
+	free_hook(FN_FREE_ALIGNED_SIZED, p, align, n);
+}
+
+/* glibc's reallocarray calls realloc through the PLT: inside a hook that
+ * would be taken for a signal handler's call and counted twice. The same,
+ * on the next realloc. */
+static void *real_reallocarray(void *p, size_t n, size_t m)
+{
+	size_t t;
+	if (__builtin_mul_overflow(n, m, &t)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return REAL.realloc(p, t);
 }
 
 /* realloc and reallocarray: the old block ends (FN_REALLOC_MOVE, stamped
  * before the call) and a new one starts, whether or not it moved. A failed
  * call leaves the old block alive; realloc(p, 0) returning NULL freed p. */
-static void *realloc_common(int func, void *p, size_t n, size_t m, int is_array)
+static __attribute__((noinline)) void *realloc_hook(int func, void *p, size_t n, size_t m, int is_array)
 {
 	if (unlikely(is_boot(p))) {
 		size_t t;
@@ -411,18 +555,18 @@ static void *realloc_common(int func, void *p, size_t n, size_t m, int is_array)
 		return q;
 	}
 	ENSURE_REAL();
-	if (scorch_rt_guard)
-		return is_array ? REAL.reallocarray(p, n, m) : REAL.realloc(p, n);
-	scorch_rt_guard = 1;
+	int h = hook_enter(FRAME());
+	if (h == HOOK_PASS)
+		return is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
 	size_t old_use = usable(p);
 	uint64_t t0 = p ? scorch_rt_now() : 0;
-	void *q = is_array ? REAL.reallocarray(p, n, m) : REAL.realloc(p, n);
+	void *q = is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
 	size_t size;
 	if (!is_array)
 		size = n;
 	else if (__builtin_mul_overflow(n, m, &size))
 		size = SIZE_MAX;
-	int rec = recording();
+	int rec = h >= 0;
 	if (q) {
 		if (p) {
 			stats_free(old_use);
@@ -439,18 +583,27 @@ static void *realloc_common(int func, void *p, size_t n, size_t m, int is_array)
 	} else if (rec) {
 		rec_alloc(func, size, NULL);
 	}
-	scorch_rt_guard = 0;
+	if (rec)
+		hook_recorded(h);
+	hook_leave(h);
 	return q;
 }
 
-RT_EXPORT void *realloc(void *p, size_t n) { return realloc_common(FN_REALLOC, p, n, 1, 0); }
+RT_EXPORT void *realloc(void *p, size_t n)
+{
+	if (IDLE() && likely(!is_boot(p)))
+		return REAL.realloc(p, n);
+	return realloc_hook(FN_REALLOC, p, n, 1, 0);
+}
 
 RT_EXPORT void *reallocarray(void *p, size_t n, size_t m)
 {
-	return realloc_common(FN_REALLOCARRAY, p, n, m, 1);
+	if (IDLE() && likely(!is_boot(p)))
+		return REAL.reallocarray(p, n, m);
+	return realloc_hook(FN_REALLOCARRAY, p, n, m, 1);
 }
 
-RT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+static __attribute__((noinline)) int posix_memalign_hook(void **out, size_t align, size_t n)
 {
 	if (unlikely(!REAL.malloc)) {
 		if (tl_resolving) {
@@ -462,17 +615,24 @@ RT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		}
 		scorch_rt_resolve();
 	}
-	if (scorch_rt_guard)
+	int h = hook_enter(FRAME());
+	if (h == HOOK_PASS)
 		return REAL.posix_memalign(out, align, n);
-	scorch_rt_guard = 1;
 	int r = REAL.posix_memalign(out, align, n);
-	on_alloc(FN_POSIX_MEMALIGN, n, r == 0 ? *out : NULL);
-	scorch_rt_guard = 0;
+	on_alloc(h, FN_POSIX_MEMALIGN, n, r == 0 ? *out : NULL);
+	hook_leave(h);
 	return r;
 }
 
+RT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (IDLE())
+		return REAL.posix_memalign(out, align, n);
+	return posix_memalign_hook(out, align, n);
+}
+
 #define ALIGNED_HOOK(name, FN, params, call, size)                    \
-	RT_EXPORT void *name params                                   \
+	static __attribute__((noinline)) void *name##_hook params     \
 	{                                                             \
 		if (unlikely(!REAL.malloc)) {                         \
 			if (tl_resolving)                             \
@@ -483,13 +643,19 @@ RT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 			errno = ENOMEM;                               \
 			return NULL;                                  \
 		}                                                     \
-		if (scorch_rt_guard)                                  \
+		int h = hook_enter(FRAME());                          \
+		if (h == HOOK_PASS)                                   \
 			return REAL.name call;                        \
-		scorch_rt_guard = 1;                                  \
 		void *p = REAL.name call;                             \
-		on_alloc(FN, size, p);                                \
-		scorch_rt_guard = 0;                                  \
+		on_alloc(h, FN, size, p);                             \
+		hook_leave(h);                                        \
 		return p;                                             \
+	}                                                             \
+	RT_EXPORT void *name params                                   \
+	{                                                             \
+		if (IDLE() && likely(REAL.name != NULL))              \
+			return REAL.name call;                        \
+		return name##_hook call;                              \
 	}
 
 ALIGNED_HOOK(aligned_alloc, FN_ALIGNED_ALLOC, (size_t align, size_t n), (align, n), n)

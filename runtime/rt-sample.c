@@ -392,7 +392,7 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 	n = keep + scorch_rt_drop_self(ips + keep, n - keep);
 	/* the only other holder of this lock is a flush at exit or exec: then
 	 * the sample is simply not taken */
-	if (!atomic_exchange_explicit(&b->lock, 1, memory_order_acquire)) {
+	if (scorch_rt_trylock(b)) {
 		uint32_t id = sample_intern(b, ips, n, RAW_STACK_EXACT_PC);
 		uint8_t *p = scorch_rt_reserve(b, 1 + 4 * VARINT_MAX);
 		*p++ = RAW_SAMPLE;

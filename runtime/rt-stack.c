@@ -212,9 +212,13 @@ static int mod_cmp_sort(const struct rt_mod *a, const struct rt_mod *b) { return
  * never call it with a buffer lock held or from a signal handler. */
 void scorch_rt_modules_scan(struct rt_buf *b)
 {
+	/* not interrupted, not left half-done (see scorch_rt_stack_id) */
+	sigset_t old;
+	scorch_rt_sigblock(&old);
 	mod_lock_take();
 	if (!mods && !(mods = rt_mmap(RT_MAX_MODS * sizeof(*mods)))) {
 		mod_lock_drop();
+		scorch_rt_sigrestore(&old);
 		return;
 	}
 	for (uint32_t i = 0; i < nmods; i++)
@@ -257,6 +261,7 @@ void scorch_rt_modules_scan(struct rt_buf *b)
 		scorch_rt_flush(b);
 		scorch_rt_unlock(b);
 	}
+	scorch_rt_sigrestore(&old);
 }
 
 struct self_ctx {
@@ -475,7 +480,13 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 		return found;
 	scorch_rt_unlock(b);
 
-	/* New to this thread: make sure its modules are known. */
+	/* New to this thread: make sure its modules are known, then add it.
+	 * Signals blocked: a handler's allocation here would spin on the module
+	 * lock this thread holds, and a longjmp out would leave it held or the
+	 * stack table half-written ("Signals" in rt-core.c). A new stack is
+	 * rare; two system calls are nothing beside its STACK record. */
+	sigset_t old;
+	scorch_rt_sigblock(&old);
 	int unknown = 0;
 	mod_lock_take();
 	for (int i = 0; i < n && !unknown; i++)
@@ -486,7 +497,9 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 		scorch_rt_modules_scan(b);
 
 	scorch_rt_lock(b);
-	return scorch_rt_stack_add(b, h, ips, n, (unsigned)flags);
+	uint32_t id = scorch_rt_stack_add(b, h, ips, n, (unsigned)flags);
+	scorch_rt_sigrestore(&old);
+	return id;
 }
 
 /* Finds hash h in b's stack table, or adds it under a new id and writes

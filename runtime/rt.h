@@ -32,13 +32,17 @@ enum rt_state {
 
 /* A thread's event buffer. Only its owner appends (holding `lock`, which is
  * otherwise taken by whoever flushes it at exit, exec or crash). `len` only
- * grows by whole records, so data[0..RAW_CHUNK_HDR+len) is always valid. */
+ * grows by whole records, so data[0..RAW_CHUNK_HDR+len) is always valid.
+ * A thread may have several: one per level of signal handlers that nest in
+ * the runtime's own code (see "Signals" in rt-core.c). */
 struct rt_buf {
 	struct rt_buf *next;            /* registry, never unlinked */
-	atomic_int lock;
+	atomic_uint lock;               /* 0, or the tid of the thread holding it */
 	atomic_int in_use;              /* owned by a live thread */
 	uint32_t tid;
 	uint32_t len;                   /* payload bytes */
+	uintptr_t lock_sp;              /* the holder's frame, to tell a holder a longjmp left */
+	int flush_asap;                 /* flush at unlock: a final flush found it held */
 	uint64_t base_time, last_time, last_addr;
 	/* stack dedup: hash -> id, open addressing, mmap'd */
 	uint64_t *dd_keys;
@@ -87,6 +91,9 @@ struct rt_globals {
 	atomic_uint next_stack_id;
 	atomic_ulong lost_chunks, lost_bytes;
 	atomic_ulong lost_reported_chunks, lost_reported_bytes;
+	atomic_ulong lost_events, lost_reported_events;   /* events never recorded (RAW_LOST_EVENTS) */
+	volatile int dying;             /* a fatal signal's default action follows the final flush */
+	atomic_int ready;               /* scorch_rt_init() has finished turning recording on */
 	uintptr_t self_lo, self_hi;     /* libscorch.so, skipped at the top of stacks */
 	uintptr_t unw_lo, unw_hi;       /* libunwind, likewise */
 };
@@ -96,6 +103,25 @@ extern RT_HIDDEN struct rt_real scorch_rt_real;
 /* volatile: glibc marks functions such as dlsym __leaf__ (no calls back into
  * this unit), yet they call malloc; without it the guard stores get dropped. */
 extern RT_HIDDEN __thread volatile int scorch_rt_guard;   /* in a hook: nested calls pass through */
+/* scorch_rt_guard values: 1, the runtime's own code runs (a malloc hook
+ * passes through); RT_GUARD_HOOK, a malloc hook runs, so a malloc hook
+ * entered now comes from a signal handler that interrupted it (or left it
+ * by longjmp) and records its event (rt-core.c, "Signals"). Other code
+ * takes any non-zero value for "inside the runtime". */
+#define RT_GUARD_HOOK 2
+
+/* Runtime contexts that nest on a thread (a signal handler's allocation
+ * inside a malloc hook): each hook pushes the frame it runs in, with bit 0
+ * set while its event is not recorded yet. */
+#define RT_NEST 8
+struct rt_tls {
+	uint32_t tid;                   /* gettid(), 0 until known */
+	int nctx;                       /* contexts on the stack, live or left */
+	uintptr_t hold;                 /* a lock taken now is held up to this frame (0: the taker's) */
+	uintptr_t ctx[RT_NEST];
+	struct rt_buf *lv[RT_NEST];     /* buffer per nesting level; lv[0] the thread's */
+};
+extern RT_HIDDEN __thread struct rt_tls scorch_rt_tls;
 #define G scorch_rt_g
 #define REAL scorch_rt_real
 
@@ -108,8 +134,30 @@ RT_HIDDEN void scorch_rt_env_snapshot(void);
 RT_HIDDEN uint64_t scorch_rt_now(void);
 RT_HIDDEN uint64_t scorch_rt_ns(void);   /* CLOCK_MONOTONIC ns */
 RT_HIDDEN uint64_t scorch_rt_process_cpu_ns(void);   /* CLOCK_PROCESS_CPUTIME_ID ns; async-signal-safe */
-RT_HIDDEN struct rt_buf *scorch_rt_self(void);       /* this thread's buffer, NULL if none can be had */
+/* This thread's buffer for the running context: the thread's own, or, in a
+ * signal handler that interrupted the runtime while it held that one, a
+ * buffer of the handler's nesting level. NULL if none can be had (the
+ * caller counts its event lost). async-signal-safe */
+RT_HIDDEN struct rt_buf *scorch_rt_self(void);
+/* Locks a buffer that scorch_rt_self() gave this context (a holder on this
+ * thread is then one that a longjmp left: its lock is taken over), or any
+ * buffer from outside a signal handler. async-signal-safe */
 RT_HIDDEN void scorch_rt_lock(struct rt_buf *b);
+/* Takes b's lock if it is free: 1, else 0. async-signal-safe */
+RT_HIDDEN int scorch_rt_trylock(struct rt_buf *b);
+/* A malloc hook's context (rt-core.c, "Signals"): the slow path of entering
+ * one, when the thread is already in the runtime. Returns the guard value to
+ * restore on leaving, or -1: pass through (the event is counted lost when it
+ * cannot be recorded). */
+RT_HIDDEN int scorch_rt_ctx_enter(uintptr_t frame);
+/* An event that cannot be recorded: counted, and the count is written to
+ * the stream (RAW_LOST_EVENTS). async-signal-safe */
+RT_HIDDEN void scorch_rt_lost_event(void);
+/* Blocks every signal on this thread around a short slow path that must
+ * not be interrupted or left by a handler's longjmp (a flush, a module
+ * scan, a new buffer). async-signal-safe */
+RT_HIDDEN void scorch_rt_sigblock(sigset_t *old);
+RT_HIDDEN void scorch_rt_sigrestore(const sigset_t *old);
 RT_HIDDEN void scorch_rt_unlock(struct rt_buf *b);
 /* Make room for `need` payload bytes, flushing if needed (lock held). */
 RT_HIDDEN uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need);
@@ -199,6 +247,7 @@ RT_HIDDEN void scorch_rt_zone_thread_exit(void);     /* a recorded thread ends *
 RT_HIDDEN void scorch_rt_zone_final(struct rt_buf *b, int from_signal);  /* final flush */
 RT_HIDDEN void scorch_rt_zone_fork_child(void);      /* end of the atfork child handler */
 RT_HIDDEN void scorch_rt_zone_lost(void);            /* a chunk was lost: names go out again */
+RT_HIDDEN int scorch_rt_zone_counts_allocs(void);   /* the program may ask for allocation counts */
 /* rt-malloc.c: the calling thread's allocations and requested bytes so far */
 RT_HIDDEN void scorch_rt_thread_allocs(uint64_t *count, uint64_t *bytes);
 
