@@ -1038,8 +1038,11 @@ static void build_profile(struct fin *f)
 			ext += f->threads.data[i].external != 0;
 		if (ext) {
 			struct strbuf ss = STRBUF_INIT;
-			sb_addf(&ss, "%s, perf cpu-clock from outside for %zu thread%s",
-				f->cpu_src ? p->sample_source : "nothing inside", ext, ext == 1 ? "" : "s");
+			if (f->cpu_src)
+				sb_addf(&ss, "%s (from outside for %zu thread%s that block%s signals)", p->sample_source,
+					ext, ext == 1 ? "" : "s", ext == 1 ? "s" : "");
+			else
+				sb_addf(&ss, "perf cpu-clock from outside (%zu thread%s)", ext, ext == 1 ? "" : "s");
 			p->sample_source = arena_strdup(A, sb_str(&ss));
 			sb_release(&ss);
 		}

@@ -86,7 +86,7 @@ enum { MASK_UNKNOWN = -1, MASK_FREE = 0, MASK_BLOCKED = 1, MASK_GONE = 2 };
 struct tstate {
 	int pid, tid;
 	int prev, now;
-	unsigned looked;                /* the poll that set `now` */
+	unsigned touched;               /* the last poll that read a sample of it */
 	uint64_t kept;
 };
 
@@ -236,7 +236,6 @@ static struct tstate *thread_of(struct extsample *x, int pid, int tid)
 	if (t->pid != pid) {   /* a tid used again by another process */
 		t->pid = pid;
 		t->prev = t->now = MASK_UNKNOWN;
-		t->looked = 0;
 	}
 	return t;
 }
@@ -545,8 +544,10 @@ static void parse_sample(struct extsample *x, const uint8_t *p, size_t n)
 #undef TAKE
 	(void)ip;
 	struct tstate *t = thread_of(x, s.pid, s.tid);
-	/* a thread last seen free: this sample goes whatever the next look says */
-	if (t->now == MASK_FREE || (t->now == MASK_UNKNOWN && t->prev == MASK_FREE))
+	t->touched = x->poll_no;   /* its mask is looked at after this read */
+	/* a thread last seen free: this sample goes whatever the next look
+	 * says, and needs no copy */
+	if (t->now == MASK_FREE)
 		return;
 	/* the user part of the chain: after PERF_CONTEXT_USER */
 	size_t k = 0;
@@ -615,18 +616,18 @@ void extsample_poll(struct extsample *x)
 	x->poll_no++;
 	for (size_t i = 0; i < x->rings.len; i++)
 		read_ring(x, &x->rings.data[i]);
-	if (!x->batch.len)
-		return;
-	/* look at the masks of the threads with samples, after the samples */
-	for (size_t i = 0; i < x->batch.len; i++) {
-		struct tstate *t = thread_of(x, x->batch.data[i].pid, x->batch.data[i].tid);
-		if (t->looked == x->poll_no)
+	/* look at the masks of the threads with samples, after the samples
+	 * (those dropped unread too: their mask may have changed since) */
+	for (size_t i = 0; i < x->threads.len; i++) {
+		struct tstate *t = &x->threads.data[i];
+		if (t->touched != x->poll_no)
 			continue;
 		if (t->now != MASK_UNKNOWN && t->now != MASK_GONE)
 			t->prev = t->now;
 		t->now = t->now == MASK_GONE ? MASK_GONE : look_mask(t->pid, t->tid);
-		t->looked = x->poll_no;
 	}
+	if (!x->batch.len)
+		return;
 	int scanned = 0;
 	for (size_t i = 0; i < x->batch.len; i++) {
 		struct xs *s = &x->batch.data[i];

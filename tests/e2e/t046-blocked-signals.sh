@@ -34,7 +34,7 @@ plain=$("$PROGS/cpu-sigblock" 100)
 rec sb -- "$PROGS/cpu-sigblock" 600 "$WORK/sb.fig"
 check "sigblock: exit" "$rc" 0
 check "sigblock: output as without scorch" "$out" "$plain"
-check_match "sigblock: source" "$(q sb.json '.profiles[0].cpu.sampling.source')" 'perf cpu-clock, perf cpu-clock from outside for 2 threads$'
+check_match "sigblock: source" "$(q sb.json '.profiles[0].cpu.sampling.source')" '^perf cpu-clock \(from outside for 2 threads that block signals\)$'
 while read -r name tid cpu; do
 	n=$(tsamples sb.json "$tid")
 	want=$((cpu * 999 / 1000000000))   # the thread's own CPU time x rate
