@@ -119,6 +119,7 @@ struct fin {
 	VEC(struct symc) symc;
 	size_t warm_next;             /* dense ids below it are in the cache */
 	struct zone_fin *zf;          /* zones and traced calls (zone-fin.c), NULL: none */
+	size_t zone_keep;             /* spans kept one by one at most (0: all) */
 	int no_code;                  /* keep no code or source for annotation */
 	int stale;                    /* a module's file no longer is what was loaded */
 };
@@ -180,6 +181,11 @@ static char *get_str(struct fmt_reader *r, size_t max)
 	c[n] = 0;
 	return c;
 }
+
+static uint64_t zone_rel(void *ctx, uint64_t ticks);
+static uint64_t zone_dur(void *ctx, uint64_t ticks);
+static void zone_func(void *ctx, uint64_t addr, uint64_t ticks, const char **name, const char **file,
+		      uint32_t *line);
 
 /* Decodes one intact chunk. Returns -1 if a record is malformed (the rest of
  * the chunk is dropped; what came before it stays). */
@@ -472,7 +478,8 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		case RAW_ZTHREAD:
 		case RAW_ZERROR:
 		case RAW_ZDROP:
-			if (zone_fin_decode(&f->zf, (uint32_t)(th - f->threads.data), type, t, &r) != 0)
+			if (zone_fin_decode(&f->zf, &(struct zone_fin_env){ f, zone_rel, zone_dur, zone_func, f->zone_keep },
+					    (uint32_t)(th - f->threads.data), type, t, &r) != 0)
 				return -1;
 			break;
 		default:
@@ -1109,7 +1116,7 @@ static void zone_func(void *ctx, uint64_t addr, uint64_t ticks, const char **nam
 
 static void build_zones(struct fin *f)
 {
-	struct zone_fin_env env = { f, zone_rel, zone_dur, zone_func };
+	struct zone_fin_env env = { f, zone_rel, zone_dur, zone_func, f->zone_keep };
 	zone_fin_build(f->zf, f->p, &env);
 }
 
@@ -1133,7 +1140,13 @@ struct raw_reader *raw_reader_new(const char *path)
 	u64map_init(&r->f.tid_index, 16);
 	u64map_init(&r->f.stack_index, 1024);
 	u64map_init(&r->f.xdense, 16);
+	r->f.zone_keep = ZONE_KEEP_DEFAULT;
 	return r;
+}
+
+void raw_reader_set_zone_keep(struct raw_reader *r, size_t n)
+{
+	r->f.zone_keep = n;
 }
 
 void raw_reader_set_tick_fs(struct raw_reader *r, uint64_t tick_fs)

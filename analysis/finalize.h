@@ -68,6 +68,9 @@ void raw_reader_warm(struct raw_reader *r, unsigned budget_ms);
 /* Compress events into `path` as they are decoded, while only one thread
  * allocates (the file is the caller's to remove). */
 void raw_reader_stream_to(struct raw_reader *r, const char *path);
+/* Keep at most n zone spans one by one (record --spans; 0: all, default
+ * ZONE_KEEP_DEFAULT): the longest; every span counts in the figures. */
+void raw_reader_set_zone_keep(struct raw_reader *r, size_t n);
 /* Keep no machine code or source lines in the profile (record --no-code). */
 void raw_reader_set_no_code(struct raw_reader *r);
 int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,

@@ -45,7 +45,8 @@ enum section {
 	SEC_CODE = 18,                /* machine code of hot functions, for annotation */
 	SEC_SOURCES = 19,             /* source lines of that code */
 	SEC_NOTES = 20,               /* what the profile cannot show, and why */
-	SEC_LAST_KNOWN = SEC_NOTES,
+	SEC_ZONE_STATS = 21,          /* zones: per thread and name, the figures of every span */
+	SEC_LAST_KNOWN = SEC_ZONE_STATS,
 };
 
 /* Where a section may stand: in tag order, END last. */
@@ -531,6 +532,45 @@ static void write_zones(struct writer *w, const struct sc_profile *p)
 	w_section(w, SEC_ZONE_ERRORS);
 }
 
+/* Per thread and name, the figures of every span (and which spans the
+ * zones sections kept), when the profile has them. */
+static void write_zone_stats(struct writer *w, const struct sc_profile *p)
+{
+	struct strbuf *s = &w->sec;
+	if (!p->have_zone_stats)
+		return;
+	w_u(s, p->zone_keep_ns);
+	w_u(s, p->zone_spans_total);
+	w_u(s, p->nzone_stats);
+	for (size_t i = 0; i < p->nzone_stats; i++) {
+		const struct sc_zone_stat *x = &p->zone_stats[i];
+		w_u(s, x->thread);
+		w_u(s, x->name);
+		w_u(s, x->calls);
+		w_u(s, x->total_ns);
+		w_u(s, x->self_ns);
+		w_u(s, x->sum_ns);
+		w_u(s, x->min_ns);
+		w_u(s, x->max_ns);
+		w_u(s, x->allocs);
+		w_u(s, x->bytes);
+		w_u(s, x->self_allocs);
+		w_u(s, x->self_bytes);
+		w_u(s, x->unwound);
+		w_u(s, x->unfinished);
+		w_u(s, x->thread_exit);
+		w_u(s, x->coarse);
+		w_u(s, x->nhist);
+		uint64_t v = 0;
+		for (uint32_t k = 0; k < x->nhist; k++) {
+			w_u(s, x->hist[k].value - v);
+			v = x->hist[k].value;
+			w_u(s, x->hist[k].count);
+		}
+	}
+	w_section(w, SEC_ZONE_STATS);
+}
+
 /* The code and source sections, when the profile keeps code. */
 static void write_code(struct writer *w, const struct sc_profile *p)
 {
@@ -707,6 +747,8 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 		}
 		w_section(w, SEC_NOTES);
 	}
+
+	write_zone_stats(w, p);
 
 	w_u(s, w->streamed ? event_stream_count(w->streamed) : p->nevents);
 	w_u(s, p->nstacks);
@@ -1070,6 +1112,8 @@ struct reader {
 	struct sc_zone *zbuf;         /* zone spans while reading, then moved to the arena */
 	size_t zcap;
 	uint64_t source_lines;        /* read so far, against SOURCE_MAX_BYTES */
+	int no_spans;                 /* skip the zone spans (zone figures only) */
+	int skipped_spans;            /* ... and there were some */
 };
 
 static int rfail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1759,6 +1803,75 @@ static int sec_sources(struct reader *r, struct sec *s)
 	return s->f.err ? -1 : 0;
 }
 
+/* The figures of every span per thread and name: rows by (thread, name),
+ * each once; histograms by value, each once, their counts summing to the
+ * row's calls, at most ZONE_HIST_EXACT values unless coarse (then at most
+ * ZONE_HIST_SUB per power of two, each a bucket's lower bound). */
+static int sec_zone_stats(struct reader *r, struct sec *s)
+{
+	struct sc_profile *p = r->p;
+	struct table t;
+	p->zone_keep_ns = s_u(s);
+	p->zone_spans_total = s_u(s);
+	uint64_t n = r_count(s, 17, (uint64_t)p->nthreads * p->nzone_names);
+	p->zone_stats = t_init(&t, &p->arena, s, n, 17, sizeof(*p->zone_stats));
+	uint64_t spans = 0;
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->zone_stats = t.a;
+		struct sc_zone_stat *x = &p->zone_stats[i];
+		uint64_t th = s_u(s), name = s_u(s);
+		if (th >= p->nthreads || name >= p->nzone_names ||
+		    (i && (th < x[-1].thread || (th == x[-1].thread && name <= x[-1].name)))) {
+			s->f.err = 1;
+			break;
+		}
+		x->thread = (uint16_t)th;
+		x->name = (uint32_t)name;
+		x->calls = s_u(s);
+		x->total_ns = s_u(s);
+		x->self_ns = s_u(s);
+		x->sum_ns = s_u(s);
+		x->min_ns = s_u(s);
+		x->max_ns = s_u(s);
+		x->allocs = s_u(s);
+		x->bytes = s_u(s);
+		x->self_allocs = s_u(s);
+		x->self_bytes = s_u(s);
+		x->unwound = s_u(s);
+		x->unfinished = s_u(s);
+		x->thread_exit = s_u(s);
+		uint64_t coarse = s_u(s);
+		uint64_t nh = r_count(s, 2, coarse ? 64 * ZONE_HIST_SUB : ZONE_HIST_EXACT);
+		if (coarse > 1 || !x->calls || !nh || nh > x->calls || x->min_ns > x->max_ns ||
+		    spans + x->calls < spans) {
+			s->f.err = 1;
+			break;
+		}
+		spans += x->calls;
+		x->coarse = (uint8_t)coarse;
+		x->nhist = (uint32_t)nh;
+		x->hist = arena_alloc(&p->arena, nh * sizeof(*x->hist));
+		uint64_t v = 0, sum = 0;
+		for (uint64_t k = 0; k < nh && !s->f.err; k++) {
+			uint64_t d = s_u(s), c = s_u(s);
+			if ((k && !d) || v + d < v || !c || sum + c < sum)
+				s->f.err = 1;
+			v += d;
+			sum += c;
+			x->hist[k] = (struct sc_zone_hist){ v, c };
+		}
+		if (sum != x->calls)
+			s->f.err = 1;
+	}
+	if (!s->f.err && spans != p->zone_spans_total)
+		s->f.err = 1;
+	p->nzone_stats = s->f.err ? 0 : n;
+	p->have_zone_stats = !s->f.err;
+	return s->f.err ? -1 : 0;
+}
+
 /* Moves the spans read into the profile's arena (ok) or drops them. */
 static void zones_adopt(struct reader *r, int ok)
 {
@@ -1777,7 +1890,7 @@ static const char *sec_name(int tag)
 	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
 				       "stacks", "threads", "events", "rss", "end", "cpu", "samples",
 				       "zone names", "zones", "marks", "counters", "dropped calls",
-				       "zone errors", "code", "sources", "notes" };
+				       "zone errors", "code", "sources", "notes", "zone figures" };
 	return tag > 0 && tag <= SEC_LAST_KNOWN ? names[tag] : "unknown";
 }
 
@@ -1821,7 +1934,14 @@ static int parse_body(struct reader *r, struct body *b)
 		case SEC_CPU: rc = sec_cpu(r, &sf); break;
 		case SEC_SAMPLES: rc = sec_samples(r, &sf); break;
 		case SEC_ZONE_NAMES: rc = sec_zone_names(r, &sf); break;
-		case SEC_ZONES: rc = sec_zones(r, &sf); break;
+		case SEC_ZONES:
+			if (r->no_spans) {
+				r->skipped_spans = 1;
+				rc = s_skip(&sf) ? -1 : 0;
+			} else {
+				rc = sec_zones(r, &sf);
+			}
+			break;
 		case SEC_MARKS: rc = sec_marks(r, &sf, 0); break;
 		case SEC_COUNTERS: rc = sec_marks(r, &sf, 1); break;
 		case SEC_ZONE_DROPS: rc = sec_zone_drops(r, &sf); break;
@@ -1829,6 +1949,7 @@ static int parse_body(struct reader *r, struct body *b)
 		case SEC_CODE: rc = sec_code(r, &sf); break;
 		case SEC_SOURCES: rc = sec_sources(r, &sf); break;
 		case SEC_NOTES: rc = sec_notes(r, &sf); break;
+		case SEC_ZONE_STATS: rc = sec_zone_stats(r, &sf); break;
 		case SEC_END:
 			r->end_events = s_u(&sf);
 			r->end_stacks = s_u(&sf);
@@ -1867,10 +1988,11 @@ static int parse_body(struct reader *r, struct body *b)
 	return 0;
 }
 
-int profile_read(const char *path, struct sc_profile **out, char *err, size_t errlen)
+static int read_profile(const char *path, struct sc_profile **out, char *err, size_t errlen, int no_spans)
 {
 	struct reader r;
 	memset(&r, 0, sizeof(r));
+	r.no_spans = no_spans;
 	r.path = path;
 	r.err = err;
 	r.errlen = errlen;
@@ -1927,8 +2049,23 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
 		profile_free(r.p);
 		return rc;
 	}
+	if (r.skipped_spans && !r.p->have_zone_stats) {
+		/* written before the figures: they come from the spans */
+		profile_free(r.p);
+		return read_profile(path, out, err, errlen, 0);
+	}
 	*out = r.p;
 	return 0;
+}
+
+int profile_read(const char *path, struct sc_profile **out, char *err, size_t errlen)
+{
+	return read_profile(path, out, err, errlen, 0);
+}
+
+int profile_read_zone_figures(const char *path, struct sc_profile **out, char *err, size_t errlen)
+{
+	return read_profile(path, out, err, errlen, 1);
 }
 
 /* Decompresses what the stream holds so far (ending its frame: nothing can

@@ -52,5 +52,9 @@ int profile_save(const struct sc_profile *p, const char *path, struct event_stre
 /* Reads path into a new profile owned by the caller (profile_free()).
  * Returns 0, or -1 with a one-line lowercase reason in err naming the file. */
 int profile_read(const char *path, struct sc_profile **out, char *err, size_t errlen);
+/* The same without the zone spans kept one by one (p->zones empty) when the
+ * profile has the per-name figures (p->have_zone_stats), which is all
+ * zone_analyze() needs then; a profile without them is read whole. */
+int profile_read_zone_figures(const char *path, struct sc_profile **out, char *err, size_t errlen);
 
 #endif

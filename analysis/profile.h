@@ -151,6 +151,37 @@ struct sc_zone_drop {
 	uint64_t allocs, bytes;   /* made inside those */
 };
 
+/* One bucket of a zone's durations: `count` calls took `value` ns (or, in a
+ * coarse histogram, between value and the next bucket's value). */
+struct sc_zone_hist {
+	uint64_t value, count;
+};
+
+/* What one thread's spans of one name came to, folded as the launcher read
+ * them (every span, kept or not; not the calls --calls-min dropped, which
+ * are in zone_drops). Recursion counts once in total_ns, allocs and bytes.
+ * The histogram is exact (a value per distinct duration) up to
+ * ZONE_HIST_EXACT values; past that it is coarse: values are bucket lower
+ * bounds, ZONE_HIST_SUB buckets per power of two (each within 1/256 of the
+ * durations it holds). */
+#define ZONE_HIST_EXACT 1024
+#define ZONE_HIST_SUB 256
+struct sc_zone_stat {
+	uint32_t name;            /* index into zone_names */
+	uint16_t thread;          /* index into threads */
+	uint8_t coarse;           /* the histogram is by buckets */
+	uint64_t calls;           /* spans */
+	uint64_t total_ns;        /* durations of those not inside another of the same name */
+	uint64_t self_ns;         /* durations less the spans and dropped calls directly inside */
+	uint64_t sum_ns;          /* durations */
+	uint64_t min_ns, max_ns;
+	uint64_t allocs, bytes;   /* inside those not inside another of the same name */
+	uint64_t self_allocs, self_bytes;   /* less those of the spans directly inside */
+	uint64_t unwound, unfinished, thread_exit;   /* spans with ZONE_F_* */
+	uint32_t nhist;
+	struct sc_zone_hist *hist;  /* by value, ascending; counts sum to calls */
+};
+
 enum sc_zone_error_kind {
 	ZONE_ERR_END_MISMATCH = 1,  /* scorch_zone_end(given) while `expected` was the innermost zone */
 	ZONE_ERR_END_UNOPENED = 2,  /* scorch_zone_end(given) with no open zone of that name */
@@ -271,6 +302,15 @@ struct sc_profile {
 	struct sc_counter *counters;       size_t ncounters;
 	struct sc_zone_drop *zone_drops;   size_t nzone_drops;
 	struct sc_zone_error *zone_errors; size_t nzone_errors;
+	/* Per thread and name, the figures of every span (set when the profile
+	 * has them: then zones holds only the spans kept, those of at least
+	 * zone_keep_ns, and zone_stats is what reports count). A profile from
+	 * before them has every span in zones and no zone_stats. Sorted by
+	 * thread, then name. */
+	struct sc_zone_stat *zone_stats;   size_t nzone_stats;
+	bool have_zone_stats;
+	uint64_t zone_keep_ns;             /* spans shorter than this were not kept (0: all kept) */
+	uint64_t zone_spans_total;         /* spans recorded, kept or not */
 
 	/* Code and source of the hottest functions, in the arena. codes are
 	 * sorted by module, then start, and do not overlap; sources by file,

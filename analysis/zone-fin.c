@@ -15,6 +15,7 @@
 #include "../lib/hashmap.h"
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
+#include "zones.h"
 
 struct zf_name {
 	uint8_t kind;             /* enum raw_zname */
@@ -23,18 +24,45 @@ struct zf_name {
 	uint64_t addr, ticks;     /* ZNAME_FUNC */
 };
 
-struct zf_span {
-	uint64_t start, end, allocs, bytes, kids;   /* ticks, except allocs and bytes */
-	uint64_t id;
-	uint16_t depth, flags;
-	uint8_t closed;
+/* An open span or call on a thread's stack. */
+struct zf_open {
+	uint64_t start;               /* ns since profile start */
+	uint64_t kids_ns, kids_allocs, kids_bytes;   /* of the spans directly inside, so far */
+	uint64_t id;                  /* raw name id */
+	uint32_t stat;                /* index into its thread's stats */
+	uint16_t depth;
+	uint8_t outer;                /* no span of its name was open on the thread at its begin */
+	uint8_t orphan;               /* the span it began in ended first (an end below the top) */
+};
+
+/* A thread's figures of one raw name id, with its durations counted by
+ * value in an open-addressed table (keys are value + 1, 0 free). */
+struct zf_stat {
+	struct sc_zone_stat s;        /* name = the raw id until built */
+	uint64_t *hk, *hc;
+	uint32_t hcap, hlen;
+	uint32_t open;                /* spans of it open on the thread */
+};
+
+/* A span kept for the views that draw spans one by one. */
+struct zf_kept {
+	uint64_t start, end, allocs, bytes;   /* ns, except allocs and bytes */
+	uint64_t dropped_ns;          /* calls directly inside that --calls-min dropped */
+	uint64_t kids_ns;             /* every span directly inside it, kept or not */
+	uint64_t id;                  /* raw name id */
+	uint16_t thread, depth, flags;
 };
 
 struct zf_thread {
-	VEC(struct zf_span) spans;    /* in begin order */
-	VEC(uint32_t) open;           /* indexes into spans, innermost last */
+	VEC(struct zf_open) open;     /* innermost last */
+	VEC(struct zf_stat) stats;
+	uint32_t *slot;               /* raw id -> index + 1 into stats, ids below nslot */
+	size_t nslot;
+	struct u64map far;            /* ... and ids past ZF_DIRECT */
 	char *name;                   /* SCORCH_THREAD_NAME, or NULL */
 };
+
+#define ZF_DIRECT (1u << 22)
 
 struct zf_mark {
 	uint64_t ticks, id;
@@ -53,12 +81,19 @@ struct zf_error {
 };
 
 struct zone_fin {
+	struct zone_fin_env env;
 	VEC(struct zf_name) names;
 	struct u64map name_index;     /* raw id -> index + 1 into names */
 	VEC(struct zf_thread) threads;
 	VEC(struct zf_mark) marks, counters;
 	VEC(struct zf_drop) drops;
 	VEC(struct zf_error) errors;
+	/* The spans kept: every one of at least keep_ns. When more than
+	 * keep_max are kept, keep_ns rises to keep about half of them. */
+	VEC(struct zf_kept) kept;
+	uint64_t keep_ns;
+	size_t keep_max;              /* 0: keep every span */
+	uint64_t spans;               /* ended so far */
 };
 
 static struct zf_thread *zf_thread(struct zone_fin *z, uint32_t th)
@@ -122,8 +157,216 @@ static int dec_name(struct zone_fin *z, uint64_t ticks, struct fmt_reader *r)
 	return 0;
 }
 
+/* The stats of raw id `id` on thread t, added when new. */
+static uint32_t zf_stat_of(struct zf_thread *t, uint64_t id)
+{
+	uint32_t *slot;
+	uint64_t *far = NULL;
+	if (id < ZF_DIRECT) {
+		if (id >= t->nslot) {
+			size_t n = t->nslot ? t->nslot : 64;
+			while (n <= id)
+				n *= 2;
+			t->slot = xrealloc(t->slot, n * sizeof(uint32_t));
+			memset(t->slot + t->nslot, 0, (n - t->nslot) * sizeof(uint32_t));
+			t->nslot = n;
+		}
+		slot = &t->slot[id];
+		if (*slot)
+			return *slot - 1;
+	} else {
+		if (!t->far.slots)
+			u64map_init(&t->far, 16);
+		bool isnew;
+		far = u64map_put(&t->far, id, &isnew);
+		if (!isnew)
+			return (uint32_t)(*far - 1);
+		slot = NULL;
+	}
+	struct zf_stat st;
+	memset(&st, 0, sizeof(st));
+	st.s.name = (uint32_t)id;   /* only to tell rows apart until built */
+	VEC_PUSH(&t->stats, st);
+	if (slot)
+		*slot = (uint32_t)t->stats.len;
+	else
+		*far = t->stats.len;
+	return (uint32_t)(t->stats.len - 1);
+}
+
+static inline uint32_t hist_hash(uint64_t key, uint32_t cap)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+static void hist_put(struct zf_stat *s, uint64_t v, uint64_t n);
+
+/* Grows the table to cap, or (coarse) rebuilds it by buckets. */
+static void hist_rehash(struct zf_stat *s, uint32_t cap, int coarsen)
+{
+	uint64_t *k = s->hk, *c = s->hc;
+	uint32_t old = s->hcap;
+	s->hk = xcalloc(cap, sizeof(uint64_t));
+	s->hc = xmalloc(cap * sizeof(uint64_t));
+	s->hcap = cap;
+	s->hlen = 0;
+	if (coarsen)
+		s->s.coarse = 1;
+	for (uint32_t i = 0; i < old; i++)
+		if (k[i])
+			hist_put(s, k[i] - 1, c[i]);
+	free(k);
+	free(c);
+}
+
+/* Counts n more durations of v. */
+static void hist_put(struct zf_stat *s, uint64_t v, uint64_t n)
+{
+	if (s->s.coarse)
+		v = zone_hist_bucket(v);
+	if (v == UINT64_MAX)
+		v--;
+	if (!s->hcap)
+		hist_rehash(s, 16, 0);
+	uint64_t key = v + 1;
+	uint32_t m = s->hcap - 1;
+	for (uint32_t i = hist_hash(key, s->hcap);; i = (i + 1) & m) {
+		if (s->hk[i] == key) {
+			s->hc[i] += n;
+			return;
+		}
+		if (!s->hk[i]) {
+			s->hk[i] = key;
+			s->hc[i] = n;
+			break;
+		}
+	}
+	if (++s->hlen * 2 > s->hcap)
+		hist_rehash(s, s->hcap * 2, 0);
+	else if (s->hlen > ZONE_HIST_EXACT && !s->s.coarse)
+		hist_rehash(s, s->hcap, 1);
+}
+
+/* Puts the k-th smallest of d[0..n) at d[k], smaller ones before it and
+ * larger ones after (quickselect, median of three). */
+static void select_kth(uint64_t *d, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t a = d[lo], b = d[mid], c = d[hi];
+		uint64_t pv = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (d[i] < pv)
+				i++;
+			while (d[j] > pv)
+				j--;
+			if (i <= j) {
+				uint64_t t = d[i];
+				d[i] = d[j];
+				d[j] = t;
+				i++;
+				if (!j--)
+					break;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* Raises keep_ns until at most half of keep_max spans are kept (fewer when
+ * many spans have the same duration), and drops the others. */
+static void zf_thin(struct zone_fin *z)
+{
+	size_t n = z->kept.len, want = z->keep_max / 2;
+	uint64_t *d = xmalloc((n + 1) * sizeof(uint64_t));
+	for (size_t i = 0; i < n; i++)
+		d[i] = z->kept.data[i].end - z->kept.data[i].start;
+	/* the least duration that keeps at most `want`: d[n - want], unless
+	 * spans before it have the same duration */
+	select_kth(d, n, n - want);
+	uint64_t t = d[n - want];
+	for (size_t i = 0; i < n - want; i++)
+		if (d[i] == t) {
+			t++;
+			break;
+		}
+	free(d);
+	if (t <= z->keep_ns)
+		t = z->keep_ns + 1;
+	z->keep_ns = t;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		if (z->kept.data[i].end - z->kept.data[i].start >= t)
+			z->kept.data[o++] = z->kept.data[i];
+	z->kept.len = o;
+}
+
+/* Ends the open span at k on thread th (t) at `end` ns: folds it into its
+ * stats and its parent's figures, and keeps it when it is long enough. */
+static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_t k, uint64_t end,
+		     uint64_t allocs, uint64_t bytes, uint64_t dropped_ns, uint16_t flags)
+{
+	struct zf_open *o = &t->open.data[k];
+	if (end < o->start)
+		end = o->start;
+	uint64_t d = end - o->start;
+	if (k + 1 < t->open.len && !t->open.data[k + 1].orphan) {
+		/* ended below the top: the span directly inside it is still
+		 * open, and overlaps it up to here */
+		struct zf_open *c = &t->open.data[k + 1];
+		o->kids_ns += end > c->start ? end - c->start : 0;
+		c->orphan = 1;
+	}
+	struct zf_stat *st = &t->stats.data[o->stat];
+	struct sc_zone_stat *s = &st->s;
+	uint64_t away = o->kids_ns + dropped_ns;
+	if (!s->calls || d < s->min_ns)
+		s->min_ns = d;
+	if (d > s->max_ns)
+		s->max_ns = d;
+	s->calls++;
+	s->sum_ns += d;
+	s->self_ns += d > away ? d - away : 0;
+	s->self_allocs += allocs > o->kids_allocs ? allocs - o->kids_allocs : 0;
+	s->self_bytes += bytes > o->kids_bytes ? bytes - o->kids_bytes : 0;
+	if (o->outer) {
+		s->total_ns += d;
+		s->allocs += allocs;
+		s->bytes += bytes;
+	}
+	s->unwound += (flags & ZONE_F_UNWOUND) != 0;
+	s->thread_exit += (flags & ZONE_F_THREAD_EXIT) != 0;
+	s->unfinished += (flags & ZONE_F_UNFINISHED) != 0;
+	hist_put(st, d, 1);
+	st->open--;
+	if (k && !o->orphan) {
+		struct zf_open *par = &t->open.data[k - 1];
+		par->kids_ns += d;
+		par->kids_allocs += allocs;
+		par->kids_bytes += bytes;
+	}
+	z->spans++;
+	if (d >= z->keep_ns) {
+		struct zf_kept kp = { o->start, end, allocs, bytes, dropped_ns, o->kids_ns, o->id, (uint16_t)th,
+				      o->depth, flags };
+		VEC_PUSH(&z->kept, kp);
+		if (z->keep_max && z->kept.len > z->keep_max)
+			zf_thin(z);
+	}
+	if (k + 1 < t->open.len)
+		memmove(t->open.data + k, t->open.data + k + 1, (t->open.len - k - 1) * sizeof(*o));
+	t->open.len--;
+}
+
 /* Pairs an end with the innermost open span of its id. */
-static int dec_end(struct zone_fin *z, struct zf_thread *t, uint64_t ticks, struct fmt_reader *r)
+static int dec_end(struct zone_fin *z, struct zf_thread *t, uint32_t th, uint64_t ticks, struct fmt_reader *r)
 {
 	uint64_t id = fmt_get_u(r), allocs = fmt_get_u(r), bytes = fmt_get_u(r);
 	uint64_t flags = fmt_get_u(r), kids = 0;
@@ -132,29 +375,25 @@ static int dec_end(struct zone_fin *z, struct zf_thread *t, uint64_t ticks, stru
 	if (r->err || flags > 0xffff)
 		return -1;
 	for (size_t k = t->open.len; k-- > 0;) {
-		struct zf_span *s = &t->spans.data[t->open.data[k]];
-		if (s->id != id)
+		if (t->open.data[k].id != id)
 			continue;
-		s->end = ticks;
-		s->allocs = allocs;
-		s->bytes = bytes;
-		s->kids = kids;
-		s->flags = (uint16_t)(((flags & RAW_ZF_UNWOUND) ? ZONE_F_UNWOUND : 0) |
-				      ((flags & RAW_ZF_THREAD_EXIT) ? ZONE_F_THREAD_EXIT : 0));
-		s->closed = 1;
-		memmove(t->open.data + k, t->open.data + k + 1, (t->open.len - k - 1) * sizeof(uint32_t));
-		t->open.len--;
+		uint16_t fl = (uint16_t)(((flags & RAW_ZF_UNWOUND) ? ZONE_F_UNWOUND : 0) |
+					 ((flags & RAW_ZF_THREAD_EXIT) ? ZONE_F_THREAD_EXIT : 0));
+		zf_close(z, t, th, k, z->env.rel(z->env.ctx, ticks), allocs, bytes,
+			 kids ? z->env.dur(z->env.ctx, kids) : 0, fl);
 		return 0;
 	}
 	return 0;   /* its begin was lost with a damaged chunk */
 }
 
-int zone_fin_decode(struct zone_fin **zp, uint32_t thread, int type, uint64_t ticks,
-		    struct fmt_reader *r)
+int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32_t thread, int type,
+		    uint64_t ticks, struct fmt_reader *r)
 {
 	struct zone_fin *z = *zp;
 	if (!z) {
 		z = *zp = xcalloc(1, sizeof(*z));
+		z->env = *env;
+		z->keep_max = env->keep_max;
 		u64map_init(&z->name_index, 256);
 	}
 	struct zf_thread *t = zf_thread(z, thread);
@@ -162,22 +401,26 @@ int zone_fin_decode(struct zone_fin **zp, uint32_t thread, int type, uint64_t ti
 	case RAW_ZNAME:
 		return dec_name(z, ticks, r);
 	case RAW_ZBEGIN: {
-		struct zf_span s;
-		memset(&s, 0, sizeof(s));
-		s.id = fmt_get_u(r);
-		if (r->err || !s.id || t->spans.len >= UINT32_MAX)
+		uint64_t id = fmt_get_u(r);
+		if (r->err || !id || thread > UINT16_MAX)
 			return -1;
-		s.start = ticks;
+		struct zf_open o;
+		memset(&o, 0, sizeof(o));
+		o.id = id;
+		o.start = z->env.rel(z->env.ctx, ticks);
+		o.stat = zf_stat_of(t, id);
 		if (t->open.len) {
-			uint16_t d = t->spans.data[t->open.data[t->open.len - 1]].depth;
-			s.depth = d < UINT16_MAX ? d + 1 : d;
+			uint16_t d = t->open.data[t->open.len - 1].depth;
+			o.depth = d < UINT16_MAX ? d + 1 : d;
 		}
-		VEC_PUSH(&t->spans, s);
-		VEC_PUSH(&t->open, (uint32_t)(t->spans.len - 1));
+		struct zf_stat *st = &t->stats.data[o.stat];
+		o.outer = st->open == 0;
+		st->open++;
+		VEC_PUSH(&t->open, o);
 		return 0;
 	}
 	case RAW_ZEND:
-		return dec_end(z, t, ticks, r);
+		return dec_end(z, t, thread, ticks, r);
 	case RAW_ZMARK:
 	case RAW_ZCOUNTER: {
 		struct zf_mark m = { ticks, fmt_get_u(r), 0, thread };
@@ -304,57 +547,195 @@ static int counter_cmp(const void *a, const void *b)
 	return (int)x->thread - (int)y->thread;
 }
 
-/* Sorts one thread's spans by start, keeping begin order among equal
+/* Sorts spans by thread, then start, keeping begin order among equal
  * starts (an enclosing span stays ahead of what it encloses). */
-static int span_cmp(const void *a, const void *b)
+static int kept_cmp(const void *a, const void *b)
 {
-	const struct sc_zone *x = a, *y = b;
+	const struct zf_kept *x = a, *y = b;
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	return x->depth < y->depth ? -1 : x->depth > y->depth;
 }
 
+/* Spans still open end with their thread (or the profile), innermost
+ * first, flagged unfinished. */
+static void close_open(struct zb *b)
+{
+	struct zone_fin *z = b->z;
+	struct sc_profile *p = b->p;
+	for (size_t i = 0; i < z->threads.len && i < p->nthreads; i++) {
+		struct zf_thread *t = &z->threads.data[i];
+		uint64_t tend = p->threads[i].end ? p->threads[i].end : p->duration;
+		while (t->open.len)
+			zf_close(z, t, (uint32_t)i, t->open.len - 1, tend, 0, 0, 0, ZONE_F_UNFINISHED);
+	}
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct sc_zone_stat *x = a, *y = b;
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+static int hist_cmp(const void *a, const void *b)
+{
+	const struct sc_zone_hist *x = a, *y = b;
+	return x->value < y->value ? -1 : x->value > y->value;
+}
+
+/* Adds row y into x (same thread and name: two raw ids of one name). */
+static void row_merge(struct sc_zone_stat *x, const struct sc_zone_stat *y)
+{
+	if (y->min_ns < x->min_ns)
+		x->min_ns = y->min_ns;
+	if (y->max_ns > x->max_ns)
+		x->max_ns = y->max_ns;
+	x->calls += y->calls;
+	x->total_ns += y->total_ns;
+	x->self_ns += y->self_ns;
+	x->sum_ns += y->sum_ns;
+	x->allocs += y->allocs;
+	x->bytes += y->bytes;
+	x->self_allocs += y->self_allocs;
+	x->self_bytes += y->self_bytes;
+	x->unwound += y->unwound;
+	x->unfinished += y->unfinished;
+	x->thread_exit += y->thread_exit;
+}
+
+/* The histogram of table entries hk/hc (cap of them) ascending in the arena,
+ * by buckets when coarse; merged entries (equal values) summed. */
+static struct sc_zone_hist *hist_out(struct arena *A, struct sc_zone_hist *h, size_t n, uint8_t *coarse,
+				     uint32_t *nout)
+{
+	if (!*coarse && n > ZONE_HIST_EXACT)
+		*coarse = 1;
+	if (*coarse)
+		for (size_t i = 0; i < n; i++)
+			h[i].value = zone_hist_bucket(h[i].value);
+	qsort(h, n, sizeof(*h), hist_cmp);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (o && h[o - 1].value == h[i].value)
+			h[o - 1].count += h[i].count;
+		else
+			h[o++] = h[i];
+	}
+	struct sc_zone_hist *a = arena_alloc(A, (o ? o : 1) * sizeof(*a));
+	memcpy(a, h, o * sizeof(*a));
+	*nout = (uint32_t)o;
+	return a;
+}
+
+/* The stats rows: per thread and final name, rows of raw ids that name the
+ * same thing merged. */
+static void build_stats(struct zb *b)
+{
+	struct zone_fin *z = b->z;
+	struct sc_profile *p = b->p;
+	size_t total = 0;
+	for (size_t i = 0; i < z->threads.len && i < p->nthreads; i++)
+		total += z->threads.data[i].stats.len;
+	struct sc_zone_stat *rows = xcalloc(total + 1, sizeof(*rows));
+	/* where each row's table is: thread, index into its stats */
+	struct src { uint32_t th, k; } *src = xcalloc(total + 1, sizeof(*src));
+	size_t n = 0;
+	for (size_t i = 0; i < z->threads.len && i < p->nthreads; i++) {
+		struct zf_thread *t = &z->threads.data[i];
+		for (size_t k = 0; k < t->stats.len; k++) {
+			if (!t->stats.data[k].s.calls)
+				continue;
+			rows[n] = t->stats.data[k].s;
+			rows[n].thread = (uint16_t)i;
+			rows[n].name = zb_name(b, t->stats.data[k].s.name);
+			/* the row's place in its thread's table rides in hist until sorted */
+			src[n] = (struct src){ (uint32_t)i, (uint32_t)k };
+			rows[n].nhist = (uint32_t)n;
+			n++;
+		}
+	}
+	/* sort rows by (thread, name) through an index, keeping their sources */
+	struct sc_zone_stat *sorted = xcalloc(n + 1, sizeof(*sorted));
+	memcpy(sorted, rows, n * sizeof(*rows));
+	qsort(sorted, n, sizeof(*sorted), row_cmp);
+	p->zone_stats = arena_alloc(&p->arena, (n + 1) * sizeof(*p->zone_stats));
+	VEC(struct sc_zone_hist) h = { 0 };
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		struct sc_zone_stat row = sorted[i];
+		h.len = 0;
+		for (; j < n && sorted[j].thread == row.thread && sorted[j].name == row.name; j++) {
+			if (j > i)
+				row_merge(&row, &sorted[j]);
+			const struct src *sr = &src[sorted[j].nhist];
+			const struct zf_stat *st = &z->threads.data[sr->th].stats.data[sr->k];
+			row.coarse |= st->s.coarse;
+			for (uint32_t e = 0; e < st->hcap; e++)
+				if (st->hk[e]) {
+					struct sc_zone_hist x = { st->hk[e] - 1, st->hc[e] };
+					VEC_PUSH(&h, x);
+				}
+		}
+		row.hist = hist_out(&p->arena, h.data, h.len, &row.coarse, &row.nhist);
+		p->zone_stats[o++] = row;
+		i = j;
+	}
+	VEC_FREE(&h);
+	p->nzone_stats = o;
+	p->have_zone_stats = true;
+	p->zone_spans_total = z->spans;
+	p->zone_keep_ns = z->keep_ns;
+	free(sorted);
+	free(src);
+	free(rows);
+}
+
+/* The kept spans, sorted; what their kept spans directly inside do not
+ * cover of kids_ns counts as dropped, so self times stay right from the
+ * kept spans alone. */
 static void build_spans(struct zb *b)
 {
 	struct zone_fin *z = b->z;
 	struct sc_profile *p = b->p;
-	const struct zone_fin_env *env = b->env;
-	size_t total = 0;
-	for (size_t i = 0; i < z->threads.len; i++)
-		total += z->threads.data[i].spans.len;
-	p->zones = arena_alloc(&p->arena, (total + 1) * sizeof(*p->zones));
-	size_t n = 0;
-	for (size_t i = 0; i < z->threads.len && i < p->nthreads; i++) {
-		const struct zf_thread *t = &z->threads.data[i];
-		uint64_t tend = p->threads[i].end ? p->threads[i].end : p->duration;
-		size_t first = n;
-		int ordered = 1;
-		for (size_t k = 0; k < t->spans.len; k++) {
-			const struct zf_span *s = &t->spans.data[k];
-			struct sc_zone *o = &p->zones[n++];
-			o->start = env->rel(env->ctx, s->start);
-			o->name = zb_name(b, s->id);
-			o->thread = (uint16_t)i;
-			o->depth = s->depth;
-			if (s->closed) {
-				o->end = env->rel(env->ctx, s->end);
-				o->allocs = s->allocs;
-				o->bytes = s->bytes;
-				o->dropped_ns = env->dur(env->ctx, s->kids);
-				o->flags = s->flags;
-			} else {
-				o->end = tend;
-				o->flags = ZONE_F_UNFINISHED;
-			}
-			if (o->end < o->start)
-				o->end = o->start;
-			if (n - first > 1 && span_cmp(o - 1, o) > 0)
-				ordered = 0;
+	size_t n = z->kept.len;
+	struct zf_kept *k = z->kept.data;
+	if (n > 1)
+		qsort(k, n, sizeof(*k), kept_cmp);
+	uint64_t *cover = xcalloc(n + 1, sizeof(uint64_t));
+	uint32_t *stack = xmalloc((n + 1) * sizeof(uint32_t));
+	size_t sp = 0;
+	for (size_t i = 0; i < n; i++) {
+		while (sp && (k[stack[sp - 1]].thread != k[i].thread || k[stack[sp - 1]].depth >= k[i].depth))
+			sp--;
+		if (sp) {
+			const struct zf_kept *par = &k[stack[sp - 1]];
+			uint64_t end = k[i].end < par->end ? k[i].end : par->end;
+			if (end > k[i].start)
+				cover[stack[sp - 1]] += end - k[i].start;
 		}
-		if (!ordered)
-			qsort(p->zones + first, n - first, sizeof(*p->zones), span_cmp);
+		stack[sp++] = (uint32_t)i;
+	}
+	p->zones = arena_alloc(&p->arena, (n + 1) * sizeof(*p->zones));
+	for (size_t i = 0; i < n; i++) {
+		struct sc_zone *o = &p->zones[i];
+		o->start = k[i].start;
+		o->end = k[i].end;
+		o->allocs = k[i].allocs;
+		o->bytes = k[i].bytes;
+		o->dropped_ns = k[i].dropped_ns + (k[i].kids_ns > cover[i] ? k[i].kids_ns - cover[i] : 0);
+		o->name = zb_name(b, k[i].id);
+		o->thread = k[i].thread;
+		o->depth = k[i].depth;
+		o->flags = k[i].flags;
 	}
 	p->nzones = n;
+	free(cover);
+	free(stack);
 }
 
 static void build_rest(struct zb *b)
@@ -439,6 +820,8 @@ void zone_fin_build(struct zone_fin *z, struct sc_profile *p, const struct zone_
 	strmap_init(&b.keys);
 	u64map_init(&b.raw2final, 256);
 	b.key = (struct strbuf)STRBUF_INIT;
+	close_open(&b);
+	build_stats(&b);
 	build_spans(&b);
 	build_rest(&b);
 	p->zone_names = arena_alloc(&p->arena, (b.names.len + 1) * sizeof(*p->zone_names));
@@ -462,10 +845,19 @@ void zone_fin_free(struct zone_fin *z)
 	VEC_FREE(&z->names);
 	u64map_release(&z->name_index);
 	for (size_t i = 0; i < z->threads.len; i++) {
-		VEC_FREE(&z->threads.data[i].spans);
-		VEC_FREE(&z->threads.data[i].open);
-		free(z->threads.data[i].name);
+		struct zf_thread *t = &z->threads.data[i];
+		for (size_t k = 0; k < t->stats.len; k++) {
+			free(t->stats.data[k].hk);
+			free(t->stats.data[k].hc);
+		}
+		VEC_FREE(&t->stats);
+		VEC_FREE(&t->open);
+		free(t->slot);
+		if (t->far.slots)
+			u64map_release(&t->far);
+		free(t->name);
 	}
+	VEC_FREE(&z->kept);
 	VEC_FREE(&z->threads);
 	VEC_FREE(&z->marks);
 	VEC_FREE(&z->counters);

@@ -12,14 +12,10 @@
 
 struct zone_fin;
 
-/* Decodes the fields of one zone record of `type` (after its dt) stamped
- * with `ticks`, written by the thread at index `thread` of finalize's table.
- * *zp is created on first use. Returns 0, or -1 when the record is
- * malformed (r->err is set or a field is out of range). */
-int zone_fin_decode(struct zone_fin **zp, uint32_t thread, int type, uint64_t ticks,
-		    struct fmt_reader *r);
+/* Spans kept one by one unless the launcher is told otherwise. */
+#define ZONE_KEEP_DEFAULT 1000000
 
-/* What building needs from finalize. */
+/* What decoding and building need from finalize. */
 struct zone_fin_env {
 	void *ctx;
 	uint64_t (*rel)(void *ctx, uint64_t ticks);    /* a time stamp -> ns since profile start */
@@ -28,10 +24,24 @@ struct zone_fin_env {
 	 * its name, file and first line, strings living as long as the profile. */
 	void (*func)(void *ctx, uint64_t addr, uint64_t ticks, const char **name,
 		     const char **file, uint32_t *line);
+	/* Spans kept one by one at most (0: all): past it only the longest
+	 * are kept; every span counts in the per-name figures all the same. */
+	size_t keep_max;
 };
 
+/* Decodes the fields of one zone record of `type` (after its dt) stamped
+ * with `ticks`, written by the thread at index `thread` of finalize's table.
+ * A span is folded into its name's figures as its end is read. *zp is
+ * created on first use, with a copy of env (whose rel and dur must work
+ * from then on). Returns 0, or -1 when the record is malformed (r->err is
+ * set or a field is out of range). */
+int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32_t thread, int type,
+		    uint64_t ticks, struct fmt_reader *r);
+
 /* Fills p's zone members (p->threads and p->duration must be set: spans
- * still open end with their thread). NULL z: no zones. */
+ * still open end with their thread): the names, per thread and name the
+ * figures of every span (zone_stats), the spans kept, marks, counters,
+ * dropped calls, errors. NULL z: no zones. */
 void zone_fin_build(struct zone_fin *z, struct sc_profile *p, const struct zone_fin_env *env);
 
 void zone_fin_free(struct zone_fin *z);

@@ -1,9 +1,13 @@
-/* Zone analysis: one pass over the spans of each thread with a stack of the
- * enclosing spans (by depth) gives every span's self time (its duration less
- * the overlap of the spans directly inside it and the calls dropped inside
- * it) and whether it sits inside another span of its own name (recursion,
- * counted once in totals). Durations are then sorted per name for the
- * percentiles. */
+/* Zone analysis. A profile recorded now carries per thread and name the
+ * figures finalize folded from every span as it read them (count, total,
+ * self, min, max, a histogram of the durations, allocations): the rows of a
+ * name are summed and their histograms merged, without touching a span.
+ * For a profile without them (written before, or built by hand), one pass
+ * over the spans of each thread with a stack of the enclosing spans (by
+ * depth) gives every span's self time (its duration less the overlap of
+ * the spans directly inside it and the calls dropped inside it) and whether
+ * it sits inside another span of its own name (recursion, counted once in
+ * totals); durations are then sorted per name for the percentiles. */
 #include "zones.h"
 
 #include <errno.h>
@@ -47,6 +51,25 @@ static int u64_cmp(const void *a, const void *b)
 struct kid_sums {
 	uint64_t ns, allocs, bytes;
 };
+
+/* Adds the calls --calls-min dropped of one name to its figures (not to
+ * the percentiles: their durations are not known one by one). */
+static void tally_drop(const struct sc_zone_drop *d, struct zone_stat *s)
+{
+	if (!d->calls)
+		return;
+	if (!s->calls || d->min_ns < s->min_ns)
+		s->min_ns = d->min_ns;
+	if (d->max_ns > s->max_ns)
+		s->max_ns = d->max_ns;
+	s->calls += d->calls;
+	s->dropped += d->calls;
+	s->sum_ns += d->total_ns;
+	s->total_ns += d->outer_ns;
+	s->self_ns += d->self_ns;
+	s->allocs += d->allocs;
+	s->bytes += d->bytes;
+}
 
 /* Fills the per-name figures from the spans (and the dropped calls). */
 static void tally_spans(const struct sc_profile *p, struct zone_stat *st, uint64_t **durs, size_t *ndur,
@@ -110,23 +133,8 @@ static void tally_spans(const struct sc_profile *p, struct zone_stat *st, uint64
 			r->thread_exit++;
 		durs[z->name][ndur[z->name]++] = d;
 	}
-	for (size_t i = 0; i < p->nzone_drops; i++) {
-		const struct sc_zone_drop *d = &p->zone_drops[i];
-		struct zone_stat *s = &st[d->name];
-		if (!d->calls)
-			continue;
-		if (!s->calls || d->min_ns < s->min_ns)
-			s->min_ns = d->min_ns;
-		if (d->max_ns > s->max_ns)
-			s->max_ns = d->max_ns;
-		s->calls += d->calls;
-		s->dropped += d->calls;
-		s->sum_ns += d->total_ns;
-		s->total_ns += d->outer_ns;
-		s->self_ns += d->self_ns;
-		s->allocs += d->allocs;
-		s->bytes += d->bytes;
-	}
+	for (size_t i = 0; i < p->nzone_drops; i++)
+		tally_drop(&p->zone_drops[i], &st[p->zone_drops[i].name]);
 	free(kids);
 	free(outer);
 	free(stack);
@@ -202,7 +210,116 @@ static void tally_errors(const struct sc_profile *p, struct zone_result *r)
 	}
 }
 
-int zone_analyze(const struct sc_profile *p, const struct zone_options *o, struct zone_result **out)
+uint64_t zone_hist_percentile(const struct sc_zone_hist *h, size_t n, uint64_t total, unsigned pct)
+{
+	if (!total || !n)
+		return 0;
+	if (pct > 100)
+		pct = 100;
+	uint64_t rank = total / 100 * pct + (total % 100 * pct + 99) / 100, cum = 0;
+	if (rank < 1)
+		rank = 1;
+	for (size_t i = 0; i < n; i++) {
+		cum += h[i].count;
+		if (cum >= rank)
+			return h[i].value;
+	}
+	return h[n - 1].value;
+}
+
+static int hist_cmp(const void *a, const void *b)
+{
+	const struct sc_zone_hist *x = a, *y = b;
+	return x->value < y->value ? -1 : x->value > y->value;
+}
+
+/* The figures of each name from the rows stored per thread and name: sums,
+ * and the percentiles of the histograms merged (by buckets when one of
+ * them is). */
+static void tally_stats(const struct sc_profile *p, int thread, struct zone_stat *st, struct zone_result *r,
+			uint64_t *tspans)
+{
+	size_t nn = p->nzone_names;
+	/* per name: its rows, chained */
+	uint32_t *first = xmalloc((nn + 1) * sizeof(uint32_t)), *next = xmalloc((p->nzone_stats + 1) * sizeof(uint32_t));
+	for (size_t i = 0; i < nn; i++)
+		first[i] = UINT32_MAX;
+	for (size_t i = p->nzone_stats; i-- > 0;) {
+		const struct sc_zone_stat *x = &p->zone_stats[i];
+		if (thread >= 0 && x->thread != thread)
+			continue;
+		next[i] = first[x->name];
+		first[x->name] = (uint32_t)i;
+		struct zone_stat *s = &st[x->name];
+		if (!s->calls || x->min_ns < s->min_ns)
+			s->min_ns = x->min_ns;
+		if (x->max_ns > s->max_ns)
+			s->max_ns = x->max_ns;
+		s->calls += x->calls;
+		s->sum_ns += x->sum_ns;
+		s->total_ns += x->total_ns;
+		s->self_ns += x->self_ns;
+		s->allocs += x->allocs;
+		s->bytes += x->bytes;
+		s->self_allocs += x->self_allocs;
+		s->self_bytes += x->self_bytes;
+		s->unwound += x->unwound;
+		s->unfinished += x->unfinished;
+		r->unwound += x->unwound;
+		r->unfinished += x->unfinished;
+		r->thread_exit += x->thread_exit;
+		r->spans += x->calls;
+		if (x->thread < p->nthreads)
+			tspans[x->thread] += x->calls;
+	}
+	struct sc_zone_hist *h = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < nn; i++) {
+		if (first[i] == UINT32_MAX)
+			continue;
+		const struct sc_zone_hist *use;
+		size_t n = 0;
+		uint64_t total = 0;
+		if (next[first[i]] == UINT32_MAX) {
+			const struct sc_zone_stat *x = &p->zone_stats[first[i]];
+			use = x->hist;
+			n = x->nhist;
+			total = x->calls;
+		} else {
+			bool coarse = false;
+			for (uint32_t k = first[i]; k != UINT32_MAX; k = next[k]) {
+				const struct sc_zone_stat *x = &p->zone_stats[k];
+				coarse |= x->coarse;
+				if (n + x->nhist > cap) {
+					cap = (n + x->nhist) * 2;
+					h = xrealloc(h, cap * sizeof(*h));
+				}
+				memcpy(h + n, x->hist, x->nhist * sizeof(*h));
+				n += x->nhist;
+				total += x->calls;
+			}
+			if (coarse)
+				for (size_t k = 0; k < n; k++)
+					h[k].value = zone_hist_bucket(h[k].value);
+			qsort(h, n, sizeof(*h), hist_cmp);
+			use = h;
+		}
+		struct zone_stat *s = &st[i];
+		uint64_t *pv[3] = { &s->p50_ns, &s->p95_ns, &s->p99_ns };
+		static const unsigned pct[3] = { 50, 95, 99 };
+		for (int k = 0; k < 3; k++) {
+			uint64_t v = zone_hist_percentile(use, n, total, pct[k]);
+			/* a bucket's lower bound may lie below the least duration */
+			*pv[k] = v < s->min_ns ? s->min_ns : v > s->max_ns ? s->max_ns : v;
+		}
+	}
+	free(h);
+	free(first);
+	free(next);
+}
+
+/* thread: -1 all, else only that thread's spans */
+static int analyze(const struct sc_profile *p, const struct zone_options *o, int thread, struct zone_result **out)
 {
 	*out = NULL;
 	regex_t rx;
@@ -211,39 +328,68 @@ int zone_analyze(const struct sc_profile *p, const struct zone_options *o, struc
 		return -EINVAL;
 	struct zone_result *r = xcalloc(1, sizeof(*r));
 	r->p = p;
+	/* one thread: its spans only (a slice: spans are by thread) */
+	struct sc_profile v;
+	if (thread >= 0) {
+		v = *p;
+		size_t lo = 0, hi;
+		while (lo < p->nzones && p->zones[lo].thread < thread)
+			lo++;
+		for (hi = lo; hi < p->nzones && p->zones[hi].thread == thread; hi++)
+			;
+		v.zones = p->zones + lo;
+		v.nzones = hi - lo;
+		v.zone_drops = NULL;
+		v.nzone_drops = 0;
+		v.marks = NULL;
+		v.nmarks = 0;
+		v.counters = NULL;
+		v.ncounters = 0;
+		v.zone_errors = NULL;
+		v.nzone_errors = 0;
+		p = &v;
+	}
 	size_t nn = p->nzone_names;
 	struct zone_stat *st = xcalloc(nn + 1, sizeof(*st));
-	size_t *ndur = xcalloc(nn + 1, sizeof(size_t));
 	uint64_t *tspans = xcalloc(p->nthreads + 1, sizeof(uint64_t));
-	for (size_t i = 0; i < p->nzones; i++) {
-		ndur[p->zones[i].name]++;
-		tspans[p->zones[i].thread]++;
+	r->keep_ns = p->zone_keep_ns;
+	if (p->have_zone_stats) {
+		tally_stats(p, thread, st, r, tspans);
+		for (size_t i = 0; i < p->nzone_drops; i++)
+			tally_drop(&p->zone_drops[i], &st[p->zone_drops[i].name]);
+	} else {
+		size_t *ndur = xcalloc(nn + 1, sizeof(size_t));
+		for (size_t i = 0; i < p->nzones; i++) {
+			ndur[p->zones[i].name]++;
+			tspans[p->zones[i].thread]++;
+		}
+		uint64_t **durs = xcalloc(nn + 1, sizeof(uint64_t *));
+		for (size_t i = 0; i < nn; i++) {
+			durs[i] = xmalloc((ndur[i] + 1) * sizeof(uint64_t));
+			ndur[i] = 0;
+		}
+		tally_spans(p, st, durs, ndur, r);
+		r->spans = p->nzones;
+		for (size_t i = 0; i < nn; i++) {
+			qsort(durs[i], ndur[i], sizeof(uint64_t), u64_cmp);
+			st[i].p50_ns = zone_percentile(durs[i], ndur[i], 50);
+			st[i].p95_ns = zone_percentile(durs[i], ndur[i], 95);
+			st[i].p99_ns = zone_percentile(durs[i], ndur[i], 99);
+			free(durs[i]);
+		}
+		free(durs);
+		free(ndur);
 	}
-	uint64_t **durs = xcalloc(nn + 1, sizeof(uint64_t *));
-	for (size_t i = 0; i < nn; i++) {
-		durs[i] = xmalloc((ndur[i] + 1) * sizeof(uint64_t));
-		ndur[i] = 0;
-	}
-	tally_spans(p, st, durs, ndur, r);
-	r->spans = p->nzones;
 	r->zones = xcalloc(nn + 1, sizeof(*r->zones));
 	for (size_t i = 0; i < nn; i++) {
 		struct zone_stat *s = &st[i];
 		if (!s->calls || (filter && regexec(&rx, p->zone_names[i].name, 0, NULL, 0) != 0))
 			continue;
-		qsort(durs[i], ndur[i], sizeof(uint64_t), u64_cmp);
 		s->name = (uint32_t)i;
-		s->p50_ns = zone_percentile(durs[i], ndur[i], 50);
-		s->p95_ns = zone_percentile(durs[i], ndur[i], 95);
-		s->p99_ns = zone_percentile(durs[i], ndur[i], 99);
 		r->zones[r->nzones++] = *s;
 		r->calls += s->calls;
 		r->dropped += s->dropped;
 	}
-	for (size_t i = 0; i < nn; i++)
-		free(durs[i]);
-	free(durs);
-	free(ndur);
 	free(st);
 	tally_marks(p, r, tspans);
 	tally_errors(p, r);
@@ -253,6 +399,17 @@ int zone_analyze(const struct sc_profile *p, const struct zone_options *o, struc
 	zone_result_sort(r, ZONE_SORT_TOTAL);
 	*out = r;
 	return 0;
+}
+
+int zone_analyze(const struct sc_profile *p, const struct zone_options *o, struct zone_result **out)
+{
+	return analyze(p, o, -1, out);
+}
+
+int zone_analyze_thread(const struct sc_profile *p, const struct zone_options *o, uint16_t thread,
+			struct zone_result **out)
+{
+	return analyze(p, o, thread, out);
 }
 
 static const struct zone_result *sort_r;

@@ -42,6 +42,9 @@ static void usage(FILE *f)
 		"      --calls-depth=N        only calls at most N deep (counting recorded calls)\n"
 		"      --calls-min=DURATION   calls shorter than DURATION (e.g. 10us) are counted\n"
 		"                     per function but not recorded one by one\n"
+		"      --spans=N      keep at most N zone spans one by one (default 1000000,\n"
+		"                     0 all) for the flame chart and exports: the longest;\n"
+		"                     every span counts in 'report --zones' all the same\n"
 		"  -o, --output FILE  write the program's profile to FILE\n"
 		"      --depth N      keep at most N frames per stack (1-1024, default 128)\n"
 		"      --no-follow    do not record forked children\n"
@@ -57,19 +60,32 @@ static int calls_requested;
 /* Zones, marks and counters of the profile, and what went wrong with them. */
 static void summarize_zones(struct strbuf *sb, const struct sc_profile *p)
 {
-	size_t funcs = 0, drops = 0;
-	for (size_t i = 0; i < p->nzones; i++)
-		funcs += p->zone_names[p->zones[i].name].kind == ZONE_KIND_FUNC;
+	size_t funcs = 0, drops = 0, spans = p->have_zone_stats ? p->zone_spans_total : p->nzones;
+	if (p->have_zone_stats) {
+		for (size_t i = 0; i < p->nzone_stats; i++)
+			if (p->zone_names[p->zone_stats[i].name].kind == ZONE_KIND_FUNC)
+				funcs += p->zone_stats[i].calls;
+	} else {
+		for (size_t i = 0; i < p->nzones; i++)
+			funcs += p->zone_names[p->zones[i].name].kind == ZONE_KIND_FUNC;
+	}
 	for (size_t i = 0; i < p->nzone_drops; i++)
 		drops += p->zone_drops[i].calls;
-	if (p->nzones || p->nmarks || p->ncounters || drops) {
+	if (spans || p->nmarks || p->ncounters || drops) {
 		sb_adds(sb, "scorch:   ");
-		term_count(sb, p->nzones);
-		sb_addf(sb, " zone span%s", p->nzones == 1 ? "" : "s");
+		term_count(sb, spans);
+		sb_addf(sb, " zone span%s", spans == 1 ? "" : "s");
 		if (funcs) {
 			sb_adds(sb, " (");
 			term_count(sb, funcs);
 			sb_adds(sb, " traced calls)");
+		}
+		if (p->zone_keep_ns) {
+			sb_adds(sb, ", ");
+			term_count(sb, p->nzones);
+			sb_adds(sb, " of at least ");
+			term_duration(sb, p->zone_keep_ns);
+			sb_adds(sb, " kept one by one (--spans)");
 		}
 		if (drops) {
 			sb_adds(sb, ", ");
@@ -203,6 +219,7 @@ int cmd_record(int argc, char **argv)
 		{ "depth", required_argument, NULL, 'd' },
 		{ "no-follow", no_argument, NULL, 'N' },
 		{ "no-code", no_argument, NULL, 1005 },
+		{ "spans", required_argument, NULL, 1006 },
 		{ "calls", no_argument, NULL, 'C' },
 		{ "calls-filter", required_argument, NULL, 1001 },
 		{ "calls-exclude", required_argument, NULL, 1002 },
@@ -249,6 +266,11 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 1005:
 			so.no_code = 1;
+			break;
+		case 1006:
+			if (parse_count(optarg, 0, 1000000000, &v))
+				die("--spans takes a number of spans (0 for all), not '%s'", optarg);
+			so.spans = v ? (long)v : -1;
 			break;
 		case 1001:
 		case 1002:

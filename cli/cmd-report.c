@@ -86,7 +86,7 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 	for (int i = 0; i < n; i++) {
 		struct sc_profile *p;
 		char err[512];
-		if (profile_read(files[i], &p, err, sizeof(err))) {
+		if (profile_read_zone_figures(files[i], &p, err, sizeof(err))) {
 			error("%s", err);
 			if (json)
 				report_json_add_error(&doc, files[i], err);

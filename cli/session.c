@@ -198,7 +198,7 @@ static uint64_t clock_cal_fs(struct clock_cal *c)
 }
 
 static struct raw_reader *reader_for(reader_vec *v, const char *path, int create, uint64_t tick_fs,
-				     int no_code)
+				     int no_code, long spans)
 {
 	for (size_t i = 0; i < v->len; i++)
 		if (!strcmp(v->data[i].path, path))
@@ -209,6 +209,8 @@ static struct raw_reader *reader_for(reader_vec *v, const char *path, int create
 	raw_reader_set_tick_fs(lr.r, tick_fs);
 	if (no_code)
 		raw_reader_set_no_code(lr.r);
+	if (spans)
+		raw_reader_set_zone_keep(lr.r, spans < 0 ? 0 : (size_t)spans);
 	/* compress events as they come, next to the raw stream */
 	struct strbuf es = STRBUF_INIT;
 	sb_addf(&es, "%s.events", path);
@@ -549,7 +551,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			list_raw(sessdir, &names);
 			for (size_t i = 0; i < names.len; i++) {
 				track(&rss, names.data[i].pid);
-				reader_for(&readers, names.data[i].path, 1, clock_cal_fs(&cc), o->no_code);
+				reader_for(&readers, names.data[i].path, 1, clock_cal_fs(&cc), o->no_code, o->spans);
 				free(names.data[i].path);
 			}
 			VEC_FREE(&names);
@@ -628,7 +630,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		struct sc_profile *p;
 		struct finalize_info info = { 0 };
 		char err[512];
-		struct raw_reader *rd = reader_for(&readers, n->path, 1, clock_cal_fs(&cc), o->no_code);
+		struct raw_reader *rd = reader_for(&readers, n->path, 1, clock_cal_fs(&cc), o->no_code, o->spans);
 		for (size_t k = 0; k < readers.len; k++)
 			if (readers.data[k].r == rd)
 				readers.data[k].r = NULL;   /* finish() frees it */

@@ -16,6 +16,8 @@ struct session_opts {
 	int follow;               /* record forked children and their execs */
 	int hz;                   /* CPU sampling rate, for a mode with "cpu" */
 	int no_code;              /* keep no code or source lines for annotation */
+	long spans;               /* zone spans kept one by one at most: 0 the default
+	                           * (ZONE_KEEP_DEFAULT), -1 every one */
 	char **argv;              /* program and its arguments, NULL-terminated */
 	/* Optional: called on each finalized profile while another thread
 	 * writes it to disk (the profile is read-only meanwhile); the string it

@@ -983,22 +983,11 @@ static void out_kv_double(struct out *o, const char *k, double v)
  * does not compile, which the caller has ruled out. */
 static struct zone_result *thread_zones(const struct sc_profile *p, size_t lo, size_t hi, const char *filter)
 {
-	struct sc_profile v = *p;
-	v.zones = p->zones + lo;
-	v.nzones = hi - lo;
-	v.zone_drops = NULL;
-	v.nzone_drops = 0;
-	v.marks = NULL;
-	v.nmarks = 0;
-	v.counters = NULL;
-	v.ncounters = 0;
-	v.zone_errors = NULL;
-	v.nzone_errors = 0;
 	struct zone_options zo = { filter };
 	struct zone_result *r;
-	if (zone_analyze(&v, &zo, &r))
+	(void)hi;
+	if (zone_analyze_thread(p, &zo, p->zones[lo].thread, &r))
 		return NULL;
-	r->p = p;
 	return r;
 }
 

@@ -127,6 +127,12 @@ static void text_header(struct text *x)
 		term_count(o, p->ncounters);
 		sb_addf(o, " counter value%s\n", p->ncounters == 1 ? "" : "s");
 	}
+	if (r->keep_ns) {
+		sb_adds(o, "  kept      spans of at least ");
+		term_duration(o, r->keep_ns);
+		sb_adds(o, " one by one for the flame chart and exports (record --spans=N keeps more);\n"
+			   "            every span counts in the figures below\n");
+	}
 	if (x->o->filter)
 		sb_addf(o, "  filter    zone names matching /%s/\n", term_safe(x->o->filter));
 	if (r->unwound)
@@ -465,6 +471,7 @@ void report_zones_json(struct strbuf *o, const struct zone_result *r, const stru
 	j_u(o, &f, "names", p->nzone_names);
 	j_u(o, &f, "calls", r->calls);
 	j_u(o, &f, "dropped_calls", r->dropped);
+	j_u(o, &f, "kept_min_ns", r->keep_ns);
 	j_u(o, &f, "unwound", r->unwound);
 	j_u(o, &f, "unfinished", r->unfinished);
 	j_u(o, &f, "thread_exit", r->thread_exit);
