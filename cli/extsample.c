@@ -135,6 +135,7 @@ struct extsample {
 	VEC(struct stream) streams;
 	VEC(struct proc) procs;
 	VEC(struct pending) pend;
+	VEC(struct { int pid; uint64_t time; }) execs;
 	uint64_t lost, kept, dropped_nostream;
 	uint8_t *wrap;                  /* a record that wraps around the ring */
 	size_t wrap_cap;
@@ -181,6 +182,11 @@ struct extsample *extsample_start(int pid, int hz, int depth, const char *sessdi
 	a.enable_on_exec = 1;
 	a.use_clockid = 1;
 	a.clockid = CLOCK_MONOTONIC;
+	/* execs, with their time: a sample after one belongs to the new
+	 * image's stream, not to the one before */
+	a.comm = 1;
+	a.comm_exec = 1;
+	a.sample_id_all = 1;
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned pages = RING_PAGES_MAX;
@@ -296,21 +302,27 @@ static void scan_streams(struct extsample *x)
 }
 
 /* The stream of the image of pid running at time t: the latest that had
- * started by then, else the first (a sample before the runtime wrote its
- * header). NULL when the process writes none (--no-follow, not preloaded). */
+ * started by then and not before an exec that came by then; else the first
+ * after that exec (a sample between the exec, or the program's start, and
+ * the runtime's header). NULL when the image writes none (--no-follow, a
+ * program that cannot be preloaded) or not yet. */
 static struct stream *stream_at(struct extsample *x, int pid, uint64_t t)
 {
-	struct stream *best = NULL, *first = NULL;
+	uint64_t ex = 0;   /* the last exec of pid by t */
+	for (size_t i = 0; i < x->execs.len; i++)
+		if (x->execs.data[i].pid == pid && x->execs.data[i].time <= t && x->execs.data[i].time > ex)
+			ex = x->execs.data[i].time;
+	struct stream *best = NULL, *next = NULL;
 	for (size_t i = 0; i < x->streams.len; i++) {
 		struct stream *s = &x->streams.data[i];
-		if (s->pid != pid)
+		if (s->pid != pid || s->start_ns < ex)
 			continue;
-		if (!first || s->seq < first->seq)
-			first = s;
 		if (s->start_ns <= t && (!best || s->seq > best->seq))
 			best = s;
+		if (s->start_ns > t && (!next || s->seq < next->seq))
+			next = s;
 	}
-	return best ? best : first;
+	return best ? best : next;
 }
 
 /* ---- unwinding ---- */
@@ -593,7 +605,13 @@ static void read_ring(struct extsample *x, struct ring *r)
 		}
 		if (h.type == PERF_RECORD_SAMPLE)
 			parse_sample(x, rec + sizeof(h), h.size - sizeof(h));
-		else if (h.type == PERF_RECORD_LOST && h.size >= sizeof(h) + 16)
+		else if (h.type == PERF_RECORD_COMM && (h.misc & PERF_RECORD_MISC_COMM_EXEC) &&
+			 h.size >= sizeof(h) + 8 + 16) {
+			/* pid, tid, name, then the sample id: pid, tid, time */
+			__typeof__(*x->execs.data) e = { (int)fmt_get_u32le(rec + sizeof(h)),
+							 fmt_get_u64le(rec + h.size - 8) };
+			VEC_PUSH(&x->execs, e);
+		} else if (h.type == PERF_RECORD_LOST && h.size >= sizeof(h) + 16)
 			x->lost += fmt_get_u64le(rec + sizeof(h) + 8);
 		tail += h.size;
 	}
@@ -683,6 +701,7 @@ void extsample_stop(struct extsample *x)
 		free(x->streams.data[i].path);
 	}
 	VEC_FREE(&x->streams);
+	VEC_FREE(&x->execs);
 	for (size_t i = 0; i < x->procs.len; i++)
 		if (x->procs.data[i].dwfl)
 			dwfl_end(x->procs.data[i].dwfl);

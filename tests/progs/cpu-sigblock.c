@@ -13,6 +13,12 @@
  * a test can compare samples with the time the thread really ran on a busy
  * machine. Expected stdout: "blk-a done", "blk-b done", "main done"; exit 0.
  * A profiler that samples by signals sees almost nothing of blk-a and blk-b.
+ *
+ *   cpu-sigblock exec MS
+ *
+ * blocks every signal, burns MS ms in before_exec, then execs itself as
+ * "cpu-sigblock after MS", which (the mask survives the exec) burns MS ms in
+ * after_exec with every signal still blocked and prints "after ok".
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -47,6 +53,8 @@ static int64_t thread_cpu_ns(void)
 __attribute__((noinline)) static void sigblock_work_a(int64_t ns) { BURN(ns); }
 __attribute__((noinline)) static void sigblock_work_b(int64_t ns) { BURN(ns); }
 __attribute__((noinline)) static void main_work(int64_t ns) { BURN(ns); }
+__attribute__((noinline)) static void before_exec(int64_t ns) { BURN(ns); }
+__attribute__((noinline)) static void after_exec(int64_t ns) { BURN(ns); }
 
 struct job {
 	const char *name;
@@ -77,6 +85,22 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "exec")) {
+		sigset_t all;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, NULL);
+		before_exec(atoll(argv[2]) * 1000000);
+		execl("/proc/self/exe", argv[0], "after", argv[2], (char *)NULL);
+		perror("exec");
+		return 1;
+	}
+	if (argc > 2 && !strcmp(argv[1], "after")) {
+		sigset_t m;
+		pthread_sigmask(SIG_SETMASK, NULL, &m);
+		after_exec(atoll(argv[2]) * 1000000);
+		printf(sigismember(&m, SIGTRAP) ? "after ok\n" : "after: SIGTRAP not blocked\n");
+		return 0;
+	}
 	int64_t ms = argc > 1 ? atoll(argv[1]) : 600;
 	FILE *fig = argc > 2 ? fopen(argv[2], "w") : NULL;
 	struct job jobs[2] = {
