@@ -29,6 +29,7 @@ struct zf_open {
 	uint64_t start;               /* ns since profile start */
 	uint64_t kids_ns, kids_allocs, kids_bytes;   /* of the spans directly inside, so far */
 	uint64_t id;                  /* raw name id */
+	uint64_t seq;                 /* begins before it in the stream */
 	uint32_t stat;                /* index into its thread's stats */
 	uint16_t depth;
 	uint8_t outer;                /* no span of its name was open on the thread at its begin */
@@ -50,6 +51,7 @@ struct zf_kept {
 	uint64_t dropped_ns;          /* calls directly inside that --calls-min dropped */
 	uint64_t kids_ns;             /* every span directly inside it, kept or not */
 	uint64_t id;                  /* raw name id */
+	uint64_t seq;                 /* begin order */
 	uint16_t thread, depth, flags;
 };
 
@@ -94,6 +96,7 @@ struct zone_fin {
 	uint64_t keep_ns;
 	size_t keep_max;              /* 0: keep every span */
 	uint64_t spans;               /* ended so far */
+	uint64_t begins;              /* begun so far */
 };
 
 static struct zf_thread *zf_thread(struct zone_fin *z, uint32_t th)
@@ -354,8 +357,8 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	}
 	z->spans++;
 	if (d >= z->keep_ns) {
-		struct zf_kept kp = { o->start, end, allocs, bytes, dropped_ns, o->kids_ns, o->id, (uint16_t)th,
-				      o->depth, flags };
+		struct zf_kept kp = { o->start, end, allocs, bytes, dropped_ns, o->kids_ns, o->id, o->seq,
+				      (uint16_t)th, o->depth, flags };
 		VEC_PUSH(&z->kept, kp);
 		if (z->keep_max && z->kept.len > z->keep_max)
 			zf_thin(z);
@@ -407,6 +410,7 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 		struct zf_open o;
 		memset(&o, 0, sizeof(o));
 		o.id = id;
+		o.seq = z->begins++;
 		o.start = z->env.rel(z->env.ctx, ticks);
 		o.stat = zf_stat_of(t, id);
 		if (t->open.len) {
@@ -547,8 +551,8 @@ static int counter_cmp(const void *a, const void *b)
 	return (int)x->thread - (int)y->thread;
 }
 
-/* Sorts spans by thread, then start, keeping begin order among equal
- * starts (an enclosing span stays ahead of what it encloses). */
+/* Sorts spans by thread, then start, then begin order (an enclosing span
+ * stays ahead of what it encloses, siblings of one time stamp in order). */
 static int kept_cmp(const void *a, const void *b)
 {
 	const struct zf_kept *x = a, *y = b;
@@ -556,7 +560,7 @@ static int kept_cmp(const void *a, const void *b)
 		return x->thread < y->thread ? -1 : 1;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	return x->depth < y->depth ? -1 : x->depth > y->depth;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* Spans still open end with their thread (or the profile), innermost

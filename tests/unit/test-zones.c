@@ -2,7 +2,8 @@
  * recursive and overlapping spans, spans on two threads, dropped calls,
  * allocations, nearest-rank percentiles, marks, counters, errors, sorting
  * and filtering; and an exact round trip of the zone sections of a .scorch
- * file, plus a profile without them. */
+ * file, plus a profile without them. The figures finalize folds as it
+ * reads (zone-fin.c) must be those of the spans, kept or not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,9 @@
 #include <unistd.h>
 
 #include "../../analysis/profile-io.h"
+#include "../../analysis/zone-fin.h"
 #include "../../analysis/zones.h"
+#include "../../format/raw.h"
 #include "../../lib/die.h"
 
 /* A profile with names A, B, C, D, R, F (indexes 0..5) and two threads. */
@@ -392,6 +395,284 @@ static void test_no_zones(void **state)
 	profile_free(p);
 }
 
+/* ---- folding in finalize (zone-fin.c) against the spans ---- */
+
+static uint64_t fold_rel(void *ctx, uint64_t t) { return t - 1000; }
+static uint64_t fold_dur(void *ctx, uint64_t t) { return t; }
+
+/* One zone record: its fields after the dt. */
+static void rec(struct zone_fin **z, const struct zone_fin_env *env, uint32_t th, int type, uint64_t t,
+		const uint64_t *f, int n)
+{
+	uint8_t buf[256], *e = buf;
+	for (int i = 0; i < n; i++) {
+		if (type == RAW_ZNAME && i == 1)
+			*e++ = (uint8_t)f[i];   /* the kind is a byte */
+		else
+			e = fmt_put_u(e, f[i]);
+	}
+	struct fmt_reader r = { buf, e, 0 };
+	assert_int_equal(zone_fin_decode(z, env, th, type, t, &r), 0);
+	assert_ptr_equal(r.p, e);
+}
+
+static uint64_t rnd_state = 88172645463325252ull;
+static uint64_t rnd(uint64_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state % n;
+}
+
+/* Random nested spans on two threads from one seed: names 1..6, recursion,
+ * 0 ns spans, an unwound end, spans left open, dropped calls inside. */
+static struct sc_profile *fold(uint64_t seed, size_t keep)
+{
+	rnd_state = seed;
+	struct zone_fin_env env = { NULL, fold_rel, fold_dur, NULL, keep };
+	struct zone_fin *z = NULL;
+	static const char *const nm[] = { "", "A", "B", "C", "D", "E", "F" };
+	for (uint64_t id = 1; id <= 6; id++) {
+		uint8_t buf[64], *e = buf;
+		e = fmt_put_u(e, id);
+		*e++ = ZNAME_STRING;
+		e = fmt_put_u(e, 1);
+		memcpy(e, nm[id], 1);
+		e++;
+		e = fmt_put_u(e, 0);
+		e = fmt_put_u(e, 0);
+		struct fmt_reader r = { buf, e, 0 };
+		assert_int_equal(zone_fin_decode(&z, &env, 0, RAW_ZNAME, 1000, &r), 0);
+	}
+	for (uint32_t th = 0; th < 2; th++) {
+		uint64_t t = 1000, open[64];
+		int depth = 0;
+		for (int step = 0; step < 3000; step++) {
+			t += rnd(4) ? rnd(50) : 0;
+			if (depth < 60 && (depth == 0 || rnd(2))) {
+				open[depth++] = 1 + rnd(6);
+				rec(&z, &env, th, RAW_ZBEGIN, t, &open[depth - 1], 1);
+			} else if (depth) {
+				uint64_t f[5] = { open[--depth], rnd(3), rnd(100), rnd(20) ? 0 : RAW_ZF_UNWOUND, 0 };
+				if (!rnd(10)) {
+					f[3] |= RAW_ZF_DROPPED_KIDS;
+					f[4] = rnd(5);
+				}
+				rec(&z, &env, th, RAW_ZEND, t, f, (f[3] & RAW_ZF_DROPPED_KIDS) ? 5 : 4);
+			}
+		}
+	}
+	struct sc_profile *p = make();
+	p->threads[0].end = p->threads[1].end = 0;
+	p->duration = 400000;
+	zone_fin_build(z, p, &env);
+	zone_fin_free(z);
+	return p;
+}
+
+static void same_result(const struct zone_result *a, const struct zone_result *b)
+{
+	assert_int_equal(a->nzones, b->nzones);
+	assert_int_equal(a->spans, b->spans);
+	assert_int_equal(a->unwound, b->unwound);
+	assert_int_equal(a->unfinished, b->unfinished);
+	assert_int_equal(a->thread_exit, b->thread_exit);
+	for (size_t i = 0; i < a->nzones; i++) {
+		const struct zone_stat *x = &a->zones[i], *y = &b->zones[i];
+		assert_string_equal(a->p->zone_names[x->name].name, b->p->zone_names[y->name].name);
+		assert_int_equal(x->calls, y->calls);
+		assert_int_equal(x->total_ns, y->total_ns);
+		assert_int_equal(x->self_ns, y->self_ns);
+		assert_int_equal(x->sum_ns, y->sum_ns);
+		assert_int_equal(x->min_ns, y->min_ns);
+		assert_int_equal(x->max_ns, y->max_ns);
+		assert_int_equal(x->p50_ns, y->p50_ns);
+		assert_int_equal(x->p95_ns, y->p95_ns);
+		assert_int_equal(x->p99_ns, y->p99_ns);
+		assert_int_equal(x->allocs, y->allocs);
+		assert_int_equal(x->bytes, y->bytes);
+		assert_int_equal(x->self_allocs, y->self_allocs);
+		assert_int_equal(x->self_bytes, y->self_bytes);
+		assert_int_equal(x->unwound, y->unwound);
+		assert_int_equal(x->unfinished, y->unfinished);
+	}
+	assert_int_equal(a->nthreads, b->nthreads);
+	for (size_t i = 0; i < a->nthreads; i++)
+		assert_int_equal(a->threads[i].spans, b->threads[i].spans);
+}
+
+/* Self time of each span (its duration less the spans directly inside and
+ * the dropped calls), as zones.c reckons it from the spans. */
+static uint64_t *span_self(const struct sc_profile *p)
+{
+	uint64_t *self = calloc(p->nzones + 1, sizeof(uint64_t)), *kids = calloc(p->nzones + 1, sizeof(uint64_t));
+	size_t *stack = calloc(p->nzones + 1, sizeof(size_t)), sp = 0;
+	for (size_t i = 0; i < p->nzones; i++) {
+		const struct sc_zone *z = &p->zones[i];
+		while (sp && (p->zones[stack[sp - 1]].thread != z->thread || p->zones[stack[sp - 1]].depth >= z->depth))
+			sp--;
+		if (sp) {
+			const struct sc_zone *par = &p->zones[stack[sp - 1]];
+			uint64_t e = z->end < par->end ? z->end : par->end;
+			kids[stack[sp - 1]] += e > z->start ? e - z->start : 0;
+		}
+		stack[sp++] = i;
+	}
+	for (size_t i = 0; i < p->nzones; i++) {
+		uint64_t d = p->zones[i].end - p->zones[i].start, away = kids[i] + p->zones[i].dropped_ns;
+		self[i] = d > away ? d - away : 0;
+	}
+	free(kids);
+	free(stack);
+	return self;
+}
+
+static void test_fold_matches_spans(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 5; seed++) {
+		/* every span kept: the figures are those of the spans */
+		struct sc_profile *p = fold(seed, 0);
+		assert_true(p->have_zone_stats);
+		assert_int_equal(p->zone_keep_ns, 0);
+		assert_int_equal(p->zone_spans_total, p->nzones);
+		assert_true(p->nzones > 2000);
+		struct zone_result *a, *b;
+		assert_int_equal(zone_analyze(p, NULL, &a), 0);
+		p->have_zone_stats = false;
+		assert_int_equal(zone_analyze(p, NULL, &b), 0);
+		p->have_zone_stats = true;
+		same_result(a, b);
+		assert_true(a->unwound > 0 && a->unfinished > 0);
+		for (uint16_t th = 0; th < 2; th++) {
+			struct zone_result *x, *y;
+			assert_int_equal(zone_analyze_thread(p, NULL, th, &x), 0);
+			p->have_zone_stats = false;
+			assert_int_equal(zone_analyze_thread(p, NULL, th, &y), 0);
+			p->have_zone_stats = true;
+			same_result(x, y);
+			zone_result_free(x);
+			zone_result_free(y);
+		}
+
+		/* 100 kept: the same figures; the longest spans, nesting closed,
+		 * and each one's self time the same as with every span */
+		struct sc_profile *q = fold(seed, 100);
+		assert_true(q->nzones <= 100 && q->nzones >= 20);
+		assert_true(q->zone_keep_ns > 0);
+		assert_int_equal(q->zone_spans_total, p->nzones);
+		struct zone_result *c;
+		assert_int_equal(zone_analyze(q, NULL, &c), 0);
+		same_result(a, c);
+		uint64_t *ps = span_self(p), *qs = span_self(q);
+		size_t longer = 0;
+		for (size_t i = 0; i < p->nzones; i++)
+			longer += p->zones[i].end - p->zones[i].start >= q->zone_keep_ns;
+		assert_int_equal(longer, q->nzones);
+		size_t k = 0;
+		for (size_t i = 0; i < p->nzones; i++) {
+			const struct sc_zone *x = &p->zones[i];
+			if (x->end - x->start < q->zone_keep_ns)
+				continue;
+			const struct sc_zone *y = &q->zones[k];
+			assert_int_equal(x->start, y->start);
+			assert_int_equal(x->end, y->end);
+			assert_int_equal(x->thread, y->thread);
+			assert_int_equal(x->depth, y->depth);
+			assert_string_equal(p->zone_names[x->name].name, q->zone_names[y->name].name);
+			assert_int_equal(ps[i], qs[k]);
+			/* the span it is in is kept too */
+			if (y->depth) {
+				size_t j = k;
+				while (j-- > 0 && q->zones[j].depth >= y->depth)
+					;
+				assert_true(j < k && q->zones[j].thread == y->thread && q->zones[j].depth == y->depth - 1);
+			}
+			k++;
+		}
+		free(ps);
+		free(qs);
+
+		/* written and read back: the same figures, with or without the spans */
+		char path[] = "/tmp/test-zones-fold-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(profile_write(q, path), 0);
+		struct sc_profile *r1, *r2;
+		char err[256];
+		assert_int_equal(profile_read(path, &r1, err, sizeof(err)), 0);
+		assert_int_equal(profile_read_zone_figures(path, &r2, err, sizeof(err)), 0);
+		assert_int_equal(r1->nzones, q->nzones);
+		assert_int_equal(r2->nzones, 0);
+		assert_int_equal(r2->zone_keep_ns, q->zone_keep_ns);
+		struct zone_result *d, *e;
+		assert_int_equal(zone_analyze(r1, NULL, &d), 0);
+		assert_int_equal(zone_analyze(r2, NULL, &e), 0);
+		same_result(a, d);
+		same_result(a, e);
+		unlink(path);
+		zone_result_free(d);
+		zone_result_free(e);
+		profile_free(r1);
+		profile_free(r2);
+		zone_result_free(a);
+		zone_result_free(b);
+		zone_result_free(c);
+		profile_free(p);
+		profile_free(q);
+	}
+}
+
+/* Past ZONE_HIST_EXACT distinct durations the histogram is by buckets:
+ * percentiles within 1/256 of the exact ones, counts still exact. */
+static void test_fold_coarse(void **state)
+{
+	(void)state;
+	struct zone_fin_env env = { NULL, fold_rel, fold_dur, NULL, 0 };
+	struct zone_fin *z = NULL;
+	uint8_t buf[64], *e = buf;
+	e = fmt_put_u(e, 1);
+	*e++ = ZNAME_STRING;
+	e = fmt_put_u(e, 1);
+	*e++ = 'A';
+	e = fmt_put_u(e, 0);
+	e = fmt_put_u(e, 0);
+	struct fmt_reader r = { buf, e, 0 };
+	assert_int_equal(zone_fin_decode(&z, &env, 0, RAW_ZNAME, 1000, &r), 0);
+	uint64_t t = 1000, n = 5000;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t id = 1, f[4] = { 1, 0, 0, 0 };
+		rec(&z, &env, 0, RAW_ZBEGIN, t, &id, 1);
+		t += 1000 + (i * 7919) % n;   /* n distinct durations, 1000..5999 */
+		rec(&z, &env, 0, RAW_ZEND, t, f, 4);
+	}
+	struct sc_profile *p = make();
+	p->duration = t;
+	zone_fin_build(z, p, &env);
+	zone_fin_free(z);
+	assert_int_equal(p->nzone_stats, 1);
+	assert_true(p->zone_stats[0].coarse);
+	assert_true(p->zone_stats[0].nhist <= 3 * ZONE_HIST_SUB);
+	struct zone_result *a, *b;
+	assert_int_equal(zone_analyze(p, NULL, &a), 0);
+	p->have_zone_stats = false;
+	assert_int_equal(zone_analyze(p, NULL, &b), 0);
+	assert_int_equal(a->zones[0].calls, n);
+	assert_int_equal(a->zones[0].sum_ns, b->zones[0].sum_ns);
+	assert_int_equal(a->zones[0].min_ns, 1000);
+	assert_int_equal(a->zones[0].max_ns, 5999);
+	uint64_t ex[3] = { b->zones[0].p50_ns, b->zones[0].p95_ns, b->zones[0].p99_ns };
+	uint64_t got[3] = { a->zones[0].p50_ns, a->zones[0].p95_ns, a->zones[0].p99_ns };
+	assert_int_equal(ex[0], 3499);
+	for (int k = 0; k < 3; k++)
+		assert_true(got[k] <= ex[k] && ex[k] - got[k] <= ex[k] / 256);
+	zone_result_free(a);
+	zone_result_free(b);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +685,8 @@ int main(void)
 		cmocka_unit_test(test_sort_filter),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_no_zones),
+		cmocka_unit_test(test_fold_matches_spans),
+		cmocka_unit_test(test_fold_coarse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
