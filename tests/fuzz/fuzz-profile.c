@@ -3,8 +3,9 @@
  * whole .scorch file; any other is a body (docs/format.md, sections): its
  * first byte gives the header flags and the rest is compressed with a
  * valid checksum around it, so that mutations reach the sections instead
- * of stopping at zstd's checksum. Oracle: what the reader accepts, the
- * writer writes and the reader reads back. */
+ * of stopping at zstd's checksum; a custom mutator keeps the sections'
+ * lengths right. Oracle: what the reader accepts, the writer writes and the
+ * reader reads back. */
 #include <zstd.h>
 
 #include "fuzz-common.h"
@@ -14,6 +15,8 @@ static ZSTD_CCtx *zc;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -52,6 +55,68 @@ static void make_file(const uint8_t *data, size_t size)
 	}
 	fuzz_write_file(in_path, f, 32 + c);
 	free(f);
+}
+
+static size_t put_uv(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	for (; v >= 0x80; v >>= 7)
+		p[n++] = (uint8_t)(v | 0x80);
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* The length of the section whose tag is at data[i - 1]: 0 and *end set
+ * (its payload from *pay), or -1 when it does not fit in size. */
+static int section_at(const uint8_t *data, size_t size, size_t i, size_t *pay, size_t *end)
+{
+	uint64_t len = 0;
+	for (unsigned sh = 0;; sh += 7) {
+		if (i >= size || sh >= 64)
+			return -1;
+		len |= (uint64_t)(data[i] & 0x7f) << sh;
+		if (!(data[i++] & 0x80))
+			break;
+	}
+	if (len > size - i)
+		return -1;
+	*pay = i;
+	*end = i + (size_t)len;
+	return 0;
+}
+
+/* Most mutations go into one section's payload, and the section's length is
+ * set to fit afterwards: a mutated count or index then reaches the views
+ * instead of only making the next section's header wrong. The rest are
+ * libFuzzer's own, on the whole input. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	if (size < 2 || (size >= 8 && !memcmp(data, PROFILE_MAGIC, 8)) || seed % 4 == 0)
+		return LLVMFuzzerMutate(data, size, max_size);
+	/* the sections of the body after the flags byte */
+	size_t at[256], n = 0, pay, end;
+	for (size_t i = 1; i < size && n < 256 && !section_at(data, size, i + 1, &pay, &end); i = end)
+		at[n++] = i;
+	if (!n)
+		return LLVMFuzzerMutate(data, size, max_size);
+	size_t start = at[seed / 4 % n];
+	section_at(data, size, start + 1, &pay, &end);
+	size_t len = end - pay, tail = size - end;
+	size_t room = max_size > size ? max_size - size + len : len;
+	uint8_t *buf = malloc(room + 1);
+	memcpy(buf, data + pay, len);
+	size_t nl = LLVMFuzzerMutate(buf, len, room);
+	uint8_t h[10];
+	size_t hl = put_uv(h, nl);
+	if (start + 1 + hl + nl + tail > max_size) {
+		free(buf);
+		return size;
+	}
+	memmove(data + start + 1 + hl + nl, data + end, tail);
+	memcpy(data + start + 1, h, hl);
+	memcpy(data + start + 1 + hl, buf, nl);
+	free(buf);
+	return start + 1 + hl + nl + tail;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
