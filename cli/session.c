@@ -284,19 +284,6 @@ static void check_output_dir(const char *outdir, const char *shown)
 		    shown, outdir);
 }
 
-static char *dir_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	if (!s)
-		return xstrdup(".");
-	if (s == path)
-		return xstrdup("/");
-	char *d = xmalloc((size_t)(s - path) + 1);
-	memcpy(d, path, (size_t)(s - path));
-	d[s - path] = 0;
-	return d;
-}
-
 /* PROG.PID.scorch in dir; an older run's file of that name becomes
  * PROG.PID.scorch.old when the new one is written (NF_KEEP_OLD), but not one
  * written earlier in this session (an exec of the same program
@@ -351,7 +338,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	 * then go in the current directory. What -o names is checked now, not
 	 * after the run: a symbolic link to a file is refused (lib/newfile.h). */
 	int out_in_place = o->output && newfile_is_in_place(o->output);
-	char *outdir = o->output && !out_in_place ? dir_of(o->output) : xstrdup(".");
+	char *outdir = o->output && !out_in_place ? newfile_dir_of(o->output) : xstrdup(".");
 	check_output_dir(outdir, o->output && !out_in_place ? o->output : "the current directory");
 	if (o->output) {
 		int bad = newfile_check(o->output, NF_NAMED | NF_KEEP_OLD);

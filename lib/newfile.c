@@ -131,7 +131,7 @@ static int open_in_place(const char *path)
 	}
 }
 
-static char *dir_of(const char *path)
+char *newfile_dir_of(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	if (!s)
@@ -178,7 +178,7 @@ static void random_name(struct strbuf *sb, const char *path)
 static int open_new(struct newfile *nf, const char *path)
 {
 	mode_t mode = nf->flags & NF_PRIVATE ? 0600 : 0666;
-	char *dir = dir_of(path);
+	char *dir = newfile_dir_of(path);
 	int fd = -1;
 	if (can_link_unnamed())
 		fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);

@@ -58,6 +58,8 @@ int newfile_commit(struct newfile *nf, int write_err, int *moved_old);
 void newfile_abort(struct newfile *nf);
 /* The reason for a -errno from these functions, for "cannot write X: why". */
 const char *newfile_strerror(int err);
+/* The directory part of path ("." when it has none), newly allocated. */
+char *newfile_dir_of(const char *path);
 /* An unnamed scratch file (read-write, 0600, gone when closed) in $TMPDIR
  * or /tmp; NULL with errno set when none can be made. */
 FILE *newfile_scratch(void);
