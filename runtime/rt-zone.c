@@ -407,38 +407,45 @@ static void z_close(struct zstate *z, struct rt_buf *b, uint32_t i, uint64_t t, 
 }
 
 /* Ends the entries whose frames are gone, left by longjmp or by an exception
- * through code without cleanups. S is the frame of the code calling the hook:
- * an entry tied to a frame below it (sp < S) is gone. An entry tied to S
+ * through code without cleanups. S is the stack pointer of the code calling
+ * the hook and R the return address of the frame it runs in (0 for a zone
+ * opened): an entry below S is gone, that code runs above it. Except an
+ * entry with that same return address: at -O2 a frame's stack pointer is
+ * lower by the arguments it has pushed for a call and not popped yet (GCC
+ * defers the pops), so its own entries can lie a little below S; a deeper
+ * call with that return address (recursion from the same call instruction)
+ * would be gone too, but is then ended by its caller's exit. An entry at S
  * itself is gone only when a function is being entered (site != 0) in a new
- * activation of that frame: the frame returns elsewhere than the entry's
- * (ret differs: another call made it), or the enter hook call at `site` runs
- * again while its earlier run is still open (the same call made again after
- * a longjmp skipped it). Otherwise the function entered was inlined into the
- * frame's function, whose hooks all run in its frame with its return
- * address (at -O2, a function and the helpers inlined into it share one
- * stack pointer), and the entries at S stay open. Undecided, and taken for
- * inlined: after a longjmp, an indirect call from the very call instruction
- * that made the skipped call, to another function at the same depth; the
- * skipped call then ends, unwound, at the next hook of a shallower frame.
- * Spans not tied to a frame stay open. Not on a signal alternate stack: the
- * interrupted frames are alive whatever the addresses say. */
-static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t, uintptr_t ret,
+ * activation of that frame: the frame returns elsewhere than the entry's (R
+ * differs: another call made it), or the enter hook call at `site` runs again
+ * at that same stack pointer while its earlier run is still open (the same
+ * call made again after a longjmp skipped it). Otherwise the function
+ * entered was inlined into the frame's function, whose hooks all run in its
+ * frame with its return address, and the frame's entries stay open.
+ * Undecided, and taken for inlined: after a longjmp, an indirect call from
+ * the very call instruction that made the skipped call, to another function
+ * at the same depth; the skipped call then ends, unwound, at a later hook of
+ * a shallower frame. Spans not tied to a frame stay open. Not on a signal
+ * alternate stack: the interrupted frames are alive whatever the addresses
+ * say. */
+static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t, uintptr_t R,
 		     uintptr_t site)
 {
 	uint32_t k = z->depth;
-	int kept = 0;   /* an entry at S stays: only entries at S below it count */
 	for (uint32_t i = z->depth; i-- > 0;) {
 		const struct zent *e = &z->stack[i];
 		if (!e->sp)
 			continue;
-		if (e->sp < S && !kept)
-			k = i;
-		else if (e->sp == S && site) {
-			if (e->ret != ret || e->site == site)
+		if (e->sp > S)
+			break;
+		if (R && e->ret == R) {
+			if (site && e->site == site && e->sp == S)
 				k = i;
-			else
-				kept = 1;
-		} else
+			continue;
+		}
+		if (e->sp < S || site)
+			k = i;
+		else
 			break;
 	}
 	if (likely(k == z->depth))
@@ -774,9 +781,10 @@ RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 			}
 		}
 	} else {
-		z_unwind(z, b, sp, t, 0, 0);
+		z_unwind(z, b, sp, t, ret, 0);
 		for (uint32_t i = z->depth; i-- > 0;)
-			if (z->stack[i].kind == ZE_CALL && z->stack[i].key == (uintptr_t)fn) {
+			if (z->stack[i].kind == ZE_CALL && z->stack[i].key == (uintptr_t)fn &&
+			    z->stack[i].ret == ret) {
 				found = (int32_t)i;
 				break;
 			}

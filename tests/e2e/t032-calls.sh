@@ -127,27 +127,30 @@ check "signals: nothing unfinished" "$(zt sig.json unfinished)" 0
 
 # Inlined calls: work calls the static inline mix 1000 times, 3 times over
 # (at -O2 mix's hooks run in work's frame, and work's exit hook is a tail
-# call after its epilogue); walk recurses, qsort calls back cmp.
+# call after its epilogue); walk recurses, qsort calls back cmp; step's
+# inlined wrap is entered while arguments pushed for a call are not popped
+# yet and ends after they are (its hooks at two stack pointers).
 ztot() { zf "$1.json" "$2" total_ns; }
 inline_checks() { # name prog
 	local n=$1 p=$2
 	local alone; alone=$("$p")
-	check "$n alone: output" "$(cut -d' ' -f1 <<<"$alone")" "sum=3204573451"
+	check "$n alone: output" "$(cut -d' ' -f1 <<<"$alone")" "sum=625573417"
 	CALLS_TIMES=$WORK/$n.times crec "$n" "$p" --calls
 	check "$n: same output" "$(cat "$n.out")" "$alone"
 	local ncmp; ncmp=$(sed -n 's/.* cmp=\([0-9]*\)$/\1/p' "$n.out")
 	check_ge "$n: qsort called cmp" "$ncmp" 64
-	for z in main:1 work:3 mix:3000 walk:11 "cmp:$ncmp"; do
+	for z in main:1 work:3 mix:3000 walk:11 "cmp:$ncmp" step:10 wrap:10 many:20 twist:30; do
 		check "$n: calls of ${z%%:*}" "$(zf "$n.json" "${z%%:*}" calls)" "${z#*:}"
 	done
-	check "$n: every span is one of them" "$(zt "$n.json" spans)" $(( 3015 + ncmp ))
+	check "$n: every span is one of them" "$(zt "$n.json" spans)" $(( 3085 + ncmp ))
 	check "$n: nothing unwound" "$(zt "$n.json" unwound)" 0
 	check "$n: nothing unfinished" "$(zt "$n.json" unfinished)" 0
 	# self is total less the spans directly inside: exact nesting
 	check "$n: mix inside work (work's self = its total - mix's)" \
 		"$(zf "$n.json" work self_ns)" "$(( $(ztot "$n" work) - $(ztot "$n" mix) ))"
-	check "$n: work, walk and cmp alone directly inside main" \
-		"$(zf "$n.json" main self_ns)" "$(( $(ztot "$n" main) - $(ztot "$n" work) - $(ztot "$n" walk) - $(ztot "$n" cmp) ))"
+	check "$n: work, walk, cmp and step alone directly inside main" \
+		"$(zf "$n.json" main self_ns)" \
+		"$(( $(ztot "$n" main) - $(ztot "$n" work) - $(ztot "$n" walk) - $(ztot "$n" cmp) - $(ztot "$n" step) ))"
 	check "$n: walk's recursion inside walk (self = total)" "$(zf "$n.json" walk self_ns)" "$(ztot "$n" walk)"
 	# the program's clock inside work and around its calls bound work's spans
 	local win wout

@@ -5,9 +5,13 @@
  *   main 1; work 3 (from main), each calling the static inline mix 1000
  *   times: mix 3000, all inside work; walk 11 (walk(10), recursive, from
  *   main); cmp as many times as the program prints (qsort's callback: inside
- *   main, qsort's own frames are not traced). No call is unwound, and
- *   self times add up: work's self is its total less mix's, main's its
- *   total less those of work, walk (the outermost call) and cmp.
+ *   main, qsort's own frames are not traced); step 10 (from main), each
+ *   calling twist twice and wrap once, inlined at -O2, and many (8
+ *   arguments, 2 on the stack) once, wrap calling many and twist: twist 30,
+ *   wrap 10, many 20 (at -O2 GCC pops the stack arguments of many late, so
+ *   step's hooks run at more than one stack pointer). No call is unwound,
+ *   and self times add up: work's self is its total less mix's, main's its
+ *   total less those of work, walk (the outermost call), cmp and step.
  * Prints "sum=S cmp=N". When CALLS_TIMES names a file, the program writes
  * there its own clock of the work calls, in ns: "work-in SUM" (read inside
  * work) and "work-out SUM" (read around each call in main); a work span
@@ -52,6 +56,34 @@ static unsigned walk(int n)
 	return n > 0 ? walk(n - 1) * 31u + (unsigned)n : 7u;
 }
 
+static volatile unsigned sink;
+
+__attribute__((noinline)) unsigned many(unsigned a, unsigned b, unsigned c, unsigned d, unsigned e,
+					unsigned f, unsigned g, unsigned h)
+{
+	return a + b * 3 + c * 5 + d * 7 + e * 11 + f * 13 + g * 17 + h * 19;
+}
+
+static inline unsigned twist(unsigned x)
+{
+	sink += x;
+	return x * 2654435761u;
+}
+
+static inline unsigned wrap(unsigned x, unsigned r)
+{
+	sink += x;
+	return many(r, x, 9, 8, 7, 6, r + 5, x + 4) + twist(r);
+}
+
+__attribute__((noinline)) unsigned step(unsigned x)
+{
+	unsigned r = twist(x);
+	r += many(x, r, 1, 2, 3, 4, x + 5, r + 6);
+	r += wrap(r, x);
+	return twist(r);
+}
+
 static int cmp(const void *a, const void *b)
 {
 	ncmp++;
@@ -73,6 +105,8 @@ int main(void)
 		v[i] = (i * 2654435761u) >> 7;
 	qsort(v, 64, sizeof(*v), cmp);
 	sum += v[0];
+	for (unsigned i = 0; i < 10; i++)
+		sum += step(i);
 	printf("sum=%u cmp=%u\n", sum, ncmp);
 	const char *times = getenv("CALLS_TIMES");
 	FILE *f = times ? fopen(times, "w") : NULL;
