@@ -44,7 +44,8 @@ struct rthread {
 	VEC(struct sc_sample) samples; /* times relative, dense stacks */
 	VEC(struct sc_sample) offcpu;  /* blocked spans: time = start, weight unused */
 	VEC(uint64_t) offcpu_ns;       /* ... and their durations */
-	uint64_t external;             /* of its samples, those taken from outside (RAW_XSAMPLE) */
+	VEC(struct sc_sample) xsamples; /* taken from outside (RAW_XSAMPLE), before reconcile() */
+	uint64_t external;             /* of those, how many reconcile() kept */
 };
 
 struct rmod {
@@ -423,8 +424,7 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 					       .stack = (uint32_t)*ds };
 			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 			x.offcpu = fl & RAW_SAMPLE_OFFCPU;
-			VEC_PUSH(&th->samples, x);
-			th->external++;
+			VEC_PUSH(&th->xsamples, x);
 			break;
 		}
 		case RAW_OFFCPU: {
@@ -814,6 +814,74 @@ static void fill_gaps(struct rthread *th, uint64_t period, uint64_t start)
 	}
 }
 
+/* A thread sampled from outside too (cli/extsample.c: it was seen blocking
+ * the sample signal) has two samplers at the same period of its CPU time:
+ * the runtime's, which takes nothing while the signal is blocked, and the
+ * launcher's, which takes everything. So in a stretch of time the thread
+ * had the signal blocked for a share of, the external samples outnumber the
+ * in-process ones by that share of them. Stretches of 100 periods of wall
+ * time, from the first external sample on: each in-process sample takes
+ * the nearest external one of its stretch not taken yet, which goes; those
+ * left are kept. (Paired one by one across a whole run, the samplers'
+ * phases drift apart: a thread that ran 1.3 ms between two waits for a CPU
+ * may get two samples from one and one from the other.) In-process samples
+ * before the first external one stay as they are. The kept ones join the
+ * thread's samples; returns how many. */
+static size_t reconcile(struct rthread *th)
+{
+	size_t nx = th->xsamples.len;
+	if (!nx)
+		return 0;
+	struct sc_sample *x = th->xsamples.data;
+	qsort(x, nx, sizeof(*x), sample_cmp);
+	uint64_t len = 100 * (uint64_t)(x[0].weight ? x[0].weight : 1000000);
+	size_t ni = th->samples.len;
+	struct sc_sample *in = xmalloc((ni + 1) * sizeof(*in));
+	size_t k = 0;
+	for (size_t i = 0; i < ni; i++)
+		if (!th->samples.data[i].offcpu)
+			in[k++] = th->samples.data[i];
+	qsort(in, k, sizeof(*in), sample_cmp);
+	char *drop = xcalloc(nx + 1, 1);
+	size_t a = 0, b = 0;
+	uint64_t t1 = x[0].time;
+	while (b < nx) {
+		/* stretches follow each other, but none is empty of external
+		 * samples: one begins at the next after a long gap */
+		uint64_t t0 = x[b].time < t1 + len ? t1 : x[b].time;
+		t1 = t0 + len;
+		size_t b1 = b;
+		while (b1 < nx && x[b1].time < t1)
+			b1++;
+		while (a < k && in[a].time < t0)
+			a++;
+		for (; a < k && in[a].time < t1; a++) {
+			size_t best = b1;
+			uint64_t bd = UINT64_MAX;
+			for (size_t m = b; m < b1; m++) {
+				uint64_t d = x[m].time > in[a].time ? x[m].time - in[a].time : in[a].time - x[m].time;
+				if (!drop[m] && d < bd) {
+					bd = d;
+					best = m;
+				}
+			}
+			if (best < b1)
+				drop[best] = 1;
+		}
+		b = b1;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < nx; i++)
+		if (!drop[i]) {
+			VEC_PUSH(&th->samples, x[i]);
+			kept++;
+		}
+	free(drop);
+	free(in);
+	VEC_FREE(&th->xsamples);
+	return kept;
+}
+
 static void build_profile(struct fin *f)
 {
 	struct sc_profile *p = f->p;
@@ -1004,6 +1072,8 @@ static void build_profile(struct fin *f)
 	}
 	p->nevents = total;
 
+	for (size_t i = 0; i < f->threads.len; i++)
+		f->threads.data[i].external = reconcile(&f->threads.data[i]);
 	/* Off-CPU spans become samples at the requested rate, as if a wall
 	 * clock had sampled the blocked thread all along; the fractions of a
 	 * period carry over from one span to the next of the same thread. */
@@ -1372,6 +1442,7 @@ static void reader_free(struct raw_reader *r)
 		VEC_FREE(&f->threads.data[i].samples);
 		VEC_FREE(&f->threads.data[i].offcpu);
 		VEC_FREE(&f->threads.data[i].offcpu_ns);
+		VEC_FREE(&f->threads.data[i].xsamples);
 	}
 	VEC_FREE(&f->threads);
 	for (size_t i = 0; i < f->mods.len; i++)

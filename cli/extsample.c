@@ -13,27 +13,31 @@
  * does), so every thread and child process it ever makes is counted from
  * its first instruction, with nothing to discover. Each sample carries the
  * thread, a CLOCK_MONOTONIC time, the user registers, a copy of the top of
- * the user stack and the kernel's frame-pointer call chain. Every few
- * milliseconds the launcher reads the ring buffers and looks at the signal
- * mask (SigBlk in /proc/PID/task/TID/status) of each thread that has
- * samples: the samples taken between two looks are kept when the thread had
- * SIGTRAP (the sample signal) blocked at both looks, a thread's first look
- * standing for its earlier samples and its last for the later ones. The
- * in-process sampler keeps every other thread, so no sample is counted
- * twice and thread-local behaviour (heap hooks, zones) is untouched; only
- * a thread switching its mask between two looks (10 ms apart) may lose or
- * double that stretch's samples. Kept samples are unwound with DWARF CFI by
- * elfutils' unwinder (dwfl_attach_state + dwfl_getthread_frames, reading
- * the copied stack, as perf --call-graph dwarf does with libdw), falling
- * back to the kernel's frame-pointer chain when that gets no further than
- * the pc, and appended as RAW_XSAMPLE records (format/raw.h) in chunks of
- * that thread to the process's own raw stream, so finalize symbolizes them
- * with the in-process samples into the same profile. The profile's sampling
- * source then says for how many threads.
+ * the user stack and the kernel's frame-pointer call chain. Every 10 ms or
+ * so the launcher reads the ring buffers and looks at the signal mask
+ * (SigBlk in /proc/PID/task/TID/status) of each thread that has samples in
+ * them. From the first look that finds a thread blocking SIGTRAP (the sample
+ * signal) on, that read included, its samples are unwound with DWARF CFI by
+ * elfutils' unwinder (dwfl_attach_state + dwfl_getthread_frames, reading the
+ * copied stack, as perf --call-graph dwarf does with libdw), falling back to
+ * the kernel's frame-pointer chain when that gets no further than the pc,
+ * and appended as RAW_XSAMPLE records (format/raw.h) in chunks of that
+ * thread to the process's own raw stream. Finalize pairs each of the
+ * thread's in-process samples with an external one of about the same time
+ * and drops those (analysis/finalize.c, reconcile()): what stays from
+ * outside is the time the thread had the signal blocked, whether it blocks
+ * it for good (xz's workers) or on and off (a sample signal sent while
+ * blocked is dropped by the runtime). Threads never seen blocking it keep
+ * their in-process samples alone, and nothing else of the runtime (heap
+ * hooks, zones) changes. The profile's sampling source says for how many
+ * threads samples were taken from outside.
  *
- * Cost: the kernel copies 8 KiB of stack per sample of every thread (the
- * unblocked ones' are read and dropped): about a microsecond per sample.
- * SCORCH_EXTERNAL=0 turns all this off. */
+ * Cost: the kernel copies 8 KiB of stack per sample of every thread (those
+ * of threads never seen blocking are read and dropped): about a microsecond
+ * per sample; the launcher unwinds the samples of the blocking threads. A
+ * thread that blocks the signal for short spans between the looks is never
+ * seen blocking: its in-process rate falls short by the share of time it
+ * spends blocked. SCORCH_EXTERNAL=0 turns all this off. */
 #include "extsample.h"
 
 #include <dirent.h>
@@ -85,7 +89,8 @@ struct xs {
 enum { MASK_UNKNOWN = -1, MASK_FREE = 0, MASK_BLOCKED = 1, MASK_GONE = 2 };
 struct tstate {
 	int pid, tid;
-	int prev, now;
+	int now;
+	int blocker;                    /* seen with SIGTRAP blocked: sampled from here on */
 	unsigned touched;               /* the last poll that read a sample of it */
 	uint64_t kept;
 };
@@ -234,14 +239,15 @@ static struct tstate *thread_of(struct extsample *x, int pid, int tid)
 	bool isnew;
 	uint64_t *slot = u64map_put(&x->tid_index, (uint64_t)(uint32_t)tid, &isnew);
 	if (isnew) {
-		struct tstate t = { pid, tid, MASK_UNKNOWN, MASK_UNKNOWN, 0, 0 };
+		struct tstate t = { pid, tid, MASK_UNKNOWN, 0, 0, 0 };
 		VEC_PUSH(&x->threads, t);
 		*slot = x->threads.len;
 	}
 	struct tstate *t = &x->threads.data[*slot - 1];
 	if (t->pid != pid) {   /* a tid used again by another process */
 		t->pid = pid;
-		t->prev = t->now = MASK_UNKNOWN;
+		t->now = MASK_UNKNOWN;
+		t->blocker = 0;
 	}
 	return t;
 }
@@ -557,10 +563,6 @@ static void parse_sample(struct extsample *x, const uint8_t *p, size_t n)
 	(void)ip;
 	struct tstate *t = thread_of(x, s.pid, s.tid);
 	t->touched = x->poll_no;   /* its mask is looked at after this read */
-	/* a thread last seen free: this sample goes whatever the next look
-	 * says, and needs no copy */
-	if (t->now == MASK_FREE)
-		return;
 	/* the user part of the chain: after PERF_CONTEXT_USER */
 	size_t k = 0;
 	while (k < nr && chain[k] != PERF_CONTEXT_USER)
@@ -640,9 +642,9 @@ void extsample_poll(struct extsample *x)
 		struct tstate *t = &x->threads.data[i];
 		if (t->touched != x->poll_no)
 			continue;
-		if (t->now != MASK_UNKNOWN && t->now != MASK_GONE)
-			t->prev = t->now;
-		t->now = t->now == MASK_GONE ? MASK_GONE : look_mask(t->pid, t->tid);
+		if (t->now != MASK_GONE)
+			t->now = look_mask(t->pid, t->tid);
+		t->blocker |= t->now == MASK_BLOCKED;
 	}
 	if (!x->batch.len)
 		return;
@@ -650,11 +652,9 @@ void extsample_poll(struct extsample *x)
 	for (size_t i = 0; i < x->batch.len; i++) {
 		struct xs *s = &x->batch.data[i];
 		struct tstate *t = thread_of(x, s->pid, s->tid);
-		/* blocked at the looks before and after (a first look stands for
-		 * before, a last one for after) */
-		int after = t->now == MASK_GONE ? t->prev : t->now;
-		int before = t->prev == MASK_UNKNOWN ? after : t->prev;
-		if (after != MASK_BLOCKED || before != MASK_BLOCKED)
+		/* from the read before the first look that found it blocking:
+		 * finalize keeps those the runtime did not sample itself */
+		if (!t->blocker)
 			continue;
 		struct stream *st = stream_at(x, s->pid, s->time);
 		if (!st && !scanned) {

@@ -19,6 +19,12 @@
  * blocks every signal, burns MS ms in before_exec, then execs itself as
  * "cpu-sigblock after MS", which (the mask survives the exec) burns MS ms in
  * after_exec with every signal still blocked and prints "after ok".
+ *
+ *   cpu-sigblock toggle SPAN_US MS
+ *
+ * burns MS ms of CPU in toggle_work, blocking every signal for SPAN_US us
+ * of CPU time, then unblocking for as long, over and over; prints
+ * "toggle ok". Signals sent while blocked arrive at each unblock.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -55,6 +61,20 @@ __attribute__((noinline)) static void sigblock_work_b(int64_t ns) { BURN(ns); }
 __attribute__((noinline)) static void main_work(int64_t ns) { BURN(ns); }
 __attribute__((noinline)) static void before_exec(int64_t ns) { BURN(ns); }
 __attribute__((noinline)) static void after_exec(int64_t ns) { BURN(ns); }
+__attribute__((noinline)) static void toggle_burn(int64_t ns) { BURN(ns); }
+__attribute__((noinline)) static void toggle_work(int64_t span, int64_t ns)
+{
+	sigset_t all, old;
+	int64_t until = thread_cpu_ns() + ns;
+
+	sigfillset(&all);
+	while (thread_cpu_ns() < until) {
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		toggle_burn(span);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		toggle_burn(span);
+	}
+}
 
 struct job {
 	const char *name;
@@ -93,6 +113,11 @@ int main(int argc, char **argv)
 		execl("/proc/self/exe", argv[0], "after", argv[2], (char *)NULL);
 		perror("exec");
 		return 1;
+	}
+	if (argc > 3 && !strcmp(argv[1], "toggle")) {
+		toggle_work(atoll(argv[2]) * 1000, atoll(argv[3]) * 1000000);
+		printf("toggle ok\n");
+		return 0;
 	}
 	if (argc > 2 && !strcmp(argv[1], "after")) {
 		sigset_t m;
