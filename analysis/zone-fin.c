@@ -357,9 +357,19 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	}
 	z->spans++;
 	if (d >= z->keep_ns) {
-		struct zf_kept kp = { o->start, end, allocs, bytes, dropped_ns, o->kids_ns, o->id, o->seq,
-				      (uint16_t)th, o->depth, flags };
-		VEC_PUSH(&z->kept, kp);
+		VEC_RESERVE(&z->kept, 1);
+		struct zf_kept *kp = &z->kept.data[z->kept.len++];
+		kp->start = o->start;
+		kp->end = end;
+		kp->allocs = allocs;
+		kp->bytes = bytes;
+		kp->dropped_ns = dropped_ns;
+		kp->kids_ns = o->kids_ns;
+		kp->id = o->id;
+		kp->seq = o->seq;
+		kp->thread = (uint16_t)th;
+		kp->depth = o->depth;
+		kp->flags = flags;
 		if (z->keep_max && z->kept.len > z->keep_max)
 			zf_thin(z);
 	}
@@ -407,20 +417,26 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 		uint64_t id = fmt_get_u(r);
 		if (r->err || !id || thread > UINT16_MAX)
 			return -1;
-		struct zf_open o;
-		memset(&o, 0, sizeof(o));
-		o.id = id;
-		o.seq = z->begins++;
-		o.start = z->env.rel(z->env.ctx, ticks);
-		o.stat = zf_stat_of(t, id);
+		/* filled in place: a struct built aside and copied in stalls
+		 * on store forwarding, a third of the decoding time */
+		uint32_t stat = zf_stat_of(t, id);
+		VEC_RESERVE(&t->open, 1);
+		struct zf_open *o = &t->open.data[t->open.len];
+		o->start = z->env.rel(z->env.ctx, ticks);
+		o->kids_ns = o->kids_allocs = o->kids_bytes = 0;
+		o->id = id;
+		o->seq = z->begins++;
+		o->stat = stat;
+		o->depth = 0;
 		if (t->open.len) {
-			uint16_t d = t->open.data[t->open.len - 1].depth;
-			o.depth = d < UINT16_MAX ? d + 1 : d;
+			uint16_t d = o[-1].depth;
+			o->depth = d < UINT16_MAX ? d + 1 : d;
 		}
-		struct zf_stat *st = &t->stats.data[o.stat];
-		o.outer = st->open == 0;
+		struct zf_stat *st = &t->stats.data[stat];
+		o->outer = st->open == 0;
+		o->orphan = 0;
 		st->open++;
-		VEC_PUSH(&t->open, o);
+		t->open.len++;
 		return 0;
 	}
 	case RAW_ZEND:

@@ -13,7 +13,7 @@
 struct zone_fin;
 
 /* Spans kept one by one unless the launcher is told otherwise. */
-#define ZONE_KEEP_DEFAULT 1000000
+#define ZONE_KEEP_DEFAULT 250000
 
 /* What decoding and building need from finalize. */
 struct zone_fin_env {

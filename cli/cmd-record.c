@@ -42,7 +42,7 @@ static void usage(FILE *f)
 		"      --calls-depth=N        only calls at most N deep (counting recorded calls)\n"
 		"      --calls-min=DURATION   calls shorter than DURATION (e.g. 10us) are counted\n"
 		"                     per function but not recorded one by one\n"
-		"      --spans=N      keep at most N zone spans one by one (default 1000000,\n"
+		"      --spans=N      keep at most N zone spans one by one (default 250000,\n"
 		"                     0 all) for the flame chart and exports: the longest;\n"
 		"                     every span counts in 'report --zones' all the same\n"
 		"  -o, --output FILE  write the program's profile to FILE\n"
