@@ -502,16 +502,18 @@ static size_t write_pieces(const char *name, const uint8_t *hdr, const struct pi
 	static uint8_t out[1 << 17];
 	uint64_t total = 0, comp = 0;
 	for (int i = 0; i <= npc; i++) {
-		uint64_t zl = i < npc ? pc[i].zeros : 0;
+		int last = i == npc;            /* the frame's end */
+		uint64_t zl = last ? 0 : pc[i].zeros;
 		do {
 			ZSTD_inBuffer in = { zero, 0, 0 };
-			if (i < npc && !pc[i].zeros)
+			if (!last && !pc[i].zeros) {
 				in = (ZSTD_inBuffer){ pc[i].p, pc[i].n, 0 };
-			else if (zl)
+			} else if (zl) {
 				in.size = zl < sizeof(zero) ? (size_t)zl : sizeof(zero);
-			zl -= in.size > zl ? zl : (pc[i].zeros ? in.size : 0);
+				zl -= in.size;
+			}
 			total += in.size;
-			ZSTD_EndDirective mode = i == npc ? ZSTD_e_end : ZSTD_e_continue;
+			ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
 			size_t rem;
 			do {
 				ZSTD_outBuffer ob = { out, sizeof(out), 0 };
