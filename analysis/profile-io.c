@@ -1065,6 +1065,15 @@ static uint64_t s_u(struct sec *s)
 
 static int64_t s_s(struct sec *s) { return fmt_unzigzag(s_u(s)); }
 
+/* Makes the next `max` bytes of the section (an item at most that long)
+ * readable with fmt_get_* directly: one check per item in the hot loops
+ * (events, samples, spans) instead of one per field. */
+static void s_item(struct sec *s, size_t max)
+{
+	if ((size_t)(s->f.end - s->f.p) < max && s->left)
+		s_fill(s, max);
+}
+
 /* n bytes in one piece, valid until the next read from s; NULL (and err
  * set) past the section's end or beyond ITEM_MAX. */
 static const uint8_t *s_bytes(struct sec *s, uint64_t n)
@@ -1378,30 +1387,31 @@ static int sec_events(struct reader *r, struct sec *s)
 	uint64_t tbase = p->nevents ? p->events[p->nevents - 1].time : 0;
 	for (uint64_t i = 0; i < n && !s->f.err; i++) {
 		struct sc_event *e = &p->events[p->nevents];
-		const uint8_t *kb = s_bytes(s, 1);
+		s_item(s, 1 + 6 * VARINT_MAX);
+		const uint8_t *kb = fmt_get_bytes(&s->f, 1);
 		if (!kb)
 			break;
 		e->kind = *kb >> 5;
 		e->func = *kb & 31;
-		t += s_u(s);
+		t += fmt_get_u(&s->f);
 		e->time = t;
-		uint64_t th = s_u(s);
+		uint64_t th = fmt_get_u(&s->f);
 		if (th >= p->nthreads || e->func >= FN__COUNT)
 			s->f.err = 1;
 		e->thread = (uint16_t)th;
 		if (e->kind == EV_ALLOC) {
-			uint64_t st = s_u(s);
+			uint64_t st = fmt_get_u(&s->f);
 			if (st >= p->nstacks)
 				s->f.err = 1;
 			e->stack = (uint32_t)st;
-			e->size = s_u(s);
-			uint64_t slot = s_u(s);
+			e->size = fmt_get_u(&s->f);
+			uint64_t slot = fmt_get_u(&s->f);
 			if (slot > RECENT) {
 				s->f.err = 1;
 			} else if (slot) {
 				e->addr = c->recent[slot - 1];
 			} else {
-				addr += (uint64_t)s_s(s);
+				addr += (uint64_t)fmt_get_s(&s->f);
 				e->addr = addr;
 			}
 			if (c->nallocs == c->cap) {
@@ -1412,13 +1422,13 @@ static int sec_events(struct reader *r, struct sec *s)
 		} else if (e->kind == EV_FREE) {
 			e->stack = 0;
 			e->size = 0;
-			uint64_t back = s_u(s);
+			uint64_t back = fmt_get_u(&s->f);
 			if (back > c->nallocs) {
 				s->f.err = 1;
 			} else if (back) {
 				e->addr = c->addrs[c->nallocs - back];
 			} else {
-				addr += (uint64_t)s_s(s);
+				addr += (uint64_t)fmt_get_s(&s->f);
 				e->addr = addr;
 			}
 			if (e->addr)
@@ -1480,10 +1490,11 @@ static int sec_samples(struct reader *r, struct sec *s)
 	uint64_t tbase = p->nsamples ? p->samples[p->nsamples - 1].time : 0;
 	for (uint64_t i = 0; i < n && !s->f.err; i++) {
 		struct sc_sample *x = &p->samples[p->nsamples];
-		t += s_u(s);
+		s_item(s, 1 + 4 * VARINT_MAX);
+		t += fmt_get_u(&s->f);
 		x->time = t;
-		uint64_t th = s_u(s), st = s_u(s), w = s_u(s);
-		const uint8_t *off = s_bytes(s, 1);
+		uint64_t th = fmt_get_u(&s->f), st = fmt_get_u(&s->f), w = fmt_get_u(&s->f);
+		const uint8_t *off = fmt_get_bytes(&s->f, 1);
 		if (th >= p->nthreads || st >= p->nstacks || w > UINT32_MAX || !off || *off > 1 || t < tbase)
 			s->f.err = 1;
 		x->thread = (uint16_t)th;
