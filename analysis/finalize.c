@@ -825,8 +825,8 @@ static void fill_gaps(struct rthread *th, uint64_t period, uint64_t start)
  * left are kept. (Paired one by one across a whole run, the samplers'
  * phases drift apart: a thread that ran 1.3 ms between two waits for a CPU
  * may get two samples from one and one from the other.) In-process samples
- * before the first external one stay as they are. The kept ones join the
- * thread's samples; returns how many. */
+ * more than a period before the first external one stay as they are. The
+ * kept ones join the thread's samples; returns how many. */
 static size_t reconcile(struct rthread *th)
 {
 	size_t nx = th->xsamples.len;
@@ -844,7 +844,9 @@ static size_t reconcile(struct rthread *th)
 	qsort(in, k, sizeof(*in), sample_cmp);
 	char *drop = xcalloc(nx + 1, 1);
 	size_t a = 0, b = 0;
-	uint64_t t1 = x[0].time;
+	/* the first stretch begins a period before the first external
+	 * sample: the in-process one of that period is its partner */
+	uint64_t t1 = x[0].time > len / 100 ? x[0].time - len / 100 : 0;
 	while (b < nx) {
 		/* stretches follow each other, but none is empty of external
 		 * samples: one begins at the next after a long gap */

@@ -321,6 +321,101 @@ static void test_samples(void **state)
 	unlink(path);
 }
 
+/* Samples taken from outside (RAW_XSAMPLE, cli/extsample.c) beside the
+ * runtime's: thread 20 ran 100 ms, the sample signal free for the first 50
+ * (in-process samples every ms, at .2 ms) and blocked for the rest, while
+ * the launcher sampled it all along (at .7 ms); thread 21 blocked it all
+ * along (30 external samples only). Each in-process sample takes one
+ * external one: 50 + 50 for thread 20, all from outside after 50 ms, and 30
+ * for thread 21, with the external stacks (two, deduplicated) as written. */
+static void test_external(void **state)
+{
+	(void)state;
+	char path[64], err[256];
+	snprintf(path, sizeof(path), "/tmp/scorch-fin-%d-ext", (int)getpid());
+	FILE *f = fopen(path, "wb");
+	uint8_t hdr[RAW_FILE_HDR];
+	memcpy(hdr, RAW_MAGIC, 8);
+	fmt_put_u64le(hdr + 8, 1000000);
+	fmt_put_u64le(hdr + 16, 1000000);
+	fmt_put_u64le(hdr + 24, 0);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	struct chunk c;
+	ck_begin(&c, 20, 1000000);
+	rec(&c, RAW_THREAD, 0);
+	c.p = fmt_put_u(c.p, 20);
+	str(&c, "main");
+	rec(&c, RAW_PROC, 0);
+	c.p = fmt_put_u(c.p, 20);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, RAW_PROC_CPU);
+	c.p = fmt_put_u(c.p, 64);
+	c.p = fmt_put_u(c.p, 42);
+	str(&c, "/no/such/prog");
+	c.p = fmt_put_u(c.p, 5);
+	memcpy(c.p, "prog\0", 5);
+	c.p += 5;
+	rec(&c, RAW_CPU, 0);
+	c.p = fmt_put_u(c.p, 1000);
+	c.p = fmt_put_u(c.p, CPU_SRC_PERF_CPU_CLOCK);
+	rec(&c, RAW_STACK, 0);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, RAW_STACK_EXACT_PC);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_s(c.p, 0x401000);
+	for (int i = 0; i < 50; i++) {
+		rec(&c, RAW_SAMPLE, i ? 1000000 : 200000);
+		c.p = fmt_put_u(c.p, 1);
+		c.p = fmt_put_u(c.p, 1000000);
+		c.p = fmt_put_u(c.p, 0);
+	}
+	rec(&c, RAW_END, 0);
+	ck_write(f, &c, 0);
+	for (int t = 20; t <= 21; t++) {
+		struct chunk *x = malloc(sizeof(*x));
+		ck_begin(x, (uint32_t)t, 1000000);
+		for (int i = 0; i < (t == 20 ? 100 : 30); i++) {
+			rec(x, RAW_XSAMPLE, 0);
+			x->p = fmt_put_u(x->p, 1000000 + 700000 + (uint64_t)i * 1000000);
+			x->p = fmt_put_u(x->p, 1000000);
+			x->p = fmt_put_u(x->p, 0);
+			x->p = fmt_put_u(x->p, 2);
+			x->p = fmt_put_s(x->p, 0x402000 + (i & 1) * 0x10);
+			x->p = fmt_put_s(x->p, 0x1000 - (i & 1) * 0x10);
+		}
+		ck_write(f, x, 0);
+		free(x);
+	}
+	fclose(f);
+
+	struct sc_profile *p;
+	if (finalize_raw(path, &p, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->nsamples, 130);
+	assert_string_equal(p->sample_source, "perf cpu-clock (from outside for 2 threads that block signals)");
+	size_t n20 = 0, late = 0, ext = 0;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct sc_sample *x = &p->samples[i];
+		const struct sc_stack *st = &p->stacks[x->stack];
+		if (p->threads[x->thread].tid == 20) {
+			n20++;
+			late += x->time > 50000000;
+		}
+		if (st->nlocs == 2) {
+			ext++;
+			uint64_t leaf = p->locations[st->locs[0]].addr;
+			assert_true(leaf == 0x402000 || leaf == 0x402010);
+			/* a return address: the call is the byte before */
+			assert_int_equal(p->locations[st->locs[1]].addr, 0x403000 - 1);
+		}
+	}
+	assert_int_equal(n20, 100);
+	assert_int_equal(late, 50);
+	assert_int_equal(ext, 80);
+	profile_free(p);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_tick_rate),
 		cmocka_unit_test(test_samples),
+		cmocka_unit_test(test_external),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
