@@ -7,6 +7,7 @@
  * lost with a damaged chunk is dropped. */
 #include "zone-fin.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,7 @@ struct zone_fin {
 	size_t keep_max;              /* 0: keep every span */
 	uint64_t spans;               /* ended so far */
 	uint64_t begins;              /* begun so far */
+	uint64_t *scratch;            /* keep_max durations, for zf_thin */
 };
 
 static struct zf_thread *zf_thread(struct zone_fin *z, uint32_t th)
@@ -254,12 +256,13 @@ static void hist_put(struct zf_stat *s, uint64_t v, uint64_t n)
  * larger ones after (quickselect, median of three). */
 static void select_kth(uint64_t *d, size_t n, size_t k)
 {
-	size_t lo = 0, hi = n - 1;
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
 	while (hi > lo) {
-		size_t mid = lo + (hi - lo) / 2;
+		ptrdiff_t mid = lo + (hi - lo) / 2;
 		uint64_t a = d[lo], b = d[mid], c = d[hi];
 		uint64_t pv = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-		size_t i = lo, j = hi;
+		ptrdiff_t i = lo, j = hi;
+		/* the pivot is in the range: both scans stop inside it */
 		while (i <= j) {
 			while (d[i] < pv)
 				i++;
@@ -267,16 +270,13 @@ static void select_kth(uint64_t *d, size_t n, size_t k)
 				j--;
 			if (i <= j) {
 				uint64_t t = d[i];
-				d[i] = d[j];
-				d[j] = t;
-				i++;
-				if (!j--)
-					break;
+				d[i++] = d[j];
+				d[j--] = t;
 			}
 		}
-		if (k <= j)
+		if (kk <= j)
 			hi = j;
-		else if (k >= i)
+		else if (kk >= i)
 			lo = i;
 		else
 			return;
@@ -287,8 +287,12 @@ static void select_kth(uint64_t *d, size_t n, size_t k)
  * many spans have the same duration), and drops the others. */
 static void zf_thin(struct zone_fin *z)
 {
-	size_t n = z->kept.len, want = z->keep_max / 2;
-	uint64_t *d = xmalloc((n + 1) * sizeof(uint64_t));
+	size_t n = z->kept.len, want = z->keep_max > 1 ? z->keep_max / 2 : 1;
+	/* one buffer for every thinning: fresh pages each time were a tenth
+	 * of the launcher's time in page faults */
+	if (!z->scratch)
+		z->scratch = xmalloc((z->keep_max + 2) * sizeof(uint64_t));
+	uint64_t *d = z->scratch;
 	for (size_t i = 0; i < n; i++)
 		d[i] = z->kept.data[i].end - z->kept.data[i].start;
 	/* the least duration that keeps at most `want`: d[n - want], unless
@@ -300,7 +304,6 @@ static void zf_thin(struct zone_fin *z)
 			t++;
 			break;
 		}
-	free(d);
 	if (t <= z->keep_ns)
 		t = z->keep_ns + 1;
 	z->keep_ns = t;
@@ -407,6 +410,10 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 		z = *zp = xcalloc(1, sizeof(*z));
 		z->env = *env;
 		z->keep_max = env->keep_max;
+		/* room for them all at once (pages are touched only as used):
+		 * growing by doubling copied and faulted them in again */
+		if (z->keep_max)
+			VEC_RESERVE(&z->kept, z->keep_max + 1);
 		u64map_init(&z->name_index, 256);
 	}
 	struct zf_thread *t = zf_thread(z, thread);
@@ -878,6 +885,7 @@ void zone_fin_free(struct zone_fin *z)
 		free(t->name);
 	}
 	VEC_FREE(&z->kept);
+	free(z->scratch);
 	VEC_FREE(&z->threads);
 	VEC_FREE(&z->marks);
 	VEC_FREE(&z->counters);

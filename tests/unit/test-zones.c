@@ -556,10 +556,12 @@ static void test_fold_matches_spans(void **state)
 			zone_result_free(y);
 		}
 
-		/* 100 kept: the same figures; the longest spans, nesting closed,
-		 * and each one's self time the same as with every span */
-		struct sc_profile *q = fold(seed, 100);
-		assert_true(q->nzones <= 100 && q->nzones >= 20);
+		/* 100 kept (1 and 3 for seeds 4 and 5): the same figures; the
+		 * longest spans, nesting closed, and each one's self time the
+		 * same as with every span */
+		size_t keep = seed == 4 ? 1 : seed == 5 ? 3 : 100;
+		struct sc_profile *q = fold(seed, keep);
+		assert_true(q->nzones <= keep && q->nzones >= (keep > 1 ? keep / 5 : 1));
 		assert_true(q->zone_keep_ns > 0);
 		assert_int_equal(q->zone_spans_total, p->nzones);
 		struct zone_result *c;
