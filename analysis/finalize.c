@@ -1001,6 +1001,8 @@ static void build_profile(struct fin *f)
 				th->ev.data[k].stack = final_id[th->ev.data[k].stack];
 			for (size_t k = 0; k < th->samples.len; k++)
 				th->samples.data[k].stack = final_id[th->samples.data[k].stack];
+			for (size_t k = 0; k < th->xsamples.len; k++)
+				th->xsamples.data[k].stack = final_id[th->xsamples.data[k].stack];
 			for (size_t k = 0; k < th->offcpu.len; k++)
 				th->offcpu.data[k].stack = final_id[th->offcpu.data[k].stack];
 		}

@@ -16,8 +16,9 @@
  * the user stack and the kernel's frame-pointer call chain. Every 10 ms or
  * so the launcher reads the ring buffers and looks at the signal mask
  * (SigBlk in /proc/PID/task/TID/status) of each thread that has samples in
- * them. From the first look that finds a thread blocking SIGTRAP (the sample
- * signal) on, that read included, its samples are unwound with DWARF CFI by
+ * them. Once 2 of a thread's last 4 looks found it blocking SIGTRAP (the
+ * sample signal), its samples from the read before the first of those on
+ * (held until then) are unwound with DWARF CFI by
  * elfutils' unwinder (dwfl_attach_state + dwfl_getthread_frames, reading the
  * copied stack, as perf --call-graph dwarf does with libdw), falling back to
  * the kernel's frame-pointer chain when that gets no further than the pc,
@@ -90,9 +91,9 @@ enum { MASK_UNKNOWN = -1, MASK_FREE = 0, MASK_BLOCKED = 1, MASK_GONE = 2 };
 struct tstate {
 	int pid, tid;
 	int now;
-	int blocker;                    /* seen with SIGTRAP blocked: sampled from here on */
+	unsigned hist;                  /* the last looks, newest in bit 0: 1 found SIGTRAP blocked */
+	int blocker;                    /* found so at 2 of 4 looks: sampled from then on */
 	unsigned touched;               /* the last poll that read a sample of it */
-	uint64_t kept;
 };
 
 /* One process image's raw stream (raw.PID.SEQ) */
@@ -135,13 +136,14 @@ struct extsample {
 	char *dir;
 	unsigned poll_no;
 	VEC(struct xs) batch;
+	VEC(struct xs) held;            /* of threads found blocking at one of their last 4 looks */
 	VEC(struct tstate) threads;
 	struct u64map tid_index;        /* tid -> index + 1 */
 	VEC(struct stream) streams;
 	VEC(struct proc) procs;
 	VEC(struct pending) pend;
 	VEC(struct { int pid; uint64_t time; }) execs;
-	uint64_t lost, kept, dropped_nostream;
+	uint64_t lost, seen, kept, dropped_nostream;
 	uint8_t *wrap;                  /* a record that wraps around the ring */
 	size_t wrap_cap;
 	uint64_t *ipbuf;
@@ -195,6 +197,8 @@ struct extsample *extsample_start(int pid, int hz, int depth, const char *sessdi
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned pages = RING_PAGES_MAX;
+	while (pages > 16 && (long)pages * ncpu > 4 * RING_PAGES_MAX)
+		pages /= 2;   /* at most 8 MiB over all CPUs */
 	for (long cpu = 0; cpu < ncpu; cpu++) {
 		int fd = (int)perf_open(&a, pid, (int)cpu);
 		if (fd < 0 && (errno == EACCES || errno == EPERM) && !a.exclude_kernel) {
@@ -247,6 +251,7 @@ static struct tstate *thread_of(struct extsample *x, int pid, int tid)
 	if (t->pid != pid) {   /* a tid used again by another process */
 		t->pid = pid;
 		t->now = MASK_UNKNOWN;
+		t->hist = 0;
 		t->blocker = 0;
 	}
 	return t;
@@ -563,6 +568,7 @@ static void parse_sample(struct extsample *x, const uint8_t *p, size_t n)
 	(void)ip;
 	struct tstate *t = thread_of(x, s.pid, s.tid);
 	t->touched = x->poll_no;   /* its mask is looked at after this read */
+	x->seen++;
 	/* the user part of the chain: after PERF_CONTEXT_USER */
 	size_t k = 0;
 	while (k < nr && chain[k] != PERF_CONTEXT_USER)
@@ -629,6 +635,26 @@ static void release_batch(struct extsample *x)
 	x->batch.len = 0;
 }
 
+/* Unwinds s into its process image's stream. */
+static void keep_sample(struct extsample *x, struct xs *s, int *scanned)
+{
+	struct stream *st = stream_at(x, s->pid, s->time);
+	if (!st && !*scanned) {
+		scan_streams(x);
+		*scanned = 1;
+		st = stream_at(x, s->pid, s->time);
+	}
+	if (!st) {
+		x->dropped_nostream++;
+		return;
+	}
+	size_t n = unwind(x, s, st);
+	if (!n)
+		return;
+	emit(x, st, s->tid, s->time, x->ipbuf, n);
+	x->kept++;
+}
+
 void extsample_poll(struct extsample *x)
 {
 	if (!x)
@@ -636,42 +662,51 @@ void extsample_poll(struct extsample *x)
 	x->poll_no++;
 	for (size_t i = 0; i < x->rings.len; i++)
 		read_ring(x, &x->rings.data[i]);
-	/* look at the masks of the threads with samples, after the samples
-	 * (those dropped unread too: their mask may have changed since) */
+	/* Look at the masks of the threads with samples, after the samples,
+	 * and of those found blocking lately. Found blocking at 2 of its last
+	 * 4 looks (or at 1, and gone since), a thread is sampled from outside
+	 * from the read before the first of those looks on (its samples are
+	 * held until then): one look that finds SIGTRAP blocked may fall into
+	 * a signal handler (the runtime's own blocks every signal) or a short
+	 * critical section, and a thread blocking it on and off is found soon. */
 	for (size_t i = 0; i < x->threads.len; i++) {
 		struct tstate *t = &x->threads.data[i];
-		if (t->touched != x->poll_no)
+		if (t->touched != x->poll_no && (t->blocker || !(t->hist & 0xf)))
 			continue;
 		if (t->now != MASK_GONE)
 			t->now = look_mask(t->pid, t->tid);
-		t->blocker |= t->now == MASK_BLOCKED;
+		if (t->now != MASK_GONE)
+			t->hist = t->hist << 1 | (t->now == MASK_BLOCKED);
+		unsigned h = t->hist & 0xf;
+		if ((h & (h - 1)) || (t->now == MASK_GONE && h))
+			t->blocker = 1;
 	}
-	if (!x->batch.len)
-		return;
 	int scanned = 0;
+	size_t w = 0;
+	for (size_t i = 0; i < x->held.len; i++) {
+		struct xs *h = &x->held.data[i];
+		struct tstate *t = thread_of(x, h->pid, h->tid);
+		if (t->blocker)
+			keep_sample(x, h, &scanned);
+		if (t->blocker || !(t->hist & 0xf)) {
+			free(h->chain);
+			free(h->stack);
+		} else {
+			x->held.data[w++] = *h;
+		}
+	}
+	x->held.len = w;
 	for (size_t i = 0; i < x->batch.len; i++) {
 		struct xs *s = &x->batch.data[i];
 		struct tstate *t = thread_of(x, s->pid, s->tid);
-		/* from the read before the first look that found it blocking:
-		 * finalize keeps those the runtime did not sample itself */
-		if (!t->blocker)
-			continue;
-		struct stream *st = stream_at(x, s->pid, s->time);
-		if (!st && !scanned) {
-			scan_streams(x);
-			scanned = 1;
-			st = stream_at(x, s->pid, s->time);
+		/* finalize keeps those the runtime did not sample itself */
+		if (t->blocker) {
+			keep_sample(x, s, &scanned);
+		} else if (t->hist & 0xf) {
+			VEC_PUSH(&x->held, *s);
+			s->chain = NULL;
+			s->stack = NULL;
 		}
-		if (!st) {
-			x->dropped_nostream++;
-			continue;
-		}
-		size_t n = unwind(x, s, st);
-		if (!n)
-			continue;
-		emit(x, st, s->tid, s->time, x->ipbuf, n);
-		t->kept++;
-		x->kept++;
 	}
 	for (size_t i = 0; i < x->pend.len; i++)
 		flush_pending(x, &x->pend.data[i]);
@@ -689,7 +724,11 @@ void extsample_stop(struct extsample *x)
 		close(x->rings.data[i].fd);
 	}
 	VEC_FREE(&x->rings);
-	if (x->lost)
+	size_t blockers = 0;
+	for (size_t i = 0; i < x->threads.len; i++)
+		blockers += x->threads.data[i].blocker;
+	/* lost samples of the other threads make no difference */
+	if (blockers && x->lost * 100 > x->seen + x->lost)
 		warning("%llu CPU samples of threads sampled from outside were lost (the launcher read its "
 			"buffers too late: a busy machine)", (unsigned long long)x->lost);
 	for (size_t i = 0; i < x->pend.len; i++)
@@ -708,6 +747,11 @@ void extsample_stop(struct extsample *x)
 	VEC_FREE(&x->procs);
 	release_batch(x);
 	VEC_FREE(&x->batch);
+	for (size_t i = 0; i < x->held.len; i++) {
+		free(x->held.data[i].chain);
+		free(x->held.data[i].stack);
+	}
+	VEC_FREE(&x->held);
 	VEC_FREE(&x->threads);
 	u64map_release(&x->tid_index);
 	free(x->wrap);
