@@ -87,6 +87,7 @@ struct zone_fin {
 	struct zone_fin_env env;
 	VEC(struct zf_name) names;
 	struct u64map name_index;     /* raw id -> index + 1 into names */
+	struct u64map drop_index;     /* raw id -> index into drops */
 	VEC(struct zf_thread) threads;
 	VEC(struct zf_mark) marks, counters;
 	VEC(struct zf_drop) drops;
@@ -493,7 +494,27 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 			d.v[i] = fmt_get_u(r);
 		if (r->err || !d.id)
 			return -1;
-		VEC_PUSH(&z->drops, d);
+		if (!d.v[0])
+			return 0;
+		/* one entry per raw id, in ticks: the runtime writes one at
+		 * every flush, as many as the run is long */
+		bool isnew;
+		if (!z->drop_index.slots)
+			u64map_init(&z->drop_index, 64);
+		uint64_t *slot = u64map_put(&z->drop_index, d.id, &isnew);
+		if (isnew) {
+			VEC_PUSH(&z->drops, d);
+			*slot = z->drops.len - 1;
+			return 0;
+		}
+		struct zf_drop *o = &z->drops.data[*slot];
+		for (int i = 0; i < 8; i++)
+			if (i == 3)
+				o->v[i] = d.v[i] < o->v[i] ? d.v[i] : o->v[i];
+			else if (i == 4)
+				o->v[i] = d.v[i] > o->v[i] ? d.v[i] : o->v[i];
+			else
+				o->v[i] += d.v[i];
 		return 0;
 	}
 	default:
@@ -890,6 +911,8 @@ void zone_fin_free(struct zone_fin *z)
 	VEC_FREE(&z->marks);
 	VEC_FREE(&z->counters);
 	VEC_FREE(&z->drops);
+	if (z->drop_index.slots)
+		u64map_release(&z->drop_index);
 	VEC_FREE(&z->errors);
 	free(z);
 }
