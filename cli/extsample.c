@@ -16,9 +16,11 @@
  * the user stack and the kernel's frame-pointer call chain. Every 10 ms or
  * so the launcher reads the ring buffers and looks at the signal mask
  * (SigBlk in /proc/PID/task/TID/status) of each thread that has samples in
- * them. Once 2 of a thread's last 4 looks found it blocking SIGTRAP (the
- * sample signal), its samples from the read before the first of those on
- * (held until then) are unwound with DWARF CFI by
+ * them. Once a look finds a thread starved, SIGTRAP (the sample signal)
+ * blocked and pending (the runtime's counter fired into the block: a lost
+ * in-process sample), its samples from the read before the first of its
+ * last 4 looks that found it blocking on (held until then) are unwound
+ * with DWARF CFI by
  * elfutils' unwinder (dwfl_attach_state + dwfl_getthread_frames, reading the
  * copied stack, as perf --call-graph dwarf does with libdw), falling back to
  * the kernel's frame-pointer chain when that gets no further than the pc,
@@ -36,9 +38,10 @@
  * Cost: the kernel copies 8 KiB of stack per sample of every thread (those
  * of threads never seen blocking are read and dropped): about a microsecond
  * per sample; the launcher unwinds the samples of the blocking threads. A
- * thread that blocks the signal for short spans between the looks is never
- * seen blocking: its in-process rate falls short by the share of time it
- * spends blocked. SCORCH_EXTERNAL=0 turns all this off. */
+ * thread that blocks the signal for short spans is found late (its signal
+ * rarely waits when looked at), or never: its in-process rate falls short
+ * by the share of time it spends blocked until then. SCORCH_EXTERNAL=0
+ * turns all this off. */
 #include "extsample.h"
 
 #include <dirent.h>
@@ -87,12 +90,12 @@ struct xs {
 };
 
 /* A thread's signal mask as last seen */
-enum { MASK_UNKNOWN = -1, MASK_FREE = 0, MASK_BLOCKED = 1, MASK_GONE = 2 };
+enum { MASK_UNKNOWN = -1, MASK_FREE = 0, MASK_BLOCKED = 1, MASK_GONE = 2, MASK_STARVED = 3 };
 struct tstate {
 	int pid, tid;
 	int now;
 	unsigned hist;                  /* the last looks, newest in bit 0: 1 found SIGTRAP blocked */
-	int blocker;                    /* found so at 2 of 4 looks: sampled from then on */
+	int blocker;                    /* found starved once: sampled from outside from then on */
 	unsigned touched;               /* the last poll that read a sample of it */
 };
 
@@ -257,8 +260,14 @@ static struct tstate *thread_of(struct extsample *x, int pid, int tid)
 	return t;
 }
 
-/* Whether the thread blocks SIGTRAP now: MASK_BLOCKED, MASK_FREE, or
- * MASK_GONE when it has exited. */
+/* The thread's mask now: MASK_FREE when SIGTRAP is not blocked,
+ * MASK_STARVED when a sample signal of the runtime (SIGTRAP; SIGPROF or
+ * SIGRTMIN+5 of its fallbacks) is blocked and pending: the runtime's
+ * counter fired into the block, a sample the runtime loses (it drops a
+ * signal sent while blocked). MASK_BLOCKED when SIGTRAP is blocked and
+ * nothing waits: a short critical section, or a signal handler (the
+ * runtime's own blocks every signal), which costs no sample. MASK_GONE
+ * when the thread has exited. */
 static int look_mask(int pid, int tid)
 {
 	char path[64], buf[4096];
@@ -271,11 +280,15 @@ static int look_mask(int pid, int tid)
 	if (n <= 0)
 		return MASK_GONE;
 	buf[n] = 0;
-	const char *s = strstr(buf, "\nSigBlk:");
-	if (!s)
+	const char *pnd = strstr(buf, "\nSigPnd:"), *shd = strstr(buf, "\nShdPnd:"), *blk = strstr(buf, "\nSigBlk:");
+	if (!pnd || !shd || !blk)
 		return MASK_GONE;
-	unsigned long long m = strtoull(s + 8, NULL, 16);
-	return (m >> (SIGTRAP - 1)) & 1 ? MASK_BLOCKED : MASK_FREE;
+	unsigned long long b = strtoull(blk + 8, NULL, 16);
+	unsigned long long p = strtoull(pnd + 8, NULL, 16) | strtoull(shd + 8, NULL, 16);
+	if (!((b >> (SIGTRAP - 1)) & 1))
+		return MASK_FREE;
+	unsigned long long sig = 1ull << (SIGTRAP - 1) | 1ull << (SIGPROF - 1) | 1ull << (SIGRTMIN + 5 - 1);
+	return b & p & sig ? MASK_STARVED : MASK_BLOCKED;
 }
 
 /* ---- streams ---- */
@@ -663,12 +676,12 @@ void extsample_poll(struct extsample *x)
 	for (size_t i = 0; i < x->rings.len; i++)
 		read_ring(x, &x->rings.data[i]);
 	/* Look at the masks of the threads with samples, after the samples,
-	 * and of those found blocking lately. Found blocking at 2 of its last
-	 * 4 looks (or at 1, and gone since), a thread is sampled from outside
-	 * from the read before the first of those looks on (its samples are
-	 * held until then): one look that finds SIGTRAP blocked may fall into
-	 * a signal handler (the runtime's own blocks every signal) or a short
-	 * critical section, and a thread blocking it on and off is found soon. */
+	 * and of those found blocking lately. Found starved (or blocking, and
+	 * gone since), a thread is sampled from outside from then on, and
+	 * from the read before the first of its last 4 looks that found it
+	 * blocking (its samples are held until then): a thread blocking from
+	 * its start is found at its first look, one blocking on and off for
+	 * less than a period at a time later. */
 	for (size_t i = 0; i < x->threads.len; i++) {
 		struct tstate *t = &x->threads.data[i];
 		if (t->touched != x->poll_no && (t->blocker || !(t->hist & 0xf)))
@@ -676,9 +689,8 @@ void extsample_poll(struct extsample *x)
 		if (t->now != MASK_GONE)
 			t->now = look_mask(t->pid, t->tid);
 		if (t->now != MASK_GONE)
-			t->hist = t->hist << 1 | (t->now == MASK_BLOCKED);
-		unsigned h = t->hist & 0xf;
-		if ((h & (h - 1)) || (t->now == MASK_GONE && h))
+			t->hist = t->hist << 1 | (t->now == MASK_BLOCKED || t->now == MASK_STARVED);
+		if (t->now == MASK_STARVED || (t->now == MASK_GONE && (t->hist & 0xf)))
 			t->blocker = 1;
 	}
 	int scanned = 0;
