@@ -165,6 +165,19 @@ static struct sc_profile *make_profile(size_t nev)
 	p->nzone_errors = 1;
 	p->zone_errors = arena_alloc(A, sizeof(*p->zone_errors));
 	p->zone_errors[0] = (struct sc_zone_error){ 600, 1, UINT32_MAX, 0, ZONE_ERR_END_UNOPENED };
+	p->have_zone_stats = true;
+	p->zone_keep_ns = 20;
+	p->zone_spans_total = 3;
+	p->nzone_stats = 1;
+	p->zone_stats = arena_alloc(A, sizeof(*p->zone_stats));
+	struct sc_zone_hist *zh = arena_alloc(A, 3 * sizeof(*zh));
+	zh[0] = (struct sc_zone_hist){ 20, 1 };
+	zh[1] = (struct sc_zone_hist){ 100, 1 };
+	zh[2] = (struct sc_zone_hist){ 800, 1 };
+	p->zone_stats[0] = (struct sc_zone_stat){ .name = 1, .thread = 0, .calls = 3, .total_ns = 900, .self_ns = 700,
+						  .sum_ns = 920, .min_ns = 20, .max_ns = 800, .allocs = 4,
+						  .bytes = 128, .self_allocs = 3, .self_bytes = 96, .unwound = 1,
+						  .nhist = 3, .hist = zh };
 	return p;
 }
 
@@ -252,6 +265,13 @@ static void test_roundtrip(void **state)
 	assert_int_equal(q->nzone_errors, 1);
 	assert_int_equal(q->zone_errors[0].expected, 1);
 	assert_int_equal(q->zone_errors[0].given, UINT32_MAX);
+	assert_true(q->have_zone_stats);
+	assert_int_equal(q->zone_keep_ns, 20);
+	assert_int_equal(q->zone_spans_total, 3);
+	assert_int_equal(q->nzone_stats, 1);
+	assert_int_equal(q->zone_stats[0].self_bytes, 96);
+	assert_int_equal(q->zone_stats[0].nhist, 3);
+	assert_int_equal(q->zone_stats[0].hist[2].value, 800);
 	assert_int_equal(q->nevents, p->nevents);
 	for (size_t i = 0; i < p->nevents; i++) {
 		const struct sc_event *a = &p->events[i], *b = &q->events[i];
@@ -693,7 +713,7 @@ static void test_bombs(void **state)
 	assert_int_equal(tags, (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) |
 				       (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) |
 				       (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) | (1u << 17) |
-				       (1u << 18) | (1u << 19));
+				       (1u << 18) | (1u << 19) | (1u << 21));
 
 	/* the header claims 6.3 GB of body */
 	memcpy(hdr, file, 32);
