@@ -4,7 +4,14 @@
  * by what they say. Begins and ends pair up on a stack per thread; an end
  * may close a span below the top (a span that began in one function and
  * ended in another while calls were traced), and an end whose begin was
- * lost with a damaged chunk is dropped. */
+ * lost with a damaged chunk is dropped.
+ *
+ * A span is folded into its thread's figures for its name the moment its
+ * end is read (while the program still runs): duration, self time (what its
+ * open stack entry gathered from the spans that ended directly inside it),
+ * recursion, allocations, a histogram of durations. Memory grows with
+ * threads, names and nesting depth, not with calls; only the spans kept one
+ * by one (the longest, at most keep_max) are held until the end. */
 #include "zone-fin.h"
 
 #include <stddef.h>

@@ -1,7 +1,8 @@
 /* Finalize's side of zones: decodes the zone records of a raw stream
  * (ZNAME, ZBEGIN, ZEND, ZMARK, ZCOUNTER, ZTHREAD, ZERROR, ZDROP), pairs
- * begins with ends per thread, and builds the zone part of the profile
- * model (names, spans, marks, counters, dropped calls, errors). */
+ * begins with ends per thread, folds each span into per-thread, per-name
+ * figures as it ends, and builds the zone part of the profile model (names,
+ * figures, the spans kept, marks, counters, dropped calls, errors). */
 #ifndef SCORCH_ANALYSIS_ZONE_FIN_H
 #define SCORCH_ANALYSIS_ZONE_FIN_H
 
