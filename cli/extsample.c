@@ -19,7 +19,7 @@
  * them. Once a look finds a thread starved, SIGTRAP (the sample signal)
  * blocked and pending (the runtime's counter fired into the block: a lost
  * in-process sample), its samples from the read before the first of its
- * last 4 looks that found it blocking on (held until then) are unwound
+ * last 8 looks that found it blocking on (held until then) are unwound
  * with DWARF CFI by
  * elfutils' unwinder (dwfl_attach_state + dwfl_getthread_frames, reading the
  * copied stack, as perf --call-graph dwarf does with libdw), falling back to
@@ -70,6 +70,9 @@
 #define NREGS 17                    /* AX..IP and R8..R15 */
 /* perf's x86 register numbers AX(0)..IP(8) and R8(16)..R15(23) */
 #define REGS_MASK (0x1ffull | (0xffull << 16))
+/* a thread's samples are held while one of its last 8 looks found SIGTRAP
+ * blocked: about 80 ms to find its signal waiting */
+#define HOLD_LOOKS 0xffu
 
 struct ring {
 	int fd, cpu;
@@ -139,7 +142,7 @@ struct extsample {
 	char *dir;
 	unsigned poll_no;
 	VEC(struct xs) batch;
-	VEC(struct xs) held;            /* of threads found blocking at one of their last 4 looks */
+	VEC(struct xs) held;            /* of threads found blocking at one of their last 8 looks */
 	VEC(struct tstate) threads;
 	struct u64map tid_index;        /* tid -> index + 1 */
 	VEC(struct stream) streams;
@@ -678,19 +681,19 @@ void extsample_poll(struct extsample *x)
 	/* Look at the masks of the threads with samples, after the samples,
 	 * and of those found blocking lately. Found starved (or blocking, and
 	 * gone since), a thread is sampled from outside from then on, and
-	 * from the read before the first of its last 4 looks that found it
+	 * from the read before the first of its last 8 looks that found it
 	 * blocking (its samples are held until then): a thread blocking from
 	 * its start is found at its first look, one blocking on and off for
 	 * less than a period at a time later. */
 	for (size_t i = 0; i < x->threads.len; i++) {
 		struct tstate *t = &x->threads.data[i];
-		if (t->touched != x->poll_no && (t->blocker || !(t->hist & 0xf)))
+		if (t->touched != x->poll_no && (t->blocker || !(t->hist & HOLD_LOOKS)))
 			continue;
 		if (t->now != MASK_GONE)
 			t->now = look_mask(t->pid, t->tid);
 		if (t->now != MASK_GONE)
 			t->hist = t->hist << 1 | (t->now == MASK_BLOCKED || t->now == MASK_STARVED);
-		if (t->now == MASK_STARVED || (t->now == MASK_GONE && (t->hist & 0xf)))
+		if (t->now == MASK_STARVED || (t->now == MASK_GONE && (t->hist & HOLD_LOOKS)))
 			t->blocker = 1;
 	}
 	int scanned = 0;
@@ -700,7 +703,7 @@ void extsample_poll(struct extsample *x)
 		struct tstate *t = thread_of(x, h->pid, h->tid);
 		if (t->blocker)
 			keep_sample(x, h, &scanned);
-		if (t->blocker || !(t->hist & 0xf)) {
+		if (t->blocker || !(t->hist & HOLD_LOOKS)) {
 			free(h->chain);
 			free(h->stack);
 		} else {
@@ -714,7 +717,7 @@ void extsample_poll(struct extsample *x)
 		/* finalize keeps those the runtime did not sample itself */
 		if (t->blocker) {
 			keep_sample(x, s, &scanned);
-		} else if (t->hist & 0xf) {
+		} else if (t->hist & HOLD_LOOKS) {
 			VEC_PUSH(&x->held, *s);
 			s->chain = NULL;
 			s->stack = NULL;
