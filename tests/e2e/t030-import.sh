@@ -212,11 +212,15 @@ if [ $perf_ok -eq 1 ]; then
 	check_ge "annotate: instructions" "$(wc -l <ann-ours.txt)" 20
 	check "annotate: the instructions are objdump's" "$(diff ann-ours.txt ann-objdump.txt >/dev/null && echo same)" same
 	# the caller's frames are lookup addresses: main's call instruction
-	# carries every sample through two_lines
+	# carries every sample through two_lines. perf's frame-pointer chains
+	# skip two_lines when the leaf is a function without a frame (the
+	# vDSO's clock_gettime it calls: then main's call carries a sample
+	# two_lines does not, 2002 for 2001 once), so a few more, never fewer
 	"$SCORCH" annotate --json ann.scorch main >ann-main.json
-	check "annotate: main's call of two_lines carries its samples" \
-		"$(jq '[.functions[0].assembly.instructions[] | select(.target == "two_lines") | .total.samples] | add' ann-main.json)" \
-		"$(jq '.functions[0].total.samples' ann.json)"
+	carried=$(jq '[.functions[0].assembly.instructions[] | select(.target == "two_lines") | .total.samples] | add // 0' ann-main.json)
+	through=$(jq '.functions[0].total.samples' ann.json)
+	check_ge "annotate: main's call of two_lines carries its samples" "$carried" "${through:-1}"
+	check_ge "annotate: ... and at most 0.5% more (leaves perf's chain skips through)" "$(( ${through:-0} + ${through:-0} / 200 + 1 ))" "$carried"
 	# a different binary at the recorded path is not taken for the one that ran
 	mkdir -p ann && cp "$PROGS/cpu-annotate" ann/prog
 	perf record -e cpu-clock -F 999 -g -o ann2.data -- ann/prog 300 >/dev/null 2>&1
