@@ -26,6 +26,7 @@
 #include "heap.h"
 #include "profile-io.h"
 #include "code.h"
+#include "notes.h"
 #include "symbolize.h"
 #include "zone-fin.h"
 
@@ -59,6 +60,12 @@ struct rmod {
 struct rstack {
 	uint64_t time;
 	uint32_t off, n, flags;
+};
+
+/* A RAW_NOTE as read (analysis/notes.h) */
+struct rnote {
+	uint32_t kind, pid;
+	char *path, *detail;
 };
 
 /* The source lines of one (module, address), in the profile's arena. */
@@ -109,6 +116,7 @@ struct fin {
 	uint64_t pcpu[2];
 	int have_pcpu[2];
 	uint32_t perf_errno;          /* RAW_CPU_REFUSED */
+	uint64_t leaf_only;           /* samples flagged RAW_SAMPLE_LEAF_ONLY */
 	int streamed;                 /* build: the events are already in es */
 	/* Symbolization, started while the program runs (raw_reader_warm) and
 	 * finished by build_profile: one symbolizer, modules opened on their
@@ -123,6 +131,9 @@ struct fin {
 	size_t zone_keep;             /* spans kept one by one at most (0: all) */
 	int no_code;                  /* keep no code or source for annotation */
 	int stale;                    /* a module's file no longer is what was loaded */
+	VEC(struct rnote) notes;      /* RAW_NOTE, NOTE_EXEC_FAILED already applied */
+	char *exec_path;              /* the last exec this image attempted (RAW_EXEC) */
+	size_t exec_notes;            /* notes.len at that RAW_EXEC */
 };
 
 static struct rthread *thread_for(struct fin *f, uint32_t tid)
@@ -363,11 +374,50 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		}
 		case RAW_EXEC: {
 			char *path = get_str(&r, 1 << 16);
-			if (r.err) {
+			if (r.err || !path) {
 				free(path);
 				return -1;
 			}
-			free(path);
+			free(f->exec_path);
+			f->exec_path = path;
+			f->exec_notes = f->notes.len;
+			break;
+		}
+		case RAW_NOTE: {
+			struct rnote nt = { (uint32_t)fmt_get_u(&r), (uint32_t)fmt_get_u(&r), NULL, NULL };
+			nt.path = get_str(&r, 1 << 16);
+			nt.detail = get_str(&r, 1 << 16);
+			if (r.err || !nt.path || !nt.detail) {
+				free(nt.path);
+				free(nt.detail);
+				return -1;
+			}
+			if (nt.kind == NOTE_EXEC_FAILED) {
+				/* That pid's last exec failed: its note is void. This
+				 * image's own exec failed: it goes on, and the note
+				 * (if any) came after the RAW_EXEC. */
+				size_t from = 0;
+				if (nt.pid == f->pid && f->exec_path) {
+					free(f->exec_path);
+					f->exec_path = NULL;
+					from = f->exec_notes;
+				} else if (nt.pid == f->pid) {
+					from = f->notes.len;
+				}
+				for (size_t i = f->notes.len; i-- > from;)
+					if (f->notes.data[i].pid == nt.pid && f->notes.data[i].kind != NOTE_OWN_MALLOC) {
+						free(f->notes.data[i].path);
+						free(f->notes.data[i].detail);
+						memmove(&f->notes.data[i], &f->notes.data[i + 1],
+							(f->notes.len - i - 1) * sizeof(nt));
+						f->notes.len--;
+						break;
+					}
+				free(nt.path);
+				free(nt.detail);
+			} else {
+				VEC_PUSH(&f->notes, nt);
+			}
 			break;
 		}
 		case RAW_END:
@@ -381,7 +431,8 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			if (r.err)
 				return -1;
 			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
-			x.offcpu = fl & 1;
+			x.offcpu = fl & RAW_SAMPLE_OFFCPU;
+			f->leaf_only += (fl & RAW_SAMPLE_LEAF_ONLY) != 0;
 			VEC_PUSH(&th->samples, x);
 			break;
 		}
@@ -1132,6 +1183,7 @@ static void build_profile(struct fin *f)
 		if (f->have_pcpu[0] && f->have_pcpu[1] && f->pcpu[1] >= f->pcpu[0])
 			p->cpu_time_ns = f->pcpu[1] - f->pcpu[0];
 		p->perf_errno = f->perf_errno;
+		p->leaf_only_samples = f->leaf_only;
 	}
 	size_t ns = 0;
 	for (size_t i = 0; i < f->threads.len; i++)
@@ -1459,6 +1511,12 @@ static void reader_free(struct raw_reader *r)
 	VEC_FREE(&f->argv);
 	VEC_FREE(&f->rss);
 	free(f->exe);
+	for (size_t i = 0; i < f->notes.len; i++) {
+		free(f->notes.data[i].path);
+		free(f->notes.data[i].detail);
+	}
+	VEC_FREE(&f->notes);
+	free(f->exec_path);
 	u64map_release(&f->tid_index);
 	u64map_release(&f->stack_index);
 	u64map_release(&f->xdense);
@@ -1472,6 +1530,43 @@ static void reader_free(struct raw_reader *r)
 	free(r->buf);
 	free(r->path);
 	free(r);
+}
+
+/* The stream's notes go into the profile; the execs whose new image should
+ * have written a stream of its own go to info for the launcher to check:
+ * the vfork children's (NOTE_EXEC_CHILD), and the image's own last exec
+ * when it ended by it and no note already says why it was not followed. */
+static void take_notes(struct fin *f, struct finalize_info *info)
+{
+	bool own_noted = false;
+	for (size_t i = 0; i < f->notes.len; i++) {
+		const struct rnote *n = &f->notes.data[i];
+		if (n->kind == NOTE_EXEC_CHILD) {
+			if (info)
+				finalize_info_add_exec(info, n->pid, 0, n->path);
+			continue;
+		}
+		if (n->pid == f->pid && n->kind != NOTE_OWN_MALLOC)
+			own_noted = true;
+		profile_add_note(f->p, n->kind, n->pid, n->path, n->detail);
+	}
+	if (info && f->exit_kind == EXIT_EXEC && f->exec_path && !own_noted)
+		finalize_info_add_exec(info, f->pid, 1, f->exec_path);
+}
+
+void finalize_info_add_exec(struct finalize_info *info, uint32_t pid, int own, const char *path)
+{
+	info->execs = xrealloc(info->execs, (info->nexecs + 1) * sizeof(*info->execs));
+	info->execs[info->nexecs++] = (struct finalize_exec){ pid, own, xstrdup(path) };
+}
+
+void finalize_info_release(struct finalize_info *info)
+{
+	for (size_t i = 0; i < info->nexecs; i++)
+		free(info->execs[i].path);
+	free(info->execs);
+	info->execs = NULL;
+	info->nexecs = 0;
 }
 
 int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,
@@ -1504,6 +1599,7 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 			code_capture(f->p, f->sym, code_handle, f);
 		if (f->stale)
 			f->p->flags |= PROF_STALE;
+		take_notes(f, info);
 		if (info) {
 			info->mono_start = f->start;
 			info->mono_end = f->start + rel_time(f, f->last_time);
