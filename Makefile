@@ -202,6 +202,7 @@ bench: all $(BENCH_BINS)
 	bench/cpu-overhead.sh
 	bench/cpu-cost.sh
 	bench/annotate.sh
+	bench/zone-cost.sh
 
 clean:
 	rm -rf build build-san tests/out bench/out demo-out
