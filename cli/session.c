@@ -424,6 +424,10 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			unsetenv("SCORCH_FOLLOW");
 			unsetenv("SCORCH_ROOT_PID");
 		}
+		/* the launcher's own settings: the program has no use for them */
+		unsetenv("SCORCH_RUNTIME");
+		unsetenv("SCORCH_EXTERNAL");
+		unsetenv("SCORCH_DEBUGINFOD");
 		if (!strstr(o->mode, "calls")) {
 			unsetenv("SCORCH_CALLS_FILTER");
 			unsetenv("SCORCH_CALLS_EXCLUDE");
