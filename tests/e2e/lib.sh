@@ -65,6 +65,19 @@ heap() {
 	sed 's/^/    /' "$WORK/$name.err"
 }
 
+# rec NAME ARGS...: scorch record -o NAME.scorch ARGS, and its report
+# --json in NAME.json; sets $rc, $out, $err (a script may define its own)
+rec() { # name args...: scorch record -o name.scorch; sets rc, out, err
+	local name=$1
+	shift
+	"$SCORCH" record -o "$WORK/$name.scorch" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	rc=$?
+	out=$(cat "$WORK/$name.out")
+	err=$(cat "$WORK/$name.err")
+	echo "--- scorch record $* (exit $rc)"; sed 's/^/    /' "$WORK/$name.err"
+	"$SCORCH" report --json --limit=0 "$WORK/$name.scorch" >"$WORK/$name.json" 2>/dev/null
+}
+
 # json FILE: scorch report --json --limit=0 into FILE.json
 json() {
 	"$SCORCH" report --json --limit=0 "$1" >"$1.json" || fail "scorch report --json $1 exited $?"

@@ -3,16 +3,6 @@
 # within 3 points, fork and exec followed, a program's own SIGPROF untouched,
 # off-CPU time under --wall, and the hostile cases run normally.
 . "$ROOT/tests/e2e/lib.sh"
-rec() { # name args...: scorch record -o name.scorch; sets rc, out, err
-	local name=$1
-	shift
-	"$SCORCH" record -o "$WORK/$name.scorch" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
-	rc=$?
-	out=$(cat "$WORK/$name.out")
-	err=$(cat "$WORK/$name.err")
-	echo "--- scorch record $* (exit $rc)"; sed 's/^/    /' "$WORK/$name.err"
-	"$SCORCH" report --json --limit=0 "$WORK/$name.scorch" >"$WORK/$name.json" 2>/dev/null
-}
 # self share of a function, in tenths of a percent
 self_pm() { jq -r --arg f "$2" '.profiles[0].cpu as $c | ([$c.functions[] | select(.function == $f) | .self] | add // 0) * 1000 / $c.totals.samples | floor' "$1"; }
 achieved() { sed -n 's/.* \([0-9]*\) Hz achieved.*/\1/p' "$1" | head -1; }

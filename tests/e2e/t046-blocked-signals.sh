@@ -16,16 +16,6 @@
 . "$ROOT/tests/e2e/lib.sh"
 unset SCORCH_EXTERNAL
 
-rec() { # name args...: scorch record -o name.scorch; sets rc, out, err
-	local name=$1
-	shift
-	"$SCORCH" record -o "$WORK/$name.scorch" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
-	rc=$?
-	out=$(cat "$WORK/$name.out")
-	err=$(cat "$WORK/$name.err")
-	echo "--- scorch record $* (exit $rc)"; sed 's/^/    /' "$WORK/$name.err"
-	"$SCORCH" report --json --limit=0 "$WORK/$name.scorch" >"$WORK/$name.json" 2>/dev/null
-}
 # samples of thread TID
 tsamples() { jq -r --argjson t "$2" '[.profiles[0].cpu.threads[] | select(.tid == $t) | .samples] | add // 0' "$1"; }
 tname() { jq -r --argjson t "$2" '[.profiles[0].cpu.threads[] | select(.tid == $t) | .top_function] | first // ""' "$1"; }
