@@ -47,6 +47,14 @@ static __thread timer_t tl_timer __attribute__((tls_model("initial-exec")));
 static __thread struct rt_buf *tl_sbuf __attribute__((tls_model("initial-exec")));
 static __thread volatile int tl_in_handler __attribute__((tls_model("initial-exec")));
 static __thread unsigned tl_since_refresh __attribute__((tls_model("initial-exec")));
+/* CPU time of timer signals that could not be taken as samples (the
+ * buffer busy, a signal inside the handler): the next sample carries it, so
+ * a timer-driven profile's on-CPU time stays the CPU time used. A timer
+ * fires only at the kernel's tick, so each signal can stand for tens of ms
+ * on a busy machine, where one run's on-CPU samples once held 100 ms of the
+ * 409 ms of CPU it used (2 samples; a signal lost this way is the likely
+ * cause, not a proven one). */
+static __thread uint64_t tl_timer_carry __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tl_last_signal __attribute__((tls_model("initial-exec")));
 /* set once the runtime has started (or stopped) sampling this thread itself:
  * only a thread it never saw may adopt a counter armed from outside */
@@ -353,6 +361,12 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 		}
 	}
 	if (!b || tl_in_handler || atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE) {
+		/* a CPU-time timer's signal stands for the CPU time since the
+		 * last one: not taken, that time goes to the next sample */
+		if (b && tl_has_timer) {
+			int over = timer_getoverrun(tl_timer);
+			tl_timer_carry += period_ns * (uint64_t)(over > 0 ? over + 1 : 1);
+		}
 		errno = saved;
 		return;
 	}
@@ -371,6 +385,8 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 		int over = timer_getoverrun(tl_timer);
 		if (over > 0)
 			weight *= (uint64_t)over + 1;
+		weight += tl_timer_carry;
+		tl_timer_carry = 0;
 	}
 	/* G.depth frames (128 unless asked): the handler runs on whatever
 	 * stack the thread was on, so it takes no more of it than it needs */
@@ -392,7 +408,10 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 	n = keep + scorch_rt_drop_self(ips + keep, n - keep);
 	/* the only other holder of this lock is a flush at exit or exec: then
 	 * the sample is simply not taken */
-	if (scorch_rt_trylock(b)) {
+	if (!scorch_rt_trylock(b)) {
+		if (tl_has_timer)
+			tl_timer_carry += weight;
+	} else {
 		uint32_t id = sample_intern(b, ips, n, RAW_STACK_EXACT_PC);
 		uint8_t *p = scorch_rt_reserve(b, 1 + 4 * VARINT_MAX);
 		*p++ = RAW_SAMPLE;
