@@ -115,47 +115,7 @@ check "vdso: no function named after a file" \
 check_match "vdso: the text report" "$("$SCORCH" report clock.scorch)" '[0-9]+  __vdso_clock_gettime \(\[vdso\]\)'
 
 # ---- unsymbolized frames: recorded, perf-imported and folded alike ----
-cat >libstripped.c <<'EOF'
-static volatile unsigned long sink;
-__attribute__((noinline)) static unsigned long mix_a(unsigned long x)
-{
-	for (int i = 0; i < 2000; i++)
-		x = x * 6364136223846793005ul + 1442695040888963407ul;
-	return x;
-}
-__attribute__((noinline)) static unsigned long mix_b(unsigned long x)
-{
-	for (int i = 0; i < 1000; i++)
-		x ^= x >> 7, x *= 0x9e3779b97f4a7c15ul;
-	return x;
-}
-unsigned long stripped_work(unsigned long x)
-{
-	x = mix_b(mix_a(x));
-	sink = x;
-	return x;
-}
-EOF
-cat >usestripped.c <<'EOF'
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-unsigned long stripped_work(unsigned long x);
-int main(int argc, char **argv)
-{
-	long ms = argc > 1 ? atol(argv[1]) : 300;
-	struct timespec a, b;
-	unsigned long x = 1;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
-	do {
-		for (int i = 0; i < 200; i++)
-			x = stripped_work(x);
-		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
-	} while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
-	printf("done %lu\n", x & 0);
-	return 0;
-}
-EOF
+cp "$ROOT"/tests/data/stripped/*.c .
 mkdir -p lib
 { cc -O2 -fno-omit-frame-pointer -shared -fPIC -o lib/libstripped.so libstripped.c &&
   cp lib/libstripped.so libstripped-full.so && strip lib/libstripped.so &&
