@@ -70,7 +70,7 @@ run_e2e() { # build dir, label, filter
 		else
 			bad "$label/$name" "$log"
 			# the failed checks first (CI shows only part of the output), then the end
-			grep -m 12 -E '^(FAIL|ERROR|==[0-9]+==)' "$log" | sed 's/^/  ! /'
+			grep -m 12 -E '^ *(FAIL|ERROR|==[0-9]+==)' "$log" | sed 's/^/  ! /'
 			tail -15 "$log" | sed 's/^/    /'
 		fi
 	done

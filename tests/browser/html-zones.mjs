@@ -46,7 +46,18 @@ async function pointAt(x, y) {
 	const b = await page.locator('#zone-canvas').boundingBox();
 	return { x: b.x + x, y: b.y + y };
 }
-const midOf = (d) => pointAt(d.x + Math.min(d.w / 2, 30), d.y + 8);
+// Mouse events carry whole CSS pixels: a fractional point may land in the
+// neighbouring item's pixel (a cluster 1 px wide at x 1220.37 clicked at
+// 1220.87 was hit at 1220, nearer another cluster ending at 1219.89), so
+// the point is a whole pixel inside the item (if it is a pixel wide or more).
+async function midOf(d) {
+	const p = await pointAt(d.x + Math.min(d.w / 2, 30), d.y + 8);
+	const left = p.x - d.x - Math.min(d.w / 2, 30);   // the canvas' left edge
+	let x = Math.round(p.x);
+	if (x - left < d.x || x - left >= d.x + d.w) x = Math.ceil(left + d.x);
+	if (x - left < d.x + d.w) p.x = x;
+	return p;
+}
 async function clickAt(d) {
 	const p = await midOf(d);
 	await page.mouse.click(p.x, p.y);
