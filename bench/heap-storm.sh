@@ -12,6 +12,7 @@ set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=${HEAP_STORM:-$BUILD/bench/heap-storm}
 SCORCH=${SCORCH:-$BUILD/scorch}
 PLAIN_RUNS=${PLAIN_RUNS:-3}
@@ -19,100 +20,10 @@ TOOL_RUNS=${TOOL_RUNS:-1}
 OUT=$ROOT/bench/out/heap-storm
 mkdir -p "$OUT"
 
-say() { printf '%s\n' "$*" >&2; }
+. "$ROOT/bench/lib.sh"
 
-if [ ! -x "$BIN" ]; then
-	say "heap-storm.sh: $BIN missing; building it"
-	make -C "$ROOT" --no-print-directory BUILD="$BUILD" "$BIN" >&2 || {
-		say "heap-storm.sh: cannot build $BIN; run 'make $BIN' and see why"
-		exit 1
-	}
-fi
-
-# Peak RSS and CPU time need wait4's rusage: GNU time if present (installing
-# the Debian package "time" when we may), else a small C wrapper compiled
-# here, else none. (Not python: maxrss survives exec, so a wrapper's own RSS
-# before the exec sets a floor; the C wrapper's is about 1 MB.)
-TIMER=none
-if [ ! -x /usr/bin/time ]; then
-	if [ "$(id -u)" = 0 ]; then
-		say "heap-storm.sh: installing package 'time' for peak RSS figures"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-		say "heap-storm.sh: installing package 'time' for peak RSS figures"
-		sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1
-	fi
-fi
-if [ -x /usr/bin/time ] && /usr/bin/time -f '%M' -o /dev/null true 2>/dev/null; then
-	TIMER=gnu
-else
-	RUSAGE_RUN=$OUT/rusage-run
-	cat >"$OUT/rusage-run.c" <<'EOF_C'
-/* rusage-run OUT cmd...: runs cmd, writes "user_s sys_s maxrss_kb" to OUT. */
-#include <stdio.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-int main(int argc, char **argv)
-{
-	struct rusage ru;
-	int status;
-	pid_t pid;
-	if (argc < 3)
-		return 125;
-	pid = fork();
-	if (pid == 0) {
-		execvp(argv[2], argv + 2);
-		_exit(127);
-	}
-	if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
-		return 125;
-	FILE *f = fopen(argv[1], "w");
-	if (f) {
-		fprintf(f, "%.2f %.2f %ld\n",
-			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
-		fclose(f);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-EOF_C
-	if ${CC:-cc} -O1 -o "$RUSAGE_RUN" "$OUT/rusage-run.c" 2>/dev/null; then
-		TIMER=wrapper
-	else
-		say "heap-storm.sh: no /usr/bin/time and no C compiler: CPU time and peak RSS not reported"
-	fi
-fi
-
-now_ns() { date +%s%N; }
-
-# run_measured RUSAGE_FILE STDOUT_FILE STDERR_FILE cmd...
-# Runs cmd; writes "user_s sys_s maxrss_kb" (of cmd and all the descendants
-# it waited for) to RUSAGE_FILE; echoes "wall_s exit_status".
-run_measured() {
-	local ru=$1 so=$2 se=$3 t0 t1 rc
-	shift 3
-	t0=$(now_ns)
-	case $TIMER in
-	gnu)
-		/usr/bin/time -f '%U %S %M' -o "$ru" "$@" >"$so" 2>"$se"
-		rc=$?
-		;;
-	wrapper)
-		"$RUSAGE_RUN" "$ru" "$@" >"$so" 2>"$se"
-		rc=$?
-		;;
-	*)
-		"$@" >"$so" 2>"$se"
-		rc=$?
-		echo "- - -" >"$ru"
-		;;
-	esac
-	t1=$(now_ns)
-	# GNU time prefixes "Command exited with non-zero status N" lines.
-	tail -n 1 "$ru" >"$ru.tmp" && mv "$ru.tmp" "$ru"
-	awk -v a="$t0" -v b="$t1" -v rc="$rc" 'BEGIN { printf "%.3f %d\n", (b - a) / 1e9, rc }'
-}
+bench_ensure_built "$BIN" || exit 1
+bench_timer_setup "$OUT"
 
 # Results per row: WALL CPU RSS_MB SIZE_MB STATUS
 declare -A WALL CPU RSS SIZE STATUS PROFILE
@@ -127,7 +38,7 @@ best_of() {
 	ROWS+=("$label")
 	for ((i = 1; i <= n; i++)); do
 		rm -rf "$dir" && mkdir -p "$dir"
-		read -r w rc < <(cd "$dir" && run_measured "$OUT/$label.rusage" "$OUT/$label.stdout" "$OUT/$label.stderr" "$@")
+		read -r w rc _ < <(cd "$dir" && run_measured "$OUT/$label.rusage" "$OUT/$label.stdout" "$OUT/$label.stderr" "$@")
 		if [ "$rc" != 0 ]; then
 			STATUS[$label]="failed (exit $rc, see bench/out/heap-storm/$label.stderr)"
 			return 1
@@ -195,7 +106,6 @@ else
 fi
 
 # --- report ---------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 
 printf '\n%s\n' "$(cat "$OUT/expected.stdout")"
 printf 'binary: %s   cpus: %s   timer: %s\n\n' "$BIN" "$(nproc)" "$TIMER"
