@@ -199,6 +199,8 @@ demo: all $(EXAMPLES)
 
 bench: all $(BENCH_BINS)
 	bench/heap-storm.sh
+	BUILD=$(BUILD) bench/heap-scale.sh
+	BUILD=$(BUILD) bench/read-scale.sh
 	bench/cpu-overhead.sh
 	bench/cpu-cost.sh
 	bench/annotate.sh
