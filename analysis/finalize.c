@@ -26,6 +26,7 @@
 #include "heap.h"
 #include "profile-io.h"
 #include "code.h"
+#include "kallsyms.h"
 #include "notes.h"
 #include "symbolize.h"
 #include "zone-fin.h"
@@ -723,7 +724,14 @@ static const struct symc *sym_lookup(struct fin *f, int mi, uint64_t look)
 		return &f->symc.data[*slot];
 	struct sc_line lines[64];
 	int nl = 0;
-	if (mi >= 0 && mod_handle(f, mi) >= 0)
+	const char *kn;
+	if (mi >= 0 && !strcmp(f->mods.data[mi].path, "[kernel.kallsyms]")) {
+		/* a kernel frame of a sample taken from outside (record -p) */
+		if ((kn = kallsyms_name(look)) != NULL) {
+			lines[0] = (struct sc_line){ arena_strdup(A, kn), "", 0, false };
+			nl = 1;
+		}
+	} else if (mi >= 0 && mod_handle(f, mi) >= 0)
 		nl = symbolizer_lookup(f->sym, f->handle[mi], look, lines, 64);
 	if (nl < 1) {
 		nl = 1;
@@ -1168,7 +1176,12 @@ static void build_profile(struct fin *f)
 		size_t ext = 0;
 		for (size_t i = 0; i < f->threads.len; i++)
 			ext += f->threads.data[i].external != 0;
-		if (ext) {
+		/* a running process the launcher attached to (record -p): it
+		 * wrote the stream, and reconcile() kept every sample, there
+		 * being no in-process ones */
+		if (f->flags & RAW_PROC_ATTACHED)
+			p->sample_source = "perf cpu-clock from outside (attached to the running process)";
+		else if (ext) {
 			struct strbuf ss = STRBUF_INIT;
 			if (f->cpu_src)
 				sb_addf(&ss, "%s (from outside for %zu thread%s that block%s signals)", p->sample_source,

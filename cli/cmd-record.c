@@ -1,6 +1,9 @@
 /* `scorch record`: run a program with every thread's CPU time sampled (and
  * optionally every heap call recorded), then summarize each profile. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +14,11 @@
 #include "../lib/die.h"
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
+#include "../lib/vec.h"
 #include "../output/notes.h"
 #include "../output/report-heap.h"
 #include "../output/term.h"
+#include "attach.h"
 #include "cmds.h"
 #include "session.h"
 
@@ -23,12 +28,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: scorch record [-F HZ] [--wall] [--heap] [-o FILE] [--depth N] [--no-follow] [--no-code] [--] PROGRAM [ARGS...]\n"
+		"       scorch record -p PID[,PID...] [--duration SECONDS] [-F HZ] [-o FILE] [--depth N] [--no-code]\n"
 		"\n"
 		"Runs PROGRAM with the CPU time of every thread sampled HZ times per second\n"
 		"of CPU time (perf cpu-clock per thread, a CPU-time timer where perf events\n"
 		"are refused), and writes PROGRAM.PID.scorch (one per process). View it with\n"
 		"'scorch report FILE'.\n"
 		"\n"
+		"With -p, samples processes that already run, from outside: nothing is\n"
+		"preloaded, and they are neither stopped nor changed (perf cpu-clock per\n"
+		"thread, user stacks unwound with DWARF CFI as perf --call-graph dwarf\n"
+		"does; kernel frames too where the kernel allows them: root, or\n"
+		"kernel.perf_event_paranoid 1 or less). Stops on ^C, after --duration, or\n"
+		"when they have all exited, and writes PROGRAM.PID.scorch for each. CPU\n"
+		"samples only: heap tracking, --wall and --calls need the preload.\n"
+		"\n"
+		"  -p, --pid PID[,PID...]  attach to these running processes\n"
+		"      --duration SECONDS  with -p: stop after this long (e.g. 10, 1.5s, 500ms)\n"
 		"  -F, --freq HZ      samples per CPU second and thread (1-%d, default 999)\n"
 		"      --wall         wall-clock profile: also the time threads spend blocked\n"
 		"                     (sleeping, waiting on locks, I/O), as off-CPU samples\n"
@@ -209,6 +225,44 @@ static void calls_env(const char *filter, const char *exclude, unsigned long dep
 		unsetenv("SCORCH_CALLS_MIN");
 }
 
+/* record -p: the list of pids checked, then attach.c. */
+static int record_attach(struct session_opts *so, const char *list, uint64_t duration, int nprog, char **prog,
+			 int heap, int wall)
+{
+	if (nprog > 0)
+		die("-p attaches to running processes: give no program to run as well (found '%s')", prog[0]);
+	if (heap || wall || calls_requested)
+		die("%s needs scorch's library preloaded into the program: it cannot attach to a running "
+		    "process; run the program under 'scorch record' instead", heap ? "--heap" : wall ? "--wall" : "--calls");
+	if (!so->follow)
+		die("--no-follow is for programs run by scorch: -p samples the processes given, and no child");
+	VEC(int) pids = { 0 };
+	const char *q = list;
+	for (;;) {
+		char *end;
+		errno = 0;
+		long v = strtol(q, &end, 10);
+		if (end == q || errno || v <= 0 || v > INT32_MAX || (*end && *end != ','))
+			die("-p takes process ids separated by commas, e.g. -p 1234,5678, not '%s'", list);
+		for (size_t i = 0; i < pids.len; i++)
+			if (pids.data[i] == (int)v)
+				die("-p: process %ld is given twice", v);
+		if (v == (long)getpid())
+			die("-p: %ld is scorch itself", v);
+		VEC_PUSH(&pids, (int)v);
+		if (!*end)
+			break;
+		q = end + 1;
+	}
+	struct session_result r;
+	attach_run(so, pids.data, pids.len, duration, &r);
+	session_print(&r);
+	int code = r.exit_code;
+	session_result_release(&r);
+	VEC_FREE(&pids);
+	return code;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,6 +279,8 @@ int cmd_record(int argc, char **argv)
 		{ "calls-exclude", required_argument, NULL, 1002 },
 		{ "calls-depth", required_argument, NULL, 1003 },
 		{ "calls-min", required_argument, NULL, 1004 },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 1007 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -234,9 +290,11 @@ int cmd_record(int argc, char **argv)
 	const char *calls_filter = NULL, *calls_exclude = NULL;
 	unsigned long calls_depth = 0;
 	uint64_t calls_min = 0;
+	const char *pid_list = NULL;
+	uint64_t duration = 0;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+F:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+F:o:p:h", opts, NULL)) != -1) {
 		uint64_t v;
 		switch (c) {
 		case 'F':
@@ -290,6 +348,20 @@ int cmd_record(int argc, char **argv)
 				    optarg);
 			calls_requested = 1;
 			break;
+		case 'p':
+			pid_list = optarg;
+			break;
+		case 1007: {
+			/* plain seconds, or a duration with its unit */
+			char *end;
+			double sec = strtod(optarg, &end);
+			if (end != optarg && !*end && sec > 0 && sec < 1e9)
+				duration = (uint64_t)(sec * 1e9);
+			else if (parse_duration(optarg, &duration) || !duration)
+				die("--duration takes a positive number of seconds (or a duration with its unit: "
+				    "500ms, 2s), not '%s'", optarg);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -299,6 +371,11 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (pid_list)
+		return record_attach(&so, pid_list, duration, argc - optind, argv + optind, heap, wall);
+	if (duration)
+		die("--duration goes with -p (attaching to running processes); a program run by scorch "
+		    "is recorded until it exits");
 	if (optind >= argc) {
 		fprintf(stderr, "scorch record: no program given\n");
 		usage(stderr);

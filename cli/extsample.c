@@ -49,10 +49,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -88,6 +90,8 @@ struct xs {
 	int have_regs;
 	uint64_t *chain;                /* user frames of the kernel's FP chain */
 	uint32_t nchain;
+	uint64_t *kchain;               /* its kernel frames (attach only), innermost first */
+	uint32_t nk;
 	uint8_t *stack;
 	uint64_t stack_len, sp;
 };
@@ -120,19 +124,49 @@ struct ucur {
 	size_t n, max;
 };
 
+/* Held by pointer: libdwfl keeps &cur from dwfl_attach_state() on. */
 struct proc {
 	int pid, seq;                   /* the image its Dwfl describes */
 	Dwfl *dwfl;
 	int attached;
 	unsigned reported;              /* the poll of the last report of its maps */
+	unsigned reports;               /* how many reports of its maps so far */
 	struct ucur cur;
 };
 
-/* Chunk being filled for one (stream, thread) */
+/* Chunk being filled for one (stream, thread); the stream by index, as the
+ * table of streams grows */
 struct pending {
-	struct stream *s;
+	size_t si;
 	int tid;
 	struct strbuf b;
+};
+
+/* A thread of an attached process, as found in /proc/PID/task */
+struct atid {
+	int tid;
+	int counted;                    /* has a counter: opened, or inherited (a FORK seen, a sample) */
+	int scans;                      /* scans that found it uncounted */
+	uint64_t first;                 /* CLOCK_MONOTONIC ns it was first seen */
+	char name[17];
+};
+
+struct span {
+	uint64_t lo, hi;
+};
+
+/* A process sampled by extsample_attach(), whose raw stream the launcher
+ * writes itself */
+struct target {
+	int pid;
+	size_t si;                      /* its stream */
+	int pidfd;                      /* readable once it has exited; -1 */
+	int gone;
+	uint64_t cpu0, cpu_last;        /* its CPU time (ns) at the start, and as last read */
+	VEC(struct atid) tids;
+	VEC(struct span) mods;          /* modules written to its stream */
+	unsigned mod_reports;           /* the proc's reports when they were last compared */
+	uint32_t next_mod;
 };
 
 struct extsample {
@@ -146,18 +180,143 @@ struct extsample {
 	VEC(struct tstate) threads;
 	struct u64map tid_index;        /* tid -> index + 1 */
 	VEC(struct stream) streams;
-	VEC(struct proc) procs;
+	VEC(struct proc *) procs;
 	VEC(struct pending) pend;
 	VEC(struct { int pid; uint64_t time; }) execs;
 	uint64_t lost, seen, kept, dropped_nostream;
 	uint8_t *wrap;                  /* a record that wraps around the ring */
 	size_t wrap_cap;
 	uint64_t *ipbuf;
+	/* counters */
+	struct perf_event_attr attr;    /* as opened: the tasks found later get the same */
+	long ncpu;
+	int *cpu_ring;                  /* index into rings by CPU, -1: none yet */
+	unsigned pages;                 /* data pages of each ring */
+	VEC(int) fds;                   /* counters writing into another one's ring */
+	/* extsample_attach(): every sample is kept, into streams the launcher writes */
+	int attach;
+	int open;                       /* attached: 1 the streams are begun, 2 and the counters stopped */
+	int kernel_errno;               /* kernel frames refused with this errno (0: they are in) */
+	VEC(struct target) targets;
+	struct u64map counted;          /* tid -> index + 1 into its target's tids */
 };
 
 static long perf_open(struct perf_event_attr *a, int pid, int cpu)
 {
 	return syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static struct extsample *x_new(int hz, int depth, const char *sessdir)
+{
+	struct extsample *x = xcalloc(1, sizeof(*x));
+	x->hz = hz;
+	x->depth = depth < 1 ? 1 : depth > RAW_MAX_STACK ? RAW_MAX_STACK : depth;
+	x->period = 1000000000ull / (uint64_t)hz;
+	x->dir = xstrdup(sessdir);
+	u64map_init(&x->tid_index, 64);
+	u64map_init(&x->counted, 64);
+	x->ipbuf = xmalloc(RAW_MAX_STACK * sizeof(uint64_t));
+	x->ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	x->cpu_ring = xmalloc((size_t)(x->ncpu + 1) * sizeof(int));
+	for (long c = 0; c < x->ncpu; c++)
+		x->cpu_ring[c] = -1;
+	x->pages = RING_PAGES_MAX;
+	while (x->pages > 16 && (long)x->pages * x->ncpu > 4 * RING_PAGES_MAX)
+		x->pages /= 2;   /* at most 8 MiB over all CPUs */
+
+	struct perf_event_attr *a = &x->attr;
+	a->size = sizeof(*a);
+	a->type = PERF_TYPE_SOFTWARE;
+	a->config = PERF_COUNT_SW_CPU_CLOCK;
+	a->sample_period = x->period;
+	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CALLCHAIN |
+			 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+	a->sample_regs_user = REGS_MASK;
+	a->sample_stack_user = STACK_COPY;
+	/* time in the kernel counts where that is allowed, as in-process
+	 * sampling counts it: such a sample's stack is the user one, from the
+	 * system call that entered the kernel */
+	a->exclude_kernel = 0;
+	a->exclude_hv = 1;
+	a->exclude_callchain_kernel = 1;
+	a->inherit = 1;
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
+	/* execs, with their time: a sample after one belongs to the new
+	 * image's stream, not to the one before */
+	a->comm = 1;
+	a->comm_exec = 1;
+	a->sample_id_all = 1;
+	return x;
+}
+
+/* The ring of cpu, mapped for counter fd (the first on that CPU). */
+static int map_ring(struct extsample *x, int fd, long cpu)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	void *m = MAP_FAILED;
+	/* the locked-memory allowance is per user: halve until it fits */
+	for (; x->pages >= 8; x->pages /= 2) {
+		m = mmap(NULL, (x->pages + 1) * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED)
+			break;
+	}
+	if (m == MAP_FAILED)
+		return -errno;
+	struct ring r = { fd, (int)cpu, m, x->pages * pg };
+	VEC_PUSH(&x->rings, r);
+	x->cpu_ring[cpu] = (int)x->rings.len - 1;
+	return 0;
+}
+
+/* One counter per CPU on task `tid` (with `inherit`: the threads, and for
+ * the exec path the processes, it makes from then on are counted too),
+ * each writing into its CPU's one ring: perf's per-thread counters cannot
+ * share a ring across CPUs, and one ring per counter would cost a mapping
+ * per thread and CPU. Kernel time, then kernel frames, are given up where
+ * the kernel refuses them (x->kernel_errno says why). Returns 0, or the
+ * errno of the refusal; ESRCH: the task has exited. */
+static int open_task(struct extsample *x, int tid)
+{
+	int opened = 0;
+	for (long cpu = 0; cpu < x->ncpu; cpu++) {
+		int fd = (int)perf_open(&x->attr, tid, (int)cpu);
+		if (fd < 0 && errno == EINVAL && x->attr.inherit_thread) {
+			x->attr.inherit_thread = 0;   /* before Linux 5.13: other pids' samples are dropped */
+			fd = (int)perf_open(&x->attr, tid, (int)cpu);
+		}
+		if (fd < 0 && (errno == EACCES || errno == EPERM) && !x->attr.exclude_callchain_kernel) {
+			x->kernel_errno = errno;
+			x->attr.exclude_callchain_kernel = 1;
+			fd = (int)perf_open(&x->attr, tid, (int)cpu);
+		}
+		if (fd < 0 && (errno == EACCES || errno == EPERM) && !x->attr.exclude_kernel) {
+			if (!x->kernel_errno)
+				x->kernel_errno = errno;
+			x->attr.exclude_kernel = 1;
+			fd = (int)perf_open(&x->attr, tid, (int)cpu);
+		}
+		if (fd < 0) {
+			if (errno == ENODEV || (errno == EINVAL && cpu > 0))
+				continue;   /* an offline CPU */
+			return errno;
+		}
+		if (x->cpu_ring[cpu] < 0) {
+			int e = map_ring(x, fd, cpu);
+			if (e) {
+				close(fd);
+				return -e;
+			}
+		} else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, x->rings.data[x->cpu_ring[cpu]].fd) != 0) {
+			int e = errno;
+			close(fd);
+			return e;
+		} else {
+			VEC_PUSH(&x->fds, fd);
+		}
+		opened++;
+	}
+	return opened ? 0 : ENODEV;
 }
 
 struct extsample *extsample_start(int pid, int hz, int depth, const char *sessdir, int *err)
@@ -166,80 +325,16 @@ struct extsample *extsample_start(int pid, int hz, int depth, const char *sessdi
 	*err = 0;
 	if (env && !strcmp(env, "0"))
 		return NULL;
-	struct extsample *x = xcalloc(1, sizeof(*x));
-	x->hz = hz;
-	x->depth = depth < 1 ? 1 : depth > RAW_MAX_STACK ? RAW_MAX_STACK : depth;
-	x->period = 1000000000ull / (uint64_t)hz;
-	x->dir = xstrdup(sessdir);
-	u64map_init(&x->tid_index, 64);
-	x->ipbuf = xmalloc(RAW_MAX_STACK * sizeof(uint64_t));
-
-	struct perf_event_attr a;
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.type = PERF_TYPE_SOFTWARE;
-	a.config = PERF_COUNT_SW_CPU_CLOCK;
-	a.sample_period = x->period;
-	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CALLCHAIN |
-			PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
-	a.sample_regs_user = REGS_MASK;
-	a.sample_stack_user = STACK_COPY;
-	/* time in the kernel counts where that is allowed, as in-process
-	 * sampling counts it: such a sample's stack is the user one, from the
-	 * system call that entered the kernel */
-	a.exclude_kernel = 0;
-	a.exclude_hv = 1;
-	a.exclude_callchain_kernel = 1;
-	a.inherit = 1;
-	a.disabled = 1;
-	a.enable_on_exec = 1;
-	a.use_clockid = 1;
-	a.clockid = CLOCK_MONOTONIC;
-	/* execs, with their time: a sample after one belongs to the new
-	 * image's stream, not to the one before */
-	a.comm = 1;
-	a.comm_exec = 1;
-	a.sample_id_all = 1;
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	unsigned pages = RING_PAGES_MAX;
-	while (pages > 16 && (long)pages * ncpu > 4 * RING_PAGES_MAX)
-		pages /= 2;   /* at most 8 MiB over all CPUs */
-	for (long cpu = 0; cpu < ncpu; cpu++) {
-		int fd = (int)perf_open(&a, pid, (int)cpu);
-		if (fd < 0 && (errno == EACCES || errno == EPERM) && !a.exclude_kernel) {
-			a.exclude_kernel = 1;
-			fd = (int)perf_open(&a, pid, (int)cpu);
-		}
-		if (fd < 0) {
-			if (errno == ENODEV || errno == EINVAL)
-				continue;   /* an offline CPU */
-			*err = errno;
-			goto fail;
-		}
-		void *m = MAP_FAILED;
-		/* the locked-memory allowance is per user: halve until it fits */
-		for (; pages >= 8; pages /= 2) {
-			m = mmap(NULL, (pages + 1) * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			if (m != MAP_FAILED)
-				break;
-		}
-		if (m == MAP_FAILED) {
-			*err = errno;
-			close(fd);
-			goto fail;
-		}
-		struct ring r = { fd, (int)cpu, m, pages * pg };
-		VEC_PUSH(&x->rings, r);
-	}
-	if (!x->rings.len) {
-		*err = ENODEV;
-		goto fail;
+	struct extsample *x = x_new(hz, depth, sessdir);
+	/* counting starts at the program's exec */
+	x->attr.disabled = 1;
+	x->attr.enable_on_exec = 1;
+	*err = open_task(x, pid);
+	if (*err) {
+		extsample_stop(x);
+		return NULL;
 	}
 	return x;
-fail:
-	extsample_stop(x);
-	return NULL;
 }
 
 /* ---- which threads ---- */
@@ -418,21 +513,20 @@ static void report_maps(struct proc *p, unsigned poll_no)
 	dwfl_linux_proc_report(p->dwfl, p->pid);
 	dwfl_report_end(p->dwfl, NULL, NULL);
 	p->reported = poll_no;
+	p->reports++;
 }
 
 static struct proc *proc_of(struct extsample *x, int pid, int seq)
 {
 	struct proc *p = NULL;
 	for (size_t i = 0; i < x->procs.len && !p; i++)
-		if (x->procs.data[i].pid == pid)
-			p = &x->procs.data[i];
+		if (x->procs.data[i]->pid == pid)
+			p = x->procs.data[i];
 	if (p && p->seq == seq && (p->dwfl || p->reported == x->poll_no))
 		return p;
 	if (!p) {
-		struct proc np;
-		memset(&np, 0, sizeof(np));
-		VEC_PUSH(&x->procs, np);
-		p = &x->procs.data[x->procs.len - 1];
+		p = xcalloc(1, sizeof(*p));
+		VEC_PUSH(&x->procs, p);
 	}
 	if (p->dwfl)   /* an exec: other modules */
 		dwfl_end(p->dwfl);
@@ -440,6 +534,7 @@ static struct proc *proc_of(struct extsample *x, int pid, int seq)
 	p->seq = seq;
 	p->attached = 0;
 	p->reported = x->poll_no;
+	p->reports++;
 	p->dwfl = dwfl_begin(&proc_callbacks);
 	if (p->dwfl) {
 		dwfl_report_begin(p->dwfl);
@@ -457,6 +552,14 @@ static struct proc *proc_of(struct extsample *x, int pid, int seq)
  * Returns how many. */
 static size_t unwind(struct extsample *x, struct xs *s, struct stream *st)
 {
+	/* the kernel's frames (attach), innermost, then the user ones */
+	size_t nk = s->nk < (uint32_t)x->depth ? s->nk : (size_t)x->depth;
+	if (nk)
+		memcpy(x->ipbuf, s->kchain, nk * sizeof(uint64_t));
+	if (nk == (size_t)x->depth)
+		return nk;
+	uint64_t *ub = x->ipbuf + nk;
+	size_t umax = (size_t)x->depth - nk;
 	size_t n = 0;
 	struct proc *p = proc_of(x, s->pid, st->seq);
 	if (p->dwfl && s->have_regs && s->stack_len) {
@@ -472,57 +575,63 @@ static size_t unwind(struct extsample *x, struct xs *s, struct stream *st)
 			c->stack = s->stack;
 			c->sp = s->sp;
 			c->len = s->stack_len;
-			c->ips = x->ipbuf;
+			c->ips = ub;
 			c->n = 0;
-			c->max = (size_t)x->depth;
+			c->max = umax;
 			dwfl_getthread_frames(p->dwfl, s->tid, cb_frame, c);
 			n = c->n;
 		}
 	}
 	/* no CFI got past the pc: the frame-pointer chain, if longer */
 	if (n <= 1 && s->nchain > n) {
-		n = s->nchain < (uint32_t)x->depth ? s->nchain : (size_t)x->depth;
-		memcpy(x->ipbuf, s->chain, n * sizeof(uint64_t));
+		n = s->nchain < umax ? s->nchain : umax;
+		memcpy(ub, s->chain, n * sizeof(uint64_t));
 	}
-	return n;
+	return nk + n;
 }
 
 /* ---- output ---- */
+
+/* Appends payload b as one chunk of thread tid to stream s, its base time
+ * the stream's start. */
+static void write_chunk(struct stream *s, int tid, const struct strbuf *b)
+{
+	if (s->fd < 0)
+		s->fd = open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (s->fd < 0)
+		return;
+	uint8_t h[RAW_CHUNK_HDR];
+	fmt_put_u32le(h, RAW_CHUNK_MAGIC);
+	fmt_put_u32le(h + 4, (uint32_t)b->len);
+	fmt_put_u32le(h + 8, (uint32_t)tid);
+	fmt_put_u64le(h + 16, s->tick0);
+	fmt_put_u32le(h + 12, fmt_chunk_sum(h, (const uint8_t *)b->buf, b->len));
+	struct strbuf all = STRBUF_INIT;
+	sb_add(&all, h, sizeof(h));
+	sb_add(&all, b->buf, b->len);
+	/* one write: chunks of the program's threads go in between */
+	ssize_t w = write(s->fd, all.buf, all.len);
+	(void)w;
+	sb_release(&all);
+}
 
 static void flush_pending(struct extsample *x, struct pending *q)
 {
 	if (!q->b.len)
 		return;
-	struct stream *s = q->s;
-	if (s->fd < 0)
-		s->fd = open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (s->fd >= 0) {
-		uint8_t h[RAW_CHUNK_HDR];
-		fmt_put_u32le(h, RAW_CHUNK_MAGIC);
-		fmt_put_u32le(h + 4, (uint32_t)q->b.len);
-		fmt_put_u32le(h + 8, (uint32_t)q->tid);
-		fmt_put_u64le(h + 16, s->tick0);
-		fmt_put_u32le(h + 12, fmt_chunk_sum(h, (const uint8_t *)q->b.buf, q->b.len));
-		struct strbuf all = STRBUF_INIT;
-		sb_add(&all, h, sizeof(h));
-		sb_add(&all, q->b.buf, q->b.len);
-		/* one write: chunks of the program's threads go in between */
-		ssize_t w = write(s->fd, all.buf, all.len);
-		(void)w;
-		sb_release(&all);
-	}
+	write_chunk(&x->streams.data[q->si], q->tid, &q->b);
 	sb_reset(&q->b);
-	(void)x;
 }
 
 static void emit(struct extsample *x, struct stream *st, int tid, uint64_t time, const uint64_t *ips, size_t n)
 {
 	struct pending *q = NULL;
+	size_t si = (size_t)(st - x->streams.data);
 	for (size_t i = 0; i < x->pend.len && !q; i++)
-		if (x->pend.data[i].s == st && x->pend.data[i].tid == tid)
+		if (x->pend.data[i].si == si && x->pend.data[i].tid == tid)
 			q = &x->pend.data[i];
 	if (!q) {
-		struct pending np = { st, tid, STRBUF_INIT };
+		struct pending np = { si, tid, STRBUF_INIT };
 		VEC_PUSH(&x->pend, np);
 		q = &x->pend.data[x->pend.len - 1];
 	}
@@ -541,6 +650,403 @@ static void emit(struct extsample *x, struct stream *st, int tid, uint64_t time,
 	sb_add(&q->b, rec, (size_t)(p - rec));
 	if (q->b.len > RAW_CHUNK_MAX / 2)
 		flush_pending(x, q);
+}
+
+/* ---- attach: the threads of running processes ---- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* /proc/PID/stat: the parent, and the CPU time of every thread the
+ * process has had (user and system, to the clock tick). -1 when gone. */
+static int proc_stat(int pid, int *ppid, uint64_t *cpu_ns)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	const char *q = strrchr(buf, ')');   /* the name may hold anything */
+	char state;
+	int pp;
+	unsigned long long ut, st;
+	if (!q || sscanf(q + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &state, &pp, &ut, &st) != 4)
+		return -1;
+	if (state == 'Z' || state == 'X')
+		return -1;
+	if (ppid)
+		*ppid = pp;
+	long hz = sysconf(_SC_CLK_TCK);
+	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
+	return 0;
+}
+
+static void read_comm(int pid, int tid, char name[17])
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, name, 16);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && name[n - 1] == '\n')
+		n--;
+	name[n] = 0;
+}
+
+static struct target *target_of(struct extsample *x, int pid)
+{
+	for (size_t i = 0; i < x->targets.len; i++)
+		if (x->targets.data[i].pid == pid)
+			return &x->targets.data[i];
+	return NULL;
+}
+
+/* Thread tid of an attached process, added when new. */
+static struct atid *atid_of(struct extsample *x, struct target *tg, int tid)
+{
+	bool isnew;
+	uint64_t *slot = u64map_put(&x->counted, (uint64_t)(uint32_t)tid, &isnew);
+	if (!isnew && *slot <= tg->tids.len && tg->tids.data[*slot - 1].tid == tid)
+		return &tg->tids.data[*slot - 1];
+	struct atid a;
+	memset(&a, 0, sizeof(a));
+	a.tid = tid;
+	a.first = mono_ns();
+	read_comm(tg->pid, tid, a.name);
+	VEC_PUSH(&tg->tids, a);
+	*slot = tg->tids.len;
+	return &tg->tids.data[tg->tids.len - 1];
+}
+
+/* Thread tid of process pid has a counter (it was made by a counted
+ * thread, or it has samples). */
+static void counted(struct extsample *x, int pid, int tid)
+{
+	struct target *tg = target_of(x, pid);
+	if (tg)
+		atid_of(x, tg, tid)->counted = 1;
+}
+
+/* Opens counters on the threads of tg that have none. Threads made by a
+ * counted thread inherit its counter (perf_event_attr.inherit_thread), so
+ * few ever need one: those made by a thread between the scan that found
+ * that thread and the opening of its counter, or by one that has none yet.
+ * A thread is known to have inherited one by the FORK record of its
+ * making (attr.task), which is in the rings by the read after the scan
+ * that first finds it: it gets a counter when a second scan finds it
+ * without. (One counter per CPU on the whole system, filtered by pid,
+ * would need no scans, but it needs CAP_PERFMON or perf_event_paranoid
+ * <= 0, and copies the stacks of every process on the machine.) With
+ * `now`, every thread found gets one at once (the start). Returns 0, or
+ * the errno of a refusal. */
+static int scan_tasks(struct extsample *x, struct target *tg, int now)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", tg->pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return ESRCH;
+	struct dirent *e;
+	int err = 0;
+	while ((e = readdir(d))) {
+		int tid = atoi(e->d_name);
+		if (tid <= 0)
+			continue;
+		struct atid *a = atid_of(x, tg, tid);
+		if (a->counted || (!now && a->scans++ < 1))
+			continue;
+		int r = open_task(x, tid);
+		a = atid_of(x, tg, tid);
+		a->counted = 1;   /* or gone (ESRCH): nothing to count */
+		if (r && r != ESRCH && !err)
+			err = r;
+	}
+	closedir(d);
+	return err;
+}
+
+static void sb_uv(struct strbuf *b, uint64_t v)
+{
+	uint8_t t[10];
+	sb_add(b, t, (size_t)(fmt_put_u(t, v) - t));
+}
+
+static void sb_sv(struct strbuf *b, int64_t v)
+{
+	uint8_t t[10];
+	sb_add(b, t, (size_t)(fmt_put_s(t, v) - t));
+}
+
+static void sb_lstr(struct strbuf *b, const char *s, size_t n)
+{
+	sb_uv(b, n);
+	sb_add(b, s, n);
+}
+
+/* A record's type and dt in a chunk of records written by the launcher:
+ * *last is the time (ns, as ticks: its streams use CLOCK_MONOTONIC) of
+ * the previous record, or the stream's start. */
+static void rec_head(struct strbuf *b, int type, uint64_t t, uint64_t *last)
+{
+	sb_addc(b, (char)type);
+	sb_sv(b, (int64_t)(t - *last));
+	*last = t;
+}
+
+struct modscan {
+	struct extsample *x;
+	struct target *tg;
+	struct strbuf *b;
+	uint64_t t, *last;
+};
+
+static int mod_cb(Dwfl_Module *m, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)ud;
+	(void)start;
+	struct modscan *ms = arg;
+	struct target *tg = ms->tg;
+	Dwarf_Addr lo = 0, hi = 0, bias = 0;
+	dwfl_module_info(m, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	for (size_t i = 0; i < tg->mods.len; i++)
+		if (tg->mods.data[i].lo == lo && tg->mods.data[i].hi == hi)
+			return DWARF_CB_OK;
+	struct span sp = { lo, hi };
+	VEC_PUSH(&tg->mods, sp);
+	if (!dwfl_module_getelf(m, &bias))
+		bias = lo;   /* no file to read: its frames stay unnamed */
+	const unsigned char *bits = NULL;
+	GElf_Addr va;
+	int bl = dwfl_module_build_id(m, &bits, &va);
+	/* the loader's name of the vDSO, which finalize knows (is_vdso) */
+	if (!name || !strncmp(name, "[vdso", 5))
+		name = "linux-vdso.so.1";
+	rec_head(ms->b, RAW_MODULE, ms->t, ms->last);
+	sb_uv(ms->b, tg->next_mod++);
+	sb_uv(ms->b, bias);
+	sb_uv(ms->b, lo);
+	sb_uv(ms->b, hi);
+	sb_lstr(ms->b, name, strnlen(name, 4096));
+	if (bl > 0 && bl <= 32 && bits)
+		sb_lstr(ms->b, (const char *)bits, (size_t)bl);
+	else
+		sb_uv(ms->b, 0);
+	return DWARF_CB_OK;
+}
+
+/* MODULE records for the modules of tg's process not written yet: at the
+ * start, and after a sample outside them made unwind() read its maps again
+ * (a dlopen). */
+static void write_modules(struct extsample *x, struct target *tg, int force)
+{
+	struct proc *p = NULL;
+	for (size_t i = 0; i < x->procs.len && !p; i++)
+		if (x->procs.data[i]->pid == tg->pid)
+			p = x->procs.data[i];
+	if (!p || !p->dwfl || (!force && p->reports == tg->mod_reports))
+		return;
+	tg->mod_reports = p->reports;
+	struct stream *st = &x->streams.data[tg->si];
+	struct strbuf b = STRBUF_INIT;
+	uint64_t last = st->start_ns;
+	struct modscan ms = { x, tg, &b, mono_ns(), &last };
+	dwfl_getmodules(p->dwfl, mod_cb, &ms, 0);
+	if (b.len)
+		write_chunk(st, tg->pid, &b);
+	sb_release(&b);
+}
+
+/* The stream's first records: the process (from /proc), how it is
+ * sampled, its CPU time so far, its modules, and the kernel's. */
+static void write_start(struct extsample *x, struct target *tg)
+{
+	struct stream *st = &x->streams.data[tg->si];
+	char path[64], exe[4096], cmd[65536];
+	snprintf(path, sizeof(path), "/proc/%d/exe", tg->pid);
+	ssize_t el = readlink(path, exe, sizeof(exe) - 1);
+	if (el < 0)
+		el = 0;
+	exe[el] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", tg->pid);
+	ssize_t cl = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n;
+		while (cl < (ssize_t)sizeof(cmd) && (n = read(fd, cmd + cl, sizeof(cmd) - (size_t)cl)) > 0)
+			cl += n;
+		close(fd);
+	}
+	if (!el) {   /* a kernel thread, or gone: its name */
+		read_comm(tg->pid, tg->pid, exe);
+		el = (ssize_t)strlen(exe);
+	}
+	int ppid = 0;
+	uint64_t cpu;
+	proc_stat(tg->pid, &ppid, &cpu);
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	uint64_t now = mono_ns(), last = st->start_ns;
+	struct strbuf b = STRBUF_INIT;
+	rec_head(&b, RAW_PROC, now, &last);
+	sb_uv(&b, (uint64_t)tg->pid);
+	sb_uv(&b, (uint64_t)ppid);
+	sb_uv(&b, RAW_PROC_CPU | RAW_PROC_ATTACHED);
+	sb_uv(&b, (uint64_t)x->depth);
+	sb_uv(&b, (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec);
+	sb_lstr(&b, exe, (size_t)el);
+	sb_lstr(&b, cmd, (size_t)cl);
+	rec_head(&b, RAW_CPU, now, &last);
+	sb_uv(&b, (uint64_t)x->hz);
+	sb_uv(&b, CPU_SRC_PERF_CPU_CLOCK);
+	rec_head(&b, RAW_PCPU, now, &last);
+	sb_uv(&b, 0);
+	sb_uv(&b, tg->cpu0);
+	if (!x->kernel_errno) {
+		/* kernel frames: named from /proc/kallsyms by finalize */
+		rec_head(&b, RAW_MODULE, now, &last);
+		sb_uv(&b, tg->next_mod++);
+		sb_uv(&b, 0);
+		sb_uv(&b, 0xffff800000000000ull);
+		sb_uv(&b, UINT64_MAX);
+		sb_lstr(&b, "[kernel.kallsyms]", 17);
+		sb_uv(&b, 0);
+	}
+	write_chunk(st, tg->pid, &b);
+	sb_release(&b);
+	proc_of(x, tg->pid, 0);
+	write_modules(x, tg, 1);
+}
+
+/* The stream's last records: its threads with their names, its CPU time
+ * now, how it ended if it did, and END. */
+static void write_end(struct extsample *x, struct target *tg)
+{
+	struct stream *st = &x->streams.data[tg->si];
+	uint64_t now = mono_ns(), last = st->start_ns;
+	struct strbuf b = STRBUF_INIT;
+	for (size_t i = 0; i < tg->tids.len; i++) {
+		struct atid *a = &tg->tids.data[i];
+		if (!tg->gone)
+			read_comm(tg->pid, a->tid, a->name);
+		rec_head(&b, RAW_THREAD, a->first, &last);
+		sb_uv(&b, (uint64_t)a->tid);
+		sb_lstr(&b, a->name, strlen(a->name));
+	}
+	rec_head(&b, RAW_PCPU, now, &last);
+	sb_uv(&b, 1);
+	sb_uv(&b, tg->cpu_last);
+	if (tg->gone) {   /* not our child: how it ended is not ours to know */
+		rec_head(&b, RAW_EXIT, now, &last);
+		sb_uv(&b, EXIT_UNKNOWN);
+		sb_sv(&b, 0);
+	}
+	rec_head(&b, RAW_END, now, &last);
+	write_chunk(st, tg->pid, &b);
+	sb_release(&b);
+}
+
+/* Whether each attached process still runs; its CPU time as last seen. */
+static void check_targets(struct extsample *x)
+{
+	for (size_t i = 0; i < x->targets.len; i++) {
+		struct target *tg = &x->targets.data[i];
+		if (tg->gone)
+			continue;
+		uint64_t cpu;
+		struct pollfd pf = { tg->pidfd, POLLIN, 0 };
+		if (proc_stat(tg->pid, NULL, &cpu) != 0 || (tg->pidfd >= 0 && poll(&pf, 1, 0) > 0))
+			tg->gone = 1;
+		else
+			tg->cpu_last = cpu;
+	}
+}
+
+struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth, const char *sessdir,
+				   int *err, int *bad_pid)
+{
+	*err = 0;
+	*bad_pid = 0;
+	struct extsample *x = x_new(hz, depth, sessdir);
+	x->attach = 1;
+	/* counting starts now; the kernel's frames where allowed (root,
+	 * CAP_PERFMON or perf_event_paranoid <= 1) */
+	x->attr.exclude_callchain_kernel = 0;
+	x->attr.inherit_thread = 1;   /* threads made later, not forked processes */
+	x->attr.task = 1;             /* ... and the FORK record of each */
+	for (size_t i = 0; i < n; i++) {
+		struct target tg;
+		memset(&tg, 0, sizeof(tg));
+		tg.pid = pids[i];
+		*bad_pid = pids[i];
+		if (proc_stat(tg.pid, NULL, &tg.cpu0) != 0) {
+			*err = ESRCH;
+			goto fail;
+		}
+		struct strbuf pth = STRBUF_INIT;
+		sb_addf(&pth, "%s/raw.%d.0", sessdir, tg.pid);
+		int fd = open(pth.buf, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		uint64_t start = mono_ns();
+		uint8_t h[RAW_FILE_HDR];
+		memcpy(h, RAW_MAGIC, 8);
+		fmt_put_u64le(h + 8, start);
+		fmt_put_u64le(h + 16, start);   /* ticks are CLOCK_MONOTONIC ns */
+		fmt_put_u64le(h + 24, 0);
+		if (fd < 0 || write(fd, h, sizeof(h)) != (ssize_t)sizeof(h)) {
+			*err = errno ? errno : EIO;
+			*bad_pid = 0;
+			if (fd >= 0)
+				close(fd);
+			sb_release(&pth);
+			goto fail;
+		}
+		struct stream s = { tg.pid, 0, sb_detach(&pth), start, start, fd };
+		VEC_PUSH(&x->streams, s);
+		tg.si = x->streams.len - 1;
+		tg.pidfd = (int)syscall(SYS_pidfd_open, tg.pid, 0);
+		VEC_PUSH(&x->targets, tg);
+		int e = scan_tasks(x, &x->targets.data[x->targets.len - 1], 1);
+		if (e) {
+			*err = e;
+			goto fail;
+		}
+		/* the CPU time it had when its counters began */
+		proc_stat(tg.pid, NULL, &x->targets.data[x->targets.len - 1].cpu0);
+		x->targets.data[x->targets.len - 1].cpu_last = x->targets.data[x->targets.len - 1].cpu0;
+	}
+	*bad_pid = 0;
+	for (size_t i = 0; i < x->targets.len; i++)
+		write_start(x, &x->targets.data[i]);
+	x->open = 1;
+	return x;
+fail:
+	extsample_stop(x);
+	return NULL;
+}
+
+size_t extsample_running(struct extsample *x)
+{
+	size_t n = 0;
+	for (size_t i = 0; x && i < x->targets.len; i++)
+		n += !x->targets.data[i].gone;
+	return n;
+}
+
+int extsample_kernel_errno(const struct extsample *x)
+{
+	return x ? x->kernel_errno : 0;
 }
 
 /* ---- reading the rings ---- */
@@ -585,10 +1091,17 @@ static void parse_sample(struct extsample *x, const uint8_t *p, size_t n)
 	struct tstate *t = thread_of(x, s.pid, s.tid);
 	t->touched = x->poll_no;   /* its mask is looked at after this read */
 	x->seen++;
-	/* the user part of the chain: after PERF_CONTEXT_USER */
+	/* the kernel part of the chain (attach: the kernel was asked for
+	 * it), then the user part: after PERF_CONTEXT_USER */
 	size_t k = 0;
-	while (k < nr && chain[k] != PERF_CONTEXT_USER)
+	while (k < nr && chain[k] != PERF_CONTEXT_USER) {
+		if (x->attach && chain[k] < PERF_CONTEXT_MAX) {
+			if (!s.kchain)
+				s.kchain = xmalloc(nr * sizeof(uint64_t));
+			s.kchain[s.nk++] = chain[k];
+		}
 		k++;
+	}
 	if (k < nr)
 		k++;
 	s.nchain = (uint32_t)(nr - k);
@@ -635,8 +1148,13 @@ static void read_ring(struct extsample *x, struct ring *r)
 			__typeof__(*x->execs.data) e = { (int)fmt_get_u32le(rec + sizeof(h)),
 							 fmt_get_u64le(rec + h.size - 8) };
 			VEC_PUSH(&x->execs, e);
-		} else if (h.type == PERF_RECORD_LOST && h.size >= sizeof(h) + 16)
+		} else if (h.type == PERF_RECORD_LOST && h.size >= sizeof(h) + 16) {
 			x->lost += fmt_get_u64le(rec + sizeof(h) + 8);
+		} else if (h.type == PERF_RECORD_FORK && x->attach && h.size >= sizeof(h) + 16) {
+			/* pid, ppid, tid, ptid: a task made by a counted one,
+			 * which inherited its counter */
+			counted(x, (int)fmt_get_u32le(rec + sizeof(h)), (int)fmt_get_u32le(rec + sizeof(h) + 8));
+		}
 		tail += h.size;
 	}
 	__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
@@ -646,6 +1164,7 @@ static void release_batch(struct extsample *x)
 {
 	for (size_t i = 0; i < x->batch.len; i++) {
 		free(x->batch.data[i].chain);
+		free(x->batch.data[i].kchain);
 		free(x->batch.data[i].stack);
 	}
 	x->batch.len = 0;
@@ -671,6 +1190,27 @@ static void keep_sample(struct extsample *x, struct xs *s, int *scanned)
 	x->kept++;
 }
 
+/* extsample_poll() of attached processes: every sample is theirs alone. */
+static void poll_attached(struct extsample *x)
+{
+	int scanned = 0;
+	for (size_t i = 0; i < x->batch.len; i++) {
+		struct xs *s = &x->batch.data[i];
+		counted(x, s->pid, s->tid);
+		keep_sample(x, s, &scanned);
+	}
+	for (size_t i = 0; i < x->pend.len; i++)
+		flush_pending(x, &x->pend.data[i]);
+	release_batch(x);
+	check_targets(x);
+	for (size_t i = 0; i < x->targets.len; i++) {
+		struct target *tg = &x->targets.data[i];
+		write_modules(x, tg, 0);
+		if (!tg->gone && x->open == 1)
+			scan_tasks(x, tg, 0);
+	}
+}
+
 void extsample_poll(struct extsample *x)
 {
 	if (!x)
@@ -678,6 +1218,10 @@ void extsample_poll(struct extsample *x)
 	x->poll_no++;
 	for (size_t i = 0; i < x->rings.len; i++)
 		read_ring(x, &x->rings.data[i]);
+	if (x->attach) {
+		poll_attached(x);
+		return;
+	}
 	/* Look at the masks of the threads with samples, after the samples,
 	 * and of those found blocking lately. Found starved (or blocking, and
 	 * gone since), a thread is sampled from outside from then on, and
@@ -705,6 +1249,7 @@ void extsample_poll(struct extsample *x)
 			keep_sample(x, h, &scanned);
 		if (t->blocker || !(t->hist & HOLD_LOOKS)) {
 			free(h->chain);
+			free(h->kchain);
 			free(h->stack);
 		} else {
 			x->held.data[w++] = *h;
@@ -720,6 +1265,7 @@ void extsample_poll(struct extsample *x)
 		} else if (t->hist & HOLD_LOOKS) {
 			VEC_PUSH(&x->held, *s);
 			s->chain = NULL;
+			s->kchain = NULL;
 			s->stack = NULL;
 		}
 	}
@@ -732,7 +1278,35 @@ void extsample_stop(struct extsample *x)
 {
 	if (!x)
 		return;
+	if (x->attach && x->open) {
+		/* the end of the window: its CPU time is read right after */
+		for (size_t i = 0; i < x->rings.len; i++)
+			ioctl(x->rings.data[i].fd, PERF_EVENT_IOC_DISABLE, 0);
+		for (size_t i = 0; i < x->fds.len; i++)
+			ioctl(x->fds.data[i], PERF_EVENT_IOC_DISABLE, 0);
+		x->open = 2;   /* no new counters */
+	}
 	extsample_poll(x);
+	if (x->attach && x->open) {
+		x->open = 0;
+		for (size_t i = 0; i < x->targets.len; i++)
+			write_end(x, &x->targets.data[i]);
+		if (x->lost * 100 > x->seen + x->lost)
+			warning("%llu CPU samples were lost (the launcher read its buffers too late: a busy machine)",
+				(unsigned long long)x->lost);
+	}
+	for (size_t i = 0; i < x->targets.len; i++) {
+		if (x->targets.data[i].pidfd >= 0)
+			close(x->targets.data[i].pidfd);
+		VEC_FREE(&x->targets.data[i].tids);
+		VEC_FREE(&x->targets.data[i].mods);
+	}
+	VEC_FREE(&x->targets);
+	u64map_release(&x->counted);
+	for (size_t i = 0; i < x->fds.len; i++)
+		close(x->fds.data[i]);
+	VEC_FREE(&x->fds);
+	free(x->cpu_ring);
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	for (size_t i = 0; i < x->rings.len; i++) {
 		munmap(x->rings.data[i].base, x->rings.data[i].data_size + pg);
@@ -756,14 +1330,17 @@ void extsample_stop(struct extsample *x)
 	}
 	VEC_FREE(&x->streams);
 	VEC_FREE(&x->execs);
-	for (size_t i = 0; i < x->procs.len; i++)
-		if (x->procs.data[i].dwfl)
-			dwfl_end(x->procs.data[i].dwfl);
+	for (size_t i = 0; i < x->procs.len; i++) {
+		if (x->procs.data[i]->dwfl)
+			dwfl_end(x->procs.data[i]->dwfl);
+		free(x->procs.data[i]);
+	}
 	VEC_FREE(&x->procs);
 	release_batch(x);
 	VEC_FREE(&x->batch);
 	for (size_t i = 0; i < x->held.len; i++) {
 		free(x->held.data[i].chain);
+		free(x->held.data[i].kchain);
 		free(x->held.data[i].stack);
 	}
 	VEC_FREE(&x->held);

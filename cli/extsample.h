@@ -3,6 +3,7 @@
 #ifndef SCORCH_CLI_EXTSAMPLE_H
 #define SCORCH_CLI_EXTSAMPLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct extsample;
@@ -13,6 +14,22 @@ struct extsample;
  * Returns NULL when the kernel refuses (the reason is kept for
  * extsample_refusal()) or SCORCH_EXTERNAL=0 turns it off. */
 struct extsample *extsample_start(int pid, int hz, int depth, const char *sessdir, int *err);
+/* Attaches to the running processes pids[0..n) from outside, without
+ * stopping or preloading them: counters on each of their threads (and the
+ * threads they make later) at `hz` samples per CPU second, kernel frames
+ * where the system allows them. The launcher writes each process's raw
+ * stream (raw.PID.0 in `sessdir`) itself: the process from /proc, its
+ * modules, then the samples as XSAMPLE records, and at extsample_stop()
+ * its threads and END. Returns NULL with the errno of what failed in *err
+ * (ESRCH: no such process; EACCES, EPERM: refused) and the process it
+ * failed on in *bad_pid (0: none, the session directory). */
+struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth, const char *sessdir,
+				   int *err, int *bad_pid);
+/* How many of the attached processes still run. */
+size_t extsample_running(struct extsample *x);
+/* Why the samples have no kernel frames: the errno of the refusal, 0 when
+ * they have them (or with the exec path, which takes none). */
+int extsample_kernel_errno(const struct extsample *x);
 /* Reads the samples taken so far, keeps those of threads that block the
  * sample signal and appends them to their process's raw stream. Cheap when
  * nothing came; call it every few milliseconds while the program runs. */

@@ -796,3 +796,32 @@ void session_result_release(struct session_result *r)
 	free(r->kept_dir);
 	memset(r, 0, sizeof(*r));
 }
+
+/* ---- for attach.c: the same output checks, names and writing ---- */
+
+char *session_output_dir(const char *output)
+{
+	int in_place = output && newfile_is_in_place(output);
+	char *outdir = output && !in_place ? newfile_dir_of(output) : xstrdup(".");
+	check_output_dir(outdir, output && !in_place ? output : "the current directory");
+	if (output) {
+		int bad = newfile_check(output, NF_NAMED | NF_KEEP_OLD);
+		if (bad == -EISDIR)
+			die("cannot write the profile to %s: it is a directory", output);
+		if (bad)
+			die("cannot write the profile to %s: %s", output, newfile_strerror(bad));
+	}
+	return outdir;
+}
+
+char *session_profile_name(const char *dir, const char *prog, int pid, const struct session_profile *done,
+			   size_t ndone)
+{
+	return unique_name(dir, base_name(prog), pid, done, ndone);
+}
+
+int session_write_profile(const struct session_opts *o, const struct sc_profile *p, const char *dest,
+			  int named, char **summary)
+{
+	return write_and_summarize(o, p, dest, NF_KEEP_OLD | (named ? NF_NAMED : 0), NULL, NULL, summary);
+}

@@ -52,4 +52,16 @@ void session_run(const struct session_opts *o, struct session_result *r);
 void session_print(const struct session_result *r);
 void session_result_release(struct session_result *r);
 
+/* For attaching (attach.c), which makes its raw streams itself: the
+ * directory the profiles go to (-o's, or "."; malloc'd), after the checks
+ * session_run() makes, ending the process with a message when -o cannot be
+ * written; PROG.PID.scorch there, not one of `done`; and writing a profile
+ * with its summary (o->summarize) as session_run() does (named: dest is
+ * -o's). Returns 0 or -errno. */
+char *session_output_dir(const char *output);
+char *session_profile_name(const char *dir, const char *prog, int pid, const struct session_profile *done,
+			   size_t ndone);
+int session_write_profile(const struct session_opts *o, const struct sc_profile *p, const char *dest,
+			  int named, char **summary);
+
 #endif

@@ -137,6 +137,8 @@ enum raw_cpu_source {
 #define RAW_PROC_EXECED 4u   /* image came from exec of a recorded process */
 #define RAW_PROC_CPU 8u      /* CPU samples */
 #define RAW_PROC_WALL 16u    /* and off-CPU spans (wall-clock profile) */
+#define RAW_PROC_ATTACHED 32u /* written by the launcher for a running process it attached to
+                               * (record -p): XSAMPLE records only, every one counts */
 
 /* RAW_STACK flags */
 #define RAW_STACK_EXACT_PC 1u  /* ips[0] is an exact pc, not a return address */
