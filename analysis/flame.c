@@ -451,52 +451,26 @@ static int select_threads(const struct sc_profile *p, const char *thread, bool *
 }
 
 /* Heap weights per stack, each allocation counted for the thread that made
- * it. Peak and leaked replay the events with a live set: up to the global
- * peak (heap_analyze's t-gmax event), or to the end. */
-static void heap_weights(const struct sc_profile *p, enum flame_weight w, const bool *sel,
-			 uint64_t *out)
+ * it, from the heap model's figures per (stack, thread): what was allocated,
+ * and what was live at the global peak (t-gmax) or at the end. */
+static int heap_weights(const struct sc_profile *p, enum flame_weight w, const bool *sel,
+			uint64_t *out, char *err, size_t errlen)
 {
-	size_t nstacks = p->nstacks ? p->nstacks : 1;
-	size_t end = p->nevents;
-	if (w == FLAME_BYTES || w == FLAME_COUNT) {
-		for (size_t i = 0; i < p->nevents; i++) {
-			const struct sc_event *e = &p->events[i];
-			if (e->kind != EV_ALLOC || !e->addr)
-				continue;
-			if (!sel[e->thread < p->nthreads ? e->thread : p->nthreads])
-				continue;
-			out[e->stack < nstacks ? e->stack : 0] += w == FLAME_BYTES ? e->size : 1;
-		}
-		return;
-	}
-	if (w == FLAME_PEAK) {
-		struct heap_options ho = { .totals_only = true };
-		struct heap_result *r;
-		if (heap_analyze(p, &ho, &r))
-			return;
-		end = r->t.peak_event == HEAP_NO_EVENT ? 0 : r->t.peak_event + 1;
-		heap_result_free(r);
-	}
-	struct u64map live;
-	u64map_init(&live, 1024);
-	for (size_t i = 0; i < end; i++) {
-		const struct sc_event *e = &p->events[i];
-		if (!e->addr)
+	struct heap_options ho = { .by_thread = true, .totals_only = w != FLAME_PEAK,
+				   .err = err, .errlen = errlen };
+	struct heap_result *r;
+	int rc = heap_analyze(p, &ho, &r);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->nby_thread; i++) {
+		const struct heap_stack_thread *x = &r->by_thread[i];
+		if (!sel[x->thread < p->nthreads ? x->thread : p->nthreads])
 			continue;
-		if (e->kind == EV_ALLOC)
-			*u64map_put(&live, e->addr, NULL) = i;
-		else if (e->kind == EV_FREE)
-			u64map_del(&live, e->addr, NULL);
+		out[x->stack] += w == FLAME_BYTES ? x->bytes : w == FLAME_COUNT ? x->allocations
+			: w == FLAME_PEAK ? x->peak_bytes : x->leaked_bytes;
 	}
-	for (size_t i = 0; i < live.cap; i++) {
-		const struct u64map_slot *sl = &live.slots[i];
-		if (!sl->key)
-			continue;
-		const struct sc_event *e = &p->events[sl->val];
-		if (sel[e->thread < p->nthreads ? e->thread : p->nthreads])
-			out[e->stack < nstacks ? e->stack : 0] += e->size;
-	}
-	u64map_release(&live);
+	heap_result_free(r);
+	return 0;
 }
 
 int flame_stack_weights(const struct sc_profile *p, enum flame_weight w, const char *thread,
@@ -529,7 +503,7 @@ int flame_stack_weights(const struct sc_profile *p, enum flame_weight w, const c
 					w == FLAME_SAMPLES ? 1 : s->weight;
 		}
 	} else if (!rc) {
-		heap_weights(p, w, sel, out);
+		rc = heap_weights(p, w, sel, out, err, errlen);
 	}
 	free(sel);
 	return rc;

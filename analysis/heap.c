@@ -1,7 +1,10 @@
 /* Heap analysis: replays a profile's alloc/free events against a live set to
  * find calls, totals, peak, leaks, temporaries, lifetimes, allocation sites,
- * per-stack aggregates, the size histogram, modules and memory over time.
- * Built for 10M+ events: no allocation per event, one open-addressing table. */
+ * per-stack aggregates, the size histogram, modules and memory over time,
+ * and calls the visitors of views that need more (DHAT, massif). Built for
+ * 10^8 events: no allocation per event, one open-addressing table holding
+ * the live blocks only; the events stream through events.h's iterator. */
+#include "events.h"
 #include "filter.h"
 #include "heap.h"
 
@@ -23,9 +26,11 @@ struct live {
 	uint64_t addr;              /* 0 = empty slot (malloc never returns 0 for a block) */
 	uint64_t size;
 	uint64_t time;
-	uint64_t serial;            /* event index + 1 of the allocation */
-	uint32_t stack;
-	uint32_t pad;
+	uint64_t serial;            /* event ordinal + 1 of the allocation */
+	uint32_t stack;             /* clamped to the profile's stacks */
+	uint16_t thread;
+	uint8_t func;
+	uint8_t pad;
 };
 
 struct livetab {
@@ -116,12 +121,6 @@ static inline void live_del(struct livetab *t, struct live *e)
 	}
 	t->e[i].addr = 0;
 	t->len--;
-}
-
-static void live_clear(struct livetab *t)
-{
-	memset(t->e, 0, t->cap * sizeof(*t->e));
-	t->len = 0;
 }
 
 /* ---- allocator wrappers ---- */
@@ -577,6 +576,7 @@ struct tally {
 	struct livetab lt;
 	uint64_t *last_alloc;       /* per thread: serial of its latest allocation */
 	uint64_t live, blocks, short_ns;
+	size_t nstacks;             /* stack ids at or past this are kept as 0 */
 	struct heap_totals *t;
 	uint64_t *calls, *failed;   /* [FN__COUNT] */
 };
@@ -595,12 +595,13 @@ static void tally_init(struct tally *T, struct heap_totals *t, uint64_t *calls, 
 	live_init(&T->lt, 1024);
 	T->last_alloc = xcalloc(65536, sizeof(*T->last_alloc));
 	T->short_ns = short_ns;
+	T->nstacks = SIZE_MAX;
 	T->t = t;
 	T->calls = calls;
 	T->failed = failed;
 }
 
-/* Event `i` (its index: allocation serials and the peak refer to it). */
+/* Event `i` (its ordinal: allocation serials and the peak refer to it). */
 static inline enum tally_what tally_event(struct tally *T, const struct sc_event *ev, size_t i,
 					  struct live **ep, struct live *old, uint64_t *lifep, bool *tempp)
 {
@@ -633,7 +634,9 @@ static inline enum tally_what tally_event(struct tally *T, const struct sc_event
 		e->size = ev->size;
 		e->time = ev->time;
 		e->serial = i + 1;
-		e->stack = ev->stack;
+		e->stack = ev->stack < T->nstacks ? ev->stack : 0;
+		e->thread = ev->thread;
+		e->func = ev->func;
 		T->last_alloc[ev->thread] = i + 1;
 		t->allocations++;
 		t->bytes += ev->size;
@@ -733,6 +736,212 @@ void heap_tally_free(struct heap_tally *h)
 	free(h);
 }
 
+/* ---- per (stack, thread): allocations, and what is live at the peak and the end ---- */
+
+struct bythread {
+	struct u64map idx;          /* (stack << 16 | thread) + 1 -> index into v */
+	VEC(struct heap_stack_thread) v;
+};
+
+static inline struct heap_stack_thread *bt_get(struct bythread *bt, uint32_t stack, uint16_t thread)
+{
+	bool isnew;
+	uint64_t *x = u64map_put(&bt->idx, (((uint64_t)stack << 16) | thread) + 1, &isnew);
+	if (isnew) {
+		struct heap_stack_thread e = { .stack = stack, .thread = thread };
+		*x = bt->v.len;
+		VEC_PUSH(&bt->v, e);
+	}
+	return &bt->v.data[*x];
+}
+
+/* ---- the replay: one loop over the events for every pass and visitor ---- */
+
+struct run {
+	const struct sc_profile *p;
+	const struct heap_stack_stat *ss;   /* which stacks count (site != NONE) */
+	struct heap_result *ra;     /* the pass that fills the result's sites, stacks,
+	                             * histogram; NULL for the other passes */
+	struct heap_site *sites;    /* ra's sites while they are built */
+	struct tally T;
+	struct heap_totals scratch; /* totals of passes other than the first */
+	uint64_t scalls[FN__COUNT], sfailed[FN__COUNT];
+	const struct heap_visitor *v;   /* alloc, retire, step */
+	struct series *tl;          /* memory over time to feed, NULL none */
+	struct bythread *bt;        /* allocations per (stack, thread) to count, NULL none */
+	uint64_t upto;              /* the last ordinal to replay */
+	uint64_t peak_at;           /* after this ordinal call at_peak(); UINT64_MAX never */
+	void (*at_peak)(struct run *R);
+	uint64_t last_time;         /* of the events replayed */
+};
+
+static struct heap_block block_of(const struct live *e)
+{
+	return (struct heap_block){ e->addr, e->size, e->time, e->serial - 1,
+				    e->stack, e->thread, e->func };
+}
+
+/* Block e (live or just replaced) left the live set at `now`. */
+static inline void run_retired(struct run *R, const struct live *e, uint64_t life, bool temp,
+			       uint64_t now)
+{
+	uint32_t si = R->ss[e->stack].site;
+	if (si == NONE)
+		return;
+	if (R->ra) {
+		struct heap_site *s = &R->sites[si];
+		s->live_bytes -= e->size;
+		s->live_blocks--;
+		s->freed++;
+		s->lifetime_sum += life;
+		s->short_lived += life < R->T.short_ns;
+		s->temporary += temp;
+		R->ra->stacks[e->stack].temporary += temp;
+	}
+	if (R->v && R->v->retire) {
+		struct heap_block b = block_of(e);
+		R->v->retire(R->v->ctx, &b, now);
+	}
+}
+
+static inline void run_allocated(struct run *R, const struct live *e, const struct sc_event *ev)
+{
+	if (R->tl)
+		series_add(R->tl, ev->time, R->T.live);
+	if (R->bt) {
+		struct heap_stack_thread *x = bt_get(R->bt, e->stack, e->thread);
+		x->allocations++;
+		x->bytes += e->size;
+	}
+	uint32_t si = R->ss[e->stack].site;
+	if (si == NONE)
+		return;
+	if (R->ra) {
+		struct heap_result *r = R->ra;
+		struct heap_stack_stat *k = &r->stacks[e->stack];
+		struct heap_site *s = &R->sites[si];
+		k->allocations++;
+		k->bytes += e->size;
+		s->allocations++;
+		s->bytes += e->size;
+		s->live_bytes += e->size;
+		s->live_blocks++;
+		if (s->live_bytes > s->max_live)
+			s->max_live = s->live_bytes;
+		unsigned b = size_bucket(e->size);
+		r->hist[b].count++;
+		r->hist[b].bytes += e->size;
+		r->filtered_allocations++;
+		r->filtered_bytes += e->size;
+	}
+	if (R->v && R->v->alloc) {
+		struct heap_block b = block_of(e);
+		R->v->alloc(R->v->ctx, &b);
+	}
+}
+
+static void run_init(struct run *R, const struct sc_profile *p, const struct heap_stack_stat *ss,
+		     uint64_t short_ns)
+{
+	memset(R, 0, sizeof(*R));
+	R->p = p;
+	R->ss = ss;
+	tally_init(&R->T, &R->scratch, R->scalls, R->sfailed, short_ns);
+	R->T.nstacks = p->nstacks ? p->nstacks : 1;
+	R->upto = UINT64_MAX;
+	R->peak_at = UINT64_MAX;
+}
+
+static void run_release(struct run *R)
+{
+	free(R->T.lt.e);
+	free(R->T.last_alloc);
+}
+
+/* Replays the events up to R->upto. 0, or -EIO with the reason in err. */
+static int run_events(struct run *R, char *err, size_t errlen)
+{
+	struct sc_event_iter it;
+	const struct sc_event *batch;
+	size_t n;
+	uint64_t ord = 0;
+	sc_events_begin(&it, R->p);
+	while (ord <= R->upto && (n = sc_events_next(&it, &batch))) {
+		if (n > R->upto - ord)
+			n = (size_t)(R->upto - ord + 1);
+		for (size_t k = 0; k < n; k++, ord++) {
+			const struct sc_event *ev = &batch[k];
+			struct live *e, old;
+			uint64_t life;
+			bool temp;
+			switch (tally_event(&R->T, ev, ord, &e, &old, &life, &temp)) {
+			case TALLY_ALLOC_REPLACED:
+				run_retired(R, &old, life, false, ev->time);
+				/* fall through */
+			case TALLY_ALLOC:
+				run_allocated(R, e, ev);
+				break;
+			case TALLY_FREE:
+				run_retired(R, e, life, temp, ev->time);
+				live_del(&R->T.lt, e);
+				if (R->tl)
+					series_add(R->tl, ev->time, R->T.live);
+				break;
+			default:
+				break;
+			}
+			if (ev->time > R->last_time)
+				R->last_time = ev->time;
+			if (R->v && R->v->step)
+				R->v->step(R->v->ctx, ord, ev->time);
+			if (ord == R->peak_at)
+				R->at_peak(R);
+		}
+	}
+	if (sc_events_end(&it)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", it.err);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The second pass of heap_analyze stops at the peak: who held it. */
+struct peak_pass {
+	struct run R;
+	struct heap_result *r;
+	struct heap_site *sites;
+	struct bythread *bt;
+	const struct heap_visitor *v;   /* its peak hook */
+};
+
+static void collect_peak(struct run *R)
+{
+	struct peak_pass *P = (struct peak_pass *)R;
+	struct heap_stack_stat *ss = P->r->stacks;
+	const struct livetab *lt = &R->T.lt;
+	for (size_t i = 0; i < lt->cap; i++) {
+		const struct live *e = &lt->e[i];
+		if (!e->addr)
+			continue;
+		if (P->bt) {
+			struct heap_stack_thread *x = bt_get(P->bt, e->stack, e->thread);
+			x->peak_bytes += e->size;
+			x->peak_blocks++;
+		}
+		uint32_t si = ss[e->stack].site;
+		if (si == NONE)
+			continue;
+		ss[e->stack].peak_bytes += e->size;
+		P->sites[si].peak_bytes += e->size;
+		P->sites[si].peak_blocks++;
+		if (P->v && P->v->peak) {
+			struct heap_block b = block_of(e);
+			P->v->peak(P->v->ctx, &b);
+		}
+	}
+}
+
 int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 		 struct heap_result **out)
 {
@@ -771,11 +980,16 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	struct heap_site *sites = a.sites.data;   /* stable from here on: no more interning */
 	struct heap_stack_stat *ss = r->stacks;
 
-	/* end of the profile and the timeline's bucket width */
+	/* End of the profile and the timeline's bucket width. When the last
+	 * event's time is not known before the walk (events read from the
+	 * file) and turns out later than the profile's duration, the timeline
+	 * is drawn again in the second pass on the right buckets. */
 	struct heap_totals *t = &r->t;
+	uint64_t last_ev;
+	bool last_known = sc_events_last_time(p, &last_ev);
 	t->end_time = p->duration;
-	if (p->nevents && p->events[p->nevents - 1].time > t->end_time)
-		t->end_time = p->events[p->nevents - 1].time;
+	if (last_known && last_ev > t->end_time)
+		t->end_time = last_ev;
 	for (size_t i = 0; i < p->nrss; i++)
 		if (p->rss[i].time > t->end_time)
 			t->end_time = p->rss[i].time;
@@ -784,80 +998,31 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	series_init(&tl, t->end_time, nb);
 	series_push(&tl, 0, 0);
 
-	struct tally T;
-	tally_init(&T, t, r->calls, r->failed, r->short_lived_ns);
-	t->peak_event = HEAP_NO_EVENT;
+	struct bythread bt;
+	memset(&bt, 0, sizeof(bt));
+	if (o->by_thread)
+		u64map_init(&bt.idx, 256);
 
-	for (size_t i = 0; i < p->nevents; i++) {
-		const struct sc_event *ev = &p->events[i];
-		struct live *e, old;
-		uint64_t life;
-		bool temp;
-		switch (tally_event(&T, ev, i, &e, &old, &life, &temp)) {
-		case TALLY_ALLOC_REPLACED: {
-			uint32_t os = ss[old.stack].site;
-			if (os != NONE) {
-				struct heap_site *s = &sites[os];
-				s->live_bytes -= old.size;
-				s->live_blocks--;
-				s->freed++;
-				s->lifetime_sum += life;
-				s->short_lived += life < T.short_ns;
-			}
-		}
-			/* fall through */
-		case TALLY_ALLOC: {
-			uint32_t sid = ev->stack < nstacks ? ev->stack : 0;
-			e->stack = sid;
-			series_add(&tl, ev->time, T.live);
-			uint32_t si = ss[sid].site;
-			if (si != NONE) {
-				struct heap_stack_stat *k = &ss[sid];
-				struct heap_site *s = &sites[si];
-				k->allocations++;
-				k->bytes += ev->size;
-				s->allocations++;
-				s->bytes += ev->size;
-				s->live_bytes += ev->size;
-				s->live_blocks++;
-				if (s->live_bytes > s->max_live)
-					s->max_live = s->live_bytes;
-				unsigned b = size_bucket(ev->size);
-				r->hist[b].count++;
-				r->hist[b].bytes += ev->size;
-				r->filtered_allocations++;
-				r->filtered_bytes += ev->size;
-			}
-			break;
-		}
-		case TALLY_FREE: {
-			uint32_t si = ss[e->stack].site;
-			if (si != NONE) {
-				struct heap_site *s = &sites[si];
-				s->live_bytes -= e->size;
-				s->live_blocks--;
-				s->freed++;
-				s->lifetime_sum += life;
-				s->short_lived += life < T.short_ns;
-				s->temporary += temp;
-				ss[e->stack].temporary += temp;
-			}
-			live_del(&T.lt, e);
-			series_add(&tl, ev->time, T.live);
-			break;
-		}
-		default:
-			break;
-		}
+	struct run R;
+	run_init(&R, p, ss, r->short_lived_ns);
+	R.T.t = t;
+	R.T.calls = r->calls;
+	R.T.failed = r->failed;
+	R.ra = r;
+	R.sites = sites;
+	R.v = o->visitor;
+	R.tl = &tl;
+	R.bt = o->by_thread ? &bt : NULL;
+	t->peak_event = HEAP_NO_EVENT;
+	int rc = run_events(&R, o->err, o->errlen);
+	bool redraw = false;
+	if (!rc && R.last_time > t->end_time) {
+		t->end_time = R.last_time;
+		redraw = true;
 	}
-	struct livetab lt = T.lt;
-	uint64_t live = T.live, blocks = T.blocks;
-	uint64_t *last_alloc = T.last_alloc;
+	struct livetab lt = R.T.lt;
+	uint64_t live = R.T.live, blocks = R.T.blocks;
 	series_flush(&tl);
-	if (tl.n && tl.pts[tl.n - 1].time < t->end_time)
-		series_push(&tl, t->end_time, live);
-	r->timeline = tl.pts;
-	r->ntimeline = tl.n;
 
 	t->mean_lifetime = t->frees ? t->freed_lifetime_sum / t->frees : 0;
 
@@ -866,11 +1031,23 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	t->leaked_blocks = blocks;
 	for (size_t i = 0; i < lt.cap; i++) {
 		const struct live *e = &lt.e[i];
-		if (!e->addr || ss[e->stack].site == NONE)
+		if (!e->addr)
+			continue;
+		if (o->by_thread) {
+			struct heap_stack_thread *x = bt_get(&bt, e->stack, e->thread);
+			x->leaked_bytes += e->size;
+			x->leaked_blocks++;
+		}
+		if (ss[e->stack].site == NONE)
 			continue;
 		ss[e->stack].leaked_bytes += e->size;
 		ss[e->stack].leaked_blocks++;
+		if (o->visitor && o->visitor->end) {
+			struct heap_block b = block_of(e);
+			o->visitor->end(o->visitor->ctx, &b, t->end_time);
+		}
 	}
+	run_release(&R);
 	size_t nleaks = 0;
 	for (size_t s = 0; s < nstacks; s++)
 		nleaks += ss[s].leaked_blocks != 0;
@@ -896,40 +1073,47 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 			s->stack = (uint32_t)st;
 	}
 
-	/* second pass: replay up to the peak to see who held it (t-gmax) */
-	if (t->peak_event != HEAP_NO_EVENT && !o->totals_only) {
-		live_clear(&lt);
-		for (size_t i = 0; i <= t->peak_event; i++) {
-			const struct sc_event *ev = &p->events[i];
-			if (!ev->addr)
-				continue;
-			if (ev->kind == EV_ALLOC) {
-				bool found;
-				struct live *e = live_put(&lt, ev->addr, &found);
-				e->size = ev->size;
-				e->stack = ev->stack < nstacks ? ev->stack : 0;
-			} else if (ev->kind == EV_FREE) {
-				struct live *e = live_get(&lt, ev->addr);
-				if (e)
-					live_del(&lt, e);
-			}
+	/* second pass: replay up to the peak to see who held it (t-gmax); to
+	 * the end when the timeline must be drawn again */
+	bool peak = t->peak_event != HEAP_NO_EVENT && !o->totals_only;
+	if (!rc && (peak || redraw)) {
+		struct peak_pass P;
+		run_init(&P.R, p, ss, r->short_lived_ns);
+		P.r = r;
+		P.sites = sites;
+		P.bt = o->by_thread ? &bt : NULL;
+		P.v = o->visitor;
+		if (peak) {
+			P.R.peak_at = t->peak_event;
+			P.R.at_peak = collect_peak;
+			P.R.upto = t->peak_event;
 		}
-		for (size_t i = 0; i < lt.cap; i++) {
-			const struct live *e = &lt.e[i];
-			uint32_t si;
-			if (!e->addr || (si = ss[e->stack].site) == NONE)
-				continue;
-			ss[e->stack].peak_bytes += e->size;
-			sites[si].peak_bytes += e->size;
-			sites[si].peak_blocks++;
+		if (redraw) {
+			free(tl.pts);
+			series_init(&tl, t->end_time, nb);
+			series_push(&tl, 0, 0);
+			P.R.tl = &tl;
+			P.R.upto = UINT64_MAX;
 		}
+		rc = run_events(&P.R, o->err, o->errlen);
+		run_release(&P.R);
+		series_flush(&tl);
 	}
+	if (tl.n && tl.pts[tl.n - 1].time < t->end_time)
+		series_push(&tl, t->end_time, live);
+	r->timeline = tl.pts;
+	r->ntimeline = tl.n;
 	for (size_t i = 0; i < a.sites.len; i++)
 		sites[i].live_bytes = sites[i].live_blocks = 0;
 
 	r->sites = sites;
 	r->nsites = a.sites.len;
 	build_modules(p, r);
+	if (o->by_thread) {
+		r->by_thread = bt.v.data;
+		r->nby_thread = bt.v.len;
+		u64map_release(&bt.idx);
+	}
 
 	/* RSS on the same buckets as the heap timeline */
 	if (p->nrss) {
@@ -945,16 +1129,40 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 		r->nrss = rs.n;
 	}
 
-	free(lt.e);
-	free(last_alloc);
 	free(a.stab);
 	free(a.shash);
 	free(a.loc_first);
 	free(a.loc_site);
 	sb_release(&a.tmp);
 	stack_filter_release(&a.flt);
+	if (rc) {
+		heap_result_free(r);
+		return rc;
+	}
 	*out = r;
 	return 0;
+}
+
+int heap_replay(const struct heap_result *r, const struct heap_visitor *v, uint64_t upto,
+		char *err, size_t errlen)
+{
+	struct run R;
+	run_init(&R, r->p, r->stacks, r->short_lived_ns);
+	R.v = v;
+	R.upto = upto;
+	int rc = run_events(&R, err, errlen);
+	if (!rc && upto == HEAP_ALL_EVENTS && v->end) {
+		const struct livetab *lt = &R.T.lt;
+		for (size_t i = 0; i < lt->cap; i++) {
+			const struct live *e = &lt->e[i];
+			if (!e->addr || r->stacks[e->stack].site == NONE)
+				continue;
+			struct heap_block b = block_of(e);
+			v->end(v->ctx, &b, r->t.end_time);
+		}
+	}
+	run_release(&R);
+	return rc;
 }
 
 void heap_result_free(struct heap_result *r)
@@ -967,6 +1175,7 @@ void heap_result_free(struct heap_result *r)
 	free(r->modules);
 	free(r->timeline);
 	free(r->rss);
+	free(r->by_thread);
 	arena_release(&r->arena);
 	free(r);
 }

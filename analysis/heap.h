@@ -1,8 +1,12 @@
 /* The heap model: one pass over a profile's alloc/free events with a live set
  * gives calls per family function, totals (peak, leaks, temporaries,
- * lifetimes), allocation sites, per-stack aggregates, a size histogram, a
- * module breakdown and memory over time; a second, partial replay attributes
- * the global peak (DHAT's t-gmax) to sites and stacks. */
+ * lifetimes), allocation sites, per-stack and per-(stack, thread)
+ * aggregates, a size histogram, a module breakdown and memory over time; a
+ * second, partial replay attributes the global peak (DHAT's t-gmax) to
+ * sites and stacks. The events come through the iterator of events.h, so
+ * memory grows with live blocks, stacks and sites, not with events. The same
+ * replay, with the same live set, calls visitors (struct heap_visitor) for
+ * views that need more than the result holds (DHAT, massif). */
 #ifndef SCORCH_ANALYSIS_HEAP_H
 #define SCORCH_ANALYSIS_HEAP_H
 
@@ -18,11 +22,18 @@
 #define HEAP_TIMELINE_DEFAULT 500u            /* buckets; up to 2 points each */
 #define HEAP_NBUCKETS 65                      /* size histogram buckets */
 #define HEAP_NO_EVENT ((size_t)-1)
+#define HEAP_ALL_EVENTS UINT64_MAX                /* heap_replay(): up to the end */
+
+struct heap_visitor;
 
 struct heap_options {
 	const char *filter;         /* POSIX ERE on frame functions and module names; NULL = all */
 	uint64_t short_lived_ns;    /* lifetime below this is short-lived; 0 = default */
 	uint32_t timeline_points;   /* timeline buckets; 0 = default */
+	bool by_thread;             /* fill r->by_thread (per stack and thread) */
+	const struct heap_visitor *visitor;  /* called along the replay; NULL none */
+	char *err;                  /* where a failed read of the events is said */
+	size_t errlen;              /* (heap_analyze returns -EIO then) */
 	bool totals_only;           /* only r->t and r->calls are needed: skip the
 	                             * replay that attributes the peak to sites */
 };
@@ -39,7 +50,9 @@ struct heap_totals {
 	uint64_t peak_bytes;        /* max of live requested bytes */
 	uint64_t peak_blocks;       /* live blocks at that moment */
 	uint64_t peak_time;         /* ns since start when peak_bytes was first reached */
-	size_t peak_event;          /* index into p->events of that moment, HEAP_NO_EVENT if none */
+	size_t peak_event;          /* ordinal of the event of that moment (its position in
+	                             * time order, as the iterator hands them out), not an
+	                             * index to dereference; HEAP_NO_EVENT if none */
 	uint64_t leaked_bytes;      /* still live at the end of the profile */
 	uint64_t leaked_blocks;
 	uint64_t temporary;         /* freed on a thread whose latest allocation was that block */
@@ -103,6 +116,17 @@ struct heap_point {
 	uint64_t time, bytes;
 };
 
+/* Successful allocations per (stack, thread), of every stack (the filter
+ * does not apply: each view picks its stacks), in the order of each pair's
+ * first allocation. */
+struct heap_stack_thread {
+	uint32_t stack;             /* as heap_stack_stat indexes: out-of-range ids are 0 */
+	uint32_t thread;            /* the allocating event's thread, as recorded */
+	uint64_t allocations, bytes;
+	uint64_t peak_bytes, peak_blocks;      /* live at the global peak (t-gmax) */
+	uint64_t leaked_bytes, leaked_blocks;  /* live at the end */
+};
+
 struct heap_result {
 	struct arena arena;         /* display names made up for unsymbolized sites */
 	const struct sc_profile *p; /* borrowed: must outlive the result */
@@ -119,7 +143,44 @@ struct heap_result {
 	struct heap_point *timeline; size_t ntimeline;  /* live heap bytes, step function */
 	struct heap_point *rss;     size_t nrss;        /* p->rss, max per bucket */
 	uint64_t filtered_allocations, filtered_bytes; /* what passed the filter */
+	struct heap_stack_thread *by_thread; size_t nby_thread;  /* with heap_options.by_thread */
 };
+
+/* A block of the replay's live set, as a visitor sees it. */
+struct heap_block {
+	uint64_t addr, size;
+	uint64_t time;              /* of its allocation */
+	uint64_t ordinal;           /* of its allocation's event */
+	uint32_t stack;             /* out-of-range ids are 0 */
+	uint16_t thread;
+	uint8_t func;               /* enum raw_func of its allocation */
+};
+
+/* What a view hooks into the replay. Only blocks whose stack counts under the
+ * filter (r->stacks[stack].site != UINT32_MAX) are shown; every other block is
+ * in the live set all the same, so it retires a counted block at its address.
+ * Any hook may be NULL; ctx is passed back. */
+struct heap_visitor {
+	void *ctx;
+	/* a counted block was allocated */
+	void (*alloc)(void *ctx, const struct heap_block *b);
+	/* a counted block left the live set at time now: freed, or its address
+	 * allocated again (a free never seen); before the new block's alloc */
+	void (*retire)(void *ctx, const struct heap_block *b, uint64_t now);
+	/* after every event, with its ordinal and time */
+	void (*step)(void *ctx, uint64_t ordinal, uint64_t time);
+	/* heap_analyze only: each counted block live at the global peak */
+	void (*peak)(void *ctx, const struct heap_block *b);
+	/* each counted block still live at the end (t-end) */
+	void (*end)(void *ctx, const struct heap_block *b, uint64_t end_time);
+};
+
+/* Replays r's profile again through v with the live set of heap_analyze and
+ * r's filter, up to and including the event of ordinal upto
+ * (HEAP_ALL_EVENTS: all; then v->end is called). 0, or -EIO when the events
+ * could not be read (the reason in err). */
+int heap_replay(const struct heap_result *r, const struct heap_visitor *v, uint64_t upto,
+		char *err, size_t errlen);
 
 /* Analyzes p. On success *out is a new result owned by the caller
  * (heap_result_free) that borrows p. Returns 0, -EINVAL for a filter regcomp

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../analysis/events.h"
 #include "../analysis/finalize.h"
 #include "../analysis/notes.h"
 #include "../analysis/profile-io.h"
@@ -693,7 +694,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			 * the events come from their compressed stream when it is
 			 * whole, else from memory when all are there. */
 			int from_stream = event_stream_intact(info.events);
-			int in_memory = !info.events || p->nevents == event_stream_count(info.events);
+			int in_memory = !info.events || sc_events_count(p) == event_stream_count(info.events);
 			if (from_stream || in_memory) {
 				warning("cannot write %s: %s; removing the raw stream %s to make room and "
 					"trying again", dest, strerror(-wr), n->path);

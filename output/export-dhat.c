@@ -1,7 +1,7 @@
-/* DHAT export: replays the heap events once, per program point (allocator
- * entry point + stack), and writes the JSON that valgrind's dh_view.html
- * reads. Also the valgrind-style frame table and live-block set that the
- * massif export uses. */
+/* DHAT export: hooks into the heap replay (heap_replay) to sum per program
+ * point (allocator entry point + stack), and writes the JSON that valgrind's
+ * dh_view.html reads. Also the valgrind-style frame table that the massif
+ * export uses. */
 #include "export-dhat.h"
 
 #include <errno.h>
@@ -144,62 +144,6 @@ int vg_flush(FILE *f)
 	return errno ? -errno : -EIO;
 }
 
-/* ---- live blocks ---- */
-
-void vg_live_init(struct vg_live *l)
-{
-	memset(l, 0, sizeof(*l));
-	u64map_init(&l->map, 1024);
-}
-
-void vg_live_release(struct vg_live *l)
-{
-	u64map_release(&l->map);
-	VEC_FREE(&l->blocks);
-	VEC_FREE(&l->unused);
-}
-
-bool vg_live_add(struct vg_live *l, uint64_t addr, const struct vg_block *b, struct vg_block *old)
-{
-	bool isnew;
-	uint64_t *v = u64map_put(&l->map, addr, &isnew);
-	if (!isnew) {
-		struct vg_block *e = &l->blocks.data[*v];
-		*old = *e;
-		*e = *b;
-		e->live = true;
-		return true;
-	}
-	uint32_t i;
-	if (l->unused.len) {
-		i = l->unused.data[--l->unused.len];
-	} else {
-		i = (uint32_t)l->blocks.len;
-		VEC_RESERVE(&l->blocks, 1);
-		l->blocks.len++;
-	}
-	*v = i;
-	l->blocks.data[i] = *b;
-	l->blocks.data[i].live = true;
-	return false;
-}
-
-bool vg_live_remove(struct vg_live *l, uint64_t addr, struct vg_block *out)
-{
-	uint64_t i;
-	if (!u64map_del(&l->map, addr, &i))
-		return false;
-	*out = l->blocks.data[i];
-	l->blocks.data[i].live = false;
-	VEC_PUSH(&l->unused, (uint32_t)i);
-	return true;
-}
-
-bool vg_stack_counts(const struct heap_result *r, uint32_t s)
-{
-	return s < r->p->nstacks && r->stacks[s].allocations > 0;
-}
-
 /* ---- the DHAT program points ---- */
 
 /* One program point. Byte and block counts as DHAT defines them; lifetimes
@@ -252,64 +196,59 @@ static uint32_t pp_of(struct dhat *d, uint32_t stack, unsigned func)
 	return idx;
 }
 
-/* A block of pp leaves the live set at time `now`. */
-static void retire(struct pp *pp, const struct vg_block *b, uint64_t now)
+/* The heap replay's hooks (heap_replay): each counted block is in the
+ * program point of its (stack, allocator function). */
+static struct pp *pp_of_block(struct dhat *d, const struct heap_block *b)
 {
+	uint32_t k = pp_of(d, b->stack, b->func < FN__COUNT ? b->func : FN_MALLOC);
+	return &d->pps.data[k];   /* after pp_of(), which may move pps */
+}
+
+static void on_alloc(void *ctx, const struct heap_block *b)
+{
+	struct pp *pp = pp_of_block(ctx, b);
+	pp->tb += b->size;
+	pp->tbk++;
+	pp->cb += b->size;
+	pp->cbk++;
+	if (pp->cb > pp->mb) {
+		pp->mb = pp->cb;
+		pp->mbk = pp->cbk;
+	}
+}
+
+/* A block leaves the live set at time `now`. */
+static void on_retire(void *ctx, const struct heap_block *b, uint64_t now)
+{
+	struct pp *pp = pp_of_block(ctx, b);
 	pp->cb -= b->size;
 	pp->cbk--;
 	pp->tl += now >= b->time ? now - b->time : 0;
 }
 
-static void snapshot_gmax(struct dhat *d)
+/* After the global peak's event (t-gmax): what each point holds then. */
+static void on_step(void *ctx, uint64_t ordinal, uint64_t time)
 {
+	struct dhat *d = ctx;
+	if (ordinal != d->r->t.peak_event)
+		return;
 	for (size_t i = 0; i < d->pps.len; i++) {
 		d->pps.data[i].gb = d->pps.data[i].cb;
 		d->pps.data[i].gbk = d->pps.data[i].cbk;
 	}
 }
 
-/* One pass over the events: totals, own maxima, t-gmax, t-end, lifetimes. */
-static void replay(struct dhat *d)
+/* Blocks live at the end count their lifetime until t-end. */
+static void on_end(void *ctx, const struct heap_block *b, uint64_t end)
 {
-	const struct sc_profile *p = d->p;
-	struct vg_live live;
-	struct vg_block b, old;
-	vg_live_init(&live);
-	for (size_t i = 0; i < p->nevents; i++) {
-		const struct sc_event *ev = &p->events[i];
-		if (ev->addr && ev->kind == EV_ALLOC) {
-			uint32_t st = ev->stack < p->nstacks ? ev->stack : 0;
-			if (vg_stack_counts(d->r, st)) {
-				uint32_t k = pp_of(d, st, ev->func < FN__COUNT ? ev->func : FN_MALLOC);
-				b = (struct vg_block){ .size = ev->size, .time = ev->time, .tag = k };
-				if (vg_live_add(&live, ev->addr, &b, &old))
-					retire(&d->pps.data[old.tag], &old, ev->time);
-				struct pp *pp = &d->pps.data[k];
-				pp->tb += ev->size;
-				pp->tbk++;
-				pp->cb += ev->size;
-				pp->cbk++;
-				if (pp->cb > pp->mb) {
-					pp->mb = pp->cb;
-					pp->mbk = pp->cbk;
-				}
-			} else if (vg_live_remove(&live, ev->addr, &old)) {
-				/* a filtered-out block reused a counted one's address */
-				retire(&d->pps.data[old.tag], &old, ev->time);
-			}
-		} else if (ev->addr && ev->kind == EV_FREE && vg_live_remove(&live, ev->addr, &old)) {
-			retire(&d->pps.data[old.tag], &old, ev->time);
-		}
-		if (i == d->r->t.peak_event)
-			snapshot_gmax(d);
-	}
-	uint64_t te = d->r->t.end_time;
-	for (size_t i = 0; i < live.blocks.len; i++) {
-		const struct vg_block *lb = &live.blocks.data[i];
-		if (lb->live)
-			d->pps.data[lb->tag].tl += te >= lb->time ? te - lb->time : 0;
-	}
-	vg_live_release(&live);
+	pp_of_block(ctx, b)->tl += end >= b->time ? end - b->time : 0;
+}
+
+/* One pass over the events: totals, own maxima, t-gmax, t-end, lifetimes. */
+static int replay(struct dhat *d, char *err, size_t errlen)
+{
+	struct heap_visitor v = { d, on_alloc, on_retire, on_step, NULL, on_end };
+	return heap_replay(d->r, &v, HEAP_ALL_EVENTS, err, errlen);
 }
 
 /* A time in ns as a JSON number of microseconds, exact to the ns. */
@@ -379,13 +318,17 @@ int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
 	vg_frames_init(&d.fr, p);
 	u64map_init(&d.by_key, 256);
 	strmap_init(&d.by_frames);
-	replay(&d);
-	write_json(f, &d);
+	char err[256];
+	int rc = replay(&d, err, sizeof(err));
+	if (rc)
+		error("%s", err);
+	else
+		write_json(f, &d);
 	vg_frames_release(&d.fr);
 	u64map_release(&d.by_key);
 	strmap_release(&d.by_frames);
 	VEC_FREE(&d.pps);
 	VEC_FREE(&d.fs);
 	sb_release(&d.tmp);
-	return vg_flush(f);
+	return rc ? rc : vg_flush(f);
 }

@@ -1,7 +1,7 @@
 /* DHAT export: the JSON file (dhatFileVersion 2, heap mode) that valgrind's
- * DHAT viewer, dh_view.html, loads. Also the valgrind-style frame table and
- * live-block replay that the massif export (export-massif.c) shares. Format
- * notes and unit choices are in docs/interop.md ("DHAT"). */
+ * DHAT viewer, dh_view.html, loads. Also the valgrind-style frame table that
+ * the massif export (export-massif.c) shares. Format notes and unit choices
+ * are in docs/interop.md ("DHAT"). */
 #ifndef SCORCH_OUTPUT_EXPORT_DHAT_H
 #define SCORCH_OUTPUT_EXPORT_DHAT_H
 
@@ -49,31 +49,7 @@ const char *vg_frames_text(const struct vg_frames *fr, uint32_t id);
  * heap_is_wrapper) are left out, as massif leaves out its --alloc-fns. */
 size_t vg_stack_path(struct vg_frames *fr, uint32_t stack, bool skip_wrappers);
 
-/* The live blocks of a replay of p->events, by address. */
-struct vg_block {
-	uint64_t size, time;
-	uint32_t tag;               /* the caller's: a program point, a stack */
-	bool live;
-};
-
-struct vg_live {
-	struct u64map map;          /* addr -> index into blocks */
-	VEC(struct vg_block) blocks;
-	VEC(uint32_t) unused;       /* indexes of dead blocks, for reuse */
-};
-
-void vg_live_init(struct vg_live *l);
-void vg_live_release(struct vg_live *l);
-/* Adds a block at addr. If one was live there already (its free was never
- * seen) it is retired first, copied to *old, and true is returned. */
-bool vg_live_add(struct vg_live *l, uint64_t addr, const struct vg_block *b, struct vg_block *old);
-/* Removes the block at addr into *out; false if none was live there. */
-bool vg_live_remove(struct vg_live *l, uint64_t addr, struct vg_block *out);
-
 /* Flushes f: 0, or -errno of the failed write (-EIO if unknown). */
 int vg_flush(FILE *f);
-
-/* True when stack id s counts under r's filter (it has allocations). */
-bool vg_stack_counts(const struct heap_result *r, uint32_t s);
 
 #endif

@@ -2,13 +2,15 @@
  * (the highest moment of each slice of time, and the peak), then replays
  * again with bytes live per stack to write them, with massif's detailed
  * trees: callers of the allocation below it, children by bytes, the ones
- * under 1% of the snapshot merged into an "in N places" line. */
+ * under 1% of the snapshot merged into an "in N places" line. Both replays
+ * are heap_replay() with hooks; memory grows with stacks, not events. */
 #include "export-massif.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/events.h"
 #include "../lib/die.h"
 #include "export-dhat.h"
 
@@ -18,61 +20,10 @@
 enum snap_kind { SNAP_EMPTY, SNAP_DETAILED, SNAP_PEAK };
 
 struct snap {
-	size_t ev;                  /* taken after this event; NO_EVENT = start or end */
+	size_t ev;                  /* taken after this event (ordinal); NO_EVENT = start or end */
 	uint64_t time, bytes;
 	enum snap_kind kind;
 };
-
-/* A replay of the events: the live blocks of the allocations r counts (each
- * tagged with its stack) and their requested bytes. */
-struct replay {
-	const struct sc_profile *p;
-	const struct heap_result *r;
-	struct vg_live live;
-	uint64_t bytes;
-};
-
-/* Applies event ev. Returns true if the live set changed; then *add_stack
- * gained add bytes and *sub_stack lost sub bytes (UINT32_MAX: none). */
-static bool replay_event(struct replay *R, const struct sc_event *ev,
-			 uint32_t *add_stack, uint64_t *add, uint32_t *sub_stack, uint64_t *sub)
-{
-	const struct sc_profile *p = R->p;
-	struct vg_block old;
-	*add_stack = *sub_stack = UINT32_MAX;
-	*add = *sub = 0;
-	if (!ev->addr)
-		return false;
-	bool removed = false;
-	if (ev->kind == EV_ALLOC) {
-		uint32_t st = ev->stack < p->nstacks ? ev->stack : 0;
-		if (vg_stack_counts(R->r, st)) {
-			struct vg_block b = { .size = ev->size, .time = ev->time, .tag = st };
-			removed = vg_live_add(&R->live, ev->addr, &b, &old);
-			*add_stack = st;
-			*add = ev->size;
-			R->bytes += ev->size;
-		} else {
-			removed = vg_live_remove(&R->live, ev->addr, &old);
-		}
-	} else if (ev->kind == EV_FREE) {
-		removed = vg_live_remove(&R->live, ev->addr, &old);
-	}
-	if (removed) {
-		*sub_stack = old.tag;
-		*sub = old.size;
-		R->bytes -= old.size;
-	}
-	return removed || *add_stack != UINT32_MAX;
-}
-
-static void replay_init(struct replay *R, const struct sc_profile *p, const struct heap_result *r)
-{
-	R->p = p;
-	R->r = r;
-	R->bytes = 0;
-	vg_live_init(&R->live);
-}
 
 /* The slice of [0, end] of n equal slices that time t falls in. */
 static uint64_t slice_of(uint64_t t, uint64_t end, uint64_t n)
@@ -81,87 +32,233 @@ static uint64_t slice_of(uint64_t t, uint64_t end, uint64_t n)
 	return b < n ? b : n - 1;
 }
 
-/* How many of n slices hold a block event, counting no further than limit + 1.
- * An upper bound of the snapshots that n slices give. */
-static size_t busy_slices(const struct sc_profile *p, uint64_t end, uint64_t n, size_t limit)
+/* The first time after t in a later slice than t's; UINT64_MAX when none.
+ * slice_of() never decreases as t grows, so a bisection finds it. */
+static uint64_t slice_end(uint64_t t, uint64_t end, uint64_t n)
 {
-	size_t busy = 0;
-	uint64_t last = UINT64_MAX;
-	for (size_t i = 0; i < p->nevents && busy <= limit; i++) {
-		const struct sc_event *ev = &p->events[i];
-		if (!ev->addr || (ev->kind != EV_ALLOC && ev->kind != EV_FREE))
-			continue;
-		uint64_t b = slice_of(ev->time, end, n);
-		busy += b != last;
-		last = b;
+	uint64_t b = slice_of(t, end, n);
+	if (slice_of(UINT64_MAX, end, n) == b)
+		return UINT64_MAX;
+	uint64_t lo = t, hi = UINT64_MAX;   /* slice_of(lo) == b < slice_of(hi) */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (slice_of(mid, end, n) == b)
+			lo = mid;
+		else
+			hi = mid;
 	}
-	return busy;
+	return hi;
+}
+
+/* One count of busy_slices(): how many of n slices hold a block event, up
+ * to limit + 1. Times in [lo, hi) fall in slice cur. */
+struct busy {
+	uint64_t n, cur, lo, hi;
+	size_t count;
+};
+
+/* For each of k numbers of slices ns[], how many slices hold a block event,
+ * counting no further than limit + 1 (an upper bound of the snapshots that
+ * so many slices give), in one walk over the events: with the events in
+ * time order each count only looks at an event that leaves the span of
+ * times its current slice covers. 0, or -EIO with the reason in err. */
+static int busy_slices(const struct sc_profile *p, uint64_t end, const uint64_t *ns, size_t *busy,
+		       size_t k, size_t limit, char *err, size_t errlen)
+{
+	struct busy *c = xcalloc(k, sizeof(*c));
+	uint64_t lo = 0, hi = 0;    /* the times no count needs to look at */
+	size_t active = k;
+	for (size_t j = 0; j < k; j++)
+		c[j] = (struct busy){ ns[j], UINT64_MAX, 0, 0, 0 };
+	struct sc_event_iter it;
+	const struct sc_event *batch;
+	size_t nb;
+	sc_events_begin(&it, p);
+	while (active && (nb = sc_events_next(&it, &batch))) {
+		for (size_t i = 0; i < nb && active; i++) {
+			const struct sc_event *ev = &batch[i];
+			if (!ev->addr || (ev->kind != EV_ALLOC && ev->kind != EV_FREE))
+				continue;
+			uint64_t t = ev->time;
+			if (t >= lo && t < hi)
+				continue;
+			lo = 0;
+			hi = UINT64_MAX;
+			for (size_t j = 0; j < k; j++) {
+				struct busy *b = &c[j];
+				if (b->count > limit)
+					continue;
+				if (t < b->lo || t >= b->hi) {
+					uint64_t s = slice_of(t, end, b->n);
+					if (s != b->cur) {
+						b->cur = s;
+						if (++b->count > limit) {
+							active--;
+							continue;
+						}
+					}
+					b->lo = t;
+					b->hi = slice_end(t, end, b->n);
+				}
+				if (b->lo > lo)
+					lo = b->lo;
+				if (b->hi < hi)
+					hi = b->hi;
+			}
+		}
+	}
+	for (size_t j = 0; j < k; j++)
+		busy[j] = c[j].count;
+	free(c);
+	if (sc_events_end(&it)) {
+		snprintf(err, errlen, "%s", it.err);
+		return -EIO;
+	}
+	return 0;
+}
+
+static bool bisecting(uint64_t lo, uint64_t hi)
+{
+	return hi - lo > 1 && hi - lo > lo / 64;   /* within 1.5% is plenty */
+}
+
+/* The numbers of slices slices_for()'s bisection may try from (lo, hi) in
+ * its next `depth` steps, appended to ns in preorder: a step's number, the
+ * steps after it when too many slices are busy (hi = mid), then those
+ * after it when not (lo = mid). */
+static void plan_steps(uint64_t lo, uint64_t hi, unsigned depth, uint64_t *ns, size_t *k)
+{
+	if (!depth || !bisecting(lo, hi))
+		return;
+	uint64_t mid = lo + (hi - lo) / 2;
+	if (ns)
+		ns[*k] = mid;
+	(*k)++;
+	plan_steps(lo, mid, depth - 1, ns, k);
+	plan_steps(mid, hi, depth - 1, ns, k);
+}
+
+/* Takes the steps planned from (lo, hi), given the count of each (busy[],
+ * at the same places as plan_steps() put them). */
+static void take_steps(uint64_t *lo, uint64_t *hi, unsigned depth, const size_t *busy,
+		       size_t at, size_t limit)
+{
+	while (depth && bisecting(*lo, *hi)) {
+		uint64_t mid = *lo + (*hi - *lo) / 2;
+		if (busy[at] > limit) {
+			*hi = mid;
+			at++;
+		} else {
+			size_t skip = 0;   /* the steps planned for the other branch */
+			plan_steps(*lo, mid, depth - 1, NULL, &skip);
+			*lo = mid;
+			at += 1 + skip;
+		}
+		depth--;
+	}
 }
 
 /* The most slices of the run that still give at most `limit` snapshots, so
- * a run whose events cluster in a few bursts still gets about `limit` of them. */
-static uint64_t slices_for(const struct sc_profile *p, uint64_t end, size_t limit)
+ * a run whose events cluster in a few bursts still gets about `limit` of
+ * them: the doubling steps in one walk, then the bisection five steps a walk. */
+static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, uint64_t *out,
+		      char *err, size_t errlen)
 {
+	enum { DOUBLINGS = 30, DEPTH = 5 };
+	uint64_t ns[64];
+	size_t busy[64];
 	uint64_t lo = limit, hi = 0;
-	for (int k = 0; k < 30; k++) {
-		if (busy_slices(p, end, lo * 2, limit) > limit) {
+	for (int k = 0; k < DOUBLINGS; k++)
+		ns[k] = (uint64_t)limit << (k + 1);
+	int rc = busy_slices(p, end, ns, busy, DOUBLINGS, limit, err, errlen);
+	if (rc)
+		return rc;
+	for (int k = 0; k < DOUBLINGS; k++) {
+		if (busy[k] > limit) {
 			hi = lo * 2;
 			break;
 		}
 		lo *= 2;
 	}
-	if (!hi)
-		return lo;
-	while (hi - lo > 1 && hi - lo > lo / 64) {   /* within 1.5% is plenty */
-		uint64_t mid = lo + (hi - lo) / 2;
-		if (busy_slices(p, end, mid, limit) > limit)
-			hi = mid;
-		else
-			lo = mid;
+	while (hi && bisecting(lo, hi)) {
+		size_t k = 0;
+		plan_steps(lo, hi, DEPTH, ns, &k);
+		rc = busy_slices(p, end, ns, busy, k, limit, err, errlen);
+		if (rc)
+			return rc;
+		take_steps(&lo, &hi, DEPTH, busy, 0, limit);
 	}
-	return lo;
+	*out = lo;
+	return 0;
 }
 
 /* First replay: the highest moment (first reached) of each slice of the run
- * that changes the live set, and the peak. Fills s (room for limit + 2). */
-static size_t pick_snapshots(const struct sc_profile *p, const struct heap_result *r,
-			     struct snap *s, size_t limit)
+ * that changes the live set, and the peak. */
+struct picker {
+	uint64_t end, nslices;
+	size_t limit, n;
+	struct snap *s;
+	struct snap best;
+	uint64_t cur_slice, bytes, peak;
+	size_t peak_ev;
+	bool changed;
+};
+
+static void pick_alloc(void *ctx, const struct heap_block *b)
 {
-	uint64_t end = r->t.end_time;
-	uint64_t nslices = slices_for(p, end, limit);
-	size_t peak_ev = NO_EVENT, n = 1;
-	uint64_t peak = 0, cur_slice = UINT64_MAX;
-	struct snap best = { .ev = NO_EVENT };
-	struct replay R;
-	replay_init(&R, p, r);
-	for (size_t i = 0; i < p->nevents; i++) {
-		const struct sc_event *ev = &p->events[i];
-		uint32_t as, ss;
-		uint64_t a, sb;
-		if (!replay_event(&R, ev, &as, &a, &ss, &sb))
-			continue;
-		uint64_t b = slice_of(ev->time, end, nslices);
-		if (b != cur_slice && best.ev != NO_EVENT && n <= limit)
-			s[n++] = best;
-		if (b != cur_slice || R.bytes > best.bytes)
-			best = (struct snap){ i, ev->time, R.bytes, SNAP_EMPTY };
-		cur_slice = b;
-		if (R.bytes > peak) {
-			peak = R.bytes;
-			peak_ev = i;
-		}
+	struct picker *k = ctx;
+	k->bytes += b->size;
+	k->changed = true;
+}
+
+static void pick_retire(void *ctx, const struct heap_block *b, uint64_t now)
+{
+	struct picker *k = ctx;
+	k->bytes -= b->size;
+	k->changed = true;
+}
+
+static void pick_step(void *ctx, uint64_t i, uint64_t time)
+{
+	struct picker *k = ctx;
+	if (!k->changed)
+		return;
+	k->changed = false;
+	uint64_t b = slice_of(time, k->end, k->nslices);
+	if (b != k->cur_slice && k->best.ev != NO_EVENT && k->n <= k->limit)
+		k->s[k->n++] = k->best;
+	if (b != k->cur_slice || k->bytes > k->best.bytes)
+		k->best = (struct snap){ (size_t)i, time, k->bytes, SNAP_EMPTY };
+	k->cur_slice = b;
+	if (k->bytes > k->peak) {
+		k->peak = k->bytes;
+		k->peak_ev = (size_t)i;
 	}
-	if (best.ev != NO_EVENT && n <= limit)
-		s[n++] = best;
-	s[0] = (struct snap){ NO_EVENT, 0, 0, peak_ev == NO_EVENT ? SNAP_PEAK : SNAP_EMPTY };
+}
+
+/* Fills s (room for limit + 2) and returns how many, or -EIO. */
+static ptrdiff_t pick_snapshots(const struct sc_profile *p, const struct heap_result *r,
+				struct snap *s, size_t limit, char *err, size_t errlen)
+{
+	struct picker k = { .end = r->t.end_time, .limit = limit, .n = 1, .s = s,
+			    .best = { .ev = NO_EVENT }, .cur_slice = UINT64_MAX, .peak_ev = NO_EVENT };
+	int rc = slices_for(p, k.end, limit, &k.nslices, err, errlen);
+	struct heap_visitor v = { &k, pick_alloc, pick_retire, pick_step, NULL, NULL };
+	if (!rc)
+		rc = heap_replay(r, &v, HEAP_ALL_EVENTS, err, errlen);
+	if (rc)
+		return rc;
+	size_t n = k.n;
+	if (k.best.ev != NO_EVENT && n <= limit)
+		s[n++] = k.best;
+	s[0] = (struct snap){ NO_EVENT, 0, 0, k.peak_ev == NO_EVENT ? SNAP_PEAK : SNAP_EMPTY };
 	/* the peak is the first highest moment of its slice, so it is here */
-	for (size_t k = 1; k < n; k++)
-		s[k].kind = s[k].ev == peak_ev ? SNAP_PEAK
-			: k % MASSIF_DETAILED_FREQ == MASSIF_DETAILED_FREQ - 1 ? SNAP_DETAILED : SNAP_EMPTY;
+	for (size_t j = 1; j < n; j++)
+		s[j].kind = s[j].ev == k.peak_ev ? SNAP_PEAK
+			: j % MASSIF_DETAILED_FREQ == MASSIF_DETAILED_FREQ - 1 ? SNAP_DETAILED : SNAP_EMPTY;
 	uint64_t last = s[n - 1].time;
-	s[n++] = (struct snap){ NO_EVENT, end > last ? end : last, R.bytes, SNAP_DETAILED };
-	vg_live_release(&R.live);
-	return n;
+	s[n++] = (struct snap){ NO_EVENT, k.end > last ? k.end : last, k.bytes, SNAP_DETAILED };
+	return (ptrdiff_t)n;
 }
 
 /* ---- detailed trees ---- */
@@ -301,11 +398,48 @@ static void one_line(FILE *f, const char *s)
 		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
+/* Second replay: bytes live per stack, a snapshot written after each
+ * event picked. */
+struct writer {
+	FILE *f;
+	const struct sc_profile *p;
+	const struct snap *snaps;
+	size_t n, k;
+	struct tree *T;
+	uint64_t *live;             /* per stack */
+};
+
+static void write_alloc(void *ctx, const struct heap_block *b)
+{
+	((struct writer *)ctx)->live[b->stack] += b->size;
+}
+
+static void write_retire(void *ctx, const struct heap_block *b, uint64_t now)
+{
+	((struct writer *)ctx)->live[b->stack] -= b->size;
+}
+
+static void write_step(void *ctx, uint64_t i, uint64_t time)
+{
+	struct writer *w = ctx;
+	if (w->k < w->n && w->snaps[w->k].ev == i) {
+		write_snapshot(w->f, w->k, &w->snaps[w->k], w->T, w->p, w->live);
+		w->k++;
+	}
+}
+
 int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
 {
 	size_t limit = MASSIF_MAX_SNAPSHOTS - 2;
 	struct snap *snaps = xmalloc((limit + 2) * sizeof(*snaps));
-	size_t n = pick_snapshots(p, r, snaps, limit);
+	char err[256];
+	ptrdiff_t got = pick_snapshots(p, r, snaps, limit, err, sizeof(err));
+	if (got < 0) {
+		error("%s", err);
+		free(snaps);
+		return (int)got;
+	}
+	size_t n = (size_t)got;
 
 	fputs("desc: (scorch export: useful heap = requested bytes; extra heap and stacks not recorded", f);
 	fputs(r->filtered ? "; only allocations passing --filter)\ncmd: " : ")\ncmd: ", f);
@@ -318,33 +452,21 @@ int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 	u64map_init(&T.kids, 16);
 	T.no_stack = vg_frames_named(&fr, "0x0: ??? (no caller recorded)");
 	uint64_t *live = xcalloc(p->nstacks ? p->nstacks : 1, sizeof(*live));
-	struct replay R;
-	replay_init(&R, p, r);
 	/* snapshot 0 is the start; the last is the end; the others follow events */
 	write_snapshot(f, 0, &snaps[0], &T, p, live);
-	size_t k = 1;
-	for (size_t i = 0; i < p->nevents && k < n; i++) {
-		uint32_t as, ss;
-		uint64_t a, sb;
-		if (replay_event(&R, &p->events[i], &as, &a, &ss, &sb)) {
-			if (as != UINT32_MAX)
-				live[as] += a;
-			if (ss != UINT32_MAX)
-				live[ss] -= sb;
-		}
-		if (snaps[k].ev == i) {
-			write_snapshot(f, k, &snaps[k], &T, p, live);
-			k++;
-		}
-	}
-	if (k < n)
-		write_snapshot(f, k, &snaps[k], &T, p, live);
+	struct writer w = { f, p, snaps, n - 1, 1, &T, live };
+	/* to the end: the last snapshot is of what is live then */
+	struct heap_visitor v = { &w, write_alloc, write_retire, write_step, NULL, NULL };
+	int rc = heap_replay(r, &v, HEAP_ALL_EVENTS, err, sizeof(err));
+	if (rc)
+		error("%s", err);
+	else
+		write_snapshot(f, n - 1, &snaps[n - 1], &T, p, live);
 
-	vg_live_release(&R.live);
 	vg_frames_release(&fr);
 	u64map_release(&T.kids);
 	VEC_FREE(&T.nodes);
 	free(live);
 	free(snaps);
-	return vg_flush(f);
+	return rc ? rc : vg_flush(f);
 }

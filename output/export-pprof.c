@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../analysis/heap.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
 #include "../lib/strbuf.h"
@@ -337,72 +338,34 @@ static void collect_cpu(struct pp *x)
 	}
 }
 
-struct block {
-	uint64_t size;
-	uint32_t agg;               /* index into aggs, UINT32_MAX when not picked or freed */
-};
-
-/* Heap: allocations and their bytes per (stack, thread), then a replay of
- * the live set gives what is still live at the end. The replay follows the
- * heap model: an allocation at a live address retires the old block (a free
- * that was never seen), and a free of an address not live changes nothing. */
-static void collect_heap(struct pp *x)
+/* Heap: allocations and their bytes per (stack, thread), and what is still
+ * live at the end, from the heap model's figures per (stack, thread) (its
+ * replay: an allocation at a live address retires the old block, a free of
+ * an address not live changes nothing). 0, or -EIO when the events could not
+ * be read (said on stderr). */
+static int collect_heap(struct pp *x)
 {
-	const struct sc_profile *p = x->p;
-	struct u64map live;
-	struct block *blocks = NULL;
-	size_t nblocks = 0, cap = 0;
-	uint32_t *freelist = NULL;
-	size_t nfree = 0, capfree = 0;
-	u64map_init(&live, 1024);
-	for (size_t i = 0; i < p->nevents; i++) {
-		const struct sc_event *ev = &p->events[i];
-		if (!ev->addr)
-			continue;
-		if (ev->kind == EV_ALLOC) {
-			uint32_t stack = ev->stack < p->nstacks ? ev->stack : 0;
-			uint32_t ai = UINT32_MAX;
-			if (stack_pick(&x->pick, stack)) {
-				struct agg *a = agg_get(x, stack, ev->thread, false);
-				a->v[0]++;
-				a->v[1] += ev->size;
-				ai = (uint32_t)(a - x->aggs);
-			}
-			bool isnew;
-			uint64_t *slot = u64map_put(&live, ev->addr, &isnew);
-			if (isnew) {
-				if (nfree) {
-					*slot = freelist[--nfree];
-				} else {
-					if (nblocks == cap) {
-						cap = cap ? cap * 2 : 1024;
-						blocks = xrealloc(blocks, cap * sizeof(*blocks));
-					}
-					*slot = nblocks++;
-				}
-			}
-			blocks[*slot] = (struct block){ ev->size, ai };
-		} else if (ev->kind == EV_FREE) {
-			uint64_t b;
-			if (u64map_del(&live, ev->addr, &b)) {
-				blocks[b].agg = UINT32_MAX;
-				if (nfree == capfree) {
-					capfree = capfree ? capfree * 2 : 1024;
-					freelist = xrealloc(freelist, capfree * sizeof(*freelist));
-				}
-				freelist[nfree++] = (uint32_t)b;
-			}
-		}
+	char err[256];
+	struct heap_options ho = { .by_thread = true, .totals_only = true,
+				   .err = err, .errlen = sizeof(err) };
+	struct heap_result *r;
+	int rc = heap_analyze(x->p, &ho, &r);
+	if (rc) {
+		error("%s", err);
+		return rc;
 	}
-	for (size_t b = 0; b < nblocks; b++) {
-		if (blocks[b].agg == UINT32_MAX)
+	for (size_t i = 0; i < r->nby_thread; i++) {
+		const struct heap_stack_thread *e = &r->by_thread[i];
+		if (!stack_pick(&x->pick, e->stack))
 			continue;
-		x->aggs[blocks[b].agg].v[2]++;
-		x->aggs[blocks[b].agg].v[3] += blocks[b].size;
+		struct agg *a = agg_get(x, e->stack, e->thread, false);
+		a->v[0] += e->allocations;
+		a->v[1] += e->bytes;
+		a->v[2] += e->leaked_blocks;
+		a->v[3] += e->leaked_bytes;
 	}
-	u64map_release(&live);
-	free(blocks);
-	free(freelist);
+	heap_result_free(r);
+	return 0;
 }
 
 static void value_type(struct pp *x, struct strbuf *out, unsigned field, const char *type,
@@ -565,7 +528,12 @@ int pprof_write(FILE *f, const struct sc_profile *p, const struct export_options
 		/* every allocation is recorded: Go's convention for MemProfileRate=1 */
 		value_type(&x, &head, PROFILE_PERIOD_TYPE, "space", "bytes");
 		period = 1;
-		collect_heap(&x);
+		int rc = collect_heap(&x);
+		if (rc) {
+			sb_release(&head);
+			pp_release(&x);
+			return rc;
+		}
 	}
 	pb_uint(&head, PROFILE_PERIOD, period);
 	pb_uint(&head, PROFILE_TIME_NANOS, p->start_wall);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/events.h"
 #include "../analysis/heap.h"
 #include "../lib/die.h"
 #include "export-zones.h"
@@ -205,21 +206,37 @@ static int heap_profiles(struct ss_writer *w, const struct sc_profile *p, struct
 {
 	struct u32vec st = { 0 };
 	ss_sampled_begin(w, "heap: bytes allocated", "bytes");
-	for (size_t i = 0; i < p->nevents; i++) {
-		const struct sc_event *ev = &p->events[i];
-		uint32_t s = ev->stack < p->nstacks ? ev->stack : 0;
-		if (ev->kind != EV_ALLOC || !ev->addr || !stack_pick(pick, s))
-			continue;
-		ss_frame_ids(w, s, &st);
-		ss_sampled_add(w, st.data, st.len, ev->size);
+	struct sc_event_iter it;
+	const struct sc_event *batch;
+	size_t n;
+	sc_events_begin(&it, p);
+	while ((n = sc_events_next(&it, &batch))) {
+		for (size_t i = 0; i < n; i++) {
+			const struct sc_event *ev = &batch[i];
+			uint32_t s = ev->stack < p->nstacks ? ev->stack : 0;
+			if (ev->kind != EV_ALLOC || !ev->addr || !stack_pick(pick, s))
+				continue;
+			ss_frame_ids(w, s, &st);
+			ss_sampled_add(w, st.data, st.len, ev->size);
+		}
 	}
 	ss_sampled_end(w);
-
-	struct heap_options ho = { .filter = filter };
-	struct heap_result *r;
-	if (heap_analyze(p, &ho, &r)) {
+	if (sc_events_end(&it)) {
+		error("%s", it.err);
 		u32vec_free(&st);
-		return -EINVAL;
+		return -EIO;
+	}
+
+	char err[256];
+	struct heap_options ho = { .filter = filter, .totals_only = true,
+				   .err = err, .errlen = sizeof(err) };
+	struct heap_result *r;
+	int rc = heap_analyze(p, &ho, &r);
+	if (rc) {
+		if (rc == -EIO)
+			error("%s", err);
+		u32vec_free(&st);
+		return rc;
 	}
 	if (r->t.leaked_bytes) {
 		ss_sampled_begin(w, "heap: bytes live at exit", "bytes");

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../analysis/cpu.h"
+#include "../analysis/events.h"
 #include "../analysis/filter.h"
 #include "../analysis/flame.h"
 #include "../analysis/heap.h"
@@ -630,85 +631,36 @@ static void cpu_weights(struct bld *b, const uint8_t *match, struct wtab *w, str
 	free(need);
 }
 
-/* A live block of the heap replay. */
-struct blk {
-	uint64_t size;
-	uint32_t went, stack;       /* went NONE: a free slot */
-};
-
-/* Adds the live blocks to metric (2 peak, 3 leaked) of their (thread, node)
- * and (thread, site) entries. */
-static void add_live(const struct heap_result *hr, struct wtab *w, struct wtab *sw,
-		     const struct blk *blks, size_t n, unsigned metric)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (blks[i].went == NONE)
-			continue;
-		struct wentry *e = &w->e.data[blks[i].went];
-		e->w[metric] += blks[i].size;
-		uint32_t k = wadd(sw, e->thread, hr->stacks[blks[i].stack].site);
-		sw->e.data[k].w[metric] += blks[i].size;
-	}
-}
-
-/* Replays the heap events like the heap model does (same live set, same
- * peak event) to split bytes, count, peak and leaked by (thread, node) and by
- * (thread, site). Allocations outside hr's filter do not count. */
+/* Bytes, count, peak and leaked by (thread, node) and by (thread, site),
+ * from the heap model's figures per (stack, thread) (its replay, its peak
+ * event). Allocations outside hr's filter do not count. */
 static void heap_weights(struct bld *b, const struct heap_result *hr, struct wtab *w, struct wtab *sw)
 {
 	const struct sc_profile *p = b->p;
-	struct u64map live;
-	u64map_init(&live, 1024);
-	VEC(struct blk) blks = { 0 };
-	VEC(uint32_t) freel = { 0 };
-	size_t peak = hr->t.peak_event;
 	uint8_t *need = xcalloc(p->nstacks + 1, 1);
-	for (size_t i = 0; i < p->nevents; i++) {
-		const struct sc_event *ev = &p->events[i];
-		if (ev->kind == EV_ALLOC && ev->addr && ev->stack < p->nstacks && hr->stacks[ev->stack].site != NONE)
-			need[ev->stack] = 1;
+	for (size_t i = 0; i < hr->nby_thread; i++) {
+		const struct heap_stack_thread *x = &hr->by_thread[i];
+		if (x->stack < p->nstacks && hr->stacks[x->stack].site != NONE)
+			need[x->stack] = 1;
 	}
 	walk_stacks(b, need);
 	free(need);
-	for (size_t i = 0; i < p->nevents; i++) {
-		const struct sc_event *ev = &p->events[i];
-		if (ev->addr && (ev->kind == EV_ALLOC || ev->kind == EV_FREE)) {
-			uint64_t old;
-			/* an allocation at a live address retires the old block, as in the model */
-			if (u64map_del(&live, ev->addr, &old)) {
-				blks.data[old].went = NONE;
-				VEC_PUSH(&freel, (uint32_t)old);
-			}
-			uint32_t sid = ev->stack < p->nstacks ? ev->stack : 0;
-			uint32_t site = hr->stacks[sid].site;
-			if (ev->kind == EV_ALLOC && site != NONE) {
-				uint32_t th = thread_of(b, ev->thread);
-				uint32_t went = wadd(w, th, stack_leaf(b, sid));
-				w->e.data[went].w[0] += ev->size;
-				w->e.data[went].w[1]++;
-				uint32_t k = wadd(sw, th, site);
-				struct wentry *se = &sw->e.data[k];
-				se->w[0] += ev->size;
-				se->w[1]++;
-				uint32_t slot;
-				if (freel.len) {
-					slot = freel.data[--freel.len];
-				} else {
-					struct blk nb = { 0, NONE, 0 };
-					VEC_PUSH(&blks, nb);
-					slot = (uint32_t)blks.len - 1;
-				}
-				blks.data[slot] = (struct blk){ ev->size, went, sid };
-				*u64map_put(&live, ev->addr, NULL) = slot;
-			}
-		}
-		if (i == peak)
-			add_live(hr, w, sw, blks.data, blks.len, 2);
+	/* in the order of each (stack, thread)'s first allocation, so entries
+	 * are made in the order of their first allocation */
+	for (size_t i = 0; i < hr->nby_thread; i++) {
+		const struct heap_stack_thread *x = &hr->by_thread[i];
+		uint32_t site = hr->stacks[x->stack].site;
+		if (site == NONE || !x->allocations)
+			continue;
+		uint32_t th = thread_of(b, x->thread);
+		uint32_t k = wadd(w, th, stack_leaf(b, x->stack));
+		uint64_t v[4] = { x->bytes, x->allocations, x->peak_bytes, x->leaked_bytes };
+		for (int m = 0; m < 4; m++)
+			w->e.data[k].w[m] += v[m];
+		k = wadd(sw, th, site);
+		for (int m = 0; m < 4; m++)
+			sw->e.data[k].w[m] += v[m];
 	}
-	add_live(hr, w, sw, blks.data, blks.len, 3);
-	u64map_release(&live);
-	VEC_FREE(&blks);
-	VEC_FREE(&freel);
 }
 
 /* ---- the JSON document ---- */
@@ -1397,11 +1349,16 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 	struct stack_filter flt;
 	if (stack_filter_init(&flt, p, opt->filter))
 		return -EINVAL;
-	if ((p->flags & PROF_HEAP) || p->nevents) {
-		struct heap_options ho = { .filter = opt->filter, .timeline_points = TIMELINE_BUCKETS };
-		if (heap_analyze(p, &ho, &hr)) {
+	if ((p->flags & PROF_HEAP) || sc_events_count(p)) {
+		char err[256];
+		struct heap_options ho = { .filter = opt->filter, .timeline_points = TIMELINE_BUCKETS,
+					   .by_thread = true, .err = err, .errlen = sizeof(err) };
+		int rc = heap_analyze(p, &ho, &hr);
+		if (rc) {
+			if (rc == -EIO)
+				error("%s", err);
 			stack_filter_release(&flt);
-			return -EINVAL;
+			return rc;
 		}
 	}
 	/* zones: --filter keeps the zone names it matches, as report --zones does */
