@@ -1,0 +1,204 @@
+# scorch record -p: attaching to processes that already run, from outside.
+# A known split (cpu-split 50/30/20, in 10 ms slices of its CPU time) within
+# 3 points and within 2 of perf record -p --call-graph dwarf run over the
+# same window; the achieved rate against the CPU time the process used
+# while attached (the launcher's /proc/PID/stat readings, checked against
+# the test's own before and after); threads made after attaching (cpu-attach:
+# all its work) sampled at the full rate; a static binary; kernel frames
+# where the kernel allows them; the process untouched (it runs on, its output
+# as without scorch); ^C, exit of the process, and the errors.
+. "$ROOT/tests/e2e/lib.sh"
+command -v jq >/dev/null || { echo "skip: jq is needed"; exit 77; }
+[ -r /proc/self/stat ] || { echo "skip: no /proc"; exit 77; }
+
+HZ=999
+TCK=$(getconf CLK_TCK)
+# CPU time (ms, to the clock tick) of every thread process $1 has had
+cpu_ms() { sed 's/.*) //' "/proc/$1/stat" | awk -v t="$TCK" '{ printf "%d\n", ($12 + $13) * 1000 / t }'; }
+# total share of a function (samples with it on the stack), in tenths of a
+# percent of all samples
+total_pm() { jq -r --arg f "$2" '.profiles[0].cpu as $c | ([$c.functions[] | select(.function == $f) | .total] | add // 0) * 1000 / $c.totals.samples | floor' "$1"; }
+# perf's total share of a symbol (perf report --children), in tenths of a
+# percent. Totals, not self: a sample in the kernel on top of work_a (the
+# task scheduled back in, on a busy machine) is work_a's in both, where the
+# self shares differ by such samples' chance, a few of a few hundred.
+perf_pm() { awk -v f="$2" '$3 == "[.]" && $4 == f { sub("%", "", $1); printf "%d\n", $1 * 10 + 0.5; found = 1 } END { if (!found) print 0 }' "$1"; }
+kernel_ok=0
+if [ "$(id -u)" -eq 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 1 ]; then kernel_ok=1; fi
+have_perf=0
+if command -v perf >/dev/null && perf record -q -o "$WORK/probe.data" -- true >/dev/null 2>&1; then have_perf=1; fi
+
+# attach NAME PID ARGS...: scorch record -p PID -o NAME.scorch ARGS, with
+# perf record -p PID --call-graph dwarf over the same window when PERF=1
+# (at scorch's fixed period: -F would let perf adapt it to the load);
+# sets rc, err, cpu0 and cpu1 (the process's CPU ms before and after)
+attach() {
+	local name=$1 pid=$2 pp=
+	shift 2
+	cpu0=$(cpu_ms "$pid")
+	if [ "${PERF:-0}" = 1 ]; then
+		perf record -q -c $((1000000000 / HZ)) -p "$pid" --call-graph dwarf -o "$WORK/$name.data" -- sleep 2.2 \
+			>/dev/null 2>"$WORK/$name.perf.err" &
+		pp=$!
+		sleep 0.1
+	fi
+	"$SCORCH" record -p "$pid" -o "$WORK/$name.scorch" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+	rc=$?
+	cpu1=$(cpu_ms "$pid" 2>/dev/null || echo 0)
+	[ -n "$pp" ] && wait "$pp"
+	err=$(cat "$WORK/$name.err")
+	echo "--- scorch record -p $pid $* (exit $rc)"; sed 's/^/    /' "$WORK/$name.err"
+	"$SCORCH" report --json --limit=0 "$WORK/$name.scorch" >"$WORK/$name.json" 2>/dev/null
+}
+
+# rate checks: samples over the CPU time the launcher saw the process use
+# while attached (>= 90% of the asked rate), and that CPU time within what
+# the test saw before and after (the window is inside that)
+rate_checks() { # name
+	local n=$1 samples cpu_ns
+	samples=$(q "$n.json" '.profiles[0].cpu.totals.samples')
+	cpu_ns=$(q "$n.json" '.profiles[0].cpu.sampling.cpu_time_ns')
+	check_ge "$n: samples" "$samples" 100
+	check_ge "$n: achieved rate (per mille of $HZ Hz over $((cpu_ns / 1000000)) ms of CPU)" \
+		"$(( samples * 1000000000000 / (cpu_ns > 0 ? cpu_ns : 1) / HZ ))" 900
+	check_ge "$n: the test's bracket holds the sampled CPU time (ms, +20)" "$((cpu1 - cpu0 + 20))" "$((cpu_ns / 1000000))"
+	check_ge "$n: samples not over the bracket's CPU time x $HZ Hz (+2%)" \
+		"$(( (cpu1 - cpu0) * HZ / 1000 * 102 / 100 + 20 ))" "$samples"
+}
+
+# ---- a known split, beside perf
+"$PROGS/cpu-split" 9000 >split.stdout 2>/dev/null &
+pid=$!
+sleep 0.3
+PERF=$have_perf attach split "$pid" --duration=2
+check "split: exit" "$rc" 0
+check "split: still running after scorch detached" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
+check "split: source" "$(q split.json '.profiles[0].cpu.sampling.source')" \
+	"perf cpu-clock from outside (attached to the running process)"
+check "split: pid" "$(q split.json '.profiles[0].program.pid')" "$pid"
+check_match "split: summary" "$err" 'attached for 2\.[0-9]+ s; it runs on, untouched'
+a=$(total_pm split.json work_a) b=$(total_pm split.json work_b) c=$(total_pm split.json work_c)
+within "split: work_a (per mille)" "$a" 500 30
+within "split: work_b (per mille)" "$b" 300 30
+within "split: work_c (per mille)" "$c" 200 30
+check "split: main is on every work_a stack" "$(total_pm split.json main)" 1000
+rate_checks split
+if [ "$kernel_ok" = 1 ]; then
+	check_ge "split: kernel frames, in [kernel.kallsyms] and named" \
+		"$(q split.json '[.profiles[0].cpu.functions[] | select(.module == "[kernel.kallsyms]" and (.function | test("^[a-z_]")))] | length')" 1
+else
+	check_match "split: why no kernel frames" "$err" 'no kernel frames: the kernel refused them'
+fi
+if [ "$have_perf" = 1 ]; then
+	perf report -i split.data --children --sort sym -g none --stdio -q >split.perf 2>/dev/null
+	pa=$(perf_pm split.perf work_a) pb=$(perf_pm split.perf work_b) pc=$(perf_pm split.perf work_c)
+	echo "    total shares (per mille) scorch / perf: work_a $a / $pa, work_b $b / $pb, work_c $c / $pc;" \
+		"samples $(q split.json '.profiles[0].cpu.totals.samples') / $(perf report -i split.data --stdio 2>/dev/null | sed -n 's/^# Samples: \([0-9]*\).*/\1/p' | head -1)"
+	within "split: work_a vs perf" "$a" "$pa" 20
+	within "split: work_b vs perf" "$b" "$pb" 20
+	within "split: work_c vs perf" "$c" "$pc" 20
+else
+	echo "    (perf cannot record here: no side-by-side run)"
+fi
+wait "$pid"
+check "split: its exit status" "$?" 0
+check "split: its output, as without scorch" "$(cat split.stdout)" "cpu-split: 50.0/30.0/20.0 of 9000 ms"
+
+# ---- all the work in threads made after attaching
+"$PROGS/cpu-attach" 6000 >late.stdout 2>/dev/null &
+pid=$!
+sleep 0.3
+PERF=$have_perf attach late "$pid" --duration=2
+check "late threads: exit" "$rc" 0
+ta=$(total_pm late.json late_work_a) tb=$(total_pm late.json late_work_b)
+check_ge "late threads: late_work_a + late_work_b (per mille of all)" "$((ta + tb))" 900
+within "late threads: late_work_a of the two (per mille)" "$((ta * 1000 / (ta + tb > 0 ? ta + tb : 1)))" 600 30
+check_ge "late threads: threads seen" "$(q late.json '.profiles[0].program.threads | length')" 5
+check_match "late threads: named" "$(q late.json '[.profiles[0].program.threads[].name] | join(" ")')" 'late-[0-9]+'
+rate_checks late
+if [ "$have_perf" = 1 ]; then
+	perf report -i late.data --children --sort sym -g none --stdio -q >late.perf 2>/dev/null
+	sa=$ta sb=$tb
+	pa=$(perf_pm late.perf late_work_a) pb=$(perf_pm late.perf late_work_b)
+	echo "    total shares (per mille) scorch / perf: late_work_a $sa / $pa, late_work_b $sb / $pb"
+	within "late threads: late_work_a vs perf" "$sa" "$pa" 20
+	within "late threads: late_work_b vs perf" "$sb" "$pb" 20
+fi
+wait "$pid"
+check "late threads: its exit status" "$?" 0
+check_match "late threads: its output" "$(cat late.stdout)" '^cpu-attach: [0-9]+ threads, 60\.0/40\.0$'
+
+# ---- a static binary (no loader, no preload: attaching needs neither)
+"$PROGS/cpu-static-split" 6000 >static.stdout 2>/dev/null &
+pid=$!
+sleep 0.3
+attach static "$pid" --duration=1.5
+check "static: exit" "$rc" 0
+within "static: work_a (per mille)" "$(total_pm static.json work_a)" 500 30
+within "static: work_b (per mille)" "$(total_pm static.json work_b)" 300 30
+within "static: work_c (per mille)" "$(total_pm static.json work_c)" 200 30
+rate_checks static
+wait "$pid"
+check "static: its output" "$(cat static.stdout)" "cpu-split: 50.0/30.0/20.0 of 6000 ms"
+
+# ---- ^C ends the sampling, and the profile is written (exit 0)
+"$PROGS/cpu-split" 60000 >/dev/null 2>&1 &
+pid=$!
+"$SCORCH" record -p "$pid" -o int.scorch >int.out 2>int.err &
+sp=$!
+sleep 1.5
+kill -INT "$sp"
+wait "$sp"
+check "SIGINT: exit" "$?" 0
+check_ge "SIGINT: samples" "$("$SCORCH" report --json int.scorch | jq -r '.profiles[0].cpu.totals.samples')" 50
+check "SIGINT: the process runs on" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
+kill "$pid"; wait "$pid" 2>/dev/null
+
+# ---- the process exits while attached: scorch stops and writes
+"$PROGS/cpu-split" 600 >exit.stdout 2>/dev/null &
+pid=$!
+sleep 0.1
+"$SCORCH" record -p "$pid" -o exited.scorch >/dev/null 2>exited.err
+check "exited: scorch's exit" "$?" 0
+check_match "exited: summary" "$(cat exited.err)" 'it exited meanwhile'
+check_ge "exited: samples" "$("$SCORCH" report --json exited.scorch | jq -r '.profiles[0].cpu.totals.samples')" 50
+wait "$pid"
+check "exited: its output" "$(cat exit.stdout)" "cpu-split: 50.0/30.0/20.0 of 600 ms"
+
+# ---- errors: clear message, non-zero exit, nothing left behind
+true & gone=$!; wait "$gone"
+"$SCORCH" record -p "$gone" --duration=1 -o none.scorch >/dev/null 2>none.err
+rc=$?
+check_ge "no such process: exit" "$rc" 1
+check_match "no such process: message" "$(cat none.err)" "cannot attach to process $gone: no such process"
+check "no such process: no profile, no session directory" "$(ls -A | grep -c '^\.scorch-\|^none\.scorch')" 0
+"$SCORCH" record -p "$$" -- "$PROGS/cpu-split" 100 >/dev/null 2>prog.err
+check_ge "-p with a program: exit" "$?" 1
+check_match "-p with a program: message" "$(cat prog.err)" "give no program to run as well"
+"$SCORCH" record -p 12x >/dev/null 2>bad.err
+check_ge "-p 12x: exit" "$?" 1
+check_match "-p 12x: message" "$(cat bad.err)" "-p takes process ids"
+"$SCORCH" record -p "$$" --heap >/dev/null 2>heap.err
+check_ge "-p --heap: exit" "$?" 1
+check_match "-p --heap: message" "$(cat heap.err)" "needs scorch's library preloaded"
+# another user's process: as root, scorch run as nobody against root's
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	sleep 30 &
+	sl=$!
+	mkdir -p "$WORK/nobody" && chmod 777 "$WORK/nobody"
+	(cd "$WORK/nobody" && setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		"$SCORCH" record -p "$sl" --duration=1 >/dev/null 2>"$WORK/other.err")
+	rc=$?
+	kill "$sl"; wait "$sl" 2>/dev/null
+	if grep -q "cannot attach" "$WORK/other.err"; then
+		check_ge "another user's process: exit" "$rc" 1
+		check_match "another user's process: message" "$(cat "$WORK/other.err")" \
+			"cannot attach to process $sl: permission denied: it belongs to another user"
+		check "another user's process: nothing left behind" "$(ls -A "$WORK/nobody" | wc -l)" 0
+	else
+		echo "    (nobody cannot run $SCORCH here: $(head -c 200 "$WORK/other.err"); another user's process not tested)"
+	fi
+else
+	echo "    (not root: another user's process not tested)"
+fi
+finish
