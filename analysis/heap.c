@@ -602,8 +602,9 @@ static void tally_init(struct tally *T, struct heap_totals *t, uint64_t *calls, 
 }
 
 /* Event `i` (its ordinal: allocation serials and the peak refer to it). */
-static inline enum tally_what tally_event(struct tally *T, const struct sc_event *ev, size_t i,
-					  struct live **ep, struct live *old, uint64_t *lifep, bool *tempp)
+static inline __attribute__((always_inline)) enum tally_what
+tally_event(struct tally *T, const struct sc_event *ev, size_t i,
+	    struct live **ep, struct live *old, uint64_t *lifep, bool *tempp)
 {
 	struct heap_totals *t = T->t;
 	unsigned fn = ev->func < FN__COUNT ? ev->func : FN_MALLOC;
@@ -741,16 +742,31 @@ void heap_tally_free(struct heap_tally *h)
 struct bythread {
 	struct u64map idx;          /* (stack << 16 | thread) + 1 -> index into v */
 	VEC(struct heap_stack_thread) v;
+	uint32_t *first;            /* per stack: index into v of its first thread's entry + 1 */
 };
 
+static void bt_init(struct bythread *bt, size_t nstacks)
+{
+	memset(bt, 0, sizeof(*bt));
+	u64map_init(&bt->idx, 256);
+	bt->first = xcalloc(nstacks, sizeof(*bt->first));
+}
+
+/* Most stacks allocate on one thread: their entry is found by stack id
+ * alone, the others' through the map. */
 static inline struct heap_stack_thread *bt_get(struct bythread *bt, uint32_t stack, uint16_t thread)
 {
+	uint32_t f = bt->first[stack];
+	if (f && bt->v.data[f - 1].thread == thread)
+		return &bt->v.data[f - 1];
 	bool isnew;
 	uint64_t *x = u64map_put(&bt->idx, (((uint64_t)stack << 16) | thread) + 1, &isnew);
 	if (isnew) {
 		struct heap_stack_thread e = { .stack = stack, .thread = thread };
 		*x = bt->v.len;
 		VEC_PUSH(&bt->v, e);
+		if (!f)
+			bt->first[stack] = (uint32_t)bt->v.len;
 	}
 	return &bt->v.data[*x];
 }
@@ -871,7 +887,11 @@ static int run_events(struct run *R, char *err, size_t errlen)
 			n = (size_t)(R->upto - ord + 1);
 		for (size_t k = 0; k < n; k++, ord++) {
 			const struct sc_event *ev = &batch[k];
-			struct live *e, old;
+			/* the live set is larger than the caches in a big run: ask
+			 * for the slot of an event a few ahead */
+			if (k + 8 < n)
+				__builtin_prefetch(&R->T.lt.e[live_slot(&R->T.lt, batch[k + 8].addr)]);
+			struct live *e, old = { 0 };
 			uint64_t life;
 			bool temp;
 			switch (tally_event(&R->T, ev, ord, &e, &old, &life, &temp)) {
@@ -1001,7 +1021,7 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	struct bythread bt;
 	memset(&bt, 0, sizeof(bt));
 	if (o->by_thread)
-		u64map_init(&bt.idx, 256);
+		bt_init(&bt, nstacks);
 
 	struct run R;
 	run_init(&R, p, ss, r->short_lived_ns);
@@ -1113,6 +1133,7 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 		r->by_thread = bt.v.data;
 		r->nby_thread = bt.v.len;
 		u64map_release(&bt.idx);
+		free(bt.first);
 	}
 
 	/* RSS on the same buckets as the heap timeline */
