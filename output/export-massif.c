@@ -32,14 +32,18 @@ static uint64_t slice_of(uint64_t t, uint64_t end, uint64_t n)
 	return b < n ? b : n - 1;
 }
 
-/* The first time after t in a later slice than t's; UINT64_MAX when none.
- * slice_of() never decreases as t grows, so a bisection finds it. */
+/* The first time after t in a later slice than t's, or past which the
+ * slice must be looked at again: events come no later than end, and
+ * slice_of() never decreases from 0 to end, so a bisection finds it
+ * (past end the conversion from double may overflow: never searched). */
 static uint64_t slice_end(uint64_t t, uint64_t end, uint64_t n)
 {
+	if (t >= end)
+		return t + 1;
 	uint64_t b = slice_of(t, end, n);
-	if (slice_of(UINT64_MAX, end, n) == b)
-		return UINT64_MAX;
-	uint64_t lo = t, hi = UINT64_MAX;   /* slice_of(lo) == b < slice_of(hi) */
+	if (slice_of(end, end, n) == b)
+		return end + 1;
+	uint64_t lo = t, hi = end;          /* slice_of(lo) == b < slice_of(hi) */
 	while (hi - lo > 1) {
 		uint64_t mid = lo + (hi - lo) / 2;
 		if (slice_of(mid, end, n) == b)
