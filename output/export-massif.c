@@ -164,13 +164,14 @@ static void take_steps(uint64_t *lo, uint64_t *hi, unsigned depth, const size_t 
 
 /* The most slices of the run that still give at most `limit` snapshots, so
  * a run whose events cluster in a few bursts still gets about `limit` of
- * them: the doubling steps in one walk, then the bisection five steps a walk. */
+ * them: the doubling steps in one walk, then the bisection eight steps a
+ * walk (it takes about 7, so one walk of up to 255 counts). */
 static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, uint64_t *out,
 		      char *err, size_t errlen)
 {
-	enum { DOUBLINGS = 30, DEPTH = 5 };
-	uint64_t ns[64];
-	size_t busy[64];
+	enum { DOUBLINGS = 30, DEPTH = 8 };
+	uint64_t ns[1u << DEPTH];
+	size_t busy[1u << DEPTH];
 	uint64_t lo = limit, hi = 0;
 	for (int k = 0; k < DOUBLINGS; k++)
 		ns[k] = (uint64_t)limit << (k + 1);
