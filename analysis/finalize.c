@@ -106,11 +106,19 @@ struct fin {
 	/* The stacks of RAW_XSAMPLE records, deduplicated by content: key
 	 * (hash | 1 << 63, apart from the runtime's ids) -> dense id. */
 	struct u64map xdense;
-	/* events compressed while the program runs (one allocating thread) */
+	/* the content of the stacks given dense ids (a hash of their
+	 * addresses and flags) -> dense id: threads record one stack under ids
+	 * of their own, and streamed events cannot be renumbered afterwards */
+	struct u64map content;
+	/* events compressed while the program runs, merged across threads up
+	 * to the watermark (stream_push) */
 	struct event_stream *es;
 	struct heap_tally *tally;     /* the summary's totals, over the same events */
 	int es_failed;
-	uint64_t stream_last;         /* time of the last streamed event */
+	struct rev stream_last;       /* the last streamed event */
+	VEC(struct rev) merged;       /* stream_push's batch */
+	uint64_t live_events;         /* streamed before finish() */
+	const char *stream_why;       /* why streaming stopped, NULL: it did not */
 	uint32_t cpu_hz, cpu_src;
 	/* the process's CPU time when this image began sampling and at its
 	 * final flush (RAW_PCPU): an exec'd image's own share of it */
@@ -165,10 +173,34 @@ static uint32_t dense_of(struct fin *f, uint64_t raw)
 		f->raw2dense_cap = cap;
 	}
 	if (!f->raw2dense[raw]) {
+		/* a stack another thread already gave an id to keeps that id
+		 * (its STACK record comes before its first use in the same
+		 * buffer, so it is almost always known here) */
+		uint64_t *si = u64map_get(&f->stack_index, raw);
+		uint64_t h = 0;
+		if (si) {
+			const struct rstack *rs = &f->stacks.data[*si];
+			h = hash_bytes(f->ips.data + rs->off, rs->n * sizeof(uint64_t), rs->n + ((uint64_t)rs->flags << 32));
+			uint64_t *d = u64map_get(&f->content, h);
+			if (d) {
+				uint64_t *so = u64map_get(&f->stack_index, f->dense_raw.data[*d]);
+				const struct rstack *o = so ? &f->stacks.data[*so] : NULL;
+				if (o && o->n == rs->n && o->flags == rs->flags &&
+				    !memcmp(f->ips.data + o->off, f->ips.data + rs->off, rs->n * sizeof(uint64_t))) {
+					f->raw2dense[raw] = (uint32_t)*d;
+					return f->raw2dense[raw];
+				}
+				si = NULL;   /* another stack of that hash holds the entry */
+			}
+		}
 		if (!f->dense_raw.len)
 			VEC_PUSH(&f->dense_raw, 0);
 		VEC_PUSH(&f->dense_raw, raw);
 		f->raw2dense[raw] = (uint32_t)(f->dense_raw.len - 1);
+		if (si) {
+			bool isnew;
+			*u64map_put(&f->content, h, &isnew) = f->raw2dense[raw];
+		}
 	}
 	return f->raw2dense[raw];
 }
@@ -1263,6 +1295,12 @@ struct raw_reader {
 	char *path;
 	int fd, open_errno;
 	int have_header;
+	/* the runtime's watermark page (format/raw.h): 0 not looked for yet,
+	 * 1 mapped, -1 none (an older runtime, or it could not make one), -2
+	 * removed (finish) */
+	int wm_state;
+	const uint8_t *wm;
+	int live;                     /* the launcher's reader: it looks for the page */
 	uint64_t tick_fs;             /* the launcher's TSC calibration, or 0 */
 	uint64_t off;                 /* file offset of buf[0] */
 	uint8_t *buf;
@@ -1279,6 +1317,7 @@ struct raw_reader *raw_reader_new(const char *path)
 	u64map_init(&r->f.tid_index, 16);
 	u64map_init(&r->f.stack_index, 1024);
 	u64map_init(&r->f.xdense, 16);
+	u64map_init(&r->f.content, 1024);
 	r->f.zone_keep = ZONE_KEEP_DEFAULT;
 	return r;
 }
@@ -1341,6 +1380,7 @@ static int reader_pump(struct raw_reader *r, int final)
 void raw_reader_stream_to(struct raw_reader *r, const char *path)
 {
 	int err = 0;
+	r->live = 1;
 	r->f.es = event_stream_open(path, &err);
 	if (!r->f.es)
 		r->f.es_failed = 1;
@@ -1348,104 +1388,279 @@ void raw_reader_stream_to(struct raw_reader *r, const char *path)
 		r->f.tally = heap_tally_new(0);
 }
 
-/* Hands the newly decoded events to the event stream while only one thread
- * has made heap calls: its events come in time order. A second allocating
- * thread (or any disorder) ends streaming; finalize then encodes at exit. */
-#define STREAM_BATCH (1u << 20)
+/* ---- Streaming: events into the profile while the program runs ----
+ *
+ * The event stream takes events in global time order, but each thread's
+ * events arrive when its runtime buffer is flushed, so the launcher keeps
+ * what it decoded in per-thread queues and hands the stream, in the order
+ * build_profile's merge would give, every event older than a watermark W:
+ * a time below which no buffer can still deliver one. The runtime's
+ * watermark page says, per buffer, the time of the first record it holds
+ * unflushed (rt-core.c, "Watermarks"); W is the least of those, and of the
+ * launcher's own clock less WM_MARGIN_NS, which covers the events a thread
+ * stamped and has not committed yet (a free is stamped before its record is
+ * made, realloc's old block before the call). The runtime flushes a buffer
+ * whose first record is 10 ms old at its next record, and another thread
+ * flushes it at 20 ms when its owner records no more, so W trails the
+ * clock by about WM_MARGIN_NS and the queues hold about that much of the
+ * run. Streaming stops, and finalize encodes everything at exit as before,
+ * when an event arrives older than one already streamed (a thread held
+ * between a time stamp and its record for longer than the margin, or a
+ * signal handler's allocation inside a hook: counted as late), when the
+ * queues pass STREAM_PENDING_MAX events (a buffer nobody can flush: its
+ * owner left a hook by longjmp and never records again), when the page has
+ * no slot left, and when a second thread allocates in a stream that has
+ * no page (an older runtime). */
+#define STREAM_BATCH (1u << 18)          /* events streamed between flushes */
+#define WM_MARGIN_NS 50000000ull         /* 50 ms */
+#define STREAM_PENDING_MAX (4u << 20)    /* events queued behind the watermark */
+#define WM_NONE UINT64_MAX
 
-static void stream_stop(struct fin *f);
+static void stream_stop(struct fin *f, const char *why);
 
-static void stream_push(struct fin *f)
+/* Everything streamed so far is made durable and leaves memory. */
+static void stream_release(struct fin *f)
+{
+	if (event_stream_flush(f->es) != 0) {
+		stream_stop(f, "a write failed");
+		return;
+	}
+	for (size_t i = 0; i < f->threads.len; i++) {
+		struct rthread *th = &f->threads.data[i];
+		if (!th->emitted)
+			continue;
+		memmove(th->ev.data, th->ev.data + th->emitted, (th->ev.len - th->emitted) * sizeof(*th->ev.data));
+		th->ev.len -= th->emitted;
+		th->dropped += th->emitted;
+		th->emitted = 0;
+	}
+}
+
+/* Streams the queued events older than w (ns since the stream's start;
+ * WM_NONE: there is no watermark page, so only a single allocating thread
+ * can stream; UINT64_MAX - 1 at exit: all of them). */
+static void stream_push(struct fin *f, uint64_t w)
 {
 	if (!f->es || f->es_failed)
 		return;
-	struct rthread *only = NULL;
+	size_t with = 0, pending = 0, held = 0;
 	for (size_t i = 0; i < f->threads.len; i++) {
 		struct rthread *th = &f->threads.data[i];
-		if (!th->ev.len && !th->dropped)
+		with += th->ev.len || th->dropped;
+		pending += th->ev.len - th->emitted;
+		held += th->emitted;
+	}
+	if (w == WM_NONE) {
+		if (with > 1) {
+			stream_stop(f, "a second thread allocated, and the stream has no watermark page");
+			return;
+		}
+		w = UINT64_MAX - 1;
+	}
+	if (!pending)
+		return;
+	int any = event_stream_count(f->es) != 0;
+	for (size_t i = 0; i < f->threads.len; i++) {
+		struct rthread *th = &f->threads.data[i];
+		struct rev *e = th->ev.data + th->emitted;
+		size_t n = th->ev.len - th->emitted;
+		if (!n)
 			continue;
-		if (only) {
-			stream_stop(f);
+		if (!sorted(e, n))
+			qsort(e, n, sizeof(*e), rev_cmp);
+		if (any && rev_cmp(&e[0], &f->stream_last) < 0) {
+			stream_stop(f, "an event came later than the watermark allowed");
 			return;
 		}
-		only = th;
 	}
-	if (!only)
+	if (pending > STREAM_PENDING_MAX && w < UINT64_MAX - 1) {
+		stream_stop(f, "a buffer held old events too long");
 		return;
-	const struct sc_event *ev = only->ev.data + only->emitted;
-	size_t n = only->ev.len - only->emitted;
-	if (!n)
-		return;
-	uint64_t prev = event_stream_count(f->es) ? f->stream_last : 0;
-	for (size_t i = 0; i < n; i++) {
-		if (ev[i].time < prev) {
-			stream_stop(f);
-			return;
+	}
+	/* the merge of build_profile: the least event first, on a tie the
+	 * thread first in the table */
+	f->merged.len = 0;
+	for (;;) {
+		struct rthread *best = NULL;
+		const struct rev *be = NULL;
+		for (size_t i = 0; i < f->threads.len; i++) {
+			struct rthread *th = &f->threads.data[i];
+			if (th->emitted >= th->ev.len)
+				continue;
+			const struct rev *e = &th->ev.data[th->emitted];
+			if (e->time >= w)
+				continue;
+			if (!be || rev_cmp(e, be) < 0) {
+				be = e;
+				best = th;
+			}
 		}
-		prev = ev[i].time;
+		if (!best)
+			break;
+		VEC_PUSH(&f->merged, *be);
+		best->emitted++;
 	}
-	if (event_stream_add(f->es, ev, n) != 0) {
-		stream_stop(f);
+	if (!f->merged.len)
+		return;
+	if (event_stream_add(f->es, f->merged.data, f->merged.len) != 0) {
+		stream_stop(f, "a write failed");
 		return;
 	}
-	heap_tally_add(f->tally, ev, n);
-	f->stream_last = prev;
-	only->emitted = only->ev.len;
-	/* Every million events make them durable in the stream and free them:
-	 * they are the launcher's biggest memory. Until then a failed write
-	 * (a full disk) loses nothing that read-back cannot bring back. */
-	if (only->emitted < STREAM_BATCH)
-		return;
-	if (event_stream_flush(f->es) != 0) {
-		stream_stop(f);
-		return;
-	}
-	only->dropped += only->ev.len;
-	only->ev.len = 0;
-	only->emitted = 0;
+	heap_tally_add(f->tally, f->merged.data, f->merged.len);
+	f->stream_last = f->merged.data[f->merged.len - 1];
+	held += f->merged.len;
+	/* Every STREAM_BATCH events make them durable in the stream and free
+	 * them: they are the launcher's biggest memory. Until then a failed
+	 * write (a full disk) loses nothing that read-back cannot bring back. */
+	if (held >= STREAM_BATCH)
+		stream_release(f);
 }
 
-/* Streaming ends (a second thread allocates, events out of order, a write
- * error): what went to the stream comes back into memory, in front of what
- * followed, and finalize encodes everything at exit as usual. */
-static void stream_stop(struct fin *f)
+/* Streaming ends (see above): what went to the stream comes back into
+ * memory, each thread's in front of what followed, and finalize encodes
+ * everything at exit as usual. */
+static void stream_stop(struct fin *f, const char *why)
 {
 	f->es_failed = 1;
-	for (size_t i = 0; i < f->threads.len; i++) {
-		struct rthread *th = &f->threads.data[i];
-		if (!th->dropped)
-			continue;
+	f->stream_why = why;
+	size_t nt = f->threads.len, need = 0;
+	for (size_t i = 0; i < nt; i++)
+		need += f->threads.data[i].dropped;
+	if (need) {
 		struct sc_event *back = NULL;
 		size_t n = 0;
 		if (event_stream_read_back(f->es, &back, &n) != 0)
 			n = 0;
-		if (n < th->dropped)   /* cannot happen unless the file went bad */
-			f->corrupt += th->dropped - n;
-		else
-			n = th->dropped;   /* what follows is still in memory */
-		back = xrealloc(back, (n + th->ev.len + 1) * sizeof(*back));
-		if (th->ev.len)
-			memcpy(back + n, th->ev.data, th->ev.len * sizeof(*back));
-		free(th->ev.data);
-		th->ev.data = back;
-		th->ev.len = n + th->ev.len;
-		th->ev.cap = th->ev.len + 1;
-		th->dropped = 0;
-		th->emitted = 0;
+		struct sc_event **arr = xcalloc(nt + 1, sizeof(*arr));
+		size_t *fill = xcalloc(nt + 1, sizeof(*fill));
+		for (size_t i = 0; i < nt; i++)
+			if (f->threads.data[i].dropped)
+				arr[i] = xmalloc((f->threads.data[i].dropped + f->threads.data[i].ev.len + 1) *
+						 sizeof(**arr));
+		/* the stream is in time order, so each thread's first `dropped`
+		 * events in it are the ones that left memory */
+		for (size_t k = 0; k < n; k++) {
+			size_t i = back[k].thread;
+			if (i < nt && fill[i] < f->threads.data[i].dropped)
+				arr[i][fill[i]++] = back[k];
+		}
+		free(back);
+		for (size_t i = 0; i < nt; i++) {
+			struct rthread *th = &f->threads.data[i];
+			if (!arr[i])
+				continue;
+			f->corrupt += th->dropped - fill[i];   /* only if the file went bad */
+			if (th->ev.len)
+				memcpy(arr[i] + fill[i], th->ev.data, th->ev.len * sizeof(**arr));
+			free(th->ev.data);
+			th->ev.data = arr[i];
+			th->ev.len = fill[i] + th->ev.len;
+			th->ev.cap = th->ev.len + 1;
+		}
+		free(arr);
+		free(fill);
+	}
+	for (size_t i = 0; i < nt; i++) {
+		f->threads.data[i].dropped = 0;
+		f->threads.data[i].emitted = 0;
 	}
 	event_stream_discard(f->es);
 	f->es = NULL;
 	heap_tally_free(f->tally);
 	f->tally = NULL;
+	VEC_FREE(&f->merged);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The page is of use only while the program runs: unmapped once finish()
+ * begins (the launcher removes its file with the raw stream). */
+static void wm_drop(struct raw_reader *r)
+{
+	if (r->wm)
+		munmap((void *)r->wm, RAW_WM_SIZE);
+	r->wm = NULL;
+	r->wm_state = -2;
+}
+
+/* Maps the stream's watermark page once its header is read: the runtime
+ * makes the page before it writes the header, so none then means none. */
+static void wm_map(struct raw_reader *r)
+{
+	if (r->wm_state || !r->have_header || !r->live)
+		return;
+	r->wm_state = -1;
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s.wm", r->path);
+	int fd = open(sb.buf, O_RDONLY | O_CLOEXEC);
+	sb_release(&sb);
+	struct stat st;
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size >= RAW_WM_SIZE) {
+		void *m = mmap(NULL, RAW_WM_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED && fmt_get_u32le(m) == RAW_WM_MAGIC && fmt_get_u32le((uint8_t *)m + 4) == RAW_WM_SLOTS) {
+			r->wm = m;
+			r->wm_state = 1;
+		} else if (m != MAP_FAILED) {
+			munmap(m, RAW_WM_SIZE);
+		}
+	}
+	close(fd);
+}
+
+/* The least time (ticks) in the page's slots, 0 if none is set; -1 when
+ * the page cannot be trusted (it ran out of slots). */
+static int wm_least(const struct raw_reader *r, uint64_t *least)
+{
+	const volatile uint32_t *h = (const volatile uint32_t *)r->wm;
+	if (h[3])
+		return -1;
+	uint32_t used = h[2] < RAW_WM_SLOTS ? h[2] : RAW_WM_SLOTS;
+	const volatile uint64_t *slot = (const volatile uint64_t *)(r->wm + RAW_WM_HDR);
+	uint64_t m = 0;
+	for (uint32_t i = 0; i < used; i++) {
+		uint64_t v = slot[i];
+		if (v && (!m || v < m))
+			m = v;
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	*least = m;
+	return 0;
 }
 
 void raw_reader_poll(struct raw_reader *r)
 {
+	/* the clock and the slots before the file: an event a slot does not
+	 * hold any more was written before the slot was read */
+	uint64_t now = mono_ns(), least = 0;
+	int wm = r->wm_state == 1 ? wm_least(r, &least) : -2;
+	if (wm == -1) {
+		munmap((void *)r->wm, RAW_WM_SIZE);
+		r->wm = NULL;
+		r->wm_state = -1;
+	}
 	if (reader_pump(r, 0) != 0 && r->fd >= 0) {
 		close(r->fd);
 		r->fd = -1;
 	}
-	stream_push(&r->f);
+	struct fin *f = &r->f;
+	if (wm == 0) {
+		uint64_t w = now > f->start + WM_MARGIN_NS ? now - f->start - WM_MARGIN_NS : 0;
+		if (least && rel_time(f, least) < w)
+			w = rel_time(f, least);
+		stream_push(f, w);
+	} else if (r->wm_state == -1) {
+		stream_push(f, WM_NONE);
+	}
+	wm_map(r);
+	if (f->es && !f->es_failed)
+		f->live_events = event_stream_count(f->es);
 }
 
 /* Symbolizes the stacks decoded so far, while the program runs, for about
@@ -1537,7 +1752,10 @@ static void reader_free(struct raw_reader *r)
 	free(f->raw2dense);
 	event_stream_discard(f->es);
 	heap_tally_free(f->tally);
+	VEC_FREE(&f->merged);
+	u64map_release(&f->content);
 	zone_fin_free(f->zf);
+	wm_drop(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);
@@ -1598,13 +1816,15 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		rc = -1;
 	} else {
 		struct fin *f = &r->f;
-		stream_push(f);
+		wm_drop(r);
+		/* every event is in: the rest goes to the stream in one merge */
+		stream_push(f, UINT64_MAX - 1);
 		size_t total = 0;
 		for (size_t i = 0; i < f->threads.len; i++)
 			total += f->threads.data[i].ev.len + f->threads.data[i].dropped;
 		f->streamed = f->es && !f->es_failed && info && event_stream_count(f->es) == total;
 		if (!f->streamed && f->es && !f->es_failed)
-			stream_stop(f);   /* e.g. no info wanted: bring the events back */
+			stream_stop(f, NULL);   /* e.g. no info wanted: bring the events back */
 		if (!f->p)
 			f->p = profile_new();
 		build_profile(f);
@@ -1620,6 +1840,9 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 			info->have_cpu_at_start = f->have_pcpu[0];
 			info->cpu_at_start = f->pcpu[0];
 			info->corrupt_bytes = f->corrupt;
+			info->events_total = total;
+			info->events_live = f->streamed ? f->live_events : 0;
+			info->stream_stopped = f->stream_why;
 			info->events = f->streamed ? f->es : NULL;
 			info->have_totals = f->streamed && f->tally;
 			if (info->have_totals)

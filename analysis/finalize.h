@@ -21,6 +21,12 @@ struct finalize_info {
 	int have_cpu_at_start;
 	uint64_t cpu_at_start;
 	uint64_t corrupt_bytes;   /* bytes skipped as damaged chunks */
+	/* heap events in all, and of those how many were encoded into the
+	 * event stream before finish() (while the program ran); 0 when they
+	 * were not streamed. stream_stopped: why streaming fell back to
+	 * encoding at exit, NULL if it did not (static text). */
+	uint64_t events_total, events_live;
+	const char *stream_stopped;
 	/* Set when the events were compressed while the program ran (see
 	 * raw_reader_stream_to): write the profile with profile_write_streamed()
 	 * and event_stream_discard() it afterwards. */
@@ -65,8 +71,8 @@ void raw_reader_set_tick_fs(struct raw_reader *r, uint64_t tick_fs);
 /* Symbolizes the stacks decoded so far for about budget_ms, so finish()
  * has less left to do once the program exits. */
 void raw_reader_warm(struct raw_reader *r, unsigned budget_ms);
-/* Compress events into `path` as they are decoded, while only one thread
- * allocates (the file is the caller's to remove). */
+/* Compress events into `path` as they are decoded, merged across threads
+ * up to the runtime's watermark (the file is the caller's to remove). */
 void raw_reader_stream_to(struct raw_reader *r, const char *path);
 /* Keep at most n zone spans one by one (record --spans; 0: all, default
  * ZONE_KEEP_DEFAULT): the longest; every span counts in the figures. */

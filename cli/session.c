@@ -157,6 +157,18 @@ static int write_and_summarize(const struct session_opts *o, const struct sc_pro
 	return j.rc;
 }
 
+/* Removes a raw stream and the runtime's watermark page beside it
+ * (format/raw.h), which stays until then: on a full disk its space is not
+ * the profile's to count on. */
+static void unlink_raw(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s.wm", path);
+	unlink(sb.buf);
+	sb_release(&sb);
+	unlink(path);
+}
+
 /* raw.PID.SEQ names in dir */
 struct raw_name {
 	int pid, seq;
@@ -631,7 +643,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			 * record: nothing was lost */
 			struct stat st;
 			if (stat(n->path, &st) == 0 && st.st_size <= 16) {
-				unlink(n->path);
+				unlink_raw(n->path);
 			} else {
 				warning("%s", err);
 				failures++;
@@ -639,6 +651,14 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			}
 			continue;
 		}
+		/* SCORCH_STREAM_STATS: how much of the encoding happened while
+		 * the program ran (the rest was done here, after its exit) */
+		if (getenv("SCORCH_STREAM_STATS") && info.events_total)
+			fprintf(stderr, "scorch: %s: %llu of %llu heap events encoded while the program ran%s%s\n",
+				base_name(n->path), (unsigned long long)info.events_live,
+				(unsigned long long)info.events_total,
+				info.stream_stopped ? "; streaming stopped: " : "",
+				info.stream_stopped ? info.stream_stopped : "");
 		note_unrecorded(p, &info, n, names.data, names.len);
 		notes_check_rust_allocator(p);
 		for (size_t k = 0; k < rss.len; k++)
@@ -698,7 +718,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			if (from_stream || in_memory) {
 				warning("cannot write %s: %s; removing the raw stream %s to make room and "
 					"trying again", dest, strerror(-wr), n->path);
-				unlink(n->path);
+				unlink_raw(n->path);
 				raw_gone = 1;
 				if (!from_stream) {
 					event_stream_discard(info.events);
@@ -717,7 +737,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			free(dest);
 		} else {
 			sp.path = dest;
-			unlink(n->path);
+			unlink_raw(n->path);
 		}
 		VEC_PUSH(&out, sp);
 	}

@@ -25,6 +25,22 @@
 #define RAW_CHUNK_MAX (1u << 20)
 #define RAW_MAX_STACK 1024          /* frames in one STACK record at most */
 
+/* The watermark page (raw.PID.SEQ.wm, docs/format.md "Watermarks"): a file
+ * the runtime creates before the stream's header and maps MAP_SHARED, so
+ * that the launcher, which maps it too, can tell how old the oldest record
+ * still held in any buffer is. 64 bytes of header (u32 magic, u32 slots,
+ * u32 slots handed out, u32 overflow: a buffer got none), then one u64 per
+ * buffer: the tick time of the first record committed since its last flush,
+ * 0 when it holds none. Plain stores, one per buffer cycle each way. */
+#define RAW_WM_MAGIC 0x4d574353u    /* "SCWM" */
+#define RAW_WM_HDR 64
+#define RAW_WM_SIZE 8192            /* two pages: small beside a 64 KiB chunk on a full disk */
+#define RAW_WM_SLOTS ((RAW_WM_SIZE - RAW_WM_HDR) / 8)   /* 1016 buffers at once */
+/* A buffer whose oldest record is older than this (ms) is flushed at its
+ * owner's next record, and by any other thread's such flush once it is
+ * twice as old (its owner no longer records: blocked, or busy elsewhere). */
+#define RAW_WM_AGE_MS 10
+
 /* Records inside a chunk: u8 type, a zigzag varint `dt`, then varint fields.
  * `dt` is the signed ticks since the previous record of the chunk (or the
  * chunk's base time): a record may carry a time taken before its predecessor's. Addresses in

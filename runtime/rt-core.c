@@ -371,6 +371,9 @@ void scorch_rt_flush(struct rt_buf *b)
 	}
 	b->len = 0;
 	b->last_addr = 0;
+	/* after the write: a launcher that reads 0 then finds the chunk */
+	if (b->wm)
+		atomic_store_explicit(b->wm, 0, memory_order_release);
 	scorch_rt_sigrestore(&old);
 }
 
@@ -387,13 +390,75 @@ static void rt_take_over(struct rt_buf *b)
 
 static void rt_report_lost(struct rt_buf *b);
 
+/* ---- Watermarks: letting the launcher merge threads while they run ----
+ *
+ * The launcher encodes heap events into the profile while the program runs,
+ * in global time order; it may pass time W only once no buffer can still
+ * deliver a record older than W. Each buffer's slot in the watermark page
+ * (format/raw.h, mapped by the launcher too) holds the time of the first
+ * record committed since its last flush: set at that commit, cleared after
+ * the flush's write. A buffer whose first record is RAW_WM_AGE_MS old is
+ * flushed at its owner's next record; one whose owner stopped recording
+ * (blocked in pthread_join, computing) is flushed, at twice that age, by
+ * another thread's flush, which looks at the others at most once per
+ * RAW_WM_AGE_MS. The cost: two stores and a compare per buffer cycle, a
+ * chunk per 10 ms per slowly allocating thread. A record stamped before its
+ * commit (a free, realloc's old block) is not in the slot yet: the launcher
+ * keeps a margin behind its own clock for those (analysis/finalize.c). */
+
+/* A slot for b, on its first record (or the first since a fork). */
+static void rt_wm_attach(struct rt_buf *b, uint64_t t)
+{
+	_Atomic uint32_t *h = (_Atomic uint32_t *)G.wm;
+	unsigned i = atomic_fetch_add_explicit(&h[2], 1, memory_order_relaxed);
+	if (i >= RAW_WM_SLOTS) {
+		atomic_store_explicit(&h[3], 1, memory_order_relaxed);
+		b->wm_none = 1;
+		return;
+	}
+	b->wm = (_Atomic uint64_t *)(G.wm + RAW_WM_HDR) + i;
+	atomic_store_explicit(b->wm, t ? t : 1, memory_order_relaxed);
+}
+
+/* Flushes, on their owners' behalf, the buffers whose first record is over
+ * twice RAW_WM_AGE_MS old at time t (ticks), once per RAW_WM_AGE_MS at most.
+ * Lock of self held. */
+static void rt_wm_scan(struct rt_buf *self, uint64_t t)
+{
+	uint64_t next = atomic_load_explicit(&G.wm_scan_next, memory_order_relaxed);
+	if ((int64_t)(t - next) < 0 ||
+	    !atomic_compare_exchange_strong(&G.wm_scan_next, &next, t + G.wm_age))
+		return;
+	for (struct rt_buf *o = atomic_load(&G.bufs); o; o = o->next) {
+		if (o == self || !o->wm)
+			continue;
+		uint64_t f = atomic_load_explicit(o->wm, memory_order_relaxed);
+		if (!f || (int64_t)(t - f) <= (int64_t)(2 * G.wm_age))
+			continue;
+		/* a handler's longjmp must not leave another thread's buffer
+		 * locked: signals stay blocked while we hold it */
+		sigset_t old;
+		scorch_rt_sigblock(&old);
+		if (scorch_rt_trylock(o)) {
+			f = atomic_load_explicit(o->wm, memory_order_relaxed);
+			if (f && (int64_t)(t - f) > (int64_t)(2 * G.wm_age))
+				scorch_rt_flush(o);
+			scorch_rt_unlock(o);
+		}
+		scorch_rt_sigrestore(&old);
+	}
+}
+
 /* Returns where a record of up to `need` bytes may be written, flushing first
  * if it would not fit. The record starts with its type byte; the caller then
  * calls scorch_rt_commit(). Lock held. */
 uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need)
 {
-	if (RAW_CHUNK_HDR + b->len + need > RT_BUF_SIZE)
+	if (RAW_CHUNK_HDR + b->len + need > RT_BUF_SIZE) {
 		scorch_rt_flush(b);
+		if (b->wm)
+			rt_wm_scan(b, b->last_time);
+	}
 	if (b->len == 0) {
 		b->base_time = scorch_rt_now();
 		b->last_time = b->base_time;
@@ -415,8 +480,22 @@ void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t)
 	 * earlier than the one before (an off-CPU span written when the call
 	 * returns carries the time it began) */
 	b->last_time = t;
-	if (unlikely(G.sync_flush))
+	if (unlikely(G.sync_flush)) {
 		scorch_rt_flush(b);
+		return;
+	}
+	_Atomic uint64_t *w = b->wm;
+	if (likely(w != NULL)) {
+		uint64_t first = atomic_load_explicit(w, memory_order_relaxed);
+		if (!first) {
+			atomic_store_explicit(w, t ? t : 1, memory_order_relaxed);
+		} else if (unlikely((int64_t)(t - first) > (int64_t)G.wm_age)) {
+			scorch_rt_flush(b);
+			rt_wm_scan(b, t);
+		}
+	} else if (G.wm && !b->wm_none) {
+		rt_wm_attach(b, t);
+	}
 }
 
 /* dt against the previous record; signed because a record may carry a time
@@ -797,6 +876,39 @@ static size_t rt_read_cmdline(char *buf, size_t n)
 	return got;
 }
 
+/* Creates and maps this image's watermark page (raw.PID.SEQ.wm, see
+ * "Watermarks"), before the stream's header: a launcher that reads the
+ * header finds it. Without it (no memory, no space) the launcher merges
+ * threads at exit as it always could. */
+static void rt_wm_open(void)
+{
+	char path[sizeof(G.path) + 4];
+	char *e = path + scorch_rt_strlcpy(path, G.path, sizeof(G.path));
+	memcpy(e, ".wm", 4);
+	G.wm = NULL;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	/* Written, not just sized: a store into a page of a sparse file that
+	 * the disk has no room for kills the program with SIGBUS. */
+	static const uint8_t zero[4096];
+	size_t done = 0;
+	while (done < RAW_WM_SIZE && rt_write_all(fd, zero, sizeof(zero)) == sizeof(zero))
+		done += sizeof(zero);
+	void *m = done >= RAW_WM_SIZE
+		? mmap(NULL, RAW_WM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+	close(fd);
+	if (m == MAP_FAILED) {
+		unlink(path);
+		return;
+	}
+	fmt_put_u32le((uint8_t *)m + 4, RAW_WM_SLOTS);
+	fmt_put_u32le((uint8_t *)m, RAW_WM_MAGIC);
+	G.wm = m;
+	uint64_t ns = (uint64_t)RAW_WM_AGE_MS * 1000000u;
+	G.wm_age = G.tsc && G.tick_fs ? ns * 1000000u / G.tick_fs : ns;
+}
+
 /* Creates this image's raw file (raw.PID.SEQ: an exec keeps the pid) and
  * writes the file header and the PROC record. */
 static int rt_open_stream(uint32_t proc_flags)
@@ -829,6 +941,7 @@ static int rt_open_stream(uint32_t proc_flags)
 	G.fd = fd;
 	G.file_dev = st.st_dev;
 	G.file_ino = st.st_ino;
+	rt_wm_open();
 
 	static uint8_t hdr[RAW_FILE_HDR];
 	memcpy(hdr, RAW_MAGIC, 8);
@@ -875,10 +988,16 @@ static void rt_atfork_child(void)
 	if (atomic_load(&G.state) != RT_ACTIVE)
 		return;
 	G.pid = getpid();
+	/* the parent's watermark page is shared with it: not ours to write */
+	if (G.wm)
+		munmap(G.wm, RAW_WM_SIZE);
+	G.wm = NULL;
 	/* Other threads do not exist here, and their buffered records belong to
 	 * the parent, which flushes them; so do ours. The new file knows no
 	 * stacks or modules yet. */
 	for (struct rt_buf *b = atomic_load(&G.bufs); b; b = b->next) {
+		b->wm = NULL;
+		b->wm_none = 0;
 		atomic_store(&b->lock, 0);
 		b->len = 0;
 		b->flush_asap = 0;

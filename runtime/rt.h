@@ -43,6 +43,11 @@ struct rt_buf {
 	uint32_t len;                   /* payload bytes */
 	uintptr_t lock_sp;              /* the holder's frame, to tell a holder a longjmp left */
 	int flush_asap;                 /* flush at unlock: a final flush found it held */
+	/* its slot in the watermark page (format/raw.h): the time of the first
+	 * record committed since the last flush, 0 none; NULL until its first
+	 * record (wm_none: the page had no slot left, or there is no page) */
+	_Atomic uint64_t *wm;
+	int wm_none;
 	uint64_t base_time, last_time, last_addr;
 	/* stack dedup: hash -> id, open addressing, mmap'd */
 	uint64_t *dd_keys;
@@ -96,6 +101,9 @@ struct rt_globals {
 	atomic_int ready;               /* scorch_rt_init() has finished turning recording on */
 	uintptr_t self_lo, self_hi;     /* libscorch.so, skipped at the top of stacks */
 	uintptr_t unw_lo, unw_hi;       /* libunwind, likewise */
+	uint8_t *wm;                    /* the watermark page (format/raw.h), NULL: none */
+	uint64_t wm_age;                /* RAW_WM_AGE_MS in ticks */
+	_Atomic uint64_t wm_scan_next;  /* ticks: when a flush looks at other threads' buffers next */
 };
 
 extern RT_HIDDEN struct rt_globals scorch_rt_g;
