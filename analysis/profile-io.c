@@ -20,6 +20,7 @@
 #include "../lib/newfile.h"
 #include "../lib/strbuf.h"
 #include "code.h"
+#include "evcodec.h"
 
 #define HDR_SIZE 32
 #define EVENTS_PER_SECTION 65536
@@ -46,11 +47,20 @@ enum section {
 	SEC_SOURCES = 19,             /* source lines of that code */
 	SEC_NOTES = 20,               /* what the profile cannot show, and why */
 	SEC_ZONE_STATS = 21,          /* zones: per thread and name, the figures of every span */
-	SEC_LAST_KNOWN = SEC_ZONE_STATS,
+	SEC_EVENT_BLOCK = 22,         /* heap events by column (evcodec.h), version 2; may repeat */
+	SEC_LAST_KNOWN = SEC_EVENT_BLOCK,
 };
 
-/* Where a section may stand: in tag order, END last. */
-static int sec_rank(int tag) { return tag == SEC_END ? 1000 : tag; }
+/* Where a section may stand: in tag order, END last; event blocks where
+ * EVENTS stood. */
+static int sec_rank(int tag)
+{
+	return tag == SEC_END ? 1000 : tag == SEC_EVENT_BLOCK ? SEC_EVENTS : tag;
+}
+
+/* ns per time tick of the event blocks scorch writes: 1 us. Times to the
+ * ns cost 6-16 times as much (docs/format.md, EVENT_BLOCK). */
+#define EVENT_TIME_UNIT 1000
 
 /* ---- writing ---- */
 
@@ -206,127 +216,65 @@ static void collect_strings(struct writer *w, const struct sc_profile *p)
 	}
 }
 
-/* The address model shared by writer and reader (docs/format.md, EVENTS). */
-#define RECENT 16
-
-struct addr_coder {
-	struct u64map live;           /* writer: address -> ordinal of its allocation */
-	uint64_t *addrs;              /* reader: address of each allocation, by ordinal */
-	size_t nallocs, cap;
-	uint64_t recent[RECENT];      /* last freed addresses, [0] most recent */
-};
-
-static void addr_coder_init(struct addr_coder *c)
-{
-	memset(c, 0, sizeof(*c));
-	u64map_init(&c->live, 1024);
-}
-
-static void addr_coder_release(struct addr_coder *c)
-{
-	u64map_release(&c->live);
-	free(c->addrs);
-}
-
-static void recent_push(struct addr_coder *c, uint64_t a)
-{
-	memmove(c->recent + 1, c->recent, (RECENT - 1) * sizeof(c->recent[0]));
-	c->recent[0] = a;
-}
-
-/* An allocation at a: returns the 1-based recent slot holding a, or 0. */
-static unsigned addr_coder_alloc(struct addr_coder *c, uint64_t a)
-{
-	unsigned slot = 0;
-	for (unsigned i = 0; a && i < RECENT && !slot; i++)
-		if (c->recent[i] == a)
-			slot = i + 1;
-	c->nallocs++;
-	if (a)
-		*u64map_put(&c->live, a, NULL) = c->nallocs;
-	return slot;
-}
-
-/* A free of a: returns how many allocations back its block was made
- * (>= 1), or 0 when a was not live (free(NULL), or allocated before
- * recording). */
-static uint64_t addr_coder_free(struct addr_coder *c, uint64_t a)
-{
-	uint64_t ord = 0, back = 0;
-	if (a && u64map_del(&c->live, a, &ord))
-		back = c->nallocs - ord + 1;
-	if (a)
-		recent_push(c, a);
-	return back;
-}
-
-/* Events go in sections of at most 64K. Addresses, the costliest field,
- * are mostly implied: a free names its block by how many allocations back
- * it was made, and an allocation that reuses one of the last RECENT freed
- * addresses (what allocators do) names that slot. The model keeps the real
- * addresses; the reader rebuilds them exactly. */
+/* Events go in blocks of at most EVC_BLOCK_MAX, each one EVENT_BLOCK
+ * section encoded by evcodec.c; the encoder's state (allocation ordinals,
+ * the live blocks, the last time) runs across the blocks. */
 struct ev_encoder {
-	struct addr_coder ac;
-	struct strbuf sec;            /* events of the open section */
+	struct evc_encoder *evc;
+	struct sc_event *buf;         /* events of the open block */
 	size_t n;                     /* how many */
-	uint64_t t, addr;             /* delta bases, reset per section */
+	struct strbuf sec;
 	uint64_t total, last_time;
 };
 
 static void ev_encoder_init(struct ev_encoder *e)
 {
 	memset(e, 0, sizeof(*e));
-	addr_coder_init(&e->ac);
+	e->evc = evc_encoder_new(EVENT_TIME_UNIT);
+	e->buf = xmalloc(EVC_BLOCK_MAX * sizeof(*e->buf));
 }
 
 static void ev_encoder_flush(struct ev_encoder *enc, struct zout *o)
 {
 	if (!enc->n)
 		return;
-	uint8_t nb[VARINT_MAX];
-	size_t nl = (size_t)(fmt_put_u(nb, enc->n) - nb);
-	z_section(o, SEC_EVENTS, nb, nl, enc->sec.buf, enc->sec.len);
+	if (evc_encode(enc->evc, enc->buf, enc->n, &enc->sec) != 0) {
+		/* checked as they were added: cannot happen */
+		o->err = -EINVAL;
+	} else {
+		z_section(o, SEC_EVENT_BLOCK, NULL, 0, enc->sec.buf, enc->sec.len);
+	}
 	sb_reset(&enc->sec);
 	enc->n = 0;
-	enc->t = enc->addr = 0;
 }
 
-static void ev_encoder_add(struct ev_encoder *enc, struct zout *o, const struct sc_event *e)
+/* e must not be earlier than the event before it, and its kind and func
+ * must be known: else -EINVAL and nothing is added. */
+static int ev_encoder_add(struct ev_encoder *enc, struct zout *o, const struct sc_event *e)
 {
-	struct strbuf *s = &enc->sec;
-	/* the hot loop of the writer: room for the largest event is made once,
-	 * then bytes go straight into the buffer */
-	sb_grow(s, 1 + 6 * VARINT_MAX);
-	uint8_t *q = (uint8_t *)s->buf + s->len;
-	*q++ = (uint8_t)((e->kind << 5) | e->func);
-	q = fmt_put_u(q, e->time - enc->t);
-	enc->t = e->time;
-	q = fmt_put_u(q, e->thread);
-	uint64_t code;
-	if (e->kind == EV_ALLOC) {
-		q = fmt_put_u(q, e->stack);
-		q = fmt_put_u(q, e->size);
-		code = addr_coder_alloc(&enc->ac, e->addr);
-	} else {
-		code = addr_coder_free(&enc->ac, e->addr);
-	}
-	q = fmt_put_u(q, code);
-	if (!code) {
-		q = fmt_put_s(q, (int64_t)(e->addr - enc->addr));
-		enc->addr = e->addr;
-	}
-	s->len = (size_t)(q - (uint8_t *)s->buf);
+	if ((enc->total && e->time < enc->last_time) || (e->kind != EV_ALLOC && e->kind != EV_FREE) ||
+	    e->func >= FN__COUNT)
+		return -EINVAL;
+	enc->buf[enc->n] = *e;
 	enc->total++;
 	enc->last_time = e->time;
-	if (++enc->n == EVENTS_PER_SECTION)
+	if (++enc->n == EVC_BLOCK_MAX)
 		ev_encoder_flush(enc, o);
+	return 0;
 }
 
 static void ev_encoder_finish(struct ev_encoder *enc, struct zout *o)
 {
 	ev_encoder_flush(enc, o);
-	addr_coder_release(&enc->ac);
 	sb_release(&enc->sec);
+	free(enc->buf);
+	enc->buf = NULL;
+}
+
+static void ev_encoder_release(struct ev_encoder *enc)
+{
+	evc_encoder_free(enc->evc);
+	enc->evc = NULL;
 }
 
 /* ---- events compressed while the program runs ---- */
@@ -362,11 +310,11 @@ struct event_stream *event_stream_open(const char *path, int *err)
 
 int event_stream_add(struct event_stream *s, const struct sc_event *ev, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s->enc.total && ev[i].time < s->enc.last_time)
+	if (s->closed)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (ev_encoder_add(&s->enc, &s->o, &ev[i]) != 0)
 			return s->o.err = -EINVAL;
-		ev_encoder_add(&s->enc, &s->o, &ev[i]);
-	}
 	return s->o.err;
 }
 
@@ -389,6 +337,7 @@ void event_stream_discard(struct event_stream *s)
 		return;
 	if (!s->closed)
 		ev_encoder_finish(&s->enc, &s->o);
+	ev_encoder_release(&s->enc);
 	zout_release(&s->o);
 	fclose(s->o.f);
 	unlink(s->path);
@@ -692,9 +641,11 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	if (!w->streamed) {
 		struct ev_encoder enc;
 		ev_encoder_init(&enc);
-		for (size_t i = 0; i < p->nevents; i++)
-			ev_encoder_add(&enc, &w->o, &p->events[i]);
+		for (size_t i = 0; i < p->nevents && !w->o.err; i++)
+			if (ev_encoder_add(&enc, &w->o, &p->events[i]) != 0)
+				w->o.err = -EINVAL;
 		ev_encoder_finish(&enc, &w->o);
+		ev_encoder_release(&enc);
 	} else {
 		/* the events are already compressed, as frames of their own:
 		 * end this frame, append those, and go on in a new one */
@@ -782,8 +733,10 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 	if (moved_old)
 		*moved_old = 0;
 	if (!es)
-		for (size_t i = 1; i < p->nevents; i++)
-			if (p->events[i].time < p->events[i - 1].time)
+		for (size_t i = 0; i < p->nevents; i++)
+			if ((i && p->events[i].time < p->events[i - 1].time) ||
+			    (p->events[i].kind != EV_ALLOC && p->events[i].kind != EV_FREE) ||
+			    p->events[i].func >= FN__COUNT)
 				return -EINVAL;
 	/* A new file, named only when complete, never through a planted link
 	 * (lib/newfile.h), readable by its owner alone: a profile holds the
@@ -1107,6 +1060,23 @@ static int s_skip(struct sec *s)
 	}
 }
 
+/* The address model of version 1's EVENTS sections (read only): a free
+ * names its block by how many allocations back it was made, an allocation
+ * that reuses one of the last RECENT freed addresses names that slot. */
+#define RECENT 16
+
+struct addr_coder {
+	uint64_t *addrs;              /* address of each allocation, by ordinal */
+	size_t nallocs, cap;
+	uint64_t recent[RECENT];      /* last freed addresses, [0] most recent */
+};
+
+static void recent_push(struct addr_coder *c, uint64_t a)
+{
+	memmove(c->recent + 1, c->recent, (RECENT - 1) * sizeof(c->recent[0]));
+	c->recent[0] = a;
+}
+
 struct reader {
 	struct sc_profile *p;
 	const char *path;
@@ -1117,7 +1087,9 @@ struct reader {
 	int have_strings, have_meta, have_end;
 	size_t events_cap;
 	uint64_t end_events, end_stacks;
-	struct addr_coder ac;
+	struct addr_coder ac;         /* EVENTS (version 1) */
+	struct evc_decoder *evd;      /* EVENT_BLOCK (version 2) */
+	uint32_t version;
 	struct sc_zone *zbuf;         /* zone spans while reading, then moved to the arena */
 	size_t zcap;
 	uint64_t source_lines;        /* read so far, against SOURCE_MAX_BYTES */
@@ -1442,6 +1414,43 @@ static int sec_events(struct reader *r, struct sec *s)
 			p->nevents++;
 	}
 	return s->f.err ? -1 : 0;
+}
+
+/* Past EVENTS_SLACK events, a profile may hold at most EVENTS_RATIO events
+ * per compressed byte read: a real program's times alone cost more than
+ * that (the storms of docs/performance.md: 20 to 40 events per byte),
+ * while blocks repeated whole cost zstd almost nothing. */
+#define EVENTS_SLACK (1u << 20)
+#define EVENTS_RATIO 16384
+
+/* One EVENT_BLOCK section: decoded whole (it is at most EVC_BYTES_MAX) into
+ * the events behind those read. */
+static int sec_event_block(struct reader *r, struct sec *s)
+{
+	struct sc_profile *p = r->p;
+	uint64_t len = s_left(s);
+	if (len > EVC_BYTES_MAX)
+		return -1;
+	const uint8_t *b = s_bytes(s, len);
+	if (!b)
+		return -1;
+	if (!r->evd)
+		r->evd = evc_decoder_new(p->nthreads, p->nstacks);
+	if (p->nevents + EVC_BLOCK_MAX > r->events_cap) {
+		size_t cap = r->events_cap ? r->events_cap : EVC_BLOCK_MAX;
+		while (cap < p->nevents + EVC_BLOCK_MAX)
+			cap *= 2;
+		p->events = xrealloc(p->events, cap * sizeof(*p->events));
+		r->events_cap = cap;
+	}
+	long n = evc_decode(r->evd, b, (size_t)len, p->events + p->nevents);
+	if (n < 0)
+		return -1;
+	p->nevents += (size_t)n;
+	if (p->nevents > EVENTS_SLACK && s->b &&
+	    (p->nevents - EVENTS_SLACK) / EVENTS_RATIO > body_comp_used(s->b))
+		return -1;
+	return 0;
 }
 
 static int sec_rss(struct reader *r, struct sec *s)
@@ -1901,7 +1910,7 @@ static const char *sec_name(int tag)
 	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
 				       "stacks", "threads", "events", "rss", "end", "cpu", "samples",
 				       "zone names", "zones", "marks", "counters", "dropped calls",
-				       "zone errors", "code", "sources", "notes", "zone figures" };
+				       "zone errors", "code", "sources", "notes", "zone figures", "event block" };
 	return tag > 0 && tag <= SEC_LAST_KNOWN ? names[tag] : "unknown";
 }
 
@@ -1928,8 +1937,14 @@ static int parse_body(struct reader *r, struct body *b)
 			return rfail(r, "corrupt profile: %s section before the string table", sec_name(tag));
 		/* sections must come in order (events and samples may repeat), END last */
 		if (r->have_end || sec_rank(tag) < sec_rank(last) ||
-		    (tag == last && tag != SEC_EVENTS && tag != SEC_SAMPLES && tag != SEC_ZONES))
+		    (tag == last && tag != SEC_EVENTS && tag != SEC_EVENT_BLOCK && tag != SEC_SAMPLES &&
+		     tag != SEC_ZONES))
 			return rfail(r, "corrupt profile: section %s out of order", sec_name(tag));
+		/* version 1 stores events in EVENTS sections, version 2 in blocks */
+		if ((tag == SEC_EVENTS && r->version != 1) || (tag == SEC_EVENT_BLOCK && r->version == 1) ||
+		    (sec_rank(tag) == sec_rank(last) && tag != last))
+			return rfail(r, "corrupt profile: an %s section in a version %u profile", sec_name(tag),
+				     r->version);
 		struct sec sf = { { b->buf + b->lo, b->buf + b->lo, 0 }, b, slen };
 		s_fill(&sf, VARINT_MAX);
 		int rc = 0;
@@ -1941,6 +1956,7 @@ static int parse_body(struct reader *r, struct body *b)
 		case SEC_STACKS: rc = sec_stacks(r, &sf); break;
 		case SEC_THREADS: rc = sec_threads(r, &sf); break;
 		case SEC_EVENTS: rc = sec_events(r, &sf); break;
+		case SEC_EVENT_BLOCK: rc = sec_event_block(r, &sf); break;
 		case SEC_RSS: rc = sec_rss(r, &sf); break;
 		case SEC_CPU: rc = sec_cpu(r, &sf); break;
 		case SEC_SAMPLES: rc = sec_samples(r, &sf); break;
@@ -1980,6 +1996,8 @@ static int parse_body(struct reader *r, struct body *b)
 			return rfail(r, "truncated profile: compressed body incomplete");
 		/* a section is refused at the first byte it does not account for,
 		 * without decompressing what it claims beyond */
+		if (rc && tag == SEC_EVENT_BLOCK && r->evd && evc_decoder_error(r->evd)[0])
+			return rfail(r, "corrupt profile: bad event block (%s)", evc_decoder_error(r->evd));
 		if (rc || (tag <= SEC_LAST_KNOWN && s_left(&sf)))
 			return rfail(r, "corrupt profile: bad %s section", sec_name(tag));
 		b->lo = (size_t)(sf.f.p - b->buf);
@@ -2032,10 +2050,13 @@ static int read_profile(const char *path, struct sc_profile **out, char *err, si
 	uint32_t version = fmt_get_u32le(hdr + 8);
 	uint32_t flags = fmt_get_u32le(hdr + 12);
 	uint64_t raw_size = fmt_get_u64le(hdr + 16), comp_size = fmt_get_u64le(hdr + 24);
-	if (version != PROFILE_VERSION) {
+	if (version < PROFILE_VERSION_MIN || version > PROFILE_VERSION) {
 		fclose(fp);
-		return rfail(&r, "profile format version %u; this scorch reads version %u", version, PROFILE_VERSION);
+		return rfail(&r, "profile format version %u; this scorch reads versions %u to %u%s", version,
+			     PROFILE_VERSION_MIN, PROFILE_VERSION,
+			     version > PROFILE_VERSION ? " (a newer scorch wrote it)" : "");
 	}
+	r.version = version;
 	if (comp_size > (uint64_t)st.st_size || (uint64_t)st.st_size - comp_size < HDR_SIZE) {
 		fclose(fp);
 		return rfail(&r, "truncated profile: %llu of %llu bytes present",
@@ -2055,6 +2076,7 @@ static int read_profile(const char *path, struct sc_profile **out, char *err, si
 	body_release(&b);
 	fclose(fp);
 	free(r.ac.addrs);
+	evc_decoder_free(r.evd);
 	zones_adopt(&r, rc == 0);
 	if (rc) {
 		profile_free(r.p);
@@ -2079,10 +2101,25 @@ int profile_read_zone_figures(const char *path, struct sc_profile **out, char *e
 	return read_profile(path, out, err, errlen, 1);
 }
 
+struct live_ctx {
+	struct u64map *ord_real;      /* ordinal -> the real address it lives at */
+};
+
+static void note_live(void *ctx, uint64_t addr, uint64_t ordinal)
+{
+	struct live_ctx *c = ctx;
+	*u64map_put(c->ord_real, ordinal, NULL) = addr;
+}
+
 /* Decompresses what the stream holds so far (ending its frame: nothing can
  * be added afterwards) back into events, for a finalize that has to fall
  * back to encoding at exit. After a write error the file may end in the
- * middle of a section: everything up to the last complete one is returned. */
+ * middle of a section: everything up to the last complete one is returned.
+ * The blocks keep no addresses: the allocations still live get theirs back
+ * (with every earlier allocation that shared the address), since frees
+ * still to come name them so; the others keep the codec's synthetic ones,
+ * which pair them with their frees as the real ones did. Times come back
+ * to the us, as the profile keeps them. */
 int event_stream_read_back(struct event_stream *s, struct sc_event **out, size_t *n)
 {
 	*out = NULL;
@@ -2095,15 +2132,6 @@ int event_stream_read_back(struct event_stream *s, struct sc_event **out, size_t
 	fflush(s->o.f);
 	if (fseek(s->o.f, 0, SEEK_SET) != 0)
 		return -EIO;
-	struct reader r;
-	memset(&r, 0, sizeof(r));
-	char err[128];
-	r.err = err;
-	r.errlen = sizeof(err);
-	r.path = s->path;
-	r.p = profile_new();
-	r.p->nthreads = 65535;           /* indexes were checked when written */
-	r.p->nstacks = (size_t)-1;
 	ZSTD_DCtx *z = ZSTD_createDCtx();
 	size_t incap = ZSTD_DStreamInSize(), cap = 1 << 20, blen = 0;
 	uint8_t *in = xmalloc(incap), *body = xmalloc(cap);
@@ -2122,6 +2150,10 @@ int event_stream_read_back(struct event_stream *s, struct sc_event **out, size_t
 		}
 	}
 decoded:;
+	/* indexes were checked when written */
+	struct evc_decoder *d = evc_decoder_new(65535, (size_t)-1);
+	struct sc_event *ev = NULL;
+	size_t nev = 0, evcap = 0;
 	struct fmt_reader f = { body, body + blen, 0 };
 	while (!rc && f.p < f.end) {
 		int tag = *f.p++;
@@ -2129,19 +2161,41 @@ decoded:;
 		const uint8_t *sec = fmt_get_bytes(&f, slen);
 		if (!sec)
 			break;   /* cut off by the write error */
-		struct sec sf = { { sec, sec + slen, 0 }, NULL, 0 };
-		if (tag != SEC_EVENTS || sec_events(&r, &sf) != 0)
+		if (nev + EVC_BLOCK_MAX > evcap) {
+			evcap = evcap ? evcap * 2 : EVC_BLOCK_MAX;
+			while (evcap < nev + EVC_BLOCK_MAX)
+				evcap *= 2;
+			ev = xrealloc(ev, evcap * sizeof(*ev));
+		}
+		long k = tag == SEC_EVENT_BLOCK ? evc_decode(d, sec, slen, ev + nev) : -1;
+		if (k < 0)
 			rc = -EIO;
+		else
+			nev += (size_t)k;
 	}
+	evc_decoder_free(d);
 	ZSTD_freeDCtx(z);
 	free(in);
 	free(body);
-	free(r.ac.addrs);
 	if (!rc) {
-		*out = r.p->events;
-		*n = r.p->nevents;
-		r.p->events = NULL;
+		struct u64map ord_real, synth_real;
+		u64map_init(&ord_real, 1024);
+		u64map_init(&synth_real, 1024);
+		struct live_ctx c = { &ord_real };
+		evc_encoder_live(s->enc.evc, note_live, &c);
+		uint64_t ord = 0, *a;
+		for (size_t i = 0; i < nev; i++)
+			if (ev[i].kind == EV_ALLOC && (a = u64map_get(&ord_real, ord++)) && ev[i].addr)
+				*u64map_put(&synth_real, ev[i].addr, NULL) = *a;
+		for (size_t i = 0; i < nev && synth_real.len; i++)
+			if (ev[i].addr && (a = u64map_get(&synth_real, ev[i].addr)))
+				ev[i].addr = *a;
+		u64map_release(&ord_real);
+		u64map_release(&synth_real);
+		*out = ev;
+		*n = nev;
+	} else {
+		free(ev);
 	}
-	profile_free(r.p);
 	return rc;
 }

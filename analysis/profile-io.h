@@ -10,7 +10,12 @@
 #include "profile.h"
 
 #define PROFILE_MAGIC "SCORCHPF"
-#define PROFILE_VERSION 1
+/* Version 2 stores heap events in EVENT_BLOCK sections (by column, times
+ * to the us, frees by position); version 1 in EVENTS sections. Both are read;
+ * version 2 is written. A reader of version 1 alone refuses version 2 files
+ * by their header instead of skipping their events in silence. */
+#define PROFILE_VERSION 2
+#define PROFILE_VERSION_MIN 1
 
 /* Writes p to path atomically: a new file, mode 0600, takes the name when
  * complete (lib/newfile.h; what was there is replaced, never written
