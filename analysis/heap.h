@@ -34,8 +34,10 @@ struct heap_options {
 	const struct heap_visitor *visitor;  /* called along the replay; NULL none */
 	char *err;                  /* where a failed read of the events is said */
 	size_t errlen;              /* (heap_analyze returns -EIO then) */
-	bool totals_only;           /* only r->t and r->calls are needed: skip the
-	                             * replay that attributes the peak to sites */
+	bool totals_only;           /* the peak's holders are not needed: skip the
+	                             * replay that attributes the peak to sites,
+	                             * stacks and r->by_thread (their peak figures
+	                             * and the visitor's peak hook stay unused) */
 };
 
 /* Whole-process figures. They ignore the filter. */
