@@ -1,9 +1,17 @@
 /* The event iterator (events.h): events in memory are one batch, the whole
- * array; the file-backed case hands out the batches the profile reader
- * decodes. */
+ * array (or batches of the size a test sets). A profile whose events stay
+ * in its file is to be walked through the reader's decoder (profile-io.h)
+ * once it reads them lazily; until then every profile holds them. */
 #include "events.h"
 
 #include <string.h>
+
+static size_t batch_max;
+
+void sc_events_set_batch(size_t n)
+{
+	batch_max = n;
+}
 
 void sc_events_begin(struct sc_event_iter *it, const struct sc_profile *p)
 {
@@ -19,6 +27,8 @@ size_t sc_events_next(struct sc_event_iter *it, const struct sc_event **batch)
 		return 0;
 	*batch = p->events + it->pos;
 	size_t n = p->nevents - it->pos;
+	if (batch_max && n > batch_max)
+		n = batch_max;
 	it->pos += n;
 	return n;
 }

@@ -34,6 +34,10 @@ size_t sc_events_next(struct sc_event_iter *it, const struct sc_event **batch);
  * lowercase reason in it->err. */
 int sc_events_end(struct sc_event_iter *it);
 
+/* For tests: events in memory are handed out at most n at a time, as a
+ * file's decoder would (0, the default: all in one batch). */
+void sc_events_set_batch(size_t n);
+
 /* How many events the profile holds, whether in memory or in its file. */
 uint64_t sc_events_count(const struct sc_profile *p);
 /* The time of the last event (0 without events) when it is known without a

@@ -2,19 +2,23 @@
  * per-(stack, thread) figures (analysis/heap.h) against a naive replay
  * written here (a list of live blocks searched one by one), on random
  * profiles full of corner cases: threads, stacks, realloc moves, free(NULL),
- * failed calls, unmatched frees and allocations at a still-live address. */
+ * failed calls, unmatched frees and allocations at a still-live address;
+ * and the same figures and exports whatever the size of the batches. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../analysis/events.h"
 #include "../../analysis/heap.h"
 #include "../../lib/die.h"
+#include "../../output/export-dhat.h"
+#include "../../output/export-massif.h"
 
 #define NSTACKS 5
 #define NTHREADS 3
@@ -302,11 +306,81 @@ static void test_replay_matches_naive(void **state)
 	}
 }
 
+static char *run_export(int (*write)(FILE *, const struct sc_profile *, const struct heap_result *),
+			const struct sc_profile *p, const struct heap_result *r, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	assert_non_null(f);
+	assert_int_equal(write(f, p, r), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Batches as a file's decoder hands them out give the same figures, the
+ * same DHAT and massif files, as the whole array at once. */
+static void test_batches(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = { 1, 2, 7, 64, 1000 };
+	for (unsigned seed = 1; seed <= 6; seed++) {
+		struct sc_profile *p = random_profile(seed, 500 + 331 * seed);
+		sc_events_set_batch(0);
+		struct heap_options o = { .by_thread = true };
+		struct heap_result *a;
+		assert_int_equal(heap_analyze(p, &o, &a), 0);
+		size_t dlen, mlen;
+		char *dhat = run_export(dhat_write, p, a, &dlen);
+		char *massif = run_export(massif_write, p, a, &mlen);
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+			sc_events_set_batch(sizes[k]);
+			struct heap_result *b;
+			assert_int_equal(heap_analyze(p, &o, &b), 0);
+			assert_memory_equal(&a->t, &b->t, sizeof(a->t));
+			assert_memory_equal(a->calls, b->calls, sizeof(a->calls));
+			assert_memory_equal(a->hist, b->hist, sizeof(a->hist));
+			assert_memory_equal(a->stacks, b->stacks, NSTACKS * sizeof(*a->stacks));
+			assert_int_equal(a->nsites, b->nsites);
+			assert_memory_equal(a->sites, b->sites, a->nsites * sizeof(*a->sites));
+			assert_int_equal(a->nleaks, b->nleaks);
+			assert_memory_equal(a->leaks, b->leaks, a->nleaks * sizeof(*a->leaks));
+			assert_int_equal(a->ntimeline, b->ntimeline);
+			assert_memory_equal(a->timeline, b->timeline, a->ntimeline * sizeof(*a->timeline));
+			assert_int_equal(a->nby_thread, b->nby_thread);
+			assert_memory_equal(a->by_thread, b->by_thread, a->nby_thread * sizeof(*a->by_thread));
+			size_t dl, ml;
+			char *d = run_export(dhat_write, p, b, &dl);
+			char *m = run_export(massif_write, p, b, &ml);
+			assert_int_equal(dl, dlen);
+			assert_memory_equal(d, dhat, dl);
+			assert_int_equal(ml, mlen);
+			assert_memory_equal(m, massif, ml);
+			free(d);
+			free(m);
+
+			/* a replay stopped inside a batch stops there */
+			struct seen c = { 0 };
+			c.peak_ord = SIZE_MAX;
+			struct heap_visitor w = { &c, v_alloc, v_retire, v_step, NULL, v_end };
+			size_t upto = p->nevents / 2 + k;
+			assert_int_equal(heap_replay(b, &w, upto, NULL, 0), 0);
+			assert_int_equal(c.steps, upto + 1);
+			heap_result_free(b);
+		}
+		sc_events_set_batch(0);
+		free(dhat);
+		free(massif);
+		heap_result_free(a);
+		profile_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iterator),
 		cmocka_unit_test(test_replay_matches_naive),
+		cmocka_unit_test(test_batches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
