@@ -17,6 +17,7 @@
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/flame-svg.h"
+#include "../output/json.h"
 #include "../output/term.h"
 #include "cmds.h"
 #include "usage.h"
@@ -150,50 +151,53 @@ static void print_text(const struct side *b, const struct side *a, enum flame_we
 	sb_release(&sb);
 }
 
-static void json_side(struct strbuf *sb, const char *key, const struct side *s)
+static void json_side(struct json *j, const char *key, const struct side *s)
 {
-	sb_addf(sb, "  \"%s\": {\"file\": ", key);
-	sb_add_json_str(sb, s->in.path);
-	sb_addf(sb, ", \"kind\": \"%s\", \"weight\": \"%s\", \"total\": %llu},\n", kind_of(s->w),
-		flame_weight_name(s->w), (unsigned long long)s->t->nodes.data[0].total);
+	json_open_obj_as(j, key, JSON_INLINE);
+	json_str(j, "file", s->in.path);
+	json_str(j, "kind", kind_of(s->w));
+	json_str(j, "weight", flame_weight_name(s->w));
+	json_u64(j, "total", s->t->nodes.data[0].total);
+	json_close_obj(j);
 }
 
-static void json_num(struct strbuf *sb, const char *key, double pct)
+static void json_pct(struct json *j, const char *key, double pct)
 {
-	sb_addf(sb, ", \"%s\": %.4f", key, fabs(pct) < 5e-5 ? 0.0 : pct);
+	json_fixed(j, key, fabs(pct) < 5e-5 ? 0.0 : pct, 4);
 }
 
 static void print_json(const struct side *b, const struct side *a, enum flame_weight w,
 		       enum flame_group g, const struct flame_diff_row *rows, size_t n,
 		       size_t shown)
 {
-	struct strbuf sb = STRBUF_INIT;
-	sb_adds(&sb, "{\n");
-	json_side(&sb, "before", b);
-	json_side(&sb, "after", a);
-	sb_addf(&sb, "  \"unit\": \"%s\",\n  \"group\": \"%s\",\n  \"rows_total\": %zu,\n"
-		"  \"rows\": [", flame_weight_unit(w), g == FLAME_BY_SITE ? "site" : "function", n);
+	struct json j;
+	json_init_ex(&j, stdout, NULL, 0, JSON_SPACES, 0);
+	json_open_obj_as(&j, NULL, JSON_BLOCK);
+	json_side(&j, "before", b);
+	json_side(&j, "after", a);
+	json_str(&j, "unit", flame_weight_unit(w));
+	json_str(&j, "group", g == FLAME_BY_SITE ? "site" : "function");
+	json_u64(&j, "rows_total", n);
+	json_open_arr_as(&j, "rows", JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++) {
 		const struct flame_diff_row *r = &rows[i];
-		sb_adds(&sb, i ? ",\n    {" : "\n    {");
-		sb_adds(&sb, "\"function\": ");
-		sb_add_json_str(&sb, r->name);
-		sb_adds(&sb, ", \"module\": ");
-		sb_add_json_str(&sb, r->module);
-		sb_addf(&sb, ", \"main\": %s, \"before\": %llu, \"after\": %llu, \"delta\": %s%llu",
-			r->is_main ? "true" : "false", (unsigned long long)r->before,
-			(unsigned long long)r->after, r->after >= r->before ? "" : "-",
-			(unsigned long long)(r->after >= r->before ? r->after - r->before
-								   : r->before - r->after));
-		json_num(&sb, "before_pct", 100 * r->before_share);
-		json_num(&sb, "after_pct", 100 * r->after_share);
-		json_num(&sb, "delta_pct", 100 * r->delta);
-		sb_addf(&sb, ", \"before_total\": %llu, \"after_total\": %llu}",
-			(unsigned long long)r->before_total, (unsigned long long)r->after_total);
+		json_open_obj_as(&j, NULL, JSON_INLINE);
+		json_str(&j, "function", r->name);
+		json_str(&j, "module", r->module);
+		json_bool(&j, "main", r->is_main);
+		json_u64(&j, "before", r->before);
+		json_u64(&j, "after", r->after);
+		json_i64(&j, "delta", (int64_t)(r->after - r->before));
+		json_pct(&j, "before_pct", 100 * r->before_share);
+		json_pct(&j, "after_pct", 100 * r->after_share);
+		json_pct(&j, "delta_pct", 100 * r->delta);
+		json_u64(&j, "before_total", r->before_total);
+		json_u64(&j, "after_total", r->after_total);
+		json_close_obj(&j);
 	}
-	sb_adds(&sb, shown ? "\n  ]\n}\n" : "]\n}\n");
-	fputs(sb.buf, stdout);
-	sb_release(&sb);
+	json_close_arr(&j);
+	json_close_obj(&j);
+	json_end(&j);   /* like the text table: a write error is not reported */
 }
 
 /* Writes the differential flame graph to path; 0 or 1 after an error. */

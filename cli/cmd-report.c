@@ -80,8 +80,10 @@ static int bad_usage(const char *fmt, const char *arg)
 static int report_zones(int n, char **files, struct zone_report_options *zo, bool json)
 {
 	int rc = 0;
-	struct report_json_doc doc = { STRBUF_INIT, STRBUF_INIT, 0, 0 };
+	struct report_json_doc doc;
 	struct strbuf out = STRBUF_INIT;
+	if (json)
+		report_json_init(&doc);
 	struct zone_options opts = { zo->filter };
 	for (int i = 0; i < n; i++) {
 		struct sc_profile *p;
@@ -105,9 +107,7 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 		zone_result_sort(r, zo->sort);
 		zo->file = files[i];
 		if (json) {
-			sb_adds(&doc.profiles, doc.nprofiles ? ",\n" : "\n");
-			report_zones_json(&doc.profiles, r, zo);
-			doc.nprofiles++;
+			report_zones_json(&doc.j, r, zo);
 		} else {
 			sb_reset(&out);
 			if (i)
@@ -239,9 +239,11 @@ int cmd_report(int argc, char **argv)
 	cro.limit = co.limit = ro.limit;
 
 	int rc = 0;
-	struct report_json_doc doc = { STRBUF_INIT, STRBUF_INIT, 0, 0 };
+	struct report_json_doc doc;
 	struct strbuf out = STRBUF_INIT;
 	bool printed = false;
+	if (json)
+		report_json_init(&doc);
 	for (int i = optind; i < argc; i++) {
 		struct sc_profile *p;
 		char err[512];
@@ -286,9 +288,7 @@ int cmd_report(int argc, char **argv)
 			rc = 1;
 		}
 		if (json) {
-			report_json_add(&doc, r, &ro);
-			if (cr && report_cpu_json_attach(&doc, cr, &cro))
-				BUG("the CPU report found no profile object to extend");
+			report_json_add(&doc, r, &ro, cr, &cro);
 		} else {
 			sb_reset(&out);
 			if (printed)

@@ -665,7 +665,11 @@ int annotate_write(FILE *f, const struct sc_profile *p, const struct cpu_result 
 	x.texts.disk = o->disk_source;
 	x.base = cpu_amount(&r->t, &r->t.total);
 	if (o->json) {
-		json_init(&x.j, f, 3);
+		/* compact: the HTML page's block, on one line, safe inside <script> */
+		if (o->compact)
+			json_init_ex(&x.j, f, NULL, 0, JSON_HTML | JSON_NO_NEWLINE, 0);
+		else
+			json_init(&x.j, f, 3);
 		json_open_obj(&x.j, NULL);
 		json_str(&x.j, "file", o->file);
 		json_str(&x.j, "share_of", r->t.total.ns ? "cpu-ns" : "samples");

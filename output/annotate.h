@@ -17,7 +17,8 @@ struct annotate_options {
 	bool intel;                 /* Intel syntax instead of AT&T (x86) */
 	bool color;                 /* ANSI colors (text) */
 	bool json;
-	bool compact;               /* JSON: no instruction bytes, no zero counts (the HTML report) */
+	bool compact;               /* JSON: no instruction bytes, no zero counts, one line,
+	                             * strings safe inside <script> (the HTML report) */
 	bool disk_source;           /* read sources the profile does not keep from disk */
 };
 

@@ -270,18 +270,6 @@ static void zone_event(void *ctx, const struct zone_ev *ev)
 	}
 }
 
-/* A double as the shortest decimal that reads back as the same value. */
-static void json_double(struct json *j, const char *key, double v)
-{
-	char buf[40];
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	json_raw(j, key, buf, strlen(buf));
-}
-
 /* Every zone track, then the SCORCH_COUNTER values as counters of the
  * process named after them (args {"value": v}); JSON has no NaN or
  * infinity, so such values are left out. */

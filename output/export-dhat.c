@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../lib/die.h"
+#include "json.h"
 
 /* ---- valgrind-style frames ---- */
 
@@ -251,65 +252,58 @@ static int replay(struct dhat *d, char *err, size_t errlen)
 	return heap_replay(d->r, &v, HEAP_ALL_EVENTS, err, errlen);
 }
 
-/* A time in ns as a JSON number of microseconds, exact to the ns. */
-static void put_us(FILE *f, uint64_t ns)
-{
-	uint64_t frac = ns % 1000;
-	if (!frac) {
-		fprintf(f, "%llu", (unsigned long long)(ns / 1000));
-		return;
-	}
-	char d[4];
-	snprintf(d, sizeof(d), "%03u", (unsigned)frac);
-	for (int k = 2; k > 0 && d[k] == '0'; k--)
-		d[k] = '\0';
-	fprintf(f, "%llu.%s", (unsigned long long)(ns / 1000), d);
-}
-
-static void put_str(FILE *f, struct strbuf *tmp, const char *s)
-{
-	sb_reset(tmp);
-	sb_add_json_str(tmp, s ? s : "");
-	fputs(sb_str(tmp), f);
-}
-
-static void write_json(FILE *f, struct dhat *d)
+/* The document, through the JSON writer: the top members and each program
+ * point and frame on a line of its own. Times are microseconds, exact to the
+ * ns (json_us_short). */
+static int write_json(FILE *f, struct dhat *d)
 {
 	const struct sc_profile *p = d->p;
 	const struct heap_totals *t = &d->r->t;
+	struct json j;
+	json_init(&j, f, 2);
+	json_open_obj(&j, NULL);
+	json_u64(&j, "dhatFileVersion", 2);
+	json_str(&j, "mode", "heap");
+	json_str(&j, "verb", "Allocated");
+	json_bool(&j, "bklt", true);
+	json_bool(&j, "bkacc", false);
 	/* "tu" is free text to dh_view; "Mtu" names a million of it, the
 	 * unit of its rates: a million microseconds is a second */
-	fputs("{\"dhatFileVersion\":2\n,\"mode\":\"heap\",\"verb\":\"Allocated\"\n"
-	      ",\"bklt\":true,\"bkacc\":false\n,\"tu\":\"\\u00b5s\",\"Mtu\":\"s\"\n,\"tuth\":", f);
-	put_us(f, d->r->short_lived_ns);
-	fputs("\n,\"cmd\":", f);
-	put_str(f, &d->tmp, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
-	fprintf(f, "\n,\"pid\":%u\n,\"te\":", p->pid);
-	put_us(f, t->end_time);
-	fputs("\n,\"tg\":", f);
-	put_us(f, t->peak_event != HEAP_NO_EVENT ? t->peak_time : 0);
-	fputs("\n,\"pps\":\n [", f);
+	json_str(&j, "tu", "\xc2\xb5" "s");   /* µs */
+	json_str(&j, "Mtu", "s");
+	json_us_short(&j, "tuth", d->r->short_lived_ns);
+	json_str(&j, "cmd", p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "");
+	json_u64(&j, "pid", p->pid);
+	json_us_short(&j, "te", t->end_time);
+	json_us_short(&j, "tg", t->peak_event != HEAP_NO_EVENT ? t->peak_time : 0);
+	json_open_arr(&j, "pps");
 	for (size_t i = 0; i < d->pps.len; i++) {
 		const struct pp *pp = &d->pps.data[i];
-		fprintf(f, "%s{\"tb\":%llu,\"tbk\":%llu\n  ,\"tl\":", i ? "\n ," : "",
-			(unsigned long long)pp->tb, (unsigned long long)pp->tbk);
-		put_us(f, pp->tl);
-		fprintf(f, "\n  ,\"mb\":%llu,\"mbk\":%llu\n  ,\"gb\":%llu,\"gbk\":%llu"
-			"\n  ,\"eb\":%llu,\"ebk\":%llu\n  ,\"fs\":[",
-			(unsigned long long)pp->mb, (unsigned long long)pp->mbk,
-			(unsigned long long)pp->gb, (unsigned long long)pp->gbk,
-			(unsigned long long)pp->cb, (unsigned long long)pp->cbk);
+		json_open_obj(&j, NULL);
+		json_u64(&j, "tb", pp->tb);
+		json_u64(&j, "tbk", pp->tbk);
+		json_us_short(&j, "tl", pp->tl);
+		json_u64(&j, "mb", pp->mb);
+		json_u64(&j, "mbk", pp->mbk);
+		json_u64(&j, "gb", pp->gb);
+		json_u64(&j, "gbk", pp->gbk);
+		json_u64(&j, "eb", pp->cb);
+		json_u64(&j, "ebk", pp->cbk);
+		json_open_arr(&j, "fs");
 		for (uint32_t k = 0; k < pp->fs_len; k++)
 			/* +1: ftbl[0] is "[root]" */
-			fprintf(f, "%s%u", k ? "," : "", d->fs.data[pp->fs_off + k] + 1);
-		fputs("]\n  }", f);
+			json_u64(&j, NULL, d->fs.data[pp->fs_off + k] + 1);
+		json_close_arr(&j);
+		json_close_obj(&j);
 	}
-	fputs("\n ]\n,\"ftbl\":\n [\"[root]\"", f);
-	for (size_t i = 0; i < d->fr.off.len; i++) {
-		fputs("\n ,", f);
-		put_str(f, &d->tmp, vg_frames_text(&d->fr, (uint32_t)i));
-	}
-	fputs("\n ]\n}\n", f);
+	json_close_arr(&j);
+	json_open_arr(&j, "ftbl");
+	json_str(&j, NULL, "[root]");
+	for (size_t i = 0; i < d->fr.off.len; i++)
+		json_str(&j, NULL, vg_frames_text(&d->fr, (uint32_t)i));
+	json_close_arr(&j);
+	json_close_obj(&j);
+	return json_end(&j);
 }
 
 int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
@@ -323,7 +317,7 @@ int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
 	if (rc)
 		error("%s", err);
 	else
-		write_json(f, &d);
+		rc = write_json(f, &d);
 	vg_frames_release(&d.fr);
 	u64map_release(&d.by_key);
 	strmap_release(&d.by_frames);

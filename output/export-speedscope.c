@@ -33,8 +33,14 @@ void ss_frame_ids(struct ss_writer *w, uint32_t s, struct u32vec *out)
 
 void ss_sampled_begin(struct ss_writer *w, const char *name, const char *unit)
 {
-	sb_reset(&w->samples);
-	sb_reset(&w->weights);
+	/* the two arrays are written apart, by writers of their own, and go
+	 * into the document whole at ss_sampled_end() */
+	sb_release(&w->samples.own);
+	sb_release(&w->weights.own);
+	json_init_ex(&w->samples, NULL, NULL, 0, JSON_NO_NEWLINE, 0);
+	json_init_ex(&w->weights, NULL, NULL, 0, JSON_NO_NEWLINE, 0);
+	json_open_arr(&w->samples, NULL);
+	json_open_arr(&w->weights, NULL);
 	w->name = name;
 	w->unit = unit;
 	w->total = 0;
@@ -47,13 +53,11 @@ static void flush_sample(struct ss_writer *w)
 {
 	if (!w->last_weight)
 		return;
-	sb_addc(&w->samples, w->samples.len ? ',' : '[');
-	sb_addc(&w->samples, '[');
+	json_open_arr(&w->samples, NULL);
 	for (size_t i = 0; i < w->last.len; i++)
-		sb_addf(&w->samples, i ? ",%u" : "%u", w->last.data[i]);
-	sb_addc(&w->samples, ']');
-	sb_addc(&w->weights, w->weights.len ? ',' : '[');
-	sb_addf(&w->weights, "%llu", (unsigned long long)w->last_weight);
+		json_u64(&w->samples, NULL, w->last.data[i]);
+	json_close_arr(&w->samples);
+	json_u64(&w->weights, NULL, w->last_weight);
 	w->last_weight = 0;
 }
 
@@ -83,15 +87,12 @@ void ss_sampled_end(struct ss_writer *w)
 	json_str(j, "unit", w->unit);
 	json_u64(j, "startValue", 0);
 	json_u64(j, "endValue", w->total);
-	if (w->samples.len) {
-		sb_addc(&w->samples, ']');
-		sb_addc(&w->weights, ']');
-		json_raw(j, "samples", w->samples.buf, w->samples.len);
-		json_raw(j, "weights", w->weights.buf, w->weights.len);
-	} else {
-		json_raw(j, "samples", "[]", 2);
-		json_raw(j, "weights", "[]", 2);
-	}
+	json_close_arr(&w->samples);
+	json_close_arr(&w->weights);
+	json_end(&w->samples);
+	json_end(&w->weights);
+	json_raw(j, "samples", w->samples.own.buf, w->samples.own.len);
+	json_raw(j, "weights", w->weights.own.buf, w->weights.own.len);
 	json_close_obj(j);
 	w->nprofiles++;
 }
@@ -151,8 +152,8 @@ int ss_end(struct ss_writer *w, size_t active)
 	json_close_obj(j);
 	int rc = json_end(j);
 	xframes_release(&w->frames);
-	sb_release(&w->samples);
-	sb_release(&w->weights);
+	sb_release(&w->samples.own);
+	sb_release(&w->weights.own);
 	u32vec_free(&w->last);
 	return rc;
 }

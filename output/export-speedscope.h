@@ -32,7 +32,7 @@ struct ss_writer {
 	struct xframes frames;      /* shared.frames */
 	size_t nprofiles;
 	/* the sampled profile being written */
-	struct strbuf samples, weights;   /* their JSON arrays, built apart */
+	struct json samples, weights;     /* their JSON arrays, built apart */
 	const char *name, *unit;    /* borrowed until ss_sampled_end() */
 	uint64_t total;
 	struct u32vec last;         /* the pending sample, merged with identical followers */

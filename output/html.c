@@ -29,6 +29,7 @@
 #include "../lib/utf8.h"
 #include "../lib/vec.h"
 #include "annotate.h"
+#include "json.h"
 
 /* output/html/report.css and report.js as compiled in by scripts/embed.sh
  * ($(BUILD)/gen/html-assets.c), each with the base64 SHA-256 of its bytes for
@@ -107,75 +108,6 @@ static void out_mem(struct out *o, const void *p, size_t n)
 	out_flush(o);
 	if (n && !o->err && fwrite(p, 1, n, o->f) != n)
 		o->err = -(errno ? errno : EIO);
-}
-
-static void out_u(struct out *o, uint64_t v)
-{
-	char d[24];
-	int n = 0;
-	do
-		d[n++] = (char)('0' + v % 10);
-	while (v /= 10);
-	sb_grow(&o->b, (size_t)n);
-	while (n)
-		o->b.buf[o->b.len++] = d[--n];
-	o->b.buf[o->b.len] = 0;
-	out_check(o);
-}
-
-static void out_i(struct out *o, int64_t v)
-{
-	if (v < 0) {
-		sb_addc(&o->b, '-');
-		out_u(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		out_u(o, (uint64_t)v);
-	}
-}
-
-static void out_str(struct out *o, const char *s)
-{
-	html_json_str(&o->b, s);
-	out_check(o);
-}
-
-/* `{"key":`, opening an object */
-static void out_obj(struct out *o, const char *k)
-{
-	sb_adds(&o->b, "{\"");
-	sb_adds(&o->b, k);
-	sb_adds(&o->b, "\":");
-}
-
-/* `,"key":` (the first key of an object has no comma: pass first = true) */
-static void out_key(struct out *o, const char *k, bool first)
-{
-	if (!first)
-		sb_addc(&o->b, ',');
-	sb_addc(&o->b, '"');
-	sb_adds(&o->b, k);
-	sb_adds(&o->b, "\":");
-}
-
-static void out_kv_u(struct out *o, const char *k, uint64_t v)
-{
-	out_key(o, k, false);
-	out_u(o, v);
-}
-
-static void out_kv_str(struct out *o, const char *k, const char *v)
-{
-	out_key(o, k, false);
-	if (v)
-		out_str(o, v);
-	else
-		out_s(o, "null");
-}
-
-static void out_kv_bool(struct out *o, const char *k, bool v)
-{
-	out_key(o, k, false);
-	out_s(o, v ? "true" : "false");
 }
 
 /* ---- the call trie ---- */
@@ -499,43 +431,39 @@ static int cmp_wentry(const void *x, const void *y)
 
 /* Per-thread weights as [{"t":thread,"n":[node deltas],"w":[[metric 0],...]}],
  * node ids renumbered with newid and ascending within a thread. */
-static void write_weights(struct out *o, struct wtab *w, const uint32_t *newid, unsigned nmetrics)
+static void write_weights(struct json *j, const char *key, struct wtab *w, const uint32_t *newid,
+			  unsigned nmetrics)
 {
 	for (size_t i = 0; i < w->e.len; i++)
 		w->e.data[i].node = newid[w->e.data[i].node];
 	if (w->e.len > 1)   /* data is NULL when empty (a CPU profile without samples) */
 		qsort(w->e.data, w->e.len, sizeof(*w->e.data), cmp_wentry);
-	out_s(o, "[");
+	json_open_arr(j, key);
 	for (size_t i = 0; i < w->e.len;) {
-		size_t j = i;
-		while (j < w->e.len && w->e.data[j].thread == w->e.data[i].thread)
-			j++;
-		if (i)
-			out_s(o, ",");
-		out_s(o, "{\"t\":");
-		out_u(o, w->e.data[i].thread);
-		out_s(o, ",\"n\":[");
+		size_t k2 = i;
+		while (k2 < w->e.len && w->e.data[k2].thread == w->e.data[i].thread)
+			k2++;
+		json_open_obj(j, NULL);
+		json_u64(j, "t", w->e.data[i].thread);
+		json_open_arr(j, "n");
 		uint32_t prev = 0;
-		for (size_t k = i; k < j; k++) {
-			if (k > i)
-				sb_addc(&o->b, ',');
-			out_u(o, w->e.data[k].node - prev);
+		for (size_t k = i; k < k2; k++) {
+			json_u64(j, NULL, w->e.data[k].node - prev);
 			prev = w->e.data[k].node;
 		}
-		out_s(o, "],\"w\":[");
+		json_close_arr(j);
+		json_open_arr(j, "w");
 		for (unsigned m = 0; m < nmetrics; m++) {
-			out_s(o, m ? ",[" : "[");
-			for (size_t k = i; k < j; k++) {
-				if (k > i)
-					sb_addc(&o->b, ',');
-				out_u(o, w->e.data[k].w[m]);
-			}
-			out_s(o, "]");
+			json_open_arr(j, NULL);
+			for (size_t k = i; k < k2; k++)
+				json_u64(j, NULL, w->e.data[k].w[m]);
+			json_close_arr(j);
 		}
-		out_s(o, "]}");
-		i = j;
+		json_close_arr(j);
+		json_close_obj(j);
+		i = k2;
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 }
 
 /* The CPU figures of the summary, as the CPU model defines them
@@ -675,205 +603,178 @@ static const char *exit_kind(int k)
 	}
 }
 
-static void write_meta(struct out *o, const struct sc_profile *p, const struct html_options *opt)
+static void write_meta(struct json *j, const struct sc_profile *p, const struct html_options *opt)
 {
-	out_key(o, "meta", false);
-	out_obj(o, "generator");
-	out_str(o, "scorch " SCORCH_VERSION);
-	out_kv_str(o, "file", opt->file);
-	out_kv_str(o, "filter", opt->filter);
-	out_kv_str(o, "exe", p->exe ? p->exe : "");
-	out_kv_str(o, "cmdline", p->cmdline ? p->cmdline : "");
-	out_key(o, "argv", false);
-	out_s(o, "[");
-	for (uint32_t i = 0; i < p->argc; i++) {
-		if (i)
-			out_s(o, ",");
-		out_str(o, p->argv[i]);
-	}
-	out_s(o, "]");
-	out_kv_u(o, "pid", p->pid);
-	out_kv_u(o, "ppid", p->ppid);
-	out_kv_str(o, "host", p->host ? p->host : "");
-	out_kv_str(o, "version", p->scorch_version ? p->scorch_version : "");
-	out_kv_u(o, "startWall", p->start_wall);
-	out_kv_u(o, "duration", p->duration);
-	out_kv_str(o, "exitKind", exit_kind(p->exit_kind));
-	out_key(o, "exitValue", false);
-	out_i(o, p->exit_value);
+	json_open_obj(j, "meta");
+	json_str(j, "generator", "scorch " SCORCH_VERSION);
+	json_str(j, "file", opt->file);
+	json_str(j, "filter", opt->filter);
+	json_str(j, "exe", p->exe ? p->exe : "");
+	json_str(j, "cmdline", p->cmdline ? p->cmdline : "");
+	json_open_arr(j, "argv");
+	for (uint32_t i = 0; i < p->argc; i++)
+		json_str(j, NULL, p->argv[i] ? p->argv[i] : "");
+	json_close_arr(j);
+	json_u64(j, "pid", p->pid);
+	json_u64(j, "ppid", p->ppid);
+	json_str(j, "host", p->host ? p->host : "");
+	json_str(j, "version", p->scorch_version ? p->scorch_version : "");
+	json_u64(j, "startWall", p->start_wall);
+	json_u64(j, "duration", p->duration);
+	json_str(j, "exitKind", exit_kind(p->exit_kind));
+	json_i64(j, "exitValue", p->exit_value);
 	if (p->exit_kind == EXIT_SIGNAL) {
 		const char *d = strsignal(p->exit_value);
-		out_kv_str(o, "signal", d ? d : "?");
+		json_str(j, "signal", d ? d : "?");
 	}
-	out_kv_u(o, "depth", p->depth);
-	out_kv_bool(o, "incomplete", p->flags & PROF_INCOMPLETE);
-	out_kv_bool(o, "truncated", p->flags & PROF_TRUNCATED);
-	out_kv_u(o, "lostChunks", p->lost_chunks);
-	out_kv_u(o, "lostBytes", p->lost_bytes);
-	out_s(o, "}");
+	json_u64(j, "depth", p->depth);
+	json_bool(j, "incomplete", p->flags & PROF_INCOMPLETE);
+	json_bool(j, "truncated", p->flags & PROF_TRUNCATED);
+	json_u64(j, "lostChunks", p->lost_chunks);
+	json_u64(j, "lostBytes", p->lost_bytes);
+	json_close_obj(j);
 }
 
-static void write_threads(struct out *o, const struct bld *b)
+static void write_threads(struct json *j, const struct bld *b)
 {
 	const struct sc_profile *p = b->p;
-	out_key(o, "threads", false);
-	out_s(o, "[");
+	json_open_arr(j, "threads");
 	for (size_t i = 0; i < p->nthreads; i++) {
 		const struct sc_thread *t = &p->threads[i];
-		out_s(o, i ? ",{\"tid\":" : "{\"tid\":");
-		out_u(o, t->tid);
-		out_kv_str(o, "name", t->name ? t->name : "");
-		out_kv_u(o, "start", t->start);
-		out_kv_u(o, "end", t->end);
-		out_s(o, "}");
+		json_open_obj(j, NULL);
+		json_u64(j, "tid", t->tid);
+		json_str(j, "name", t->name ? t->name : "");
+		json_u64(j, "start", t->start);
+		json_u64(j, "end", t->end);
+		json_close_obj(j);
 	}
 	if (b->nothread_used) {
-		out_s(o, p->nthreads ? "," : "");
-		out_s(o, "{\"tid\":0,\"name\":\"[unknown thread]\",\"start\":0,\"end\":0}");
+		json_open_obj(j, NULL);
+		json_u64(j, "tid", 0);
+		json_str(j, "name", "[unknown thread]");
+		json_u64(j, "start", 0);
+		json_u64(j, "end", 0);
+		json_close_obj(j);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 }
 
-static void write_strings(struct out *o, const struct bld *b)
+static void write_strings(struct json *j, const struct bld *b)
 {
-	out_key(o, "strings", false);
-	out_s(o, "[");
-	for (size_t i = 0; i < b->strs.len; i++) {
-		if (i)
-			sb_addc(&o->b, ',');
-		out_str(o, b->strs.data[i]);
-	}
-	out_s(o, "]");
+	json_open_arr(j, "strings");
+	for (size_t i = 0; i < b->strs.len; i++)
+		json_str(j, NULL, b->strs.data[i] ? b->strs.data[i] : "");
+	json_close_arr(j);
 	const struct sc_profile *p = b->p;
-	out_key(o, "modules", false);
-	out_s(o, "[");
+	json_open_arr(j, "modules");
 	for (size_t i = 0; i < p->nmodules; i++) {
-		out_s(o, i ? ",{\"name\":" : "{\"name\":");
-		out_str(o, p->modules[i].name ? p->modules[i].name : "");
-		out_kv_str(o, "path", p->modules[i].path ? p->modules[i].path : "");
-		out_kv_bool(o, "main", p->modules[i].is_main);
-		out_s(o, "}");
+		json_open_obj(j, NULL);
+		json_str(j, "name", p->modules[i].name ? p->modules[i].name : "");
+		json_str(j, "path", p->modules[i].path ? p->modules[i].path : "");
+		json_bool(j, "main", p->modules[i].is_main);
+		json_close_obj(j);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 }
 
-/* `"name":[...]` (after a comma unless first): a column of n integers, expr
- * evaluated for i = 0 .. n - 1. */
-#define OUT_COLUMN(o, name, first, n, expr) do { \
-	out_key((o), (name), (first)); \
-	out_s((o), "["); \
+/* `"name":[...]`: a column of n integers, expr evaluated for i = 0 .. n - 1. */
+#define JSON_COLUMN(j, name, n, expr) do { \
+	json_open_arr((j), (name)); \
 	for (size_t i_ = 0; i_ < (n); i_++) { \
-		if (i_) \
-			sb_addc(&(o)->b, ','); \
 		size_t i = i_; \
-		out_i((o), (int64_t)(expr)); \
+		json_i64((j), NULL, (int64_t)(expr)); \
 	} \
-	out_s((o), "]"); \
+	json_close_arr((j)); \
 } while (0)
 
-static void write_tree(struct out *o, const struct bld *b, const uint32_t *order, const uint32_t *depth)
+static void write_tree(struct json *j, const struct bld *b, const uint32_t *order, const uint32_t *depth)
 {
-	out_key(o, "funcs", false);
-	out_s(o, "{");
-	OUT_COLUMN(o, "name", true, b->funcs.len, b->funcs.data[i].name);
-	OUT_COLUMN(o, "module", false, b->funcs.len, b->funcs.data[i].module);
-	OUT_COLUMN(o, "file", false, b->funcs.len, b->funcs.data[i].file);
-	out_s(o, "}");
-	out_key(o, "frames", false);
-	out_s(o, "{");
-	OUT_COLUMN(o, "func", true, b->frames.len, b->frames.data[i].func);
-	OUT_COLUMN(o, "inl", false, b->frames.len, b->frames.data[i].inl);
-	out_s(o, "}");
+	json_open_obj(j, "funcs");
+	JSON_COLUMN(j, "name", b->funcs.len, b->funcs.data[i].name);
+	JSON_COLUMN(j, "module", b->funcs.len, b->funcs.data[i].module);
+	JSON_COLUMN(j, "file", b->funcs.len, b->funcs.data[i].file);
+	json_close_obj(j);
+	json_open_obj(j, "frames");
+	JSON_COLUMN(j, "func", b->frames.len, b->frames.data[i].func);
+	JSON_COLUMN(j, "inl", b->frames.len, b->frames.data[i].inl);
+	json_close_obj(j);
 	size_t n = b->nodes.len;
-	out_key(o, "nodes", false);
-	out_s(o, "{");
-	OUT_COLUMN(o, "depth", true, n, depth[i]);
-	OUT_COLUMN(o, "frame", false, n, i ? (int64_t)b->nodes.data[order[i]].frame : -1);
-	out_s(o, "}");
+	json_open_obj(j, "nodes");
+	JSON_COLUMN(j, "depth", n, depth[i]);
+	JSON_COLUMN(j, "frame", n, i ? (int64_t)b->nodes.data[order[i]].frame : -1);
+	json_close_obj(j);
 }
 
-static void write_cpu(struct out *o, const struct sc_profile *p, const struct cpu_tot *t,
+static void write_cpu(struct json *j, const struct sc_profile *p, const struct cpu_tot *t,
 		      struct wtab *w, const uint32_t *newid)
 {
-	out_key(o, "cpu", false);
-	out_obj(o, "samples");
-	out_u(o, t->all);
-	out_kv_u(o, "matched", t->matched);
-	out_kv_u(o, "matchedNs", t->matched_ns);
-	out_kv_u(o, "offcpu", t->offcpu);
-	out_kv_u(o, "noStack", t->no_stack);
-	out_kv_str(o, "source", p->sample_source ? p->sample_source : "");
-	out_kv_u(o, "hz", p->sample_hz);
-	out_key(o, "achievedHz", false);
-	sb_addf(&o->b, "%.1f", t->achieved_hz);
-	out_kv_bool(o, "achievedFromCpuTime", t->from_cpu_time);
-	out_kv_u(o, "cpuTimeNs", p->cpu_time_ns);
-	out_kv_bool(o, "wall", t->wall);
+	json_open_obj(j, "cpu");
+	json_u64(j, "samples", t->all);
+	json_u64(j, "matched", t->matched);
+	json_u64(j, "matchedNs", t->matched_ns);
+	json_u64(j, "offcpu", t->offcpu);
+	json_u64(j, "noStack", t->no_stack);
+	json_str(j, "source", p->sample_source ? p->sample_source : "");
+	json_u64(j, "hz", p->sample_hz);
+	json_fixed(j, "achievedHz", t->achieved_hz, 1);
+	json_bool(j, "achievedFromCpuTime", t->from_cpu_time);
+	json_u64(j, "cpuTimeNs", p->cpu_time_ns);
+	json_bool(j, "wall", t->wall);
 	/* samples that weigh differently are read by their time first */
-	out_kv_bool(o, "timeFirst", flame_weights_vary(p));
-	out_kv_u(o, "threadsSampled", t->threads_sampled);
-	out_key(o, "weights", false);
-	write_weights(o, w, newid, t->wall ? 4 : 2);
-	out_s(o, "}");
+	json_bool(j, "timeFirst", flame_weights_vary(p));
+	json_u64(j, "threadsSampled", t->threads_sampled);
+	write_weights(j, "weights", w, newid, t->wall ? 4 : 2);
+	json_close_obj(j);
 }
 
-static void write_series(struct out *o, const char *key, const struct heap_point *pts, size_t n)
+static void write_series(struct json *j, const char *key, const struct heap_point *pts, size_t n)
 {
-	out_key(o, key, false);
-	out_s(o, "[");
+	json_open_arr(j, key);
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			sb_addc(&o->b, ',');
-		out_u(o, pts[i].time);
-		sb_addc(&o->b, ',');
-		out_u(o, pts[i].bytes);
+		json_u64(j, NULL, pts[i].time);
+		json_u64(j, NULL, pts[i].bytes);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 }
 
-static void write_heap(struct out *o, struct bld *b, const struct heap_result *hr,
+static void write_heap(struct json *j, struct bld *b, const struct heap_result *hr,
 		       struct wtab *w, struct wtab *sw, const uint32_t *newid)
 {
 	const struct heap_totals *t = &hr->t;
-	out_key(o, "heap", false);
-	out_obj(o, "calls");
-	out_u(o, t->calls);
-	out_kv_u(o, "allocations", t->allocations);
-	out_kv_u(o, "failed", t->failed);
-	out_kv_u(o, "frees", t->frees);
-	out_kv_u(o, "freeNull", t->free_null);
-	out_kv_u(o, "unmatchedFrees", t->unmatched_frees);
-	out_kv_u(o, "bytes", t->bytes);
-	out_kv_u(o, "peakBytes", t->peak_bytes);
-	out_kv_u(o, "peakBlocks", t->peak_blocks);
-	out_kv_u(o, "peakTime", t->peak_time);
-	out_kv_u(o, "leakedBytes", t->leaked_bytes);
-	out_kv_u(o, "leakedBlocks", t->leaked_blocks);
-	out_kv_u(o, "temporary", t->temporary);
-	out_kv_u(o, "shortLived", t->short_lived);
-	out_kv_u(o, "shortLivedNs", hr->short_lived_ns);
-	out_kv_u(o, "meanLifetime", t->mean_lifetime);
-	out_kv_u(o, "endTime", t->end_time);
-	out_kv_u(o, "peakRss", t->peak_rss);
-	out_kv_u(o, "filteredAllocations", hr->filtered_allocations);
-	out_kv_u(o, "filteredBytes", hr->filtered_bytes);
-	write_series(o, "timeline", hr->timeline, hr->ntimeline);
-	write_series(o, "rss", hr->rss, hr->nrss);
-	out_key(o, "hist", false);
-	out_s(o, "[");
+	json_open_obj(j, "heap");
+	json_u64(j, "calls", t->calls);
+	json_u64(j, "allocations", t->allocations);
+	json_u64(j, "failed", t->failed);
+	json_u64(j, "frees", t->frees);
+	json_u64(j, "freeNull", t->free_null);
+	json_u64(j, "unmatchedFrees", t->unmatched_frees);
+	json_u64(j, "bytes", t->bytes);
+	json_u64(j, "peakBytes", t->peak_bytes);
+	json_u64(j, "peakBlocks", t->peak_blocks);
+	json_u64(j, "peakTime", t->peak_time);
+	json_u64(j, "leakedBytes", t->leaked_bytes);
+	json_u64(j, "leakedBlocks", t->leaked_blocks);
+	json_u64(j, "temporary", t->temporary);
+	json_u64(j, "shortLived", t->short_lived);
+	json_u64(j, "shortLivedNs", hr->short_lived_ns);
+	json_u64(j, "meanLifetime", t->mean_lifetime);
+	json_u64(j, "endTime", t->end_time);
+	json_u64(j, "peakRss", t->peak_rss);
+	json_u64(j, "filteredAllocations", hr->filtered_allocations);
+	json_u64(j, "filteredBytes", hr->filtered_bytes);
+	write_series(j, "timeline", hr->timeline, hr->ntimeline);
+	write_series(j, "rss", hr->rss, hr->nrss);
+	json_open_arr(j, "hist");
 	for (size_t i = 0; i < HEAP_NBUCKETS; i++) {
 		const struct heap_bucket *k = &hr->hist[i];
-		out_s(o, i ? ",[" : "[");
-		out_u(o, k->lo);
-		sb_addc(&o->b, ',');
-		out_u(o, k->hi);
-		sb_addc(&o->b, ',');
-		out_u(o, k->count);
-		sb_addc(&o->b, ',');
-		out_u(o, k->bytes);
-		out_s(o, "]");
+		json_open_arr(j, NULL);
+		json_u64(j, NULL, k->lo);
+		json_u64(j, NULL, k->hi);
+		json_u64(j, NULL, k->count);
+		json_u64(j, NULL, k->bytes);
+		json_close_arr(j);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 
 	/* sites: names go through the string table */
 	size_t ns = hr->nsites;
@@ -883,51 +784,25 @@ static void write_heap(struct out *o, struct bld *b, const struct heap_result *h
 		sname[i] = str_id(b, hr->sites[i].func ? hr->sites[i].func : "??");
 		sfile[i] = str_id(b, hr->sites[i].file ? hr->sites[i].file : "");
 	}
-	out_key(o, "sites", false);
-	out_s(o, "{");
-	OUT_COLUMN(o, "name", true, ns, sname[i]);
-	OUT_COLUMN(o, "file", false, ns, sfile[i]);
-	OUT_COLUMN(o, "line", false, ns, hr->sites[i].line);
-	OUT_COLUMN(o, "module", false, ns, hr->sites[i].module);
-	out_s(o, "}");
+	json_open_obj(j, "sites");
+	JSON_COLUMN(j, "name", ns, sname[i]);
+	JSON_COLUMN(j, "file", ns, sfile[i]);
+	JSON_COLUMN(j, "line", ns, hr->sites[i].line);
+	JSON_COLUMN(j, "module", ns, hr->sites[i].module);
+	json_close_obj(j);
 	free(sname);
 	free(sfile);
 	/* per (thread, site) figures, sites as "nodes" of the same encoding */
 	uint32_t *ident = xmalloc((ns + 1) * sizeof(*ident));
 	for (size_t i = 0; i <= ns; i++)
 		ident[i] = (uint32_t)i;
-	out_key(o, "siteWeights", false);
-	write_weights(o, sw, ident, 4);
+	write_weights(j, "siteWeights", sw, ident, 4);
 	free(ident);
-	out_key(o, "weights", false);
-	write_weights(o, w, newid, 4);
-	out_s(o, "}");
+	write_weights(j, "weights", w, newid, 4);
+	json_close_obj(j);
 }
 
 /* ---- zones, marks and counters ---- */
-
-/* A double as the shortest of %.15g, %.16g and %.17g that reads back as the
- * same value (JSON has no NaN or infinity: those are null). */
-static void out_double(struct out *o, double v)
-{
-	if (!isfinite(v)) {
-		out_s(o, "null");
-		return;
-	}
-	char buf[40];
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	out_s(o, buf);
-}
-
-static void out_kv_double(struct out *o, const char *k, double v)
-{
-	out_key(o, k, false);
-	out_double(o, v);
-}
 
 /* zone_analyze() of one thread's spans, p->zones[lo, hi) (zones are sorted
  * by thread, so a thread's spans are one slice). Calls --calls-min dropped
@@ -945,70 +820,61 @@ static struct zone_result *thread_zones(const struct sc_profile *p, size_t lo, s
 
 /* The rows of one zone table, {"t":thread (-1 all),"name":[...],...}: the
  * figures of `scorch report --zones --json`, column by column. */
-static void write_zone_rows(struct out *o, const struct zone_result *r, int64_t thread)
+static void write_zone_rows(struct json *j, const struct zone_result *r, int64_t thread)
 {
 	const struct zone_stat *s = r->zones;
 	size_t n = r->nzones;
-	out_s(o, "{\"t\":");
-	out_i(o, thread);
-	OUT_COLUMN(o, "name", false, n, s[i].name);
-	OUT_COLUMN(o, "calls", false, n, s[i].calls);
-	OUT_COLUMN(o, "dropped", false, n, s[i].dropped);
-	OUT_COLUMN(o, "total", false, n, s[i].total_ns);
-	OUT_COLUMN(o, "self", false, n, s[i].self_ns);
-	OUT_COLUMN(o, "mean", false, n, s[i].calls ? s[i].sum_ns / s[i].calls : 0);
-	OUT_COLUMN(o, "min", false, n, s[i].min_ns);
-	OUT_COLUMN(o, "max", false, n, s[i].max_ns);
-	OUT_COLUMN(o, "p50", false, n, s[i].p50_ns);
-	OUT_COLUMN(o, "p95", false, n, s[i].p95_ns);
-	OUT_COLUMN(o, "p99", false, n, s[i].p99_ns);
-	OUT_COLUMN(o, "allocs", false, n, s[i].allocs);
-	OUT_COLUMN(o, "bytes", false, n, s[i].bytes);
-	OUT_COLUMN(o, "selfAllocs", false, n, s[i].self_allocs);
-	OUT_COLUMN(o, "selfBytes", false, n, s[i].self_bytes);
-	OUT_COLUMN(o, "unwound", false, n, s[i].unwound);
-	OUT_COLUMN(o, "unfinished", false, n, s[i].unfinished);
-	out_s(o, "}");
+	json_open_obj(j, NULL);
+	json_i64(j, "t", thread);
+	JSON_COLUMN(j, "name", n, s[i].name);
+	JSON_COLUMN(j, "calls", n, s[i].calls);
+	JSON_COLUMN(j, "dropped", n, s[i].dropped);
+	JSON_COLUMN(j, "total", n, s[i].total_ns);
+	JSON_COLUMN(j, "self", n, s[i].self_ns);
+	JSON_COLUMN(j, "mean", n, s[i].calls ? s[i].sum_ns / s[i].calls : 0);
+	JSON_COLUMN(j, "min", n, s[i].min_ns);
+	JSON_COLUMN(j, "max", n, s[i].max_ns);
+	JSON_COLUMN(j, "p50", n, s[i].p50_ns);
+	JSON_COLUMN(j, "p95", n, s[i].p95_ns);
+	JSON_COLUMN(j, "p99", n, s[i].p99_ns);
+	JSON_COLUMN(j, "allocs", n, s[i].allocs);
+	JSON_COLUMN(j, "bytes", n, s[i].bytes);
+	JSON_COLUMN(j, "selfAllocs", n, s[i].self_allocs);
+	JSON_COLUMN(j, "selfBytes", n, s[i].self_bytes);
+	JSON_COLUMN(j, "unwound", n, s[i].unwound);
+	JSON_COLUMN(j, "unfinished", n, s[i].unfinished);
+	json_close_obj(j);
 }
 
 /* `"key":[...]` of the spans idx[] that have a non-zero field: pairs (or
  * triples) of the span's place in idx, as a delta from the previous one
  * listed, and the value(s). */
-static void write_sparse(struct out *o, const char *key, const struct sc_zone *z, const uint32_t *idx,
+static void write_sparse(struct json *j, const char *key, const struct sc_zone *z, const uint32_t *idx,
 			 size_t n, int which)
 {
-	out_key(o, key, false);
-	out_s(o, "[");
+	json_open_arr(j, key);
 	size_t prev = 0;
-	bool first = true;
 	for (size_t k = 0; k < n; k++) {
 		const struct sc_zone *s = &z[idx[k]];
 		uint64_t a = which == 0 ? s->allocs : which == 1 ? s->flags : s->dropped_ns;
 		uint64_t b = which == 0 ? s->bytes : 0;
 		if (!a && !b)
 			continue;
-		if (!first)
-			sb_addc(&o->b, ',');
-		first = false;
-		out_u(o, k - prev);
+		json_u64(j, NULL, k - prev);
 		prev = k;
-		sb_addc(&o->b, ',');
-		out_u(o, a);
-		if (which == 0) {
-			sb_addc(&o->b, ',');
-			out_u(o, b);
-		}
+		json_u64(j, NULL, a);
+		if (which == 0)
+			json_u64(j, NULL, b);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 }
 
 /* One thread's spans, p->zones[lo, hi), those of names keep[] says (idx:
- * room for their indexes; nothing when none is kept; *first: no comma
- * before it, cleared): start
- * (delta from the previous span's), duration, name, depth, then the rare
- * fields sparse: allocations and bytes, flags, time of dropped calls. */
-static void write_zone_lane(struct out *o, const struct sc_profile *p, size_t lo, size_t hi,
-			    const uint8_t *keep, uint32_t *idx, bool *first)
+ * room for their indexes; nothing when none is kept): start (delta from the
+ * previous span's), duration, name, depth, then the rare fields sparse:
+ * allocations and bytes, flags, time of dropped calls. */
+static void write_zone_lane(struct json *j, const struct sc_profile *p, size_t lo, size_t hi,
+			    const uint8_t *keep, uint32_t *idx)
 {
 	size_t n = 0;
 	for (size_t k = lo; k < hi; k++)
@@ -1017,22 +883,21 @@ static void write_zone_lane(struct out *o, const struct sc_profile *p, size_t lo
 	if (!n)
 		return;   /* --filter left nothing of this thread */
 	const struct sc_zone *z = p->zones;
-	out_s(o, *first ? "{\"t\":" : ",{\"t\":");
-	*first = false;
-	out_u(o, z[lo].thread);
-	OUT_COLUMN(o, "start", false, n, z[idx[i]].start - (i ? z[idx[i - 1]].start : 0));
-	OUT_COLUMN(o, "dur", false, n, z[idx[i]].end - z[idx[i]].start);
-	OUT_COLUMN(o, "name", false, n, z[idx[i]].name);
-	OUT_COLUMN(o, "depth", false, n, z[idx[i]].depth);
-	write_sparse(o, "mem", z, idx, n, 0);
-	write_sparse(o, "flags", z, idx, n, 1);
-	write_sparse(o, "dropped", z, idx, n, 2);
-	out_s(o, "}");
+	json_open_obj(j, NULL);
+	json_u64(j, "t", z[lo].thread);
+	JSON_COLUMN(j, "start", n, z[idx[i]].start - (i ? z[idx[i - 1]].start : 0));
+	JSON_COLUMN(j, "dur", n, z[idx[i]].end - z[idx[i]].start);
+	JSON_COLUMN(j, "name", n, z[idx[i]].name);
+	JSON_COLUMN(j, "depth", n, z[idx[i]].depth);
+	write_sparse(j, "mem", z, idx, n, 0);
+	write_sparse(j, "flags", z, idx, n, 1);
+	write_sparse(j, "dropped", z, idx, n, 2);
+	json_close_obj(j);
 }
 
 /* Every counter: its figures from the zone analysis and its values in
  * time order (times as deltas). */
-static void write_counters(struct out *o, const struct sc_profile *p, const struct zone_result *zr)
+static void write_counters(struct json *j, const struct sc_profile *p, const struct zone_result *zr)
 {
 	size_t nn = p->nzone_names;
 	/* counter values grouped by name, in time order within a name */
@@ -1047,59 +912,52 @@ static void write_counters(struct out *o, const struct sc_profile *p, const stru
 	for (size_t i = 0; i < p->ncounters; i++)
 		by[fill[p->counters[i].name]++] = (uint32_t)i;
 	free(fill);
-	out_key(o, "counters", false);
-	out_s(o, "[");
+	json_open_arr(j, "counters");
 	for (size_t c = 0; c < zr->ncounters; c++) {
 		const struct zone_counter_stat *s = &zr->counters[c];
 		const uint32_t *v = by + start[s->name];
 		size_t n = start[s->name + 1] - start[s->name];
-		out_s(o, c ? ",{\"name\":" : "{\"name\":");
-		out_u(o, s->name);
-		out_kv_u(o, "values", s->samples);
-		out_kv_double(o, "min", s->min);
-		out_kv_double(o, "max", s->max);
-		out_kv_double(o, "mean", s->mean);
-		out_kv_double(o, "last", s->last);
-		out_kv_u(o, "lastNs", s->last_ns);
-		OUT_COLUMN(o, "time", false, n, p->counters[v[i]].time - (i ? p->counters[v[i - 1]].time : 0));
-		out_key(o, "value", false);
-		out_s(o, "[");
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				sb_addc(&o->b, ',');
-			out_double(o, p->counters[v[i]].value);
-		}
-		out_s(o, "]}");
+		json_open_obj(j, NULL);
+		json_u64(j, "name", s->name);
+		json_u64(j, "values", s->samples);
+		json_double(j, "min", s->min);
+		json_double(j, "max", s->max);
+		json_double(j, "mean", s->mean);
+		json_double(j, "last", s->last);
+		json_u64(j, "lastNs", s->last_ns);
+		JSON_COLUMN(j, "time", n, p->counters[v[i]].time - (i ? p->counters[v[i - 1]].time : 0));
+		json_open_arr(j, "value");
+		for (size_t i = 0; i < n; i++)
+			json_double(j, NULL, p->counters[v[i]].value);
+		json_close_arr(j);
+		json_close_obj(j);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 	free(start);
 	free(by);
 }
 
-static void write_zone_errors(struct out *o, const struct zone_result *zr)
+static void write_zone_errors(struct json *j, const struct zone_result *zr)
 {
-	out_key(o, "errors", false);
-	out_s(o, "[");
+	json_open_arr(j, "errors");
 	for (size_t i = 0; i < zr->nerrors; i++) {
 		const struct zone_error_stat *e = &zr->errors[i];
-		out_s(o, i ? ",{\"kind\":" : "{\"kind\":");
-		out_str(o, e->kind == ZONE_ERR_END_MISMATCH ? "mismatched_end" : "end_without_begin");
-		out_key(o, "given", false);
-		out_i(o, e->given == UINT32_MAX ? -1 : (int64_t)e->given);
-		out_key(o, "innermost", false);
-		out_i(o, e->expected == UINT32_MAX ? -1 : (int64_t)e->expected);
-		out_kv_u(o, "count", e->count);
-		out_kv_u(o, "first", e->first_ns);
-		out_kv_u(o, "thread", e->thread);
-		out_s(o, "}");
+		json_open_obj(j, NULL);
+		json_str(j, "kind", e->kind == ZONE_ERR_END_MISMATCH ? "mismatched_end" : "end_without_begin");
+		json_i64(j, "given", e->given == UINT32_MAX ? -1 : (int64_t)e->given);
+		json_i64(j, "innermost", e->expected == UINT32_MAX ? -1 : (int64_t)e->expected);
+		json_u64(j, "count", e->count);
+		json_u64(j, "first", e->first_ns);
+		json_u64(j, "thread", e->thread);
+		json_close_obj(j);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 }
 
 /* The "zones" object: the zone name table (names through the string
  * table), totals, the zone table for all threads and per thread, the spans
  * per thread, marks, counters and mismatched ends. */
-static void write_zones(struct out *o, struct bld *b, const struct zone_result *zr, const char *filter)
+static void write_zones(struct json *j, struct bld *b, const struct zone_result *zr, const char *filter)
 {
 	const struct sc_profile *p = b->p;
 	size_t nn = p->nzone_names;
@@ -1108,72 +966,65 @@ static void write_zones(struct out *o, struct bld *b, const struct zone_result *
 		nid[i] = str_id(b, p->zone_names[i].name ? p->zone_names[i].name : "");
 		fid[i] = str_id(b, p->zone_names[i].file ? p->zone_names[i].file : "");
 	}
-	out_key(o, "zones", false);
-	out_obj(o, "names");
-	out_s(o, "{");
-	OUT_COLUMN(o, "name", true, nn, nid[i]);
-	OUT_COLUMN(o, "file", false, nn, fid[i]);
-	OUT_COLUMN(o, "line", false, nn, p->zone_names[i].line);
-	OUT_COLUMN(o, "kind", false, nn, p->zone_names[i].kind);
-	out_s(o, "}");
+	json_open_obj(j, "zones");
+	json_open_obj(j, "names");
+	JSON_COLUMN(j, "name", nn, nid[i]);
+	JSON_COLUMN(j, "file", nn, fid[i]);
+	JSON_COLUMN(j, "line", nn, p->zone_names[i].line);
+	JSON_COLUMN(j, "kind", nn, p->zone_names[i].kind);
+	json_close_obj(j);
 	free(nid);
 	free(fid);
 
-	out_key(o, "totals", false);
-	out_obj(o, "spans");
-	out_u(o, zr->spans);
-	out_kv_u(o, "names", nn);
-	out_kv_u(o, "calls", zr->calls);
-	out_kv_u(o, "dropped", zr->dropped);
-	out_kv_u(o, "unwound", zr->unwound);
-	out_kv_u(o, "unfinished", zr->unfinished);
-	out_kv_u(o, "threadExit", zr->thread_exit);
-	out_kv_u(o, "marks", p->nmarks);
-	out_kv_u(o, "counterValues", p->ncounters);
-	out_kv_u(o, "mismatched", zr->nerror_calls);
-	out_s(o, "}");
+	json_open_obj(j, "totals");
+	json_u64(j, "spans", zr->spans);
+	json_u64(j, "names", nn);
+	json_u64(j, "calls", zr->calls);
+	json_u64(j, "dropped", zr->dropped);
+	json_u64(j, "unwound", zr->unwound);
+	json_u64(j, "unfinished", zr->unfinished);
+	json_u64(j, "threadExit", zr->thread_exit);
+	json_u64(j, "marks", p->nmarks);
+	json_u64(j, "counterValues", p->ncounters);
+	json_u64(j, "mismatched", zr->nerror_calls);
+	json_close_obj(j);
 
 	/* only the spans of the names in the table (all of them unless --filter) */
 	uint8_t *keep = xcalloc(nn + 1, 1);
 	for (size_t i = 0; i < zr->nzones; i++)
 		keep[zr->zones[i].name] = 1;
-	out_key(o, "rows", false);
-	out_s(o, "[");
-	write_zone_rows(o, zr, -1);
+	json_open_arr(j, "rows");
+	write_zone_rows(j, zr, -1);
 	for (size_t lo = 0, hi; lo < p->nzones; lo = hi) {
 		for (hi = lo + 1; hi < p->nzones && p->zones[hi].thread == p->zones[lo].thread; hi++)
 			;
 		struct zone_result *tr = thread_zones(p, lo, hi, filter);
 		if (!tr)
 			continue;
-		out_s(o, ",");
-		write_zone_rows(o, tr, p->zones[lo].thread);
+		write_zone_rows(j, tr, p->zones[lo].thread);
 		zone_result_free(tr);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 
 	uint32_t *idx = xmalloc((p->nzones + 1) * sizeof(*idx));
-	out_key(o, "lanes", false);
-	out_s(o, "[");
-	bool first = true;
+	json_open_arr(j, "lanes");
 	for (size_t lo = 0, hi; lo < p->nzones; lo = hi) {
 		for (hi = lo + 1; hi < p->nzones && p->zones[hi].thread == p->zones[lo].thread; hi++)
 			;
-		write_zone_lane(o, p, lo, hi, keep, idx, &first);
+		write_zone_lane(j, p, lo, hi, keep, idx);
 	}
-	out_s(o, "]");
+	json_close_arr(j);
 	free(idx);
 	free(keep);
 
-	out_key(o, "marks", false);
-	out_s(o, "{");
-	OUT_COLUMN(o, "time", true, p->nmarks, p->marks[i].time - (i ? p->marks[i - 1].time : 0));
-	OUT_COLUMN(o, "thread", false, p->nmarks, p->marks[i].thread);
-	OUT_COLUMN(o, "name", false, p->nmarks, p->marks[i].name);
-	out_s(o, "}");
-	write_counters(o, p, zr);
-	write_zone_errors(o, zr);
-	out_s(o, "}");
+	json_open_obj(j, "marks");
+	JSON_COLUMN(j, "time", p->nmarks, p->marks[i].time - (i ? p->marks[i - 1].time : 0));
+	JSON_COLUMN(j, "thread", p->nmarks, p->marks[i].thread);
+	JSON_COLUMN(j, "name", p->nmarks, p->marks[i].name);
+	json_close_obj(j);
+	write_counters(j, p, zr);
+	write_zone_errors(j, zr);
+	json_close_obj(j);
 }
 
 /* ---- hot code ---- */
@@ -1182,8 +1033,9 @@ static void write_zones(struct out *o, struct bld *b, const struct zone_result *
 #define HTML_ANNOTATE_FUNCS 10
 
 /* The hot code view's data: `scorch annotate --json` of the hottest
- * functions, in a block of its own. JSON has '<', '>' and '&' only inside
- * strings, where \u escapes keep the block from ending early. */
+ * functions, in a block of its own: compact, its strings written by the
+ * JSON writer with '<', '>' and '&' as \u escapes, so that nothing in it
+ * ends the block early. */
 static void write_annotate(struct out *o, const struct sc_profile *p, const struct html_options *opt)
 {
 	struct cpu_options co = { .filter = opt->filter };
@@ -1202,19 +1054,7 @@ static void write_annotate(struct out *o, const struct sc_profile *p, const stru
 				       .json = true, .compact = true, .disk_source = true };
 	if (mf && annotate_write(mf, p, r, idx, k, &ao) == 0 && fclose(mf) == 0) {
 		out_s(o, "<script type=\"application/json\" id=\"scorch-annotate\">");
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)buf[i];
-			if (c == '<' || c == '>' || c == '&')
-				sb_addf(&o->b, "\\u%04x", c);
-			else if (c == 0xe2 && i + 2 < len && (unsigned char)buf[i + 1] == 0x80 &&
-				 ((unsigned char)buf[i + 2] == 0xa8 || (unsigned char)buf[i + 2] == 0xa9)) {
-				sb_addf(&o->b, "\\u20%02x", (unsigned char)buf[i + 2] == 0xa8 ? 0x28 : 0x29);
-				i += 2;
-			} else if (c != '\n') {
-				sb_addc(&o->b, (char)c);
-			}
-			out_check(o);
-		}
+		out_mem(o, buf, len);
 		out_s(o, "</script>\n");
 	} else if (mf) {
 		fclose(mf);
@@ -1398,27 +1238,35 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 	write_head(&o, p);
 	out_s(&o, page_body);
 	out_s(&o, "<script type=\"application/json\" id=\"scorch-data\">");
-	out_obj(&o, "v");
-	out_u(&o, 1);
-	write_meta(&o, p, opt);
+	out_flush(&o);
+	/* the data: compact, its strings safe inside <script> */
+	struct json j;
+	json_init_ex(&j, f, NULL, 0, JSON_HTML | JSON_NO_NEWLINE, 0);
+	json_open_obj(&j, NULL);
+	json_u64(&j, "v", 1);
+	write_meta(&j, p, opt);
 	/* sites add strings: the string table goes last */
 	if (hr)
-		write_heap(&o, &b, hr, &hw, &sw, newid);
+		write_heap(&j, &b, hr, &hw, &sw, newid);
 	else
-		out_s(&o, ",\"heap\":null");
+		json_null(&j, "heap");
 	if (cpu)
-		write_cpu(&o, p, &ct, &cw, newid);
+		write_cpu(&j, p, &ct, &cw, newid);
 	else
-		out_s(&o, ",\"cpu\":null");
+		json_null(&j, "cpu");
 	if (zr)
-		write_zones(&o, &b, zr, opt->filter);
+		write_zones(&j, &b, zr, opt->filter);
 	else
-		out_s(&o, ",\"zones\":null");
-	write_threads(&o, &b);
-	out_kv_u(&o, "maxDepth", maxd);
-	write_tree(&o, &b, order, depth);
-	write_strings(&o, &b);
-	out_s(&o, "}</script>\n");
+		json_null(&j, "zones");
+	write_threads(&j, &b);
+	json_u64(&j, "maxDepth", maxd);
+	write_tree(&j, &b, order, depth);
+	write_strings(&j, &b);
+	json_close_obj(&j);
+	int jerr = json_end(&j);
+	if (jerr && !o.err)
+		o.err = jerr;
+	out_s(&o, "</script>\n");
 	/* hot code: for profiles that keep code or sources (not for profiles
 	 * of other tools, or recorded with --no-code: a second CPU analysis
 	 * of a huge profile only to show lines without text is not worth it) */

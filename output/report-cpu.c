@@ -701,107 +701,10 @@ void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 
 /* ---- JSON ---- */
 
-/* A pretty-printer. A container is laid out one of three ways: BLOCK puts
- * each item on a line of its own; INLINE keeps itself and everything inside
- * it on one line; HEAD keeps its own items on its opening line, while block
- * containers inside it break lines indented one step from that line, so a
- * tree reads {"function": ..., "children": [ <nodes one per line> ]}. */
-enum jmode { J_BLOCK, J_INLINE, J_HEAD };
-
-struct jout {
-	struct strbuf *sb;
-	int depth;                  /* containers open (plus the starting depth) */
-	int inline_from;            /* depth of the outermost inline container, 0 none */
-	int heads;                  /* HEAD containers open: they add no indentation */
-	uint8_t *fresh;             /* per depth: nothing written in it yet */
-	uint8_t *head;              /* per depth: a HEAD container */
-	size_t cap;
-	bool started;               /* the outermost value is open: later ones are items */
-};
-
-static void j_newline(struct jout *j)
+static void j_count(struct json *j, const char *key, const char *key_ns, const struct cpu_count *c)
 {
-	sb_addc(j->sb, '\n');
-	for (int i = j->heads; i < j->depth; i++)
-		sb_adds(j->sb, "  ");
-}
-
-static void j_item(struct jout *j, const char *key)
-{
-	bool fresh = j->fresh[j->depth];
-	j->fresh[j->depth] = 0;
-	if (!fresh)
-		sb_addc(j->sb, ',');
-	if ((j->inline_from && j->depth >= j->inline_from) || j->head[j->depth]) {
-		if (!fresh)
-			sb_addc(j->sb, ' ');
-	} else {
-		j_newline(j);
-	}
-	if (key) {
-		sb_add_json_str(j->sb, key);
-		sb_adds(j->sb, ": ");
-	}
-}
-
-static void j_open(struct jout *j, const char *key, char c, enum jmode mode)
-{
-	if (j->started)
-		j_item(j, key);
-	j->started = true;
-	sb_addc(j->sb, c);
-	j->depth++;
-	if ((size_t)j->depth >= j->cap) {
-		size_t ncap = j->cap * 2;
-		j->fresh = xrealloc(j->fresh, ncap);
-		j->head = xrealloc(j->head, ncap);
-		j->cap = ncap;
-	}
-	j->fresh[j->depth] = 1;
-	j->head[j->depth] = mode == J_HEAD;
-	j->heads += mode == J_HEAD;
-	if (mode == J_INLINE && !j->inline_from)
-		j->inline_from = j->depth;
-}
-
-static void j_close(struct jout *j, char c)
-{
-	bool empty = j->fresh[j->depth], head = j->head[j->depth];
-	bool inl = j->inline_from && j->depth >= j->inline_from;
-	if (j->inline_from == j->depth)
-		j->inline_from = 0;
-	j->heads -= head;
-	j->depth--;
-	if (!inl && !head && !empty)
-		j_newline(j);
-	sb_addc(j->sb, c);
-}
-
-static void j_u64(struct jout *j, const char *key, uint64_t v)
-{
-	j_item(j, key);
-	sb_addf(j->sb, "%llu", (unsigned long long)v);
-}
-
-static void j_str(struct jout *j, const char *key, const char *s)
-{
-	j_item(j, key);
-	if (s)
-		sb_add_json_str(j->sb, s);
-	else
-		sb_adds(j->sb, "null");
-}
-
-static void j_bool(struct jout *j, const char *key, bool v)
-{
-	j_item(j, key);
-	sb_adds(j->sb, v ? "true" : "false");
-}
-
-static void j_count(struct jout *j, const char *key, const char *key_ns, const struct cpu_count *c)
-{
-	j_u64(j, key, c->samples);
-	j_u64(j, key_ns, c->ns);
+	json_u64(j, key, c->samples);
+	json_u64(j, key_ns, c->ns);
 }
 
 static uint64_t hz_floor(double hz)
@@ -810,31 +713,31 @@ static uint64_t hz_floor(double hz)
 }
 
 struct jctx {
-	struct jout *j;
+	struct json *j;
 	const struct cpu_result *r;
 	uint64_t base;
 };
 
 static void j_func_id(struct jctx *c, const struct cpu_func *f)
 {
-	j_str(c->j, "function", f->name);
-	j_str(c->j, "module", module_name(c->r->p, f->module));
+	json_str(c->j, "function", f->name);
+	json_str(c->j, "module", module_name(c->r->p, f->module));
 }
 
 /* An element of "functions". */
 static void j_function(struct jctx *c, const struct cpu_func *f)
 {
-	struct jout *j = c->j;
-	j_open(j, NULL, '{', J_INLINE);
+	struct json *j = c->j;
+	json_open_obj_as(j, NULL, JSON_INLINE);
 	j_func_id(c, f);
-	j_str(j, "file", f->file);
-	j_u64(j, "line", f->line);
-	j_bool(j, "inlined", f->inlined);
+	json_str(j, "file", f->file);
+	json_u64(j, "line", f->line);
+	json_bool(j, "inlined", f->inlined);
 	j_count(j, "self", "self_ns", &f->self);
 	j_count(j, "total", "total_ns", &f->total);
 	j_count(j, "self_offcpu", "self_offcpu_ns", &f->self_off);
 	j_count(j, "total_offcpu", "total_offcpu_ns", &f->total_off);
-	j_close(j, '}');
+	json_close_obj(j);
 }
 
 /* The nodes below a root whose first child is `first` (the call tree's
@@ -846,7 +749,7 @@ static void j_function(struct jctx *c, const struct cpu_func *f)
  * levels, and Python profiles reach 300 frames). */
 static void j_flat(struct jctx *c, const struct cpu_node *nodes, uint32_t first, bool callers)
 {
-	struct jout *j = c->j;
+	struct json *j = c->j;
 	struct level {
 		uint32_t next;          /* the next sibling to write at this depth */
 		uint64_t parent;        /* their parent's id, UINT64_MAX below the root */
@@ -869,22 +772,22 @@ static void j_flat(struct jctx *c, const struct cpu_node *nodes, uint32_t first,
 		l->next = nodes[nd].next_sibling;
 		const struct cpu_node *n = &nodes[nd];
 		const struct cpu_func *f = &c->r->funcs[n->func];
-		j_open(j, NULL, '{', J_INLINE);
-		j_u64(j, "id", id);
+		json_open_obj_as(j, NULL, JSON_INLINE);
+		json_u64(j, "id", id);
 		if (l->parent == UINT64_MAX)
-			j_str(j, "parent", NULL);
+			json_str(j, "parent", NULL);
 		else
-			j_u64(j, "parent", l->parent);
-		j_u64(j, "depth", depth - 1);
+			json_u64(j, "parent", l->parent);
+		json_u64(j, "depth", depth - 1);
 		j_func_id(c, f);
-		j_bool(j, "inlined", f->inlined);
+		json_bool(j, "inlined", f->inlined);
 		if (callers) {
 			j_count(j, "samples", "ns", &n->total);
 		} else {
 			j_count(j, "self", "self_ns", &n->self);
 			j_count(j, "total", "total_ns", &n->total);
 		}
-		j_close(j, '}');
+		json_close_obj(j);
 		if (depth == cap) {
 			cap *= 2;
 			st = xrealloc(st, cap * sizeof(*st));
@@ -895,47 +798,47 @@ static void j_flat(struct jctx *c, const struct cpu_node *nodes, uint32_t first,
 	free(st);
 }
 
-static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
+static void j_cpu(struct jctx *c, const char *key, const struct cpu_report_options *o)
 {
-	struct jout *j = c->j;
+	struct json *j = c->j;
 	const struct cpu_result *r = c->r;
 	const struct sc_profile *p = r->p;
 	const struct cpu_totals *t = &r->t;
-	j_open(j, NULL, '{', J_BLOCK);
+	json_open_obj_as(j, key, JSON_BLOCK);
 
-	j_open(j, "options", '{', J_INLINE);
-	j_u64(j, "limit", o->limit);
-	j_str(j, "filter", r->filtered ? o->filter : NULL);
-	j_str(j, "thread", r->thread_selected ? o->thread : NULL);
-	j_close(j, '}');
+	json_open_obj_as(j, "options", JSON_INLINE);
+	json_u64(j, "limit", o->limit);
+	json_str(j, "filter", r->filtered ? o->filter : NULL);
+	json_str(j, "thread", r->thread_selected ? o->thread : NULL);
+	json_close_obj(j);
 
-	j_open(j, "sampling", '{', J_INLINE);
-	j_str(j, "source", p->sample_source);
-	j_bool(j, "wall", r->wall);
-	j_u64(j, "requested_hz", p->sample_hz);
-	j_u64(j, "achieved_hz", hz_floor(t->achieved_hz));
-	j_str(j, "achieved_from", t->achieved_from_cpu_time ? "cpu_time" :
+	json_open_obj_as(j, "sampling", JSON_INLINE);
+	json_str(j, "source", p->sample_source);
+	json_bool(j, "wall", r->wall);
+	json_u64(j, "requested_hz", p->sample_hz);
+	json_u64(j, "achieved_hz", hz_floor(t->achieved_hz));
+	json_str(j, "achieved_from", t->achieved_from_cpu_time ? "cpu_time" :
 				  t->achieved_hz > 0 ? "busiest_thread" : NULL);
-	j_u64(j, "cpu_time_ns", p->cpu_time_ns);
-	j_str(j, "perf_refused", p->perf_errno ? strerror((int)p->perf_errno) : NULL);
-	j_u64(j, "oncpu_samples", t->oncpu_all);
+	json_u64(j, "cpu_time_ns", p->cpu_time_ns);
+	json_str(j, "perf_refused", p->perf_errno ? strerror((int)p->perf_errno) : NULL);
+	json_u64(j, "oncpu_samples", t->oncpu_all);
 	if (t->busiest != CPU_NONE)
-		j_u64(j, "busiest_tid", thread_tid(p, r->threads[t->busiest].thread));
+		json_u64(j, "busiest_tid", thread_tid(p, r->threads[t->busiest].thread));
 	else
-		j_str(j, "busiest_tid", NULL);
-	j_close(j, '}');
+		json_str(j, "busiest_tid", NULL);
+	json_close_obj(j);
 
-	j_open(j, "totals", '{', J_BLOCK);
-	j_u64(j, "all_samples", t->all_samples);
+	json_open_obj_as(j, "totals", JSON_BLOCK);
+	json_u64(j, "all_samples", t->all_samples);
 	j_count(j, "samples", "ns", &t->total);
 	j_count(j, "offcpu_samples", "offcpu_ns", &t->offcpu);
 	j_count(j, "matched_samples", "matched_ns", &t->matched);
 	j_count(j, "matched_offcpu_samples", "matched_offcpu_ns", &t->matched_offcpu);
-	j_u64(j, "no_stack", t->no_stack);
-	j_u64(j, "leaf_only", p->leaf_only_samples);
-	j_u64(j, "threads_selected", t->threads_selected);
-	j_u64(j, "threads_sampled", t->threads_sampled);
-	j_close(j, '}');
+	json_u64(j, "no_stack", t->no_stack);
+	json_u64(j, "leaf_only", p->leaf_only_samples);
+	json_u64(j, "threads_selected", t->threads_selected);
+	json_u64(j, "threads_sampled", t->threads_sampled);
+	json_close_obj(j);
 
 	/* functions: the top `limit` by self and by total, merged, by self */
 	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
@@ -946,8 +849,8 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 	size_t nself = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
 	for (size_t i = 0; i < limited(o->limit, nself); i++)
 		pick[idx[i]] = 1;
-	j_u64(j, "functions_total", ntotal);
-	j_open(j, "functions", '[', J_BLOCK);
+	json_u64(j, "functions_total", ntotal);
+	json_open_arr_as(j, "functions", JSON_BLOCK);
 	/* the self order first, then the ones without self samples by total */
 	for (size_t i = 0; i < nself; i++) {
 		if (!pick[idx[i]])
@@ -961,116 +864,102 @@ static void j_cpu(struct jctx *c, const struct cpu_report_options *o)
 			continue;
 		j_function(c, &r->funcs[idx[i]]);
 	}
-	j_close(j, ']');
+	json_close_arr(j);
 	free(pick);
 
 	/* lines of the hottest functions */
 	nself = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
-	j_open(j, "lines", '[', J_BLOCK);
+	json_open_arr_as(j, "lines", JSON_BLOCK);
 	for (size_t i = 0; i < limited(o->limit, nself); i++) {
 		const struct cpu_func *f = &r->funcs[idx[i]];
-		j_open(j, NULL, '{', J_HEAD);
+		json_open_obj_as(j, NULL, JSON_HEAD);
 		j_func_id(c, f);
-		j_open(j, "lines", '[', J_BLOCK);
+		json_open_arr_as(j, "lines", JSON_BLOCK);
 		for (uint32_t k = 0; k < f->nlines; k++) {
 			const struct cpu_line *l = &r->lines[f->first_line + k];
 			if (!l->self.samples)
 				break;   /* most self first */
-			j_open(j, NULL, '{', J_INLINE);
-			j_str(j, "file", l->file);
-			j_u64(j, "line", l->line);
+			json_open_obj_as(j, NULL, JSON_INLINE);
+			json_str(j, "file", l->file);
+			json_u64(j, "line", l->line);
 			j_count(j, "self", "self_ns", &l->self);
-			j_close(j, '}');
+			json_close_obj(j);
 		}
-		j_close(j, ']');
-		j_close(j, '}');
+		json_close_arr(j);
+		json_close_obj(j);
 	}
-	j_close(j, ']');
+	json_close_arr(j);
 	free(idx);
 
-	j_open(j, "tree", '[', J_BLOCK);
+	json_open_arr_as(j, "tree", JSON_BLOCK);
 	j_flat(c, r->tree, r->tree[0].first_child, false);
-	j_close(j, ']');
+	json_close_arr(j);
 
-	j_open(j, "bottom_up", '[', J_BLOCK);
+	json_open_arr_as(j, "bottom_up", JSON_BLOCK);
 	size_t k = 0;
 	for (uint32_t ch = r->bu[0].first_child; ch != CPU_NONE && (!o->limit || k < o->limit);
 	     ch = r->bu[ch].next_sibling, k++) {
 		const struct cpu_node *n = &r->bu[ch];
 		const struct cpu_func *f = &r->funcs[n->func];
-		j_open(j, NULL, '{', J_HEAD);
+		json_open_obj_as(j, NULL, JSON_HEAD);
 		j_func_id(c, f);
-		j_str(j, "file", f->file);
-		j_u64(j, "line", f->line);
-		j_bool(j, "inlined", f->inlined);
+		json_str(j, "file", f->file);
+		json_u64(j, "line", f->line);
+		json_bool(j, "inlined", f->inlined);
 		j_count(j, "self", "self_ns", &f->self);
-		j_open(j, "callers", '[', J_BLOCK);
+		json_open_arr_as(j, "callers", JSON_BLOCK);
 		j_flat(c, r->bu, n->first_child, true);
-		j_close(j, ']');
-		j_close(j, '}');
+		json_close_arr(j);
+		json_close_obj(j);
 	}
-	j_close(j, ']');
+	json_close_arr(j);
 
-	j_open(j, "threads", '[', J_BLOCK);
+	json_open_arr_as(j, "threads", JSON_BLOCK);
 	for (size_t i = 0; i < r->nthreads; i++) {
 		const struct cpu_thread *th = &r->threads[i];
-		j_open(j, NULL, '{', J_INLINE);
+		json_open_obj_as(j, NULL, JSON_INLINE);
 		if (th->thread == CPU_NONE) {
-			j_str(j, "tid", NULL);
-			j_str(j, "name", NULL);
+			json_str(j, "tid", NULL);
+			json_str(j, "name", NULL);
 		} else {
-			j_u64(j, "tid", p->threads[th->thread].tid);
-			j_str(j, "name", p->threads[th->thread].name);
+			json_u64(j, "tid", p->threads[th->thread].tid);
+			json_str(j, "name", p->threads[th->thread].name);
 		}
 		j_count(j, "samples", "ns", &th->total);
 		j_count(j, "offcpu_samples", "offcpu_ns", &th->offcpu);
-		j_u64(j, "lifetime_ns", th->lifetime);
-		j_u64(j, "first_sample_ns", th->first);
-		j_u64(j, "last_sample_ns", th->last);
-		j_u64(j, "achieved_hz", hz_floor(th->achieved_hz));
+		json_u64(j, "lifetime_ns", th->lifetime);
+		json_u64(j, "first_sample_ns", th->first);
+		json_u64(j, "last_sample_ns", th->last);
+		json_u64(j, "achieved_hz", hz_floor(th->achieved_hz));
 		if (th->top_func != CPU_NONE) {
 			const struct cpu_func *f = &r->funcs[th->top_func];
-			j_str(j, "top_function", f->name);
-			j_str(j, "top_module", module_name(p, f->module));
+			json_str(j, "top_function", f->name);
+			json_str(j, "top_module", module_name(p, f->module));
 		} else {
-			j_str(j, "top_function", NULL);
-			j_str(j, "top_module", NULL);
+			json_str(j, "top_function", NULL);
+			json_str(j, "top_module", NULL);
 		}
 		j_count(j, "top_self", "top_self_ns", &th->top_self);
-		j_close(j, '}');
+		json_close_obj(j);
 	}
-	j_close(j, ']');
+	json_close_arr(j);
 
-	j_close(j, '}');
+	json_close_obj(j);
 }
 
 void report_cpu_json(struct strbuf *out, const struct cpu_result *r,
 		     const struct cpu_report_options *o, int depth)
 {
-	struct jout j = { out, depth, 0, 0, NULL, NULL, 0, false };
-	j.cap = (size_t)depth + 64;
-	j.fresh = xcalloc(j.cap, 1);
-	j.head = xcalloc(j.cap, 1);
+	struct json j;
+	json_init_ex(&j, NULL, out, 0, JSON_SPACES | JSON_NO_NEWLINE, depth);
 	struct jctx c = { &j, r, cpu_amount(&r->t, &r->t.total) };
-	j_cpu(&c, o);
-	free(j.fresh);
-	free(j.head);
+	j_cpu(&c, NULL, o);
+	json_end(&j);
 }
 
-int report_cpu_json_attach(struct report_json_doc *d, const struct cpu_result *r,
-			   const struct cpu_report_options *o)
+void report_cpu_json_member(struct json *j, const char *key, const struct cpu_result *r,
+			    const struct cpu_report_options *o)
 {
-	/* report_json_add() ends each profile object with "\n    }": it sits at
-	 * depth 2 of the document, its members at depth 3 */
-	static const char tail[] = "\n    }";
-	struct strbuf *sb = &d->profiles;
-	size_t n = sizeof(tail) - 1;
-	if (!d->nprofiles || sb->len < n || memcmp(sb->buf + sb->len - n, tail, n))
-		return -EINVAL;
-	sb->len -= n;
-	sb->buf[sb->len] = '\0';
-	sb_adds(sb, ",\n      \"cpu\": ");
-	report_cpu_json(sb, r, o, 3);
-	sb_adds(sb, tail);
-	return 0;
+	struct jctx c = { j, r, cpu_amount(&r->t, &r->t.total) };
+	j_cpu(&c, key, o);
 }

@@ -36,10 +36,9 @@ void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 void report_cpu_json(struct strbuf *out, const struct cpu_result *r,
 		     const struct cpu_report_options *o, int depth);
 
-/* Adds "cpu": {...} as the last member of the profile object that
- * report_json_add() wrote last into d (call it right after). Returns 0, or
- * -EINVAL when d holds no profile object to extend. */
-int report_cpu_json_attach(struct report_json_doc *d, const struct cpu_result *r,
-			   const struct cpu_report_options *o);
+/* Writes the "cpu" object of r as the member key of the object open in j
+ * (report_json_add() writes it into each profile object). */
+void report_cpu_json_member(struct json *j, const char *key, const struct cpu_result *r,
+			    const struct cpu_report_options *o);
 
 #endif

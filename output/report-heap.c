@@ -13,6 +13,7 @@
 
 #include "../lib/die.h"
 #include "notes.h"
+#include "report-cpu.h"
 #include "term.h"
 
 #ifndef SCORCH_VERSION
@@ -866,96 +867,15 @@ void report_heap_text(struct strbuf *out, const struct heap_result *r,
 
 /* ---- JSON ---- */
 
-/* A small pretty-printing writer: containers opened "inline" put all their
- * contents on one line, so frames and points stay compact. */
-struct jw {
-	struct strbuf *sb;
-	int depth, inl;
-	bool first[32];
-};
-
-static void jw_sep(struct jw *w, const char *key)
-{
-	if (w->depth) {
-		bool first = w->first[w->depth];
-		w->first[w->depth] = false;
-		if (!first)
-			sb_addc(w->sb, ',');
-		if (w->inl && w->depth >= w->inl) {
-			if (!first)
-				sb_addc(w->sb, ' ');
-		} else {
-			sb_addc(w->sb, '\n');
-			for (int i = 0; i < w->depth; i++)
-				sb_adds(w->sb, "  ");
-		}
-	}
-	if (key) {
-		sb_add_json_str(w->sb, key);
-		sb_adds(w->sb, ": ");
-	}
-}
-
-static void jw_open(struct jw *w, const char *key, char c, bool inl)
-{
-	jw_sep(w, key);
-	sb_addc(w->sb, c);
-	w->depth++;
-	w->first[w->depth] = true;
-	if (inl && !w->inl)
-		w->inl = w->depth;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-	bool empty = w->first[w->depth], inl = w->inl && w->depth >= w->inl;
-	if (w->inl == w->depth)
-		w->inl = 0;
-	w->depth--;
-	if (!inl && !empty) {
-		sb_addc(w->sb, '\n');
-		for (int i = 0; i < w->depth; i++)
-			sb_adds(w->sb, "  ");
-	}
-	sb_addc(w->sb, c);
-}
-
-static void jw_u64(struct jw *w, const char *key, uint64_t v)
-{
-	jw_sep(w, key);
-	sb_addf(w->sb, "%llu", (unsigned long long)v);
-}
-
-static void jw_i64(struct jw *w, const char *key, int64_t v)
-{
-	jw_sep(w, key);
-	sb_addf(w->sb, "%lld", (long long)v);
-}
-
-static void jw_str(struct jw *w, const char *key, const char *s)
-{
-	jw_sep(w, key);
-	if (s)
-		sb_add_json_str(w->sb, s);
-	else
-		sb_adds(w->sb, "null");
-}
-
-static void jw_bool(struct jw *w, const char *key, bool v)
-{
-	jw_sep(w, key);
-	sb_adds(w->sb, v ? "true" : "false");
-}
-
-static void jw_hex(struct jw *w, const char *key, uint64_t v)
+static void json_hex(struct json *w, const char *key, uint64_t v)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	jw_str(w, key, buf);
+	json_str(w, key, buf);
 }
 
 struct json_frames {
-	struct jw *w;
+	struct json *w;
 	const struct sc_profile *p;
 	struct strbuf name;
 };
@@ -964,289 +884,307 @@ static void json_frame(void *ctx, const struct sc_location *loc, const struct sc
 		       unsigned idx)
 {
 	struct json_frames *f = ctx;
-	struct jw *w = f->w;
+	struct json *w = f->w;
 	sb_reset(&f->name);
 	heap_frame_name(f->p, loc, ln, &f->name);
-	jw_open(w, NULL, '{', true);
-	jw_str(w, "function", sb_str(&f->name));
-	jw_str(w, "file", ln && ln->file ? ln->file : "");
-	jw_u64(w, "line", ln ? ln->line : 0);
-	jw_str(w, "module", module_name(f->p, loc->module));
-	jw_hex(w, "address", loc->addr);
-	jw_bool(w, "inlined", ln && ln->inlined);
-	jw_close(w, '}');
+	json_open_obj_as(w, NULL, JSON_INLINE);
+	json_str(w, "function", sb_str(&f->name));
+	json_str(w, "file", ln && ln->file ? ln->file : "");
+	json_u64(w, "line", ln ? ln->line : 0);
+	json_str(w, "module", module_name(f->p, loc->module));
+	json_hex(w, "address", loc->addr);
+	json_bool(w, "inlined", ln && ln->inlined);
+	json_close_obj(w);
 }
 
-static void json_stack(struct jw *w, const struct sc_profile *p, uint32_t s)
+static void json_stack(struct json *w, const struct sc_profile *p, uint32_t s)
 {
 	struct json_frames f = { w, p, STRBUF_INIT };
-	jw_open(w, "stack", '[', false);
+	json_open_arr_as(w, "stack", JSON_BLOCK);
 	each_frame(p, s, json_frame, &f);
-	jw_close(w, ']');
+	json_close_arr(w);
 	sb_release(&f.name);
 }
 
-static void json_site_id(struct jw *w, const struct sc_profile *p, const struct heap_site *s)
+static void json_site_id(struct json *w, const struct sc_profile *p, const struct heap_site *s)
 {
-	jw_str(w, "function", s->func);
-	jw_str(w, "file", s->file);
-	jw_u64(w, "line", s->line);
-	jw_str(w, "module", module_name(p, s->module));
+	json_str(w, "function", s->func);
+	json_str(w, "file", s->file);
+	json_u64(w, "line", s->line);
+	json_str(w, "module", module_name(p, s->module));
 }
 
-static void json_profile(struct jw *w, const struct heap_result *r, const struct report_options *o)
+/* The members of one profile object (open in w), heap part. */
+static void json_profile(struct json *w, const struct heap_result *r, const struct report_options *o)
 {
 	const struct sc_profile *p = r->p;
 	const struct heap_totals *t = &r->t;
-	jw_open(w, NULL, '{', false);
-	jw_str(w, "file", o->file);
+	json_str(w, "file", o->file);
 
-	jw_open(w, "program", '{', false);
-	jw_str(w, "exe", p->exe);
-	jw_str(w, "cmdline", p->cmdline);
-	jw_open(w, "argv", '[', true);
+	json_open_obj_as(w, "program", JSON_BLOCK);
+	json_str(w, "exe", p->exe);
+	json_str(w, "cmdline", p->cmdline);
+	json_open_arr_as(w, "argv", JSON_INLINE);
 	for (uint32_t i = 0; i < p->argc && p->argv; i++)
-		jw_str(w, NULL, p->argv[i]);
-	jw_close(w, ']');
-	jw_u64(w, "pid", p->pid);
-	jw_u64(w, "ppid", p->ppid);
-	jw_str(w, "host", p->host);
-	jw_str(w, "scorch_version", p->scorch_version);
-	jw_u64(w, "format_version", p->version);
-	jw_u64(w, "start_wall_ns", p->start_wall);
-	jw_u64(w, "duration_ns", p->duration);
-	jw_u64(w, "depth", p->depth);
-	jw_open(w, "exit", '{', true);
-	jw_str(w, "kind", exit_kind_name(p->exit_kind));
-	jw_i64(w, "value", p->exit_value);
-	jw_close(w, '}');
-	jw_bool(w, "heap_recorded", p->flags & PROF_HEAP);
-	jw_bool(w, "incomplete", p->flags & PROF_INCOMPLETE);
-	jw_bool(w, "truncated", p->flags & PROF_TRUNCATED);
-	jw_u64(w, "lost_chunks", p->lost_chunks);
-	jw_u64(w, "lost_bytes", p->lost_bytes);
-	jw_u64(w, "lost_events", p->lost_events);
-	jw_open(w, "threads", '[', false);
+		json_str(w, NULL, p->argv[i]);
+	json_close_arr(w);
+	json_u64(w, "pid", p->pid);
+	json_u64(w, "ppid", p->ppid);
+	json_str(w, "host", p->host);
+	json_str(w, "scorch_version", p->scorch_version);
+	json_u64(w, "format_version", p->version);
+	json_u64(w, "start_wall_ns", p->start_wall);
+	json_u64(w, "duration_ns", p->duration);
+	json_u64(w, "depth", p->depth);
+	json_open_obj_as(w, "exit", JSON_INLINE);
+	json_str(w, "kind", exit_kind_name(p->exit_kind));
+	json_i64(w, "value", p->exit_value);
+	json_close_obj(w);
+	json_bool(w, "heap_recorded", p->flags & PROF_HEAP);
+	json_bool(w, "incomplete", p->flags & PROF_INCOMPLETE);
+	json_bool(w, "truncated", p->flags & PROF_TRUNCATED);
+	json_u64(w, "lost_chunks", p->lost_chunks);
+	json_u64(w, "lost_bytes", p->lost_bytes);
+	json_u64(w, "lost_events", p->lost_events);
+	json_open_arr_as(w, "threads", JSON_BLOCK);
 	for (size_t i = 0; i < p->nthreads; i++) {
-		jw_open(w, NULL, '{', true);
-		jw_u64(w, "tid", p->threads[i].tid);
-		jw_str(w, "name", p->threads[i].name);
-		jw_u64(w, "start_ns", p->threads[i].start);
-		jw_u64(w, "end_ns", p->threads[i].end);
-		jw_close(w, '}');
+		json_open_obj_as(w, NULL, JSON_INLINE);
+		json_u64(w, "tid", p->threads[i].tid);
+		json_str(w, "name", p->threads[i].name);
+		json_u64(w, "start_ns", p->threads[i].start);
+		json_u64(w, "end_ns", p->threads[i].end);
+		json_close_obj(w);
 	}
-	jw_close(w, ']');
-	jw_close(w, '}');
-	jw_open(w, "notes", '[', false);
+	json_close_arr(w);
+	json_close_obj(w);
+	json_open_arr_as(w, "notes", JSON_BLOCK);
 	for (size_t i = 0; i < p->nnotes; i++) {
 		const struct sc_note *n = &p->notes[i];
 		struct strbuf msg = STRBUF_INIT;
 		note_describe(&msg, n, false);
-		jw_open(w, NULL, '{', true);
-		jw_str(w, "kind", note_kind_name(n->kind));
-		jw_u64(w, "pid", n->pid);
-		jw_str(w, "path", n->path);
-		jw_str(w, "detail", n->detail);
-		jw_str(w, "message", sb_str(&msg));
-		jw_close(w, '}');
+		json_open_obj_as(w, NULL, JSON_INLINE);
+		json_str(w, "kind", note_kind_name(n->kind));
+		json_u64(w, "pid", n->pid);
+		json_str(w, "path", n->path);
+		json_str(w, "detail", n->detail);
+		json_str(w, "message", sb_str(&msg));
+		json_close_obj(w);
 		sb_release(&msg);
 	}
-	jw_close(w, ']');
+	json_close_arr(w);
 
-	jw_open(w, "options", '{', true);
-	jw_str(w, "sort", heap_sort_name(o->sort));
-	jw_u64(w, "limit", o->limit);
-	jw_str(w, "filter", r->filtered ? o->filter : NULL);
-	jw_u64(w, "short_lived_ns", r->short_lived_ns);
-	jw_close(w, '}');
+	json_open_obj_as(w, "options", JSON_INLINE);
+	json_str(w, "sort", heap_sort_name(o->sort));
+	json_u64(w, "limit", o->limit);
+	json_str(w, "filter", r->filtered ? o->filter : NULL);
+	json_u64(w, "short_lived_ns", r->short_lived_ns);
+	json_close_obj(w);
 
-	jw_open(w, "totals", '{', false);
-	jw_u64(w, "calls", t->calls);
-	jw_u64(w, "allocations", t->allocations);
-	jw_u64(w, "failed", t->failed);
-	jw_u64(w, "frees", t->frees);
-	jw_u64(w, "free_null", t->free_null);
-	jw_u64(w, "unmatched_frees", t->unmatched_frees);
-	jw_u64(w, "bytes", t->bytes);
-	jw_u64(w, "peak_bytes", t->peak_bytes);
-	jw_u64(w, "peak_blocks", t->peak_blocks);
-	jw_u64(w, "peak_time_ns", t->peak_time);
-	jw_u64(w, "leaked_bytes", t->leaked_bytes);
-	jw_u64(w, "leaked_blocks", t->leaked_blocks);
-	jw_u64(w, "temporary", t->temporary);
-	jw_u64(w, "short_lived", t->short_lived);
-	jw_u64(w, "mean_lifetime_ns", t->mean_lifetime);
-	jw_u64(w, "end_time_ns", t->end_time);
-	jw_u64(w, "peak_rss_bytes", t->peak_rss);
-	jw_u64(w, "filtered_allocations", r->filtered_allocations);
-	jw_u64(w, "filtered_bytes", r->filtered_bytes);
-	jw_close(w, '}');
+	json_open_obj_as(w, "totals", JSON_BLOCK);
+	json_u64(w, "calls", t->calls);
+	json_u64(w, "allocations", t->allocations);
+	json_u64(w, "failed", t->failed);
+	json_u64(w, "frees", t->frees);
+	json_u64(w, "free_null", t->free_null);
+	json_u64(w, "unmatched_frees", t->unmatched_frees);
+	json_u64(w, "bytes", t->bytes);
+	json_u64(w, "peak_bytes", t->peak_bytes);
+	json_u64(w, "peak_blocks", t->peak_blocks);
+	json_u64(w, "peak_time_ns", t->peak_time);
+	json_u64(w, "leaked_bytes", t->leaked_bytes);
+	json_u64(w, "leaked_blocks", t->leaked_blocks);
+	json_u64(w, "temporary", t->temporary);
+	json_u64(w, "short_lived", t->short_lived);
+	json_u64(w, "mean_lifetime_ns", t->mean_lifetime);
+	json_u64(w, "end_time_ns", t->end_time);
+	json_u64(w, "peak_rss_bytes", t->peak_rss);
+	json_u64(w, "filtered_allocations", r->filtered_allocations);
+	json_u64(w, "filtered_bytes", r->filtered_bytes);
+	json_close_obj(w);
 
-	jw_open(w, "calls", '[', false);
+	json_open_arr_as(w, "calls", JSON_BLOCK);
 	for (int f = 0; f < FN__COUNT; f++) {
 		if (f == FN_REALLOC_MOVE)
 			continue;
-		jw_open(w, NULL, '{', true);
-		jw_str(w, "function", raw_func_name(f));
-		jw_u64(w, "calls", r->calls[f]);
-		jw_u64(w, "failed", r->failed[f]);
-		jw_close(w, '}');
+		json_open_obj_as(w, NULL, JSON_INLINE);
+		json_str(w, "function", raw_func_name(f));
+		json_u64(w, "calls", r->calls[f]);
+		json_u64(w, "failed", r->failed[f]);
+		json_close_obj(w);
 	}
-	jw_close(w, ']');
+	json_close_arr(w);
 
 	uint32_t *idx = xmalloc((r->nsites ? r->nsites : 1) * sizeof(*idx));
 	size_t n = heap_sites_sorted(r, o->sort, idx);
 	size_t shown = o->limit && o->limit < n ? o->limit : n;
-	jw_u64(w, "sites_total", n);
-	jw_open(w, "sites", '[', false);
+	json_u64(w, "sites_total", n);
+	json_open_arr_as(w, "sites", JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++) {
 		const struct heap_site *s = &r->sites[idx[i]];
-		jw_open(w, NULL, '{', false);
-		jw_u64(w, "rank", i + 1);
+		json_open_obj_as(w, NULL, JSON_BLOCK);
+		json_u64(w, "rank", i + 1);
 		json_site_id(w, p, s);
-		jw_u64(w, "allocations", s->allocations);
-		jw_u64(w, "bytes", s->bytes);
-		jw_u64(w, "peak_bytes", s->peak_bytes);
-		jw_u64(w, "peak_blocks", s->peak_blocks);
-		jw_u64(w, "leaked_bytes", s->leaked_bytes);
-		jw_u64(w, "leaked_blocks", s->leaked_blocks);
-		jw_u64(w, "temporary", s->temporary);
-		jw_u64(w, "short_lived", s->short_lived);
-		jw_u64(w, "freed", s->freed);
-		jw_u64(w, "mean_lifetime_ns", s->mean_lifetime);
-		jw_u64(w, "max_live_bytes", s->max_live);
+		json_u64(w, "allocations", s->allocations);
+		json_u64(w, "bytes", s->bytes);
+		json_u64(w, "peak_bytes", s->peak_bytes);
+		json_u64(w, "peak_blocks", s->peak_blocks);
+		json_u64(w, "leaked_bytes", s->leaked_bytes);
+		json_u64(w, "leaked_blocks", s->leaked_blocks);
+		json_u64(w, "temporary", s->temporary);
+		json_u64(w, "short_lived", s->short_lived);
+		json_u64(w, "freed", s->freed);
+		json_u64(w, "mean_lifetime_ns", s->mean_lifetime);
+		json_u64(w, "max_live_bytes", s->max_live);
 		json_stack(w, p, s->stack);
-		jw_close(w, '}');
+		json_close_obj(w);
 	}
-	jw_close(w, ']');
+	json_close_arr(w);
 
-	jw_open(w, "peak", '{', false);
-	jw_u64(w, "time_ns", t->peak_time);
-	jw_u64(w, "bytes", t->peak_bytes);
-	jw_u64(w, "blocks", t->peak_blocks);
+	json_open_obj_as(w, "peak", JSON_BLOCK);
+	json_u64(w, "time_ns", t->peak_time);
+	json_u64(w, "bytes", t->peak_bytes);
+	json_u64(w, "blocks", t->peak_blocks);
 	n = heap_sites_sorted(r, HEAP_SORT_PEAK, idx);
 	shown = o->limit && o->limit < n ? o->limit : n;
-	jw_u64(w, "sites_total", n);
-	jw_open(w, "sites", '[', false);
+	json_u64(w, "sites_total", n);
+	json_open_arr_as(w, "sites", JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++) {
 		const struct heap_site *s = &r->sites[idx[i]];
-		jw_open(w, NULL, '{', true);
+		json_open_obj_as(w, NULL, JSON_INLINE);
 		json_site_id(w, p, s);
-		jw_u64(w, "bytes", s->peak_bytes);
-		jw_u64(w, "blocks", s->peak_blocks);
-		jw_close(w, '}');
+		json_u64(w, "bytes", s->peak_bytes);
+		json_u64(w, "blocks", s->peak_blocks);
+		json_close_obj(w);
 	}
-	jw_close(w, ']');
-	jw_close(w, '}');
+	json_close_arr(w);
+	json_close_obj(w);
 	free(idx);
 
-	jw_open(w, "leaks", '{', false);
-	jw_u64(w, "bytes", t->leaked_bytes);
-	jw_u64(w, "blocks", t->leaked_blocks);
-	jw_u64(w, "stacks_total", r->nleaks);
+	json_open_obj_as(w, "leaks", JSON_BLOCK);
+	json_u64(w, "bytes", t->leaked_bytes);
+	json_u64(w, "blocks", t->leaked_blocks);
+	json_u64(w, "stacks_total", r->nleaks);
 	shown = o->limit && o->limit < r->nleaks ? o->limit : r->nleaks;
-	jw_open(w, "stacks", '[', false);
+	json_open_arr_as(w, "stacks", JSON_BLOCK);
 	for (size_t i = 0; i < shown; i++) {
 		const struct heap_leak *l = &r->leaks[i];
-		jw_open(w, NULL, '{', false);
-		jw_u64(w, "bytes", l->bytes);
-		jw_u64(w, "blocks", l->blocks);
+		json_open_obj_as(w, NULL, JSON_BLOCK);
+		json_u64(w, "bytes", l->bytes);
+		json_u64(w, "blocks", l->blocks);
 		json_site_id(w, p, &r->sites[l->site]);
 		json_stack(w, p, l->stack);
-		jw_close(w, '}');
+		json_close_obj(w);
 	}
-	jw_close(w, ']');
-	jw_close(w, '}');
+	json_close_arr(w);
+	json_close_obj(w);
 
-	jw_open(w, "histogram", '[', false);
+	json_open_arr_as(w, "histogram", JSON_BLOCK);
 	for (int k = 0; k < HEAP_NBUCKETS; k++) {
 		if (!r->hist[k].count)
 			continue;
-		jw_open(w, NULL, '{', true);
-		jw_u64(w, "min", r->hist[k].lo);
-		jw_u64(w, "max", r->hist[k].hi);
-		jw_u64(w, "count", r->hist[k].count);
-		jw_u64(w, "bytes", r->hist[k].bytes);
-		jw_close(w, '}');
+		json_open_obj_as(w, NULL, JSON_INLINE);
+		json_u64(w, "min", r->hist[k].lo);
+		json_u64(w, "max", r->hist[k].hi);
+		json_u64(w, "count", r->hist[k].count);
+		json_u64(w, "bytes", r->hist[k].bytes);
+		json_close_obj(w);
 	}
-	jw_close(w, ']');
+	json_close_arr(w);
 
-	jw_open(w, "modules", '[', false);
+	json_open_arr_as(w, "modules", JSON_BLOCK);
 	for (size_t i = 0; i < r->nmodules; i++) {
 		const struct heap_module_stat *m = &r->modules[i];
-		jw_open(w, NULL, '{', true);
-		jw_str(w, "name", m->name);
-		jw_str(w, "path", m->module >= 0 ? p->modules[m->module].path : NULL);
-		jw_bool(w, "main", m->is_main);
-		jw_u64(w, "allocations", m->allocations);
-		jw_u64(w, "bytes", m->bytes);
-		jw_u64(w, "leaked_bytes", m->leaked_bytes);
-		jw_u64(w, "leaked_blocks", m->leaked_blocks);
-		jw_close(w, '}');
+		json_open_obj_as(w, NULL, JSON_INLINE);
+		json_str(w, "name", m->name);
+		json_str(w, "path", m->module >= 0 ? p->modules[m->module].path : NULL);
+		json_bool(w, "main", m->is_main);
+		json_u64(w, "allocations", m->allocations);
+		json_u64(w, "bytes", m->bytes);
+		json_u64(w, "leaked_bytes", m->leaked_bytes);
+		json_u64(w, "leaked_blocks", m->leaked_blocks);
+		json_close_obj(w);
 	}
-	jw_close(w, ']');
+	json_close_arr(w);
 
-	jw_open(w, "timeline", '{', false);
-	jw_open(w, "heap", '[', true);
+	json_open_obj_as(w, "timeline", JSON_BLOCK);
+	json_open_arr_as(w, "heap", JSON_INLINE);
 	for (size_t i = 0; i < r->ntimeline; i++) {
-		jw_open(w, NULL, '[', true);
-		jw_u64(w, NULL, r->timeline[i].time);
-		jw_u64(w, NULL, r->timeline[i].bytes);
-		jw_close(w, ']');
+		json_open_arr_as(w, NULL, JSON_INLINE);
+		json_u64(w, NULL, r->timeline[i].time);
+		json_u64(w, NULL, r->timeline[i].bytes);
+		json_close_arr(w);
 	}
-	jw_close(w, ']');
-	jw_open(w, "rss", '[', true);
+	json_close_arr(w);
+	json_open_arr_as(w, "rss", JSON_INLINE);
 	for (size_t i = 0; i < r->nrss; i++) {
-		jw_open(w, NULL, '[', true);
-		jw_u64(w, NULL, r->rss[i].time);
-		jw_u64(w, NULL, r->rss[i].bytes);
-		jw_close(w, ']');
+		json_open_arr_as(w, NULL, JSON_INLINE);
+		json_u64(w, NULL, r->rss[i].time);
+		json_u64(w, NULL, r->rss[i].bytes);
+		json_close_arr(w);
 	}
-	jw_close(w, ']');
-	jw_close(w, '}');
-
-	jw_close(w, '}');
+	json_close_arr(w);
+	json_close_obj(w);
 }
 
 void report_heap_json(struct strbuf *out, const struct heap_result *r,
 		      const struct report_options *o)
 {
-	struct jw w = { out, 0, 0, { false } };
+	struct json w;
+	json_init_ex(&w, NULL, out, 0, JSON_SPACES, 0);
+	json_open_obj_as(&w, NULL, JSON_BLOCK);
 	json_profile(&w, r, o);
-	sb_addc(out, '\n');
+	json_close_obj(&w);
+	json_end(&w);
+}
+
+void report_json_init(struct report_json_doc *d)
+{
+	memset(d, 0, sizeof(*d));
+	struct json *w = &d->j;
+	json_init_ex(w, NULL, NULL, 0, JSON_SPACES, 0);
+	json_open_obj_as(w, NULL, JSON_BLOCK);
+	json_u64(w, "schema_version", REPORT_JSON_SCHEMA_VERSION);
+	json_str(w, "generator", "scorch " SCORCH_VERSION);
+	json_open_arr_as(w, "profiles", JSON_BLOCK);
 }
 
 void report_json_add(struct report_json_doc *d, const struct heap_result *r,
-		     const struct report_options *o)
+		     const struct report_options *o, const struct cpu_result *cr,
+		     const struct cpu_report_options *co)
 {
-	/* written as if inside the document's "profiles" array */
-	struct jw w = { &d->profiles, 2, 0, { false } };
-	w.first[2] = d->nprofiles == 0;
-	json_profile(&w, r, o);
-	d->nprofiles++;
+	struct json *w = &d->j;
+	json_open_obj_as(w, NULL, JSON_BLOCK);
+	json_profile(w, r, o);
+	if (cr)
+		report_cpu_json_member(w, "cpu", cr, co);
+	json_close_obj(w);
 }
 
 void report_json_add_error(struct report_json_doc *d, const char *file, const char *message)
 {
-	struct jw w = { &d->errors, 2, 0, { false } };
-	w.first[2] = d->nerrors == 0;
-	jw_open(&w, NULL, '{', true);
-	jw_str(&w, "file", file);
-	jw_str(&w, "message", message);
-	jw_close(&w, '}');
-	d->nerrors++;
+	/* NUL-terminated pairs, written after "profiles" */
+	sb_add(&d->errors, file ? file : "", strlen(file ? file : "") + 1);
+	sb_add(&d->errors, message ? message : "", strlen(message ? message : "") + 1);
 }
 
 void report_json_finish(struct report_json_doc *d, struct strbuf *out)
 {
-	sb_addf(out, "{\n  \"schema_version\": %d,\n  \"generator\": ", REPORT_JSON_SCHEMA_VERSION);
-	sb_add_json_str(out, "scorch " SCORCH_VERSION);
-	sb_adds(out, ",\n  \"profiles\": [");
-	sb_adds(out, sb_str(&d->profiles));
-	sb_adds(out, d->nprofiles ? "\n  ],\n  \"errors\": [" : "],\n  \"errors\": [");
-	sb_adds(out, sb_str(&d->errors));
-	sb_adds(out, d->nerrors ? "\n  ]\n}\n" : "]\n}\n");
-	sb_release(&d->profiles);
+	struct json *w = &d->j;
+	json_close_arr(w);
+	json_open_arr_as(w, "errors", JSON_BLOCK);
+	for (size_t at = 0; at < d->errors.len;) {
+		const char *file = d->errors.buf + at;
+		const char *message = file + strlen(file) + 1;
+		at = (size_t)(message + strlen(message) + 1 - d->errors.buf);
+		json_open_obj_as(w, NULL, JSON_INLINE);
+		json_str(w, "file", file);
+		json_str(w, "message", message);
+		json_close_obj(w);
+	}
+	json_close_arr(w);
+	json_close_obj(w);
+	json_end(w);
+	sb_add(out, w->own.buf, w->own.len);
+	sb_release(&w->own);
 	sb_release(&d->errors);
-	d->nprofiles = d->nerrors = 0;
 }

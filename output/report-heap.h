@@ -10,6 +10,7 @@
 
 #include "../analysis/heap.h"
 #include "../lib/strbuf.h"
+#include "json.h"
 
 #define REPORT_JSON_SCHEMA_VERSION 2   /* 2: cpu.tree and bottom_up callers are flat */
 
@@ -34,15 +35,22 @@ void report_heap_text(struct strbuf *out, const struct heap_result *r,
 		      const struct report_options *o);
 
 /* A JSON document {"schema_version", "generator", "profiles": [...],
- * "errors": [...]} built one profile at a time. The doc owns its buffers;
- * report_json_finish() appends the document to out and releases them. */
+ * "errors": [...]} built one profile at a time through the JSON writer:
+ * report_json_init() starts it, report_json_finish() appends it to out and
+ * releases what the doc holds. */
+struct cpu_result;
+struct cpu_report_options;
 struct report_json_doc {
-	struct strbuf profiles, errors;
-	size_t nprofiles, nerrors;
+	struct json j;              /* the document, its "profiles" array open */
+	struct strbuf errors;       /* file and message of each error, NUL-terminated */
 };
 
+void report_json_init(struct report_json_doc *d);
+/* One profile object: the heap part of r and, when cr is not NULL, its CPU
+ * part as "cpu" (report_cpu_json_member()). */
 void report_json_add(struct report_json_doc *d, const struct heap_result *r,
-		     const struct report_options *o);
+		     const struct report_options *o, const struct cpu_result *cr,
+		     const struct cpu_report_options *co);
 void report_json_add_error(struct report_json_doc *d, const char *file, const char *message);
 void report_json_finish(struct report_json_doc *d, struct strbuf *out);
 

@@ -317,172 +317,127 @@ void report_zones_text(struct strbuf *out, const struct zone_result *r, const st
 
 /* ---- JSON ---- */
 
-static void j_key(struct strbuf *o, int *first, const char *key)
-{
-	sb_adds(o, *first ? "" : ", ");
-	*first = 0;
-	sb_add_json_str(o, key);
-	sb_adds(o, ": ");
-}
-
-static void j_u(struct strbuf *o, int *first, const char *key, uint64_t v)
-{
-	j_key(o, first, key);
-	sb_addf(o, "%llu", (unsigned long long)v);
-}
-
-static void j_s(struct strbuf *o, int *first, const char *key, const char *v)
-{
-	j_key(o, first, key);
-	if (v)
-		sb_add_json_str(o, v);
-	else
-		sb_adds(o, "null");
-}
-
-static void j_d(struct strbuf *o, int *first, const char *key, double v)
-{
-	j_key(o, first, key);
-	if (isfinite(v))
-		sb_addf(o, "%.17g", v);
-	else
-		sb_adds(o, "null");
-}
-
-/* "[\n" elements "\n      ]": each element on its own line */
-static void j_elem(struct strbuf *o, size_t i)
-{
-	sb_adds(o, i ? ",\n        {" : "\n        {");
-}
-
-static void json_zones(struct strbuf *o, const struct zone_result *r, const struct zone_report_options *opt)
+static void json_zones(struct json *j, const struct zone_result *r, const struct zone_report_options *opt)
 {
 	const struct sc_profile *p = r->p;
 	size_t n = shown(r->nzones, opt->limit);
-	sb_adds(o, "\"zones\": [");
+	json_open_arr_as(j, "zones", JSON_BLOCK);
 	for (size_t i = 0; i < n; i++) {
 		const struct zone_stat *s = &r->zones[i];
 		const struct sc_zone_name *nm = &p->zone_names[s->name];
-		int f = 1;
-		j_elem(o, i);
-		j_s(o, &f, "name", nm->name);
-		j_s(o, &f, "kind", nm->kind == ZONE_KIND_FUNC ? "function" : "zone");
-		j_s(o, &f, "file", nm->file);
-		j_u(o, &f, "line", nm->line);
-		j_u(o, &f, "calls", s->calls);
-		j_u(o, &f, "dropped_calls", s->dropped);
-		j_u(o, &f, "total_ns", s->total_ns);
-		j_u(o, &f, "self_ns", s->self_ns);
-		j_u(o, &f, "mean_ns", s->calls ? s->sum_ns / s->calls : 0);
-		j_u(o, &f, "min_ns", s->min_ns);
-		j_u(o, &f, "max_ns", s->max_ns);
-		j_u(o, &f, "p50_ns", s->p50_ns);
-		j_u(o, &f, "p95_ns", s->p95_ns);
-		j_u(o, &f, "p99_ns", s->p99_ns);
-		j_u(o, &f, "allocs", s->allocs);
-		j_u(o, &f, "bytes", s->bytes);
-		j_u(o, &f, "self_allocs", s->self_allocs);
-		j_u(o, &f, "self_bytes", s->self_bytes);
-		j_u(o, &f, "unwound", s->unwound);
-		j_u(o, &f, "unfinished", s->unfinished);
-		sb_addc(o, '}');
+		json_open_obj_as(j, NULL, JSON_INLINE);
+		json_str(j, "name", nm->name);
+		json_str(j, "kind", nm->kind == ZONE_KIND_FUNC ? "function" : "zone");
+		json_str(j, "file", nm->file);
+		json_u64(j, "line", nm->line);
+		json_u64(j, "calls", s->calls);
+		json_u64(j, "dropped_calls", s->dropped);
+		json_u64(j, "total_ns", s->total_ns);
+		json_u64(j, "self_ns", s->self_ns);
+		json_u64(j, "mean_ns", s->calls ? s->sum_ns / s->calls : 0);
+		json_u64(j, "min_ns", s->min_ns);
+		json_u64(j, "max_ns", s->max_ns);
+		json_u64(j, "p50_ns", s->p50_ns);
+		json_u64(j, "p95_ns", s->p95_ns);
+		json_u64(j, "p99_ns", s->p99_ns);
+		json_u64(j, "allocs", s->allocs);
+		json_u64(j, "bytes", s->bytes);
+		json_u64(j, "self_allocs", s->self_allocs);
+		json_u64(j, "self_bytes", s->self_bytes);
+		json_u64(j, "unwound", s->unwound);
+		json_u64(j, "unfinished", s->unfinished);
+		json_close_obj(j);
 	}
-	sb_adds(o, n ? "\n      ]" : "]");
+	json_close_arr(j);
 }
 
-static void json_marks(struct strbuf *o, const struct zone_result *r, const struct zone_report_options *opt)
+static void json_marks(struct json *j, const struct zone_result *r, const struct zone_report_options *opt)
 {
 	const struct sc_profile *p = r->p;
 	size_t n = shown(r->nmarks, opt->limit);
-	sb_adds(o, "\"marks\": [");
+	json_open_arr_as(j, "marks", JSON_BLOCK);
 	for (size_t i = 0; i < n; i++) {
 		const struct zone_mark_stat *m = &r->marks[i];
-		int f = 1;
-		j_elem(o, i);
-		j_s(o, &f, "name", zname(p, m->name));
-		j_u(o, &f, "count", m->count);
-		j_u(o, &f, "first_ns", m->first_ns);
-		j_u(o, &f, "last_ns", m->last_ns);
-		sb_addc(o, '}');
+		json_open_obj_as(j, NULL, JSON_INLINE);
+		json_str(j, "name", zname(p, m->name));
+		json_u64(j, "count", m->count);
+		json_u64(j, "first_ns", m->first_ns);
+		json_u64(j, "last_ns", m->last_ns);
+		json_close_obj(j);
 	}
-	sb_adds(o, n ? "\n      ],\n      " : "],\n      ");
+	json_close_arr(j);
 	n = shown(r->ncounters, opt->limit);
-	sb_adds(o, "\"counters\": [");
+	json_open_arr_as(j, "counters", JSON_BLOCK);
 	for (size_t i = 0; i < n; i++) {
 		const struct zone_counter_stat *s = &r->counters[i];
-		int f = 1;
-		j_elem(o, i);
-		j_s(o, &f, "name", zname(p, s->name));
-		j_u(o, &f, "values", s->samples);
-		j_d(o, &f, "min", s->min);
-		j_d(o, &f, "max", s->max);
-		j_d(o, &f, "mean", s->mean);
-		j_d(o, &f, "last", s->last);
-		j_u(o, &f, "last_ns", s->last_ns);
-		sb_addc(o, '}');
+		json_open_obj_as(j, NULL, JSON_INLINE);
+		json_str(j, "name", zname(p, s->name));
+		json_u64(j, "values", s->samples);
+		json_double(j, "min", s->min);
+		json_double(j, "max", s->max);
+		json_double(j, "mean", s->mean);
+		json_double(j, "last", s->last);
+		json_u64(j, "last_ns", s->last_ns);
+		json_close_obj(j);
 	}
-	sb_adds(o, n ? "\n      ]" : "]");
+	json_close_arr(j);
 }
 
-static void json_threads_errors(struct strbuf *o, const struct zone_result *r)
+static void json_threads_errors(struct json *j, const struct zone_result *r)
 {
 	const struct sc_profile *p = r->p;
-	sb_adds(o, "\"threads\": [");
+	json_open_arr_as(j, "threads", JSON_BLOCK);
 	for (size_t i = 0; i < r->nthreads; i++) {
 		const struct zone_thread_stat *t = &r->threads[i];
-		int f = 1;
-		j_elem(o, i);
-		j_u(o, &f, "tid", thread_tid(p, (uint16_t)t->thread));
-		j_s(o, &f, "name", thread_label(p, (uint16_t)t->thread));
-		j_u(o, &f, "spans", t->spans);
-		j_u(o, &f, "marks", t->marks);
-		j_u(o, &f, "counters", t->counters);
-		sb_addc(o, '}');
+		json_open_obj_as(j, NULL, JSON_INLINE);
+		json_u64(j, "tid", thread_tid(p, (uint16_t)t->thread));
+		json_str(j, "name", thread_label(p, (uint16_t)t->thread));
+		json_u64(j, "spans", t->spans);
+		json_u64(j, "marks", t->marks);
+		json_u64(j, "counters", t->counters);
+		json_close_obj(j);
 	}
-	sb_adds(o, r->nthreads ? "\n      ],\n      " : "],\n      ");
-	sb_adds(o, "\"errors\": [");
+	json_close_arr(j);
+	json_open_arr_as(j, "errors", JSON_BLOCK);
 	for (size_t i = 0; i < r->nerrors; i++) {
 		const struct zone_error_stat *e = &r->errors[i];
-		int f = 1;
-		j_elem(o, i);
-		j_s(o, &f, "kind", e->kind == ZONE_ERR_END_MISMATCH ? "mismatched_end" : "end_without_begin");
-		j_s(o, &f, "given", e->given == UINT32_MAX ? NULL : zname(p, e->given));
-		j_s(o, &f, "innermost", e->expected == UINT32_MAX ? NULL : zname(p, e->expected));
-		j_u(o, &f, "count", e->count);
-		j_u(o, &f, "first_ns", e->first_ns);
-		j_u(o, &f, "tid", thread_tid(p, e->thread));
-		sb_addc(o, '}');
+		json_open_obj_as(j, NULL, JSON_INLINE);
+		json_str(j, "kind", e->kind == ZONE_ERR_END_MISMATCH ? "mismatched_end" : "end_without_begin");
+		json_str(j, "given", e->given == UINT32_MAX ? NULL : zname(p, e->given));
+		json_str(j, "innermost", e->expected == UINT32_MAX ? NULL : zname(p, e->expected));
+		json_u64(j, "count", e->count);
+		json_u64(j, "first_ns", e->first_ns);
+		json_u64(j, "tid", thread_tid(p, e->thread));
+		json_close_obj(j);
 	}
-	sb_adds(o, r->nerrors ? "\n      ]" : "]");
+	json_close_arr(j);
 }
 
-void report_zones_json(struct strbuf *o, const struct zone_result *r, const struct zone_report_options *opt)
+void report_zones_json(struct json *j, const struct zone_result *r, const struct zone_report_options *opt)
 {
 	const struct sc_profile *p = r->p;
-	int f = 1;
-	sb_adds(o, "    {");
-	j_s(o, &f, "file", opt->file);
-	j_u(o, &f, "pid", p->pid);
-	j_s(o, &f, "command", p->cmdline ? p->cmdline : "");
-	j_u(o, &f, "duration_ns", p->duration);
-	sb_adds(o, ",\n    \"zones\": {\"totals\": {");
-	f = 1;
-	j_u(o, &f, "spans", r->spans);
-	j_u(o, &f, "names", p->nzone_names);
-	j_u(o, &f, "calls", r->calls);
-	j_u(o, &f, "dropped_calls", r->dropped);
-	j_u(o, &f, "kept_min_ns", r->keep_ns);
-	j_u(o, &f, "unwound", r->unwound);
-	j_u(o, &f, "unfinished", r->unfinished);
-	j_u(o, &f, "thread_exit", r->thread_exit);
-	j_u(o, &f, "marks", p->nmarks);
-	j_u(o, &f, "counter_values", p->ncounters);
-	j_u(o, &f, "mismatched_ends", r->nerror_calls);
-	sb_adds(o, "},\n      ");
-	json_zones(o, r, opt);
-	sb_adds(o, ",\n      ");
-	json_marks(o, r, opt);
-	sb_adds(o, ",\n      ");
-	json_threads_errors(o, r);
-	sb_adds(o, "}}");
+	json_open_obj_as(j, NULL, JSON_BLOCK);
+	json_str(j, "file", opt->file);
+	json_u64(j, "pid", p->pid);
+	json_str(j, "command", p->cmdline ? p->cmdline : "");
+	json_u64(j, "duration_ns", p->duration);
+	json_open_obj_as(j, "zones", JSON_BLOCK);
+	json_open_obj_as(j, "totals", JSON_INLINE);
+	json_u64(j, "spans", r->spans);
+	json_u64(j, "names", p->nzone_names);
+	json_u64(j, "calls", r->calls);
+	json_u64(j, "dropped_calls", r->dropped);
+	json_u64(j, "kept_min_ns", r->keep_ns);
+	json_u64(j, "unwound", r->unwound);
+	json_u64(j, "unfinished", r->unfinished);
+	json_u64(j, "thread_exit", r->thread_exit);
+	json_u64(j, "marks", p->nmarks);
+	json_u64(j, "counter_values", p->ncounters);
+	json_u64(j, "mismatched_ends", r->nerror_calls);
+	json_close_obj(j);
+	json_zones(j, r, opt);
+	json_marks(j, r, opt);
+	json_threads_errors(j, r);
+	json_close_obj(j);
+	json_close_obj(j);
 }

@@ -11,6 +11,7 @@
 
 #include "../analysis/zones.h"
 #include "../lib/strbuf.h"
+#include "json.h"
 
 struct zone_report_options {
 	uint32_t limit;             /* rows per table; 0 = all */
@@ -24,9 +25,9 @@ struct zone_report_options {
 void report_zones_text(struct strbuf *out, const struct zone_result *r,
 		       const struct zone_report_options *o);
 
-/* Appends the JSON object of one profile (an element of "profiles": file,
- * pid, command, duration_ns and "zones"), its lines indented by 4 spaces. */
-void report_zones_json(struct strbuf *out, const struct zone_result *r,
+/* Writes the JSON object of one profile (an element of "profiles": file,
+ * pid, command, duration_ns and "zones") as the next value of j. */
+void report_zones_json(struct json *j, const struct zone_result *r,
 		       const struct zone_report_options *o);
 
 #endif

@@ -826,9 +826,10 @@ static void test_report_text(void **state)
 static void test_report_json(void **state)
 {
 	struct ctx *c = *state;
-	struct report_json_doc d = { STRBUF_INIT, STRBUF_INIT, 0, 0 };
+	struct report_json_doc d;
+	report_json_init(&d);
 	struct report_options o = { .sort = HEAP_SORT_BYTES, .limit = 3, .file = "prog.4242.scorch" };
-	report_json_add(&d, c->r, &o);
+	report_json_add(&d, c->r, &o, NULL, NULL);
 	report_json_add_error(&d, "bad.scorch", "bad.scorch: not a scorch profile");
 	struct strbuf sb = STRBUF_INIT;
 	report_json_finish(&d, &sb);
