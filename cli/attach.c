@@ -6,6 +6,7 @@
  * and closing the counters leaves nothing behind in them. */
 #include "attach.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +32,12 @@ static volatile sig_atomic_t stop_sig;
 static void on_stop(int sig)
 {
 	stop_sig = sig;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return x < y ? -1 : x > y;
 }
 
 static uint64_t mono_now(void)
@@ -122,12 +129,23 @@ void attach_run(const struct session_opts *o, const int *pids, size_t n, uint64_
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	int err, bad;
-	struct extsample *x = extsample_attach(pids, n, o->hz, o->depth, sessdir, &err, &bad);
+	int err, bad = 0;
+	struct extsample *x = n ? extsample_attach(pids, n, o->hz, o->depth, sessdir, &err, &bad)
+				: extsample_system(o->hz, o->depth, sessdir, &err);
+	if (!x && !n) {
+		rmdir(sessdir);
+		if (err == EACCES || err == EPERM)
+			die("cannot sample the whole system: permission denied (kernel.perf_event_paranoid is %d: "
+			    "-a needs root, CAP_PERFMON, or 0 or less)", paranoid());
+		die("cannot sample the whole system: perf_event_open: %s", strerror(err));
+	}
 	if (!x)
 		refused(err, bad, sessdir, pids, n);
 	int kerr = extsample_kernel_errno(x);
-	fprintf(stderr, "scorch: attached to %zu process%s at %d Hz", n, n == 1 ? "" : "es", o->hz);
+	if (n)
+		fprintf(stderr, "scorch: attached to %zu process%s at %d Hz", n, n == 1 ? "" : "es", o->hz);
+	else
+		fprintf(stderr, "scorch: sampling every process at %d Hz", o->hz);
 	if (duration_ns)
 		fprintf(stderr, " for %.3g s", (double)duration_ns / 1e9);
 	fprintf(stderr, "; ^C stops\n");
@@ -145,9 +163,26 @@ void attach_run(const struct session_opts *o, const int *pids, size_t n, uint64_
 		}
 	}
 	uint64_t attached_ns = mono_now() - t0;
-	int *running = xcalloc(n + 1, sizeof(int));
 	size_t still = extsample_running(x);
 	extsample_stop(x);
+	/* -a: the processes that had samples, by their streams */
+	VEC(int) seen = { 0 };
+	if (!n) {
+		DIR *d = opendir(sessdir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			int pid, k = 0;
+			if (sscanf(e->d_name, "raw.%d.0%n", &pid, &k) == 1 && !e->d_name[k])
+				VEC_PUSH(&seen, pid);
+		}
+		if (d)
+			closedir(d);
+		if (seen.len > 1)
+			qsort(seen.data, seen.len, sizeof(int), int_cmp);
+		pids = seen.data;
+		n = seen.len;
+	}
+	int *running = xcalloc(n + 1, sizeof(int));
 	for (size_t i = 0; i < n; i++) {
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/%d/stat", pids[i]);
@@ -204,6 +239,7 @@ void attach_run(const struct session_opts *o, const int *pids, size_t n, uint64_
 		VEC_PUSH(&out, sp);
 	}
 	free(running);
+	VEC_FREE(&seen);
 	if (failures) {
 		r->kept_dir = xstrdup(sessdir);
 		warning("the raw recording is kept in %s", sessdir);

@@ -7,7 +7,8 @@
 
 #include "session.h"
 
-/* Samples the running processes pids[0..n) at o->hz with o->depth frames
+/* Samples the running processes pids[0..n) (n 0: every process on the
+ * system, record -a, each one that has samples getting a profile) at o->hz with o->depth frames
  * until a signal (INT, TERM, HUP), duration_ns (0: no limit) or their
  * exit, then writes each one's profile (o->output for the first) and its
  * summary (o->summarize) into r, for session_print(). A process that

@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: scorch record [-F HZ] [--wall] [--heap] [-o FILE] [--depth N] [--no-follow] [--no-code] [--] PROGRAM [ARGS...]\n"
 		"       scorch record -p PID[,PID...] [--duration SECONDS] [-F HZ] [-o FILE] [--depth N] [--no-code]\n"
+		"       scorch record -a [--duration SECONDS] [-F HZ] [--depth N] [--no-code]\n"
 		"\n"
 		"Runs PROGRAM with the CPU time of every thread sampled HZ times per second\n"
 		"of CPU time (perf cpu-clock per thread, a CPU-time timer where perf events\n"
@@ -44,7 +45,10 @@ static void usage(FILE *f)
 		"samples only: heap tracking, --wall and --calls need the preload.\n"
 		"\n"
 		"  -p, --pid PID[,PID...]  attach to these running processes\n"
-		"      --duration SECONDS  with -p: stop after this long (e.g. 10, 1.5s, 500ms)\n"
+		"  -a, --all-cpus          every process on the system (root, CAP_PERFMON or\n"
+		"                     perf_event_paranoid 0 or less): a profile for each one\n"
+		"                     that had samples\n"
+		"      --duration SECONDS  with -p or -a: stop after this long (e.g. 10, 1.5s, 500ms)\n"
 		"  -F, --freq HZ      samples per CPU second and thread (1-%d, default 999)\n"
 		"      --wall         wall-clock profile: also the time threads spend blocked\n"
 		"                     (sleeping, waiting on locks, I/O), as off-CPU samples\n"
@@ -229,16 +233,17 @@ static void calls_env(const char *filter, const char *exclude, unsigned long dep
 static int record_attach(struct session_opts *so, const char *list, uint64_t duration, int nprog, char **prog,
 			 int heap, int wall)
 {
+	const char *opt = list ? "-p" : "-a";
 	if (nprog > 0)
-		die("-p attaches to running processes: give no program to run as well (found '%s')", prog[0]);
+		die("%s attaches to running processes: give no program to run as well (found '%s')", opt, prog[0]);
 	if (heap || wall || calls_requested)
 		die("%s needs scorch's library preloaded into the program: it cannot attach to a running "
 		    "process; run the program under 'scorch record' instead", heap ? "--heap" : wall ? "--wall" : "--calls");
 	if (!so->follow)
-		die("--no-follow is for programs run by scorch: -p samples the processes given, and no child");
+		die("--no-follow is for programs run by scorch: %s samples running processes", opt);
 	VEC(int) pids = { 0 };
 	const char *q = list;
-	for (;;) {
+	while (q) {
 		char *end;
 		errno = 0;
 		long v = strtol(q, &end, 10);
@@ -250,9 +255,7 @@ static int record_attach(struct session_opts *so, const char *list, uint64_t dur
 		if (v == (long)getpid())
 			die("-p: %ld is scorch itself", v);
 		VEC_PUSH(&pids, (int)v);
-		if (!*end)
-			break;
-		q = end + 1;
+		q = *end ? end + 1 : NULL;
 	}
 	struct session_result r;
 	attach_run(so, pids.data, pids.len, duration, &r);
@@ -280,6 +283,7 @@ int cmd_record(int argc, char **argv)
 		{ "calls-depth", required_argument, NULL, 1003 },
 		{ "calls-min", required_argument, NULL, 1004 },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "all-cpus", no_argument, NULL, 'a' },
 		{ "duration", required_argument, NULL, 1007 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -291,10 +295,11 @@ int cmd_record(int argc, char **argv)
 	unsigned long calls_depth = 0;
 	uint64_t calls_min = 0;
 	const char *pid_list = NULL;
+	int all = 0;
 	uint64_t duration = 0;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+F:o:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+F:o:p:ah", opts, NULL)) != -1) {
 		uint64_t v;
 		switch (c) {
 		case 'F':
@@ -351,6 +356,9 @@ int cmd_record(int argc, char **argv)
 		case 'p':
 			pid_list = optarg;
 			break;
+		case 'a':
+			all = 1;
+			break;
 		case 1007: {
 			/* plain seconds, or a duration with its unit */
 			char *end;
@@ -371,10 +379,14 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (pid_list)
+	if (pid_list && all)
+		die("-p and -a: give one (-a samples every process)");
+	if (all && so.output)
+		die("-a writes a profile per process (PROGRAM.PID.scorch): -o names one file");
+	if (pid_list || all)
 		return record_attach(&so, pid_list, duration, argc - optind, argv + optind, heap, wall);
 	if (duration)
-		die("--duration goes with -p (attaching to running processes); a program run by scorch "
+		die("--duration goes with -p or -a (running processes); a program run by scorch "
 		    "is recorded until it exits");
 	if (optind >= argc) {
 		fprintf(stderr, "scorch record: no program given\n");

@@ -166,6 +166,7 @@ struct target {
 	VEC(struct atid) tids;
 	VEC(struct span) mods;          /* modules written to its stream */
 	unsigned mod_reports;           /* the proc's reports when they were last compared */
+	int no_cpu;                     /* -a: its CPU time over the window is unknown (it began in it) */
 	uint32_t next_mod;
 };
 
@@ -196,6 +197,10 @@ struct extsample {
 	/* extsample_attach(): every sample is kept, into streams the launcher writes */
 	int attach;
 	int open;                       /* attached: 1 the streams are begun, 2 and the counters stopped */
+	int system;                     /* extsample_system(): every process, streams made as they show */
+	struct u64map skipped;          /* -a: pids whose samples are dropped: 1 gone, 2 kernel threads */
+	uint64_t kthread_samples;       /* -a: samples of kernel threads, dropped */
+	struct u64map cpu_at_start;     /* -a: pid -> its CPU ns + 1 when sampling began */
 	int kernel_errno;               /* kernel frames refused with this errno (0: they are in) */
 	VEC(struct target) targets;
 	struct u64map counted;          /* tid -> index + 1 into its target's tids */
@@ -215,6 +220,8 @@ static struct extsample *x_new(int hz, int depth, const char *sessdir)
 	x->dir = xstrdup(sessdir);
 	u64map_init(&x->tid_index, 64);
 	u64map_init(&x->counted, 64);
+	u64map_init(&x->skipped, 16);
+	u64map_init(&x->cpu_at_start, 16);
 	x->ipbuf = xmalloc(RAW_MAX_STACK * sizeof(uint64_t));
 	x->ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	x->cpu_ring = xmalloc((size_t)(x->ncpu + 1) * sizeof(int));
@@ -911,9 +918,11 @@ static void write_start(struct extsample *x, struct target *tg)
 	rec_head(&b, RAW_CPU, now, &last);
 	sb_uv(&b, (uint64_t)x->hz);
 	sb_uv(&b, CPU_SRC_PERF_CPU_CLOCK);
-	rec_head(&b, RAW_PCPU, now, &last);
-	sb_uv(&b, 0);
-	sb_uv(&b, tg->cpu0);
+	if (!tg->no_cpu) {
+		rec_head(&b, RAW_PCPU, now, &last);
+		sb_uv(&b, 0);
+		sb_uv(&b, tg->cpu0);
+	}
 	if (!x->kernel_errno) {
 		/* kernel frames: named from /proc/kallsyms by finalize */
 		rec_head(&b, RAW_MODULE, now, &last);
@@ -945,9 +954,14 @@ static void write_end(struct extsample *x, struct target *tg)
 		sb_uv(&b, (uint64_t)a->tid);
 		sb_lstr(&b, a->name, strlen(a->name));
 	}
-	rec_head(&b, RAW_PCPU, now, &last);
-	sb_uv(&b, 1);
-	sb_uv(&b, tg->cpu_last);
+	/* -a: the CPU time of a process that began or ended inside the
+	 * window is not known at its edges (it is read when its first sample
+	 * is, and every poll): no achieved rate rather than a wrong one */
+	if (!tg->no_cpu && !(x->system && tg->gone)) {
+		rec_head(&b, RAW_PCPU, now, &last);
+		sb_uv(&b, 1);
+		sb_uv(&b, tg->cpu_last);
+	}
 	if (tg->gone) {   /* not our child: how it ended is not ours to know */
 		rec_head(&b, RAW_EXIT, now, &last);
 		sb_uv(&b, EXIT_UNKNOWN);
@@ -974,6 +988,43 @@ static void check_targets(struct extsample *x)
 	}
 }
 
+/* A process to sample, with its raw stream begun (the header only).
+ * Returns NULL with *err: ESRCH when it is gone, else the stream's. */
+static struct target *add_target(struct extsample *x, int pid, int *err)
+{
+	struct target tg;
+	memset(&tg, 0, sizeof(tg));
+	tg.pid = pid;
+	if (proc_stat(pid, NULL, &tg.cpu0) != 0) {
+		*err = ESRCH;
+		return NULL;
+	}
+	tg.cpu_last = tg.cpu0;
+	struct strbuf pth = STRBUF_INIT;
+	sb_addf(&pth, "%s/raw.%d.0", x->dir, pid);
+	int fd = open(pth.buf, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	uint64_t start = mono_ns();
+	uint8_t h[RAW_FILE_HDR];
+	memcpy(h, RAW_MAGIC, 8);
+	fmt_put_u64le(h + 8, start);
+	fmt_put_u64le(h + 16, start);   /* ticks are CLOCK_MONOTONIC ns */
+	fmt_put_u64le(h + 24, 0);
+	if (fd < 0 || write(fd, h, sizeof(h)) != (ssize_t)sizeof(h)) {
+		*err = errno ? errno : EIO;
+		if (fd >= 0)
+			close(fd);
+		unlink(pth.buf);
+		sb_release(&pth);
+		return NULL;
+	}
+	struct stream s = { pid, 0, sb_detach(&pth), start, start, fd };
+	VEC_PUSH(&x->streams, s);
+	tg.si = x->streams.len - 1;
+	tg.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	VEC_PUSH(&x->targets, tg);
+	return &x->targets.data[x->targets.len - 1];
+}
+
 struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth, const char *sessdir,
 				   int *err, int *bad_pid)
 {
@@ -987,44 +1038,21 @@ struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth,
 	x->attr.inherit_thread = 1;   /* threads made later, not forked processes */
 	x->attr.task = 1;             /* ... and the FORK record of each */
 	for (size_t i = 0; i < n; i++) {
-		struct target tg;
-		memset(&tg, 0, sizeof(tg));
-		tg.pid = pids[i];
 		*bad_pid = pids[i];
-		if (proc_stat(tg.pid, NULL, &tg.cpu0) != 0) {
-			*err = ESRCH;
+		struct target *tg = add_target(x, pids[i], err);
+		if (!tg) {
+			if (*err != ESRCH)
+				*bad_pid = 0;   /* the session directory's fault */
 			goto fail;
 		}
-		struct strbuf pth = STRBUF_INIT;
-		sb_addf(&pth, "%s/raw.%d.0", sessdir, tg.pid);
-		int fd = open(pth.buf, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		uint64_t start = mono_ns();
-		uint8_t h[RAW_FILE_HDR];
-		memcpy(h, RAW_MAGIC, 8);
-		fmt_put_u64le(h + 8, start);
-		fmt_put_u64le(h + 16, start);   /* ticks are CLOCK_MONOTONIC ns */
-		fmt_put_u64le(h + 24, 0);
-		if (fd < 0 || write(fd, h, sizeof(h)) != (ssize_t)sizeof(h)) {
-			*err = errno ? errno : EIO;
-			*bad_pid = 0;
-			if (fd >= 0)
-				close(fd);
-			sb_release(&pth);
-			goto fail;
-		}
-		struct stream s = { tg.pid, 0, sb_detach(&pth), start, start, fd };
-		VEC_PUSH(&x->streams, s);
-		tg.si = x->streams.len - 1;
-		tg.pidfd = (int)syscall(SYS_pidfd_open, tg.pid, 0);
-		VEC_PUSH(&x->targets, tg);
-		int e = scan_tasks(x, &x->targets.data[x->targets.len - 1], 1);
+		int e = scan_tasks(x, tg, 1);
 		if (e) {
 			*err = e;
 			goto fail;
 		}
 		/* the CPU time it had when its counters began */
-		proc_stat(tg.pid, NULL, &x->targets.data[x->targets.len - 1].cpu0);
-		x->targets.data[x->targets.len - 1].cpu_last = x->targets.data[x->targets.len - 1].cpu0;
+		proc_stat(tg->pid, NULL, &tg->cpu0);
+		tg->cpu_last = tg->cpu0;
 	}
 	*bad_pid = 0;
 	for (size_t i = 0; i < x->targets.len; i++)
@@ -1036,12 +1064,100 @@ fail:
 	return NULL;
 }
 
+struct extsample *extsample_system(int hz, int depth, const char *sessdir, int *err)
+{
+	struct extsample *x = x_new(hz, depth, sessdir);
+	x->attach = 1;
+	x->system = 1;
+	/* one counter per CPU for every task on it: nothing to inherit;
+	 * rings of up to 8 MiB (32 MiB over all CPUs), every process's
+	 * samples go through them */
+	x->attr.inherit = 0;
+	for (x->pages = 4 * RING_PAGES_MAX; x->pages > 16 && (long)x->pages * x->ncpu > 16 * RING_PAGES_MAX;)
+		x->pages /= 2;
+	x->attr.exclude_callchain_kernel = 0;
+	*err = open_task(x, -1);
+	if (*err) {
+		extsample_stop(x);
+		return NULL;
+	}
+	/* every process's CPU time now, for its achieved rate */
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		int pid = atoi(e->d_name);
+		uint64_t cpu;
+		bool isnew;
+		if (pid > 0 && proc_stat(pid, NULL, &cpu) == 0)
+			*u64map_put(&x->cpu_at_start, (uint64_t)pid, &isnew) = cpu + 1;
+	}
+	if (d)
+		closedir(d);
+	x->open = 1;
+	return x;
+}
+
+/* Whether pid is a kernel thread (PF_KTHREAD in /proc/PID/stat's flags):
+ * no user space, no file to name it by. */
+static int is_kthread(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *q = strrchr(buf, ')');
+	unsigned long flags = 0;
+	if (!q || sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return 0;
+	return (flags & 0x00200000ul) != 0;
+}
+
+/* -a: the process of a sample seen for the first time gets its stream;
+ * the launcher's own samples, the idle task's, kernel threads' (counted in
+ * x->kthread_samples) and those of a process gone before it could be read
+ * are dropped. Returns whether s is to be kept. */
+static int system_sample(struct extsample *x, const struct xs *s)
+{
+	if (s->pid <= 0 || s->pid == (int)getpid())
+		return 0;
+	if (target_of(x, s->pid))
+		return 1;
+	bool isnew;
+	uint64_t *dead = u64map_put(&x->skipped, (uint64_t)(uint32_t)s->pid, &isnew);
+	if (!isnew) {
+		x->kthread_samples += *dead == 2;
+		return 0;
+	}
+	int err;
+	struct target *tg = is_kthread(s->pid) ? NULL : add_target(x, s->pid, &err);
+	if (!tg) {
+		*dead = is_kthread(s->pid) ? 2 : 1;
+		x->kthread_samples += *dead == 2;
+		x->dropped_nostream += *dead == 1;
+		return 0;
+	}
+	u64map_del(&x->skipped, (uint64_t)(uint32_t)s->pid, NULL);
+	uint64_t *c0 = u64map_get(&x->cpu_at_start, (uint64_t)(uint32_t)s->pid);
+	if (c0)
+		tg->cpu0 = *c0 - 1;
+	else
+		tg->no_cpu = 1;
+	write_start(x, tg);
+	return 1;
+}
+
 size_t extsample_running(struct extsample *x)
 {
 	size_t n = 0;
 	for (size_t i = 0; x && i < x->targets.len; i++)
 		n += !x->targets.data[i].gone;
-	return n;
+	return x && x->system ? 1 : n;
 }
 
 int extsample_kernel_errno(const struct extsample *x)
@@ -1111,6 +1227,15 @@ static void parse_sample(struct extsample *x, const uint8_t *p, size_t n)
 		s.stack = xmalloc(s.stack_len);
 		memcpy(s.stack, stack, s.stack_len);
 		s.sp = s.regs[7];
+	}
+	/* attached: a backlog of 32768 samples (256 MiB of stacks) waiting
+	 * to be unwound is the most kept; more are lost */
+	if (x->attach && x->batch.len >= 32768) {
+		x->lost++;
+		free(s.chain);
+		free(s.kchain);
+		free(s.stack);
+		return;
 	}
 	VEC_PUSH(&x->batch, s);
 }
@@ -1194,19 +1319,39 @@ static void keep_sample(struct extsample *x, struct xs *s, int *scanned)
 static void poll_attached(struct extsample *x)
 {
 	int scanned = 0;
-	for (size_t i = 0; i < x->batch.len; i++) {
+	uint64_t t0 = mono_ns();
+	size_t i = 0;
+	for (; i < x->batch.len; i++) {
+		/* Unwinding takes long beside the kernel's copying: the rings
+		 * are read again as it goes, so that they never fill (with
+		 * -a, every process's samples go through them), and what is
+		 * not unwound within 8 ms waits for the next poll, so that the
+		 * caller keeps its time (--duration); all of it at the end. */
+		if (i % 32 == 31) {
+			if (x->open == 1 && mono_ns() - t0 > 8000000ull)
+				break;
+			for (size_t r = 0; r < x->rings.len; r++)
+				read_ring(x, &x->rings.data[r]);
+		}
 		struct xs *s = &x->batch.data[i];
-		counted(x, s->pid, s->tid);
-		keep_sample(x, s, &scanned);
+		if (!x->system || system_sample(x, s)) {
+			counted(x, s->pid, s->tid);
+			keep_sample(x, s, &scanned);
+		}
+		free(s->chain);
+		free(s->kchain);
+		free(s->stack);
 	}
-	for (size_t i = 0; i < x->pend.len; i++)
-		flush_pending(x, &x->pend.data[i]);
-	release_batch(x);
-	check_targets(x);
-	for (size_t i = 0; i < x->targets.len; i++) {
-		struct target *tg = &x->targets.data[i];
+	for (size_t k = 0; k < x->pend.len; k++)
+		flush_pending(x, &x->pend.data[k]);
+	memmove(x->batch.data, x->batch.data + i, (x->batch.len - i) * sizeof(*x->batch.data));
+	x->batch.len -= i;
+	if (x->open == 1)   /* else read when the counters stopped */
+		check_targets(x);
+	for (size_t k = 0; k < x->targets.len; k++) {
+		struct target *tg = &x->targets.data[k];
 		write_modules(x, tg, 0);
-		if (!tg->gone && x->open == 1)
+		if (!tg->gone && x->open == 1 && !x->system)
 			scan_tasks(x, tg, 0);
 	}
 }
@@ -1284,7 +1429,8 @@ void extsample_stop(struct extsample *x)
 			ioctl(x->rings.data[i].fd, PERF_EVENT_IOC_DISABLE, 0);
 		for (size_t i = 0; i < x->fds.len; i++)
 			ioctl(x->fds.data[i], PERF_EVENT_IOC_DISABLE, 0);
-		x->open = 2;   /* no new counters */
+		check_targets(x);
+		x->open = 2;   /* no new counters, CPU times as they are now */
 	}
 	extsample_poll(x);
 	if (x->attach && x->open) {
@@ -1294,6 +1440,9 @@ void extsample_stop(struct extsample *x)
 		if (x->lost * 100 > x->seen + x->lost)
 			warning("%llu CPU samples were lost (the launcher read its buffers too late: a busy machine)",
 				(unsigned long long)x->lost);
+		if (x->kthread_samples)
+			fprintf(stderr, "scorch: %llu samples fell in kernel threads, which get no profile (no user space)\n",
+				(unsigned long long)x->kthread_samples);
 	}
 	for (size_t i = 0; i < x->targets.len; i++) {
 		if (x->targets.data[i].pidfd >= 0)
@@ -1303,6 +1452,8 @@ void extsample_stop(struct extsample *x)
 	}
 	VEC_FREE(&x->targets);
 	u64map_release(&x->counted);
+	u64map_release(&x->skipped);
+	u64map_release(&x->cpu_at_start);
 	for (size_t i = 0; i < x->fds.len; i++)
 		close(x->fds.data[i]);
 	VEC_FREE(&x->fds);

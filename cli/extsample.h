@@ -25,7 +25,11 @@ struct extsample *extsample_start(int pid, int hz, int depth, const char *sessdi
  * failed on in *bad_pid (0: none, the session directory). */
 struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth, const char *sessdir,
 				   int *err, int *bad_pid);
-/* How many of the attached processes still run. */
+/* The same for every process on the system (record -a: needs root,
+ * CAP_PERFMON or perf_event_paranoid <= 0): one counter per CPU, and a
+ * stream raw.PID.0 for each process as its first sample shows it. */
+struct extsample *extsample_system(int hz, int depth, const char *sessdir, int *err);
+/* How many of the attached processes still run (system-wide: 1). */
 size_t extsample_running(struct extsample *x);
 /* Why the samples have no kernel frames: the errno of the refusal, 0 when
  * they have them (or with the exec path, which takes none). */

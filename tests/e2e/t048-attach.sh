@@ -6,7 +6,8 @@
 # the test's own before and after); threads made after attaching (cpu-attach:
 # all its work) sampled at the full rate; a static binary; kernel frames
 # where the kernel allows them; the process untouched (it runs on, its output
-# as without scorch); ^C, exit of the process, and the errors.
+# as without scorch); ^C, exit of the process, -a (every process), and the
+# errors.
 . "$ROOT/tests/e2e/lib.sh"
 command -v jq >/dev/null || { echo "skip: jq is needed"; exit 77; }
 [ -r /proc/self/stat ] || { echo "skip: no /proc"; exit 77; }
@@ -28,26 +29,60 @@ if [ "$(id -u)" -eq 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 1
 have_perf=0
 if command -v perf >/dev/null && perf record -q -o "$WORK/probe.data" -- true >/dev/null 2>&1; then have_perf=1; fi
 
-# attach NAME PID ARGS...: scorch record -p PID -o NAME.scorch ARGS, with
-# perf record -p PID --call-graph dwarf over the same window when PERF=1
-# (at scorch's fixed period: -F would let perf adapt it to the load);
-# sets rc, err, cpu0 and cpu1 (the process's CPU ms before and after)
+# attach NAME PID ARGS...: scorch record -p PID -o NAME.scorch ARGS; sets
+# rc, err, cpu0 and cpu1 (the process's CPU ms before and after)
 attach() {
-	local name=$1 pid=$2 pp=
+	local name=$1 pid=$2
 	shift 2
 	cpu0=$(cpu_ms "$pid")
-	if [ "${PERF:-0}" = 1 ]; then
-		perf record -q -c $((1000000000 / HZ)) -p "$pid" --call-graph dwarf -o "$WORK/$name.data" -- sleep 2.2 \
-			>/dev/null 2>"$WORK/$name.perf.err" &
-		pp=$!
-		sleep 0.1
-	fi
 	"$SCORCH" record -p "$pid" -o "$WORK/$name.scorch" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
 	rc=$?
 	cpu1=$(cpu_ms "$pid" 2>/dev/null || echo 0)
-	[ -n "$pp" ] && wait "$pp"
 	err=$(cat "$WORK/$name.err")
 	echo "--- scorch record -p $pid $* (exit $rc)"; sed 's/^/    /' "$WORK/$name.err"
+	"$SCORCH" report --json --limit=0 "$WORK/$name.scorch" >"$WORK/$name.json" 2>/dev/null
+}
+
+# beside NAME PID SECONDS: scorch record -p PID and (when it can record
+# here) perf record -p PID --call-graph dwarf at scorch's fixed period (-F
+# would let perf adapt it to the load), over exactly the same CPU time of
+# the process: it is stopped (SIGSTOP: its counters count nothing) while
+# both attach and while both are stopped, and runs SECONDS in between. On a
+# busy machine a window of some hundred ms of CPU holds few of cpu-split's
+# 10 ms slices, and two windows ending apart would differ by the slices cut
+# at their ends. Sets what attach() sets.
+beside() {
+	local name=$1 pid=$2 secs=$3 pp= sp i
+	kill -STOP "$pid"
+	if [ "$have_perf" = 1 ]; then
+		perf record -q -c $((1000000000 / HZ)) -p "$pid" --call-graph dwarf -o "$WORK/$name.data" \
+			>/dev/null 2>"$WORK/$name.perf.err" &
+		pp=$!
+	fi
+	"$SCORCH" record -p "$pid" -o "$WORK/$name.scorch" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	sp=$!
+	# both attached: scorch says so; perf has its counters open (one per CPU)
+	for i in $(seq 200); do
+		if grep -q "attached to" "$WORK/$name.err" 2>/dev/null &&
+		   { [ -z "$pp" ] || [ "$(ls -l /proc/$pp/fd 2>/dev/null | grep -c perf_event)" -ge "$(nproc)" ]; }; then
+			break
+		fi
+		sleep 0.05
+	done
+	sleep 0.2
+	cpu0=$(cpu_ms "$pid")
+	kill -CONT "$pid"
+	sleep "$secs"
+	kill -STOP "$pid"
+	cpu1=$(cpu_ms "$pid")
+	kill -INT "$sp" $pp
+	wait "$sp"
+	rc=$?
+	[ -n "$pp" ] && wait "$pp"
+	kill -CONT "$pid"
+	err=$(cat "$WORK/$name.err")
+	echo "--- scorch record -p $pid, the process running $secs s in between (exit $rc)"
+	sed 's/^/    /' "$WORK/$name.err"
 	"$SCORCH" report --json --limit=0 "$WORK/$name.scorch" >"$WORK/$name.json" 2>/dev/null
 }
 
@@ -70,13 +105,13 @@ rate_checks() { # name
 "$PROGS/cpu-split" 9000 >split.stdout 2>/dev/null &
 pid=$!
 sleep 0.3
-PERF=$have_perf attach split "$pid" --duration=2
+beside split "$pid" 2
 check "split: exit" "$rc" 0
 check "split: still running after scorch detached" "$(kill -0 "$pid" 2>/dev/null && echo yes)" yes
 check "split: source" "$(q split.json '.profiles[0].cpu.sampling.source')" \
 	"perf cpu-clock from outside (attached to the running process)"
 check "split: pid" "$(q split.json '.profiles[0].program.pid')" "$pid"
-check_match "split: summary" "$err" 'attached for 2\.[0-9]+ s; it runs on, untouched'
+check_match "split: summary" "$err" 'attached for [0-9.]+ s; it runs on, untouched'
 a=$(total_pm split.json work_a) b=$(total_pm split.json work_b) c=$(total_pm split.json work_c)
 within "split: work_a (per mille)" "$a" 500 30
 within "split: work_b (per mille)" "$b" 300 30
@@ -108,7 +143,7 @@ check "split: its output, as without scorch" "$(cat split.stdout)" "cpu-split: 5
 "$PROGS/cpu-attach" 6000 >late.stdout 2>/dev/null &
 pid=$!
 sleep 0.3
-PERF=$have_perf attach late "$pid" --duration=2
+beside late "$pid" 2
 check "late threads: exit" "$rc" 0
 ta=$(total_pm late.json late_work_a) tb=$(total_pm late.json late_work_b)
 check_ge "late threads: late_work_a + late_work_b (per mille of all)" "$((ta + tb))" 900
@@ -134,6 +169,7 @@ pid=$!
 sleep 0.3
 attach static "$pid" --duration=1.5
 check "static: exit" "$rc" 0
+check_match "static: --duration" "$err" 'attached for 1\.5[0-9]* s; it runs on, untouched'
 within "static: work_a (per mille)" "$(total_pm static.json work_a)" 500 30
 within "static: work_b (per mille)" "$(total_pm static.json work_b)" 300 30
 within "static: work_c (per mille)" "$(total_pm static.json work_c)" 200 30
@@ -164,6 +200,36 @@ check_match "exited: summary" "$(cat exited.err)" 'it exited meanwhile'
 check_ge "exited: samples" "$("$SCORCH" report --json exited.scorch | jq -r '.profiles[0].cpu.totals.samples')" 50
 wait "$pid"
 check "exited: its output" "$(cat exit.stdout)" "cpu-split: 50.0/30.0/20.0 of 600 ms"
+
+# ---- -a: every process, a profile for each one with samples
+if [ "$(id -u)" -eq 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 0 ]; then
+	"$PROGS/cpu-split" 9000 >sys.stdout 2>/dev/null &
+	pid=$!
+	sleep 0.3
+	mkdir -p "$WORK/sys"
+	cpu0=$(cpu_ms "$pid")
+	(cd "$WORK/sys" && exec "$SCORCH" record -a --duration=1.5 >"$WORK/sys.out" 2>"$WORK/sys.err") &
+	sp=$!
+	wait "$sp"
+	rc=$?
+	cpu1=$(cpu_ms "$pid")
+	echo "--- scorch record -a --duration=1.5 (exit $rc): $(grep -c 'wrote' sys.err) profiles"
+	grep -A3 "(pid $pid)" sys.err | sed 's/^/    /'
+	check "-a: exit" "$rc" 0
+	check "-a: cpu-split's profile" "$(ls sys | grep -c "^cpu-split\.$pid\.scorch\$")" 1
+	check "-a: none of scorch itself" "$(ls sys | grep -c "\.$sp\.scorch\$")" 0
+	"$SCORCH" report --json --limit=0 "sys/cpu-split.$pid.scorch" >sys.json 2>/dev/null
+	within "-a: work_a (per mille)" "$(total_pm sys.json work_a)" 500 30
+	within "-a: work_b (per mille)" "$(total_pm sys.json work_b)" 300 30
+	within "-a: work_c (per mille)" "$(total_pm sys.json work_c)" 200 30
+	rate_checks sys
+	kill "$pid"; wait "$pid" 2>/dev/null
+else
+	echo "    (-a needs root or perf_event_paranoid <= 0: not tested)"
+fi
+"$SCORCH" record -a -o x.scorch >/dev/null 2>ao.err
+check_ge "-a -o: exit" "$?" 1
+check_match "-a -o: message" "$(cat ao.err)" "-a writes a profile per process"
 
 # ---- errors: clear message, non-zero exit, nothing left behind
 true & gone=$!; wait "$gone"
