@@ -67,11 +67,19 @@ static int export_folded(const struct export_args *a)
 static int export_valgrind(const struct export_args *a,
 			   int (*write)(FILE *, const struct sc_profile *, const struct heap_result *))
 {
-	struct heap_options ho = { .filter = a->filter };
+	/* they replay the events through the model's heap_replay() and find
+	 * the peak's holders there: its totals and filter are all they read */
+	char err[256];
+	struct heap_options ho = { .filter = a->filter, .totals_only = true,
+				   .err = err, .errlen = sizeof(err) };
 	struct heap_result *r;
-	if (heap_analyze(a->p, &ho, &r))
-		return -EINVAL;
-	int rc = write(a->out, a->p, r);
+	int rc = heap_analyze(a->p, &ho, &r);
+	if (rc) {
+		if (rc == -EIO)
+			error("%s", err);
+		return rc;
+	}
+	rc = write(a->out, a->p, r);
 	heap_result_free(r);
 	return rc;
 }
