@@ -83,7 +83,7 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 	struct report_json_doc doc;
 	struct strbuf out = STRBUF_INIT;
 	if (json)
-		report_json_init(&doc);
+		report_json_init(&doc, stdout, NULL);
 	struct zone_options opts = { zo->filter };
 	for (int i = 0; i < n; i++) {
 		struct sc_profile *p;
@@ -118,11 +118,8 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 		zone_result_free(r);
 		profile_free(p);
 	}
-	if (json) {
-		sb_reset(&out);
-		report_json_finish(&doc, &out);
-		fwrite(out.buf, 1, out.len, stdout);
-	}
+	if (json)
+		report_json_finish(&doc);   /* a write error shows below */
 	sb_release(&out);
 	if (fflush(stdout) || ferror(stdout)) {
 		error("cannot write the report to stdout");
@@ -243,7 +240,7 @@ int cmd_report(int argc, char **argv)
 	struct strbuf out = STRBUF_INIT;
 	bool printed = false;
 	if (json)
-		report_json_init(&doc);
+		report_json_init(&doc, stdout, NULL);
 	for (int i = optind; i < argc; i++) {
 		struct sc_profile *p;
 		char err[512];
@@ -307,11 +304,8 @@ int cmd_report(int argc, char **argv)
 		cpu_result_free(cr);
 		profile_free(p);
 	}
-	if (json) {
-		sb_reset(&out);
-		report_json_finish(&doc, &out);
-		fwrite(out.buf, 1, out.len, stdout);
-	}
+	if (json)
+		report_json_finish(&doc);   /* a write error shows below */
 	sb_release(&out);
 	if (fflush(stdout) || ferror(stdout)) {
 		error("cannot write the report to stdout");

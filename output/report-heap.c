@@ -1137,11 +1137,11 @@ void report_heap_json(struct strbuf *out, const struct heap_result *r,
 	json_end(&w);
 }
 
-void report_json_init(struct report_json_doc *d)
+void report_json_init(struct report_json_doc *d, FILE *f, struct strbuf *sb)
 {
 	memset(d, 0, sizeof(*d));
 	struct json *w = &d->j;
-	json_init_ex(w, NULL, NULL, 0, JSON_SPACES, 0);
+	json_init_ex(w, f, sb, 0, JSON_SPACES, 0);
 	json_open_obj_as(w, NULL, JSON_BLOCK);
 	json_u64(w, "schema_version", REPORT_JSON_SCHEMA_VERSION);
 	json_str(w, "generator", "scorch " SCORCH_VERSION);
@@ -1167,7 +1167,7 @@ void report_json_add_error(struct report_json_doc *d, const char *file, const ch
 	sb_add(&d->errors, message ? message : "", strlen(message ? message : "") + 1);
 }
 
-void report_json_finish(struct report_json_doc *d, struct strbuf *out)
+int report_json_finish(struct report_json_doc *d)
 {
 	struct json *w = &d->j;
 	json_close_arr(w);
@@ -1183,8 +1183,6 @@ void report_json_finish(struct report_json_doc *d, struct strbuf *out)
 	}
 	json_close_arr(w);
 	json_close_obj(w);
-	json_end(w);
-	sb_add(out, w->own.buf, w->own.len);
-	sb_release(&w->own);
 	sb_release(&d->errors);
+	return json_end(w);
 }

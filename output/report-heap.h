@@ -35,9 +35,10 @@ void report_heap_text(struct strbuf *out, const struct heap_result *r,
 		      const struct report_options *o);
 
 /* A JSON document {"schema_version", "generator", "profiles": [...],
- * "errors": [...]} built one profile at a time through the JSON writer:
- * report_json_init() starts it, report_json_finish() appends it to out and
- * releases what the doc holds. */
+ * "errors": [...]} written one profile at a time through the JSON writer,
+ * to f as it goes or appended to sb (one of them): report_json_init()
+ * starts it, report_json_finish() ends it, releases what the doc holds and
+ * returns 0 or -errno (the first write error on f). */
 struct cpu_result;
 struct cpu_report_options;
 struct report_json_doc {
@@ -45,14 +46,14 @@ struct report_json_doc {
 	struct strbuf errors;       /* file and message of each error, NUL-terminated */
 };
 
-void report_json_init(struct report_json_doc *d);
+void report_json_init(struct report_json_doc *d, FILE *f, struct strbuf *sb);
 /* One profile object: the heap part of r and, when cr is not NULL, its CPU
  * part as "cpu" (report_cpu_json_member()). */
 void report_json_add(struct report_json_doc *d, const struct heap_result *r,
 		     const struct report_options *o, const struct cpu_result *cr,
 		     const struct cpu_report_options *co);
 void report_json_add_error(struct report_json_doc *d, const char *file, const char *message);
-void report_json_finish(struct report_json_doc *d, struct strbuf *out);
+int report_json_finish(struct report_json_doc *d);
 
 /* Appends the JSON object of one profile (the elements of "profiles"). */
 void report_heap_json(struct strbuf *out, const struct heap_result *r,

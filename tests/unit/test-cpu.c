@@ -1089,11 +1089,11 @@ static void test_report_json(void **state)
 	assert_int_equal(heap_analyze(p, NULL, &h), 0);
 	struct report_json_doc d;
 	struct report_options ho = { .sort = HEAP_SORT_BYTES, .limit = 3, .file = "prog.4242.scorch" };
-	report_json_init(&d);
+	struct strbuf sb = STRBUF_INIT;
+	report_json_init(&d, NULL, &sb);
 	report_json_add(&d, h, &ho, r, &o);
 	report_json_add(&d, h, &ho, NULL, NULL);   /* a second profile without CPU */
-	struct strbuf sb = STRBUF_INIT;
-	report_json_finish(&d, &sb);
+	assert_int_equal(report_json_finish(&d), 0);
 	heap_result_free(h);
 	const char *s = sb_str(&sb);
 	if (getenv("SCORCH_TEST_DUMP"))

@@ -827,12 +827,12 @@ static void test_report_json(void **state)
 {
 	struct ctx *c = *state;
 	struct report_json_doc d;
-	report_json_init(&d);
+	struct strbuf sb = STRBUF_INIT;
+	report_json_init(&d, NULL, &sb);
 	struct report_options o = { .sort = HEAP_SORT_BYTES, .limit = 3, .file = "prog.4242.scorch" };
 	report_json_add(&d, c->r, &o, NULL, NULL);
 	report_json_add_error(&d, "bad.scorch", "bad.scorch: not a scorch profile");
-	struct strbuf sb = STRBUF_INIT;
-	report_json_finish(&d, &sb);
+	assert_int_equal(report_json_finish(&d), 0);
 	const char *s = sb_str(&sb);
 	if (getenv("SCORCH_TEST_DUMP"))
 		fputs(s, stdout);
