@@ -85,9 +85,13 @@ static void mod_lock_take(void)
 }
 static void mod_lock_drop(void) { atomic_store_explicit(&mod_lock, 0, memory_order_release); }
 
+static atomic_int fu_lock;       /* the fast unwinder's table (below) */
+static void fu_forget(uintptr_t lo, uintptr_t hi);
+
 void scorch_rt_modules_reset(void)
 {
 	atomic_store(&mod_lock, 0);
+	atomic_store(&fu_lock, 0);
 	nmods = 0;
 	last_empty_scan = 0;
 }
@@ -231,6 +235,7 @@ void scorch_rt_modules_scan(struct rt_buf *b)
 			mods[w++] = mods[i];
 			continue;
 		}
+		fu_forget(mods[i].lo, mods[i].hi);
 		scorch_rt_lock(b);
 		uint64_t t = scorch_rt_now();
 		uint8_t *p = scorch_rt_reserve(b, 32);
@@ -377,6 +382,631 @@ void scorch_rt_find_self(void)
 	scorch_rt_unw_lockfree = hint_ok;
 }
 
+/* ---- the fast unwinder: libunwind's standard frames, cached per return address ----
+ *
+ * libunwind's unw_backtrace walks a stack with its per-thread trace cache:
+ * for each return address it remembers how to step over that frame when the
+ * frame is "standard" (x86-64 Gtrace.c / Gstash_frame.c): the CFA is RSP or
+ * RBP plus a constant, the return address is at CFA-8, RBP is kept or saved
+ * at CFA plus a constant, RSP kept or saved likewise; a frame where
+ * unw_step() stops is the last one. A stack made only of such frames comes
+ * out as its return addresses (libunwind 1.6). That walk still cost 30% of an
+ * event on bench/heap-storm (context save, cursor set-up, the cache behind
+ * a pthread key, a lookup per frame): this is the same walk with the same
+ * rules, inline, over one process-wide table.
+ *
+ * The rule of a return address is read from the module's .eh_frame (the
+ * subset above: any other CFI, a signal frame, no FDE, or a rule that does
+ * not reproduce what libunwind's own unw_step() gave for that frame when it
+ * was learnt, caches "not standard"), and each learnt rule is checked
+ * against libunwind's step of the same frame before it is used. A stack
+ * that meets a return address not cached yet, or a frame not standard, is
+ * taken by unw_backtrace exactly as before (and the first kind is then
+ * learnt with a unw_step() walk), so stacks are what libunwind gives: the
+ * fast walk only ever answers for stacks unw_backtrace takes its own fast
+ * path over, with the same rules.
+ *
+ * The table is open addressing, read without a lock (an entry's fields are
+ * written before its key is published, and never change after); entries are
+ * added under a spin lock taken only with every signal blocked, removed
+ * (tombstoned) when their module is unloaded, and a full table is replaced
+ * by one twice the size (the old one stays mapped: an interrupted walk may
+ * still be reading it). */
+
+enum { FU_STD = 1, FU_LAST = 2, FU_NONE = 3 };
+#define FU_TOMB ((uintptr_t)1)
+
+struct fu_ent {
+	_Atomic uintptr_t key;          /* return address; 0 empty, FU_TOMB removed */
+	int32_t cfa_off;
+	int16_t rbp_off;                /* RBP saved at CFA + rbp_off (rbp_saved) */
+	uint8_t type;
+	uint8_t cfa_rsp : 1, rbp_saved : 1;
+};
+
+struct fu_tab {
+	uint32_t cap, used;             /* used counts tombstones too */
+	struct fu_ent e[];
+};
+
+static struct fu_tab *_Atomic fu_tab;
+static int fu_off;                      /* no table could be had: unw_backtrace only */
+
+static inline uint32_t fu_slot(uintptr_t pc, uint32_t cap)
+{
+	return (uint32_t)(((uint64_t)pc * 0x9e3779b97f4a7c15ULL) >> 40) & (cap - 1);
+}
+
+static inline const struct fu_ent *fu_find(const struct fu_tab *t, uintptr_t pc)
+{
+	uint32_t i = fu_slot(pc, t->cap);
+	for (;;) {
+		const struct fu_ent *e = &t->e[i];
+		uintptr_t k = atomic_load_explicit(&e->key, memory_order_acquire);
+		if (k == pc)
+			return e;
+		if (!k)
+			return NULL;
+		i = (i + 1) & (t->cap - 1);
+	}
+}
+
+static struct fu_tab *fu_new(uint32_t cap)
+{
+	return rt_mmap(sizeof(struct fu_tab) + (size_t)cap * sizeof(struct fu_ent));
+}
+
+static void fu_put(struct fu_tab *t, const struct fu_ent *src, uintptr_t pc)
+{
+	uint32_t i = fu_slot(pc, t->cap);
+	while (atomic_load_explicit(&t->e[i].key, memory_order_relaxed))
+		i = (i + 1) & (t->cap - 1);
+	struct fu_ent *e = &t->e[i];
+	e->cfa_off = src->cfa_off;
+	e->rbp_off = src->rbp_off;
+	e->type = src->type;
+	e->cfa_rsp = src->cfa_rsp;
+	e->rbp_saved = src->rbp_saved;
+	t->used++;
+	atomic_store_explicit(&e->key, pc, memory_order_release);
+}
+
+/* Adds pc's rule. Signals blocked by the caller. */
+static void fu_insert(uintptr_t pc, const struct fu_ent *r)
+{
+	while (atomic_exchange_explicit(&fu_lock, 1, memory_order_acquire))
+		;
+	struct fu_tab *t = atomic_load_explicit(&fu_tab, memory_order_relaxed);
+	if (!t || (t->used + 1) * 2 > t->cap) {
+		uint32_t cap = t ? t->cap * 2 : 256;   /* 4 KiB: stays in L1 */
+		struct fu_tab *n = cap <= (1u << 24) ? fu_new(cap) : NULL;
+		if (!n) {
+			fu_off = 1;
+			atomic_store_explicit(&fu_lock, 0, memory_order_release);
+			return;
+		}
+		n->cap = cap;
+		for (uint32_t i = 0; t && i < t->cap; i++) {
+			uintptr_t k = atomic_load_explicit(&t->e[i].key, memory_order_relaxed);
+			if (k > FU_TOMB)
+				fu_put(n, &t->e[i], k);
+		}
+		atomic_store_explicit(&fu_tab, n, memory_order_release);
+		t = n;
+	}
+	if (!fu_find(t, pc))
+		fu_put(t, r, pc);
+	atomic_store_explicit(&fu_lock, 0, memory_order_release);
+}
+
+/* Forgets the rules of [lo, hi): a module went away. Signals blocked. */
+static void fu_forget(uintptr_t lo, uintptr_t hi)
+{
+	while (atomic_exchange_explicit(&fu_lock, 1, memory_order_acquire))
+		;
+	struct fu_tab *t = atomic_load_explicit(&fu_tab, memory_order_relaxed);
+	for (uint32_t i = 0; t && i < t->cap; i++) {
+		uintptr_t k = atomic_load_explicit(&t->e[i].key, memory_order_relaxed);
+		if (k > FU_TOMB && k >= lo && k < hi)
+			atomic_store_explicit(&t->e[i].key, FU_TOMB, memory_order_release);
+	}
+	atomic_store_explicit(&fu_lock, 0, memory_order_release);
+}
+
+/* The stack above the caller, as unw_backtrace called at the same place
+ * would give it: return addresses, at most max. Returns -1 when a
+ * return address is not cached yet (put in *miss; -3 when it is the first,
+ * the caller's own), -2 when a frame is not standard. async-signal-safe */
+static __attribute__((noinline)) int fu_walk(void **out, int max, uintptr_t *miss)
+{
+	const struct fu_tab *t = atomic_load_explicit(&fu_tab, memory_order_acquire);
+	if (unlikely(!t))
+		return -1;
+	/* our own frame has a frame pointer: step over it by hand */
+	const uintptr_t *fp = __builtin_frame_address(0);
+	uintptr_t rip = fp[1], rbp = fp[0], rsp = (uintptr_t)(fp + 2);
+	int n = 0;
+	while (n < max && rip >= 0x4000) {
+		out[n++] = (void *)rip;
+		const struct fu_ent *e = fu_find(t, rip);
+		if (unlikely(!e)) {
+			*miss = rip;
+			return n == 1 ? -3 : -1;
+		}
+		if (e->type != FU_STD)
+			return e->type == FU_LAST ? n : -2;
+		uintptr_t cfa = (e->cfa_rsp ? rsp : rbp) + (intptr_t)e->cfa_off;
+		if (unlikely(cfa <= rsp))
+			return -2;
+		rip = *(const uintptr_t *)(cfa - 8);
+		if (e->rbp_saved)
+			rbp = *(const uintptr_t *)(cfa + (intptr_t)e->rbp_off);
+		rsp = cfa;
+	}
+	return n;
+}
+
+/* -- the CFI subset -- */
+
+static int cfi_uleb(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t r = 0;
+	for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
+		uint8_t b = *p++;
+		r |= (uint64_t)(b & 0x7f) << sh;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*v = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int cfi_sleb(const uint8_t **pp, const uint8_t *end, int64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t r = 0;
+	for (unsigned sh = 0; p < end && sh < 64;) {
+		uint8_t b = *p++;
+		r |= (uint64_t)(b & 0x7f) << sh;
+		sh += 7;
+		if (!(b & 0x80)) {
+			if (sh < 64 && (b & 0x40))
+				r |= ~(uint64_t)0 << sh;
+			*pp = p;
+			*v = (int64_t)r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A DW_EH_PE-encoded pointer; pcrel and datarel (base `data`) applied,
+ * indirect refused. */
+static int cfi_ptr(const uint8_t **pp, const uint8_t *end, uint8_t enc, uintptr_t data, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t x;
+	if (enc == 0xff || (enc & 0x80))
+		return -1;
+	switch (enc & 0x0f) {
+	case 0x00: case 0x04: case 0x0c:
+		if (end - p < 8)
+			return -1;
+		memcpy(&x, p, 8);
+		p += 8;
+		break;
+	case 0x02: { uint16_t u; if (end - p < 2) return -1; memcpy(&u, p, 2); x = u; p += 2; break; }
+	case 0x0a: { int16_t s; if (end - p < 2) return -1; memcpy(&s, p, 2); x = (uint64_t)(int64_t)s; p += 2; break; }
+	case 0x03: { uint32_t u; if (end - p < 4) return -1; memcpy(&u, p, 4); x = u; p += 4; break; }
+	case 0x0b: { int32_t s; if (end - p < 4) return -1; memcpy(&s, p, 4); x = (uint64_t)(int64_t)s; p += 4; break; }
+	case 0x01:
+		if (cfi_uleb(&p, end, &x))
+			return -1;
+		break;
+	case 0x09: {
+		int64_t s;
+		if (cfi_sleb(&p, end, &s))
+			return -1;
+		x = (uint64_t)s;
+		break;
+	}
+	default:
+		return -1;
+	}
+	switch (enc & 0x70) {
+	case 0x00: break;
+	case 0x10: x += (uintptr_t)*pp; break;
+	case 0x30: x += data; break;
+	default: return -1;
+	}
+	*pp = p;
+	*v = x;
+	return 0;
+}
+
+enum { CW_SAME = 0, CW_UNDEF, CW_CFAREL, CW_OTHER };
+struct cfi_regs {
+	uint8_t cfa_ok, cfa_reg;
+	int64_t cfa_off;
+	uint8_t w[3];                   /* rbp, rsp, return address */
+	int64_t v[3];
+};
+
+static int cfi_col(uint64_t reg, uint64_t ra)
+{
+	return reg == 6 ? 0 : reg == 7 ? 1 : reg == ra ? 2 : -1;
+}
+
+/* Runs a CFA program up to (and including the row at) target. Returns 0,
+ * -1 on anything outside the subset. */
+static int cfi_run(const uint8_t *p, const uint8_t *end, uintptr_t loc, uintptr_t target, uint64_t code_al,
+		   int64_t data_al, uint64_t ra, struct cfi_regs *s, const struct cfi_regs *init)
+{
+	struct cfi_regs stack[8];
+	int depth = 0;
+	while (p < end && loc <= target) {
+		uint8_t op = *p++, lo = op & 0x3f;
+		uint64_t reg, u, delta = 0;
+		int64_t sv;
+		int c;
+		switch (op >> 6) {
+		case 1:
+			loc += lo * code_al;
+			continue;
+		case 2:
+			if (cfi_uleb(&p, end, &u))
+				return -1;
+			if ((c = cfi_col(lo, ra)) >= 0) {
+				s->w[c] = CW_CFAREL;
+				s->v[c] = (int64_t)u * data_al;
+			}
+			continue;
+		case 3:
+			if ((c = cfi_col(lo, ra)) >= 0) {
+				if (!init)
+					return -1;
+				s->w[c] = init->w[c];
+				s->v[c] = init->v[c];
+			}
+			continue;
+		}
+		switch (op) {
+		case 0x00:   /* nop */
+			break;
+		case 0x02: if (end - p < 1) return -1; delta = p[0]; p += 1; loc += delta * code_al; break;
+		case 0x03: { uint16_t d; if (end - p < 2) return -1; memcpy(&d, p, 2); p += 2; loc += d * code_al; break; }
+		case 0x04: { uint32_t d; if (end - p < 4) return -1; memcpy(&d, p, 4); p += 4; loc += d * code_al; break; }
+		case 0x05:   /* offset_extended */
+		case 0x11:   /* offset_extended_sf */
+		case 0x2f:   /* GNU_negative_offset_extended */
+			if (cfi_uleb(&p, end, &reg))
+				return -1;
+			if (op == 0x11) {
+				if (cfi_sleb(&p, end, &sv))
+					return -1;
+			} else {
+				if (cfi_uleb(&p, end, &u))
+					return -1;
+				sv = op == 0x2f ? -(int64_t)u : (int64_t)u;
+			}
+			if ((c = cfi_col(reg, ra)) >= 0) {
+				s->w[c] = CW_CFAREL;
+				s->v[c] = sv * data_al;
+			}
+			break;
+		case 0x06:   /* restore_extended */
+			if (cfi_uleb(&p, end, &reg))
+				return -1;
+			if ((c = cfi_col(reg, ra)) >= 0) {
+				if (!init)
+					return -1;
+				s->w[c] = init->w[c];
+				s->v[c] = init->v[c];
+			}
+			break;
+		case 0x07:   /* undefined */
+		case 0x08:   /* same_value */
+			if (cfi_uleb(&p, end, &reg))
+				return -1;
+			if ((c = cfi_col(reg, ra)) >= 0)
+				s->w[c] = op == 0x07 ? CW_UNDEF : CW_SAME;
+			break;
+		case 0x09:   /* register */
+			if (cfi_uleb(&p, end, &reg) || cfi_uleb(&p, end, &u))
+				return -1;
+			if ((c = cfi_col(reg, ra)) >= 0)
+				s->w[c] = CW_OTHER;
+			break;
+		case 0x0a:   /* remember_state */
+			if (depth >= 8)
+				return -1;
+			stack[depth++] = *s;
+			break;
+		case 0x0b:   /* restore_state */
+			if (!depth)
+				return -1;
+			*s = stack[--depth];
+			break;
+		case 0x0c:   /* def_cfa */
+			if (cfi_uleb(&p, end, &reg) || cfi_uleb(&p, end, &u))
+				return -1;
+			s->cfa_ok = 1;
+			s->cfa_reg = reg < 256 ? (uint8_t)reg : 255;
+			s->cfa_off = (int64_t)u;
+			break;
+		case 0x12:   /* def_cfa_sf */
+			if (cfi_uleb(&p, end, &reg) || cfi_sleb(&p, end, &sv))
+				return -1;
+			s->cfa_ok = 1;
+			s->cfa_reg = reg < 256 ? (uint8_t)reg : 255;
+			s->cfa_off = sv * data_al;
+			break;
+		case 0x0d:   /* def_cfa_register */
+			if (cfi_uleb(&p, end, &reg))
+				return -1;
+			s->cfa_ok = 1;
+			s->cfa_reg = reg < 256 ? (uint8_t)reg : 255;
+			break;
+		case 0x0e:   /* def_cfa_offset */
+			if (cfi_uleb(&p, end, &u))
+				return -1;
+			s->cfa_off = (int64_t)u;
+			break;
+		case 0x13:   /* def_cfa_offset_sf */
+			if (cfi_sleb(&p, end, &sv))
+				return -1;
+			s->cfa_off = sv * data_al;
+			break;
+		case 0x0f:   /* def_cfa_expression */
+			if (cfi_uleb(&p, end, &u) || u > (uint64_t)(end - p))
+				return -1;
+			p += u;
+			s->cfa_ok = 0;
+			break;
+		case 0x10:   /* expression */
+		case 0x16:   /* val_expression */
+			if (cfi_uleb(&p, end, &reg) || cfi_uleb(&p, end, &u) || u > (uint64_t)(end - p))
+				return -1;
+			p += u;
+			if ((c = cfi_col(reg, ra)) >= 0)
+				s->w[c] = CW_OTHER;
+			break;
+		case 0x14:   /* val_offset */
+		case 0x15:   /* val_offset_sf */
+			if (cfi_uleb(&p, end, &reg))
+				return -1;
+			if (op == 0x14 ? cfi_uleb(&p, end, &u) : cfi_sleb(&p, end, &sv))
+				return -1;
+			if ((c = cfi_col(reg, ra)) >= 0)
+				s->w[c] = CW_OTHER;
+			break;
+		case 0x2e:   /* GNU_args_size */
+			if (cfi_uleb(&p, end, &u))
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The rule for the frame whose return address is ra, from its module's
+ * .eh_frame_hdr and .eh_frame, in *r: FU_STD, FU_LAST (the return address
+ * is undefined: the outermost frame) or FU_NONE. */
+static void cfi_rule(uintptr_t ra, struct fu_ent *r)
+{
+	r->type = FU_NONE;
+	uintptr_t pc = ra - 1;
+	struct dl_find_object fo;
+	if (!find_object || find_object((void *)pc, &fo) != 0 || !fo.dlfo_eh_frame)
+		return;
+	/* .eh_frame_hdr: version 1 and a sorted table of datarel sdata4 pairs */
+	const uint8_t *hdr = fo.dlfo_eh_frame, *p = hdr + 4, *lim = hdr + (1u << 30);
+	uint64_t ehp, count;
+	if (hdr[0] != 1 || hdr[3] != 0x3b || cfi_ptr(&p, lim, hdr[1], (uintptr_t)hdr, &ehp) ||
+	    cfi_ptr(&p, lim, hdr[2], (uintptr_t)hdr, &count) || !count)
+		return;
+	const int32_t *tab = (const int32_t *)(const void *)p;
+	uint64_t lo = 0, hi = count;
+	while (hi - lo > 1) {
+		uint64_t mid = (lo + hi) / 2;
+		if ((uintptr_t)hdr + (intptr_t)tab[2 * mid] <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if ((uintptr_t)hdr + (intptr_t)tab[2 * lo] > pc)
+		return;
+	/* the FDE */
+	const uint8_t *fde = hdr + tab[2 * lo + 1];
+	uint32_t len, cie_ptr;
+	memcpy(&len, fde, 4);
+	if (len == 0 || len >= 0xfffffff0u)
+		return;
+	const uint8_t *fend = fde + 4 + len;
+	p = fde + 4;
+	memcpy(&cie_ptr, p, 4);
+	if (!cie_ptr)
+		return;
+	const uint8_t *cie = p - cie_ptr;
+	p += 4;
+	/* its CIE */
+	uint32_t clen, cid;
+	memcpy(&clen, cie, 4);
+	if (clen == 0 || clen >= 0xfffffff0u)
+		return;
+	const uint8_t *cend = cie + 4 + clen, *q = cie + 4;
+	memcpy(&cid, q, 4);
+	q += 4;
+	if (cid != 0 || q >= cend)
+		return;
+	uint8_t version = *q++;
+	if (version != 1 && version != 3)
+		return;
+	const char *aug = (const char *)q;
+	size_t alen = strnlen(aug, (size_t)(cend - q));
+	if (q + alen >= cend)
+		return;
+	q += alen + 1;
+	uint64_t code_al, ra_col, u;
+	int64_t data_al;
+	if (cfi_uleb(&q, cend, &code_al) || cfi_sleb(&q, cend, &data_al))
+		return;
+	if (version == 1) {
+		if (q >= cend)
+			return;
+		ra_col = *q++;
+	} else if (cfi_uleb(&q, cend, &ra_col)) {
+		return;
+	}
+	if (ra_col != 16)
+		return;
+	uint8_t fde_enc = 0;
+	int has_z = aug[0] == 'z';
+	if (has_z) {
+		if (cfi_uleb(&q, cend, &u) || u > (uint64_t)(cend - q))
+			return;
+		const uint8_t *aend = q + u, *a = q;
+		for (size_t i = 1; i < alen; i++) {
+			if (a >= aend)
+				return;
+			if (aug[i] == 'R') {
+				fde_enc = *a++;
+			} else if (aug[i] == 'L') {
+				a++;
+			} else if (aug[i] == 'P') {
+				uint8_t penc = *a++;
+				uint64_t dummy;
+				if (cfi_ptr(&a, aend, penc & 0x7f, 0, &dummy))
+					return;
+			} else {
+				return;   /* 'S' (a signal frame) and anything unknown */
+			}
+		}
+		q = aend;
+	} else if (alen) {
+		return;
+	}
+	/* the FDE's range */
+	uint64_t start, range;
+	if (cfi_ptr(&p, fend, fde_enc, 0, &start) || cfi_ptr(&p, fend, fde_enc & 0x0f, 0, &range))
+		return;
+	if (pc < start || pc - start >= range)
+		return;
+	if (has_z) {
+		if (cfi_uleb(&p, fend, &u) || u > (uint64_t)(fend - p))
+			return;
+		p += u;
+	}
+	struct cfi_regs s, init;
+	memset(&s, 0, sizeof(s));
+	if (cfi_run(q, cend, (uintptr_t)start, UINTPTR_MAX, code_al, data_al, ra_col, &s, NULL))
+		return;
+	init = s;
+	if (cfi_run(p, fend, (uintptr_t)start, pc, code_al, data_al, ra_col, &s, &init))
+		return;
+	if (s.w[2] == CW_UNDEF) {
+		r->type = FU_LAST;
+		return;
+	}
+	/* libunwind's standard frame (tdep_stash_frame) */
+	if (!s.cfa_ok || (s.cfa_reg != 6 && s.cfa_reg != 7) || s.cfa_off <= -(1 << 28) ||
+	    s.cfa_off >= (1 << 28) || s.w[2] != CW_CFAREL || s.v[2] != -8)
+		return;
+	for (int c = 0; c < 2; c++)
+		if (s.w[c] == CW_OTHER ||
+		    (s.w[c] == CW_CFAREL && (s.v[c] <= -(1 << 14) || s.v[c] >= (1 << 14) || s.v[c] == -1)))
+			return;
+	r->type = FU_STD;
+	r->cfa_rsp = s.cfa_reg == 7;
+	r->cfa_off = (int32_t)s.cfa_off;
+	r->rbp_saved = s.w[0] == CW_CFAREL;
+	r->rbp_off = (int16_t)(r->rbp_saved ? s.v[0] : 0);
+}
+
+/* The rule of return address key, checked against libunwind's step over a
+ * frame it holds: from (sp, bp) to (ip2, sp2, bp2); r is what unw_step()
+ * returned, sig whether the frame is a signal frame. Cached. */
+static void fu_learn_one(uintptr_t key, int r, int sig, uintptr_t sp, uintptr_t bp, uintptr_t ip2,
+			 uintptr_t sp2, uintptr_t bp2)
+{
+	const struct fu_tab *t = atomic_load_explicit(&fu_tab, memory_order_acquire);
+	if (key < 0x4000 || (t && fu_find(t, key)))
+		return;
+	struct fu_ent e;
+	memset(&e, 0, sizeof(e));
+	cfi_rule(key, &e);
+	if (r == 0) {
+		/* libunwind's trace takes the frame where unw_step stops for
+		 * the last, whatever its rule */
+		e.type = FU_LAST;
+	} else if (r < 0 || sig) {
+		e.type = FU_NONE;
+	} else if (e.type == FU_STD) {
+		uintptr_t cfa = (e.cfa_rsp ? sp : bp) + (intptr_t)e.cfa_off;
+		int ok = cfa == sp2 && cfa > sp && *(const uintptr_t *)(cfa - 8) == ip2;
+		if (ok && e.rbp_saved) {
+			uintptr_t at = cfa + (intptr_t)e.rbp_off;
+			ok = at >= sp && at + 8 <= cfa && *(const uintptr_t *)at == bp2;
+		} else if (ok) {
+			ok = bp == bp2;
+		}
+		if (!ok)
+			e.type = FU_NONE;
+	} else {
+		e.type = FU_NONE;
+	}
+	fu_insert(key, &e);
+}
+
+/* A stack met a return address not cached (miss): walk it with unw_step()
+ * and cache every new return address's rule, checked against the step
+ * libunwind made over that frame. The first frame walked is our caller's;
+ * when the miss was the fast walk's first frame (first), that is the same
+ * frame at another call, and the miss's rule is checked against the same
+ * step. Signals blocked (the table's lock). */
+static __attribute__((noinline)) void fu_learn(uintptr_t miss, int first)
+{
+	unw_context_t uc;
+	unw_cursor_t c;
+	if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+		return;
+	/* the first frame (this one) is not at a return address; nor is one
+	 * a signal frame interrupted */
+	int at_call = 0;
+	for (int depth = 0; depth < G.depth + 64 && !fu_off; depth++) {
+		unw_word_t ip, sp, bp, ip2 = 0, sp2 = 0, bp2 = 0;
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) || unw_get_reg(&c, UNW_REG_SP, &sp) ||
+		    unw_get_reg(&c, UNW_X86_64_RBP, &bp))
+			break;
+		int sig = unw_is_signal_frame(&c) > 0;
+		int r = unw_step(&c);
+		if (r > 0 && (unw_get_reg(&c, UNW_REG_IP, &ip2) || unw_get_reg(&c, UNW_REG_SP, &sp2) ||
+			      unw_get_reg(&c, UNW_X86_64_RBP, &bp2)))
+			r = -1;
+		if (at_call)
+			fu_learn_one(ip, r, sig, sp, bp, ip2, sp2, bp2);
+		if (depth == 1 && at_call && first)
+			fu_learn_one(miss, r, sig, sp, bp, ip2, sp2, bp2);
+		if (r <= 0)
+			break;
+		at_call = !sig;
+	}
+	/* not met by the walk (it stopped short): taken by libunwind from now
+	 * on rather than learnt again at every event */
+	const struct fu_tab *t = atomic_load_explicit(&fu_tab, memory_order_acquire);
+	if (!fu_off && (!t || !fu_find(t, miss))) {
+		struct fu_ent e;
+		memset(&e, 0, sizeof(e));
+		e.type = FU_NONE;
+		fu_insert(miss, &e);
+	}
+}
+
 /* ---- stacks ---- */
 
 void scorch_rt_dedup_clear(struct rt_buf *b)
@@ -448,10 +1078,21 @@ static uint32_t stack_find(const struct rt_buf *b, uint64_t h)
 static int capture(void **ips)
 {
 	void *tmp[G.depth + 24];
-	int u = scorch_rt_unwinding;
-	scorch_rt_unwinding = 1;
-	int n = unw_backtrace(tmp, G.depth + 24);
-	scorch_rt_unwinding = u;
+	uintptr_t miss = 0;
+	int n = fu_off ? -2 : fu_walk(tmp, G.depth + 24, &miss);
+	if (n < 0) {
+		int u = scorch_rt_unwinding;
+		scorch_rt_unwinding = 1;
+		if (n != -2) {
+			/* learnt with signals blocked: the table's lock */
+			sigset_t old;
+			scorch_rt_sigblock(&old);
+			fu_learn(miss, n == -3);
+			scorch_rt_sigrestore(&old);
+		}
+		n = unw_backtrace(tmp, G.depth + 24);
+		scorch_rt_unwinding = u;
+	}
 	int s = 0;
 	while (s < n && (((uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi) ||
 			 ((uintptr_t)tmp[s] >= G.unw_lo && (uintptr_t)tmp[s] < G.unw_hi)))
