@@ -43,12 +43,6 @@ extern const char scorch_html_css_sha256[], scorch_html_js_sha256[];
 
 /* ---- escaping ---- */
 
-void html_json_str(struct strbuf *sb, const char *str)
-{
-	/* the one JSON string escaper, in its <script>-safe form */
-	sb_add_json_strx(sb, str, SB_JSON_HTML);
-}
-
 void html_escape(struct strbuf *sb, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");

@@ -25,11 +25,6 @@ struct html_options {
  * from f. */
 int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o);
 
-/* Appends s as a JSON string literal that is also safe inside an HTML
- * <script> element: '<', '>', '&', U+2028 and U+2029 become \u escapes, and
- * bytes that are not UTF-8 become U+FFFD. */
-void html_json_str(struct strbuf *sb, const char *s);
-
 /* Appends s with &, <, >, " and ' as character references (invalid UTF-8
  * becomes U+FFFD), for text and attribute values. */
 void html_escape(struct strbuf *sb, const char *s);
