@@ -1,8 +1,9 @@
-/* The one JSON writer: every JSON document scorch writes (the report's
- * --json, the HTML page's data, the speedscope, Chrome trace and DHAT
- * exports) goes through it. Values are appended to a buffer that is written
- * to a FILE whenever it grows past a threshold, so a document of any size
- * needs little memory; or the text stays in a strbuf of the caller's.
+/* The one JSON writer: every JSON document scorch writes (report --json,
+ * annotate --json, diff --json, the HTML page's data and hot-code blocks,
+ * the speedscope, Chrome trace and DHAT exports) goes through it. Values
+ * are appended to a buffer that is written to a FILE whenever it grows past
+ * a threshold, so a document of any size needs little memory; or the text
+ * stays in a strbuf of the caller's.
  * Strings (keys too) go through the one escaper, sb_add_json_strx(); commas,
  * line breaks and indentation are placed by the writer.
  *
