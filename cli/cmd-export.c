@@ -53,11 +53,16 @@ static int export_folded(const struct export_args *a)
 		cpu_result_free(cr);
 		return rc;
 	}
-	struct heap_options ho = { .filter = a->filter };
+	char err[256];
+	struct heap_options ho = { .filter = a->filter, .err = err, .errlen = sizeof(err) };
 	struct heap_result *r;
-	if (heap_analyze(a->p, &ho, &r))
-		return -EINVAL;
-	int rc = folded_write(a->out, a->p, r, (enum folded_weight)w);
+	int rc = heap_analyze(a->p, &ho, &r);
+	if (rc) {
+		if (rc == -EIO)
+			error("%s", err);
+		return rc;
+	}
+	rc = folded_write(a->out, a->p, r, (enum folded_weight)w);
 	heap_result_free(r);
 	return rc;
 }

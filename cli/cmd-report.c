@@ -265,10 +265,15 @@ int cmd_report(int argc, char **argv)
 			continue;
 		}
 		struct heap_result *r = NULL;
+		char herr[256] = "";
+		ho.err = herr;
+		ho.errlen = sizeof(herr);
 		if ((json || heap_text) && heap_analyze(p, &ho, &r)) {
-			error("%s: cannot analyze the heap events", argv[i]);
+			/* the events are read as they are analyzed: a damaged
+			 * or changed file is found here */
+			error("%s: cannot analyze the heap events%s%s", argv[i], herr[0] ? ": " : "", herr);
 			if (json)
-				report_json_add_error(&doc, argv[i], "cannot analyze the heap events");
+				report_json_add_error(&doc, argv[i], herr[0] ? herr : "cannot analyze the heap events");
 			cpu_result_free(cr);
 			profile_free(p);
 			rc = 1;
