@@ -1,5 +1,22 @@
 /* External CPU sampling: the launcher samples, from outside, the threads
- * that the in-process sampler cannot reach because they block its signal.
+ * that the in-process sampler cannot reach because they block its signal;
+ * and (extsample_attach, extsample_system: record -p, -a) processes that
+ * already run, which nothing is preloaded into. Both share the counters'
+ * ring buffers, the reading of samples and their DWARF unwinding; they
+ * differ in which samples they keep and in who writes the raw stream.
+ *
+ * Attached processes: one counter per thread and CPU (with inherit_thread
+ * and FORK records for threads made later, rescans of /proc/PID/task for
+ * the rest: see scan_tasks), each CPU's counters writing into one ring;
+ * every sample is kept, with the kernel's frames where they are allowed,
+ * into a raw stream the launcher writes itself (write_start, write_end:
+ * the process, its modules and threads from /proc, its CPU time at both
+ * ends) and finalizes as the runtime's (docs/format.md, "Attached
+ * streams"). With -a, one counter per CPU for every task, and a stream for
+ * each process as its first sample shows it.
+ *
+ * The rest of this comment is about the exec path, where the runtime is
+ * preloaded and samples its threads itself.
  *
  * Why: the runtime samples a thread by a perf counter that signals that very
  * thread (runtime/rt-sample.c). Many multi-threaded programs block every

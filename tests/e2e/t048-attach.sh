@@ -261,6 +261,22 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		check_match "another user's process: message" "$(cat "$WORK/other.err")" \
 			"cannot attach to process $sl: permission denied: it belongs to another user"
 		check "another user's process: nothing left behind" "$(ls -A "$WORK/nobody" | wc -l)" 0
+		# its own process, as nobody: kernel frames only where allowed
+		setpriv --reuid=65534 --regid=65534 --clear-groups -- "$PROGS/cpu-split" 3000 >/dev/null 2>&1 &
+		sleep 0.3
+		own=$(pgrep -u 65534 -f "cpu-split 3000" | head -1)
+		(cd "$WORK/nobody" && setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+			"$SCORCH" record -p "$own" --duration=1 -o own.scorch >/dev/null 2>"$WORK/own.err")
+		check "nobody's own process: exit" "$?" 0
+		if [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -ge 2 ]; then
+			check_match "nobody's own process: why no kernel frames" "$(cat "$WORK/own.err")" \
+				'no kernel frames: the kernel refused them .*perf_event_paranoid is [0-9]+'
+			check "nobody's own process: no kernel frame" "$("$SCORCH" report --json --limit=0 "$WORK/nobody/own.scorch" |
+				jq '[.profiles[0].cpu.functions[] | select(.module == "[kernel.kallsyms]")] | length')" 0
+		fi
+		within "nobody's own process: work_a (per mille)" "$(
+			"$SCORCH" report --json --limit=0 "$WORK/nobody/own.scorch" >"$WORK/own.json"; total_pm "$WORK/own.json" work_a)" 500 30
+		kill "$own" 2>/dev/null
 	else
 		echo "    (nobody cannot run $SCORCH here: $(head -c 200 "$WORK/other.err"); another user's process not tested)"
 	fi
