@@ -1333,9 +1333,12 @@ void raw_reader_set_tick_fs(struct raw_reader *r, uint64_t tick_fs)
 		r->tick_fs = tick_fs;
 }
 
-/* Reads what was appended since the last call and decodes the complete
- * chunks. Returns 0, or -1 when the file is not a raw stream. */
-static int reader_pump(struct raw_reader *r, int final)
+/* Reads what was appended since the last call, up to file offset `limit`,
+ * and decodes the complete chunks. Returns 0, or -1 when the file is not a
+ * raw stream. While the program runs the limit is the file's size when the
+ * watermark was read: reading on behind a program that keeps writing would
+ * never end, and what it decoded past the watermark would wait in memory. */
+static int reader_pump(struct raw_reader *r, int final, uint64_t limit)
 {
 	if (r->fd < 0)
 		return -1;
@@ -1344,7 +1347,11 @@ static int reader_pump(struct raw_reader *r, int final)
 			r->cap = r->cap ? r->cap * 2 : (4u << 20);
 			r->buf = xrealloc(r->buf, r->cap);
 		}
-		ssize_t got = pread(r->fd, r->buf + r->len, r->cap - r->len, (off_t)(r->off + r->len));
+		size_t want = r->cap - r->len;
+		uint64_t at = r->off + r->len;
+		if (limit < at + want)
+			want = limit > at ? (size_t)(limit - at) : 0;
+		ssize_t got = want ? pread(r->fd, r->buf + r->len, want, (off_t)at) : 0;
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got > 0)
@@ -1638,14 +1645,17 @@ void raw_reader_poll(struct raw_reader *r)
 {
 	/* the clock and the slots before the file: an event a slot does not
 	 * hold any more was written before the slot was read */
-	uint64_t now = mono_ns(), least = 0;
+	uint64_t now = mono_ns(), least = 0, limit = UINT64_MAX;
 	int wm = r->wm_state == 1 ? wm_least(r, &least) : -2;
 	if (wm == -1) {
 		munmap((void *)r->wm, RAW_WM_SIZE);
 		r->wm = NULL;
 		r->wm_state = -1;
 	}
-	if (reader_pump(r, 0) != 0 && r->fd >= 0) {
+	struct stat st;
+	if (r->fd >= 0 && fstat(r->fd, &st) == 0)
+		limit = (uint64_t)st.st_size;
+	if (reader_pump(r, 0, limit) != 0 && r->fd >= 0) {
 		close(r->fd);
 		r->fd = -1;
 	}
@@ -1808,7 +1818,7 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 	if (r->fd < 0 && !r->have_header) {
 		snprintf(err, errlen, "%s: cannot read: %s", r->path, strerror(r->open_errno ? r->open_errno : EIO));
 		rc = -1;
-	} else if (reader_pump(r, 1) != 0) {
+	} else if (reader_pump(r, 1, UINT64_MAX) != 0) {
 		snprintf(err, errlen, "%s: not a raw scorch stream", r->path);
 		rc = -1;
 	} else if (!r->f.saw_proc) {

@@ -480,7 +480,9 @@ void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t)
 	 * earlier than the one before (an off-CPU span written when the call
 	 * returns carries the time it began) */
 	b->last_time = t;
-	if (unlikely(G.sync_flush)) {
+	/* after the final flush, or after this thread's exit flush (the C
+	 * library frees its thread caches later): nobody would flush it */
+	if (unlikely(G.sync_flush || scorch_rt_tls.exiting)) {
 		scorch_rt_flush(b);
 		return;
 	}
@@ -683,6 +685,7 @@ static void rt_thread_exit(void *arg)
 	scorch_rt_lock(b);
 	rt_thread_record(b, RAW_THREAD_END);
 	scorch_rt_flush(b);
+	scorch_rt_tls.exiting = 1;
 	tl_buf = NULL;
 	scorch_rt_unlock(b);
 	atomic_store(&b->in_use, 0);
@@ -1007,6 +1010,7 @@ static void rt_atfork_child(void)
 	}
 	/* a new thread id; the other levels' buffers were handed back above */
 	scorch_rt_tls.tid = rt_gettid();
+	scorch_rt_tls.exiting = 0;
 	for (int l = 1; l < RT_NEST; l++)
 		scorch_rt_tls.lv[l] = NULL;
 	scorch_rt_modules_reset();

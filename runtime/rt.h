@@ -128,6 +128,7 @@ struct rt_tls {
 	uintptr_t hold;                 /* a lock taken now is held up to this frame (0: the taker's) */
 	uintptr_t ctx[RT_NEST];
 	struct rt_buf *lv[RT_NEST];     /* buffer per nesting level; lv[0] the thread's */
+	int exiting;                    /* past its exit flush: each record is flushed as made */
 };
 extern RT_HIDDEN __thread struct rt_tls scorch_rt_tls;
 #define G scorch_rt_g
