@@ -638,7 +638,25 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 	w_section(w, SEC_THREADS);
 
-	if (!w->streamed) {
+	if (!w->streamed && p->lazy) {
+		/* the events are still in the file it was read from */
+		struct ev_encoder enc;
+		ev_encoder_init(&enc);
+		char err[256];
+		struct profile_event_src *src = profile_events_open(p, err, sizeof(err));
+		const struct sc_event *ev;
+		size_t n;
+		if (!src)
+			w->o.err = -EIO;
+		while (src && !w->o.err && (n = profile_events_next(src, &ev)) > 0)
+			for (size_t i = 0; i < n && !w->o.err; i++)
+				if (ev_encoder_add(&enc, &w->o, &ev[i]) != 0)
+					w->o.err = -EINVAL;
+		if (profile_events_close(src, err, sizeof(err)) != 0 && !w->o.err)
+			w->o.err = -EIO;
+		ev_encoder_finish(&enc, &w->o);
+		ev_encoder_release(&enc);
+	} else if (!w->streamed) {
 		struct ev_encoder enc;
 		ev_encoder_init(&enc);
 		for (size_t i = 0; i < p->nevents && !w->o.err; i++)
@@ -732,7 +750,7 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 	w.streamed = es;
 	if (moved_old)
 		*moved_old = 0;
-	if (!es)
+	if (!es && !p->lazy)
 		for (size_t i = 0; i < p->nevents; i++)
 			if ((i && p->events[i].time < p->events[i - 1].time) ||
 			    (p->events[i].kind != EV_ALLOC && p->events[i].kind != EV_FREE) ||
@@ -1094,6 +1112,7 @@ struct reader {
 	size_t zcap;
 	uint64_t source_lines;        /* read so far, against SOURCE_MAX_BYTES */
 	int no_spans;                 /* skip the zone spans (zone figures only) */
+	int lazy;                     /* count the event blocks, leave them in the file */
 	int skipped_spans;            /* ... and there were some */
 };
 
@@ -1451,6 +1470,31 @@ static int sec_event_block(struct reader *r, struct sec *s)
 	    (p->nevents - EVENTS_SLACK) / EVENTS_RATIO > body_comp_used(s->b))
 		return -1;
 	return 0;
+}
+
+/* An EVENT_BLOCK section read lazily: its events are counted (the count
+ * its block states, checked when a walk decodes it) and left in the file. */
+static int sec_event_count(struct reader *r, struct sec *s)
+{
+	struct sc_profile *p = r->p;
+	if (s_left(s) > EVC_BYTES_MAX)
+		return -1;
+	uint64_t n = s_u(s);
+	if (s->f.err || !n || n > EVC_BLOCK_MAX)
+		return -1;
+	p->nevents += (size_t)n;
+	if (p->nevents > EVENTS_SLACK && s->b &&
+	    (p->nevents - EVENTS_SLACK) / EVENTS_RATIO > body_comp_used(s->b))
+		return -1;
+	/* passed over: its length is bounded already */
+	for (;;) {
+		s->f.p = s->f.end;
+		if (!s->left)
+			return 0;
+		s_fill(s, 1);
+		if (s->f.p == s->f.end)
+			return -1;
+	}
 }
 
 static int sec_rss(struct reader *r, struct sec *s)
@@ -1956,7 +2000,7 @@ static int parse_body(struct reader *r, struct body *b)
 		case SEC_STACKS: rc = sec_stacks(r, &sf); break;
 		case SEC_THREADS: rc = sec_threads(r, &sf); break;
 		case SEC_EVENTS: rc = sec_events(r, &sf); break;
-		case SEC_EVENT_BLOCK: rc = sec_event_block(r, &sf); break;
+		case SEC_EVENT_BLOCK: rc = r->lazy ? sec_event_count(r, &sf) : sec_event_block(r, &sf); break;
 		case SEC_RSS: rc = sec_rss(r, &sf); break;
 		case SEC_CPU: rc = sec_cpu(r, &sf); break;
 		case SEC_SAMPLES: rc = sec_samples(r, &sf); break;
@@ -2017,55 +2061,89 @@ static int parse_body(struct reader *r, struct body *b)
 	return 0;
 }
 
-static int read_profile(const char *path, struct sc_profile **out, char *err, size_t errlen, int no_spans)
-{
-	struct reader r;
-	memset(&r, 0, sizeof(r));
-	r.no_spans = no_spans;
-	r.path = path;
-	r.err = err;
-	r.errlen = errlen;
-	*out = NULL;
+/* Where a lazily read profile's events are: its file, as it was read. */
+struct profile_lazy {
+	const char *path;
+	uint64_t raw_size, comp_size;
+	struct stat st;               /* to tell the file was replaced or changed since */
+};
 
+/* Opens path and checks its header: the file (positioned at the body), or
+ * NULL with the reason in r's err. */
+static FILE *open_profile(struct reader *r, const char *path, struct stat *st, uint32_t *version,
+			  uint32_t *flags, uint64_t *raw_size, uint64_t *comp_size)
+{
 	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return rfail(&r, "cannot open: %s", strerror(errno));
-	struct stat st;
-	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (!fp) {
+		rfail(r, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), st) != 0 || !S_ISREG(st->st_mode)) {
 		fclose(fp);
-		return rfail(&r, "not a regular file");
+		rfail(r, "not a regular file");
+		return NULL;
 	}
 	uint8_t hdr[HDR_SIZE];
 	size_t got = fread(hdr, 1, HDR_SIZE, fp);
 	if (got < 8 || memcmp(hdr, PROFILE_MAGIC, 8) != 0) {
 		fclose(fp);
 		if (got >= 8 && !memcmp(hdr, "SCRAW", 5))
-			return rfail(&r, "this is a raw recording stream, not a profile; it is finalized by the scorch launcher");
-		return rfail(&r, "not a scorch profile (bad magic)");
+			rfail(r, "this is a raw recording stream, not a profile; it is finalized by the scorch launcher");
+		else
+			rfail(r, "not a scorch profile (bad magic)");
+		return NULL;
 	}
 	if (got < HDR_SIZE) {
 		fclose(fp);
-		return rfail(&r, "truncated profile: header cut short");
+		rfail(r, "truncated profile: header cut short");
+		return NULL;
 	}
-	uint32_t version = fmt_get_u32le(hdr + 8);
-	uint32_t flags = fmt_get_u32le(hdr + 12);
-	uint64_t raw_size = fmt_get_u64le(hdr + 16), comp_size = fmt_get_u64le(hdr + 24);
-	if (version < PROFILE_VERSION_MIN || version > PROFILE_VERSION) {
+	*version = fmt_get_u32le(hdr + 8);
+	*flags = fmt_get_u32le(hdr + 12);
+	*raw_size = fmt_get_u64le(hdr + 16);
+	*comp_size = fmt_get_u64le(hdr + 24);
+	if (*version < PROFILE_VERSION_MIN || *version > PROFILE_VERSION) {
 		fclose(fp);
-		return rfail(&r, "profile format version %u; this scorch reads versions %u to %u%s", version,
-			     PROFILE_VERSION_MIN, PROFILE_VERSION,
-			     version > PROFILE_VERSION ? " (a newer scorch wrote it)" : "");
+		rfail(r, "profile format version %u; this scorch reads versions %u to %u%s", *version,
+		      PROFILE_VERSION_MIN, PROFILE_VERSION, *version > PROFILE_VERSION ? " (a newer scorch wrote it)" : "");
+		return NULL;
 	}
+	if (*comp_size > (uint64_t)st->st_size || (uint64_t)st->st_size - *comp_size < HDR_SIZE) {
+		fclose(fp);
+		rfail(r, "truncated profile: %llu of %llu bytes present", (unsigned long long)st->st_size,
+		      (unsigned long long)(HDR_SIZE + *comp_size));
+		return NULL;
+	}
+	if (!*comp_size || !*raw_size) {
+		fclose(fp);
+		rfail(r, "truncated profile: compressed body incomplete");
+		return NULL;
+	}
+	return fp;
+}
+
+#define RD_NO_SPANS 1u
+#define RD_LAZY 2u
+
+static int read_profile(const char *path, struct sc_profile **out, char *err, size_t errlen, unsigned mode)
+{
+	struct reader r;
+	memset(&r, 0, sizeof(r));
+	r.no_spans = !!(mode & RD_NO_SPANS);
+	r.path = path;
+	r.err = err;
+	r.errlen = errlen;
+	*out = NULL;
+
+	struct stat st;
+	uint32_t version, flags;
+	uint64_t raw_size, comp_size;
+	FILE *fp = open_profile(&r, path, &st, &version, &flags, &raw_size, &comp_size);
+	if (!fp)
+		return -1;
 	r.version = version;
-	if (comp_size > (uint64_t)st.st_size || (uint64_t)st.st_size - comp_size < HDR_SIZE) {
-		fclose(fp);
-		return rfail(&r, "truncated profile: %llu of %llu bytes present",
-			     (unsigned long long)st.st_size, (unsigned long long)(HDR_SIZE + comp_size));
-	}
-	if (!comp_size || !raw_size) {
-		fclose(fp);
-		return rfail(&r, "truncated profile: compressed body incomplete");
-	}
+	/* version 1's events are read into memory, lazily or not */
+	r.lazy = (mode & RD_LAZY) && version >= 2;
 
 	struct body b;
 	body_init(&b, fp, raw_size, comp_size);
@@ -2085,7 +2163,15 @@ static int read_profile(const char *path, struct sc_profile **out, char *err, si
 	if (r.skipped_spans && !r.p->have_zone_stats) {
 		/* written before the figures: they come from the spans */
 		profile_free(r.p);
-		return read_profile(path, out, err, errlen, 0);
+		return read_profile(path, out, err, errlen, mode & ~RD_NO_SPANS);
+	}
+	if (r.lazy && r.p->nevents) {
+		struct profile_lazy *lz = arena_alloc(&r.p->arena, sizeof(*lz));
+		lz->path = arena_strdup(&r.p->arena, path);
+		lz->raw_size = raw_size;
+		lz->comp_size = comp_size;
+		lz->st = st;
+		r.p->lazy = lz;
 	}
 	*out = r.p;
 	return 0;
@@ -2098,7 +2184,157 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
 
 int profile_read_zone_figures(const char *path, struct sc_profile **out, char *err, size_t errlen)
 {
-	return read_profile(path, out, err, errlen, 1);
+	return read_profile(path, out, err, errlen, RD_NO_SPANS);
+}
+
+int profile_read_lazy(const char *path, struct sc_profile **out, char *err, size_t errlen)
+{
+	return read_profile(path, out, err, errlen, RD_LAZY);
+}
+
+/* ---- walking the events of a lazily read profile ---- */
+
+struct profile_event_src {
+	const struct sc_profile *p;
+	FILE *fp;
+	struct body b;
+	struct evc_decoder *dec;
+	struct sc_event *buf;         /* the block decoded last */
+	uint64_t seen;                /* events handed out */
+	int started, done;
+	char err[256];                /* why the walk failed, "" while it goes on */
+};
+
+static void sfail(struct profile_event_src *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sfail(struct profile_event_src *s, const char *fmt, ...)
+{
+	if (s->err[0])
+		return;
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(s->err, sizeof(s->err), "%s: %s", s->p->lazy->path, msg);
+}
+
+static void src_free(struct profile_event_src *s)
+{
+	if (s->fp) {
+		body_release(&s->b);
+		fclose(s->fp);
+	}
+	evc_decoder_free(s->dec);
+	free(s->buf);
+	free(s);
+}
+
+struct profile_event_src *profile_events_open(const struct sc_profile *p, char *err, size_t errlen)
+{
+	const struct profile_lazy *lz = p->lazy;
+	if (!lz) {
+		snprintf(err, errlen, "the profile's events are not in a file");
+		return NULL;
+	}
+	struct reader r;
+	memset(&r, 0, sizeof(r));
+	r.path = lz->path;
+	r.err = err;
+	r.errlen = errlen;
+	struct stat st;
+	uint32_t version, flags;
+	uint64_t raw_size, comp_size;
+	FILE *fp = open_profile(&r, lz->path, &st, &version, &flags, &raw_size, &comp_size);
+	if (!fp)
+		return NULL;
+	if (raw_size != lz->raw_size || comp_size != lz->comp_size || st.st_dev != lz->st.st_dev ||
+	    st.st_ino != lz->st.st_ino || st.st_size != lz->st.st_size ||
+	    st.st_mtim.tv_sec != lz->st.st_mtim.tv_sec || st.st_mtim.tv_nsec != lz->st.st_mtim.tv_nsec ||
+	    version != p->version) {
+		fclose(fp);
+		rfail(&r, "the file changed since it was read; read it again");
+		return NULL;
+	}
+	struct profile_event_src *s = xcalloc(1, sizeof(*s));
+	s->p = p;
+	s->fp = fp;
+	body_init(&s->b, fp, raw_size, comp_size);
+	s->dec = evc_decoder_new(p->nthreads, p->nstacks);
+	s->buf = xmalloc(EVC_BLOCK_MAX * sizeof(*s->buf));
+	return s;
+}
+
+size_t profile_events_next(struct profile_event_src *s, const struct sc_event **ev)
+{
+	*ev = NULL;
+	if (!s || s->done || s->err[0])
+		return 0;
+	struct body *b = &s->b;
+	for (;;) {
+		body_need(b, 1 + VARINT_MAX);
+		if (b->fail[0]) {
+			sfail(s, "%s", b->fail);
+			return 0;
+		}
+		if (b->hi == b->lo)
+			break;
+		struct fmt_reader h = { b->buf + b->lo, b->buf + b->hi, 0 };
+		int tag = *h.p++;
+		uint64_t slen = fmt_get_u(&h);
+		b->lo = (size_t)(h.p - b->buf);
+		uint64_t body_left = b->raw_size - (b->produced - (b->hi - b->lo));
+		if (h.err || slen > body_left) {
+			sfail(s, "corrupt profile: a section header does not hold");
+			return 0;
+		}
+		struct sec sf = { { b->buf + b->lo, b->buf + b->lo, 0 }, b, slen };
+		if (tag == SEC_EVENT_BLOCK) {
+			const uint8_t *blk = slen <= EVC_BYTES_MAX ? s_bytes(&sf, slen) : NULL;
+			if (!blk) {
+				sfail(s, "%s", b->fail[0] ? b->fail : "corrupt profile: bad event block section");
+				return 0;
+			}
+			long n = evc_decode(s->dec, blk, (size_t)slen, s->buf);
+			if (n < 0) {
+				sfail(s, "corrupt profile: bad event block (%s)", evc_decoder_error(s->dec));
+				return 0;
+			}
+			b->lo = (size_t)(sf.f.p - b->buf);
+			s->started = 1;
+			s->seen += (uint64_t)n;
+			if (s->seen > s->p->nevents) {
+				sfail(s, "the file holds more events than when it was read; read it again");
+				return 0;
+			}
+			*ev = s->buf;
+			return (size_t)n;
+		}
+		/* the event blocks stand together, before RSS */
+		if (s->started || sec_rank(tag) > SEC_EVENTS)
+			break;
+		s_fill(&sf, 1);
+		if (s_skip(&sf) || b->fail[0]) {
+			sfail(s, "%s", b->fail[0] ? b->fail : "corrupt profile: a section does not hold");
+			return 0;
+		}
+		b->lo = (size_t)(sf.f.p - b->buf);
+	}
+	s->done = 1;
+	if (s->seen != s->p->nevents)
+		sfail(s, "%llu events in the file, %zu when it was read; read it again",
+		      (unsigned long long)s->seen, s->p->nevents);
+	return 0;
+}
+
+int profile_events_close(struct profile_event_src *s, char *err, size_t errlen)
+{
+	if (!s)
+		return 0;
+	int rc = s->err[0] ? -1 : 0;
+	if (rc && err && errlen)
+		snprintf(err, errlen, "%s", s->err);
+	src_free(s);
+	return rc;
 }
 
 struct live_ctx {

@@ -62,4 +62,28 @@ int profile_read(const char *path, struct sc_profile **out, char *err, size_t er
  * zone_analyze() needs then; a profile without them is read whole. */
 int profile_read_zone_figures(const char *path, struct sc_profile **out, char *err, size_t errlen);
 
+/* Like profile_read(), but a version 2 profile's events stay in the file:
+ * p->events is NULL, p->nevents says how many there are, and p->lazy where
+ * they are. A walk over them (as many as wanted, one after the other or at
+ * once) re-opens the file and decompresses it in bounded steps, one event
+ * block at a time into a buffer of its own: its memory is bounded by a
+ * block (EVC_BLOCK_MAX events, a few MiB), whatever the number of events.
+ * The file must stay as it was: a walk refuses one that changed. A version
+ * 1 profile is read whole (p->lazy NULL). */
+int profile_read_lazy(const char *path, struct sc_profile **out, char *err, size_t errlen);
+
+/* One walk over the events of a profile read by profile_read_lazy() (p must
+ * outlive it). NULL, with a one-line lowercase reason in err, when the file
+ * cannot be opened or changed since it was read. */
+struct profile_event_src;
+struct profile_event_src *profile_events_open(const struct sc_profile *p, char *err, size_t errlen);
+/* Points *ev at the next events in time order, valid until the next call or
+ * the close, and returns how many (at most EVC_BLOCK_MAX); 0 at the end or
+ * when the walk failed (a damaged or changed file: the close says why). The
+ * events are checked as profile_read() checks them. */
+size_t profile_events_next(struct profile_event_src *s, const struct sc_event **ev);
+/* Ends the walk (s may be NULL): 0, or -1 with the reason in err when it
+ * failed, or ended with another number of events than p->nevents. */
+int profile_events_close(struct profile_event_src *s, char *err, size_t errlen);
+
 #endif

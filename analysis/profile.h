@@ -273,6 +273,10 @@ struct sc_profile {
 	/* Set only on a profile just finalized from a single-threaded run: its
 	 * events went straight to the file as they were decoded and are not in
 	 * memory (events/nevents empty); only writing it needs them. */
+	/* Set by profile_read_lazy() when the events stay in the file: events
+	 * is NULL, nevents their number, and each walk decodes them from the
+	 * file (profile_events_open(), profile-io.h). In the arena. */
+	struct profile_lazy *lazy;
 	struct sc_rss *rss;            size_t nrss;       /* malloc'd, not in the arena */
 	uint64_t streamed_events;      /* see above; 0 otherwise */
 

@@ -126,6 +126,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sc_profile *p = NULL;
 	if (profile_read(in_path, &p, err, sizeof(err)))
 		return 0;
+	/* read lazily, the same profile: its walk gives the same events */
+	struct sc_profile *lz = NULL;
+	if (profile_read_lazy(in_path, &lz, err, sizeof(err)) || lz->nevents != p->nevents)
+		abort();
+	if (lz->lazy) {
+		struct profile_event_src *src = profile_events_open(lz, err, sizeof(err));
+		const struct sc_event *ev;
+		size_t n, at = 0;
+		while (src && (n = profile_events_next(src, &ev)) > 0) {
+			if (at + n > p->nevents || memcmp(ev, p->events + at, n * sizeof(*ev)))
+				abort();
+			at += n;
+		}
+		if (!src || profile_events_close(src, err, sizeof(err)) || at != p->nevents)
+			abort();
+	}
+	profile_free(lz);
 	fuzz_reread(p, back_path, "profile");
 	profile_free(p);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "../../analysis/evcodec.h"
 #include "../../analysis/profile-io.h"
 #include "../../lib/die.h"
 #include "../../lib/hashmap.h"
@@ -402,7 +403,7 @@ static void test_damaged(void **state)
 	memcpy(buf + 0, v, 64);
 	write_bytes("version.scorch", buf, n);
 	expect_error("version.scorch", "version 99");
-	v[8] = 1;
+	v[8] = PROFILE_VERSION;
 	memcpy(buf, v, 64);
 	/* every single-byte change of the compressed body must be caught,
 	 * unless the body still decompresses to the same content (a few bits of
@@ -788,6 +789,122 @@ static void test_bombs(void **state)
 #undef CHECK_REFUSED
 }
 
+static void same_events(const struct sc_event *a, const struct sc_event *b, size_t n, size_t at)
+{
+	for (size_t k = 0; k < n; k++)
+		if (memcmp(&a[k], &b[k], sizeof(*a)))
+			fail_msg("event %zu differs", at + k);
+}
+
+/* The lazy reader: the events stay in the file and each walk decodes them
+ * a block at a time, the very events profile_read() gives (synthetic
+ * addresses included); walks one after the other and two at once, one
+ * stopped halfway, writing a profile read lazily; a file replaced since it
+ * was read, and a damaged event block, fail the walk with a reason. */
+static void test_lazy(void **state)
+{
+	(void)state;
+	char path[128], back[128], err[256];
+	size_t nev = 3 * 65536 + 123;
+	path_in(path, sizeof(path), "lazy.scorch");
+	struct sc_profile *p = make_profile(nev), *full, *lz, *q;
+	assert_int_equal(profile_write(p, path), 0);
+	profile_free(p);
+	assert_int_equal(profile_read(path, &full, err, sizeof(err)), 0);
+	assert_int_equal(profile_read_lazy(path, &lz, err, sizeof(err)), 0);
+	assert_null(lz->events);
+	assert_non_null(lz->lazy);
+	assert_int_equal(lz->nevents, nev);
+	assert_int_equal(lz->nstacks, full->nstacks);
+	assert_int_equal(lz->nsamples, full->nsamples);
+	assert_int_equal(lz->nzone_stats, full->nzone_stats);
+	for (int pass = 0; pass < 3; pass++) {
+		struct profile_event_src *a = profile_events_open(lz, err, sizeof(err));
+		struct profile_event_src *b = pass ? profile_events_open(lz, err, sizeof(err)) : NULL;
+		assert_non_null(a);
+		const struct sc_event *ea, *eb;
+		size_t ia = 0, ib = 0, na, nb = 0, blocks = 0;
+		while ((na = profile_events_next(a, &ea)) > 0) {
+			assert_true(na <= EVC_BLOCK_MAX);
+			same_events(ea, full->events + ia, na, ia);
+			ia += na;
+			blocks++;
+			if (b && (nb = profile_events_next(b, &eb)) > 0) {
+				same_events(eb, full->events + ib, nb, ib);
+				ib += nb;
+			}
+			if (pass == 2 && blocks == 2)
+				break;   /* a walk left halfway */
+		}
+		assert_int_equal(profile_events_close(a, err, sizeof(err)), 0);
+		assert_int_equal(profile_events_close(b, err, sizeof(err)), 0);
+		assert_int_equal(ia, pass == 2 ? 2 * 65536 : nev);
+		if (pass == 1)
+			assert_int_equal(ib, nev);
+	}
+	/* written again from its file */
+	path_in(back, sizeof(back), "lazy-back.scorch");
+	assert_int_equal(profile_write(lz, back), 0);
+	assert_int_equal(profile_read(back, &q, err, sizeof(err)), 0);
+	assert_int_equal(q->nevents, nev);
+	same_events(q->events, full->events, nev, 0);
+	profile_free(q);
+
+	/* an event block cut by a byte (its section's length to match): the
+	 * lazy read counts it, the walk refuses it */
+	static uint8_t file[8 << 20];
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	size_t n = fread(file, 1, sizeof(file), f);
+	fclose(f);
+	assert_true(n > 32 && n < sizeof(file));
+	uint8_t *body = NULL;
+	size_t raw = unzstd(file + 32, n - 32, &body);
+	assert_true(raw != (size_t)-1);
+	int cut = 0;
+	for (size_t at = 0, blocks = 0; at < raw && !cut;) {
+		size_t start = at;
+		int tag = body[at++];
+		uint64_t len = get_uv(body, &at);
+		if (tag == 22 && ++blocks == 2) {
+			uint8_t h[12];
+			h[0] = 22;
+			size_t hl = 1 + put_uv(h + 1, len - 1);
+			struct piece pc[] = { { body, start, 0 }, { h, hl, 0 }, { body + at, (size_t)len - 1, 0 },
+					      { body + at + len, raw - at - (size_t)len, 0 } };
+			write_pieces("lazy-cut.scorch", file, pc, 4, 0);
+			cut = 1;
+		}
+		at += (size_t)len;
+	}
+	assert_true(cut);
+	free(body);
+	path_in(back, sizeof(back), "lazy-cut.scorch");
+	assert_int_equal(profile_read(back, &q, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad event block"));
+	assert_int_equal(profile_read_lazy(back, &q, err, sizeof(err)), 0);
+	struct profile_event_src *s = profile_events_open(q, err, sizeof(err));
+	assert_non_null(s);
+	const struct sc_event *ev;
+	size_t got = 0, k;
+	while ((k = profile_events_next(s, &ev)) > 0)
+		got += k;
+	assert_int_equal(got, 65536);
+	assert_int_equal(profile_events_close(s, err, sizeof(err)), -1);
+	if (!strstr(err, "bad event block") || !strstr(err, "lazy-cut.scorch"))
+		fail_msg("unexpected reason: %s", err);
+	profile_free(q);
+
+	/* the file replaced since it was read */
+	p = make_profile(1000);
+	assert_int_equal(profile_write(p, path), 0);
+	profile_free(p);
+	assert_null(profile_events_open(lz, err, sizeof(err)));
+	assert_non_null(strstr(err, "changed since it was read"));
+	profile_free(lz);
+	profile_free(full);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/scorch-unit-%d", (int)getpid());
@@ -800,6 +917,7 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_mutated_body),
 		cmocka_unit_test(test_bombs),
+		cmocka_unit_test(test_lazy),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	snprintf(cmd, sizeof(cmd), getenv("KEEP_TMP") ? "true %s" : "rm -rf %s", tmpdir);
