@@ -89,9 +89,26 @@ static int export_valgrind(const struct export_args *a,
 	return rc;
 }
 
+/* DHAT's figures are gathered in the heap model's own walks (one over the
+ * events, one up to the peak) rather than in a walk of their own. */
 static int export_dhat(const struct export_args *a)
 {
-	return export_valgrind(a, dhat_write);
+	struct dhat *d = dhat_new(a->p);
+	char err[256];
+	struct heap_options ho = { .filter = a->filter, .visitor = dhat_visitor(d),
+				   .err = err, .errlen = sizeof(err) };
+	struct heap_result *r;
+	int rc = heap_analyze(a->p, &ho, &r);
+	if (rc) {
+		if (rc == -EIO)
+			error("%s", err);
+		dhat_free(d);
+		return rc;
+	}
+	rc = dhat_write_gathered(a->out, d, r);
+	heap_result_free(r);
+	dhat_free(d);
+	return rc;
 }
 
 static int export_massif(const struct export_args *a)

@@ -166,6 +166,7 @@ struct dhat {
 	VEC(struct pp) pps;
 	VEC(uint32_t) fs;
 	struct strbuf tmp;
+	struct heap_visitor v;      /* dhat_visitor()'s */
 };
 
 /* The program point of an allocation from `func` with stack `stack`: its
@@ -239,6 +240,14 @@ static void on_step(void *ctx, uint64_t ordinal, uint64_t time)
 	}
 }
 
+/* heap_analyze()'s second walk: each block live at the global peak. */
+static void on_peak(void *ctx, const struct heap_block *b)
+{
+	struct pp *pp = pp_of_block(ctx, b);
+	pp->gb += b->size;
+	pp->gbk++;
+}
+
 /* Blocks live at the end count their lifetime until t-end. */
 static void on_end(void *ctx, const struct heap_block *b, uint64_t end)
 {
@@ -306,23 +315,52 @@ static int write_json(FILE *f, struct dhat *d)
 	return json_end(&j);
 }
 
+struct dhat *dhat_new(const struct sc_profile *p)
+{
+	struct dhat *d = xcalloc(1, sizeof(*d));
+	d->p = p;
+	vg_frames_init(&d->fr, p);
+	u64map_init(&d->by_key, 256);
+	strmap_init(&d->by_frames);
+	d->v = (struct heap_visitor){ d, on_alloc, on_retire, NULL, on_peak, on_end };
+	return d;
+}
+
+const struct heap_visitor *dhat_visitor(struct dhat *d)
+{
+	return &d->v;
+}
+
+void dhat_free(struct dhat *d)
+{
+	if (!d)
+		return;
+	vg_frames_release(&d->fr);
+	u64map_release(&d->by_key);
+	strmap_release(&d->by_frames);
+	VEC_FREE(&d->pps);
+	VEC_FREE(&d->fs);
+	sb_release(&d->tmp);
+	free(d);
+}
+
+int dhat_write_gathered(FILE *f, struct dhat *d, const struct heap_result *r)
+{
+	d->r = r;
+	int rc = write_json(f, d);
+	return rc ? rc : vg_flush(f);
+}
+
 int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
 {
-	struct dhat d = { .p = p, .r = r };
-	vg_frames_init(&d.fr, p);
-	u64map_init(&d.by_key, 256);
-	strmap_init(&d.by_frames);
+	struct dhat *d = dhat_new(p);
+	d->r = r;
 	char err[256];
-	int rc = replay(&d, err, sizeof(err));
+	int rc = replay(d, err, sizeof(err));
 	if (rc)
 		error("%s", err);
 	else
-		rc = write_json(f, &d);
-	vg_frames_release(&d.fr);
-	u64map_release(&d.by_key);
-	strmap_release(&d.by_frames);
-	VEC_FREE(&d.pps);
-	VEC_FREE(&d.fs);
-	sb_release(&d.tmp);
-	return rc ? rc : vg_flush(f);
+		rc = dhat_write_gathered(f, d, r);
+	dhat_free(d);
+	return rc;
 }

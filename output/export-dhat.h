@@ -21,6 +21,16 @@
  * count. Times are in microseconds. Returns 0 or -errno from f. */
 int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r);
 
+/* The same figures gathered in heap_analyze()'s own walks instead of a walk
+ * of their own: give dhat_visitor(d) as heap_options.visitor (without
+ * totals_only: the holders of the peak come from its second walk), then
+ * dhat_write_gathered() with the result. d borrows p; dhat_free() it. */
+struct dhat;
+struct dhat *dhat_new(const struct sc_profile *p);
+const struct heap_visitor *dhat_visitor(struct dhat *d);
+int dhat_write_gathered(FILE *f, struct dhat *d, const struct heap_result *r);
+void dhat_free(struct dhat *d);
+
 /* ---- shared with the massif export ---- */
 
 /* Frames described the way valgrind prints them ("0xADDR: func (file:line)",

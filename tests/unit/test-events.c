@@ -332,6 +332,23 @@ static void test_batches(void **state)
 		size_t dlen, mlen;
 		char *dhat = run_export(dhat_write, p, a, &dlen);
 		char *massif = run_export(massif_write, p, a, &mlen);
+		/* DHAT gathered in heap_analyze's walks: the same file */
+		{
+			struct dhat *d = dhat_new(p);
+			struct heap_options od = { .by_thread = true, .visitor = dhat_visitor(d) };
+			struct heap_result *rd;
+			assert_int_equal(heap_analyze(p, &od, &rd), 0);
+			char *buf = NULL;
+			size_t len;
+			FILE *f = open_memstream(&buf, &len);
+			assert_int_equal(dhat_write_gathered(f, d, rd), 0);
+			fclose(f);
+			assert_int_equal(len, dlen);
+			assert_memory_equal(buf, dhat, len);
+			free(buf);
+			heap_result_free(rd);
+			dhat_free(d);
+		}
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
 			sc_events_set_batch(sizes[k]);
 			struct heap_result *b;
