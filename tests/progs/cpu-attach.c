@@ -10,9 +10,18 @@
  * exit, well under 1%), at its full rate: one that counted only the threads
  * that existed when it attached would see nearly nothing. Prints
  * "cpu-attach: N threads, 60.0/40.0" (its own measurement), exits 0.
+ *
+ * `cpu-attach dlopen FILE [MS]`: sleeps until FILE exists, then loads
+ * libz.so.1 (which it does not link) and checksums a 64 KiB block with its
+ * crc32 for MS ms of CPU time (default 1000): a sampler attached before
+ * FILE appeared finds nearly all its samples in a library that was not
+ * mapped when it attached. Prints "cpu-attach: dlopen ok", exits 0.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +65,32 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static int late_dlopen(const char *file, long ms)
+{
+	while (access(file, F_OK) != 0)
+		usleep(10000);
+	void *z = dlopen("libz.so.1", RTLD_NOW);
+	unsigned long (*crc)(unsigned long, const unsigned char *, unsigned) =
+		z ? (unsigned long (*)(unsigned long, const unsigned char *, unsigned))dlsym(z, "crc32") : NULL;
+	if (!crc) {
+		fprintf(stderr, "cpu-attach: cannot load libz.so.1's crc32\n");
+		return 1;
+	}
+	static unsigned char block[65536];
+	memset(block, 7, sizeof(block));
+	unsigned long c = 0;
+	int64_t end = thread_cpu_ns() + ms * 1000000LL;
+	while (thread_cpu_ns() < end)
+		c = crc(c, block, sizeof(block));
+	sink = c;
+	printf("cpu-attach: dlopen ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "dlopen"))
+		return late_dlopen(argv[2], argc > 3 ? strtol(argv[3], NULL, 10) : 1000);
 	long ms = argc > 1 ? strtol(argv[1], NULL, 10) : 6000;
 	if (ms <= 0)
 		ms = 6000;
