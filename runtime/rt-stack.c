@@ -513,11 +513,32 @@ static void fu_forget(uintptr_t lo, uintptr_t hi)
 	atomic_store_explicit(&fu_lock, 0, memory_order_release);
 }
 
-/* The stack above the caller, as unw_backtrace called at the same place
- * would give it: return addresses, at most max. Returns -1 when a
- * return address is not cached yet (put in *miss; -3 when it is the first,
- * the caller's own), -2 when a frame is not standard. async-signal-safe */
-static __attribute__((noinline)) int fu_walk(void **out, int max, uintptr_t *miss)
+/* The hash of a stack for the per-buffer tables, one return address at a
+ * time, so that the fast walk computes it while its loads are in flight. */
+#define STACK_SEED 0x9e3779b97f4a7c15ULL
+static inline uint64_t stack_mix(uint64_t h, uintptr_t a)
+{
+	h ^= (uint64_t)a;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
+}
+
+static inline uint64_t stack_end(uint64_t h, int n)
+{
+	h ^= (uint64_t)n;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+/* The program's stack above the caller, as capture() makes it from what
+ * unw_backtrace called at the same place gives (return addresses, at most
+ * G.depth + 24 of them): the profiler's frames (and libunwind's) at the top
+ * left out, the profiler's own frames elsewhere too, at most G.depth kept,
+ * in out; their hash in *hash. Returns how many, or -1 when a return
+ * address is not cached yet (put in *miss; -3 when it is the first, the
+ * caller's own), -2 when a frame is not standard. async-signal-safe */
+static __attribute__((noinline)) int fu_walk(void **out, uintptr_t *miss, uint64_t *hash)
 {
 	const struct fu_tab *t = atomic_load_explicit(&fu_tab, memory_order_acquire);
 	if (unlikely(!t))
@@ -525,16 +546,28 @@ static __attribute__((noinline)) int fu_walk(void **out, int max, uintptr_t *mis
 	/* our own frame has a frame pointer: step over it by hand */
 	const uintptr_t *fp = __builtin_frame_address(0);
 	uintptr_t rip = fp[1], rbp = fp[0], rsp = (uintptr_t)(fp + 2);
-	int n = 0;
-	while (n < max && rip >= 0x4000) {
-		out[n++] = (void *)rip;
+	uintptr_t slo = G.self_lo, sn = G.self_hi - slo, ulo = G.unw_lo, un = G.unw_hi - ulo;
+	int raw = 0, n = 0, max = G.depth + 24, keep = G.depth, top = 1;
+	uint64_t h = STACK_SEED;
+	while (raw < max && n < keep && rip >= 0x4000) {
+		raw++;
+		int self = rip - slo < sn;
+		if (top && !self && rip - ulo >= un)
+			top = 0;
+		if (!top && !self) {
+			out[n++] = (void *)rip;
+			h = stack_mix(h, rip);
+		}
 		const struct fu_ent *e = fu_find(t, rip);
 		if (unlikely(!e)) {
 			*miss = rip;
-			return n == 1 ? -3 : -1;
+			return raw == 1 ? -3 : -1;
 		}
-		if (e->type != FU_STD)
-			return e->type == FU_LAST ? n : -2;
+		if (e->type != FU_STD) {
+			if (e->type == FU_LAST)
+				break;
+			return -2;
+		}
 		uintptr_t cfa = (e->cfa_rsp ? rsp : rbp) + (intptr_t)e->cfa_off;
 		if (unlikely(cfa <= rsp))
 			return -2;
@@ -543,6 +576,7 @@ static __attribute__((noinline)) int fu_walk(void **out, int max, uintptr_t *mis
 			rbp = *(const uintptr_t *)(cfa + (intptr_t)e->rbp_off);
 		rsp = cfa;
 	}
+	*hash = stack_end(h, n);
 	return n;
 }
 
@@ -1073,26 +1107,27 @@ static uint32_t stack_find(const struct rt_buf *b, uint64_t h)
 	return 0;
 }
 
-/* Captures the caller's stack without the profiler's own frames. Returns the
- * number of frames written to ips (at most G.depth). */
-static int capture(void **ips)
+/* Captures the caller's stack without the profiler's own frames: the fast
+ * walk, or libunwind. Writes at most G.depth frames to ips and their hash
+ * to *hash; returns how many. */
+static int capture(void **ips, uint64_t *hash)
 {
-	void *tmp[G.depth + 24];
 	uintptr_t miss = 0;
-	int n = fu_off ? -2 : fu_walk(tmp, G.depth + 24, &miss);
-	if (n < 0) {
-		int u = scorch_rt_unwinding;
-		scorch_rt_unwinding = 1;
-		if (n != -2) {
-			/* learnt with signals blocked: the table's lock */
-			sigset_t old;
-			scorch_rt_sigblock(&old);
-			fu_learn(miss, n == -3);
-			scorch_rt_sigrestore(&old);
-		}
-		n = unw_backtrace(tmp, G.depth + 24);
-		scorch_rt_unwinding = u;
+	int n = fu_off ? -2 : fu_walk(ips, &miss, hash);
+	if (likely(n >= 0))
+		return n;
+	void *tmp[G.depth + 24];
+	int u = scorch_rt_unwinding;
+	scorch_rt_unwinding = 1;
+	if (n != -2) {
+		/* learnt with signals blocked: the table's lock */
+		sigset_t old;
+		scorch_rt_sigblock(&old);
+		fu_learn(miss, n == -3);
+		scorch_rt_sigrestore(&old);
 	}
+	n = unw_backtrace(tmp, G.depth + 24);
+	scorch_rt_unwinding = u;
 	int s = 0;
 	while (s < n && (((uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi) ||
 			 ((uintptr_t)tmp[s] >= G.unw_lo && (uintptr_t)tmp[s] < G.unw_hi)))
@@ -1101,6 +1136,10 @@ static int capture(void **ips)
 	if (n > G.depth)
 		n = G.depth;
 	memcpy(ips, tmp + s, (size_t)n * sizeof(*ips));
+	uint64_t h = STACK_SEED;
+	for (int i = 0; i < n; i++)
+		h = stack_mix(h, (uintptr_t)ips[i]);
+	*hash = stack_end(h, n);
 	return n;
 }
 
@@ -1110,8 +1149,8 @@ static int capture(void **ips)
 uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 {
 	void *ips[G.depth];
-	int n = capture(ips);
-	uint64_t h = scorch_rt_stack_hash(ips, n);
+	uint64_t h;
+	int n = capture(ips, &h);
 
 	/* b's dedup table is touched only by its owner, or by a flush on this
 	 * same thread or under the lock: take it for the lookup. */
