@@ -416,6 +416,118 @@ static void test_external(void **state)
 	unlink(path);
 }
 
+/* A stream the launcher wrote for a process it attached to (record -p,
+ * cli/extsample.c): PROC flagged attached, XSAMPLE records only, some with
+ * a kernel frame on top: every sample counts (there are no in-process ones
+ * to pair them with), the kernel frame is in [kernel.kallsyms], the CPU
+ * time is the PCPU records' difference and the threads have their names. */
+static void test_attached(void **state)
+{
+	(void)state;
+	char path[64], err[256];
+	snprintf(path, sizeof(path), "/tmp/scorch-fin-%d-att", (int)getpid());
+	FILE *f = fopen(path, "wb");
+	uint8_t hdr[RAW_FILE_HDR];
+	memcpy(hdr, RAW_MAGIC, 8);
+	fmt_put_u64le(hdr + 8, 1000000);
+	fmt_put_u64le(hdr + 16, 1000000);
+	fmt_put_u64le(hdr + 24, 0);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	struct chunk c;
+	ck_begin(&c, 20, 1000000);
+	rec(&c, RAW_PROC, 10);
+	c.p = fmt_put_u(c.p, 20);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, RAW_PROC_CPU | RAW_PROC_ATTACHED);
+	c.p = fmt_put_u(c.p, 128);
+	c.p = fmt_put_u(c.p, 42);
+	str(&c, "/no/such/prog");
+	c.p = fmt_put_u(c.p, 5);
+	memcpy(c.p, "prog\0", 5);
+	c.p += 5;
+	rec(&c, RAW_CPU, 0);
+	c.p = fmt_put_u(c.p, 1000);
+	c.p = fmt_put_u(c.p, CPU_SRC_PERF_CPU_CLOCK);
+	rec(&c, RAW_PCPU, 0);
+	c.p = fmt_put_u(c.p, 0);
+	c.p = fmt_put_u(c.p, 5000000000ull);
+	rec(&c, RAW_MODULE, 0);
+	c.p = fmt_put_u(c.p, 0);
+	c.p = fmt_put_u(c.p, 0);
+	c.p = fmt_put_u(c.p, 0xffff800000000000ull);
+	c.p = fmt_put_u(c.p, UINT64_MAX);
+	str(&c, "[kernel.kallsyms]");
+	c.p = fmt_put_u(c.p, 0);
+	rec(&c, RAW_MODULE, 0);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, 0);
+	c.p = fmt_put_u(c.p, 0x400000);
+	c.p = fmt_put_u(c.p, 0x500000);
+	str(&c, "/no/such/prog");
+	c.p = fmt_put_u(c.p, 0);
+	ck_write(f, &c, 0);
+	for (int t = 20; t <= 21; t++) {
+		ck_begin(&c, (uint32_t)t, 1000000);
+		for (int i = 0; i < (t == 20 ? 40 : 10); i++) {
+			int kern = t == 20 && i % 4 == 0;
+			rec(&c, RAW_XSAMPLE, 0);
+			c.p = fmt_put_u(c.p, 1000000 + 500000 + (uint64_t)i * 1000000);
+			c.p = fmt_put_u(c.p, 1000000);
+			c.p = fmt_put_u(c.p, 0);
+			c.p = fmt_put_u(c.p, kern ? 3 : 2);
+			uint64_t ips[3] = { 0xffffffff81000100ull, 0x401000, 0x402000 }, prev = 0;
+			for (int k = kern ? 0 : 1; k < 3; k++) {
+				c.p = fmt_put_s(c.p, (int64_t)(ips[k] - prev));
+				prev = ips[k];
+			}
+		}
+		ck_write(f, &c, 0);
+	}
+	ck_begin(&c, 20, 1000000);
+	rec(&c, RAW_THREAD, 0);
+	c.p = fmt_put_u(c.p, 20);
+	str(&c, "main");
+	rec(&c, RAW_THREAD, 0);
+	c.p = fmt_put_u(c.p, 21);
+	str(&c, "worker");
+	rec(&c, RAW_PCPU, 60000000);
+	c.p = fmt_put_u(c.p, 1);
+	c.p = fmt_put_u(c.p, 5050000000ull);
+	rec(&c, RAW_END, 0);
+	ck_write(f, &c, 0);
+	fclose(f);
+
+	struct sc_profile *p;
+	if (finalize_raw(path, &p, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->nsamples, 50);
+	assert_string_equal(p->sample_source, "perf cpu-clock from outside (attached to the running process)");
+	assert_int_equal(p->cpu_time_ns, 50000000);
+	assert_int_equal(p->sample_hz, 1000);
+	assert_int_equal(p->flags & PROF_INCOMPLETE, 0);
+	assert_int_equal(p->nthreads, 2);
+	size_t kern = 0, n21 = 0;
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct sc_sample *x = &p->samples[i];
+		const struct sc_stack *st = &p->stacks[x->stack];
+		const struct sc_location *leaf = &p->locations[st->locs[0]];
+		n21 += !strcmp(p->threads[x->thread].name, "worker");
+		if (st->nlocs == 3) {
+			kern++;
+			assert_true(leaf->module >= 0);
+			assert_string_equal(p->modules[leaf->module].name, "[kernel.kallsyms]");
+			assert_int_equal(leaf->addr, 0xffffffff81000100ull);
+		} else {
+			assert_int_equal(st->nlocs, 2);
+			assert_int_equal(leaf->addr, 0x401000);   /* ip[0] is the exact pc */
+		}
+	}
+	assert_int_equal(kern, 10);
+	assert_int_equal(n21, 10);
+	profile_free(p);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_tick_rate),
 		cmocka_unit_test(test_samples),
 		cmocka_unit_test(test_external),
+		cmocka_unit_test(test_attached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
