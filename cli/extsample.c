@@ -1292,6 +1292,16 @@ static void read_ring(struct extsample *x, struct ring *r)
 			VEC_PUSH(&x->execs, e);
 		} else if (h.type == PERF_RECORD_LOST && h.size >= sizeof(h) + 16) {
 			x->lost += fmt_get_u64le(rec + sizeof(h) + 8);
+		} else if (h.type == PERF_RECORD_COMM && x->attach && h.size >= sizeof(h) + 8 + 1) {
+			/* a thread renamed (pthread_setname_np): the name it ends
+			 * with in the profile, should it exit before the end */
+			struct target *tg = target_of(x, (int)fmt_get_u32le(rec + sizeof(h)));
+			if (tg) {
+				struct atid *a = atid_of(x, tg, (int)fmt_get_u32le(rec + sizeof(h) + 4));
+				size_t room = h.size - sizeof(h) - 8;
+				snprintf(a->name, sizeof(a->name), "%.*s", (int)(room < 16 ? room : 16),
+					 (const char *)rec + sizeof(h) + 8);
+			}
 		} else if (h.type == PERF_RECORD_FORK && x->attach && h.size >= sizeof(h) + 16) {
 			/* pid, ppid, tid, ptid: a task made by a counted one,
 			 * which inherited its counter */
