@@ -1621,8 +1621,9 @@ static void wm_map(struct raw_reader *r)
 	close(fd);
 }
 
-/* The least time (ticks) in the page's slots, 0 if none is set; -1 when
- * the page cannot be trusted (it ran out of slots). */
+/* The least time (ticks) in the page's slots (records held, or stamped and
+ * on their way), 0 if none is set; -1 when the page cannot be trusted (it
+ * ran out of slots). */
 static int wm_least(const struct raw_reader *r, uint64_t *least)
 {
 	const volatile uint32_t *h = (const volatile uint32_t *)r->wm;
@@ -1632,7 +1633,13 @@ static int wm_least(const struct raw_reader *r, uint64_t *least)
 	const volatile uint64_t *slot = (const volatile uint64_t *)(r->wm + RAW_WM_HDR);
 	uint64_t m = 0;
 	for (uint32_t i = 0; i < used; i++) {
-		uint64_t v = slot[i];
+		/* the stamp on its way first: a commit sets the first word
+		 * before it clears this one */
+		uint64_t a = slot[2 * i + 1];
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		uint64_t v = slot[2 * i];
+		if (a && (!m || a < m))
+			m = a;
 		if (v && (!m || v < m))
 			m = v;
 	}

@@ -29,13 +29,14 @@
  * the runtime creates before the stream's header and maps MAP_SHARED, so
  * that the launcher, which maps it too, can tell how old the oldest record
  * still held in any buffer is. 64 bytes of header (u32 magic, u32 slots,
- * u32 slots handed out, u32 overflow: a buffer got none), then one u64 per
- * buffer: the tick time of the first record committed since its last flush,
- * 0 when it holds none. Plain stores, one per buffer cycle each way. */
+ * u32 slots handed out, u32 overflow: a buffer got none), then two u64 per
+ * buffer: the tick time of the first record committed since its last flush
+ * (0: none), and the time stamp a malloc hook of its thread took for a
+ * record not committed yet (0: none). Plain stores. */
 #define RAW_WM_MAGIC 0x4d574353u    /* "SCWM" */
 #define RAW_WM_HDR 64
 #define RAW_WM_SIZE 8192            /* two pages: small beside a 64 KiB chunk on a full disk */
-#define RAW_WM_SLOTS ((RAW_WM_SIZE - RAW_WM_HDR) / 8)   /* 1016 buffers at once */
+#define RAW_WM_SLOTS ((RAW_WM_SIZE - RAW_WM_HDR) / 16)  /* 508 buffers at once */
 /* A buffer whose oldest record is older than this (ms) is flushed at its
  * owner's next record, and by any other thread's such flush once it is
  * twice as old (its owner no longer records: blocked, or busy elsewhere). */

@@ -90,15 +90,39 @@ uint64_t scorch_rt_process_cpu_ns(void)
  * taken after malloc returns is really later than the allocation (the
  * ordering of a free and a reuse of its address across threads rests on
  * that). About a third of the cost of clock_gettime. async-signal-safe */
+static inline void rt_wm_stamp(uint64_t t);
+
 uint64_t scorch_rt_now(void)
 {
+	uint64_t t;
 #if defined(__x86_64__) || defined(__i386__)
 	if (likely(G.tsc)) {
 		unsigned aux;
-		return __builtin_ia32_rdtscp(&aux);
-	}
+		t = __builtin_ia32_rdtscp(&aux);
+	} else
 #endif
-	return scorch_rt_ns();
+	t = scorch_rt_ns();
+	if (scorch_rt_guard == RT_GUARD_HOOK)
+		rt_wm_stamp(t);
+	return t;
+}
+
+/* A malloc hook took time stamp t for the record it is about to make: the
+ * second word of the thread's watermark slot (see "Watermarks") holds it
+ * until a record is committed, so the launcher does not pass a stamp whose
+ * record is still on its way (a free is stamped before its record is made,
+ * realloc's old block before the call, and the thread may be preempted in
+ * between, its buffer flushed meanwhile by another thread). The first stamp
+ * stays: a signal handler's hook nested in this one stamps later.
+ * async-signal-safe */
+static inline void rt_wm_stamp(uint64_t t)
+{
+	struct rt_buf *b = tl_buf;
+	if (b) {
+		_Atomic uint64_t *w = b->wm;
+		if (w && !atomic_load_explicit(&w[1], memory_order_relaxed))
+			atomic_store_explicit(&w[1], t ? t : 1, memory_order_relaxed);
+	}
 }
 
 static uint32_t rt_gettid(void) { return (uint32_t)syscall(SYS_gettid); }
@@ -402,9 +426,12 @@ static void rt_report_lost(struct rt_buf *b);
  * (blocked in pthread_join, computing) is flushed, at twice that age, by
  * another thread's flush, which looks at the others at most once per
  * RAW_WM_AGE_MS. The cost: two stores and a compare per buffer cycle, a
- * chunk per 10 ms per slowly allocating thread. A record stamped before its
- * commit (a free, realloc's old block) is not in the slot yet: the launcher
- * keeps a margin behind its own clock for those (analysis/finalize.c). */
+ * chunk per 10 ms per slowly allocating thread. A malloc hook's time stamp
+ * goes to the slot's second word until its record is committed (two more
+ * stores per event, to a line only this thread writes), so a record stamped
+ * before it is made (a free, realloc's old block) is seen on its way; the
+ * launcher keeps a margin behind its own clock for the few instructions
+ * between a stamp and that store (analysis/finalize.c). */
 
 /* A slot for b, on its first record (or the first since a fork). */
 static void rt_wm_attach(struct rt_buf *b, uint64_t t)
@@ -416,7 +443,7 @@ static void rt_wm_attach(struct rt_buf *b, uint64_t t)
 		b->wm_none = 1;
 		return;
 	}
-	b->wm = (_Atomic uint64_t *)(G.wm + RAW_WM_HDR) + i;
+	b->wm = (_Atomic uint64_t *)(G.wm + RAW_WM_HDR) + 2 * (size_t)i;
 	atomic_store_explicit(b->wm, t ? t : 1, memory_order_relaxed);
 }
 
@@ -489,9 +516,11 @@ void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t)
 	_Atomic uint64_t *w = b->wm;
 	if (likely(w != NULL)) {
 		uint64_t first = atomic_load_explicit(w, memory_order_relaxed);
-		if (!first) {
+		if (!first)
 			atomic_store_explicit(w, t ? t : 1, memory_order_relaxed);
-		} else if (unlikely((int64_t)(t - first) > (int64_t)G.wm_age)) {
+		/* after the store above: the launcher reads this word first */
+		atomic_store_explicit(&w[1], 0, memory_order_release);
+		if (first && unlikely((int64_t)(t - first) > (int64_t)G.wm_age)) {
 			scorch_rt_flush(b);
 			rt_wm_scan(b, t);
 		}
