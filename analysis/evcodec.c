@@ -22,7 +22,7 @@
 #define PICK_SAMPLE 4096            /* values the predictor is chosen on */
 
 /* form byte of a column: packing in the low nibble, predictor in the high */
-enum { PACK_CONST = 0, PACK_BITS = 1 };
+enum { PACK_CONST = 0, PACK_BITS = 1, PACK_SPARSE = 2 };
 enum { PRED_NONE = 0, PRED_BACK = 1 };
 
 /* the ref of a free */
@@ -136,10 +136,12 @@ static void predict(const uint64_t *v, size_t m, size_t p, uint64_t *u)
 		u[i] = fmt_zigzag((int64_t)(v[i] - (i >= p ? v[i - p] : 0)));
 }
 
-/* Appends the column v[0..m) (m >= 1); tmp has room for m values. The
+/* Appends the column v[0..m) (m >= 1); tmp has room for 4 m values. The
  * predictor is chosen on the first PICK_SAMPLE values (the encoder runs
- * beside the program), the width on all of them. */
-static void put_column(struct strbuf *sb, const uint64_t *v, size_t m, uint64_t *tmp)
+ * beside the program), the width on all of them. A column mostly 0 after
+ * its predictor (times of events closer than a tick) may go as the
+ * positions and values of the others (sparse_ok: not inside another). */
+static void put_column_x(struct strbuf *sb, const uint64_t *v, size_t m, uint64_t *tmp, int sparse_ok)
 {
 	unsigned w, bw;
 	uint64_t base, bbase;
@@ -161,7 +163,32 @@ static void put_column(struct strbuf *sb, const uint64_t *v, size_t m, uint64_t 
 		predict(v, m, bp, tmp);
 		bu = tmp;
 	}
-	pack_cost(bu, m, &bw, &bbase, &bcst);
+	uint64_t cost = pack_cost(bu, m, &bw, &bbase, &bcst);
+	if (sparse_ok && !bcst) {
+		uint64_t *gaps = tmp + m, *vals = tmp + 2 * m;
+		size_t k = 0, pos = 0;
+		for (size_t i = 0; i < m; i++)
+			if (bu[i]) {
+				gaps[k] = i + 1 - pos;
+				vals[k++] = bu[i];
+				pos = i + 1;
+			}
+		if (k && k * 2 < m) {
+			unsigned w2;
+			uint64_t b2;
+			int c2;
+			uint64_t cs = 16 + pack_cost(gaps, k, &w2, &b2, &c2) + pack_cost(vals, k, &w2, &b2, &c2);
+			if (cs < cost) {
+				sb_addc(sb, (char)((bp ? PRED_BACK << 4 : 0) | PACK_SPARSE));
+				if (bp)
+					put_u(sb, bp);
+				put_u(sb, k);
+				put_column_x(sb, gaps, k, tmp + 3 * m, 0);
+				put_column_x(sb, vals, k, tmp + 3 * m, 0);
+				return;
+			}
+		}
+	}
 	uint8_t form = (uint8_t)((bp ? PRED_BACK << 4 : 0) | (bcst ? PACK_CONST : PACK_BITS));
 	sb_addc(sb, (char)form);
 	if (bp)
@@ -173,8 +200,14 @@ static void put_column(struct strbuf *sb, const uint64_t *v, size_t m, uint64_t 
 	}
 }
 
-/* Reads a column of m values into v; 0 or -1. */
-static int get_column(struct fmt_reader *r, uint64_t *v, size_t m)
+static void put_column(struct strbuf *sb, const uint64_t *v, size_t m, uint64_t *tmp)
+{
+	put_column_x(sb, v, m, tmp, 1);
+}
+
+/* Reads a column of m values into v; 0 or -1. sp: room for 2 m values for
+ * a sparse column, NULL inside one (where another is refused). */
+static int get_column(struct fmt_reader *r, uint64_t *v, size_t m, uint64_t *sp)
 {
 	const uint8_t *fp = fmt_get_bytes(r, 1);
 	if (!fp)
@@ -187,6 +220,23 @@ static int get_column(struct fmt_reader *r, uint64_t *v, size_t m)
 			return -1;
 	} else if (pred != PRED_NONE) {
 		return -1;
+	}
+	if (pack == PACK_SPARSE) {
+		uint64_t k = fmt_get_u(r);
+		if (r->err || !sp || !k || k > m)
+			return -1;
+		uint64_t *gaps = sp, *vals = sp + m;
+		if (get_column(r, gaps, (size_t)k, NULL) || get_column(r, vals, (size_t)k, NULL))
+			return -1;
+		memset(v, 0, m * sizeof(*v));
+		size_t pos = 0;
+		for (size_t j = 0; j < k; j++) {
+			if (!gaps[j] || gaps[j] > m - pos || !vals[j])
+				return -1;
+			pos += (size_t)gaps[j];
+			v[pos - 1] = vals[j];
+		}
+		goto predicted;
 	}
 	uint64_t base = fmt_get_u(r);
 	if (r->err)
@@ -243,6 +293,7 @@ static int get_column(struct fmt_reader *r, uint64_t *v, size_t m)
 	} else {
 		return -1;
 	}
+predicted:
 	if (p)
 		for (size_t i = 0; i < m; i++)
 			v[i] = (i >= p ? v[i - p] : 0) + (uint64_t)fmt_unzigzag(v[i]);
@@ -269,7 +320,7 @@ struct evc_encoder *evc_encoder_new(uint32_t time_unit)
 	u64map_init(&e->live, 1024);
 	for (int i = 0; i < 6; i++)
 		e->col[i] = xmalloc(EVC_BLOCK_MAX * sizeof(uint64_t));
-	e->tmp = xmalloc(EVC_BLOCK_MAX * sizeof(uint64_t));
+	e->tmp = xmalloc(4 * EVC_BLOCK_MAX * sizeof(uint64_t));
 	e->exc = xmalloc(2 * EVC_BLOCK_MAX * sizeof(uint64_t));
 	return e;
 }
@@ -386,6 +437,7 @@ struct evc_decoder {
 	                               * that replaced a block (their address is
 	                               * the one they replaced, not ordinal + 1) */
 	uint64_t *col[6];
+	uint64_t *sp;                 /* a sparse column's positions and values */
 	char why[96];
 };
 
@@ -397,6 +449,7 @@ struct evc_decoder *evc_decoder_new(size_t nthreads, size_t nstacks)
 	u64map_init(&d->moved, 16);
 	for (int i = 0; i < 6; i++)
 		d->col[i] = xmalloc(EVC_BLOCK_MAX * sizeof(uint64_t));
+	d->sp = xmalloc(2 * EVC_BLOCK_MAX * sizeof(uint64_t));
 	return d;
 }
 
@@ -407,6 +460,7 @@ void evc_decoder_free(struct evc_decoder *d)
 	u64map_release(&d->moved);
 	for (int i = 0; i < 6; i++)
 		free(d->col[i]);
+	free(d->sp);
 	free(d);
 }
 
@@ -445,8 +499,9 @@ long evc_decode(struct evc_decoder *d, const uint8_t *p, size_t len, struct sc_e
 	size_t nf = (size_t)(n - na);
 	uint64_t *kind = d->col[0], *thr = d->col[1], *dt = d->col[2];
 	uint64_t *stk = d->col[3], *sz = d->col[4], *ref = d->col[5];
-	if (get_column(&r, kind, n) || get_column(&r, thr, n) || get_column(&r, dt, n) ||
-	    (na && (get_column(&r, stk, na) || get_column(&r, sz, na))) || (nf && get_column(&r, ref, nf)))
+	if (get_column(&r, kind, n, d->sp) || get_column(&r, thr, n, d->sp) || get_column(&r, dt, n, d->sp) ||
+	    (na && (get_column(&r, stk, na, d->sp) || get_column(&r, sz, na, d->sp))) ||
+	    (nf && get_column(&r, ref, nf, d->sp)))
 		return dfail(d, "bad column");
 	uint64_t nexc = fmt_get_u(&r);
 	if (r.err || nexc > na)

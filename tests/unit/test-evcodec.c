@@ -260,12 +260,36 @@ static void test_periodic(void **state)
 	free(ev);
 }
 
+/* Events closer together than a tick: the times' column is mostly 0 and
+ * goes as the positions of the others, under the 1 bit an event that
+ * packing it would cost (65536 events: 8 KiB). */
+static void test_sparse(void **state)
+{
+	size_t n = EVC_BLOCK_MAX;
+	struct sc_event *ev = xcalloc(n, sizeof(*ev));
+	uint64_t t = 0;
+	for (size_t i = 0; i < n; i++) {
+		t += rnd() % 16 == 0 ? 1000 + rnd() % 2 * 1000 : rnd() % 3;
+		ev[i] = (struct sc_event){ .time = t, .kind = EV_FREE, .func = FN_FREE };
+	}
+	size_t one[] = { EVC_BLOCK_MAX };
+	size_t bytes = round_trip(ev, n, 1000, one, 1, 1, 1);
+	if (bytes >= 4096)
+		fail_msg("%zu bytes", bytes);
+	/* and a column sparse after its predictor: the value 5 before */
+	for (size_t i = 0; i < n; i++)
+		ev[i].time = (i / 5) * 1000 + (i % 5 == 4 && rnd() % 8 == 0 ? 700 : 0);
+	round_trip(ev, n, 1000, one, 1, 1, 1);
+	free(ev);
+}
+
 /* Every prefix of a block, and blocks with bytes changed, are refused or
  * decode to events within range; nothing is read outside the block. */
 static void test_damaged(void **state)
 {
 	size_t n = 5000;
-	struct sc_event *ev = random_events(n, 3000, 0);
+	/* times mostly in the same us: the sparse form of a column is damaged too */
+	struct sc_event *ev = random_events(n, 300, 0);
 	for (size_t i = 0; i < n; i++) {
 		ev[i].thread %= 4;
 		ev[i].stack %= 100;
@@ -325,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_adversarial),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_periodic),
+		cmocka_unit_test(test_sparse),
 		cmocka_unit_test(test_damaged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
