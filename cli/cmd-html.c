@@ -110,7 +110,7 @@ int cmd_html(int argc, char **argv)
 	const char *path = argv[optind];
 	struct sc_profile *p;
 	char err[512];
-	if (profile_read(path, &p, err, sizeof(err))) {
+	if (profile_read_lazy(path, &p, err, sizeof(err))) {
 		error("%s", err);
 		return 1;
 	}

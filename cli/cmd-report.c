@@ -244,7 +244,7 @@ int cmd_report(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct sc_profile *p;
 		char err[512];
-		if (profile_read(argv[i], &p, err, sizeof(err))) {
+		if (profile_read_lazy(argv[i], &p, err, sizeof(err))) {
 			error("%s", err);
 			if (json)
 				report_json_add_error(&doc, argv[i], err);

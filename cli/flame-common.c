@@ -16,7 +16,7 @@ int flame_input_load(struct flame_input *in, const char *path)
 	memset(in, 0, sizeof(*in));
 	in->path = path;
 	if (folded_is_profile(path)) {
-		if (profile_read(path, &in->p, err, sizeof(err)))
+		if (profile_read_lazy(path, &in->p, err, sizeof(err)))
 			return error("%s", err);
 		return 0;
 	}
