@@ -41,6 +41,22 @@ static const char *default_weight(const struct sc_profile *p)
 	return flame_weights_vary(p) ? "cpu-ns" : "samples";
 }
 
+/* The heap model of a->p under --filter, with ho's other options; a failed
+ * read of the events (a damaged or changed file) is said. */
+static int heap_model(const struct export_args *a, struct heap_options *ho, struct heap_result **r)
+{
+	char err[256];
+	ho->filter = a->filter;
+	ho->err = err;
+	ho->errlen = sizeof(err);
+	int rc = heap_analyze(a->p, ho, r);
+	if (rc == -EIO)
+		error("%s", err);
+	ho->err = NULL;
+	ho->errlen = 0;
+	return rc;
+}
+
 static int export_folded(const struct export_args *a)
 {
 	int w = folded_weight_parse(a->weight ? a->weight : default_weight(a->p));
@@ -53,15 +69,11 @@ static int export_folded(const struct export_args *a)
 		cpu_result_free(cr);
 		return rc;
 	}
-	char err[256];
-	struct heap_options ho = { .filter = a->filter, .err = err, .errlen = sizeof(err) };
+	struct heap_options ho = { 0 };
 	struct heap_result *r;
-	int rc = heap_analyze(a->p, &ho, &r);
-	if (rc) {
-		if (rc == -EIO)
-			error("%s", err);
+	int rc = heap_model(a, &ho, &r);
+	if (rc)
 		return rc;
-	}
 	rc = folded_write(a->out, a->p, r, (enum folded_weight)w);
 	heap_result_free(r);
 	return rc;
@@ -74,16 +86,11 @@ static int export_valgrind(const struct export_args *a,
 {
 	/* they replay the events through the model's heap_replay() and find
 	 * the peak's holders there: its totals and filter are all they read */
-	char err[256];
-	struct heap_options ho = { .filter = a->filter, .totals_only = true,
-				   .err = err, .errlen = sizeof(err) };
+	struct heap_options ho = { .totals_only = true };
 	struct heap_result *r;
-	int rc = heap_analyze(a->p, &ho, &r);
-	if (rc) {
-		if (rc == -EIO)
-			error("%s", err);
+	int rc = heap_model(a, &ho, &r);
+	if (rc)
 		return rc;
-	}
 	rc = write(a->out, a->p, r);
 	heap_result_free(r);
 	return rc;
@@ -94,14 +101,10 @@ static int export_valgrind(const struct export_args *a,
 static int export_dhat(const struct export_args *a)
 {
 	struct dhat *d = dhat_new(a->p);
-	char err[256];
-	struct heap_options ho = { .filter = a->filter, .visitor = dhat_visitor(d),
-				   .err = err, .errlen = sizeof(err) };
+	struct heap_options ho = { .visitor = dhat_visitor(d) };
 	struct heap_result *r;
-	int rc = heap_analyze(a->p, &ho, &r);
+	int rc = heap_model(a, &ho, &r);
 	if (rc) {
-		if (rc == -EIO)
-			error("%s", err);
 		dhat_free(d);
 		return rc;
 	}
