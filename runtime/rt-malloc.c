@@ -242,6 +242,8 @@ static inline void stats_free(size_t use)
 enum { HOOKS_INIT = 0, HOOKS_IDLE, HOOKS_COUNT, HOOKS_RECORD };
 static atomic_int hooks_mode;
 static atomic_int stats_asked;   /* scorch_rt_heap_stats() was called */
+/* HOOKS_RECORD counts too: the program can ask (see hooks_decide) */
+static atomic_int rec_counts;
 
 /* Counting is wanted when the runtime is not recording at all (a program
  * linked with -lscorch counts for scorch_heap_stats(), "only counted" in the
@@ -251,7 +253,11 @@ static atomic_int stats_asked;   /* scorch_rt_heap_stats() was called */
  * nothing of scorch) the hooks cost nothing: counting with the shared
  * current-size atomic and malloc_usable_size was 6.5% of a Rust program's
  * CPU profile (issue 11). A program that first calls scorch_heap_stats()
- * under scorch record counts from that call on. */
+ * under scorch record counts from that call on. The same holds with heap
+ * tracking on: the recording needs no counts, and counting (two
+ * malloc_usable_size calls and the shared atomics) was 6% of the program's
+ * CPU on bench/heap-storm, and the shared current size a line bounced
+ * between cores on every event of a program allocating on several threads. */
 static int hooks_decide(void)
 {
 	int st = atomic_load(&G.state);
@@ -261,13 +267,15 @@ static int hooks_decide(void)
 	}
 	if (st != RT_OFF && !atomic_load(&G.ready))
 		return HOOKS_COUNT;   /* initializing (here or on another thread): decide later */
-	int m;
+	int m, count = st != RT_ACTIVE || atomic_load(&stats_asked) || scorch_rt_zone_counts_allocs();
 	if (st == RT_ACTIVE && G.heap)
 		m = HOOKS_RECORD;
-	else if (st != RT_ACTIVE || atomic_load(&stats_asked) || scorch_rt_zone_counts_allocs())
+	else if (count)
 		m = HOOKS_COUNT;
 	else
 		m = HOOKS_IDLE;
+	if (count)
+		atomic_store(&rec_counts, 1);
 	atomic_store(&hooks_mode, m);
 	return m;
 }
@@ -278,6 +286,7 @@ RT_EXPORT int scorch_rt_heap_stats(struct scorch_heap_stats *s, int thread)
 		return SCORCH_EINVAL;
 	if (!atomic_load(&stats_asked)) {
 		atomic_store(&stats_asked, 1);
+		atomic_store(&rec_counts, 1);
 		int idle = HOOKS_IDLE;
 		atomic_compare_exchange_strong(&hooks_mode, &idle, HOOKS_COUNT);
 	}
@@ -386,7 +395,24 @@ static void rec_alloc(int func, size_t size, void *ptr)
 	scorch_rt_unlock(b);
 }
 
-static void rec_free(int func, void *ptr, uint64_t t)
+/* The time stamp of a free, taken before the block is handed back: plain
+ * rdtsc, about half the cost of scorch_rt_now()'s rdtscp here, which waits
+ * for every instruction before it. rdtsc may be read before earlier
+ * instructions are done, but never after a later store is seen by another
+ * thread (stores become visible in order, after it retires), so the stamp
+ * still precedes any reuse of the address; it may come out below an earlier
+ * event's stamp on this thread, which rec_free() evens out. */
+static inline uint64_t stamp_free(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (likely(G.tsc))
+		return __builtin_ia32_rdtsc();
+#endif
+	return scorch_rt_now();
+}
+
+/* t from stamp_free() (unordered), or from scorch_rt_now() */
+static void rec_free(int func, void *ptr, uint64_t t, int unordered)
 {
 	struct rt_buf *b = scorch_rt_self();
 	if (unlikely(!b)) {
@@ -394,6 +420,12 @@ static void rec_free(int func, void *ptr, uint64_t t)
 		return;
 	}
 	scorch_rt_lock(b);
+	/* never before the buffer's last event (stamp_free): that event was
+	 * recorded before this free hands the block back. Not for a realloc's
+	 * stamp, whose block went back before this; nor against a new chunk's
+	 * base, stamped below. */
+	if (unordered && (int64_t)(t - b->last_time) < 0)
+		t = b->last_time;
 	uint8_t *p = scorch_rt_reserve(b, 1 + 3 * VARINT_MAX);
 	uint64_t a = (uint64_t)(uintptr_t)ptr;
 	*p++ = RAW_FREE;
@@ -406,10 +438,17 @@ static void rec_free(int func, void *ptr, uint64_t t)
 	scorch_rt_unlock(b);
 }
 
+/* Whether a hook in context h counts its call (scorch_heap_stats(), zones):
+ * one that only counts, or a recording one when the program can ask. */
+static inline int counts(int h)
+{
+	return h < 0 || atomic_load_explicit(&rec_counts, memory_order_relaxed);
+}
+
 /* After a successful (or failed: ptr NULL) allocation by the next allocator. */
 static void on_alloc(int h, int func, size_t size, void *ptr)
 {
-	if (ptr)
+	if (ptr && counts(h))
 		stats_alloc(size, usable(ptr));
 	if (h >= 0) {
 		rec_alloc(func, size, ptr);
@@ -421,10 +460,10 @@ static void on_alloc(int h, int func, size_t size, void *ptr)
  * time stamp precedes any reuse of the address by another thread. */
 static void on_free(int h, int func, void *ptr)
 {
-	if (ptr)
+	if (ptr && counts(h))
 		stats_free(usable(ptr));
 	if (h >= 0) {
-		rec_free(func, ptr, scorch_rt_now());
+		rec_free(func, ptr, stamp_free(), 1);
 		hook_recorded(h);
 	}
 }
@@ -558,7 +597,8 @@ static __attribute__((noinline)) void *realloc_hook(int func, void *p, size_t n,
 	int h = hook_enter(FRAME());
 	if (h == HOOK_PASS)
 		return is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
-	size_t old_use = usable(p);
+	int cnt = counts(h);
+	size_t old_use = cnt ? usable(p) : 0;
 	uint64_t t0 = p ? scorch_rt_now() : 0;
 	void *q = is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
 	size_t size;
@@ -569,17 +609,20 @@ static __attribute__((noinline)) void *realloc_hook(int func, void *p, size_t n,
 	int rec = h >= 0;
 	if (q) {
 		if (p) {
-			stats_free(old_use);
+			if (cnt)
+				stats_free(old_use);
 			if (rec)
-				rec_free(FN_REALLOC_MOVE, p, t0);
+				rec_free(FN_REALLOC_MOVE, p, t0, 0);
 		}
-		stats_alloc(size, usable(q));
+		if (cnt)
+			stats_alloc(size, usable(q));
 		if (rec)
 			rec_alloc(func, size, q);
 	} else if (p && size == 0) {
-		stats_free(old_use);
+		if (cnt)
+			stats_free(old_use);
 		if (rec)
-			rec_free(FN_REALLOC, p, t0);
+			rec_free(FN_REALLOC, p, t0, 0);
 	} else if (rec) {
 		rec_alloc(func, size, NULL);
 	}
