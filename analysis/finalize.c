@@ -117,6 +117,12 @@ struct fin {
 	int es_failed;
 	struct rev stream_last;       /* the last streamed event */
 	VEC(struct rev) merged;       /* stream_push's batch */
+	/* Events read back from the stream when streaming stopped: in their
+	 * final order, before every event still in the threads' arrays. Their
+	 * times are the stream's (whole ticks), so they are never sorted again:
+	 * an allocation and its free in one tick would trade places. */
+	struct rev *back;
+	size_t nback;
 	uint64_t live_events;         /* streamed before finish() */
 	const char *stream_why;       /* why streaming stopped, NULL: it did not */
 	uint32_t cpu_hz, cpu_src;
@@ -1097,6 +1103,9 @@ static void build_profile(struct fin *f)
 			for (size_t k = 0; k < th->offcpu.len; k++)
 				th->offcpu.data[k].stack = final_id[th->offcpu.data[k].stack];
 		}
+	if (!identity)
+		for (size_t k = 0; k < f->nback; k++)
+			f->back[k].stack = final_id[f->back[k].stack];
 	free(final_id);
 	p->stacks = arena_alloc(A, stacks.len * sizeof(*p->stacks));
 	memcpy(p->stacks, stacks.data, stacks.len * sizeof(*p->stacks));
@@ -1164,6 +1173,24 @@ static void build_profile(struct fin *f)
 			pos[best]++;
 		}
 		free(pos);
+	}
+	if (f->nback) {
+		/* streamed before streaming stopped: in their order, each before
+		 * the others' events of its time (only a late one, the cause of
+		 * the stop, may be older) */
+		struct rev *all = xmalloc((f->nback + total + 1) * sizeof(*all));
+		size_t a = 0, b = 0, o = 0;
+		while (a < f->nback || b < total)
+			if (b >= total || (a < f->nback && f->back[a].time <= p->events[b].time))
+				all[o++] = f->back[a++];
+			else
+				all[o++] = p->events[b++];
+		free(p->events);
+		free(f->back);
+		p->events = all;
+		total += f->nback;
+		f->back = NULL;
+		f->nback = 0;
 	}
 	p->nevents = total;
 
@@ -1524,48 +1551,32 @@ static void stream_push(struct fin *f, uint64_t w)
 }
 
 /* Streaming ends (see above): what went to the stream comes back into
- * memory, each thread's in front of what followed, and finalize encodes
- * everything at exit as usual. */
+ * memory, in front of what followed, and finalize encodes everything at
+ * exit as usual. */
 static void stream_stop(struct fin *f, const char *why)
 {
 	f->es_failed = 1;
 	f->stream_why = why;
 	size_t nt = f->threads.len, need = 0;
 	for (size_t i = 0; i < nt; i++)
-		need += f->threads.data[i].dropped;
+		need += f->threads.data[i].dropped + f->threads.data[i].emitted;
 	if (need) {
 		struct sc_event *back = NULL;
 		size_t n = 0;
 		if (event_stream_read_back(f->es, &back, &n) != 0)
 			n = 0;
-		struct sc_event **arr = xcalloc(nt + 1, sizeof(*arr));
-		size_t *fill = xcalloc(nt + 1, sizeof(*fill));
-		for (size_t i = 0; i < nt; i++)
-			if (f->threads.data[i].dropped)
-				arr[i] = xmalloc((f->threads.data[i].dropped + f->threads.data[i].ev.len + 1) *
-						 sizeof(**arr));
-		/* the stream is in time order, so each thread's first `dropped`
-		 * events in it are the ones that left memory */
-		for (size_t k = 0; k < n; k++) {
-			size_t i = back[k].thread;
-			if (i < nt && fill[i] < f->threads.data[i].dropped)
-				arr[i][fill[i]++] = back[k];
-		}
-		free(back);
+		if (n < need)   /* only if the file went bad */
+			f->corrupt += need - n;
+		if (n > need)
+			n = need;
+		f->back = back;
+		f->nback = n;
+		/* what was streamed but is still in memory is in back too */
 		for (size_t i = 0; i < nt; i++) {
 			struct rthread *th = &f->threads.data[i];
-			if (!arr[i])
-				continue;
-			f->corrupt += th->dropped - fill[i];   /* only if the file went bad */
-			if (th->ev.len)
-				memcpy(arr[i] + fill[i], th->ev.data, th->ev.len * sizeof(**arr));
-			free(th->ev.data);
-			th->ev.data = arr[i];
-			th->ev.len = fill[i] + th->ev.len;
-			th->ev.cap = th->ev.len + 1;
+			memmove(th->ev.data, th->ev.data + th->emitted, (th->ev.len - th->emitted) * sizeof(*th->ev.data));
+			th->ev.len -= th->emitted;
 		}
-		free(arr);
-		free(fill);
 	}
 	for (size_t i = 0; i < nt; i++) {
 		f->threads.data[i].dropped = 0;
@@ -1770,6 +1781,7 @@ static void reader_free(struct raw_reader *r)
 	event_stream_discard(f->es);
 	heap_tally_free(f->tally);
 	VEC_FREE(&f->merged);
+	free(f->back);
 	u64map_release(&f->content);
 	zone_fin_free(f->zf);
 	wm_drop(r);
@@ -1836,7 +1848,7 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		wm_drop(r);
 		/* every event is in: the rest goes to the stream in one merge */
 		stream_push(f, UINT64_MAX - 1);
-		size_t total = 0;
+		size_t total = f->nback;
 		for (size_t i = 0; i < f->threads.len; i++)
 			total += f->threads.data[i].ev.len + f->threads.data[i].dropped;
 		f->streamed = f->es && !f->es_failed && info && event_stream_count(f->es) == total;

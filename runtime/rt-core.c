@@ -509,11 +509,13 @@ void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t)
 	b->last_time = t;
 	/* after the final flush, or after this thread's exit flush (the C
 	 * library frees its thread caches later): nobody would flush it */
+	_Atomic uint64_t *w = b->wm;
 	if (unlikely(G.sync_flush || scorch_rt_tls.exiting)) {
 		scorch_rt_flush(b);
+		if (w)
+			atomic_store_explicit(&w[1], 0, memory_order_release);
 		return;
 	}
-	_Atomic uint64_t *w = b->wm;
 	if (likely(w != NULL)) {
 		uint64_t first = atomic_load_explicit(w, memory_order_relaxed);
 		if (!first)
