@@ -1507,7 +1507,22 @@ static void stream_push(struct fin *f, uint64_t w)
 			return;
 		}
 	}
-	if (pending > STREAM_PENDING_MAX && w < UINT64_MAX - 1) {
+	/* what would stay behind the watermark (a backlog the launcher read
+	 * late is mostly older than it) */
+	size_t behind = 0;
+	for (size_t i = 0; i < f->threads.len && w < UINT64_MAX - 1; i++) {
+		struct rthread *th = &f->threads.data[i];
+		size_t lo = th->emitted, hi = th->ev.len;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (th->ev.data[mid].time < w)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		behind += th->ev.len - lo;
+	}
+	if (behind > STREAM_PENDING_MAX) {
 		stream_stop(f, "a buffer held old events too long");
 		return;
 	}
