@@ -129,18 +129,20 @@ check_match "inlined: mix's loop line is in its source view" \
 
 # a binary replaced on disk while it ran (its build id differs at finalize):
 # its frames are named by module and offset, none of its code is kept, and
-# the summary and the report say why
+# the summary and the report say why. It is replaced first thing: replaced
+# after some work, the launcher had at times already opened the old file to
+# name the first samples while the program ran (and named them right).
 mkdir -p stale && cat >stale/stale.c <<'EOF'
 #include <stdio.h>
 int main(int argc, char **argv)
 {
 	volatile unsigned long x = 0;
-	for (long i = 0; i < 60000000; i++)
-		x += (unsigned long)i * (unsigned long)i;
 	if (argc > 1 && rename(argv[1], argv[0]) != 0) {
 		perror("rename");
 		return 1;
 	}
+	for (long i = 0; i < 60000000; i++)
+		x += (unsigned long)i * (unsigned long)i;
 	for (long i = 0; i < 60000000; i++)
 		x += (unsigned long)i ^ (x >> 3);
 	printf("%d\n", OTHER);
