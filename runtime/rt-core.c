@@ -975,7 +975,13 @@ static int rt_open_stream(uint32_t proc_flags)
 	G.fd = fd;
 	G.file_dev = st.st_dev;
 	G.file_ino = st.st_ino;
-	rt_wm_open();
+	/* Only heap events need the watermark (finalize streams them in time
+	 * order across threads); CPU samples and zones are not merged while
+	 * the program runs, and flushing every 10 ms would cost a sampled
+	 * program a write(2) per thread that often. */
+	G.wm = NULL;
+	if (G.heap)
+		rt_wm_open();
 
 	static uint8_t hdr[RAW_FILE_HDR];
 	memcpy(hdr, RAW_MAGIC, 8);
