@@ -110,14 +110,8 @@ void attach_run(const struct session_opts *o, const int *pids, size_t n, uint64_
 {
 	memset(r, 0, sizeof(*r));
 	char *outdir = session_output_dir(o->output);
-	struct strbuf sd = STRBUF_INIT;
-	sb_addf(&sd, "%s/.scorch-%d-XXXXXX", outdir, (int)getpid());
-	if (!mkdtemp(sd.buf))
-		die("cannot create a session directory in %s: %s", outdir, strerror(errno));
 	char sessdir[PATH_MAX];
-	if (!realpath(sd.buf, sessdir))
-		snprintf(sessdir, sizeof(sessdir), "%s", sd.buf);
-	sb_release(&sd);
+	session_make_dir(outdir, sessdir);
 	raise_fd_limit();
 
 	/* ^C, TERM and HUP end the sampling; a second one during the

@@ -81,6 +81,7 @@
 #include "../format/varint.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
+#include "../lib/procfs.h"
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
 
@@ -392,16 +393,9 @@ static struct tstate *thread_of(struct extsample *x, int pid, int tid)
  * when the thread has exited. */
 static int look_mask(int pid, int tid)
 {
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[4096];
+	if (procfs_read(pid, tid, "status", buf, sizeof(buf)) < 0)
 		return MASK_GONE;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return MASK_GONE;
-	buf[n] = 0;
 	const char *pnd = strstr(buf, "\nSigPnd:"), *shd = strstr(buf, "\nShdPnd:"), *blk = strstr(buf, "\nSigBlk:");
 	if (!pnd || !shd || !blk)
 		return MASK_GONE;
@@ -689,16 +683,9 @@ static uint64_t mono_ns(void)
  * process has had (user and system, to the clock tick). -1 when gone. */
 static int proc_stat(int pid, int *ppid, uint64_t *cpu_ns)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[1024];
+	if (procfs_read(pid, 0, "stat", buf, sizeof(buf)) < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	const char *q = strrchr(buf, ')');   /* the name may hold anything */
 	char state;
 	int pp;
@@ -716,17 +703,15 @@ static int proc_stat(int pid, int *ppid, uint64_t *cpu_ns)
 
 static void read_comm(int pid, int tid, char name[17])
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[32];
+	int n = procfs_read(pid, tid, "comm", buf, sizeof(buf));
+	if (n < 0)
 		return;
-	ssize_t n = read(fd, name, 16);
-	close(fd);
-	if (n <= 0)
-		return;
-	while (n > 0 && name[n - 1] == '\n')
+	while (n > 0 && buf[n - 1] == '\n')
 		n--;
+	if (n > 16)
+		n = 16;
+	memcpy(name, buf, (size_t)n);
 	name[n] = 0;
 }
 
@@ -1118,16 +1103,9 @@ struct extsample *extsample_system(int hz, int depth, const char *sessdir, int *
  * no user space, no file to name it by. */
 static int is_kthread(int pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[1024];
+	if (procfs_read(pid, 0, "stat", buf, sizeof(buf)) < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	const char *q = strrchr(buf, ')');
 	unsigned long flags = 0;
 	if (!q || sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)

@@ -27,6 +27,7 @@
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/newfile.h"
+#include "../lib/procfs.h"
 #include "../lib/progcheck.h"
 #include "../lib/tsc.h"
 #include "../lib/strbuf.h"
@@ -90,16 +91,9 @@ static uint64_t mono_now(void)
 
 static int read_rss(int pid, uint64_t *bytes)
 {
-	char p[64], buf[128];
-	snprintf(p, sizeof(p), "/proc/%d/statm", pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char buf[128];
+	if (procfs_read(pid, 0, "statm", buf, sizeof(buf)) < 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	unsigned long size, res;
 	if (sscanf(buf, "%lu %lu", &size, &res) != 2)
 		return -1;
@@ -360,14 +354,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		if (bad)
 			die("cannot write the profile to %s: %s", o->output, newfile_strerror(bad));
 	}
-	struct strbuf sd = STRBUF_INIT;
-	sb_addf(&sd, "%s/.scorch-%d-XXXXXX", outdir, (int)getpid());
-	if (!mkdtemp(sd.buf))
-		die("cannot create a session directory in %s: %s", outdir, strerror(errno));
 	char sessdir[PATH_MAX];
-	if (!realpath(sd.buf, sessdir))
-		snprintf(sessdir, sizeof(sessdir), "%s", sd.buf);
-	sb_release(&sd);
+	session_make_dir(outdir, sessdir);
 
 	/* descendants whose parent exits become ours, so we can wait for them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -819,6 +807,17 @@ void session_result_release(struct session_result *r)
 }
 
 /* ---- for attach.c: the same output checks, names and writing ---- */
+
+void session_make_dir(const char *outdir, char sessdir[PATH_MAX])
+{
+	struct strbuf sd = STRBUF_INIT;
+	sb_addf(&sd, "%s/.scorch-%d-XXXXXX", outdir, (int)getpid());
+	if (!mkdtemp(sd.buf))
+		die("cannot create a session directory in %s: %s", outdir, strerror(errno));
+	if (!realpath(sd.buf, sessdir))
+		snprintf(sessdir, PATH_MAX, "%s", sd.buf);
+	sb_release(&sd);
+}
 
 char *session_output_dir(const char *output)
 {

@@ -4,6 +4,7 @@
 #ifndef SCORCH_CLI_SESSION_H
 #define SCORCH_CLI_SESSION_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "../analysis/heap.h"
@@ -59,6 +60,10 @@ void session_result_release(struct session_result *r);
  * with its summary (o->summarize) as session_run() does (named: dest is
  * -o's). Returns 0 or -errno. */
 char *session_output_dir(const char *output);
+/* Creates the session directory (.scorch-PID-XXXXXX, for the raw streams)
+ * in outdir and puts its absolute path in sessdir; dies with a message when
+ * it cannot. */
+void session_make_dir(const char *outdir, char sessdir[PATH_MAX]);
 char *session_profile_name(const char *dir, const char *prog, int pid, const struct session_profile *done,
 			   size_t ndone);
 int session_write_profile(const struct session_opts *o, const struct sc_profile *p, const char *dest,

@@ -20,55 +20,15 @@
 #include "../../output/export-dhat.h"
 #include "../../output/export-massif.h"
 
+#include "rand-profile.h"
+
 #define NSTACKS 5
 #define NTHREADS 3
 
 static struct sc_profile *random_profile(unsigned seed, size_t n)
 {
-	struct sc_profile *p = profile_new();
-	p->nstacks = NSTACKS;
-	p->stacks = arena_alloc(&p->arena, NSTACKS * sizeof(*p->stacks));
-	memset(p->stacks, 0, NSTACKS * sizeof(*p->stacks));
-	p->nthreads = NTHREADS;
-	p->threads = arena_alloc(&p->arena, NTHREADS * sizeof(*p->threads));
-	p->events = xcalloc(n ? n : 1, sizeof(*p->events));
-	uint64_t live[64] = { 0 }, t = 0;
-	unsigned x = seed;
-	for (size_t i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
-		t += (x >> 20) & 255;
-		struct sc_event *e = &p->events[i];
-		unsigned k = (x >> 8) & 63, th = (x >> 3) % NTHREADS, st = (x >> 12) % NSTACKS;
-		switch ((x >> 16) % 19) {
-		case 0:
-			*e = (struct sc_event){ t, 0, 0, 0, (uint16_t)th, EV_FREE, FN_FREE };
-			break;
-		case 1:
-			*e = (struct sc_event){ t, 0, 99, st, (uint16_t)th, EV_ALLOC, FN_CALLOC };
-			break;
-		case 2:
-			*e = (struct sc_event){ t, 0xbad000 + k, 0, 0, (uint16_t)th, EV_FREE, FN_FREE };
-			break;
-		case 3:   /* an allocation at an address that may still be live */
-			*e = (struct sc_event){ t, 0x1000 + 16 * ((k + 1) & 63), 24 + k, st, (uint16_t)th,
-						EV_ALLOC, FN_MALLOC };
-			live[(k + 1) & 63] = e->addr;
-			break;
-		default:
-			if (live[k]) {
-				*e = (struct sc_event){ t, live[k], 0, 0, (uint16_t)th, EV_FREE,
-							(x & 1) ? FN_FREE : FN_REALLOC_MOVE };
-				live[k] = 0;
-			} else {
-				*e = (struct sc_event){ t, 0x1000 + 16 * k, 1 + (x & 1023), st, (uint16_t)th,
-							EV_ALLOC, (x & 2) ? FN_MALLOC : FN_REALLOC };
-				live[k] = e->addr;
-			}
-		}
-	}
-	p->nevents = n;
-	p->duration = t + 5;
-	return p;
+	static const struct rand_shape shape = { 64, NTHREADS, NSTACKS, 19, 255, 1 };
+	return rand_profile(&shape, seed, n);
 }
 
 /* ---- the naive replay ---- */

@@ -13,50 +13,13 @@
 
 #include "../../analysis/heap.h"
 #include "../../lib/die.h"
+#include "rand-profile.h"
 
 static struct sc_profile *random_profile(unsigned seed, size_t n)
 {
-	struct sc_profile *p = profile_new();
-	p->nstacks = 1;
-	p->stacks = arena_alloc(&p->arena, sizeof(*p->stacks));
-	p->nthreads = 3;
-	p->threads = arena_alloc(&p->arena, 3 * sizeof(*p->threads));
-	p->events = xcalloc(n, sizeof(*p->events));
-	uint64_t live[128] = { 0 }, t = 0;
-	unsigned x = seed;
-	for (size_t i = 0; i < n; i++) {
-		x = x * 1103515245u + 12345u;
-		t += (x >> 20) & 4095;
-		struct sc_event *e = &p->events[i];
-		unsigned k = (x >> 8) & 127, th = (x >> 3) % 3;
-		switch ((x >> 16) % 23) {
-		case 0:
-			*e = (struct sc_event){ t, 0, 0, 0, (uint16_t)th, EV_FREE, FN_FREE };
-			break;
-		case 1:
-			*e = (struct sc_event){ t, 0, 99, 0, (uint16_t)th, EV_ALLOC, FN_CALLOC };
-			break;
-		case 2:
-			*e = (struct sc_event){ t, 0xbad000 + k, 0, 0, (uint16_t)th, EV_FREE, FN_FREE };
-			break;
-		case 3:   /* an allocation at an address that may still be live */
-			*e = (struct sc_event){ t, 0x1000 + 16 * ((k + 1) & 127), 24, 0, (uint16_t)th, EV_ALLOC, FN_MALLOC };
-			live[(k + 1) & 127] = e->addr;
-			break;
-		default:
-			if (live[k]) {
-				*e = (struct sc_event){ t, live[k], 0, 0, (uint16_t)th, EV_FREE,
-							(x & 1) ? FN_FREE : FN_REALLOC_MOVE };
-				live[k] = 0;
-			} else {
-				*e = (struct sc_event){ t, 0x1000 + 16 * k, 1 + (x & 1023), 0, (uint16_t)th,
-							EV_ALLOC, (x & 2) ? FN_MALLOC : FN_REALLOC };
-				live[k] = e->addr;
-			}
-		}
-	}
-	p->nevents = n;
-	p->duration = t + 5;
+	static const struct rand_shape shape = { 128, 3, 1, 23, 4095, 0 };
+	struct sc_profile *p = rand_profile(&shape, seed, n);
+	uint64_t t = p->duration - 5;
 	p->nrss = 2;
 	p->rss = xcalloc(2, sizeof(*p->rss));
 	p->rss[0] = (struct sc_rss){ 10, 5000 };
