@@ -31,69 +31,82 @@ void ss_frame_ids(struct ss_writer *w, uint32_t s, struct u32vec *out)
 	xframes_stack(&w->frames, s, out);
 }
 
-void ss_sampled_begin(struct ss_writer *w, const char *name, const char *unit)
+void ss_sampled_begin(struct ss_writer *w, const char *name, const char *unit, uint64_t total)
 {
-	/* the two arrays are written apart, by writers of their own, and go
-	 * into the document whole at ss_sampled_end() */
-	sb_release(&w->samples.own);
-	sb_release(&w->weights.own);
-	json_init_ex(&w->samples, NULL, NULL, 0, JSON_NO_NEWLINE, 0);
-	json_init_ex(&w->weights, NULL, NULL, 0, JSON_NO_NEWLINE, 0);
-	json_open_arr(&w->samples, NULL);
-	json_open_arr(&w->weights, NULL);
-	w->name = name;
-	w->unit = unit;
-	w->total = 0;
+	struct json *j = &w->j;
+	json_open_obj(j, NULL);
+	json_str(j, "type", "sampled");
+	json_str(j, "name", name);
+	json_str(j, "unit", unit);
+	json_u64(j, "startValue", 0);
+	json_u64(j, "endValue", total);
+	json_open_arr_as(j, "samples", JSON_INLINE);
+	w->weights_now = false;
 	w->last.len = 0;
+	w->last_stack = UINT32_MAX;
 	w->last_weight = 0;
 }
 
-/* Appends the pending sample to the two arrays. */
+/* Writes the pending sample: its frames in the samples walk, its weight in
+ * the weights walk. */
 static void flush_sample(struct ss_writer *w)
 {
 	if (!w->last_weight)
 		return;
-	json_open_arr(&w->samples, NULL);
-	for (size_t i = 0; i < w->last.len; i++)
-		json_u64(&w->samples, NULL, w->last.data[i]);
-	json_close_arr(&w->samples);
-	json_u64(&w->weights, NULL, w->last_weight);
+	if (w->weights_now) {
+		json_u64(&w->j, NULL, w->last_weight);
+	} else {
+		json_open_arr(&w->j, NULL);
+		for (size_t i = 0; i < w->last.len; i++)
+			json_u64(&w->j, NULL, w->last.data[i]);
+		json_close_arr(&w->j);
+	}
 	w->last_weight = 0;
 }
 
-void ss_sampled_add(struct ss_writer *w, const uint32_t *frames, size_t n, uint64_t weight)
+void ss_sampled_add(struct ss_writer *w, uint32_t stack, const uint32_t *frames, size_t n,
+		    uint64_t weight)
 {
 	if (!weight)
 		return;
-	w->total += weight;
+	if (w->last_weight && w->last_stack == stack && stack != UINT32_MAX) {
+		w->last_weight += weight;
+		return;
+	}
+	if (!frames) {
+		ss_frame_ids(w, stack, &w->cur);
+		frames = w->cur.data;
+		n = w->cur.len;
+	}
 	if (w->last_weight && w->last.len == n && !memcmp(w->last.data, frames, n * sizeof(*frames))) {
 		w->last_weight += weight;
+		w->last_stack = stack;
 		return;
 	}
 	flush_sample(w);
 	w->last.len = 0;
 	for (size_t i = 0; i < n; i++)
 		u32vec_push(&w->last, frames[i]);
+	w->last_stack = stack;
 	w->last_weight = weight;
+}
+
+void ss_sampled_weights(struct ss_writer *w)
+{
+	flush_sample(w);
+	json_close_arr(&w->j);
+	json_open_arr_as(&w->j, "weights", JSON_INLINE);
+	w->weights_now = true;
+	w->last.len = 0;
+	w->last_stack = UINT32_MAX;
+	w->last_weight = 0;
 }
 
 void ss_sampled_end(struct ss_writer *w)
 {
 	flush_sample(w);
-	struct json *j = &w->j;
-	json_open_obj(j, NULL);
-	json_str(j, "type", "sampled");
-	json_str(j, "name", w->name);
-	json_str(j, "unit", w->unit);
-	json_u64(j, "startValue", 0);
-	json_u64(j, "endValue", w->total);
-	json_close_arr(&w->samples);
-	json_close_arr(&w->weights);
-	json_end(&w->samples);
-	json_end(&w->weights);
-	json_raw(j, "samples", w->samples.own.buf, w->samples.own.len);
-	json_raw(j, "weights", w->weights.own.buf, w->weights.own.len);
-	json_close_obj(j);
+	json_close_arr(&w->j);
+	json_close_obj(&w->j);
 	w->nprofiles++;
 }
 
@@ -152,9 +165,8 @@ int ss_end(struct ss_writer *w, size_t active)
 	json_close_obj(j);
 	int rc = json_end(j);
 	xframes_release(&w->frames);
-	sb_release(&w->samples.own);
-	sb_release(&w->weights.own);
 	u32vec_free(&w->last);
+	u32vec_free(&w->cur);
 	return rc;
 }
 
@@ -183,13 +195,20 @@ static size_t cpu_profiles(struct ss_writer *w, const struct sc_profile *p, stru
 			best_n = n;
 			best = w->nprofiles;
 		}
-		ss_sampled_begin(w, name.buf, "nanoseconds");
-		for (size_t k = first[t]; k < first[t + 1]; k++) {
-			const struct sc_sample *s = &p->samples[order[k]];
-			ss_frame_ids(w, s->stack, &st);
-			if (wall && s->offcpu)
-				u32vec_push(&st, offcpu);
-			ss_sampled_add(w, st.data, st.len, s->weight);
+		uint64_t total = 0;
+		for (size_t k = first[t]; k < first[t + 1]; k++)
+			total += p->samples[order[k]].weight;
+		ss_sampled_begin(w, name.buf, "nanoseconds", total);
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass)
+				ss_sampled_weights(w);
+			for (size_t k = first[t]; k < first[t + 1]; k++) {
+				const struct sc_sample *s = &p->samples[order[k]];
+				ss_frame_ids(w, s->stack, &st);
+				if (wall && s->offcpu)
+					u32vec_push(&st, offcpu);
+				ss_sampled_add(w, UINT32_MAX, st.data, st.len, s->weight);
+			}
 		}
 		ss_sampled_end(w);
 	}
@@ -200,13 +219,10 @@ static size_t cpu_profiles(struct ss_writer *w, const struct sc_profile *p, stru
 	return best;
 }
 
-/* Allocations in time order weighted by bytes, then the bytes live at exit
- * per stack. */
-static int heap_profiles(struct ss_writer *w, const struct sc_profile *p, struct stack_pick *pick,
-			 const char *filter)
+/* One walk of the events for one of the two arrays of the allocations'
+ * profile: 0, or -EIO said. */
+static int heap_alloc_walk(struct ss_writer *w, const struct sc_profile *p, struct stack_pick *pick)
 {
-	struct u32vec st = { 0 };
-	ss_sampled_begin(w, "heap: bytes allocated", "bytes");
 	struct sc_event_iter it;
 	const struct sc_event *batch;
 	size_t n;
@@ -217,17 +233,23 @@ static int heap_profiles(struct ss_writer *w, const struct sc_profile *p, struct
 			uint32_t s = ev->stack < p->nstacks ? ev->stack : 0;
 			if (ev->kind != EV_ALLOC || !ev->addr || !stack_pick(pick, s))
 				continue;
-			ss_frame_ids(w, s, &st);
-			ss_sampled_add(w, st.data, st.len, ev->size);
+			ss_sampled_add(w, s, NULL, 0, ev->size);
 		}
 	}
-	ss_sampled_end(w);
 	if (sc_events_end(&it)) {
 		error("%s", it.err);
-		u32vec_free(&st);
 		return -EIO;
 	}
+	return 0;
+}
 
+/* Allocations in time order weighted by bytes, then the bytes live at exit
+ * per stack. The heap model gives the allocations' total (endValue, written
+ * first); the samples and the weights are each written in a walk of the
+ * events of their own. */
+static int heap_profiles(struct ss_writer *w, const struct sc_profile *p, struct stack_pick *pick,
+			 const char *filter)
+{
 	char err[256];
 	struct heap_options ho = { .filter = filter, .totals_only = true,
 				   .err = err, .errlen = sizeof(err) };
@@ -236,22 +258,38 @@ static int heap_profiles(struct ss_writer *w, const struct sc_profile *p, struct
 	if (rc) {
 		if (rc == -EIO)
 			error("%s", err);
-		u32vec_free(&st);
 		return rc;
 	}
-	if (r->t.leaked_bytes) {
-		ss_sampled_begin(w, "heap: bytes live at exit", "bytes");
-		for (size_t s = 0; s < p->nstacks; s++) {
-			if (!r->stacks[s].leaked_bytes)
-				continue;
-			ss_frame_ids(w, (uint32_t)s, &st);
-			ss_sampled_add(w, st.data, st.len, r->stacks[s].leaked_bytes);
+	/* the bytes of the successful allocations of the stacks picked: the
+	 * model's per-stack figures take the same filter, stack by stack */
+	uint64_t total = 0;
+	size_t nss = p->nstacks ? p->nstacks : 1;
+	for (size_t s = 0; s < nss; s++)
+		if (r->stacks[s].bytes && stack_pick(pick, (uint32_t)s))
+			total += r->stacks[s].bytes;
+	ss_sampled_begin(w, "heap: bytes allocated", "bytes", total);
+	rc = heap_alloc_walk(w, p, pick);
+	if (!rc) {
+		ss_sampled_weights(w);
+		rc = heap_alloc_walk(w, p, pick);
+	}
+	ss_sampled_end(w);
+	if (!rc && r->t.leaked_bytes) {
+		total = 0;
+		for (size_t s = 0; s < p->nstacks; s++)
+			total += r->stacks[s].leaked_bytes;
+		ss_sampled_begin(w, "heap: bytes live at exit", "bytes", total);
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass)
+				ss_sampled_weights(w);
+			for (size_t s = 0; s < p->nstacks; s++)
+				if (r->stacks[s].leaked_bytes)
+					ss_sampled_add(w, (uint32_t)s, NULL, 0, r->stacks[s].leaked_bytes);
 		}
 		ss_sampled_end(w);
 	}
 	heap_result_free(r);
-	u32vec_free(&st);
-	return 0;
+	return rc;
 }
 
 /* Zones: one evented profile per lane of each thread (export-zones.h),

@@ -14,8 +14,10 @@
  *
  * The document is streamed: "profiles" is written before "shared", whose
  * frames are interned while the profiles are written. A profile is written
- * between ss_*_begin() and ss_*_end(): a sampled one builds its two arrays
- * apart; an evented one writes each O/C event straight out. */
+ * between ss_*_begin() and ss_*_end(): a sampled one writes its two arrays
+ * straight out, each from its own walk of the samples (for the heap, of the
+ * events), so memory is bounded by the stacks, not the events; an evented
+ * one writes each O/C event straight out. */
 #ifndef SCORCH_OUTPUT_EXPORT_SPEEDSCOPE_H
 #define SCORCH_OUTPUT_EXPORT_SPEEDSCOPE_H
 
@@ -32,11 +34,11 @@ struct ss_writer {
 	struct xframes frames;      /* shared.frames */
 	size_t nprofiles;
 	/* the sampled profile being written */
-	struct json samples, weights;     /* their JSON arrays, built apart */
-	const char *name, *unit;    /* borrowed until ss_sampled_end() */
-	uint64_t total;
+	bool weights_now;           /* in its weights array (else in its samples) */
 	struct u32vec last;         /* the pending sample, merged with identical followers */
+	uint32_t last_stack;        /* its stack id, UINT32_MAX none or not given */
 	uint64_t last_weight;
+	struct u32vec cur;          /* scratch: the frames of a stack added by id */
 	/* the evented profile being written */
 	uint64_t last_at;
 };
@@ -48,9 +50,16 @@ void ss_frame_ids(struct ss_writer *w, uint32_t s, struct u32vec *out);
 
 /* A sampled profile: samples are stacks of frame ids, root first, each with
  * its weight; consecutive identical stacks are merged, weight 0 is dropped.
- * name and unit must live until ss_sampled_end(). */
-void ss_sampled_begin(struct ss_writer *w, const char *name, const char *unit);
-void ss_sampled_add(struct ss_writer *w, const uint32_t *frames, size_t n, uint64_t weight);
+ * Nothing is held but the pending sample: the caller feeds the same samples
+ * twice, first for the "samples" array, then (after ss_sampled_weights())
+ * for the "weights" array, and gives their total weight up front (written
+ * as endValue before both). A sample is given by its stack id (frames NULL:
+ * the frames are ss_frame_ids() of it, and a run of one stack id is merged
+ * without looking at them), or by its frames with stack UINT32_MAX. */
+void ss_sampled_begin(struct ss_writer *w, const char *name, const char *unit, uint64_t total);
+void ss_sampled_add(struct ss_writer *w, uint32_t stack, const uint32_t *frames, size_t n,
+		    uint64_t weight);
+void ss_sampled_weights(struct ss_writer *w);
 void ss_sampled_end(struct ss_writer *w);
 
 /* An evented profile: begin writes type, name, unit and startValue and
