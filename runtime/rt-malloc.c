@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../format/varint.h"
 #include "../include/scorch.h"
 
@@ -381,14 +382,10 @@ static void rec_alloc(int func, size_t size, void *ptr)
 	uint32_t stack = scorch_rt_stack_id(b, 0);
 	scorch_rt_tls.hold = hold;
 	uint64_t t = scorch_rt_now();
-	uint8_t *p = scorch_rt_reserve(b, 1 + 5 * VARINT_MAX);
+	uint8_t *p = scorch_rt_reserve(b, RAW_ALLOC_MAX);
 	uint64_t a = (uint64_t)(uintptr_t)ptr;
-	*p++ = RAW_ALLOC;
-	p = fmt_put_s(p, (int64_t)(t - b->last_time));
-	*p++ = (uint8_t)func;
-	p = fmt_put_u(p, stack);
-	p = fmt_put_u(p, size);
-	p = fmt_put_s(p, (int64_t)(a - b->last_addr));
+	p = raw_put_alloc(p, &(struct raw_alloc){ (int64_t)(t - b->last_time), (uint8_t)func, stack, size,
+						  (int64_t)(a - b->last_addr) });
 	if (a)
 		b->last_addr = a;
 	scorch_rt_commit(b, p, t);
@@ -426,12 +423,10 @@ static void rec_free(int func, void *ptr, uint64_t t, int unordered)
 	 * base, stamped below. */
 	if (unordered && (int64_t)(t - b->last_time) < 0)
 		t = b->last_time;
-	uint8_t *p = scorch_rt_reserve(b, 1 + 3 * VARINT_MAX);
+	uint8_t *p = scorch_rt_reserve(b, RAW_FREE_MAX);
 	uint64_t a = (uint64_t)(uintptr_t)ptr;
-	*p++ = RAW_FREE;
-	p = fmt_put_s(p, (int64_t)(t - b->last_time));
-	*p++ = (uint8_t)func;
-	p = fmt_put_s(p, (int64_t)(a - b->last_addr));
+	p = raw_put_free(p, &(struct raw_free){ (int64_t)(t - b->last_time), (uint8_t)func,
+						(int64_t)(a - b->last_addr) });
 	if (a)
 		b->last_addr = a;
 	scorch_rt_commit(b, p, t);

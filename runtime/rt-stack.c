@@ -53,6 +53,7 @@
 #include <sys/mman.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../format/varint.h"
 
 static void *rt_mmap(size_t n)
@@ -161,20 +162,9 @@ static void put_module(struct rt_buf *b, struct dl_phdr_info *info, const struct
 	size_t blen = build_id_of(info, &bid);
 	scorch_rt_lock(b);
 	uint64_t t = scorch_rt_now();
-	uint8_t *p = scorch_rt_reserve(b, 96 + plen + blen);
-	*p++ = RAW_MODULE;
-	p = fmt_put_s(p, (int64_t)(t - b->last_time));
-	p = fmt_put_u(p, m->id);
-	p = fmt_put_u(p, m->bias);
-	p = fmt_put_u(p, m->lo);
-	p = fmt_put_u(p, m->hi);
-	p = fmt_put_u(p, plen);
-	memcpy(p, path, plen);
-	p += plen;
-	p = fmt_put_u(p, blen);
-	if (blen)
-		memcpy(p, bid, blen);
-	p += blen;
+	uint8_t *p = scorch_rt_reserve(b, RAW_MODULE_MAX(plen, blen));
+	p = raw_put_module(p, &(struct raw_module){ (int64_t)(t - b->last_time), m->id, m->bias, m->lo, m->hi,
+						    path, (uint32_t)plen, bid, (uint32_t)blen });
 	scorch_rt_commit(b, p, t);
 	scorch_rt_unlock(b);
 }
@@ -238,10 +228,8 @@ void scorch_rt_modules_scan(struct rt_buf *b)
 		fu_forget(mods[i].lo, mods[i].hi);
 		scorch_rt_lock(b);
 		uint64_t t = scorch_rt_now();
-		uint8_t *p = scorch_rt_reserve(b, 32);
-		*p++ = RAW_UNLOAD;
-		p = fmt_put_s(p, (int64_t)(t - b->last_time));
-		p = fmt_put_u(p, mods[i].id);
+		uint8_t *p = scorch_rt_reserve(b, RAW_UNLOAD_MAX);
+		p = raw_put_unload(p, &(struct raw_unload){ (int64_t)(t - b->last_time), mods[i].id });
 		scorch_rt_commit(b, p, t);
 		scorch_rt_unlock(b);
 	}
@@ -1199,18 +1187,8 @@ uint32_t scorch_rt_stack_add(struct rt_buf *b, uint64_t h, void *const *ips, int
 	b->dd_keys[i] = h;
 	b->dd_ids[i] = id;
 	b->dd_len++;
-	uint8_t *p = scorch_rt_reserve(b, 32 + (size_t)n * VARINT_MAX);
-	*p++ = RAW_STACK;
-	p = fmt_put_s(p, 0);
-	p = fmt_put_u(p, id);
-	p = fmt_put_u(p, flags);
-	p = fmt_put_u(p, (uint64_t)n);
-	uint64_t prev = 0;
-	for (int k = 0; k < n; k++) {
-		uint64_t a = (uint64_t)(uintptr_t)ips[k];
-		p = fmt_put_s(p, (int64_t)(a - prev));
-		prev = a;
-	}
+	uint8_t *p = scorch_rt_reserve(b, RAW_STACK_MAX(n));
+	p = raw_put_stack(p, &(struct raw_stack){ .id = id, .flags = flags, .n = (uint32_t)n, .ips = ips });
 	scorch_rt_commit(b, p, b->last_time);
 	return id;
 }
