@@ -3,7 +3,10 @@
  * again with bytes live per stack to write them, with massif's detailed
  * trees: callers of the allocation below it, children by bytes, the ones
  * under 1% of the snapshot merged into an "in N places" line. Both replays
- * are heap_replay() with hooks; memory grows with stacks, not events. */
+ * are heap_replay() with hooks; memory grows with stacks, not events. The
+ * number of slices comes before them from one walk that sums the event
+ * times up as runs (clusters_walk), falling back on walks of the events
+ * only for slices thinner than the summary can tell about. */
 #include "export-massif.h"
 
 #include <errno.h>
@@ -162,9 +165,100 @@ static void take_steps(uint64_t *lo, uint64_t *hi, unsigned depth, const size_t 
 	}
 }
 
+/* The block events' times, summed up in one walk as runs ("clusters"): in
+ * time order, a cluster's consecutive event times are at most `gap` apart
+ * and clusters are more than `gap` apart. gap starts at 0 (a cluster per
+ * distinct time) and doubles whenever there are CLUSTERS_MAX of them, so
+ * the summary takes at most CLUSTERS_MAX * 16 bytes whatever the events. */
+#ifndef CLUSTERS_MAX
+#define CLUSTERS_MAX 65536u
+#endif
+
+struct cluster {
+	uint64_t first, last;
+};
+
+struct clusters {
+	struct cluster *c;
+	size_t n;
+	uint64_t gap;
+};
+
+static void clusters_merge(struct clusters *C)
+{
+	while (C->n >= CLUSTERS_MAX / 2) {
+		C->gap = C->gap ? C->gap * 2 : 1;
+		size_t j = 0;
+		for (size_t i = 0; i < C->n; i++) {
+			if (j && C->c[i].first - C->c[j - 1].last <= C->gap)
+				C->c[j - 1].last = C->c[i].last;
+			else
+				C->c[j++] = C->c[i];
+		}
+		C->n = j;
+	}
+}
+
+/* 0, or -EIO with the reason in err. */
+static int clusters_walk(struct clusters *C, const struct sc_profile *p, char *err, size_t errlen)
+{
+	C->c = xmalloc(CLUSTERS_MAX * sizeof(*C->c));
+	C->n = 0;
+	C->gap = 0;
+	struct sc_event_iter it;
+	const struct sc_event *batch;
+	size_t nb;
+	sc_events_begin(&it, p);
+	while ((nb = sc_events_next(&it, &batch))) {
+		for (size_t i = 0; i < nb; i++) {
+			const struct sc_event *ev = &batch[i];
+			if (!ev->addr || (ev->kind != EV_ALLOC && ev->kind != EV_FREE))
+				continue;
+			uint64_t t = ev->time;
+			if (C->n && t - C->c[C->n - 1].last <= C->gap) {
+				C->c[C->n - 1].last = t;
+				continue;
+			}
+			if (C->n == CLUSTERS_MAX)
+				clusters_merge(C);
+			C->c[C->n++] = (struct cluster){ t, t };
+		}
+	}
+	if (sc_events_end(&it)) {
+		snprintf(err, errlen, "%s", it.err);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* busy_slices() for n slices from the summary, when it can tell: false when
+ * the slices are too thin for it. Every slice strictly between those of a
+ * cluster's first and last event holds one of its events when a slice spans
+ * at least `gap` whole times (a slice with none would sit in a gap longer
+ * than that): about (end + 1) / n of them, less a few for the rounding of
+ * slice_of(); so those slices count whole, and a cluster's first slice
+ * once if the cluster before ended in it. */
+static bool clusters_busy(const struct clusters *C, uint64_t end, uint64_t n, size_t limit,
+			  size_t *busy)
+{
+	if (C->gap && ((double)end + 1.0) / (double)n < 2.0 * ((double)C->gap + 4.0))
+		return false;
+	size_t count = 0;
+	uint64_t prev = UINT64_MAX;
+	for (size_t i = 0; i < C->n && count <= limit; i++) {
+		uint64_t a = slice_of(C->c[i].first, end, n), b = slice_of(C->c[i].last, end, n);
+		count += (size_t)(b - a) + (a != prev);
+		prev = b;
+	}
+	*busy = count;
+	return true;
+}
+
 /* The most slices of the run that still give at most `limit` snapshots, so
  * a run whose events cluster in a few bursts still gets about `limit` of
- * them: the doubling steps in one walk, then the bisection eight steps a
+ * them: doubling steps, then a bisection. Each count comes from the
+ * summary of clusters_walk() when it can tell; otherwise from walks of the
+ * events: the doubling steps in one walk, then the bisection eight steps a
  * walk (it takes about 7, so one walk of up to 255 counts). */
 static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, uint64_t *out,
 		      char *err, size_t errlen)
@@ -173,11 +267,26 @@ static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, ui
 	uint64_t ns[1u << DEPTH];
 	size_t busy[1u << DEPTH];
 	uint64_t lo = limit, hi = 0;
-	for (int k = 0; k < DOUBLINGS; k++)
-		ns[k] = (uint64_t)limit << (k + 1);
-	int rc = busy_slices(p, end, ns, busy, DOUBLINGS, limit, err, errlen);
-	if (rc)
+	struct clusters C;
+	int rc = clusters_walk(&C, p, err, errlen);
+	if (rc) {
+		free(C.c);
 		return rc;
+	}
+	bool known = true;
+	for (int k = 0; k < DOUBLINGS; k++) {
+		ns[k] = (uint64_t)limit << (k + 1);
+		if (known && !clusters_busy(&C, end, ns[k], limit, &busy[k]))
+			known = false;
+		if (known && busy[k] > limit)
+			break;
+	}
+	if (!known)
+		rc = busy_slices(p, end, ns, busy, DOUBLINGS, limit, err, errlen);
+	if (rc) {
+		free(C.c);
+		return rc;
+	}
 	for (int k = 0; k < DOUBLINGS; k++) {
 		if (busy[k] > limit) {
 			hi = lo * 2;
@@ -186,15 +295,24 @@ static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, ui
 		lo *= 2;
 	}
 	while (hi && bisecting(lo, hi)) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (clusters_busy(&C, end, mid, limit, &busy[0])) {
+			if (busy[0] > limit)
+				hi = mid;
+			else
+				lo = mid;
+			continue;
+		}
 		size_t k = 0;
 		plan_steps(lo, hi, DEPTH, ns, &k);
 		rc = busy_slices(p, end, ns, busy, k, limit, err, errlen);
 		if (rc)
-			return rc;
+			break;
 		take_steps(&lo, &hi, DEPTH, busy, 0, limit);
 	}
+	free(C.c);
 	*out = lo;
-	return 0;
+	return rc;
 }
 
 /* First replay: the highest moment (first reached) of each slice of the run
