@@ -758,6 +758,75 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	free(outdir);
 }
 
+/* What a profile holds, to find the one a user wants to look at first:
+ * CPU samples, heap events and spans all count one. */
+static uint64_t profile_weight(const struct sc_profile *p)
+{
+	return p ? p->nsamples + sc_events_count(p) + p->nzones : 0;
+}
+
+/* With several profiles (a program run through shims, a compiler driver
+ * and its passes): which one holds most of the run, how it was reached
+ * (the images of its pid before it: an exec chain) and what the others
+ * are, by program, most first. */
+static void print_busiest(const struct session_result *r, size_t best)
+{
+	const struct sc_profile *b = r->profiles[best].p;
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "scorch: most of the run is in %s: %s (pid %u)", r->profiles[best].path,
+		b->exe ? base_name(b->exe) : "?", b->pid);
+	if (b->nsamples) {
+		sb_adds(&sb, ", ");
+		term_count(&sb, b->nsamples);
+		sb_adds(&sb, " samples");
+	}
+	if (sc_events_count(b)) {
+		sb_adds(&sb, ", ");
+		term_count(&sb, sc_events_count(b));
+		sb_adds(&sb, " heap events");
+	}
+	const char *sep = "; exec'd by ";
+	for (size_t i = best; i-- > 0;) {
+		const struct sc_profile *q = r->profiles[i].p;
+		if (q && q->pid == b->pid) {
+			sb_addf(&sb, "%s%s", sep, q->exe ? base_name(q->exe) : "?");
+			sep = " <- ";
+		}
+	}
+	struct by { const char *name; size_t n; } *by = xcalloc(r->nprofiles + 1, sizeof(*by));
+	size_t nby = 0, others = 0;
+	for (size_t i = 0; i < r->nprofiles; i++) {
+		const struct sc_profile *q = r->profiles[i].p;
+		if (i == best || !q || !r->profiles[i].path)
+			continue;
+		const char *name = q->exe ? base_name(q->exe) : "?";
+		size_t k = 0;
+		while (k < nby && strcmp(by[k].name, name) != 0)
+			k++;
+		if (k == nby)
+			by[nby++].name = name;
+		by[k].n++;
+		others++;
+	}
+	for (size_t i = 1; i < nby; i++)   /* stable: first seen first among equals */
+		for (size_t j = i; j > 0 && by[j].n > by[j - 1].n; j--) {
+			struct by t = by[j];
+			by[j] = by[j - 1];
+			by[j - 1] = t;
+		}
+	if (others) {
+		sb_addf(&sb, "; %zu other%s:", others, others == 1 ? "" : "s");
+		for (size_t k = 0; k < nby; k++) {
+			sb_addf(&sb, "%s %s", k ? "," : "", by[k].name);
+			if (by[k].n > 1)
+				sb_addf(&sb, " x%zu", by[k].n);
+		}
+	}
+	free(by);
+	fprintf(stderr, "%s\n", term_safe(sb.buf));
+	sb_release(&sb);
+}
+
 void session_print(const struct session_result *r)
 {
 	/* a profile that could not be written still has its summary: what
@@ -783,7 +852,16 @@ void session_print(const struct session_result *r)
 		fputc('\n', stderr);
 	}
 	if (first < r->nprofiles) {
-		const struct session_profile *sp = &r->profiles[first];
+		/* the hint names the profile holding most of the run (the
+		 * first written on a tie): behind a shim or a compiler
+		 * driver that is the real program's */
+		size_t best = first;
+		for (size_t i = first + 1; i < r->nprofiles; i++)
+			if (r->profiles[i].path && profile_weight(r->profiles[i].p) > profile_weight(r->profiles[best].p))
+				best = i;
+		if (best != first)
+			print_busiest(r, best);
+		const struct session_profile *sp = &r->profiles[best];
 		fprintf(stderr, "scorch: view with: scorch report %s\n", term_safe(sp->path));
 		if (sp->p && sp->p->nsamples)
 			fprintf(stderr, "scorch: its hottest lines and instructions: scorch annotate %s\n",

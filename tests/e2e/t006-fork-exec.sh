@@ -38,4 +38,20 @@ if [ -n "$second" ]; then
 	check "same pid" "$(q $second.json '.profiles[0].program.pid')" "$(q e.scorch.json '.profiles[0].program.pid')"
 	check "argv carried" "$(q $second.json '.profiles[0].program.argv[2]')" "beta gamma"
 fi
+
+# behind a shim (a shell that execs the program), the hint names the
+# profile that holds the run, and says how it was reached and what the
+# others are
+rm -f alloc-counts.*.scorch
+"$SCORCH" heap -o shim.scorch -- sh -c "exec '$PROGS/alloc-counts'" >shim.out 2>shim.err
+check "shim: exit" "$?" 0
+real=$(ls alloc-counts.*.scorch 2>/dev/null | head -1)
+check_match "shim: the program's own profile" "$real" '^alloc-counts\.[0-9]+\.scorch$'
+shell=$(basename "$(readlink -f "$(command -v sh)")")
+json "$real"
+check_match "shim: the summary names the busiest profile, its exec chain and the other" "$(cat shim.err)" \
+	"^scorch: most of the run is in $real: alloc-counts \\(pid [0-9]+\\), [0-9,]+ heap events; exec'd by $shell; 1 other: $shell\$"
+check_match "shim: the hint names it" "$(cat shim.err)" "^scorch: view with: scorch report $real\$"
+check "shim: the program's allocations in its profile" "$(site $real.json site_thousand allocations)" 1000
+check "shim: none in the shell's" "$(json shim.scorch; site shim.scorch.json site_thousand allocations)" 0
 finish
