@@ -232,18 +232,6 @@ static char *dup_str(const char *s, uint32_t n)
 	return c;
 }
 
-static char *get_str(struct fmt_reader *r, size_t max)
-{
-	uint64_t n = fmt_get_u(r);
-	const uint8_t *s = fmt_get_bytes(r, n);
-	if (!s || n > max)
-		return NULL;
-	char *c = xmalloc(n + 1);
-	memcpy(c, s, n);
-	c[n] = 0;
-	return c;
-}
-
 static uint64_t zone_rel(void *ctx, uint64_t ticks);
 static uint64_t zone_dur(void *ctx, uint64_t ticks);
 static void zone_func(void *ctx, uint64_t addr, uint64_t ticks, const char **name, const char **file,
@@ -339,38 +327,32 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		}
 		case RAW_THREAD:
 		case RAW_THREAD_END: {
-			uint32_t id = (uint32_t)fmt_get_u(&r);
-			char *name = get_str(&r, 64);
-			if (r.err || !name) {
-				free(name);
+			struct raw_thread rt;
+			if (raw_get_thread(&r, &rt))
 				return -1;
-			}
-			struct rthread *o = thread_for(f, id);
-			snprintf(o->name, sizeof(o->name), "%s", name);
+			struct rthread *o = thread_for(f, (uint32_t)rt.tid);
+			snprintf(o->name, sizeof(o->name), "%.*s", (int)strnlen(rt.name, rt.name_len), rt.name);
 			if (type == RAW_THREAD && (!o->start || t < o->start))
 				o->start = t;
 			if (type == RAW_THREAD_END && t > o->end)
 				o->end = t;
-			free(name);
 			/* thread_for may have moved the table */
 			th = thread_for(f, tid);
 			break;
 		}
 		case RAW_PROC: {
-			f->pid = (uint32_t)fmt_get_u(&r);
-			f->ppid = (uint32_t)fmt_get_u(&r);
-			f->flags = (uint32_t)fmt_get_u(&r);
-			f->depth = (uint32_t)fmt_get_u(&r);
-			f->realtime = fmt_get_u(&r);
-			char *exe = get_str(&r, 1 << 16);
-			uint64_t alen = fmt_get_u(&r);
-			const uint8_t *a = fmt_get_bytes(&r, alen);
-			if (r.err || !exe) {
-				free(exe);
+			struct raw_proc rp;
+			if (raw_get_proc(&r, &rp))
 				return -1;
-			}
+			f->pid = (uint32_t)rp.pid;
+			f->ppid = (uint32_t)rp.ppid;
+			f->flags = (uint32_t)rp.flags;
+			f->depth = (uint32_t)rp.depth;
+			f->realtime = rp.realtime;
 			free(f->exe);
-			f->exe = exe;
+			f->exe = dup_str(rp.exe, rp.exe_len);
+			const uint8_t *a = (const uint8_t *)rp.argv;
+			size_t alen = rp.argv_len;
 			for (size_t i = 0; i < f->argv.len; i++)
 				free(f->argv.data[i]);
 			f->argv.len = 0;
@@ -386,18 +368,18 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			break;
 		}
 		case RAW_EXIT: {
-			int kind = (int)fmt_get_u(&r);
-			int val = (int)fmt_get_s(&r);
-			if (r.err)
+			struct raw_exit_rec x;
+			if (raw_get_exit(&r, &x))
 				return -1;
-			f->exit_kind = kind;
-			f->exit_value = val;
+			f->exit_kind = (int)x.kind;
+			f->exit_value = (int)x.value;
 			break;
 		}
 		case RAW_LOST: {
-			uint64_t c = fmt_get_u(&r), b = fmt_get_u(&r);
-			if (r.err)
+			struct raw_lost l;
+			if (raw_get_lost(&r, &l))
 				return -1;
+			uint64_t c = l.chunks, b = l.bytes;
 			if (c > f->lost_chunks)
 				f->lost_chunks = c;
 			if (b > f->lost_bytes)
@@ -405,33 +387,29 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			break;
 		}
 		case RAW_LOST_EVENTS: {
-			uint64_t ev = fmt_get_u(&r);
-			if (r.err)
+			struct raw_lost_events le;
+			if (raw_get_lost_events(&r, &le))
 				return -1;
+			uint64_t ev = le.events;
 			if (ev > f->lost_events)
 				f->lost_events = ev;
 			break;
 		}
 		case RAW_EXEC: {
-			char *path = get_str(&r, 1 << 16);
-			if (r.err || !path) {
-				free(path);
+			struct raw_exec x;
+			if (raw_get_exec(&r, &x))
 				return -1;
-			}
 			free(f->exec_path);
-			f->exec_path = path;
+			f->exec_path = dup_str(x.path, x.path_len);
 			f->exec_notes = f->notes.len;
 			break;
 		}
 		case RAW_NOTE: {
-			struct rnote nt = { (uint32_t)fmt_get_u(&r), (uint32_t)fmt_get_u(&r), NULL, NULL };
-			nt.path = get_str(&r, 1 << 16);
-			nt.detail = get_str(&r, 1 << 16);
-			if (r.err || !nt.path || !nt.detail) {
-				free(nt.path);
-				free(nt.detail);
+			struct raw_note_rec rn;
+			if (raw_get_note(&r, &rn))
 				return -1;
-			}
+			struct rnote nt = { (uint32_t)rn.kind, (uint32_t)rn.pid, dup_str(rn.path, rn.path_len),
+					    dup_str(rn.detail, rn.detail_len) };
 			if (nt.kind == NOTE_EXEC_FAILED) {
 				/* That pid's last exec failed: its note is void. This
 				 * image's own exec failed: it goes on, and the note
@@ -460,16 +438,21 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			}
 			break;
 		}
-		case RAW_END:
+		case RAW_END: {
+			struct raw_end re;
+			if (raw_get_end(&r, &re))
+				return -1;
 			f->saw_end = 1;
 			break;
+		}
 		case RAW_SAMPLE: {
 			struct sc_sample x = { .time = rel_time(f, t),
 					       .thread = (uint16_t)(th - f->threads.data) };
-			x.stack = dense_of(f, fmt_get_u(&r));
-			uint64_t w = fmt_get_u(&r), fl = fmt_get_u(&r);
-			if (r.err)
+			struct raw_sample rs;
+			if (raw_get_sample(&r, &rs))
 				return -1;
+			x.stack = dense_of(f, rs.stack);
+			uint64_t w = rs.weight, fl = rs.flags;
 			x.weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 			x.offcpu = fl & RAW_SAMPLE_OFFCPU;
 			f->leaf_only += (fl & RAW_SAMPLE_LEAF_ONLY) != 0;
@@ -477,19 +460,13 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			break;
 		}
 		case RAW_XSAMPLE: {
-			uint64_t ns = fmt_get_u(&r), w = fmt_get_u(&r), fl = fmt_get_u(&r), k = fmt_get_u(&r);
-			if (r.err || !k || k > RAW_MAX_STACK)
-				return -1;
 			size_t off = f->ips.len;
-			uint64_t ip = 0;
-			for (uint64_t i = 0; i < k; i++) {
-				ip += (uint64_t)fmt_get_s(&r);
-				VEC_PUSH(&f->ips, ip);
-			}
-			if (r.err) {
-				f->ips.len = off;
+			VEC_RESERVE(&f->ips, RAW_MAX_STACK);
+			struct raw_xsample rx = { .ipbuf = f->ips.data + off };
+			if (raw_get_xsample(&r, &rx))
 				return -1;
-			}
+			f->ips.len += rx.n;
+			uint64_t ns = rx.ns, w = rx.weight, fl = rx.flags, k = rx.n;
 			/* the time in ticks, for the modules loaded then */
 			uint64_t rel = ns > f->start ? ns - f->start : 0;
 			uint64_t ticks = f->tick0 + (uint64_t)((double)rel / f->ns_per_tick);
@@ -521,43 +498,45 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		case RAW_OFFCPU: {
 			struct sc_sample x = { .time = rel_time(f, t), .offcpu = 1,
 					       .thread = (uint16_t)(th - f->threads.data) };
-			x.stack = dense_of(f, fmt_get_u(&r));
-			uint64_t d = fmt_get_u(&r);
-			if (r.err)
+			struct raw_offcpu ro;
+			if (raw_get_offcpu(&r, &ro))
 				return -1;
+			x.stack = dense_of(f, ro.stack);
+			uint64_t d = ro.dur;
 			VEC_PUSH(&th->offcpu, x);
 			VEC_PUSH(&th->offcpu_ns, rel_time(f, t + d) - x.time);
 			break;
 		}
 		case RAW_CPU: {
-			uint64_t hz = fmt_get_u(&r), src = fmt_get_u(&r);
-			if (r.err)
+			struct raw_cpu rc;
+			if (raw_get_cpu(&r, &rc))
 				return -1;
-			f->cpu_hz = (uint32_t)hz;
-			f->cpu_src = (uint32_t)src;
+			f->cpu_hz = (uint32_t)rc.hz;
+			f->cpu_src = (uint32_t)rc.source;
 			break;
 		}
 		case RAW_PCPU: {
-			uint64_t phase = fmt_get_u(&r), ns = fmt_get_u(&r);
-			if (r.err)
+			struct raw_pcpu pc;
+			if (raw_get_pcpu(&r, &pc))
 				return -1;
-			if (phase < 2) {
-				f->pcpu[phase] = ns;
-				f->have_pcpu[phase] = 1;
+			if (pc.phase < 2) {
+				f->pcpu[pc.phase] = pc.ns;
+				f->have_pcpu[pc.phase] = 1;
 			}
 			break;
 		}
 		case RAW_CPU_REFUSED: {
-			uint64_t e = fmt_get_u(&r);
-			if (r.err)
+			struct raw_cpu_refused cr;
+			if (raw_get_cpu_refused(&r, &cr))
 				return -1;
-			f->perf_errno = (uint32_t)e;
+			f->perf_errno = (uint32_t)cr.err;
 			break;
 		}
 		case RAW_RSS: {
-			struct sc_rss s = { t, fmt_get_u(&r) };
-			if (r.err)
+			struct raw_rss rr;
+			if (raw_get_rss(&r, &rr))
 				return -1;
+			struct sc_rss s = { t, rr.bytes };
 			VEC_PUSH(&f->rss, s);
 			break;
 		}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../format/varint.h"
 
 RT_HIDDEN struct rt_globals scorch_rt_g = { .fd = -1, .depth = 128, .follow = 1 };
@@ -533,9 +534,9 @@ void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t)
 
 /* dt against the previous record; signed because a record may carry a time
  * taken before the one of a record written ahead of it. */
-static inline uint8_t *rt_put_dt(struct rt_buf *b, uint8_t *p, uint64_t t)
+static inline int64_t rt_dt(const struct rt_buf *b, uint64_t t)
 {
-	return fmt_put_s(p, (int64_t)(t - b->last_time));
+	return (int64_t)(t - b->last_time);
 }
 
 /* Writes the loss counts (totals so far) at the start of a chunk, when they
@@ -545,29 +546,14 @@ static void rt_report_lost(struct rt_buf *b)
 	unsigned long c = atomic_load(&G.lost_chunks), by = atomic_load(&G.lost_bytes);
 	unsigned long ev = atomic_load(&G.lost_events);
 	uint8_t *p = b->data + RAW_CHUNK_HDR + b->len;
-	if (c != atomic_load(&G.lost_reported_chunks)) {
-		*p++ = RAW_LOST;
-		p = rt_put_dt(b, p, b->base_time);
-		p = fmt_put_u(p, c);
-		p = fmt_put_u(p, by);
-	}
-	if (ev != atomic_load(&G.lost_reported_events)) {
-		*p++ = RAW_LOST_EVENTS;
-		p = rt_put_dt(b, p, b->base_time);
-		p = fmt_put_u(p, ev);
-	}
+	if (c != atomic_load(&G.lost_reported_chunks))
+		p = raw_put_lost(p, &(struct raw_lost){ rt_dt(b, b->base_time), c, by });
+	if (ev != atomic_load(&G.lost_reported_events))
+		p = raw_put_lost_events(p, &(struct raw_lost_events){ rt_dt(b, b->base_time), ev });
 	b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
 	atomic_store(&G.lost_reported_chunks, c);
 	atomic_store(&G.lost_reported_bytes, by);
 	atomic_store(&G.lost_reported_events, ev);
-}
-
-static uint8_t *rt_put_str(uint8_t *p, const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-	p = fmt_put_u(p, n);
-	memcpy(p, s, n);
-	return p + n;
 }
 
 static void rt_thread_record(struct rt_buf *b, int type)
@@ -575,12 +561,9 @@ static void rt_thread_record(struct rt_buf *b, int type)
 	char name[17] = { 0 };
 	prctl(PR_GET_NAME, name, 0, 0, 0);
 	uint64_t t = scorch_rt_now();
-	uint8_t *p = scorch_rt_reserve(b, 64), *s = p;
-	*p++ = (uint8_t)type;
-	p = rt_put_dt(b, p, t);
-	p = fmt_put_u(p, b->tid);
-	p = rt_put_str(p, name, 16);
-	(void)s;
+	uint8_t *p = scorch_rt_reserve(b, RAW_THREAD_MAX(16));
+	p = raw_put_thread_as(p, (enum raw_rec)type,
+			      &(struct raw_thread){ rt_dt(b, t), b->tid, name, (uint32_t)strnlen(name, 16) });
 	scorch_rt_commit(b, p, t);
 }
 
@@ -833,27 +816,15 @@ void scorch_rt_final(int kind, int value)
 		char name[17] = { 0 };
 		prctl(PR_GET_NAME, name, 0, 0, 0);
 		uint64_t rss = rt_rss();
-		uint8_t *p = scorch_rt_reserve(b, 160);
+		uint8_t *p = scorch_rt_reserve(b, RAW_RSS_MAX + RAW_THREAD_END_MAX(16) + RAW_PCPU_MAX + RAW_EXIT_MAX +
+						 RAW_END_MAX);
 		/* all four at time t: the first carries the step, the rest 0 */
-		*p++ = RAW_RSS;
-		p = rt_put_dt(b, p, t);
-		p = fmt_put_u(p, rss);
-		*p++ = RAW_THREAD_END;
-		p = fmt_put_s(p, 0);
-		p = fmt_put_u(p, b->tid);
-		p = rt_put_str(p, name, 16);
-		if (G.cpu) {
-			*p++ = RAW_PCPU;
-			p = fmt_put_s(p, 0);
-			p = fmt_put_u(p, 1);
-			p = fmt_put_u(p, scorch_rt_process_cpu_ns());
-		}
-		*p++ = RAW_EXIT;
-		p = fmt_put_s(p, 0);
-		p = fmt_put_u(p, (uint64_t)kind);
-		p = fmt_put_s(p, value);
-		*p++ = RAW_END;
-		p = fmt_put_s(p, 0);
+		p = raw_put_rss(p, &(struct raw_rss){ rt_dt(b, t), rss });
+		p = raw_put_thread_end(p, &(struct raw_thread){ 0, b->tid, name, (uint32_t)strnlen(name, 16) });
+		if (G.cpu)
+			p = raw_put_pcpu(p, &(struct raw_pcpu){ 0, 1, scorch_rt_process_cpu_ns() });
+		p = raw_put_exit(p, &(struct raw_exit_rec){ 0, (uint64_t)kind, value });
+		p = raw_put_end(p, &(struct raw_end){ 0 });
 		b->len = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
 		if (t > b->last_time)
 			b->last_time = t;
@@ -1001,21 +972,14 @@ static int rt_open_stream(uint32_t proc_flags)
 	scorch_rt_lock(b);
 	uint64_t t = scorch_rt_now();
 	size_t exelen = strnlen(G.exe, sizeof(G.exe));
-	uint8_t *q = scorch_rt_reserve(b, 80 + exelen + clen);
-	*q++ = RAW_PROC;
-	q = rt_put_dt(b, q, t);
-	q = fmt_put_u(q, (uint64_t)G.pid);
-	q = fmt_put_u(q, (uint64_t)getppid());
-	q = fmt_put_u(q, proc_flags | (G.heap ? RAW_PROC_HEAP : 0) | (G.cpu ? RAW_PROC_CPU : 0) |
-			   (G.wall ? RAW_PROC_WALL : 0));
-	q = fmt_put_u(q, (uint64_t)G.depth);
-	q = fmt_put_u(q, (uint64_t)rts.tv_sec * 1000000000u + (uint64_t)rts.tv_nsec);
-	q = fmt_put_u(q, exelen);
-	memcpy(q, G.exe, exelen);
-	q += exelen;
-	q = fmt_put_u(q, clen);
-	memcpy(q, cmdline, clen);
-	q += clen;
+	uint8_t *q = scorch_rt_reserve(b, RAW_PROC_MAX(exelen, clen));
+	q = raw_put_proc(q, &(struct raw_proc){
+		.dt = rt_dt(b, t), .pid = (uint64_t)G.pid, .ppid = (uint64_t)getppid(),
+		.flags = proc_flags | (G.heap ? RAW_PROC_HEAP : 0) | (G.cpu ? RAW_PROC_CPU : 0) |
+			 (G.wall ? RAW_PROC_WALL : 0),
+		.depth = (uint64_t)G.depth,
+		.realtime = (uint64_t)rts.tv_sec * 1000000000u + (uint64_t)rts.tv_nsec,
+		.exe = G.exe, .exe_len = (uint32_t)exelen, .argv = cmdline, .argv_len = (uint32_t)clen });
 	scorch_rt_commit(b, q, t);
 	/* the PROC record should be on disk even if the program dies at once */
 	scorch_rt_flush(b);

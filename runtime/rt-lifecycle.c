@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../format/varint.h"
 
 #define NEXT(name) ((__typeof__(&name))scorch_rt_next(#name))
@@ -241,22 +242,14 @@ static int exec_check(const char *path, int exec_fd, int search, char *out, size
 	return EXEC_UNKNOWN;
 }
 
-/* Puts a RAW_NOTE at p (room: 40 + path and detail lengths, at most 4096
+/* Puts a RAW_NOTE at p (room: NOTE_ROOM, path and detail at most 4096
  * and 256). */
+#define NOTE_ROOM RAW_NOTE_MAX(4096, 256)
 static uint8_t *put_note(uint8_t *p, int64_t dt, int kind, uint32_t pid, const char *path,
 			 const char *detail)
 {
-	size_t pl = strnlen(path, 4096), dl = strnlen(detail, 256);
-	*p++ = RAW_NOTE;
-	p = fmt_put_s(p, dt);
-	p = fmt_put_u(p, (uint64_t)kind);
-	p = fmt_put_u(p, pid);
-	p = fmt_put_u(p, pl);
-	memcpy(p, path, pl);
-	p += pl;
-	p = fmt_put_u(p, dl);
-	memcpy(p, detail, dl);
-	return p + dl;
+	return raw_put_note(p, &(struct raw_note_rec){ dt, (uint64_t)kind, pid, path, (uint32_t)strnlen(path, 4096),
+							detail, (uint32_t)strnlen(detail, 256) });
 }
 
 /* A note through this thread's buffer (a process with a stream of its own). */
@@ -270,7 +263,7 @@ static void note_record(int kind, uint32_t pid, const char *path, const char *de
 	if (b) {
 		scorch_rt_lock(b);
 		uint64_t t = scorch_rt_now();
-		uint8_t *p = scorch_rt_reserve(b, 40 + 4096 + 256);
+		uint8_t *p = scorch_rt_reserve(b, NOTE_ROOM);
 		p = put_note(p, (int64_t)(t - b->last_time), kind, pid, path, detail);
 		scorch_rt_commit(b, p, t);
 		scorch_rt_unlock(b);
@@ -284,7 +277,7 @@ static void note_record(int kind, uint32_t pid, const char *path, const char *de
  * It is filed under the parent's main thread. async-signal-safe */
 static void child_note(int kind, const char *path)
 {
-	uint8_t c[RAW_CHUNK_HDR + 40 + 4096 + 256];
+	uint8_t c[RAW_CHUNK_HDR + NOTE_ROOM];
 	uint64_t t = scorch_rt_now();
 	uint8_t *e = put_note(c + RAW_CHUNK_HDR, 0, kind, (uint32_t)getpid(), path, "");
 	uint32_t len = (uint32_t)(e - (c + RAW_CHUNK_HDR));
@@ -368,13 +361,8 @@ static int before_exec(const char *path, int exec_fd, int search)
 		if (where[0])
 			path = where;
 		size_t n = path ? strnlen(path, 4096) : 0;
-		uint8_t *p = scorch_rt_reserve(b, 32 + n + 40 + 4096 + 256);
-		*p++ = RAW_EXEC;
-		p = fmt_put_s(p, (int64_t)(t - b->last_time));
-		p = fmt_put_u(p, n);
-		if (n)
-			memcpy(p, path, n);
-		p += n;
+		uint8_t *p = scorch_rt_reserve(b, RAW_EXEC_MAX(n) + NOTE_ROOM);
+		p = raw_put_exec(p, &(struct raw_exec){ (int64_t)(t - b->last_time), path, (uint32_t)n });
 		if (kind >= 0)
 			p = put_note(p, 0, kind, (uint32_t)G.pid, where, "");
 		scorch_rt_commit(b, p, t);

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../format/varint.h"
 
 static __thread int tl_pfd __attribute__((tls_model("initial-exec"))) = -1;
@@ -413,12 +414,10 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 			tl_timer_carry += weight;
 	} else {
 		uint32_t id = sample_intern(b, ips, n, RAW_STACK_EXACT_PC);
-		uint8_t *p = scorch_rt_reserve(b, 1 + 4 * VARINT_MAX);
-		*p++ = RAW_SAMPLE;
-		p = fmt_put_s(p, (int64_t)(t - b->last_time));
-		p = fmt_put_u(p, id);
-		p = fmt_put_u(p, weight > UINT32_MAX ? UINT32_MAX : weight);
-		p = fmt_put_u(p, leaf_only ? RAW_SAMPLE_LEAF_ONLY : 0);
+		uint8_t *p = scorch_rt_reserve(b, RAW_SAMPLE_MAX);
+		p = raw_put_sample(p, &(struct raw_sample){ (int64_t)(t - b->last_time), id,
+							    weight > UINT32_MAX ? UINT32_MAX : weight,
+							    leaf_only ? RAW_SAMPLE_LEAF_ONLY : 0 });
 		scorch_rt_commit(b, p, t);
 		/* signed: t was read before the unwind, and a buffer this sample
 		 * found empty took its base time after that; unsigned, the
@@ -578,22 +577,13 @@ static void cpu_record(uint64_t hz)
 		return;
 	scorch_rt_lock(b);
 	uint64_t t = scorch_rt_now();
-	uint8_t *p = scorch_rt_reserve(b, 96);
-	*p++ = RAW_CPU;
-	p = fmt_put_s(p, (int64_t)(t - b->last_time));
-	p = fmt_put_u(p, hz);
-	p = fmt_put_u(p, (uint64_t)main_source);
+	uint8_t *p = scorch_rt_reserve(b, RAW_CPU_MAX + RAW_PCPU_MAX + RAW_CPU_REFUSED_MAX);
+	p = raw_put_cpu(p, &(struct raw_cpu){ (int64_t)(t - b->last_time), hz, (uint64_t)main_source });
 	/* the process's CPU time so far: an exec'd image's share of it is
 	 * what it adds after this */
-	*p++ = RAW_PCPU;
-	p = fmt_put_s(p, 0);
-	p = fmt_put_u(p, 0);
-	p = fmt_put_u(p, scorch_rt_process_cpu_ns());
-	if (main_source == CPU_SRC_TIMER && perf_errno) {
-		*p++ = RAW_CPU_REFUSED;
-		p = fmt_put_s(p, 0);
-		p = fmt_put_u(p, (uint64_t)perf_errno);
-	}
+	p = raw_put_pcpu(p, &(struct raw_pcpu){ 0, 0, scorch_rt_process_cpu_ns() });
+	if (main_source == CPU_SRC_TIMER && perf_errno)
+		p = raw_put_cpu_refused(p, &(struct raw_cpu_refused){ 0, (uint64_t)perf_errno });
 	scorch_rt_commit(b, p, t);
 	/* out now: a program that ends by a raw exit_group (the Go runtime
 	 * does) never reaches the final flush, and the profile would not say
@@ -667,11 +657,8 @@ void scorch_rt_offcpu(uint64_t t0, uint64_t t1)
 		n = G.depth;
 	scorch_rt_lock(b);
 	uint32_t id = sample_intern(b, tmp + s, n, 0);
-	uint8_t *p = scorch_rt_reserve(b, 1 + 3 * VARINT_MAX);
-	*p++ = RAW_OFFCPU;
-	p = fmt_put_s(p, (int64_t)(t0 - b->last_time));
-	p = fmt_put_u(p, id);
-	p = fmt_put_u(p, t1 - t0);
+	uint8_t *p = scorch_rt_reserve(b, RAW_OFFCPU_MAX);
+	p = raw_put_offcpu(p, &(struct raw_offcpu){ (int64_t)(t0 - b->last_time), id, t1 - t0 });
 	scorch_rt_commit(b, p, t0);
 	scorch_rt_unlock(b);
 	tl_in_handler = 0;
