@@ -1,12 +1,13 @@
-/* massif export: picks the snapshots in a first replay of the heap events
- * (the highest moment of each slice of time, and the peak), then replays
- * again with bytes live per stack to write them, with massif's detailed
- * trees: callers of the allocation below it, children by bytes, the ones
- * under 1% of the snapshot merged into an "in N places" line. Both replays
- * are heap_replay() with hooks; memory grows with stacks, not events. The
- * number of slices comes before them from one walk that sums the event
+/* massif export: one replay of the heap events (heap_replay() with hooks)
+ * keeps the bytes live per stack, picks the snapshots as it goes (the
+ * highest moment of each slice of time, and the peak) and draws the
+ * detailed ones' trees (massif's: callers of the allocation below it,
+ * children by bytes, the ones under 1% of the snapshot merged into an "in N
+ * places" line) when their slice closes; the file is written at the end.
+ * The number of slices comes before it from one walk that sums the event
  * times up as runs (clusters_walk), falling back on walks of the events
- * only for slices thinner than the summary can tell about. */
+ * only for slices thinner than the summary can tell about. Memory grows
+ * with stacks, not events. */
 #include "export-massif.h"
 
 #include <errno.h>
@@ -315,75 +316,6 @@ static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, ui
 	return rc;
 }
 
-/* First replay: the highest moment (first reached) of each slice of the run
- * that changes the live set, and the peak. */
-struct picker {
-	uint64_t end, nslices;
-	size_t limit, n;
-	struct snap *s;
-	struct snap best;
-	uint64_t cur_slice, bytes, peak;
-	size_t peak_ev;
-	bool changed;
-};
-
-static void pick_alloc(void *ctx, const struct heap_block *b)
-{
-	struct picker *k = ctx;
-	k->bytes += b->size;
-	k->changed = true;
-}
-
-static void pick_retire(void *ctx, const struct heap_block *b, uint64_t now)
-{
-	struct picker *k = ctx;
-	k->bytes -= b->size;
-	k->changed = true;
-}
-
-static void pick_step(void *ctx, uint64_t i, uint64_t time)
-{
-	struct picker *k = ctx;
-	if (!k->changed)
-		return;
-	k->changed = false;
-	uint64_t b = slice_of(time, k->end, k->nslices);
-	if (b != k->cur_slice && k->best.ev != NO_EVENT && k->n <= k->limit)
-		k->s[k->n++] = k->best;
-	if (b != k->cur_slice || k->bytes > k->best.bytes)
-		k->best = (struct snap){ (size_t)i, time, k->bytes, SNAP_EMPTY };
-	k->cur_slice = b;
-	if (k->bytes > k->peak) {
-		k->peak = k->bytes;
-		k->peak_ev = (size_t)i;
-	}
-}
-
-/* Fills s (room for limit + 2) and returns how many, or -EIO. */
-static ptrdiff_t pick_snapshots(const struct sc_profile *p, const struct heap_result *r,
-				struct snap *s, size_t limit, char *err, size_t errlen)
-{
-	struct picker k = { .end = r->t.end_time, .limit = limit, .n = 1, .s = s,
-			    .best = { .ev = NO_EVENT }, .cur_slice = UINT64_MAX, .peak_ev = NO_EVENT };
-	int rc = slices_for(p, k.end, limit, &k.nslices, err, errlen);
-	struct heap_visitor v = { &k, pick_alloc, pick_retire, pick_step, NULL, NULL };
-	if (!rc)
-		rc = heap_replay(r, &v, HEAP_ALL_EVENTS, err, errlen);
-	if (rc)
-		return rc;
-	size_t n = k.n;
-	if (k.best.ev != NO_EVENT && n <= limit)
-		s[n++] = k.best;
-	s[0] = (struct snap){ NO_EVENT, 0, 0, k.peak_ev == NO_EVENT ? SNAP_PEAK : SNAP_EMPTY };
-	/* the peak is the first highest moment of its slice, so it is here */
-	for (size_t j = 1; j < n; j++)
-		s[j].kind = s[j].ev == k.peak_ev ? SNAP_PEAK
-			: j % MASSIF_DETAILED_FREQ == MASSIF_DETAILED_FREQ - 1 ? SNAP_DETAILED : SNAP_EMPTY;
-	uint64_t last = s[n - 1].time;
-	s[n++] = (struct snap){ NO_EVENT, k.end > last ? k.end : last, k.bytes, SNAP_DETAILED };
-	return (ptrdiff_t)n;
-}
-
 /* ---- detailed trees ---- */
 
 struct node {
@@ -493,6 +425,125 @@ static void tree_write(FILE *f, const struct tree *T, uint32_t id, unsigned dept
 	free(kids);
 }
 
+
+/* The one replay: bytes live per stack, the snapshots picked as it goes (the
+ * highest moment, first reached, of each slice of the run that changes the
+ * live set, and the peak), the trees of the detailed ones drawn when their
+ * slice closes. The live bytes per stack at the slice's best moment so far
+ * are live[] less delta[], the changes since then (of the stacks touched[]),
+ * so a new best costs only what changed since the last. */
+struct one {
+	const struct sc_profile *p;
+	struct tree *T;
+	uint64_t end, nslices;
+	size_t limit, n;
+	struct snap *s;
+	char **text;                /* per snapshot: its tree when drawn, else NULL */
+	struct snap best;
+	uint64_t cur_slice, bytes, peak;
+	size_t peak_ev;
+	bool changed;
+	uint64_t *live, *delta, *at;    /* per stack; at: scratch */
+	uint8_t *mark;              /* per stack: in touched */
+	VEC(uint32_t) touched;
+	uint64_t *peak_live;        /* per stack, at the highest snapshot kept so far */
+	uint64_t peak_kept;
+	size_t peak_j;
+	size_t nstacks;
+};
+
+static char *draw_tree(struct one *o, const uint64_t *live, uint64_t total)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		die("cannot allocate memory for a massif tree");
+	tree_build(o->T, o->p, live);
+	tree_write(m, o->T, 0, 0, total);
+	fclose(m);
+	return buf;
+}
+
+static void one_change(struct one *o, uint32_t s)
+{
+	if (!o->mark[s]) {
+		o->mark[s] = 1;
+		VEC_PUSH(&o->touched, s);
+	}
+	o->changed = true;
+}
+
+static void one_alloc(void *ctx, const struct heap_block *b)
+{
+	struct one *o = ctx;
+	o->live[b->stack] += b->size;
+	o->delta[b->stack] += b->size;
+	o->bytes += b->size;
+	one_change(o, b->stack);
+}
+
+static void one_retire(void *ctx, const struct heap_block *b, uint64_t now)
+{
+	struct one *o = ctx;
+	o->live[b->stack] -= b->size;
+	o->delta[b->stack] -= b->size;
+	o->bytes -= b->size;
+	one_change(o, b->stack);
+}
+
+/* The live bytes per stack at the best moment, into o->at. */
+static const uint64_t *at_best(struct one *o)
+{
+	memcpy(o->at, o->live, o->nstacks * sizeof(*o->at));
+	for (size_t k = 0; k < o->touched.len; k++)
+		o->at[o->touched.data[k]] -= o->delta[o->touched.data[k]];
+	return o->at;
+}
+
+/* The slice's best moment becomes snapshot o->n. */
+static void one_keep(struct one *o)
+{
+	size_t j = o->n++;
+	o->s[j] = o->best;
+	bool detailed = j % MASSIF_DETAILED_FREQ == MASSIF_DETAILED_FREQ - 1;
+	bool peak = o->best.bytes > o->peak_kept;
+	if (!detailed && !peak)
+		return;
+	const uint64_t *live = at_best(o);
+	if (detailed)
+		o->text[j] = draw_tree(o, live, o->best.bytes);
+	if (peak) {
+		o->peak_kept = o->best.bytes;
+		o->peak_j = j;
+		memcpy(o->peak_live, live, o->nstacks * sizeof(*live));
+	}
+}
+
+static void one_step(void *ctx, uint64_t i, uint64_t time)
+{
+	struct one *o = ctx;
+	if (!o->changed)
+		return;
+	o->changed = false;
+	uint64_t b = slice_of(time, o->end, o->nslices);
+	if (b != o->cur_slice && o->best.ev != NO_EVENT && o->n <= o->limit)
+		one_keep(o);
+	if (b != o->cur_slice || o->bytes > o->best.bytes) {
+		o->best = (struct snap){ (size_t)i, time, o->bytes, SNAP_EMPTY };
+		for (size_t k = 0; k < o->touched.len; k++) {
+			o->delta[o->touched.data[k]] = 0;
+			o->mark[o->touched.data[k]] = 0;
+		}
+		o->touched.len = 0;
+	}
+	o->cur_slice = b;
+	if (o->bytes > o->peak) {
+		o->peak = o->bytes;
+		o->peak_ev = (size_t)i;
+	}
+}
+
 /* ---- the file ---- */
 
 static void put_ms(FILE *f, uint64_t ns)
@@ -501,18 +552,15 @@ static void put_ms(FILE *f, uint64_t ns)
 	fprintf(f, "%llu.%03llu", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
 }
 
-static void write_snapshot(FILE *f, size_t num, const struct snap *s, struct tree *T,
-			   const struct sc_profile *p, const uint64_t *live)
+static void write_snapshot(FILE *f, size_t num, const struct snap *s, const char *tree)
 {
 	static const char *const kinds[] = { "empty", "detailed", "peak" };
 	fprintf(f, "#-----------\nsnapshot=%zu\n#-----------\ntime=", num);
 	put_ms(f, s->time);
 	fprintf(f, "\nmem_heap_B=%llu\nmem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=%s\n",
 		(unsigned long long)s->bytes, kinds[s->kind]);
-	if (s->kind == SNAP_EMPTY)
-		return;
-	tree_build(T, p, live);
-	tree_write(f, T, 0, 0, s->bytes);
+	if (s->kind != SNAP_EMPTY)
+		fputs(tree, f);
 }
 
 static void one_line(FILE *f, const char *s)
@@ -521,75 +569,75 @@ static void one_line(FILE *f, const char *s)
 		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
-/* Second replay: bytes live per stack, a snapshot written after each
- * event picked. */
-struct writer {
-	FILE *f;
-	const struct sc_profile *p;
-	const struct snap *snaps;
-	size_t n, k;
-	struct tree *T;
-	uint64_t *live;             /* per stack */
-};
-
-static void write_alloc(void *ctx, const struct heap_block *b)
-{
-	((struct writer *)ctx)->live[b->stack] += b->size;
-}
-
-static void write_retire(void *ctx, const struct heap_block *b, uint64_t now)
-{
-	((struct writer *)ctx)->live[b->stack] -= b->size;
-}
-
-static void write_step(void *ctx, uint64_t i, uint64_t time)
-{
-	struct writer *w = ctx;
-	if (w->k < w->n && w->snaps[w->k].ev == i) {
-		write_snapshot(w->f, w->k, &w->snaps[w->k], w->T, w->p, w->live);
-		w->k++;
-	}
-}
 
 int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
 {
 	size_t limit = MASSIF_MAX_SNAPSHOTS - 2;
-	struct snap *snaps = xmalloc((limit + 2) * sizeof(*snaps));
 	char err[256];
-	ptrdiff_t got = pick_snapshots(p, r, snaps, limit, err, sizeof(err));
-	if (got < 0) {
-		error("%s", err);
-		free(snaps);
-		return (int)got;
-	}
-	size_t n = (size_t)got;
-
-	fputs("desc: (scorch export: useful heap = requested bytes; extra heap and stacks not recorded", f);
-	fputs(r->filtered ? "; only allocations passing --filter)\ncmd: " : ")\ncmd: ", f);
-	one_line(f, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
-	fputs("\ntime_unit: ms\n", f);
-
 	struct vg_frames fr;
 	struct tree T = { .fr = &fr };
+	size_t nst = p->nstacks ? p->nstacks : 1;
+	struct one o = { .p = p, .T = &T, .end = r->t.end_time, .limit = limit, .n = 1,
+			 .best = { .ev = NO_EVENT }, .cur_slice = UINT64_MAX, .peak_ev = NO_EVENT,
+			 .peak_j = NO_EVENT, .nstacks = nst };
+	int rc = slices_for(p, o.end, limit, &o.nslices, err, sizeof(err));
+	if (rc) {
+		error("%s", err);
+		return rc;
+	}
 	vg_frames_init(&fr, p);
 	u64map_init(&T.kids, 16);
 	T.no_stack = vg_frames_named(&fr, "0x0: ??? (no caller recorded)");
-	uint64_t *live = xcalloc(p->nstacks ? p->nstacks : 1, sizeof(*live));
-	/* snapshot 0 is the start; the last is the end; the others follow events */
-	write_snapshot(f, 0, &snaps[0], &T, p, live);
-	struct writer w = { f, p, snaps, n - 1, 1, &T, live };
-	/* to the end: the last snapshot is of what is live then */
-	struct heap_visitor v = { &w, write_alloc, write_retire, write_step, NULL, NULL };
-	int rc = heap_replay(r, &v, HEAP_ALL_EVENTS, err, sizeof(err));
-	if (rc)
+	o.s = xmalloc((limit + 2) * sizeof(*o.s));
+	o.text = xcalloc(limit + 2, sizeof(*o.text));
+	o.live = xcalloc(nst, sizeof(*o.live));
+	o.delta = xcalloc(nst, sizeof(*o.delta));
+	o.at = xcalloc(nst, sizeof(*o.at));
+	o.peak_live = xcalloc(nst, sizeof(*o.peak_live));
+	o.mark = xcalloc(nst, 1);
+	/* snapshot 0 is the start (its tree, when it is the peak, is empty) */
+	o.text[0] = draw_tree(&o, o.live, 0);
+	struct heap_visitor v = { &o, one_alloc, one_retire, one_step, NULL, NULL };
+	rc = heap_replay(r, &v, HEAP_ALL_EVENTS, err, sizeof(err));
+	if (rc) {
 		error("%s", err);
-	else
-		write_snapshot(f, n - 1, &snaps[n - 1], &T, p, live);
+	} else {
+		if (o.best.ev != NO_EVENT && o.n <= limit)
+			one_keep(&o);
+		size_t n = o.n;
+		struct snap *s = o.s;
+		s[0] = (struct snap){ NO_EVENT, 0, 0, o.peak_ev == NO_EVENT ? SNAP_PEAK : SNAP_EMPTY };
+		/* the peak is the first highest moment of its slice, so it is the
+		 * highest snapshot kept, if its slice was kept */
+		for (size_t j = 1; j < n; j++)
+			s[j].kind = s[j].ev == o.peak_ev ? SNAP_PEAK
+				: j % MASSIF_DETAILED_FREQ == MASSIF_DETAILED_FREQ - 1 ? SNAP_DETAILED : SNAP_EMPTY;
+		if (o.peak_j != NO_EVENT && s[o.peak_j].kind == SNAP_PEAK && !o.text[o.peak_j])
+			o.text[o.peak_j] = draw_tree(&o, o.peak_live, s[o.peak_j].bytes);
+		uint64_t last = s[n - 1].time;
+		s[n] = (struct snap){ NO_EVENT, o.end > last ? o.end : last, o.bytes, SNAP_DETAILED };
+		o.text[n] = draw_tree(&o, o.live, o.bytes);
+		n++;
 
+		fputs("desc: (scorch export: useful heap = requested bytes; extra heap and stacks not recorded", f);
+		fputs(r->filtered ? "; only allocations passing --filter)\ncmd: " : ")\ncmd: ", f);
+		one_line(f, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
+		fputs("\ntime_unit: ms\n", f);
+		for (size_t j = 0; j < n; j++)
+			write_snapshot(f, j, &s[j], o.text[j]);
+	}
+	for (size_t j = 0; j < limit + 2; j++)
+		free(o.text[j]);
+	free(o.text);
+	free(o.s);
+	free(o.live);
+	free(o.delta);
+	free(o.at);
+	free(o.peak_live);
+	free(o.mark);
+	VEC_FREE(&o.touched);
 	vg_frames_release(&fr);
 	u64map_release(&T.kids);
 	VEC_FREE(&T.nodes);
-	free(live);
-	free(snaps);
 	return rc ? rc : vg_flush(f);
 }
