@@ -441,6 +441,7 @@ struct one {
 	char **text;                /* per snapshot: its tree when drawn, else NULL */
 	struct snap best;
 	uint64_t cur_slice, bytes, peak;
+	uint64_t slice_lo, slice_hi;    /* the times of cur_slice known so far (none at first) */
 	size_t peak_ev;
 	bool changed;
 	uint64_t *live, *delta, *at;    /* per stack; at: scratch */
@@ -526,7 +527,13 @@ static void one_step(void *ctx, uint64_t i, uint64_t time)
 	if (!o->changed)
 		return;
 	o->changed = false;
-	uint64_t b = slice_of(time, o->end, o->nslices);
+	uint64_t b = o->cur_slice;
+	if (time < o->slice_lo || time >= o->slice_hi) {
+		/* times never go back: the slice holds until slice_hi */
+		b = slice_of(time, o->end, o->nslices);
+		o->slice_lo = time;
+		o->slice_hi = slice_end(time, o->end, o->nslices);
+	}
 	if (b != o->cur_slice && o->best.ev != NO_EVENT && o->n <= o->limit)
 		one_keep(o);
 	if (b != o->cur_slice || o->bytes > o->best.bytes) {
