@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
 #include "../lib/strbuf.h"
@@ -119,51 +120,35 @@ static struct zf_thread *zf_thread(struct zone_fin *z, uint32_t th)
 	return &z->threads.data[th];
 }
 
-static char *zf_str(struct fmt_reader *r, size_t max)
+/* A record's string (pointer and length into the chunk), NUL terminated */
+static char *zf_str(const char *s, uint32_t n)
 {
-	uint64_t n = fmt_get_u(r);
-	const uint8_t *s = fmt_get_bytes(r, n);
-	if (!s || n > max) {
-		r->err = 1;
-		return NULL;
-	}
-	char *c = xmalloc(n + 1);
-	memcpy(c, s, n);
+	char *c = xmalloc((size_t)n + 1);
+	if (n)
+		memcpy(c, s, n);
 	c[n] = 0;
 	return c;
 }
 
 static int dec_name(struct zone_fin *z, uint64_t ticks, struct fmt_reader *r)
 {
+	struct raw_zname_rec rz;
+	if (raw_get_zname(r, &rz))
+		return -1;
+	bool isnew;
+	uint64_t *slot = u64map_put(&z->name_index, rz.id, &isnew);
+	if (!isnew)
+		return 0;   /* written again after a loss or a fork: the same name */
 	struct zf_name n;
 	memset(&n, 0, sizeof(n));
-	uint64_t id = fmt_get_u(r);
-	const uint8_t *kind = fmt_get_bytes(r, 1);
-	if (!kind)
-		return -1;
-	n.kind = *kind;
+	n.kind = rz.kind;
 	n.ticks = ticks;
 	if (n.kind == ZNAME_FUNC) {
-		n.addr = fmt_get_u(r);
-	} else if (n.kind == ZNAME_STRING) {
-		n.name = zf_str(r, 4096);
-		n.file = zf_str(r, 4096);
-		n.line = (uint32_t)fmt_get_u(r);
+		n.addr = rz.addr;
 	} else {
-		r->err = 1;
-	}
-	bool isnew;
-	if (r->err || !id) {
-		free(n.name);
-		free(n.file);
-		return -1;
-	}
-	uint64_t *slot = u64map_put(&z->name_index, id, &isnew);
-	if (!isnew) {
-		/* written again after a loss or a fork: the same name */
-		free(n.name);
-		free(n.file);
-		return 0;
+		n.name = zf_str(rz.name, rz.name_len);
+		n.file = zf_str(rz.file, rz.file_len);
+		n.line = (uint32_t)rz.line;
 	}
 	VEC_PUSH(&z->names, n);
 	*slot = z->names.len;
@@ -392,12 +377,10 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 /* Pairs an end with the innermost open span of its id. */
 static int dec_end(struct zone_fin *z, struct zf_thread *t, uint32_t th, uint64_t ticks, struct fmt_reader *r)
 {
-	uint64_t id = fmt_get_u(r), allocs = fmt_get_u(r), bytes = fmt_get_u(r);
-	uint64_t flags = fmt_get_u(r), kids = 0;
-	if (flags & RAW_ZF_DROPPED_KIDS)
-		kids = fmt_get_u(r);
-	if (r->err || flags > 0xffff)
+	struct raw_zend e;
+	if (raw_get_zend(r, &e))
 		return -1;
+	uint64_t id = e.id, allocs = e.allocs, bytes = e.bytes, flags = e.flags, kids = e.kids;
 	for (size_t k = t->open.len; k-- > 0;) {
 		if (t->open.data[k].id != id)
 			continue;
@@ -429,9 +412,10 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 	case RAW_ZNAME:
 		return dec_name(z, ticks, r);
 	case RAW_ZBEGIN: {
-		uint64_t id = fmt_get_u(r);
-		if (r->err || !id || thread > UINT16_MAX)
+		struct raw_zid zb;
+		if (raw_get_zbegin(r, &zb) || thread > UINT16_MAX)
 			return -1;
+		uint64_t id = zb.id;
 		/* filled in place: a struct built aside and copied in stalls
 		 * on store forwarding, a third of the decoding time */
 		uint32_t stat = zf_stat_of(t, id);
@@ -458,18 +442,19 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 		return dec_end(z, t, thread, ticks, r);
 	case RAW_ZMARK:
 	case RAW_ZCOUNTER: {
-		struct zf_mark m = { ticks, fmt_get_u(r), 0, thread };
-		if (!m.id)
-			r->err = 1;
-		if (type == RAW_ZCOUNTER) {
-			const uint8_t *b = fmt_get_bytes(r, 8);
-			if (b) {
-				uint64_t bits = fmt_get_u64le(b);
-				memcpy(&m.value, &bits, sizeof(m.value));
-			}
+		struct zf_mark m = { ticks, 0, 0, thread };
+		if (type == RAW_ZMARK) {
+			struct raw_zid zm;
+			if (raw_get_zmark(r, &zm))
+				return -1;
+			m.id = zm.id;
+		} else {
+			struct raw_zcounter zc;
+			if (raw_get_zcounter(r, &zc))
+				return -1;
+			m.id = zc.id;
+			m.value = zc.value;
 		}
-		if (r->err)
-			return -1;
 		if (type == RAW_ZMARK)
 			VEC_PUSH(&z->marks, m);
 		else
@@ -477,30 +462,32 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 		return 0;
 	}
 	case RAW_ZTHREAD: {
-		char *name = zf_str(r, 4096);
-		if (!name)
+		struct raw_zthread zt;
+		if (raw_get_zthread(r, &zt))
 			return -1;
 		free(t->name);
-		t->name = name;
+		t->name = zf_str(zt.name, zt.name_len);
 		return 0;
 	}
 	case RAW_ZERROR: {
-		struct zf_error e = { ticks, 0, 0, thread, 0 };
-		e.kind = (uint8_t)fmt_get_u(r);
-		e.expected = fmt_get_u(r);
-		e.given = fmt_get_u(r);
-		if (r->err)
+		struct raw_zerror_rec ze;
+		if (raw_get_zerror(r, &ze))
 			return -1;
+		struct zf_error e = { ticks, 0, 0, thread, 0 };
+		e.kind = (uint8_t)ze.kind;
+		e.expected = ze.expected;
+		e.given = ze.given;
 		VEC_PUSH(&z->errors, e);
 		return 0;
 	}
 	case RAW_ZDROP: {
-		struct zf_drop d;
-		d.id = fmt_get_u(r);
-		for (int i = 0; i < 8; i++)
-			d.v[i] = fmt_get_u(r);
-		if (r->err || !d.id)
+		struct raw_zdrop zd;
+		if (raw_get_zdrop(r, &zd))
 			return -1;
+		struct zf_drop d;
+		d.id = zd.id;
+		for (int i = 0; i < 8; i++)
+			d.v[i] = zd.v[i];
 		if (!d.v[0])
 			return 0;
 		/* one entry per raw id, in ticks: the runtime writes one at

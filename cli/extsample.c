@@ -78,6 +78,7 @@
 #include <unistd.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../format/varint.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
@@ -653,18 +654,9 @@ static void emit(struct extsample *x, struct stream *st, int tid, uint64_t time,
 		VEC_PUSH(&x->pend, np);
 		q = &x->pend.data[x->pend.len - 1];
 	}
-	uint8_t rec[32 + 10 * RAW_MAX_STACK], *p = rec;
-	*p++ = RAW_XSAMPLE;
-	p = fmt_put_s(p, 0);
-	p = fmt_put_u(p, time);
-	p = fmt_put_u(p, x->period);
-	p = fmt_put_u(p, 0);
-	p = fmt_put_u(p, n);
-	uint64_t prev = 0;
-	for (size_t i = 0; i < n; i++) {
-		p = fmt_put_s(p, (int64_t)(ips[i] - prev));
-		prev = ips[i];
-	}
+	uint8_t rec[RAW_XSAMPLE_MAX(RAW_MAX_STACK)];
+	uint8_t *p = raw_put_xsample(rec, &(struct raw_xsample){ .ns = time, .weight = x->period,
+								 .n = (uint32_t)n, .ips = ips });
 	sb_add(&q->b, rec, (size_t)(p - rec));
 	if (q->b.len > RAW_CHUNK_MAX / 2)
 		flush_pending(x, q);
@@ -787,32 +779,23 @@ static int scan_tasks(struct extsample *x, struct target *tg, int now)
 	return err;
 }
 
-static void sb_uv(struct strbuf *b, uint64_t v)
-{
-	uint8_t t[10];
-	sb_add(b, t, (size_t)(fmt_put_u(t, v) - t));
-}
+/* Appends to b the record put() writes from the struct that follows
+ * (format/rawrec.h), in room of at most max bytes. */
+#define SB_REC(b, max, put, ...) do { \
+	sb_grow((b), (max)); \
+	uint8_t *s_ = (uint8_t *)(b)->buf + (b)->len; \
+	(b)->len += (size_t)(put(s_, &(__VA_ARGS__)) - s_); \
+	(b)->buf[(b)->len] = 0; \
+} while (0)
 
-static void sb_sv(struct strbuf *b, int64_t v)
+/* The dt of a record written by the launcher at time t: *last is the time
+ * (ns, as ticks: its streams use CLOCK_MONOTONIC) of the previous record,
+ * or the stream's start. */
+static int64_t rec_dt(uint64_t t, uint64_t *last)
 {
-	uint8_t t[10];
-	sb_add(b, t, (size_t)(fmt_put_s(t, v) - t));
-}
-
-static void sb_lstr(struct strbuf *b, const char *s, size_t n)
-{
-	sb_uv(b, n);
-	sb_add(b, s, n);
-}
-
-/* A record's type and dt in a chunk of records written by the launcher:
- * *last is the time (ns, as ticks: its streams use CLOCK_MONOTONIC) of
- * the previous record, or the stream's start. */
-static void rec_head(struct strbuf *b, int type, uint64_t t, uint64_t *last)
-{
-	sb_addc(b, (char)type);
-	sb_sv(b, (int64_t)(t - *last));
+	int64_t d = (int64_t)(t - *last);
 	*last = t;
+	return d;
 }
 
 struct modscan {
@@ -843,16 +826,11 @@ static int mod_cb(Dwfl_Module *m, void **ud, const char *name, Dwarf_Addr start,
 	/* the loader's name of the vDSO, which finalize knows (is_vdso) */
 	if (!name || !strncmp(name, "[vdso", 5))
 		name = "linux-vdso.so.1";
-	rec_head(ms->b, RAW_MODULE, ms->t, ms->last);
-	sb_uv(ms->b, tg->next_mod++);
-	sb_uv(ms->b, bias);
-	sb_uv(ms->b, lo);
-	sb_uv(ms->b, hi);
-	sb_lstr(ms->b, name, strnlen(name, 4096));
-	if (bl > 0 && bl <= 32 && bits)
-		sb_lstr(ms->b, (const char *)bits, (size_t)bl);
-	else
-		sb_uv(ms->b, 0);
+	int has_bid = bl > 0 && bl <= (int)RAW_BUILDID_MAX_LEN && bits;
+	SB_REC(ms->b, RAW_MODULE_MAX(RAW_PATH_MAX_LEN, RAW_BUILDID_MAX_LEN), raw_put_module,
+	       (struct raw_module){ rec_dt(ms->t, ms->last), tg->next_mod++, bias, lo, hi, name,
+				    (uint32_t)strnlen(name, RAW_PATH_MAX_LEN), has_bid ? bits : NULL,
+				    has_bid ? (uint32_t)bl : 0 });
 	return DWARF_CB_OK;
 }
 
@@ -909,31 +887,20 @@ static void write_start(struct extsample *x, struct target *tg)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	uint64_t now = mono_ns(), last = st->start_ns;
 	struct strbuf b = STRBUF_INIT;
-	rec_head(&b, RAW_PROC, now, &last);
-	sb_uv(&b, (uint64_t)tg->pid);
-	sb_uv(&b, (uint64_t)ppid);
-	sb_uv(&b, RAW_PROC_CPU | RAW_PROC_ATTACHED);
-	sb_uv(&b, (uint64_t)x->depth);
-	sb_uv(&b, (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec);
-	sb_lstr(&b, exe, (size_t)el);
-	sb_lstr(&b, cmd, (size_t)cl);
-	rec_head(&b, RAW_CPU, now, &last);
-	sb_uv(&b, (uint64_t)x->hz);
-	sb_uv(&b, CPU_SRC_PERF_CPU_CLOCK);
-	if (!tg->no_cpu) {
-		rec_head(&b, RAW_PCPU, now, &last);
-		sb_uv(&b, 0);
-		sb_uv(&b, tg->cpu0);
-	}
+	SB_REC(&b, RAW_PROC_MAX(el, cl), raw_put_proc,
+	       (struct raw_proc){ .dt = rec_dt(now, &last), .pid = (uint64_t)tg->pid, .ppid = (uint64_t)ppid,
+				  .flags = RAW_PROC_CPU | RAW_PROC_ATTACHED, .depth = (uint64_t)x->depth,
+				  .realtime = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec,
+				  .exe = exe, .exe_len = (uint32_t)el, .argv = cmd, .argv_len = (uint32_t)cl });
+	SB_REC(&b, RAW_CPU_MAX, raw_put_cpu,
+	       (struct raw_cpu){ rec_dt(now, &last), (uint64_t)x->hz, CPU_SRC_PERF_CPU_CLOCK });
+	if (!tg->no_cpu)
+		SB_REC(&b, RAW_PCPU_MAX, raw_put_pcpu, (struct raw_pcpu){ rec_dt(now, &last), 0, tg->cpu0 });
 	if (!x->kernel_errno) {
 		/* kernel frames: named from /proc/kallsyms by finalize */
-		rec_head(&b, RAW_MODULE, now, &last);
-		sb_uv(&b, tg->next_mod++);
-		sb_uv(&b, 0);
-		sb_uv(&b, 0xffff800000000000ull);
-		sb_uv(&b, UINT64_MAX);
-		sb_lstr(&b, "[kernel.kallsyms]", 17);
-		sb_uv(&b, 0);
+		SB_REC(&b, RAW_MODULE_MAX(17, 0), raw_put_module,
+		       (struct raw_module){ rec_dt(now, &last), tg->next_mod++, 0, 0xffff800000000000ull, UINT64_MAX,
+					    "[kernel.kallsyms]", 17, NULL, 0 });
 	}
 	write_chunk(st, tg->pid, &b);
 	sb_release(&b);
@@ -952,24 +919,19 @@ static void write_end(struct extsample *x, struct target *tg)
 		struct atid *a = &tg->tids.data[i];
 		if (!tg->gone)
 			read_comm(tg->pid, a->tid, a->name);
-		rec_head(&b, RAW_THREAD, a->first, &last);
-		sb_uv(&b, (uint64_t)a->tid);
-		sb_lstr(&b, a->name, strlen(a->name));
+		SB_REC(&b, RAW_THREAD_MAX(strlen(a->name)), raw_put_thread,
+		       (struct raw_thread){ rec_dt(a->first, &last), (uint64_t)a->tid, a->name,
+					    (uint32_t)strlen(a->name) });
 	}
 	/* -a: the CPU time of a process that began or ended inside the
 	 * window is not known at its edges (it is read when its first sample
 	 * is, and every poll): no achieved rate rather than a wrong one */
 	if (!tg->no_cpu && !(x->system && tg->gone)) {
-		rec_head(&b, RAW_PCPU, now, &last);
-		sb_uv(&b, 1);
-		sb_uv(&b, tg->cpu_last);
+		SB_REC(&b, RAW_PCPU_MAX, raw_put_pcpu, (struct raw_pcpu){ rec_dt(now, &last), 1, tg->cpu_last });
 	}
-	if (tg->gone) {   /* not our child: how it ended is not ours to know */
-		rec_head(&b, RAW_EXIT, now, &last);
-		sb_uv(&b, EXIT_UNKNOWN);
-		sb_sv(&b, 0);
-	}
-	rec_head(&b, RAW_END, now, &last);
+	if (tg->gone)   /* not our child: how it ended is not ours to know */
+		SB_REC(&b, RAW_EXIT_MAX, raw_put_exit, (struct raw_exit_rec){ rec_dt(now, &last), EXIT_UNKNOWN, 0 });
+	SB_REC(&b, RAW_END_MAX, raw_put_end, (struct raw_end){ rec_dt(now, &last) });
 	write_chunk(st, tg->pid, &b);
 	sb_release(&b);
 }

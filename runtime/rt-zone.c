@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../format/raw.h"
+#include "../format/rawrec.h"
 #include "../format/varint.h"
 #include "../include/scorch.h"
 
@@ -261,13 +262,6 @@ static const char *ent_name(const struct zent *e)
 	return (const char *)e->key;
 }
 
-static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
-{
-	p = fmt_put_u(p, n);
-	memcpy(p, s, n);
-	return p + n;
-}
-
 /* Makes sure the stream has slot s's ZNAME before its id is used. Lock held. */
 static void z_put_name(struct rt_buf *b, struct zslot *s)
 {
@@ -277,12 +271,8 @@ static void z_put_name(struct rt_buf *b, struct zslot *s)
 	s->epoch = ep;
 	uint8_t *p;
 	if (s->kind == KEY_FUNC) {
-		p = scorch_rt_reserve(b, 4 + 3 * VARINT_MAX);
-		*p++ = RAW_ZNAME;
-		p = fmt_put_s(p, 0);
-		p = fmt_put_u(p, s->id);
-		*p++ = ZNAME_FUNC;
-		p = fmt_put_u(p, s->key);
+		p = scorch_rt_reserve(b, RAW_ZNAME_MAX(0, 0));
+		p = raw_put_zname(p, &(struct raw_zname_rec){ .id = s->id, .kind = ZNAME_FUNC, .addr = s->key });
 	} else {
 		const char *name = "", *file = "";
 		uint32_t line = 0;
@@ -295,14 +285,10 @@ static void z_put_name(struct rt_buf *b, struct zslot *s)
 			name = (const char *)s->key;
 		}
 		size_t nl = strnlen(name, ZNAME_MAX), fl = strnlen(file, ZNAME_MAX);
-		p = scorch_rt_reserve(b, 4 + 5 * VARINT_MAX + nl + fl);
-		*p++ = RAW_ZNAME;
-		p = fmt_put_s(p, 0);
-		p = fmt_put_u(p, s->id);
-		*p++ = ZNAME_STRING;
-		p = put_str(p, name, nl);
-		p = put_str(p, file, fl);
-		p = fmt_put_u(p, line);
+		p = scorch_rt_reserve(b, RAW_ZNAME_MAX(nl, fl));
+		p = raw_put_zname(p, &(struct raw_zname_rec){ .id = s->id, .kind = ZNAME_STRING, .name = name,
+							      .name_len = (uint32_t)nl, .file = file,
+							      .file_len = (uint32_t)fl, .line = line });
 	}
 	scorch_rt_commit(b, p, b->last_time);
 }
@@ -315,13 +301,11 @@ static void z_begin_rec(struct rt_buf *b, struct zslot *s, struct zent *e)
 	scorch_rt_lock(b);
 	z_put_name(b, s);
 	uint64_t t = z_now();
-	uint8_t *p = scorch_rt_reserve(b, 1 + 2 * VARINT_MAX);
+	uint8_t *p = scorch_rt_reserve(b, RAW_ZBEGIN_MAX);
 	e->rec_off = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
 	e->rec_base = b->base_time;
 	e->rec_last = b->last_time;
-	*p++ = RAW_ZBEGIN;
-	p = fmt_put_s(p, (int64_t)(t - b->last_time));
-	p = fmt_put_u(p, s->id);
+	p = raw_put_zbegin(p, &(struct raw_zid){ (int64_t)(t - b->last_time), s->id });
 	scorch_rt_commit(b, p, t);
 	e->rec_end = b->len;
 	e->t0 = t;
@@ -335,15 +319,9 @@ static void z_end_rec(struct rt_buf *b, const struct zent *e, uint64_t t, unsign
 	if (e->kids_dropped)
 		flags |= RAW_ZF_DROPPED_KIDS;
 	scorch_rt_lock(b);
-	uint8_t *p = scorch_rt_reserve(b, 1 + 6 * VARINT_MAX);
-	*p++ = RAW_ZEND;
-	p = fmt_put_s(p, (int64_t)(t - b->last_time));
-	p = fmt_put_u(p, e->id);
-	p = fmt_put_u(p, allocs);
-	p = fmt_put_u(p, bytes);
-	p = fmt_put_u(p, flags);
-	if (flags & RAW_ZF_DROPPED_KIDS)
-		p = fmt_put_u(p, e->kids_dropped);
+	uint8_t *p = scorch_rt_reserve(b, RAW_ZEND_MAX);
+	p = raw_put_zend(p, &(struct raw_zend){ (int64_t)(t - b->last_time), e->id, allocs, bytes, flags,
+						e->kids_dropped });
 	scorch_rt_commit(b, p, t);
 	scorch_rt_unlock(b);
 }
@@ -491,18 +469,11 @@ static void z_write_drops(struct zstate *z, struct rt_buf *b, int lock)
 		if (lock)
 			scorch_rt_lock(b);
 		z_put_name(b, s);
-		uint8_t *p = scorch_rt_reserve(b, 2 + 10 * VARINT_MAX);
-		*p++ = RAW_ZDROP;
-		p = fmt_put_s(p, 0);
-		p = fmt_put_u(p, s->id);
-		p = fmt_put_u(p, s->d_calls);
-		p = fmt_put_u(p, s->d_ticks);
-		p = fmt_put_u(p, s->d_self);
-		p = fmt_put_u(p, s->d_min);
-		p = fmt_put_u(p, s->d_max);
-		p = fmt_put_u(p, s->d_outer);
-		p = fmt_put_u(p, s->d_allocs);
-		p = fmt_put_u(p, s->d_bytes);
+		uint8_t *p = scorch_rt_reserve(b, RAW_ZDROP_MAX);
+		p = raw_put_zdrop(p, &(struct raw_zdrop){ 0, s->id, { [ZD_CALLS] = s->d_calls, [ZD_TICKS] = s->d_ticks,
+							     [ZD_SELF] = s->d_self, [ZD_MIN] = s->d_min,
+							     [ZD_MAX] = s->d_max, [ZD_OUTER] = s->d_outer,
+							     [ZD_ALLOCS] = s->d_allocs, [ZD_BYTES] = s->d_bytes } });
 		scorch_rt_commit(b, p, b->last_time);
 		if (lock)
 			scorch_rt_unlock(b);
@@ -585,12 +556,9 @@ static void z_error(struct zstate *z, struct rt_buf *b, int kind, uint32_t expec
 	if (g)
 		z_put_name(b, g);
 	uint64_t t = z_now();
-	uint8_t *p = scorch_rt_reserve(b, 1 + 4 * VARINT_MAX);
-	*p++ = RAW_ZERROR;
-	p = fmt_put_s(p, (int64_t)(t - b->last_time));
-	p = fmt_put_u(p, (uint64_t)kind);
-	p = fmt_put_u(p, expected);
-	p = fmt_put_u(p, g ? g->id : 0);
+	uint8_t *p = scorch_rt_reserve(b, RAW_ZERROR_MAX);
+	p = raw_put_zerror(p, &(struct raw_zerror_rec){ (int64_t)(t - b->last_time), (uint64_t)kind, expected,
+							g ? g->id : 0 });
 	scorch_rt_commit(b, p, t);
 	scorch_rt_unlock(b);
 }
@@ -640,10 +608,8 @@ RT_EXPORT void scorch_rt_mark(const struct scorch_site *site)
 		scorch_rt_lock(b);
 		z_put_name(b, s);
 		uint64_t t = z_now();
-		uint8_t *p = scorch_rt_reserve(b, 1 + 2 * VARINT_MAX);
-		*p++ = RAW_ZMARK;
-		p = fmt_put_s(p, (int64_t)(t - b->last_time));
-		p = fmt_put_u(p, s->id);
+		uint8_t *p = scorch_rt_reserve(b, RAW_ZMARK_MAX);
+		p = raw_put_zmark(p, &(struct raw_zid){ (int64_t)(t - b->last_time), s->id });
 		scorch_rt_commit(b, p, t);
 		scorch_rt_unlock(b);
 	}
@@ -658,17 +624,11 @@ RT_EXPORT void scorch_rt_counter(const struct scorch_site *site, double value)
 	struct rt_buf *b = site ? scorch_rt_self() : NULL;
 	struct zslot *s = b ? z_slot(z, (uintptr_t)site, KEY_SITE) : NULL;
 	if (s) {
-		uint64_t bits;
-		memcpy(&bits, &value, sizeof(bits));
 		scorch_rt_lock(b);
 		z_put_name(b, s);
 		uint64_t t = z_now();
-		uint8_t *p = scorch_rt_reserve(b, 9 + 2 * VARINT_MAX);
-		*p++ = RAW_ZCOUNTER;
-		p = fmt_put_s(p, (int64_t)(t - b->last_time));
-		p = fmt_put_u(p, s->id);
-		fmt_put_u64le(p, bits);
-		p += 8;
+		uint8_t *p = scorch_rt_reserve(b, RAW_ZCOUNTER_MAX);
+		p = raw_put_zcounter(p, &(struct raw_zcounter){ (int64_t)(t - b->last_time), s->id, value });
 		scorch_rt_commit(b, p, t);
 		scorch_rt_unlock(b);
 	}
@@ -685,10 +645,8 @@ RT_EXPORT void scorch_rt_thread_name(const char *name)
 		size_t n = strnlen(name, 255);
 		scorch_rt_lock(b);
 		uint64_t t = z_now();
-		uint8_t *p = scorch_rt_reserve(b, 1 + 2 * VARINT_MAX + n);
-		*p++ = RAW_ZTHREAD;
-		p = fmt_put_s(p, (int64_t)(t - b->last_time));
-		p = put_str(p, name, n);
+		uint8_t *p = scorch_rt_reserve(b, RAW_ZTHREAD_MAX(n));
+		p = raw_put_zthread(p, &(struct raw_zthread){ (int64_t)(t - b->last_time), name, (uint32_t)n });
 		scorch_rt_commit(b, p, t);
 		scorch_rt_unlock(b);
 	}
