@@ -1298,6 +1298,14 @@ static void build_zones(struct fin *f)
 	zone_fin_build(f->zf, f->p, &env);
 }
 
+/* One poll of the stream (raw_reader_poll): the clock and the least slot
+ * of the watermark page, then the stream's size, read in that order;
+ * kind 0: a watermark, 1: no page (WM_NONE), 2: neither (not known yet). */
+struct ckpt {
+	uint64_t limit, now, least;
+	int kind;
+};
+
 struct raw_reader {
 	char *path;
 	int fd, open_errno;
@@ -1312,6 +1320,12 @@ struct raw_reader {
 	uint64_t off;                 /* file offset of buf[0] */
 	uint8_t *buf;
 	size_t len, cap;
+	/* The polls not yet acted on (raw_reader_poll): each one's file size,
+	 * clock and least slot, read together. A launcher behind the program
+	 * reads and encodes them in order, a bounded amount at a time, and
+	 * the backlog waits in the raw file instead of in memory. */
+	VEC(struct ckpt) ck;
+	size_t ck_head;
 	struct fin f;
 };
 
@@ -1425,10 +1439,11 @@ void raw_reader_stream_to(struct raw_reader *r, const char *path)
  * owner left a hook by longjmp and never records again), when the page has
  * no slot left, and when a second thread allocates in a stream that has
  * no page (an older runtime). */
-#define STREAM_BATCH (1u << 18)          /* events streamed between flushes */
+#define STREAM_BATCH (1u << 16)          /* events streamed between flushes */
 #define WM_MARGIN_NS 50000000ull         /* 50 ms */
 #define STREAM_PENDING_MAX (4u << 20)    /* events queued behind the watermark */
 #define WM_NONE UINT64_MAX
+#define MERGE_RUN 16384u                 /* events merged between hand-overs */
 
 static void stream_stop(struct fin *f, const char *why);
 
@@ -1507,11 +1522,23 @@ static void stream_push(struct fin *f, uint64_t w)
 		return;
 	}
 	/* the merge of build_profile: the least event first, on a tie the
-	 * thread first in the table */
+	 * thread first in the table; handed on MERGE_RUN events at a time */
 	f->merged.len = 0;
 	for (;;) {
-		struct rthread *best = NULL;
-		const struct rev *be = NULL;
+		if (f->merged.len == MERGE_RUN) {
+			if (event_stream_add(f->es, f->merged.data, f->merged.len) != 0) {
+				stream_stop(f, "a write failed");
+				return;
+			}
+			heap_tally_add(f->tally, f->merged.data, f->merged.len);
+			f->stream_last = f->merged.data[f->merged.len - 1];
+			held += f->merged.len;
+			f->merged.len = 0;
+		}
+		/* the least head and the next least (on a tie, the thread first
+		 * in the table): the first thread's events go on, in a run,
+		 * until one of them no longer comes before the second's head */
+		struct rthread *best = NULL, *next = NULL;
 		for (size_t i = 0; i < f->threads.len; i++) {
 			struct rthread *th = &f->threads.data[i];
 			if (th->emitted >= th->ev.len)
@@ -1519,25 +1546,39 @@ static void stream_push(struct fin *f, uint64_t w)
 			const struct rev *e = &th->ev.data[th->emitted];
 			if (e->time >= w)
 				continue;
-			if (!be || rev_cmp(e, be) < 0) {
-				be = e;
+			if (!best || rev_cmp(e, &best->ev.data[best->emitted]) < 0) {
+				next = best;
 				best = th;
+			} else if (!next || rev_cmp(e, &next->ev.data[next->emitted]) < 0) {
+				next = th;
 			}
 		}
 		if (!best)
 			break;
-		VEC_PUSH(&f->merged, *be);
-		best->emitted++;
+		for (;;) {
+			VEC_PUSH(&f->merged, best->ev.data[best->emitted]);
+			best->emitted++;
+			if (f->merged.len == MERGE_RUN || best->emitted >= best->ev.len)
+				break;
+			const struct rev *e = &best->ev.data[best->emitted];
+			if (e->time >= w)
+				break;
+			if (next) {
+				int c = rev_cmp(e, &next->ev.data[next->emitted]);
+				if (c > 0 || (c == 0 && best > next))
+					break;
+			}
+		}
 	}
-	if (!f->merged.len)
-		return;
-	if (event_stream_add(f->es, f->merged.data, f->merged.len) != 0) {
-		stream_stop(f, "a write failed");
-		return;
+	if (f->merged.len) {
+		if (event_stream_add(f->es, f->merged.data, f->merged.len) != 0) {
+			stream_stop(f, "a write failed");
+			return;
+		}
+		heap_tally_add(f->tally, f->merged.data, f->merged.len);
+		f->stream_last = f->merged.data[f->merged.len - 1];
+		held += f->merged.len;
 	}
-	heap_tally_add(f->tally, f->merged.data, f->merged.len);
-	f->stream_last = f->merged.data[f->merged.len - 1];
-	held += f->merged.len;
 	/* Every STREAM_BATCH events make them durable in the stream and free
 	 * them: they are the launcher's biggest memory. Until then a failed
 	 * write (a full disk) loses nothing that read-back cannot bring back. */
@@ -1654,34 +1695,76 @@ static int wm_least(const struct raw_reader *r, uint64_t *least)
 	return 0;
 }
 
+/* Acts on the oldest queued poll: reads the stream up to its size then,
+ * at most `budget` bytes more (0: no bound), and streams what its
+ * watermark lets go. Returns 1 when that poll is done, 0 when its bytes
+ * are not all read yet, -1 when the file is not a raw stream. */
+static int ck_step(struct raw_reader *r, uint64_t budget)
+{
+	struct ckpt *c = &r->ck.data[r->ck_head];
+	uint64_t at = r->off + r->len, limit = c->limit;
+	int whole = 1;
+	if (budget && limit > at && limit - at > budget) {
+		limit = at + budget;
+		whole = 0;
+	}
+	if (reader_pump(r, 0, limit) != 0)
+		return -1;
+	if (!whole)
+		return 0;
+	r->ck_head++;
+	struct fin *f = &r->f;
+	if (c->kind == 0 && r->have_header) {
+		uint64_t w = c->now > f->start + WM_MARGIN_NS ? c->now - f->start - WM_MARGIN_NS : 0;
+		if (c->least && rel_time(f, c->least) < w)
+			w = rel_time(f, c->least);
+		stream_push(f, w);
+	} else if (c->kind == 1) {
+		stream_push(f, WM_NONE);
+	}
+	return 1;
+}
+
+/* Raw bytes read and encoded per poll at most: a launcher behind the
+ * program (four threads storming on two cores) keeps the backlog on disk */
+#define POLL_READ_MAX (1u << 20)
+
 void raw_reader_poll(struct raw_reader *r)
 {
 	/* the clock and the slots before the file: an event a slot does not
 	 * hold any more was written before the slot was read */
-	uint64_t now = mono_ns(), least = 0, limit = UINT64_MAX;
-	int wm = r->wm_state == 1 ? wm_least(r, &least) : -2;
+	struct ckpt c = { UINT64_MAX, mono_ns(), 0, 2 };
+	int wm = r->wm_state == 1 ? wm_least(r, &c.least) : -2;
 	if (wm == -1) {
 		munmap((void *)r->wm, RAW_WM_SIZE);
 		r->wm = NULL;
 		r->wm_state = -1;
 	}
+	c.kind = wm == 0 ? 0 : r->wm_state == -1 ? 1 : 2;
 	struct stat st;
 	if (r->fd >= 0 && fstat(r->fd, &st) == 0)
-		limit = (uint64_t)st.st_size;
-	if (reader_pump(r, 0, limit) != 0 && r->fd >= 0) {
-		close(r->fd);
-		r->fd = -1;
-	}
-	struct fin *f = &r->f;
-	if (wm == 0) {
-		uint64_t w = now > f->start + WM_MARGIN_NS ? now - f->start - WM_MARGIN_NS : 0;
-		if (least && rel_time(f, least) < w)
-			w = rel_time(f, least);
-		stream_push(f, w);
-	} else if (r->wm_state == -1) {
-		stream_push(f, WM_NONE);
+		c.limit = (uint64_t)st.st_size;
+	if (r->fd >= 0) {
+		VEC_PUSH(&r->ck, c);
+		uint64_t start = r->off + r->len;
+		while (r->ck_head < r->ck.len) {
+			uint64_t done = r->off + r->len - start;
+			if (done >= POLL_READ_MAX)
+				break;
+			int k = ck_step(r, POLL_READ_MAX - done);
+			if (k < 0) {
+				close(r->fd);
+				r->fd = -1;
+				break;
+			}
+			if (k == 0)
+				break;
+		}
+		if (r->ck_head == r->ck.len)
+			r->ck.len = r->ck_head = 0;
 	}
 	wm_map(r);
+	struct fin *f = &r->f;
 	if (f->es && !f->es_failed)
 		f->live_events = event_stream_count(f->es);
 }
@@ -1780,6 +1863,7 @@ static void reader_free(struct raw_reader *r)
 	u64map_release(&f->content);
 	zone_fin_free(f->zf);
 	wm_drop(r);
+	VEC_FREE(&r->ck);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);
@@ -1824,6 +1908,16 @@ void finalize_info_release(struct finalize_info *info)
 	info->nexecs = 0;
 }
 
+/* The polls the launcher has not acted on yet, in order, after the
+ * program's exit: the backlog is read and encoded a poll at a time. */
+static int ck_drain(struct raw_reader *r)
+{
+	while (r->fd >= 0 && r->ck_head < r->ck.len)
+		if (ck_step(r, 0) < 0)
+			return -1;
+	return 0;
+}
+
 int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct finalize_info *info,
 		      char *err, size_t errlen)
 {
@@ -1832,7 +1926,7 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 	if (r->fd < 0 && !r->have_header) {
 		snprintf(err, errlen, "%s: cannot read: %s", r->path, strerror(r->open_errno ? r->open_errno : EIO));
 		rc = -1;
-	} else if (reader_pump(r, 1, UINT64_MAX) != 0) {
+	} else if (ck_drain(r) != 0 || reader_pump(r, 1, UINT64_MAX) != 0) {
 		snprintf(err, errlen, "%s: not a raw scorch stream", r->path);
 		rc = -1;
 	} else if (!r->f.saw_proc) {
