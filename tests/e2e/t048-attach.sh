@@ -137,8 +137,9 @@ if [ "$have_perf" = 1 ]; then
 	perf report -i split.data --children --sort sym -g none --stdio -q >split.perf 2>/dev/null
 	pa=$(perf_pm split.perf work_a) pb=$(perf_pm split.perf work_b) pc=$(perf_pm split.perf work_c)
 	echo "    total shares (per mille) scorch / perf: work_a $a / $pa, work_b $b / $pb, work_c $c / $pc;" \
-		"samples $(q split.json '.profiles[0].cpu.totals.samples') / $(perf report -i split.data --stdio 2>/dev/null | sed -n 's/^# Samples: \([0-9]*\).*/\1/p' | head -1)"
-	ps=$(perf report -i split.data --stdio 2>/dev/null | sed -n 's/^# Samples: \([0-9]*\).*/\1/p' | head -1)
+		"samples $(q split.json '.profiles[0].cpu.totals.samples') / $(perf script -i split.data -F tid 2>/dev/null | wc -l)"
+	# one line a sample (perf report's "# Samples: 1K" is rounded)
+	ps=$(perf script -i split.data -F tid 2>/dev/null | wc -l)
 	ss=$(q split.json '.profiles[0].cpu.totals.samples')
 	# the same period over the same CPU time: the same count, but for a
 	# sample or two at the edges
