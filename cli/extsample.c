@@ -1311,7 +1311,8 @@ static void poll_attached(struct extsample *x)
 	}
 	for (size_t k = 0; k < x->pend.len; k++)
 		flush_pending(x, &x->pend.data[k]);
-	memmove(x->batch.data, x->batch.data + i, (x->batch.len - i) * sizeof(*x->batch.data));
+	if (i && i < x->batch.len)   /* (the batch may be empty and unallocated) */
+		memmove(x->batch.data, x->batch.data + i, (x->batch.len - i) * sizeof(*x->batch.data));
 	x->batch.len -= i;
 	if (x->open == 1)   /* else read when the counters stopped */
 		check_targets(x);
