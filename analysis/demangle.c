@@ -1252,3 +1252,147 @@ char *demangle(const char *sym, struct arena *a)
 	free(copy);
 	return r;
 }
+
+/* ---- short names for views ---- */
+
+static bool is_ident(int c)
+{
+	return is_digit(c) || is_lower(c) || is_upper(c) || c == '_' || c == '$' || (c & 0x80);
+}
+
+/* Whether "operator" starts at s[i] as a keyword (not inside an identifier). */
+static bool at_operator(const char *s, size_t i, size_t n)
+{
+	if (n - i < 8 || memcmp(s + i, "operator", 8) != 0)
+		return false;
+	if (i > 0 && is_ident((unsigned char)s[i - 1]))
+		return false;
+	return i + 8 >= n || !is_ident((unsigned char)s[i + 8]);
+}
+
+/* Shortens s[0, n) into o (see demangle_short()). qpath: inside Rust's
+ * "<Type as Trait>", where spaces and [] are part of the types. Returns
+ * false when the brackets do not balance (the name is then kept whole). */
+static bool short_path(struct out *o, const char *s, size_t n, bool qpath)
+{
+	size_t start = o->sb.len, cut = o->sb.len;   /* before cut: a return type */
+	int depth = 0;              /* nesting of the () <> [] being dropped */
+	bool in_op = false;         /* "operator new": its spaces are its name */
+	bool params = false;        /* the last group dropped was a parameter list */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (depth) {
+			if (c == '(' || c == '<' || c == '[')
+				depth++;
+			else if (c == ')' || c == '>' || c == ']')
+				depth--;
+			continue;
+		}
+		if (at_operator(s, i, n)) {
+			/* the operator's brackets are its name: operator<, operator(),
+			 * operator[], operator<<=, operator->* */
+			out_add(o, s + i, 8);
+			size_t j = i + 8;
+			if (j < n && s[j] == ' ') {
+				in_op = true;   /* operator new, operator delete[], operator bool */
+			} else if (j + 1 < n && ((s[j] == '(' && s[j + 1] == ')') || (s[j] == '[' && s[j + 1] == ']'))) {
+				out_add(o, s + j, 2);
+				j += 2;
+			} else {
+				size_t k = j;
+				while (k < n && k - j < 3 && strchr("<>=!+-*/%^&|~,", s[k]))
+					k++;
+				out_add(o, s + j, k - j);
+				j = k;
+				if (j + 1 < n && s[j] == ' ' && s[j + 1] == '<')
+					j++;     /* "operator< <T>(...)": a template operator */
+			}
+			i = j - 1;
+			params = false;
+			continue;
+		}
+		if (c == '(' && n - i >= 21 && !memcmp(s + i, "(anonymous namespace)", 21)) {
+			out_add(o, s + i, 21);
+			i += 20;
+			continue;
+		}
+		if (qpath && (c == ' ' || c == '[' || c == ']' || c == '&' || c == '*')) {
+			out_char(o, (char)c);
+			continue;
+		}
+		if (c == '[' && in_op && i + 1 < n && s[i + 1] == ']') {
+			out_add(o, "[]", 2);
+			i++;
+			continue;
+		}
+		if (c == '(' || c == '[') {
+			in_op = false;
+			params = c == '(';
+			depth = 1;
+			continue;
+		}
+		if (c == '<') {
+			if (o->sb.len == start) {
+				/* Rust's <Type as Trait>::f: kept, shortened inside */
+				size_t j = i + 1;
+				int d = 1;
+				for (; j < n && d; j++)
+					d += s[j] == '<' ? 1 : s[j] == '>' ? -1 : 0;
+				if (d)
+					return false;
+				out_char(o, '<');
+				if (!short_path(o, s + i + 1, j - 1 - (i + 1), true))
+					return false;
+				out_char(o, '>');
+				i = j - 1;
+				params = false;
+				continue;
+			}
+			params = false;
+			depth = 1;
+			continue;
+		}
+		if (c == ')' || c == '>' || c == ']')
+			return false;
+		if (c == ' ') {
+			if (in_op) {
+				out_char(o, ' ');
+				continue;
+			}
+			if (params)
+				break;   /* " const", " &&", " [clone .cold]" after the parameters */
+			cut = o->sb.len;   /* what came before was a return type */
+			continue;
+		}
+		if (c == ':')
+			in_op = false;
+		params = false;
+		out_char(o, (char)c);
+	}
+	if (depth)
+		return false;
+	if (cut > start) {
+		size_t tl = o->sb.len - cut;
+		memmove(o->sb.buf + start, o->sb.buf + cut, tl);
+		o->sb.len = start + tl;
+	}
+	while (o->sb.len > start && o->sb.buf[o->sb.len - 1] == ' ')
+		o->sb.len--;
+	return true;
+}
+
+char *demangle_short(const char *name, struct arena *a)
+{
+	size_t n = strlen(name);
+	if (!n || name[0] == '[' || n > MAX_OUTPUT)
+		return NULL;
+	if (!strpbrk(name, "(<[ "))
+		return NULL;
+	struct out o = { STRBUF_INIT, false };
+	if (!short_path(&o, name, n, false) || !o.sb.len || o.full ||
+	    (o.sb.len == n && !memcmp(o.sb.buf, name, n))) {
+		sb_release(&o.sb);
+		return NULL;
+	}
+	return out_finish(&o, a);
+}

@@ -13,4 +13,15 @@
  * ThinLTO's ".llvm.<hash>" is dropped. */
 char *demangle(const char *sym, struct arena *a);
 
+/* The short form of a demangled C++ or Rust name that views show by
+ * default, as pprof and speedscope do: no return type, template arguments,
+ * parameter lists, qualifiers or clone suffixes
+ * ("void std::vector<int>::push_back(int const&)" -> "std::vector::push_back",
+ * "<alloc::vec::Vec<T> as core::ops::Drop>::drop" -> "<alloc::vec::Vec as
+ * core::ops::Drop>::drop"). Operators keep their symbols ("operator<",
+ * "operator()"), "(anonymous namespace)" and lambdas stay. Returns the short
+ * name in `a`, or NULL when it is the name itself or the brackets do not
+ * balance (show the name as it is). */
+char *demangle_short(const char *name, struct arena *a);
+
 #endif

@@ -526,6 +526,58 @@ static void test_long_input(void **state)
 	arena_release(&a);
 }
 
+/* demangle_short(): what views show; NULL means "the name as it is". */
+static const struct pair short_pairs[] = {
+	{ "std::vector<int, std::allocator<int> >::push_back(int const&)", "std::vector::push_back" },
+	{ "void spin<Box<int>&>(Box<int>&, long)", "spin" },
+	{ "operator<(Box<int> const&, Box<int> const&)", "operator<" },
+	{ "operator&&(Cmp const&, Cmp const&)", "operator&&" },
+	{ "bool operator< <Foo>(Foo const&, Foo const&)", "operator<" },
+	{ "std::ostream::operator<<(int)", "std::ostream::operator<<" },
+	{ "Foo::operator()(int) const", "Foo::operator()" },
+	{ "Foo::operator[](unsigned long) &&", "Foo::operator[]" },
+	{ "operator new(unsigned long)", "operator new" },
+	{ "operator delete[](void*, unsigned long)", "operator delete[]" },
+	{ "Foo::operator bool() const", "Foo::operator bool" },
+	{ "Foo::operator->() const", "Foo::operator->" },
+	{ "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::_M_create[abi:cxx11](unsigned long&, unsigned long)",
+	  "std::__cxx11::basic_string::_M_create" },
+	{ "void std::__introsort_loop<__gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > >, long, __gnu_cxx::__ops::_Iter_less_iter>(__gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > >, __gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > >, long, __gnu_cxx::__ops::_Iter_less_iter)",
+	  "std::__introsort_loop" },
+	{ "sort<std::vector<int> >", "sort" },
+	{ "(anonymous namespace)::work(int)", "(anonymous namespace)::work" },
+	{ "main::{lambda(int)#1}::operator()(int) const", "main::{lambda#1}::operator()" },
+	{ "f() [clone .cold]", "f" },
+	{ "unsigned long Tree<3>::walk<int>(int) const", "Tree::walk" },
+	{ "std::vector<int, std::allocator<int> > make<int>()", "make" },
+	{ "core::ptr::drop_in_place<alloc::vec::Vec<u8>>", "core::ptr::drop_in_place" },
+	{ "<alloc::vec::Vec<T,A> as core::ops::drop::Drop>::drop", "<alloc::vec::Vec as core::ops::drop::Drop>::drop" },
+	{ "<[u8] as core::fmt::Debug>::fmt", NULL },
+	{ "std::rt::lang_start::{{closure}}", NULL },
+	{ "main", NULL },
+	{ "fib", NULL },
+	{ "[libc.so.6+0x2a1c9]", NULL },
+	{ "[no stack]", NULL },
+	{ "a)b(", NULL },
+	{ "f<int(", NULL },
+	{ "", NULL },
+};
+
+static void test_short(void **state)
+{
+	(void)state;
+	struct arena a = { 0 };
+	for (size_t i = 0; i < sizeof(short_pairs) / sizeof(short_pairs[0]); i++) {
+		const char *got = demangle_short(short_pairs[i].mangled, &a);
+		const char *want = short_pairs[i].expect;
+		if ((!got && !want) || (got && want && !strcmp(got, want)))
+			continue;
+		fail_msg("demangle_short(\"%s\")\n   got: %s\n  want: %s", short_pairs[i].mangled,
+			 got ? got : "NULL", want ? want : "NULL");
+	}
+	arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_backref_blowup),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_long_input),
+		cmocka_unit_test(test_short),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
