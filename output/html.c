@@ -1,7 +1,7 @@
-/* The HTML report page. The profile's stacks are folded into a call trie
- * (frames merged by function from the outermost one down, siblings sorted by
- * name, numbered in preorder so that every subtree is a contiguous range of
- * nodes), weighted per thread and per metric, and written with the summary,
+/* The HTML report page. The profile's stack trie (analysis/stacktrie.h:
+ * frames merged by function from the outermost one down), numbered in
+ * preorder with siblings by name so that every subtree is a contiguous range
+ * of nodes, its weights per thread and per metric, are written with the summary,
  * the heap timeline, the size histogram, the allocation sites and the zones
  * (spans per thread as compact columns, marks, counters, and the zone
  * analysis's table for all threads and per thread) as one JSON document
@@ -22,10 +22,9 @@
 #include "../analysis/filter.h"
 #include "../analysis/flame.h"
 #include "../analysis/heap.h"
+#include "../analysis/stacktrie.h"
 #include "../analysis/zones.h"
-#include "../lib/arena.h"
 #include "../lib/die.h"
-#include "../lib/hashmap.h"
 #include "../lib/utf8.h"
 #include "../lib/vec.h"
 #include "annotate.h"
@@ -38,7 +37,6 @@ extern const unsigned char scorch_html_css[], scorch_html_js[];
 extern const size_t scorch_html_css_len, scorch_html_js_len;
 extern const char scorch_html_css_sha256[], scorch_html_js_sha256[];
 
-#define NONE UINT32_MAX
 #define TIMELINE_BUCKETS 2000u   /* heap and RSS series: max and last per bucket */
 
 /* ---- escaping ---- */
@@ -104,334 +102,14 @@ static void out_mem(struct out *o, const void *p, size_t n)
 		o->err = -(errno ? errno : EIO);
 }
 
-/* ---- the call trie ---- */
-
-struct hfunc {
-	uint32_t name, file;        /* string ids; file: where it was first seen */
-	int32_t module;
-};
-
-struct hframe {
-	uint32_t func;
-	bool inl;                   /* an inlined frame of func */
-};
-
-struct tnode {
-	uint32_t parent, frame;     /* node 0, the root, has frame NONE */
-	uint32_t child, next;       /* first child, next sibling (NONE ends) */
-};
-
-/* Per (thread, node) weights of one group (CPU or heap), up to 4 metrics. */
-struct wentry {
-	uint32_t thread, node;
-	uint64_t w[4];
-};
-
-struct wtab {
-	struct u64map map;          /* thread << 32 | node -> index into e */
-	VEC(struct wentry) e;
-};
-
-struct bld {
-	const struct sc_profile *p;
-	struct arena arena;         /* copies of made-up names */
-	struct strmap smap;
-	VEC(const char *) strs;     /* string table, by id */
-	struct u64map fmap;
-	VEC(struct hfunc) funcs;
-	struct u64map frmap;
-	VEC(struct hframe) frames;
-	size_t *loc_base;           /* per location: its first slot in locframe */
-	uint32_t *locframe;         /* per (location, line): frame id, NONE until seen */
-	struct u64map tmap;         /* parent << 32 | frame -> node */
-	VEC(struct tnode) nodes;
-	uint32_t *stack_node;       /* per stack id: its leaf node, NONE until walked */
-	uint32_t nothread;          /* thread index for samples of an unknown thread */
-	bool nothread_used;
-	uint32_t noframe;           /* the "[no stack]" frame, NONE until needed */
-	/* the frames and nodes of the last stack walked, outermost first:
-	 * stacks walked in id order often share their outer frames */
-	VEC(uint32_t) pframes;
-	VEC(uint32_t) pnodes;
-	struct strbuf tmp;
-};
-
-static uint32_t str_id(struct bld *b, const char *s)
-{
-	bool isnew;
-	uint32_t id = strmap_intern(&b->smap, s, (uint32_t)b->strs.len, &isnew);
-	if (isnew)
-		VEC_PUSH(&b->strs, arena_strdup(&b->arena, s));
-	return id;
-}
-
-static uint32_t func_id(struct bld *b, uint32_t name, int32_t module, uint32_t file)
-{
-	bool isnew;
-	uint64_t *v = u64map_put(&b->fmap, name | (uint64_t)(uint32_t)(module + 1) << 32, &isnew);
-	if (isnew) {
-		*v = b->funcs.len;
-		struct hfunc f = { name, file, module };
-		VEC_PUSH(&b->funcs, f);
-	}
-	return (uint32_t)*v;
-}
-
-static uint32_t frame_id(struct bld *b, uint32_t func, bool inl)
-{
-	bool isnew;
-	uint64_t *v = u64map_put(&b->frmap, func | (uint64_t)inl << 32, &isnew);
-	if (isnew) {
-		*v = b->frames.len;
-		struct hframe f = { func, inl };
-		VEC_PUSH(&b->frames, f);
-	}
-	return (uint32_t)*v;
-}
-
-/* The frame of line j of location loc (the unsymbolized name when it has no lines). */
-static uint32_t loc_frame(struct bld *b, uint32_t loc, uint32_t j)
-{
-	uint32_t *slot = &b->locframe[b->loc_base[loc] + j];
-	if (*slot != NONE)
-		return *slot;
-	const struct sc_location *L = &b->p->locations[loc];
-	const struct sc_line *ln = L->nlines ? &L->lines[j] : NULL;
-	sb_reset(&b->tmp);
-	heap_frame_name(b->p, L, ln, &b->tmp);
-	const char *name = sb_str(&b->tmp);
-	uint32_t nid = str_id(b, *name ? name : "??");
-	uint32_t fid = str_id(b, ln && ln->file ? ln->file : "");
-	int32_t mod = L->module >= 0 && (size_t)L->module < b->p->nmodules ? L->module : -1;
-	uint32_t fn = func_id(b, nid, mod, fid);
-	*slot = frame_id(b, fn, ln && ln->inlined);
-	return *slot;
-}
-
-static uint32_t child_of(struct bld *b, uint32_t parent, uint32_t frame)
-{
-	bool isnew;
-	uint64_t *v = u64map_put(&b->tmap, (uint64_t)parent << 32 | frame, &isnew);
-	if (!isnew)
-		return (uint32_t)*v;
-	uint32_t id = (uint32_t)b->nodes.len;
-	*v = id;
-	struct tnode n = { parent, frame, NONE, b->nodes.data[parent].child };
-	VEC_PUSH(&b->nodes, n);
-	b->nodes.data[parent].child = id;
-	return id;
-}
-
-/* The trie node where stack sid ends, created with its path on first use.
- * The part it shares with the previous stack walked costs no lookup. */
-static uint32_t stack_leaf(struct bld *b, uint32_t sid)
-{
-	if (b->stack_node[sid] != NONE)
-		return b->stack_node[sid];
-	const struct sc_stack *st = &b->p->stacks[sid];
-	size_t nprev = b->pframes.len;
-	b->pframes.len = 0;
-	if (!st->nlocs) {
-		if (b->noframe == NONE)
-			b->noframe = frame_id(b, func_id(b, str_id(b, "[no stack]"), -1, str_id(b, "")), false);
-		VEC_PUSH(&b->pframes, b->noframe);
-	}
-	for (uint32_t k = st->nlocs; k-- > 0;) {
-		uint32_t loc = st->locs[k];
-		if (loc >= b->p->nlocations)
-			continue;
-		uint32_t nl = b->p->locations[loc].nlines;
-		for (uint32_t j = nl ? nl : 1; j-- > 0;) {
-			uint32_t fr = loc_frame(b, loc, j);
-			VEC_PUSH(&b->pframes, fr);
-		}
-	}
-	/* pnodes[i] is the node of frame i of the previous stack, whose frames
-	 * pframes still holds up to the first difference */
-	size_t n = b->pframes.len, same = 0;
-	while (same < n && same < nprev && same < b->pnodes.len &&
-	       b->nodes.data[b->pnodes.data[same]].frame == b->pframes.data[same])
-		same++;
-	uint32_t node = same ? b->pnodes.data[same - 1] : 0;
-	b->pnodes.len = same;
-	VEC_RESERVE(&b->pnodes, n - same);
-	for (size_t i = same; i < n; i++) {
-		node = child_of(b, node, b->pframes.data[i]);
-		b->pnodes.data[b->pnodes.len++] = node;
-	}
-	b->stack_node[sid] = node;
-	return node;
-}
-
-static void bld_init(struct bld *b, const struct sc_profile *p)
-{
-	memset(b, 0, sizeof(*b));
-	b->p = p;
-	strmap_init(&b->smap);
-	u64map_init(&b->fmap, 1024);
-	u64map_init(&b->frmap, 1024);
-	u64map_init(&b->tmap, 4096);
-	b->loc_base = xmalloc((p->nlocations + 1) * sizeof(*b->loc_base));
-	size_t slots = 0;
-	for (size_t i = 0; i < p->nlocations; i++) {
-		b->loc_base[i] = slots;
-		slots += p->locations[i].nlines ? p->locations[i].nlines : 1;
-	}
-	b->loc_base[p->nlocations] = slots;
-	b->locframe = xmalloc((slots + 1) * sizeof(*b->locframe));
-	memset(b->locframe, 0xff, (slots + 1) * sizeof(*b->locframe));
-	b->stack_node = xmalloc((p->nstacks + 1) * sizeof(*b->stack_node));
-	memset(b->stack_node, 0xff, (p->nstacks + 1) * sizeof(*b->stack_node));
-	struct tnode root = { NONE, NONE, NONE, NONE };
-	VEC_PUSH(&b->nodes, root);
-	b->nothread = (uint32_t)p->nthreads;
-	b->noframe = NONE;
-	str_id(b, "");
-}
-
-static void bld_release(struct bld *b)
-{
-	arena_release(&b->arena);
-	strmap_release(&b->smap);
-	VEC_FREE(&b->strs);
-	u64map_release(&b->fmap);
-	VEC_FREE(&b->funcs);
-	u64map_release(&b->frmap);
-	VEC_FREE(&b->frames);
-	free(b->loc_base);
-	free(b->locframe);
-	u64map_release(&b->tmap);
-	VEC_FREE(&b->nodes);
-	free(b->stack_node);
-	VEC_FREE(&b->pframes);
-	VEC_FREE(&b->pnodes);
-	sb_release(&b->tmp);
-}
-
-static uint32_t thread_of(struct bld *b, uint32_t t)
-{
-	if (t < b->p->nthreads)
-		return t;
-	b->nothread_used = true;
-	return b->nothread;
-}
-
-/* Index of the (thread, node) entry of w, zeroed when new. */
-static uint32_t wadd(struct wtab *w, uint32_t thread, uint32_t node)
-{
-	bool isnew;
-	uint64_t *v = u64map_put(&w->map, (uint64_t)thread << 32 | node, &isnew);
-	if (isnew) {
-		*v = w->e.len;
-		struct wentry e = { thread, node, { 0, 0, 0, 0 } };
-		VEC_PUSH(&w->e, e);
-	}
-	return (uint32_t)*v;
-}
-
-static void wtab_release(struct wtab *w)
-{
-	u64map_release(&w->map);
-	VEC_FREE(&w->e);
-}
-
-/* ---- preorder numbering ---- */
-
-struct order_ctx {
-	const struct bld *b;
-	const uint32_t *rank;       /* per frame: its place in name order */
-};
-
-static int cmp_frames(const void *x, const void *y, void *arg)
-{
-	const struct bld *b = arg;
-	const struct hframe *a = &b->frames.data[*(const uint32_t *)x];
-	const struct hframe *c = &b->frames.data[*(const uint32_t *)y];
-	const struct hfunc *fa = &b->funcs.data[a->func], *fc = &b->funcs.data[c->func];
-	int r = strcmp(b->strs.data[fa->name], b->strs.data[fc->name]);
-	if (r)
-		return r;
-	if (fa->module != fc->module)
-		return fa->module < fc->module ? -1 : 1;
-	return (int)a->inl - (int)c->inl;
-}
-
-/* Children in descending name order: pushed on the walk's stack in this
- * order, they come off it in ascending order. */
-static int cmp_kids_desc(const void *x, const void *y, void *arg)
-{
-	const struct order_ctx *c = arg;
-	uint32_t a = c->rank[c->b->nodes.data[*(const uint32_t *)x].frame];
-	uint32_t d = c->rank[c->b->nodes.data[*(const uint32_t *)y].frame];
-	return a < d ? 1 : a > d ? -1 : 0;
-}
-
-/* Numbers the trie in preorder with siblings by name: fills order (new id ->
- * old) and newid (old -> new), depth per new id. Returns the maximum depth. */
-static uint32_t number_nodes(const struct bld *b, uint32_t *order, uint32_t *newid, uint32_t *depth)
-{
-	size_t nf = b->frames.len;
-	uint32_t *byname = xmalloc((nf + 1) * sizeof(*byname));
-	uint32_t *rank = xmalloc((nf + 1) * sizeof(*rank));
-	for (size_t i = 0; i < nf; i++)
-		byname[i] = (uint32_t)i;
-	qsort_r(byname, nf, sizeof(*byname), cmp_frames, (void *)b);
-	for (size_t i = 0; i < nf; i++)
-		rank[byname[i]] = (uint32_t)i;
-	struct order_ctx ctx = { b, rank };
-
-	VEC(uint32_t) st = { 0 };
-	VEC(uint32_t) kids = { 0 };
-	uint32_t *odepth = xmalloc(b->nodes.len * sizeof(*odepth));
-	uint32_t k = 0, maxd = 0;
-	odepth[0] = 0;
-	VEC_PUSH(&st, 0u);
-	while (st.len) {
-		uint32_t v = st.data[--st.len];
-		newid[v] = k;
-		order[k] = v;
-		depth[k] = odepth[v];
-		if (odepth[v] > maxd)
-			maxd = odepth[v];
-		k++;
-		kids.len = 0;
-		for (uint32_t c = b->nodes.data[v].child; c != NONE; c = b->nodes.data[c].next) {
-			odepth[c] = odepth[v] + 1;
-			VEC_PUSH(&kids, c);
-		}
-		if (kids.len > 1)
-			qsort_r(kids.data, kids.len, sizeof(*kids.data), cmp_kids_desc, &ctx);
-		VEC_RESERVE(&st, kids.len);
-		for (size_t i = 0; i < kids.len; i++)
-			st.data[st.len++] = kids.data[i];
-	}
-	VEC_FREE(&st);
-	VEC_FREE(&kids);
-	free(odepth);
-	free(byname);
-	free(rank);
-	return maxd;
-}
-
 /* ---- weights ---- */
-
-static int cmp_wentry(const void *x, const void *y)
-{
-	const struct wentry *a = x, *c = y;
-	if (a->thread != c->thread)
-		return a->thread < c->thread ? -1 : 1;
-	return a->node < c->node ? -1 : a->node > c->node;
-}
 
 /* Per-thread weights as [{"t":thread,"n":[node deltas],"w":[[metric 0],...]}],
  * node ids renumbered with newid and ascending within a thread. */
-static void write_weights(struct json *j, const char *key, struct wtab *w, const uint32_t *newid,
-			  unsigned nmetrics)
+static void write_weights(struct json *j, const char *key, struct stacktrie_weights *w,
+			  const uint32_t *newid, unsigned nmetrics)
 {
-	for (size_t i = 0; i < w->e.len; i++)
-		w->e.data[i].node = newid[w->e.data[i].node];
-	if (w->e.len > 1)   /* data is NULL when empty (a CPU profile without samples) */
-		qsort(w->e.data, w->e.len, sizeof(*w->e.data), cmp_wentry);
+	stacktrie_weights_sort(w, newid);
 	json_open_arr(j, key);
 	for (size_t i = 0; i < w->e.len;) {
 		size_t k2 = i;
@@ -458,131 +136,6 @@ static void write_weights(struct json *j, const char *key, struct wtab *w, const
 		i = k2;
 	}
 	json_close_arr(j);
-}
-
-/* The CPU figures of the summary, as the CPU model defines them
- * (analysis/cpu.h, docs/json.md). */
-struct cpu_tot {
-	uint64_t all, offcpu, oncpu;      /* every sample of the profile */
-	uint64_t matched, matched_ns;     /* those passing the filter */
-	uint64_t no_stack;                /* matched samples with an empty stack */
-	uint32_t threads_sampled;
-	double achieved_hz;               /* per second of process CPU time when known,
-	                                   * else the busiest thread's rate */
-	bool from_cpu_time;
-	bool wall;
-};
-
-/* Per stack id: 1 when it passes the filter. */
-static uint8_t *stacks_matching(const struct sc_profile *p, struct stack_filter *f)
-{
-	uint8_t *m = xmalloc(p->nstacks + 1);
-	for (size_t s = 0; s < p->nstacks; s++)
-		m[s] = stack_filter_stack(f, &p->stacks[s]);
-	return m;
-}
-
-/* Walks the stacks in id order (neighbours share outer frames) so that
- * every stack with need[s] set has its leaf node. */
-static void walk_stacks(struct bld *b, const uint8_t *need)
-{
-	for (size_t s = 0; s < b->p->nstacks; s++)
-		if (need[s])
-			stack_leaf(b, (uint32_t)s);
-}
-
-/* CPU samples per (thread, leaf node): samples, ns, and in wall mode the
- * on-CPU and off-CPU samples. Only samples whose stack matches count. */
-static void cpu_weights(struct bld *b, const uint8_t *match, struct wtab *w, struct cpu_tot *t)
-{
-	const struct sc_profile *p = b->p;
-	size_t nt = p->nthreads + 1;
-	uint64_t *cnt = xcalloc(nt, sizeof(*cnt)), *first = xcalloc(nt, sizeof(*first));
-	uint64_t *last = xcalloc(nt, sizeof(*last));
-	uint8_t *need = xcalloc(p->nstacks + 1, 1);
-	memset(t, 0, sizeof(*t));
-	t->wall = p->flags & PROF_WALL;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		const struct sc_sample *s = &p->samples[i];
-		uint32_t th = thread_of(b, s->thread);
-		t->all++;
-		t->offcpu += s->offcpu;
-		t->oncpu += !s->offcpu;
-		if (!cnt[th]++)
-			first[th] = s->time;
-		last[th] = s->time;
-		if (s->stack < p->nstacks && match[s->stack])
-			need[s->stack] = 1;
-	}
-	walk_stacks(b, need);
-	for (size_t i = 0; i < p->nsamples; i++) {
-		const struct sc_sample *s = &p->samples[i];
-		if (s->stack >= p->nstacks || !match[s->stack])
-			continue;
-		t->matched++;
-		t->matched_ns += s->weight;
-		t->no_stack += !p->stacks[s->stack].nlocs;
-		uint32_t k = wadd(w, thread_of(b, s->thread), b->stack_node[s->stack]);
-		struct wentry *e = &w->e.data[k];   /* after wadd: it may move w->e */
-		e->w[0]++;
-		e->w[1] += s->weight;
-		e->w[2] += !s->offcpu;
-		e->w[3] += s->offcpu;
-	}
-	/* the busiest thread: most samples, then the lowest tid */
-	size_t busiest = nt;
-	for (size_t i = 0; i < nt; i++) {
-		if (!cnt[i])
-			continue;
-		t->threads_sampled++;
-		if (busiest == nt || cnt[i] > cnt[busiest] ||
-		    (cnt[i] == cnt[busiest] && i < p->nthreads && busiest < p->nthreads &&
-		     p->threads[i].tid < p->threads[busiest].tid))
-			busiest = i;
-	}
-	if (p->cpu_time_ns) {
-		t->achieved_hz = (double)t->oncpu * 1e9 / (double)p->cpu_time_ns;
-		t->from_cpu_time = true;
-	} else if (busiest < nt && cnt[busiest] >= 2 && last[busiest] > first[busiest]) {
-		/* n samples span n - 1 intervals */
-		t->achieved_hz = (double)(cnt[busiest] - 1) * 1e9 / (double)(last[busiest] - first[busiest]);
-	}
-	free(cnt);
-	free(first);
-	free(last);
-	free(need);
-}
-
-/* Bytes, count, peak and leaked by (thread, node) and by (thread, site),
- * from the heap model's figures per (stack, thread) (its replay, its peak
- * event). Allocations outside hr's filter do not count. */
-static void heap_weights(struct bld *b, const struct heap_result *hr, struct wtab *w, struct wtab *sw)
-{
-	const struct sc_profile *p = b->p;
-	uint8_t *need = xcalloc(p->nstacks + 1, 1);
-	for (size_t i = 0; i < hr->nby_thread; i++) {
-		const struct heap_stack_thread *x = &hr->by_thread[i];
-		if (x->stack < p->nstacks && hr->stacks[x->stack].site != NONE)
-			need[x->stack] = 1;
-	}
-	walk_stacks(b, need);
-	free(need);
-	/* in the order of each (stack, thread)'s first allocation, so entries
-	 * are made in the order of their first allocation */
-	for (size_t i = 0; i < hr->nby_thread; i++) {
-		const struct heap_stack_thread *x = &hr->by_thread[i];
-		uint32_t site = hr->stacks[x->stack].site;
-		if (site == NONE || !x->allocations)
-			continue;
-		uint32_t th = thread_of(b, x->thread);
-		uint32_t k = wadd(w, th, stack_leaf(b, x->stack));
-		uint64_t v[4] = { x->bytes, x->allocations, x->peak_bytes, x->leaked_bytes };
-		for (int m = 0; m < 4; m++)
-			w->e.data[k].w[m] += v[m];
-		k = wadd(sw, th, site);
-		for (int m = 0; m < 4; m++)
-			sw->e.data[k].w[m] += v[m];
-	}
 }
 
 /* ---- the JSON document ---- */
@@ -629,7 +182,7 @@ static void write_meta(struct json *j, const struct sc_profile *p, const struct 
 	json_close_obj(j);
 }
 
-static void write_threads(struct json *j, const struct bld *b)
+static void write_threads(struct json *j, const struct stacktrie *b)
 {
 	const struct sc_profile *p = b->p;
 	json_open_arr(j, "threads");
@@ -653,7 +206,7 @@ static void write_threads(struct json *j, const struct bld *b)
 	json_close_arr(j);
 }
 
-static void write_strings(struct json *j, const struct bld *b)
+static void write_strings(struct json *j, const struct stacktrie *b)
 {
 	json_open_arr(j, "strings");
 	for (size_t i = 0; i < b->strs.len; i++)
@@ -681,7 +234,7 @@ static void write_strings(struct json *j, const struct bld *b)
 	json_close_arr((j)); \
 } while (0)
 
-static void write_tree(struct json *j, const struct bld *b, const uint32_t *order, const uint32_t *depth)
+static void write_tree(struct json *j, const struct stacktrie *b, const uint32_t *order, const uint32_t *depth)
 {
 	json_open_obj(j, "funcs");
 	JSON_COLUMN(j, "name", b->funcs.len, b->funcs.data[i].name);
@@ -699,8 +252,8 @@ static void write_tree(struct json *j, const struct bld *b, const uint32_t *orde
 	json_close_obj(j);
 }
 
-static void write_cpu(struct json *j, const struct sc_profile *p, const struct cpu_tot *t,
-		      struct wtab *w, const uint32_t *newid)
+static void write_cpu(struct json *j, const struct sc_profile *p, const struct stacktrie_cpu_totals *t,
+		      struct stacktrie_weights *w, const uint32_t *newid)
 {
 	json_open_obj(j, "cpu");
 	json_u64(j, "samples", t->all);
@@ -731,8 +284,8 @@ static void write_series(struct json *j, const char *key, const struct heap_poin
 	json_close_arr(j);
 }
 
-static void write_heap(struct json *j, struct bld *b, const struct heap_result *hr,
-		       struct wtab *w, struct wtab *sw, const uint32_t *newid)
+static void write_heap(struct json *j, struct stacktrie *b, const struct heap_result *hr,
+		       struct stacktrie_weights *w, struct stacktrie_weights *sw, const uint32_t *newid)
 {
 	const struct heap_totals *t = &hr->t;
 	json_open_obj(j, "heap");
@@ -775,8 +328,8 @@ static void write_heap(struct json *j, struct bld *b, const struct heap_result *
 	uint32_t *sname = xmalloc((ns + 1) * sizeof(*sname));
 	uint32_t *sfile = xmalloc((ns + 1) * sizeof(*sfile));
 	for (size_t i = 0; i < ns; i++) {
-		sname[i] = str_id(b, hr->sites[i].func ? hr->sites[i].func : "??");
-		sfile[i] = str_id(b, hr->sites[i].file ? hr->sites[i].file : "");
+		sname[i] = stacktrie_str(b, hr->sites[i].func ? hr->sites[i].func : "??");
+		sfile[i] = stacktrie_str(b, hr->sites[i].file ? hr->sites[i].file : "");
 	}
 	json_open_obj(j, "sites");
 	JSON_COLUMN(j, "name", ns, sname[i]);
@@ -951,14 +504,14 @@ static void write_zone_errors(struct json *j, const struct zone_result *zr)
 /* The "zones" object: the zone name table (names through the string
  * table), totals, the zone table for all threads and per thread, the spans
  * per thread, marks, counters and mismatched ends. */
-static void write_zones(struct json *j, struct bld *b, const struct zone_result *zr, const char *filter)
+static void write_zones(struct json *j, struct stacktrie *b, const struct zone_result *zr, const char *filter)
 {
 	const struct sc_profile *p = b->p;
 	size_t nn = p->nzone_names;
 	uint32_t *nid = xmalloc((nn + 1) * sizeof(*nid)), *fid = xmalloc((nn + 1) * sizeof(*fid));
 	for (size_t i = 0; i < nn; i++) {
-		nid[i] = str_id(b, p->zone_names[i].name ? p->zone_names[i].name : "");
-		fid[i] = str_id(b, p->zone_names[i].file ? p->zone_names[i].file : "");
+		nid[i] = stacktrie_str(b, p->zone_names[i].name ? p->zone_names[i].name : "");
+		fid[i] = stacktrie_str(b, p->zone_names[i].file ? p->zone_names[i].file : "");
 	}
 	json_open_obj(j, "zones");
 	json_open_obj(j, "names");
@@ -1207,26 +760,26 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 		}
 	}
 
-	struct bld b;
-	bld_init(&b, p);
-	struct wtab cw = { 0 }, hw = { 0 }, sw = { 0 };
-	u64map_init(&cw.map, 1024);
-	u64map_init(&hw.map, 1024);
-	u64map_init(&sw.map, 1024);
-	struct cpu_tot ct;
+	struct stacktrie b;
+	stacktrie_init(&b, p);
+	struct stacktrie_weights cw, hw, sw;
+	stacktrie_weights_init(&cw);
+	stacktrie_weights_init(&hw);
+	stacktrie_weights_init(&sw);
+	struct stacktrie_cpu_totals ct;
 	if (cpu) {
-		uint8_t *match = stacks_matching(p, &flt);
-		cpu_weights(&b, match, &cw, &ct);
+		uint8_t *match = stacktrie_matching(p, &flt);
+		stacktrie_cpu_weights(&b, match, &cw, &ct);
 		free(match);
 	}
 	if (hr)
-		heap_weights(&b, hr, &hw, &sw);
+		stacktrie_heap_weights(&b, hr, &hw, &sw);
 
 	size_t n = b.nodes.len;
 	uint32_t *order = xmalloc(n * sizeof(*order));
 	uint32_t *newid = xmalloc(n * sizeof(*newid));
 	uint32_t *depth = xmalloc(n * sizeof(*depth));
-	uint32_t maxd = number_nodes(&b, order, newid, depth);
+	uint32_t maxd = stacktrie_number(&b, order, newid, depth);
 
 	struct out o = { f, STRBUF_INIT, 0 };
 	write_head(&o, p);
@@ -1278,10 +831,10 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 	free(order);
 	free(newid);
 	free(depth);
-	wtab_release(&cw);
-	wtab_release(&hw);
-	wtab_release(&sw);
-	bld_release(&b);
+	stacktrie_weights_release(&cw);
+	stacktrie_weights_release(&hw);
+	stacktrie_weights_release(&sw);
+	stacktrie_release(&b);
 	stack_filter_release(&flt);
 	if (hr)
 		heap_result_free(hr);

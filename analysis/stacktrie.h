@@ -1,0 +1,152 @@
+/* The stack model every call-tree view reads: a frame table (strings,
+ * functions, frames, interned once per profile in an arena) and a stack trie
+ * over it (frames merged by function from the outermost one down), with the
+ * leaf node of each profile stack id, and weight vectors per (thread, node)
+ * for up to four metrics. The trie is built lazily, a stack when first
+ * asked for; walking the stacks in id order costs no lookup for the outer
+ * frames neighbours share.
+ *
+ * Views that merge frames more coarsely (a flame graph merges by function
+ * name and module name and leaves out scorch's own frames) project the
+ * trie's nodes onto their tree with stacktrie_project(), once per distinct
+ * node, instead of walking every stack's frames again. Pure computation: no
+ * I/O, no output. */
+#ifndef SCORCH_ANALYSIS_STACKTRIE_H
+#define SCORCH_ANALYSIS_STACKTRIE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/arena.h"
+#include "../lib/hashmap.h"
+#include "../lib/strbuf.h"
+#include "../lib/vec.h"
+#include "filter.h"
+#include "heap.h"
+#include "profile.h"
+
+#define STACKTRIE_NONE UINT32_MAX
+
+/* A function: a name in a module; file is where it was first seen. */
+struct stacktrie_func {
+	uint32_t name, file;        /* string ids */
+	int32_t module;             /* index into p->modules, -1 unknown */
+};
+
+/* A frame: a function, inlined or not. */
+struct stacktrie_frame {
+	uint32_t func;
+	bool inl;                   /* an inlined frame of func */
+};
+
+struct stacktrie_node {
+	uint32_t parent, frame;     /* node 0, the root, has frame STACKTRIE_NONE */
+	uint32_t child, next;       /* first child, next sibling (STACKTRIE_NONE ends) */
+};
+
+struct stacktrie {
+	const struct sc_profile *p; /* borrowed */
+	struct arena arena;         /* the strings */
+	struct strmap smap;
+	VEC(const char *) strs;     /* string table, by id; id 0 is "" */
+	struct u64map fmap;
+	VEC(struct stacktrie_func) funcs;
+	struct u64map frmap;
+	VEC(struct stacktrie_frame) frames;
+	size_t *loc_base;           /* per location: its first slot in locframe */
+	uint32_t *locframe;         /* per (location, line): frame id, NONE until seen */
+	struct u64map tmap;         /* parent << 32 | frame -> node */
+	VEC(struct stacktrie_node) nodes;   /* nodes[0] is the root; parents come first */
+	uint32_t *stack_node;       /* per stack id: its leaf node, NONE until walked */
+	uint32_t nothread;          /* thread index for records of an unknown thread */
+	bool nothread_used;
+	uint32_t noframe;           /* the "[no stack]" frame, NONE until needed */
+	/* the frames and nodes of the last stack walked, outermost first */
+	VEC(uint32_t) pframes;
+	VEC(uint32_t) pnodes;
+	struct strbuf tmp;
+};
+
+void stacktrie_init(struct stacktrie *t, const struct sc_profile *p);
+void stacktrie_release(struct stacktrie *t);
+
+/* Interns a string (copied); returns its id. */
+uint32_t stacktrie_str(struct stacktrie *t, const char *s);
+/* The trie node where stack sid (< p->nstacks) ends, created with its path
+ * on first use. A stack without frames ends at the "[no stack]" frame; one
+ * whose locations are all out of range ends at the root. */
+uint32_t stacktrie_leaf(struct stacktrie *t, uint32_t sid);
+/* Makes the leaf of every stack s with need[s] set, in id order. */
+void stacktrie_walk(struct stacktrie *t, const uint8_t *need);
+/* The thread index records of thread t count under: t, or t->nothread
+ * (noting that it is used) for an index outside the profile's table. */
+uint32_t stacktrie_thread(struct stacktrie *t, uint32_t thread);
+
+/* Numbers the trie in preorder with siblings in name order (then module,
+ * then not inlined before inlined): fills order (new id -> old), newid
+ * (old -> new) and depth per new id, each nodes.len entries. Returns the
+ * maximum depth. */
+uint32_t stacktrie_number(const struct stacktrie *t, uint32_t *order, uint32_t *newid,
+			  uint32_t *depth);
+
+/* Maps trie nodes onto the nodes of a coarser tree, once each: map (grown
+ * to nodes.len, new entries STACKTRIE_NONE; map[0] is the caller's root)
+ * gets, for node and each ancestor not yet mapped, outermost first,
+ * step(ctx, node's frame, the parent's image) as its image. Returns the
+ * image of node. */
+typedef uint32_t (*stacktrie_step_fn)(void *ctx, const struct stacktrie_frame *fr, uint32_t parent);
+uint32_t stacktrie_project(struct stacktrie *t, uint32_t node, uint32_t **map, size_t *cap,
+			   stacktrie_step_fn step, void *ctx);
+
+/* ---- weights ---- */
+
+/* Per (thread, node) weights of one group (CPU or heap), up to 4 metrics. */
+struct stacktrie_wentry {
+	uint32_t thread, node;
+	uint64_t w[4];
+};
+
+struct stacktrie_weights {
+	struct u64map map;          /* thread << 32 | node -> index into e */
+	VEC(struct stacktrie_wentry) e;   /* in the order they were made */
+};
+
+void stacktrie_weights_init(struct stacktrie_weights *w);
+void stacktrie_weights_release(struct stacktrie_weights *w);
+/* Index of the (thread, node) entry of w, zeroed when new. */
+uint32_t stacktrie_weights_add(struct stacktrie_weights *w, uint32_t thread, uint32_t node);
+/* Renumbers the entries' nodes with newid (NULL: keep them) and sorts them
+ * by thread, then node. */
+void stacktrie_weights_sort(struct stacktrie_weights *w, const uint32_t *newid);
+
+/* The CPU figures of a profile's samples, as the CPU model defines them
+ * (analysis/cpu.h, docs/json.md). */
+struct stacktrie_cpu_totals {
+	uint64_t all, offcpu, oncpu;      /* every sample of the profile */
+	uint64_t matched, matched_ns;     /* those passing the filter */
+	uint64_t no_stack;                /* matched samples with an empty stack */
+	uint32_t threads_sampled;
+	double achieved_hz;               /* per second of process CPU time when known,
+	                                   * else the busiest thread's rate */
+	bool from_cpu_time;
+	bool wall;
+};
+
+/* Per stack id (p->nstacks + 1 bytes, caller frees): 1 when it passes f. */
+uint8_t *stacktrie_matching(const struct sc_profile *p, struct stack_filter *f);
+
+/* CPU samples per (thread, leaf node) into w: samples, ns, and the on-CPU
+ * and off-CPU samples. Only samples whose stack matches (match[stack])
+ * count; t gets the totals. */
+void stacktrie_cpu_weights(struct stacktrie *st, const uint8_t *match,
+			   struct stacktrie_weights *w, struct stacktrie_cpu_totals *t);
+
+/* Bytes, count, peak and leaked by (thread, node) into w and by (thread,
+ * site) into sw, from the heap model's figures per (stack, thread) (hr made
+ * with by_thread), in the order of each pair's first allocation.
+ * Allocations outside hr's filter do not count. */
+void stacktrie_heap_weights(struct stacktrie *st, const struct heap_result *hr,
+			    struct stacktrie_weights *w, struct stacktrie_weights *sw);
+
+#endif
