@@ -62,6 +62,12 @@ int folded_parse(const char *buf, size_t len, folded_line_fn fn, void *arg,
 	const char *p = buf, *end = buf + len;
 	size_t lineno = 0;
 	int rc = 0;
+	bool any = false;       /* a stack line seen: a bad line is then a typo, not another format */
+	if (len >= 8 && !memcmp(buf, "PERFILE2", 8)) {
+		snprintf(err, errlen, "a perf.data file, not a profile or folded stacks: turn it into a "
+			 "profile with 'perf script -i FILE | scorch import -o FILE.scorch -'");
+		return -EINVAL;
+	}
 	while (p < end && !rc) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -69,7 +75,7 @@ int folded_parse(const char *buf, size_t len, folded_line_fn fn, void *arg,
 		p = nl ? nl + 1 : end;
 		lineno++;
 		if (memchr(ls, 0, (size_t)(le - ls))) {
-			snprintf(err, errlen, "line %zu: binary data, not folded text (lines of "
+			snprintf(err, errlen, "line %zu: binary data: not a profile or folded stacks (lines of "
 				 "'frame;frame;... COUNT')", lineno);
 			rc = -EINVAL;
 			break;
@@ -83,6 +89,14 @@ int folded_parse(const char *buf, size_t len, folded_line_fn fn, void *arg,
 		while (ws > ls && ws[-1] != ' ' && ws[-1] != '\t')
 			ws--;
 		uint64_t w;
+		if (!any && !strchr("0123456789+-.", *ws) && (ws == ls || !parse_weight(ws, (size_t)(le - ws), &w))) {
+			/* the first line is not one and ends in no number meant as a
+			 * count: another kind of file (a source file, a log) */
+			rc = line_error(err, errlen, lineno,
+					"not a profile or folded stacks (a .scorch file, or lines of "
+					"'frame;frame;... COUNT')", ls, (size_t)(le - ls));
+			break;
+		}
 		if (ws == ls) {
 			rc = line_error(err, errlen, lineno,
 					"not a folded stack (expected 'frame;frame;... COUNT')",
@@ -95,6 +109,7 @@ int folded_parse(const char *buf, size_t len, folded_line_fn fn, void *arg,
 					(size_t)(le - ls));
 			break;
 		}
+		any = true;
 		const char *se = ws;
 		while (se > ls && (se[-1] == ' ' || se[-1] == '\t'))
 			se--;

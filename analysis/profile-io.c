@@ -2093,6 +2093,9 @@ static FILE *open_profile(struct reader *r, const char *path, struct stat *st, u
 		fclose(fp);
 		if (got >= 8 && !memcmp(hdr, "SCRAW", 5))
 			rfail(r, "this is a raw recording stream, not a profile; it is finalized by the scorch launcher");
+		else if (got >= 8 && !memcmp(hdr, "PERFILE2", 8))
+			rfail(r, "a perf.data file, not a scorch profile: turn it into one with "
+				 "'perf script -i FILE | scorch import -o FILE.scorch -'");
 		else
 			rfail(r, "not a scorch profile (bad magic)");
 		return NULL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../analysis/cpu.h"
+#include "../analysis/folded-in.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/outfile.h"
@@ -180,6 +181,12 @@ int cmd_annotate(int argc, char **argv)
 	const char *path = argv[optind], *want = argc - optind > 1 ? argv[optind + 1] : NULL;
 	if (want && !*want)
 		return bad_usage("%s", "FUNCTION is empty");
+	if (want && !folded_is_profile(path) && folded_is_profile(want)) {
+		fprintf(stderr, "scorch annotate: the profile comes first, then the function: "
+			"'scorch annotate %s %s'\n", want, path);
+		cli_see_help("annotate");
+		return 2;
+	}
 	if (!have_limit)
 		limit = want ? LIMIT_MATCHED : LIMIT_DEFAULT;
 

@@ -14,6 +14,7 @@
 #include "../output/term.h"
 #include "cmds.h"
 #include "session.h"
+#include "usage.h"
 
 static void usage(FILE *f)
 {
@@ -107,7 +108,7 @@ int cmd_heap(int argc, char **argv)
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			so.output = optarg;
@@ -126,20 +127,11 @@ int cmd_heap(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (optopt)
-				fprintf(stderr, "scorch heap: option -%c %s\n", optopt,
-					strchr("o", optopt) ? "needs an argument" : "is unknown");
-			else
-				fprintf(stderr, "scorch heap: unknown or incomplete option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return 2;
+			return cli_getopt_end(c, "heap", usage, argv);
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "scorch heap: no program given\n");
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return cli_bad_usage("heap", usage, "%s", "no program given");
 	so.argv = argv + optind;
 	struct session_result r;
 	session_run(&so, &r);

@@ -21,6 +21,7 @@
 #include "attach.h"
 #include "cmds.h"
 #include "session.h"
+#include "usage.h"
 
 #define MAX_HZ 100000
 
@@ -71,6 +72,9 @@ static void usage(FILE *f)
 		"      --no-code      keep no machine code or source lines in the profile\n"
 		"                     (by default those of the hottest functions are kept,\n"
 		"                     for 'scorch annotate' once the binary or sources are gone)\n"
+		"  -g                 accepted as perf takes it (as is --call-graph=fp|dwarf):\n"
+		"                     scorch always records the whole stack of every\n"
+		"                     sample, however the program was built (see --depth)\n"
 		"  -h, --help         show this help\n", MAX_HZ);
 }
 
@@ -285,6 +289,7 @@ int cmd_record(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "all-cpus", no_argument, NULL, 'a' },
 		{ "duration", required_argument, NULL, 1007 },
+		{ "call-graph", required_argument, NULL, 1008 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -299,7 +304,7 @@ int cmd_record(int argc, char **argv)
 	uint64_t duration = 0;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+F:o:p:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:F:o:p:agh", opts, NULL)) != -1) {
 		uint64_t v;
 		switch (c) {
 		case 'F':
@@ -370,13 +375,16 @@ int cmd_record(int argc, char **argv)
 				    "500ms, 2s), not '%s'", optarg);
 			break;
 		}
-		case 'h':
-			usage(stdout);
-			return 0;
+		case 'g':       /* perf's habits: stacks are always recorded */
+			break;
+		case 1008:
+			if (strcmp(optarg, "fp") && strcmp(optarg, "dwarf") && strncmp(optarg, "fp,", 3) &&
+			    strncmp(optarg, "dwarf,", 6) && strcmp(optarg, "lbr"))
+				return cli_bad_usage("record", usage, "--call-graph takes perf's fp, dwarf or lbr "
+						     "(and scorch records whole stacks anyway), not '%s'", optarg);
+			break;
 		default:
-			fprintf(stderr, "scorch record: unknown or incomplete option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return 2;
+			return cli_getopt_end(c, "record", usage, argv);
 		}
 	}
 	if (pid_list && all)
@@ -388,11 +396,8 @@ int cmd_record(int argc, char **argv)
 	if (duration)
 		die("--duration goes with -p or -a (running processes); a program run by scorch "
 		    "is recorded until it exits");
-	if (optind >= argc) {
-		fprintf(stderr, "scorch record: no program given\n");
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return cli_bad_usage("record", usage, "%s", "no program given");
 	so.mode = heap && wall ? "cpu,wall,heap" : heap ? "cpu,heap" : wall ? "cpu,wall" : "cpu";
 	struct strbuf mode = STRBUF_INIT;
 	sb_adds(&mode, so.mode);

@@ -1,4 +1,5 @@
 /* scorch's entry point: the command table and top-level usage, after git's. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,71 @@ static void usage(FILE *f)
 	fprintf(f, "usage: scorch <command> [options] [-- program args...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'scorch <command> --help' describes a command; docs/guide.md has the tour.\n");
+	fprintf(f, "\n'scorch help <command>' or 'scorch <command> --help' describes a command;\n"
+		   "'man scorch-<command>' the same; docs/guide.md has the tour.\n");
+}
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Optimal string alignment distance (Damerau-Levenshtein with adjacent
+ * transpositions counted once), as git's "did you mean" weighs typos. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	if (n > 64 || m > 64)
+		return SIZE_MAX;
+	size_t d[65][65];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+/* An unknown command: the closest ones if a typo away (at most 2 edits, and
+ * fewer than half the word), or a command the word starts; else the list. */
+static int unknown_command(const char *what)
+{
+	size_t best = SIZE_MAX;
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		size_t d = edit_distance(what, commands[i].name);
+		if (!strncmp(commands[i].name, what, strlen(what)) && strlen(what) >= 2)
+			d = 1;  /* an unambiguous-enough prefix: 'rep' */
+		if (d < best)
+			best = d;
+	}
+	fprintf(stderr, "scorch: '%s' is not a scorch command", what);
+	if (best <= 2 && best * 2 < strlen(what) + 1) {
+		const char *sep = "; did you mean ";
+		for (size_t i = 0; i < NCOMMANDS; i++) {
+			size_t d = edit_distance(what, commands[i].name);
+			if (!strncmp(commands[i].name, what, strlen(what)) && strlen(what) >= 2)
+				d = 1;
+			if (d == best) {
+				fprintf(stderr, "%s'%s'", sep, commands[i].name);
+				sep = " or ";
+			}
+		}
+		fputs("?\n", stderr);
+	} else {
+		fputs("; the commands are:", stderr);
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			fprintf(stderr, " %s%s", commands[i].name, i + 1 < NCOMMANDS ? "," : "\n");
+	}
+	fputs("see 'scorch --help'\n", stderr);
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -36,18 +101,35 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(argv[1], "--version")) {
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("scorch %s\n", SCORCH_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	if (!strcmp(argv[1], "help")) {
+		/* `scorch help CMD` is `scorch CMD --help` */
+		if (argc > 3) {
+			fprintf(stderr, "scorch help: takes one command, got '%s' after '%s'\n", argv[3], argv[2]);
+			return 2;
+		}
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (!strcmp(argv[2], commands[i].name)) {
+				char *hargv[] = { argv[2], (char *)"--help", NULL };
+				return commands[i].fn(2, hargv);
+			}
+		return unknown_command(argv[2]);
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "scorch: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "scorch: unknown option '%s': options go after the command "
+			"(scorch COMMAND [options])\nsee 'scorch --help'\n", argv[1]);
+		return 2;
+	}
+	return unknown_command(argv[1]);
 }

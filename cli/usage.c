@@ -11,8 +11,14 @@ int cli_bad_usage(const char *cmd, usage_fn usage, const char *fmt, const char *
 	fprintf(stderr, "scorch %s: ", cmd);
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
-	usage(stderr);
+	(void)usage;    /* one line pointing at the help, not the whole help */
+	cli_see_help(cmd);
 	return 2;
+}
+
+void cli_see_help(const char *cmd)
+{
+	fprintf(stderr, "see 'scorch %s --help' (or 'scorch help %s')\n", cmd, cmd);
 }
 
 int cli_getopt_end(int c, const char *cmd, usage_fn usage, char **argv)
@@ -23,6 +29,11 @@ int cli_getopt_end(int c, const char *cmd, usage_fn usage, char **argv)
 	}
 	if (c == ':')
 		return cli_bad_usage(cmd, usage, "option '%s' needs a value", argv[optind - 1]);
+	if (optopt && optopt != '?') {
+		/* a short option, maybe inside a cluster: argv names the cluster */
+		char o[3] = { '-', (char)optopt, 0 };
+		return cli_bad_usage(cmd, usage, "unknown option '%s'", o);
+	}
 	return cli_bad_usage(cmd, usage, "unknown option '%s'", argv[optind - 1]);
 }
 

@@ -1,5 +1,5 @@
 /* Usage errors of the subcommands, said one way: "scorch CMD: what is wrong",
- * then the command's usage, exit status 2. */
+ * then a line pointing at the command's --help, exit status 2. */
 #ifndef SCORCH_CLI_USAGE_H
 #define SCORCH_CLI_USAGE_H
 
@@ -7,9 +7,13 @@
 
 typedef void (*usage_fn)(FILE *f);
 
-/* Prints "scorch CMD: " fmt (with one string argument) and the usage on
- * stderr; returns 2, the exit status of a usage error. */
+/* Prints "scorch CMD: " fmt (with one string argument) and one line pointing
+ * at 'scorch CMD --help' on stderr (not the whole usage: the error stays in
+ * sight); returns 2, the exit status of a usage error. */
 int cli_bad_usage(const char *cmd, usage_fn usage, const char *fmt, const char *arg);
+
+/* The line that ends every usage error: "see 'scorch CMD --help' ...". */
+void cli_see_help(const char *cmd);
 
 /* The cases every getopt_long loop ends with: 'h' prints the usage on stdout
  * and gives 0, ':' (a missing value) and anything else unknown give 2 with

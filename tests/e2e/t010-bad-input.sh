@@ -15,7 +15,7 @@ check "static: 127" "$r" 127
 check_match "static: explains" "$(cat e3)" 'statically linked.*LD_PRELOAD'
 "$SCORCH" heap --bogus -- true 2>e4; r=$?
 check "unknown flag: 2" "$r" 2
-check_match "unknown flag: usage" "$(cat e4)" 'usage: scorch heap'
+check_match "unknown flag: points at the help" "$(cat e4)" "see 'scorch heap --help'"
 "$SCORCH" heap --depth 0 -- true 2>e5; r=$?
 check "bad depth: 2" "$r" 2
 "$SCORCH" frobnicate 2>e6; r=$?
