@@ -12,6 +12,7 @@
 #include "profile.h"
 
 struct profile_event_src;
+struct sc_event_weigh;
 
 /* One walk over a profile's events. The iterator borrows the profile, which
  * must outlive it; it holds no events of its own when they are in memory. */
@@ -20,10 +21,19 @@ struct sc_event_iter {
 	size_t pos;                     /* events handed out so far */
 	struct profile_event_src *src;  /* the file's decoder, NULL for events in memory */
 	bool failed;                    /* a file-backed source failed: err says why */
+	struct sc_event_weigh *wx;      /* a sampled heap profile's weighing, NULL none */
 	char err[256];
 };
 
-/* Starts a walk from the first event. */
+/* Starts a walk from the first event. A sampled heap profile (p->heap_sample,
+ * scorch heap --sample) is walked as the events its samples stand for: a
+ * sample of s bytes at rate R was taken with probability 1 - exp(-s/R) (s
+ * of 0 taken as 1), so it is handed out as k copies, k the inverse of that
+ * probability rounded up or down at random (deterministic: the same for
+ * every walk) so that its mean is the inverse; each copy has an address of
+ * its own (2^62 and up) and the free of the sample frees every copy. Counts
+ * and bytes per stack, site, thread and time are thus unbiased estimates
+ * in every view, and ordinals count the copies. */
 void sc_events_begin(struct sc_event_iter *it, const struct sc_profile *p);
 /* Points *batch at the next events in time order and returns how many (0 at
  * the end, or when the source failed). The batch is valid until the next
@@ -38,7 +48,12 @@ int sc_events_end(struct sc_event_iter *it);
  * file's decoder would (0, the default: all in one batch). */
 void sc_events_set_batch(size_t n);
 
-/* How many events the profile holds, whether in memory or in its file. */
+/* What a sample of `size` bytes stands for in a profile sampled at `rate`
+ * bytes: 1 / (1 - exp(-max(size, 1) / rate)) allocations. */
+double sc_event_weight(uint64_t size, uint64_t rate);
+
+/* How many events the profile holds (a sampled profile: the samples),
+ * whether in memory or in its file. */
 uint64_t sc_events_count(const struct sc_profile *p);
 /* The time of the last event (0 without events) when it is known without a
  * walk, as it is for events in memory: true and *t set; false otherwise. */

@@ -593,6 +593,8 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	w_u(s, str_id(w, p->host));
 	w_u(s, str_id(w, p->scorch_version));
 	w_u(s, p->lost_events);   /* added after the first release: optional */
+	if (p->heap_sample)
+		w_u(s, p->heap_sample);   /* version 3 only */
 	w_section(w, SEC_META);
 
 	w_u(s, p->nmodules);
@@ -786,8 +788,8 @@ static int write_profile(const struct sc_profile *p, const char *path, struct ev
 	if (!w.o.err)
 		write_body(&w, p);
 	memcpy(hdr, PROFILE_MAGIC, 8);
-	fmt_put_u32le(hdr + 8, PROFILE_VERSION);
-	fmt_put_u32le(hdr + 12, p->flags);
+	fmt_put_u32le(hdr + 8, p->heap_sample ? 3 : 2);
+	fmt_put_u32le(hdr + 12, p->heap_sample ? p->flags | PROF_HEAP_SAMPLED : p->flags & ~PROF_HEAP_SAMPLED);
 	fmt_put_u64le(hdr + 16, w.o.raw_total);
 	fmt_put_u64le(hdr + 24, w.o.comp_total);
 	err = w.o.err;
@@ -1254,6 +1256,11 @@ static int sec_meta(struct reader *r, struct sec *s)
 	p->scorch_version = r_str(r, s);
 	if (s_left(s))
 		p->lost_events = s_u(s);
+	if (r->version >= 3 && s_left(s))
+		p->heap_sample = s_u(s);
+	if ((p->heap_sample != 0) != ((p->flags & PROF_HEAP_SAMPLED) != 0))
+		return rfail(r, "corrupt profile: %s", p->heap_sample ? "a sampling rate without the sampled flag"
+								     : "sampled heap events without their sampling rate");
 	r->have_meta = 1;
 	return s->f.err ? -1 : 0;
 }

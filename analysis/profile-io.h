@@ -14,7 +14,11 @@
  * to the us, frees by position); version 1 in EVENTS sections. Both are read;
  * version 2 is written. A reader of version 1 alone refuses version 2 files
  * by their header instead of skipping their events in silence. */
-#define PROFILE_VERSION 2
+/* Version 3 is version 2 with sampled heap events (scorch heap --sample,
+ * flag PROF_HEAP_SAMPLED, the rate in META): it is written only for such a
+ * profile, so that a reader of version 2 refuses it by its header instead of
+ * showing samples as every event. */
+#define PROFILE_VERSION 3
 #define PROFILE_VERSION_MIN 1
 
 /* Writes p to path atomically: a new file, mode 0600, takes the name when

@@ -20,6 +20,8 @@
 #define PROF_WALL       16u   /* wall-clock sampling: samples say on- or off-CPU */
 #define PROF_STALE      32u   /* a module's file changed after it was loaded (its build
                                * id differs): its frames are named by module and offset */
+#define PROF_HEAP_SAMPLED 64u /* heap events are samples (scorch heap --sample): the
+                               * event iterator weighs them back (heap_sample) */
 
 struct sc_module {
 	const char *name;         /* basename, e.g. "libc.so.6" or the program name */
@@ -262,6 +264,8 @@ struct sc_profile {
 	uint32_t depth;           /* --depth it was recorded with */
 	uint64_t lost_chunks, lost_bytes;
 	uint64_t lost_events;     /* events the runtime could not record (RAW_LOST_EVENTS) */
+	uint64_t heap_sample;     /* sampled heap profile: mean bytes between samples
+	                           * (PROF_HEAP_SAMPLED, version 3); 0: every event */
 	const char *host;         /* uname nodename of the recording machine */
 	const char *scorch_version;
 

@@ -1,5 +1,6 @@
 /* `scorch heap`: run a program with every heap allocation recorded, then
  * print a short summary of each profile written. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: scorch heap [-o FILE] [--depth N] [--no-follow] [--] PROGRAM [ARGS...]\n"
+		"usage: scorch heap [-o FILE] [--depth N] [--no-follow] [--sample[=BYTES]] [--] PROGRAM [ARGS...]\n"
 		"\n"
 		"Runs PROGRAM with every malloc-family call recorded with its stack, and\n"
 		"writes PROGRAM.PID.scorch (one profile per process: forked children and\n"
@@ -28,7 +29,42 @@ static void usage(FILE *f)
 		"  -o, --output FILE  write the program's profile to FILE\n"
 		"      --depth N      keep at most N frames per stack (1-1024, default 128)\n"
 		"      --no-follow    do not record forked children\n"
+		"      --sample[=BYTES]  record one allocation per BYTES allocated on average\n"
+		"                     (512K when no value; units K, M, G: KiB, MiB, GiB), weighted\n"
+		"                     back so that counts and bytes are estimates; unsampled calls\n"
+		"                     cost a counter update (production use). Default: every call\n"
 		"  -h, --help         show this help\n");
+}
+
+/* --sample's value: bytes, with an optional unit K, M or G (powers of 1024,
+ * "KiB" and "k" accepted). 0, or -1 when it is not one from 1 to 2^40. */
+static int parse_sample(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	int shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift) {
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+	} else if (!strcmp(end, "B")) {
+		end++;
+	}
+	if (*end || v == 0 || v > (1ull << 40) >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
 }
 
 /* The end-of-run summary of one profile (runs while the profile is written). */
@@ -49,6 +85,11 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 		sb_addf(&sb, ", killed by signal %d (%s)", p->exit_value, strsignal(p->exit_value));
 	else if (p->exit_kind == EXIT_EXEC)
 		sb_adds(&sb, ", replaced by exec");
+	if (p->heap_sample) {
+		sb_adds(&sb, "\nscorch:   sampled: one allocation per ");
+		term_bytes(&sb, p->heap_sample);
+		sb_adds(&sb, " on average; the figures below are estimated");
+	}
 	sb_adds(&sb, "\nscorch:   ");
 	term_count(&sb, t->allocations);
 	sb_adds(&sb, " allocations, ");
@@ -101,6 +142,7 @@ int cmd_heap(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "no-follow", no_argument, NULL, 'F' },
+		{ "sample", optional_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -122,6 +164,13 @@ int cmd_heap(int argc, char **argv)
 		}
 		case 'F':
 			so.follow = 0;
+			break;
+		case 'S':
+			if (!optarg)
+				so.heap_sample = 512 * 1024;
+			else if (parse_sample(optarg, &so.heap_sample))
+				die("--sample takes a number of bytes from 1 to 1T, with K, M or G for KiB, MiB, GiB (512K), not '%s'",
+				    optarg);
 			break;
 		case 'h':
 			usage(stdout);

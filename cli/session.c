@@ -205,7 +205,7 @@ static uint64_t clock_cal_fs(struct clock_cal *c)
 }
 
 static struct raw_reader *reader_for(reader_vec *v, const char *path, int create, uint64_t tick_fs,
-				     int no_code, long spans)
+				     int no_code, long spans, int in_memory)
 {
 	for (size_t i = 0; i < v->len; i++)
 		if (!strcmp(v->data[i].path, path))
@@ -218,11 +218,15 @@ static struct raw_reader *reader_for(reader_vec *v, const char *path, int create
 		raw_reader_set_no_code(lr.r);
 	if (spans)
 		raw_reader_set_zone_keep(lr.r, spans < 0 ? 0 : (size_t)spans);
-	/* compress events as they come, next to the raw stream */
-	struct strbuf es = STRBUF_INIT;
-	sb_addf(&es, "%s.events", path);
-	raw_reader_stream_to(lr.r, es.buf);
-	sb_release(&es);
+	/* compress events as they come, next to the raw stream; not those of
+	 * a sampled heap profile, few and wanted whole in memory (its summary
+	 * weighs them: the totals tallied as they stream count samples) */
+	if (!in_memory) {
+		struct strbuf es = STRBUF_INIT;
+		sb_addf(&es, "%s.events", path);
+		raw_reader_stream_to(lr.r, es.buf);
+		sb_release(&es);
+	}
 	VEC_PUSH(v, lr);
 	return lr.r;
 }
@@ -410,6 +414,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			setenv("SCORCH_HZ", num, 1);
 		else
 			unsetenv("SCORCH_HZ");
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)o->heap_sample);
+		if (o->heap_sample && strstr(o->mode, "heap"))
+			setenv("SCORCH_HEAP_SAMPLE", num, 1);
+		else
+			unsetenv("SCORCH_HEAP_SAMPLE");
 		/* time stamps are TSC ticks exactly when a rate is given */
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)tick_fs);
 		if (tick_fs)
@@ -543,7 +552,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			list_raw(sessdir, &names);
 			for (size_t i = 0; i < names.len; i++) {
 				track(&rss, names.data[i].pid);
-				reader_for(&readers, names.data[i].path, 1, clock_cal_fs(&cc), o->no_code, o->spans);
+				reader_for(&readers, names.data[i].path, 1, clock_cal_fs(&cc), o->no_code, o->spans,
+					   o->heap_sample != 0);
 				free(names.data[i].path);
 			}
 			VEC_FREE(&names);
@@ -622,7 +632,8 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		struct sc_profile *p;
 		struct finalize_info info = { 0 };
 		char err[512];
-		struct raw_reader *rd = reader_for(&readers, n->path, 1, clock_cal_fs(&cc), o->no_code, o->spans);
+		struct raw_reader *rd = reader_for(&readers, n->path, 1, clock_cal_fs(&cc), o->no_code, o->spans,
+							 o->heap_sample != 0);
 		for (size_t k = 0; k < readers.len; k++)
 			if (readers.data[k].r == rd)
 				readers.data[k].r = NULL;   /* finish() frees it */
@@ -649,6 +660,13 @@ void session_run(const struct session_opts *o, struct session_result *r)
 				info.stream_stopped ? info.stream_stopped : "");
 		note_unrecorded(p, &info, n, names.data, names.len);
 		notes_check_rust_allocator(p);
+		/* the runtime sampled at the rate the launcher gave it: the
+		 * totals tallied while it ran count samples, not events */
+		if (o->heap_sample && (p->flags & PROF_HEAP)) {
+			p->heap_sample = o->heap_sample;
+			p->flags |= PROF_HEAP_SAMPLED;
+			info.have_totals = 0;
+		}
 		for (size_t k = 0; k < rss.len; k++)
 			if (rss.data[k].pid == n->pid)
 				finalize_add_rss(p, &info, rss.data[k].s.data, rss.data[k].s.len);

@@ -16,6 +16,8 @@ struct session_opts {
 	int depth;                /* stack depth */
 	int follow;               /* record forked children and their execs */
 	int hz;                   /* CPU sampling rate, for a mode with "cpu" */
+	uint64_t heap_sample;     /* heap --sample: mean bytes between recorded
+	                           * allocations, 0 every one */
 	int no_code;              /* keep no code or source lines for annotation */
 	long spans;               /* zone spans kept one by one at most: 0 the default
 	                           * (ZONE_KEEP_DEFAULT), -1 every one */

@@ -1067,6 +1067,8 @@ void scorch_rt_init(void)
 	G.heap = strstr(mode, "heap") != NULL;
 	G.cpu = strstr(mode, "cpu") != NULL;
 	G.wall = G.cpu && strstr(mode, "wall") != NULL;
+	long hs = G.heap ? rt_atol(rt_env("SCORCH_HEAP_SAMPLE"), 0) : 0;
+	G.heap_sample = hs > 0 ? (uint64_t)hs : 0;
 	G.hz = rt_atol(rt_env("SCORCH_HZ"), 999);
 	/* the launcher gives a TSC rate exactly when time stamps are TSC ticks */
 	G.tick_fs = (uint64_t)rt_atol(rt_env("SCORCH_TICK_FS"), 0);

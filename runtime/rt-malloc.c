@@ -234,13 +234,187 @@ static inline void stats_free(size_t use)
 	sig_add64(&tl_stats.current_bytes, -(int64_t)use);
 }
 
+/* ---- sampling (scorch heap --sample=BYTES) ----
+ * One allocation per G.heap_sample bytes on average is recorded, as
+ * tcmalloc and jemalloc sample: the bytes a thread allocates are a line
+ * with points thrown on it at random, an exponential distance apart, and an
+ * allocation that covers a point is recorded (an allocation of s bytes
+ * with probability 1 - exp(-s / rate); the reader weighs it back,
+ * analysis/events.c). A thread keeps the bytes left to its next point; an
+ * allocation that does not reach it costs that subtraction and nothing
+ * else. The addresses of the sampled blocks that are live go in one table,
+ * so that their frees are recorded; a free asks a small counting filter
+ * first (one load, 32 KiB that stay in the cache) and the table only when
+ * the filter says the address may be there. */
+
+static __thread int64_t tl_left __attribute__((tls_model("initial-exec")));
+static __thread uint64_t tl_rng __attribute__((tls_model("initial-exec")));
+
+/* ln(x) for 0 < x <= 1 without libm: x = m 2^e, ln m = 2 atanh((m-1)/(m+1)) */
+static double rt_ln(double x)
+{
+	uint64_t b;
+	memcpy(&b, &x, sizeof(b));
+	int e = (int)((b >> 52) & 0x7ff) - 1023;
+	b = (b & ((1ull << 52) - 1)) | (1023ull << 52);
+	double m;
+	memcpy(&m, &b, sizeof(m));
+	if (m > 1.4142135623730951) {
+		m *= 0.5;
+		e++;
+	}
+	double t = (m - 1) / (m + 1), t2 = t * t, sum = 0, pw = t;
+	for (int k = 1; k < 24; k += 2) {
+		sum += pw / k;
+		pw *= t2;
+	}
+	return 2 * sum + e * 0.6931471805599453;
+}
+
+/* Bytes to the next point: exponential, mean G.heap_sample. */
+static int64_t sample_draw(void)
+{
+	uint64_t x = tl_rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	tl_rng = x;
+	double u = ((double)((x * 0x2545F4914F6CDD1Dull) >> 11) + 1.0) * 0x1p-53;   /* (0, 1] */
+	double d = -rt_ln(u) * (double)G.heap_sample;
+	if (d < 1)
+		d = 1;
+	if (d > 0x1p61)
+		d = 0x1p61;
+	return (int64_t)d;
+}
+
+static inline int64_t sample_bytes(size_t n)
+{
+	/* the reader weighs a block of 0 bytes as one of 1 */
+	return n == 0 ? 1 : n > (1ull << 61) ? (int64_t)(1ull << 61) : (int64_t)n;
+}
+
+/* The allocation reached the point: seed the thread's generator on its
+ * first allocation, draw the next distance. */
+static __attribute__((noinline)) int sample_slow(size_t n)
+{
+	if (!tl_rng) {
+		uint64_t seed = scorch_rt_ns() ^ ((uint64_t)(uintptr_t)&tl_rng * 0x9E3779B97F4A7C15ull) ^
+				((uint64_t)getpid() << 32);
+		tl_rng = seed ? seed : 1;
+		tl_left = sample_draw() - sample_bytes(n);
+		if (tl_left > 0)
+			return 0;
+	}
+	tl_left = sample_draw();
+	return 1;
+}
+
+/* Whether an allocation of n bytes is recorded. A handler's allocation
+ * between the load and the store may lose its subtraction: no matter. */
+static inline int sample_hit(size_t n)
+{
+	int64_t left = tl_left - sample_bytes(n);
+	tl_left = left;
+	if (likely(left > 0))
+		return 0;
+	return sample_slow(n);
+}
+
+#define ST_BITS 20                    /* table slots: 8 MiB reserved, touched as used */
+#define ST_CAP (1u << ST_BITS)
+#define SF_BITS 14                    /* filter counters */
+#define ST_TOMB ((uintptr_t)1)        /* a deleted slot */
+
+static _Atomic(uintptr_t) *_Atomic st_tab;
+static atomic_uint st_len;
+static _Atomic uint16_t sf_cnt[1u << SF_BITS];
+
+static inline uint64_t st_hash(uintptr_t a)
+{
+	return (uint64_t)a * 0x9E3779B97F4A7C15ull;
+}
+
+/* No sampled block lives at p when this says 0. async-signal-safe */
+static inline int sampled_maybe(const void *p)
+{
+	return atomic_load_explicit(&sf_cnt[st_hash((uintptr_t)p) >> (64 - SF_BITS)],
+				    memory_order_relaxed) != 0;
+}
+
+static _Atomic(uintptr_t) *st_table(void)
+{
+	_Atomic(uintptr_t) *t = atomic_load_explicit(&st_tab, memory_order_acquire);
+	if (likely(t != NULL))
+		return t;
+	void *m = mmap(NULL, ST_CAP * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&st_tab, &t, (_Atomic(uintptr_t) *)m)) {
+		munmap(m, ST_CAP * sizeof(uintptr_t));
+		return t;
+	}
+	return (_Atomic(uintptr_t) *)m;
+}
+
+/* Remembers the sampled block p (live, so in the table at most once): 1,
+ * or 0 when the table is half full or cannot be had. async-signal-safe */
+static int st_add(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	_Atomic(uintptr_t) *t = st_table();
+	if (!t || atomic_load_explicit(&st_len, memory_order_relaxed) >= ST_CAP / 2)
+		return 0;
+	uint64_t h = st_hash(a);
+	_Atomic uint16_t *f = &sf_cnt[h >> (64 - SF_BITS)];
+	if (atomic_load_explicit(f, memory_order_relaxed) == UINT16_MAX)
+		return 0;
+	size_t i = (size_t)(h >> (64 - ST_BITS));
+	for (size_t k = 0; k < ST_CAP; k++, i = (i + 1) & (ST_CAP - 1)) {
+		uintptr_t cur = atomic_load_explicit(&t[i], memory_order_relaxed);
+		while (cur == 0 || cur == ST_TOMB) {
+			if (atomic_compare_exchange_weak(&t[i], &cur, a)) {
+				atomic_fetch_add(&st_len, 1);
+				atomic_fetch_add(f, 1);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Forgets p: 1 when it was a sampled block. async-signal-safe */
+static int st_del(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	_Atomic(uintptr_t) *t = atomic_load_explicit(&st_tab, memory_order_acquire);
+	if (!t || a <= ST_TOMB)
+		return 0;
+	uint64_t h = st_hash(a);
+	size_t i = (size_t)(h >> (64 - ST_BITS));
+	for (size_t k = 0; k < ST_CAP; k++, i = (i + 1) & (ST_CAP - 1)) {
+		uintptr_t cur = atomic_load_explicit(&t[i], memory_order_relaxed);
+		if (cur == 0)
+			return 0;
+		if (cur == a && atomic_compare_exchange_strong(&t[i], &cur, ST_TOMB)) {
+			atomic_fetch_sub(&st_len, 1);
+			atomic_fetch_sub(&sf_cnt[h >> (64 - SF_BITS)], 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* ---- what the hooks do ---- */
 
 /* Decided once the runtime has looked at its environment (hooks_decide):
  * HOOKS_IDLE, the exported functions jump to the next allocator and touch
  * nothing else; HOOKS_COUNT, calls are counted (scorch_heap_stats(), zones'
- * allocations); HOOKS_RECORD, counted and recorded. */
-enum { HOOKS_INIT = 0, HOOKS_IDLE, HOOKS_COUNT, HOOKS_RECORD };
+ * allocations); HOOKS_RECORD, counted and recorded (sampled when
+ * G.heap_sample is set); HOOKS_SAMPLE, sampled and not counted: a hook
+ * outside the runtime takes the short way (SAMPLE_FAST). */
+enum { HOOKS_INIT = 0, HOOKS_IDLE, HOOKS_COUNT, HOOKS_RECORD, HOOKS_SAMPLE };
 static atomic_int hooks_mode;
 static atomic_int stats_asked;   /* scorch_rt_heap_stats() was called */
 /* HOOKS_RECORD counts too: the program can ask (see hooks_decide) */
@@ -270,7 +444,7 @@ static int hooks_decide(void)
 		return HOOKS_COUNT;   /* initializing (here or on another thread): decide later */
 	int m, count = st != RT_ACTIVE || atomic_load(&stats_asked) || scorch_rt_zone_counts_allocs();
 	if (st == RT_ACTIVE && G.heap)
-		m = HOOKS_RECORD;
+		m = G.heap_sample && !count ? HOOKS_SAMPLE : HOOKS_RECORD;
 	else if (count)
 		m = HOOKS_COUNT;
 	else
@@ -288,8 +462,9 @@ RT_EXPORT int scorch_rt_heap_stats(struct scorch_heap_stats *s, int thread)
 	if (!atomic_load(&stats_asked)) {
 		atomic_store(&stats_asked, 1);
 		atomic_store(&rec_counts, 1);
-		int idle = HOOKS_IDLE;
+		int idle = HOOKS_IDLE, sample = HOOKS_SAMPLE;
 		atomic_compare_exchange_strong(&hooks_mode, &idle, HOOKS_COUNT);
+		atomic_compare_exchange_strong(&hooks_mode, &sample, HOOKS_RECORD);
 	}
 	if (thread) {
 		*s = tl_stats;
@@ -333,7 +508,7 @@ static inline int hook_enter(uintptr_t frame)
 		mode = hooks_decide();
 	if (mode == HOOKS_IDLE)
 		return HOOK_PASS;
-	if (mode != HOOKS_RECORD || atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE)
+	if (mode < HOOKS_RECORD || atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE)
 		return HOOK_COUNT;
 	struct rt_tls *t = &scorch_rt_tls;
 	if (likely(!g && !t->nctx)) {
@@ -433,6 +608,65 @@ static void rec_free(int func, void *ptr, uint64_t t, int unordered)
 	scorch_rt_unlock(b);
 }
 
+/* ---- sampled recording: the hooks' short way (HOOKS_SAMPLE, outside the
+ * runtime) when an event is to be recorded. `frame` is the hook's. ---- */
+
+#define SAMPLE_FAST() (atomic_load_explicit(&hooks_mode, memory_order_relaxed) == HOOKS_SAMPLE && \
+		       !scorch_rt_guard)
+
+static __attribute__((noinline)) void sampled_alloc(int func, size_t size, void *ptr, uintptr_t frame)
+{
+	int h = hook_enter(frame);
+	if (h >= 0) {
+		if (st_add(ptr))
+			rec_alloc(func, size, ptr);
+		else
+			scorch_rt_lost_event();
+		hook_recorded(h);
+	}
+	hook_leave(h);
+}
+
+/* Before the block p, which may have been sampled, is handed back. */
+static __attribute__((noinline)) void sampled_free(int func, void *ptr, uintptr_t frame)
+{
+	uint64_t t = stamp_free();
+	if (!st_del(ptr))
+		return;
+	int h = hook_enter(frame);
+	if (h >= 0) {
+		rec_free(func, ptr, t, 1);
+		hook_recorded(h);
+	} else {
+		scorch_rt_lost_event();
+	}
+	hook_leave(h);
+}
+
+/* A realloc whose old block was sampled (olds: taken out of the table
+ * before the call, at t0) or whose new one is. */
+static __attribute__((noinline)) void sampled_realloc(int func, void *p, void *q, size_t size, int olds,
+						       int news, uint64_t t0, uintptr_t frame)
+{
+	if (olds && !q && size)
+		st_add(p);   /* failed: the old block lives on */
+	int h = hook_enter(frame);
+	if (h >= 0) {
+		if (olds && q)
+			rec_free(FN_REALLOC_MOVE, p, t0, 0);
+		else if (olds && size == 0)
+			rec_free(FN_REALLOC, p, t0, 0);
+		if (news) {
+			if (st_add(q))
+				rec_alloc(func, size, q);
+			else
+				scorch_rt_lost_event();
+		}
+		hook_recorded(h);
+	}
+	hook_leave(h);
+}
+
 /* Whether a hook in context h counts its call (scorch_heap_stats(), zones):
  * one that only counts, or a recording one when the program can ask. */
 static inline int counts(int h)
@@ -446,7 +680,8 @@ static void on_alloc(int h, int func, size_t size, void *ptr)
 	if (ptr && counts(h))
 		stats_alloc(size, usable(ptr));
 	if (h >= 0) {
-		rec_alloc(func, size, ptr);
+		if (!G.heap_sample || (ptr && sample_hit(size) && st_add(ptr)))
+			rec_alloc(func, size, ptr);
 		hook_recorded(h);
 	}
 }
@@ -458,7 +693,8 @@ static void on_free(int h, int func, void *ptr)
 	if (ptr && counts(h))
 		stats_free(usable(ptr));
 	if (h >= 0) {
-		rec_free(func, ptr, stamp_free(), 1);
+		if (!G.heap_sample || (ptr && sampled_maybe(ptr) && st_del(ptr)))
+			rec_free(func, ptr, stamp_free(), 1);
 		hook_recorded(h);
 	}
 }
@@ -473,6 +709,12 @@ static __attribute__((noinline)) void *malloc_hook(size_t n)
 		if (tl_resolving)
 			return boot_alloc(n, 16);
 		scorch_rt_resolve();
+	}
+	if (SAMPLE_FAST()) {
+		void *p = REAL.malloc(n);
+		if (unlikely(sample_hit(n)) && p)
+			sampled_alloc(FN_MALLOC, n, p, FRAME());
+		return p;
 	}
 	int h = hook_enter(FRAME());
 	if (h == HOOK_PASS)
@@ -501,13 +743,19 @@ static __attribute__((noinline)) void *calloc_hook(size_t n, size_t m)
 		}
 		scorch_rt_resolve();
 	}
+	size_t t;
+	if (__builtin_mul_overflow(n, m, &t))
+		t = SIZE_MAX;
+	if (SAMPLE_FAST()) {
+		void *p = REAL.calloc(n, m);
+		if (unlikely(sample_hit(t)) && p)
+			sampled_alloc(FN_CALLOC, t, p, FRAME());
+		return p;
+	}
 	int h = hook_enter(FRAME());
 	if (h == HOOK_PASS)
 		return REAL.calloc(n, m);
 	void *p = REAL.calloc(n, m);
-	size_t t;
-	if (__builtin_mul_overflow(n, m, &t))
-		t = SIZE_MAX;
 	on_alloc(h, FN_CALLOC, t, p);
 	hook_leave(h);
 	return p;
@@ -528,9 +776,15 @@ static __attribute__((noinline)) void free_hook(int func, void *p, size_t align,
 	if (unlikely(is_boot(p)))
 		return;
 	ENSURE_REAL();
-	int h = hook_enter(FRAME());
-	if (h != HOOK_PASS)
-		on_free(h, func, p);
+	int h = HOOK_PASS;
+	if (SAMPLE_FAST()) {
+		if (unlikely(sampled_maybe(p)) && p)
+			sampled_free(func, p, FRAME());
+	} else {
+		h = hook_enter(FRAME());
+		if (h != HOOK_PASS)
+			on_free(h, func, p);
+	}
 	if (func == FN_FREE_SIZED && REAL.free_sized)
 		REAL.free_sized(p, n);
 	else if (func == FN_FREE_ALIGNED_SIZED && REAL.free_aligned_sized)
@@ -589,36 +843,50 @@ static __attribute__((noinline)) void *realloc_hook(int func, void *p, size_t n,
 		return q;
 	}
 	ENSURE_REAL();
-	int h = hook_enter(FRAME());
-	if (h == HOOK_PASS)
-		return is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
-	int cnt = counts(h);
-	size_t old_use = cnt ? usable(p) : 0;
-	uint64_t t0 = p ? scorch_rt_now() : 0;
-	void *q = is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
 	size_t size;
 	if (!is_array)
 		size = n;
 	else if (__builtin_mul_overflow(n, m, &size))
 		size = SIZE_MAX;
+	if (SAMPLE_FAST()) {
+		int olds = p && unlikely(sampled_maybe(p)) && st_del(p);
+		uint64_t t0 = olds ? scorch_rt_now() : 0;
+		void *q = is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
+		int news = q && sample_hit(size);
+		if (unlikely(olds || news))
+			sampled_realloc(func, p, q, size, olds, news, t0, FRAME());
+		return q;
+	}
+	int h = hook_enter(FRAME());
+	if (h == HOOK_PASS)
+		return is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
+	int cnt = counts(h);
+	size_t old_use = cnt ? usable(p) : 0;
 	int rec = h >= 0;
+	/* sampled: the old block is recorded when it was sampled, taken out
+	 * of the table before the call can hand its address to another thread */
+	int rec_old = rec && p && (!G.heap_sample || (sampled_maybe(p) && st_del(p)));
+	uint64_t t0 = p ? scorch_rt_now() : 0;
+	void *q = is_array ? real_reallocarray(p, n, m) : REAL.realloc(p, n);
 	if (q) {
 		if (p) {
 			if (cnt)
 				stats_free(old_use);
-			if (rec)
+			if (rec_old)
 				rec_free(FN_REALLOC_MOVE, p, t0, 0);
 		}
 		if (cnt)
 			stats_alloc(size, usable(q));
-		if (rec)
+		if (rec && (!G.heap_sample || (sample_hit(size) && st_add(q))))
 			rec_alloc(func, size, q);
 	} else if (p && size == 0) {
 		if (cnt)
 			stats_free(old_use);
-		if (rec)
+		if (rec_old)
 			rec_free(FN_REALLOC, p, t0, 0);
-	} else if (rec) {
+	} else if (rec_old && G.heap_sample) {
+		st_add(p);   /* failed: the old block lives on */
+	} else if (rec && !G.heap_sample) {
 		rec_alloc(func, size, NULL);
 	}
 	if (rec)
@@ -653,6 +921,12 @@ static __attribute__((noinline)) int posix_memalign_hook(void **out, size_t alig
 		}
 		scorch_rt_resolve();
 	}
+	if (SAMPLE_FAST()) {
+		int r = REAL.posix_memalign(out, align, n);
+		if (unlikely(sample_hit(n)) && r == 0)
+			sampled_alloc(FN_POSIX_MEMALIGN, n, *out, FRAME());
+		return r;
+	}
 	int h = hook_enter(FRAME());
 	if (h == HOOK_PASS)
 		return REAL.posix_memalign(out, align, n);
@@ -680,6 +954,12 @@ RT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		if (!REAL.name) {                                     \
 			errno = ENOMEM;                               \
 			return NULL;                                  \
+		}                                                     \
+		if (SAMPLE_FAST()) {                                  \
+			void *p = REAL.name call;                     \
+			if (unlikely(sample_hit(size)) && p)          \
+				sampled_alloc(FN, size, p, FRAME());  \
+			return p;                                     \
 		}                                                     \
 		int h = hook_enter(FRAME());                          \
 		if (h == HOOK_PASS)                                   \

@@ -78,6 +78,7 @@ struct rt_globals {
 	int fd;
 	int follow;
 	int heap;
+	uint64_t heap_sample;            /* scorch heap --sample: mean bytes between samples, 0 exact */
 	int cpu;                        /* sampling CPU time */
 	int wall;                       /* and timing blocking calls (off-CPU) */
 	long hz;
