@@ -1,31 +1,47 @@
 # scorch build: the tool (build/scorch), the runtime (build/libscorch.so),
-# test programs and unit tests. GNU make + pkg-config. `make demo`, `make check`.
+# test programs and unit tests. GNU make + pkg-config. `make demo`, `make check`,
+# `make install PREFIX=... DESTDIR=...`, `make uninstall`.
+# CC, CFLAGS, CPPFLAGS and LDFLAGS from the environment or make's command line
+# are honoured (added after scorch's own flags, before the ones the runtime
+# cannot do without); -Werror only with WERROR=1, as `make check` builds.
 
 BUILD    ?= build
 CC       ?= cc
 CXX      ?= c++
 SANITIZE ?=
+WERROR   ?=
 PKGS     := libdw libelf libunwind libzstd zlib capstone
-VERSION  := 0.1.0
+# the version lives in the public header; the runtime's SONAME is libscorch.so.MAJOR
+VERSION  := $(shell sed -n 's/^\#define SCORCH_VERSION "\(.*\)"$$/\1/p' include/scorch.h)
+SOMAJOR  := $(shell sed -n 's/^\#define SCORCH_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/scorch.h)
+SONAME   := libscorch.so.$(SOMAJOR)
 
 # Missing dependencies: install them (root or passwordless sudo) or say how.
-ifeq ($(filter clean,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) cmocka && echo ok),ok)
-$(info scorch: build dependencies missing; running scripts/install-deps.sh)
-ifneq ($(shell scripts/install-deps.sh >&2 && echo ok),ok)
+# Building the tool and the runtime needs the build dependencies only; the
+# test tools (cmocka, valgrind, heaptrack, sqlite3...) come with `make check`
+# or `make unit`.
+NO_DEPS_GOALS := clean uninstall
+TEST_GOALS    := check unit
+ifeq ($(filter $(NO_DEPS_GOALS),$(MAKECMDGOALS)),)
+DEPS_KIND := $(if $(filter $(TEST_GOALS),$(MAKECMDGOALS)),check,$(if $(filter demo,$(MAKECMDGOALS)),demo,build))
+ifneq ($(shell pkg-config --exists $(PKGS) $(if $(filter check,$(DEPS_KIND)),cmocka) && echo ok),ok)
+$(info scorch: build dependencies missing; running scripts/install-deps.sh $(DEPS_KIND))
+ifneq ($(shell scripts/install-deps.sh $(DEPS_KIND) >&2 && echo ok),ok)
 $(error scorch: could not install the build dependencies; see the message above)
 endif
 endif
 endif
 
-WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+WARN     := -Wall -Wextra $(if $(filter-out 0,$(WERROR)),-Werror) -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 BASE     := -std=c11 -D_GNU_SOURCE -g -O2 -fno-omit-frame-pointer $(WARN)
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all,)
-DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
+DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags cmocka 2>/dev/null)
 TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib capstone 2>/dev/null) -lstdc++ -lm -lpthread
-CFLAGS_TOOL := $(BASE) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"'
-# The runtime lives in foreign processes: never sanitized, no lib/, own flags.
-CFLAGS_RT  := $(BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+CFLAGS_TOOL := $(BASE) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"' \
+	-DSCORCH_SONAME='"$(SONAME)"'
+# The runtime lives in foreign processes: never sanitized, no lib/, own flags
+# (after the user's: a distribution's -fstack-protector-strong must not win).
+CFLAGS_RT  := $(BASE) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
 	-fno-stack-protector $(shell pkg-config --cflags libunwind)
 RT_LIBS    := $(shell pkg-config --libs libunwind) -ldl -lpthread
 
@@ -67,11 +83,14 @@ progs: $(PROG_BINS) $(PROG_O2) $(PROG_LIBS) $(EXAMPLES)
 unit: $(UNIT_BINS)
 
 $(BUILD)/scorch: $(TOOL_MAIN) $(TOOL_CORE)
-	$(CC) $(SANFLAGS) -o $@ $^ $(TOOL_LIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(TOOL_LIBS)
 
+# SONAME libscorch.so.MAJOR; programs linked with -L$(BUILD) -lscorch find it
+# through the symbolic link next to it.
 $(BUILD)/libscorch.so: $(RT_OBJS) runtime/libscorch.map
-	$(CC) -shared -o $@ $(RT_OBJS) -Wl,--version-script=runtime/libscorch.map \
-		-Wl,-z,now -Wl,-soname,libscorch.so $(RT_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(RT_OBJS) -Wl,--version-script=runtime/libscorch.map \
+		-Wl,-z,now -Wl,-soname,$(SONAME) $(RT_LIBS)
+	ln -sf libscorch.so $(BUILD)/$(SONAME)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,7 +102,7 @@ $(BUILD)/rtobj/%.o: %.c
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(TOOL_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TOOL) -o $@ $< $(TOOL_CORE) $(TOOL_LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(CFLAGS_TOOL) $(LDFLAGS) -o $@ $< $(TOOL_CORE) $(TOOL_LIBS) $(shell pkg-config --libs cmocka)
 
 # Test targets: -O0 and frame pointers so call sites and lines are exact.
 PROG_CFLAGS := -std=gnu11 -g -O0 -fno-omit-frame-pointer -fno-inline -Wall -Wno-unused-result -Iinclude -pthread
@@ -194,7 +213,60 @@ fuzz: fuzz-build
 check:
 	@tests/run-all.sh
 
+# ---- installing it like a tool ----
+# make install [PREFIX=/usr/local] [DESTDIR=staging root]: the tool, the
+# runtime (libscorch.so.VERSION with its SONAME and -lscorch links; the tool
+# finds it as BINDIR/../lib/SONAME), the public header, scorch.pc for
+# pkg-config, man pages made from the tool's --help text and bash completion.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+.PHONY: man completion install uninstall
+man: $(BUILD)/man/.stamp
+completion: $(BUILD)/scorch.bash
+# one page for scorch and one per command of `scorch --help`
+$(BUILD)/man/.stamp: $(BUILD)/scorch scripts/help2man.sh
+	@rm -rf $(BUILD)/man && mkdir -p $(BUILD)/man
+	sh scripts/help2man.sh $(BUILD)/scorch $(VERSION) >$(BUILD)/man/scorch.1
+	for c in $$($(BUILD)/scorch --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $$1 }'); do \
+		sh scripts/help2man.sh $(BUILD)/scorch $(VERSION) $$c >$(BUILD)/man/scorch-$$c.1 || exit 1; done
+	@touch $@
+$(BUILD)/scorch.bash: $(BUILD)/scorch scripts/gen-completion.sh
+	sh scripts/gen-completion.sh $(BUILD)/scorch >$@.tmp && mv $@.tmp $@
+$(BUILD)/scorch.pc: Makefile include/scorch.h
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+		'Name: scorch' \
+		'Description: scorch profiler in-program API: zones, marks, counters, heap statistics' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -lscorch' 'Cflags: -I$${includedir}' >$@
+install: all man completion $(BUILD)/scorch.pc
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(BUILD)/scorch $(DESTDIR)$(BINDIR)/scorch
+	$(INSTALL) -m 755 $(BUILD)/libscorch.so $(DESTDIR)$(LIBDIR)/libscorch.so.$(VERSION)
+	ln -sf libscorch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libscorch.so
+	$(INSTALL) -m 644 include/scorch.h $(DESTDIR)$(INCLUDEDIR)/scorch.h
+	$(INSTALL) -m 644 $(BUILD)/scorch.pc $(DESTDIR)$(PKGCONFIGDIR)/scorch.pc
+	$(INSTALL) -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(BUILD)/scorch.bash $(DESTDIR)$(BASHCOMPDIR)/scorch
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/scorch $(DESTDIR)$(LIBDIR)/libscorch.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libscorch.so \
+		$(DESTDIR)$(INCLUDEDIR)/scorch.h $(DESTDIR)$(PKGCONFIGDIR)/scorch.pc \
+		$(DESTDIR)$(MANDIR)/man1/scorch.1 $(DESTDIR)$(MANDIR)/man1/scorch-*.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/scorch
+	-rmdir -p --ignore-fail-on-non-empty $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) 2>/dev/null
+
 demo: all $(EXAMPLES)
+	@[ -x /usr/bin/time ] || scripts/install-deps.sh demo
 	@scripts/demo.sh $(BUILD)
 
 bench: all $(BENCH_BINS)

@@ -29,6 +29,13 @@
 
 #include <stdint.h>
 
+/* The version of scorch this header comes with (the Makefile reads it from
+ * here, and libscorch.so's SONAME is libscorch.so.MAJOR). */
+#define SCORCH_VERSION_MAJOR 0
+#define SCORCH_VERSION_MINOR 1
+#define SCORCH_VERSION_PATCH 0
+#define SCORCH_VERSION "0.1.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

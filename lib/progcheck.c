@@ -94,6 +94,10 @@ int prog_is_setid(const char *path)
 	       ((st.st_mode & S_ISGID) && st.st_gid != getegid());
 }
 
+#ifndef SCORCH_SONAME
+#define SCORCH_SONAME "libscorch.so.0"   /* the Makefile passes it */
+#endif
+
 int runtime_locate(char *out, size_t outlen)
 {
 	const char *env = getenv("SCORCH_RUNTIME");
@@ -113,9 +117,13 @@ int runtime_locate(char *out, size_t outlen)
 	if (!slash)
 		return -ENOENT;
 	*slash = 0;
-	const char *cands[] = { "%s/libscorch.so", "%s/../lib/scorch/libscorch.so" };
-	for (size_t i = 0; i < 2; i++) {
-		char p[PATH_MAX + 32];
+	/* the build directory; then as `make install` lays it out (bin/scorch,
+	 * lib/libscorch.so.MAJOR), also where a distribution puts libraries in
+	 * lib64 or lib/scorch */
+	const char *cands[] = { "%s/libscorch.so", "%s/../lib/" SCORCH_SONAME, "%s/../lib64/" SCORCH_SONAME,
+				"%s/../lib/scorch/libscorch.so" };
+	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+		char p[PATH_MAX + 64];
 		snprintf(p, sizeof(p), cands[i], self);
 		if (access(p, R_OK) == 0) {
 			char r[PATH_MAX];

@@ -26,7 +26,9 @@ enum prog_kind prog_kind(const char *path);
 int prog_is_setid(const char *path);
 
 /* Finds libscorch.so: $SCORCH_RUNTIME, next to the scorch executable, or
- * ../lib/scorch/ from it. Returns 0 and the absolute path in out, or -ENOENT. */
+ * ../lib/libscorch.so.MAJOR (../lib64/, ../lib/scorch/libscorch.so) from it,
+ * as `make install` lays it out. Returns 0 and the absolute path in out, or
+ * -ENOENT. */
 int runtime_locate(char *out, size_t outlen);
 
 #endif

@@ -1,8 +1,19 @@
 #!/bin/sh
 # Installs the Debian packages scorch builds and tests with. Called by make when
-# pkg-config cannot find a dependency; safe to run by hand. Never prompts.
+# pkg-config cannot find a dependency (`make`: the build dependencies only;
+# `make check`: the test tools too); safe to run by hand. Never prompts.
 set -e
-PKGS="build-essential pkg-config libdw-dev libelf-dev elfutils libunwind-dev libzstd-dev zlib1g-dev libcmocka-dev libcapstone-dev valgrind jq sqlite3 heaptrack time libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
+# build: what `make` (the tool and the runtime) needs; demo: and what `make
+# demo` runs; check (the default): and every tool the tests compare with
+BUILD_PKGS="build-essential pkg-config libdw-dev libelf-dev libunwind-dev libzstd-dev zlib1g-dev libcapstone-dev"
+DEMO_PKGS="time"
+CHECK_PKGS="elfutils libcmocka-dev valgrind jq sqlite3 heaptrack libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
+case ${1:-check} in
+build) PKGS="$BUILD_PKGS" ;;
+demo) PKGS="$BUILD_PKGS $DEMO_PKGS" ;;
+check) PKGS="$BUILD_PKGS $DEMO_PKGS $CHECK_PKGS" ;;
+*) echo "usage: scripts/install-deps.sh [build|demo|check]" >&2; exit 2 ;;
+esac
 [ -n "$SCORCH_EXTRA_PKGS" ] && PKGS="$PKGS $SCORCH_EXTRA_PKGS"
 missing=""
 for p in $PKGS; do

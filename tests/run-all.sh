@@ -77,7 +77,7 @@ run_e2e() { # build dir, label, filter
 }
 
 note "== build (-Werror)"
-if build main all progs unit; then
+if build main WERROR=1 all progs unit; then
 	ok build
 	run_unit "$ROOT/build" unit
 	run_e2e "$ROOT/build" e2e
@@ -88,7 +88,7 @@ fi
 note "== sanitizer build (address,undefined): tool and unit tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-if build san BUILD=build-san SANITIZE=address,undefined tool unit; then
+if build san BUILD=build-san SANITIZE=address,undefined WERROR=1 tool unit; then
 	ok build-san
 	run_unit "$ROOT/build-san" san-unit
 	# the sanitized tool drives the normal runtime
