@@ -8,6 +8,7 @@
 #include "../analysis/folded-in.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../output/report-heap.h"
 #include "../output/term.h"
 
 int flame_input_load(struct flame_input *in, const char *path)
@@ -97,6 +98,11 @@ void flame_input_describe(const struct flame_input *in, enum flame_weight w, con
 	}
 	term_count(out, total);
 	sb_addf(out, " %s", flame_weight_unit(w));
+	if (in->p && in->p->heap_sample && w >= FLAME_BYTES && w <= FLAME_LEAKED) {
+		sb_adds(out, " (");
+		report_heap_sampled(out, in->p);
+		sb_adds(out, ")");
+	}
 }
 
 int flame_parse_heap_opt(const char *cmd, const char *arg)
