@@ -22,7 +22,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: scorch flame [options] FILE\n"
+		"usage: scorch flame [options] FILE...\n"
 		"\n"
 		"Draws FILE, a .scorch profile or folded stacks ('a;b;c N' lines), as a\n"
 		"standalone interactive SVG: hover for figures, click a frame to zoom,\n"
@@ -52,7 +52,15 @@ static void usage(FILE *f)
 		"      --colors=PALETTE   hot (default, by function name) or module\n"
 		"      --title=TEXT       the title (default 'Flame Graph' and the like)\n"
 		"      --subtitle=TEXT    the line under it (default: what is drawn, of what)\n"
-		"      --width=PX         image width (default %u)\n"
+		"      --width=PX         image width (default %u; the script fits it to the\n"
+		"                         window's width when the SVG is opened on its own)\n"
+		"      --names=short|full labels: short C++/Rust names (default: no return\n"
+		"                         type, template arguments or parameters) or the full\n"
+		"                         names; tooltips always give the full name\n"
+		"      --merge            the whole run in one graph: several FILEs (the\n"
+		"                         default with several), and the profiles a run's\n"
+		"                         first profile lists, the process as the top frame\n"
+		"      --by-process       FILE alone, not its run (one FILE)\n"
 		"  -h, --help             show this help\n",
 		FLAME_SVG_MINWIDTH, FLAME_SVG_MAX_FRAMES, FLAME_SVG_MAX_FRAMES, FLAME_SVG_WIDTH);
 }
@@ -75,7 +83,7 @@ static char *default_output(const char *path, const char *suffix)
 }
 
 enum { OPT_HEAP = 256, OPT_CHART, OPT_ICICLE, OPT_MINWIDTH, OPT_COLORS, OPT_TITLE,
-       OPT_SUBTITLE, OPT_WIDTH, OPT_MAX_FRAMES };
+       OPT_SUBTITLE, OPT_WIDTH, OPT_MAX_FRAMES, OPT_NAMES, OPT_MERGE, OPT_BY_PROCESS };
 
 struct flame_args {
 	const char *output, *thread, *minwidth, *max_frames;
@@ -226,10 +234,15 @@ int cmd_flame(int argc, char **argv)
 		{ "subtitle", required_argument, NULL, OPT_SUBTITLE },
 		{ "width", required_argument, NULL, OPT_WIDTH },
 		{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
+		{ "names", required_argument, NULL, OPT_NAMES },
+		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "by-process", no_argument, NULL, OPT_BY_PROCESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct flame_args a = { .heap = -1, .cpu = -1 };
+	bool merge = false, by_process = false;
+	enum run_mode mode;
 	a.svg.minwidth = -1;
 	int c;
 
@@ -287,6 +300,19 @@ int cmd_flame(int argc, char **argv)
 		case OPT_TITLE:
 			a.svg.title = optarg;
 			break;
+		case OPT_MERGE:
+			merge = true;
+			break;
+		case OPT_BY_PROCESS:
+			by_process = true;
+			break;
+		case OPT_NAMES: {
+			int full = flame_parse_names_opt("flame", optarg);
+			if (full < 0)
+				return 2;
+			a.svg.full_names = full;
+			break;
+		}
 		case OPT_SUBTITLE:
 			a.svg.subtitle = optarg;
 			break;
@@ -304,9 +330,13 @@ int cmd_flame(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return bad_usage("%s", "no profile given");
-	if (argc - optind > 1)
-		return bad_usage("draws one profile at a time, got '%s' and more (to compare two, "
-				 "use scorch diff)", argv[optind + 1]);
+	int mrc = run_mode_check("flame", merge, by_process, &mode);
+	if (mrc)
+		return mrc;
+	if (argc - optind > 1 && mode == RUN_BY_PROCESS)
+		return bad_usage("--by-process draws one profile at a time, got '%s' and more (without it "
+				 "the profiles of a run are merged; to compare two, use scorch diff)",
+				 argv[optind + 1]);
 	if (a.heap >= 0 && a.cpu >= 0)
 		return bad_usage("%s", "--heap and --weight=samples|cpu-ns exclude each other");
 	if (a.chart && a.heap >= 0)
@@ -328,7 +358,7 @@ int cmd_flame(int argc, char **argv)
 		a.svg.max_frames = (size_t)mf;
 
 	struct flame_input in;
-	if (flame_input_load(&in, argv[optind]))
+	if (flame_input_load_run(&in, argv + optind, argc - optind, mode))
 		return 1;
 	if (!in.p && (a.heap >= 0 || a.cpu >= 0 || a.thread || a.chart)) {
 		error("%s is folded text, not a .scorch profile: its counts have no kind, "

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../analysis/folded-in.h"
+#include "../analysis/merge.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../output/report-heap.h"
@@ -19,10 +20,27 @@ int flame_input_load(struct flame_input *in, const char *path)
 	if (folded_is_profile(path)) {
 		if (profile_read_lazy(path, &in->p, err, sizeof(err)))
 			return error("%s", err);
+		profile_mark_offcpu(in->p);
 		return 0;
 	}
 	if (folded_file_open(&in->text, path, err, sizeof(err)))
 		return error("%s", err);
+	return 0;
+}
+
+int flame_input_load_run(struct flame_input *in, char **paths, int n, enum run_mode mode)
+{
+	if (n == 1 && mode != RUN_MERGE)
+		return flame_input_load(in, paths[0]);
+	memset(in, 0, sizeof(*in));
+	in->path = paths[0];
+	for (int i = 0; i < n; i++)
+		if (!folded_is_profile(paths[i]))
+			return error("%s is not a .scorch profile: folded stacks are not merged as a run",
+				     paths[i]);
+	if (run_load(paths, n, mode, &in->p))
+		return -1;
+	profile_mark_offcpu(in->p);
 	return 0;
 }
 
@@ -67,11 +85,13 @@ int flame_input_tree(const struct flame_input *in, enum flame_weight w, const ch
 	return 0;
 }
 
-static const char *what_of(enum flame_weight w)
+static const char *what_of(const struct sc_profile *p, enum flame_weight w)
 {
+	/* a wall-clock profile's samples are wall time, on- and off-CPU */
+	bool wall = p && (p->flags & PROF_WALL);
 	switch (w) {
-	case FLAME_SAMPLES: return "CPU samples of";
-	case FLAME_CPU_NS: return "CPU time of";
+	case FLAME_SAMPLES: return wall ? "wall-time samples (on- and off-CPU) of" : "CPU samples of";
+	case FLAME_CPU_NS: return wall ? "wall time (on- and off-CPU) of" : "CPU time of";
 	case FLAME_BYTES: return "heap bytes allocated by";
 	case FLAME_COUNT: return "heap allocations of";
 	case FLAME_PEAK: return "heap bytes live at the peak of";
@@ -83,12 +103,14 @@ static const char *what_of(enum flame_weight w)
 void flame_input_describe(const struct flame_input *in, enum flame_weight w, const char *thread,
 			  uint64_t total, struct strbuf *out)
 {
-	sb_addf(out, "%s ", what_of(w));
+	sb_addf(out, "%s ", what_of(in->p, w));
 	if (!in->p)
 		sb_adds(out, in->path);
 	else
 		sb_adds(out, in->p->cmdline && *in->p->cmdline ? in->p->cmdline :
 			     in->p->exe ? in->p->exe : in->path);
+	if (in->p && in->p->nparts > 1)
+		sb_addf(out, " and %zu more profiles of its run", in->p->nparts - 1);
 	if (thread)
 		sb_addf(out, ", thread %s", thread);
 	sb_adds(out, ": ");
@@ -112,6 +134,16 @@ int flame_parse_heap_opt(const char *cmd, const char *arg)
 		fprintf(stderr, "scorch %s: unknown --heap '%s' (supported: bytes, count, peak, leaked)\n",
 			cmd, arg);
 	return w;
+}
+
+int flame_parse_names_opt(const char *cmd, const char *arg)
+{
+	if (!strcmp(arg, "short"))
+		return 0;
+	if (!strcmp(arg, "full"))
+		return 1;
+	fprintf(stderr, "scorch %s: unknown --names '%s' (supported: short, full)\n", cmd, arg);
+	return -1;
 }
 
 int flame_parse_weight_opt(const char *cmd, const char *arg)

@@ -12,6 +12,7 @@
 #include "../analysis/folded-in.h"
 #include "../analysis/profile.h"
 #include "../lib/strbuf.h"
+#include "run-input.h"
 
 struct flame_input {
 	const char *path;           /* borrowed from argv */
@@ -23,6 +24,11 @@ struct flame_input {
  * text. Returns 0, or -1 after printing why. */
 int flame_input_load(struct flame_input *in, const char *path);
 void flame_input_release(struct flame_input *in);
+/* Loads paths[0..n) as one input: a single file as flame_input_load() does
+ * unless mode is RUN_MERGE; else the profiles of the run merged
+ * (run-input.h), named after paths[0]. A wall-clock profile gets its
+ * off-CPU frames (analysis/merge.h) either way. 0, or -1 after printing why. */
+int flame_input_load_run(struct flame_input *in, char **paths, int n, enum run_mode mode);
 
 /* The weight to draw for in: FLAME_FOLDED for folded text; for a profile the
  * one asked for (heap >= 0 or cpu >= 0, as parsed from --heap and --weight),
@@ -41,6 +47,9 @@ void flame_input_describe(const struct flame_input *in, enum flame_weight w, con
 
 /* --heap's value (NULL = bytes) into a weight; -1 with a message printed. */
 int flame_parse_heap_opt(const char *cmd, const char *arg);
+/* --names' value: 0 for short (demangle_short(), the default), 1 for full;
+ * -1 with a message printed. */
+int flame_parse_names_opt(const char *cmd, const char *arg);
 /* --weight's value into a CPU weight; -1 with a message printed. */
 int flame_parse_weight_opt(const char *cmd, const char *arg);
 
