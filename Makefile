@@ -238,12 +238,15 @@ $(BUILD)/man/.stamp: $(BUILD)/scorch scripts/help2man.sh
 	@touch $@
 $(BUILD)/scorch.bash: $(BUILD)/scorch scripts/gen-completion.sh
 	sh scripts/gen-completion.sh $(BUILD)/scorch >$@.tmp && mv $@.tmp $@
+# -lscorch kept even under --as-needed: the header's references to the
+# runtime are weak, and a stripped program needs the library linked
 $(BUILD)/scorch.pc: Makefile include/scorch.h
 	@mkdir -p $(dir $@)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 		'Name: scorch' \
 		'Description: scorch profiler in-program API: zones, marks, counters, heap statistics' \
-		'Version: $(VERSION)' 'Libs: -L$${libdir} -lscorch' 'Cflags: -I$${includedir}' >$@
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -Wl,--push-state,--no-as-needed -lscorch -Wl,--pop-state' \
+		'Cflags: -I$${includedir}' >$@
 install: all man completion $(BUILD)/scorch.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
