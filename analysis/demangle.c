@@ -1299,20 +1299,11 @@ static bool short_path(struct out *o, const char *s, size_t n, bool qpath)
 				out_add(o, s + j, 2);
 				j += 2;
 			} else {
-				/* the longest operator token: operator!=<T> is != and <T> */
-				static const char *const tok[] = {
-					"<<=", ">>=", "<=>", "->*", "<<", ">>", "<=", ">=", "==", "!=", "&&",
-					"||", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "->",
-					"<", ">", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!", "=", ",",
-				};
-				for (size_t t = 0; t < sizeof(tok) / sizeof(tok[0]); t++) {
-					size_t tl = strlen(tok[t]);
-					if (n - j >= tl && !memcmp(s + j, tok[t], tl)) {
-						out_add(o, s + j, tl);
-						j += tl;
-						break;
-					}
-				}
+				size_t k = j;
+				while (k < n && k - j < 3 && strchr("<>=!+-*/%^&|~,", s[k]))
+					k++;
+				out_add(o, s + j, k - j);
+				j = k;
 				if (j + 1 < n && s[j] == ' ' && s[j + 1] == '<')
 					j++;     /* "operator< <T>(...)": a template operator */
 			}

@@ -48,7 +48,8 @@ enum section {
 	SEC_NOTES = 20,               /* what the profile cannot show, and why */
 	SEC_ZONE_STATS = 21,          /* zones: per thread and name, the figures of every span */
 	SEC_EVENT_BLOCK = 22,         /* heap events by column (evcodec.h), version 2; may repeat */
-	SEC_LAST_KNOWN = SEC_EVENT_BLOCK,
+	SEC_RUN = 23,                 /* the run: its id, and the other profiles of it */
+	SEC_LAST_KNOWN = SEC_RUN,
 };
 
 /* Where a section may stand: in tag order, END last; event blocks where
@@ -180,6 +181,10 @@ static void w_section(struct writer *w, int tag)
 static void collect_strings(struct writer *w, const struct sc_profile *p)
 {
 	str_id(w, "");
+	if (p->run_id)
+		str_id(w, p->run_id);
+	for (size_t i = 0; i < p->nrelatives; i++)
+		str_id(w, p->relatives[i]);
 	str_id(w, p->exe);
 	str_id(w, p->host);
 	str_id(w, p->scorch_version);
@@ -724,6 +729,13 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	}
 
 	write_zone_stats(w, p);
+	if ((p->run_id && *p->run_id) || p->nrelatives) {
+		w_u(s, str_id(w, p->run_id ? p->run_id : ""));
+		w_u(s, p->nrelatives);
+		for (size_t i = 0; i < p->nrelatives; i++)
+			w_u(s, str_id(w, p->relatives[i]));
+		w_section(w, SEC_RUN);
+	}
 
 	w_u(s, w->streamed ? event_stream_count(w->streamed) : p->nevents);
 	w_u(s, p->nstacks);
@@ -1766,6 +1778,24 @@ static int sec_notes(struct reader *r, struct sec *s)
 	return s->f.err ? -1 : 0;
 }
 
+/* The run: its id, and the file names of the other profiles of it. */
+static int sec_run(struct reader *r, struct sec *s)
+{
+	struct sc_profile *p = r->p;
+	p->run_id = r_str(r, s);
+	struct table t;
+	uint64_t n = r_count(s, 1, UINT64_MAX);
+	p->relatives = t_init(&t, &p->arena, s, n, 1, sizeof(*p->relatives));
+	for (uint64_t i = 0; i < n && !s->f.err; i++) {
+		if (t_room(&t, &p->arena, s, (size_t)i))
+			break;
+		p->relatives = t.a;
+		p->relatives[i] = r_str(r, s);
+	}
+	p->nrelatives = s->f.err ? 0 : n;
+	return s->f.err ? -1 : 0;
+}
+
 /* Code: in (module, start) order, apart, rows in order inside it. */
 static int sec_code(struct reader *r, struct sec *s)
 {
@@ -1965,7 +1995,8 @@ static const char *sec_name(int tag)
 	static const char *names[] = { "?", "strings", "meta", "modules", "locations",
 				       "stacks", "threads", "events", "rss", "end", "cpu", "samples",
 				       "zone names", "zones", "marks", "counters", "dropped calls",
-				       "zone errors", "code", "sources", "notes", "zone figures", "event block" };
+				       "zone errors", "code", "sources", "notes", "zone figures", "event block",
+				       "run" };
 	return tag > 0 && tag <= SEC_LAST_KNOWN ? names[tag] : "unknown";
 }
 
@@ -2032,6 +2063,7 @@ static int parse_body(struct reader *r, struct body *b)
 		case SEC_SOURCES: rc = sec_sources(r, &sf); break;
 		case SEC_NOTES: rc = sec_notes(r, &sf); break;
 		case SEC_ZONE_STATS: rc = sec_zone_stats(r, &sf); break;
+		case SEC_RUN: rc = sec_run(r, &sf); break;
 		case SEC_END:
 			r->end_events = s_u(&sf);
 			r->end_stacks = s_u(&sf);

@@ -17,6 +17,9 @@ void profile_free(struct sc_profile *p)
 	free(p->events);
 	free(p->rss);
 	free(p->samples);
+	for (size_t i = 0; i < p->nparts; i++)
+		profile_free(p->parts[i]);
+	free(p->parts);
 	arena_release(&p->arena);
 	free(p);
 }

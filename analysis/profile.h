@@ -329,6 +329,17 @@ struct sc_profile {
 
 	/* Notes, in the order they were made; in the arena. */
 	struct sc_note *notes;             size_t nnotes;
+
+	/* The run the profile is part of (section RUN): an id every profile
+	 * of one `scorch record` or `scorch heap` shares ("" unknown), and in
+	 * the run's first profile the file names of the others, relative to
+	 * its directory (analysis/merge.h finds them). In the arena. */
+	const char *run_id;
+	const char **relatives;            size_t nrelatives;
+	/* A merged profile (analysis/merge.h) owns the profiles it was made
+	 * of (its strings are theirs); profile_free() frees them. */
+	struct sc_profile **parts;         size_t nparts;
+	bool offcpu_marked;                /* profile_mark_offcpu() was applied */
 };
 
 struct sc_profile *profile_new(void);

@@ -19,10 +19,11 @@
 #include "../output/export-pprof.h"
 #include "../output/export-speedscope.h"
 #include "../output/folded.h"
-#include "../output/report-heap.h"
 #include "../output/export-dhat.h"
 #include "../output/export-massif.h"
+#include "../analysis/merge.h"
 #include "cmds.h"
+#include "run-input.h"
 #include "usage.h"
 
 struct export_args {
@@ -76,13 +77,6 @@ static int export_folded(const struct export_args *a)
 	if (rc)
 		return rc;
 	rc = folded_write(a->out, a->p, r, (enum folded_weight)w);
-	if (!rc && a->p->heap_sample) {
-		/* folded stacks have no place for a note */
-		struct strbuf est = STRBUF_INIT;
-		report_heap_sampled(&est, a->p);
-		fprintf(stderr, "scorch export: the weights are %s; every one is estimated\n", sb_str(&est));
-		sb_release(&est);
-	}
 	heap_result_free(r);
 	return rc;
 }
@@ -209,6 +203,11 @@ static void usage(FILE *f)
 		"                       all the profile has; pprof: cpu when it has samples)\n"
 		"  -f, --filter=REGEX   only stacks with a function or module matching REGEX\n"
 		"  -o, --output=OUT     write to OUT ('-' = stdout)\n"
+		"      --merge          the whole run as one profile: several FILEs (the\n"
+		"                       default with several), and the profiles a run's\n"
+		"                       first profile lists, with the process as the top\n"
+		"                       frame\n"
+		"      --by-process     FILE alone, not its run (one FILE)\n"
 		"  -h, --help           show this help\n");
 }
 
@@ -231,11 +230,15 @@ int cmd_export(int argc, char **argv)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "merge", no_argument, NULL, 'M' },
+		{ "by-process", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *format = "folded", *output = NULL;
 	struct export_args a = { 0 };
+	bool merge = false, by_process = false;
+	enum run_mode mode;
 	int c;
 
 	optind = 0;
@@ -268,6 +271,12 @@ int cmd_export(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'M':
+			merge = true;
+			break;
+		case 'P':
+			by_process = true;
+			break;
 		default:
 			return cli_getopt_end(c, "export", usage, argv);
 		}
@@ -285,16 +294,19 @@ int cmd_export(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return bad_usage("%s", "no profile given");
-	if (argc - optind > 1)
-		return bad_usage("exports one profile at a time, got '%s' and more", argv[optind + 1]);
+	int mrc = run_mode_check("export", merge, by_process, &mode);
+	if (mrc)
+		return mrc;
+	if (argc - optind > 1 && mode == RUN_BY_PROCESS)
+		return bad_usage("--by-process exports one profile at a time, got '%s' and more (without "
+				 "it they are merged)", argv[optind + 1]);
 
 	const char *path = argv[optind];
 	struct sc_profile *p;
-	char err[512];
-	if (profile_read_lazy(path, &p, err, sizeof(err))) {
-		error("%s", err);
+	if (run_load(argv + optind, argc - optind, mode, &p))
 		return 1;
-	}
+	/* a wall-clock profile's blocked time under a frame of its own */
+	profile_mark_offcpu(p);
 	a.p = p;
 	if (a.weight && folded_weight_is_cpu((enum folded_weight)folded_weight_parse(a.weight)) &&
 	    !(p->flags & PROF_CPU)) {

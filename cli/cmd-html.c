@@ -3,7 +3,6 @@
  * zone table, top tables) that opens from disk in a browser without any
  * network. */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +11,18 @@
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
-#include "../lib/progress.h"
 #include "../lib/outfile.h"
 #include "../lib/strbuf.h"
 #include "../output/html.h"
+#include "../analysis/merge.h"
 #include "cmds.h"
+#include "run-input.h"
 #include "usage.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: scorch html [-o OUT.html] [--filter=REGEX] FILE\n"
+		"usage: scorch html [-o OUT.html] [--filter=REGEX] [--merge|--by-process] FILE...\n"
 		"\n"
 		"Writes a self-contained HTML report of the profile FILE that opens offline\n"
 		"in any browser: a summary of the run, the flamegraph (flame or icicle,\n"
@@ -37,6 +37,10 @@ static void usage(FILE *f)
 		"  -f, --filter=REGEX   only samples and allocations with a frame function or\n"
 		"                       module matching REGEX (POSIX extended), and only the\n"
 		"                       zones whose name matches it\n"
+		"      --merge          the whole run in one page: several FILEs (the default\n"
+		"                       with several), and the profiles a run's first\n"
+		"                       profile lists, with the process as the top frame\n"
+		"      --by-process     FILE alone, not its run (one FILE)\n"
 		"  -h, --help           show this help\n");
 }
 
@@ -75,9 +79,13 @@ int cmd_html(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "filter", required_argument, NULL, 'f' },
+		{ "merge", no_argument, NULL, 'M' },
+		{ "by-process", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool merge = false, by_process = false;
+	enum run_mode mode;
 	const char *output = NULL;
 	struct html_options ho = { 0 };
 	int c;
@@ -100,33 +108,35 @@ int cmd_html(int argc, char **argv)
 			ho.filter = optarg;
 			break;
 		}
+		case 'M':
+			merge = true;
+			break;
+		case 'P':
+			by_process = true;
+			break;
 		default:
 			return cli_getopt_end(c, "html", usage, argv);
 		}
 	}
 	if (optind >= argc)
 		return bad_usage("%s", "no profile given");
-	if (argc - optind > 1)
-		return bad_usage("writes one profile at a time, got '%s' and more", argv[optind + 1]);
+	int mrc = run_mode_check("html", merge, by_process, &mode);
+	if (mrc)
+		return mrc;
+	if (argc - optind > 1 && mode == RUN_BY_PROCESS)
+		return bad_usage("--by-process writes one profile at a time, got '%s' and more (without "
+				 "it they are merged)", argv[optind + 1]);
 
 	const char *path = argv[optind];
 	struct sc_profile *p;
-	char err[512];
-	char what[PATH_MAX + 16];
-	snprintf(what, sizeof(what), "reading %s", path);
-	progress_begin(what);   /* a line on a terminal if it takes a while */
-	if (profile_read_lazy(path, &p, err, sizeof(err))) {
-		error("%s", err);
-		progress_end();
+	if (run_load(argv + optind, argc - optind, mode, &p))
 		return 1;
-	}
+	/* a wall-clock profile's blocked time under a frame of its own */
+	profile_mark_offcpu(p);
 	ho.file = path;
 	char *def = output ? NULL : default_output(path);
 	const char *out = output ? output : def;
-	snprintf(what, sizeof(what), "writing %s", out);
-	progress_stage(what);
 	int rc = write_page(p, &ho, out, output != NULL);
-	progress_end();
 	struct stat st;
 	if (!rc && strcmp(out, "-") && !stat(out, &st) && S_ISREG(st.st_mode)) {
 		if (st.st_size >= 1048576)

@@ -13,7 +13,6 @@
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
-#include "../lib/progress.h"
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/report-cpu.h"
@@ -21,6 +20,7 @@
 #include "../analysis/zones.h"
 #include "../output/report-zones.h"
 #include "cmds.h"
+#include "run-input.h"
 #include "usage.h"
 
 static void usage(FILE *f)
@@ -54,6 +54,11 @@ static void usage(FILE *f)
 		"                         or a name: every thread of that name)\n"
 		"      --short-lived=DUR  lifetime below which a block is short-lived\n"
 		"                         (default 1ms; units ns, us, ms, s: 500us, 2ms)\n"
+		"      --merge            one report of the whole run: every FILE, and the\n"
+		"                         profiles a run's first profile lists (its forks\n"
+		"                         and execs), merged with the process as the top\n"
+		"                         frame; counts are the sums over the files\n"
+		"      --by-process       a report per FILE (the default)\n"
 		"      --json             one JSON document for all files (docs/json.md)\n"
 		"      --color=WHEN       auto (default), always or never\n"
 		"      --ascii            ASCII bars and tree glyphs instead of Unicode\n"
@@ -131,7 +136,8 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII, OPT_THREADS, OPT_THREAD, OPT_ZONES };
+	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII, OPT_THREADS, OPT_THREAD, OPT_ZONES, OPT_MERGE,
+	       OPT_BY_PROCESS };
 	static const struct option opts[] = {
 		{ "sort", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'n' },
@@ -144,6 +150,8 @@ int cmd_report(int argc, char **argv)
 		{ "threads", no_argument, NULL, OPT_THREADS },
 		{ "zones", no_argument, NULL, OPT_ZONES },
 		{ "thread", required_argument, NULL, OPT_THREAD },
+		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "by-process", no_argument, NULL, OPT_BY_PROCESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -152,7 +160,8 @@ int cmd_report(int argc, char **argv)
 	struct cpu_report_options cro = { 0 };
 	struct cpu_options co = { 0 };
 	bool json = false, ascii = !locale_is_utf8();
-	bool zones = false;
+	bool zones = false, merge = false, by_process = false;
+	enum run_mode mode;
 	const char *sort_arg = NULL;
 	int color = cli_auto_color(), c;
 
@@ -167,6 +176,12 @@ int cmd_report(int argc, char **argv)
 		}
 		case OPT_ZONES:
 			zones = true;
+			break;
+		case OPT_MERGE:
+			merge = true;
+			break;
+		case OPT_BY_PROCESS:
+			by_process = true;
 			break;
 		case 'n': {
 			uint64_t v;
@@ -211,6 +226,9 @@ int cmd_report(int argc, char **argv)
 			return cli_getopt_end(c, "report", usage, argv);
 		}
 	}
+	int mrc = run_mode_check("report", merge, by_process, &mode);
+	if (mrc)
+		return mrc;
 	if (sort_arg && !zones) {
 		int k = heap_sort_parse(sort_arg);
 		if (k < 0)
@@ -242,13 +260,17 @@ int cmd_report(int argc, char **argv)
 	bool printed = false;
 	if (json)
 		report_json_init(&doc, stdout, NULL);
-	for (int i = optind; i < argc; i++) {
+	/* --merge: one report of all the files (and their relatives) */
+	int last = mode == RUN_MERGE ? optind + 1 : argc;
+	for (int i = optind; i < last; i++) {
 		struct sc_profile *p;
 		char err[512];
-		snprintf(err, sizeof(err), "reading %s", argv[i]);
-		progress_begin(err);    /* a line on a terminal if it takes a while */
-		if (profile_read_lazy(argv[i], &p, err, sizeof(err))) {
-			error("%s", err);
+		if (mode == RUN_MERGE ? run_load(argv + optind, argc - optind, mode, &p) != 0
+				      : profile_read_lazy(argv[i], &p, err, sizeof(err)) != 0) {
+			if (mode == RUN_MERGE)
+				snprintf(err, sizeof(err), "cannot merge the profiles of the run");
+			else
+				error("%s", err);
 			if (json)
 				report_json_add_error(&doc, argv[i], err);
 			rc = 1;
@@ -292,7 +314,6 @@ int cmd_report(int argc, char **argv)
 				report_json_add_error(&doc, argv[i], msg);
 			rc = 1;
 		}
-		progress_end();
 		if (json) {
 			report_json_add(&doc, r, &ro, cr, &cro);
 		} else {

@@ -26,7 +26,6 @@
 #include "../analysis/notes.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
-#include "../lib/progress.h"
 #include "../lib/newfile.h"
 #include "../lib/procfs.h"
 #include "../lib/progcheck.h"
@@ -319,6 +318,40 @@ static char *unique_name(const char *dir, const char *prog, int pid,
 	return sb_detach(&sb);
 }
 
+/* Writes the run's first profile (out[first]) again with the file names of
+ * the others (section RUN): beside it, by their names; elsewhere, by their
+ * full paths. es holds its events when they were streamed. A failure leaves
+ * the profile as it was, without the list, and is said. */
+static void list_relatives(struct session_profile *out, size_t nout, size_t first, struct event_stream *es)
+{
+	struct sc_profile *p = out[first].p;
+	const char *dest = out[first].path;
+	if (!p || !dest)
+		return;
+	const char *slash = strrchr(dest, '/');
+	size_t dl = slash ? (size_t)(slash - dest) + 1 : 0;
+	const char **rel = arena_alloc(&p->arena, (nout + 1) * sizeof(*rel));
+	size_t n = 0;
+	for (size_t i = 0; i < nout; i++) {
+		const char *q = out[i].path;
+		if (i == first || !q)
+			continue;
+		int beside = (dl == 0 && !strchr(q, '/')) ||
+			     (dl && !strncmp(q, dest, dl) && !strchr(q + dl, '/'));
+		char full[PATH_MAX];
+		rel[n++] = arena_strdup(&p->arena, beside ? q + dl : realpath(q, full) ? full : q);
+	}
+	if (!n)
+		return;
+	p->relatives = rel;
+	p->nrelatives = n;
+	int moved = 0;
+	int rc = profile_save(p, dest, es, 0, &moved);
+	if (rc)
+		warning("cannot list the run's other profiles in %s: %s (each can still be viewed, "
+			"or all named with --merge)", dest, newfile_strerror(rc));
+}
+
 void session_run(const struct session_opts *o, struct session_result *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -331,32 +364,15 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	if (rc == -EACCES)
 		die_code(127, "%s: permission denied: not an executable file", prog);
 	enum prog_kind kind = prog_kind(path);
-	int setid = prog_is_setid(path);
-	/* A program the runtime cannot be preloaded into (static: Go binaries
-	 * too; set-id: the loader ignores LD_PRELOAD) gets CPU samples from
-	 * outside, as record -p takes them (extsample_launch); what needs the
-	 * runtime inside it cannot be had. */
-	int launch = kind == PROG_STATIC || setid;
-	if (launch && strcmp(o->mode, "cpu") != 0) {
-		const char *what = strstr(o->mode, "heap") ? "heap tracking" : strstr(o->mode, "wall") ? "--wall"
-				   : "--calls";
-		if (kind == PROG_STATIC)
-			die_code(127, "%s is statically linked: %s needs scorch's library preloaded through "
-				      "the dynamic linker (LD_PRELOAD), which a static binary does not use. "
-				      "Rebuild it without -static (dynamically linked) for %s, or use "
-				      "valgrind's DHAT, which instruments static binaries; 'scorch record' "
-				      "without --heap, --wall or --calls samples its CPU time from outside.",
-				 prog, what, what);
+	if (kind == PROG_STATIC)
+		die_code(127, "%s is statically linked: scorch reaches a program through the dynamic "
+			      "linker (LD_PRELOAD), which a static binary does not use. Rebuild it "
+			      "without -static to profile it with scorch, or use valgrind's DHAT, "
+			      "which instruments static binaries.", prog);
+	if (prog_is_setid(path))
 		die_code(127, "%s is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD "
-			      "for such programs, and %s needs scorch's library preloaded. Profile a copy "
-			      "without the set-id bit, or run scorch as the program's owner; 'scorch record' "
-			      "without --heap, --wall or --calls samples its CPU time from outside.", prog, what);
-	}
-	if (launch)
-		fprintf(stderr, "scorch: %s is %s: its CPU time is sampled from outside (perf_event_open, "
-				"stacks unwound with DWARF CFI), as 'scorch record -p' does\n", prog,
-			kind == PROG_STATIC ? "statically linked (LD_PRELOAD cannot reach it)"
-					    : "set-user-ID or set-group-ID (the loader ignores LD_PRELOAD)");
+			      "for such programs, so scorch cannot see inside it. Profile a copy "
+			      "without the set-id bit, or run scorch as the program's owner.", prog);
 	char runtime[PATH_MAX];
 	if (runtime_locate(runtime, sizeof(runtime)) != 0)
 		die("cannot find the runtime libscorch.so next to the scorch executable; "
@@ -378,6 +394,17 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	}
 	char sessdir[PATH_MAX];
 	session_make_dir(outdir, sessdir);
+	/* every profile of the run says which run it is (the session
+	 * directory's random name and the time), and the first lists the
+	 * others: analysis/merge.h views them as one */
+	char run_id[PATH_MAX + 32];
+	{
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		const char *sd = strrchr(sessdir, '/');
+		snprintf(run_id, sizeof(run_id), "%s-%llx", sd ? sd + 1 : sessdir,
+			 (unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+	}
 
 	/* descendants whose parent exits become ours, so we can wait for them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -419,23 +446,6 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		 * scorch_rt_init; depth 128, 999 Hz, follow), and none left
 		 * over from an outer environment. */
 		char num[32];
-		if (launch) {
-			/* sampled from outside: nothing of scorch goes in, not
-			 * even into the programs it execs (their streams would
-			 * be made twice) */
-			unsetenv("SCORCH_DIR");
-			unsetenv("SCORCH_MODE");
-			char go;
-			while (read(gopipe[0], &go, 1) < 0 && errno == EINTR)
-				;
-			if (go != 'g')
-				_exit(127);
-			execv(path, o->argv);
-			int e = errno;
-			ssize_t w = write(errpipe[1], &e, sizeof(e));
-			(void)w;
-			_exit(127);
-		}
 		setenv("LD_PRELOAD", pre.buf, 1);
 		setenv("SCORCH_DIR", sessdir, 1);
 		setenv("SCORCH_MODE", o->mode, 1);
@@ -495,27 +505,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	/* threads that block the in-process sampler's signal are sampled from
 	 * here (extsample.c); the counters follow the program from its exec */
 	struct extsample *ext = NULL;
-	if (launch) {
-		int ext_err;
-		ext = extsample_launch(root, o->hz, o->depth, o->follow, setid, sessdir, &ext_err);
-		if (!ext) {
-			kill(root, SIGKILL);
-			waitpid(root, NULL, 0);
-			rmdir(sessdir);
-			int par = 2;
-			FILE *pf = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
-			if (pf) {
-				if (fscanf(pf, "%d", &par) != 1)
-					par = 2;
-				fclose(pf);
-			}
-			if (ext_err == EACCES || ext_err == EPERM)
-				die_code(127, "cannot sample %s from outside: perf_event_open: permission denied "
-					      "(kernel.perf_event_paranoid is %d: it needs 2 or less, or CAP_PERFMON)",
-					 prog, par);
-			die_code(127, "cannot sample %s from outside: perf_event_open: %s", prog, strerror(ext_err));
-		}
-	} else if (strstr(o->mode, "cpu") && o->hz > 0) {
+	if (strstr(o->mode, "cpu") && o->hz > 0) {
 		int ext_err;
 		ext = extsample_start(root, o->hz, o->depth, sessdir, &ext_err);
 	}
@@ -529,11 +519,6 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		waitpid(root, NULL, 0);
 		rmdir(sessdir);
 		die_code(127, "cannot run %s: %s", prog, strerror(child_errno));
-	}
-	if (launch) {
-		int e = extsample_exec_done(ext);
-		if (e)
-			warning("cannot sample %s from outside once it runs: perf_event_open: %s", prog, strerror(e));
 	}
 
 	/* readable when the program exits: the wait below wakes at once instead
@@ -573,18 +558,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		int st, all_done = 0;
 		for (;;) {
 			struct rusage ru;
-			pid_t want = -1;
-			if (launch) {
-				/* a process sampled from outside ends: its last
-				 * samples and CPU time before it is reaped */
-				siginfo_t si;
-				memset(&si, 0, sizeof(si));
-				if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid > 0) {
-					extsample_reaping(ext, si.si_pid);
-					want = si.si_pid;
-				}
-			}
-			pid_t w = wait4(want, &st, WNOHANG, &ru);
+			pid_t w = wait4(-1, &st, WNOHANG, &ru);
 			if (w > 0) {
 				if (w == root) {
 					root_done = 1;
@@ -698,11 +672,10 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	list_raw(sessdir, &names);
 	VEC(struct session_profile) out = { 0 };
 	int failures = 0, kept = 0;
-	progress_begin(names.len > 1 ? "finalizing the profiles" : "finalizing the profile");
+	size_t run_first = SIZE_MAX;
+	struct event_stream *run_first_es = NULL;
 	for (size_t i = 0; i < names.len; i++) {
 		struct raw_name *n = &names.data[i];
-		if (names.len > 1)
-			progress_count(i, names.len);
 		struct sc_profile *p;
 		struct finalize_info info = { 0 };
 		char err[512];
@@ -734,6 +707,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 				info.stream_stopped ? info.stream_stopped : "");
 		note_unrecorded(p, &info, n, names.data, names.len);
 		notes_check_rust_allocator(p);
+		p->run_id = arena_strdup(&p->arena, run_id);
 		/* the runtime sampled at the rate the launcher gave it: the
 		 * totals tallied while it ran count samples, not events */
 		if (o->heap_sample && (p->flags & PROF_HEAP)) {
@@ -807,7 +781,16 @@ void session_run(const struct session_opts *o, struct session_result *r)
 				wr = write_and_summarize(o, p, dest, flags, info.events, NULL, NULL);
 			}
 		}
-		event_stream_discard(info.events);
+		/* the run's first profile is written again at the end, listing
+		 * the others: its events are kept until then */
+		int first_of_run = n->pid == root && n->seq == 0 && names.len > 1 && !wr &&
+				   !newfile_is_in_place(dest);
+		if (first_of_run) {
+			run_first = out.len;
+			run_first_es = info.events;
+		} else {
+			event_stream_discard(info.events);
+		}
 		if (wr != 0) {
 			error("cannot write the profile %s: %s%s", dest, newfile_strerror(wr),
 			      raw_gone ? " (its raw stream was removed to make room: this recording is lost)" : "");
@@ -821,7 +804,9 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		}
 		VEC_PUSH(&out, sp);
 	}
-	progress_end();
+	if (run_first != SIZE_MAX)
+		list_relatives(out.data, out.len, run_first, run_first_es);
+	event_stream_discard(run_first_es);
 	for (size_t i = 0; i < names.len; i++)
 		free(names.data[i].path);
 	VEC_FREE(&names);
@@ -959,6 +944,14 @@ void session_print(const struct session_result *r)
 		if (sp->p && sp->p->nsamples)
 			fprintf(stderr, "scorch: its hottest lines and instructions: scorch annotate %s\n",
 				term_safe(sp->path));
+		/* the run's first profile lists the others: one view of all */
+		for (size_t i = 0; i < r->nprofiles; i++)
+			if (r->profiles[i].path && r->profiles[i].p && r->profiles[i].p->nrelatives) {
+				fprintf(stderr, "scorch: the whole run (%zu profiles) as one view, the process as the "
+					"top frame: scorch report --merge %s\n", r->profiles[i].p->nrelatives + 1,
+					term_safe(r->profiles[i].path));
+				break;
+			}
 	} else if (r->nprofiles) {
 		fprintf(stderr, "scorch: no profile was written\n");
 	} else

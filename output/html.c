@@ -29,7 +29,6 @@
 #include "../lib/vec.h"
 #include "annotate.h"
 #include "json.h"
-#include "report-heap.h"
 
 /* output/html/report.css and report.js as compiled in by scripts/embed.sh
  * ($(BUILD)/gen/html-assets.c), each with the base64 SHA-256 of its bytes for
@@ -180,12 +179,6 @@ static void write_meta(struct json *j, const struct sc_profile *p, const struct 
 	json_bool(j, "truncated", p->flags & PROF_TRUNCATED);
 	json_u64(j, "lostChunks", p->lost_chunks);
 	json_u64(j, "lostBytes", p->lost_bytes);
-	if (p->heap_sample) {
-		struct strbuf est = STRBUF_INIT;
-		report_heap_sampled(&est, p);
-		json_str(j, "heapEstimated", sb_str(&est));
-		sb_release(&est);
-	}
 	json_close_obj(j);
 }
 

@@ -40,7 +40,7 @@ static inline int timing(void)
 		uint64_t t1__ = scorch_rt_now();                               \
 		if (t1__ - t0__ >= scorch_rt_offcpu_min) {                     \
 			int e__ = errno;                                       \
-			scorch_rt_offcpu(t0__, t1__);                          \
+			scorch_rt_offcpu(t0__, t1__, (void *)real);            \
 			errno = e__;                                           \
 		}                                                              \
 		return r__;                                                    \

@@ -636,8 +636,11 @@ RT_HIDDEN uint64_t scorch_rt_offcpu_min;
 /* The program's thread was blocked in a libc call from t0 to t1: record
  * where, once (as if sampled all along; finalize spreads it into off-CPU
  * samples at the requested rate). The stack is taken now, on the way out:
- * the callers are the same as when it went in. */
-void scorch_rt_offcpu(uint64_t t0, uint64_t t1)
+ * the callers are the same as when it went in. fn is the blocking function
+ * itself (libc's usleep, pthread_join...): it becomes the innermost frame,
+ * an exact pc, so the time shows in it and not in its caller's self time
+ * (the unwind from here starts in our wrapper, whose frames are dropped). */
+void scorch_rt_offcpu(uint64_t t0, uint64_t t1, void *fn)
 {
 	struct rt_buf *b = tl_sbuf;
 	if (!b || tl_in_handler || t1 <= t0)
@@ -648,15 +651,21 @@ void scorch_rt_offcpu(uint64_t t0, uint64_t t1)
 	void *tmp[G.depth + 24];
 	int u = scorch_rt_unwinding;
 	scorch_rt_unwinding = 1;
-	int n = unw_backtrace(tmp, G.depth + 24), s = 0;
+	int n = unw_backtrace(tmp + 1, G.depth + 23), s = 1;
 	scorch_rt_unwinding = u;
-	while (s < n && (uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi)
+	while (s < n + 1 && (uintptr_t)tmp[s] >= G.self_lo && (uintptr_t)tmp[s] < G.self_hi)
 		s++;
-	n = scorch_rt_drop_self(tmp + s, n - s);
+	n = scorch_rt_drop_self(tmp + s, n + 1 - s);
+	unsigned flags = 0;
+	if (fn) {
+		tmp[--s] = fn;
+		n++;
+		flags = RAW_STACK_EXACT_PC;
+	}
 	if (n > G.depth)
 		n = G.depth;
 	scorch_rt_lock(b);
-	uint32_t id = sample_intern(b, tmp + s, n, 0);
+	uint32_t id = sample_intern(b, tmp + s, n, flags);
 	uint8_t *p = scorch_rt_reserve(b, RAW_OFFCPU_MAX);
 	p = raw_put_offcpu(p, &(struct raw_offcpu){ (int64_t)(t0 - b->last_time), id, t1 - t0 });
 	scorch_rt_commit(b, p, t0);

@@ -201,8 +201,8 @@ RT_HIDDEN int scorch_rt_signal_pin(int sig);
 /* rt-lifecycle.c: notes (RAW_NOTE) that the program's malloc family is
  * not ours (it defines its own): called once at init with heap tracking on */
 RT_HIDDEN void scorch_rt_alloc_check(void);
-/* A blocking call made by the program took from t0 to t1 (ticks). */
-RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1);
+/* A blocking call made by the program, libc's fn, took from t0 to t1 (ticks). */
+RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1, void *fn);
 extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not recorded */
 
 /* Removes the runtime's own frames (the thread trampoline, hooks) from a

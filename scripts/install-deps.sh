@@ -5,7 +5,7 @@
 set -e
 # build: what `make` (the tool and the runtime) needs; demo: and what `make
 # demo` runs; check (the default): and every tool the tests compare with
-BUILD_PKGS="build-essential pkg-config libdw-dev libelf-dev libunwind-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libcapstone-dev"
+BUILD_PKGS="build-essential pkg-config libdw-dev libelf-dev libunwind-dev libzstd-dev zlib1g-dev libcapstone-dev"
 DEMO_PKGS="time"
 CHECK_PKGS="elfutils libcmocka-dev valgrind jq sqlite3 heaptrack libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
 case ${1:-check} in

@@ -194,7 +194,6 @@
 		}
 		if (D.heap) {
 			const h = D.heap;
-			if (m.heapEstimated) add('Estimated', m.heapEstimated + ': every heap figure is an estimate');
 			add('Allocations', plural(h.allocations, 'block', 'blocks') + ', ' + fmtBytes(h.bytes) + ' in total; ' +
 				plural(h.frees, 'free', 'frees') + (h.failed ? '; ' + fmtCount(h.failed) + ' failed' : ''));
 			add('Peak heap', fmtBytes(h.peakBytes) + ' in ' + plural(h.peakBlocks, 'block', 'blocks') + ' at ' + fmtDur(h.peakTime));
@@ -208,7 +207,6 @@
 		const warn = $('warnings');
 		const w = (t) => warn.appendChild(el('li', '', t));
 		if (m.incomplete) w('Incomplete: the program was killed before scorch could flush its last events.');
-		if (m.heapEstimated) w('Sampled heap profile: ' + m.heapEstimated + '; counts and bytes are estimated.');
 		if (m.truncated) w('Truncated: ' + fmtCount(m.lostChunks) + ' chunks (' + fmtBytes(m.lostBytes) + ') of events were lost.');
 		if (D.cpu && D.heap && D.cpu.samples && D.heap.calls)
 			w('Heap tracking was on while sampling: allocation-heavy code looks slower than it is.');
