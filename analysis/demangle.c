@@ -1299,11 +1299,20 @@ static bool short_path(struct out *o, const char *s, size_t n, bool qpath)
 				out_add(o, s + j, 2);
 				j += 2;
 			} else {
-				size_t k = j;
-				while (k < n && k - j < 3 && strchr("<>=!+-*/%^&|~,", s[k]))
-					k++;
-				out_add(o, s + j, k - j);
-				j = k;
+				/* the longest operator token: operator!=<T> is != and <T> */
+				static const char *const tok[] = {
+					"<<=", ">>=", "<=>", "->*", "<<", ">>", "<=", ">=", "==", "!=", "&&",
+					"||", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "->",
+					"<", ">", "+", "-", "*", "/", "%", "&", "|", "^", "~", "!", "=", ",",
+				};
+				for (size_t t = 0; t < sizeof(tok) / sizeof(tok[0]); t++) {
+					size_t tl = strlen(tok[t]);
+					if (n - j >= tl && !memcmp(s + j, tok[t], tl)) {
+						out_add(o, s + j, tl);
+						j += tl;
+						break;
+					}
+				}
 				if (j + 1 < n && s[j] == ' ' && s[j + 1] == '<')
 					j++;     /* "operator< <T>(...)": a template operator */
 			}
@@ -1338,8 +1347,8 @@ static bool short_path(struct out *o, const char *s, size_t n, bool qpath)
 				int d = 1;
 				for (; j < n && d; j++)
 					d += s[j] == '<' ? 1 : s[j] == '>' ? -1 : 0;
-				if (d)
-					return false;
+				if (d || j + 2 > n || s[j] != ':' || s[j + 1] != ':')
+					return false;   /* not <T as Trait>::f: leave the name be */
 				out_char(o, '<');
 				if (!short_path(o, s + i + 1, j - 1 - (i + 1), true))
 					return false;

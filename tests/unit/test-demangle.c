@@ -534,6 +534,10 @@ static const struct pair short_pairs[] = {
 	{ "operator&&(Cmp const&, Cmp const&)", "operator&&" },
 	{ "bool operator< <Foo>(Foo const&, Foo const&)", "operator<" },
 	{ "std::ostream::operator<<(int)", "std::ostream::operator<<" },
+	{ "bool __gnu_cxx::operator!=<char*, std::vector<char> >(__gnu_cxx::__normal_iterator<char*, std::vector<char> > const&)",
+	  "__gnu_cxx::operator!=" },
+	{ "std::operator<< <std::char_traits<char> >(std::ostream&, char const*)", "std::operator<<" },
+	{ "bool operator>=<int>(X<int>, X<int>)", "operator>=" },
 	{ "Foo::operator()(int) const", "Foo::operator()" },
 	{ "Foo::operator[](unsigned long) &&", "Foo::operator[]" },
 	{ "operator new(unsigned long)", "operator new" },
@@ -559,6 +563,7 @@ static const struct pair short_pairs[] = {
 	{ "[libc.so.6+0x2a1c9]", NULL },
 	{ "[no stack]", NULL },
 	{ "a)b(", NULL },
+	{ "<img src=x onerror=alert(1)>", NULL },
 	{ "f<int(", NULL },
 	{ "", NULL },
 };

@@ -1046,11 +1046,11 @@ static void test_svg_zone_chart(void **state)
 				    "unfinished: "));
 	assert_non_null(strstr(buf, "depth 3\nunwound: left by longjmp or an exception</title>"));
 	/* x is time: outer [10, 100] of [5, 300] over 1180 px; y: below the
-	 * title (40), worker's lane (header, a row, a counter band of 32 + 2
-	 * and the gap of 8) and main's header */
+	 * title (40) and the time ruler (20), worker's lane (header, a row, a
+	 * counter band of 32 + 2 and the gap of 8) and main's header */
 	char want[128];
 	snprintf(want, sizeof(want), "<rect x=\"%.6f\" y=\"%.1f\" width=\"%.6f\"",
-		 10 + 5.0 / 295 * 1180, 40.0 + (16 + 16 + 34 + 8) + 16, 90.0 / 295 * 1180);
+		 10 + 5.0 / 295 * 1180, 40.0 + 20 + (16 + 16 + 34 + 8) + 16, 90.0 / 295 * 1180);
 	assert_non_null(strstr(buf, want));
 	assert_int_equal(count(buf, "<g class=\"mk\""), 3);
 	assert_non_null(strstr(buf, "<title>tick\nmark at 0.000000030 s\nthread: main (100)</title>"));
