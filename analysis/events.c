@@ -44,7 +44,7 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static uint64_t copies(uint64_t size, uint64_t rate, uint64_t ord)
+uint64_t sc_event_copies(uint64_t size, uint64_t rate, uint64_t ord)
 {
 	double w = sc_event_weight(size, rate);
 	if (w >= 0x1p62)
@@ -100,7 +100,7 @@ static bool weigh_take(struct sc_event_iter *it, struct sc_event_weigh *x)
 			return true;
 	}
 	if (ev->kind == EV_ALLOC && ev->addr) {
-		uint64_t n = copies(ev->size, it->p->heap_sample, ord);
+		uint64_t n = sc_event_copies(ev->size, it->p->heap_sample, ord);
 		bool isnew;
 		*u64map_put(&x->base, ev->addr, &isnew) = x->next_addr;
 		*u64map_put(&x->count, ev->addr, &isnew) = n;

@@ -51,6 +51,10 @@ void sc_events_set_batch(size_t n);
 /* What a sample of `size` bytes stands for in a profile sampled at `rate`
  * bytes: 1 / (1 - exp(-max(size, 1) / rate)) allocations. */
 double sc_event_weight(uint64_t size, uint64_t rate);
+/* The number of copies the iterator hands out for the sample that is the
+ * ord-th event of the profile (from 0): the weight rounded down or up, at
+ * random but the same for the same arguments. */
+uint64_t sc_event_copies(uint64_t size, uint64_t rate, uint64_t ord);
 
 /* How many events the profile holds (a sampled profile: the samples),
  * whether in memory or in its file. */

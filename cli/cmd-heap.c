@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/events.h"
 #include "../analysis/heap.h"
+#include "../lib/hashmap.h"
 #include "../lib/die.h"
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
@@ -67,11 +69,66 @@ static int parse_sample(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The totals of a sampled profile, whose few events are in memory: each
+ * sample weighed as the event iterator weighs it (the same copies), without
+ * handing the copies out, whose replay would cost what an exact profile's
+ * does. Temporaries cannot be told from samples: left 0, and not shown. */
+static void sampled_totals(const struct sc_profile *p, struct heap_totals *t)
+{
+	struct u64map copies, sizes;
+	uint64_t live = 0, blocks = 0;
+	memset(t, 0, sizeof(*t));
+	t->peak_event = HEAP_NO_EVENT;
+	u64map_init(&copies, 1024);
+	u64map_init(&sizes, 1024);
+	for (size_t i = 0; i < p->nevents; i++) {
+		const struct sc_event *ev = &p->events[i];
+		uint64_t *k = ev->addr ? u64map_get(&copies, ev->addr) : NULL;
+		if (k) {
+			/* a sample's free, or an allocation where it still lived */
+			uint64_t c = *k, s = 0;
+			u64map_del(&copies, ev->addr, NULL);
+			u64map_del(&sizes, ev->addr, &s);
+			t->frees += c;
+			live -= c * s;
+			blocks -= c;
+		}
+		if (ev->kind != EV_ALLOC || !ev->addr)
+			continue;
+		uint64_t c = sc_event_copies(ev->size, p->heap_sample, i);
+		bool isnew;
+		*u64map_put(&copies, ev->addr, &isnew) = c;
+		*u64map_put(&sizes, ev->addr, &isnew) = ev->size;
+		t->allocations += c;
+		t->bytes += c * ev->size;
+		live += c * ev->size;
+		blocks += c;
+		if (live > t->peak_bytes) {
+			t->peak_bytes = live;
+			t->peak_blocks = blocks;
+			t->peak_time = ev->time;
+			t->peak_event = i;
+		}
+	}
+	t->leaked_bytes = live;
+	t->leaked_blocks = blocks;
+	for (size_t i = 0; i < p->nrss; i++)
+		if (p->rss[i].bytes > t->peak_rss)
+			t->peak_rss = p->rss[i].bytes;
+	u64map_release(&copies);
+	u64map_release(&sizes);
+}
+
 /* The end-of-run summary of one profile (runs while the profile is written). */
 static char *summarize(const struct sc_profile *p, const struct heap_totals *precomputed)
 {
 	struct heap_result *h = NULL;
 	struct heap_options ho = { .totals_only = true };
+	struct heap_totals st;
+	if (p->heap_sample && !p->lazy) {
+		sampled_totals(p, &st);
+		precomputed = &st;
+	}
 	if (!precomputed && heap_analyze(p, &ho, &h) != 0)
 		return NULL;
 	const struct heap_totals *t = precomputed ? precomputed : &h->t;
@@ -108,10 +165,12 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	term_bytes(&sb, t->leaked_bytes);
 	sb_adds(&sb, " in ");
 	term_count(&sb, t->leaked_blocks);
-	sb_adds(&sb, t->leaked_blocks == 1 ? " block\nscorch:   temporary allocations "
-					   : " blocks\nscorch:   temporary allocations ");
-	term_count(&sb, t->temporary);
-	if (t->allocations) {
+	sb_adds(&sb, t->leaked_blocks == 1 ? " block" : " blocks");
+	if (!p->heap_sample) {
+		sb_adds(&sb, "\nscorch:   temporary allocations ");
+		term_count(&sb, t->temporary);
+	}
+	if (!p->heap_sample && t->allocations) {
 		sb_adds(&sb, " (");
 		term_percent(&sb, t->temporary, t->allocations);
 		sb_adds(&sb, ")");
