@@ -375,7 +375,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			      "without the set-id bit, or run scorch as the program's owner.", prog);
 	char runtime[PATH_MAX];
 	if (runtime_locate(runtime, sizeof(runtime)) != 0)
-		die("cannot find the runtime libscorch.so next to the scorch executable; "
+		die("cannot find the runtime libscorch.so next to the scorch executable or in its ../lib; "
 		    "set SCORCH_RUNTIME to its path");
 
 	/* A device or FIFO named with -o (/dev/stdout, a pipe) is written in
