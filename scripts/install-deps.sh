@@ -1,13 +1,14 @@
 #!/bin/sh
-# Installs the Debian packages scorch builds and tests with. Called by make when
+# Installs the Debian packages scorch builds and tests with (libc6-dev in
+# check: libc.a, for the static test programs). Called by make when
 # pkg-config cannot find a dependency (`make`: the build dependencies only;
 # `make check`: the test tools too); safe to run by hand. Never prompts.
 set -e
 # build: what `make` (the tool and the runtime) needs; demo: and what `make
 # demo` runs; check (the default): and every tool the tests compare with
-BUILD_PKGS="build-essential pkg-config libdw-dev libelf-dev libunwind-dev libzstd-dev zlib1g-dev libcapstone-dev"
+BUILD_PKGS="build-essential pkg-config libdw-dev libelf-dev libunwind-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libcapstone-dev"
 DEMO_PKGS="time"
-CHECK_PKGS="elfutils libcmocka-dev valgrind jq sqlite3 heaptrack libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
+CHECK_PKGS="libc6-dev elfutils libcmocka-dev valgrind jq sqlite3 heaptrack libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
 case ${1:-check} in
 build) PKGS="$BUILD_PKGS" ;;
 demo) PKGS="$BUILD_PKGS $DEMO_PKGS" ;;
