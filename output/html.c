@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../analysis/cpu.h"
+#include "../analysis/demangle.h"
 #include "../analysis/events.h"
 #include "../analysis/filter.h"
 #include "../analysis/flame.h"
@@ -29,6 +30,7 @@
 #include "../lib/vec.h"
 #include "annotate.h"
 #include "json.h"
+#include "report-heap.h"
 
 /* output/html/report.css and report.js as compiled in by scripts/embed.sh
  * ($(BUILD)/gen/html-assets.c), each with the base64 SHA-256 of its bytes for
@@ -179,6 +181,12 @@ static void write_meta(struct json *j, const struct sc_profile *p, const struct 
 	json_bool(j, "truncated", p->flags & PROF_TRUNCATED);
 	json_u64(j, "lostChunks", p->lost_chunks);
 	json_u64(j, "lostBytes", p->lost_bytes);
+	if (p->heap_sample) {
+		struct strbuf est = STRBUF_INIT;
+		report_heap_sampled(&est, p);
+		json_str(j, "heapEstimated", sb_str(&est));
+		sb_release(&est);
+	}
 	json_close_obj(j);
 }
 
@@ -234,10 +242,22 @@ static void write_strings(struct json *j, const struct stacktrie *b)
 	json_close_arr((j)); \
 } while (0)
 
-static void write_tree(struct json *j, const struct stacktrie *b, const uint32_t *order, const uint32_t *depth)
+/* The string id of a function's short name (demangle_short()), which the
+ * page shows; its name (the full one) is for tooltips. */
+static uint32_t short_name_id(struct stacktrie *b, uint32_t name)
+{
+	struct arena a = { 0 };
+	const char *s = demangle_short(b->strs.data[name] ? b->strs.data[name] : "", &a);
+	uint32_t id = s ? stacktrie_str(b, s) : name;
+	arena_release(&a);
+	return id;
+}
+
+static void write_tree(struct json *j, struct stacktrie *b, const uint32_t *order, const uint32_t *depth)
 {
 	json_open_obj(j, "funcs");
 	JSON_COLUMN(j, "name", b->funcs.len, b->funcs.data[i].name);
+	JSON_COLUMN(j, "short", b->funcs.len, short_name_id(b, b->funcs.data[i].name));
 	JSON_COLUMN(j, "module", b->funcs.len, b->funcs.data[i].module);
 	JSON_COLUMN(j, "file", b->funcs.len, b->funcs.data[i].file);
 	json_close_obj(j);
@@ -577,7 +597,7 @@ static void write_zones(struct json *j, struct stacktrie *b, const struct zone_r
 /* ---- hot code ---- */
 
 /* Functions the page annotates: the hottest by self samples. */
-#define HTML_ANNOTATE_FUNCS 10
+#define HTML_ANNOTATE_FUNCS 200   /* as many as a profile keeps code for (finalize) */
 
 /* The hot code view's data: `scorch annotate --json` of the hottest
  * functions, in a block of its own: compact, its strings written by the

@@ -58,6 +58,9 @@
 	const fFunc = new Int32Array(D.frames.func);
 	const fInl = new Uint8Array(D.frames.inl);
 	const fnName = new Int32Array(D.funcs.name);
+	// the short names shown (demangle_short(): no return type, template
+	// arguments or parameters); the full ones are in tooltips
+	const fnShort = D.funcs.short ? new Int32Array(D.funcs.short) : fnName;
 	const fnMod = new Int32Array(D.funcs.module);
 	const fnFile = new Int32Array(D.funcs.file);
 	const NF = fnName.length;
@@ -83,7 +86,8 @@
 		}
 		while (sp > 0) end[st[--sp]] = N;
 	}
-	const funcName = (f) => S[fnName[f]];
+	const funcName = (f) => S[fnShort[f]];
+	const funcFull = (f) => S[fnName[f]];
 	const nodeName = (i) => (i === 0 ? 'all' : funcName(nodeFn[i]));
 	const modName = (m) => (m >= 0 && m < D.modules.length ? D.modules[m].name : '');
 
@@ -118,7 +122,9 @@
 
 	// samples that weigh differently (CPU-time timers at the tick, on- and
 	// off-CPU spans) are shown by their time first
-	const state = { metric: D.cpu && D.cpu.timeFirst ? 1 : 0, thread: -1, zoom: 0, icicle: false };
+	// icicle by default: a deep profile opens with its root and widest frames
+	// in view, not at the bottom of a tall canvas
+	const state = { metric: D.cpu && D.cpu.timeFirst ? 1 : 0, thread: -1, zoom: 0, icicle: true };
 	let self = new Float64Array(N), tot = new Float64Array(N);
 	let match = null;        // per function: 1 when it matches the search
 	let searchQuery = '';
@@ -194,6 +200,7 @@
 		}
 		if (D.heap) {
 			const h = D.heap;
+			if (m.heapEstimated) add('Estimated', m.heapEstimated + ': every heap figure is an estimate');
 			add('Allocations', plural(h.allocations, 'block', 'blocks') + ', ' + fmtBytes(h.bytes) + ' in total; ' +
 				plural(h.frees, 'free', 'frees') + (h.failed ? '; ' + fmtCount(h.failed) + ' failed' : ''));
 			add('Peak heap', fmtBytes(h.peakBytes) + ' in ' + plural(h.peakBlocks, 'block', 'blocks') + ' at ' + fmtDur(h.peakTime));
@@ -207,6 +214,7 @@
 		const warn = $('warnings');
 		const w = (t) => warn.appendChild(el('li', '', t));
 		if (m.incomplete) w('Incomplete: the program was killed before scorch could flush its last events.');
+		if (m.heapEstimated) w('Sampled heap profile: ' + m.heapEstimated + '; counts and bytes are estimated.');
 		if (m.truncated) w('Truncated: ' + fmtCount(m.lostChunks) + ' chunks (' + fmtBytes(m.lostBytes) + ') of events were lost.');
 		if (D.cpu && D.heap && D.cpu.samples && D.heap.calls)
 			w('Heap tracking was on while sampling: allocation-heavy code looks slower than it is.');
@@ -265,8 +273,8 @@
 		if (i === 0) return '#c9c3bb';
 		const f = nodeFn[i];
 		if (match && match[f]) return '#d946ef';
+		// inlined frames keep the palette (their labels are in italics)
 		const h = hash(funcName(f));
-		if (fInl[frame[i]]) return 'hsl(' + (175 + h % 20) + ',55%,' + (58 + (h >>> 8) % 12) + '%)';
 		return 'hsl(' + (h % 50) + ',' + (75 + (h >>> 8) % 20) + '%,' + (55 + (h >>> 16) % 12) + '%)';
 	}
 
@@ -297,6 +305,7 @@
 		drawn = { n: dn.length, node: dn, x: dx, w: dw, d: dd, anc: da };
 	}
 
+	let labels = [];
 	function rowY(d) { return state.icicle ? d * ROW : canvasH - (d + 1) * ROW; }
 
 	function draw() {
@@ -317,16 +326,21 @@
 		ctx.font = '12px ' + MONO;
 		ctx.textBaseline = 'middle';
 		charW = ctx.measureText('MMMMMMMMMM').width / 10 || 7.2;
+		labels = new Array(drawn.n);
 		for (let k = 0; k < drawn.n; k++) {
 			const i = drawn.node[k], x = drawn.x[k], w = drawn.w[k], y = rowY(drawn.d[k]);
 			ctx.globalAlpha = drawn.anc[k] ? 0.55 : 1;
 			ctx.fillStyle = colorOf(i);
 			ctx.fillRect(x, y, w > 2 ? w - 1 : w, ROW - 1);
 			const chars = Math.floor((w - 6) / charW);
+			labels[k] = '';
 			if (chars >= 3) {
-				const name = nodeName(i);
+				const name = nodeName(i), inl = i && fInl[frame[i]];
 				ctx.fillStyle = '#111';
-				ctx.fillText(name.length <= chars ? name : name.slice(0, chars - 2) + '..', x + 3, y + ROW / 2);
+				if (inl) ctx.font = 'italic 12px ' + MONO;
+				labels[k] = name.length <= chars ? name : name.slice(0, chars - 2) + '..';
+				ctx.fillText(labels[k], x + 3, y + ROW / 2);
+				if (inl) ctx.font = '12px ' + MONO;
 			}
 		}
 		ctx.globalAlpha = 1;
@@ -375,6 +389,8 @@
 		const i = drawn.node[k];
 		tip.textContent = '';
 		tip.appendChild(el('div', 'name', nodeName(i)));
+		const full = i ? funcFull(nodeFn[i]) : '';
+		if (full && full !== nodeName(i)) tip.appendChild(el('div', 'row full', full));
 		const lines = describe(i);
 		for (const l of lines) tip.appendChild(el('div', 'row', l));
 		tip.hidden = false;
@@ -384,7 +400,7 @@
 		if (y + r.height > window.innerHeight - 4) y = Math.max(4, ev.clientY - r.height - 14);
 		tip.style.left = x + 'px';
 		tip.style.top = y + 'px';
-		details.textContent = nodeName(i) + ' \u2014 ' + lines.join('; ');
+		details.textContent = (full && full !== nodeName(i) ? full : nodeName(i)) + ' \u2014 ' + lines.join('; ');
 	}
 
 	canvas.addEventListener('mousemove', (ev) => {
@@ -435,7 +451,7 @@
 				search.title = 'not a valid regular expression: searching for the text';
 			}
 			match = new Uint8Array(NF);
-			for (let f = 0; f < NF; f++) if (re.test(funcName(f))) match[f] = 1;
+			for (let f = 0; f < NF; f++) if (re.test(funcName(f)) || re.test(funcFull(f))) match[f] = 1;
 		}
 		draw();
 		updateSearchResult();
@@ -635,7 +651,12 @@
 		}
 		c.textAlign = 'center';
 		c.textBaseline = 'top';
-		for (let t = 0; t <= tmax; t += tstep) c.fillText(fmtDur(t), Math.min(W - R - 20, Math.max(L + 10, X(t))), H - B + 6);
+		const ticks = [];
+		for (let t = 0; t <= tmax; t += tstep) {
+			ticks.push(fmtTick(t, tstep));
+			c.fillText(ticks[ticks.length - 1], Math.min(W - R - 20, Math.max(L + 10, X(t))), H - B + 6);
+		}
+		chart.ticks = ticks;
 		// heap: a step function, filled
 		const heapColor = css.getPropertyValue('--heap').trim() || '#ea580c';
 		const rssColor = css.getPropertyValue('--rss').trim() || '#2563eb';
@@ -708,6 +729,13 @@
 			item('k-peak', label);
 			chart.legend = true;
 		}
+	}
+	// A time axis label: t ns since the start of the run, in the unit of the
+	// step ("0 ms", "20 ms", ...), with the decimals the step needs.
+	function fmtTick(t, step) {
+		const u = step >= 1e9 ? [1e9, 's'] : step >= 1e6 ? [1e6, 'ms'] : step >= 1e3 ? [1e3, '\u00b5s'] : [1, 'ns'];
+		const d = Math.max(0, Math.ceil(-Math.log10(step / u[0]) - 1e-9));
+		return (t / u[0]).toFixed(Math.min(d, 6)) + ' ' + u[1];
 	}
 	// A round axis step (1, 2 or 5 times a power of 10, within units of `base`)
 	// giving at most n steps up to max.
@@ -1437,6 +1465,8 @@
 		selThread.value = String(state.thread);
 		onSelection();
 	});
+	$('mode-flame').classList.toggle('on', !state.icicle);
+	$('mode-icicle').classList.toggle('on', state.icicle);
 	$('mode-flame').addEventListener('click', () => setMode(false));
 	$('mode-icicle').addEventListener('click', () => setMode(true));
 	$('reset').addEventListener('click', () => zoomTo(0));
@@ -1472,7 +1502,8 @@
 				const i = drawn.node[k];
 				out.push({ name: nodeName(i), module: i ? modName(fnMod[nodeFn[i]]) : '', x: drawn.x[k], w: drawn.w[k],
 					depth: drawn.d[k], y: rowY(drawn.d[k]), value: tot[i], self: self[i], ancestor: !!drawn.anc[k],
-					inlined: i ? !!fInl[frame[i]] : false, highlighted: !!(i && match && match[nodeFn[i]]) });
+					inlined: i ? !!fInl[frame[i]] : false, highlighted: !!(i && match && match[nodeFn[i]]),
+					label: labels[k] || '', full: i ? funcFull(nodeFn[i]) : 'all', color: colorOf(i) });
 			}
 			return out;
 		},
@@ -1519,7 +1550,7 @@
 			o.value = String(i);
 			sel.appendChild(o);
 		});
-		sel.addEventListener('change', () => { code.fn = +sel.value; codeDraw(); });
+		sel.addEventListener('change', () => { code.fn = +sel.value; code.view = codeDefaultView(A.functions[code.fn]); codeDraw(); });
 		$('code-source').addEventListener('click', () => { code.view = 'source'; codeDraw(); });
 		$('code-asm').addEventListener('click', () => { code.view = 'asm'; codeDraw(); });
 		$('code-sub').textContent = 'the ' + plural(A.functions.length, 'hottest function', 'hottest functions') + ' by self';
@@ -1541,8 +1572,14 @@
 		if (h > 0) tr.style.background = 'rgba(230, 90, 20, ' + (0.12 + 0.6 * Math.min(1, h)).toFixed(3) + ')';
 		if (h >= 0.1) tr.classList.add('hot');
 	}
+	// Assembly first when there is no source to show (libc's functions).
+	function codeDefaultView(f) {
+		const src = f.source && f.source.some((l) => l.text !== null);
+		return !src && f.assembly ? 'asm' : 'source';
+	}
 	function codeDraw() {
 		const f = A.functions[code.fn];
+		let hotRow = null, hotH = 0;
 		const fself = code.amt(f.self);
 		$('code-source').classList.toggle('on', code.view === 'source');
 		$('code-asm').classList.toggle('on', code.view === 'asm');
@@ -1581,6 +1618,7 @@
 				tr.appendChild(el('td', 'num ln', l.line ? String(l.line) : '?'));
 				tr.appendChild(el('td', 'src', l.text === null ? '' : l.text));
 				heatRow(tr, h);
+				if (h > hotH) { hotH = h; hotRow = tr; }
 				tb.appendChild(tr);
 				rows++;
 			}
@@ -1609,6 +1647,7 @@
 				tr.appendChild(el('td', 'num ln', ins.addr.toString(16)));
 				tr.appendChild(el('td', 'src', ins.asm + (ins.target ? '  <' + ins.target + '>' : '')));
 				heatRow(tr, h);
+				if (h > hotH) { hotH = h; hotRow = tr; }
 				tb.appendChild(tr);
 				rows++;
 			}
@@ -1619,7 +1658,10 @@
 			note.hidden = false;
 		}
 		tbl.appendChild(tb);
-		api.code = { fn: f.name, view: code.view, rows };
+		// the hottest line or instruction in view, in the code's own scroll box
+		const wrap = $('code-wrap');
+		if (hotRow && wrap) wrap.scrollTop = Math.max(0, hotRow.offsetTop - wrap.clientHeight / 2);
+		api.code = { fn: f.name, view: code.view, rows, hottest: hotRow ? hotRow.rowIndex : -1, scrollTop: wrap ? wrap.scrollTop : 0 };
 	}
 
 	// ---- start ----
@@ -1642,6 +1684,7 @@
 	}
 	if (A && A.functions && A.functions.length) {
 		codeInit();
+		code.view = codeDefaultView(A.functions[0]);
 		codeDraw();
 	}
 	const T2 = performance.now();

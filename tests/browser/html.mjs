@@ -295,27 +295,32 @@ async function testMarkup() {
 
 	const marked = report.cpu.functions.map((f) => f.function).filter((n) => /[<>&]/.test(n));
 	check(marked.length >= 4, `the profile has ${marked.length} function names with <, > or & (${marked.join(' ; ')})`);
-	const ns = names(await drawn());
-	for (const n of marked) check(ns.includes(n), `drawn literally: ${n}`);
+	// frames show short names (run, operator&&); the full ones are their
+	// tooltips' second line and what `full` gives
+	const fulls = (await drawn()).map((d) => d.full);
+	for (const n of marked) check(fulls.includes(n), `drawn literally (full name): ${n}`);
 	const tmpl = marked.find((n) => n.startsWith('void run<&'));
-	const tip = await hoverFrame(tmpl);
-	check(tip && tip.name === tmpl, `hover: the name as text (${tip && tip.name})`);
+	const short = (await drawn()).find((d) => d.full === tmpl);
+	check(short && short.name === 'run', `${tmpl} is shown as "run" (${short && short.name})`);
+	const tip = await hoverFrame('run');
+	check(tip && tip.name === 'run' && tip.text.includes(tmpl), `hover: the full name as text (${tip && tip.text})`);
 	check(tip && tip.text.includes(`${dir}/html-markup.cc`), `hover: the file path with markup as text (${tip && tip.text})`);
 	await shot('markup-cpu');
 
 	await search('<&');
-	const hl = names((await drawn()).filter((d) => d.highlighted));
-	check(hl.length === 1 && hl[0] === tmpl, `search '<&' highlights ${tmpl} (${hl.join(', ')})`);
+	const hl = (await drawn()).filter((d) => d.highlighted).map((d) => d.full);
+	check(hl.length === 1 && hl[0] === tmpl, `search '<&' (in full names) highlights ${tmpl} (${hl.join(', ')})`);
 	await search('');
 
 	await selectMetric('bytes');
 	const exp = { 'leak_three()': 3000, 'operator&&(Cmp const&, Cmp const&)': 4096, 'operator<(Cmp const&, Cmp const&)': 168 };
+	const byFull = async (n) => (await drawn()).filter((d) => d.full === n && !d.ancestor).sort((a, b) => b.w - a.w)[0] || null;
 	for (const [n, v] of Object.entries(exp)) {
-		const d = await frame(n);
+		const d = await byFull(n);
 		check(d && d.value === v, `heap bytes: ${n} = ${v} (${d && d.value})`);
 	}
 	const box = marked.find((n) => n.startsWith('Box<'));
-	const bd = await frame(box);
+	const bd = await byFull(box);
 	check(bd && bd.value === 1000, `heap bytes: ${box} = 1000 (${bd && bd.value})`);
 	const sites = await tableRows('sites');
 	const lt = sites.find((r) => r[0] === 'leak_three()');
