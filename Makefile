@@ -10,7 +10,7 @@ CC       ?= cc
 CXX      ?= c++
 SANITIZE ?=
 WERROR   ?=
-PKGS     := libdw libelf libunwind libzstd zlib capstone
+PKGS     := libdw libelf libunwind libzstd zlib capstone libcurl
 # the version lives in the public header; the runtime's SONAME is libscorch.so.MAJOR
 VERSION  := $(shell sed -n 's/^\#define SCORCH_VERSION "\(.*\)"$$/\1/p' include/scorch.h)
 SOMAJOR  := $(shell sed -n 's/^\#define SCORCH_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/scorch.h)
@@ -36,7 +36,7 @@ WARN     := -Wall -Wextra $(if $(filter-out 0,$(WERROR)),-Werror) -Wno-unused-pa
 BASE     := -std=c11 -D_GNU_SOURCE -g -O2 -fno-omit-frame-pointer $(WARN)
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all,)
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags cmocka 2>/dev/null)
-TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib capstone 2>/dev/null) -lstdc++ -lm -lpthread
+TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib capstone libcurl 2>/dev/null) -lstdc++ -lm -lpthread
 CFLAGS_TOOL := $(BASE) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"' \
 	-DSCORCH_SONAME='"$(SONAME)"'
 # The runtime lives in foreign processes: never sanitized, no lib/, own flags
@@ -238,12 +238,15 @@ $(BUILD)/man/.stamp: $(BUILD)/scorch scripts/help2man.sh
 	@touch $@
 $(BUILD)/scorch.bash: $(BUILD)/scorch scripts/gen-completion.sh
 	sh scripts/gen-completion.sh $(BUILD)/scorch >$@.tmp && mv $@.tmp $@
+# -lscorch kept even under --as-needed: the header's references to the
+# runtime are weak, and a stripped program needs the library linked
 $(BUILD)/scorch.pc: Makefile include/scorch.h
 	@mkdir -p $(dir $@)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 		'Name: scorch' \
 		'Description: scorch profiler in-program API: zones, marks, counters, heap statistics' \
-		'Version: $(VERSION)' 'Libs: -L$${libdir} -lscorch' 'Cflags: -I$${includedir}' >$@
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -Wl,--push-state,--no-as-needed -lscorch -Wl,--pop-state' \
+		'Cflags: -I$${includedir}' >$@
 install: all man completion $(BUILD)/scorch.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)

@@ -1218,7 +1218,9 @@ static void build_profile(struct fin *f)
 		/* a running process the launcher attached to (record -p): it
 		 * wrote the stream, and reconcile() kept every sample, there
 		 * being no in-process ones */
-		if (f->flags & RAW_PROC_ATTACHED)
+		if (f->flags & RAW_PROC_LAUNCHED)
+			p->sample_source = "perf cpu-clock from outside (the program cannot be preloaded)";
+		else if (f->flags & RAW_PROC_ATTACHED)
 			p->sample_source = "perf cpu-clock from outside (attached to the running process)";
 		else if (ext) {
 			struct strbuf ss = STRBUF_INIT;

@@ -284,13 +284,9 @@ uint32_t flame_find_child(struct flame_tree *t, uint32_t parent, uint32_t name,
 	return sl->id ? sl->id - 1 : FLAME_NONE;
 }
 
-uint32_t flame_child(struct flame_tree *t, uint32_t parent, uint32_t name, uint32_t module)
+/* Appends a child to parent without looking it up (it is new). */
+static uint32_t new_child(struct flame_tree *t, uint32_t parent, uint32_t name, uint32_t module)
 {
-	if (t->cindexed != t->nodes.len || (t->nodes.len + 1) * 2 > t->ccap)
-		children_index(t, t->nodes.len + 1);
-	struct flame_child_slot *sl = child_slot(t, parent, name, module);
-	if (sl->id)
-		return sl->id - 1;
 	uint32_t id = (uint32_t)t->nodes.len;
 	struct flame_node *par = &t->nodes.data[parent];
 	struct flame_node n = {
@@ -303,6 +299,17 @@ uint32_t flame_child(struct flame_tree *t, uint32_t parent, uint32_t name, uint3
 	};
 	par->first_child = id;
 	VEC_PUSH(&t->nodes, n);
+	return id;
+}
+
+uint32_t flame_child(struct flame_tree *t, uint32_t parent, uint32_t name, uint32_t module)
+{
+	if (t->cindexed != t->nodes.len || (t->nodes.len + 1) * 2 > t->ccap)
+		children_index(t, t->nodes.len + 1);
+	struct flame_child_slot *sl = child_slot(t, parent, name, module);
+	if (sl->id)
+		return sl->id - 1;
+	uint32_t id = new_child(t, parent, name, module);
 	*sl = (struct flame_child_slot){ parent, name, module, id + 1 };
 	t->cindexed = t->nodes.len;
 	return id;
@@ -653,23 +660,6 @@ static int cmp_seqs(const void *a, const void *b, void *arg)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/* Appends a child to parent without looking it up (it is new). */
-static uint32_t new_child(struct flame_tree *t, uint32_t parent, uint32_t name)
-{
-	uint32_t id = (uint32_t)t->nodes.len;
-	struct flame_node *par = &t->nodes.data[parent];
-	struct flame_node n = {
-		.name = name,
-		.parent = parent,
-		.first_child = FLAME_NONE,
-		.next_sibling = par->first_child,
-		.depth = par->depth + 1,
-	};
-	par->first_child = id;
-	VEC_PUSH(&t->nodes, n);
-	return id;
-}
-
 static void folded_grow(struct folded_build *b)
 {
 	struct flame_tree *t = b->t;
@@ -688,7 +678,7 @@ static void folded_grow(struct folded_build *b)
 		path.len = k;
 		uint32_t node = k ? path.data[k - 1] : 0;
 		for (; k < l->n; k++) {
-			node = new_child(t, node, cur[k]);
+			node = new_child(t, node, cur[k], 0);
 			VEC_PUSH(&path, node);
 		}
 		for (uint32_t j = 0; b->any_inlined && j < l->n; j++)

@@ -34,12 +34,6 @@ static void on_stop(int sig)
 	stop_sig = sig;
 }
 
-static int int_cmp(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-	return x < y ? -1 : x > y;
-}
-
 static uint64_t mono_now(void)
 {
 	struct timespec ts;
@@ -61,12 +55,36 @@ static int paranoid(void)
 
 static void remove_session(const char *dir, const int *pids, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char p[PATH_MAX + 32];
-		snprintf(p, sizeof(p), "%s/raw.%d.0", dir, pids[i]);
-		unlink(p);
+	(void)pids;
+	(void)n;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		int pid, seq, k = 0;
+		if (sscanf(e->d_name, "raw.%d.%d%n", &pid, &seq, &k) == 2 && !e->d_name[k]) {
+			char p[PATH_MAX + 300];
+			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
 	}
+	if (d)
+		closedir(d);
 	rmdir(dir);
+}
+
+/* A raw stream of the session: its process and image */
+struct rawname {
+	int pid, seq, given;   /* given: the order of its pid in -p's list, or INT_MAX */
+};
+
+static int rawname_cmp(const void *a, const void *b)
+{
+	const struct rawname *x = a, *y = b;
+	if (x->given != y->given)
+		return x->given < y->given ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* Ends the process with why the counters could not be opened. */
@@ -159,27 +177,31 @@ void attach_run(const struct session_opts *o, const int *pids, size_t n, uint64_
 	uint64_t attached_ns = mono_now() - t0;
 	size_t still = extsample_running(x);
 	extsample_stop(x);
-	/* -a: the processes that had samples, by their streams */
-	VEC(int) seen = { 0 };
-	if (!n) {
-		DIR *d = opendir(sessdir);
-		struct dirent *e;
-		while (d && (e = readdir(d))) {
-			int pid, k = 0;
-			if (sscanf(e->d_name, "raw.%d.0%n", &pid, &k) == 1 && !e->d_name[k])
-				VEC_PUSH(&seen, pid);
-		}
-		if (d)
-			closedir(d);
-		if (seen.len > 1)
-			qsort(seen.data, seen.len, sizeof(int), int_cmp);
-		pids = seen.data;
-		n = seen.len;
+	/* the streams: the given processes' first, in their order, then
+	 * those of the processes they forked (-p) or that had samples (-a);
+	 * a process's images (execs) in their order */
+	VEC(struct rawname) seen = { 0 };
+	DIR *d = opendir(sessdir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		struct rawname rn = { 0, 0, INT_MAX };
+		int k = 0;
+		if (sscanf(e->d_name, "raw.%d.%d%n", &rn.pid, &rn.seq, &k) != 2 || e->d_name[k])
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (pids[i] == rn.pid)
+				rn.given = (int)i;
+		VEC_PUSH(&seen, rn);
 	}
+	if (d)
+		closedir(d);
+	if (seen.len > 1)
+		qsort(seen.data, seen.len, sizeof(*seen.data), rawname_cmp);
+	n = seen.len;
 	int *running = xcalloc(n + 1, sizeof(int));
 	for (size_t i = 0; i < n; i++) {
 		char p[64];
-		snprintf(p, sizeof(p), "/proc/%d/stat", pids[i]);
+		snprintf(p, sizeof(p), "/proc/%d/stat", seen.data[i].pid);
 		running[i] = still && access(p, F_OK) == 0;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -194,7 +216,7 @@ void attach_run(const struct session_opts *o, const int *pids, size_t n, uint64_
 	int failures = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX + 32], err_msg[512];
-		snprintf(path, sizeof(path), "%s/raw.%d.0", sessdir, pids[i]);
+		snprintf(path, sizeof(path), "%s/raw.%d.%d", sessdir, seen.data[i].pid, seen.data[i].seq);
 		struct raw_reader *rd = raw_reader_new(path);
 		if (o->no_code)
 			raw_reader_set_no_code(rd);
@@ -207,8 +229,9 @@ void attach_run(const struct session_opts *o, const int *pids, size_t n, uint64_
 			continue;
 		}
 		finalize_info_release(&info);
-		int named = o->output && i == 0;
-		char *dest = named ? xstrdup(o->output) : session_profile_name(outdir, p->exe, pids[i], out.data, out.len);
+		int named = o->output && i == 0 && seen.data[i].given == 0 && seen.data[i].seq == 0;
+		char *dest = named ? xstrdup(o->output)
+				   : session_profile_name(outdir, p->exe, seen.data[i].pid, out.data, out.len);
 		struct session_profile sp = { NULL, p, 0, NULL };
 		int wr = session_write_profile(o, p, dest, named, &sp.summary);
 		struct strbuf sb = STRBUF_INIT;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../analysis/demangle.h"
 #include "../analysis/flame.h"
 #include "../lib/die.h"
 #include "../lib/outfile.h"
@@ -55,6 +56,8 @@ static void usage(FILE *f)
 		"      --max-frames=N     SVG: that cap (0 = none; default unless --minwidth)\n"
 		"      --icicle           SVG: root on top\n"
 		"      --title=TEXT       SVG: the title\n"
+		"      --names=short|full the table's and the SVG's names: short C++/Rust\n"
+		"                         names (default) or full ones (--json: always full)\n"
 		"      --merge            each side is a whole run: BEFORE and AFTER are the\n"
 		"                         first profiles of their runs, which list the\n"
 		"                         others; merged with the process as the top frame\n"
@@ -107,16 +110,19 @@ static int cmp_weight(const void *pa, const void *pb)
 	return c ? c : strcmp(a->module, b->module);
 }
 
-static void add_name(struct strbuf *sb, const struct flame_diff_row *r)
+static void add_name(struct strbuf *sb, const struct flame_diff_row *r, bool full)
 {
-	term_esc(sb, r->name);
+	struct arena a = { 0 };
+	const char *s = full ? NULL : demangle_short(r->name, &a);
+	term_esc(sb, s ? s : r->name);
+	arena_release(&a);
 	if (*r->module)
 		sb_addf(sb, "  [%s]", term_safe(r->module));
 }
 
 static void print_text(const struct side *b, const struct side *a, enum flame_weight w,
 		       enum flame_group g, const struct flame_diff_row *rows, size_t n,
-		       size_t shown, bool by_share)
+		       size_t shown, bool by_share, bool full)
 {
 	struct strbuf sb = STRBUF_INIT;
 	sb_addf(&sb, "BEFORE  %s\nAFTER   %s\n\n", term_safe(b->desc.buf), term_safe(a->desc.buf));
@@ -143,7 +149,7 @@ static void print_text(const struct side *b, const struct side *a, enum flame_we
 		add_signed(&c3, r->after, r->before);
 		sb_addf(&sb, "%+9.2f %7.2f%% %7.2f%% %14s %14s %14s  ", 100 * r->delta,
 			100 * r->before_share, 100 * r->after_share, c1.buf, c2.buf, c3.buf);
-		add_name(&sb, r);
+		add_name(&sb, r, full);
 		sb_addc(&sb, '\n');
 		sb_release(&c1);
 		sb_release(&c2);
@@ -219,7 +225,7 @@ static int write_svg(const char *path, const struct flame_tree *t,
 	return 0;
 }
 
-enum { OPT_HEAP = 256, OPT_JSON, OPT_MINWIDTH, OPT_ICICLE, OPT_TITLE, OPT_MAX_FRAMES, OPT_MERGE,
+enum { OPT_HEAP = 256, OPT_JSON, OPT_MINWIDTH, OPT_ICICLE, OPT_TITLE, OPT_MAX_FRAMES, OPT_NAMES, OPT_MERGE,
        OPT_BY_PROCESS };
 
 int cmd_diff(int argc, char **argv)
@@ -236,6 +242,7 @@ int cmd_diff(int argc, char **argv)
 		{ "icicle", no_argument, NULL, OPT_ICICLE },
 		{ "title", required_argument, NULL, OPT_TITLE },
 		{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
+		{ "names", required_argument, NULL, OPT_NAMES },
 		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "by-process", no_argument, NULL, OPT_BY_PROCESS },
 		{ "help", no_argument, NULL, 'h' },
@@ -306,6 +313,13 @@ int cmd_diff(int argc, char **argv)
 		case OPT_TITLE:
 			so.title = optarg;
 			break;
+		case OPT_NAMES: {
+			int full = flame_parse_names_opt("diff", optarg);
+			if (full < 0)
+				return 2;
+			so.full_names = full;
+			break;
+		}
 		default:
 			return cli_getopt_end(c, "diff", usage, argv);
 		}
@@ -375,7 +389,7 @@ int cmd_diff(int argc, char **argv)
 	if (json)
 		print_json(&s[0], &s[1], w, g, rows, n, shown);
 	else
-		print_text(&s[0], &s[1], w, g, rows, n, shown, by_share);
+		print_text(&s[0], &s[1], w, g, rows, n, shown, by_share, so.full_names);
 	free(rows);
 	fflush(stdout);
 	rc = 0;

@@ -19,6 +19,7 @@
 #include "../output/export-pprof.h"
 #include "../output/export-speedscope.h"
 #include "../output/folded.h"
+#include "../output/report-heap.h"
 #include "../output/export-dhat.h"
 #include "../output/export-massif.h"
 #include "../analysis/merge.h"
@@ -77,6 +78,13 @@ static int export_folded(const struct export_args *a)
 	if (rc)
 		return rc;
 	rc = folded_write(a->out, a->p, r, (enum folded_weight)w);
+	if (!rc && a->p->heap_sample) {
+		/* folded stacks have no place for a note */
+		struct strbuf est = STRBUF_INIT;
+		report_heap_sampled(&est, a->p);
+		fprintf(stderr, "scorch export: the weights are %s; every one is estimated\n", sb_str(&est));
+		sb_release(&est);
+	}
 	heap_result_free(r);
 	return rc;
 }

@@ -52,7 +52,11 @@ static void usage(FILE *f)
 		"      --colors=PALETTE   hot (default, by function name) or module\n"
 		"      --title=TEXT       the title (default 'Flame Graph' and the like)\n"
 		"      --subtitle=TEXT    the line under it (default: what is drawn, of what)\n"
-		"      --width=PX         image width (default %u)\n"
+		"      --width=PX         image width (default %u; the script fits it to the\n"
+		"                         window's width when the SVG is opened on its own)\n"
+		"      --names=short|full labels: short C++/Rust names (default: no return\n"
+		"                         type, template arguments or parameters) or the full\n"
+		"                         names; tooltips always give the full name\n"
 		"      --merge            the whole run in one graph: several FILEs (the\n"
 		"                         default with several), and the profiles a run's\n"
 		"                         first profile lists, the process as the top frame\n"
@@ -79,7 +83,7 @@ static char *default_output(const char *path, const char *suffix)
 }
 
 enum { OPT_HEAP = 256, OPT_CHART, OPT_ICICLE, OPT_MINWIDTH, OPT_COLORS, OPT_TITLE,
-       OPT_SUBTITLE, OPT_WIDTH, OPT_MAX_FRAMES, OPT_MERGE, OPT_BY_PROCESS };
+       OPT_SUBTITLE, OPT_WIDTH, OPT_MAX_FRAMES, OPT_NAMES, OPT_MERGE, OPT_BY_PROCESS };
 
 struct flame_args {
 	const char *output, *thread, *minwidth, *max_frames;
@@ -230,6 +234,7 @@ int cmd_flame(int argc, char **argv)
 		{ "subtitle", required_argument, NULL, OPT_SUBTITLE },
 		{ "width", required_argument, NULL, OPT_WIDTH },
 		{ "max-frames", required_argument, NULL, OPT_MAX_FRAMES },
+		{ "names", required_argument, NULL, OPT_NAMES },
 		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "by-process", no_argument, NULL, OPT_BY_PROCESS },
 		{ "help", no_argument, NULL, 'h' },
@@ -301,6 +306,13 @@ int cmd_flame(int argc, char **argv)
 		case OPT_BY_PROCESS:
 			by_process = true;
 			break;
+		case OPT_NAMES: {
+			int full = flame_parse_names_opt("flame", optarg);
+			if (full < 0)
+				return 2;
+			a.svg.full_names = full;
+			break;
+		}
 		case OPT_SUBTITLE:
 			a.svg.subtitle = optarg;
 			break;

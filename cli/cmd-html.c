@@ -3,6 +3,7 @@
  * zone table, top tables) that opens from disk in a browser without any
  * network. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/progress.h"
 #include "../lib/outfile.h"
 #include "../lib/strbuf.h"
 #include "../output/html.h"
@@ -129,14 +131,22 @@ int cmd_html(int argc, char **argv)
 
 	const char *path = argv[optind];
 	struct sc_profile *p;
-	if (run_load(argv + optind, argc - optind, mode, &p))
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof(what), "reading %s", path);
+	progress_begin(what);   /* a line on a terminal if it takes a while */
+	if (run_load(argv + optind, argc - optind, mode, &p)) {
+		progress_end();
 		return 1;
+	}
 	/* a wall-clock profile's blocked time under a frame of its own */
 	profile_mark_offcpu(p);
 	ho.file = path;
 	char *def = output ? NULL : default_output(path);
 	const char *out = output ? output : def;
+	snprintf(what, sizeof(what), "writing %s", out);
+	progress_stage(what);
 	int rc = write_page(p, &ho, out, output != NULL);
+	progress_end();
 	struct stat st;
 	if (!rc && strcmp(out, "-") && !stat(out, &st) && S_ISREG(st.st_mode)) {
 		if (st.st_size >= 1048576)

@@ -19,6 +19,7 @@
 #include "../output/report-heap.h"
 #include "../output/term.h"
 #include "attach.h"
+#include "continuous.h"
 #include "cmds.h"
 #include "session.h"
 #include "usage.h"
@@ -76,6 +77,7 @@ static void usage(FILE *f)
 		"                     scorch always records the whole stack of every\n"
 		"                     sample, however the program was built (see --depth)\n"
 		"  -h, --help         show this help\n", MAX_HZ);
+	continuous_usage(f);
 }
 
 /* The end-of-run summary of one profile. */
@@ -261,6 +263,11 @@ static int record_attach(struct session_opts *so, const char *list, uint64_t dur
 		VEC_PUSH(&pids, (int)v);
 		q = *end ? end + 1 : NULL;
 	}
+	if (continuous_wanted()) {
+		int cc = continuous_record(so, pids.data, pids.len, duration);
+		VEC_FREE(&pids);
+		return cc;
+	}
 	struct session_result r;
 	attach_run(so, pids.data, pids.len, duration, &r);
 	session_print(&r);
@@ -289,6 +296,7 @@ int cmd_record(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "all-cpus", no_argument, NULL, 'a' },
 		{ "duration", required_argument, NULL, 1007 },
+		CONTINUOUS_OPTIONS,
 		{ "call-graph", required_argument, NULL, 1008 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -364,6 +372,9 @@ int cmd_record(int argc, char **argv)
 		case 'a':
 			all = 1;
 			break;
+		CONTINUOUS_CASES:
+			continuous_option(c, optarg);
+			break;
 		case 1007: {
 			/* plain seconds, or a duration with its unit */
 			char *end;
@@ -393,6 +404,9 @@ int cmd_record(int argc, char **argv)
 		die("-a writes a profile per process (PROGRAM.PID.scorch): -o names one file");
 	if (pid_list || all)
 		return record_attach(&so, pid_list, duration, argc - optind, argv + optind, heap, wall);
+	if (continuous_wanted())
+		die("--every cuts the profile of running processes (-p or -a) into intervals; "
+		    "a program run by scorch is profiled until it exits");
 	if (duration)
 		die("--duration goes with -p or -a (running processes); a program run by scorch "
 		    "is recorded until it exits");

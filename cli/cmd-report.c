@@ -13,6 +13,7 @@
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/progress.h"
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
 #include "../output/report-cpu.h"
@@ -265,6 +266,8 @@ int cmd_report(int argc, char **argv)
 	for (int i = optind; i < last; i++) {
 		struct sc_profile *p;
 		char err[512];
+		snprintf(err, sizeof(err), "reading %s", argv[i]);
+		progress_begin(err);    /* a line on a terminal if it takes a while */
 		if (mode == RUN_MERGE ? run_load(argv + optind, argc - optind, mode, &p) != 0
 				      : profile_read_lazy(argv[i], &p, err, sizeof(err)) != 0) {
 			if (mode == RUN_MERGE)
@@ -314,6 +317,7 @@ int cmd_report(int argc, char **argv)
 				report_json_add_error(&doc, argv[i], msg);
 			rc = 1;
 		}
+		progress_end();
 		if (json) {
 			report_json_add(&doc, r, &ro, cr, &cro);
 		} else {

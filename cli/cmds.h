@@ -12,5 +12,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_html(int argc, char **argv);
 int cmd_annotate(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif

@@ -15,6 +15,14 @@
  * streams"). With -a, one counter per CPU for every task, and a stream for
  * each process as its first sample shows it.
  *
+ * Followed processes (record -p; extsample_launch: a program run by
+ * scorch that cannot be preloaded, static, set-id or a Go binary): the
+ * counters are inherited by every process the counted ones fork, whose
+ * FORK records and first samples make them targets of their own, and
+ * each exec (its COMM record) ends an image's stream and begins the next
+ * one's (follow_sample). The launched program's counters are opened before
+ * its exec and enabled by it, as for the exec path below.
+ *
  * The rest of this comment is about the exec path, where the runtime is
  * preloaded and samples its threads itself.
  *
@@ -187,6 +195,9 @@ struct target {
 	unsigned mod_reports;           /* the proc's reports when they were last compared */
 	int no_cpu;                     /* -a: its CPU time over the window is unknown (it began in it) */
 	uint32_t next_mod;
+	int seq;                        /* its image: 0, then one more at each exec */
+	int followed;                   /* made after the start (a fork), or launched: every thread counted */
+	unsigned pflags;                /* RAW_PROC_FORKED, RAW_PROC_EXECED of its image */
 };
 
 struct extsample {
@@ -223,6 +234,16 @@ struct extsample {
 	int kernel_errno;               /* kernel frames refused with this errno (0: they are in) */
 	VEC(struct target) targets;
 	struct u64map counted;          /* tid -> index + 1 into its target's tids */
+	/* following (record -p, and programs run without the preload): the
+	 * processes the counted ones fork, by their FORK records, and the
+	 * images they exec, by their COMM records (x->execs) */
+	int follow;
+	int launch;                     /* extsample_launch(): the program's every process and image */
+	int root;                       /* launched: the program's pid */
+	int only_root;                  /* launched with --no-follow: its samples alone */
+	int after_exec;                 /* launched: counters opened once its exec is done (set-id) */
+	uint64_t t_launch;              /* launched: when its counters were opened */
+	VEC(struct { int pid; uint64_t time; }) forks;
 };
 
 static long perf_open(struct perf_event_attr *a, int pid, int cpu)
@@ -672,7 +693,9 @@ static uint64_t mono_ns(void)
 }
 
 /* /proc/PID/stat: the parent, and the CPU time of every thread the
- * process has had (user and system, to the clock tick). -1 when gone. */
+ * process has had (user and system, to the clock tick). -1 when gone;
+ * -2 for a zombie, whose CPU time (final: its threads have all exited)
+ * is in *cpu_ns all the same. */
 static int proc_stat(int pid, int *ppid, uint64_t *cpu_ns)
 {
 	char buf[1024];
@@ -684,12 +707,14 @@ static int proc_stat(int pid, int *ppid, uint64_t *cpu_ns)
 	unsigned long long ut, st;
 	if (!q || sscanf(q + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &state, &pp, &ut, &st) != 4)
 		return -1;
-	if (state == 'Z' || state == 'X')
+	if (state == 'X')
 		return -1;
-	if (ppid)
-		*ppid = pp;
 	long hz = sysconf(_SC_CLK_TCK);
 	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
+	if (state == 'Z')
+		return -2;
+	if (ppid)
+		*ppid = pp;
 	return 0;
 }
 
@@ -889,7 +914,8 @@ static void write_start(struct extsample *x, struct target *tg)
 	struct strbuf b = STRBUF_INIT;
 	SB_REC(&b, RAW_PROC_MAX(el, cl), raw_put_proc,
 	       (struct raw_proc){ .dt = rec_dt(now, &last), .pid = (uint64_t)tg->pid, .ppid = (uint64_t)ppid,
-				  .flags = RAW_PROC_CPU | RAW_PROC_ATTACHED, .depth = (uint64_t)x->depth,
+				  .flags = RAW_PROC_CPU | RAW_PROC_ATTACHED | tg->pflags |
+					   (x->launch ? RAW_PROC_LAUNCHED : 0), .depth = (uint64_t)x->depth,
 				  .realtime = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec,
 				  .exe = exe, .exe_len = (uint32_t)el, .argv = cmd, .argv_len = (uint32_t)cl });
 	SB_REC(&b, RAW_CPU_MAX, raw_put_cpu,
@@ -904,13 +930,14 @@ static void write_start(struct extsample *x, struct target *tg)
 	}
 	write_chunk(st, tg->pid, &b);
 	sb_release(&b);
-	proc_of(x, tg->pid, 0);
+	proc_of(x, tg->pid, tg->seq);
 	write_modules(x, tg, 1);
 }
 
 /* The stream's last records: its threads with their names, its CPU time
- * now, how it ended if it did, and END. */
-static void write_end(struct extsample *x, struct target *tg)
+ * now, how it ended if it did (exit_kind: EXIT_EXEC for an image replaced
+ * by exec; 0: EXIT_UNKNOWN when it is gone), and END. */
+static void write_end(struct extsample *x, struct target *tg, int exit_kind)
 {
 	struct stream *st = &x->streams.data[tg->si];
 	uint64_t now = mono_ns(), last = st->start_ns;
@@ -929,8 +956,9 @@ static void write_end(struct extsample *x, struct target *tg)
 	if (!tg->no_cpu && !(x->system && tg->gone)) {
 		SB_REC(&b, RAW_PCPU_MAX, raw_put_pcpu, (struct raw_pcpu){ rec_dt(now, &last), 1, tg->cpu_last });
 	}
-	if (tg->gone)   /* not our child: how it ended is not ours to know */
-		SB_REC(&b, RAW_EXIT_MAX, raw_put_exit, (struct raw_exit_rec){ rec_dt(now, &last), EXIT_UNKNOWN, 0 });
+	if (exit_kind || tg->gone)   /* not our child: how it ended is not ours to know */
+		SB_REC(&b, RAW_EXIT_MAX, raw_put_exit,
+		       (struct raw_exit_rec){ rec_dt(now, &last), exit_kind ? (uint64_t)exit_kind : EXIT_UNKNOWN, 0 });
 	SB_REC(&b, RAW_END_MAX, raw_put_end, (struct raw_end){ rec_dt(now, &last) });
 	write_chunk(st, tg->pid, &b);
 	sb_release(&b);
@@ -945,29 +973,21 @@ static void check_targets(struct extsample *x)
 			continue;
 		uint64_t cpu;
 		struct pollfd pf = { tg->pidfd, POLLIN, 0 };
-		if (proc_stat(tg->pid, NULL, &cpu) != 0 || (tg->pidfd >= 0 && poll(&pf, 1, 0) > 0))
-			tg->gone = 1;
-		else
+		int rc = proc_stat(tg->pid, NULL, &cpu);
+		if (rc == 0 || rc == -2)
 			tg->cpu_last = cpu;
+		if (rc != 0 || (tg->pidfd >= 0 && poll(&pf, 1, 0) > 0))
+			tg->gone = 1;
 	}
 }
 
-/* A process to sample, with its raw stream begun (the header only).
- * Returns NULL with *err: ESRCH when it is gone, else the stream's. */
-static struct target *add_target(struct extsample *x, int pid, int *err)
+/* The raw stream raw.PID.SEQ of an image, begun at `start` (the header
+ * only); its index in x->streams, or -1 with *err. */
+static long new_stream(struct extsample *x, int pid, int seq, uint64_t start, int *err)
 {
-	struct target tg;
-	memset(&tg, 0, sizeof(tg));
-	tg.pid = pid;
-	if (proc_stat(pid, NULL, &tg.cpu0) != 0) {
-		*err = ESRCH;
-		return NULL;
-	}
-	tg.cpu_last = tg.cpu0;
 	struct strbuf pth = STRBUF_INIT;
-	sb_addf(&pth, "%s/raw.%d.0", x->dir, pid);
+	sb_addf(&pth, "%s/raw.%d.%d", x->dir, pid, seq);
 	int fd = open(pth.buf, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	uint64_t start = mono_ns();
 	uint8_t h[RAW_FILE_HDR];
 	memcpy(h, RAW_MAGIC, 8);
 	fmt_put_u64le(h + 8, start);
@@ -979,14 +999,39 @@ static struct target *add_target(struct extsample *x, int pid, int *err)
 			close(fd);
 		unlink(pth.buf);
 		sb_release(&pth);
+		return -1;
+	}
+	struct stream s = { pid, seq, sb_detach(&pth), start, start, fd };
+	VEC_PUSH(&x->streams, s);
+	return (long)x->streams.len - 1;
+}
+
+/* A process to sample, with its raw stream begun (the header only): image
+ * `seq` from `start` (0: now). Returns NULL with *err: ESRCH when it is
+ * gone, else the stream's. */
+static struct target *add_target_at(struct extsample *x, int pid, int seq, uint64_t start, int *err)
+{
+	struct target tg;
+	memset(&tg, 0, sizeof(tg));
+	tg.pid = pid;
+	tg.seq = seq;
+	if (proc_stat(pid, NULL, &tg.cpu0) != 0) {
+		*err = ESRCH;
 		return NULL;
 	}
-	struct stream s = { pid, 0, sb_detach(&pth), start, start, fd };
-	VEC_PUSH(&x->streams, s);
-	tg.si = x->streams.len - 1;
+	tg.cpu_last = tg.cpu0;
+	long si = new_stream(x, pid, seq, start ? start : mono_ns(), err);
+	if (si < 0)
+		return NULL;
+	tg.si = (size_t)si;
 	tg.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	VEC_PUSH(&x->targets, tg);
 	return &x->targets.data[x->targets.len - 1];
+}
+
+static struct target *add_target(struct extsample *x, int pid, int *err)
+{
+	return add_target_at(x, pid, 0, 0, err);
 }
 
 struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth, const char *sessdir,
@@ -999,8 +1044,10 @@ struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth,
 	/* counting starts now; the kernel's frames where allowed (root,
 	 * CAP_PERFMON or perf_event_paranoid <= 1) */
 	x->attr.exclude_callchain_kernel = 0;
-	x->attr.inherit_thread = 1;   /* threads made later, not forked processes */
-	x->attr.task = 1;             /* ... and the FORK record of each */
+	x->attr.task = 1;             /* the FORK record of each thread and process made later */
+	/* the processes they fork are followed (inherit), each into its own
+	 * profile, and so are the images they exec (follow_sample) */
+	x->follow = 1;
 	for (size_t i = 0; i < n; i++) {
 		*bad_pid = pids[i];
 		struct target *tg = add_target(x, pids[i], err);
@@ -1026,6 +1073,71 @@ struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth,
 fail:
 	extsample_stop(x);
 	return NULL;
+}
+
+struct extsample *extsample_launch(int pid, int hz, int depth, int follow, int after_exec, const char *sessdir,
+				   int *err)
+{
+	*err = 0;
+	struct extsample *x = x_new(hz, depth, sessdir);
+	x->attach = 1;
+	x->launch = 1;
+	x->follow = 1;
+	x->root = pid;
+	x->attr.exclude_callchain_kernel = 0;
+	x->attr.task = 1;
+	/* --no-follow: its threads alone (exec'd images stay in: one pid) */
+	x->attr.inherit_thread = !follow;
+	x->only_root = !follow;   /* (before Linux 5.13 children are counted all the same: dropped) */
+	x->t_launch = mono_ns();
+	x->open = 1;
+	if (after_exec) {
+		/* the kernel stops counters inherited across the exec of a
+		 * set-id program: they are opened on it once it runs */
+		x->after_exec = 1;
+		return x;
+	}
+	x->attr.disabled = 1;
+	x->attr.enable_on_exec = 1;
+	*err = open_task(x, pid);
+	if (*err) {
+		extsample_stop(x);
+		return NULL;
+	}
+	x->t_launch = mono_ns();
+	return x;
+}
+
+int extsample_exec_done(struct extsample *x)
+{
+	if (!x || !x->after_exec)
+		return 0;
+	int err;
+	struct target *tg = add_target_at(x, x->root, 0, x->t_launch, &err);
+	if (!tg)
+		return err;
+	err = scan_tasks(x, tg, 1);
+	if (err)
+		return err;
+	tg->cpu0 = 0;
+	write_start(x, tg);
+	return 0;
+}
+
+void extsample_reaping(struct extsample *x, int pid)
+{
+	if (!x || !x->launch || x->open != 1)
+		return;
+	/* its last samples while its image is known, then its final CPU
+	 * time from the zombie (check_targets) */
+	extsample_poll(x);
+	struct target *tg = target_of(x, pid);
+	if (tg && !tg->gone) {
+		uint64_t cpu;
+		if (proc_stat(pid, NULL, &cpu) == -2)
+			tg->cpu_last = cpu;
+		tg->gone = 1;
+	}
 }
 
 struct extsample *extsample_system(int hz, int depth, const char *sessdir, int *err)
@@ -1243,9 +1355,16 @@ static void read_ring(struct extsample *x, struct ring *r)
 					 (const char *)rec + sizeof(h) + 8);
 			}
 		} else if (h.type == PERF_RECORD_FORK && x->attach && h.size >= sizeof(h) + 16) {
-			/* pid, ppid, tid, ptid: a task made by a counted one,
-			 * which inherited its counter */
-			counted(x, (int)fmt_get_u32le(rec + sizeof(h)), (int)fmt_get_u32le(rec + sizeof(h) + 8));
+			/* pid, ppid, tid, ptid, time: a task made by a counted
+			 * one, which inherited its counter; a process (its
+			 * first thread) to follow */
+			int fpid = (int)fmt_get_u32le(rec + sizeof(h)), ppid = (int)fmt_get_u32le(rec + sizeof(h) + 4);
+			int ftid = (int)fmt_get_u32le(rec + sizeof(h) + 8);
+			counted(x, fpid, ftid);
+			if (x->follow && fpid == ftid && fpid != ppid) {
+				__typeof__(*x->forks.data) fk = { fpid, fmt_get_u64le(rec + sizeof(h) + 16) };
+				VEC_PUSH(&x->forks, fk);
+			}
 		}
 		tail += h.size;
 	}
@@ -1282,12 +1401,88 @@ static void keep_sample(struct extsample *x, struct xs *s, int *scanned)
 	x->kept++;
 }
 
+/* The time of the last exec of pid at or before t (COMM records), or 0. */
+static uint64_t last_exec(const struct extsample *x, int pid, uint64_t t)
+{
+	uint64_t ex = 0;
+	for (size_t i = 0; i < x->execs.len; i++)
+		if (x->execs.data[i].pid == pid && x->execs.data[i].time <= t && x->execs.data[i].time > ex)
+			ex = x->execs.data[i].time;
+	return ex;
+}
+
+/* Following: the sample of s's process finds its image's stream. A process
+ * seen for the first time (forked by a counted one, or the launched
+ * program) becomes a target, its stream begun at its fork (or exec, or
+ * launch); a process that has exec'd since its stream began ends that
+ * stream (EXIT_EXEC) and begins the next image's, raw.PID.SEQ+1. What
+ * each image is comes from /proc when its first sample is read: a process
+ * that exits within a poll (10 ms) of its start is gone by then, and its
+ * samples with it. */
+static void follow_sample(struct extsample *x, const struct xs *s)
+{
+	uint64_t ex = last_exec(x, s->pid, s->time);
+	struct target *tg = target_of(x, s->pid);
+	if (!tg && x->only_root && s->pid != x->root)
+		return;
+	if (!tg) {
+		uint64_t start = ex;
+		unsigned pflags = ex ? RAW_PROC_EXECED : 0;
+		for (size_t i = 0; i < x->forks.len && !start; i++)
+			if (x->forks.data[i].pid == s->pid && x->forks.data[i].time <= s->time) {
+				start = x->forks.data[i].time;
+				pflags |= RAW_PROC_FORKED;
+			}
+		if (x->launch && s->pid == x->root)
+			pflags = 0;   /* its first image: the program scorch ran */
+		if (!start)
+			start = x->launch && s->pid == x->root && x->t_launch < s->time ? x->t_launch : s->time;
+		int err;
+		tg = add_target_at(x, s->pid, 0, start, &err);
+		if (!tg)
+			return;   /* gone already: its samples are dropped */
+		tg->followed = 1;
+		tg->pflags = pflags;
+		tg->cpu0 = 0;   /* a new process: all its CPU time is in the window */
+		write_start(x, tg);
+		return;
+	}
+	if (!ex || x->streams.data[tg->si].start_ns >= ex)
+		return;
+	/* an exec since: the image before ends, the new one begins now */
+	check_targets(x);
+	write_end(x, tg, EXIT_EXEC);
+	int err;
+	long si = new_stream(x, tg->pid, tg->seq + 1, ex, &err);
+	if (si < 0)
+		return;
+	tg->seq++;
+	tg->si = (size_t)si;
+	tg->tids.len = 0;
+	tg->mods.len = 0;
+	tg->next_mod = 0;
+	tg->mod_reports = 0;
+	tg->cpu0 = tg->cpu_last;
+	tg->pflags = (tg->pflags & RAW_PROC_FORKED) | RAW_PROC_EXECED;
+	write_start(x, tg);
+}
+
+static int xs_time_cmp(const void *a, const void *b)
+{
+	const struct xs *p = a, *q = b;
+	return p->time < q->time ? -1 : p->time > q->time;
+}
+
 /* extsample_poll() of attached processes: every sample is theirs alone. */
 static void poll_attached(struct extsample *x)
 {
 	int scanned = 0;
 	uint64_t t0 = mono_ns();
 	size_t i = 0;
+	/* following: in time order, so that a process's first sample, and an
+	 * image's, come before the others (the rings are per CPU) */
+	if (x->follow && x->batch.len > 1)
+		qsort(x->batch.data, x->batch.len, sizeof(*x->batch.data), xs_time_cmp);
 	for (; i < x->batch.len; i++) {
 		/* Unwinding takes long beside the kernel's copying: the rings
 		 * are read again as it goes, so that they never fill (with
@@ -1301,6 +1496,8 @@ static void poll_attached(struct extsample *x)
 				read_ring(x, &x->rings.data[r]);
 		}
 		struct xs *s = &x->batch.data[i];
+		if (x->follow)
+			follow_sample(x, s);
 		if (!x->system || system_sample(x, s)) {
 			counted(x, s->pid, s->tid);
 			keep_sample(x, s, &scanned);
@@ -1319,7 +1516,7 @@ static void poll_attached(struct extsample *x)
 	for (size_t k = 0; k < x->targets.len; k++) {
 		struct target *tg = &x->targets.data[k];
 		write_modules(x, tg, 0);
-		if (!tg->gone && x->open == 1 && !x->system)
+		if (!tg->gone && x->open == 1 && !x->system && !tg->followed)
 			scan_tasks(x, tg, 0);
 	}
 }
@@ -1404,7 +1601,7 @@ void extsample_stop(struct extsample *x)
 	if (x->attach && x->open) {
 		x->open = 0;
 		for (size_t i = 0; i < x->targets.len; i++)
-			write_end(x, &x->targets.data[i]);
+			write_end(x, &x->targets.data[i], 0);
 		if (x->lost * 100 > x->seen + x->lost)
 			warning("%llu CPU samples were lost (the launcher read its buffers too late: a busy machine)",
 				(unsigned long long)x->lost);
@@ -1449,6 +1646,7 @@ void extsample_stop(struct extsample *x)
 	}
 	VEC_FREE(&x->streams);
 	VEC_FREE(&x->execs);
+	VEC_FREE(&x->forks);
 	for (size_t i = 0; i < x->procs.len; i++) {
 		if (x->procs.data[i]->dwfl)
 			dwfl_end(x->procs.data[i]->dwfl);

@@ -25,6 +25,24 @@ struct extsample *extsample_start(int pid, int hz, int depth, const char *sessdi
  * failed on in *bad_pid (0: none, the session directory). */
 struct extsample *extsample_attach(const int *pids, size_t n, int hz, int depth, const char *sessdir,
 				   int *err, int *bad_pid);
+/* Samples the program about to run as process `pid` (forked, stopped
+ * before its exec) from outside, for a program the runtime cannot be
+ * preloaded into (statically linked, set-id): counters inherited by every
+ * thread and, with `follow`, every process it makes, enabled by its exec,
+ * and the raw streams written by the launcher as for extsample_attach():
+ * raw.PID.SEQ for each process and image (SEQ one more at each exec).
+ * Returns NULL with the errno of the refusal in *err. */
+struct extsample *extsample_launch(int pid, int hz, int depth, int follow, int after_exec, const char *sessdir,
+				   int *err);
+/* With after_exec (a set-id program: the kernel stops the counters
+ * inherited across its exec), extsample_launch() opens nothing; this opens
+ * them on the process once its exec is done, as extsample_attach() does,
+ * losing the few milliseconds between. Returns 0 or the errno of the
+ * refusal; 0 without after_exec. */
+int extsample_exec_done(struct extsample *x);
+/* Launched: process pid has exited and is about to be reaped (a zombie):
+ * its last samples are read and its final CPU time kept. */
+void extsample_reaping(struct extsample *x, int pid);
 /* The same for every process on the system (record -a: needs root,
  * CAP_PERFMON or perf_event_paranoid <= 0): one counter per CPU, and a
  * stream raw.PID.0 for each process as its first sample shows it. */

@@ -9,6 +9,7 @@
 #include "../analysis/merge.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../output/report-heap.h"
 #include "../output/term.h"
 
 int flame_input_load(struct flame_input *in, const char *path)
@@ -119,6 +120,11 @@ void flame_input_describe(const struct flame_input *in, enum flame_weight w, con
 	}
 	term_count(out, total);
 	sb_addf(out, " %s", flame_weight_unit(w));
+	if (in->p && in->p->heap_sample && w >= FLAME_BYTES && w <= FLAME_LEAKED) {
+		sb_adds(out, " (");
+		report_heap_sampled(out, in->p);
+		sb_adds(out, ")");
+	}
 }
 
 int flame_parse_heap_opt(const char *cmd, const char *arg)
@@ -128,6 +134,16 @@ int flame_parse_heap_opt(const char *cmd, const char *arg)
 		fprintf(stderr, "scorch %s: unknown --heap '%s' (supported: bytes, count, peak, leaked)\n",
 			cmd, arg);
 	return w;
+}
+
+int flame_parse_names_opt(const char *cmd, const char *arg)
+{
+	if (!strcmp(arg, "short"))
+		return 0;
+	if (!strcmp(arg, "full"))
+		return 1;
+	fprintf(stderr, "scorch %s: unknown --names '%s' (supported: short, full)\n", cmd, arg);
+	return -1;
 }
 
 int flame_parse_weight_opt(const char *cmd, const char *arg)

@@ -47,6 +47,9 @@ void flame_input_describe(const struct flame_input *in, enum flame_weight w, con
 
 /* --heap's value (NULL = bytes) into a weight; -1 with a message printed. */
 int flame_parse_heap_opt(const char *cmd, const char *arg);
+/* --names' value: 0 for short (demangle_short(), the default), 1 for full;
+ * -1 with a message printed. */
+int flame_parse_names_opt(const char *cmd, const char *arg);
 /* --weight's value into a CPU weight; -1 with a message printed. */
 int flame_parse_weight_opt(const char *cmd, const char *arg);
 

@@ -21,6 +21,7 @@ static const struct command {
 	{ "import", cmd_import, "turn perf script output or folded stacks into a profile" },
 	{ "annotate", cmd_annotate, "show the hottest functions' source lines and instructions with their samples" },
 	{ "html", cmd_html, "write a self-contained HTML report: flamegraph, heap chart, tables" },
+	{ "push", cmd_push, "send profiles to a Pyroscope server (pprof through its /ingest API)" },
 };
 
 static void usage(FILE *f)

@@ -156,6 +156,8 @@ enum raw_cpu_source {
 #define RAW_PROC_WALL 16u    /* and off-CPU spans (wall-clock profile) */
 #define RAW_PROC_ATTACHED 32u /* written by the launcher for a running process it attached to
                                * (record -p): XSAMPLE records only, every one counts */
+#define RAW_PROC_LAUNCHED 64u /* with ATTACHED: a program scorch ran but could not preload
+                               * (static, set-id), sampled from outside from its exec */
 
 /* RAW_STACK flags */
 #define RAW_STACK_EXACT_PC 1u  /* ips[0] is an exact pc, not a return address */

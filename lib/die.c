@@ -1,5 +1,6 @@
 /* die()/error()/warning() and the x-allocators for the tool side. */
 #include "die.h"
+#include "progress.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
+	progress_clear();       /* a progress line on the terminal goes first */
 	fflush(stdout);
 	fprintf(stderr, "scorch: %s", prefix);
 	vfprintf(stderr, fmt, ap);

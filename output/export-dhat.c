@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../lib/die.h"
+#include "report-heap.h"
 #include "json.h"
 
 /* ---- valgrind-style frames ---- */
@@ -281,7 +282,18 @@ static int write_json(FILE *f, struct dhat *d)
 	json_str(&j, "tu", "\xc2\xb5" "s");   /* µs */
 	json_str(&j, "Mtu", "s");
 	json_us_short(&j, "tuth", d->r->short_lived_ns);
-	json_str(&j, "cmd", p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "");
+	{
+		/* dh_view shows "cmd" at the top: say there that the figures are estimates */
+		struct strbuf cmd = STRBUF_INIT;
+		sb_adds(&cmd, p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "");
+		if (p->heap_sample) {
+			sb_adds(&cmd, " [scorch: ");
+			report_heap_sampled(&cmd, p);
+			sb_adds(&cmd, "; every figure is estimated]");
+		}
+		json_str(&j, "cmd", sb_str(&cmd));
+		sb_release(&cmd);
+	}
 	json_u64(&j, "pid", p->pid);
 	json_us_short(&j, "te", t->end_time);
 	json_us_short(&j, "tg", t->peak_event != HEAP_NO_EVENT ? t->peak_time : 0);

@@ -17,6 +17,7 @@
 #include "../analysis/events.h"
 #include "../lib/die.h"
 #include "export-dhat.h"
+#include "report-heap.h"
 
 #define NO_EVENT HEAP_NO_EVENT
 #define THRESHOLD_PCT 1            /* massif's --threshold default, percent */
@@ -627,6 +628,14 @@ int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 		n++;
 
 		fputs("desc: (scorch export: useful heap = requested bytes; extra heap and stacks not recorded", f);
+		if (p->heap_sample) {
+			struct strbuf est = STRBUF_INIT;
+			sb_adds(&est, "; ");
+			report_heap_sampled(&est, p);
+			sb_adds(&est, ": every figure is estimated");
+			fputs(sb_str(&est), f);
+			sb_release(&est);
+		}
 		fputs(r->filtered ? "; only allocations passing --filter)\ncmd: " : ")\ncmd: ", f);
 		one_line(f, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
 		fputs("\ntime_unit: ms\n", f);

@@ -14,6 +14,7 @@
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
 #include "../lib/strbuf.h"
+#include "report-heap.h"
 
 /* ---- protobuf encoding ---- */
 
@@ -525,9 +526,11 @@ int pprof_write(FILE *f, const struct sc_profile *p, const struct export_options
 		value_type(&x, &head, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 		value_type(&x, &head, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 		value_type(&x, &head, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
-		/* every allocation is recorded: Go's convention for MemProfileRate=1 */
+		/* every allocation is recorded: Go's convention for MemProfileRate=1;
+		 * sampled, the values are already scaled, as Go's are, and the
+		 * period is the sampling rate, as Go's MemProfileRate */
 		value_type(&x, &head, PROFILE_PERIOD_TYPE, "space", "bytes");
-		period = 1;
+		period = p->heap_sample ? p->heap_sample : 1;
 		int rc = collect_heap(&x);
 		if (rc) {
 			sb_release(&head);
@@ -549,6 +552,11 @@ int pprof_write(FILE *f, const struct sc_profile *p, const struct export_options
 	if (o->filter) {
 		sb_reset(&c);
 		sb_addf(&c, "filter: %s", o->filter);
+		pb_uint(&head, PROFILE_COMMENT, (uint64_t)str(&x, c.buf));
+	}
+	sb_reset(&c);
+	if (!cpu && report_heap_sampled(&c, p)) {
+		sb_adds(&c, ": every heap value is estimated");
 		pb_uint(&head, PROFILE_COMMENT, (uint64_t)str(&x, c.buf));
 	}
 	sb_release(&c);

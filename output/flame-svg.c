@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/demangle.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
 #include "term.h"
@@ -30,7 +31,9 @@ static const char css[] =
 	"g.f{cursor:pointer}\n"
 	"g.f text{pointer-events:none}\n"
 	"g.f:hover rect{stroke:#000;stroke-width:.6}\n"
-	"g.i rect{stroke:#333;stroke-width:.8;stroke-dasharray:3 2}\n"
+	"g.i text{font-style:italic}\n"
+	"#axis line{stroke:#666;stroke-width:1}\n"
+	"#axis text{font-size:11px;fill:#333;text-anchor:middle}\n"
 	"g.m rect{stroke:#888;stroke-width:.5}\n"
 	"g.u rect{stroke:#a00;stroke-width:1;stroke-dasharray:2 2}\n"
 	"g.mk{cursor:default}\n"
@@ -50,7 +53,9 @@ static const char js[] =
 	"var svg = document.documentElement;\n"
 	"var FS = +svg.getAttribute(\"data-fs\"), XPAD = +svg.getAttribute(\"data-xpad\");\n"
 	"var FW = +svg.getAttribute(\"data-fw\"), TY = +svg.getAttribute(\"data-ty\");\n"
-	"var CHART = svg.getAttribute(\"data-mode\") === \"chart\";\n"
+	"var CHART = svg.getAttribute(\"data-mode\") === \"chart\", ICICLE = svg.getAttribute(\"data-icicle\") === \"1\";\n"
+	"var T0 = +svg.getAttribute(\"data-t0\") || 0, T1 = +svg.getAttribute(\"data-t1\") || 0;\n"
+	"var FW0 = FW, K = 1, cur = null, axis = null, PREC = CHART ? 6 : 3;\n"
 	"var all = [], lanes = [], marks = [], ctrs = [], details, matched, unzoom, sbtn, sfo, sinput, timer = 0, searching = false;\n"
 	"function $(id) { return document.getElementById(id); }\n"
 	"function fit(name, w) {\n"
@@ -59,8 +64,8 @@ static const char js[] =
 	"  return name.length <= n ? name : name.slice(0, n - 2) + \"..\";\n"
 	"}\n"
 	"function place(e, x, w) {\n"
-	"  e.r.setAttribute(\"x\", x.toFixed(3));\n"
-	"  e.r.setAttribute(\"width\", w.toFixed(3));\n"
+	"  e.r.setAttribute(\"x\", x.toFixed(PREC));\n"
+	"  e.r.setAttribute(\"width\", w.toFixed(PREC));\n"
 	"  var s = fit(e.name, w);\n"
 	"  if (!s && !e.t) return;\n"
 	"  if (!e.t) { e.t = document.createElementNS(NS, \"text\"); e.g.appendChild(e.t); }\n"
@@ -68,7 +73,37 @@ static const char js[] =
 	"  e.t.setAttribute(\"y\", (e.y + TY).toFixed(1));\n"
 	"  e.t.textContent = s;\n"
 	"}\n"
+	"function X(x) { return XPAD + (x - XPAD) * K; }\n"
+	"function tOf(x) { return T0 + (x - XPAD) / FW0 * (T1 - T0); }\n"
+	"function niceStep(span, n) {\n"
+	"  var raw = span / n, p = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10)), m = raw / p;\n"
+	"  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;\n"
+	"}\n"
+	"function fmtT(t, step) {\n"
+	"  var u = step >= 1e9 ? [1e9, \"s\"] : step >= 1e6 ? [1e6, \"ms\"] : step >= 1e3 ? [1e3, \"\\u00b5s\"] : [1, \"ns\"];\n"
+	"  var d = Math.max(0, Math.ceil(-Math.log(step / u[0]) / Math.LN10 - 1e-9));\n"
+	"  return (t / u[0]).toFixed(Math.min(d, 6)) + \" \" + u[1];\n"
+	"}\n"
+	"/* The time ruler of a chart: ticks at a round step over [ta, tb] ns since\n"
+	"   the start of the run, in the unit of the step. */\n"
+	"function drawAxis(ta, tb) {\n"
+	"  if (!axis || !(tb > ta)) return;\n"
+	"  while (axis.firstChild) axis.removeChild(axis.firstChild);\n"
+	"  var y = +axis.getAttribute(\"data-y\"), step = niceStep(tb - ta, Math.max(2, Math.floor(FW / 110)));\n"
+	"  function ln(x1, y1, x2, y2) { var l = document.createElementNS(NS, \"line\"); l.setAttribute(\"x1\", x1); l.setAttribute(\"y1\", y1); l.setAttribute(\"x2\", x2); l.setAttribute(\"y2\", y2); axis.appendChild(l); }\n"
+	"  ln(XPAD, y + 16, XPAD + FW, y + 16);\n"
+	"  for (var t = Math.ceil(ta / step) * step; t <= tb + step * 1e-9; t += step) {\n"
+	"    var x = XPAD + (t - ta) / (tb - ta) * FW;\n"
+	"    ln(x.toFixed(2), y + 11, x.toFixed(2), y + 16);\n"
+	"    var tx = document.createElementNS(NS, \"text\");\n"
+	"    tx.setAttribute(\"x\", Math.min(Math.max(x, XPAD + 20), XPAD + FW - 20).toFixed(2));\n"
+	"    tx.setAttribute(\"y\", y + 9);\n"
+	"    tx.textContent = fmtT(t, step);\n"
+	"    axis.appendChild(tx);\n"
+	"  }\n"
+	"}\n"
 	"function zoom(z) {\n"
+	"  cur = z;\n"
 	"  var s = FW / z.w;\n"
 	"  for (var i = 0; i < all.length; i++) {\n"
 	"    var e = all[i], lo = Math.max(e.x, z.x), hi = Math.min(e.x + e.w, z.x + z.w), ov = hi - lo;\n"
@@ -84,20 +119,49 @@ static const char js[] =
 	"  }\n"
 	"  for (i = 0; i < ctrs.length; i++)\n"
 	"    ctrs[i].setAttribute(\"transform\", \"translate(\" + (XPAD - z.x * s).toFixed(3) + \",0) scale(\" + s + \",1)\");\n"
+	"  drawAxis(tOf(z.x), tOf(z.x + z.w));\n"
 	"  unzoom.classList.remove(\"off\");\n"
 	"}\n"
 	"function reset() {\n"
+	"  cur = null;\n"
 	"  for (var i = 0; i < all.length; i++) {\n"
 	"    var e = all[i];\n"
 	"    e.g.classList.remove(\"hide\");\n"
-	"    place(e, e.x, e.w);\n"
+	"    place(e, X(e.x), e.w * K);\n"
 	"  }\n"
 	"  for (i = 0; i < marks.length; i++) {\n"
 	"    marks[i].g.classList.remove(\"hide\");\n"
-	"    marks[i].g.setAttribute(\"transform\", \"translate(\" + marks[i].x.toFixed(3) + \",0)\");\n"
+	"    marks[i].g.setAttribute(\"transform\", \"translate(\" + X(marks[i].x).toFixed(3) + \",0)\");\n"
 	"  }\n"
-	"  for (i = 0; i < ctrs.length; i++) ctrs[i].removeAttribute(\"transform\");\n"
+	"  for (i = 0; i < ctrs.length; i++)\n"
+	"    if (K === 1) ctrs[i].removeAttribute(\"transform\");\n"
+	"    else ctrs[i].setAttribute(\"transform\", \"translate(\" + (XPAD * (1 - K)).toFixed(3) + \",0) scale(\" + K + \",1)\");\n"
+	"  drawAxis(T0, T1);\n"
 	"  unzoom.classList.add(\"off\");\n"
+	"}\n"
+	"/* Fits the drawing to the window's width: frames are laid out again at\n"
+	"   the new width (text keeps its size), the headings move with it. */\n"
+	"function fitWidth() {\n"
+	"  var W = Math.max(400, Math.floor(window.innerWidth || 0)), H = +svg.getAttribute(\"height\");\n"
+	"  if (!W || W === +svg.getAttribute(\"width\")) { if (!cur) drawAxis(T0, T1); return; }\n"
+	"  svg.setAttribute(\"width\", W);\n"
+	"  svg.setAttribute(\"viewBox\", \"0 0 \" + W + \" \" + H);\n"
+	"  FW = W - 2 * XPAD;\n"
+	"  K = FW / FW0;\n"
+	"  svg.setAttribute(\"data-fw\", FW.toFixed(3));\n"
+	"  $(\"bgr\").setAttribute(\"width\", W);\n"
+	"  $(\"title\").setAttribute(\"x\", W / 2);\n"
+	"  if ($(\"subtitle\")) $(\"subtitle\").setAttribute(\"x\", W / 2);\n"
+	"  sbtn.setAttribute(\"x\", W - XPAD);\n"
+	"  matched.setAttribute(\"x\", W - XPAD);\n"
+	"  sfo.setAttribute(\"x\", W - XPAD - 260);\n"
+	"  var cl = document.querySelectorAll(\"clipPath rect\");\n"
+	"  for (var i = 0; i < cl.length; i++) cl[i].setAttribute(\"width\", FW);\n"
+	"  var bg = document.querySelectorAll(\"g.ctr > rect\");\n"
+	"  for (i = 0; i < bg.length; i++) bg[i].setAttribute(\"width\", FW);\n"
+	"  var ls = document.querySelectorAll(\"#frames g.lane\");\n"
+	"  for (i = 0; i < ls.length; i++) ls[i].setAttribute(\"data-total\", (lanes[i].total * K).toFixed(3));\n"
+	"  if (cur) zoom(cur); else reset();\n"
 	"}\n"
 	"function unmark(e) { e.g.classList.remove(\"hl\"); e.r.setAttribute(\"fill\", e.fill); }\n"
 	"function clearSearch() {\n"
@@ -167,6 +231,11 @@ static const char js[] =
 	"  for (l = 0; l < mk.length; l++) marks.push({ g: mk[l], x: +mk[l].getAttribute(\"data-x\") });\n"
 	"  var cz = document.querySelectorAll(\"#frames g.cz\");\n"
 	"  for (l = 0; l < cz.length; l++) ctrs.push(cz[l]);\n"
+	"  axis = $(\"axis\");\n"
+	"  fitWidth();\n"
+	"  window.addEventListener(\"resize\", fitWidth);\n"
+	"  /* a flame graph's root is at the bottom: open there, where the answer is */\n"
+	"  if (!CHART && !ICICLE) window.scrollTo(0, Math.max(document.documentElement.scrollHeight || 0, +svg.getAttribute(\"height\")));\n"
 	"  var frames = $(\"frames\");\n"
 	"  frames.addEventListener(\"click\", function (ev) { var e = frameOf(ev); if (e) zoom(e); });\n"
 	"  frames.addEventListener(\"mouseover\", function (ev) {\n"
@@ -307,11 +376,6 @@ struct flame_rgb flame_color_module(const char *module, const char *name)
 	return (struct flame_rgb){ hsl_part(p, q, h + 1.0 / 3), hsl_part(p, q, h), hsl_part(p, q, h - 1.0 / 3) };
 }
 
-static struct flame_rgb lighter(struct flame_rgb c)
-{
-	return (struct flame_rgb){ (uint8_t)((c.r + 255) / 2), (uint8_t)((c.g + 255) / 2), (uint8_t)((c.b + 255) / 2) };
-}
-
 static const struct flame_rgb merged_fill = { 200, 200, 200 };
 
 /* ---- writing ---- */
@@ -355,6 +419,7 @@ struct page {
 	unsigned width, height;
 	double fw;                  /* frames' width */
 	const char *mode;           /* "flame" or "chart" */
+	bool icicle;
 	const char *title, *subtitle, *doc_title;
 	uint64_t t0, t1;            /* a chart's time axis, ns */
 };
@@ -368,6 +433,8 @@ static void page_open(struct out *o, const struct page *pg)
 		"data-xpad=\"%d\" data-fw=\"%.3f\" data-ty=\"%.1f\"",
 		pg->width, pg->height, pg->width, pg->height, pg->mode, FONT, XPAD, pg->fw,
 		ROW * 0.5 + FONT * 0.35);
+	if (pg->icicle)
+		fputs(" data-icicle=\"1\"", f);
 	if (pg->t1 > pg->t0)
 		fprintf(f, " data-t0=\"%llu\" data-t1=\"%llu\"", (unsigned long long)pg->t0,
 			(unsigned long long)pg->t1);
@@ -379,7 +446,7 @@ static void page_open(struct out *o, const struct page *pg)
 	fputs("<defs><linearGradient id=\"bg\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
 	      "<stop stop-color=\"#eeeeee\" offset=\"5%\"/><stop stop-color=\"#eeeeb0\" offset=\"95%\"/>"
 	      "</linearGradient></defs>\n", f);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#bg)\"/>\n",
+	fprintf(f, "<rect id=\"bgr\" x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#bg)\"/>\n",
 		pg->width, pg->height);
 	fprintf(f, "<text id=\"title\" x=\"%.1f\" y=\"24\">", pg->width / 2.0);
 	put_escaped(o, pg->title);
@@ -433,12 +500,58 @@ static void put_frame(struct out *o, const char *name, const char *cls, double x
 	put_frame_prec(o, name, cls, x, y, w, fill, 3);
 }
 
+/* Inlined frames keep their colour (the scale stays one scale); their
+ * labels are in italics and their tooltips say "inlined". */
 static struct flame_rgb frame_fill(const struct flame_svg_options *opt, const char *name,
-				   const char *module, bool inlined)
+				   const char *module)
 {
-	struct flame_rgb c = opt->colors == FLAME_COLORS_MODULE ? flame_color_module(module, name)
-								: flame_color_hot(name);
-	return inlined ? lighter(c) : c;
+	return opt->colors == FLAME_COLORS_MODULE ? flame_color_module(module, name)
+						  : flame_color_hot(name);
+}
+
+/* The names frames show: demangle_short()'s, or the whole name with
+ * --names=full; computed once per interned name. */
+struct shown {
+	struct arena a;
+	const char **v;
+	const struct flame_tree *t;
+	bool full;
+};
+
+static void shown_init(struct shown *sh, const struct flame_tree *t, bool full)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->t = t;
+	sh->full = full;
+	sh->v = xcalloc(t->names.len + 1, sizeof(*sh->v));
+}
+
+static const char *shown_name(struct shown *sh, uint32_t id)
+{
+	const char *full = sh->t->names.data[id];
+	if (sh->full || id >= sh->t->names.len)
+		return full;
+	if (!sh->v[id]) {
+		const char *s = demangle_short(full, &sh->a);
+		sh->v[id] = s ? s : full;
+	}
+	return sh->v[id];
+}
+
+static void shown_release(struct shown *sh)
+{
+	free(sh->v);
+	arena_release(&sh->a);
+}
+
+/* A tooltip's first lines: the name shown, then the whole name when that
+ * is longer (the script reads the first line as the frame's name). */
+static void tip_names(struct strbuf *sb, const char *shown, const char *full)
+{
+	sb_adds(sb, shown);
+	sb_addc(sb, '\n');
+	if (strcmp(shown, full))
+		sb_addf(sb, "%s\n", full);
 }
 
 static double minwidth_px(const struct flame_svg_options *opt)
@@ -447,15 +560,14 @@ static double minwidth_px(const struct flame_svg_options *opt)
 }
 
 /* Tooltip of a tree node: name, weight and share, self, module, inlined. */
-static void node_tip(struct strbuf *sb, const struct flame_tree *t, uint32_t node)
+static void node_tip(struct strbuf *sb, const struct flame_tree *t, uint32_t node, const char *shown)
 {
 	const struct flame_node *n = &t->nodes.data[node];
 	bool is_root = node == 0;
 	const char *module = t->modules.data[n->module].name;
 	uint64_t all = t->nodes.data[0].total;
 	sb_reset(sb);
-	sb_adds(sb, t->names.data[n->name]);
-	sb_addc(sb, '\n');
+	tip_names(sb, shown, t->names.data[n->name]);
 	if (t->diffed) {
 		uint64_t ball = t->before_all;
 		const struct flame_before *b = &t->before[node];
@@ -534,7 +646,7 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 	unsigned top = opt->subtitle && *opt->subtitle ? 60 : 40, bottom = 34;
 	unsigned rows = l.max_depth + 1;
 	struct page pg = {
-		.width = width, .height = top + rows * ROW + bottom, .fw = fw, .mode = "flame",
+		.width = width, .height = top + rows * ROW + bottom, .fw = fw, .mode = "flame", .icicle = opt->icicle,
 		.title = opt->title ? opt->title : default_title(t, opt), .subtitle = opt->subtitle,
 	};
 	struct out o = { .f = f };
@@ -557,6 +669,8 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 				scale = d;
 		}
 
+	struct shown sh;
+	shown_init(&sh, t, opt->full_names);
 	fprintf(f, "<g class=\"lane\" data-total=\"%.3f\">\n", fw);
 	for (size_t i = 0; i < l.n; i++) {
 		const struct flame_rect *r = &l.rects[i];
@@ -576,18 +690,15 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 			continue;
 		}
 		const struct flame_node *n = &t->nodes.data[r->node];
-		const char *name = t->names.data[n->name];
+		const char *name = shown_name(&sh, n->name);
 		bool inl = n->flags & FLAME_INLINED;
 		struct flame_rgb fill;
-		if (t->diffed) {
+		if (t->diffed)
 			fill = flame_diff_color(ball > 0 ? t->before[r->node].total / ball : 0,
 						all > 0 ? n->total / all : 0, scale);
-			if (inl)
-				fill = lighter(fill);
-		} else {
-			fill = frame_fill(opt, name, t->modules.data[n->module].name, inl);
-		}
-		node_tip(&o.sb, t, r->node);
+		else
+			fill = frame_fill(opt, name, t->modules.data[n->module].name);
+		node_tip(&o.sb, t, r->node, name);
 		put_frame(&o, name, inl ? "f i" : "f", x, y, w, fill);
 	}
 	fputs("</g>\n", f);
@@ -598,6 +709,7 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 		st->depth = rows;
 		st->minwidth = minpx;
 	}
+	shown_release(&sh);
 	flame_layout_release(&l);
 	sb_release(&dt);
 	return finish_out(&o);
@@ -608,6 +720,7 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 #define CROW (2 * ROW)   /* px of a counter's band */
 #define CGAP 2           /* px between counter bands */
 #define CHART_PREC 6     /* decimals of a chart frame's x and width */
+#define AXIS_H 20        /* px of the time ruler, drawn by the script */
 
 struct flame_rgb flame_color_zone(const char *name)
 {
@@ -631,8 +744,13 @@ static void add_time_ns(struct strbuf *sb, uint64_t ns)
 		(unsigned long long)(ns % 1000000000ull));
 }
 
+/* The chart being written's shown names (zones keep theirs as written). */
+static struct shown *chart_shown;
+
 static const char *span_name(const struct flame_chart *c, const struct flame_span *s)
 {
+	if (chart_shown && !(s->flags & FLAME_ZONE) && c->lanes.data[s->lane].kind != FLAME_LANE_ZONES)
+		return shown_name(chart_shown, s->name);
 	return c->names->names.data[s->name];
 }
 
@@ -702,11 +820,12 @@ static void span_tip(struct strbuf *sb, const struct flame_chart *c, const struc
 		return;
 	}
 	bool zones = l->kind == FLAME_LANE_ZONES;
-	if (s->flags & FLAME_MERGED)
+	if (s->flags & FLAME_MERGED) {
 		merged_name(sb, c, s);
-	else
-		sb_adds(sb, nt->names.data[s->name]);
-	sb_addc(sb, '\n');
+		sb_addc(sb, '\n');
+	} else {
+		tip_names(sb, span_name(c, s), nt->names.data[s->name]);
+	}
 	term_duration(sb, s->end - s->start);
 	sb_adds(sb, " from ");
 	(zones ? add_time_ns : add_time)(sb, s->start);
@@ -912,6 +1031,9 @@ int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg
 	uint64_t min_ns = flame_chart_min_ns_for(c, asked, opt->max_frames);
 	size_t pruned = min_ns ? flame_chart_prune(c, min_ns) : 0;
 	flame_chart_finish(c);
+	struct shown sh;
+	shown_init(&sh, c->names, opt->full_names);
+	chart_shown = &sh;
 
 	/* spans and marks per lane, for the headers and the page height */
 	size_t nl = c->lanes.len;
@@ -920,7 +1042,8 @@ int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg
 		drawn[c->spans.data[i].lane]++;
 	for (size_t i = 0; i < c->marks.len; i++)
 		nmarks[c->marks.data[i].lane]++;
-	unsigned top = opt->subtitle && *opt->subtitle ? 60 : 40, bottom = 34, gap = 8;
+	/* a row for the time ruler under the headings */
+	unsigned top = (opt->subtitle && *opt->subtitle ? 60 : 40) + AXIS_H, bottom = 34, gap = 8;
 	unsigned h = top + bottom;
 	uint32_t rows = 0;
 	for (size_t i = 0; i < nl; i++) {
@@ -939,6 +1062,7 @@ int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg
 	pg.doc_title = dt.buf;
 	page_open(&o, &pg);
 
+	fprintf(f, "<g id=\"axis\" data-y=\"%u\"></g>\n", top - AXIS_H);
 	double y0 = top;
 	size_t s = 0, m = 0, k = 0, pi = 0;
 	unsigned nctr = 0;
@@ -972,7 +1096,7 @@ int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg
 			}
 			bool inl = sp->flags & FLAME_INLINED;
 			put_frame_prec(&o, name, inl ? "f i" : "f", x, y, w,
-				       frame_fill(opt, name, c->names->modules.data[sp->module].name, inl),
+				       frame_fill(opt, name, c->names->modules.data[sp->module].name),
 				       CHART_PREC);
 		}
 		for (; m < c->marks.len && c->marks.data[m].lane == li; m++)
@@ -1000,6 +1124,8 @@ int flame_svg_write_chart(FILE *f, struct flame_chart *c, const struct flame_svg
 		st->marks = c->marks.len;
 		st->counters = c->counters.len;
 	}
+	chart_shown = NULL;
+	shown_release(&sh);
 	free(drawn);
 	free(nmarks);
 	sb_release(&dt);

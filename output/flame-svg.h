@@ -36,6 +36,8 @@ struct flame_svg_options {
 	                             * about this many frames; 0 = no cap */
 	bool icicle;                /* root on top (charts always are) */
 	enum flame_colors colors;
+	bool full_names;            /* labels with the whole demangled name instead of
+	                             * demangle_short()'s (which tooltips always add) */
 };
 
 /* What was drawn, for the caller's summary line. */

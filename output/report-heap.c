@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../analysis/events.h"
 #include "../lib/die.h"
 #include "notes.h"
 #include "report-cpu.h"
@@ -294,6 +295,11 @@ static void text_header(struct text *x)
 		break;
 	}
 	sb_addc(x->out, '\n');
+	if (p->heap_sample) {
+		sb_addf(x->out, "  %ssampled   ", c->yellow);
+		report_heap_sampled(x->out, p);
+		sb_addf(x->out, ": every count and byte figure below is estimated%s\n", c->reset);
+	}
 	if (p->nthreads) {
 		sb_addf(x->out, "  threads   %zu:", p->nthreads);
 		for (size_t i = 0; i < p->nthreads && i < 8; i++)
@@ -345,6 +351,16 @@ void report_lost_events(struct strbuf *sb, const struct sc_profile *p, const cha
 		"allocator calls); counts are lower bounds%s\n", p->lost_events == 1 ? "" : "s", c->reset);
 }
 
+bool report_heap_sampled(struct strbuf *sb, const struct sc_profile *p)
+{
+	if (!p->heap_sample)
+		return false;
+	sb_adds(sb, "estimated from sampled allocations, one per ");
+	term_bytes(sb, p->heap_sample);
+	sb_adds(sb, " allocated on average");
+	return true;
+}
+
 static void summary_line(struct text *x, const char *label)
 {
 	sb_addf(x->out, "  %-13s ", label);
@@ -355,7 +371,7 @@ static void text_summary(struct text *x)
 	const struct heap_totals *t = &x->r->t;
 	const struct term_colors *c = x->c;
 	struct strbuf *o = x->out;
-	heading(x, "Summary");
+	heading(x, x->p->heap_sample ? "Summary (estimated)" : "Summary");
 
 	summary_line(x, "calls");
 	term_count(o, t->calls);
@@ -941,6 +957,10 @@ static void json_profile(struct json *w, const struct heap_result *r, const stru
 	json_i64(w, "value", p->exit_value);
 	json_close_obj(w);
 	json_bool(w, "heap_recorded", p->flags & PROF_HEAP);
+	/* sampled: every heap figure of the document is an estimate */
+	json_bool(w, "heap_estimated", p->heap_sample != 0);
+	json_u64(w, "heap_sample_bytes", p->heap_sample);
+	json_u64(w, "heap_sampled_events", p->heap_sample ? sc_events_count(p) : 0);
 	json_bool(w, "incomplete", p->flags & PROF_INCOMPLETE);
 	json_bool(w, "truncated", p->flags & PROF_TRUNCATED);
 	json_u64(w, "lost_chunks", p->lost_chunks);

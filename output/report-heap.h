@@ -30,6 +30,12 @@ struct term_colors;
 void report_lost_events(struct strbuf *sb, const struct sc_profile *p, const char *prefix,
 			const struct term_colors *c);
 
+/* A sampled heap profile (p->heap_sample): appends "estimated from sampled
+ * allocations, one per 512 KiB on average" (no prefix, no line end) and
+ * returns true; nothing and false for a profile with every event. Every
+ * view and export of heap figures says it. */
+bool report_heap_sampled(struct strbuf *sb, const struct sc_profile *p);
+
 /* Appends the text report of r (made from r->p) to out. */
 void report_heap_text(struct strbuf *out, const struct heap_result *r,
 		      const struct report_options *o);

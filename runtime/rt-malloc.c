@@ -314,14 +314,17 @@ static __attribute__((noinline)) int sample_slow(size_t n)
  * between the load and the store may lose its subtraction: no matter. */
 static inline int sample_hit(size_t n)
 {
-	int64_t left = tl_left - sample_bytes(n);
+	/* sample_bytes(), but for sizes past 2^63: never sampled (their
+	 * allocation fails) */
+	int64_t left = tl_left - (int64_t)(n + (n == 0));
 	tl_left = left;
 	if (likely(left > 0))
 		return 0;
 	return sample_slow(n);
 }
 
-#define ST_BITS 20                    /* table slots: 8 MiB reserved, touched as used */
+#define ST_BITS 18                    /* table slots: 2 MiB reserved, touched as used:
+                                       * 128Ki sampled blocks live at most (64 GiB at 512 KiB) */
 #define ST_CAP (1u << ST_BITS)
 #define SF_BITS 14                    /* filter counters */
 #define ST_TOMB ((uintptr_t)1)        /* a deleted slot */
@@ -725,10 +728,36 @@ static __attribute__((noinline)) void *malloc_hook(size_t n)
 	return p;
 }
 
+/* Sampling (HOOKS_SAMPLE), the exported functions themselves take the short
+ * way: a call that is not sampled costs the countdown (a free, the filter's
+ * load). No guard is looked at: a call of the runtime's own, or of a signal
+ * handler inside a hook, reaches hook_enter() in sampled_alloc() when it is
+ * sampled, which passes it through or nests it; a free of a block that was
+ * not sampled is not in the table. */
+#define SAMPLING(m) likely((m) == HOOKS_SAMPLE)
+
+/* The countdown reached the point (sample_hit() decides again: the same) */
+static __attribute__((noinline)) void *malloc_sampled(size_t n)
+{
+	void *p = REAL.malloc(n);
+	if (sample_hit(n) && p)
+		sampled_alloc(FN_MALLOC, n, p, FRAME());
+	return p;
+}
+
 RT_EXPORT void *malloc(size_t n)
 {
-	if (IDLE())
+	int m = atomic_load_explicit(&hooks_mode, memory_order_relaxed);
+	if (likely(m == HOOKS_IDLE))
 		return REAL.malloc(n);
+	if (SAMPLING(m)) {
+		int64_t left = tl_left - (int64_t)(n + (n == 0));
+		if (likely(left > 0)) {
+			tl_left = left;
+			return REAL.malloc(n);
+		}
+		return malloc_sampled(n);
+	}
 	return malloc_hook(n);
 }
 
@@ -763,8 +792,19 @@ static __attribute__((noinline)) void *calloc_hook(size_t n, size_t m)
 
 RT_EXPORT void *calloc(size_t n, size_t m)
 {
-	if (IDLE())
+	int mode = atomic_load_explicit(&hooks_mode, memory_order_relaxed);
+	if (likely(mode == HOOKS_IDLE))
 		return REAL.calloc(n, m);
+	if (SAMPLING(mode)) {
+		size_t t;
+		if (__builtin_mul_overflow(n, m, &t))
+			t = SIZE_MAX;
+		int64_t left = tl_left - (int64_t)(t + (t == 0));
+		if (likely(left > 0)) {
+			tl_left = left;
+			return REAL.calloc(n, m);
+		}
+	}
 	return calloc_hook(n, m);
 }
 
@@ -796,8 +836,14 @@ static __attribute__((noinline)) void free_hook(int func, void *p, size_t align,
 
 RT_EXPORT void free(void *p)
 {
-	if (IDLE() && likely(!is_boot(p)))
+	int m = atomic_load_explicit(&hooks_mode, memory_order_relaxed);
+	if (likely(m == HOOKS_IDLE) && likely(!is_boot(p)))
 		return REAL.free(p);
+	if (SAMPLING(m) && likely(!is_boot(p))) {
+		if (unlikely(sampled_maybe(p)) && p)
+			sampled_free(FN_FREE, p, FRAME());
+		return REAL.free(p);
+	}
 	free_hook(FN_FREE, p, 0, 0);
 }
 
@@ -897,8 +943,16 @@ static __attribute__((noinline)) void *realloc_hook(int func, void *p, size_t n,
 
 RT_EXPORT void *realloc(void *p, size_t n)
 {
-	if (IDLE() && likely(!is_boot(p)))
+	int m = atomic_load_explicit(&hooks_mode, memory_order_relaxed);
+	if (likely(m == HOOKS_IDLE) && likely(!is_boot(p)))
 		return REAL.realloc(p, n);
+	if (SAMPLING(m) && likely(!is_boot(p)) && !(p && sampled_maybe(p))) {
+		int64_t left = tl_left - (int64_t)(n + (n == 0));
+		if (likely(left > 0)) {
+			tl_left = left;
+			return REAL.realloc(p, n);
+		}
+	}
 	return realloc_hook(FN_REALLOC, p, n, 1, 0);
 }
 

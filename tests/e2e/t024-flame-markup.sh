@@ -14,13 +14,17 @@ mkdir -p "$dir" && cp "$PROGS/markup" "$prog" || { fail "cannot copy the program
 check "record: exit" "$?" 0
 check "program ran" "$(cat m.out)" "markup: done"
 
-"$SCORCH" flame -o cpu.svg m.scorch 2>/dev/null
-"$SCORCH" flame --heap=count -o heap.svg m.scorch 2>/dev/null
-"$SCORCH" flame --chart -o chart.svg m.scorch 2>/dev/null
+# --names=full: the whole demangled names, with their markup, in the labels
+# (the default short names, "spin" and "operator<", are checked below)
+"$SCORCH" flame --names=full -o cpu.svg m.scorch 2>/dev/null
+"$SCORCH" flame --names=full --heap=count -o heap.svg m.scorch 2>/dev/null
+"$SCORCH" flame --names=full --chart -o chart.svg m.scorch 2>/dev/null
 "$SCORCH" flame --icicle --colors=module --title='<b>"t"</b>' -o icicle.svg m.scorch 2>/dev/null
-"$SCORCH" diff -o diff.svg m.scorch m.scorch >diff.txt 2>/dev/null
+"$SCORCH" diff --names=full -o diff.svg m.scorch m.scorch >diff.txt 2>/dev/null
+"$SCORCH" flame -o short.svg m.scorch 2>/dev/null
+"$SCORCH" diff m.scorch m.scorch >diff-short.txt 2>/dev/null
 "$SCORCH" diff --json m.scorch m.scorch >diff.json 2>/dev/null
-for f in cpu heap chart icicle diff; do
+for f in cpu heap chart icicle diff short; do
 	check "$f.svg well-formed" "$(xmllint --noout "$f.svg" 2>&1 && echo ok)" ok
 	check "$f.svg: one script element" "$(grep -o '<script' "$f.svg" | wc -l)" 1
 	check "$f.svg: no raw tag from a name" "$(grep -c -e '<img' -e '<i>' -e '<b>' -e '<Box' -e '<int' -e 'alert(3)</script>' "$f.svg")" 0
@@ -34,6 +38,12 @@ check_ge "cpu: escaped module name" "$(grep -c -F 'module: mk&lt;i&gt;&amp;&#39;
 check "heap: make<char> counts 10" "$(grep -A1 -F -x '<g class="f"><title>Box&lt;char&gt;* make&lt;char&gt;(int)' heap.svg | tail -1 | cut -d' ' -f1)" 10
 check "icicle: escaped title" "$(grep -c -F '>&lt;b&gt;&quot;t&quot;&lt;/b&gt;</text>' icicle.svg)" 1
 check "diff text: names as they are" "$(grep -c -F 'void spin<Box<int>&>(Box<int>&, long)' diff.txt)" 1
+# by default frames show short names, and the tooltip's second line the full one
+# (spin<Box<int>&> and spin<int&> are two frames named spin, as in pprof)
+check "short: spin's label" "$(grep -c -F -x "<g class=\"f\"><title>spin" short.svg)" 2
+check "short: its full name on hover" "$(grep -A1 -F -x "<g class=\"f\"><title>spin" short.svg | grep -c -F -x "$spin")" 1
+check "short: operator<'s label" "$(grep -c -F -x '<g class="f"><title>operator&lt;' short.svg)" 1
+check "diff text: short names by default" "$(grep -c -E '  spin  \[' diff-short.txt)" 2
 check "diff json: valid, names as they are" "$(jq -r '[.rows[].function] | index("void spin<Box<int>&>(Box<int>&, long)") != null' diff.json)" true
 
 bash "$ROOT/tests/browser/setup.sh" || exit 1

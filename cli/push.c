@@ -1,0 +1,435 @@
+/* Pushing pprof profiles to Pyroscope (see push.h): the HTTP request with
+ * libcurl, the names of the spool's files, and the pusher process that
+ * empties the spool with retries and backoff. The pusher is a process, not
+ * a thread, so that a hung connection or a slow server can delay nothing but
+ * itself; it is niced so that the profiled program keeps the CPU. */
+#include "push.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "../lib/die.h"
+#include "../lib/strbuf.h"
+#include "../lib/vec.h"
+
+int push_check_app(const char *app)
+{
+	if (!*app || strlen(app) > 200)
+		return -1;
+	for (const char *s = app; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return -1;
+	return 0;
+}
+
+char *push_app_from(const char *s)
+{
+	const char *slash = strrchr(s, '/');
+	char *a = xstrdup(slash ? slash + 1 : s);
+	for (char *q = a; *q; q++)
+		if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-' && *q != '.')
+			*q = '_';
+	if (!*a) {
+		free(a);
+		a = xstrdup("scorch");
+	}
+	return a;
+}
+
+int push_add_label(char **labels, const char *kv, char *err, size_t errlen)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv) {
+		snprintf(err, errlen, "--label takes KEY=VALUE, not '%s'", kv);
+		return -1;
+	}
+	for (const char *s = kv; s < eq; s++)
+		if (!(isalpha((unsigned char)*s) || *s == '_' || (s > kv && isdigit((unsigned char)*s)))) {
+			snprintf(err, errlen, "--label '%s': a key is letters, digits and '_', not starting with a digit", kv);
+			return -1;
+		}
+	if (!eq[1]) {
+		snprintf(err, errlen, "--label '%s': the value is empty", kv);
+		return -1;
+	}
+	for (const char *s = eq + 1; *s; s++)
+		if (strchr("{},=\"'\\", *s) || (unsigned char)*s < 0x20 || *s == 0x7f) {
+			snprintf(err, errlen, "--label '%s': a value cannot hold '{', '}', ',', '=', quotes or control characters", kv);
+			return -1;
+		}
+	struct strbuf sb = STRBUF_INIT;
+	if (*labels && **labels) {
+		/* a key given twice: the last one wins, as the server would not say */
+		size_t klen = (size_t)(eq - kv);
+		char *copy = xstrdup(*labels), *save = NULL;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (!strncmp(t, kv, klen) && t[klen] == '=')
+				continue;
+			if (sb.len)
+				sb_addc(&sb, ',');
+			sb_adds(&sb, t);
+		}
+		free(copy);
+	}
+	if (sb.len)
+		sb_addc(&sb, ',');
+	sb_adds(&sb, kv);
+	free(*labels);
+	*labels = sb_detach(&sb);
+	return 0;
+}
+
+int push_check_url(const char *url)
+{
+	const char *h = !strncmp(url, "http://", 7) ? url + 7 : !strncmp(url, "https://", 8) ? url + 8 : NULL;
+	return h && *h && *h != '/' ? 0 : -1;
+}
+
+struct body {
+	char buf[512];
+	size_t len;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct body *b = ud;
+	size_t n = size * nmemb, room = sizeof(b->buf) - 1 - b->len;
+	memcpy(b->buf + b->len, ptr, n < room ? n : room);
+	b->len += n < room ? n : room;
+	b->buf[b->len] = 0;
+	return n;
+}
+
+static int curl_ready;
+
+int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t from_ns, uint64_t until_ns,
+	      char *err, size_t errlen, int *retry)
+{
+	*retry = 1;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			snprintf(err, errlen, "cannot initialize libcurl");
+			return -1;
+		}
+		curl_ready = 1;
+	}
+	CURL *h = curl_easy_init();
+	if (!h) {
+		snprintf(err, errlen, "cannot initialize libcurl");
+		return -1;
+	}
+	/* name=APP{k=v,...}: Pyroscope's application name with its labels */
+	struct strbuf name = STRBUF_INIT, url = STRBUF_INIT;
+	sb_addf(&name, "%s{%s}", c->app, c->labels ? c->labels : "");
+	char *ename = curl_easy_escape(h, name.buf, (int)name.len);
+	size_t ul = strlen(c->url);
+	while (ul && c->url[ul - 1] == '/')
+		ul--;
+	sb_addf(&url, "%.*s/ingest?name=%s&from=%019llu&until=%019llu&format=pprof&spyName=scorch", (int)ul, c->url,
+		ename ? ename : "", (unsigned long long)from_ns, (unsigned long long)until_ns);
+	curl_free(ename);
+	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+	struct body b = { .len = 0 };
+	b.buf[0] = 0;
+	curl_easy_setopt(h, CURLOPT_URL, url.buf);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "scorch/" SCORCH_VERSION);
+	CURLcode rc = curl_easy_perform(h);
+	long status = 0;
+	int ret = -1;
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s", c->url, curl_easy_strerror(rc));
+	} else {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			ret = 0;
+		} else {
+			/* the server's one-line reason, if it gave one */
+			for (char *q = b.buf; *q; q++)
+				if (*q == '\n' || *q == '\r')
+					*q = ' ';
+			snprintf(err, errlen, "%s answered HTTP %ld%s%.200s", c->url, status, b.len ? ": " : "", b.buf);
+			*retry = status >= 500 || status == 429 || status == 408;
+		}
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(h);
+	sb_release(&name);
+	sb_release(&url);
+	return ret;
+}
+
+void push_spool_name(const char *spool, uint64_t from_ns, uint64_t until_ns, int pid, char *out, char *tmp)
+{
+	snprintf(out, PATH_MAX, "%s/%019llu-%019llu.%d.pb.gz", spool, (unsigned long long)from_ns,
+		 (unsigned long long)until_ns, pid);
+	snprintf(tmp, PATH_MAX, "%s/.tmp.%019llu.%d.%d", spool, (unsigned long long)from_ns, pid, (int)getpid());
+}
+
+int push_spool_parse(const char *path, uint64_t *from_ns, uint64_t *until_ns)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	unsigned long long f, u;
+	int pid, k = 0;
+	if (sscanf(base, "%19llu-%19llu.%d.pb.gz%n", &f, &u, &pid, &k) != 3 || base[k] || u < f)
+		return -1;
+	*from_ns = f;
+	*until_ns = u;
+	return 0;
+}
+
+/* ---- the pusher process ---- */
+
+struct pusher {
+	pid_t pid;
+	int fd;                   /* write end: closed when the last interval is queued */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef VEC(char *) namevec;
+
+/* The spool's complete profiles, oldest first. */
+static void list_spool(const char *spool, namevec *v)
+{
+	for (size_t i = 0; i < v->len; i++)
+		free(v->data[i]);
+	v->len = 0;
+	DIR *d = opendir(spool);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		uint64_t f, u;
+		if (push_spool_parse(e->d_name, &f, &u) == 0)
+			VEC_PUSH(v, xstrdup(e->d_name));
+	}
+	if (d)
+		closedir(d);
+	if (v->len > 1)
+		qsort(v->data, v->len, sizeof(char *), name_cmp);
+}
+
+static int read_all(const char *path, char **out, size_t *n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return -1;
+	}
+	char *buf = xmalloc((unsigned long)st.st_size + 1);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*out = buf;
+	*n = got;
+	return 0;
+}
+
+/* The pusher's loop; fd reads EOF once the parent has queued the last
+ * interval. Never returns. */
+static void pusher_main(const struct push_conf *c, int fd, unsigned wait_ms_unused)
+{
+	(void)wait_ms_unused;
+	if (nice(10) == -1 && errno)
+		errno = 0;
+	namevec names = { 0 };
+	uint64_t sent = 0, dropped = 0, refused = 0, failures = 0, away_since = 0;
+	uint64_t backoff = 0, next_try = 0, deadline = 0;
+	int closing = 0, away = 0;
+	char err[768];
+	for (;;) {
+		uint64_t now = now_ms();
+		/* sleep until the next try (or a scan for new intervals), waking
+		 * at once when the parent says it is done */
+		if (!closing) {
+			uint64_t wake = next_try > now ? next_try - now : 200;
+			if (wake > 200)
+				wake = 200;
+			struct pollfd pfd = { fd, POLLIN, 0 };
+			if (poll(&pfd, 1, (int)wake) > 0) {
+				char buf[64];
+				ssize_t r = read(fd, buf, sizeof(buf));
+				if (r <= 0) {
+					closing = 1;
+					/* the parent writes the time it allows as "ms\n" before closing */
+					deadline = now_ms() + 10000;
+				} else {
+					buf[r < (ssize_t)sizeof(buf) ? r : (ssize_t)sizeof(buf) - 1] = 0;
+					deadline = now_ms() + strtoull(buf, NULL, 10);
+					closing = 1;
+				}
+			}
+		} else if (next_try > now) {
+			uint64_t s = next_try - now;
+			if (now + s > deadline)
+				s = deadline > now ? deadline - now : 0;
+			struct timespec ts = { (time_t)(s / 1000), (long)(s % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		now = now_ms();
+		list_spool(c->spool, &names);
+		/* the bound: the oldest intervals go first */
+		size_t first = 0;
+		while (names.len - first > c->spool_max) {
+			struct strbuf p = STRBUF_INIT;
+			sb_addf(&p, "%s/%s", c->spool, names.data[first]);
+			if (unlink(p.buf) == 0)
+				dropped++;
+			sb_release(&p);
+			first++;
+		}
+		if (closing && (first == names.len || now >= deadline))
+			break;
+		if (now < next_try)
+			continue;
+		for (size_t i = first; i < names.len; i++) {
+			struct strbuf p = STRBUF_INIT;
+			sb_addf(&p, "%s/%s", c->spool, names.data[i]);
+			uint64_t f = 0, u = 0;
+			char *data = NULL;
+			size_t n = 0;
+			int retry = 0, rc;
+			push_spool_parse(names.data[i], &f, &u);
+			if (read_all(p.buf, &data, &n) != 0) {
+				sb_release(&p);
+				continue;   /* gone meanwhile */
+			}
+			rc = push_post(c, data, n, f, u, err, sizeof(err), &retry);
+			free(data);
+			if (rc == 0) {
+				unlink(p.buf);
+				sent++;
+				if (away)
+					fprintf(stderr, "scorch: push: %s is back after %.1f s; sending the queued intervals\n",
+						c->url, (double)(now_ms() - away_since) / 1e3);
+				if (c->verbose)
+					fprintf(stderr, "scorch: push: sent %s\n", names.data[i]);
+				away = 0;
+				backoff = 0;
+				sb_release(&p);
+				continue;
+			}
+			if (!retry) {
+				fprintf(stderr, "scorch: push: %s refused: %s\n", names.data[i], err);
+				unlink(p.buf);
+				refused++;
+				sb_release(&p);
+				continue;
+			}
+			failures++;
+			if (!away) {
+				fprintf(stderr, "scorch: push: %s; keeping the intervals in %s (at most %zu) and retrying\n",
+					err, c->spool, c->spool_max);
+				away = 1;
+				away_since = now_ms();
+			}
+			backoff = backoff ? backoff * 2 : 1000;
+			if (backoff > 30000)
+				backoff = 30000;
+			next_try = now_ms() + backoff;
+			sb_release(&p);
+			break;
+		}
+	}
+	list_spool(c->spool, &names);
+	fprintf(stderr, "scorch: push: %llu interval profile%s sent to %s as %s{%s}",
+		(unsigned long long)sent, sent == 1 ? "" : "s", c->url, c->app, c->labels ? c->labels : "");
+	if (failures)
+		fprintf(stderr, ", %llu failed tr%s", (unsigned long long)failures, failures == 1 ? "y" : "ies");
+	fprintf(stderr, "\n");
+	if (dropped)
+		fprintf(stderr, "scorch: push: %llu interval%s dropped: the server was away for more than %zu intervals (--spool-max)\n",
+			(unsigned long long)dropped, dropped == 1 ? "" : "s", c->spool_max);
+	if (refused)
+		fprintf(stderr, "scorch: push: %llu interval%s refused by the server\n", (unsigned long long)refused,
+			refused == 1 ? "" : "s");
+	if (names.len)
+		fprintf(stderr, "scorch: push: %zu interval%s not sent, kept in %s: send %s later with "
+			"'scorch push %s/*.pb.gz %s --app %s'\n", names.len, names.len == 1 ? "" : "s", c->spool,
+			names.len == 1 ? "it" : "them", c->spool, c->url, c->app);
+	fflush(stderr);
+	_exit(dropped || refused || names.len ? 1 : 0);
+}
+
+struct pusher *pusher_start(const struct push_conf *c)
+{
+	int p[2];
+	if (mkdir(c->spool, 0700) != 0 && errno != EEXIST)
+		return NULL;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return NULL;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		/* ^C at the terminal is for the parent, which then tells us */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		pusher_main(c, p[0], 0);
+	}
+	close(p[0]);
+	struct pusher *ps = xcalloc(1, sizeof(*ps));
+	ps->pid = pid;
+	ps->fd = p[1];
+	return ps;
+}
+
+int pusher_finish(struct pusher *ps, unsigned wait_ms)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%u\n", wait_ms);
+	if (write(ps->fd, buf, (size_t)n) != n)
+		warning("cannot tell the pusher to finish: %s", strerror(errno));
+	close(ps->fd);
+	int st = 0;
+	while (waitpid(ps->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	free(ps);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
