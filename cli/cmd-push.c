@@ -232,7 +232,7 @@ int cmd_push(int argc, char **argv)
 	int ch, quiet = 0;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+:qh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'A':
 			if (push_check_app(optarg))

@@ -171,7 +171,10 @@ int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t fr
 				if (*q == '\n' || *q == '\r')
 					*q = ' ';
 			snprintf(err, errlen, "%s answered HTTP %ld%s%.200s", c->url, status, b.len ? ": " : "", b.buf);
-			*retry = status >= 500 || status == 429 || status == 408;
+			/* Pyroscope answers 400 for a profile it cannot take, and
+			 * 422 for whatever failed inside it (its ingesters
+			 * unreachable, its ring still empty while it starts) */
+			*retry = status >= 500 || status == 429 || status == 408 || status == 422;
 		}
 	}
 	curl_slist_free_all(hdr);

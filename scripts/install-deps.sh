@@ -8,7 +8,7 @@ set -e
 # demo` runs; check (the default): and every tool the tests compare with
 BUILD_PKGS="build-essential pkg-config libdw-dev libelf-dev libunwind-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libcapstone-dev"
 DEMO_PKGS="time"
-CHECK_PKGS="libc6-dev elfutils libcmocka-dev valgrind jq sqlite3 heaptrack libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
+CHECK_PKGS="libc6-dev elfutils libcmocka-dev valgrind jq curl sqlite3 heaptrack libxml2-utils linux-perf gdb uftrace clang libclang-rt-dev"
 case ${1:-check} in
 build) PKGS="$BUILD_PKGS" ;;
 demo) PKGS="$BUILD_PKGS $DEMO_PKGS" ;;

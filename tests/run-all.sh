@@ -79,6 +79,11 @@ run_e2e() { # build dir, label, filter
 note "== build (-Werror)"
 if build main WERROR=1 all progs unit; then
 	ok build
+	# the real Pyroscope server t050 pushes to: built from the Go module
+	# proxy once, then cached in build/pyroscope (exit 2: no go, t050 skips)
+	note "== Pyroscope server for t050 (scripts/build-pyroscope.sh)"
+	scripts/build-pyroscope.sh build >"$OUT/build-pyroscope.log" 2>&1
+	note "   exit $?: $(tail -1 "$OUT/build-pyroscope.log")"
 	run_unit "$ROOT/build" unit
 	run_e2e "$ROOT/build" e2e
 else
