@@ -75,8 +75,9 @@ int folded_parse(const char *buf, size_t len, folded_line_fn fn, void *arg,
 		p = nl ? nl + 1 : end;
 		lineno++;
 		if (memchr(ls, 0, (size_t)(le - ls))) {
-			snprintf(err, errlen, "line %zu: binary data: not a profile or folded stacks (lines of "
-				 "'frame;frame;... COUNT')", lineno);
+			snprintf(err, errlen, any ? "line %zu: binary data, not folded text (lines of "
+				 "'frame;frame;... COUNT')" : "line %zu: binary data: not a profile or folded "
+				 "stacks (lines of 'frame;frame;... COUNT')", lineno);
 			rc = -EINVAL;
 			break;
 		}
