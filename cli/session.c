@@ -26,6 +26,7 @@
 #include "../analysis/notes.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/progress.h"
 #include "../lib/newfile.h"
 #include "../lib/procfs.h"
 #include "../lib/progcheck.h"
@@ -364,15 +365,32 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	if (rc == -EACCES)
 		die_code(127, "%s: permission denied: not an executable file", prog);
 	enum prog_kind kind = prog_kind(path);
-	if (kind == PROG_STATIC)
-		die_code(127, "%s is statically linked: scorch reaches a program through the dynamic "
-			      "linker (LD_PRELOAD), which a static binary does not use. Rebuild it "
-			      "without -static to profile it with scorch, or use valgrind's DHAT, "
-			      "which instruments static binaries.", prog);
-	if (prog_is_setid(path))
+	int setid = prog_is_setid(path);
+	/* A program the runtime cannot be preloaded into (static: Go binaries
+	 * too; set-id: the loader ignores LD_PRELOAD) gets CPU samples from
+	 * outside, as record -p takes them (extsample_launch); what needs the
+	 * runtime inside it cannot be had. */
+	int launch = kind == PROG_STATIC || setid;
+	if (launch && strcmp(o->mode, "cpu") != 0) {
+		const char *what = strstr(o->mode, "heap") ? "heap tracking" : strstr(o->mode, "wall") ? "--wall"
+				   : "--calls";
+		if (kind == PROG_STATIC)
+			die_code(127, "%s is statically linked: %s needs scorch's library preloaded through "
+				      "the dynamic linker (LD_PRELOAD), which a static binary does not use. "
+				      "Rebuild it without -static (dynamically linked) for %s, or use "
+				      "valgrind's DHAT, which instruments static binaries; 'scorch record' "
+				      "without --heap, --wall or --calls samples its CPU time from outside.",
+				 prog, what, what);
 		die_code(127, "%s is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD "
-			      "for such programs, so scorch cannot see inside it. Profile a copy "
-			      "without the set-id bit, or run scorch as the program's owner.", prog);
+			      "for such programs, and %s needs scorch's library preloaded. Profile a copy "
+			      "without the set-id bit, or run scorch as the program's owner; 'scorch record' "
+			      "without --heap, --wall or --calls samples its CPU time from outside.", prog, what);
+	}
+	if (launch)
+		fprintf(stderr, "scorch: %s is %s: its CPU time is sampled from outside (perf_event_open, "
+				"stacks unwound with DWARF CFI), as 'scorch record -p' does\n", prog,
+			kind == PROG_STATIC ? "statically linked (LD_PRELOAD cannot reach it)"
+					    : "set-user-ID or set-group-ID (the loader ignores LD_PRELOAD)");
 	char runtime[PATH_MAX];
 	if (runtime_locate(runtime, sizeof(runtime)) != 0)
 		die("cannot find the runtime libscorch.so next to the scorch executable or in its ../lib; "
@@ -446,6 +464,23 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		 * scorch_rt_init; depth 128, 999 Hz, follow), and none left
 		 * over from an outer environment. */
 		char num[32];
+		if (launch) {
+			/* sampled from outside: nothing of scorch goes in, not
+			 * even into the programs it execs (their streams would
+			 * be made twice) */
+			unsetenv("SCORCH_DIR");
+			unsetenv("SCORCH_MODE");
+			char go;
+			while (read(gopipe[0], &go, 1) < 0 && errno == EINTR)
+				;
+			if (go != 'g')
+				_exit(127);
+			execv(path, o->argv);
+			int e = errno;
+			ssize_t w = write(errpipe[1], &e, sizeof(e));
+			(void)w;
+			_exit(127);
+		}
 		setenv("LD_PRELOAD", pre.buf, 1);
 		setenv("SCORCH_DIR", sessdir, 1);
 		setenv("SCORCH_MODE", o->mode, 1);
@@ -505,7 +540,27 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	/* threads that block the in-process sampler's signal are sampled from
 	 * here (extsample.c); the counters follow the program from its exec */
 	struct extsample *ext = NULL;
-	if (strstr(o->mode, "cpu") && o->hz > 0) {
+	if (launch) {
+		int ext_err;
+		ext = extsample_launch(root, o->hz, o->depth, o->follow, setid, sessdir, &ext_err);
+		if (!ext) {
+			kill(root, SIGKILL);
+			waitpid(root, NULL, 0);
+			rmdir(sessdir);
+			int par = 2;
+			FILE *pf = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+			if (pf) {
+				if (fscanf(pf, "%d", &par) != 1)
+					par = 2;
+				fclose(pf);
+			}
+			if (ext_err == EACCES || ext_err == EPERM)
+				die_code(127, "cannot sample %s from outside: perf_event_open: permission denied "
+					      "(kernel.perf_event_paranoid is %d: it needs 2 or less, or CAP_PERFMON)",
+					 prog, par);
+			die_code(127, "cannot sample %s from outside: perf_event_open: %s", prog, strerror(ext_err));
+		}
+	} else if (strstr(o->mode, "cpu") && o->hz > 0) {
 		int ext_err;
 		ext = extsample_start(root, o->hz, o->depth, sessdir, &ext_err);
 	}
@@ -519,6 +574,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		waitpid(root, NULL, 0);
 		rmdir(sessdir);
 		die_code(127, "cannot run %s: %s", prog, strerror(child_errno));
+	}
+	if (launch) {
+		int e = extsample_exec_done(ext);
+		if (e)
+			warning("cannot sample %s from outside once it runs: perf_event_open: %s", prog, strerror(e));
 	}
 
 	/* readable when the program exits: the wait below wakes at once instead
@@ -558,7 +618,18 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		int st, all_done = 0;
 		for (;;) {
 			struct rusage ru;
-			pid_t w = wait4(-1, &st, WNOHANG, &ru);
+			pid_t want = -1;
+			if (launch) {
+				/* a process sampled from outside ends: its last
+				 * samples and CPU time before it is reaped */
+				siginfo_t si;
+				memset(&si, 0, sizeof(si));
+				if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid > 0) {
+					extsample_reaping(ext, si.si_pid);
+					want = si.si_pid;
+				}
+			}
+			pid_t w = wait4(want, &st, WNOHANG, &ru);
 			if (w > 0) {
 				if (w == root) {
 					root_done = 1;
@@ -674,8 +745,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	int failures = 0, kept = 0;
 	size_t run_first = SIZE_MAX;
 	struct event_stream *run_first_es = NULL;
+	progress_begin(names.len > 1 ? "finalizing the profiles" : "finalizing the profile");
 	for (size_t i = 0; i < names.len; i++) {
 		struct raw_name *n = &names.data[i];
+		if (names.len > 1)
+			progress_count(i, names.len);
 		struct sc_profile *p;
 		struct finalize_info info = { 0 };
 		char err[512];
@@ -804,6 +878,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		}
 		VEC_PUSH(&out, sp);
 	}
+	progress_end();
 	if (run_first != SIZE_MAX)
 		list_relatives(out.data, out.len, run_first, run_first_es);
 	event_stream_discard(run_first_es);
