@@ -139,6 +139,30 @@ static const char js[] =
 	"  drawAxis(T0, T1);\n"
 	"  unzoom.classList.add(\"off\");\n"
 	"}\n"
+	"/* A graph deeper than the window gets thinner rows (down to 11 px, labels\n"
+	"   9 px) so that its root and as much as fits above it are in view. */\n"
+	"function fitHeight() {\n"
+	"  var rows = +svg.getAttribute(\"data-rows\"), top = +svg.getAttribute(\"data-top\"), bot = +svg.getAttribute(\"data-bottom\");\n"
+	"  if (CHART || !rows || !window.innerHeight) return;\n"
+	"  var R0 = FS + 4, r = Math.max(11, Math.min(R0, Math.floor((window.innerHeight - top - bot) / rows)));\n"
+	"  if (r >= R0) return;\n"
+	"  var H0 = top + rows * R0 + bot, H = top + rows * r + bot, fs = Math.min(FS, r - 2);\n"
+	"  for (var i = 0; i < all.length; i++) {\n"
+	"    var e = all[i], d = ICICLE ? (e.y - top) / R0 : (H0 - bot - e.y) / R0 - 1;\n"
+	"    e.y = ICICLE ? top + d * r : H - bot - (d + 1) * r;\n"
+	"    e.r.setAttribute(\"y\", e.y.toFixed(1));\n"
+	"    e.r.setAttribute(\"height\", r - 1);\n"
+	"  }\n"
+	"  TY = r * 0.5 + fs * 0.35;\n"
+	"  $(\"rowfont\").textContent = \"#frames g.f text{font-size:\" + fs + \"px}\";\n"
+	"  FS = fs;\n"
+	"  svg.setAttribute(\"height\", H);\n"
+	"  svg.setAttribute(\"viewBox\", \"0 0 \" + svg.getAttribute(\"width\") + \" \" + H);\n"
+	"  $(\"bgr\").setAttribute(\"height\", H);\n"
+	"  details.setAttribute(\"y\", H - 10);\n"
+	"  matched.setAttribute(\"y\", H - 10);\n"
+	"  if (cur) zoom(cur); else reset();\n"
+	"}\n"
 	"/* Fits the drawing to the window's width: frames are laid out again at\n"
 	"   the new width (text keeps its size), the headings move with it. */\n"
 	"function fitWidth() {\n"
@@ -233,6 +257,7 @@ static const char js[] =
 	"  for (l = 0; l < cz.length; l++) ctrs.push(cz[l]);\n"
 	"  axis = $(\"axis\");\n"
 	"  fitWidth();\n"
+	"  fitHeight();\n"
 	"  window.addEventListener(\"resize\", fitWidth);\n"
 	"  /* a flame graph's root is at the bottom: open there, where the answer is */\n"
 	"  if (!CHART && !ICICLE) window.scrollTo(0, Math.max(document.documentElement.scrollHeight || 0, +svg.getAttribute(\"height\")));\n"
@@ -420,6 +445,7 @@ struct page {
 	double fw;                  /* frames' width */
 	const char *mode;           /* "flame" or "chart" */
 	bool icicle;
+	unsigned rows, top, bottom; /* a graph's rows and margins, for the script's fitHeight() */
 	const char *title, *subtitle, *doc_title;
 	uint64_t t0, t1;            /* a chart's time axis, ns */
 };
@@ -435,6 +461,8 @@ static void page_open(struct out *o, const struct page *pg)
 		ROW * 0.5 + FONT * 0.35);
 	if (pg->icicle)
 		fputs(" data-icicle=\"1\"", f);
+	if (pg->rows)
+		fprintf(f, " data-rows=\"%u\" data-top=\"%u\" data-bottom=\"%u\"", pg->rows, pg->top, pg->bottom);
 	if (pg->t1 > pg->t0)
 		fprintf(f, " data-t0=\"%llu\" data-t1=\"%llu\"", (unsigned long long)pg->t0,
 			(unsigned long long)pg->t1);
@@ -463,6 +491,7 @@ static void page_open(struct out *o, const struct page *pg)
 		"placeholder=\"regex; Enter searches, Esc closes\"/></foreignObject>\n",
 		pg->width - XPAD - 260);
 	fprintf(f, "<text id=\"details\" x=\"%d\" y=\"%u\"> </text>\n", XPAD, pg->height - 10);
+	fprintf(f, "<style id=\"rowfont\"></style>\n");
 	fprintf(f, "<text id=\"matched\" x=\"%u\" y=\"%u\"></text>\n", pg->width - XPAD, pg->height - 10);
 	fputs("<g id=\"frames\">\n", f);
 }
@@ -647,6 +676,7 @@ int flame_svg_write(FILE *f, const struct flame_tree *t, const struct flame_svg_
 	unsigned rows = l.max_depth + 1;
 	struct page pg = {
 		.width = width, .height = top + rows * ROW + bottom, .fw = fw, .mode = "flame", .icicle = opt->icicle,
+		.rows = rows, .top = top, .bottom = bottom,
 		.title = opt->title ? opt->title : default_title(t, opt), .subtitle = opt->subtitle,
 	};
 	struct out o = { .f = f };
