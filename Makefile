@@ -274,6 +274,7 @@ demo: all $(EXAMPLES)
 
 bench: all $(BENCH_BINS)
 	bench/heap-storm.sh
+	BUILD=$(BUILD) bench/heap-sample.sh
 	BUILD=$(BUILD) bench/heap-scale.sh
 	BUILD=$(BUILD) bench/read-scale.sh
 	bench/cpu-overhead.sh

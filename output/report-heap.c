@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../analysis/events.h"
+#include "../analysis/events.h"
 #include "../lib/die.h"
 #include "notes.h"
 #include "report-cpu.h"
@@ -361,6 +362,16 @@ bool report_heap_sampled(struct strbuf *sb, const struct sc_profile *p)
 	return true;
 }
 
+bool report_heap_sampled(struct strbuf *sb, const struct sc_profile *p)
+{
+	if (!p->heap_sample)
+		return false;
+	sb_adds(sb, "estimated from sampled allocations, one per ");
+	term_bytes(sb, p->heap_sample);
+	sb_adds(sb, " allocated on average");
+	return true;
+}
+
 static void summary_line(struct text *x, const char *label)
 {
 	sb_addf(x->out, "  %-13s ", label);
@@ -441,10 +452,15 @@ static void text_summary(struct text *x)
 	sb_addf(o, " block%s%s\n", t->leaked_blocks == 1 ? "" : "s", c->reset);
 
 	summary_line(x, "temporary");
-	term_count(o, t->temporary);
-	sb_adds(o, " (");
-	term_percent(o, t->temporary, t->allocations);
-	sb_adds(o, " of allocations) freed before the thread allocated anything else\n");
+	if (x->p->heap_sample) {
+		/* the allocations between a sample and its free are not seen */
+		sb_adds(o, "not estimated: samples do not tell them\n");
+	} else {
+		term_count(o, t->temporary);
+		sb_adds(o, " (");
+		term_percent(o, t->temporary, t->allocations);
+		sb_adds(o, " of allocations) freed before the thread allocated anything else\n");
+	}
 
 	summary_line(x, "short-lived");
 	term_count(o, t->short_lived);
@@ -957,6 +973,10 @@ static void json_profile(struct json *w, const struct heap_result *r, const stru
 	json_i64(w, "value", p->exit_value);
 	json_close_obj(w);
 	json_bool(w, "heap_recorded", p->flags & PROF_HEAP);
+	/* sampled: every heap figure of the document is an estimate */
+	json_bool(w, "heap_estimated", p->heap_sample != 0);
+	json_u64(w, "heap_sample_bytes", p->heap_sample);
+	json_u64(w, "heap_sampled_events", p->heap_sample ? sc_events_count(p) : 0);
 	/* sampled: every heap figure of the document is an estimate */
 	json_bool(w, "heap_estimated", p->heap_sample != 0);
 	json_u64(w, "heap_sample_bytes", p->heap_sample);
