@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "../analysis/events.h"
-#include "../analysis/events.h"
 #include "../lib/die.h"
 #include "notes.h"
 #include "report-cpu.h"
@@ -350,16 +349,6 @@ void report_lost_events(struct strbuf *sb, const struct sc_profile *p, const cha
 	sb_addf(sb, " event%s could not be recorded (an allocator call that a signal handler left "
 		"by longjmp before scorch wrote it down, or handlers nested more than 7 deep in "
 		"allocator calls); counts are lower bounds%s\n", p->lost_events == 1 ? "" : "s", c->reset);
-}
-
-bool report_heap_sampled(struct strbuf *sb, const struct sc_profile *p)
-{
-	if (!p->heap_sample)
-		return false;
-	sb_adds(sb, "estimated from sampled allocations, one per ");
-	term_bytes(sb, p->heap_sample);
-	sb_adds(sb, " allocated on average");
-	return true;
 }
 
 bool report_heap_sampled(struct strbuf *sb, const struct sc_profile *p)
@@ -973,10 +962,6 @@ static void json_profile(struct json *w, const struct heap_result *r, const stru
 	json_i64(w, "value", p->exit_value);
 	json_close_obj(w);
 	json_bool(w, "heap_recorded", p->flags & PROF_HEAP);
-	/* sampled: every heap figure of the document is an estimate */
-	json_bool(w, "heap_estimated", p->heap_sample != 0);
-	json_u64(w, "heap_sample_bytes", p->heap_sample);
-	json_u64(w, "heap_sampled_events", p->heap_sample ? sc_events_count(p) : 0);
 	/* sampled: every heap figure of the document is an estimate */
 	json_bool(w, "heap_estimated", p->heap_sample != 0);
 	json_u64(w, "heap_sample_bytes", p->heap_sample);
