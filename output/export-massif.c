@@ -327,9 +327,11 @@ struct node {
 
 struct tree {
 	struct vg_frames *fr;
-	VEC(struct node) nodes;     /* [0] is the root */
+	VEC(struct node) nodes;     /* [0] is the root; kept for the whole export */
 	struct u64map kids;         /* (parent << 32 | frame) -> node */
 	uint32_t no_stack;          /* the frame standing for an empty path */
+	uint32_t *leaf;             /* per stack: the node its path ends at, 0 = not yet */
+	uint32_t *parent;           /* per node: its parent (the root's is 0) */
 };
 
 static uint32_t child(struct tree *T, uint32_t parent, uint32_t frame)
@@ -346,30 +348,50 @@ static uint32_t child(struct tree *T, uint32_t parent, uint32_t frame)
 	return id;
 }
 
-/* Builds the tree of the bytes live per stack (live[nstacks]). */
+/* The node where stack s's path (callers of the allocation, at most
+ * MASSIF_DEPTH frames) ends, made with its path on first use: the tree of
+ * every stack seen is built once, and each snapshot's tree is a sum of
+ * live bytes over it. */
+static uint32_t tree_leaf(struct tree *T, uint32_t s)
+{
+	if (T->leaf[s])
+		return T->leaf[s];
+	size_t n = vg_stack_path(T->fr, s, true);
+	if (n > MASSIF_DEPTH)
+		n = MASSIF_DEPTH;
+	uint32_t at = 0;
+	if (!n)
+		at = child(T, at, T->no_stack);
+	for (size_t k = 0; k < n; k++)
+		at = child(T, at, T->fr->path.data[k]);
+	T->leaf[s] = at;
+	return at;
+}
+
+/* Sets every node's bytes to the bytes live per stack (live[nstacks]) of
+ * the stacks through it. Nodes of 0 bytes are not part of the snapshot. */
 static void tree_build(struct tree *T, const struct sc_profile *p, const uint64_t *live)
 {
-	T->nodes.len = 0;
-	u64map_release(&T->kids);
-	u64map_init(&T->kids, 256);
-	struct node root = { 0 };
-	VEC_PUSH(&T->nodes, root);
+	if (!T->nodes.len) {
+		struct node root = { 0 };
+		VEC_PUSH(&T->nodes, root);
+	}
+	for (size_t s = 0; s < p->nstacks; s++)
+		if (live[s])
+			tree_leaf(T, (uint32_t)s);
+	/* parents, for the sums: nodes are only ever appended */
+	T->parent = xrealloc(T->parent, T->nodes.len * sizeof(*T->parent));
+	for (size_t i = 0; i < T->nodes.len; i++) {
+		T->nodes.data[i].bytes = 0;
+		for (uint32_t c = T->nodes.data[i].first; c; c = T->nodes.data[c].next)
+			T->parent[c] = (uint32_t)i;
+	}
 	for (size_t s = 0; s < p->nstacks; s++) {
 		if (!live[s])
 			continue;
-		size_t n = vg_stack_path(T->fr, (uint32_t)s, true);
-		if (n > MASSIF_DEPTH)
-			n = MASSIF_DEPTH;
 		T->nodes.data[0].bytes += live[s];
-		uint32_t at = 0;
-		if (!n) {
-			at = child(T, at, T->no_stack);
+		for (uint32_t at = T->leaf[s]; at; at = T->parent[at])
 			T->nodes.data[at].bytes += live[s];
-		}
-		for (size_t k = 0; k < n; k++) {
-			at = child(T, at, T->fr->path.data[k]);
-			T->nodes.data[at].bytes += live[s];
-		}
 	}
 }
 
@@ -397,11 +419,12 @@ static void tree_write(FILE *f, const struct tree *T, uint32_t id, unsigned dept
 	size_t nk = 0, nsig = 0, ninsig = 0;
 	uint64_t insig = 0;
 	for (uint32_t c = nd->first; c; c = T->nodes.data[c].next)
-		nk++;
+		nk += T->nodes.data[c].bytes > 0;
 	uint32_t *kids = xmalloc((nk ? nk : 1) * sizeof(*kids));
 	nk = 0;
 	for (uint32_t c = nd->first; c; c = T->nodes.data[c].next)
-		kids[nk++] = c;
+		if (T->nodes.data[c].bytes)
+			kids[nk++] = c;
 	qsort_r(kids, nk, sizeof(*kids), cmp_kids, (void *)T);
 	for (size_t k = 0; k < nk; k++) {
 		uint64_t b = T->nodes.data[kids[k]].bytes;
@@ -594,7 +617,8 @@ int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 		return rc;
 	}
 	vg_frames_init(&fr, p);
-	u64map_init(&T.kids, 16);
+	u64map_init(&T.kids, 256);
+	T.leaf = xcalloc(nst, sizeof(*T.leaf));
 	T.no_stack = vg_frames_named(&fr, "0x0: ??? (no caller recorded)");
 	o.s = xmalloc((limit + 2) * sizeof(*o.s));
 	o.text = xcalloc(limit + 2, sizeof(*o.text));
@@ -655,5 +679,7 @@ int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 	vg_frames_release(&fr);
 	u64map_release(&T.kids);
 	VEC_FREE(&T.nodes);
+	free(T.leaf);
+	free(T.parent);
 	return rc ? rc : vg_flush(f);
 }
