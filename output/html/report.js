@@ -12,7 +12,7 @@
 	const T1 = performance.now();
 	const S = D.strings;
 	const MONO = 'ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", monospace';
-	const ROW = 18;          // px per flamegraph row
+	let ROW = 18, FONT = 12; // px per flamegraph row, label size: thinner for deep graphs
 	const MINW = 1;          // frames narrower than this (px) are not drawn, nor their callees
 
 	// ---- formatting ----
@@ -314,6 +314,10 @@
 		layout(W);
 		let maxd = 0;
 		for (let k = 0; k < drawn.n; k++) if (drawn.d[k] > maxd) maxd = drawn.d[k];
+		// a graph deeper than the window gets rows down to 13 px (10 px labels)
+		// so that more of it, root to leaves, is on one screen
+		ROW = Math.max(13, Math.min(18, Math.floor(((window.innerHeight || 900) - 90) / (maxd + 1))));
+		FONT = ROW >= 16 ? 12 : ROW - 3;
 		const H = drawn.n ? (maxd + 1) * ROW : 0;
 		const dpr = window.devicePixelRatio || 1;
 		canvasW = W;
@@ -323,7 +327,7 @@
 		canvas.height = Math.max(1, Math.round(H * dpr));
 		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 		ctx.clearRect(0, 0, W, H);
-		ctx.font = '12px ' + MONO;
+		ctx.font = FONT + 'px ' + MONO;
 		ctx.textBaseline = 'middle';
 		charW = ctx.measureText('MMMMMMMMMM').width / 10 || 7.2;
 		labels = new Array(drawn.n);
@@ -337,10 +341,10 @@
 			if (chars >= 3) {
 				const name = nodeName(i), inl = i && fInl[frame[i]];
 				ctx.fillStyle = '#111';
-				if (inl) ctx.font = 'italic 12px ' + MONO;
+				if (inl) ctx.font = 'italic ' + FONT + 'px ' + MONO;
 				labels[k] = name.length <= chars ? name : name.slice(0, chars - 2) + '..';
 				ctx.fillText(labels[k], x + 3, y + ROW / 2);
-				if (inl) ctx.font = '12px ' + MONO;
+				if (inl) ctx.font = FONT + 'px ' + MONO;
 			}
 		}
 		ctx.globalAlpha = 1;
@@ -1491,6 +1495,8 @@
 			zoom: nodeName(state.zoom), mode: state.icicle ? 'icicle' : 'flame', search: searchQuery }),
 		nodes: () => N,
 		width: () => canvasW,
+		row: () => ROW,
+		font: () => FONT,
 		height: () => canvasH,
 		rootValue: () => tot[0],
 		viewValue: () => tot[state.zoom],
