@@ -404,9 +404,16 @@ int cmd_record(int argc, char **argv)
 		die("-a writes a profile per process (PROGRAM.PID.scorch): -o names one file");
 	if (pid_list || all)
 		return record_attach(&so, pid_list, duration, argc - optind, argv + optind, heap, wall);
-	if (continuous_wanted())
-		die("--every cuts the profile of running processes (-p or -a) into intervals; "
-		    "a program run by scorch is profiled until it exits");
+	if (continuous_wanted()) {
+		if (duration)
+			die("--duration goes with -p or -a; a program run by scorch is profiled until it exits");
+		if (optind >= argc)
+			return cli_bad_usage("record", usage, "%s", "no program given");
+		if (heap || wall || calls_requested)
+			die("--every samples the program from outside: %s needs scorch's library preloaded",
+			    heap ? "--heap" : wall ? "--wall" : "--calls");
+		return continuous_program(&so, argv + optind);
+	}
 	if (duration)
 		die("--duration goes with -p or -a (running processes); a program run by scorch "
 		    "is recorded until it exits");

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -425,5 +426,53 @@ int continuous_record(const struct session_opts *o, const int *pids, size_t n, u
 	int code = continuous_run(o, pids, n, duration_ns, &c);
 	free(app);
 	free(spool);
+	return code;
+}
+
+int continuous_program(const struct session_opts *o, char **argv)
+{
+	/* the program runs as it is, nothing preloaded: attached to as soon
+	 * as its exec succeeded (a CLOEXEC pipe closes then, or carries the
+	 * exec's errno) */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		die("cannot start %s: %s", argv[0], strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("cannot start %s: %s", argv[0], strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		execvp(argv[0], argv);
+		int e = errno;
+		if (write(p[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(p[1]);
+	int e = 0;
+	ssize_t r;
+	while ((r = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	if (r == (ssize_t)sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		die_code(127, "cannot run %s: %s", argv[0], strerror(e));
+	}
+	int target = (int)pid;
+	/* ^C at the terminal reaches the program too; scorch cuts the last
+	 * interval when it has exited */
+	int code = continuous_record(o, &target, 1, 0);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st)) {
+		fprintf(stderr, "scorch: %s exited with status %d\n", argv[0], WEXITSTATUS(st));
+		return WEXITSTATUS(st) ? WEXITSTATUS(st) : code;
+	}
+	if (WIFSIGNALED(st)) {
+		fprintf(stderr, "scorch: %s was killed by signal %d (%s)\n", argv[0], WTERMSIG(st), strsignal(WTERMSIG(st)));
+		return 128 + WTERMSIG(st);
+	}
 	return code;
 }

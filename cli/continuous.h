@@ -47,5 +47,10 @@ void continuous_usage(FILE *f);
 int continuous_wanted(void);
 /* record -p/-a with --every: checks the options, then continuous_run(). */
 int continuous_record(const struct session_opts *o, const int *pids, size_t n, uint64_t duration_ns);
+/* record --every -- PROGRAM ARGS: runs argv as it is (nothing preloaded)
+ * and profiles it from outside as -p does, from its exec to its exit.
+ * Returns its exit status (128 + signal), or continuous_record()'s when
+ * that is 0. */
+int continuous_program(const struct session_opts *o, char **argv);
 
 #endif
