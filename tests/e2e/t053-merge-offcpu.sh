@@ -1,0 +1,129 @@
+# One run, one view: the profiles of a process tree (a posix_spawn'd child;
+# an exec chain) merged with the process as the top frame, counts exactly
+# the sums over the files, --by-process keeping them apart. Off-CPU time
+# where it is spent: a --wall profile of cpu-sleep shows its sleep under
+# sleepy_wait -> nanosleep -> [off-CPU], as long as the program itself
+# measured it asleep, in every view and export.
+. "$ROOT/tests/e2e/lib.sh"
+
+# sum of the counts of folded lines (stdin), optionally only those matching $1
+fsum() { awk -v re="${1:-.}" '$0 ~ re { s += $NF } END { printf "%d\n", s }'; }
+jq_total() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+# ---- a spawned child: CPU samples and heap events in two processes ----
+"$SCORCH" record --heap -o sp.scorch -- "$PROGS/cpu-execenv" spawn >sp.out 2>sp.err
+check "spawn: exit" "$?" 0
+check_match "spawn: the child ran" "$(cat sp.out)" 'child ok'
+child=$(ls cpu-execenv.*.scorch 2>/dev/null | head -1)
+check_match "spawn: the child's profile" "$child" '^cpu-execenv\.[0-9]+\.scorch$'
+check_match "hint names the merged view" "$(cat sp.err)" 'scorch report --merge sp\.scorch'
+for f in sp.scorch "$child"; do "$SCORCH" report --json "$f" >"$f.json"; done
+s1=$(jq_total sp.scorch.json "d['profiles'][0]['cpu']['totals']['samples']")
+s2=$(jq_total "$child.json" "d['profiles'][0]['cpu']['totals']['samples']")
+a1=$(jq_total sp.scorch.json "d['profiles'][0]['totals']['allocations']")
+a2=$(jq_total "$child.json" "d['profiles'][0]['totals']['allocations']")
+b1=$(jq_total sp.scorch.json "d['profiles'][0]['totals']['bytes']")
+b2=$(jq_total "$child.json" "d['profiles'][0]['totals']['bytes']")
+check_ge "spawn: parent sampled" "$s1" 50
+check_ge "spawn: child sampled" "$s2" 50
+# the run's first profile lists the other: --merge of it alone is the run
+"$SCORCH" report --json --merge sp.scorch >m.json
+check "merged samples = sum" "$(jq_total m.json "d['profiles'][0]['cpu']['totals']['samples']")" $((s1 + s2))
+check "merged allocations = sum" "$(jq_total m.json "d['profiles'][0]['totals']['allocations']")" $((a1 + a2))
+check "merged bytes = sum" "$(jq_total m.json "d['profiles'][0]['totals']['bytes']")" $((b1 + b2))
+check "merged: one report" "$(jq_total m.json "len(d['profiles'])")" 1
+# naming both files (in either order) is the same run, each counted once
+"$SCORCH" report --json --merge "$child" sp.scorch >m2.json
+check "merged (files named) samples" "$(jq_total m2.json "d['profiles'][0]['cpu']['totals']['samples']")" $((s1 + s2))
+check "merged (files named) allocations" "$(jq_total m2.json "d['profiles'][0]['totals']['allocations']")" $((a1 + a2))
+# --by-process (and the default for report): a report per file
+"$SCORCH" report --json --by-process sp.scorch "$child" >bp.json
+check "by-process: two reports" "$(jq_total bp.json "len(d['profiles'])")" 2
+check "by-process: parent's samples" "$(jq_total bp.json "d['profiles'][0]['cpu']['totals']['samples']")" "$s1"
+"$SCORCH" report --merge --by-process sp.scorch >/dev/null 2>&1
+check "merge and by-process exclude each other" "$?" 2
+
+# the process is the top frame of every stack, with exact counts per process
+ppid=$(jq_total sp.scorch.json "d['profiles'][0]['program']['pid']")
+cpid=$(jq_total "$child.json" "d['profiles'][0]['program']['pid']")
+"$SCORCH" export --merge sp.scorch >m.folded
+check "folded: every stack under a process" "$(grep -cv '^cpu-execenv (pid [0-9]*);' m.folded)" 0
+check "folded: two processes" "$(cut -d';' -f1 m.folded | sort -u | wc -l)" 2
+check "folded: parent's samples" "$(fsum "^cpu-execenv [(]pid $ppid[)];" <m.folded)" "$s1"
+check "folded: child's samples" "$(fsum "^cpu-execenv [(]pid $cpid[)];" <m.folded)" "$s2"
+check "folded: parent's burn under parent_spin" \
+	"$(grep -c "^cpu-execenv (pid $ppid);.*child_spin" m.folded)" 0
+"$SCORCH" export --weight=count sp.scorch "$child" >mc.folded
+check "folded heap count, two files merged by default" "$(fsum <mc.folded)" $((a1 + a2))
+"$SCORCH" export --by-process sp.scorch >bp.folded
+check "by-process export: no process frame" "$(grep -c '(pid ' bp.folded)" 0
+check "by-process export: the file's samples" "$(fsum <bp.folded)" "$s1"
+"$SCORCH" flame -o m.svg --merge sp.scorch 2>/dev/null
+check "flame --merge" "$?" 0
+check_match "flame: process frames" "$(cat m.svg)" "cpu-execenv \\(pid $cpid\\)"
+check_match "flame: subtitle says the run" "$(cat m.svg)" 'and 1 more profiles of its run'
+"$SCORCH" html -o m.html sp.scorch "$child" 2>/dev/null
+check "html of two files" "$?" 0
+check_match "html: process frames" "$(cat m.html)" "cpu-execenv \\(pid $ppid\\)"
+"$SCORCH" diff --merge sp.scorch sp.scorch >d.txt 2>&1
+check "diff --merge" "$?" 0
+check_match "diff: both sides are the run" "$(head -1 d.txt)" "$((s1 + s2)) samples"
+"$SCORCH" export --format=speedscope --merge sp.scorch >m.speedscope.json
+check "speedscope --merge" "$?" 0
+check_match "speedscope: process frame" "$(cat m.speedscope.json)" "cpu-execenv \\(pid $cpid\\)"
+
+# ---- a fork: parent_site 5 x 40 B, child_site 3 x 56 B, all leaked ----
+"$SCORCH" heap -o fk.scorch -- "$PROGS/fork" >/dev/null 2>fk.err
+check "fork: exit" "$?" 0
+"$SCORCH" report --json --merge fk.scorch >fk.json
+check "fork: allocations 5 + 3" "$(jq_total fk.json "d['profiles'][0]['totals']['allocations']")" 8
+check "fork: leaked 200 + 168 bytes" "$(jq_total fk.json "d['profiles'][0]['totals']['leaked_bytes']")" 368
+"$SCORCH" export --weight=count fk.scorch fork.*.scorch >fk.folded
+check "fork: child_site only under the child" \
+	"$(fsum '^fork [(]pid [0-9]+[)];.*child_site' <fk.folded)" 3
+check "fork: two processes" "$(cut -d';' -f1 fk.folded | sort -u | wc -l)" 2
+
+# ---- an exec chain: one pid, two images, heap only ----
+"$SCORCH" heap -o ex.scorch -- "$PROGS/exec" >/dev/null 2>ex.err
+check "exec: exit status" "$?" 3
+tgt=$(ls exec-target.*.scorch 2>/dev/null | head -1)
+"$SCORCH" report --json --merge ex.scorch >ex.json
+check "exec chain: allocations 2 + 4" "$(jq_total ex.json "d['profiles'][0]['totals']['allocations']")" 6
+check "exec chain: leaked 144 + 352 bytes" "$(jq_total ex.json "d['profiles'][0]['totals']['leaked_bytes']")" 496
+"$SCORCH" export --weight=count --merge ex.scorch >ex.folded
+check "exec chain: two images" "$(cut -d';' -f1 ex.folded | sort -u | sed 's/ (pid.*//' | tr '\n' ' ')" "exec exec-target "
+check "exec chain: before_exec under exec" "$(fsum '^exec [(]pid [0-9]+[)];.*before_exec' <ex.folded)" 2
+check "exec chain: after_exec under exec-target" "$(fsum '^exec-target [(]pid [0-9]+[)];.*after_exec' <ex.folded)" 4
+check_match "exec chain: target's profile written" "$tgt" '^exec-target\.[0-9]+\.scorch$'
+
+# ---- off-CPU time where it is spent ----
+"$SCORCH" record --wall -o w.scorch -- "$PROGS/cpu-sleep" 1000 >/dev/null 2>w.err
+check "wall: exit" "$?" 0
+# what cpu-sleep measured with its own clocks
+asleep=$(sed -n 's/^cpu-sleep: .* \([0-9.]*\) ms asleep$/\1/p' w.err | cut -d. -f1)
+check_ge "wall: the program slept (ms)" "${asleep:-0}" 20
+"$SCORCH" export --weight=cpu-ns w.scorch >w.folded
+off=$(fsum ';sleepy_wait;nanosleep;[[]off-CPU[]] ' <w.folded)
+self=$(fsum ';sleepy_wait [0-9]+$' <w.folded)
+# Blocked spans shorter than half a sampling period (0.5 ms) are not
+# recorded, at most one per 10 ms cycle; the rest is whole periods of the
+# time the program measured in nanosleep (less than a period apart).
+cycles=100
+within "wall: sleepy_wait -> nanosleep -> [off-CPU] is the time asleep (ms)" \
+	$(((off + 500000) / 1000000)) $((asleep - cycles / 4)) $((cycles / 4 + 2))
+check_ge "wall: not charged to sleepy_wait's self time (<= 2% of it)" $((asleep * 20000)) "$self"
+"$SCORCH" report w.scorch >w.txt
+check_match "report: off-CPU table names nanosleep" "$(sed -n '/^Off-CPU/,$p' w.txt)" 'nanosleep'
+"$SCORCH" flame -o w.svg w.scorch 2>/dev/null
+check_match "flame: [off-CPU] frame" "$(cat w.svg)" '\[off-CPU\]'
+check_match "flame: subtitle says wall time" "$(cat w.svg)" 'wall-time samples \(on- and off-CPU\)'
+"$SCORCH" html -o w.html w.scorch 2>/dev/null
+check_match "html: [off-CPU] frame" "$(cat w.html)" '\[off-CPU\]'
+"$SCORCH" export --format=speedscope w.scorch >w.speedscope.json
+check_match "speedscope: [off-CPU] frame" "$(cat w.speedscope.json)" '\[off-CPU\]'
+"$SCORCH" export --format=chrome w.scorch >w.trace.json
+check_match "chrome: [off-CPU] frame" "$(cat w.trace.json)" '\[off-CPU\]'
+"$SCORCH" export --format=pprof -o w.pb.gz w.scorch
+check_match "pprof: [off-CPU] frame" "$(gzip -dc w.pb.gz | tr -c '[:print:]' '\n' | grep -F '[off-CPU]' | head -1)" '\[off-CPU\]'
+
+finish
