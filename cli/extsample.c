@@ -1464,6 +1464,9 @@ static void follow_sample(struct extsample *x, const struct xs *s)
 	tg->mod_reports = 0;
 	tg->cpu0 = tg->cpu_last;
 	tg->pflags = (tg->pflags & RAW_PROC_FORKED) | RAW_PROC_EXECED;
+	/* its one thread after the exec kept its counter, and what it makes
+	 * inherits it: no rescans (they would count it twice) */
+	tg->followed = 1;
 	write_start(x, tg);
 }
 
