@@ -6,7 +6,9 @@
 # script prints the best and median wall time, the CPU time, the peak RSS and
 # what was drawn. When flamegraph.pl is installed (Debian has no package for
 # it: `apt-cache policy flamegraph` shows no candidate; put it on PATH) it
-# renders the same file once, side by side, and the ratio is printed.
+# renders the same file once, side by side, and the ratio is printed; so
+# does inferno-flamegraph (inferno, the Rust port, from crates.io:
+# bench/install-peers.sh installs it with cargo; INFERNO=0 skips it).
 #
 # Usage: bench/flame-speed.sh   (from anywhere; files go to bench/out/flame-speed/)
 # Environment: N (stacks), RUNS, SCORCH (default build/scorch), GEN (default
@@ -51,13 +53,14 @@ run_timed() { # out.svg cmd...
 	return $rc
 }
 
-walls=()
+walls=() cpus=()
 for i in $(seq 1 "$RUNS"); do
 	if ! run_timed "$OUT/scorch.svg" "$SCORCH" flame -o "$OUT/scorch.svg" "$IN"; then
 		say "flame-speed.sh: scorch flame failed: $(cat "$OUT/scorch.svg.stderr")"
 		exit 1
 	fi
 	walls+=("$wall")
+	cpus+=("$cpu")
 	printf 'scorch flame run %d: %s s wall, %s s CPU, %s MB peak RSS\n' "$i" "$wall" "$cpu" "$((rss / 1024))"
 done
 best=$(printf '%s\n' "${walls[@]}" | sort -n | head -1)
@@ -81,4 +84,36 @@ else
 	policy=$(apt-cache policy flamegraph 2>/dev/null | sed -n 's/^ *Candidate: //p')
 	printf 'flamegraph.pl: not installed (Debian package "flamegraph": %s); DESIGN.md anchor on this machine kind: 44 s -> %sx\n' \
 		"${policy:-none}" "$(awk -v b="$median" 'BEGIN { printf "%.0f", 44 / b }')"
+fi
+
+# inferno-flamegraph on the same folded file, best of RUNS like scorch
+if [ "${INFERNO:-1}" != 0 ]; then
+	export PATH=$HOME/.cargo/bin:$PATH
+	command -v inferno-flamegraph >/dev/null || "$ROOT/bench/install-peers.sh" inferno
+	if command -v inferno-flamegraph >/dev/null; then
+		iwalls=() icpus=()
+		for i in $(seq 1 "$RUNS"); do
+			if ! run_timed "$OUT/inferno.svg" inferno-flamegraph "$IN"; then
+				printf 'inferno-flamegraph: failed (%s)\n' "$(head -c 300 "$OUT/inferno.svg.stderr")"
+				break
+			fi
+			iwalls+=("$wall")
+			icpus+=("$cpu")
+			printf 'inferno-flamegraph run %d: %s s wall, %s s CPU, %s MB peak RSS, svg %.1f MB\n' "$i" "$wall" "$cpu" \
+				"$((rss / 1024))" "$(awk -v b="$(stat -c %s "$OUT/inferno.svg.stdout")" 'BEGIN { print b / 1e6 }')"
+		done
+		if [ "${#iwalls[@]}" -eq "$RUNS" ]; then
+			imed=$(printf '%s\n' "${iwalls[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+			printf 'inferno-flamegraph: best %s s, median %s s wall; ratio inferno / scorch flame (medians) = %sx\n' \
+				"$(printf '%s\n' "${iwalls[@]}" | sort -n | head -1)" "$imed" \
+				"$(awk -v a="$imed" -v b="$median" 'BEGIN { printf "%.2f", a / b }')"
+			# CPU time: what a loaded machine does not change
+			icm=$(printf '%s\n' "${icpus[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+			scm=$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+			printf 'CPU time (medians): inferno-flamegraph %s s, scorch flame %s s: %sx\n' "$icm" "$scm" \
+				"$(awk -v a="$icm" -v b="$scm" 'BEGIN { printf "%.2f", a / b }')"
+		fi
+	else
+		printf 'inferno-flamegraph: not installed (bench/install-peers.sh inferno failed)\n'
+	fi
 fi
