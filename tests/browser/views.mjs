@@ -34,7 +34,9 @@ const shot = async (suffix) => {
 	await page.screenshot({ path: p });
 	console.log(`     screenshot ${p}`);
 };
-const inView = (b) => b && b.x >= -0.5 && b.y >= -0.5 && b.x + b.w <= VW + 0.5 && b.y + b.h <= VH + 0.5;
+// inside the viewport, and below the HTML page's sticky header when there is one
+let TOP = 0;
+const inView = (b) => b && b.x >= -0.5 && b.y >= TOP - 0.5 && b.x + b.w <= VW + 0.5 && b.y + b.h <= VH + 0.5;
 const fmtBox = (b) => (b ? `${b.x.toFixed(0)},${b.y.toFixed(0)} ${b.w.toFixed(0)}x${b.h.toFixed(0)}` : 'none');
 
 // The SVG's frames as the page shows them: name (the tooltip's first
@@ -112,9 +114,12 @@ async function testHtml() {
 	const ready = await page.waitForSelector('html[data-ready="1"]', { timeout: 20000 }).then(() => true, () => false);
 	check(ready, 'the page is ready');
 	await shot('top');
+	TOP = await page.evaluate(() => { const h = document.querySelector('header'); return h && getComputedStyle(h).position === 'sticky' ? h.getBoundingClientRect().bottom : 0; });
 	const st = await page.evaluate(() => window.scorchReport.state());
 	check(st.mode === 'icicle', `the flamegraph opens as an icicle, root on top (${st.mode})`);
-	await page.evaluate(() => document.getElementById('flame').scrollIntoView({ block: 'start' }));
+	// as the Flamegraph link in the page's header shows it: the section's
+	// heading and controls, then the graph
+	await page.evaluate(() => document.getElementById('flame-section').scrollIntoView({ block: 'start' }));
 	await page.waitForTimeout(100);
 	const box = await page.evaluate(() => { const r = document.getElementById('flame').getBoundingClientRect(); return { x: r.left, y: r.top }; });
 	const drawn = await page.evaluate(() => window.scorchReport.drawn());
@@ -162,7 +167,16 @@ async function testHtml() {
 		await page.evaluate(() => document.getElementById('code-section').scrollIntoView({ block: 'start' }));
 		const c = await page.evaluate(() => window.scorchReport.code);
 		console.log(`     hot code state: ${JSON.stringify(c)}`);
+		check(c.hottest > 0, `the hottest line is marked (row ${c.hottest})`);
 		await shot('code');
+		// a libc function has no source in the profile: its assembly shows first
+		const libc = await page.evaluate(() => [...document.getElementById('code-func').options].findIndex((o) => / \(libc\.so\.6\)/.test(o.textContent)));
+		if (libc >= 0) {
+			await page.selectOption('#code-func', String(libc));
+			const l = await page.evaluate(() => window.scorchReport.code);
+			check(l.view === 'asm' && l.rows > 0, `${l.fn} (libc, no source) opens on its assembly (${l.view}, ${l.rows} rows, hottest row ${l.hottest}, scrolled ${l.scrollTop} px)`);
+			await shot('code-libc');
+		}
 	}
 	check(errors.length === 0, `no console errors (${errors.join('; ')})`);
 }
