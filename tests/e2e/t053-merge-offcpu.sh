@@ -97,23 +97,30 @@ check "exec chain: after_exec under exec-target" "$(fsum '^exec-target [(]pid [0
 check_match "exec chain: target's profile written" "$tgt" '^exec-target\.[0-9]+\.scorch$'
 
 # ---- off-CPU time where it is spent ----
-"$SCORCH" record --wall -o w.scorch -- "$PROGS/cpu-sleep" 1000 >/dev/null 2>w.err
+# wall-split: a thread naps 100 x 2 ms in usleep from nap(); main spins
+# 20 ms of CPU, then waits in pthread_join; it measures both waits itself
+"$SCORCH" record --wall -o w.scorch -- "$PROGS/wall-split" >/dev/null 2>w.err
 check "wall: exit" "$?" 0
-# what cpu-sleep measured with its own clocks
-asleep=$(sed -n 's/^cpu-sleep: .* \([0-9.]*\) ms asleep$/\1/p' w.err | cut -d. -f1)
-check_ge "wall: the program slept (ms)" "${asleep:-0}" 20
+napped=$(sed -n 's/^wall-split: \([0-9]*\) us in usleep.*/\1/p' w.err)
+joined=$(sed -n 's/.* \([0-9]*\) us in pthread_join$/\1/p' w.err)
+check_ge "wall: the program napped (us)" "${napped:-0}" 200000
 "$SCORCH" export --weight=cpu-ns w.scorch >w.folded
-off=$(fsum ';sleepy_wait;nanosleep;[[]off-CPU[]] ' <w.folded)
-self=$(fsum ';sleepy_wait [0-9]+$' <w.folded)
-# Blocked spans shorter than half a sampling period (0.5 ms) are not
-# recorded, at most one per 10 ms cycle; the rest is whole periods of the
-# time the program measured in nanosleep (less than a period apart).
-cycles=100
-within "wall: sleepy_wait -> nanosleep -> [off-CPU] is the time asleep (ms)" \
-	$(((off + 500000) / 1000000)) $((asleep - cycles / 4)) $((cycles / 4 + 2))
-check_ge "wall: not charged to sleepy_wait's self time (<= 2% of it)" $((asleep * 20000)) "$self"
+off=$(fsum ';nap;usleep;[[]off-CPU[]] ' <w.folded)
+self=$(fsum ';nap [0-9]+$' <w.folded)
+# Each nap is recorded whole (2 ms is more than the half period recording
+# needs) as whole periods of 1 ms, the fractions carried over: less than a
+# period short in all; the program's clock reads around each usleep add up
+# to a little more. 2% + 2 ms either way.
+within "wall: nap -> usleep -> [off-CPU] is the time the program napped (us)" \
+	$((off / 1000)) "$napped" $((napped / 50 + 2000))
+check_ge "wall: none of it in nap's self time (at most 2%)" $((napped * 20)) "$self"
+jself=$(fsum ';main;pthread_join;[[]off-CPU[]] ' <w.folded)
+if [ "${joined:-0}" -ge 5000 ]; then
+	within "wall: main -> pthread_join -> [off-CPU] is the time it waited (us)" \
+		$((jself / 1000)) "$joined" $((joined / 50 + 2000))
+fi
 "$SCORCH" report w.scorch >w.txt
-check_match "report: off-CPU table names nanosleep" "$(sed -n '/^Off-CPU/,$p' w.txt)" 'nanosleep'
+check_match "report: off-CPU table names usleep" "$(sed -n '/^Off-CPU/,$p' w.txt)" 'usleep'
 "$SCORCH" flame -o w.svg w.scorch 2>/dev/null
 check_match "flame: [off-CPU] frame" "$(cat w.svg)" '\[off-CPU\]'
 check_match "flame: subtitle says wall time" "$(cat w.svg)" 'wall-time samples \(on- and off-CPU\)'
