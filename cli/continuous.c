@@ -39,6 +39,10 @@ static void on_stop(int sig)
 	stop_sig = sig;
 }
 
+/* record --every -- PROGRAM: a program that exits before the counters are
+ * open is no error of scorch's (its exit status says what happened) */
+static int program_mode;
+
 static uint64_t clock_ns(clockid_t c)
 {
 	struct timespec ts;
@@ -159,6 +163,10 @@ int continuous_run(const struct session_opts *o, const int *pids, size_t n, uint
 		rmdir(sessdir);
 		if (ps)
 			pusher_finish(ps, 0);
+		if (program_mode && err == ESRCH) {
+			fprintf(stderr, "scorch: the program exited before its counters could be opened: no profile\n");
+			return 0;
+		}
 		if (!n)
 			die("cannot sample the whole system: %s (-a needs root, CAP_PERFMON or "
 			    "kernel.perf_event_paranoid 0 or less)", strerror(err));
@@ -355,8 +363,9 @@ void continuous_usage(FILE *f)
 {
 	fprintf(f,
 		"\n"
-		"Continuous profiling, with -p or -a: a profile per interval, sent to a\n"
-		"Pyroscope server as pprof (its /ingest API) and/or written to disk:\n"
+		"Continuous profiling, with -p, -a or -- PROGRAM (run as it is and sampled\n"
+		"from outside): a profile per interval, sent to a Pyroscope server as\n"
+		"pprof (its /ingest API) and/or written to disk:\n"
 		"      --every T       cut the samples into a profile every T (10s, 1m, 2.5)\n"
 		"      --push URL      send each interval to the Pyroscope server at URL\n"
 		"      --app NAME      its application name (default: the program's name)\n"
@@ -376,7 +385,7 @@ int continuous_wanted(void)
 {
 	if (copt.given && !copt.every_ns)
 		die("--push, --app, --label, --save, --spool, --spool-max and --push-wait go with --every "
-		    "(continuous profiling of running processes: -p or -a)");
+		    "(continuous profiling: -p, -a or -- PROGRAM)");
 	return copt.every_ns != 0;
 }
 
@@ -460,6 +469,7 @@ int continuous_program(const struct session_opts *o, char **argv)
 		die_code(127, "cannot run %s: %s", argv[0], strerror(e));
 	}
 	int target = (int)pid;
+	program_mode = 1;
 	/* ^C at the terminal reaches the program too; scorch cuts the last
 	 * interval when it has exited */
 	int code = continuous_record(o, &target, 1, 0);
