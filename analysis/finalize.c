@@ -543,6 +543,7 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 		case RAW_ZNAME:
 		case RAW_ZBEGIN:
 		case RAW_ZEND:
+		case RAW_ZEND0:
 		case RAW_ZMARK:
 		case RAW_ZCOUNTER:
 		case RAW_ZTHREAD:

@@ -374,12 +374,20 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	t->open.len--;
 }
 
-/* Pairs an end with the innermost open span of its id. */
-static int dec_end(struct zone_fin *z, struct zf_thread *t, uint32_t th, uint64_t ticks, struct fmt_reader *r)
+/* Pairs an end (ZEND, or ZEND0 when zero) with the innermost open span of
+ * its id. */
+static int dec_end(struct zone_fin *z, struct zf_thread *t, uint32_t th, uint64_t ticks, struct fmt_reader *r,
+		   int zero)
 {
 	struct raw_zend e;
-	if (raw_get_zend(r, &e))
+	if (zero) {
+		struct raw_zid z0;
+		if (raw_get_zend0(r, &z0))
+			return -1;
+		e = (struct raw_zend){ .id = z0.id };
+	} else if (raw_get_zend(r, &e)) {
 		return -1;
+	}
 	uint64_t id = e.id, allocs = e.allocs, bytes = e.bytes, flags = e.flags, kids = e.kids;
 	for (size_t k = t->open.len; k-- > 0;) {
 		if (t->open.data[k].id != id)
@@ -439,7 +447,8 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 		return 0;
 	}
 	case RAW_ZEND:
-		return dec_end(z, t, thread, ticks, r);
+	case RAW_ZEND0:
+		return dec_end(z, t, thread, ticks, r, type == RAW_ZEND0);
 	case RAW_ZMARK:
 	case RAW_ZCOUNTER: {
 		struct zf_mark m = { ticks, 0, 0, thread };

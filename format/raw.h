@@ -84,6 +84,7 @@ enum raw_rec {
 	 * stack (ips[0] an exact pc, then return addresses) and its time as
 	 * CLOCK_MONOTONIC ns; the chunk's base time is the stream's start. */
 	RAW_XSAMPLE = 29,   /* dt (0), CLOCK_MONOTONIC ns, weight ns, flags (RAW_SAMPLE_*), n, then n zigzag deltas of the ips */
+	RAW_ZEND0 = 30,     /* dt, name id: a ZEND with no allocations, bytes or flags (most calls: 3 bytes less) */
 };
 
 /* RAW_NOTE kinds: what a process image cannot show, and why. The exec ones

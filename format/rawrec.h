@@ -588,6 +588,23 @@ static inline int raw_get_zend(struct fmt_reader *r, struct raw_zend *o)
 	return 0;
 }
 
+/* ---- ZEND0: dt, name id: a ZEND of 0 allocations, 0 bytes, no flags ---- */
+#define RAW_ZEND0_MAX RAW_ZBEGIN_MAX
+
+static inline uint8_t *raw_put_zend0(uint8_t *p, const struct raw_zid *r)
+{
+	p = raw_put_head(p, RAW_ZEND0, r->dt);
+	return fmt_put_u(p, r->id);
+}
+
+static inline int raw_get_zend0(struct fmt_reader *r, struct raw_zid *o)
+{
+	o->id = fmt_get_u(r);
+	if (r->err)
+		return raw_fail(r);
+	return 0;
+}
+
 /* ---- ZCOUNTER: dt, name id (not 0), 8 bytes IEEE double LE ---- */
 struct raw_zcounter {
 	int64_t dt;

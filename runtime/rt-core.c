@@ -402,6 +402,24 @@ void scorch_rt_flush(struct rt_buf *b)
 	scorch_rt_sigrestore(&old);
 }
 
+/* Writes n bytes of whole chunks (header filled in by the caller) to the
+ * stream, signals blocked; counts them lost when it cannot. Returns 0, or -1
+ * when lost. For buffers that are not an rt_buf (the zone buffers of
+ * rt-zone.c). async-signal-safe */
+int scorch_rt_write_chunk(const uint8_t *h, size_t n)
+{
+	sigset_t old;
+	scorch_rt_sigblock(&old);
+	size_t w = rt_fd_ok() ? rt_write_all(G.fd, h, n) : 0;
+	scorch_rt_sigrestore(&old);
+	if (w == n)
+		return 0;
+	atomic_fetch_add(&G.lost_chunks, 1);
+	atomic_fetch_add(&G.lost_bytes, n);
+	scorch_rt_zone_lost();
+	return -1;
+}
+
 /* b's lock was held by a frame of this thread that a longjmp left (or that
  * will never resume): the committed records are intact, the delta bases may
  * not be. Flushing starts a new chunk with fresh ones. */

@@ -1,8 +1,9 @@
 /* Zones and instrumented calls inside the target. The macros of
  * include/scorch.h and the -finstrument-functions hooks
  * (__cyg_profile_func_enter/exit) land here: each thread keeps a stack of its
- * open zones and appends ZBEGIN/ZEND records to its buffer, names interned
- * per thread (a ZNAME once, then an id). The stack pointer of the code that
+ * open zones and appends ZBEGIN/ZEND records to a zone buffer of its own
+ * (struct zbuf: no lock taken per call, written out a chunk at a time),
+ * names interned per thread (a ZNAME once, then an id). The stack pointer of the code that
  * opens a zone or enters a function, with the return address of the frame
  * it runs in, tells which open zones longjmp or an exception skipped (see
  * z_unwind: an inlined function's hooks run in its caller's frame).
@@ -16,11 +17,13 @@
 #include <fcntl.h>
 #include <link.h>
 #include <regex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../format/raw.h"
@@ -85,12 +88,30 @@ struct zent {
 	uint64_t t0;             /* begin, ticks */
 	uint64_t allocs0, bytes0;  /* the thread's counts at the begin */
 	uint64_t kids_dropped;   /* ticks of calls inside it dropped by --calls-min */
-	uint64_t rec_base, rec_last;  /* the buffer when ZBEGIN went in (to take it back) */
-	uint32_t rec_off, rec_end;
+	uint64_t rec_last;       /* the zone buffer when ZBEGIN went in (to take it back) */
+	uint32_t rec_off, rec_end, rec_nflush;
 	uint32_t id;             /* name id; 0: not recorded (filtered out) */
 	uint16_t cdepth;         /* calls: recorded calls up to and including it */
 	uint8_t kind;            /* ZE_* */
 	uint8_t infilter;        /* calls: inside a function matching --calls-filter */
+};
+
+/* A thread's zone records (ZNAME, ZBEGIN, ZEND), apart from its rt_buf so
+ * that a call costs no lock: only the owner appends, and publishes each
+ * record by a release store of clen. A chunk goes out (under `lock`) when the
+ * buffer is full, when the thread ends, and at the final flush, which may
+ * run on another thread: that one writes what is committed up to clen and
+ * sets `flushed`; the owner never changes committed bytes but under the lock
+ * (a --calls-min rewind, the reset after its own flush). */
+struct zbuf {
+	atomic_uint lock;        /* 0, or the tid of the thread writing it out */
+	_Atomic uint32_t clen;   /* payload bytes committed */
+	uint32_t flushed;        /* payload bytes a final flush wrote out already */
+	uint32_t nflush;         /* chunks written, and resets (a rewind checks it) */
+	uint32_t tid;            /* of the chunks */
+	uint64_t base_time;      /* of the chunk: the first record's time */
+	uint64_t last_time;      /* the last record's (owner only) */
+	uint8_t data[RT_BUF_SIZE];   /* RAW_CHUNK_HDR of room, then the payload */
 };
 
 /* A thread's zone state, mmap'd on its first zone and reused after it ends. */
@@ -103,6 +124,7 @@ struct zstate {
 	struct zslot *slots;     /* open addressing, cap a power of two */
 	uint32_t cap, len;
 	struct zent stack[ZSTACK];
+	struct zbuf zb;
 };
 
 static struct zstate *_Atomic zstates;
@@ -154,6 +176,10 @@ static struct zstate *z_state_new(void)
 	/* a reused state keeps its name cache: ids and names are process-wide */
 	z->depth = 0;
 	z->overflow = 0;
+	/* the thread's rt_buf now (its THREAD record names it); its tid heads
+	 * the zone chunks */
+	struct rt_buf *b = scorch_rt_self();
+	z->zb.tid = b ? b->tid : (uint32_t)syscall(SYS_gettid);
 	tl_z = z;
 	return z;
 }
@@ -262,16 +288,16 @@ static const char *ent_name(const struct zent *e)
 	return (const char *)e->key;
 }
 
-/* Makes sure the stream has slot s's ZNAME before its id is used. Lock held. */
-static void z_put_name(struct rt_buf *b, struct zslot *s)
+static uint8_t *zb_reserve(struct zstate *z, size_t need, uint64_t t);
+static void zb_commit(struct zstate *z, uint8_t *end, uint64_t t);
+
+/* Writes slot s's ZNAME at dt 0: into b (lock held) when b, else into the
+ * thread's zone buffer. */
+static void z_name_rec(struct zstate *z, struct rt_buf *b, struct zslot *s)
 {
-	uint32_t ep = atomic_load_explicit(&zepoch, memory_order_relaxed);
-	if (likely(s->epoch == ep))
-		return;
-	s->epoch = ep;
 	uint8_t *p;
 	if (s->kind == KEY_FUNC) {
-		p = scorch_rt_reserve(b, RAW_ZNAME_MAX(0, 0));
+		p = b ? scorch_rt_reserve(b, RAW_ZNAME_MAX(0, 0)) : zb_reserve(z, RAW_ZNAME_MAX(0, 0), 0);
 		p = raw_put_zname(p, &(struct raw_zname_rec){ .id = s->id, .kind = ZNAME_FUNC, .addr = s->key });
 	} else {
 		const char *name = "", *file = "";
@@ -285,77 +311,219 @@ static void z_put_name(struct rt_buf *b, struct zslot *s)
 			name = (const char *)s->key;
 		}
 		size_t nl = strnlen(name, ZNAME_MAX), fl = strnlen(file, ZNAME_MAX);
-		p = scorch_rt_reserve(b, RAW_ZNAME_MAX(nl, fl));
+		p = b ? scorch_rt_reserve(b, RAW_ZNAME_MAX(nl, fl)) : zb_reserve(z, RAW_ZNAME_MAX(nl, fl), 0);
 		p = raw_put_zname(p, &(struct raw_zname_rec){ .id = s->id, .kind = ZNAME_STRING, .name = name,
 							      .name_len = (uint32_t)nl, .file = file,
 							      .file_len = (uint32_t)fl, .line = line });
 	}
-	scorch_rt_commit(b, p, b->last_time);
+	if (b)
+		scorch_rt_commit(b, p, b->last_time);
+	else
+		zb_commit(z, p, z->zb.last_time);
+}
+
+/* Makes sure the stream has slot s's ZNAME before its id is used in a record
+ * of b (lock held), or of the zone buffer when b is NULL. */
+static inline void z_put_name(struct zstate *z, struct rt_buf *b, struct zslot *s)
+{
+	uint32_t ep = atomic_load_explicit(&zepoch, memory_order_relaxed);
+	if (likely(s->epoch == ep))
+		return;
+	s->epoch = ep;
+	z_name_rec(z, b, s);
+}
+
+/* ---- the zone buffer ---- */
+
+/* The time of the record ending at payload offset `off` of a chunk based at
+ * `base` (the zone records of data, decoded; only after a final flush wrote
+ * part of it). */
+static uint64_t zb_time_at(const uint8_t *data, uint32_t off, uint64_t base)
+{
+	struct fmt_reader r = { data, data + off, 0 };
+	uint64_t t = base;
+	while (r.p < r.end) {
+		uint8_t type;
+		int64_t dt;
+		if (raw_get_head(&r, &type, &dt))
+			break;
+		t += (uint64_t)dt;
+		int bad;
+		if (type == RAW_ZBEGIN) {
+			struct raw_zid x;
+			bad = raw_get_zbegin(&r, &x);
+		} else if (type == RAW_ZEND) {
+			struct raw_zend x;
+			bad = raw_get_zend(&r, &x);
+		} else if (type == RAW_ZEND0) {
+			struct raw_zid x;
+			bad = raw_get_zend0(&r, &x);
+		} else if (type == RAW_ZNAME) {
+			struct raw_zname_rec x;
+			bad = raw_get_zname(&r, &x);
+		} else {
+			bad = 1;
+		}
+		if (bad)
+			break;
+	}
+	return t;
+}
+
+/* Writes the committed records of zb not written yet as one chunk. Lock of
+ * zb held. Returns the payload bytes now written out (clen). */
+static uint32_t zb_write(struct zbuf *zb)
+{
+	uint32_t len = atomic_load_explicit(&zb->clen, memory_order_acquire), from = zb->flushed;
+	if (len <= from)
+		return from;
+	/* the header goes just before the payload: over the room at the front,
+	 * or over payload a final flush wrote out already */
+	uint64_t base = from ? zb_time_at(zb->data + RAW_CHUNK_HDR, from, zb->base_time) : zb->base_time;
+	uint8_t *h = zb->data + from;
+	fmt_put_u32le(h, RAW_CHUNK_MAGIC);
+	fmt_put_u32le(h + 4, len - from);
+	fmt_put_u32le(h + 8, zb->tid);
+	fmt_put_u32le(h + 12, 0);
+	fmt_put_u64le(h + 16, base);
+	fmt_put_u32le(h + 12, fmt_chunk_sum(h, h + RAW_CHUNK_HDR, len - from));
+	scorch_rt_write_chunk(h, RAW_CHUNK_HDR + (size_t)(len - from));
+	zb->flushed = len;
+	return len;
+}
+
+/* Takes zb's lock; spins a little, then yields, for as long as it takes
+ * (only a final flush or a flush of the owner's holds it, for a write).
+ * me: this thread's tid. */
+static void zb_lock(struct zbuf *zb, uint32_t me)
+{
+	for (unsigned spins = 0;; spins++) {
+		unsigned cur = 0;
+		if (atomic_compare_exchange_weak_explicit(&zb->lock, &cur, me, memory_order_acquire,
+							  memory_order_relaxed))
+			return;
+		if (spins > 64)
+			sched_yield();
+	}
+}
+
+static void zb_unlock(struct zbuf *zb)
+{
+	atomic_store_explicit(&zb->lock, 0, memory_order_release);
+}
+
+/* The owner writes its zone buffer out and starts it over. */
+static void zb_flush(struct zstate *z)
+{
+	struct zbuf *zb = &z->zb;
+	zb_lock(zb, zb->tid | 0x80000000u);
+	zb_write(zb);
+	atomic_store_explicit(&zb->clen, 0, memory_order_relaxed);
+	zb->flushed = 0;
+	zb->nflush++;
+	zb_unlock(zb);
+}
+
+/* Where a record of up to `need` bytes at time t (0: at the last record's
+ * time) goes in the zone buffer, flushing it first when it would not fit.
+ * Owner only, inside a hook. */
+static inline uint8_t *zb_reserve(struct zstate *z, size_t need, uint64_t t)
+{
+	struct zbuf *zb = &z->zb;
+	uint32_t len = atomic_load_explicit(&zb->clen, memory_order_relaxed);
+	if (unlikely(RAW_CHUNK_HDR + len + need > RT_BUF_SIZE)) {
+		zb_flush(z);
+		len = 0;
+	}
+	if (unlikely(len == 0)) {
+		if (!t)
+			t = zb->last_time ? zb->last_time : z_now();
+		zb->base_time = zb->last_time = t;
+	}
+	return zb->data + RAW_CHUNK_HDR + len;
+}
+
+/* Publishes the record that ends at `end`, of time t. */
+static inline void zb_commit(struct zstate *z, uint8_t *end, uint64_t t)
+{
+	struct zbuf *zb = &z->zb;
+	zb->last_time = t;
+	atomic_store_explicit(&zb->clen, (uint32_t)(end - (zb->data + RAW_CHUNK_HDR)), memory_order_release);
+	/* after the final flush (exit's last destructors, a failed exec): each
+	 * record goes out as it is made */
+	if (unlikely(G.sync_flush))
+		zb_flush(z);
 }
 
 /* ---- records ---- */
 
 /* Writes e's ZBEGIN (its name first if need be) and stamps it. */
-static void z_begin_rec(struct rt_buf *b, struct zslot *s, struct zent *e)
+static inline void z_begin_rec(struct zstate *z, struct zslot *s, struct zent *e)
 {
-	scorch_rt_lock(b);
-	z_put_name(b, s);
+	z_put_name(z, NULL, s);
 	uint64_t t = z_now();
-	uint8_t *p = scorch_rt_reserve(b, RAW_ZBEGIN_MAX);
-	e->rec_off = (uint32_t)(p - (b->data + RAW_CHUNK_HDR));
-	e->rec_base = b->base_time;
-	e->rec_last = b->last_time;
-	p = raw_put_zbegin(p, &(struct raw_zid){ (int64_t)(t - b->last_time), s->id });
-	scorch_rt_commit(b, p, t);
-	e->rec_end = b->len;
+	uint8_t *p = zb_reserve(z, RAW_ZBEGIN_MAX, t);
+	struct zbuf *zb = &z->zb;
+	if (unlikely(zc.min_ticks)) {
+		e->rec_off = (uint32_t)(p - (zb->data + RAW_CHUNK_HDR));
+		e->rec_last = zb->last_time;
+		e->rec_nflush = zb->nflush;
+	}
+	p = raw_put_zbegin(p, &(struct raw_zid){ (int64_t)(t - zb->last_time), s->id });
+	zb_commit(z, p, t);
+	e->rec_end = (uint32_t)(p - (zb->data + RAW_CHUNK_HDR));
 	e->t0 = t;
 	scorch_rt_thread_allocs(&e->allocs0, &e->bytes0);
-	scorch_rt_unlock(b);
 }
 
-static void z_end_rec(struct rt_buf *b, const struct zent *e, uint64_t t, unsigned flags,
-		      uint64_t allocs, uint64_t bytes)
+static inline void z_end_rec(struct zstate *z, const struct zent *e, uint64_t t, unsigned flags,
+			     uint64_t allocs, uint64_t bytes)
 {
 	if (e->kids_dropped)
 		flags |= RAW_ZF_DROPPED_KIDS;
-	scorch_rt_lock(b);
-	uint8_t *p = scorch_rt_reserve(b, RAW_ZEND_MAX);
-	p = raw_put_zend(p, &(struct raw_zend){ (int64_t)(t - b->last_time), e->id, allocs, bytes, flags,
-						e->kids_dropped });
-	scorch_rt_commit(b, p, t);
-	scorch_rt_unlock(b);
+	uint8_t *p = zb_reserve(z, RAW_ZEND_MAX, t);
+	if (likely(!(allocs | bytes | flags)))
+		p = raw_put_zend0(p, &(struct raw_zid){ (int64_t)(t - z->zb.last_time), e->id });
+	else
+		p = raw_put_zend(p, &(struct raw_zend){ (int64_t)(t - z->zb.last_time), e->id, allocs, bytes, flags,
+							e->kids_dropped });
+	zb_commit(z, p, t);
 }
 
-/* Takes e's ZBEGIN back out of the buffer, if nothing was written after it
- * and the chunk was not written out since. Returns 1 when it did. */
-static int z_rewind(struct rt_buf *b, const struct zent *e)
+/* Takes e's ZBEGIN back out of the zone buffer, if nothing was written after
+ * it and no chunk was written out since. Returns 1 when it did. */
+static int z_rewind(struct zstate *z, const struct zent *e)
 {
+	struct zbuf *zb = &z->zb;
 	int ok = 0;
-	scorch_rt_lock(b);
-	if (e->rec_end > e->rec_off && b->len == e->rec_end && b->base_time == e->rec_base) {
-		b->len = e->rec_off;
-		b->last_time = e->rec_last;
+	/* a final flush on another thread may be writing it out */
+	zb_lock(zb, zb->tid | 0x80000000u);
+	if (e->rec_end > e->rec_off && atomic_load_explicit(&zb->clen, memory_order_relaxed) == e->rec_end &&
+	    zb->nflush == e->rec_nflush && e->rec_off >= zb->flushed) {
+		atomic_store_explicit(&zb->clen, e->rec_off, memory_order_relaxed);
+		zb->last_time = e->rec_last;
 		ok = 1;
 	}
-	scorch_rt_unlock(b);
+	zb_unlock(zb);
 	return ok;
 }
 
 /* Ends entry i at time t (flags RAW_ZF_*) and takes it off the stack; the
  * entries above it move down. A call shorter than --calls-min is taken back
  * out of the stream and only counted. */
-static void z_close(struct zstate *z, struct rt_buf *b, uint32_t i, uint64_t t, unsigned flags)
+static void z_close(struct zstate *z, uint32_t i, uint64_t t, unsigned flags)
 {
 	struct zent *e = &z->stack[i];
-	/* only calls keep counts in their slot (open, dropped) */
-	struct zslot *s = e->kind == ZE_CALL ? z_find(z, e->key, KEY_FUNC) : NULL;
+	/* only calls keep counts in their slot (open, dropped), and only for
+	 * --calls-min */
+	struct zslot *s = e->kind == ZE_CALL && zc.min_ticks ? z_find(z, e->key, KEY_FUNC) : NULL;
 	if (e->id) {
 		uint64_t n, by;
 		scorch_rt_thread_allocs(&n, &by);
 		n -= e->allocs0;
 		by -= e->bytes0;
 		uint64_t d = t > e->t0 ? t - e->t0 : 0;
-		if (e->kind == ZE_CALL && zc.min_ticks && !flags && d < zc.min_ticks && s && z_rewind(b, e)) {
+		if (e->kind == ZE_CALL && zc.min_ticks && !flags && d < zc.min_ticks && s && z_rewind(z, e)) {
 			s->d_calls++;
 			s->d_ticks += d;
 			s->d_self += d > e->kids_dropped ? d - e->kids_dropped : 0;
@@ -375,12 +543,13 @@ static void z_close(struct zstate *z, struct rt_buf *b, uint32_t i, uint64_t t, 
 					break;
 				}
 		} else {
-			z_end_rec(b, e, t, flags, n, by);
+			z_end_rec(z, e, t, flags, n, by);
 		}
 	}
 	if (s && s->open)
 		s->open--;
-	memmove(&z->stack[i], &z->stack[i + 1], (z->depth - i - 1) * sizeof(*e));
+	if (i + 1 < z->depth)
+		memmove(&z->stack[i], &z->stack[i + 1], (z->depth - i - 1) * sizeof(*e));
 	z->depth--;
 }
 
@@ -406,8 +575,7 @@ static void z_close(struct zstate *z, struct rt_buf *b, uint32_t i, uint64_t t, 
  * a shallower frame. Spans not tied to a frame stay open. Not on a signal
  * alternate stack: the interrupted frames are alive whatever the addresses
  * say. */
-static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t, uintptr_t R,
-		     uintptr_t site)
+static void z_unwind(struct zstate *z, uintptr_t S, uint64_t t, uintptr_t R, uintptr_t site)
 {
 	uint32_t k = z->depth;
 	for (uint32_t i = z->depth; i-- > 0;) {
@@ -435,7 +603,7 @@ static void z_unwind(struct zstate *z, struct rt_buf *b, uintptr_t S, uint64_t t
 		t = z_now();
 	for (uint32_t i = z->depth; i-- > k;)
 		if (z->stack[i].sp)
-			z_close(z, b, i, t, RAW_ZF_UNWOUND);
+			z_close(z, i, t, RAW_ZF_UNWOUND);
 }
 
 /* Pushes an entry for slot s; NULL when the stack is full. */
@@ -468,7 +636,7 @@ static void z_write_drops(struct zstate *z, struct rt_buf *b, int lock)
 			continue;
 		if (lock)
 			scorch_rt_lock(b);
-		z_put_name(b, s);
+		z_put_name(z, b, s);
 		uint8_t *p = scorch_rt_reserve(b, RAW_ZDROP_MAX);
 		p = raw_put_zdrop(p, &(struct raw_zdrop){ 0, s->id, { [ZD_CALLS] = s->d_calls, [ZD_TICKS] = s->d_ticks,
 							     [ZD_SELF] = s->d_self, [ZD_MIN] = s->d_min,
@@ -491,11 +659,10 @@ RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
 	if (!z)
 		return 0;
 	uint64_t token = 0;
-	struct rt_buf *b = site ? scorch_rt_self() : NULL;
-	if (b) {
+	if (site) {
 		uintptr_t ret = 0;
 		if (z->depth) {
-			z_unwind(z, b, sp, 0, 0, 0);
+			z_unwind(z, sp, 0, 0, 0);
 			/* opened in the frame of a traced call: it shares its return address */
 			for (uint32_t i = z->depth; i-- > 0;)
 				if (z->stack[i].sp) {
@@ -507,7 +674,7 @@ RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
 		struct zslot *s = z_slot(z, (uintptr_t)site, KEY_SITE);
 		struct zent *e = s ? z_push(z, s, ZE_SCOPED, sp, ret, 0) : NULL;
 		if (e) {
-			z_begin_rec(b, s, e);
+			z_begin_rec(z, s, e);
 			token = e->serial;
 		}
 	}
@@ -521,15 +688,14 @@ RT_EXPORT void scorch_rt_zone_close(uint64_t token)
 	struct zstate *z = z_enter();
 	if (!z)
 		return;
-	struct rt_buf *b = scorch_rt_self();
-	for (uint32_t i = z->depth; b && i-- > 0;) {
+	for (uint32_t i = z->depth; i-- > 0;) {
 		if (z->stack[i].serial != token)
 			continue;
 		/* frames above it, still on the stack, were left by longjmp */
 		for (uint32_t j = z->depth; j-- > i + 1;)
 			if (z->stack[j].sp)
-				z_close(z, b, j, t, RAW_ZF_UNWOUND);
-		z_close(z, b, i, t, 0);
+				z_close(z, j, t, RAW_ZF_UNWOUND);
+		z_close(z, i, t, 0);
 		break;
 	}
 	/* not found: already ended by scorch_zone_end() or unwinding */
@@ -541,11 +707,10 @@ RT_EXPORT void scorch_rt_zone_begin(const char *name)
 	struct zstate *z = z_enter();
 	if (!z)
 		return;
-	struct rt_buf *b = name ? scorch_rt_self() : NULL;
-	struct zslot *s = b ? z_slot(z, (uintptr_t)name, KEY_NAME) : NULL;
+	struct zslot *s = name ? z_slot(z, (uintptr_t)name, KEY_NAME) : NULL;
 	struct zent *e = s ? z_push(z, s, ZE_UNSCOPED, 0, 0, 0) : NULL;
 	if (e)
-		z_begin_rec(b, s, e);
+		z_begin_rec(z, s, e);
 	z_leave();
 }
 
@@ -554,7 +719,7 @@ static void z_error(struct zstate *z, struct rt_buf *b, int kind, uint32_t expec
 	struct zslot *g = z_slot(z, (uintptr_t)given, KEY_NAME);
 	scorch_rt_lock(b);
 	if (g)
-		z_put_name(b, g);
+		z_put_name(z, b, g);
 	uint64_t t = z_now();
 	uint8_t *p = scorch_rt_reserve(b, RAW_ZERROR_MAX);
 	p = raw_put_zerror(p, &(struct raw_zerror_rec){ (int64_t)(t - b->last_time), (uint64_t)kind, expected,
@@ -592,7 +757,7 @@ RT_EXPORT void scorch_rt_zone_end(const char *name)
 			z_error(z, b, match < 0 ? ZERR_END_UNOPENED : ZERR_END_MISMATCH,
 				inner >= 0 ? z->stack[inner].id : 0, name);
 		if (match >= 0)
-			z_close(z, b, (uint32_t)match, t, 0);
+			z_close(z, (uint32_t)match, t, 0);
 	}
 	z_leave();
 }
@@ -606,7 +771,7 @@ RT_EXPORT void scorch_rt_mark(const struct scorch_site *site)
 	struct zslot *s = b ? z_slot(z, (uintptr_t)site, KEY_SITE) : NULL;
 	if (s) {
 		scorch_rt_lock(b);
-		z_put_name(b, s);
+		z_put_name(z, b, s);
 		uint64_t t = z_now();
 		uint8_t *p = scorch_rt_reserve(b, RAW_ZMARK_MAX);
 		p = raw_put_zmark(p, &(struct raw_zid){ (int64_t)(t - b->last_time), s->id });
@@ -625,7 +790,7 @@ RT_EXPORT void scorch_rt_counter(const struct scorch_site *site, double value)
 	struct zslot *s = b ? z_slot(z, (uintptr_t)site, KEY_SITE) : NULL;
 	if (s) {
 		scorch_rt_lock(b);
-		z_put_name(b, s);
+		z_put_name(z, b, s);
 		uint64_t t = z_now();
 		uint8_t *p = scorch_rt_reserve(b, RAW_ZCOUNTER_MAX);
 		p = raw_put_zcounter(p, &(struct raw_zcounter){ (int64_t)(t - b->last_time), s->id, value });
@@ -672,35 +837,42 @@ RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 	struct zstate *z = z_enter();
 	if (!z)
 		return;
-	struct rt_buf *b = scorch_rt_self();
-	if (!b)
-		goto out;
-	if (z->depth)
-		z_unwind(z, b, sp, 0, ret, site);
+	/* the entry below is a caller's frame (above ours): nothing was left
+	 * by longjmp, z_unwind would find nothing to end */
+	if (z->depth && unlikely(z->stack[z->depth - 1].sp <= sp))
+		z_unwind(z, sp, 0, ret, site);
 	struct zslot *s = z->depth < ZSTACK ? z_slot(z, (uintptr_t)fn, KEY_FUNC) : NULL;
-	if (!s) {
+	if (unlikely(!s)) {
 		z->overflow++;   /* its exit must not close another call */
 		goto out;
 	}
-	/* depth and filter region of the innermost call */
-	uint16_t pd = 0;
-	uint8_t pin = !zc.filter;
-	for (uint32_t i = z->depth; i-- > 0;)
-		if (z->stack[i].kind == ZE_CALL) {
-			pd = z->stack[i].cdepth;
-			pin = z->stack[i].infilter;
-			break;
+	struct zent *e;
+	if (likely(!zc.filter && !zc.exclude && !zc.max_depth)) {
+		/* every call recorded: no depth or filter region to carry */
+		e = z_push(z, s, ZE_CALL, sp, ret, site);
+	} else {
+		/* depth and filter region of the innermost call */
+		uint16_t pd = 0;
+		uint8_t pin = !zc.filter;
+		for (uint32_t i = z->depth; i-- > 0;)
+			if (z->stack[i].kind == ZE_CALL) {
+				pd = z->stack[i].cdepth;
+				pin = z->stack[i].infilter;
+				break;
+			}
+		uint8_t in = pin || (s->filt & FILT_MATCH);
+		int rec = in && !(s->filt & FILT_EXCLUDE) && (!zc.max_depth || pd < zc.max_depth);
+		e = z_push(z, s, ZE_CALL, sp, ret, site);
+		e->infilter = in;
+		e->cdepth = (uint16_t)(pd + (rec && pd < UINT16_MAX));
+		if (!rec) {
+			e->id = 0;
+			goto out;
 		}
-	uint8_t in = pin || (s->filt & FILT_MATCH);
-	int rec = in && !(s->filt & FILT_EXCLUDE) && (!zc.max_depth || pd < zc.max_depth);
-	struct zent *e = z_push(z, s, ZE_CALL, sp, ret, site);
-	e->infilter = in;
-	e->cdepth = (uint16_t)(pd + (rec && pd < UINT16_MAX));
-	s->open++;
-	if (rec)
-		z_begin_rec(b, s, e);
-	else
-		e->id = 0;
+	}
+	if (unlikely(zc.min_ticks))
+		s->open++;
+	z_begin_rec(z, s, e);
 out:
 	z_leave();
 }
@@ -715,14 +887,20 @@ RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 	struct zstate *z = z_enter();
 	if (!z)
 		return;
-	struct rt_buf *b = scorch_rt_self();
-	if (!b)
-		goto out;
-	if (z->overflow) {
+	if (unlikely(z->overflow)) {
 		z->overflow--;
 		goto out;
 	}
 	int32_t found = -1;
+	uint32_t top = z->depth - 1;
+	if (likely(z->depth) && likely(site != ret) && z->stack[top].sp == sp && z->stack[top].ret == ret &&
+	    z->stack[top].key == (uintptr_t)fn && z->stack[top].kind == ZE_CALL &&
+	    (top == 0 || z->stack[top - 1].sp > sp)) {
+		/* the common case: fn's own entry on top, in this frame, its
+		 * caller's entry in a frame above: z_unwind would end nothing */
+		z_close(z, top, t, 0);
+		goto out;
+	}
 	if (site == ret) {
 		/* Called as fn's tail call (-O2 jumps to the exit hook after fn's
 		 * epilogue): fn's frame is gone and sp is its caller's, so the
@@ -739,7 +917,7 @@ RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 			}
 		}
 	} else {
-		z_unwind(z, b, sp, t, ret, 0);
+		z_unwind(z, sp, t, ret, 0);
 		for (uint32_t i = z->depth; i-- > 0;)
 			if (z->stack[i].kind == ZE_CALL && z->stack[i].key == (uintptr_t)fn &&
 			    z->stack[i].ret == ret) {
@@ -752,8 +930,8 @@ RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 		 * frames the stack pointer cannot tell apart */
 		for (uint32_t j = z->depth; j-- > (uint32_t)found + 1;)
 			if (z->stack[j].sp)
-				z_close(z, b, j, t, RAW_ZF_UNWOUND);
-		z_close(z, b, (uint32_t)found, t, 0);
+				z_close(z, j, t, RAW_ZF_UNWOUND);
+		z_close(z, (uint32_t)found, t, 0);
 	}
 	/* no entry: entered before recording started */
 out:
@@ -1059,24 +1237,55 @@ void scorch_rt_zone_thread_exit(void)
 	if (b) {
 		uint64_t t = z_now();
 		while (z->depth)
-			z_close(z, b, z->depth - 1, t, RAW_ZF_THREAD_EXIT);
+			z_close(z, z->depth - 1, t, RAW_ZF_THREAD_EXIT);
 		z_write_drops(z, b, 1);
 	}
+	zb_flush(z);
 	z->depth = 0;
 	z->overflow = 0;
 	tl_z = NULL;
 	atomic_store(&z->in_use, 0);
 }
 
-/* The final flush: the dropped-call counts of every thread go out through
- * b. Threads still running may be counting as this reads. async-signal-safe */
+/* The final flush: every thread's zone buffer goes out as far as it is
+ * committed (threads still running append after it; see struct zbuf), and
+ * the dropped-call counts of every thread through b. Threads still running
+ * may be counting as this reads. async-signal-safe */
 void scorch_rt_zone_final(struct rt_buf *b, int from_signal)
 {
 	if (!zc.on)
 		return;
-	for (struct zstate *z = atomic_load(&zstates); z; z = z->next)
-		if (atomic_load(&z->in_use))
-			z_write_drops(z, b, !from_signal);
+	uint64_t deadline = 0;
+	for (struct zstate *z = atomic_load(&zstates); z; z = z->next) {
+		if (!atomic_load(&z->in_use))
+			continue;
+		struct zbuf *zb = &z->zb;
+		/* another thread holds it for the write of a chunk: wait, a
+		 * bounded time (a thread stopped for good while holding it
+		 * keeps its tail) */
+		int got = 0;
+		for (unsigned i = 0; !got; i++) {
+			unsigned cur = 0;
+			if (atomic_compare_exchange_weak_explicit(&zb->lock, &cur, 0x40000000u, memory_order_acquire,
+								  memory_order_relaxed)) {
+				got = 1;
+				break;
+			}
+			if (i < 64)
+				continue;
+			uint64_t t = scorch_rt_ns();
+			if (!deadline)
+				deadline = t + (from_signal ? 100000000ull : 1000000000ull);
+			if (t > deadline)
+				break;
+			sched_yield();
+		}
+		if (got) {
+			zb_write(zb);
+			zb_unlock(zb);
+		}
+		z_write_drops(z, b, !from_signal);
+	}
 }
 
 /* In a forked child (atfork handler): the other threads are gone, the
@@ -1105,13 +1314,21 @@ void scorch_rt_zone_fork_child(void)
 			z->depth = z->overflow = 0;
 			atomic_store(&z->in_use, 0);
 		}
+		/* the records in it are the parent's to write */
+		atomic_store(&z->zb.lock, 0);
+		atomic_store(&z->zb.clen, 0);
+		z->zb.flushed = 0;
+		z->zb.nflush++;
+		z->zb.last_time = 0;
 	}
 	struct rt_buf *b = me ? scorch_rt_self() : NULL;
+	if (b)
+		me->zb.tid = b->tid;
 	for (uint32_t i = 0; b && i < me->depth; i++) {
 		struct zent *e = &me->stack[i];
 		struct zslot *s = z_find(me, e->key, ent_key_kind(e));
 		if (e->id && s)
-			z_begin_rec(b, s, e);
+			z_begin_rec(me, s, e);
 	}
 }
 

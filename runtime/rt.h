@@ -172,6 +172,7 @@ RT_HIDDEN void scorch_rt_unlock(struct rt_buf *b);
 /* Make room for `need` payload bytes, flushing if needed (lock held). */
 RT_HIDDEN uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need);
 RT_HIDDEN void scorch_rt_commit(struct rt_buf *b, uint8_t *end, uint64_t t);
+RT_HIDDEN int scorch_rt_write_chunk(const uint8_t *h, size_t n);
 RT_HIDDEN void scorch_rt_flush(struct rt_buf *b);    /* lock held */
 /* Flush every buffer; `self_unlocked`: the caller may hold its own lock. */
 RT_HIDDEN void scorch_rt_flush_all(int from_signal);

@@ -285,6 +285,8 @@ static void test_zones(void **state)
 		assert_true(zc.id == id);
 		ROUNDTRIP(zmark, RAW_ZMARK, RAW_ZMARK_MAX, &zb, &zc);
 		assert_true(zc.id == id);
+		ROUNDTRIP(zend0, RAW_ZEND0, RAW_ZEND0_MAX, &zb, &zc);
+		assert_true(zc.id == id);
 		for (uint64_t fl = 0; fl < 8; fl++) {
 			struct raw_zend e = { dt, U64S[j], a, b, fl | (j % 2 ? 0xff00u : 0),
 					      (fl & RAW_ZF_DROPPED_KIDS) ? U64S[(j + 3) % NU64] : 0 }, f;
