@@ -390,6 +390,8 @@ static void pusher_main(const struct push_conf *c, int fd, unsigned wait_ms_unus
 		fprintf(stderr, "scorch: push: %zu interval%s not sent, kept in %s: send %s later with "
 			"'scorch push %s/*.pb.gz %s --app %s'\n", names.len, names.len == 1 ? "" : "s", c->spool,
 			names.len == 1 ? "it" : "them", c->spool, c->url, c->app);
+	if (!names.len)
+		rmdir(c->spool);   /* only when empty: nothing is left to send */
 	fflush(stderr);
 	_exit(dropped || refused || names.len ? 1 : 0);
 }
