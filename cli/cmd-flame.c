@@ -193,6 +193,8 @@ static int draw(const struct flame_input *in, const struct flame_args *a, FILE *
 		if (flame_input_tree(in, w, a->thread, &t))
 			return 1;
 		flame_input_describe(in, w, a->thread, t->nodes.data[0].total, &sub);
+		if (in->p && in->p->offcpu_marked)
+			sb_adds(&sub, "; blue [off-CPU]: time blocked");
 		if (!so.subtitle)
 			so.subtitle = sub.buf;
 		rc = flame_svg_write(f, t, &so, &st);

@@ -534,6 +534,10 @@ static void put_frame(struct out *o, const char *name, const char *cls, double x
 static struct flame_rgb frame_fill(const struct flame_svg_options *opt, const char *name,
 				   const char *module)
 {
+	/* time blocked (analysis/merge.h: profile_mark_offcpu) stands out
+	 * from the warm palette of code that ran: blue, as the legend says */
+	if (!strcmp(name, "[off-CPU]"))
+		return (struct flame_rgb){ 96, 140, 214 };
 	return opt->colors == FLAME_COLORS_MODULE ? flame_color_module(module, name)
 						  : flame_color_hot(name);
 }

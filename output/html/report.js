@@ -274,6 +274,8 @@
 		const f = nodeFn[i];
 		if (match && match[f]) return '#d946ef';
 		// inlined frames keep the palette (their labels are in italics)
+		// time blocked (scorch record --wall): blue among the warm colours
+		if (funcName(f) === '[off-CPU]') return '#608cd6';
 		const h = hash(funcName(f));
 		return 'hsl(' + (h % 50) + ',' + (75 + (h >>> 8) % 20) + '%,' + (55 + (h >>> 16) % 12) + '%)';
 	}
