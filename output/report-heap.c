@@ -258,6 +258,8 @@ static void text_header(struct text *x)
 	sb_addf(x->out, "%sscorch heap report: %s (pid %u)%s\n", c->bold, prog, p->pid, c->reset);
 	if (x->o->file)
 		sb_addf(x->out, "  file      %s\n", term_safe(x->o->file));
+	if (p->nparts > 1)   /* analysis/merge.h */
+		sb_addf(x->out, "  run       %zu profiles merged, each process a top frame\n", p->nparts);
 	if (p->cmdline && *p->cmdline)
 		sb_addf(x->out, "  command   %s\n", term_safe(p->cmdline));
 	if (p->start_wall || (p->host && *p->host)) {
