@@ -31,6 +31,9 @@ PY_LOOPS=${PY_LOOPS:-20000}
 PLAIN_RUNS=${PLAIN_RUNS:-3}
 TOOL_RUNS=${TOOL_RUNS:-1}
 PYTHON=${PYTHON:-python3}
+# the interpreter itself, not a wrapper script (pyenv's shims are bash
+# scripts: scorch would profile every process of the chain)
+PYTHON=$("$PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null || echo "$PYTHON")
 OUT=$ROOT/bench/out/peers
 mkdir -p "$OUT"
 export PATH=$HOME/.cargo/bin:$PATH
@@ -127,7 +130,7 @@ print(n)"
 		rm -f "$OUT/memray.bin"
 		if best "$OUT/memray" "$TOOL_RUNS" "$PYTHON" -m memray run --native -f -q -o "$OUT/memray.bin" -c "$PY_CODE"; then
 			mw=$wall mc=$cpu
-			n=$("$PYTHON" -m memray stats "$OUT/memray.bin" 2>/dev/null | sed -n 's/.*Total allocations: *//p' | head -1 | tr -d ', ')
+			n=$("$PYTHON" -m memray stats "$OUT/memray.bin" 2>/dev/null | awk '/Total allocations/ { getline; gsub(/[^0-9]/, ""); print; exit }')
 			printf '%-8s %7s s wall %7s s CPU %6s MB peak RSS  %sx wall %sx CPU  %s allocations, %s\n' memray "$wall" "$cpu" \
 				"$rss_mb" "$(ratio2 "$wall" "$pw")" "$(ratio2 "$cpu" "$pc")" "${n:-?}" "$(fsize "$OUT/memray.bin")"
 		fi
@@ -135,7 +138,7 @@ print(n)"
 		echo "memray: not installed (bench/install-peers.sh memray failed)"
 	fi
 	if best "$OUT/scheap" "$TOOL_RUNS" "$SCORCH" heap -o "$OUT/py.scorch" -- "$PYTHON" -c "$PY_CODE"; then
-		n=$("$SCORCH" report --json "$OUT/py.scorch" | jq -r '.profiles[0].heap.totals.allocations // .profiles[0].heap.allocations // "?"')
+		n=$("$SCORCH" report --json "$OUT/py.scorch" | jq -r '.profiles[0].totals.allocations // "?"')
 		printf '%-8s %7s s wall %7s s CPU %6s MB peak RSS  %sx wall %sx CPU  %s allocations, %s\n' scorch "$wall" "$cpu" \
 			"$rss_mb" "$(ratio2 "$wall" "$pw")" "$(ratio2 "$cpu" "$pc")" "$n" "$(fsize "$OUT/py.scorch")"
 		[ -n "${mw:-}" ] && printf 'scorch / memray: %sx wall, %sx CPU\n' "$(ratio2 "$wall" "$mw")" "$(ratio2 "$cpu" "$mc")"
