@@ -249,6 +249,7 @@ static inline void stats_free(size_t use)
 
 static __thread int64_t tl_left __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tl_rng __attribute__((tls_model("initial-exec")));
+static __thread pid_t tl_rng_pid __attribute__((tls_model("initial-exec")));
 
 /* ln(x) for 0 < x <= 1 without libm: x = m 2^e, ln m = 2 atanh((m-1)/(m+1)) */
 static double rt_ln(double x)
@@ -295,16 +296,22 @@ static inline int64_t sample_bytes(size_t n)
 }
 
 /* The allocation reached the point: seed the thread's generator on its
- * first allocation, draw the next distance. */
+ * first allocation (and in a forked child, which would draw the parent's
+ * distances), draw the next distance. */
 static __attribute__((noinline)) int sample_slow(size_t n)
 {
-	if (!tl_rng) {
+	pid_t pid = getpid();
+	if (!tl_rng || tl_rng_pid != pid) {
+		int first = !tl_rng;
 		uint64_t seed = scorch_rt_ns() ^ ((uint64_t)(uintptr_t)&tl_rng * 0x9E3779B97F4A7C15ull) ^
-				((uint64_t)getpid() << 32);
+				((uint64_t)pid << 32);
 		tl_rng = seed ? seed : 1;
-		tl_left = sample_draw() - sample_bytes(n);
-		if (tl_left > 0)
-			return 0;
+		tl_rng_pid = pid;
+		if (first) {
+			tl_left = sample_draw() - sample_bytes(n);
+			if (tl_left > 0)
+				return 0;
+		}
 	}
 	tl_left = sample_draw();
 	return 1;
