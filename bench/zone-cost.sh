@@ -8,14 +8,16 @@
 # (which takes those hooks too); and with an explicit SCORCH_ZONE in each of
 # the three functions under `scorch record`. For each way, median of REPS
 # interleaved runs:
-#   - in program: ns per traced call, from the loop's own wall time (the
-#     program measures it) less the plain build's, over the calls; with
-#     THREADS threads, times the threads that ran at once (this machine's
-#     cores at most), so it stays a cost per call on one thread;
+#   - in program: ns per traced call, from the CPU time the loops took (the
+#     program measures it, each thread's own clock, summed) less the plain
+#     build's, over the calls: on a shared machine the loops' wall time
+#     counts other processes' turns too (it is printed as well, "wall
+#     ns/call"); with THREADS threads the same CPU figure is a cost per call
+#     on one thread, to compare with the 1-thread one;
 #   - record: wall time of the whole command (start, the program, all work
-#     after it exits);
-#   - report: wall time of the per-function table (`uftrace report`,
-#     `scorch report --zones`);
+#     after it exits), and its CPU time (user + system, every process);
+#   - report: wall and CPU time of the per-function table (`uftrace
+#     report`, `scorch report --zones`);
 #   - on disk: bytes of the trace (uftrace's data directory, the .scorch
 #     file) and bytes per call;
 # and the ratios of scorch's figures to uftrace's (-pg build). Then the
@@ -47,6 +49,7 @@ cd "$OUT" || exit 1
 
 say() { printf '%s\n' "$*" >&2; }
 [ -x "$SCORCH" ] && [ -f "$BUILD/libscorch.so" ] || { say "zone-cost.sh: build scorch first (make)"; exit 1; }
+[ -x /usr/bin/time ] || { say "zone-cost.sh: /usr/bin/time missing (apt-get install time)"; exit 1; }
 command -v uftrace >/dev/null 2>&1 || { say "zone-cost.sh: uftrace missing (scripts/install-deps.sh installs it)"; exit 1; }
 
 SRC=$ROOT/bench/zone-calls.c
@@ -60,34 +63,42 @@ cc "${CFL[@]}" -o plain "$SRC" &&
 
 now() { date +%s%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print 0 }'; }
-loop_ns() { sed -n 's/^zone-calls: [0-9]* calls in \([0-9]*\) ns$/\1/p' "$1" | tail -1; }
+loop_ns() { sed -n 's/^zone-calls: [0-9]* calls in \([0-9]*\) ns.*/\1/p' "$1" | tail -1; }
+loop_cpu() { sed -n 's/^zone-calls: [0-9]* calls in [0-9]* ns (\([0-9]*\) ns cpu)$/\1/p' "$1" | tail -1; }
+# cpu_ms FILE: user + system ms that /usr/bin/time wrote to FILE
+cpu_ms() { awk '{ printf "%d", ($1 + $2) * 1000 }' "$1" 2>/dev/null; }
+TIME=(/usr/bin/time -f '%U %S')
 size_of() { du -sb "$1" 2>/dev/null | cut -f1; }
 
-# run WAY THREADS REP: one run of a way; appends "loop record report bytes"
-# to $OUT/WAY-THREADS.tsv
+# run WAY THREADS REP: one run of a way; appends "loop-cpu record report
+# bytes loop-wall record-cpu report-cpu" to $OUT/WAY-THREADS.tsv
 run() {
 	local way=$1 th=$2 rep=$3 t0 t1 t2 log=$OUT/$1-$2-$3.err
 	local it=$ITERS
 	rm -rf "$OUT/d-$way" "$OUT/$way.scorch"
 	t0=$(now)
 	case $way in
-	plain) ./plain "$it" "$th" >/dev/null 2>"$log" ;;
-	uftrace-pg) uftrace record -d "$OUT/d-$way" ./pg "$it" "$th" >/dev/null 2>"$log" ;;
-	uftrace-fi) uftrace record -d "$OUT/d-$way" ./fi "$it" "$th" >/dev/null 2>"$log" ;;
-	scorch-calls) "$SCORCH" record --calls -o "$OUT/$way.scorch" -- ./fi "$it" "$th" >/dev/null 2>"$log" ;;
-	scorch-zones) "$SCORCH" record -o "$OUT/$way.scorch" -- ./zones "$it" "$th" >/dev/null 2>"$log" ;;
+	plain) "${TIME[@]}" -o "$OUT/rec.time" ./plain "$it" "$th" >/dev/null 2>"$log" ;;
+	uftrace-pg) "${TIME[@]}" -o "$OUT/rec.time" uftrace record -d "$OUT/d-$way" ./pg "$it" "$th" >/dev/null 2>"$log" ;;
+	uftrace-fi) "${TIME[@]}" -o "$OUT/rec.time" uftrace record -d "$OUT/d-$way" ./fi "$it" "$th" >/dev/null 2>"$log" ;;
+	scorch-calls) "${TIME[@]}" -o "$OUT/rec.time" "$SCORCH" record --calls -o "$OUT/$way.scorch" -- ./fi "$it" "$th" >/dev/null 2>"$log" ;;
+	scorch-zones) "${TIME[@]}" -o "$OUT/rec.time" "$SCORCH" record -o "$OUT/$way.scorch" -- ./zones "$it" "$th" >/dev/null 2>"$log" ;;
 	esac
 	local st=$?
 	t1=$(now)
 	[ $st -eq 0 ] || { say "zone-cost.sh: $way exited $st (log: $log)"; return 1; }
 	local bytes=0
+	echo "0 0" >"$OUT/rep.time"
 	case $way in
-	uftrace-*) uftrace report -d "$OUT/d-$way" >"$OUT/$way.report" 2>&1; bytes=$(size_of "$OUT/d-$way") ;;
-	scorch-*) "$SCORCH" report --zones "$OUT/$way.scorch" >"$OUT/$way.report" 2>&1; bytes=$(size_of "$OUT/$way.scorch") ;;
+	uftrace-*) "${TIME[@]}" -o "$OUT/rep.time" uftrace report -d "$OUT/d-$way" >"$OUT/$way.report" 2>&1
+		bytes=$(size_of "$OUT/d-$way") ;;
+	scorch-*) "${TIME[@]}" -o "$OUT/rep.time" "$SCORCH" report --zones "$OUT/$way.scorch" >"$OUT/$way.report" 2>&1
+		bytes=$(size_of "$OUT/$way.scorch") ;;
 	esac
 	t2=$(now)
 	[ "$way" = plain ] && t2=$t1
-	printf '%s\t%s\t%s\t%s\n' "$(loop_ns "$log")" $(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 )) "$bytes" >>"$OUT/$way-$th.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(loop_cpu "$log")" $(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 )) \
+		"$bytes" "$(loop_ns "$log")" "$(cpu_ms "$OUT/rec.time")" "$(cpu_ms "$OUT/rep.time")" >>"$OUT/$way-$th.tsv"
 }
 
 WAYS="plain uftrace-pg uftrace-fi scorch-calls scorch-zones"
@@ -100,28 +111,38 @@ done
 
 col() { cut -f"$2" "$OUT/$1.tsv" 2>/dev/null | median; }
 calls1=$((3 * ITERS))
-par=$(( THREADS < CORES ? THREADS : CORES ))
 
 printf '\nzone-cost: %s calls (3 per iteration, %s iterations), median of %s runs, %s cores\n\n' \
 	"$calls1" "$ITERS" "$REPS" "$CORES"
-printf '%-14s %12s %12s %12s %12s %12s\n' way "ns/call" "record ms" "report ms" "bytes" "bytes/call"
+printf '%-14s %8s %8s %10s %10s %10s %10s %11s %8s\n' way "ns/call" "(wall)" "record ms" "(cpu ms)" \
+	"report ms" "(cpu ms)" bytes "B/call"
 plain1=$(col plain-1 1)
-declare -A NS REC REP BY
+plainw1=$(col plain-1 5)
+declare -A NS REC REP BY RECC REPC
 for way in $WAYS; do
 	l=$(col "$way-1" 1)
+	lw=$(col "$way-1" 5)
 	NS[$way]=$(awk -v l="$l" -v p="$plain1" -v c="$calls1" 'BEGIN { printf "%.1f", (l - p) / c }')
+	nsw=$(awk -v l="$lw" -v p="$plainw1" -v c="$calls1" 'BEGIN { printf "%.1f", (l - p) / c }')
 	REC[$way]=$(col "$way-1" 2)
 	REP[$way]=$(col "$way-1" 3)
 	BY[$way]=$(col "$way-1" 4)
-	[ "$way" = plain ] && NS[$way]=$(awk -v l="$l" -v c="$calls1" 'BEGIN { printf "(%.1f)", l / c }')
-	printf '%-14s %12s %12s %12s %12s %12s\n' "$way" "${NS[$way]}" "${REC[$way]}" "${REP[$way]}" "${BY[$way]}" \
+	RECC[$way]=$(col "$way-1" 6)
+	REPC[$way]=$(col "$way-1" 7)
+	if [ "$way" = plain ]; then
+		NS[$way]=$(awk -v l="$l" -v c="$calls1" 'BEGIN { printf "(%.1f)", l / c }')
+		nsw=$(awk -v l="$lw" -v c="$calls1" 'BEGIN { printf "(%.1f)", l / c }')
+	fi
+	printf '%-14s %8s %8s %10s %10s %10s %10s %11s %8s\n' "$way" "${NS[$way]}" "$nsw" "${REC[$way]}" "${RECC[$way]}" \
+		"${REP[$way]}" "${REPC[$way]}" "${BY[$way]}" \
 		"$(awk -v b="${BY[$way]}" -v c="$calls1" 'BEGIN { printf "%.2f", b / c }')"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
-printf '\nscorch / uftrace (-pg):      in program   record   report   bytes\n'
+printf '\nscorch / uftrace (-pg):   in program   record (cpu)   report (cpu)   bytes\n'
 for way in scorch-calls scorch-zones; do
-	printf '  %-26s %10s %8s %8s %7s\n' "$way" "$(ratio "${NS[$way]}" "${NS[uftrace-pg]}")" \
-		"$(ratio "${REC[$way]}" "${REC[uftrace-pg]}")" "$(ratio "${REP[$way]}" "${REP[uftrace-pg]}")" \
+	printf '  %-22s %10s %8s %5s %8s %5s %7s\n' "$way" "$(ratio "${NS[$way]}" "${NS[uftrace-pg]}")" \
+		"$(ratio "${REC[$way]}" "${REC[uftrace-pg]}")" "$(ratio "${RECC[$way]}" "${RECC[uftrace-pg]}")" \
+		"$(ratio "${REP[$way]}" "${REP[uftrace-pg]}")" "$(ratio "${REPC[$way]}" "${REPC[uftrace-pg]}")" \
 		"$(ratio "${BY[$way]}" "${BY[uftrace-pg]}")"
 done
 printf '  (plain program: %s ms; the targets: scorch at most 30 ns per call in the program, record and report at most 0.33 of uftrace)\n' \
@@ -129,11 +150,11 @@ printf '  (plain program: %s ms; the targets: scorch at most 30 ns per call in t
 
 callsT=$((3 * ITERS * THREADS))
 plainT=$(col "plain-$THREADS" 1)
-printf '\n%s threads calling at once (%s calls; per-call cost on one thread = loop time over plain x %s / calls):\n' \
-	"$THREADS" "$callsT" "$par"
+printf '\n%s threads calling at once (%s calls; per-call cost on one thread = the loops'"'"' CPU time over plain / calls):\n' \
+	"$THREADS" "$callsT"
 for way in uftrace-pg scorch-calls scorch-zones; do
 	l=$(col "$way-$THREADS" 1)
-	nsT=$(awk -v l="$l" -v p="$plainT" -v c="$callsT" -v k="$par" 'BEGIN { printf "%.1f", (l - p) * k / c }')
+	nsT=$(awk -v l="$l" -v p="$plainT" -v c="$callsT" 'BEGIN { printf "%.1f", (l - p) / c }')
 	printf '  %-14s %8s ns/call (%s x the 1-thread figure)\n' "$way" "$nsT" "$(ratio "$nsT" "${NS[$way]}")"
 done
 
@@ -146,7 +167,7 @@ if [ "$REAL" = 1 ]; then
 		{ say "zone-cost.sh: cannot record sqlite3 (apt-get install sqlite3)"; exit 1; }
 	for v in fi pg; do
 		flags=$([ $v = fi ] && echo -finstrument-functions || echo -pg)
-		libs="$(pkg-config --libs libdw libelf libzstd zlib capstone) -lstdc++ -lm -lpthread"
+		libs="$(pkg-config --libs libdw libelf libzstd zlib capstone libcurl 2>/dev/null) -lstdc++ -lm -lpthread"
 		[ $v = fi ] && libs="$libs -L$BUILD -lscorch -Wl,-rpath,$BUILD"
 		make -C "$ROOT" --no-print-directory -j"$CORES" BUILD="$OUT/tool-$v" SANFLAGS="$flags" \
 			TOOL_LIBS="$libs" "$OUT/tool-$v/scorch" >"$OUT/tool-$v.log" 2>&1 ||
