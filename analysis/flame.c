@@ -17,7 +17,6 @@
 #include "cpu.h"
 #include "folded-in.h"
 #include "heap.h"
-#include "stacktrie.h"
 
 /* ---- weights ---- */
 
@@ -517,36 +516,6 @@ int flame_stack_weights(const struct sc_profile *p, enum flame_weight w, const c
 	return rc;
 }
 
-/* Projects the stack trie's frames onto a flame tree: frames merge by
- * function name and module name (the main executable apart), scorch's own
- * frames are left out. */
-struct project_ctx {
-	const struct sc_profile *p;
-	struct stacktrie *st;
-	struct flame_tree *t;
-	uint32_t *modmap;           /* profile module + 1 -> tree module, FLAME_NONE = not yet */
-	bool *skip;                 /* per profile module: the scorch runtime itself */
-};
-
-static uint32_t project_step(void *arg, const struct stacktrie_frame *fr, uint32_t parent)
-{
-	struct project_ctx *x = arg;
-	const struct stacktrie_func *fn = &x->st->funcs.data[fr->func];
-	int32_t m = fn->module;
-	if (m >= 0 && x->skip[m])
-		return parent;
-	if (x->modmap[m + 1] == FLAME_NONE) {
-		const struct sc_module *mod = m >= 0 ? &x->p->modules[m] : NULL;
-		x->modmap[m + 1] = mod ? flame_module(x->t, mod->name ? mod->name : "", mod->is_main) : 0;
-	}
-	const char *name = x->st->strs.data[fn->name];
-	uint32_t node = flame_child(x->t, parent, flame_name(x->t, name, strlen(name)),
-				    x->modmap[m + 1]);
-	if (fr->inl)
-		x->t->nodes.data[node].flags |= FLAME_INLINED;
-	return node;
-}
-
 int flame_from_profile(const struct sc_profile *p, enum flame_weight w, const char *thread,
 		       struct flame_tree **out, char *err, size_t errlen)
 {
@@ -559,33 +528,22 @@ int flame_from_profile(const struct sc_profile *p, enum flame_weight w, const ch
 		return rc;
 	}
 	struct flame_tree *t = flame_tree_new(w);
-	struct stacktrie st;
-	stacktrie_init(&st, p);
-	struct project_ctx x = { p, &st, t, xmalloc((p->nmodules + 1) * sizeof(uint32_t)),
-				 xcalloc(p->nmodules + 1, sizeof(bool)) };
-	for (size_t m = 0; m <= p->nmodules; m++)
-		x.modmap[m] = FLAME_NONE;
-	for (size_t m = 0; m < p->nmodules; m++) {
-		const char *nm = p->modules[m].name;
-		x.skip[m] = nm && !strncmp(nm, "libscorch", 9);
-	}
-	uint32_t *map = NULL;
-	size_t cap = 0;
+	struct frame_cache fc;
+	cache_init(&fc, p, t);
+	frame_vec fr = { 0 };
 	for (size_t s = 0; s < nstacks; s++) {
 		if (!sw[s])
 			continue;
+		stack_frames(&fc, (uint32_t)s, &fr);
 		uint32_t node = 0;
-		if (s < p->nstacks)
-			node = stacktrie_project(&st, stacktrie_leaf(&st, (uint32_t)s), &map, &cap,
-						 project_step, &x);
-		if (!node)   /* no frames, or only scorch's own */
-			node = flame_child(t, 0, flame_name(t, "[no stack]", 10), 0);
+		for (size_t k = 0; k < fr.len; k++) {
+			node = flame_child(t, node, fr.data[k].name, fr.data[k].module);
+			t->nodes.data[node].flags |= fr.data[k].flags;
+		}
 		flame_add_self(t, node, sw[s]);
 	}
-	free(map);
-	free(x.modmap);
-	free(x.skip);
-	stacktrie_release(&st);
+	VEC_FREE(&fr);
+	cache_release(&fc);
 	free(sw);
 	flame_tree_finish(t);
 	*out = t;
