@@ -126,6 +126,7 @@ struct fin {
 	size_t nback;
 	uint64_t live_events;         /* streamed before finish() */
 	const char *stream_why;       /* why streaming stopped, NULL: it did not */
+	char why_buf[160];            /* stream_why when it says by how much */
 	uint32_t cpu_hz, cpu_src;
 	/* the process's CPU time when this image began sampling and at its
 	 * final flush (RAW_PCPU): an exec'd image's own share of it */
@@ -1318,6 +1319,7 @@ struct raw_reader {
 	 * removed (finish) */
 	int wm_state;
 	const uint8_t *wm;
+	int wm_rw;                    /* mapped writable: the launcher says how far it read */
 	int live;                     /* the launcher's reader: it looks for the page */
 	uint64_t tick_fs;             /* the launcher's TSC calibration, or 0 */
 	uint64_t off;                 /* file offset of buf[0] */
@@ -1501,7 +1503,10 @@ static void stream_push(struct fin *f, uint64_t w)
 		if (!sorted(e, n))
 			qsort(e, n, sizeof(*e), rev_cmp);
 		if (any && rev_cmp(&e[0], &f->stream_last) < 0) {
-			stream_stop(f, "an event came later than the watermark allowed");
+			snprintf(f->why_buf, sizeof(f->why_buf),
+				 "an event came later than the watermark allowed (%.1f ms behind one streamed, thread %zu, kind %d)",
+				 (double)(f->stream_last.time - e[0].time) / 1e6, i, (int)e[0].kind);
+			stream_stop(f, f->why_buf);
 			return;
 		}
 	}
@@ -1654,13 +1659,18 @@ static void wm_map(struct raw_reader *r)
 	r->wm_state = -1;
 	struct strbuf sb = STRBUF_INIT;
 	sb_addf(&sb, "%s.wm", r->path);
-	int fd = open(sb.buf, O_RDONLY | O_CLOEXEC);
+	/* writable when it may be: the runtime waits for a launcher that
+	 * says it is reading and is far behind (format/raw.h) */
+	int fd = open(sb.buf, O_RDWR | O_CLOEXEC);
+	r->wm_rw = fd >= 0;
+	if (fd < 0)
+		fd = open(sb.buf, O_RDONLY | O_CLOEXEC);
 	sb_release(&sb);
 	struct stat st;
 	if (fd < 0)
 		return;
 	if (fstat(fd, &st) == 0 && st.st_size >= RAW_WM_SIZE) {
-		void *m = mmap(NULL, RAW_WM_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		void *m = mmap(NULL, RAW_WM_SIZE, r->wm_rw ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 		if (m != MAP_FAILED && fmt_get_u32le(m) == RAW_WM_MAGIC && fmt_get_u32le((uint8_t *)m + 4) == RAW_WM_SLOTS) {
 			r->wm = m;
 			r->wm_state = 1;
@@ -1669,6 +1679,17 @@ static void wm_map(struct raw_reader *r)
 		}
 	}
 	close(fd);
+}
+
+/* Tells the runtime how far the stream is decoded, and that the launcher
+ * is reading now (format/raw.h: header words 2 and 3). */
+static void wm_progress(struct raw_reader *r)
+{
+	if (r->wm_state != 1 || !r->wm_rw)
+		return;
+	volatile uint64_t *h = (volatile uint64_t *)r->wm;
+	h[3] = mono_ns();
+	h[2] = r->off ? r->off : 1;
 }
 
 /* The least time (ticks) in the page's slots (records held, or stamped and
@@ -1713,6 +1734,7 @@ static int ck_step(struct raw_reader *r, uint64_t budget)
 	}
 	if (reader_pump(r, 0, limit) != 0)
 		return -1;
+	wm_progress(r);
 	if (!whole)
 		return 0;
 	r->ck_head++;
@@ -1732,7 +1754,7 @@ static int ck_step(struct raw_reader *r, uint64_t budget)
  * program (four threads storming on two cores) keeps the backlog on disk */
 #define POLL_READ_MAX (1u << 20)
 
-void raw_reader_poll(struct raw_reader *r)
+int raw_reader_poll(struct raw_reader *r)
 {
 	/* the clock and the slots before the file: an event a slot does not
 	 * hold any more was written before the slot was read */
@@ -1767,9 +1789,11 @@ void raw_reader_poll(struct raw_reader *r)
 			r->ck.len = r->ck_head = 0;
 	}
 	wm_map(r);
+	wm_progress(r);
 	struct fin *f = &r->f;
 	if (f->es && !f->es_failed)
 		f->live_events = event_stream_count(f->es);
+	return r->fd >= 0 && r->ck_head < r->ck.len;
 }
 
 /* Symbolizes the stacks decoded so far, while the program runs, for about

@@ -63,7 +63,9 @@ int finalize_raw(const char *path, struct sc_profile **out, struct finalize_info
  * reader (whatever it returns). */
 struct raw_reader;
 struct raw_reader *raw_reader_new(const char *path);
-void raw_reader_poll(struct raw_reader *r);
+/* Returns 1 when the stream has more written than this poll read (the
+ * launcher is behind: it should poll again at once), else 0. */
+int raw_reader_poll(struct raw_reader *r);
 /* Femtoseconds per TSC tick to use instead of the rate in the stream's
  * header (the rough one the runtime was given at its start), when the
  * stream is on TSC ticks. Before the first poll only; 0 keeps the header's. */

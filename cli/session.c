@@ -692,8 +692,9 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		}
 		/* decode what the program wrote so far, on the core it is not
 		 * using, so little is left to do when it exits */
+		int behind = 0;
 		for (size_t i = 0; i < readers.len; i++)
-			raw_reader_poll(readers.data[i].r);
+			behind |= raw_reader_poll(readers.data[i].r);
 		/* ... and symbolize the stacks seen so far in the time left */
 		for (size_t i = 0; i < readers.len; i++) {
 			uint64_t used = (mono_now() - now) / 1000000ull;
@@ -702,7 +703,9 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			raw_reader_warm(readers.data[i].r, (unsigned)(8 - used));
 		}
 		uint64_t spent = mono_now() - now;
-		if (spent < 10000000ull) {
+		/* a launcher behind the program (its threads may be waiting
+		 * for it: format/raw.h) polls again at once */
+		if (spent < 10000000ull && !behind) {
 			if (root_fd >= 0 && !root_done) {
 				struct pollfd pf = { root_fd, POLLIN, 0 };
 				poll(&pf, 1, (int)((10000000ull - spent + 999999) / 1000000));

@@ -32,7 +32,11 @@
  * u32 slots handed out, u32 overflow: a buffer got none), then two u64 per
  * buffer: the tick time of the first record committed since its last flush
  * (0: none), and the time stamp a malloc hook of its thread took for a
- * record not committed yet (0: none). Plain stores. */
+ * record not committed yet (0: none). Plain stores. Header bytes 16-23:
+ * the stream bytes the launcher has decoded (u64, 0: no launcher reads
+ * live), 24-31: its CLOCK_MONOTONIC ns when it last read; a thread whose
+ * flush finds the launcher more than RAW_WM_BEHIND_MAX behind waits for it
+ * (at most RAW_WM_WAIT_MS a flush, and only while it is reading). */
 #define RAW_WM_MAGIC 0x4d574353u    /* "SCWM" */
 #define RAW_WM_HDR 64
 #define RAW_WM_SIZE 8192            /* two pages: small beside a 64 KiB chunk on a full disk */
@@ -41,6 +45,8 @@
  * owner's next record, and by any other thread's such flush once it is
  * twice as old (its owner no longer records: blocked, or busy elsewhere). */
 #define RAW_WM_AGE_MS 10
+#define RAW_WM_BEHIND_MAX (2u << 20)
+#define RAW_WM_WAIT_MS 200
 
 /* Records inside a chunk: u8 type, a zigzag varint `dt`, then varint fields.
  * `dt` is the signed ticks since the previous record of the chunk (or the

@@ -315,6 +315,8 @@ int scorch_rt_trylock(struct rt_buf *b)
 	return 1;
 }
 
+static void rt_wm_wait(void);
+
 void scorch_rt_unlock(struct rt_buf *b)
 {
 	if (unlikely(b->flush_asap)) {
@@ -322,6 +324,17 @@ void scorch_rt_unlock(struct rt_buf *b)
 		scorch_rt_flush(b);
 	}
 	atomic_store_explicit(&b->lock, 0, memory_order_release);
+	/* after the record is committed: a free's stamp, taken before its
+	 * lock, is in no slot, so the wait must not come between the two */
+	if (unlikely(b->wm_wait)) {
+		b->wm_wait = 0;
+		if (G.wm && b == tl_buf && !G.sync_flush && !scorch_rt_tls.exiting) {
+			sigset_t old;
+			scorch_rt_sigblock(&old);
+			rt_wm_wait();
+			scorch_rt_sigrestore(&old);
+		}
+	}
 }
 
 /* Write all of p, retrying EINTR. Returns bytes written. async-signal-safe */
@@ -366,6 +379,40 @@ static int rt_fd_ok(void)
 	return 1;
 }
 
+/* Bytes of chunks this image's buffers wrote to its stream (the launcher's
+ * progress in the watermark page is compared with it). */
+static _Atomic uint64_t rt_wm_written;
+
+/* Back-pressure: a thread that flushed its own buffer waits at its unlock, 1 ms at
+ * a time, while the launcher, reading the stream live, is more than
+ * RAW_WM_BEHIND_MAX bytes behind it (until it is back within half that),
+ * so that four threads storming on two cores cannot leave it a backlog
+ * that it decodes after the program's exit or holds in memory. It waits
+ * only while the launcher says it is reading (a read within the last
+ * second: on a loaded machine it may wait that long for a CPU) and at most
+ * RAW_WM_WAIT_MS a flush: a launcher that died or
+ * symbolizes never holds the program up for long. async-signal-safe */
+static void rt_wm_wait(void)
+{
+	const volatile uint64_t *h = (const volatile uint64_t *)G.wm;
+	uint64_t done = h[2];
+	if (!done)
+		return;
+	uint64_t wr = atomic_load_explicit(&rt_wm_written, memory_order_relaxed);
+	if ((int64_t)(wr - done) <= (int64_t)RAW_WM_BEHIND_MAX)
+		return;
+	for (unsigned i = 0; i < RAW_WM_WAIT_MS; i++) {
+		uint64_t beat = h[3], now = scorch_rt_ns();
+		if (!beat || (int64_t)(now - beat) > 1000000000)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
+		done = h[2];
+		if ((int64_t)(wr - done) <= (int64_t)RAW_WM_BEHIND_MAX / 2)
+			return;
+	}
+}
+
 /* Frame the buffer's payload as one chunk and append it with a single write.
  * A short write (disk full) leaves a partial chunk the reader skips by its
  * checksum; the loss is counted and reported in a later RAW_LOST record. The
@@ -399,6 +446,12 @@ void scorch_rt_flush(struct rt_buf *b)
 	/* after the write: a launcher that reads 0 then finds the chunk */
 	if (b->wm)
 		atomic_store_explicit(b->wm, 0, memory_order_release);
+	if (G.wm) {
+		atomic_fetch_add_explicit(&rt_wm_written, w, memory_order_relaxed);
+		/* the thread's own buffer waits at its unlock, if at all */
+		if (b == tl_buf)
+			b->wm_wait = 1;
+	}
 	scorch_rt_sigrestore(&old);
 }
 
@@ -928,6 +981,7 @@ static void rt_wm_open(void)
 	fmt_put_u32le((uint8_t *)m + 4, RAW_WM_SLOTS);
 	fmt_put_u32le((uint8_t *)m, RAW_WM_MAGIC);
 	G.wm = m;
+	atomic_store_explicit(&rt_wm_written, 0, memory_order_relaxed);
 	uint64_t ns = (uint64_t)RAW_WM_AGE_MS * 1000000u;
 	G.wm_age = G.tsc && G.tick_fs ? ns * 1000000u / G.tick_fs : ns;
 }

@@ -587,8 +587,13 @@ static void rec_alloc(int func, size_t size, void *ptr)
 static inline uint64_t stamp_free(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-	if (likely(G.tsc))
-		return __builtin_ia32_rdtsc();
+	if (likely(G.tsc)) {
+		/* in the watermark slot too: the thread may be preempted
+		 * before its record is committed (rt-core.c, "Watermarks") */
+		uint64_t t = __builtin_ia32_rdtsc();
+		scorch_rt_wm_stamp(t);
+		return t;
+	}
 #endif
 	return scorch_rt_now();
 }

@@ -48,6 +48,7 @@ struct rt_buf {
 	 * record (wm_none: the page had no slot left, or there is no page) */
 	_Atomic uint64_t *wm;
 	int wm_none;
+	int wm_wait;                    /* flushed far ahead of the launcher: wait at unlock */
 	uint64_t base_time, last_time, last_addr;
 	/* stack dedup: hash -> id, open addressing, mmap'd */
 	uint64_t *dd_keys;
@@ -142,6 +143,9 @@ RT_HIDDEN void scorch_rt_env_snapshot(void);
 /* The time stamp of records: TSC ticks when the launcher found the TSC
  * stable and calibrated it, CLOCK_MONOTONIC ns otherwise. async-signal-safe */
 RT_HIDDEN uint64_t scorch_rt_now(void);
+/* Puts a hook's time stamp taken without scorch_rt_now() (a free's rdtsc)
+ * in the thread's watermark slot until its record is committed. */
+void scorch_rt_wm_stamp(uint64_t t);
 RT_HIDDEN uint64_t scorch_rt_ns(void);   /* CLOCK_MONOTONIC ns */
 RT_HIDDEN uint64_t scorch_rt_process_cpu_ns(void);   /* CLOCK_PROCESS_CPUTIME_ID ns; async-signal-safe */
 /* This thread's buffer for the running context: the thread's own, or, in a
