@@ -126,6 +126,11 @@ static inline void rt_wm_stamp(uint64_t t)
 	}
 }
 
+void scorch_rt_wm_stamp(uint64_t t)
+{
+	rt_wm_stamp(t);
+}
+
 static uint32_t rt_gettid(void) { return (uint32_t)syscall(SYS_gettid); }
 
 static void *rt_mmap(size_t n)
