@@ -435,6 +435,8 @@ int continuous_record(const struct session_opts *o, const int *pids, size_t n, u
 	int code = continuous_run(o, pids, n, duration_ns, &c);
 	free(app);
 	free(spool);
+	free(copt.labels);
+	copt.labels = NULL;
 	return code;
 }
 
