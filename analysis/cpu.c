@@ -16,7 +16,6 @@
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
 #include "heap.h"
-#include "stacktrie.h"
 
 #define NONE CPU_NONE
 
@@ -321,63 +320,6 @@ static void trie_build(void *vec, const struct seqs *q, const uint32_t *order, s
 		prev = s;
 	}
 	VEC_FREE(&path);
-}
-
-/* The top-down tree is the stack trie (analysis/stacktrie.h) with its
- * frames merged by function (inlined or not): each trie node is projected
- * once, and every matched stack adds its count to its leaf's image. */
-struct td_ctx {
-	struct an *a;
-	struct stacktrie *st;
-	struct u64map kids;         /* parent << 32 | func -> node */
-};
-
-static uint32_t td_child(struct td_ctx *x, uint32_t parent, uint32_t func)
-{
-	bool isnew;
-	uint64_t *v = u64map_put(&x->kids, (uint64_t)parent << 32 | func, &isnew);
-	if (isnew)
-		*v = node_new(&x->a->tree, parent, func);
-	return (uint32_t)*v;
-}
-
-static uint32_t td_step(void *arg, const struct stacktrie_frame *fr, uint32_t parent)
-{
-	struct td_ctx *x = arg;
-	const struct stacktrie_func *fn = &x->st->funcs.data[fr->func];
-	return td_child(x, parent, intern_func(x->a, x->st->strs.data[fn->name], fn->module, true));
-}
-
-static void top_down(struct an *a, const struct cpu_count *counts, size_t nstacks)
-{
-	const struct sc_profile *p = a->p;
-	struct stacktrie st;
-	stacktrie_init(&st, p);
-	struct td_ctx x = { a, &st, { 0 } };
-	u64map_init(&x.kids, 1024);
-	uint32_t *map = NULL;
-	size_t cap = 0;
-	for (size_t s = 0; s < nstacks; s++) {
-		if (!counts[s].samples)
-			continue;
-		uint32_t node = 0;
-		if (s < p->nstacks && p->stacks[s].nlocs)
-			node = stacktrie_project(&st, stacktrie_leaf(&st, (uint32_t)s), &map, &cap,
-						 td_step, &x);
-		if (!node)
-			node = td_child(&x, 0, a->nostack);
-		add_count(&a->tree.data[node].self, &counts[s]);
-	}
-	/* children come after their parents */
-	struct cpu_node *n = a->tree.data;
-	for (size_t i = a->tree.len; i-- > 0;) {
-		add_count(&n[i].total, &n[i].self);
-		if (i)
-			add_count(&n[n[i].parent].total, &n[i].total);
-	}
-	free(map);
-	u64map_release(&x.kids);
-	stacktrie_release(&st);
 }
 
 struct child_ctx {
@@ -761,9 +703,13 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 	r->nfuncs = a.funcs.len;
 
 	/* top-down tree over every matched stack */
-	top_down(&a, r->stacks, nstacks);
 	uint32_t *order = xmalloc(nstacks * sizeof(*order));
 	size_t norder = 0;
+	for (size_t s = 0; s < nstacks; s++)
+		if (r->stacks[s].samples)
+			order[norder++] = (uint32_t)s;
+	qsort_r(order, norder, sizeof(*order), cmp_seqs, &a.seq);
+	trie_build(&a.tree, &a.seq, order, norder, r->stacks);
 
 	/* bottom-up trees of the hottest functions: the same, innermost first */
 	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
