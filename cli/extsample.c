@@ -5,9 +5,10 @@
  * ring buffers, the reading of samples and their DWARF unwinding; they
  * differ in which samples they keep and in who writes the raw stream.
  *
- * Attached processes: one counter per thread and CPU (with inherit_thread
- * and FORK records for threads made later, rescans of /proc/PID/task for
- * the rest: see scan_tasks), each CPU's counters writing into one ring;
+ * Attached processes: one counter per thread and CPU (inherited, with
+ * FORK records, by the threads and processes made later; rescans of
+ * /proc/PID/task for the rest: see scan_tasks), each CPU's counters
+ * writing into one ring;
  * every sample is kept, with the kernel's frames where they are allowed,
  * into a raw stream the launcher writes itself (write_start, write_end:
  * the process, its modules and threads from /proc, its CPU time at both
@@ -767,7 +768,7 @@ static void counted(struct extsample *x, int pid, int tid)
 }
 
 /* Opens counters on the threads of tg that have none. Threads made by a
- * counted thread inherit its counter (perf_event_attr.inherit_thread), so
+ * counted thread inherit its counter (perf_event_attr.inherit), so
  * few ever need one: those made by a thread between the scan that found
  * that thread and the opening of its counter, or by one that has none yet.
  * A thread is known to have inherited one by the FORK record of its
