@@ -118,33 +118,6 @@ uint32_t stacktrie_leaf(struct stacktrie *b, uint32_t sid)
 	return node;
 }
 
-uint32_t stacktrie_project(struct stacktrie *t, uint32_t node, uint32_t **map, size_t *cap,
-			   stacktrie_step_fn step, void *ctx)
-{
-	if (*cap < t->nodes.len) {
-		size_t n = t->nodes.len * 2;
-		*map = xrealloc(*map, n * sizeof(**map));
-		for (size_t i = *cap; i < n; i++)
-			(*map)[i] = NONE;
-		if (!*cap)
-			(*map)[0] = 0;
-		*cap = n;
-	}
-	uint32_t *m = *map;
-	if (m[node] != NONE)
-		return m[node];
-	/* the unmapped ancestors, innermost first, then map them outermost first */
-	VEC(uint32_t) up = { 0 };
-	for (uint32_t v = node; m[v] == NONE; v = t->nodes.data[v].parent)
-		VEC_PUSH(&up, v);
-	for (size_t i = up.len; i-- > 0;) {
-		const struct stacktrie_node *n = &t->nodes.data[up.data[i]];
-		m[up.data[i]] = step(ctx, &t->frames.data[n->frame], m[n->parent]);
-	}
-	VEC_FREE(&up);
-	return m[node];
-}
-
 void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
 {
 	memset(b, 0, sizeof(*b));
