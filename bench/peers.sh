@@ -59,7 +59,9 @@ timed() {
 	rc=$?
 	t1=$(now_ns)
 	local u s m
-	read -r u s m <"$tf" 2>/dev/null || { u=0 s=0 m=0; }
+	# (GNU time puts "Command exited with non-zero status N" first)
+	read -r u s m < <(tail -n 1 "$tf" 2>/dev/null) || { u=0 s=0 m=0; }
+	case $m in '' | *[!0-9]*) m=0 ;; esac
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 	cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 	rss_mb=$(( ${m:-0} / 1024 ))
@@ -85,12 +87,31 @@ fsize() { awk -v b="$(stat -c %s "$1" 2>/dev/null || echo 0)" 'BEGIN { printf "%
 
 if [[ " $want " == *" sampling "* ]]; then
 	command -v samply >/dev/null || "$ROOT/bench/install-peers.sh" samply
+	# samply refuses to record while kernel.perf_event_paranoid is above 1,
+	# even for root (scorch needs 2 or less). SAMPLY_LOWER_PARANOID=1 lowers
+	# it to 1 for samply's runs (as root) and puts it back; it is the
+	# whole machine's setting, so it is not done unasked.
+	paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo 2)
+	lowered=
+	if command -v samply >/dev/null && [ "$paranoid" -gt 1 ]; then
+		if [ "${SAMPLY_LOWER_PARANOID:-0}" = 1 ] && [ "$(id -u)" = 0 ]; then
+			lowered=$paranoid
+		else
+			echo "samply: refuses to record at kernel.perf_event_paranoid $paranoid (it needs 1 or less);" \
+				"SAMPLY_LOWER_PARANOID=1 (as root) lowers it for its runs"
+			SAMPLY_SKIP=1
+		fi
+	fi
 	echo "== CPU sampling at $HZ Hz: $CPU_BURN $BURN_ARGS"
 	best "$OUT/plain" "$PLAIN_RUNS" "$CPU_BURN" $BURN_ARGS || exit 1
 	pw=$wall pc=$cpu
 	printf '%-8s %7s s wall %7s s CPU\n' plain "$pw" "$pc"
-	if command -v samply >/dev/null; then
-		if best "$OUT/samply" "$TOOL_RUNS" samply record -r "$HZ" --save-only -o "$OUT/samply.json.gz" -- "$CPU_BURN" $BURN_ARGS; then
+	if command -v samply >/dev/null && [ -z "${SAMPLY_SKIP:-}" ]; then
+		[ -n "$lowered" ] && echo 1 >/proc/sys/kernel/perf_event_paranoid
+		best "$OUT/samply" "$TOOL_RUNS" samply record -r "$HZ" --save-only -o "$OUT/samply.json.gz" -- "$CPU_BURN" $BURN_ARGS
+		samply_rc=$?
+		[ -n "$lowered" ] && echo "$lowered" >/proc/sys/kernel/perf_event_paranoid
+		if [ "$samply_rc" = 0 ]; then
 			n=$("$PYTHON" - "$OUT/samply.json.gz" <<'EOF_PY'
 import gzip, json, sys
 p = json.load(gzip.open(sys.argv[1]))
@@ -101,7 +122,7 @@ EOF_PY
 				"$(ratio2 "$wall" "$pw")" "$(ratio2 "$cpu" "$pc")" "$n" "$(fsize "$OUT/samply.json.gz")"
 			sw=$wall sc=$cpu
 		fi
-	else
+	elif [ -z "${SAMPLY_SKIP:-}" ]; then
 		echo "samply: not installed (bench/install-peers.sh samply failed)"
 	fi
 	if best "$OUT/scorch" "$TOOL_RUNS" "$SCORCH" record -F "$HZ" -o "$OUT/scorch.scorch" -- "$CPU_BURN" $BURN_ARGS; then
