@@ -24,6 +24,7 @@
 #include "../output/export-massif.h"
 #include "../analysis/merge.h"
 #include "cmds.h"
+#include "flame-common.h"
 #include "run-input.h"
 #include "usage.h"
 
@@ -32,6 +33,7 @@ struct export_args {
 	const char *filter;
 	const char *weight;
 	unsigned kinds;             /* --kind as EXPORT_* bits; 0 = the format's default */
+	int names;                  /* --names as EXPORT_NAMES_* */
 	FILE *out;
 };
 
@@ -68,7 +70,8 @@ static int export_folded(const struct export_args *a)
 		struct cpu_result *cr;
 		if (cpu_analyze(a->p, &co, &cr))
 			return -EINVAL;
-		int rc = folded_write_cpu(a->out, a->p, cr, (enum folded_weight)w);
+		int rc = folded_write_names(a->out, a->p, NULL, cr, (enum folded_weight)w,
+					    a->names == EXPORT_NAMES_SHORT);
 		cpu_result_free(cr);
 		return rc;
 	}
@@ -77,7 +80,7 @@ static int export_folded(const struct export_args *a)
 	int rc = heap_model(a, &ho, &r);
 	if (rc)
 		return rc;
-	rc = folded_write(a->out, a->p, r, (enum folded_weight)w);
+	rc = folded_write_names(a->out, a->p, r, NULL, (enum folded_weight)w, a->names == EXPORT_NAMES_SHORT);
 	if (!rc && a->p->heap_sample) {
 		/* folded stacks have no place for a note */
 		struct strbuf est = STRBUF_INIT;
@@ -133,19 +136,19 @@ static int export_massif(const struct export_args *a)
  * --kind picks the data (check_kind() has made a->kinds final). */
 static int export_pprof(const struct export_args *a)
 {
-	struct export_options o = { .kinds = a->kinds, .filter = a->filter };
+	struct export_options o = { .kinds = a->kinds, .filter = a->filter, .names = a->names };
 	return pprof_write(a->out, a->p, &o);
 }
 
 static int export_speedscope(const struct export_args *a)
 {
-	struct export_options o = { .kinds = a->kinds, .filter = a->filter };
+	struct export_options o = { .kinds = a->kinds, .filter = a->filter, .names = a->names };
 	return speedscope_write(a->out, a->p, &o);
 }
 
 static int export_chrome(const struct export_args *a)
 {
-	struct export_options o = { .kinds = a->kinds, .filter = a->filter };
+	struct export_options o = { .kinds = a->kinds, .filter = a->filter, .names = a->names };
 	return chrome_write(a->out, a->p, &o);
 }
 
@@ -210,6 +213,10 @@ static void usage(FILE *f)
 		"  -k, --kind=KIND      pprof, speedscope, chrome: cpu, heap or all (default:\n"
 		"                       all the profile has; pprof: cpu when it has samples)\n"
 		"  -f, --filter=REGEX   only stacks with a function or module matching REGEX\n"
+		"      --names=short|full  C++/Rust function names: pprof gives Function.name\n"
+		"                       the short one (no return type, template arguments or\n"
+		"                       parameters) and system_name the full one; speedscope\n"
+		"                       and chrome: short by default; folded: full by default\n"
 		"  -o, --output=OUT     write to OUT ('-' = stdout)\n"
 		"      --merge          the whole run as one profile: several FILEs (the\n"
 		"                       default with several), and the profiles a run's\n"
@@ -240,6 +247,7 @@ int cmd_export(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "merge", no_argument, NULL, 'M' },
 		{ "by-process", no_argument, NULL, 'P' },
+		{ "names", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -279,6 +287,13 @@ int cmd_export(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'N': {
+			int full = flame_parse_names_opt("export", optarg);
+			if (full < 0)
+				return 2;
+			a.names = full ? EXPORT_NAMES_FULL : EXPORT_NAMES_SHORT;
+			break;
+		}
 		case 'M':
 			merge = true;
 			break;

@@ -18,6 +18,7 @@
 #include "../output/html.h"
 #include "../analysis/merge.h"
 #include "cmds.h"
+#include "flame-common.h"
 #include "run-input.h"
 #include "usage.h"
 
@@ -43,6 +44,9 @@ static void usage(FILE *f)
 		"                       with several), and the profiles a run's first\n"
 		"                       profile lists, with the process as the top frame\n"
 		"      --by-process     FILE alone, not its run (one FILE)\n"
+		"      --names=short|full  function names: short C++/Rust names (default: no\n"
+		"                       return type, template arguments or parameters; the\n"
+		"                       full name on hover) or the whole demangled ones\n"
 		"  -h, --help           show this help\n");
 }
 
@@ -83,6 +87,7 @@ int cmd_html(int argc, char **argv)
 		{ "filter", required_argument, NULL, 'f' },
 		{ "merge", no_argument, NULL, 'M' },
 		{ "by-process", no_argument, NULL, 'P' },
+		{ "names", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +106,13 @@ int cmd_html(int argc, char **argv)
 				return bad_usage("%s", "-o needs a file name");
 			output = optarg;
 			break;
+		case 'N': {
+			int full = flame_parse_names_opt("html", optarg);
+			if (full < 0)
+				return 2;
+			ho.full_names = full;
+			break;
+		}
 		case 'f': {
 			char err[256];
 			if (heap_filter_check(optarg, err, sizeof(err))) {

@@ -171,7 +171,7 @@ static int push_file(struct push_conf *c, const char *path, int quiet)
 		char msg[512];
 		if (profile_read(path, &p, msg, sizeof(msg)) != 0)
 			return error("%s", msg);
-		struct export_options eo = { 0, NULL };
+		struct export_options eo = { 0, NULL, EXPORT_NAMES_DEFAULT };
 		eo.kinds = (p->flags & PROF_CPU) && p->nsamples ? EXPORT_CPU : (p->flags & PROF_HEAP) ? EXPORT_HEAP : 0;
 		if (!eo.kinds) {
 			profile_free(p);

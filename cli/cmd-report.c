@@ -21,6 +21,7 @@
 #include "../analysis/zones.h"
 #include "../output/report-zones.h"
 #include "cmds.h"
+#include "flame-common.h"
 #include "run-input.h"
 #include "usage.h"
 
@@ -60,6 +61,9 @@ static void usage(FILE *f)
 		"                         and execs), merged with the process as the top\n"
 		"                         frame; counts are the sums over the files\n"
 		"      --by-process       a report per FILE (the default)\n"
+		"      --names=short|full function names: short C++/Rust names (default: no\n"
+		"                         return type, template arguments or parameters)\n"
+		"                         or the whole demangled ones (--json: always both)\n"
 		"      --json             one JSON document for all files (docs/json.md)\n"
 		"      --color=WHEN       auto (default), always or never\n"
 		"      --ascii            ASCII bars and tree glyphs instead of Unicode\n"
@@ -138,7 +142,7 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 int cmd_report(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_COLOR, OPT_SHORT, OPT_ASCII, OPT_THREADS, OPT_THREAD, OPT_ZONES, OPT_MERGE,
-	       OPT_BY_PROCESS };
+	       OPT_BY_PROCESS, OPT_NAMES };
 	static const struct option opts[] = {
 		{ "sort", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'n' },
@@ -153,6 +157,7 @@ int cmd_report(int argc, char **argv)
 		{ "thread", required_argument, NULL, OPT_THREAD },
 		{ "merge", no_argument, NULL, OPT_MERGE },
 		{ "by-process", no_argument, NULL, OPT_BY_PROCESS },
+		{ "names", required_argument, NULL, OPT_NAMES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -184,6 +189,13 @@ int cmd_report(int argc, char **argv)
 		case OPT_BY_PROCESS:
 			by_process = true;
 			break;
+		case OPT_NAMES: {
+			int full = flame_parse_names_opt("report", optarg);
+			if (full < 0)
+				return 2;
+			ro.full_names = cro.full_names = full;
+			break;
+		}
 		case 'n': {
 			uint64_t v;
 			if (parse_count(optarg, 0, UINT32_MAX, &v))

@@ -107,7 +107,7 @@ static int finalize_interval(const struct session_opts *o, const struct continuo
 			char name[PATH_MAX], tmp[PATH_MAX];
 			push_spool_name(c->push->spool, from_ns, until_ns, (int)p->pid, name, tmp);
 			FILE *f = fopen(tmp, "wbe");
-			struct export_options eo = { EXPORT_CPU, NULL };
+			struct export_options eo = { EXPORT_CPU, NULL, EXPORT_NAMES_DEFAULT };
 			int wr = f ? pprof_write(f, p, &eo) : -errno;
 			if (f && fclose(f) != 0 && !wr)
 				wr = -errno;

@@ -351,6 +351,7 @@ int chrome_write(FILE *f, const struct sc_profile *p, const struct export_option
 	c.p = p;
 	c.pid = p->pid;
 	xframes_init(&c.fr, p);
+	c.fr.short_names = o->names != EXPORT_NAMES_FULL;
 	json_init(&c.j, f, 2);
 	struct json *j = &c.j;
 	json_open_obj(j, NULL);

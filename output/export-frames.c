@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/demangle.h"
 #include "../analysis/heap.h"
 #include "../lib/die.h"
 
@@ -163,6 +164,9 @@ static uint32_t location_frames(struct xframes *x, uint32_t l)
 		sb_reset(&x->tmp);
 		heap_frame_name(p, loc, ln, &x->tmp);
 		const char *name = sb_str(&x->tmp);
+		const char *sh = x->short_names ? demangle_short(name, &x->arena) : NULL;
+		if (sh)
+			name = sh;
 		bool known = ln && ln->func && ln->func[0] && strcmp(ln->func, "??") != 0;
 		u32vec_push(&x->loc_ids, intern(x, *name ? name : "??",
 						 known && ln->file ? ln->file : "", module,

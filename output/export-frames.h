@@ -23,7 +23,15 @@ struct export_options {
 	unsigned kinds;             /* EXPORT_* bits: the data to write */
 	const char *filter;         /* POSIX ERE: only stacks with a function or module
 	                             * matching it (as in reports); NULL = all */
+	int names;                  /* EXPORT_NAMES_*: the names frames are given */
 };
+
+/* export_options.names. pprof always gives Function.name the short name
+ * and Function.system_name the full one (pprof's own model); speedscope's
+ * and Chrome trace's frames have one name: short by default. */
+#define EXPORT_NAMES_DEFAULT 0  /* the format's default */
+#define EXPORT_NAMES_SHORT   1  /* demangle_short()'s */
+#define EXPORT_NAMES_FULL    2  /* the whole demangled name */
 
 /* Parses "cpu", "heap" or "all" into EXPORT_* bits; 0 if unknown. */
 unsigned export_kind_parse(const char *s);
@@ -75,6 +83,7 @@ struct xframes {
 	uint32_t *loc_first;        /* per location: its first id in loc_ids, UINT32_MAX untested */
 	struct u32vec loc_ids;      /* per (location, line), innermost line first */
 	struct strbuf tmp;
+	bool short_names;           /* frames named by demangle_short() (set after init) */
 };
 
 void xframes_init(struct xframes *x, const struct sc_profile *p);

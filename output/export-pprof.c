@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../analysis/demangle.h"
 #include "../analysis/heap.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
@@ -117,6 +118,7 @@ struct agg {
 
 struct pp {
 	const struct sc_profile *p;
+	int names;                  /* export_options.names */
 	struct stack_pick pick;
 	/* string table */
 	struct strmap strs;
@@ -168,10 +170,16 @@ static uint32_t function_id(struct pp *x, const char *name, const char *file)
 	if (!isnew)
 		return id;
 	x->nfuncs++;
+	/* pprof's model: name the short, readable one (demangle_short(), or
+	 * the full one with --names=full), system_name the full one */
 	int64_t n = str(x, name);
+	struct arena a = { 0 };
+	const char *sh = x->names != EXPORT_NAMES_FULL ? demangle_short(name, &a) : NULL;
+	int64_t shn = sh ? str(x, sh) : n;
+	arena_release(&a);
 	sb_reset(&x->fn);
 	pb_uint(&x->fn, FUNCTION_ID, id);
-	pb_uint(&x->fn, FUNCTION_NAME, (uint64_t)n);
+	pb_uint(&x->fn, FUNCTION_NAME, (uint64_t)shn);
 	pb_uint(&x->fn, FUNCTION_SYSTEM_NAME, (uint64_t)n);
 	pb_uint(&x->fn, FUNCTION_FILENAME, (uint64_t)str(x, file));
 	pb_msg(&x->functions, PROFILE_FUNCTION, &x->fn);
@@ -498,6 +506,7 @@ int pprof_write(FILE *f, const struct sc_profile *p, const struct export_options
 	struct pp x;
 	memset(&x, 0, sizeof(x));
 	x.p = p;
+	x.names = o->names;
 	if (stack_pick_init(&x.pick, p, o->filter))
 		return -EINVAL;
 	strmap_init(&x.strs);

@@ -344,6 +344,7 @@ int speedscope_write(FILE *f, const struct sc_profile *p, const struct export_op
 		return -EINVAL;
 	struct ss_writer w;
 	ss_begin(&w, f, p);
+	w.frames.short_names = o->names != EXPORT_NAMES_FULL;
 	size_t active = 0;
 	int rc = 0;
 	if ((o->kinds & EXPORT_CPU) && (p->flags & PROF_CPU)) {

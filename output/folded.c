@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/demangle.h"
 #include "../lib/die.h"
 
 int folded_weight_parse(const char *s)
@@ -26,6 +27,7 @@ struct weights {
 	const struct heap_result *heap;
 	const struct cpu_result *cpu;
 	enum folded_weight w;
+	bool short_names;           /* demangle_short()'s names instead of the full ones */
 };
 
 static uint64_t weight_of(const struct weights *ws, size_t stack)
@@ -50,13 +52,17 @@ static uint64_t weight_of(const struct weights *ws, size_t stack)
 
 /* Appends one frame name, made safe for the folded syntax. */
 static void add_frame(struct strbuf *sb, struct strbuf *tmp, const struct sc_profile *p,
-		      const struct sc_location *loc, const struct sc_line *ln)
+		      const struct sc_location *loc, const struct sc_line *ln, bool short_names)
 {
 	sb_reset(tmp);
 	heap_frame_name(p, loc, ln, tmp);
 	const char *s = sb_str(tmp);
 	if (!*s)
 		s = "??";
+	struct arena a = { 0 };
+	const char *sh = short_names ? demangle_short(s, &a) : NULL;
+	if (sh)
+		s = sh;
 	size_t start = sb->len;
 	sb_adds(sb, s);
 	for (size_t i = start; i < sb->len; i++) {
@@ -65,6 +71,7 @@ static void add_frame(struct strbuf *sb, struct strbuf *tmp, const struct sc_pro
 		else if (sb->buf[i] == '\n' || sb->buf[i] == '\r')
 			sb->buf[i] = ' ';
 	}
+	arena_release(&a);
 	if (ln && ln->inlined)
 		sb_adds(sb, "_[i]");
 }
@@ -104,7 +111,7 @@ static int write_weighted(FILE *f, const struct sc_profile *p, const struct weig
 				if (!first)
 					sb_addc(&all, ';');
 				first = false;
-				add_frame(&all, &tmp, p, loc, loc->nlines ? &loc->lines[j] : NULL);
+				add_frame(&all, &tmp, p, loc, loc->nlines ? &loc->lines[j] : NULL, ws->short_names);
 			}
 		}
 		sb_addc(&all, '\0');
@@ -130,13 +137,20 @@ static int write_weighted(FILE *f, const struct sc_profile *p, const struct weig
 int folded_write(FILE *f, const struct sc_profile *p, const struct heap_result *r,
 		 enum folded_weight w)
 {
-	struct weights ws = { r, NULL, w };
+	struct weights ws = { r, NULL, w, false };
 	return write_weighted(f, p, &ws);
 }
 
 int folded_write_cpu(FILE *f, const struct sc_profile *p, const struct cpu_result *r,
 		     enum folded_weight w)
 {
-	struct weights ws = { NULL, r, w };
+	struct weights ws = { NULL, r, w, false };
+	return write_weighted(f, p, &ws);
+}
+
+int folded_write_names(FILE *f, const struct sc_profile *p, const struct heap_result *heap,
+		       const struct cpu_result *cpu, enum folded_weight w, bool short_names)
+{
+	struct weights ws = { heap, cpu, w, short_names };
 	return write_weighted(f, p, &ws);
 }

@@ -38,4 +38,10 @@ int folded_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 int folded_write_cpu(FILE *f, const struct sc_profile *p, const struct cpu_result *r,
 		     enum folded_weight w);
 
+/* Either of them (heap or cpu set, the other NULL) with short_names:
+ * demangle_short()'s names (export --names=short) instead of the full ones
+ * the folded format keeps by default, being an interchange format. */
+int folded_write_names(FILE *f, const struct sc_profile *p, const struct heap_result *heap,
+		       const struct cpu_result *cpu, enum folded_weight w, bool short_names);
+
 #endif

@@ -243,9 +243,12 @@ static void write_strings(struct json *j, const struct stacktrie *b)
 } while (0)
 
 /* The string id of a function's short name (demangle_short()), which the
- * page shows; its name (the full one) is for tooltips. */
-static uint32_t short_name_id(struct stacktrie *b, uint32_t name)
+ * page shows; its name (the full one) is for tooltips. full: the name
+ * itself (html --names=full). */
+static uint32_t short_name_id(struct stacktrie *b, uint32_t name, bool full)
 {
+	if (full)
+		return name;
 	struct arena a = { 0 };
 	const char *s = demangle_short(b->strs.data[name] ? b->strs.data[name] : "", &a);
 	uint32_t id = s ? stacktrie_str(b, s) : name;
@@ -253,11 +256,12 @@ static uint32_t short_name_id(struct stacktrie *b, uint32_t name)
 	return id;
 }
 
-static void write_tree(struct json *j, struct stacktrie *b, const uint32_t *order, const uint32_t *depth)
+static void write_tree(struct json *j, struct stacktrie *b, const uint32_t *order, const uint32_t *depth,
+		       bool full)
 {
 	json_open_obj(j, "funcs");
 	JSON_COLUMN(j, "name", b->funcs.len, b->funcs.data[i].name);
-	JSON_COLUMN(j, "short", b->funcs.len, short_name_id(b, b->funcs.data[i].name));
+	JSON_COLUMN(j, "short", b->funcs.len, short_name_id(b, b->funcs.data[i].name, full));
 	JSON_COLUMN(j, "module", b->funcs.len, b->funcs.data[i].module);
 	JSON_COLUMN(j, "file", b->funcs.len, b->funcs.data[i].file);
 	json_close_obj(j);
@@ -305,7 +309,8 @@ static void write_series(struct json *j, const char *key, const struct heap_poin
 }
 
 static void write_heap(struct json *j, struct stacktrie *b, const struct heap_result *hr,
-		       struct stacktrie_weights *w, struct stacktrie_weights *sw, const uint32_t *newid)
+		       struct stacktrie_weights *w, struct stacktrie_weights *sw, const uint32_t *newid,
+		       bool full)
 {
 	const struct heap_totals *t = &hr->t;
 	json_open_obj(j, "heap");
@@ -353,6 +358,7 @@ static void write_heap(struct json *j, struct stacktrie *b, const struct heap_re
 	}
 	json_open_obj(j, "sites");
 	JSON_COLUMN(j, "name", ns, sname[i]);
+	JSON_COLUMN(j, "short", ns, short_name_id(b, sname[i], full));
 	JSON_COLUMN(j, "file", ns, sfile[i]);
 	JSON_COLUMN(j, "line", ns, hr->sites[i].line);
 	JSON_COLUMN(j, "module", ns, hr->sites[i].module);
@@ -814,7 +820,7 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 	write_meta(&j, p, opt);
 	/* sites add strings: the string table goes last */
 	if (hr)
-		write_heap(&j, &b, hr, &hw, &sw, newid);
+		write_heap(&j, &b, hr, &hw, &sw, newid, opt->full_names);
 	else
 		json_null(&j, "heap");
 	if (cpu)
@@ -827,7 +833,7 @@ int html_write(FILE *f, const struct sc_profile *p, const struct html_options *o
 		json_null(&j, "zones");
 	write_threads(&j, &b);
 	json_u64(&j, "maxDepth", maxd);
-	write_tree(&j, &b, order, depth);
+	write_tree(&j, &b, order, depth, opt->full_names);
 	write_strings(&j, &b);
 	json_close_obj(&j);
 	int jerr = json_end(&j);

@@ -17,6 +17,8 @@
 struct html_options {
 	const char *filter;         /* POSIX ERE on frame functions and module names; NULL = all */
 	const char *file;           /* the profile's path, shown in the summary; may be NULL */
+	bool full_names;            /* show whole demangled names, not demangle_short()'s
+	                             * (tooltips give the full name either way) */
 };
 
 /* Writes the report page of p to f. o->filter also keeps only the zones

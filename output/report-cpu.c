@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../analysis/demangle.h"
 #include "../lib/die.h"
 #include "notes.h"
 #include "report-heap.h"
@@ -67,7 +68,15 @@ struct text {
 	const struct term_colors *c;
 	uint64_t base;              /* cpu_amount() of the selected threads' samples: 100% */
 	struct strbuf cell;
+	struct arena names;         /* the short names shown (demangle_short()) */
 };
+
+/* The name a table shows: demangle_short()'s unless --names=full. */
+static const char *shown_name(struct text *x, const char *name)
+{
+	const char *s = x->o->full_names ? NULL : demangle_short(name, &x->names);
+	return s ? s : name;
+}
 
 static void heading(struct text *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void heading(struct text *x, const char *fmt, ...)
@@ -98,7 +107,7 @@ static void cell_count(struct text *x, uint64_t v, unsigned w)
 static void func_label(struct text *x, const struct cpu_func *f, bool where)
 {
 	const struct term_colors *c = x->c;
-	sb_addf(x->out, "%s%s%s", c->cyan, term_safe(f->name), c->reset);
+	sb_addf(x->out, "%s%s%s", c->cyan, term_safe(shown_name(x, f->name)), c->reset);
 	if (where && f->file[0]) {
 		sb_addf(x->out, " %sat %s", c->dim, term_safe(f->file));
 		if (f->line)
@@ -669,7 +678,8 @@ static void text_offcpu(struct text *x, uint32_t *idx)
 void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 		     const struct cpu_report_options *o)
 {
-	struct text x = { out, r, r->p, o, term_colors(o->color), cpu_amount(&r->t, &r->t.total), STRBUF_INIT };
+	struct text x = { out, r, r->p, o, term_colors(o->color), cpu_amount(&r->t, &r->t.total), STRBUF_INIT,
+			  { 0 } };
 	text_header(&x);
 	if (!r->t.total.samples) {
 		if (r->thread_selected && !r->t.threads_selected) {
@@ -685,6 +695,7 @@ void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 				x.p->flags & PROF_CPU ? "" : " (record with `scorch record -- PROGRAM`)");
 		}
 		sb_release(&x.cell);
+		arena_release(&x.names);
 		return;
 	}
 	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
@@ -699,6 +710,7 @@ void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 		text_threads(&x);
 	free(idx);
 	sb_release(&x.cell);
+	arena_release(&x.names);
 }
 
 /* ---- JSON ---- */
@@ -720,9 +732,20 @@ struct jctx {
 	uint64_t base;
 };
 
+/* "function_short": demangle_short()'s form of "function", the name the
+ * text report shows by default; the name itself when it has none. */
+static void j_short(struct json *j, const char *key, const char *name)
+{
+	struct arena a = { 0 };
+	const char *s = name ? demangle_short(name, &a) : NULL;
+	json_str(j, key, s ? s : name);
+	arena_release(&a);
+}
+
 static void j_func_id(struct jctx *c, const struct cpu_func *f)
 {
 	json_str(c->j, "function", f->name);
+	j_short(c->j, "function_short", f->name);
 	json_str(c->j, "module", module_name(c->r->p, f->module));
 }
 
@@ -936,9 +959,11 @@ static void j_cpu(struct jctx *c, const char *key, const struct cpu_report_optio
 		if (th->top_func != CPU_NONE) {
 			const struct cpu_func *f = &r->funcs[th->top_func];
 			json_str(j, "top_function", f->name);
+			j_short(j, "top_function_short", f->name);
 			json_str(j, "top_module", module_name(p, f->module));
 		} else {
 			json_str(j, "top_function", NULL);
+			json_str(j, "top_function_short", NULL);
 			json_str(j, "top_module", NULL);
 		}
 		j_count(j, "top_self", "top_self_ns", &th->top_self);

@@ -25,6 +25,8 @@ struct cpu_report_options {
 	const char *file;           /* the profile's path, shown in the header; may be NULL */
 	const char *filter;         /* the filter r was made with, shown when set; may be NULL */
 	const char *thread;         /* the thread selection r was made with; may be NULL */
+	bool full_names;            /* text: whole demangled names instead of demangle_short()'s;
+	                             * JSON always gives both ("function", "short") */
 };
 
 /* Appends the text report of r (made from r->p) to out. */

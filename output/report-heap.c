@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../analysis/demangle.h"
 #include "../analysis/events.h"
 #include "../lib/die.h"
 #include "notes.h"
@@ -77,7 +78,15 @@ struct text {
 	const struct report_options *o;
 	const struct term_colors *c;
 	struct strbuf cell;
+	struct arena names;         /* the short names shown (demangle_short()) */
 };
+
+/* The name a table shows: demangle_short()'s unless --names=full. */
+static const char *shown_name(struct text *x, const char *name)
+{
+	const char *s = x->o->full_names ? NULL : demangle_short(name, &x->names);
+	return s ? s : name;
+}
 
 static void heading(struct text *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void heading(struct text *x, const char *fmt, ...)
@@ -126,7 +135,7 @@ static void cell_duration(struct text *x, uint64_t v, bool have, unsigned w)
 static void site_label(struct text *x, const struct heap_site *s)
 {
 	const struct term_colors *c = x->c;
-	sb_addf(x->out, "%s%s%s", c->cyan, term_safe(s->func), c->reset);
+	sb_addf(x->out, "%s%s%s", c->cyan, term_safe(shown_name(x, s->func)), c->reset);
 	if (s->file[0]) {
 		sb_addf(x->out, " %sat %s", c->dim, term_safe(s->file));
 		if (s->line)
@@ -166,7 +175,7 @@ static void print_frame(void *ctx, const struct sc_location *loc, const struct s
 	sb_reset(&f->name);
 	heap_frame_name(x->p, loc, ln, &f->name);
 	sb_addf(x->out, "%s%s#%-2u %s%s%s", f->indent, c->dim, idx, c->reset,
-		wrapper ? c->dim : "", term_safe(sb_str(&f->name)));
+		wrapper ? c->dim : "", term_safe(shown_name(x, sb_str(&f->name))));
 	if (ln && ln->file && ln->file[0]) {
 		sb_addf(x->out, " %sat %s", wrapper ? "" : c->dim, term_safe(ln->file));
 		if (ln->line)
@@ -226,7 +235,7 @@ static void add_caller(void *ctx, const struct sc_location *loc, const struct sc
 		return;
 	sb_reset(&cl->name);
 	heap_frame_name(cl->x->p, loc, ln, &cl->name);
-	sb_addf(cl->x->out, "%s%s", cl->n == 1 ? " " : " <- ", term_safe(sb_str(&cl->name)));
+	sb_addf(cl->x->out, "%s%s", cl->n == 1 ? " " : " <- ", term_safe(shown_name(cl->x, sb_str(&cl->name))));
 }
 
 static void site_callers(struct text *x, const struct heap_site *s, const char *indent)
@@ -866,12 +875,13 @@ static void text_timeline(struct text *x)
 void report_heap_text(struct strbuf *out, const struct heap_result *r,
 		      const struct report_options *o)
 {
-	struct text x = { out, r, r->p, o, term_colors(o->color), STRBUF_INIT };
+	struct text x = { out, r, r->p, o, term_colors(o->color), STRBUF_INIT, { 0 } };
 	text_header(&x);
 	if (!r->t.calls) {
 		sb_addf(out, "\n  no heap events recorded%s\n",
 			x.p->flags & PROF_HEAP ? "" : " (record with `scorch heap -- PROGRAM`)");
 		sb_release(&x.cell);
+		arena_release(&x.names);
 		return;
 	}
 	uint32_t *idx = xmalloc((r->nsites ? r->nsites : 1) * sizeof(*idx));
@@ -886,6 +896,7 @@ void report_heap_text(struct strbuf *out, const struct heap_result *r,
 	text_timeline(&x);
 	free(idx);
 	sb_release(&x.cell);
+	arena_release(&x.names);
 }
 
 /* ---- JSON ---- */
@@ -895,6 +906,16 @@ static void json_hex(struct json *w, const char *key, uint64_t v)
 	char buf[32];
 	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
 	json_str(w, key, buf);
+}
+
+/* "function_short": demangle_short()'s form of "function", the name the
+ * text report shows by default; the name itself when it has none. */
+static void j_short(struct json *j, const char *key, const char *name)
+{
+	struct arena a = { 0 };
+	const char *s = name ? demangle_short(name, &a) : NULL;
+	json_str(j, key, s ? s : name);
+	arena_release(&a);
 }
 
 struct json_frames {
@@ -912,6 +933,7 @@ static void json_frame(void *ctx, const struct sc_location *loc, const struct sc
 	heap_frame_name(f->p, loc, ln, &f->name);
 	json_open_obj_as(w, NULL, JSON_INLINE);
 	json_str(w, "function", sb_str(&f->name));
+	j_short(w, "function_short", sb_str(&f->name));
 	json_str(w, "file", ln && ln->file ? ln->file : "");
 	json_u64(w, "line", ln ? ln->line : 0);
 	json_str(w, "module", module_name(f->p, loc->module));
@@ -932,6 +954,7 @@ static void json_stack(struct json *w, const struct sc_profile *p, uint32_t s)
 static void json_site_id(struct json *w, const struct sc_profile *p, const struct heap_site *s)
 {
 	json_str(w, "function", s->func);
+	j_short(w, "function_short", s->func);
 	json_str(w, "file", s->file);
 	json_u64(w, "line", s->line);
 	json_str(w, "module", module_name(p, s->module));

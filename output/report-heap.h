@@ -21,6 +21,8 @@ struct report_options {
 	bool ascii;                 /* ASCII bars and sparkline instead of Unicode blocks */
 	const char *file;           /* the profile's path, shown in the header; may be NULL */
 	const char *filter;         /* the filter r was made with, shown when set; may be NULL */
+	bool full_names;            /* text: whole demangled names instead of demangle_short()'s;
+	                             * JSON always gives both ("function", "function_short") */
 };
 
 /* One warning line (each starting with prefix) when the runtime could not

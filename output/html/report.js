@@ -520,6 +520,7 @@
 				const v = col.get(rows[k]);
 				const td = el('td', (col.num ? '' : 'text ') + (col.cls || ''), col.fmt ? col.fmt(v, rows[k]) : String(v));
 				if (col.num) td.title = col.title ? col.title(v) : fmtCount(v);
+				else if (col.tip) td.title = col.tip(rows[k]);
 				tr.appendChild(td);
 			}
 			if (t.onRow) tr.addEventListener('click', () => t.onRow(rows[k]));
@@ -543,7 +544,7 @@
 	}
 
 	const funcTable = makeTable($('funcs'), $('funcs-more'), [
-		{ label: 'Function', cls: 'fn', get: (r) => funcName(r.f) },
+		{ label: 'Function', cls: 'fn', get: (r) => funcName(r.f), tip: (r) => funcFull(r.f) },
 		{ label: 'Module', get: (r) => modName(fnMod[r.f]) },
 		{ label: 'Self', num: true, get: (r) => r.self, fmt: (v) => metricFmt(v) },
 		{ label: 'Self %', num: true, get: (r) => r.self, fmt: (v) => fmtPct(v, tot[0]) },
@@ -598,9 +599,11 @@
 	}
 	function buildSiteTable() {
 		const h = D.heap;
+		// the short name shown (demangle_short()), the full one on hover
+		const siteShort = h.sites.short || h.sites.name;
 		const loc = (s) => { const f = S[h.sites.file[s]]; return f ? f + (h.sites.line[s] ? ':' + h.sites.line[s] : '') : ''; };
 		siteTable = makeTable($('sites'), $('sites-more'), [
-			{ label: 'Site', cls: 'fn', get: (r) => S[h.sites.name[r.s]] },
+			{ label: 'Site', cls: 'fn', get: (r) => S[siteShort[r.s]], tip: (r) => S[h.sites.name[r.s]] },
 			{ label: 'Location', get: (r) => loc(r.s) },
 			{ label: 'Module', get: (r) => modName(h.sites.module[r.s]) },
 			{ label: 'Bytes', num: true, get: (r) => r.bytes, fmt: fmtBytes },
@@ -1553,8 +1556,14 @@
 		const base = A.share_of === 'samples' ? A.total.samples : A.total.ns;
 		const amt = (c) => (A.share_of === 'samples' ? c.samples : c.ns);
 		const sel = $('code-func');
+		// the short names the flamegraph shows, the full name on hover
+		const shortOf = new Map();
+		for (let f = 0; f < NF; f++) shortOf.set(funcFull(f), funcName(f));
+		code.shortOf = shortOf;
 		A.functions.forEach((f, i) => {
-			const o = el('option', '', f.name + ' (' + f.module + ') \u2014 self ' + fmtPct(amt(f.self), base));
+			const o = el('option', '', (shortOf.get(f.name) || f.name) + ' (' + f.module + ') \u2014 self ' +
+				fmtPct(amt(f.self), base));
+			o.title = f.name;
 			o.value = String(i);
 			sel.appendChild(o);
 		});
@@ -1593,7 +1602,9 @@
 		$('code-asm').classList.toggle('on', code.view === 'asm');
 		const head = $('code-head');
 		head.textContent = '';
-		head.appendChild(el('span', 'mono fname', f.name));
+		const fn = el('span', 'mono fname', code.shortOf.get(f.name) || f.name);
+		fn.title = f.name;
+		head.appendChild(fn);
 		head.appendChild(document.createTextNode(' in ' + f.module + (f.file ? ' \u2014 ' + f.file : '') + ': self ' +
 			fmtPct(fself, code.base) + ' (' + plural(f.self.samples, 'sample', 'samples') + '), total ' +
 			fmtPct(code.amt(f.total), code.base) + ' (' + plural(f.total.samples, 'sample', 'samples') + ')'));
