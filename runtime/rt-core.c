@@ -91,11 +91,13 @@ uint64_t scorch_rt_process_cpu_ns(void)
  * taken after malloc returns is really later than the allocation (the
  * ordering of a free and a reuse of its address across threads rests on
  * that). About a third of the cost of clock_gettime. async-signal-safe */
-static inline void rt_wm_stamp(uint64_t t);
+static inline void rt_wm_stamp(void);
 
 uint64_t scorch_rt_now(void)
 {
 	uint64_t t;
+	if (scorch_rt_guard == RT_GUARD_HOOK)
+		rt_wm_stamp();
 #if defined(__x86_64__) || defined(__i386__)
 	if (likely(G.tsc)) {
 		unsigned aux;
@@ -103,32 +105,36 @@ uint64_t scorch_rt_now(void)
 	} else
 #endif
 	t = scorch_rt_ns();
-	if (scorch_rt_guard == RT_GUARD_HOOK)
-		rt_wm_stamp(t);
 	return t;
 }
 
-/* A malloc hook took time stamp t for the record it is about to make: the
- * second word of the thread's watermark slot (see "Watermarks") holds it
- * until a record is committed, so the launcher does not pass a stamp whose
- * record is still on its way (a free is stamped before its record is made,
+/* A malloc hook is about to take a time stamp for the record it will make:
+ * the second word of the thread's watermark slot (see "Watermarks") holds
+ * a time no later than that stamp (the buffer's last record's) until a
+ * record is committed, so the launcher does not pass a stamp whose record
+ * is still on its way (a free is stamped before its record is made,
  * realloc's old block before the call, and the thread may be preempted in
- * between, its buffer flushed meanwhile by another thread). The first stamp
- * stays: a signal handler's hook nested in this one stamps later.
- * async-signal-safe */
-static inline void rt_wm_stamp(uint64_t t)
+ * between, its buffer flushed meanwhile by another thread). Stored before
+ * the clock is read: a thread preempted between the two for longer than
+ * the launcher's margin (at load 20-27 on 2 cores it was, with the store
+ * after the read) is still covered. The first stays: a signal handler's
+ * hook nested in this one stamps later. async-signal-safe */
+static inline void rt_wm_stamp(void)
 {
 	struct rt_buf *b = tl_buf;
 	if (b) {
 		_Atomic uint64_t *w = b->wm;
-		if (w && !atomic_load_explicit(&w[1], memory_order_relaxed))
+		if (w && !atomic_load_explicit(&w[1], memory_order_relaxed)) {
+			uint64_t t = b->last_time;
 			atomic_store_explicit(&w[1], t ? t : 1, memory_order_relaxed);
+			atomic_signal_fence(memory_order_seq_cst);
+		}
 	}
 }
 
-void scorch_rt_wm_stamp(uint64_t t)
+void scorch_rt_wm_stamp(void)
 {
-	rt_wm_stamp(t);
+	rt_wm_stamp();
 }
 
 static uint32_t rt_gettid(void) { return (uint32_t)syscall(SYS_gettid); }

@@ -588,11 +588,10 @@ static inline uint64_t stamp_free(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	if (likely(G.tsc)) {
-		/* in the watermark slot too: the thread may be preempted
-		 * before its record is committed (rt-core.c, "Watermarks") */
-		uint64_t t = __builtin_ia32_rdtsc();
-		scorch_rt_wm_stamp(t);
-		return t;
+		/* a bound in the watermark slot first: the thread may be
+		 * preempted before its record is committed (rt-core.c) */
+		scorch_rt_wm_stamp();
+		return __builtin_ia32_rdtsc();
 	}
 #endif
 	return scorch_rt_now();

@@ -143,9 +143,10 @@ RT_HIDDEN void scorch_rt_env_snapshot(void);
 /* The time stamp of records: TSC ticks when the launcher found the TSC
  * stable and calibrated it, CLOCK_MONOTONIC ns otherwise. async-signal-safe */
 RT_HIDDEN uint64_t scorch_rt_now(void);
-/* Puts a hook's time stamp taken without scorch_rt_now() (a free's rdtsc)
- * in the thread's watermark slot until its record is committed. */
-void scorch_rt_wm_stamp(uint64_t t);
+/* Before a hook's time stamp taken without scorch_rt_now() (a free's
+ * rdtsc): a time no later than it goes to the thread's watermark slot
+ * until its record is committed. */
+void scorch_rt_wm_stamp(void);
 RT_HIDDEN uint64_t scorch_rt_ns(void);   /* CLOCK_MONOTONIC ns */
 RT_HIDDEN uint64_t scorch_rt_process_cpu_ns(void);   /* CLOCK_PROCESS_CPUTIME_ID ns; async-signal-safe */
 /* This thread's buffer for the running context: the thread's own, or, in a
