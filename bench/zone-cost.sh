@@ -183,6 +183,12 @@ if [ "$REAL" = 1 ]; then
 		t0=$(now); uftrace record -d "$OUT/d-real" "$OUT/tool-pg/scorch" "${ARGS[@]}" >/dev/null 2>&1; t1=$(now)
 		uftrace report -d "$OUT/d-real" >"$OUT/real-uftrace.report" 2>&1; t2=$(now)
 		printf '%s\t%s\t%s\n' $(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 )) "$(size_of "$OUT/d-real")" >>"$OUT/real-uftrace.tsv"
+		# the same calls as scorch's: -pg leaves out what GCC inlined,
+		# -finstrument-functions keeps a call for it
+		rm -rf "$OUT/d-real"
+		t0=$(now); uftrace record -d "$OUT/d-real" "$OUT/tool-fi/scorch" "${ARGS[@]}" >/dev/null 2>&1; t1=$(now)
+		uftrace report -d "$OUT/d-real" >"$OUT/real-uftrace-fi.report" 2>&1; t2=$(now)
+		printf '%s\t%s\t%s\n' $(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 )) "$(size_of "$OUT/d-real")" >>"$OUT/real-uftrace-fi.tsv"
 		rm -f "$OUT/real.scorch"
 		t0=$(now); "$SCORCH" record --calls -o "$OUT/real.scorch" -- "$OUT/tool-fi/scorch" "${ARGS[@]}" >/dev/null 2>"$OUT/real-scorch.err"; t1=$(now)
 		"$SCORCH" report --zones "$OUT/real.scorch" >"$OUT/real-scorch.report" 2>&1; t2=$(now)
@@ -192,10 +198,14 @@ if [ "$REAL" = 1 ]; then
 	printf '\nreal program: scorch report on a heap profile of sqlite3, %s rows (%s traced calls by scorch), median of %s:\n' \
 		"$REAL_ROWS" "${rcalls:-?}" "$REPS"
 	printf '  plain %s ms\n' "$(median <"$OUT/real-plain.ms")"
-	printf '  %-8s record %6s ms   report %6s ms   %10s bytes\n' \
-		uftrace "$(col real-uftrace 1)" "$(col real-uftrace 2)" "$(col real-uftrace 3)" \
+	printf '  %-12s record %6s ms   report %6s ms   %10s bytes\n' \
+		"uftrace -pg" "$(col real-uftrace 1)" "$(col real-uftrace 2)" "$(col real-uftrace 3)" \
+		"uftrace -fi" "$(col real-uftrace-fi 1)" "$(col real-uftrace-fi 2)" "$(col real-uftrace-fi 3)" \
 		scorch "$(col real-scorch 1)" "$(col real-scorch 2)" "$(col real-scorch 3)"
-	printf '  scorch / uftrace: record %s, report %s, bytes %s\n' \
-		"$(ratio "$(col real-scorch 1)" "$(col real-uftrace 1)")" "$(ratio "$(col real-scorch 2)" "$(col real-uftrace 2)")" \
-		"$(ratio "$(col real-scorch 3)" "$(col real-uftrace 3)")"
+	printf '  scorch / uftrace on the same build (-finstrument-functions): record %s, report %s, bytes %s\n' \
+		"$(ratio "$(col real-scorch 1)" "$(col real-uftrace-fi 1)")" "$(ratio "$(col real-scorch 2)" "$(col real-uftrace-fi 2)")" \
+		"$(ratio "$(col real-scorch 3)" "$(col real-uftrace-fi 3)")"
+	printf '  (-pg traces only the calls GCC did not inline: %s of the -pg build against %s of the other)\n' \
+		"$(awk '/^ *=+/ { on = 1; next } on && NF >= 6 { n += $5 } END { print n + 0 }' "$OUT/real-uftrace.report")" \
+		"$(awk '/^ *=+/ { on = 1; next } on && NF >= 6 { n += $5 } END { print n + 0 }' "$OUT/real-uftrace-fi.report")"
 fi
