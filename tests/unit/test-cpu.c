@@ -1108,24 +1108,24 @@ static void test_report_json(void **state)
 		"\"matched_samples\": 1400,",
 		"\"threads_selected\": 3,\n",
 		"\"functions_total\": 9,\n",
-		"{\"function\": \"leaf_a\", \"module\": \"prog\", \"file\": \"a.c\", \"line\": 12, \"inlined\": false, \"self\": 600, \"self_ns\": 600000000, \"total\": 600, \"total_ns\": 600000000, \"self_offcpu\": 0, \"self_offcpu_ns\": 0, \"total_offcpu\": 0, \"total_offcpu_ns\": 0}",
-		"{\"function\": \"_start\", \"module\": \"prog\", \"file\": \"start.S\", \"line\": 1, \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 1000,",
-		"{\"function\": \"leaf_a\", \"module\": \"prog\", \"lines\": [\n"
+		"{\"function\": \"leaf_a\", \"function_short\": \"leaf_a\", \"module\": \"prog\", \"file\": \"a.c\", \"line\": 12, \"inlined\": false, \"self\": 600, \"self_ns\": 600000000, \"total\": 600, \"total_ns\": 600000000, \"self_offcpu\": 0, \"self_offcpu_ns\": 0, \"total_offcpu\": 0, \"total_offcpu_ns\": 0}",
+		"{\"function\": \"_start\", \"function_short\": \"_start\", \"module\": \"prog\", \"file\": \"start.S\", \"line\": 1, \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 1000,",
+		"{\"function\": \"leaf_a\", \"function_short\": \"leaf_a\", \"module\": \"prog\", \"lines\": [\n"
 		"            {\"file\": \"a.c\", \"line\": 12, \"self\": 500, \"self_ns\": 500000000},\n"
 		"            {\"file\": \"a.c\", \"line\": 13, \"self\": 100, \"self_ns\": 100000000}\n"
 		"          ]},\n",
 		/* the trees are flat, in preorder: id, parent, depth */
-		"\"tree\": [\n          {\"id\": 0, \"parent\": null, \"depth\": 0, \"function\": \"_start\", \"module\": \"prog\", \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 1000, \"total_ns\": 1000000000},\n"
-		"          {\"id\": 1, \"parent\": 0, \"depth\": 1, \"function\": \"main\", \"module\": \"prog\", \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 1000, \"total_ns\": 1000000000},\n",
-		"          {\"id\": 4, \"parent\": 1, \"depth\": 2, \"function\": \"leaf_c\", \"module\": \"prog\", \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 200, \"total_ns\": 200000000},\n"
-		"          {\"id\": 5, \"parent\": 4, \"depth\": 3, \"function\": \"inl_c\", \"module\": \"prog\", \"inlined\": true, \"self\": 200, \"self_ns\": 200000000, \"total\": 200, \"total_ns\": 200000000},\n"
+		"\"tree\": [\n          {\"id\": 0, \"parent\": null, \"depth\": 0, \"function\": \"_start\", \"function_short\": \"_start\", \"module\": \"prog\", \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 1000, \"total_ns\": 1000000000},\n"
+		"          {\"id\": 1, \"parent\": 0, \"depth\": 1, \"function\": \"main\", \"function_short\": \"main\", \"module\": \"prog\", \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 1000, \"total_ns\": 1000000000},\n",
+		"          {\"id\": 4, \"parent\": 1, \"depth\": 2, \"function\": \"leaf_c\", \"function_short\": \"leaf_c\", \"module\": \"prog\", \"inlined\": false, \"self\": 0, \"self_ns\": 0, \"total\": 200, \"total_ns\": 200000000},\n"
+		"          {\"id\": 5, \"parent\": 4, \"depth\": 3, \"function\": \"inl_c\", \"function_short\": \"inl_c\", \"module\": \"prog\", \"inlined\": true, \"self\": 200, \"self_ns\": 200000000, \"total\": 200, \"total_ns\": 200000000},\n"
 		"          {\"id\": 6, \"parent\": null, \"depth\": 0, \"function\": \"clone3\",",
-		"          {\"id\": 10, \"parent\": 9, \"depth\": 4, \"function\": \"rec\", \"module\": \"prog\", \"inlined\": false, \"self\": 300,",
-		"\"bottom_up\": [\n          {\"function\": \"leaf_a\", \"module\": \"prog\", \"file\": \"a.c\", \"line\": 12, \"inlined\": false, \"self\": 600, \"self_ns\": 600000000, \"callers\": [\n"
-		"            {\"id\": 0, \"parent\": null, \"depth\": 0, \"function\": \"main\", \"module\": \"prog\", \"inlined\": false, \"samples\": 500, \"ns\": 500000000},\n"
-		"            {\"id\": 1, \"parent\": 0, \"depth\": 1, \"function\": \"_start\", \"module\": \"prog\", \"inlined\": false, \"samples\": 500, \"ns\": 500000000},\n"
+		"          {\"id\": 10, \"parent\": 9, \"depth\": 4, \"function\": \"rec\", \"function_short\": \"rec\", \"module\": \"prog\", \"inlined\": false, \"self\": 300,",
+		"\"bottom_up\": [\n          {\"function\": \"leaf_a\", \"function_short\": \"leaf_a\", \"module\": \"prog\", \"file\": \"a.c\", \"line\": 12, \"inlined\": false, \"self\": 600, \"self_ns\": 600000000, \"callers\": [\n"
+		"            {\"id\": 0, \"parent\": null, \"depth\": 0, \"function\": \"main\", \"function_short\": \"main\", \"module\": \"prog\", \"inlined\": false, \"samples\": 500, \"ns\": 500000000},\n"
+		"            {\"id\": 1, \"parent\": 0, \"depth\": 1, \"function\": \"_start\", \"function_short\": \"_start\", \"module\": \"prog\", \"inlined\": false, \"samples\": 500, \"ns\": 500000000},\n"
 		"            {\"id\": 2, \"parent\": null, \"depth\": 0, \"function\": \"rec\",",
-		"{\"tid\": 100, \"name\": \"prog\", \"samples\": 1000, \"ns\": 1000000000, \"offcpu_samples\": 0, \"offcpu_ns\": 0, \"lifetime_ns\": 1000000000, \"first_sample_ns\": 0, \"last_sample_ns\": 999000000, \"achieved_hz\": 1000, \"top_function\": \"leaf_a\", \"top_module\": \"prog\", \"top_self\": 500, \"top_self_ns\": 500000000}",
+		"{\"tid\": 100, \"name\": \"prog\", \"samples\": 1000, \"ns\": 1000000000, \"offcpu_samples\": 0, \"offcpu_ns\": 0, \"lifetime_ns\": 1000000000, \"first_sample_ns\": 0, \"last_sample_ns\": 999000000, \"achieved_hz\": 1000, \"top_function\": \"leaf_a\", \"top_function_short\": \"leaf_a\", \"top_module\": \"prog\", \"top_self\": 500, \"top_self_ns\": 500000000}",
 		"{\"tid\": 101, \"name\": \"worker\", \"samples\": 300,",
 		"\n    }\n  ],\n  \"errors\": []\n}\n",
 	};
@@ -1147,9 +1147,9 @@ static void test_report_json(void **state)
 	assert_int_equal(nf, 5);
 	/* bottom_up capped by the limit */
 	const char *bs = strstr(s, "\"bottom_up\": [");
-	assert_non_null(strstr(bs, "\n          {\"function\": \"rec\", \"module\": \"prog\", \"file\""));
-	assert_non_null(strstr(bs, "\n          {\"function\": \"leaf_b\", \"module\": \"prog\", \"file\""));
-	assert_null(strstr(bs, "{\"function\": \"inl_c\", \"module\": \"prog\", \"file\""));
+	assert_non_null(strstr(bs, "\n          {\"function\": \"rec\", \"function_short\": \"rec\", \"module\": \"prog\", \"file\""));
+	assert_non_null(strstr(bs, "\n          {\"function\": \"leaf_b\", \"function_short\": \"leaf_b\", \"module\": \"prog\", \"file\""));
+	assert_null(strstr(bs, "{\"function\": \"inl_c\", \"function_short\": \"inl_c\", \"module\": \"prog\", \"file\""));
 	sb_release(&sb);
 
 	/* standalone, with the 0.5% pruning: a 0.4% branch goes */

@@ -700,8 +700,14 @@ static void test_site_edge_cases(void **state)
 	struct strbuf sb = STRBUF_INIT;
 	struct report_options ro = { .limit = 10 };
 	report_heap_text(&sb, r, &ro);
-	assert_non_null(strstr(sb.buf, "std::__new_allocator<int>::allocate(unsigned long, void const*) at new_allocator.h:137 (prog) [inlined]"));
+	/* short names by default, the whole ones with --names=full */
+	assert_non_null(strstr(sb.buf, " std::__new_allocator::allocate at new_allocator.h:137 (prog) [inlined]"));
+	assert_null(strstr(sb.buf, "std::__new_allocator<int>::allocate(unsigned long"));
 	assert_non_null(strstr(sb.buf, "(no stack recorded)"));
+	sb_reset(&sb);
+	ro.full_names = true;
+	report_heap_text(&sb, r, &ro);
+	assert_non_null(strstr(sb.buf, "std::__new_allocator<int>::allocate(unsigned long, void const*) at new_allocator.h:137 (prog) [inlined]"));
 	sb_release(&sb);
 	heap_result_free(r);
 	profile_free(p);
@@ -846,10 +852,10 @@ static void test_report_json(void **state)
 		"\"peak_time_ns\": 400020,", "\"leaked_bytes\": 300,", "\"temporary\": 1009,",
 		"{\"function\": \"calloc\", \"calls\": 1, \"failed\": 1}",
 		"\"sites_total\": 6,",
-		"\"function\": \"make_small\",",
-		"{\"function\": \"main\", \"file\": \"main.c\", \"line\": 50, \"module\": \"prog\", \"address\": \"0x401000\", \"inlined\": false}",
-		"{\"function\": \"helper\", \"file\": \"b.c\", \"line\": 30, \"module\": \"libfoo.so\", \"address\": \"0x7f0000000200\", \"inlined\": true}",
-		"{\"function\": \"make_obj\", \"file\": \"c.cc\", \"line\": 7, \"module\": \"prog\", \"bytes\": 2500, \"blocks\": 3}",
+		"\"function\": \"make_small\", \"function_short\": \"make_small\",",
+		"{\"function\": \"main\", \"function_short\": \"main\", \"file\": \"main.c\", \"line\": 50, \"module\": \"prog\", \"address\": \"0x401000\", \"inlined\": false}",
+		"{\"function\": \"helper\", \"function_short\": \"helper\", \"file\": \"b.c\", \"line\": 30, \"module\": \"libfoo.so\", \"address\": \"0x7f0000000200\", \"inlined\": true}",
+		"{\"function\": \"make_obj\", \"function_short\": \"make_obj\", \"file\": \"c.cc\", \"line\": 7, \"module\": \"prog\", \"bytes\": 2500, \"blocks\": 3}",
 		"\"stacks_total\": 1,",
 		"{\"min\": 16, \"max\": 31, \"count\": 1001, \"bytes\": 16020}",
 		"{\"name\": \"libfoo.so\", \"path\": \"libfoo.so\", \"main\": false, \"allocations\": 4, \"bytes\": 308, \"leaked_bytes\": 300, \"leaked_blocks\": 3}",
