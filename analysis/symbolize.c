@@ -76,6 +76,9 @@ struct image {
 	bool cu_ranges_loaded;
 	struct cu_range *cu_ranges;     /* sorted by lo */
 	size_t ncu_ranges;
+	/* qualified names of functions without a linkage name (scope_prefix()) */
+	struct u64map scoped_cus;       /* CU DIE address -> 1 once its scopes are indexed */
+	struct u64map scope_of;         /* function DIE address -> interned "ns::Class" */
 };
 
 struct module {
@@ -218,6 +221,8 @@ static void image_free(struct image *img)
 		free(img->cus.data[i].fns);
 	VEC_FREE(&img->cus);
 	u64map_release(&img->cu_by_die);
+	u64map_release(&img->scoped_cus);
+	u64map_release(&img->scope_of);
 	free(img->cu_ranges);
 	free(img->syms);
 	dwfl_end(img->dwfl);
@@ -295,6 +300,8 @@ int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
 			return err;
 		}
 		u64map_init(&img->cu_by_die, 64);
+		u64map_init(&img->scoped_cus, 16);
+		u64map_init(&img->scope_of, 64);
 		VEC_PUSH(&s->imgs, img);
 		m.img = img;
 	}
@@ -634,9 +641,79 @@ static const char *die_string(Dwarf_Die *die, int name)
 	return dwarf_formstring(dwarf_attr_integrate(die, name, &attr));
 }
 
+/* Records the namespace/class prefix ("std", "std::vector<int>") of each
+ * function declared under parent, which is at depth `depth`; prefix holds
+ * parent's qualified name. Only namespaces and types are entered: functions
+ * are declared there, not inside other functions' bodies. */
+static void index_scopes(struct symbolizer *s, struct image *img, Dwarf_Die *parent,
+			 struct strbuf *prefix, int depth)
+{
+	Dwarf_Die child;
+	if (depth >= MAX_DIE_DEPTH || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		if (tag == DW_TAG_subprogram) {
+			if (prefix->len) {
+				bool isnew;
+				uint64_t *v = u64map_put(&img->scope_of, (uint64_t)(uintptr_t)child.addr, &isnew);
+				*v = (uint64_t)(uintptr_t)intern(s, prefix->buf, prefix->len, NULL);
+			}
+		} else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+			   tag == DW_TAG_structure_type || tag == DW_TAG_union_type) {
+			if (!dwarf_haschildren(&child))
+				continue;
+			const char *nm = dwarf_diename(&child);
+			size_t keep = prefix->len;
+			if (prefix->len)
+				sb_adds(prefix, "::");
+			sb_adds(prefix, nm ? nm : tag == DW_TAG_namespace ? "(anonymous namespace)" :
+				"{unnamed type}");
+			index_scopes(s, img, &child, prefix, depth + 1);
+			prefix->len = keep;
+			if (prefix->buf)
+				prefix->buf[keep] = '\0';
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* The namespaces and classes a function DIE is declared in, "" for none:
+ * its abstract origin's or specification's (an inlined instance or an
+ * out-of-class definition points to the declaration), looked up in a map
+ * made once per compilation unit by walking its namespaces and types. */
+static const char *scope_prefix(struct symbolizer *s, struct image *img, Dwarf_Die *die)
+{
+	Dwarf_Die cur = *die, next;
+	Dwarf_Attribute attr;
+	for (int hops = 0; hops < 8; hops++) {
+		if (dwarf_attr(&cur, DW_AT_abstract_origin, &attr) && dwarf_formref_die(&attr, &next))
+			cur = next;
+		else if (dwarf_attr(&cur, DW_AT_specification, &attr) && dwarf_formref_die(&attr, &next))
+			cur = next;
+		else
+			break;
+	}
+	Dwarf_Die cu;
+	if (!dwarf_diecu(&cur, &cu, NULL, NULL))
+		return "";
+	bool isnew;
+	uint64_t *done = u64map_put(&img->scoped_cus, (uint64_t)(uintptr_t)cu.addr, &isnew);
+	if (isnew) {
+		*done = 1;
+		struct strbuf prefix = STRBUF_INIT;
+		index_scopes(s, img, &cu, &prefix, 0);
+		sb_release(&prefix);
+	}
+	uint64_t *v = u64map_get(&img->scope_of, (uint64_t)(uintptr_t)cur.addr);
+	return v ? (const char *)(uintptr_t)*v : "";
+}
+
 /* A function DIE's name: the demangled linkage name when there is one (so
- * C++ and Rust get qualified names), else DW_AT_name. */
-static const char *die_func_name(struct symbolizer *s, Dwarf_Die *die)
+ * C++ and Rust get qualified names), else DW_AT_name qualified with the
+ * namespaces and classes it is declared in (GCC leaves the linkage name out
+ * of some inlined-only functions: std::sort<...>, not sort<...>, beside the
+ * qualified names of the functions around it). */
+static const char *die_func_name(struct symbolizer *s, struct image *img, Dwarf_Die *die)
 {
 	const char *link = die_string(die, DW_AT_linkage_name);
 	if (!link)
@@ -645,8 +722,16 @@ static const char *die_func_name(struct symbolizer *s, Dwarf_Die *die)
 	if (d)
 		return d;
 	const char *name = die_string(die, DW_AT_name);
-	if (name)
-		return cached_name(s, name, false);
+	if (name) {
+		const char *scope = link ? "" : scope_prefix(s, img, die);
+		if (!*scope)
+			return cached_name(s, name, false);
+		struct strbuf q = STRBUF_INIT;
+		sb_addf(&q, "%s::%s", scope, name);
+		const char *r = intern(s, q.buf, q.len, NULL);
+		sb_release(&q);
+		return r;
+	}
 	return link ? cached_name(s, link, false) : NULL;
 }
 
@@ -751,7 +836,7 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 	int n = 0;
 	for (int i = nchain - 1; i >= 1; i--) {
 		if (n < max - 1) {
-			const char *name = die_func_name(s, &chain[i]);
+			const char *name = die_func_name(s, m->img, &chain[i]);
 			out[n++] = (struct sc_line){ name ? name : "??", file, line, true };
 		}
 		call_site(s, &chain[i], ci, &file, &line);
@@ -769,7 +854,7 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 		name = cached_name(s, symname, false);
 	}
 	if (!name && nchain)
-		name = die_func_name(s, &chain[0]);
+		name = die_func_name(s, m->img, &chain[0]);
 	if (!name) {
 		name = unknown_name;
 		file = "";
