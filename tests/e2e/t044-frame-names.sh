@@ -10,6 +10,10 @@
 #   bias, as the file's own addresses) in a recorded profile, in a perf
 #   script import of the same program and in a folded import, which reads
 #   the name back as that module and address.
+# - C++ names: short in the text report (std::vector::push_back), whole with
+#   --names=full; --json gives both (function, function_short); folded keeps
+#   the whole name unless --names=short, speedscope has the short one unless
+#   --names=full, pprof's Function.name is short and system_name whole.
 . "$ROOT/tests/e2e/lib.sh"
 
 # ---- the runtime's frames ----
@@ -173,4 +177,36 @@ check "folded import: [no stack] stays a name" \
 	"$(q names.scorch.json '.profiles[0].cpu.functions[] | select(.function == "[no stack]") | .self')" 1
 "$SCORCH" export --format=folded names.scorch | sort >names.out
 check "folded import: exports back to the same lines" "$(sort names.folded | diff - names.out && echo same)" same
+
+# ---- short names by default, the whole ones where asked ----
+full='void std::vector<int, std::allocator<int> >::push_back(int const&)'
+printf 'main;%s 5\nmain;other 1\n' "$full" >cxx.folded
+"$SCORCH" import cxx.folded -o cxx.scorch 2>cxx.err || fail "folded import: $(tail -1 cxx.err)"
+rep=$("$SCORCH" report --color=never cxx.scorch)
+check_match "report: the short name by default" "$rep" ' 5 +std::vector::push_back$'
+check "report: not the full name" "$(grep -cF "$full" <<<"$rep")" 0
+check_match "report --names=full: the full name" "$("$SCORCH" report --color=never --names=full cxx.scorch)" \
+	" 5 +void std::vector<int, std::allocator<int> >::push_back\\(int const&\\)$"
+json cxx.scorch
+check "report --json: function is the full name, function_short the short one" \
+	"$(q cxx.scorch.json '.profiles[0].cpu.functions[] | select(.self == 5) | "\(.function)|\(.function_short)"')" \
+	"$full|std::vector::push_back"
+check "export folded: the full name (interchange)" "$("$SCORCH" export cxx.scorch | grep -cxF "main;$full 5")" 1
+check "export folded --names=short" "$("$SCORCH" export --names=short cxx.scorch | sort | head -1)" "main;other 1"
+check "export folded --names=short: the short name" \
+	"$("$SCORCH" export --names=short cxx.scorch | grep -c '^main;std::vector::push_back 5$')" 1
+check "export speedscope: short frame names" \
+	"$("$SCORCH" export --format=speedscope cxx.scorch | jq -r '[.shared.frames[].name] | sort | join(",")')" \
+	"main,other,std::vector::push_back"
+check "export speedscope --names=full: full frame names" \
+	"$("$SCORCH" export --format=speedscope --names=full cxx.scorch | jq -r --arg f "$full" '[.shared.frames[] | select(.name == $f)] | length')" 1
+"$SCORCH" export --format=pprof -o cxx.pb.gz cxx.scorch || fail "export pprof"
+check "pprof: both names in the string table" \
+	"$(gzip -dc cxx.pb.gz | grep -caF "$full") $(gzip -dc cxx.pb.gz | grep -caF 'std::vector::push_back')" "1 1"
+if command -v go >/dev/null 2>&1; then
+	# -raw: "M=1 NAME :0:0 s=0(SYSTEM_NAME)"
+	check_match "go tool pprof: Function.name short, system_name full" \
+		"$(go tool pprof -sample_index=0 -raw cxx.pb.gz 2>/dev/null)" \
+		'M=1 std::vector::push_back :0:0 s=0\(void std::vector<int, std::allocator<int> >::push_back\(int const&\)\)'
+fi
 finish
