@@ -44,9 +44,9 @@ static void usage(FILE *f)
 		"                       with several), and the profiles a run's first\n"
 		"                       profile lists, with the process as the top frame\n"
 		"      --by-process     FILE alone, not its run (one FILE)\n"
-		"      --names=short|full  function names: short C++/Rust names (default: no\n"
-		"                       return type, template arguments or parameters; the\n"
-		"                       full name on hover) or the whole demangled ones\n"
+		"      --names=WHICH    short (default: C++/Rust names without return type,\n"
+		"                       template arguments or parameters; the full name on\n"
+		"                       hover) or full (the whole demangled names)\n"
 		"  -h, --help           show this help\n");
 }
 
