@@ -36,7 +36,9 @@ WARN     := -Wall -Wextra $(if $(filter-out 0,$(WERROR)),-Werror) -Wno-unused-pa
 BASE     := -std=c11 -D_GNU_SOURCE -g -O2 -fno-omit-frame-pointer $(WARN)
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all,)
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags cmocka 2>/dev/null)
-TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib capstone libcurl 2>/dev/null) -lstdc++ -lm -lpthread
+# libcurl: its header only (cli/push.c dlopens it for `scorch push`, so that
+# no other command maps its ~28 libraries)
+TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib capstone 2>/dev/null) -lstdc++ -lm -lpthread -ldl
 CFLAGS_TOOL := $(BASE) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"' \
 	-DSCORCH_SONAME='"$(SONAME)"'
 # The runtime lives in foreign processes: never sanitized, no lib/, own flags

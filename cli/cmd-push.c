@@ -257,6 +257,8 @@ int cmd_push(int argc, char **argv)
 		return cli_bad_usage("push", usage, "the last argument is the server's URL (http://HOST:PORT), not '%s'",
 				     c.url);
 	c.labels = labels ? labels : "";
+	if (push_curl_check(err, sizeof(err)))
+		die("%s", err);
 	int failed = 0;
 	for (int i = optind; i < argc - 1; i++)
 		failed += push_file(&c, argv[i], quiet) != 0;

@@ -386,6 +386,9 @@ int continuous_wanted(void)
 	if (copt.given && !copt.every_ns)
 		die("--push, --app, --label, --save, --spool, --spool-max and --push-wait go with --every "
 		    "(continuous profiling: -p, -a or -- PROGRAM)");
+	char err[320];
+	if (copt.url && push_curl_check(err, sizeof(err)))
+		die("%s", err);
 	return copt.every_ns != 0;
 }
 

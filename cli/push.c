@@ -1,5 +1,6 @@
 /* Pushing pprof profiles to Pyroscope (see push.h): the HTTP request with
- * libcurl, the names of the spool's files, and the pusher process that
+ * libcurl (loaded with dlopen when the first push is made, so that the other
+ * commands map none of its ~28 libraries: TLS, Kerberos, LDAP...), the names of the spool's files, and the pusher process that
  * empties the spool with retries and backoff. The pusher is a process, not
  * a thread, so that a hung connection or a slow server can delay nothing but
  * itself; it is niced so that the profiled program keeps the CPU. */
@@ -7,6 +8,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+/* for its types and constants only: the functions come from dlopen */
 #include <curl/curl.h>
 
 #include "../lib/die.h"
@@ -114,20 +117,98 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static int curl_ready;
+/* The curl functions push_post uses, resolved from libcurl.so.4 at run time.
+ * curl_easy_setopt is called through a plain variadic pointer: curl.h wraps
+ * the name in type-checking macros under gcc. */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+	char *(*easy_escape)(CURL *, const char *, int);
+	void (*free)(void *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+static int curl_ready; /* 0: not tried, 1: loaded and initialized, -1: failed */
+static char curl_why[300];
+
+/* Loads and initializes libcurl once; on failure err says why. */
+static int curl_load(char *err, size_t errlen)
+{
+	if (curl_ready == 0) {
+		curl_ready = -1;
+		char why4[200] = "not found";
+		void *so = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+		if (!so) {
+			/* the error about libcurl.so.4, the name that matters */
+			const char *e = dlerror();
+			if (e)
+				snprintf(why4, sizeof(why4), "%s", e);
+			so = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+		}
+		if (!so) {
+			snprintf(curl_why, sizeof(curl_why), "scorch push needs libcurl (libcurl.so.4): install libcurl4 (%s)",
+				 why4);
+			goto out;
+		}
+		static const struct {
+			const char *name;
+			void **slot;
+		} syms[] = {
+			{ "curl_global_init", (void **)&cu.global_init },
+			{ "curl_easy_init", (void **)&cu.easy_init },
+			{ "curl_easy_setopt", (void **)&cu.easy_setopt },
+			{ "curl_easy_perform", (void **)&cu.easy_perform },
+			{ "curl_easy_getinfo", (void **)&cu.easy_getinfo },
+			{ "curl_easy_strerror", (void **)&cu.easy_strerror },
+			{ "curl_easy_cleanup", (void **)&cu.easy_cleanup },
+			{ "curl_easy_escape", (void **)&cu.easy_escape },
+			{ "curl_free", (void **)&cu.free },
+			{ "curl_slist_append", (void **)&cu.slist_append },
+			{ "curl_slist_free_all", (void **)&cu.slist_free_all },
+		};
+		for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+			void *f = dlsym(so, syms[i].name);
+			if (!f) {
+				snprintf(curl_why, sizeof(curl_why),
+					 "scorch push needs libcurl (libcurl.so.4): install libcurl4 (the loaded one lacks %s)",
+					 syms[i].name);
+				dlclose(so);
+				goto out;
+			}
+			*syms[i].slot = f;
+		}
+		if (cu.global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			snprintf(curl_why, sizeof(curl_why), "cannot initialize libcurl");
+			goto out;
+		}
+		curl_ready = 1;
+	}
+out:
+	if (curl_ready > 0)
+		return 0;
+	snprintf(err, errlen, "%s", curl_why);
+	return -1;
+}
+
+int push_curl_check(char *err, size_t errlen)
+{
+	return curl_load(err, errlen);
+}
 
 int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t from_ns, uint64_t until_ns,
 	      char *err, size_t errlen, int *retry)
 {
 	*retry = 1;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-			snprintf(err, errlen, "cannot initialize libcurl");
-			return -1;
-		}
-		curl_ready = 1;
+	if (curl_load(err, errlen) < 0) {
+		*retry = 0;
+		return -1;
 	}
-	CURL *h = curl_easy_init();
+	CURL *h = cu.easy_init();
 	if (!h) {
 		snprintf(err, errlen, "cannot initialize libcurl");
 		return -1;
@@ -135,34 +216,34 @@ int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t fr
 	/* name=APP{k=v,...}: Pyroscope's application name with its labels */
 	struct strbuf name = STRBUF_INIT, url = STRBUF_INIT;
 	sb_addf(&name, "%s{%s}", c->app, c->labels ? c->labels : "");
-	char *ename = curl_easy_escape(h, name.buf, (int)name.len);
+	char *ename = cu.easy_escape(h, name.buf, (int)name.len);
 	size_t ul = strlen(c->url);
 	while (ul && c->url[ul - 1] == '/')
 		ul--;
 	sb_addf(&url, "%.*s/ingest?name=%s&from=%019llu&until=%019llu&format=pprof&spyName=scorch", (int)ul, c->url,
 		ename ? ename : "", (unsigned long long)from_ns, (unsigned long long)until_ns);
-	curl_free(ename);
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+	cu.free(ename);
+	struct curl_slist *hdr = cu.slist_append(NULL, "Content-Type: application/octet-stream");
 	struct body b = { .len = 0 };
 	b.buf[0] = 0;
-	curl_easy_setopt(h, CURLOPT_URL, url.buf);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "scorch/" SCORCH_VERSION);
-	CURLcode rc = curl_easy_perform(h);
+	cu.easy_setopt(h, CURLOPT_URL, url.buf);
+	cu.easy_setopt(h, CURLOPT_POST, 1L);
+	cu.easy_setopt(h, CURLOPT_POSTFIELDS, data);
+	cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	cu.easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+	cu.easy_setopt(h, CURLOPT_USERAGENT, "scorch/" SCORCH_VERSION);
+	CURLcode rc = cu.easy_perform(h);
 	long status = 0;
 	int ret = -1;
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "%s: %s", c->url, curl_easy_strerror(rc));
+		snprintf(err, errlen, "%s: %s", c->url, cu.easy_strerror(rc));
 	} else {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status < 300) {
 			ret = 0;
 		} else {
@@ -177,8 +258,8 @@ int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t fr
 			*retry = status >= 500 || status == 429 || status == 408 || status == 422;
 		}
 	}
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
+	cu.slist_free_all(hdr);
+	cu.easy_cleanup(h);
 	sb_release(&name);
 	sb_release(&url);
 	return ret;

@@ -37,6 +37,9 @@ char *push_app_from(const char *s);
  * this profile (other 4xx). */
 int push_post(const struct push_conf *c, const void *body, size_t n, uint64_t from_ns, uint64_t until_ns,
 	      char *err, size_t errlen, int *retry);
+/* Loads libcurl (dlopen, at the first call: the tool does not link it) and
+ * initializes it; 0, or -1 with the reason in err ("install libcurl4"). */
+int push_curl_check(char *err, size_t errlen);
 
 /* The spool: profiles named FROM-UNTIL.PID.pb.gz (ns, zero-padded, so that
  * names sort by time). Puts the name of such a file in out (at least
