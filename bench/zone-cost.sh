@@ -167,7 +167,7 @@ if [ "$REAL" = 1 ]; then
 		{ say "zone-cost.sh: cannot record sqlite3 (apt-get install sqlite3)"; exit 1; }
 	for v in fi pg; do
 		flags=$([ $v = fi ] && echo -finstrument-functions || echo -pg)
-		libs="$(pkg-config --libs libdw libelf libzstd zlib capstone libcurl 2>/dev/null) -lstdc++ -lm -lpthread"
+		libs="$(pkg-config --libs libdw libelf libzstd zlib capstone 2>/dev/null) -lstdc++ -lm -lpthread -ldl"
 		[ $v = fi ] && libs="$libs -L$BUILD -lscorch -Wl,-rpath,$BUILD"
 		make -C "$ROOT" --no-print-directory -j"$CORES" BUILD="$OUT/tool-$v" SANFLAGS="$flags" \
 			TOOL_LIBS="$libs" "$OUT/tool-$v/scorch" >"$OUT/tool-$v.log" 2>&1 ||
