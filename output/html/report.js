@@ -751,8 +751,15 @@
 	function niceStep(max, n, base) {
 		let unit = 1;
 		while (max / unit >= base) unit *= base;
-		for (let m = 1; ; m *= 10)
-			for (const k of [1, 2, 5]) if (max / (k * m * unit) <= n) return k * m * unit;
+		const raw = max / unit / n;
+		if (!(raw > 0) || !isFinite(raw)) return unit;
+		// from the power of 10 at or below max/n, so a run of 1.6 s gets
+		// 0.5 s steps (4 labels), not 1 s steps (2 labels)
+		for (let m = Math.pow(10, Math.floor(Math.log10(raw))); ; m *= 10)
+			for (const k of [1, 2, 5]) {
+				const s = k * m * unit;
+				if (s >= 1 && max / s <= n) return s;
+			}
 	}
 	// the value of a step series at time t
 	function seriesAt(s, t) {
