@@ -1001,10 +1001,22 @@ void session_print(const struct session_result *r)
 		fprintf(stderr, "scorch:   wrote %s\n", term_safe(r->profiles[i].path));
 	}
 	if (r->nprofiles > 1) {
+		/* a shim chain or a build can write dozens: name the first
+		 * few, count the rest (the run's first profile lists them all) */
+		size_t shown = 0, more = 0;
 		fprintf(stderr, "scorch: %zu profiles:", r->nprofiles);
-		for (size_t i = 0; i < r->nprofiles; i++)
-			if (r->profiles[i].path)
+		for (size_t i = 0; i < r->nprofiles; i++) {
+			if (!r->profiles[i].path)
+				continue;
+			if (shown < 8) {
 				fprintf(stderr, " %s", term_safe(r->profiles[i].path));
+				shown++;
+			} else {
+				more++;
+			}
+		}
+		if (more)
+			fprintf(stderr, " and %zu more", more);
 		fputc('\n', stderr);
 	}
 	if (first < r->nprofiles) {
