@@ -11,6 +11,7 @@
 
 #include "../analysis/cpu.h"
 #include "../analysis/heap.h"
+#include "../analysis/merge.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/progress.h"
@@ -304,6 +305,16 @@ int cmd_report(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		/* the text of a wall profile: the tables and trees show the
+		 * blocked time as an [off-CPU] leaf, as flame and html do (the
+		 * JSON keeps the stacks as recorded: self_offcpu per function) */
+		struct cpu_result *mcr = NULL;
+		if (cr && !json && cr->wall && cr->t.offcpu.samples) {
+			profile_mark_offcpu(p);
+			if (cpu_analyze(p, &co, &mcr))
+				mcr = NULL;     /* the report as it was */
+		}
+		cro.marked = mcr;
 		struct heap_result *r = NULL;
 		char herr[256] = "";
 		ho.err = herr;
@@ -314,6 +325,7 @@ int cmd_report(int argc, char **argv)
 			error("%s: cannot analyze the heap events%s%s", argv[i], herr[0] ? ": " : "", herr);
 			if (json)
 				report_json_add_error(&doc, argv[i], herr[0] ? herr : "cannot analyze the heap events");
+			cpu_result_free(mcr);
 			cpu_result_free(cr);
 			profile_free(p);
 			rc = 1;
@@ -347,6 +359,7 @@ int cmd_report(int argc, char **argv)
 			printed = true;
 		}
 		heap_result_free(r);
+		cpu_result_free(mcr);
 		cpu_result_free(cr);
 		profile_free(p);
 	}

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../analysis/demangle.h"
+#include "../analysis/merge.h"
 #include "../lib/die.h"
 #include "notes.h"
 #include "report-heap.h"
@@ -153,7 +154,9 @@ static void text_header(struct text *x)
 	const struct term_colors *c = x->c;
 	struct strbuf *o = x->out;
 	const char *prog = p->exe && *p->exe ? term_safe(p->exe) : "?";
-	sb_addf(o, "%sscorch cpu report: %s (pid %u)%s\n", c->bold, prog, p->pid, c->reset);
+	/* a wall profile that mostly waited is a report of wall time */
+	sb_addf(o, "%sscorch %s report: %s (pid %u)%s\n", c->bold,
+		r->wall && profile_mostly_offcpu(p) ? "wall-time" : "cpu", prog, p->pid, c->reset);
 	if (x->o->file)
 		sb_addf(o, "  file      %s\n", term_safe(x->o->file));
 	if (p->nparts > 1)   /* analysis/merge.h */
@@ -318,9 +321,16 @@ static void text_top(struct text *x, uint32_t *idx, enum cpu_sort key)
 	bool self = key == CPU_SORT_SELF;
 	heading(x, "Top functions by %s", self ? "self" : "total");
 	shown_of(x, shown, n);
-	sb_addf(x->out, "%s  %s\n", x->c->dim,
-		self ? "(samples where the function itself was running)" :
-		       "(samples with the function anywhere on the stack)");
+	if (r->wall)   /* blocked time: the [off-CPU] leaf (o->marked) */
+		sb_addf(x->out, "%s  %s\n", x->c->dim,
+			self ? "(wall-time samples where the function itself was running; "
+			       "[off-CPU]: blocked, below the function that blocked)" :
+			       "(wall-time samples with the function anywhere on the stack, "
+			       "on- and off-CPU)");
+	else
+		sb_addf(x->out, "%s  %s\n", x->c->dim,
+			self ? "(samples where the function itself was running)" :
+			       "(samples with the function anywhere on the stack)");
 	sb_adds(x->out, x->c->reset);
 	if (!n) {
 		sb_addf(x->out, "  (none%s)\n", r->filtered ? " pass the filter" : "");
@@ -542,6 +552,8 @@ static void text_lines(struct text *x, uint32_t *idx)
 		x->c->dim, x->c->reset);
 	for (size_t i = 0; i < shown; i++) {
 		const struct cpu_func *f = &r->funcs[idx[i]];
+		if (!strcmp(f->name, MERGE_OFFCPU_FRAME))
+			continue;       /* blocked time has no line */
 		sb_adds(x->out, "  ");
 		func_label(x, f, false);
 		sb_addc(x->out, '\n');
@@ -698,12 +710,20 @@ void report_cpu_text(struct strbuf *out, const struct cpu_result *r,
 		arena_release(&x.names);
 		return;
 	}
-	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
-	text_top(&x, idx, CPU_SORT_SELF);
-	text_top(&x, idx, CPU_SORT_TOTAL);
-	text_tree(&x);
-	text_bottom_up(&x);
-	text_lines(&x, idx);
+	/* a wall profile's views of stacks from its marked analysis: the
+	 * blocked time is an [off-CPU] leaf (same samples, same totals) */
+	struct text y = x;
+	if (o->marked && o->marked->nfuncs && o->marked->t.total.samples == r->t.total.samples)
+		y.r = o->marked;
+	size_t nidx = r->nfuncs > y.r->nfuncs ? r->nfuncs : y.r->nfuncs;
+	uint32_t *idx = xmalloc((nidx ? nidx : 1) * sizeof(*idx));
+	text_top(&y, idx, CPU_SORT_SELF);
+	text_top(&y, idx, CPU_SORT_TOTAL);
+	text_tree(&y);
+	text_bottom_up(&y);
+	text_lines(&y, idx);
+	x.cell = y.cell;        /* y grew them: x goes on with them */
+	x.names = y.names;
 	if (r->wall)
 		text_offcpu(&x, idx);
 	if (o->threads)

@@ -27,6 +27,12 @@ struct cpu_report_options {
 	const char *thread;         /* the thread selection r was made with; may be NULL */
 	bool full_names;            /* text: whole demangled names instead of demangle_short()'s;
 	                             * JSON always gives both ("function", "short") */
+	const struct cpu_result *marked;   /* text of a wall profile: the same samples analyzed
+	                             * after profile_mark_offcpu() (analysis/merge.h), for the
+	                             * top functions, call tree, callers and lines, so that the
+	                             * blocked time is an [off-CPU] leaf under the function
+	                             * that blocked; r keeps the header, the Off-CPU table and
+	                             * the threads. NULL: r for everything */
 };
 
 /* Appends the text report of r (made from r->p) to out. */

@@ -121,6 +121,32 @@ if [ "${joined:-0}" -ge 5000 ]; then
 fi
 "$SCORCH" report w.scorch >w.txt
 check_match "report: off-CPU table names usleep" "$(sed -n '/^Off-CPU/,$p' w.txt)" 'usleep'
+# the text report shows the blocked time as flame does: an [off-CPU] leaf
+# below the function that blocked, in the tables and the call tree, and its
+# title says wall time (the program spent most of its run waiting)
+"$SCORCH" report --json w.scorch >w.json
+woff=$(jq_total w.json "d['profiles'][0]['cpu']['totals']['offcpu_samples']")
+wall=$(jq_total w.json "d['profiles'][0]['cpu']['totals']['samples']")
+check_ge "wall: mostly off-CPU" "$((woff * 2))" "$((wall + 1))"
+check "report: the JSON keeps the stacks as recorded" "$(grep -c 'off-CPU\]' w.json)" 0
+"$SCORCH" report --ascii --color=never --limit=0 w.scorch >wa.txt
+check_match "report: title says wall time" "$(head -1 wa.txt)" '^scorch wall-time report: '
+# top self: the [off-CPU] row holds every off-CPU sample; usleep none
+check "report: [off-CPU] self samples = off-CPU samples" \
+	"$(sed -n '/^Top functions by self/,/^Top functions by total/p' wa.txt | awk '$4 == "[off-CPU]" { print $3 }')" "$woff"
+check "report: usleep has no self time" \
+	"$(sed -n '/^Top functions by self/,/^Top functions by total/p' wa.txt | grep -c ' usleep ')" 0
+# the call tree: usleep -> [off-CPU] and pthread_join -> [off-CPU], each
+# as wide as the Off-CPU table's row of the function waited in
+offpct() { sed -n '/^Off-CPU/,$p' wa.txt | awk -v f="$1" '$5 == f { print $1 }'; }   # share samples N unit name
+leafpct() { sed -n '/^Call tree/,/^Callers/p' wa.txt | grep -A1 -E "[-] $1 [(]" | tail -1 |
+	awk '/\[off-CPU\]$/ { print $1 }'; }
+check "report tree: usleep -> [off-CPU] = usleep's off-CPU share" "$(leafpct usleep)" "$(offpct usleep)"
+check "report tree: pthread_join -> [off-CPU] = its off-CPU share" "$(leafpct pthread_join)" "$(offpct pthread_join)"
+check_match "report tree: usleep's share is there" "$(offpct usleep)" '^[0-9.]+%$'
+"$SCORCH" record -o c.scorch -- "$PROGS/wall-split" >/dev/null 2>&1
+check_match "report: a CPU profile's title" "$("$SCORCH" report --color=never c.scorch | head -1)" '^scorch cpu report: '
+check "report: no [off-CPU] in a CPU profile" "$("$SCORCH" report --color=never c.scorch | grep -c 'off-CPU\]')" 0
 "$SCORCH" flame -o w.svg w.scorch 2>/dev/null
 check_match "flame: [off-CPU] frame" "$(cat w.svg)" '\[off-CPU\]'
 check_match "flame: subtitle says wall time" "$(cat w.svg)" 'wall-time samples \(on- and off-CPU\)'
