@@ -5,6 +5,7 @@
  * so runs of different lengths compare; see docs/views.md. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "../analysis/demangle.h"
 #include "../analysis/flame.h"
 #include "../lib/die.h"
+#include "../lib/progress.h"
 #include "../lib/outfile.h"
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
@@ -219,7 +221,9 @@ static int write_svg(const char *path, const struct flame_tree *t,
 		return 1;
 	struct flame_svg_stats st;
 	int rc = flame_svg_write(of.f, t, so, &st);
-	if (outfile_close(&of, rc, rc < 0 ? -rc : 0))
+	rc = outfile_close(&of, rc, rc < 0 ? -rc : 0);
+	progress_end();         /* the line goes before what follows */
+	if (rc)
 		return 1;
 	fprintf(stderr, "scorch: %s: differential flame graph, %zu frames drawn\n", path, st.frames);
 	return 0;
@@ -347,9 +351,14 @@ int cmd_diff(int argc, char **argv)
 	struct side s[2];
 	memset(s, 0, sizeof(s));
 	int rc = 1;
-	for (int i = 0; i < 2; i++)
+	char what[PATH_MAX + 16];
+	for (int i = 0; i < 2; i++) {
+		snprintf(what, sizeof(what), "reading %s", argv[optind + i]);
+		progress_begin(what);   /* a line on a terminal if it takes a while */
 		if (flame_input_load_run(&s[i].in, argv + optind + i, 1, mode))
 			goto out;
+	}
+	progress_stage("comparing");
 	for (int i = 0; i < 2; i++) {
 		s[i].w = flame_input_weight(&s[i].in, heap, cpu);
 		/* one CPU weight for both: time, if either's samples weigh
@@ -386,6 +395,7 @@ int cmd_diff(int argc, char **argv)
 	if (!by_share && n > 1)
 		qsort(rows, n, sizeof(*rows), cmp_weight);
 	size_t shown = limit && limit < n ? limit : n;
+	progress_end();         /* before the table */
 	if (json)
 		print_json(&s[0], &s[1], w, g, rows, n, shown);
 	else
@@ -399,10 +409,14 @@ int cmd_diff(int argc, char **argv)
 		sb_addf(&sub, "%s -> %s; red grew, blue shrank (share of each profile's total)",
 			s[0].in.path, s[1].in.path);
 		so.subtitle = sub.buf;
+		snprintf(what, sizeof(what), "drawing %s", output);
+		progress_begin(what);
 		rc = write_svg(output, s[1].t, &so);
+		progress_end();
 		sb_release(&sub);
 	}
 out:
+	progress_end();
 	for (int i = 0; i < 2; i++) {
 		flame_tree_free(s[i].t);
 		flame_input_release(&s[i].in);

@@ -4,6 +4,7 @@
  * peak or bytes leaked. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "../analysis/heap.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
+#include "../lib/progress.h"
 #include "../lib/outfile.h"
 #include "../output/export-chrome.h"
 #include "../output/export-pprof.h"
@@ -327,8 +329,13 @@ int cmd_export(int argc, char **argv)
 
 	const char *path = argv[optind];
 	struct sc_profile *p;
-	if (run_load(argv + optind, argc - optind, mode, &p))
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof(what), "reading %s", path);
+	progress_begin(what);   /* a line on a terminal if it takes a while */
+	if (run_load(argv + optind, argc - optind, mode, &p)) {
+		progress_end();
 		return 1;
+	}
 	/* a wall-clock profile's blocked time under a frame of its own */
 	profile_mark_offcpu(p);
 	a.p = p;
@@ -355,8 +362,11 @@ int cmd_export(int argc, char **argv)
 		return 1;
 	}
 	a.out = of.f;
+	snprintf(what, sizeof(what), "writing %s", output && strcmp(output, "-") ? output : "to stdout");
+	progress_stage(what);
 	int rc = fmt->fn(&a);
 	rc = outfile_close(&of, rc, rc < 0 ? -rc : 0);
+	progress_end();
 	profile_free(p);
 	/* speedscope reads a *.chrome.json as a DevTools Timeline recording */
 	size_t ol = output ? strlen(output) : 0;

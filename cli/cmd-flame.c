@@ -3,6 +3,7 @@
  * code from the profile model; see docs/views.md. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "../analysis/flame.h"
 #include "../lib/die.h"
+#include "../lib/progress.h"
 #include "../lib/outfile.h"
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
@@ -201,6 +203,7 @@ static int draw(const struct flame_input *in, const struct flame_args *a, FILE *
 		flame_tree_free(t);
 	}
 	sb_release(&sub);
+	progress_end();         /* its line goes before the summary below */
 	if (rc) {
 		error("cannot write %s: %s", out_name, strerror(-rc));
 		return 1;
@@ -360,8 +363,13 @@ int cmd_flame(int argc, char **argv)
 		a.svg.max_frames = (size_t)mf;
 
 	struct flame_input in;
-	if (flame_input_load_run(&in, argv + optind, argc - optind, mode))
+	char what[PATH_MAX + 16];
+	snprintf(what, sizeof(what), "reading %s", argv[optind]);
+	progress_begin(what);   /* a line on a terminal if it takes a while */
+	if (flame_input_load_run(&in, argv + optind, argc - optind, mode)) {
+		progress_end();
 		return 1;
+	}
 	if (!in.p && (a.heap >= 0 || a.cpu >= 0 || a.thread || a.chart)) {
 		error("%s is folded text, not a .scorch profile: its counts have no kind, "
 		      "threads or times, so %s does not apply", in.path,
@@ -384,7 +392,10 @@ int cmd_flame(int argc, char **argv)
 	}
 	if (of.f != stdout)
 		setvbuf(of.f, NULL, _IOFBF, 1 << 20);
+	snprintf(what, sizeof(what), "drawing %s", of.name);
+	progress_stage(what);
 	int rc = draw(&in, &a, of.f, of.name);
+	progress_end();
 	if (rc)
 		outfile_abort(&of);
 	else if (outfile_close(&of, 0, 0))

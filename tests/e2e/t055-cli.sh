@@ -74,6 +74,23 @@ dym recrod "scorch: 'recrod' is not a scorch command; did you mean 'record'?"
 dym anotate "scorch: 'anotate' is not a scorch command; did you mean 'annotate'?"
 dym rep "scorch: 'rep' is not a scorch command; did you mean 'report'?"
 dym xyzzy "scorch: 'xyzzy' is not a scorch command; the commands are: $(echo $CMDS | sed 's/ /, /g')"
+# a misspelled long option: the closest of the command's own (from its
+# --help), or the options a prefix could be; two lines, exit 2
+dymo() { # cmd option expected-first-line
+	"$S" "$1" "$2" g.scorch >d.out 2>d.err
+	local r=$?
+	check "'$1 $2': exit 2" "$r" 2
+	check "'$1 $2': message" "$(cat d.err)" "$3
+see 'scorch $1 --help' (or 'scorch help $1')"
+}
+dymo report --mrege "scorch report: unknown option '--mrege'; did you mean --merge?"
+dymo report --jsno=1 "scorch report: unknown option '--jsno'; did you mean --json?"
+dymo report --thre "scorch report: ambiguous option '--thre'; it could be --threads, --thread"
+dymo flame --icicel "scorch flame: unknown option '--icicel'; did you mean --icicle?"
+dymo export --formta=pprof "scorch export: unknown option '--formta'; did you mean --format?"
+dymo annotate --sorce "scorch annotate: unknown option '--sorce'; did you mean --source?"
+dymo report --zzzzzz "scorch report: unknown option '--zzzzzz'"
+dymo html --merge=1 "scorch html: option '--merge=1' takes no value"
 "$S" --bogus 2>d.err; r=$?
 check "scorch --bogus: exit 2" "$r" 2
 check_match "scorch --bogus: options go after the command" "$(cat d.err)" "options go after the command"
@@ -117,6 +134,21 @@ if command -v script >/dev/null; then
 	SCORCH_PROGRESS_DELAY_MS=0 script -qec "'$S' html -o g.html g.scorch" /dev/null >pty2.out </dev/null
 	check_match "html on a terminal: reading, then writing" "$(tr '\r' '\n' <pty2.out | grep -o 'scorch: [a-z]* [^.]*' | sort -u | tr '\n' '|')" \
 		'scorch: reading g\|scorch: writing g\|scorch: wrote g'
+	# flame, diff and export: reading, then what they make; the line is
+	# erased before the summary each prints
+	lines() { tr '\r' '\n' <"$1" | grep -oE '^scorch: [a-z]+( [^ ]+)?\.\.\. ' | sed 's/ $//' | uniq | tr '\n' '|'; }
+	SCORCH_PROGRESS_DELAY_MS=0 script -qec "'$S' flame -o g.svg g.scorch" /dev/null >pty5.out </dev/null
+	check "flame on a terminal: reading, then drawing" "$(lines pty5.out)" \
+		'scorch: reading g.scorch...|scorch: drawing g.svg...|'
+	check_match "flame: the summary on a clean line" "$(cat pty5.out)" $'\e\\[Kscorch: g\\.svg: [0-9]+ frames drawn'
+	SCORCH_PROGRESS_DELAY_MS=0 script -qec "'$S' diff -o gd.svg g.scorch g.scorch >/dev/null" /dev/null >pty6.out </dev/null
+	check "diff on a terminal: reading both, comparing, drawing" "$(lines pty6.out)" \
+		'scorch: reading g.scorch...|scorch: comparing...|scorch: drawing gd.svg...|'
+	check_match "diff: the summary on a clean line" "$(cat pty6.out)" $'\e\\[Kscorch: gd\\.svg: differential'
+	SCORCH_PROGRESS_DELAY_MS=0 script -qec "'$S' export --format=pprof -o g.pb.gz g.scorch" /dev/null >pty7.out </dev/null
+	check "export on a terminal: reading, then writing" "$(lines pty7.out)" \
+		'scorch: reading g.scorch...|scorch: writing g.pb.gz...|'
+	check "export: the line erased at the end" "$(tail -c 4 pty7.out | od -An -c | tr -d ' ')" '\r033[K'
 	SCORCH_PROGRESS_DELAY_MS=0 script -qec "'$S' record -o f.scorch -- '$PROGS/cpu-short' >/dev/null" /dev/null >pty3.out </dev/null
 	check_match "record on a terminal: finalizing" "$(tr '\r' '\n' <pty3.out)" '^scorch: finalizing the profile\.\.\. '
 	# the default: a second first; a small report takes less (timed, as
@@ -132,6 +164,10 @@ else
 fi
 SCORCH_PROGRESS_DELAY_MS=0 "$S" report g.scorch >/dev/null 2>np.err
 check "report not on a terminal: silent" "$(wc -c <np.err)" 0
+SCORCH_PROGRESS_DELAY_MS=0 "$S" export -o np.folded g.scorch 2>np3.err
+SCORCH_PROGRESS_DELAY_MS=0 "$S" diff g.scorch g.scorch >/dev/null 2>>np3.err
+SCORCH_PROGRESS_DELAY_MS=0 "$S" flame -o np.svg g.scorch 2>>np3.err
+check "export, diff, flame not on a terminal: no progress" "$(grep -c $'reading\|\e' np3.err)" 0
 SCORCH_PROGRESS_DELAY_MS=0 "$S" record -o f2.scorch -- "$PROGS/cpu-short" >/dev/null 2>np2.err
 check "record not on a terminal: no progress" "$(grep -c $'finalizing\|\e' np2.err)" 0
 
