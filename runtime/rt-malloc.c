@@ -25,9 +25,32 @@
 #include "../format/varint.h"
 #include "../include/scorch.h"
 
-RT_HIDDEN struct rt_real scorch_rt_real;
+RT_HIDDEN _Alignas(64) struct rt_real scorch_rt_real;
 
 /* ---- bootstrap ---- */
+
+/* The sampled blocks' filter (see "sampling" below): a counter per hash
+ * bucket of the addresses of the live sampled blocks, and of the bootstrap
+ * arena's blocks (counted once, never taken back), so that a sampled-mode
+ * free or realloc whose filter counter is 0 is neither (one load), and the
+ * fast path need not test for the arena. */
+#define SF_BITS 13                    /* filter counters: 8 KiB, mostly in the L1 cache */
+#define SF_MAX UINT8_MAX              /* a counter's saturation (not reached: the table
+                                       * holds 128Ki blocks at most, 16 a counter on average) */
+static _Atomic uint8_t sf_cnt[1u << SF_BITS];
+
+static inline uint64_t st_hash(uintptr_t a)
+{
+	return (uint64_t)a * 0x9E3779B97F4A7C15ull;
+}
+
+/* No sampled block and no bootstrap block lives at p when this says 0.
+ * async-signal-safe */
+static inline int sampled_maybe(const void *p)
+{
+	return atomic_load_explicit(&sf_cnt[st_hash((uintptr_t)p) >> (64 - SF_BITS)],
+				    memory_order_relaxed) != 0;
+}
 
 static _Alignas(64) uint8_t boot_heap[256 * 1024];
 static atomic_size_t boot_used;
@@ -45,6 +68,12 @@ static void *boot_alloc(size_t n, size_t align)
 			return NULL;
 	} while (!atomic_compare_exchange_weak(&boot_used, &cur, end));
 	memcpy(boot_heap + start - sizeof(size_t), &n, sizeof(size_t));
+	/* the filter says "maybe" for it from now on (saturating: a counter
+	 * at its maximum stays there, st_add() refuses it) */
+	_Atomic uint8_t *f = &sf_cnt[st_hash((uintptr_t)(boot_heap + start)) >> (64 - SF_BITS)];
+	uint8_t c = atomic_load(f);
+	while (c != SF_MAX && !atomic_compare_exchange_weak(f, &c, (uint8_t)(c + 1)))
+		;
 	return boot_heap + start;
 }
 
@@ -244,7 +273,7 @@ static inline void stats_free(size_t use)
  * allocation that does not reach it costs that subtraction and nothing
  * else. The addresses of the sampled blocks that are live go in one table,
  * so that their frees are recorded; a free asks a small counting filter
- * first (one load, 32 KiB that stay in the cache) and the table only when
+ * first (one load, 8 KiB that stay in the cache) and the table only when
  * the filter says the address may be there. */
 
 static __thread int64_t tl_left __attribute__((tls_model("initial-exec")));
@@ -333,24 +362,10 @@ static inline int sample_hit(size_t n)
 #define ST_BITS 18                    /* table slots: 2 MiB reserved, touched as used:
                                        * 128Ki sampled blocks live at most (64 GiB at 512 KiB) */
 #define ST_CAP (1u << ST_BITS)
-#define SF_BITS 14                    /* filter counters */
 #define ST_TOMB ((uintptr_t)1)        /* a deleted slot */
 
 static _Atomic(uintptr_t) *_Atomic st_tab;
 static atomic_uint st_len;
-static _Atomic uint16_t sf_cnt[1u << SF_BITS];
-
-static inline uint64_t st_hash(uintptr_t a)
-{
-	return (uint64_t)a * 0x9E3779B97F4A7C15ull;
-}
-
-/* No sampled block lives at p when this says 0. async-signal-safe */
-static inline int sampled_maybe(const void *p)
-{
-	return atomic_load_explicit(&sf_cnt[st_hash((uintptr_t)p) >> (64 - SF_BITS)],
-				    memory_order_relaxed) != 0;
-}
 
 static _Atomic(uintptr_t) *st_table(void)
 {
@@ -377,8 +392,8 @@ static int st_add(const void *p)
 	if (!t || atomic_load_explicit(&st_len, memory_order_relaxed) >= ST_CAP / 2)
 		return 0;
 	uint64_t h = st_hash(a);
-	_Atomic uint16_t *f = &sf_cnt[h >> (64 - SF_BITS)];
-	if (atomic_load_explicit(f, memory_order_relaxed) == UINT16_MAX)
+	_Atomic uint8_t *f = &sf_cnt[h >> (64 - SF_BITS)];
+	if (atomic_load_explicit(f, memory_order_relaxed) == SF_MAX)
 		return 0;
 	size_t i = (size_t)(h >> (64 - ST_BITS));
 	for (size_t k = 0; k < ST_CAP; k++, i = (i + 1) & (ST_CAP - 1)) {
@@ -425,7 +440,7 @@ static int st_del(const void *p)
  * G.heap_sample is set); HOOKS_SAMPLE, sampled and not counted: a hook
  * outside the runtime takes the short way (SAMPLE_FAST). */
 enum { HOOKS_INIT = 0, HOOKS_IDLE, HOOKS_COUNT, HOOKS_RECORD, HOOKS_SAMPLE };
-static atomic_int hooks_mode;
+#define hooks_mode REAL.mode   /* beside the pointers (rt.h) */
 static atomic_int stats_asked;   /* scorch_rt_heap_stats() was called */
 /* HOOKS_RECORD counts too: the program can ask (see hooks_decide) */
 static atomic_int rec_counts;
@@ -628,7 +643,7 @@ static void rec_free(int func, void *ptr, uint64_t t, int unordered)
 #define SAMPLE_FAST() (atomic_load_explicit(&hooks_mode, memory_order_relaxed) == HOOKS_SAMPLE && \
 		       !scorch_rt_guard)
 
-static __attribute__((noinline)) void sampled_alloc(int func, size_t size, void *ptr, uintptr_t frame)
+static __attribute__((noinline, cold)) void sampled_alloc(int func, size_t size, void *ptr, uintptr_t frame)
 {
 	int h = hook_enter(frame);
 	if (h >= 0) {
@@ -642,7 +657,7 @@ static __attribute__((noinline)) void sampled_alloc(int func, size_t size, void 
 }
 
 /* Before the block p, which may have been sampled, is handed back. */
-static __attribute__((noinline)) void sampled_free(int func, void *ptr, uintptr_t frame)
+static __attribute__((noinline, cold)) void sampled_free(int func, void *ptr, uintptr_t frame)
 {
 	uint64_t t = stamp_free();
 	if (!st_del(ptr))
@@ -659,7 +674,7 @@ static __attribute__((noinline)) void sampled_free(int func, void *ptr, uintptr_
 
 /* A realloc whose old block was sampled (olds: taken out of the table
  * before the call, at t0) or whose new one is. */
-static __attribute__((noinline)) void sampled_realloc(int func, void *p, void *q, size_t size, int olds,
+static __attribute__((noinline, cold)) void sampled_realloc(int func, void *p, void *q, size_t size, int olds,
 						       int news, uint64_t t0, uintptr_t frame)
 {
 	if (olds && !q && size)
@@ -748,7 +763,7 @@ static __attribute__((noinline)) void *malloc_hook(size_t n)
 #define SAMPLING(m) likely((m) == HOOKS_SAMPLE)
 
 /* The countdown reached the point (sample_hit() decides again: the same) */
-static __attribute__((noinline)) void *malloc_sampled(size_t n)
+static __attribute__((noinline, cold)) void *malloc_sampled(size_t n)
 {
 	void *p = REAL.malloc(n);
 	if (sample_hit(n) && p)
@@ -850,11 +865,10 @@ RT_EXPORT void free(void *p)
 	int m = atomic_load_explicit(&hooks_mode, memory_order_relaxed);
 	if (likely(m == HOOKS_IDLE) && likely(!is_boot(p)))
 		return REAL.free(p);
-	if (SAMPLING(m) && likely(!is_boot(p))) {
-		if (unlikely(sampled_maybe(p)) && p)
-			sampled_free(FN_FREE, p, FRAME());
+	/* sampling: one load for any block that was neither sampled nor
+	 * handed out by the bootstrap arena (the filter counts both) */
+	if (SAMPLING(m) && likely(!sampled_maybe(p)))
 		return REAL.free(p);
-	}
 	free_hook(FN_FREE, p, 0, 0);
 }
 
@@ -957,7 +971,7 @@ RT_EXPORT void *realloc(void *p, size_t n)
 	int m = atomic_load_explicit(&hooks_mode, memory_order_relaxed);
 	if (likely(m == HOOKS_IDLE) && likely(!is_boot(p)))
 		return REAL.realloc(p, n);
-	if (SAMPLING(m) && likely(!is_boot(p)) && !(p && sampled_maybe(p))) {
+	if (SAMPLING(m) && likely(!sampled_maybe(p))) {   /* not sampled, not the arena's */
 		int64_t left = tl_left - (int64_t)(n + (n == 0));
 		if (likely(left > 0)) {
 			tl_left = left;

@@ -59,6 +59,9 @@ struct rt_buf {
 
 /* The pointers to the allocator we interpose (the next one in lookup order). */
 struct rt_real {
+	/* rt-malloc.c's hooks_mode: in the cache line of the pointers the
+	 * hooks jump through (scorch_rt_real is 64-byte aligned) */
+	atomic_int mode;
 	void *(*malloc)(size_t);
 	void (*free)(void *);
 	void *(*calloc)(size_t, size_t);
