@@ -11,6 +11,7 @@
 
 #include "../analysis/cpu.h"
 #include "../analysis/folded-in.h"
+#include "../analysis/merge.h"
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
 #include "../lib/outfile.h"
@@ -210,6 +211,51 @@ int cmd_annotate(int argc, char **argv)
 	int rc = 0;
 	uint32_t *idx = xmalloc((r->nfuncs + 1) * sizeof(uint32_t));
 	long n = pick(r, want, idx, err, sizeof(err));
+	/* a run's first profile (a compiler driver's, a shell's): FUNCTION may
+	 * have run in another process of the run. Code is a process's own, so
+	 * annotate shows one process: the one whose profile has the most
+	 * samples in the matching functions, said on stderr */
+	char **rel = NULL;
+	size_t nrel = 0;
+	if (n == 0 && want)
+		profile_run_files(p, path, &rel, &nrel);
+	size_t best_k = 0;
+	uint64_t best_w = 0;
+	unsigned first_pid = p->pid;
+	for (size_t k = 1; k < nrel; k++) {
+		struct sc_profile *q;
+		struct cpu_result *rq;
+		char qerr[512];
+		if (profile_read(rel[k], &q, qerr, sizeof(qerr)))
+			continue;       /* the one given is the one said to be missing it */
+		if (!(q->flags & PROF_CPU) || !q->nsamples || cpu_analyze(q, &co, &rq) != 0) {
+			profile_free(q);
+			continue;
+		}
+		uint32_t *iq = xmalloc((rq->nfuncs + 1) * sizeof(uint32_t));
+		long m = pick(rq, want, iq, qerr, sizeof(qerr));
+		uint64_t w = 0;
+		for (long i = 0; i < m; i++)
+			w += rq->funcs[iq[i]].total.samples;
+		if (m > 0 && w > best_w) {
+			free(idx);
+			cpu_result_free(r);
+			profile_free(p);
+			p = q, r = rq, idx = iq, n = m;
+			best_w = w;
+			best_k = k;
+		} else {
+			free(iq);
+			cpu_result_free(rq);
+			profile_free(q);
+		}
+	}
+	if (best_k) {
+		fprintf(stderr, "scorch annotate: '%s' has no samples in %s (pid %u); it ran in %s (pid %u), "
+			"a process of the same run: annotating that profile\n", want, path,
+			first_pid, rel[best_k], p->pid);
+		path = rel[best_k];
+	}
 	if (n < 0) {
 		fprintf(stderr, "scorch annotate: bad FUNCTION '%s': %s\n", want, err);
 		rc = 2;
@@ -237,5 +283,8 @@ int cmd_annotate(int argc, char **argv)
 	free(idx);
 	cpu_result_free(r);
 	profile_free(p);
+	for (size_t k = 0; k < nrel; k++)
+		free(rel[k]);
+	free(rel);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../analysis/cpu.h"
@@ -17,6 +18,7 @@
 #include "../lib/progress.h"
 #include "../lib/parse.h"
 #include "../lib/strbuf.h"
+#include "../lib/vec.h"
 #include "../output/report-cpu.h"
 #include "../output/report-heap.h"
 #include "../analysis/zones.h"
@@ -60,7 +62,8 @@ static void usage(FILE *f)
 		"      --merge            one report of the whole run: every FILE, and the\n"
 		"                         profiles a run's first profile lists (its forks\n"
 		"                         and execs), merged with the process as the top\n"
-		"                         frame; counts are the sums over the files\n"
+		"                         frame; counts are the sums over the files (with\n"
+		"                         --zones: a zones report per process of the run)\n"
 		"      --by-process       a report per FILE (the default)\n"
 		"      --names=short|full function names: short C++/Rust names (default: no\n"
 		"                         return type, template arguments or parameters)\n"
@@ -89,7 +92,8 @@ static int bad_usage(const char *fmt, const char *arg)
 }
 
 /* --zones: the zones report of each file, text or one JSON document. */
-static int report_zones(int n, char **files, struct zone_report_options *zo, bool json)
+static int report_zones(int n, char **files, struct zone_report_options *zo, bool json,
+			enum run_mode mode)
 {
 	int rc = 0;
 	struct report_json_doc doc;
@@ -97,27 +101,58 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 	if (json)
 		report_json_init(&doc, stdout, NULL);
 	struct zone_options opts = { zo->filter };
-	for (int i = 0; i < n; i++) {
+	/* --merge: the zones of every process of the run, a report per
+	 * process: the files given and the profiles a run's first profile
+	 * lists, each once. Zones are not merged into one table: a zone of
+	 * one name in two processes is two series of spans, and the figures
+	 * a profile keeps per zone (percentiles) do not add up across them */
+	VEC(char *) todo = { 0 };
+	VEC(struct stat) seen = { 0 };
+	for (int i = 0; i < n; i++)
+		VEC_PUSH(&todo, xstrdup(files[i]));
+	for (size_t i = 0; i < todo.len; i++) {
 		struct sc_profile *p;
 		char err[512];
-		if (profile_read_zone_figures(files[i], &p, err, sizeof(err))) {
+		char *file = todo.data[i];
+		struct stat st;
+		if (mode == RUN_MERGE && stat(file, &st) == 0) {
+			bool dup = false;
+			for (size_t k = 0; k < seen.len && !dup; k++)
+				dup = seen.data[k].st_dev == st.st_dev && seen.data[k].st_ino == st.st_ino;
+			if (dup)
+				continue;
+			VEC_PUSH(&seen, st);
+		}
+		if (profile_read_zone_figures(file, &p, err, sizeof(err)) != 0) {
 			error("%s", err);
 			if (json)
-				report_json_add_error(&doc, files[i], err);
+				report_json_add_error(&doc, file, err);
 			rc = 1;
 			continue;
 		}
+		if (mode == RUN_MERGE) {
+			char **rel;
+			size_t nrel;
+			profile_run_files(p, file, &rel, &nrel);
+			for (size_t k = 0; k < nrel; k++) {
+				if (k)
+					VEC_PUSH(&todo, rel[k]);
+				else
+					free(rel[k]);
+			}
+			free(rel);
+		}
 		struct zone_result *r;
 		if (zone_analyze(p, &opts, &r)) {
-			error("%s: cannot analyze the zones", files[i]);
+			error("%s: cannot analyze the zones", file);
 			if (json)
-				report_json_add_error(&doc, files[i], "cannot analyze the zones");
+				report_json_add_error(&doc, file, "cannot analyze the zones");
 			profile_free(p);
 			rc = 1;
 			continue;
 		}
 		zone_result_sort(r, zo->sort);
-		zo->file = files[i];
+		zo->file = file;
 		if (json) {
 			report_zones_json(&doc.j, r, zo);
 		} else {
@@ -130,6 +165,10 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 		zone_result_free(r);
 		profile_free(p);
 	}
+	for (size_t i = 0; i < todo.len; i++)
+		free(todo.data[i]);
+	VEC_FREE(&todo);
+	VEC_FREE(&seen);
 	if (json)
 		report_json_finish(&doc);   /* a write error shows below */
 	sb_release(&out);
@@ -258,7 +297,7 @@ int cmd_report(int argc, char **argv)
 			return bad_usage("unknown sort key '%s' for --zones (supported: total, self, calls, "
 					 "mean, max, p99, allocs, bytes, name)", sort_arg);
 		struct zone_report_options zo = { ro.limit, color && !json, (enum zone_sort)k, NULL, ro.filter };
-		return report_zones(argc - optind, argv + optind, &zo, json);
+		return report_zones(argc - optind, argv + optind, &zo, json, mode);
 	}
 	if (optind >= argc)
 		return bad_usage("%s", "no profile given");

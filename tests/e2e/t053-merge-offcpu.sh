@@ -72,6 +72,28 @@ check_match "diff: both sides are the run" "$(head -1 d.txt)" "$((s1 + s2)) samp
 check "speedscope --merge" "$?" 0
 check_match "speedscope: process frame" "$(cat m.speedscope.json)" "cpu-execenv \\(pid $cpid\\)"
 
+# annotate shows one process's code: FUNCTION named with the run's first
+# profile, found in the child's, is annotated there (and said so)
+"$SCORCH" annotate --json sp.scorch child_spin >an.json 2>an.err
+check "annotate: a function of the child, through the run's first profile" "$?" 0
+check_match "annotate: says which profile" "$(cat an.err)" \
+	"'child_spin' has no samples in sp\.scorch \(pid $ppid\); it ran in $child \(pid $cpid\)"
+check "annotate: the child's profile" "$(jq_total an.json "d['file']")" "$child"
+check_match "annotate: the child's function" "$(jq_total an.json "d['functions'][0]['name']")" '^child_spin$'
+check "annotate: its samples are the child's" "$(jq_total an.json "d['functions'][0]['total']['samples']")" \
+	"$(jq_total "$child.json" "[f['total'] for f in d['profiles'][0]['cpu']['functions'] if f['function'] == 'child_spin'][0]")"
+"$SCORCH" annotate sp.scorch no_such_function >/dev/null 2>an2.err
+check "annotate: a function of no process of the run" "$?" 1
+
+# report --zones --merge: a zones report per process of the run, each once
+"$SCORCH" heap -o zr.scorch -- sh -c "'$PROGS/zones-basic' >/dev/null; '$PROGS/zones-basic' >/dev/null" 2>/dev/null
+"$SCORCH" report --zones --json --merge zr.scorch zr.scorch >zr.json
+check "zones --merge: the shell and both children" "$(jq_total zr.json "len(d['profiles'])")" 3
+check "zones --merge: each child's 31 spans" \
+	"$(jq_total zr.json "' '.join(str(p['zones']['totals']['spans']) for p in d['profiles'])")" "0 31 31"
+"$SCORCH" report --zones --json zr.scorch >zr1.json
+check "zones without --merge: the file alone" "$(jq_total zr1.json "len(d['profiles'])")" 1
+
 # ---- a fork: parent_site 5 x 40 B, child_site 3 x 56 B, all leaked ----
 "$SCORCH" heap -o fk.scorch -- "$PROGS/fork" >/dev/null 2>fk.err
 check "fork: exit" "$?" 0
