@@ -17,6 +17,7 @@
 #include "cpu.h"
 #include "folded-in.h"
 #include "heap.h"
+#include "stacktrie.h"
 
 /* ---- weights ---- */
 
@@ -527,23 +528,15 @@ int flame_from_profile(const struct sc_profile *p, enum flame_weight w, const ch
 		free(sw);
 		return rc;
 	}
+	/* the tree is the stack trie keyed as flame graphs merge frames: its
+	 * nodes are the tree's, made in stack id order */
 	struct flame_tree *t = flame_tree_new(w);
-	struct frame_cache fc;
-	cache_init(&fc, p, t);
-	frame_vec fr = { 0 };
-	for (size_t s = 0; s < nstacks; s++) {
-		if (!sw[s])
-			continue;
-		stack_frames(&fc, (uint32_t)s, &fr);
-		uint32_t node = 0;
-		for (size_t k = 0; k < fr.len; k++) {
-			node = flame_child(t, node, fr.data[k].name, fr.data[k].module);
-			t->nodes.data[node].flags |= fr.data[k].flags;
-		}
-		flame_add_self(t, node, sw[s]);
-	}
-	VEC_FREE(&fr);
-	cache_release(&fc);
+	struct stacktrie st;
+	stacktrie_init_flame(&st, p, t);
+	for (size_t s = 0; s < nstacks; s++)
+		if (sw[s])
+			flame_add_self(t, stacktrie_flame_leaf(&st, (uint32_t)s), sw[s]);
+	stacktrie_release(&st);
 	free(sw);
 	flame_tree_finish(t);
 	*out = t;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../lib/die.h"
+#include "flame.h"
 
 #define NONE STACKTRIE_NONE
 
@@ -161,7 +162,103 @@ void stacktrie_release(struct stacktrie *b)
 	VEC_FREE(&b->pframes);
 	VEC_FREE(&b->pnodes);
 	sb_release(&b->tmp);
+	free(b->flframe);
+	free(b->fmodmap);
+	free(b->fskip);
+	VEC_FREE(&b->fbuf[0]);
+	VEC_FREE(&b->fbuf[1]);
 }
+
+/* ---- flame keys ---- */
+
+void stacktrie_init_flame(struct stacktrie *b, const struct sc_profile *p, struct flame_tree *ft)
+{
+	stacktrie_init(b, p);
+	b->ft = ft;
+	size_t slots = b->loc_base[p->nlocations];
+	b->flframe = xmalloc((slots + 1) * sizeof(*b->flframe));
+	memset(b->flframe, 0xff, (slots + 1) * sizeof(*b->flframe));
+	b->fmodmap = xmalloc((p->nmodules + 1) * sizeof(*b->fmodmap));
+	b->fskip = xcalloc(p->nmodules + 1, sizeof(*b->fskip));
+	for (size_t m = 0; m < p->nmodules; m++) {
+		b->fmodmap[m] = NONE;
+		const char *nm = p->modules[m].name;
+		b->fskip[m] = nm && !strncmp(nm, "libscorch", 9);
+	}
+	b->fnostack = UINT64_MAX;
+}
+
+static uint32_t flame_mod(struct stacktrie *b, int32_t m)
+{
+	if (m < 0 || (size_t)m >= b->p->nmodules)
+		return 0;
+	if (b->fmodmap[m] == NONE) {
+		const struct sc_module *mod = &b->p->modules[m];
+		b->fmodmap[m] = flame_module(b->ft, mod->name ? mod->name : "", mod->is_main);
+	}
+	return b->fmodmap[m];
+}
+
+/* The flame frame of line j of location loc. */
+static uint64_t flame_frame(struct stacktrie *b, uint32_t loc, uint32_t j)
+{
+	uint64_t *slot = &b->flframe[b->loc_base[loc] + j];
+	if (*slot != UINT64_MAX)
+		return *slot;
+	const struct sc_location *L = &b->p->locations[loc];
+	const struct sc_line *ln = L->nlines ? &L->lines[j] : NULL;
+	sb_reset(&b->tmp);
+	heap_frame_name(b->p, L, ln, &b->tmp);
+	const char *s = b->tmp.len ? b->tmp.buf : "??";
+	uint64_t name = flame_name(b->ft, s, strlen(s));
+	*slot = name | (uint64_t)flame_mod(b, L->module) << 32 | (uint64_t)(ln && ln->inlined) << 63;
+	return *slot;
+}
+
+uint32_t stacktrie_flame_leaf(struct stacktrie *b, uint32_t sid)
+{
+	const struct sc_profile *p = b->p;
+	const struct sc_stack *st = sid < p->nstacks ? &p->stacks[sid] : NULL;
+	const uint64_t *prev = b->fbuf[b->fcur].data;
+	size_t nprev = b->fbuf[b->fcur].len;
+	b->fcur ^= 1;
+	stacktrie_u64vec *cur = &b->fbuf[b->fcur];
+	cur->len = 0;
+	for (uint32_t k = st ? st->nlocs : 0; k-- > 0;) {
+		uint32_t l = st->locs[k];
+		if (l >= p->nlocations)
+			continue;
+		const struct sc_location *loc = &p->locations[l];
+		if (loc->module >= 0 && (size_t)loc->module < p->nmodules && b->fskip[loc->module])
+			continue;
+		uint32_t n = loc->nlines ? loc->nlines : 1;
+		for (uint32_t j = n; j-- > 0;) {
+			uint64_t f = flame_frame(b, l, j);
+			VEC_PUSH(cur, f);
+		}
+	}
+	if (!cur->len) {
+		if (b->fnostack == UINT64_MAX)
+			b->fnostack = flame_name(b->ft, "[no stack]", 10);
+		VEC_PUSH(cur, b->fnostack);
+	}
+	/* equal frames up to here: the same nodes, their inlined flag already set */
+	size_t n = cur->len, same = 0;
+	while (same < n && same < nprev && prev[same] == cur->data[same])
+		same++;
+	uint32_t node = same ? b->pnodes.data[same - 1] : 0;
+	b->pnodes.len = same;
+	VEC_RESERVE(&b->pnodes, n - same);
+	for (size_t i = same; i < n; i++) {
+		uint64_t f = cur->data[i];
+		node = flame_child(b->ft, node, (uint32_t)f, (uint32_t)(f >> 32) & 0x7fffffffu);
+		if (f >> 63)
+			b->ft->nodes.data[node].flags |= FLAME_INLINED;
+		b->pnodes.data[b->pnodes.len++] = node;
+	}
+	return node;
+}
+
 
 uint32_t stacktrie_thread(struct stacktrie *b, uint32_t t)
 {

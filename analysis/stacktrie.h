@@ -6,12 +6,14 @@
  * asked for; walking the stacks in id order costs no lookup for the outer
  * frames neighbours share. Pure computation: no I/O, no output.
  *
- * The HTML page writes it as it is. Flame graphs (merged by function and
- * module name, without scorch's own frames) and the CPU report's trees
- * still build their own: projecting this trie onto them was tried and cost
- * a second tree of about every node (on 300,000 distinct stacks, flame
- * 1.1 -> 1.9 s CPU and 170 -> 208 MB, report --json 1.4 -> 2.4 s and
- * 227 -> 271 MB), so the model has to become their tree, not sit beside it. */
+ * The HTML page writes it as it is. Flame graphs walk it keyed their own
+ * way (stacktrie_init_flame: merged by function and module name, without
+ * scorch's own frames), its nodes being the flame tree's: one tree, not
+ * this trie projected onto a second one (tried: on 300,000 distinct stacks
+ * flame 1.1 -> 1.9 s CPU and 170 -> 208 MB). The CPU report's trees still
+ * build their own, from sorted function sequences without a hash lookup
+ * (projecting this trie onto them cost report --json 1.4 -> 2.4 s and
+ * 227 -> 271 MB). */
 #ifndef SCORCH_ANALYSIS_STACKTRIE_H
 #define SCORCH_ANALYSIS_STACKTRIE_H
 
@@ -28,6 +30,8 @@
 #include "profile.h"
 
 #define STACKTRIE_NONE UINT32_MAX
+
+typedef VEC(uint64_t) stacktrie_u64vec;
 
 /* A function: a name in a module; file is where it was first seen. */
 struct stacktrie_func {
@@ -67,10 +71,36 @@ struct stacktrie {
 	VEC(uint32_t) pframes;
 	VEC(uint32_t) pnodes;
 	struct strbuf tmp;
+	/* flame keys (stacktrie_init_flame): the nodes are ft's, frames merged
+	 * by function and module name, scorch's own frames left out */
+	struct flame_tree *ft;      /* borrowed */
+	uint64_t *flframe;          /* per (location, line): name | module << 32 |
+	                             * inlined << 63, UINT64_MAX until seen */
+	uint32_t *fmodmap;          /* profile module -> ft module, NONE until seen */
+	bool *fskip;                /* per profile module: the scorch runtime itself */
+	stacktrie_u64vec fbuf[2];    /* frames of a stack, outermost first: fbuf[fcur] the
+	                             * last one walked (its nodes in pnodes), the other
+	                             * the next one */
+	int fcur;
+	uint64_t fnostack;          /* the "[no stack]" frame, UINT64_MAX until needed */
 };
 
 void stacktrie_init(struct stacktrie *t, const struct sc_profile *p);
 void stacktrie_release(struct stacktrie *t);
+
+struct flame_tree;
+/* A trie keyed as flame graphs merge frames (function and module name,
+ * scorch's own frames left out, a node inlined when any frame merged into
+ * it is): its nodes are ft's nodes, its names and modules ft's, so the
+ * flame tree is this trie, not a copy of it. Only stacktrie_flame_leaf()
+ * walks it. */
+void stacktrie_init_flame(struct stacktrie *t, const struct sc_profile *p,
+			  struct flame_tree *ft);
+/* The node of ft where stack sid (< p->nstacks, or any id for the empty
+ * stack) ends, created with its path on first use; a stack left without
+ * frames ends at "[no stack]". The part it shares with the previous stack
+ * walked costs no lookup. */
+uint32_t stacktrie_flame_leaf(struct stacktrie *t, uint32_t sid);
 
 /* Interns a string (copied); returns its id. */
 uint32_t stacktrie_str(struct stacktrie *t, const char *s);
