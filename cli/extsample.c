@@ -694,9 +694,14 @@ static uint64_t mono_ns(void)
 }
 
 /* /proc/PID/stat: the parent, and the CPU time of every thread the
- * process has had (user and system, to the clock tick). -1 when gone;
- * -2 for a zombie, whose CPU time (final: its threads have all exited)
- * is in *cpu_ns all the same. */
+ * process has had: the process's CPU clock (clock_getcpuclockid: the
+ * scheduler's ns, what the cpu-clock counters count), or where that cannot
+ * be read, user and system time from /proc/PID/stat, which is to the clock
+ * tick and charged by ticks (a whole tick to the thread found running): a
+ * 2 s window of a server's 4 busy threads read 310 ms there for 265 samples,
+ * 855 Hz 'achieved' at 999, another 430 ms for 452. -1 when gone; -2 for a
+ * zombie, whose CPU time (final: its threads have all exited) is in
+ * *cpu_ns all the same. */
 static int proc_stat(int pid, int *ppid, uint64_t *cpu_ns)
 {
 	char buf[1024];
@@ -712,6 +717,10 @@ static int proc_stat(int pid, int *ppid, uint64_t *cpu_ns)
 		return -1;
 	long hz = sysconf(_SC_CLK_TCK);
 	*cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
+	clockid_t cid;
+	struct timespec ts;
+	if (clock_getcpuclockid(pid, &cid) == 0 && clock_gettime(cid, &ts) == 0)
+		*cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (state == 'Z')
 		return -2;
 	if (ppid)
@@ -1153,12 +1162,18 @@ struct extsample *extsample_system(int hz, int depth, const char *sessdir, int *
 	for (x->pages = 4 * RING_PAGES_MAX; x->pages > 16 && (long)x->pages * x->ncpu > 16 * RING_PAGES_MAX;)
 		x->pages /= 2;
 	x->attr.exclude_callchain_kernel = 0;
+	/* opened stopped: started once every process's CPU time is read */
+	x->attr.disabled = 1;
 	*err = open_task(x, -1);
+	x->attr.disabled = 0;
 	if (*err) {
 		extsample_stop(x);
 		return NULL;
 	}
-	/* every process's CPU time now, for its achieved rate */
+	/* every process's CPU time now, for its achieved rate: the processes
+	 * first, then their CPU clocks alone, just before the counters start
+	 * (reading /proc takes a while: counters started before it sampled
+	 * each process for CPU time its reading then left out of the window) */
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
@@ -1170,6 +1185,17 @@ struct extsample *extsample_system(int hz, int depth, const char *sessdir, int *
 	}
 	if (d)
 		closedir(d);
+	for (size_t i = 0; i < x->cpu_at_start.cap; i++) {
+		struct u64map_slot *sl = &x->cpu_at_start.slots[i];
+		clockid_t cid;
+		struct timespec ts;
+		if (sl->key && clock_getcpuclockid((pid_t)sl->key, &cid) == 0 && clock_gettime(cid, &ts) == 0)
+			sl->val = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 1;
+	}
+	for (size_t i = 0; i < x->rings.len; i++)
+		ioctl(x->rings.data[i].fd, PERF_EVENT_IOC_ENABLE, 0);
+	for (size_t i = 0; i < x->fds.len; i++)
+		ioctl(x->fds.data[i], PERF_EVENT_IOC_ENABLE, 0);
 	x->open = 1;
 	return x;
 }
