@@ -157,6 +157,11 @@ $(BUILD)/tests/progs/cpu-lazy: tests/progs/cpu-lazy.c tests/progs/cpu-lazy.h $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -Wl,-z,lazy -o $@ $< -L$(BUILD)/tests/progs -lcpulazy \
 		-Wl,-rpath,$(abspath $(BUILD))/tests/progs
+# cpu-server: -O2 without frame pointers, as libstdc++ is: attaching (t052)
+# must unwind it with DWARF CFI
+$(BUILD)/tests/progs/cpu-server: tests/progs/cpu-server.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -g -O2 -fomit-frame-pointer -Wall -Wextra -Werror -pthread -o $@ $<
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) $(if $(findstring static,$*),-static,) -o $@ $< -ldl
