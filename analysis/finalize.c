@@ -87,6 +87,7 @@ struct fin {
 	uint64_t start;               /* CLOCK_MONOTONIC ns at the stream's start */
 	uint64_t tick0;               /* the tick count then; every record time is ticks */
 	double ns_per_tick;
+	struct tick_map tick;         /* the same as an exact multiply and shift (zone-fin.h) */
 	uint64_t last_time;           /* ticks */
 	int saw_end, saw_proc;
 	uint64_t lost_chunks, lost_bytes;
@@ -219,8 +220,7 @@ static inline uint64_t rel_time(const struct fin *f, uint64_t t)
 {
 	if (t <= f->tick0)
 		return 0;
-	uint64_t d = t - f->tick0;
-	return f->ns_per_tick == 1.0 ? d : (uint64_t)((double)d * f->ns_per_tick);
+	return tick_ns(&f->tick, t - f->tick0);
 }
 
 /* A string of a record (pointer and length into the chunk), NUL terminated */
@@ -541,16 +541,24 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			VEC_PUSH(&f->rss, s);
 			break;
 		}
-		case RAW_ZNAME:
 		case RAW_ZBEGIN:
-		case RAW_ZEND:
 		case RAW_ZEND0:
+			/* calls: this record and the begins and plain ends after
+			 * it in one loop, the time map inlined */
+			if (zone_fin_calls(&f->zf, &(struct zone_fin_env){ f, zone_rel, zone_dur, zone_func,
+									     f->zone_keep, f->tick0, f->tick },
+					   (uint32_t)(th - f->threads.data), type, &t, &f->last_time, &r) != 0)
+				return -1;
+			break;
+		case RAW_ZNAME:
+		case RAW_ZEND:
 		case RAW_ZMARK:
 		case RAW_ZCOUNTER:
 		case RAW_ZTHREAD:
 		case RAW_ZERROR:
 		case RAW_ZDROP:
-			if (zone_fin_decode(&f->zf, &(struct zone_fin_env){ f, zone_rel, zone_dur, zone_func, f->zone_keep },
+			if (zone_fin_decode(&f->zf, &(struct zone_fin_env){ f, zone_rel, zone_dur, zone_func, f->zone_keep,
+										       f->tick0, f->tick },
 					    (uint32_t)(th - f->threads.data), type, t, &r) != 0)
 				return -1;
 			break;
@@ -1269,7 +1277,7 @@ static uint64_t zone_rel(void *ctx, uint64_t ticks) { return rel_time(ctx, ticks
 static uint64_t zone_dur(void *ctx, uint64_t ticks)
 {
 	const struct fin *f = ctx;
-	return f->ns_per_tick == 1.0 ? ticks : (uint64_t)((double)ticks * f->ns_per_tick);
+	return tick_ns(&f->tick, ticks);
 }
 
 /* A traced function by its entry address: the function containing it. */
@@ -1298,7 +1306,7 @@ static void zone_func(void *ctx, uint64_t addr, uint64_t ticks, const char **nam
 
 static void build_zones(struct fin *f)
 {
-	struct zone_fin_env env = { f, zone_rel, zone_dur, zone_func, f->zone_keep };
+	struct zone_fin_env env = { f, zone_rel, zone_dur, zone_func, f->zone_keep, f->tick0, f->tick };
 	zone_fin_build(f->zf, f->p, &env);
 }
 
@@ -1396,6 +1404,7 @@ static int reader_pump(struct raw_reader *r, int final, uint64_t limit)
 			if (fs && r->tick_fs)
 				fs = r->tick_fs;
 			r->f.ns_per_tick = fs ? (double)fs / 1e6 : 1.0;
+			r->f.tick = tick_map_of(fs);
 			r->f.last_time = r->f.tick0;
 			r->have_header = 1;
 			start = RAW_FILE_HDR;

@@ -120,6 +120,15 @@ static struct zf_thread *zf_thread(struct zone_fin *z, uint32_t th)
 	return &z->threads.data[th];
 }
 
+/* Ticks to ns as env->rel does, inlined when the env gives the map (the
+ * same integer map, so the ns are the same to the last one). */
+static inline uint64_t zf_rel(const struct zone_fin *z, uint64_t ticks)
+{
+	if (!z->env.tick.q && !z->env.tick.frac)
+		return z->env.rel(z->env.ctx, ticks);
+	return ticks <= z->env.tick0 ? 0 : tick_ns(&z->env.tick, ticks - z->env.tick0);
+}
+
 /* A record's string (pointer and length into the chunk), NUL terminated */
 static char *zf_str(const char *s, uint32_t n)
 {
@@ -394,15 +403,14 @@ static int dec_end(struct zone_fin *z, struct zf_thread *t, uint32_t th, uint64_
 			continue;
 		uint16_t fl = (uint16_t)(((flags & RAW_ZF_UNWOUND) ? ZONE_F_UNWOUND : 0) |
 					 ((flags & RAW_ZF_THREAD_EXIT) ? ZONE_F_THREAD_EXIT : 0));
-		zf_close(z, t, th, k, z->env.rel(z->env.ctx, ticks), allocs, bytes,
+		zf_close(z, t, th, k, zf_rel(z, ticks), allocs, bytes,
 			 kids ? z->env.dur(z->env.ctx, kids) : 0, fl);
 		return 0;
 	}
 	return 0;   /* its begin was lost with a damaged chunk */
 }
 
-int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32_t thread, int type,
-		    uint64_t ticks, struct fmt_reader *r)
+static struct zone_fin *zf_get(struct zone_fin **zp, const struct zone_fin_env *env)
 {
 	struct zone_fin *z = *zp;
 	if (!z) {
@@ -415,6 +423,100 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 			VEC_RESERVE(&z->kept, z->keep_max + 1);
 		u64map_init(&z->name_index, 256);
 	}
+	return z;
+}
+
+/* A begin of raw id `id` at `ns` on thread t. */
+static inline void zf_begin(struct zone_fin *z, struct zf_thread *t, uint64_t id, uint64_t ns)
+{
+	/* filled in place: a struct built aside and copied in stalls
+	 * on store forwarding, a third of the decoding time */
+	uint32_t stat = id < t->nslot && t->slot[id] ? t->slot[id] - 1 : zf_stat_of(t, id);
+	VEC_RESERVE(&t->open, 1);
+	struct zf_open *o = &t->open.data[t->open.len];
+	o->start = ns;
+	o->kids_ns = o->kids_allocs = o->kids_bytes = 0;
+	o->id = id;
+	o->seq = z->begins++;
+	o->stat = stat;
+	o->depth = 0;
+	if (t->open.len) {
+		uint16_t d = o[-1].depth;
+		o->depth = d < UINT16_MAX ? d + 1 : d;
+	}
+	struct zf_stat *st = &t->stats.data[stat];
+	o->outer = st->open == 0;
+	o->orphan = 0;
+	st->open++;
+	t->open.len++;
+}
+
+int zone_fin_calls(struct zone_fin **zp, const struct zone_fin_env *env, uint32_t thread, int type,
+		   uint64_t *ticks, uint64_t *last, struct fmt_reader *r)
+{
+	struct zone_fin *z = zf_get(zp, env);
+	if (thread > UINT16_MAX)
+		return -1;
+	struct zf_thread *t = zf_thread(z, thread);
+	uint64_t tk = *ticks, mx = *last;
+	const uint8_t *p = r->p, *end = r->end;
+	for (;;) {
+		/* the name id: one varint */
+		uint64_t id = 0;
+		for (unsigned sh = 0;; sh += 7) {
+			if (p >= end || sh >= 64)
+				goto bad;
+			uint8_t b = *p++;
+			id |= (uint64_t)(b & 0x7f) << sh;
+			if (!(b & 0x80))
+				break;
+		}
+		if (tk > mx)
+			mx = tk;
+		if (type == RAW_ZBEGIN) {
+			if (!id)
+				goto bad;
+			zf_begin(z, t, id, zf_rel(z, tk));
+		} else {
+			/* an end closes the innermost open span of its id; none:
+			 * its begin was lost with a damaged chunk */
+			size_t k = t->open.len;
+			while (k > 0 && t->open.data[k - 1].id != id)
+				k--;
+			if (k)
+				zf_close(z, t, thread, k - 1, zf_rel(z, tk), 0, 0, 0, 0);
+		}
+		/* the next record, when it is a begin or a plain end too */
+		if (p >= end || (*p != RAW_ZBEGIN && *p != RAW_ZEND0))
+			break;
+		type = *p++;
+		uint64_t u = 0;
+		for (unsigned sh = 0;; sh += 7) {
+			if (p >= end || sh >= 64)
+				goto bad;
+			uint8_t b = *p++;
+			u |= (uint64_t)(b & 0x7f) << sh;
+			if (!(b & 0x80))
+				break;
+		}
+		tk += (uint64_t)fmt_unzigzag(u);
+	}
+	r->p = p;
+	*ticks = tk;
+	*last = mx;
+	return 0;
+bad:
+	r->p = p;
+	r->err = 1;
+	*ticks = tk;
+	*last = mx;
+	return -1;
+}
+
+int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32_t thread, int type,
+		    uint64_t ticks, struct fmt_reader *r)
+{
+	struct zone_fin *z = zf_get(zp, env);
 	struct zf_thread *t = zf_thread(z, thread);
 	switch (type) {
 	case RAW_ZNAME:
@@ -423,27 +525,7 @@ int zone_fin_decode(struct zone_fin **zp, const struct zone_fin_env *env, uint32
 		struct raw_zid zb;
 		if (raw_get_zbegin(r, &zb) || thread > UINT16_MAX)
 			return -1;
-		uint64_t id = zb.id;
-		/* filled in place: a struct built aside and copied in stalls
-		 * on store forwarding, a third of the decoding time */
-		uint32_t stat = zf_stat_of(t, id);
-		VEC_RESERVE(&t->open, 1);
-		struct zf_open *o = &t->open.data[t->open.len];
-		o->start = z->env.rel(z->env.ctx, ticks);
-		o->kids_ns = o->kids_allocs = o->kids_bytes = 0;
-		o->id = id;
-		o->seq = z->begins++;
-		o->stat = stat;
-		o->depth = 0;
-		if (t->open.len) {
-			uint16_t d = o[-1].depth;
-			o->depth = d < UINT16_MAX ? d + 1 : d;
-		}
-		struct zf_stat *st = &t->stats.data[stat];
-		o->outer = st->open == 0;
-		o->orphan = 0;
-		st->open++;
-		t->open.len++;
+		zf_begin(z, t, zb.id, zf_rel(z, ticks));
 		return 0;
 	}
 	case RAW_ZEND:

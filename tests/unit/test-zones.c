@@ -430,7 +430,7 @@ static uint64_t rnd(uint64_t n)
 static struct sc_profile *fold(uint64_t seed, size_t keep)
 {
 	rnd_state = seed;
-	struct zone_fin_env env = { NULL, fold_rel, fold_dur, NULL, keep };
+	struct zone_fin_env env = { NULL, fold_rel, fold_dur, NULL, keep, 0, { 0, 0 } };
 	struct zone_fin *z = NULL;
 	static const char *const nm[] = { "", "A", "B", "C", "D", "E", "F" };
 	for (uint64_t id = 1; id <= 6; id++) {
@@ -632,7 +632,7 @@ static void test_fold_matches_spans(void **state)
 static void test_fold_coarse(void **state)
 {
 	(void)state;
-	struct zone_fin_env env = { NULL, fold_rel, fold_dur, NULL, 0 };
+	struct zone_fin_env env = { NULL, fold_rel, fold_dur, NULL, 0, 0, { 0, 0 } };
 	struct zone_fin *z = NULL;
 	uint8_t buf[64], *e = buf;
 	e = fmt_put_u(e, 1);
