@@ -181,8 +181,13 @@ check "-a: the server's profile" "$(ls sys | grep -c "^cpu-server\.$srv\.scorch\
 "$SCORCH" report --json --limit=0 "sys/cpu-server.$srv.scorch" >sys.json 2>/dev/null
 cns=$(q sys.json '.profiles[0].cpu.sampling.cpu_time_ns')
 samples=$(q sys.json '.profiles[0].cpu.totals.samples')
+# one counter per CPU: each CPU's timer samples whatever runs on it, so a
+# process's count scatters about its CPU time x HZ (seen 973-1051 per mille
+# over 0.2-0.6 s of CPU) where -p's per-thread counters count its own time:
+# 97%, less twice the count's Poisson deviation (1000/sqrt(ms) per mille)
+lo=$(awk -v ms="$((cns / 1000000))" 'BEGIN { printf "%d\n", 970 - 2000 / sqrt(ms > 0 ? ms : 1) }')
 check_ge "-a: achieved rate (per mille of $HZ Hz over the $((cns / 1000000)) ms of CPU scorch saw)" \
-	"$(( samples * 1000000000000 / (cns > 0 ? cns : 1) / HZ ))" 970
+	"$(( samples * 1000000000000 / (cns > 0 ? cns : 1) / HZ ))" "$lo"
 check_ge "-a: samples not over the bracket's CPU time x $HZ Hz (+1%)" "$(( (c1 - c0) / 1000000 * HZ / 1000 * 101 / 100 + 4 ))" "$samples"
 t=$(( 20 + 40000 / (cns / 1000000 > 0 ? cns / 1000000 : 1) ))
 within "-a: parse_request (per mille)" "$(total_pm sys.json parse_request)" 600 "$t"
