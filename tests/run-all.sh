@@ -51,10 +51,31 @@ run_unit() { # build dir, label
 	done
 }
 
+# the e2e scripts in order, except that those needing the Pyroscope server
+# go last while its build still runs, which is then waited for
+e2e_order() {
+	local t later=()
+	for t in tests/e2e/t[0-9]*.sh; do
+		if [[ "$t" == *-push.sh ]] && [ -n "${pyroscope_pid:-}" ] && kill -0 "$pyroscope_pid" 2>/dev/null; then
+			later+=("$t")
+		else
+			echo "$t"
+		fi
+	done
+	[ ${#later[@]} -eq 0 ] || printf '%s\n' "${later[@]}"
+}
+pyroscope_wait() {
+	[ -n "${pyroscope_pid:-}" ] || return 0
+	wait "$pyroscope_pid"
+	note "== Pyroscope server: exit $?: $(tail -1 "$OUT/build-pyroscope.log")"
+	pyroscope_pid=
+}
+
 run_e2e() { # build dir, label, filter
 	local dir=$1 label=$2 filter=${3:-.} t
-	for t in tests/e2e/t[0-9]*.sh; do
+	for t in $(e2e_order); do
 		[[ "$t" =~ $filter ]] || continue
+		[[ "$t" != *-push.sh ]] || pyroscope_wait
 		local name log
 		name=$(basename "$t" .sh)
 		log=$OUT/$label-$name.log
@@ -79,7 +100,7 @@ run_e2e() { # build dir, label, filter
 # the real Pyroscope server t050 pushes to: built from the Go module proxy
 # once, then cached in build/pyroscope (exit 2: no go, t050 skips). On a fresh
 # machine most of it is downloading modules, so it runs niced beside our own
-# build and unit tests and is waited for before the e2e tests.
+# build and tests, and t050 waits for it (run last if it is not done by then).
 note "== Pyroscope server for t050 (scripts/build-pyroscope.sh, in the background)"
 nice -n 10 scripts/build-pyroscope.sh build >"$OUT/build-pyroscope.log" 2>&1 &
 pyroscope_pid=$!
@@ -88,13 +109,11 @@ note "== build (-Werror)"
 if build main WERROR=1 all progs unit; then
 	ok build
 	run_unit "$ROOT/build" unit
-	wait "$pyroscope_pid"
-	note "== Pyroscope server: exit $?: $(tail -1 "$OUT/build-pyroscope.log")"
 	run_e2e "$ROOT/build" e2e
 else
 	bad build "$OUT/build-main.log"
-	wait "$pyroscope_pid"
 fi
+pyroscope_wait
 
 note "== sanitizer build (address,undefined): tool and unit tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
