@@ -19,6 +19,7 @@
 #include "../../analysis/zone-fin.h"
 #include "../../analysis/zones.h"
 #include "../../format/raw.h"
+#include "../../format/rawrec.h"
 #include "../../lib/die.h"
 
 /* A profile with names A, B, C, D, R, F (indexes 0..5) and two threads. */
@@ -675,6 +676,89 @@ static void test_fold_coarse(void **state)
 	profile_free(p);
 }
 
+/* zone_fin_calls (one loop over a run of ZBEGIN/ZEND0 records, the tick map
+ * inlined) folds what zone_fin_decode does record by record: random nested
+ * calls with recursion, an end whose begin is not open, 0-tick calls. */
+static struct sc_profile *fold_calls(uint64_t seed, int fast)
+{
+	rnd_state = seed;
+	struct zone_fin_env env = { NULL, fold_rel, fold_dur, NULL, 64, 1000, { 1, 0 } };
+	struct zone_fin *z = NULL;
+	static uint8_t buf[1 << 16];
+	uint8_t *e = buf;
+	uint64_t t = 1000, open[64];
+	int depth = 0;
+	for (int step = 0; step < 6000; step++) {
+		uint64_t dt = rnd(4) ? rnd(300) : 0, id;
+		int type;
+		if (depth < 60 && (depth == 0 || rnd(2))) {
+			type = RAW_ZBEGIN;
+			id = open[depth++] = 1 + rnd(5);
+		} else {
+			type = RAW_ZEND0;
+			id = rnd(50) ? open[--depth] : 9;   /* 9: never begun */
+		}
+		*e++ = (uint8_t)type;
+		e = fmt_put_s(e, (int64_t)dt);
+		e = fmt_put_u(e, id);
+	}
+	struct fmt_reader r = { buf, e, 0 };
+	while (r.p < r.end) {
+		uint8_t type = 0;
+		int64_t dt = 0;
+		assert_int_equal(raw_get_head(&r, &type, &dt), 0);
+		t += (uint64_t)dt;
+		if (fast) {
+			uint64_t last = 0;
+			assert_int_equal(zone_fin_calls(&z, &env, 0, type, &t, &last, &r), 0);
+			assert_int_equal(last, t);
+		} else {
+			assert_int_equal(zone_fin_decode(&z, &env, 0, type, t, &r), 0);
+		}
+	}
+	assert_ptr_equal(r.p, e);
+	struct sc_profile *p = make();
+	p->threads[0].end = p->threads[1].end = 0;
+	p->duration = t;
+	zone_fin_build(z, p, &env);
+	zone_fin_free(z);
+	return p;
+}
+
+static void test_fold_calls_fast(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 5; seed++) {
+		struct sc_profile *a = fold_calls(seed * 7919, 0), *b = fold_calls(seed * 7919, 1);
+		assert_int_equal(a->nzone_stats, b->nzone_stats);
+		assert_true(a->nzone_stats > 0);
+		for (size_t i = 0; i < a->nzone_stats; i++) {
+			const struct sc_zone_stat *x = &a->zone_stats[i], *y = &b->zone_stats[i];
+			assert_int_equal(x->calls, y->calls);
+			assert_int_equal(x->total_ns, y->total_ns);
+			assert_int_equal(x->self_ns, y->self_ns);
+			assert_int_equal(x->sum_ns, y->sum_ns);
+			assert_int_equal(x->min_ns, y->min_ns);
+			assert_int_equal(x->max_ns, y->max_ns);
+			assert_int_equal(x->nhist, y->nhist);
+			for (uint32_t k = 0; k < x->nhist; k++) {
+				assert_int_equal(x->hist[k].value, y->hist[k].value);
+				assert_int_equal(x->hist[k].count, y->hist[k].count);
+			}
+		}
+		assert_int_equal(a->nzones, b->nzones);
+		assert_true(a->nzones > 0);
+		for (size_t i = 0; i < a->nzones; i++) {
+			assert_int_equal(a->zones[i].start, b->zones[i].start);
+			assert_int_equal(a->zones[i].end, b->zones[i].end);
+			assert_int_equal(a->zones[i].depth, b->zones[i].depth);
+			assert_int_equal(a->zones[i].dropped_ns, b->zones[i].dropped_ns);
+		}
+		profile_free(a);
+		profile_free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -689,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_no_zones),
 		cmocka_unit_test(test_fold_matches_spans),
 		cmocka_unit_test(test_fold_coarse),
+		cmocka_unit_test(test_fold_calls_fast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
