@@ -1270,6 +1270,23 @@ static bool at_operator(const char *s, size_t i, size_t n)
 	return i + 8 >= n || !is_ident((unsigned char)s[i + 8]);
 }
 
+/* s[0] is '<' after "::": a Rust qualified path segment ("<impl Trait for
+ * Type>" or "<Type as Trait>") rather than turbofish generic arguments? */
+static bool rust_qpath(const char *s, size_t n)
+{
+	if (n > 6 && !memcmp(s + 1, "impl ", 5))
+		return true;
+	int d = 0;
+	for (size_t i = 0; i < n; i++) {
+		d += s[i] == '<' ? 1 : s[i] == '>' ? -1 : 0;
+		if (!d)
+			return false;
+		if (d == 1 && n - i > 4 && !memcmp(s + i, " as ", 4))
+			return true;
+	}
+	return false;
+}
+
 /* Shortens s[0, n) into o (see demangle_short()). qpath: inside Rust's
  * "<Type as Trait>", where spaces and [] are part of the types. Returns
  * false when the brackets do not balance (the name is then kept whole). */
@@ -1341,8 +1358,12 @@ static bool short_path(struct out *o, const char *s, size_t n, bool qpath)
 			continue;
 		}
 		if (c == '<') {
-			if (o->sb.len == start) {
-				/* Rust's <Type as Trait>::f: kept, shortened inside */
+			bool after_sep = o->sb.len >= start + 2 && o->sb.buf[o->sb.len - 1] == ':' &&
+			                 o->sb.buf[o->sb.len - 2] == ':';
+			if (o->sb.len == start || (after_sep && rust_qpath(s + i, n - i))) {
+				/* Rust's <Type as Trait>::f and a path through an impl,
+				 * core::slice::cmp::<impl PartialEq<[B]> for [A]>::eq:
+				 * kept, shortened inside */
 				size_t j = i + 1;
 				int d = 1;
 				for (; j < n && d; j++)
@@ -1380,6 +1401,18 @@ static bool short_path(struct out *o, const char *s, size_t n, bool qpath)
 	}
 	if (depth)
 		return false;
+	/* a Rust turbofish dropped: foo::<T>::bar is foo::bar, and
+	 * catch_unwind::<F, R> is catch_unwind */
+	for (size_t k = start; k + 4 <= o->sb.len;) {
+		if (!memcmp(o->sb.buf + k, "::::", 4)) {
+			memmove(o->sb.buf + k, o->sb.buf + k + 2, o->sb.len - k - 2);
+			o->sb.len -= 2;
+		} else {
+			k++;
+		}
+	}
+	if (o->sb.len >= start + 2 && !memcmp(o->sb.buf + o->sb.len - 2, "::", 2))
+		o->sb.len -= 2;
 	if (cut > start) {
 		size_t tl = o->sb.len - cut;
 		memmove(o->sb.buf + start, o->sb.buf + cut, tl);
