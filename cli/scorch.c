@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "usage.h"
 
 static const struct command {
 	const char *name;
@@ -35,40 +36,13 @@ static void usage(FILE *f)
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-/* Optimal string alignment distance (Damerau-Levenshtein with adjacent
- * transpositions counted once), as git's "did you mean" weighs typos. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b);
-	if (n > 64 || m > 64)
-		return SIZE_MAX;
-	size_t d[65][65];
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= m; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= n; i++)
-		for (size_t j = 1; j <= m; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	return d[n][m];
-}
-
 /* An unknown command: the closest ones if a typo away (at most 2 edits, and
  * fewer than half the word), or a command the word starts; else the list. */
 static int unknown_command(const char *what)
 {
 	size_t best = SIZE_MAX;
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		size_t d = edit_distance(what, commands[i].name);
+		size_t d = edit_distance(what, strlen(what), commands[i].name, strlen(commands[i].name));
 		if (!strncmp(commands[i].name, what, strlen(what)) && strlen(what) >= 2)
 			d = 1;  /* an unambiguous-enough prefix: 'rep' */
 		if (d < best)
@@ -78,7 +52,7 @@ static int unknown_command(const char *what)
 	if (best <= 2 && best * 2 < strlen(what) + 1) {
 		const char *sep = "; did you mean ";
 		for (size_t i = 0; i < NCOMMANDS; i++) {
-			size_t d = edit_distance(what, commands[i].name);
+			size_t d = edit_distance(what, strlen(what), commands[i].name, strlen(commands[i].name));
 			if (!strncmp(commands[i].name, what, strlen(what)) && strlen(what) >= 2)
 				d = 1;
 			if (d == best) {

@@ -23,13 +23,11 @@ void cli_see_help(const char *cmd)
 	fprintf(stderr, "see 'scorch %s --help' (or 'scorch help %s')\n", cmd, cmd);
 }
 
-/* Optimal string alignment distance (Damerau-Levenshtein with adjacent
- * transpositions counted once), as for misspelled commands (cli/scorch.c). */
-static size_t opt_distance(const char *a, size_t n, const char *b, size_t m)
+size_t edit_distance(const char *a, size_t n, const char *b, size_t m)
 {
-	if (n > 40 || m > 40)
+	if (n > 64 || m > 64)
 		return SIZE_MAX;
-	size_t d[41][41];
+	size_t d[65][65];
 	for (size_t i = 0; i <= n; i++)
 		d[i][0] = i;
 	for (size_t j = 0; j <= m; j++)
@@ -102,7 +100,7 @@ static void suggest_option(usage_fn usage, const char *arg, char *out, size_t ou
 	out[0] = '\0';
 	size_t best = SIZE_MAX;
 	for (size_t k = 0; k < no; k++) {
-		size_t d = opt_distance(name, n, opt[k], olen[k]);
+		size_t d = edit_distance(name, n, opt[k], olen[k]);
 		if (d < best)
 			best = d;
 	}
@@ -111,7 +109,7 @@ static void suggest_option(usage_fn usage, const char *arg, char *out, size_t ou
 	used = 0;
 	hits = 0;
 	for (size_t k = 0; k < no; k++)
-		if (opt_distance(name, n, opt[k], olen[k]) == best) {
+		if (edit_distance(name, n, opt[k], olen[k]) == best) {
 			int w = snprintf(out + used, outlen - used, "%s--%.*s", hits++ ? " or " : "; did you mean ",
 					 (int)olen[k], opt[k]);
 			if (w < 0 || (size_t)w >= outlen - used)

@@ -23,4 +23,9 @@ int cli_getopt_end(int c, const char *cmd, usage_fn usage, char **argv);
 /* --color=auto: stdout is a terminal and NO_COLOR (no-color.org) is unset. */
 int cli_auto_color(void);
 
+/* Optimal string alignment distance (Damerau-Levenshtein with adjacent
+ * transpositions counted once) of a[0, n) and b[0, m), as git's "did you
+ * mean" weighs typos; SIZE_MAX past 64 characters. */
+size_t edit_distance(const char *a, size_t n, const char *b, size_t m);
+
 #endif
