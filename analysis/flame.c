@@ -332,109 +332,6 @@ void flame_tree_finish(struct flame_tree *t)
 
 /* ---- from a profile ---- */
 
-/* Frames of locations, interned in a tree once per (location, line). */
-struct frame_cache {
-	const struct sc_profile *p;
-	struct flame_tree *t;
-	size_t *base;               /* per location: first entry, SIZE_MAX = not yet */
-	VEC(uint32_t) name, module, flags;
-	uint32_t *modmap;           /* profile module -> tree module, FLAME_NONE = not yet */
-	bool *skip;                 /* per profile module: the scorch runtime itself */
-	struct strbuf tmp;
-};
-
-struct frame {
-	uint32_t name, module, flags;
-};
-typedef VEC(struct frame) frame_vec;
-
-static void cache_init(struct frame_cache *fc, const struct sc_profile *p, struct flame_tree *t)
-{
-	memset(fc, 0, sizeof(*fc));
-	fc->p = p;
-	fc->t = t;
-	fc->base = xmalloc((p->nlocations + 1) * sizeof(*fc->base));
-	for (size_t i = 0; i < p->nlocations; i++)
-		fc->base[i] = SIZE_MAX;
-	fc->modmap = xmalloc((p->nmodules + 1) * sizeof(*fc->modmap));
-	fc->skip = xcalloc(p->nmodules + 1, sizeof(*fc->skip));
-	for (size_t m = 0; m < p->nmodules; m++) {
-		fc->modmap[m] = FLAME_NONE;
-		const char *nm = p->modules[m].name;
-		fc->skip[m] = nm && !strncmp(nm, "libscorch", 9);
-	}
-}
-
-static void cache_release(struct frame_cache *fc)
-{
-	free(fc->base);
-	free(fc->modmap);
-	free(fc->skip);
-	VEC_FREE(&fc->name);
-	VEC_FREE(&fc->module);
-	VEC_FREE(&fc->flags);
-	sb_release(&fc->tmp);
-}
-
-static uint32_t cache_module(struct frame_cache *fc, int32_t m)
-{
-	if (m < 0 || (size_t)m >= fc->p->nmodules)
-		return 0;
-	if (fc->modmap[m] == FLAME_NONE) {
-		const struct sc_module *mod = &fc->p->modules[m];
-		fc->modmap[m] = flame_module(fc->t, mod->name ? mod->name : "", mod->is_main);
-	}
-	return fc->modmap[m];
-}
-
-/* Fills the cache entries of location l: one per line, innermost first. */
-static size_t cache_loc(struct frame_cache *fc, uint32_t l)
-{
-	if (fc->base[l] != SIZE_MAX)
-		return fc->base[l];
-	const struct sc_location *loc = &fc->p->locations[l];
-	size_t b = fc->name.len;
-	uint32_t mod = cache_module(fc, loc->module);
-	uint32_t n = loc->nlines ? loc->nlines : 1;
-	for (uint32_t j = 0; j < n; j++) {
-		const struct sc_line *ln = loc->nlines ? &loc->lines[j] : NULL;
-		sb_reset(&fc->tmp);
-		heap_frame_name(fc->p, loc, ln, &fc->tmp);
-		const char *s = fc->tmp.len ? fc->tmp.buf : "??";
-		VEC_PUSH(&fc->name, flame_name(fc->t, s, strlen(s)));
-		VEC_PUSH(&fc->module, mod);
-		VEC_PUSH(&fc->flags, ln && ln->inlined ? FLAME_INLINED : 0u);
-	}
-	fc->base[l] = b;
-	return b;
-}
-
-/* The frames of stack s, outermost first, into out (reset first). */
-static void stack_frames(struct frame_cache *fc, uint32_t s, frame_vec *out)
-{
-	const struct sc_profile *p = fc->p;
-	out->len = 0;
-	const struct sc_stack *st = s < p->nstacks ? &p->stacks[s] : NULL;
-	for (uint32_t k = st ? st->nlocs : 0; k-- > 0;) {
-		uint32_t l = st->locs[k];
-		if (l >= p->nlocations)
-			continue;
-		const struct sc_location *loc = &p->locations[l];
-		if (loc->module >= 0 && (size_t)loc->module < p->nmodules && fc->skip[loc->module])
-			continue;
-		size_t b = cache_loc(fc, l);
-		uint32_t n = loc->nlines ? loc->nlines : 1;
-		for (uint32_t j = n; j-- > 0;) {
-			struct frame f = { fc->name.data[b + j], fc->module.data[b + j], fc->flags.data[b + j] };
-			VEC_PUSH(out, f);
-		}
-	}
-	if (!out->len) {
-		struct frame f = { flame_name(fc->t, "[no stack]", 10), 0, 0 };
-		VEC_PUSH(out, f);
-	}
-}
-
 /* Which threads are selected: sel[i] for p->threads[i], sel[nthreads] for
  * records of a thread index outside the table. */
 static int select_threads(const struct sc_profile *p, const char *thread, bool *sel,
@@ -1278,9 +1175,8 @@ struct lane_state {
 static void add_sample_spans(struct flame_chart *c, const struct sc_profile *p, enum flame_weight w,
 			     const uint32_t *lane_of)
 {
-	struct frame_cache fc;
-	cache_init(&fc, p, c->names);
-	frame_vec fr = { 0 };
+	struct stacktrie fc;
+	stacktrie_init_flame(&fc, p, c->names);
 	struct lane_state *ls = xcalloc(c->lanes.len + 1, sizeof(*ls));
 	uint64_t period = p->sample_hz ? 1000000000ull / p->sample_hz : 1000000ull;
 
@@ -1303,36 +1199,37 @@ static void add_sample_spans(struct flame_chart *c, const struct sc_profile *p, 
 			st->open.len = 0;
 		st->any = true;
 		st->last_end = end;
-		stack_frames(&fc, smp->stack, &fr);
+		size_t nfr;
+		const uint64_t *fr = stacktrie_flame_frames(&fc, smp->stack, &nfr);
 		uint64_t add = w == FLAME_SAMPLES ? 1 : smp->weight;
-		for (size_t d = 0; d < fr.len; d++) {
+		for (size_t d = 0; d < nfr; d++) {
+			uint32_t name = STACKTRIE_FLAME_NAME(fr[d]), module = STACKTRIE_FLAME_MODULE(fr[d]);
+			uint32_t flags = STACKTRIE_FLAME_INLINED(fr[d]) ? FLAME_INLINED : 0u;
 			if (d < st->open.len) {
 				struct flame_span *o = &c->spans.data[st->open.data[d]];
-				if (o->name == fr.data[d].name && o->module == fr.data[d].module) {
+				if (o->name == name && o->module == module) {
 					o->end = end;
 					o->weight += add;
-					o->flags |= fr.data[d].flags;
+					o->flags |= flags;
 					continue;
 				}
 				st->open.len = d;
 			}
 			struct flame_span s = {
 				.start = start, .end = end, .lane = lane, .depth = (uint32_t)d,
-				.name = fr.data[d].name, .module = fr.data[d].module,
-				.flags = fr.data[d].flags, .weight = add,
+				.name = name, .module = module, .flags = flags, .weight = add,
 			};
 			flame_chart_add(c, &s);
 			c->lanes.data[lane].spans++;
 			VEC_PUSH(&st->open, (uint32_t)c->spans.len - 1);
 		}
-		if (st->open.len > fr.len)
-			st->open.len = fr.len;
+		if (st->open.len > nfr)
+			st->open.len = nfr;
 	}
 	for (size_t i = 0; i < c->lanes.len; i++)
 		VEC_FREE(&ls[i].open);
 	free(ls);
-	VEC_FREE(&fr);
-	cache_release(&fc);
+	stacktrie_release(&fc);
 }
 
 /* Zone names interned in the chart on first use. */

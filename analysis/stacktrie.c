@@ -119,7 +119,9 @@ uint32_t stacktrie_leaf(struct stacktrie *b, uint32_t sid)
 	return node;
 }
 
-void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
+/* flame: without the per-slot frame ids and per-stack leaves of the trie's
+ * own keys (flframe and ft's nodes stand for them) */
+static void init(struct stacktrie *b, const struct sc_profile *p, bool flame)
 {
 	memset(b, 0, sizeof(*b));
 	b->p = p;
@@ -134,15 +136,22 @@ void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
 		slots += p->locations[i].nlines ? p->locations[i].nlines : 1;
 	}
 	b->loc_base[p->nlocations] = slots;
-	b->locframe = xmalloc((slots + 1) * sizeof(*b->locframe));
-	memset(b->locframe, 0xff, (slots + 1) * sizeof(*b->locframe));
-	b->stack_node = xmalloc((p->nstacks + 1) * sizeof(*b->stack_node));
-	memset(b->stack_node, 0xff, (p->nstacks + 1) * sizeof(*b->stack_node));
+	if (!flame) {
+		b->locframe = xmalloc((slots + 1) * sizeof(*b->locframe));
+		memset(b->locframe, 0xff, (slots + 1) * sizeof(*b->locframe));
+		b->stack_node = xmalloc((p->nstacks + 1) * sizeof(*b->stack_node));
+		memset(b->stack_node, 0xff, (p->nstacks + 1) * sizeof(*b->stack_node));
+	}
 	struct stacktrie_node root = { NONE, NONE, NONE, NONE };
 	VEC_PUSH(&b->nodes, root);
 	b->nothread = (uint32_t)p->nthreads;
 	b->noframe = NONE;
 	stacktrie_str(b, "");
+}
+
+void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
+{
+	init(b, p, false);
 }
 
 void stacktrie_release(struct stacktrie *b)
@@ -173,7 +182,7 @@ void stacktrie_release(struct stacktrie *b)
 
 void stacktrie_init_flame(struct stacktrie *b, const struct sc_profile *p, struct flame_tree *ft)
 {
-	stacktrie_init(b, p);
+	init(b, p, true);
 	b->ft = ft;
 	size_t slots = b->loc_base[p->nlocations];
 	b->flframe = xmalloc((slots + 1) * sizeof(*b->flframe));
@@ -199,28 +208,31 @@ static uint32_t flame_mod(struct stacktrie *b, int32_t m)
 	return b->fmodmap[m];
 }
 
-/* The flame frame of line j of location loc. */
+/* The flame frame of line j of location loc. All lines of a location are
+ * interned on its first use, innermost first, so names get their ids in
+ * that order whatever line is asked for. */
 static uint64_t flame_frame(struct stacktrie *b, uint32_t loc, uint32_t j)
 {
-	uint64_t *slot = &b->flframe[b->loc_base[loc] + j];
-	if (*slot != UINT64_MAX)
-		return *slot;
+	uint64_t *slot = &b->flframe[b->loc_base[loc]];
+	if (slot[j] != UINT64_MAX)
+		return slot[j];
 	const struct sc_location *L = &b->p->locations[loc];
-	const struct sc_line *ln = L->nlines ? &L->lines[j] : NULL;
-	sb_reset(&b->tmp);
-	heap_frame_name(b->p, L, ln, &b->tmp);
-	const char *s = b->tmp.len ? b->tmp.buf : "??";
-	uint64_t name = flame_name(b->ft, s, strlen(s));
-	*slot = name | (uint64_t)flame_mod(b, L->module) << 32 | (uint64_t)(ln && ln->inlined) << 63;
-	return *slot;
+	uint64_t mod = (uint64_t)flame_mod(b, L->module) << 32;
+	uint32_t n = L->nlines ? L->nlines : 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sc_line *ln = L->nlines ? &L->lines[i] : NULL;
+		sb_reset(&b->tmp);
+		heap_frame_name(b->p, L, ln, &b->tmp);
+		const char *s = b->tmp.len ? b->tmp.buf : "??";
+		slot[i] = flame_name(b->ft, s, strlen(s)) | mod | (uint64_t)(ln && ln->inlined) << 63;
+	}
+	return slot[j];
 }
 
-uint32_t stacktrie_flame_leaf(struct stacktrie *b, uint32_t sid)
+const uint64_t *stacktrie_flame_frames(struct stacktrie *b, uint32_t sid, size_t *n)
 {
 	const struct sc_profile *p = b->p;
 	const struct sc_stack *st = sid < p->nstacks ? &p->stacks[sid] : NULL;
-	const uint64_t *prev = b->fbuf[b->fcur].data;
-	size_t nprev = b->fbuf[b->fcur].len;
 	b->fcur ^= 1;
 	stacktrie_u64vec *cur = &b->fbuf[b->fcur];
 	cur->len = 0;
@@ -231,8 +243,8 @@ uint32_t stacktrie_flame_leaf(struct stacktrie *b, uint32_t sid)
 		const struct sc_location *loc = &p->locations[l];
 		if (loc->module >= 0 && (size_t)loc->module < p->nmodules && b->fskip[loc->module])
 			continue;
-		uint32_t n = loc->nlines ? loc->nlines : 1;
-		for (uint32_t j = n; j-- > 0;) {
+		uint32_t nl = loc->nlines ? loc->nlines : 1;
+		for (uint32_t j = nl; j-- > 0;) {
 			uint64_t f = flame_frame(b, l, j);
 			VEC_PUSH(cur, f);
 		}
@@ -242,17 +254,26 @@ uint32_t stacktrie_flame_leaf(struct stacktrie *b, uint32_t sid)
 			b->fnostack = flame_name(b->ft, "[no stack]", 10);
 		VEC_PUSH(cur, b->fnostack);
 	}
+	*n = cur->len;
+	return cur->data;
+}
+
+uint32_t stacktrie_flame_leaf(struct stacktrie *b, uint32_t sid)
+{
+	const uint64_t *prev = b->fbuf[b->fcur].data;
+	size_t nprev = b->fbuf[b->fcur].len, n;
+	const uint64_t *cur = stacktrie_flame_frames(b, sid, &n);
 	/* equal frames up to here: the same nodes, their inlined flag already set */
-	size_t n = cur->len, same = 0;
-	while (same < n && same < nprev && prev[same] == cur->data[same])
+	size_t same = 0;
+	while (same < n && same < nprev && prev[same] == cur[same])
 		same++;
 	uint32_t node = same ? b->pnodes.data[same - 1] : 0;
 	b->pnodes.len = same;
 	VEC_RESERVE(&b->pnodes, n - same);
 	for (size_t i = same; i < n; i++) {
-		uint64_t f = cur->data[i];
-		node = flame_child(b->ft, node, (uint32_t)f, (uint32_t)(f >> 32) & 0x7fffffffu);
-		if (f >> 63)
+		uint64_t f = cur[i];
+		node = flame_child(b->ft, node, STACKTRIE_FLAME_NAME(f), STACKTRIE_FLAME_MODULE(f));
+		if (STACKTRIE_FLAME_INLINED(f))
 			b->ft->nodes.data[node].flags |= FLAME_INLINED;
 		b->pnodes.data[b->pnodes.len++] = node;
 	}

@@ -93,7 +93,7 @@ struct flame_tree;
  * scorch's own frames left out, a node inlined when any frame merged into
  * it is): its nodes are ft's nodes, its names and modules ft's, so the
  * flame tree is this trie, not a copy of it. Only stacktrie_flame_leaf()
- * walks it. */
+ * and stacktrie_flame_frames() walk it. */
 void stacktrie_init_flame(struct stacktrie *t, const struct sc_profile *p,
 			  struct flame_tree *ft);
 /* The node of ft where stack sid (< p->nstacks, or any id for the empty
@@ -101,6 +101,13 @@ void stacktrie_init_flame(struct stacktrie *t, const struct sc_profile *p,
  * frames ends at "[no stack]". The part it shares with the previous stack
  * walked costs no lookup. */
 uint32_t stacktrie_flame_leaf(struct stacktrie *t, uint32_t sid);
+/* The frames of stack sid as stacktrie_flame_leaf() walks them, outermost
+ * first, each ft's name | module << 32 | inlined << 63 (STACKTRIE_FLAME_*);
+ * *n of them. Valid until the next call on t. */
+const uint64_t *stacktrie_flame_frames(struct stacktrie *t, uint32_t sid, size_t *n);
+#define STACKTRIE_FLAME_NAME(f) ((uint32_t)(f))
+#define STACKTRIE_FLAME_MODULE(f) ((uint32_t)((f) >> 32) & 0x7fffffffu)
+#define STACKTRIE_FLAME_INLINED(f) ((unsigned)((f) >> 63))
 
 /* Interns a string (copied); returns its id. */
 uint32_t stacktrie_str(struct stacktrie *t, const char *s);
