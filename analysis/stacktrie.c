@@ -119,9 +119,7 @@ uint32_t stacktrie_leaf(struct stacktrie *b, uint32_t sid)
 	return node;
 }
 
-/* flame: without the per-slot frame ids and per-stack leaves of the trie's
- * own keys (flframe and ft's nodes stand for them) */
-static void init(struct stacktrie *b, const struct sc_profile *p, bool flame)
+void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
 {
 	memset(b, 0, sizeof(*b));
 	b->p = p;
@@ -136,22 +134,15 @@ static void init(struct stacktrie *b, const struct sc_profile *p, bool flame)
 		slots += p->locations[i].nlines ? p->locations[i].nlines : 1;
 	}
 	b->loc_base[p->nlocations] = slots;
-	if (!flame) {
-		b->locframe = xmalloc((slots + 1) * sizeof(*b->locframe));
-		memset(b->locframe, 0xff, (slots + 1) * sizeof(*b->locframe));
-		b->stack_node = xmalloc((p->nstacks + 1) * sizeof(*b->stack_node));
-		memset(b->stack_node, 0xff, (p->nstacks + 1) * sizeof(*b->stack_node));
-	}
+	b->locframe = xmalloc((slots + 1) * sizeof(*b->locframe));
+	memset(b->locframe, 0xff, (slots + 1) * sizeof(*b->locframe));
+	b->stack_node = xmalloc((p->nstacks + 1) * sizeof(*b->stack_node));
+	memset(b->stack_node, 0xff, (p->nstacks + 1) * sizeof(*b->stack_node));
 	struct stacktrie_node root = { NONE, NONE, NONE, NONE };
 	VEC_PUSH(&b->nodes, root);
 	b->nothread = (uint32_t)p->nthreads;
 	b->noframe = NONE;
 	stacktrie_str(b, "");
-}
-
-void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
-{
-	init(b, p, false);
 }
 
 void stacktrie_release(struct stacktrie *b)
@@ -182,7 +173,7 @@ void stacktrie_release(struct stacktrie *b)
 
 void stacktrie_init_flame(struct stacktrie *b, const struct sc_profile *p, struct flame_tree *ft)
 {
-	init(b, p, true);
+	stacktrie_init(b, p);
 	b->ft = ft;
 	size_t slots = b->loc_base[p->nlocations];
 	b->flframe = xmalloc((slots + 1) * sizeof(*b->flframe));
