@@ -58,8 +58,24 @@ static void on_stop_sig(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int e = errno;
+	/* the handler runs with the other stop signals blocked (sa_mask):
+	 * these are written by one run of it at a time */
+	static int first_sig;
+	static uint64_t first_ns;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (nsigs > 0 && sig == first_sig && now - first_ns < 200000000u) {
+		/* the same signal again at once is the same request sent
+		 * twice: `timeout` signals its child and then its whole
+		 * process group, which holds us too */
+		errno = e;
+		return;
+	}
 	got_sig = sig;
 	if (nsigs++ == 0) {
+		first_sig = sig;
+		first_ns = now;
 		int from_tty = sig == SIGINT && si && si->si_code == SI_KERNEL;
 		if (root_pid_for_sig > 0 && !from_tty)
 			kill((pid_t)root_pid_for_sig, sig);
@@ -602,6 +618,10 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.sa_sigaction = on_stop_sig;
 	fwd.sa_flags = SA_SIGINFO;
+	sigemptyset(&fwd.sa_mask);
+	sigaddset(&fwd.sa_mask, SIGINT);
+	sigaddset(&fwd.sa_mask, SIGTERM);
+	sigaddset(&fwd.sa_mask, SIGHUP);
 	root_pid_for_sig = root;
 	sigaction(SIGQUIT, &ign, &old_quit);
 	sigaction(SIGINT, &fwd, NULL);
