@@ -239,7 +239,10 @@ check "exited: its output" "$(cat exit.stdout)" "cpu-split: 50.0/30.0/20.0 of 60
 
 # ---- -a: every process, a profile for each one with samples
 if [ "$(id -u)" -eq 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 0 ]; then
-	"$PROGS/cpu-split" 9000 >sys.stdout 2>/dev/null &
+	# long enough to outlive -a's finalizing of every process it saw (with
+	# the sanitizer build beside another CI it took more than 9 s): its
+	# CPU time is read after scorch ends, and it is killed below
+	"$PROGS/cpu-split" 60000 >sys.stdout 2>/dev/null &
 	pid=$!
 	sleep 0.3
 	mkdir -p "$WORK/sys"
