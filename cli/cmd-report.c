@@ -106,14 +106,14 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 	 * lists, each once. Zones are not merged into one table: a zone of
 	 * one name in two processes is two series of spans, and the figures
 	 * a profile keeps per zone (percentiles) do not add up across them */
-	VEC(char *) todo = { 0 };
+	VEC(char *) queue = { 0 };
 	VEC(struct stat) seen = { 0 };
 	for (int i = 0; i < n; i++)
-		VEC_PUSH(&todo, xstrdup(files[i]));
-	for (size_t i = 0; i < todo.len; i++) {
+		VEC_PUSH(&queue, xstrdup(files[i]));
+	for (size_t i = 0; i < queue.len; i++) {
 		struct sc_profile *p;
 		char err[512];
-		char *file = todo.data[i];
+		char *file = queue.data[i];
 		struct stat st;
 		if (mode == RUN_MERGE && stat(file, &st) == 0) {
 			bool dup = false;
@@ -136,7 +136,7 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 			profile_run_files(p, file, &rel, &nrel);
 			for (size_t k = 0; k < nrel; k++) {
 				if (k)
-					VEC_PUSH(&todo, rel[k]);
+					VEC_PUSH(&queue, rel[k]);
 				else
 					free(rel[k]);
 			}
@@ -165,9 +165,9 @@ static int report_zones(int n, char **files, struct zone_report_options *zo, boo
 		zone_result_free(r);
 		profile_free(p);
 	}
-	for (size_t i = 0; i < todo.len; i++)
-		free(todo.data[i]);
-	VEC_FREE(&todo);
+	for (size_t i = 0; i < queue.len; i++)
+		free(queue.data[i]);
+	VEC_FREE(&queue);
 	VEC_FREE(&seen);
 	if (json)
 		report_json_finish(&doc);   /* a write error shows below */
