@@ -208,8 +208,10 @@ int profile_merge(struct sc_profile **parts, size_t n, struct sc_profile **out, 
 		/* the process's frame */
 		uint32_t proc = (uint32_t)m->nlocations;
 		sb_reset(&sb);
-		const char *name = p->exe && *p->exe ? base_name(p->exe) :
-				   p->argc && p->argv[0] ? base_name(p->argv[0]) : "?";
+		/* by argv[0], as the record summary and the file names call it
+		 * (gcc, not x86_64-linux-gnu-gcc-12) */
+		const char *name = p->argc && p->argv[0] && *base_name(p->argv[0]) ? base_name(p->argv[0]) :
+				   p->exe && *p->exe ? base_name(p->exe) : "?";
 		sb_addf(&sb, "%s (pid %u)", name, p->pid);
 		struct sc_line *pl = arena_alloc(A, sizeof(*pl));
 		pl->func = arena_strdup(A, sb.buf);

@@ -4,6 +4,7 @@
 #include "session.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -298,6 +299,53 @@ static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
+}
+
+/* The name a process goes by in file names and the run's summary: the
+ * basename of its argv[0], as ps and the shell show it (gcc, cc1, as,
+ * python3), not that of the file its exe link resolves to
+ * (x86_64-linux-gnu-gcc-12, python3.11); the exe's when argv[0] is empty or
+ * not a usable file name. A login shell's leading '-' is dropped. */
+static const char *proc_name(const struct sc_profile *p)
+{
+	if (p->argc && p->argv && p->argv[0]) {
+		const char *a = base_name(p->argv[0]);
+		if (*a == '-')
+			a++;
+		int ok = *a && strcmp(a, ".") && strcmp(a, "..") && strlen(a) <= 64;
+		for (const unsigned char *c = (const unsigned char *)a; ok && *c; c++)
+			ok = *c > ' ' && *c != 0x7f;
+		if (ok)
+			return a;
+	}
+	return p->exe && *p->exe ? base_name(p->exe) : "?";
+}
+
+/* The name a written profile's file gives its process (PROG.PID[-N].scorch,
+ * see unique_name), so that the summary names each as its file does;
+ * proc_name() for a file named otherwise (-o). The result is in buf. */
+static const char *file_proc_name(const struct session_profile *sp, char *buf, size_t cap)
+{
+	if (sp->path) {
+		const char *b = base_name(sp->path);
+		size_t n = strlen(b);
+		if (n > 7 && !strcmp(b + n - 7, ".scorch")) {
+			n -= 7;
+			size_t k = n;
+			while (k && isdigit((unsigned char)b[k - 1]))
+				k--;
+			if (k && k < n && b[k - 1] == '-')
+				n = k - 1;
+			char pid[16];
+			int pl = snprintf(pid, sizeof(pid), ".%u", sp->p->pid);
+			if (n > (size_t)pl && !memcmp(b + n - pl, pid, (size_t)pl) && n - pl < cap) {
+				memcpy(buf, b, n - pl);
+				buf[n - pl] = 0;
+				return buf;
+			}
+		}
+	}
+	return proc_name(sp->p);
 }
 
 static void check_output_dir(const char *outdir, const char *shown)
@@ -852,7 +900,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 			dest = xstrdup(o->output);
 			flags |= NF_NAMED;
 		} else {
-			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : base_name(p->exe),
+			dest = unique_name(outdir, n->pid == root && n->seq == 0 ? base_name(prog) : proc_name(p),
 					   n->pid, out.data, out.len);
 		}
 		struct session_profile sp = { NULL, p, 0, NULL };
@@ -949,8 +997,9 @@ static void print_busiest(const struct session_result *r, size_t best)
 {
 	const struct sc_profile *b = r->profiles[best].p;
 	struct strbuf sb = STRBUF_INIT;
+	char nb[80];
 	sb_addf(&sb, "scorch: most of the run is in %s: %s (pid %u)", r->profiles[best].path,
-		b->exe ? base_name(b->exe) : "?", b->pid);
+		file_proc_name(&r->profiles[best], nb, sizeof(nb)), b->pid);
 	if (b->nsamples) {
 		sb_adds(&sb, ", ");
 		term_count(&sb, b->nsamples);
@@ -965,22 +1014,23 @@ static void print_busiest(const struct session_result *r, size_t best)
 	for (size_t i = best; i-- > 0;) {
 		const struct sc_profile *q = r->profiles[i].p;
 		if (q && q->pid == b->pid) {
-			sb_addf(&sb, "%s%s", sep, q->exe ? base_name(q->exe) : "?");
+			sb_addf(&sb, "%s%s", sep, file_proc_name(&r->profiles[i], nb, sizeof(nb)));
 			sep = " <- ";
 		}
 	}
-	struct by { const char *name; size_t n; } *by = xcalloc(r->nprofiles + 1, sizeof(*by));
+	struct by { char *name; size_t n; } *by = xcalloc(r->nprofiles + 1, sizeof(*by));
 	size_t nby = 0, others = 0;
 	for (size_t i = 0; i < r->nprofiles; i++) {
 		const struct sc_profile *q = r->profiles[i].p;
 		if (i == best || !q || !r->profiles[i].path)
 			continue;
-		const char *name = q->exe ? base_name(q->exe) : "?";
+		char qb[80];
+		const char *name = file_proc_name(&r->profiles[i], qb, sizeof(qb));
 		size_t k = 0;
 		while (k < nby && strcmp(by[k].name, name) != 0)
 			k++;
 		if (k == nby)
-			by[nby++].name = name;
+			by[nby++].name = xstrdup(name);
 		by[k].n++;
 		others++;
 	}
@@ -998,6 +1048,8 @@ static void print_busiest(const struct session_result *r, size_t best)
 				sb_addf(&sb, " x%zu", by[k].n);
 		}
 	}
+	for (size_t k = 0; k < nby; k++)
+		free(by[k].name);
 	free(by);
 	fprintf(stderr, "%s\n", term_safe(sb.buf));
 	sb_release(&sb);

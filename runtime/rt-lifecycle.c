@@ -36,7 +36,7 @@
 RT_EXPORT void exit(int status)
 {
 	G.have_exit_status = 1;
-	G.exit_status = status;
+	G.exit_status = status & 0xff;   /* what the parent's wait sees */
 	typedef void (*exit_fn)(int) __attribute__((noreturn));
 	static exit_fn real;
 	if (!real)
@@ -46,7 +46,7 @@ RT_EXPORT void exit(int status)
 
 RT_EXPORT void _exit(int status)
 {
-	scorch_rt_final(EXIT_NORMAL, status);
+	scorch_rt_final(EXIT_NORMAL, status & 0xff);
 	typedef void (*exit_fn)(int) __attribute__((noreturn));
 	static exit_fn real;
 	if (!real)
@@ -55,6 +55,44 @@ RT_EXPORT void _exit(int status)
 }
 
 RT_EXPORT void _Exit(int status) { _exit(status); }
+
+/* A program that returns from main, or whose exit() is called from inside
+ * libc (error(3), err(3)), reaches exit without passing the interposed one
+ * above, and the destructor would only know "unknown": a compiler's passes,
+ * children of a driver the launcher does not wait for, had no exit status.
+ * on_exit handlers receive the status of every exit(); one registered once
+ * main is about to run comes after the loader's _dl_fini in the handler
+ * list, so it runs before it, and before the destructor that writes the
+ * exit record. */
+static void rt_on_exit(int status, void *arg)
+{
+	(void)arg;
+	G.have_exit_status = 1;
+	G.exit_status = status & 0xff;
+}
+
+typedef int (*main_fn)(int, char **, char **);
+static main_fn rt_real_main;
+
+static int rt_main(int argc, char **argv, char **envp)
+{
+	on_exit(rt_on_exit, NULL);
+	return rt_real_main(argc, argv, envp);
+}
+
+RT_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+				void (*rtld_fini)(void), void *stack_end)
+{
+	typedef int (*start_fn)(main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void), void *);
+	start_fn real = (start_fn)scorch_rt_next("__libc_start_main");
+	if (!real) {   /* no libc below us: nothing can start the program */
+		static const char msg[] = "scorch: cannot find __libc_start_main\n";
+		(void)!write(2, msg, sizeof(msg) - 1);
+		abort();
+	}
+	rt_real_main = main;
+	return real(rt_main, argc, argv, init, fini, rtld_fini, stack_end);
+}
 
 /* ---- what scorch cannot follow: notes ---- */
 
