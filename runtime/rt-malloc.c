@@ -145,7 +145,9 @@ struct rt_sblock {
 static struct rt_sblock *_Atomic sblocks;
 static atomic_long st_cur, st_peak;
 static __thread struct rt_sblock *tl_sb __attribute__((tls_model("initial-exec")));
-static __thread struct scorch_heap_stats tl_stats __attribute__((tls_model("initial-exec")));
+/* read by rt-zone.c directly (a zone's allocations: no call per hook) */
+RT_HIDDEN __thread struct scorch_heap_stats scorch_rt_tl_stats __attribute__((tls_model("initial-exec")));
+#define tl_stats scorch_rt_tl_stats
 static pthread_key_t sb_key;
 static pthread_once_t sb_once = PTHREAD_ONCE_INIT;
 
@@ -505,14 +507,6 @@ RT_EXPORT int scorch_rt_heap_stats(struct scorch_heap_stats *s, int thread)
 	}
 	s->recording = atomic_load(&G.state) == RT_ACTIVE;
 	return 0;
-}
-
-/* Zones (rt-zone.c) attribute to a zone what its thread allocated between
- * its begin and its end. */
-void scorch_rt_thread_allocs(uint64_t *count, uint64_t *bytes)
-{
-	*count = tl_stats.allocations;
-	*bytes = tl_stats.total_bytes;
 }
 
 /* ---- entering and leaving a hook ---- */

@@ -41,10 +41,15 @@ RT_EXPORT int scorch_rt_zones_on;
  * zoned (or instrumented) function itself, so this orders its frame against
  * the frames of the zones still open. */
 #define CALLER_FRAME() ((uintptr_t)__builtin_frame_address(0))
+/* the hooks' short paths: no call out of line */
+#define Z_INLINE inline __attribute__((always_inline))
 
 static struct {
 	int on;                  /* recording zones */
 	int calls;               /* recording instrumented calls (--calls) */
+	/* calls recorded one by one, every one: no filter, depth limit or
+	 * --calls-min (the hooks' short paths) */
+	int all_calls;
 	int filter, exclude;     /* the regexes are compiled */
 	regex_t re_filter, re_exclude;
 	uint32_t max_depth;      /* --calls-depth, 0: unlimited */
@@ -137,7 +142,7 @@ static __thread volatile int tl_zbusy __attribute__((tls_model("initial-exec")))
  * the instructions before it (a third of the cost on a VM). A zone's ends
  * need no ordering against other threads' records, and a few cycles of
  * early reading are far below what a zone measures. */
-static inline uint64_t z_now(void)
+static Z_INLINE uint64_t z_now(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	if (likely(G.tsc))
@@ -145,6 +150,11 @@ static inline uint64_t z_now(void)
 #endif
 	return scorch_rt_ns();
 }
+
+/* The thread's allocations and requested bytes so far (rt-malloc.c counts
+ * them in a thread-local of its own, read here without a call). */
+#define Z_ALLOCS() (scorch_rt_tl_stats.allocations)
+#define Z_BYTES() (scorch_rt_tl_stats.total_bytes)
 
 static void *z_mmap(size_t n)
 {
@@ -413,7 +423,7 @@ static void zb_unlock(struct zbuf *zb)
 }
 
 /* The owner writes its zone buffer out and starts it over. */
-static void zb_flush(struct zstate *z)
+static __attribute__((noinline)) void zb_flush(struct zstate *z)
 {
 	struct zbuf *zb = &z->zb;
 	zb_lock(zb, zb->tid | 0x80000000u);
@@ -427,7 +437,7 @@ static void zb_flush(struct zstate *z)
 /* Where a record of up to `need` bytes at time t (0: at the last record's
  * time) goes in the zone buffer, flushing it first when it would not fit.
  * Owner only, inside a hook. */
-static inline uint8_t *zb_reserve(struct zstate *z, size_t need, uint64_t t)
+static Z_INLINE uint8_t *zb_reserve(struct zstate *z, size_t need, uint64_t t)
 {
 	struct zbuf *zb = &z->zb;
 	uint32_t len = atomic_load_explicit(&zb->clen, memory_order_relaxed);
@@ -444,7 +454,7 @@ static inline uint8_t *zb_reserve(struct zstate *z, size_t need, uint64_t t)
 }
 
 /* Publishes the record that ends at `end`, of time t. */
-static inline void zb_commit(struct zstate *z, uint8_t *end, uint64_t t)
+static Z_INLINE void zb_commit(struct zstate *z, uint8_t *end, uint64_t t)
 {
 	struct zbuf *zb = &z->zb;
 	zb->last_time = t;
@@ -473,10 +483,11 @@ static inline void z_begin_rec(struct zstate *z, struct zslot *s, struct zent *e
 	zb_commit(z, p, t);
 	e->rec_end = (uint32_t)(p - (zb->data + RAW_CHUNK_HDR));
 	e->t0 = t;
-	scorch_rt_thread_allocs(&e->allocs0, &e->bytes0);
+	e->allocs0 = Z_ALLOCS();
+	e->bytes0 = Z_BYTES();
 }
 
-static inline void z_end_rec(struct zstate *z, const struct zent *e, uint64_t t, unsigned flags,
+static Z_INLINE void z_end_rec(struct zstate *z, const struct zent *e, uint64_t t, unsigned flags,
 			     uint64_t allocs, uint64_t bytes)
 {
 	if (e->kids_dropped)
@@ -519,9 +530,8 @@ static void z_close(struct zstate *z, uint32_t i, uint64_t t, unsigned flags)
 	struct zslot *s = e->kind == ZE_CALL && zc.min_ticks ? z_find(z, e->key, KEY_FUNC) : NULL;
 	if (e->id) {
 		uint64_t n, by;
-		scorch_rt_thread_allocs(&n, &by);
-		n -= e->allocs0;
-		by -= e->bytes0;
+		n = Z_ALLOCS() - e->allocs0;
+		by = Z_BYTES() - e->bytes0;
 		uint64_t d = t > e->t0 ? t - e->t0 : 0;
 		if (e->kind == ZE_CALL && zc.min_ticks && !flags && d < zc.min_ticks && s && z_rewind(z, e)) {
 			s->d_calls++;
@@ -617,7 +627,8 @@ static struct zent *z_push(struct zstate *z, const struct zslot *s, int kind, ui
 	e->ret = ret;
 	e->site = site;
 	e->key = s->key;
-	e->serial = ++z->serial;
+	/* a zone's token; 0 (never a token) for a call */
+	e->serial = kind == ZE_CALL ? 0 : ++z->serial;
 	e->kids_dropped = 0;
 	e->kind = (uint8_t)kind;
 	e->id = s->id;
@@ -650,11 +661,84 @@ static void z_write_drops(struct zstate *z, struct rt_buf *b, int lock)
 	}
 }
 
+/* ---- the short paths ----
+ *
+ * The hooks' common case, with no call out of line: the thread's state
+ * exists, its stack has room and needs no unwinding, the name is in the
+ * cache and in the stream already. Everything else takes the general path
+ * (z_call_enter and the others below), which also handles what the short
+ * path checked and refused; both write the same records. */
+
+/* Raises the busy flag when a short path may run (see z_enter): the
+ * thread's state, or NULL. */
+static Z_INLINE struct zstate *z_fast_enter(void)
+{
+	struct zstate *z = tl_z;
+	if (unlikely(!z) || unlikely(scorch_rt_guard | tl_zbusy) ||
+	    unlikely(atomic_load_explicit(&G.state, memory_order_relaxed) != RT_ACTIVE))
+		return NULL;
+	tl_zbusy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return z;
+}
+
+/* The cached slot of key whose ZNAME is in the stream, or NULL (not cached,
+ * or its name must go out first): z_slot's lookup without insertion. */
+static Z_INLINE struct zslot *z_slot_hit(const struct zstate *z, uintptr_t key, int kind)
+{
+	if (unlikely(!z->cap))
+		return NULL;
+	uint32_t m = z->cap - 1;
+	for (uint32_t i = z_hash(key, m);; i = (i + 1) & m) {
+		struct zslot *s = &z->slots[i];
+		if (likely(s->key == key) && likely(s->kind == kind))
+			return likely(s->epoch == atomic_load_explicit(&zepoch, memory_order_relaxed)) ? s : NULL;
+		if (!s->key)
+			return NULL;
+	}
+}
+
+/* Pushes entry d (< ZSTACK) for slot s, writes its ZBEGIN and stamps it: z_push
+ * and z_begin_rec without --calls-min's rewind marks (only calls are taken
+ * back, and the short path of calls runs without --calls-min). */
+static Z_INLINE struct zent *z_fast_push(struct zstate *z, uint32_t d, const struct zslot *s, int kind,
+				       uintptr_t sp, uintptr_t ret, uintptr_t site, uint64_t serial)
+{
+	struct zent *e = &z->stack[d];
+	z->depth = d + 1;
+	e->sp = sp;
+	e->ret = ret;
+	e->site = site;
+	e->key = s->key;
+	e->serial = serial;
+	e->kids_dropped = 0;
+	e->kind = (uint8_t)kind;
+	e->id = s->id;
+	e->cdepth = 0;
+	e->infilter = 0;
+	uint64_t t = z_now();
+	uint8_t *p = zb_reserve(z, RAW_ZBEGIN_MAX, t);
+	p = raw_put_zbegin(p, &(struct raw_zid){ (int64_t)(t - z->zb.last_time), s->id });
+	zb_commit(z, p, t);
+	e->t0 = t;
+	e->allocs0 = Z_ALLOCS();
+	e->bytes0 = Z_BYTES();
+	return e;
+}
+
+/* Ends the top entry e (recorded, not a call --calls-min may take back) at
+ * time t, nothing above it. */
+static Z_INLINE void z_fast_close(struct zstate *z, struct zent *e, uint64_t t)
+{
+	if (likely(e->id))
+		z_end_rec(z, e, t, 0, Z_ALLOCS() - e->allocs0, Z_BYTES() - e->bytes0);
+	z->depth--;
+}
+
 /* ---- the program's zones (include/scorch.h) ---- */
 
-RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
+static __attribute__((noinline)) uint64_t z_zone_open(const struct scorch_site *site, uintptr_t sp)
 {
-	uintptr_t sp = CALLER_FRAME();
 	struct zstate *z = z_enter();
 	if (!z)
 		return 0;
@@ -682,9 +766,29 @@ RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
 	return token;
 }
 
-RT_EXPORT void scorch_rt_zone_close(uint64_t token)
+RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
 {
-	uint64_t t = z_now();
+	uintptr_t sp = CALLER_FRAME();
+	struct zstate *z;
+	if (likely(zc.on) && likely(site) && (z = z_fast_enter())) {
+		/* the innermost entry tied to a frame is the top one, in this
+		 * frame or a caller's: nothing to unwind */
+		uint32_t d = z->depth;
+		const struct zent *top = &z->stack[d ? d - 1 : 0];
+		struct zslot *s;
+		if (likely(d < ZSTACK) && (!d || top->sp >= sp) && (s = z_slot_hit(z, (uintptr_t)site, KEY_SITE))) {
+			uint64_t token = ++z->serial;
+			z_fast_push(z, d, s, ZE_SCOPED, sp, d && top->sp == sp ? top->ret : 0, 0, token);
+			z_leave();
+			return token;
+		}
+		z_leave();
+	}
+	return z_zone_open(site, sp);
+}
+
+static __attribute__((noinline)) void z_zone_close(uint64_t token, uint64_t t)
+{
 	struct zstate *z = z_enter();
 	if (!z)
 		return;
@@ -700,6 +804,24 @@ RT_EXPORT void scorch_rt_zone_close(uint64_t token)
 	}
 	/* not found: already ended by scorch_zone_end() or unwinding */
 	z_leave();
+}
+
+RT_EXPORT void scorch_rt_zone_close(uint64_t token)
+{
+	uint64_t t = z_now();
+	struct zstate *z;
+	if (likely(zc.on) && (z = z_fast_enter())) {
+		uint32_t d = z->depth;
+		struct zent *e = &z->stack[d ? d - 1 : 0];
+		if (likely(d) && likely(e->serial == token)) {
+			/* its zone on top: nothing left above it by longjmp */
+			z_fast_close(z, e, t);
+			z_leave();
+			return;
+		}
+		z_leave();
+	}
+	z_zone_close(token, t);
 }
 
 RT_EXPORT void scorch_rt_zone_begin(const char *name)
@@ -820,12 +942,9 @@ RT_EXPORT void scorch_rt_thread_name(const char *name)
 
 /* ---- -finstrument-functions ---- */
 
-RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
+/* The general paths of the hooks: sp, ret and site as the hooks say. */
+static __attribute__((noinline)) void z_call_enter(void *fn, uintptr_t sp, uintptr_t ret, uintptr_t site)
 {
-	uintptr_t sp = CALLER_FRAME();
-	/* call_site is the return address of the frame the hook runs in (the
-	 * caller's when fn was inlined); site is this hook call's own */
-	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
 	if (unlikely(!zc.calls)) {
 		/* before our constructor: the settings are not read yet */
 		if (atomic_load_explicit(&G.state, memory_order_relaxed) != RT_UNINIT)
@@ -877,13 +996,9 @@ out:
 	z_leave();
 }
 
-RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
+static __attribute__((noinline)) void z_call_exit(void *fn, uintptr_t sp, uintptr_t ret, uintptr_t site,
+						      uint64_t t)
 {
-	uintptr_t sp = CALLER_FRAME();
-	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
-	if (unlikely(!zc.calls))
-		return;
-	uint64_t t = z_now();
 	struct zstate *z = z_enter();
 	if (!z)
 		return;
@@ -936,6 +1051,55 @@ RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 	/* no entry: entered before recording started */
 out:
 	z_leave();
+}
+
+RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
+{
+	uintptr_t sp = CALLER_FRAME();
+	/* call_site is the return address of the frame the hook runs in (the
+	 * caller's when fn was inlined); site is this hook call's own */
+	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
+	struct zstate *z;
+	if (likely(zc.all_calls) && (z = z_fast_enter())) {
+		/* the entry below is a caller's frame (above ours): nothing was
+		 * left by longjmp */
+		uint32_t d = z->depth;
+		struct zslot *s;
+		if (likely(d < ZSTACK) && (!d || z->stack[d - 1].sp > sp) &&
+		    likely(s = z_slot_hit(z, (uintptr_t)fn, KEY_FUNC))) {
+			z_fast_push(z, d, s, ZE_CALL, sp, ret, site, 0);
+			z_leave();
+			return;
+		}
+		z_leave();
+	} else if (likely(!zc.calls) && atomic_load_explicit(&G.state, memory_order_relaxed) != RT_UNINIT) {
+		return;   /* not tracing calls */
+	}
+	z_call_enter(fn, sp, ret, site);
+}
+
+RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
+{
+	uintptr_t sp = CALLER_FRAME();
+	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
+	if (unlikely(!zc.calls))
+		return;
+	uint64_t t = z_now();
+	struct zstate *z;
+	if (likely(zc.all_calls) && (z = z_fast_enter())) {
+		/* fn's own entry on top, in this frame, its caller's entry in a
+		 * frame above: z_unwind would end nothing (see z_call_exit) */
+		uint32_t d = z->depth;
+		struct zent *e = &z->stack[d ? d - 1 : 0];
+		if (likely(d) && likely(!z->overflow) && likely(site != ret) && e->sp == sp && e->ret == ret &&
+		    e->key == (uintptr_t)fn && e->kind == ZE_CALL && (d == 1 || e[-1].sp > sp)) {
+			z_fast_close(z, e, t);
+			z_leave();
+			return;
+		}
+		z_leave();
+	}
+	z_call_exit(fn, sp, ret, site, t);
 }
 
 /* ---- naming functions for the call filters ---- */
@@ -1220,6 +1384,7 @@ void scorch_rt_zone_init(void)
 		if (ns && !zc.min_ticks)
 			zc.min_ticks = 1;
 		zc.calls = 1;
+		zc.all_calls = !zc.filter && !zc.exclude && !zc.max_depth && !zc.min_ticks;
 	}
 	zc.on = 1;
 	zone_flag_fixup();
@@ -1295,7 +1460,7 @@ void scorch_rt_zone_fork_child(void)
 	if (!zc.on)
 		return;
 	if (atomic_load(&G.state) != RT_ACTIVE) {
-		zc.on = zc.calls = 0;
+		zc.on = zc.calls = zc.all_calls = 0;
 		zone_flag_set(0);
 		return;
 	}

@@ -267,8 +267,10 @@ RT_HIDDEN void scorch_rt_zone_final(struct rt_buf *b, int from_signal);  /* fina
 RT_HIDDEN void scorch_rt_zone_fork_child(void);      /* end of the atfork child handler */
 RT_HIDDEN void scorch_rt_zone_lost(void);            /* a chunk was lost: names go out again */
 RT_HIDDEN int scorch_rt_zone_counts_allocs(void);   /* the program may ask for allocation counts */
-/* rt-malloc.c: the calling thread's allocations and requested bytes so far */
-RT_HIDDEN void scorch_rt_thread_allocs(uint64_t *count, uint64_t *bytes);
+/* rt-malloc.c: the calling thread's counts (allocations and requested bytes
+ * so far: zones attribute to a zone what its thread allocated in it) */
+struct scorch_heap_stats;
+RT_HIDDEN extern __thread struct scorch_heap_stats scorch_rt_tl_stats __attribute__((tls_model("initial-exec")));
 
 /* small helpers (rt-core.c) */
 RT_HIDDEN size_t scorch_rt_strlcpy(char *dst, const char *src, size_t n);
