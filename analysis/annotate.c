@@ -45,9 +45,11 @@ void annot_counts_build(const struct sc_profile *p, const struct cpu_result *r,
 	}
 }
 
+/* "[lib.so+0x1a200]": a function without a symbol, named by its FDE
+ * (symbolize.c), is no symbol either */
 static bool func_known(const char *fn)
 {
-	return fn && fn[0] && strcmp(fn, "??") != 0;
+	return fn && fn[0] && fn[0] != '[' && strcmp(fn, "??") != 0;
 }
 
 enum annot_missing annot_missing_why(const struct sc_profile *p, const struct cpu_func *f)

@@ -744,6 +744,92 @@ static const char unknown_name[] = "??";
 
 /* ---- lookup ------------------------------------------------------------- */
 
+/* The data of m's section holding ELF address va (an allocated one), and
+ * that section's address; NULL when none does or it is named otherwise. */
+static const uint8_t *sec_data(Elf *elf, const char *want, uint64_t va, uint64_t *sec_va, size_t *size)
+{
+	size_t shstr;
+	Elf_Scn *scn = NULL;
+	if (elf_getshdrstrndx(elf, &shstr) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *nm;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC) ||
+		    !(nm = elf_strptr(elf, shstr, sh.sh_name)) || strcmp(nm, want))
+			continue;
+		if (va != UINT64_MAX && (va < sh.sh_addr || va - sh.sh_addr >= sh.sh_size))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size != sh.sh_size)
+			return NULL;
+		*sec_va = sh.sh_addr;
+		*size = d->d_size;
+		return d->d_buf;
+	}
+	return NULL;
+}
+
+static int32_t le32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+/* A function that neither a symbol nor DWARF names (a static function of a
+ * stripped library, which keeps only .dynsym) by the start of the .eh_frame
+ * FDE covering addr: "[liblzma.so.5+0x1a200]", the offset in the module as
+ * views give it for an unknown frame, so that all addresses of one function
+ * make one frame instead of one each. The location keeps its own address
+ * (annotate's instructions). The FDE is found in .eh_frame_hdr's sorted
+ * table in the encodings every x86-64 toolchain writes (the table datarel
+ * sdata4, FDE pointers pcrel sdata4, checked against the table); NULL when
+ * there is none, it is encoded otherwise or no FDE covers addr.
+ * (libdw's dwarf_frame_info gives the range of a CFI row, not of its FDE.) */
+static const char *fde_name(struct symbolizer *s, struct module *m, uint64_t addr)
+{
+	Dwarf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->img->mod, &bias);
+	uint64_t hva, fva;
+	size_t hn, fn;
+	if (!elf || addr < bias)
+		return NULL;
+	uint64_t va = addr - bias;
+	const uint8_t *h = sec_data(elf, ".eh_frame_hdr", UINT64_MAX, &hva, &hn);
+	/* version 1; eh_frame_ptr pcrel sdata4, count udata4, table datarel sdata4 */
+	if (!h || hn < 12 || h[0] != 1 || h[1] != 0x1b || h[2] != 0x03 || h[3] != 0x3b)
+		return NULL;
+	uint64_t nfde = (uint32_t)le32(h + 8);
+	if (nfde == 0 || nfde > (hn - 12) / 8)
+		return NULL;
+	const uint8_t *tab = h + 12;
+	size_t lo = 0, hi = nfde;     /* first entry starting after va */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((uint64_t)((int64_t)hva + le32(tab + 8 * mid)) <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	uint64_t start = (uint64_t)((int64_t)hva + le32(tab + 8 * (lo - 1)));
+	uint64_t fde = (uint64_t)((int64_t)hva + le32(tab + 8 * (lo - 1) + 4));
+	const uint8_t *f = sec_data(elf, ".eh_frame", fde, &fva, &fn);
+	if (!f || fde - fva + 16 > fn)
+		return NULL;
+	f += fde - fva;
+	/* length (32-bit form), CIE pointer, pc_begin pcrel sdata4, pc_range */
+	if ((uint32_t)le32(f) < 12 || (uint32_t)le32(f) == 0xffffffffu || !le32(f + 4) ||
+	    (uint64_t)((int64_t)(fde + 8) + le32(f + 8)) != start)
+		return NULL;
+	uint64_t range = (uint32_t)le32(f + 12);
+	if (va - start >= range || start + bias < m->bias)
+		return NULL;
+	char nm[320];
+	snprintf(nm, sizeof(nm), "[%s+0x%llx]", m->base, (unsigned long long)(start + bias - m->bias));
+	return intern_str(s, nm);
+}
+
 /* Whether run-time address addr is in a PLT section of module m (.plt,
  * .plt.sec, .plt.got), and the start of its entry there. No symbol covers
  * a PLT: the nearest one before it (_init) would take its frames. */
@@ -855,6 +941,10 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 	}
 	if (!name && nchain)
 		name = die_func_name(s, m->img, &chain[0]);
+	if (!name && (name = fde_name(s, m, addr)) != NULL) {
+		file = "";
+		line = 0;
+	}
 	if (!name) {
 		name = unknown_name;
 		file = "";

@@ -65,4 +65,62 @@ check "exit kids: output" "$(tr '\n' ' ' <ex.out)" "child 0: 44 child 1: 3 "
 check_match "exit kids: return from main" "$(cat ex.err)" 'exkid \(pid [0-9]+\), exit status 44'
 check_match "exit kids: errx" "$(cat ex.err)" 'exkid \(pid [0-9]+\), exit status 3'
 
+# ---- a stripped library's static function is one frame ----
+# liblzma as Debian ships it keeps only .dynsym: xz -9's samples made one
+# frame per address ([liblzma.so.5+0x1692b], +0x16904, ... 212 functions).
+# Here: a static function, hot, in a library stripped the same way; every
+# sample in it must be the one frame named by its start (its FDE's), which
+# nm reads from the unstripped copy.
+cat >t57lib.c <<'EOS'
+static volatile unsigned long sink;
+__attribute__((noinline)) static unsigned long hot(unsigned long n)
+{
+	unsigned long a = 1, b = 2;
+	for (unsigned long i = 0; i < n; i++) {
+		a = a * 2862933555777941757ul + 3037000493ul + b;
+		b ^= a >> 7;
+		if (a & 1)
+			b += i;
+	}
+	return a ^ b;
+}
+unsigned long t57_entry(unsigned long n) { sink = hot(n); return sink; }
+EOS
+cat >t57main.c <<'EOS'
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+unsigned long t57_entry(unsigned long n);
+int main(void)
+{
+	struct timespec t0, t;
+	unsigned long x = 0;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	do {   /* 400 ms of CPU, whatever the machine's load */
+		x += t57_entry(200000);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 400000000L);
+	printf("%lu\n", x & 1);
+	return 0;
+}
+EOS
+cc -O2 -fPIC -shared -o libt57full.so t57lib.c && cp libt57full.so libt57.so && strip --strip-all libt57.so &&
+	cc -O2 -o t57main t57main.c -L. -lt57 -Wl,-rpath,"$WORK"
+check "stripped: the library keeps no static symbol" "$(nm libt57.so 2>&1 | grep -c ' t hot')" 0
+hot_off=$(nm libt57full.so | awk '$3 ~ /^hot/ { print $1 }' | sed 's/^0*//')
+check_match "stripped: hot's address" "$hot_off" '^[0-9a-f]+$'
+"$SCORCH" record -o strip.scorch -- ./t57main >strip.out 2>strip.err
+check "stripped: exit" "$?" 0
+"$SCORCH" export --format=folded strip.scorch >strip.folded
+# the innermost frame of each stack in the library
+awk '{ c = $NF; sub(/ [0-9]+$/, ""); n = split($0, f, ";"); if (f[n] ~ /libt57/) s[f[n]] += c }
+	END { for (k in s) print s[k], k }' strip.folded | sort >strip.leaves
+cat strip.leaves
+check "stripped: one frame for the static function" "$(wc -l <strip.leaves)" 1
+check "stripped: named by its start" "$(awk '{ print $2 }' strip.leaves)" "[libt57.so+0x$hot_off]"
+check_ge "stripped: its samples" "$(awk '{ s += $1 } END { print s + 0 }' strip.leaves)" 200
+"$SCORCH" report strip.scorch >strip.report
+check_match "stripped: the report's hottest" "$(grep -A2 '^Top functions by self' strip.report | tail -1)" \
+	"\[libt57\.so\+0x$hot_off\]"
+
 finish
