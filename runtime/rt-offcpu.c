@@ -68,6 +68,11 @@ BLOCKING(int, connect, (int f, const struct sockaddr *a, socklen_t l), (f, a, l)
 BLOCKING(pid_t, waitpid, (pid_t p, int *s, int o), (p, s, o))
 BLOCKING(pid_t, wait, (int *s), (s))
 BLOCKING(pid_t, wait4, (pid_t p, int *s, int o, struct rusage *r), (p, s, o, r))
+/* dash waits for its children with wait3, glibc's wait3 calls its wait4
+ * internally, not through the PLT: without it a shell waiting for a command
+ * had no wall time */
+BLOCKING(pid_t, wait3, (int *s, int o, struct rusage *r), (s, o, r))
+BLOCKING(int, waitid, (idtype_t t, id_t i, siginfo_t *s, int o), (t, i, s, o))
 BLOCKING(int, pthread_join, (pthread_t t, void **r), (t, r))
 BLOCKING(int, pthread_mutex_lock, (pthread_mutex_t *m), (m))
 BLOCKING(int, pthread_cond_wait, (pthread_cond_t *c, pthread_mutex_t *m), (c, m))

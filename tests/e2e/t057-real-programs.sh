@@ -123,4 +123,20 @@ check_ge "stripped: its samples" "$(awk '{ s += $1 } END { print s + 0 }' strip.
 check_match "stripped: the report's hottest" "$(grep -A2 '^Top functions by self' strip.report | tail -1)" \
 	"\[libt57\.so\+0x$hot_off\]"
 
+# ---- a process that only waits has its wall time ----
+# dash waits for its commands in wait3 (glibc's wait3 calls its wait4
+# inside libc): under --wall the shell had 0 off-CPU samples while its
+# sleep had 500. Both wait the same time: the shell's off-CPU samples must
+# be at least 90% of the sleep's.
+"$SCORCH" record --wall -o dash.scorch -- dash -c 'sleep 0.5; echo done' >dash.out 2>dash.err
+check "dash --wall: exit" "$?" 0
+check "dash --wall: output" "$(cat dash.out)" done
+offcpu() { # the off-CPU samples in the summary of the process named $1
+	awk -v who="$1" '/^scorch: [^ ]/ { cur = ($2 == who) } cur && /wall clock:/ { gsub(/,/, ""); print $(NF - 2); exit }' dash.err
+}
+sh_off=$(offcpu dash)
+sl_off=$(offcpu sleep)
+check_ge "dash --wall: the sleep's off-CPU samples" "$sl_off" 450
+check_ge "dash --wall: the shell's off-CPU samples" "$((sh_off * 10))" "$((sl_off * 9))"
+
 finish
