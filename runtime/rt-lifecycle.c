@@ -10,6 +10,7 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -352,6 +353,16 @@ void scorch_rt_alloc_check(void)
 	for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
 		void *f = dlsym(RTLD_DEFAULT, fam[i]);
 		if (!f || scorch_rt_is_self(f))
+			continue;
+		/* a non-PIE program that takes malloc's address (python3.11 on
+		 * Debian) has an undefined malloc whose value is its PLT entry,
+		 * and dlsym returns that: calls through it reach our malloc. A
+		 * definition has a symbol starting at the address, a PLT entry
+		 * none. */
+		Dl_info si;
+		const ElfW(Sym) *sym = NULL;
+		if (dladdr1(f, &si, (void **)&sym, RTLD_DL_SYMENT) && (!sym || sym->st_shndx == SHN_UNDEF ||
+		    (uintptr_t)si.dli_saddr != (uintptr_t)f))
 			continue;
 		if (n)
 			str_add(which, sizeof(which), &n, ", ");

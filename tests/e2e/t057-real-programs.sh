@@ -139,4 +139,36 @@ sl_off=$(offcpu sleep)
 check_ge "dash --wall: the sleep's off-CPU samples" "$sl_off" 450
 check_ge "dash --wall: the shell's off-CPU samples" "$((sh_off * 10))" "$((sl_off * 9))"
 
+# ---- a non-PIE program that takes malloc's address ----
+# Debian's python3.11 is one: its malloc is undefined with the value of its
+# PLT entry, which dlsym returns, and 'scorch heap' warned that python3
+# "defines malloc, free" and bypasses scorch while its allocations were
+# all seen.
+cat >nopie.c <<'EOS'
+#include <stdio.h>
+#include <stdlib.h>
+void *(*volatile alloc_fn)(size_t);
+void (*volatile free_fn)(void *);
+int main(void)
+{
+	static void *keep[1000];
+	alloc_fn = malloc;   /* in code: a canonical PLT entry */
+	free_fn = free;
+	for (int i = 0; i < 1000; i++)
+		keep[i] = alloc_fn(64);
+	for (int i = 0; i < 1000; i++)
+		free_fn(keep[i]);
+	puts("nopie ok");
+	return 0;
+}
+EOS
+cc -O1 -no-pie -fno-pie -o nopie nopie.c
+check "non-PIE: malloc is its PLT entry" "$(readelf --dyn-syms -W nopie | awk '$8 == "malloc@GLIBC_2.2.5" || $8 ~ /^malloc@/ { print ($2 != "0000000000000000") }' | head -1)" 1
+"$SCORCH" heap -o nopie.scorch -- ./nopie >nopie.out 2>nopie.err
+check "non-PIE: exit and output" "$?:$(cat nopie.out)" "0:nopie ok"
+check "non-PIE: no bypass warning" "$(grep -c 'bypasses scorch' nopie.err)" 0
+n_alloc=$(sed -n 's/^scorch:   \([0-9,]*\) allocations.*/\1/p' nopie.err | tr -d ,)
+check_ge "non-PIE: its allocations seen" "${n_alloc:-0}" 1000
+check_ge "non-PIE: and no more than its own and stdio's" 1002 "${n_alloc:-9999}"
+
 finish
