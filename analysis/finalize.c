@@ -1164,6 +1164,7 @@ static void build_profile(struct fin *f)
 		}
 		free(pos);
 	}
+	int streamed_back = f->nback != 0;
 	if (f->nback) {
 		/* streamed before streaming stopped: in their order, each before
 		 * the others' events of its time (only a late one, the cause of
@@ -1183,6 +1184,13 @@ static void build_profile(struct fin *f)
 		f->nback = 0;
 	}
 	p->nevents = total;
+	if (with_events > 1 || streamed_back) {
+		/* frees stamped before their allocation on another CPU go after
+		 * it (heap_tally_add), as when streaming */
+		struct heap_tally *fix = heap_tally_new(0);
+		heap_tally_add(fix, p->events, total);
+		heap_tally_free(fix);
+	}
 
 	for (size_t i = 0; i < f->threads.len; i++)
 		f->threads.data[i].external = reconcile(&f->threads.data[i]);
@@ -1543,11 +1551,12 @@ static void stream_push(struct fin *f, uint64_t w)
 	f->merged.len = 0;
 	for (;;) {
 		if (f->merged.len == MERGE_RUN) {
+			/* the tally first: it may move a free after its allocation */
+			heap_tally_add(f->tally, f->merged.data, f->merged.len);
 			if (event_stream_add(f->es, f->merged.data, f->merged.len) != 0) {
 				stream_stop(f, "a write failed");
 				return;
 			}
-			heap_tally_add(f->tally, f->merged.data, f->merged.len);
 			f->stream_last = f->merged.data[f->merged.len - 1];
 			held += f->merged.len;
 			f->merged.len = 0;
@@ -1588,11 +1597,11 @@ static void stream_push(struct fin *f, uint64_t w)
 		}
 	}
 	if (f->merged.len) {
+		heap_tally_add(f->tally, f->merged.data, f->merged.len);
 		if (event_stream_add(f->es, f->merged.data, f->merged.len) != 0) {
 			stream_stop(f, "a write failed");
 			return;
 		}
-		heap_tally_add(f->tally, f->merged.data, f->merged.len);
 		f->stream_last = f->merged.data[f->merged.len - 1];
 		held += f->merged.len;
 	}

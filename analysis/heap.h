@@ -197,7 +197,13 @@ void heap_result_free(struct heap_result *r);
  * profile knows (its duration and RSS). */
 struct heap_tally;
 struct heap_tally *heap_tally_new(uint64_t short_lived_ns);
-void heap_tally_add(struct heap_tally *h, const struct sc_event *ev, size_t n);
+/* Tallies ev[0..n). A free of a block not live whose allocation follows it
+ * within HEAP_REORDER_NS on another thread is moved just after that
+ * allocation, at its time (heap.c, heap_tally_add): the clocks of two CPUs
+ * put a handed-over block's free before its allocation then. So ev may be
+ * reordered; what comes out is what the events after it must follow. */
+#define HEAP_REORDER_NS 10000u
+void heap_tally_add(struct heap_tally *h, struct sc_event *ev, size_t n);
 size_t heap_tally_count(const struct heap_tally *h);
 void heap_tally_totals(const struct heap_tally *h, const struct sc_profile *p, struct heap_totals *out);
 void heap_tally_free(struct heap_tally *h);

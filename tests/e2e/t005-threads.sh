@@ -19,4 +19,14 @@ check "thread_site allocations" "$(site $J thread_site allocations)" 200
 check "thread_site freed" "$(site $J thread_site freed)" 200
 check "threads" "$(q $J '.profiles[0].program.threads | length')" 201
 check "unmatched frees" "$(q $J '.profiles[0].totals.unmatched_frees')" 0
+# blocks handed over through a lock-free slot and freed at once on the other
+# thread: every free after its allocation, nothing unknown, nothing leaked
+heap h "$PROGS/handoff" 20000
+check "handoff exit" "$rc" 0
+json h.scorch
+J=h.scorch.json
+check "send_alloc allocations" "$(site $J send_alloc allocations)" 20000
+check "send_alloc freed" "$(site $J send_alloc freed)" 20000
+check "send_alloc leaked" "$(site $J send_alloc leaked_blocks)" 0
+check "handoff unmatched frees" "$(q $J '.profiles[0].totals.unmatched_frees')" 0
 finish

@@ -72,10 +72,63 @@ static void test_tally_matches_analyze(void **state)
 	}
 }
 
+#define A(t, th, addr) { t, addr, 32, 1, th, EV_ALLOC, FN_MALLOC }
+#define F(t, th, addr) { t, addr, 0, 0, th, EV_FREE, FN_FREE }
+
+/* A block handed to another thread and freed there, its free stamped 400 ns
+ * before its allocation (two CPUs' clocks, tests/progs/threads): the free
+ * goes after the allocation, at its time, and nothing is unknown or leaked.
+ * Not moved: a free on the allocating thread itself, an allocation further
+ * than HEAP_REORDER_NS, and a free of a live block (a reuse). */
+static void test_tally_free_before_alloc(void **state)
+{
+	(void)state;
+	struct sc_event ev[] = {
+		A(1000, 0, 0x100),             /* live block at 0x100 */
+		F(5000, 1, 0x200),             /* 0x200's free, 400 ns early */
+		A(5100, 2, 0x300),
+		A(5400, 0, 0x200),
+		F(5500, 1, 0x100),             /* a live block: stays */
+		A(5600, 2, 0x100),             /* reuse of 0x100 */
+		F(9000, 1, 0x400),             /* same thread: stays unknown */
+		A(9100, 1, 0x400),
+		F(20000, 1, 0x500),            /* too far: stays unknown */
+		A(20000 + HEAP_REORDER_NS + 1, 0, 0x500),
+	};
+	size_t n = sizeof(ev) / sizeof(*ev);
+	struct heap_tally *h = heap_tally_new(0);
+	heap_tally_add(h, ev, n);
+	assert_int_equal(heap_tally_count(h), n);
+	struct sc_profile p = { 0 };
+	p.duration = 40000;
+	struct heap_totals t;
+	heap_tally_totals(h, &p, &t);
+	assert_int_equal(t.unmatched_frees, 2);
+	assert_int_equal(t.frees, 2);
+	assert_int_equal(t.calls, n);
+	assert_int_equal(t.leaked_blocks, 4);   /* 0x300, 0x100 again, 0x400, 0x500 */
+	/* the order now: the free right after its allocation, at its time */
+	assert_int_equal(ev[1].addr, 0x300);
+	assert_int_equal(ev[2].addr, 0x200);
+	assert_int_equal(ev[2].kind, EV_ALLOC);
+	assert_int_equal(ev[3].addr, 0x200);
+	assert_int_equal(ev[3].kind, EV_FREE);
+	assert_int_equal(ev[3].time, 5400);
+	assert_int_equal(ev[3].thread, 1);
+	for (size_t i = 4; i < n; i++)
+		assert_true(ev[i].time >= ev[i - 1].time);
+	assert_int_equal(ev[6].kind, EV_FREE);
+	assert_int_equal(ev[6].addr, 0x400);
+	assert_int_equal(ev[8].kind, EV_FREE);
+	assert_int_equal(ev[8].addr, 0x500);
+	heap_tally_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tally_matches_analyze),
+		cmocka_unit_test(test_tally_free_before_alloc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
