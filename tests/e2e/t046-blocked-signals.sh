@@ -122,8 +122,9 @@ check_ge "xz: perf sampled it" "${p_all:-0}" 1000
 # kernel (page faults: xz -9 touches 674 MiB) to the user code that entered
 # it, so perf's samples are counted at their first user frame too (perf
 # script; a kernel frame's self share in perf report is the difference).
-# Unnamed code of a stripped library is [liblzma.so.5+0xOFF] in scorch and
-# OFF in perf script: both are keyed by 0xOFF.
+# Unnamed code of a stripped library is [liblzma.so.5+0xOFF] in scorch, OFF
+# the start of the function's .eh_frame FDE, and an address in perf script,
+# counted here at the start of the FDE holding it: both are keyed by 0xOFF.
 jq -r '.profiles[0].cpu as $c | $c.functions | sort_by(-.self) | .[:5][] |
 	"\(.function | if test("^\\[.*\\+0x[0-9a-f]+\\]$") then sub("^.*\\+"; "") | rtrimstr("]") else . end)\t\(.self * 1000 / $c.totals.samples | floor)"' xz.json >s.top
 perf script -i perf.data --comm xz -F ip,sym,dso 2>/dev/null | awk '
@@ -131,7 +132,27 @@ perf script -i perf.data --comm xz -F ip,sym,dso 2>/dev/null | awk '
 	{ inside = 1; if (k != "" || $NF == "([kernel.kallsyms])") next
 	  s = $2; for (i = 3; i < NF; i++) s = s " " $i
 	  k = (s == "[unknown]") ? "0x" $1 : s }
-	END { if (inside) { n++; if (k != "") c[k]++ } for (x in c) printf "%s\t%d\n", x, c[x] * 1000 / n }' >p.all
+	END { if (inside) { n++; if (k != "") c[k]++ } for (x in c) printf "%s\t%d\n", x, c[x]; printf "#n\t%d\n", n }' >p.counts
+lzma=$(ldd "$(command -v xz)" | awk '/liblzma/ { print $3 }')
+readelf --debug-dump=frames "$lzma" 2>/dev/null | sed -n 's/.* FDE .*pc=\([0-9a-f]*\)\.\.\([0-9a-f]*\).*/\1 \2/p' >lzma.fdes
+python3 - p.counts lzma.fdes >p.all <<'EOP'
+import bisect, sys
+fdes = sorted((int(a, 16), int(b, 16)) for a, b in (l.split() for l in open(sys.argv[2])))
+starts = [a for a, _ in fdes]
+c, n = {}, 1
+for line in open(sys.argv[1]):
+    k, v = line.rstrip("\n").split("\t")
+    if k == "#n":
+        n = int(v)
+        continue
+    if k.startswith("0x"):
+        i = bisect.bisect_right(starts, int(k, 16)) - 1
+        if i >= 0 and int(k, 16) < fdes[i][1]:
+            k = "0x%x" % fdes[i][0]
+    c[k] = c.get(k, 0) + int(v)
+for k, v in c.items():
+    print("%s\t%d" % (k, v * 1000 // max(n, 1)))
+EOP
 while IFS=$'\t' read -r fn pm; do
 	ppm=$(awk -F'\t' -v f="$fn" '$1 == f { print $2; exit }' p.all)
 	within "xz: self share of $fn (per mille, perf's)" "$pm" "${ppm:-0}" 20
