@@ -95,6 +95,77 @@ RT_EXPORT int __libc_start_main(main_fn main, int argc, char **argv, void (*init
 	return real(rt_main, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
+/* ---- the runtime's descriptors ---- */
+
+#define OWN_FDS 65536   /* descriptors above are not protected */
+static _Atomic uint64_t own_fds[OWN_FDS / 64];
+
+void scorch_rt_fd_own(int fd, int own)
+{
+	if (fd < 0 || fd >= OWN_FDS)
+		return;
+	uint64_t bit = 1ull << (fd & 63);
+	if (own)
+		atomic_fetch_or(&own_fds[fd >> 6], bit);
+	else
+		atomic_fetch_and(&own_fds[fd >> 6], ~bit);
+}
+
+static int fd_owned(unsigned fd)
+{
+	return fd < OWN_FDS && (atomic_load_explicit(&own_fds[fd >> 6], memory_order_relaxed) >> (fd & 63) & 1);
+}
+
+/* The program's close of a descriptor of ours succeeds without closing it:
+ * it believes it gone, and the counter keeps sampling it. */
+RT_EXPORT int close(int fd)
+{
+	static int (*real)(int);
+	if (fd >= 0 && fd_owned((unsigned)fd))
+		return 0;
+	if (!real)
+		real = (int (*)(int))scorch_rt_next("close");
+	return real ? real(fd) : (int)syscall(SYS_close, fd);
+}
+
+/* close_range(first, last, flags) as the ranges between our descriptors.
+ * CLOSE_RANGE_CLOEXEC closes nothing; ours are close-on-exec already. */
+RT_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	if (flags & 4 /* CLOSE_RANGE_CLOEXEC */)
+		return (int)syscall(SYS_close_range, first, last, flags);
+	unsigned lo = first;
+	int r = 0;
+	for (unsigned w = first / 64; w < OWN_FDS / 64 && (uint64_t)w * 64 <= last && lo <= last; w++) {
+		uint64_t bits = atomic_load_explicit(&own_fds[w], memory_order_relaxed);
+		while (bits) {
+			unsigned fd = w * 64 + (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			if (fd < lo || fd > last)
+				continue;
+			if (fd > lo && syscall(SYS_close_range, lo, fd - 1, flags) != 0)
+				r = -1;
+			lo = fd + 1;
+			if (fd == UINT32_MAX)
+				return r;
+		}
+	}
+	if (lo <= last && lo >= first && syscall(SYS_close_range, lo, last, flags) != 0)
+		r = -1;
+	return r;
+}
+
+/* glibc's closefrom calls its close_range inside libc */
+RT_EXPORT void closefrom(int lowfd)
+{
+	if (lowfd < 0)
+		lowfd = 0;
+	if (close_range((unsigned)lowfd, ~0u, 0) == 0)
+		return;
+	for (int fd = lowfd; fd < OWN_FDS; fd++)   /* a kernel before close_range */
+		close(fd);
+}
+
 /* ---- what scorch cannot follow: notes ---- */
 
 /* A program can run what scorch cannot enter: a set-id program or one with

@@ -170,6 +170,7 @@ static int perf_arm(uint32_t tid, int *src)
 			if (trap) {
 				ioctl(fd, PERF_EVENT_IOC_RESET, 0);
 				ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+				scorch_rt_fd_own(fd, 1);
 				return fd;
 			}
 			struct f_owner_ex own = { F_OWNER_TID, (pid_t)tid };
@@ -180,6 +181,7 @@ static int perf_arm(uint32_t tid, int *src)
 			}
 			ioctl(fd, PERF_EVENT_IOC_RESET, 0);
 			ioctl(fd, PERF_EVENT_IOC_REFRESH, REFRESH_MAX);
+			scorch_rt_fd_own(fd, 1);
 			return fd;
 		}
 	}
@@ -220,6 +222,7 @@ static void disarm_thread(void)
 {
 	if (tl_pfd >= 0) {
 		ioctl(tl_pfd, PERF_EVENT_IOC_DISABLE, 0);
+		scorch_rt_fd_own(tl_pfd, 0);
 		close(tl_pfd);
 		tl_pfd = -1;
 	}

@@ -210,6 +210,12 @@ RT_HIDDEN int scorch_rt_signal_pin(int sig);
 /* rt-lifecycle.c: notes (RAW_NOTE) that the program's malloc family is
  * not ours (it defines its own): called once at init with heap tracking on */
 RT_HIDDEN void scorch_rt_alloc_check(void);
+/* Descriptors of the runtime's own (the sampling counters) that the
+ * program's close, close_range and closefrom leave open: a program that
+ * closes every descriptor at start (daemons, closefrom(3)) stopped being
+ * sampled. own = 1 marks fd, 0 clears it (before the runtime closes it).
+ * async-signal-safe */
+RT_HIDDEN void scorch_rt_fd_own(int fd, int own);
 /* A blocking call made by the program, libc's fn, took from t0 to t1 (ticks). */
 RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1, void *fn);
 extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not recorded */

@@ -171,4 +171,43 @@ n_alloc=$(sed -n 's/^scorch:   \([0-9,]*\) allocations.*/\1/p' nopie.err | tr -d
 check_ge "non-PIE: its allocations seen" "${n_alloc:-0}" 1000
 check_ge "non-PIE: and no more than its own and stdio's" 1002 "${n_alloc:-9999}"
 
+# ---- a program that closes every descriptor at start ----
+# Daemons and closefrom(3) users close all descriptors: the sampling
+# counters went with them and such a program had 0 samples over 300 ms of
+# CPU. The program's close, close_range and closefrom leave the runtime's
+# open (a raw close_range system call still closes them: not interposable).
+cat >closeall.c <<'EOS'
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+static volatile unsigned long sink;
+int main(int argc, char **argv)
+{
+	switch (argv[1][0]) {
+	case 'l': for (int fd = 3; fd < 4096; fd++) close(fd); break;
+	case 'r': close_range(3, ~0u, 0); break;
+	case 'f': closefrom(3); break;
+	}
+	struct timespec t0, t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	do {   /* 300 ms of CPU */
+		for (int i = 0; i < 100000; i++)
+			sink += i;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 300000000L);
+	printf("closed %c\n", argv[1][0]);
+	return 0;
+}
+EOS
+cc -O1 -o closeall closeall.c
+for how in loop range from; do
+	"$SCORCH" record -o close-$how.scorch -- ./closeall $how >close-$how.out 2>close-$how.err
+	check "closed by $how: exit and output" "$?:$(cat close-$how.out)" "0:closed ${how:0:1}"
+	ns=$(sed -n 's/^scorch:   \([0-9,]*\) samples* from .* over \([0-9.]*\) ms of CPU.*/\1 \2/p' close-$how.err | tr -d ,)
+	# samples at 999 Hz: at least 80% of the CPU time's milliseconds
+	check_ge "closed by $how: sampled after it (samples x 100 vs 80 x CPU ms)" "$(( ${ns%% *} * 100 ))" \
+		"$(awk -v ms="${ns#* }" 'BEGIN { printf "%d", ms * 80 }')"
+done
+
 finish
