@@ -149,11 +149,11 @@ static char *summarize(const struct sc_profile *p, const struct heap_totals *pre
 	}
 	sb_adds(&sb, "\nscorch:   ");
 	term_count(&sb, t->allocations);
-	sb_adds(&sb, " allocations, ");
+	sb_adds(&sb, t->allocations == 1 ? " allocation, " : " allocations, ");
 	term_bytes(&sb, t->bytes);
 	sb_adds(&sb, " in total; ");
 	term_count(&sb, t->frees);
-	sb_adds(&sb, " frees\nscorch:   peak heap ");
+	sb_adds(&sb, t->frees == 1 ? " free\nscorch:   peak heap " : " frees\nscorch:   peak heap ");
 	term_bytes(&sb, t->peak_bytes);
 	if (t->peak_bytes) {
 		sb_adds(&sb, " in ");

@@ -210,4 +210,10 @@ for how in loop range from; do
 		"$(awk -v ms="${ns#* }" 'BEGIN { printf "%d", ms * 80 }')"
 done
 
+# ---- one allocation is 'allocation' ----
+printf '#include <stdlib.h>\nint main(void) { void *volatile p = malloc(10); free(p); return 0; }\n' >one.c
+cc -O1 -o one one.c
+"$SCORCH" heap -o one.scorch -- ./one >/dev/null 2>one.err
+check_match "one allocation: the summary's grammar" "$(cat one.err)" '^scorch:   1 allocation, 10 B in total; 1 free$'
+
 finish
