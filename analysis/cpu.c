@@ -1,8 +1,10 @@
 /* CPU analysis: folds a profile's samples into per-stack counts first (one
- * pass, no hashing), then walks each distinct stack once to build functions,
- * lines, the top-down tree and the bottom-up trees. Frame -> function and
- * frame -> line are cached per (location, line) so a million samples over
- * 100k stacks cost a few array lookups and two hash probes per frame. */
+ * pass, no hashing), then walks each distinct stack once for the functions,
+ * lines and the top-down tree, and each stack of a hot function once more
+ * for the bottom-up trees. Functions, frames and both trees are the stack
+ * model's (analysis/stacktrie.h, keyed by function): the top-down tree under
+ * its root 0, the inverted trees of the hottest functions under a second
+ * root; frame -> line is cached per (location, line). */
 #include "cpu.h"
 #include "filter.h"
 
@@ -16,6 +18,7 @@
 #include "../lib/strbuf.h"
 #include "../lib/vec.h"
 #include "heap.h"
+#include "stacktrie.h"
 
 #define NONE CPU_NONE
 
@@ -30,39 +33,26 @@ struct pair_acc {
 	struct cpu_count c;
 };
 
-/* Function sequences per stack id, outermost frame first, back to back. */
-struct seqs {
-	VEC(uint32_t) f;
-	size_t *off;
-	uint32_t *len;
-	bool inner_first;           /* walk them innermost frame first (bottom-up) */
-};
-
 struct an {
 	const struct sc_profile *p;
 	struct cpu_result *r;
-	VEC(struct cpu_func) funcs;
+	struct stacktrie *st;       /* r->st */
+	VEC(struct cpu_func) funcs; /* per function of st, as many as it has */
 	VEC(struct cpu_line) lines;
-	VEC(struct cpu_node) tree;
-	VEC(struct cpu_node) bu;
-	/* interning: open addressing of index + 1 (0 = empty) */
-	uint32_t *ftab, *ltab;
-	uint64_t *fhash, *lhash;
-	size_t fcap, lcap;
-	/* frame caches, indexed by loc_base[loc] + line index */
-	size_t *loc_base;
-	uint32_t *fr_func, *fr_line;
+	/* interning of lines: open addressing of index + 1 (0 = empty) */
+	uint32_t *ltab;
+	uint64_t *lhash;
+	size_t lcap;
+	uint32_t *fr_line;          /* per (location, line) slot of st: line id, NONE until seen */
 	/* filter */
 	struct stack_filter flt;
 	/* "counted once per stack" stamps, per function */
 	uint32_t *fseen;
-	size_t fseen_cap;
 	uint32_t gen;
-	/* frames of the current stack, innermost first */
+	/* frames of the current stack and their lines, innermost first */
 	VEC(uint32_t) fr;
-	struct seqs seq;
-	uint32_t nostack;
-	struct strbuf tmp;
+	VEC(uint32_t) frl;
+	uint32_t nostack;           /* the "[no stack]" function */
 };
 
 static bool line_known(const struct sc_line *ln)
@@ -76,12 +66,7 @@ static void add_count(struct cpu_count *c, const struct cpu_count *x)
 	c->ns += x->ns;
 }
 
-/* ---- interning ---- */
-
-static uint64_t func_hash(const char *name, int32_t module)
-{
-	return hash_u64(hash_bytes(name, strlen(name), 0) ^ (uint32_t)module);
-}
+/* ---- lines ---- */
 
 static void tab_grow(uint32_t **tab, uint64_t **hs, size_t *cap)
 {
@@ -102,38 +87,6 @@ static void tab_grow(uint32_t **tab, uint64_t **hs, size_t *cap)
 	*tab = nt;
 	*hs = nh;
 	*cap = ncap;
-}
-
-/* The function (name, module), created on first sight. name must live as
- * long as the result (the profile's strings or the result's arena). */
-static uint32_t intern_func(struct an *a, const char *name, int32_t module, bool copy)
-{
-	if ((a->funcs.len + 1) * 2 > a->fcap)
-		tab_grow(&a->ftab, &a->fhash, &a->fcap);
-	uint64_t h = func_hash(name, module);
-	size_t i = h & (a->fcap - 1);
-	while (a->ftab[i]) {
-		const struct cpu_func *f = &a->funcs.data[a->ftab[i] - 1];
-		if (a->fhash[i] == h && f->module == module && !strcmp(f->name, name))
-			return a->ftab[i] - 1;
-		i = (i + 1) & (a->fcap - 1);
-	}
-	struct cpu_func f;
-	memset(&f, 0, sizeof(f));
-	f.name = copy ? arena_strdup(&a->r->arena, name) : name;
-	f.module = module;
-	f.file = "";
-	f.bottom_up = NONE;
-	VEC_PUSH(&a->funcs, f);
-	a->ftab[i] = (uint32_t)a->funcs.len;
-	a->fhash[i] = h;
-	if (a->funcs.len > a->fseen_cap) {
-		size_t ncap = a->fseen_cap ? a->fseen_cap * 2 : 1024;
-		a->fseen = xrealloc(a->fseen, ncap * sizeof(*a->fseen));
-		memset(a->fseen + a->fseen_cap, 0, (ncap - a->fseen_cap) * sizeof(*a->fseen));
-		a->fseen_cap = ncap;
-	}
-	return (uint32_t)a->funcs.len - 1;
 }
 
 static uint32_t intern_line(struct an *a, uint32_t func, const char *file, uint32_t line)
@@ -159,53 +112,54 @@ static uint32_t intern_line(struct an *a, uint32_t func, const char *file, uint3
 	return (uint32_t)a->lines.len - 1;
 }
 
-static int32_t norm_module(const struct sc_profile *p, int32_t m)
+/* One cpu_func (and "seen" stamp) per function of the stack model. */
+static void funcs_sync(struct an *a)
 {
-	return m >= 0 && (size_t)m < p->nmodules ? m : -1;
-}
-
-/* Resolves frame j of location loc (j 0 for an unsymbolized location) into
- * its function and line ids, once. Returns the cache slot. */
-static size_t frame_resolve(struct an *a, uint32_t loc, uint32_t j)
-{
-	size_t k = a->loc_base[loc] + j;
-	if (a->fr_func[k] != NONE)
-		return k;
-	const struct sc_profile *p = a->p;
-	const struct sc_location *l = &p->locations[loc];
-	const struct sc_line *ln = l->nlines ? &l->lines[j] : NULL;
-	int32_t module = norm_module(p, l->module);
-	uint32_t f;
-	const char *file = "";
-	uint32_t line = 0;
-	if (line_known(ln)) {
-		f = intern_func(a, ln->func, module, false);
-		file = ln->file ? ln->file : "";
-		line = ln->line;
-	} else {
-		sb_reset(&a->tmp);
-		heap_frame_name(p, l, ln, &a->tmp);
-		f = intern_func(a, sb_str(&a->tmp), module, true);
+	size_t n = a->st->funcs.len, old = a->funcs.len;
+	if (n <= old)
+		return;
+	VEC_RESERVE(&a->funcs, n - old);
+	memset(a->funcs.data + old, 0, (n - old) * sizeof(*a->funcs.data));
+	for (size_t i = old; i < n; i++) {
+		a->funcs.data[i].file = "";
+		a->funcs.data[i].bottom_up = NONE;
 	}
-	if (ln && ln->inlined)
-		a->funcs.data[f].inlined = true;
-	a->fr_func[k] = f;
-	a->fr_line[k] = intern_line(a, f, file, line);
-	return k;
+	a->funcs.len = n;
+	a->fseen = xrealloc(a->fseen, n * sizeof(*a->fseen));
+	memset(a->fseen + old, 0, (n - old) * sizeof(*a->fseen));
 }
 
-/* Fills a->fr with the frame slots of stack s, innermost first. */
+/* Fills a->fr and a->frl with the frames of stack s and their lines,
+ * innermost first. */
 static void stack_frames(struct an *a, uint32_t s)
 {
-	const struct sc_stack *st = &a->p->stacks[s];
-	a->fr.len = 0;
-	for (uint32_t k = 0; k < st->nlocs; k++) {
-		uint32_t loc = st->locs[k];
-		uint32_t n = a->p->locations[loc].nlines ? a->p->locations[loc].nlines : 1;
+	const struct sc_profile *p = a->p;
+	struct stacktrie *st = a->st;
+	const struct sc_stack *sk = &p->stacks[s];
+	a->fr.len = a->frl.len = 0;
+	for (uint32_t k = 0; k < sk->nlocs; k++) {
+		uint32_t loc = sk->locs[k];
+		if (loc >= p->nlocations)
+			continue;
+		const struct sc_location *l = &p->locations[loc];
+		uint32_t n = l->nlines ? l->nlines : 1;
 		VEC_RESERVE(&a->fr, n);
-		for (uint32_t j = 0; j < n; j++)
-			a->fr.data[a->fr.len++] = (uint32_t)frame_resolve(a, loc, j);
+		VEC_RESERVE(&a->frl, n);
+		for (uint32_t j = 0; j < n; j++) {
+			uint32_t fr = stacktrie_loc_frame(st, loc, j);
+			uint32_t *ls = &a->fr_line[st->loc_base[loc] + j];
+			if (*ls == NONE) {
+				const struct sc_line *ln = l->nlines ? &l->lines[j] : NULL;
+				bool known = line_known(ln);
+				funcs_sync(a);
+				*ls = intern_line(a, st->frames.data[fr].func,
+						  known && ln->file ? ln->file : "", known ? ln->line : 0);
+			}
+			a->fr.data[a->fr.len++] = fr;
+			a->frl.data[a->frl.len++] = *ls;
+		}
 	}
+	funcs_sync(a);
 }
 
 /* ---- filter ---- */
@@ -232,10 +186,8 @@ bool cpu_thread_matches(const struct sc_profile *p, uint32_t thread, const char 
 }
 
 /* ---- trees ----
- * Both trees are tries over the function sequences of the stacks. Sorting
- * the stacks by sequence first means each one shares its longest common
- * prefix with the one before, so the trie grows along one path at a time:
- * no lookup per frame, and building is a sort plus a linear walk. */
+ * Both trees are the stack model's trie: here its nodes become cpu_nodes
+ * with their counts, children in display order. */
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
 {
@@ -259,67 +211,31 @@ static int cmp_funcs_by_name(const struct cpu_func *x, const struct cpu_func *y)
 	return r;
 }
 
-static inline uint32_t seq_at(const struct seqs *q, uint32_t s, uint32_t k)
+/* The nodes [first, end) of the trie (one tree: its root first, parents
+ * before children) as cpu_nodes, each with the counts of the stacks that
+ * end at it (leaf[s], NONE for none) as self and of those that pass
+ * through it as total. */
+static struct cpu_node *tree_nodes(const struct stacktrie *st, uint32_t first, uint32_t end,
+				   const uint32_t *leaf, const struct cpu_count *counts, size_t nstacks)
 {
-	return q->inner_first ? q->f.data[q->off[s] + q->len[s] - 1 - k] : q->f.data[q->off[s] + k];
-}
-
-static int cmp_seqs(const void *a, const void *b, void *arg)
-{
-	const struct seqs *q = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	uint32_t n = q->len[x] < q->len[y] ? q->len[x] : q->len[y];
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t fx = seq_at(q, x, k), fy = seq_at(q, y, k);
-		if (fx != fy)
-			return fx < fy ? -1 : 1;
-	}
-	if (q->len[x] != q->len[y])
-		return q->len[x] < q->len[y] ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t node_new(void *vec, uint32_t parent, uint32_t func)
-{
-	VEC(struct cpu_node) *v = vec;
-	struct cpu_node n;
-	memset(&n, 0, sizeof(n));
-	n.func = func;
-	n.parent = parent;
-	n.first_child = n.next_sibling = NONE;
-	VEC_PUSH(v, n);
-	if (parent != NONE) {
-		v->data[v->len - 1].next_sibling = v->data[parent].first_child;
-		v->data[parent].first_child = (uint32_t)v->len - 1;
-	}
-	return (uint32_t)v->len - 1;
-}
-
-/* Adds the stacks order[0..n) (sorted with cmp_seqs) below node 0, each with
- * its count on every node of its path and as self on the last one. */
-static void trie_build(void *vec, const struct seqs *q, const uint32_t *order, size_t n,
-		       const struct cpu_count *counts)
-{
-	VEC(struct cpu_node) *v = vec;
-	VEC(uint32_t) path = { 0 };
-	VEC_PUSH(&path, 0);
-	uint32_t prev = NONE;
+	size_t n = end - first;
+	struct cpu_node *v = xcalloc(n ? n : 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
-		uint32_t s = order[i], len = q->len[s], lcp = 0;
-		if (prev != NONE) {
-			uint32_t m = len < q->len[prev] ? len : q->len[prev];
-			while (lcp < m && seq_at(q, s, lcp) == seq_at(q, prev, lcp))
-				lcp++;
-		}
-		VEC_RESERVE(&path, len + 1);
-		for (uint32_t k = lcp; k < len; k++)
-			path.data[k + 1] = node_new(v, path.data[k], seq_at(q, s, k));
-		for (uint32_t k = 0; k <= len; k++)
-			add_count(&v->data[path.data[k]].total, &counts[s]);
-		add_count(&v->data[path.data[len]].self, &counts[s]);
-		prev = s;
+		const struct stacktrie_node *t = &st->nodes.data[first + i];
+		struct cpu_node *x = &v[i];
+		x->func = t->frame == STACKTRIE_NONE ? NONE : st->frames.data[t->frame].func;
+		x->parent = i ? t->parent - first : NONE;
+		x->first_child = t->child == STACKTRIE_NONE ? NONE : t->child - first;
+		x->next_sibling = !i || t->next == STACKTRIE_NONE ? NONE : t->next - first;
 	}
-	VEC_FREE(&path);
+	for (size_t s = 0; s < nstacks; s++)
+		if (leaf[s] != NONE)
+			add_count(&v[leaf[s] - first].self, &counts[s]);
+	for (size_t i = 0; i < n; i++)
+		v[i].total = v[i].self;
+	for (size_t i = n; i-- > 1;)
+		add_count(&v[v[i].parent].total, &v[i].total);
+	return v;
 }
 
 struct child_ctx {
@@ -620,98 +536,93 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 	}
 	u64map_release(&pmap);
 
-	/* caches */
-	a.loc_base = xmalloc((p->nlocations + 1) * sizeof(*a.loc_base));
-	size_t nframes = 0;
-	for (size_t i = 0; i < p->nlocations; i++) {
-		a.loc_base[i] = nframes;
-		nframes += p->locations[i].nlines ? p->locations[i].nlines : 1;
-	}
-	a.loc_base[p->nlocations] = nframes;
-	a.fr_func = xmalloc((nframes + 1) * sizeof(*a.fr_func));
-	a.fr_line = xmalloc((nframes + 1) * sizeof(*a.fr_line));
-	memset(a.fr_func, 0xff, (nframes + 1) * sizeof(*a.fr_func));
-	a.nostack = intern_func(&a, "[no stack]", -1, false);
+	/* the stack model, keyed by function; "[no stack]" is function 0 and
+	 * its line line 0 */
+	struct stacktrie *st = r->st = xmalloc(sizeof(*r->st));
+	stacktrie_init_funcs(st, p);
+	a.st = st;
+	size_t nslots = st->loc_base[p->nlocations];
+	a.fr_line = xmalloc((nslots + 1) * sizeof(*a.fr_line));
+	memset(a.fr_line, 0xff, (nslots + 1) * sizeof(*a.fr_line));
+	uint32_t noframe = stacktrie_noframe(st);
+	a.nostack = st->frames.data[noframe].func;
+	funcs_sync(&a);
 	intern_line(&a, a.nostack, "", 0);
-	a.seq.off = xcalloc(nstacks, sizeof(*a.seq.off));
-	a.seq.len = xcalloc(nstacks, sizeof(*a.seq.len));
-	node_new(&a.tree, NONE, NONE);
-	node_new(&a.bu, NONE, NONE);
+	struct stacktrie_path cur = { 0 };
+	uint32_t *leaf = xmalloc(nstacks * sizeof(*leaf));
 
-	/* one walk per distinct stack */
+	/* one walk per distinct stack: functions, lines, the top-down tree */
 	r->stacks = xcalloc(nstacks, sizeof(*r->stacks));
 	uint32_t *stack_self = xmalloc(nstacks * sizeof(*stack_self));
 	for (size_t s = 0; s < nstacks; s++) {
-		stack_self[s] = NONE;
+		stack_self[s] = leaf[s] = NONE;
 		const struct stack_acc *sa = &acc[s];
 		if (!sa->all.samples)
 			continue;
 		add_count(&t->total, &sa->all);
 		add_count(&t->offcpu, &sa->off);
-		bool empty = s >= p->nstacks || !p->stacks[s].nlocs;
-		if (!empty)
+		a.fr.len = 0;
+		if (s < p->nstacks)
 			stack_frames(&a, (uint32_t)s);
-		stack_self[s] = empty ? a.nostack : a.fr_func[a.fr.data[0]];
+		bool empty = !a.fr.len;
+		stack_self[s] = empty ? a.nostack : st->frames.data[a.fr.data[0]].func;
 		if (empty ? a.flt.on : !stack_matches(&a, (uint32_t)s))
 			continue;
 		r->stacks[s] = sa->all;
 		add_count(&t->matched, &sa->all);
 		add_count(&t->matched_offcpu, &sa->off);
-		a.seq.off[s] = a.seq.f.len;
 		if (empty) {
 			t->no_stack += sa->all.samples;
-			struct cpu_func *f = &a.funcs.data[a.nostack];
-			add_count(&f->self, &sa->all);
-			add_count(&f->total, &sa->all);
-			add_count(&f->self_off, &sa->off);
-			add_count(&f->total_off, &sa->off);
-			add_count(&a.lines.data[0].self, &sa->all);
-			add_count(&a.lines.data[0].total, &sa->all);
-			VEC_PUSH(&a.seq.f, a.nostack);
-			a.seq.len[s] = 1;
-			continue;
+			VEC_PUSH(&a.fr, noframe);
+			VEC_PUSH(&a.frl, 0u);
 		}
-		const uint32_t *fr = a.fr.data;
+		const uint32_t *fr = a.fr.data, *fl = a.frl.data;
 		size_t nf = a.fr.len;
 		/* self: the innermost frame */
-		struct cpu_func *f0 = &a.funcs.data[a.fr_func[fr[0]]];
+		struct cpu_func *f0 = &a.funcs.data[st->frames.data[fr[0]].func];
 		add_count(&f0->self, &sa->all);
 		add_count(&f0->self_off, &sa->off);
-		add_count(&a.lines.data[a.fr_line[fr[0]]].self, &sa->all);
+		add_count(&a.lines.data[fl[0]].self, &sa->all);
 		/* total: once per function per stack, at its innermost occurrence */
 		if (++a.gen == 0) {
-			memset(a.fseen, 0, a.fseen_cap * sizeof(*a.fseen));
+			memset(a.fseen, 0, a.funcs.len * sizeof(*a.fseen));
 			a.gen = 1;
 		}
 		for (size_t i = 0; i < nf; i++) {
-			uint32_t fi = a.fr_func[fr[i]];
+			uint32_t fi = st->frames.data[fr[i]].func;
 			if (a.fseen[fi] == a.gen)
 				continue;
 			a.fseen[fi] = a.gen;
 			struct cpu_func *f = &a.funcs.data[fi];
 			add_count(&f->total, &sa->all);
 			add_count(&f->total_off, &sa->off);
-			add_count(&a.lines.data[a.fr_line[fr[i]]].total, &sa->all);
+			add_count(&a.lines.data[fl[i]].total, &sa->all);
 		}
-		/* the function sequence for the trees, outermost frame first */
-		VEC_RESERVE(&a.seq.f, nf);
-		for (size_t i = nf; i-- > 0;)
-			a.seq.f.data[a.seq.f.len++] = a.fr_func[fr[i]];
-		a.seq.len[s] = (uint32_t)nf;
+	}
+	/* the top-down tree: the matched stacks' paths, outermost frame first,
+	 * neighbours in the trie one after the other */
+	uint32_t *order = xmalloc(nstacks * sizeof(*order));
+	size_t norder = 0;
+	for (size_t s = 0; s < p->nstacks; s++)
+		if (r->stacks[s].samples)
+			order[norder++] = (uint32_t)s;
+	stacktrie_sort_stacks(st, order, norder, false);
+	if (nstacks > p->nstacks && r->stacks[0].samples)
+		order[norder++] = 0;   /* samples without a stack table */
+	for (size_t i = 0; i < norder; i++)
+		leaf[order[i]] = stacktrie_leaf(st, order[i]);
+	for (size_t i = 0; i < a.funcs.len; i++) {
+		struct cpu_func *f = &a.funcs.data[i];
+		const struct stacktrie_func *sf = &st->funcs.data[i];
+		f->name = st->strs.data[sf->name];
+		f->module = sf->module;
+		f->inlined = sf->inlined;
 	}
 	r->funcs = a.funcs.data;
 	r->nfuncs = a.funcs.len;
 
-	/* top-down tree over every matched stack */
-	uint32_t *order = xmalloc(nstacks * sizeof(*order));
-	size_t norder = 0;
-	for (size_t s = 0; s < nstacks; s++)
-		if (r->stacks[s].samples)
-			order[norder++] = (uint32_t)s;
-	qsort_r(order, norder, sizeof(*order), cmp_seqs, &a.seq);
-	trie_build(&a.tree, &a.seq, order, norder, r->stacks);
-
-	/* bottom-up trees of the hottest functions: the same, innermost first */
+	/* bottom-up trees of the hottest functions: under a second root, the
+	 * same frames innermost first */
 	uint32_t *idx = xmalloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*idx));
 	size_t nhot = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
 	if (o->limit && o->limit < nhot)
@@ -721,28 +632,45 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 		rank[i] = NONE;
 	for (size_t i = 0; i < nhot; i++)
 		rank[idx[i]] = (uint32_t)i;
+	free(idx);
+	uint32_t bu_root = stacktrie_root(st);
+	uint32_t *bu_leaf = xmalloc(nstacks * sizeof(*bu_leaf));
 	norder = 0;
-	for (size_t s = 0; s < nstacks; s++)
+	for (size_t s = 0; s < nstacks; s++) {
+		bu_leaf[s] = NONE;
 		if (r->stacks[s].samples && rank[stack_self[s]] != NONE)
 			order[norder++] = (uint32_t)s;
-	a.seq.inner_first = true;
-	qsort_r(order, norder, sizeof(*order), cmp_seqs, &a.seq);
-	trie_build(&a.bu, &a.seq, order, norder, r->stacks);
-	for (uint32_t c = a.bu.data[0].first_child; c != NONE; c = a.bu.data[c].next_sibling)
-		a.funcs.data[a.bu.data[c].func].bottom_up = c;
+	}
+	if (nstacks == p->nstacks)
+		stacktrie_sort_stacks(st, order, norder, true);
+	for (size_t i = 0; i < norder; i++) {
+		size_t n;
+		const uint32_t *fr = stacktrie_frames(st, order[i], true, &n);
+		bu_leaf[order[i]] = stacktrie_insert(st, &cur, bu_root, fr, n);
+	}
 	free(order);
-	free(idx);
+	stacktrie_path_release(&cur);
+	free(a.fr_line);
+	a.fr_line = NULL;
+	stacktrie_trim(st);
+
+	/* the trie's nodes as the two trees: [0, bu_root) and [bu_root, end) */
+	r->ntree = bu_root;
+	r->tree = tree_nodes(st, 0, bu_root, leaf, r->stacks, nstacks);
+	free(leaf);
+	r->nbu = st->nodes.len - bu_root;
+	r->bu = tree_nodes(st, bu_root, (uint32_t)st->nodes.len, bu_leaf, r->stacks, nstacks);
+	free(bu_leaf);
+	VEC_FREE(&st->nodes);
+	for (uint32_t c = r->bu[0].first_child; c != NONE; c = r->bu[c].next_sibling)
+		a.funcs.data[r->bu[c].func].bottom_up = c;
 
 	finish_lines(&a);
 	r->lines = a.lines.data;
 	r->nlines = a.lines.len;
-	sort_children(a.tree.data, a.tree.len, r->funcs, NULL);
-	sort_children(a.bu.data, a.bu.len, r->funcs, rank);
+	sort_children(r->tree, r->ntree, r->funcs, NULL);
+	sort_children(r->bu, r->nbu, r->funcs, rank);
 	free(rank);
-	r->tree = a.tree.data;
-	r->ntree = a.tree.len;
-	r->bu = a.bu.data;
-	r->nbu = a.bu.len;
 
 	build_threads(&a, sel, per_thread, per_thread_off, span, pairs.data, pairs.len, stack_self);
 	t->threads_sampled = (uint32_t)r->nthreads;
@@ -757,24 +685,16 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 
 	VEC_FREE(&pairs);
 	VEC_FREE(&a.fr);
+	VEC_FREE(&a.frl);
 	free(acc);
 	free(per_thread);
 	free(per_thread_off);
 	free(span);
 	free(stack_self);
 	free(sel);
-	free(a.ftab);
-	free(a.fhash);
 	free(a.ltab);
 	free(a.lhash);
-	free(a.loc_base);
-	free(a.fr_func);
-	free(a.fr_line);
 	free(a.fseen);
-	VEC_FREE(&a.seq.f);
-	free(a.seq.off);
-	free(a.seq.len);
-	sb_release(&a.tmp);
 	stack_filter_release(&a.flt);
 	*out = r;
 	return 0;
@@ -790,7 +710,9 @@ void cpu_result_free(struct cpu_result *r)
 	free(r->bu);
 	free(r->threads);
 	free(r->stacks);
-	arena_release(&r->arena);
+	if (r->st)
+		stacktrie_release(r->st);
+	free(r->st);
 	free(r);
 }
 

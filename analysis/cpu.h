@@ -53,7 +53,7 @@ struct cpu_totals {
 /* A function: a function name in a module. Inlined functions are functions of
  * their own; unsymbolized frames are named "[module+0xoffset]" per address. */
 struct cpu_func {
-	const char *name;           /* borrowed from the profile or the result's arena */
+	const char *name;           /* borrowed from r->st's strings */
 	int32_t module;             /* index into p->modules, -1 unknown */
 	bool inlined;               /* appeared as an inlined frame (in at least one sample) */
 	const char *file;           /* representative position: the line with the most self */
@@ -106,8 +106,10 @@ struct cpu_thread {
 	struct cpu_count top_self;  /* that function's self samples on this thread */
 };
 
+struct stacktrie;
 struct cpu_result {
-	struct arena arena;         /* names made up for unsymbolized frames */
+	struct stacktrie *st;       /* the stack model (functions keyed by name and
+	                             * module, trimmed to its tables): the names */
 	const struct sc_profile *p; /* borrowed: must outlive the result */
 	bool filtered;              /* a filter was given */
 	bool thread_selected;       /* a thread was given */

@@ -26,7 +26,7 @@ static uint32_t func_id(struct stacktrie *b, uint32_t name, int32_t module, uint
 	uint64_t *v = u64map_put(&b->fmap, name | (uint64_t)(uint32_t)(module + 1) << 32, &isnew);
 	if (isnew) {
 		*v = b->funcs.len;
-		struct stacktrie_func f = { name, file, module };
+		struct stacktrie_func f = { name, file, module, false };
 		VEC_PUSH(&b->funcs, f);
 	}
 	return (uint32_t)*v;
@@ -34,6 +34,10 @@ static uint32_t func_id(struct stacktrie *b, uint32_t name, int32_t module, uint
 
 static uint32_t frame_id(struct stacktrie *b, uint32_t func, bool inl)
 {
+	if (inl)
+		b->funcs.data[func].inlined = true;
+	if (b->by_func)
+		inl = false;
 	bool isnew;
 	uint64_t *v = u64map_put(&b->frmap, func | (uint64_t)inl << 32, &isnew);
 	if (isnew) {
@@ -44,12 +48,11 @@ static uint32_t frame_id(struct stacktrie *b, uint32_t func, bool inl)
 	return (uint32_t)*v;
 }
 
-/* The frame of line j of location loc (the unsymbolized name when it has no lines). */
-static uint32_t loc_frame(struct stacktrie *b, uint32_t loc, uint32_t j)
+/* The frame of line j of location loc (the unsymbolized name when it has
+ * no lines), seen for the first time. */
+uint32_t stacktrie_loc_frame_new(struct stacktrie *b, uint32_t loc, uint32_t j)
 {
 	uint32_t *slot = &b->locframe[b->loc_base[loc] + j];
-	if (*slot != NONE)
-		return *slot;
 	const struct sc_location *L = &b->p->locations[loc];
 	const struct sc_line *ln = L->nlines ? &L->lines[j] : NULL;
 	sb_reset(&b->tmp);
@@ -77,44 +80,83 @@ static uint32_t child_of(struct stacktrie *b, uint32_t parent, uint32_t frame)
 	return id;
 }
 
+uint32_t stacktrie_noframe(struct stacktrie *b)
+{
+	if (b->noframe == NONE)
+		b->noframe = frame_id(b, func_id(b, stacktrie_str(b, "[no stack]"), -1,
+						 stacktrie_str(b, "")), false);
+	return b->noframe;
+}
+
+uint32_t stacktrie_root(struct stacktrie *b)
+{
+	struct stacktrie_node root = { NONE, NONE, NONE, NONE };
+	VEC_PUSH(&b->nodes, root);
+	return (uint32_t)b->nodes.len - 1;
+}
+
+void stacktrie_path_release(struct stacktrie_path *c)
+{
+	VEC_FREE(&c->frames);
+	VEC_FREE(&c->nodes);
+}
+
+uint32_t stacktrie_insert(struct stacktrie *b, struct stacktrie_path *c, uint32_t root,
+			  const uint32_t *frames, size_t n)
+{
+	/* c->nodes[i] is the node of frame i of the path inserted last, whose
+	 * frames c->frames holds: equal frames up to the first difference are
+	 * the same nodes */
+	size_t same = 0;
+	if (c->root == root && c->nodes.len == c->frames.len)
+		while (same < n && same < c->frames.len && c->frames.data[same] == frames[same])
+			same++;
+	uint32_t node = same ? c->nodes.data[same - 1] : root;
+	c->root = root;
+	c->frames.len = c->nodes.len = same;
+	VEC_RESERVE(&c->frames, n - same);
+	VEC_RESERVE(&c->nodes, n - same);
+	for (size_t i = same; i < n; i++) {
+		node = child_of(b, node, frames[i]);
+		c->frames.data[c->frames.len++] = frames[i];
+		c->nodes.data[c->nodes.len++] = node;
+	}
+	return node;
+}
+
+const uint32_t *stacktrie_frames(struct stacktrie *b, uint32_t sid, bool inner_first, size_t *n)
+{
+	const struct sc_stack *st = sid < b->p->nstacks ? &b->p->stacks[sid] : NULL;
+	b->pframes.len = 0;
+	if (!st || !st->nlocs)
+		VEC_PUSH(&b->pframes, stacktrie_noframe(b));
+	uint32_t nlocs = st ? st->nlocs : 0;
+	for (uint32_t i = 0; i < nlocs; i++) {
+		uint32_t loc = st->locs[inner_first ? i : nlocs - 1 - i];
+		if (loc >= b->p->nlocations)
+			continue;
+		uint32_t nl = b->p->locations[loc].nlines;
+		nl = nl ? nl : 1;
+		VEC_RESERVE(&b->pframes, nl);
+		for (uint32_t j = 0; j < nl; j++)
+			b->pframes.data[b->pframes.len++] =
+				stacktrie_loc_frame(b, loc, inner_first ? j : nl - 1 - j);
+	}
+	*n = b->pframes.len;
+	return b->pframes.data;
+}
+
 /* The trie node where stack sid ends, created with its path on first use.
  * The part it shares with the previous stack walked costs no lookup. */
 uint32_t stacktrie_leaf(struct stacktrie *b, uint32_t sid)
 {
+	if (sid > b->p->nstacks)
+		sid = (uint32_t)b->p->nstacks;   /* the empty stack's slot */
 	if (b->stack_node[sid] != NONE)
 		return b->stack_node[sid];
-	const struct sc_stack *st = &b->p->stacks[sid];
-	size_t nprev = b->pframes.len;
-	b->pframes.len = 0;
-	if (!st->nlocs) {
-		if (b->noframe == NONE)
-			b->noframe = frame_id(b, func_id(b, stacktrie_str(b, "[no stack]"), -1,
-							 stacktrie_str(b, "")), false);
-		VEC_PUSH(&b->pframes, b->noframe);
-	}
-	for (uint32_t k = st->nlocs; k-- > 0;) {
-		uint32_t loc = st->locs[k];
-		if (loc >= b->p->nlocations)
-			continue;
-		uint32_t nl = b->p->locations[loc].nlines;
-		for (uint32_t j = nl ? nl : 1; j-- > 0;) {
-			uint32_t fr = loc_frame(b, loc, j);
-			VEC_PUSH(&b->pframes, fr);
-		}
-	}
-	/* pnodes[i] is the node of frame i of the previous stack, whose frames
-	 * pframes still holds up to the first difference */
-	size_t n = b->pframes.len, same = 0;
-	while (same < n && same < nprev && same < b->pnodes.len &&
-	       b->nodes.data[b->pnodes.data[same]].frame == b->pframes.data[same])
-		same++;
-	uint32_t node = same ? b->pnodes.data[same - 1] : 0;
-	b->pnodes.len = same;
-	VEC_RESERVE(&b->pnodes, n - same);
-	for (size_t i = same; i < n; i++) {
-		node = child_of(b, node, b->pframes.data[i]);
-		b->pnodes.data[b->pnodes.len++] = node;
-	}
+	size_t n;
+	const uint32_t *fr = stacktrie_frames(b, sid, false, &n);
+	uint32_t node = stacktrie_insert(b, &b->last, 0, fr, n);
 	b->stack_node[sid] = node;
 	return node;
 }
@@ -145,6 +187,28 @@ void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
 	stacktrie_str(b, "");
 }
 
+void stacktrie_init_funcs(struct stacktrie *b, const struct sc_profile *p)
+{
+	stacktrie_init(b, p);
+	b->by_func = true;
+}
+
+void stacktrie_trim(struct stacktrie *b)
+{
+	strmap_release(&b->smap);
+	u64map_release(&b->fmap);
+	u64map_release(&b->frmap);
+	u64map_release(&b->tmap);
+	free(b->loc_base);
+	free(b->locframe);
+	free(b->stack_node);
+	b->loc_base = NULL;
+	b->locframe = b->stack_node = NULL;
+	VEC_FREE(&b->pframes);
+	VEC_FREE(&b->pnodes);
+	stacktrie_path_release(&b->last);
+}
+
 void stacktrie_release(struct stacktrie *b)
 {
 	arena_release(&b->arena);
@@ -161,6 +225,7 @@ void stacktrie_release(struct stacktrie *b)
 	free(b->stack_node);
 	VEC_FREE(&b->pframes);
 	VEC_FREE(&b->pnodes);
+	stacktrie_path_release(&b->last);
 	sb_release(&b->tmp);
 	free(b->flframe);
 	free(b->fmodmap);
@@ -411,6 +476,51 @@ uint8_t *stacktrie_matching(const struct sc_profile *p, struct stack_filter *f)
 	for (size_t s = 0; s < p->nstacks; s++)
 		m[s] = stack_filter_stack(f, &p->stacks[s]);
 	return m;
+}
+
+struct sort_item {
+	const uint32_t *locs;
+	uint32_t nlocs, id;
+};
+
+static int cmp_outer(const void *x, const void *y)
+{
+	const struct sort_item *a = x, *d = y;
+	uint32_t n = a->nlocs < d->nlocs ? a->nlocs : d->nlocs;
+	const uint32_t *la = a->locs + a->nlocs, *ld = d->locs + d->nlocs;
+	for (uint32_t k = 1; k <= n; k++)
+		if (la[-(ptrdiff_t)k] != ld[-(ptrdiff_t)k])
+			return la[-(ptrdiff_t)k] < ld[-(ptrdiff_t)k] ? -1 : 1;
+	if (a->nlocs != d->nlocs)
+		return a->nlocs < d->nlocs ? -1 : 1;
+	return a->id < d->id ? -1 : a->id > d->id;
+}
+
+static int cmp_inner(const void *x, const void *y)
+{
+	const struct sort_item *a = x, *d = y;
+	uint32_t n = a->nlocs < d->nlocs ? a->nlocs : d->nlocs;
+	for (uint32_t k = 0; k < n; k++)
+		if (a->locs[k] != d->locs[k])
+			return a->locs[k] < d->locs[k] ? -1 : 1;
+	if (a->nlocs != d->nlocs)
+		return a->nlocs < d->nlocs ? -1 : 1;
+	return a->id < d->id ? -1 : a->id > d->id;
+}
+
+void stacktrie_sort_stacks(const struct stacktrie *b, uint32_t *ids, size_t n, bool inner_first)
+{
+	if (n < 2)
+		return;
+	struct sort_item *v = xmalloc(n * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const struct sc_stack *st = &b->p->stacks[ids[i]];
+		v[i] = (struct sort_item){ st->locs, st->nlocs, ids[i] };
+	}
+	qsort(v, n, sizeof(*v), inner_first ? cmp_inner : cmp_outer);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = v[i].id;
+	free(v);
 }
 
 void stacktrie_walk(struct stacktrie *b, const uint8_t *need)

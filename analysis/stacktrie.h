@@ -10,10 +10,9 @@
  * way (stacktrie_init_flame: merged by function and module name, without
  * scorch's own frames), its nodes being the flame tree's: one tree, not
  * this trie projected onto a second one (tried: on 300,000 distinct stacks
- * flame 1.1 -> 1.9 s CPU and 170 -> 208 MB). The CPU report's trees still
- * build their own, from sorted function sequences without a hash lookup
- * (projecting this trie onto them cost report --json 1.4 -> 2.4 s and
- * 227 -> 271 MB). */
+ * flame 1.1 -> 1.9 s CPU and 170 -> 208 MB). The CPU report's trees are a
+ * trie keyed by function (stacktrie_init_funcs): the top-down one under
+ * root 0, the inverted one of the hottest functions under a second root. */
 #ifndef SCORCH_ANALYSIS_STACKTRIE_H
 #define SCORCH_ANALYSIS_STACKTRIE_H
 
@@ -37,6 +36,7 @@ typedef VEC(uint64_t) stacktrie_u64vec;
 struct stacktrie_func {
 	uint32_t name, file;        /* string ids */
 	int32_t module;             /* index into p->modules, -1 unknown */
+	bool inlined;               /* some frame resolved so far is an inlined one of it */
 };
 
 /* A frame: a function, inlined or not. */
@@ -48,6 +48,15 @@ struct stacktrie_frame {
 struct stacktrie_node {
 	uint32_t parent, frame;     /* node 0, the root, has frame STACKTRIE_NONE */
 	uint32_t child, next;       /* first child, next sibling (STACKTRIE_NONE ends) */
+};
+
+/* The path inserted last under a root (stacktrie_insert), so that the next
+ * one costs no lookup for the frames it shares with it. Zero-initialize;
+ * stacktrie_path_release() frees it. */
+struct stacktrie_path {
+	uint32_t root;
+	VEC(uint32_t) frames;
+	VEC(uint32_t) nodes;
 };
 
 struct stacktrie {
@@ -66,10 +75,12 @@ struct stacktrie {
 	uint32_t *stack_node;       /* per stack id: its leaf node, NONE until walked */
 	uint32_t nothread;          /* thread index for records of an unknown thread */
 	bool nothread_used;
+	bool by_func;               /* frames are functions: inlined or not, one frame */
 	uint32_t noframe;           /* the "[no stack]" frame, NONE until needed */
 	/* the frames and nodes of the last stack walked, outermost first */
 	VEC(uint32_t) pframes;
 	VEC(uint32_t) pnodes;
+	struct stacktrie_path last; /* stacktrie_leaf's path */
 	struct strbuf tmp;
 	/* flame keys (stacktrie_init_flame): the nodes are ft's, frames merged
 	 * by function and module name, scorch's own frames left out */
@@ -86,7 +97,15 @@ struct stacktrie {
 };
 
 void stacktrie_init(struct stacktrie *t, const struct sc_profile *p);
+/* A trie whose frames are functions: a function's inlined and not inlined
+ * frames are one frame (its func's inlined flag tells that some were
+ * inlined). The CPU report's trees. */
+void stacktrie_init_funcs(struct stacktrie *t, const struct sc_profile *p);
 void stacktrie_release(struct stacktrie *t);
+/* Frees the lookups (the string, function, frame and node maps, the per
+ * location and per stack caches): only the tables (strs, funcs, frames,
+ * nodes) stay, read-only. */
+void stacktrie_trim(struct stacktrie *t);
 
 struct flame_tree;
 /* A trie keyed as flame graphs merge frames (function and module name,
@@ -111,10 +130,41 @@ const uint64_t *stacktrie_flame_frames(struct stacktrie *t, uint32_t sid, size_t
 
 /* Interns a string (copied); returns its id. */
 uint32_t stacktrie_str(struct stacktrie *t, const char *s);
-/* The trie node where stack sid (< p->nstacks) ends, created with its path
- * on first use. A stack without frames ends at the "[no stack]" frame; one
- * whose locations are all out of range ends at the root. */
+/* The trie node where stack sid ends, created with its path on first use.
+ * A stack without frames (and any sid >= p->nstacks) ends at the "[no
+ * stack]" frame; one whose locations are all out of range ends at the root. */
 uint32_t stacktrie_leaf(struct stacktrie *t, uint32_t sid);
+/* The frames of stack sid, outermost first (innermost first with
+ * inner_first), *n of them: as stacktrie_leaf() walks them ("[no stack]"
+ * for an empty stack or any sid >= p->nstacks). Valid until the next call
+ * on t. */
+const uint32_t *stacktrie_frames(struct stacktrie *t, uint32_t sid, bool inner_first, size_t *n);
+/* The frame of line j (0 when it has none) of location loc (< p->nlocations). */
+uint32_t stacktrie_loc_frame_new(struct stacktrie *t, uint32_t loc, uint32_t j);
+static inline uint32_t stacktrie_loc_frame(struct stacktrie *t, uint32_t loc, uint32_t j)
+{
+	uint32_t f = t->locframe[t->loc_base[loc] + j];
+	return f != STACKTRIE_NONE ? f : stacktrie_loc_frame_new(t, loc, j);
+}
+/* The "[no stack]" frame (module -1), made on first use. */
+uint32_t stacktrie_noframe(struct stacktrie *t);
+/* A new root: a node without parent or frame, for a second trie over the
+ * same frames (the CPU report's inverted one). */
+uint32_t stacktrie_root(struct stacktrie *t);
+/* The node where the path frames[0..n) below root ends, made on first use;
+ * the frames it shares with the path c last had cost no lookup. frames
+ * are ids of t's frames, or of whatever a caller keys its own tree by (the
+ * massif export: its valgrind frames), which the nodes' frame then hold:
+ * such a tree uses t's nodes only, not its frame table. */
+uint32_t stacktrie_insert(struct stacktrie *t, struct stacktrie_path *c, uint32_t root,
+			  const uint32_t *frames, size_t n);
+void stacktrie_path_release(struct stacktrie_path *c);
+/* Sorts the stack ids ids[0..n) (each < p->nstacks) by their locations,
+ * outermost first (innermost first with inner_first), then by id: stacks
+ * that share their outer (inner) locations become neighbours, so that
+ * inserting their paths in this order costs a lookup only where a path
+ * leaves the one before. */
+void stacktrie_sort_stacks(const struct stacktrie *t, uint32_t *ids, size_t n, bool inner_first);
 /* Makes the leaf of every stack s with need[s] set, in id order. */
 void stacktrie_walk(struct stacktrie *t, const uint8_t *need);
 /* The thread index records of thread t count under: t, or t->nothread

@@ -1289,6 +1289,142 @@ static void test_scale(void **state)
 	profile_free(p);
 }
 
+/* The function sequence of stack s, outermost frame first (innermost
+ * first with inner), into f; returns its length. */
+static size_t func_seq(const struct cpu_result *r, uint32_t s, bool inner, uint32_t *f, size_t cap)
+{
+	const struct sc_profile *p = r->p;
+	const struct sc_stack *st = &p->stacks[s];
+	size_t n = 0;
+	for (uint32_t k = 0; k < st->nlocs; k++) {
+		const struct sc_location *l = &p->locations[st->locs[k]];
+		for (uint32_t j = 0; j < (l->nlines ? l->nlines : 1) && n < cap; j++) {
+			const char *name = l->lines[j].func;
+			size_t i = 0;
+			while (i < r->nfuncs && (strcmp(r->funcs[i].name, name) || r->funcs[i].module != l->module))
+				i++;
+			assert_true(i < r->nfuncs);
+			f[n++] = (uint32_t)i;
+		}
+	}
+	if (!inner)
+		for (size_t i = 0; i < n / 2; i++) {
+			uint32_t x = f[i];
+			f[i] = f[n - 1 - i];
+			f[n - 1 - i] = x;
+		}
+	return n;
+}
+
+/* Checks every node of tree v below node 0 against the stacks: its total
+ * is the samples of the stacks whose sequence starts with the node's path,
+ * its self those of the stacks whose sequence is the path; siblings are
+ * distinct functions; every sample is in node 0's total. */
+static void check_tree(const struct cpu_result *r, const struct cpu_node *v, size_t nv, bool inner,
+		       const bool *in)
+{
+	uint32_t path[64], seq[64];
+	uint64_t all = 0;
+	for (uint32_t s = 0; s < r->p->nstacks; s++)
+		all += in[s] ? r->stacks[s].samples : 0;
+	assert_int_equal(v[0].total.samples, all);
+	for (size_t i = 1; i < nv; i++) {
+		size_t d = 0;
+		for (uint32_t at = (uint32_t)i; at; at = v[at].parent)
+			path[d++] = v[at].func;
+		for (size_t k = 0; k < d / 2; k++) {
+			uint32_t x = path[k];
+			path[k] = path[d - 1 - k];
+			path[d - 1 - k] = x;
+		}
+		uint64_t total = 0, self = 0;
+		for (uint32_t s = 0; s < r->p->nstacks; s++) {
+			if (!in[s] || !r->stacks[s].samples)
+				continue;
+			size_t n = func_seq(r, s, inner, seq, 64);
+			if (n >= d && !memcmp(seq, path, d * sizeof(*seq))) {
+				total += r->stacks[s].samples;
+				self += n == d ? r->stacks[s].samples : 0;
+			}
+		}
+		assert_int_equal(v[i].total.samples, total);
+		assert_int_equal(v[i].self.samples, self);
+		assert_true(total > 0);
+		for (uint32_t c = v[i].first_child; c != CPU_NONE; c = v[c].next_sibling)
+			for (uint32_t e = v[c].next_sibling; e != CPU_NONE; e = v[e].next_sibling)
+				assert_int_not_equal(v[c].func, v[e].func);
+	}
+}
+
+/* Random stacks with recursion and inlined frames, the trees against the
+ * brute force of check_tree(): the top-down one over every stack, the
+ * bottom-up ones over the stacks of the hot functions. */
+static void test_trees_random(void **state)
+{
+	(void)state;
+	size_t nstacks = 300, nloc = 40;
+	struct sc_profile *p = prof_new(nstacks + nloc + 1);
+	int32_t m = add_module(p, "prog", true, 0);
+	uint16_t th = add_thread(p, 100, "prog", 0, 0);
+	char a[16], b[16];
+	for (size_t i = 0; i < nloc; i++) {
+		/* 12 functions, some locations with an inlined frame */
+		snprintf(a, sizeof(a), "f%zu", i % 12);
+		snprintf(b, sizeof(b), "f%zu", (i * 7 + 3) % 12);
+		if (i % 5 == 0)
+			add_loc(p, 0x1000 + i, m, 2, b, "x.c", 1u, a, "x.c", (unsigned)i);
+		else
+			add_loc(p, 0x1000 + i, m, 1, a, "x.c", (unsigned)i);
+	}
+	uint64_t x = 0x2545f4914f6cdd1dull, t = 0;
+	for (size_t s = 0; s < nstacks; s++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		struct sc_stack *st = &p->stacks[p->nstacks];
+		st->nlocs = 1 + (uint32_t)(x % 9);
+		st->locs = arena_alloc(&p->arena, st->nlocs * sizeof(*st->locs));
+		for (uint32_t k = 0; k < st->nlocs; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* outer frames from few locations: shared prefixes */
+			st->locs[st->nlocs - 1 - k] = (uint32_t)(x % (k < 2 ? 3 : nloc));
+		}
+		uint32_t sid = (uint32_t)p->nstacks++;
+		t = add_samples(p, 1 + (size_t)(x >> 40) % 5, sid, th, t, MS, false);
+	}
+	for (uint32_t limit = 0; limit <= 3; limit += 3) {
+		struct cpu_result *r = analyze(p, NULL, NULL, limit);
+		bool *in = xcalloc(p->nstacks, sizeof(*in));
+		for (uint32_t s = 0; s < p->nstacks; s++)
+			in[s] = true;
+		check_tree(r, r->tree, r->ntree, false, in);
+		/* hot: the top `limit` functions by self */
+		uint32_t *idx = xmalloc(r->nfuncs * sizeof(*idx));
+		size_t nhot = cpu_funcs_sorted(r, CPU_SORT_SELF, idx);
+		if (limit && limit < nhot)
+			nhot = limit;
+		uint32_t seq[64];
+		for (uint32_t s = 0; s < p->nstacks; s++) {
+			in[s] = false;
+			if (!p->stacks[s].nlocs)
+				continue;
+			func_seq(r, s, true, seq, 64);
+			for (size_t i = 0; i < nhot; i++)
+				in[s] |= idx[i] == seq[0];
+		}
+		check_tree(r, r->bu, r->nbu, true, in);
+		size_t nroots = 0;
+		for (uint32_t c = r->bu[0].first_child; c != CPU_NONE; c = r->bu[c].next_sibling) {
+			assert_int_equal(r->bu[c].func, idx[nroots]);   /* hottest first */
+			assert_int_equal(r->funcs[idx[nroots]].bottom_up, c);
+			nroots++;
+		}
+		assert_int_equal(nroots, nhot);
+		free(idx);
+		free(in);
+		cpu_result_free(r);
+	}
+	profile_free(p);
+}
+
 /* ---- annotation ---- */
 
 /* Function f at 0x1000 (11 bytes of x86-64: push %rbp; mov %rsp,%rbp;
@@ -1545,6 +1681,7 @@ int main(void)
 		cmocka_unit_test(test_inline),
 		cmocka_unit_test(test_tree),
 		cmocka_unit_test(test_bottom_up),
+		cmocka_unit_test(test_trees_random),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_thread_selection),
 		cmocka_unit_test(test_filter),
