@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 
 /* for its types and constants only: the functions come from dlopen */
 #include <curl/curl.h>
+#include <zlib.h>
 
 #include "../lib/die.h"
 #include "../lib/strbuf.h"
@@ -96,8 +98,22 @@ int push_add_label(char **labels, const char *kv, char *err, size_t errlen)
 	return 0;
 }
 
+/* parca+http://... and parca+https://...: a Parca server; the HTTP URL
+ * after the "parca+" */
+static const char *parca_base(const char *url)
+{
+	return !strncmp(url, "parca+", 6) ? url + 6 : NULL;
+}
+
+int push_is_parca(const char *url)
+{
+	return parca_base(url) != NULL;
+}
+
 int push_check_url(const char *url)
 {
+	if (parca_base(url))
+		url = parca_base(url);
 	const char *h = !strncmp(url, "http://", 7) ? url + 7 : !strncmp(url, "https://", 8) ? url + 8 : NULL;
 	return h && *h && *h != '/' ? 0 : -1;
 }
@@ -200,33 +216,18 @@ int push_curl_check(char *err, size_t errlen)
 	return curl_load(err, errlen);
 }
 
-int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t from_ns, uint64_t until_ns,
-	      char *err, size_t errlen, int *retry)
+/* POSTs body to url (c->url's HTTP form, with its path) as ctype; the
+ * return value, err and *retry as push_post's. */
+static int http_post(const struct push_conf *c, CURL *h, const char *url, const char *ctype, const void *data,
+		     size_t n, char *err, size_t errlen, int *retry)
 {
-	*retry = 1;
-	if (curl_load(err, errlen) < 0) {
-		*retry = 0;
-		return -1;
-	}
-	CURL *h = cu.easy_init();
-	if (!h) {
-		snprintf(err, errlen, "cannot initialize libcurl");
-		return -1;
-	}
-	/* name=APP{k=v,...}: Pyroscope's application name with its labels */
-	struct strbuf name = STRBUF_INIT, url = STRBUF_INIT;
-	sb_addf(&name, "%s{%s}", c->app, c->labels ? c->labels : "");
-	char *ename = cu.easy_escape(h, name.buf, (int)name.len);
-	size_t ul = strlen(c->url);
-	while (ul && c->url[ul - 1] == '/')
-		ul--;
-	sb_addf(&url, "%.*s/ingest?name=%s&from=%019llu&until=%019llu&format=pprof&spyName=scorch", (int)ul, c->url,
-		ename ? ename : "", (unsigned long long)from_ns, (unsigned long long)until_ns);
-	cu.free(ename);
-	struct curl_slist *hdr = cu.slist_append(NULL, "Content-Type: application/octet-stream");
+	struct strbuf ct = STRBUF_INIT;
+	sb_addf(&ct, "Content-Type: %s", ctype);
+	struct curl_slist *hdr = cu.slist_append(NULL, ct.buf);
+	sb_release(&ct);
 	struct body b = { .len = 0 };
 	b.buf[0] = 0;
-	cu.easy_setopt(h, CURLOPT_URL, url.buf);
+	cu.easy_setopt(h, CURLOPT_URL, url);
 	cu.easy_setopt(h, CURLOPT_POST, 1L);
 	cu.easy_setopt(h, CURLOPT_POSTFIELDS, data);
 	cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
@@ -259,6 +260,340 @@ int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t fr
 		}
 	}
 	cu.slist_free_all(hdr);
+	return ret;
+}
+
+/* The pprof profile's period type ("cpu", "wall", "space"), gzipped or
+ * not, into out; 0, or -1 when data is not a pprof profile that has one. */
+static int pprof_period_type(const void *data, size_t n, char *out, size_t outlen)
+{
+	const unsigned char *in = data;
+	unsigned char *buf = NULL;
+	size_t len = n;
+	if (n >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
+		z_stream z;
+		memset(&z, 0, sizeof(z));
+		if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+			return -1;
+		size_t cap = n * 4 + 4096;
+		buf = xmalloc(cap);
+		len = 0;
+		z.next_in = (unsigned char *)in;
+		z.avail_in = (uInt)n;
+		int rc;
+		do {
+			if (len == cap) {
+				cap *= 2;
+				buf = xrealloc(buf, cap);
+			}
+			z.next_out = buf + len;
+			z.avail_out = (uInt)(cap - len);
+			rc = inflate(&z, Z_NO_FLUSH);
+			len = cap - z.avail_out;
+		} while (rc == Z_OK);
+		inflateEnd(&z);
+		if (rc != Z_STREAM_END) {
+			free(buf);
+			return -1;
+		}
+		in = buf;
+	}
+	/* the string table (field 6) and period_type (11: ValueType, its type
+	 * the string index in field 1) */
+	VEC(const unsigned char *) strs = { 0 };
+	VEC(size_t) lens = { 0 };
+	uint64_t ptype = 0;
+	int have = 0, bad = 0;
+	const unsigned char *p = in, *end = in + len;
+	while (p < end && !bad) {
+		uint64_t key = 0, v = 0;
+		unsigned shift = 0;
+		while (p < end && shift < 64) {
+			key |= (uint64_t)(*p & 0x7f) << shift;
+			shift += 7;
+			if (!(*p++ & 0x80))
+				break;
+		}
+		unsigned wire = key & 7;
+		if (wire == 0 || wire == 2) {
+			shift = 0;
+			int done = 0;
+			while (p < end && shift < 64) {
+				v |= (uint64_t)(*p & 0x7f) << shift;
+				shift += 7;
+				if (!(*p++ & 0x80)) {
+					done = 1;
+					break;
+				}
+			}
+			if (!done || (wire == 2 && v > (uint64_t)(end - p))) {
+				bad = 1;
+				break;
+			}
+			if (wire == 0)
+				continue;
+			if (key >> 3 == 6) {
+				VEC_PUSH(&strs, p);
+				VEC_PUSH(&lens, (size_t)v);
+			} else if (key >> 3 == 11) {
+				/* ValueType: field 1, varint */
+				const unsigned char *q = p, *qe = p + v;
+				if (q < qe && *q == 0x08) {
+					uint64_t t = 0;
+					shift = 0;
+					for (q++; q < qe && shift < 64; shift += 7) {
+						t |= (uint64_t)(*q & 0x7f) << shift;
+						if (!(*q++ & 0x80))
+							break;
+					}
+					ptype = t;
+					have = 1;
+				}
+			}
+			p += v;
+		} else if (wire == 1 && end - p >= 8) {
+			p += 8;
+		} else if (wire == 5 && end - p >= 4) {
+			p += 4;
+		} else {
+			bad = 1;
+		}
+	}
+	int ret = -1;
+	if (!bad && have && ptype > 0 && ptype < strs.len) {
+		snprintf(out, outlen, "%.*s", (int)lens.data[ptype], (const char *)strs.data[ptype]);
+		ret = 0;
+	}
+	VEC_FREE(&strs);
+	VEC_FREE(&lens);
+	free(buf);
+	return ret;
+}
+
+/* protobuf: a varint, and a length-delimited field (key, length, bytes) */
+static void pb_varint(struct strbuf *sb, uint64_t v)
+{
+	while (v >= 0x80) {
+		char c = (char)(v | 0x80);
+		sb_add(sb, &c, 1);
+		v >>= 7;
+	}
+	char c = (char)v;
+	sb_add(sb, &c, 1);
+}
+
+static void pb_lenfield(struct strbuf *sb, unsigned field, const void *data, size_t n)
+{
+	pb_varint(sb, (uint64_t)field << 3 | 2);
+	pb_varint(sb, n);
+	sb_add(sb, data, n);
+}
+
+/* Label{name = 1, value = 2} as field 1 of a LabelSet */
+static void pb_label(struct strbuf *set, const char *name, size_t nl, const char *value, size_t vl)
+{
+	struct strbuf m = STRBUF_INIT;
+	pb_lenfield(&m, 1, name, nl);
+	pb_lenfield(&m, 2, value, vl);
+	pb_lenfield(set, 1, m.buf, m.len);
+	sb_release(&m);
+}
+
+/* The gRPC status of a gRPC-web answer: from the headers (a trailers-only
+ * answer) or the trailer frame at the end of the body. */
+struct grpcweb {
+	int status;               /* -1: none seen */
+	char message[200];
+	struct strbuf body;
+};
+
+static void grpc_fields(struct grpcweb *g, const char *s, size_t n)
+{
+	/* lines "grpc-status: N" and "grpc-message: TEXT" */
+	while (n) {
+		const char *nl = memchr(s, '\n', n);
+		size_t ll = nl ? (size_t)(nl - s) : n;
+		size_t l = ll;
+		while (l && (s[l - 1] == '\r' || s[l - 1] == ' '))
+			l--;
+		if (l > 12 && !strncasecmp(s, "grpc-status:", 12)) {
+			g->status = atoi(s + 12);
+		} else if (l > 13 && !strncasecmp(s, "grpc-message:", 13)) {
+			const char *m = s + 13;
+			while (m < s + l && *m == ' ')
+				m++;
+			snprintf(g->message, sizeof(g->message), "%.*s", (int)(s + l - m), m);
+		}
+		if (!nl)
+			break;
+		n -= ll + 1;
+		s += ll + 1;
+	}
+}
+
+static size_t on_grpc_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	grpc_fields(ud, ptr, size * nmemb);
+	return size * nmemb;
+}
+
+static size_t on_grpc_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct grpcweb *g = ud;
+	if (g->body.len < 65536)
+		sb_add(&g->body, ptr, size * nmemb);
+	return size * nmemb;
+}
+
+/* Parca: its ProfileStoreService's WriteRaw over HTTP as gRPC-web (the
+ * server answers gRPC-web on its HTTP port, at /SERVICE/METHOD: its REST
+ * gateway's paths go to its web UI instead), one WriteRawRequest with one
+ * series: labels __name__ (the kind of profile: process_cpu, wall or
+ * memory, from the pprof's period type), job (the application name, unless
+ * a --label gives job) and the --label ones, and the pprof bytes as they are
+ * (Parca takes them gzipped). The profile's time is the pprof's time_nanos. */
+static int parca_post(const struct push_conf *c, CURL *h, const void *data, size_t n, char *err, size_t errlen,
+		      int *retry)
+{
+	char ptype[64];
+	if (pprof_period_type(data, n, ptype, sizeof(ptype)) != 0) {
+		snprintf(err, errlen, "not a pprof profile with its period type: Parca could not name it");
+		*retry = 0;
+		return -1;
+	}
+	const char *kind = !strcmp(ptype, "cpu") ? "process_cpu" : !strcmp(ptype, "wall") ? "wall" :
+			   !strcmp(ptype, "space") ? "memory" : NULL;
+	if (!kind) {
+		snprintf(err, errlen, "a pprof profile of '%s': scorch pushes CPU, wall-clock and heap profiles to Parca",
+			 ptype);
+		*retry = 0;
+		return -1;
+	}
+	const char *labels = c->labels ? c->labels : "";
+	int has_job = !strncmp(labels, "job=", 4) || strstr(labels, ",job=") != NULL;
+	struct strbuf set = STRBUF_INIT, series = STRBUF_INIT, sample = STRBUF_INIT, req = STRBUF_INIT;
+	pb_label(&set, "__name__", 8, kind, strlen(kind));
+	if (!has_job)
+		pb_label(&set, "job", 3, c->app, strlen(c->app));
+	for (const char *l = labels; *l;) {
+		const char *eq = strchr(l, '='), *comma = strchr(l, ',');
+		if (!comma)
+			comma = l + strlen(l);
+		pb_label(&set, l, (size_t)(eq - l), eq + 1, (size_t)(comma - eq - 1));
+		l = *comma ? comma + 1 : comma;
+	}
+	pb_lenfield(&sample, 1, data, n);              /* RawSample.raw_profile */
+	pb_lenfield(&series, 1, set.buf, set.len);     /* RawProfileSeries.labels */
+	pb_lenfield(&series, 2, sample.buf, sample.len); /* .samples */
+	/* the gRPC-web frame: flags 0, big-endian length, WriteRawRequest
+	 * {series = 2} */
+	struct strbuf msg = STRBUF_INIT;
+	pb_lenfield(&msg, 2, series.buf, series.len);
+	unsigned char fh[5] = { 0, (unsigned char)(msg.len >> 24), (unsigned char)(msg.len >> 16),
+				(unsigned char)(msg.len >> 8), (unsigned char)msg.len };
+	sb_add(&req, fh, 5);
+	sb_add(&req, msg.buf, msg.len);
+	sb_release(&msg);
+	sb_release(&set);
+	sb_release(&series);
+	sb_release(&sample);
+
+	const char *base = parca_base(c->url);
+	size_t ul = strlen(base);
+	while (ul && base[ul - 1] == '/')
+		ul--;
+	struct strbuf url = STRBUF_INIT;
+	sb_addf(&url, "%.*s/parca.profilestore.v1alpha1.ProfileStoreService/WriteRaw", (int)ul, base);
+	struct grpcweb g = { .status = -1, .message = "", .body = STRBUF_INIT };
+	struct curl_slist *hdr = cu.slist_append(NULL, "Content-Type: application/grpc-web+proto");
+	hdr = cu.slist_append(hdr, "X-Grpc-Web: 1");
+	cu.easy_setopt(h, CURLOPT_URL, url.buf);
+	cu.easy_setopt(h, CURLOPT_POST, 1L);
+	cu.easy_setopt(h, CURLOPT_POSTFIELDS, req.buf);
+	cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req.len);
+	cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_grpc_header);
+	cu.easy_setopt(h, CURLOPT_HEADERDATA, &g);
+	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_grpc_data);
+	cu.easy_setopt(h, CURLOPT_WRITEDATA, &g);
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+	cu.easy_setopt(h, CURLOPT_USERAGENT, "scorch/" SCORCH_VERSION);
+	CURLcode rc = cu.easy_perform(h);
+	long status = 0;
+	int ret = -1;
+	*retry = 1;
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s", c->url, cu.easy_strerror(rc));
+	} else {
+		cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		/* the frames: data (flag 0), then the trailers (flag 0x80) */
+		const unsigned char *p = (const unsigned char *)g.body.buf, *end = p + g.body.len;
+		while (g.body.len && end - p >= 5) {
+			size_t fl = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+			if (fl > (size_t)(end - p - 5))
+				break;
+			if (p[0] & 0x80)
+				grpc_fields(&g, (const char *)p + 5, fl);
+			p += 5 + fl;
+		}
+		if (status == 200 && g.status == 0) {
+			ret = 0;
+		} else if (status == 200 && g.status > 0) {
+			snprintf(err, errlen, "%s answered gRPC status %d%s%s", c->url, g.status, g.message[0] ? ": " : "",
+				 g.message);
+			/* INVALID_ARGUMENT and the like: this profile is refused;
+			 * UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED,
+			 * INTERNAL, UNAVAILABLE: the server's trouble, try again */
+			*retry = g.status == 1 || g.status == 2 || g.status == 4 || g.status == 8 || g.status == 10 ||
+				 g.status == 13 || g.status == 14;
+		} else if (status == 200) {
+			snprintf(err, errlen, "%s answered HTTP 200 without a gRPC status: not a Parca server's gRPC-web",
+				 c->url);
+			*retry = 0;
+		} else {
+			snprintf(err, errlen, "%s answered HTTP %ld%s%s", c->url, status, g.message[0] ? ": " : "",
+				 g.message);
+			*retry = status >= 500 || status == 429 || status == 408;
+		}
+	}
+	cu.slist_free_all(hdr);
+	sb_release(&g.body);
+	sb_release(&url);
+	sb_release(&req);
+	return ret;
+}
+
+int push_post(const struct push_conf *c, const void *data, size_t n, uint64_t from_ns, uint64_t until_ns,
+	      char *err, size_t errlen, int *retry)
+{
+	*retry = 1;
+	if (curl_load(err, errlen) < 0) {
+		*retry = 0;
+		return -1;
+	}
+	CURL *h = cu.easy_init();
+	if (!h) {
+		snprintf(err, errlen, "cannot initialize libcurl");
+		return -1;
+	}
+	if (parca_base(c->url)) {
+		int ret = parca_post(c, h, data, n, err, errlen, retry);
+		cu.easy_cleanup(h);
+		return ret;
+	}
+	/* name=APP{k=v,...}: Pyroscope's application name with its labels */
+	struct strbuf name = STRBUF_INIT, url = STRBUF_INIT;
+	sb_addf(&name, "%s{%s}", c->app, c->labels ? c->labels : "");
+	char *ename = cu.easy_escape(h, name.buf, (int)name.len);
+	size_t ul = strlen(c->url);
+	while (ul && c->url[ul - 1] == '/')
+		ul--;
+	sb_addf(&url, "%.*s/ingest?name=%s&from=%019llu&until=%019llu&format=pprof&spyName=scorch", (int)ul, c->url,
+		ename ? ename : "", (unsigned long long)from_ns, (unsigned long long)until_ns);
+	cu.free(ename);
+	int ret = http_post(c, h, url.buf, "application/octet-stream", data, n, err, errlen, retry);
 	cu.easy_cleanup(h);
 	sb_release(&name);
 	sb_release(&url);

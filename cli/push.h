@@ -1,5 +1,6 @@
 /* Sending pprof profiles to a Pyroscope server over HTTP (libcurl): its
- * ingest endpoint, /ingest?name=APP{LABELS}&from=&until=&format=pprof, and
+ * ingest endpoint, /ingest?name=APP{LABELS}&from=&until=&format=pprof, or to
+ * a Parca server (URL parca+http://...): its WriteRaw API over HTTP, and
  * the spool of `record --every --push`: interval profiles queued on disk
  * and sent by a process of their own, with retries and backoff, so that
  * neither the profiled program nor the sampling ever waits for the network. */
@@ -25,13 +26,18 @@ int push_check_app(const char *app);
  * and without '{', '}', ',', '=', quotes or control characters. Returns 0,
  * or -1 with the reason in err. */
 int push_add_label(char **labels, const char *kv, char *err, size_t errlen);
-/* Checks that url is http:// or https:// with a host; 0 or -1. */
+/* Checks that url is http:// or https:// with a host (a Pyroscope
+ * server), or the same after "parca+" (a Parca server); 0 or -1. */
 int push_check_url(const char *url);
+/* Whether url names a Parca server (parca+http://, parca+https://). */
+int push_is_parca(const char *url);
 /* A name usable as an application name made from s (a program's name). */
 char *push_app_from(const char *s);
 
 /* POSTs one gzipped pprof profile covering [from_ns, until_ns) (CLOCK_REALTIME
- * ns) to the server. Returns 0 when the server took it (HTTP 2xx), else -1
+ * ns) to the server: Pyroscope's /ingest, or, for a parca+ URL, Parca's
+ * ProfileStoreService/WriteRaw as gRPC-web over HTTP (labels __name__,
+ * job=APP and the --label ones; the time is the profile's own). Returns 0 when the server took it (HTTP 2xx), else -1
  * with a message in err and *retry set when trying again later may help
  * (no connection, a timeout, 5xx, 429) and clear when the server refused
  * this profile (other 4xx). */

@@ -131,6 +131,7 @@ struct pp {
 	uint32_t *loc_id;           /* per scorch location: its pprof id, 0 = not made */
 	struct u64map addr_id;      /* address -> the first location id made for it */
 	int32_t *id_module;         /* per location id: its module (to tell apart reused addresses) */
+	uint32_t *map_id;           /* per module: its Mapping's id, 1.. in the order written (main first) */
 	uint32_t nlocs, cap_locs;
 	uint32_t nostack;           /* id of the "[no stack]" location, 0 = not made */
 	struct strmap funcs;        /* "name\x1f" "file" -> function id */
@@ -228,7 +229,7 @@ static uint32_t location_id(struct pp *x, uint32_t l)
 
 	sb_reset(&x->m);
 	pb_uint(&x->m, LOCATION_ID, id);
-	pb_uint(&x->m, LOCATION_MAPPING_ID, mod >= 0 ? (uint64_t)mod + 1 : 0);
+	pb_uint(&x->m, LOCATION_MAPPING_ID, mod >= 0 ? (uint64_t)x->map_id[mod] : 0);
 	pb_uint(&x->m, LOCATION_ADDRESS, loc->addr);
 	bool any = false;
 	uint8_t lacks = 0;
@@ -392,8 +393,9 @@ static void hex(struct strbuf *sb, const uint8_t *b, size_t n)
 		sb_addf(sb, "%02x", b[i]);
 }
 
-/* Every module as a Mapping, id = module index + 1, the executable first
- * (pprof takes the first mapping for the main binary). Each has_* flag is
+/* Every module as a Mapping, the executable first (pprof takes the first
+ * mapping for the main binary), ids 1, 2, ... in that order (map_id: Parca
+ * refuses a profile whose mapping ids are not sequential). Each has_* flag is
  * set only when every location of the mapping in the samples has it: a
  * function (has_functions), a file (has_filenames), a line number, which
  * only debug info gives (has_line_numbers, and has_inline_frames, since the
@@ -415,7 +417,7 @@ static void emit_mappings(struct pp *x)
 			bool used = x->mod_used[i];
 			uint8_t lacks = x->mod_lacks[i];
 			sb_reset(&x->m);
-			pb_uint(&x->m, MAPPING_ID, i + 1);
+			pb_uint(&x->m, MAPPING_ID, x->map_id[i]);
 			pb_uint(&x->m, MAPPING_MEMORY_START, md->lo);
 			pb_uint(&x->m, MAPPING_MEMORY_LIMIT, md->hi);
 			/* lo is where the first PT_LOAD, at file offset 0, is mapped */
@@ -496,6 +498,7 @@ static void pp_release(struct pp *x)
 	free(x->id_module);
 	free(x->mod_used);
 	free(x->mod_lacks);
+	free(x->map_id);
 	free(x->aggs);
 	u64map_release(&x->agg_of);
 	free(x->ids);
@@ -517,6 +520,12 @@ int pprof_write(FILE *f, const struct sc_profile *p, const struct export_options
 	u64map_init(&x.agg_of, 1024);
 	x.mod_used = xcalloc(p->nmodules + 1, 1);
 	x.mod_lacks = xcalloc(p->nmodules + 1, 1);
+	x.map_id = xcalloc(p->nmodules + 1, sizeof(*x.map_id));
+	uint32_t nmap = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p->nmodules; i++)
+			if (p->modules[i].is_main == (pass == 0))
+				x.map_id[i] = ++nmap;
 	x.cap_locs = 256;
 	x.id_module = xmalloc(x.cap_locs * sizeof(*x.id_module));
 
