@@ -1,5 +1,6 @@
 /* `scorch push FILE... URL`: send profiles on disk to a Pyroscope server as
- * pprof (its /ingest API): scorch profiles (converted as `scorch export
+ * pprof (its /ingest API), or to a Parca server (URL parca+http://...: its
+ * WriteRaw API as gRPC-web): scorch profiles (converted as `scorch export
  * --format=pprof` does) and pprof files, such as the ones a continuous
  * recording left in its spool when the server was away. */
 #include <errno.h>
@@ -26,15 +27,19 @@ static void usage(FILE *f)
 		"usage: scorch push [--app NAME] [--label K=V]... FILE... URL\n"
 		"\n"
 		"Sends each FILE to the Pyroscope server at URL (http://HOST:PORT) through\n"
-		"its /ingest API as a pprof profile covering the time the profile was\n"
-		"taken. FILE is a scorch profile (its CPU samples, or its heap events when\n"
-		"it has no samples) or a gzipped pprof file (a continuous recording's\n"
-		"spool keeps FROM-UNTIL.PID.pb.gz files; other pprof files give their time\n"
-		"in time_nanos and duration_nanos). A server that cannot be reached or\n"
-		"answers 5xx is tried 4 times, 1, 2 and 4 s apart.\n"
+		"its /ingest API as a pprof profile covering the time the profile was taken,\n"
+		"or to the Parca server at URL parca+http://HOST:PORT (its\n"
+		"ProfileStoreService/WriteRaw as gRPC-web on its HTTP port, 7070 by default;\n"
+		"parca+https:// too), labelled __name__=process_cpu (memory for heap\n"
+		"profiles), job=APP and the --label ones. FILE is a scorch profile (its CPU\n"
+		"samples, or its heap events when it has no samples) or a gzipped pprof file\n"
+		"(a continuous recording's spool keeps FROM-UNTIL.PID.pb.gz files; other\n"
+		"pprof files give their time in time_nanos and duration_nanos). A server\n"
+		"that cannot be reached or answers 5xx (Parca: a gRPC status such as\n"
+		"UNAVAILABLE) is tried 4 times, 1, 2 and 4 s apart.\n"
 		"\n"
 		"      --app NAME   application name (default: the profiled program's name;\n"
-		"                   needed for pprof files)\n"
+		"                   needed for pprof files); Parca: the job label\n"
 		"      --label K=V  a label of the series (repeatable)\n"
 		"  -q, --quiet      no line per file sent\n"
 		"  -h, --help       show this help\n");
@@ -254,7 +259,8 @@ int cmd_push(int argc, char **argv)
 		return cli_bad_usage("push", usage, "%s", "give one or more profiles and the server's URL");
 	c.url = argv[argc - 1];
 	if (push_check_url(c.url))
-		return cli_bad_usage("push", usage, "the last argument is the server's URL (http://HOST:PORT), not '%s'",
+		return cli_bad_usage("push", usage, "the last argument is the server's URL (http://HOST:PORT, "
+				     "parca+http://HOST:PORT for Parca), not '%s'",
 				     c.url);
 	c.labels = labels ? labels : "";
 	if (push_curl_check(err, sizeof(err)))

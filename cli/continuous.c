@@ -330,7 +330,8 @@ void continuous_option(int c, const char *arg)
 		break;
 	case 1101:
 		if (push_check_url(arg))
-			die("--push takes the server's URL, http://HOST:PORT or https://..., not '%s'", arg);
+			die("--push takes the server's URL, http://HOST:PORT or https://... (Pyroscope), "
+			    "parca+http://HOST:PORT or parca+https://... (Parca), not '%s'", arg);
 		copt.url = arg;
 		break;
 	case 1102:
@@ -365,10 +366,14 @@ void continuous_usage(FILE *f)
 		"\n"
 		"Continuous profiling, with -p, -a or -- PROGRAM (run as it is and sampled\n"
 		"from outside): a profile per interval, sent to a Pyroscope server as\n"
-		"pprof (its /ingest API) and/or written to disk:\n"
+		"pprof (its /ingest API) or to a Parca server (its WriteRaw API as\n"
+		"gRPC-web over HTTP), and/or written to disk:\n"
 		"      --every T       cut the samples into a profile every T (10s, 1m, 2.5)\n"
 		"      --push URL      send each interval to the Pyroscope server at URL\n"
-		"      --app NAME      its application name (default: the program's name)\n"
+		"                      (http://HOST:4040), or to the Parca server at\n"
+		"                      parca+http://HOST:7070 (parca+https:// too)\n"
+		"      --app NAME      its application name (default: the program's name;\n"
+		"                      Parca: the job label)\n"
 		"      --label K=V     a label of its series (repeatable)\n"
 		"      --save DIR      also write each interval as DIR/PROG.PID.N.scorch\n"
 		"                      (without --push: DIR is . unless given)\n"

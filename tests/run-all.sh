@@ -52,11 +52,13 @@ run_unit() { # build dir, label
 }
 
 # the e2e scripts in order, except that those needing the Pyroscope server
-# go last while its build still runs, which is then waited for
+# (or Parca's) go last while its build still runs, which is then waited for
 e2e_order() {
 	local t later=()
 	for t in tests/e2e/t[0-9]*.sh; do
 		if [[ "$t" == *-push.sh ]] && [ -n "${pyroscope_pid:-}" ] && kill -0 "$pyroscope_pid" 2>/dev/null; then
+			later+=("$t")
+		elif [[ "$t" == *-parca.sh ]] && [ -n "${parca_pid:-}" ] && kill -0 "$parca_pid" 2>/dev/null; then
 			later+=("$t")
 		else
 			echo "$t"
@@ -70,12 +72,19 @@ pyroscope_wait() {
 	note "== Pyroscope server: exit $?: $(tail -1 "$OUT/build-pyroscope.log")"
 	pyroscope_pid=
 }
+parca_wait() {
+	[ -n "${parca_pid:-}" ] || return 0
+	wait "$parca_pid"
+	note "== Parca server: exit $?: $(tail -1 "$OUT/build-parca.log")"
+	parca_pid=
+}
 
 run_e2e() { # build dir, label, filter
 	local dir=$1 label=$2 filter=${3:-.} t
 	for t in $(e2e_order); do
 		[[ "$t" =~ $filter ]] || continue
 		[[ "$t" != *-push.sh ]] || pyroscope_wait
+		[[ "$t" != *-parca.sh ]] || parca_wait
 		local name log
 		name=$(basename "$t" .sh)
 		log=$OUT/$label-$name.log
@@ -104,6 +113,11 @@ run_e2e() { # build dir, label, filter
 note "== Pyroscope server for t050 (scripts/build-pyroscope.sh, in the background)"
 nice -n 10 scripts/build-pyroscope.sh build >"$OUT/build-pyroscope.log" 2>&1 &
 pyroscope_pid=$!
+# the same for the Parca server t056 pushes to (build/parca; exit 2: no
+# network to the module proxy or no go, t056 skips)
+note "== Parca server for t056 (scripts/build-parca.sh, in the background)"
+nice -n 10 scripts/build-parca.sh build >"$OUT/build-parca.log" 2>&1 &
+parca_pid=$!
 
 note "== build (-Werror)"
 if build main WERROR=1 all progs unit; then
@@ -114,6 +128,7 @@ else
 	bad build "$OUT/build-main.log"
 fi
 pyroscope_wait
+parca_wait
 
 note "== sanitizer build (address,undefined): tool and unit tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
