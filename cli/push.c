@@ -105,11 +105,6 @@ static const char *parca_base(const char *url)
 	return !strncmp(url, "parca+", 6) ? url + 6 : NULL;
 }
 
-int push_is_parca(const char *url)
-{
-	return parca_base(url) != NULL;
-}
-
 int push_check_url(const char *url)
 {
 	if (parca_base(url))

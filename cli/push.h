@@ -29,8 +29,6 @@ int push_add_label(char **labels, const char *kv, char *err, size_t errlen);
 /* Checks that url is http:// or https:// with a host (a Pyroscope
  * server), or the same after "parca+" (a Parca server); 0 or -1. */
 int push_check_url(const char *url);
-/* Whether url names a Parca server (parca+http://, parca+https://). */
-int push_is_parca(const char *url);
 /* A name usable as an application name made from s (a program's name). */
 char *push_app_from(const char *s);
 
