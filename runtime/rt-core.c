@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -375,11 +376,7 @@ static int rt_fd_ok(void)
 	int fd = open(G.path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
+	fd = scorch_rt_fd_high(fd);
 	if (fstat(fd, &st) != 0) {
 		close(fd);
 		return 0;
@@ -388,6 +385,48 @@ static int rt_fd_ok(void)
 	G.file_dev = st.st_dev;
 	G.file_ino = st.st_ino;
 	return 1;
+}
+
+int scorch_rt_fd_high(int fd)
+{
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, RT_FD_HIGH);
+	if (hi < 0 && errno == EINVAL) {
+		/* a program run under a low soft limit (ulimit -n 64) may not
+		 * reach the high range; the limit is the program's to see */
+		struct rlimit r;
+		if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur <= RT_FD_HIGH &&
+		    (r.rlim_max == RLIM_INFINITY || r.rlim_max > RT_FD_HIGH)) {
+			/* room for the runtime's others there (stream, counters) */
+			rlim_t want = RT_FD_HIGH + 4096;
+			struct rlimit up = { r.rlim_max != RLIM_INFINITY && r.rlim_max < want ? r.rlim_max : want,
+					     r.rlim_max };
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+				hi = fcntl(fd, F_DUPFD_CLOEXEC, RT_FD_HIGH);
+				setrlimit(RLIMIT_NOFILE, &r);
+			}
+		}
+	}
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* Appends n bytes to the stream. Under a hard descriptor limit below
+ * RT_FD_HIGH (ulimit -n 4 in a shell) a descriptor kept open would take one
+ * of the program's few (cat /dev/null then failed with 'Too many open
+ * files'): the stream is opened for each write then, by each writer on its
+ * own. async-signal-safe */
+static size_t rt_stream_write(const uint8_t *h, size_t n)
+{
+	if (!G.fd_low)
+		return rt_fd_ok() ? rt_write_all(G.fd, h, n) : 0;
+	int fd = open(G.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t w = rt_write_all(fd, h, n);
+	syscall(SYS_close, fd);
+	return w;
 }
 
 /* Bytes of chunks this image's buffers wrote to its stream (the launcher's
@@ -445,7 +484,7 @@ void scorch_rt_flush(struct rt_buf *b)
 	uint32_t ck = fmt_chunk_sum(h, h + RAW_CHUNK_HDR, b->len);
 	fmt_put_u32le(h + 12, ck);
 	size_t n = RAW_CHUNK_HDR + b->len;
-	size_t w = rt_fd_ok() ? rt_write_all(G.fd, h, n) : 0;
+	size_t w = rt_stream_write(h, n);
 	if (w != n) {
 		atomic_fetch_add(&G.lost_chunks, 1);
 		atomic_fetch_add(&G.lost_bytes, n);
@@ -474,7 +513,7 @@ int scorch_rt_write_chunk(const uint8_t *h, size_t n)
 {
 	sigset_t old;
 	scorch_rt_sigblock(&old);
-	size_t w = rt_fd_ok() ? rt_write_all(G.fd, h, n) : 0;
+	size_t w = rt_stream_write(h, n);
 	scorch_rt_sigrestore(&old);
 	if (w == n)
 		return 0;
@@ -1016,11 +1055,7 @@ static int rt_open_stream(uint32_t proc_flags)
 	if (fd < 0)
 		return -1;
 	/* keep clear of the low descriptors programs like to dup2 onto */
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
+	fd = scorch_rt_fd_high(fd);
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
 		close(fd);
@@ -1044,6 +1079,11 @@ static int rt_open_stream(uint32_t proc_flags)
 	fmt_put_u64le(hdr + 24, G.tsc ? G.tick_fs : 0);
 	if (rt_write_all(fd, hdr, sizeof(hdr)) != sizeof(hdr))
 		return -1;
+	G.fd_low = fd < RT_FD_HIGH;
+	if (G.fd_low) {   /* see rt_stream_write */
+		close(fd);
+		G.fd = -1;
+	}
 
 	static char cmdline[8192];
 	size_t clen = rt_read_cmdline(cmdline, sizeof(cmdline));

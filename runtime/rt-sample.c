@@ -160,11 +160,15 @@ static int perf_arm(uint32_t tid, int *src)
 					perf_errno = errno;
 				continue;
 			}
-			/* keep clear of the descriptors the program uses */
-			int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-			if (hi >= 0) {
+			/* keep clear of the descriptors the program uses; under a
+			 * hard limit below them a counter would take one of the
+			 * program's: the CPU-time timer needs none */
+			fd = scorch_rt_fd_high(fd);
+			if (fd < RT_FD_HIGH) {
 				close(fd);
-				fd = hi;
+				if (!perf_errno)
+					perf_errno = EMFILE;
+				return -1;
 			}
 			*src = c == 0 ? CPU_SRC_PERF_CPU_CLOCK : CPU_SRC_PERF_TASK_CLOCK;
 			if (trap) {

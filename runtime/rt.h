@@ -80,6 +80,8 @@ struct rt_real {
 struct rt_globals {
 	atomic_int state;
 	int fd;
+	int fd_low;                     /* no descriptor above the program's limit: the
+					 * stream is opened for each write (rt_stream_write) */
 	int follow;
 	int heap;
 	uint64_t heap_sample;            /* scorch heap --sample: mean bytes between samples, 0 exact */
@@ -216,6 +218,12 @@ RT_HIDDEN void scorch_rt_alloc_check(void);
  * sampled. own = 1 marks fd, 0 clears it (before the runtime closes it).
  * async-signal-safe */
 RT_HIDDEN void scorch_rt_fd_own(int fd, int own);
+/* fd moved to a descriptor >= RT_FD_HIGH, clear of the low ones programs
+ * dup2 onto and of their RLIMIT_NOFILE budget (the soft limit raised for
+ * the move when only it is lower, then restored); fd itself when that
+ * cannot be done. */
+#define RT_FD_HIGH 900
+RT_HIDDEN int scorch_rt_fd_high(int fd);
 /* A blocking call made by the program, libc's fn, took from t0 to t1 (ticks). */
 RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1, void *fn);
 extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not recorded */

@@ -210,6 +210,26 @@ for how in loop range from; do
 		"$(awk -v ms="${ns#* }" 'BEGIN { printf "%d", ms * 80 }')"
 done
 
+# ---- a program run under a low descriptor limit ----
+# 'ulimit -n 4; exec cat FILE' has room for one file: the runtime's stream
+# (and counter) took it, and cat failed with 'Too many open files' under
+# scorch only. Under a hard limit that low the stream is opened per write
+# and the CPU-time timer samples; under a low soft limit only, the runtime's
+# descriptors go above it and the program still sees its own limit.
+echo content >small.txt
+for mode in record heap "record --wall"; do
+	"$SCORCH" $mode -o lim.scorch -- sh -c 'ulimit -n 4; exec cat small.txt' >lim.out 2>lim.err
+	check "ulimit -n 4, $mode: exit and output" "$?:$(cat lim.out)" "0:content"
+	check "ulimit -n 4, $mode: no descriptor taken" "$(grep -c 'Too many open files' lim.err | head -1)" \
+		"$(grep -c 'perf_event_open: Too many open files' lim.err | head -1)"
+	check "ulimit -n 4, $mode: profiles" "$(ls lim.scorch cat.*.scorch 2>/dev/null | wc -l)" 2
+	rm -f cat.*.scorch
+done
+"$SCORCH" record -o soft.scorch -- bash -c 'ulimit -S -n 16; exec bash -c "ulimit -S -n; cat small.txt"' >soft.out 2>soft.err
+check "ulimit -S -n 16: exit, the limit the program sees, output" "$?:$(tr '\n' ' ' <soft.out)" "0:16 content "
+check "ulimit -S -n 16: every image sampled by perf" \
+	"$(grep -c 'samples from perf cpu-clock' soft.err):$(grep -c 'samples from timer' soft.err)" "3:0"
+
 # ---- one allocation is 'allocation' ----
 printf '#include <stdlib.h>\nint main(void) { void *volatile p = malloc(10); free(p); return 0; }\n' >one.c
 cc -O1 -o one one.c
