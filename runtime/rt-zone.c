@@ -47,9 +47,10 @@ RT_EXPORT int scorch_rt_zones_on;
 static struct {
 	int on;                  /* recording zones */
 	int calls;               /* recording instrumented calls (--calls) */
-	/* calls recorded one by one, every one: no filter, depth limit or
-	 * --calls-min (the hooks' short paths) */
-	int all_calls;
+	/* the short paths may run: zones (fast) and calls (all_calls: every
+	 * call recorded, no filter, depth limit or --calls-min), time stamps
+	 * are TSC ticks */
+	int fast, all_calls;
 	int filter, exclude;     /* the regexes are compiled */
 	regex_t re_filter, re_exclude;
 	uint32_t max_depth;      /* --calls-depth, 0: unlimited */
@@ -80,7 +81,9 @@ struct zslot {
 	uint64_t d_calls, d_ticks, d_self, d_min, d_max, d_outer, d_allocs, d_bytes;
 };
 
-/* An open zone or call. */
+/* An open zone or call. The fields a call's short path writes come first,
+ * in the entry's first 64 bytes (entries are 128 bytes apart): one cache
+ * line per push. */
 struct zent {
 	uintptr_t sp;            /* caller's frame; 0: a span not tied to a frame */
 	/* calls: the return address of the frame the hooks run in (the
@@ -89,17 +92,19 @@ struct zent {
 	 * open in the same frame tells it, else 0 */
 	uintptr_t ret, site;
 	uintptr_t key;
-	uint64_t serial;         /* token of a scoped zone */
 	uint64_t t0;             /* begin, ticks */
 	uint64_t allocs0, bytes0;  /* the thread's counts at the begin */
-	uint64_t kids_dropped;   /* ticks of calls inside it dropped by --calls-min */
-	uint64_t rec_last;       /* the zone buffer when ZBEGIN went in (to take it back) */
-	uint32_t rec_off, rec_end, rec_nflush;
 	uint32_t id;             /* name id; 0: not recorded (filtered out) */
 	uint16_t cdepth;         /* calls: recorded calls up to and including it */
 	uint8_t kind;            /* ZE_* */
 	uint8_t infilter;        /* calls: inside a function matching --calls-filter */
-};
+	uint64_t serial;         /* token of a scoped zone (not set for calls) */
+	/* ticks of calls inside it dropped by --calls-min (set and read only
+	 * with --calls-min) */
+	uint64_t kids_dropped;
+	uint64_t rec_last;       /* the zone buffer when ZBEGIN went in (to take it back) */
+	uint32_t rec_off, rec_end, rec_nflush;
+} __attribute__((aligned(64)));
 
 /* A thread's zone records (ZNAME, ZBEGIN, ZEND), apart from its rt_buf so
  * that a call costs no lock: only the owner appends, and publishes each
@@ -490,14 +495,15 @@ static inline void z_begin_rec(struct zstate *z, struct zslot *s, struct zent *e
 static Z_INLINE void z_end_rec(struct zstate *z, const struct zent *e, uint64_t t, unsigned flags,
 			     uint64_t allocs, uint64_t bytes)
 {
-	if (e->kids_dropped)
+	uint64_t kids = zc.min_ticks ? e->kids_dropped : 0;
+	if (kids)
 		flags |= RAW_ZF_DROPPED_KIDS;
 	uint8_t *p = zb_reserve(z, RAW_ZEND_MAX, t);
 	if (likely(!(allocs | bytes | flags)))
 		p = raw_put_zend0(p, &(struct raw_zid){ (int64_t)(t - z->zb.last_time), e->id });
 	else
 		p = raw_put_zend(p, &(struct raw_zend){ (int64_t)(t - z->zb.last_time), e->id, allocs, bytes, flags,
-							e->kids_dropped });
+							kids });
 	zb_commit(z, p, t);
 }
 
@@ -627,8 +633,8 @@ static struct zent *z_push(struct zstate *z, const struct zslot *s, int kind, ui
 	e->ret = ret;
 	e->site = site;
 	e->key = s->key;
-	/* a zone's token; 0 (never a token) for a call */
-	e->serial = kind == ZE_CALL ? 0 : ++z->serial;
+	if (kind != ZE_CALL)
+		e->serial = ++z->serial;
 	e->kids_dropped = 0;
 	e->kind = (uint8_t)kind;
 	e->id = s->id;
@@ -663,14 +669,32 @@ static void z_write_drops(struct zstate *z, struct rt_buf *b, int lock)
 
 /* ---- the short paths ----
  *
- * The hooks' common case, with no call out of line: the thread's state
- * exists, its stack has room and needs no unwinding, the name is in the
- * cache and in the stream already. Everything else takes the general path
- * (z_call_enter and the others below), which also handles what the short
- * path checked and refused; both write the same records. */
+ * The common case of the hooks and of a scoped zone, inline: the thread's
+ * state exists, its stack has room and needs no unwinding, the name is
+ * cached and in the stream already, the zone buffer holds records and has
+ * room, the clock is the TSC. Everything else takes the general path
+ * (z_call_enter and the others), which handles what the short path refused;
+ * both write the same records. The short paths call nothing but, at their
+ * end, the general path: the compiler keeps their values in registers that
+ * need no saving (the pushes and pops around calls were a good part of a
+ * hook's stores, and stores were what the hooks spent beside rdtsc). */
 
-/* Raises the busy flag when a short path may run (see z_enter): the
- * thread's state, or NULL. */
+#if defined(__x86_64__) || defined(__i386__)
+#define Z_HAVE_TSC 1
+#define Z_TSC() __builtin_ia32_rdtsc()
+#else
+#define Z_HAVE_TSC 0
+#define Z_TSC() 0
+#endif
+
+/* The record time of a hook that read Z_TSC() at its start (z_now's). */
+static inline uint64_t z_fix_time(uint64_t t)
+{
+	return Z_HAVE_TSC && G.tsc ? t : scorch_rt_ns();
+}
+
+/* Raises the busy flag when a short path may run (see z_enter; zc.fast or
+ * zc.all_calls checked): the thread's state, or NULL. */
 static Z_INLINE struct zstate *z_fast_enter(void)
 {
 	struct zstate *z = tl_z;
@@ -698,41 +722,91 @@ static Z_INLINE struct zslot *z_slot_hit(const struct zstate *z, uintptr_t key, 
 	}
 }
 
-/* Pushes entry d (< ZSTACK) for slot s, writes its ZBEGIN and stamps it: z_push
- * and z_begin_rec without --calls-min's rewind marks (only calls are taken
- * back, and the short path of calls runs without --calls-min). */
-static Z_INLINE struct zent *z_fast_push(struct zstate *z, uint32_t d, const struct zslot *s, int kind,
-				       uintptr_t sp, uintptr_t ret, uintptr_t site, uint64_t serial)
+/* Sets e's id and kind, cdepth and infilter 0: one store. */
+static Z_INLINE void z_ent_tag(struct zent *e, uint32_t id, int kind)
 {
-	struct zent *e = &z->stack[d];
-	z->depth = d + 1;
-	e->sp = sp;
-	e->ret = ret;
-	e->site = site;
-	e->key = s->key;
-	e->serial = serial;
-	e->kids_dropped = 0;
-	e->kind = (uint8_t)kind;
-	e->id = s->id;
+	_Static_assert(offsetof(struct zent, cdepth) == offsetof(struct zent, id) + 4 &&
+			       offsetof(struct zent, kind) == offsetof(struct zent, id) + 6 &&
+			       offsetof(struct zent, infilter) == offsetof(struct zent, id) + 7,
+		       "zent: id, cdepth, kind, infilter in one word");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w = id | (uint64_t)kind << 48;
+	memcpy(&e->id, &w, 8);
+#else
+	e->id = id;
 	e->cdepth = 0;
+	e->kind = (uint8_t)kind;
 	e->infilter = 0;
-	uint64_t t = z_now();
-	uint8_t *p = zb_reserve(z, RAW_ZBEGIN_MAX, t);
-	p = raw_put_zbegin(p, &(struct raw_zid){ (int64_t)(t - z->zb.last_time), s->id });
-	zb_commit(z, p, t);
-	e->t0 = t;
-	e->allocs0 = Z_ALLOCS();
-	e->bytes0 = Z_BYTES();
-	return e;
+#endif
 }
 
-/* Ends the top entry e (recorded, not a call --calls-min may take back) at
- * time t, nothing above it. */
-static Z_INLINE void z_fast_close(struct zstate *z, struct zent *e, uint64_t t)
+/* Where a record of up to `need` bytes goes, or NULL: the buffer is empty
+ * (zb_reserve sets the chunk's base time) or full (zb_flush). */
+static Z_INLINE uint8_t *z_fast_room(struct zstate *z, size_t need)
 {
-	if (likely(e->id))
-		z_end_rec(z, e, t, 0, Z_ALLOCS() - e->allocs0, Z_BYTES() - e->bytes0);
-	z->depth--;
+	uint32_t len = atomic_load_explicit(&z->zb.clen, memory_order_relaxed);
+	if (unlikely(len == 0) || unlikely(RAW_CHUNK_HDR + len + need > RT_BUF_SIZE))
+		return NULL;
+	return z->zb.data + RAW_CHUNK_HDR + len;
+}
+
+/* A ZBEGIN or ZEND0 (raw_put_zbegin's bytes) at p, with room for 8 bytes:
+ * one store when dt and id take two varint bytes at most (the bytes past
+ * the record are room the next record writes over). */
+static Z_INLINE uint8_t *z_put_zid(uint8_t *p, unsigned type, int64_t dt, uint32_t id)
+{
+	uint64_t zz = fmt_zigzag(dt);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (likely((zz | id) < 0x4000)) {
+		uint64_t w = type;
+		unsigned sh;
+		if (zz < 0x80) {
+			w |= zz << 8;
+			sh = 16;
+		} else {
+			w |= ((zz & 0x7f) | 0x80 | (zz >> 7) << 8) << 8;
+			sh = 24;
+		}
+		if (id < 0x80) {
+			w |= (uint64_t)id << sh;
+			sh += 8;
+		} else {
+			w |= (((uint64_t)id & 0x7f) | 0x80 | ((uint64_t)id >> 7) << 8) << sh;
+			sh += 16;
+		}
+		memcpy(p, &w, 8);
+		return p + sh / 8;
+	}
+#endif
+	*p++ = (uint8_t)type;
+	return fmt_put_u(fmt_put_s(p, dt), id);
+}
+
+/* Publishes the record ending at `end`, of time t (zb_commit). Returns
+ * nonzero when it must go out now (after the final flush): z_flush_leave. */
+static Z_INLINE int z_fast_commit(struct zstate *z, uint8_t *end, uint64_t t)
+{
+	z->zb.last_time = t;
+	atomic_store_explicit(&z->zb.clen, (uint32_t)(end - (z->zb.data + RAW_CHUNK_HDR)), memory_order_release);
+	return unlikely(G.sync_flush);
+}
+
+static __attribute__((noinline)) void z_flush_leave(struct zstate *z)
+{
+	zb_flush(z);
+	z_leave();
+}
+
+/* The ZEND or ZEND0 of the top entry e (recorded) at time t, at p (room
+ * for RAW_ZEND_MAX), --calls-min's dropped time aside. */
+static Z_INLINE uint8_t *z_fast_end(struct zstate *z, const struct zent *e, uint8_t *p, uint64_t t)
+{
+	/* no allocation, no byte allocated */
+	uint64_t n = Z_ALLOCS() - e->allocs0;
+	int64_t dt = (int64_t)(t - z->zb.last_time);
+	if (likely(!n))
+		return z_put_zid(p, RAW_ZEND0, dt, e->id);
+	return raw_put_zend(p, &(struct raw_zend){ dt, e->id, n, Z_BYTES() - e->bytes0, 0, 0 });
 }
 
 /* ---- the program's zones (include/scorch.h) ---- */
@@ -770,21 +844,40 @@ RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
 {
 	uintptr_t sp = CALLER_FRAME();
 	struct zstate *z;
-	if (likely(zc.on) && likely(site) && (z = z_fast_enter())) {
-		/* the innermost entry tied to a frame is the top one, in this
-		 * frame or a caller's: nothing to unwind */
-		uint32_t d = z->depth;
-		const struct zent *top = &z->stack[d ? d - 1 : 0];
-		struct zslot *s;
-		if (likely(d < ZSTACK) && (!d || top->sp >= sp) && (s = z_slot_hit(z, (uintptr_t)site, KEY_SITE))) {
-			uint64_t token = ++z->serial;
-			z_fast_push(z, d, s, ZE_SCOPED, sp, d && top->sp == sp ? top->ret : 0, 0, token);
-			z_leave();
-			return token;
-		}
+	if (unlikely(!zc.fast) || unlikely(!site) || !(z = z_fast_enter()))
+		return z_zone_open(site, sp);
+	/* the innermost entry tied to a frame is the top one, in this frame or
+	 * a caller's: nothing to unwind */
+	uint32_t d = z->depth;
+	const struct zent *top = &z->stack[d ? d - 1 : 0];
+	struct zslot *s;
+	uint8_t *p;
+	if (unlikely(d >= ZSTACK) || (d && top->sp < sp) || !(s = z_slot_hit(z, (uintptr_t)site, KEY_SITE)) ||
+	    !(p = z_fast_room(z, RAW_ZBEGIN_MAX))) {
 		z_leave();
+		return z_zone_open(site, sp);
 	}
-	return z_zone_open(site, sp);
+	uint64_t token = ++z->serial;
+	struct zent *e = &z->stack[d];
+	e->sp = sp;
+	/* opened in the frame of a traced call: it shares its return address */
+	e->ret = d && top->sp == sp ? top->ret : 0;
+	e->site = 0;
+	e->key = (uintptr_t)site;
+	z_ent_tag(e, s->id, ZE_SCOPED);
+	e->serial = token;
+	e->kids_dropped = 0;
+	z->depth = d + 1;
+	uint64_t t = Z_TSC();
+	p = z_put_zid(p, RAW_ZBEGIN, (int64_t)(t - z->zb.last_time), s->id);
+	e->t0 = t;
+	e->allocs0 = Z_ALLOCS();
+	e->bytes0 = Z_BYTES();
+	if (z_fast_commit(z, p, t))
+		z_flush_leave(z);
+	else
+		z_leave();
+	return token;
 }
 
 static __attribute__((noinline)) void z_zone_close(uint64_t token, uint64_t t)
@@ -793,7 +886,7 @@ static __attribute__((noinline)) void z_zone_close(uint64_t token, uint64_t t)
 	if (!z)
 		return;
 	for (uint32_t i = z->depth; i-- > 0;) {
-		if (z->stack[i].serial != token)
+		if (z->stack[i].kind == ZE_CALL || z->stack[i].serial != token)
 			continue;
 		/* frames above it, still on the stack, were left by longjmp */
 		for (uint32_t j = z->depth; j-- > i + 1;)
@@ -808,20 +901,28 @@ static __attribute__((noinline)) void z_zone_close(uint64_t token, uint64_t t)
 
 RT_EXPORT void scorch_rt_zone_close(uint64_t token)
 {
-	uint64_t t = z_now();
+	uint64_t t = Z_TSC();
 	struct zstate *z;
-	if (likely(zc.on) && (z = z_fast_enter())) {
-		uint32_t d = z->depth;
-		struct zent *e = &z->stack[d ? d - 1 : 0];
-		if (likely(d) && likely(e->serial == token)) {
-			/* its zone on top: nothing left above it by longjmp */
-			z_fast_close(z, e, t);
-			z_leave();
-			return;
-		}
-		z_leave();
+	if (unlikely(!zc.fast) || !(z = z_fast_enter())) {
+		z_zone_close(token, z_fix_time(t));
+		return;
 	}
-	z_zone_close(token, t);
+	/* its zone on top: nothing left above it by longjmp */
+	uint32_t d = z->depth;
+	struct zent *e = &z->stack[d ? d - 1 : 0];
+	uint8_t *p;
+	if (unlikely(!d) || e->kind == ZE_CALL || e->serial != token || !e->id ||
+	    (zc.min_ticks && e->kids_dropped) || !(p = z_fast_room(z, RAW_ZEND_MAX))) {
+		z_leave();
+		z_zone_close(token, t);
+		return;
+	}
+	p = z_fast_end(z, e, p, t);
+	z->depth = d - 1;
+	if (z_fast_commit(z, p, t))
+		z_flush_leave(z);
+	else
+		z_leave();
 }
 
 RT_EXPORT void scorch_rt_zone_begin(const char *name)
@@ -1053,53 +1154,91 @@ out:
 	z_leave();
 }
 
+static __attribute__((noinline)) void z_call_exit_at(void *fn, uintptr_t sp, uintptr_t ret, uintptr_t site,
+							uint64_t t)
+{
+	z_call_exit(fn, sp, ret, site, z_fix_time(t));
+}
+
 RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 {
 	uintptr_t sp = CALLER_FRAME();
 	/* call_site is the return address of the frame the hook runs in (the
 	 * caller's when fn was inlined); site is this hook call's own */
 	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
-	struct zstate *z;
-	if (likely(zc.all_calls) && (z = z_fast_enter())) {
-		/* the entry below is a caller's frame (above ours): nothing was
-		 * left by longjmp */
-		uint32_t d = z->depth;
-		struct zslot *s;
-		if (likely(d < ZSTACK) && (!d || z->stack[d - 1].sp > sp) &&
-		    likely(s = z_slot_hit(z, (uintptr_t)fn, KEY_FUNC))) {
-			z_fast_push(z, d, s, ZE_CALL, sp, ret, site, 0);
-			z_leave();
-			return;
-		}
-		z_leave();
-	} else if (likely(!zc.calls) && atomic_load_explicit(&G.state, memory_order_relaxed) != RT_UNINIT) {
-		return;   /* not tracing calls */
+	if (unlikely(!zc.all_calls)) {
+		if (zc.calls || atomic_load_explicit(&G.state, memory_order_relaxed) == RT_UNINIT)
+			z_call_enter(fn, sp, ret, site);
+		return;
 	}
-	z_call_enter(fn, sp, ret, site);
+	struct zstate *z = z_fast_enter();
+	if (unlikely(!z)) {
+		z_call_enter(fn, sp, ret, site);
+		return;
+	}
+	/* the entry below is a caller's frame (above ours): nothing was left
+	 * by longjmp */
+	uint32_t d = z->depth;
+	struct zslot *s;
+	uint8_t *p;
+	if (unlikely(d >= ZSTACK) || unlikely(d && z->stack[d - 1].sp <= sp) ||
+	    unlikely(!(s = z_slot_hit(z, (uintptr_t)fn, KEY_FUNC))) || unlikely(!(p = z_fast_room(z, RAW_ZBEGIN_MAX)))) {
+		z_leave();
+		z_call_enter(fn, sp, ret, site);
+		return;
+	}
+	struct zent *e = &z->stack[d];
+	e->sp = sp;
+	e->ret = ret;
+	e->site = site;
+	e->key = (uintptr_t)fn;
+	z_ent_tag(e, s->id, ZE_CALL);
+	z->depth = d + 1;
+	uint64_t t = Z_TSC();
+	p = z_put_zid(p, RAW_ZBEGIN, (int64_t)(t - z->zb.last_time), s->id);
+	e->t0 = t;
+	e->allocs0 = Z_ALLOCS();
+	e->bytes0 = Z_BYTES();
+	if (z_fast_commit(z, p, t))
+		z_flush_leave(z);
+	else
+		z_leave();
 }
 
 RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 {
 	uintptr_t sp = CALLER_FRAME();
 	uintptr_t ret = (uintptr_t)call_site, site = (uintptr_t)__builtin_return_address(0);
-	if (unlikely(!zc.calls))
+	if (unlikely(!zc.all_calls)) {
+		if (zc.calls)
+			z_call_exit_at(fn, sp, ret, site, Z_TSC());
 		return;
-	uint64_t t = z_now();
-	struct zstate *z;
-	if (likely(zc.all_calls) && (z = z_fast_enter())) {
-		/* fn's own entry on top, in this frame, its caller's entry in a
-		 * frame above: z_unwind would end nothing (see z_call_exit) */
-		uint32_t d = z->depth;
-		struct zent *e = &z->stack[d ? d - 1 : 0];
-		if (likely(d) && likely(!z->overflow) && likely(site != ret) && e->sp == sp && e->ret == ret &&
-		    e->key == (uintptr_t)fn && e->kind == ZE_CALL && (d == 1 || e[-1].sp > sp)) {
-			z_fast_close(z, e, t);
-			z_leave();
-			return;
-		}
-		z_leave();
 	}
-	z_call_exit(fn, sp, ret, site, t);
+	uint64_t t = Z_TSC();
+	struct zstate *z = z_fast_enter();
+	if (unlikely(!z)) {
+		z_call_exit_at(fn, sp, ret, site, t);
+		return;
+	}
+	/* fn's own entry on top, in this frame, its caller's entry in a frame
+	 * above: z_unwind would end nothing (see z_call_exit) */
+	uint32_t d = z->depth;
+	struct zent *e = &z->stack[d ? d - 1 : 0];
+	uint8_t *p;
+	if (unlikely(!d) || unlikely(z->overflow) || unlikely(site == ret) || e->sp != sp || e->ret != ret ||
+	    e->key != (uintptr_t)fn || e->kind != ZE_CALL || (d > 1 && e[-1].sp <= sp) ||
+	    unlikely(!(p = z_fast_room(z, RAW_ZEND_MAX)))) {
+		z_leave();
+		z_call_exit(fn, sp, ret, site, t);
+		return;
+	}
+	/* every call is recorded (id set) and none dropped inside it */
+	p = z_fast_end(z, e, p, t);
+	z->depth = d - 1;
+	if (z_fast_commit(z, p, t))
+		z_flush_leave(z);
+	else
+		z_leave();
 }
 
 /* ---- naming functions for the call filters ---- */
@@ -1384,9 +1523,10 @@ void scorch_rt_zone_init(void)
 		if (ns && !zc.min_ticks)
 			zc.min_ticks = 1;
 		zc.calls = 1;
-		zc.all_calls = !zc.filter && !zc.exclude && !zc.max_depth && !zc.min_ticks;
+		zc.all_calls = Z_HAVE_TSC && G.tsc && !zc.filter && !zc.exclude && !zc.max_depth && !zc.min_ticks;
 	}
 	zc.on = 1;
+	zc.fast = Z_HAVE_TSC && G.tsc;
 	zone_flag_fixup();
 	zone_flag_set(1);
 }
@@ -1460,7 +1600,7 @@ void scorch_rt_zone_fork_child(void)
 	if (!zc.on)
 		return;
 	if (atomic_load(&G.state) != RT_ACTIVE) {
-		zc.on = zc.calls = zc.all_calls = 0;
+		zc.on = zc.calls = zc.all_calls = zc.fast = 0;
 		zone_flag_set(0);
 		return;
 	}
