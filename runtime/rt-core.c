@@ -1169,6 +1169,13 @@ static void rt_atfork_child(void)
 	scorch_rt_guard = g;
 }
 
+/* A child made by a raw clone/clone3 system call (no atfork handlers ran):
+ * what fork's child handler does (rt-lifecycle.c's syscall()). */
+void scorch_rt_raw_fork_child(void)
+{
+	rt_atfork_child();
+}
+
 /* Reads the launcher's settings. Called once, from the first hook that runs
  * (libraries allocate in their constructors before ours would run) or from
  * our constructor, whichever comes first. */

@@ -224,6 +224,7 @@ RT_HIDDEN void scorch_rt_fd_own(int fd, int own);
  * cannot be done. */
 #define RT_FD_HIGH 900
 RT_HIDDEN int scorch_rt_fd_high(int fd);
+RT_HIDDEN void scorch_rt_raw_fork_child(void);
 /* A blocking call made by the program, libc's fn, took from t0 to t1 (ticks). */
 RT_HIDDEN void scorch_rt_offcpu(uint64_t t0, uint64_t t1, void *fn);
 extern RT_HIDDEN uint64_t scorch_rt_offcpu_min;  /* ticks: shorter calls are not recorded */

@@ -230,6 +230,45 @@ check "ulimit -S -n 16: exit, the limit the program sees, output" "$?:$(tr '\n' 
 check "ulimit -S -n 16: every image sampled by perf" \
 	"$(grep -c 'samples from perf cpu-clock' soft.err):$(grep -c 'samples from timer' soft.err)" "3:0"
 
+# ---- a child forked by a raw clone3 system call ----
+# No atfork handler runs: the child's 200,000 allocations were written into
+# the parent's stream, as the parent's (199,911 of them, under its pid).
+cat >cl3.c <<'EOS'
+#define _GNU_SOURCE
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void)
+{
+	struct clone_args ca = { .exit_signal = SIGCHLD };
+	long c = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (c == 0) {
+		for (int i = 0; i < 200000; i++) {
+			void *volatile p = malloc(32);
+			free(p);
+		}
+		_exit(9);
+	}
+	int st;
+	waitpid((pid_t)c, &st, 0);
+	printf("child %d\n", WEXITSTATUS(st));
+	return 0;
+}
+EOS
+cc -O1 -o cl3 cl3.c
+"$SCORCH" heap -o cl3.scorch -- ./cl3 >cl3.out 2>cl3.err
+check "clone3: exit and output" "$?:$(cat cl3.out)" "0:child 9"
+kid=$(ls cl3.*.scorch 2>/dev/null | head -1)
+check_match "clone3: the child's own profile" "$kid" '^cl3\.[0-9]+\.scorch$'
+allocs_of() { "$SCORCH" report --json "$1" 2>/dev/null | jq '.profiles[0].totals.allocations'; }
+check "clone3: the child's allocations" "$(allocs_of "$kid")" 200000
+check_ge "clone3: none of them in the parent's (at most stdio's)" 1 "$(allocs_of cl3.scorch)"
+check_match "clone3: the child's status" "$(cat cl3.err)" 'cl3 \(pid [0-9]+\), exit status 9'
+
 # ---- one allocation is 'allocation' ----
 printf '#include <stdlib.h>\nint main(void) { void *volatile p = malloc(10); free(p); return 0; }\n' >one.c
 cc -O1 -o one one.c
