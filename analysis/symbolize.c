@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "debug-cache.h"
 #include "demangle.h"
 #include "../lib/die.h"
 #include "../lib/hashmap.h"
@@ -79,6 +81,7 @@ struct image {
 	/* qualified names of functions without a linkage name (scope_prefix()) */
 	struct u64map scoped_cus;       /* CU DIE address -> 1 once its scopes are indexed */
 	struct u64map scope_of;         /* function DIE address -> interned "ns::Class" */
+	bool new_cu;                    /* a unit was indexed since the last image_trim() */
 };
 
 struct module {
@@ -106,9 +109,36 @@ struct symbolizer {
 	struct strbuf path;     /* scratch for joining relative file names */
 };
 
+/* The user data of a module whose debug file is a cache entry. */
+static const char from_cache = 1;
+
+/* Separate debug info: the decompressed copy from the cache when the
+ * installed file's DWARF is compressed (debug-cache.h), else where libdwfl
+ * looks for it. The cache is asked first: libdwfl's search opens the file
+ * it finds itself, and libdw would inflate that one. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	/* libdwfl asks for a dwz supplementary file (.gnu_debugaltlink) the
+	 * same way, with its name and no CRC: the module's build id is not
+	 * that file's */
+	bool alt = debuglink_file && !debuglink_crc;
+	int n = alt ? 0 : dwfl_module_build_id(mod, &bits, &vaddr);
+	int fd = n > 0 ? debug_cache_open(bits, n, debuginfo_file_name) : -1;
+	if (fd >= 0) {
+		*userdata = (void *)&from_cache;       /* see image_trim() */
+		return fd;
+	}
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+					    debuglink_file, debuglink_crc, debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -579,8 +609,36 @@ static struct cu_index *cu_index_get(struct image *img, Dwarf_Die *cu)
 		ci.nfiles = 0;
 	}
 	VEC_PUSH(&img->cus, ci);
+	img->new_cu = true;
 	*slot = img->cus.len;
 	return &img->cus.data[img->cus.len - 1];
+}
+
+/* Gives back the pages of a cache entry (debug-cache.h) that lookups read
+ * once and need no more. libdw maps the debug file whole and reads every
+ * unit's header on the first lookup by address (dwarf_getaranges interns
+ * all units: libc's 5.6 MB of .debug_info resident for two frames); later
+ * lookups read the units they name, a few pages each. The entry is a file
+ * libdw only reads (uncompressed, not relocated), so its pages come back
+ * from the page cache unchanged when touched again. */
+static void image_trim(struct image *img)
+{
+	void **userdata = NULL;
+	Dwarf_Addr bias;
+	img->new_cu = false;
+	if (!dwfl_module_info(img->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL) ||
+	    !userdata || *userdata != (void *)&from_cache)
+		return;
+	Dwarf *dw = dwfl_module_getdwarf(img->mod, &bias);
+	Elf *elf = dw ? dwarf_getelf(dw) : NULL;
+	size_t size = 0;
+	char *raw = elf ? elf_rawfile(elf, &size) : NULL;
+	long page = sysconf(_SC_PAGESIZE);
+	if (!raw || !size || page <= 0)
+		return;
+	uintptr_t lo = (uintptr_t)raw & ~(uintptr_t)(page - 1);
+	uintptr_t hi = ((uintptr_t)raw + size + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+	madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 /* The innermost indexed function containing pc, or NULL. */
@@ -951,6 +1009,8 @@ int symbolizer_lookup(struct symbolizer *s, int mod, uint64_t addr,
 		line = 0;
 	}
 	out[n++] = (struct sc_line){ name, file, line, false };
+	if (m->img->new_cu)
+		image_trim(m->img);
 	return n;
 }
 
