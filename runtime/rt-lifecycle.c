@@ -129,12 +129,21 @@ RT_EXPORT int close(int fd)
 	return real ? real(fd) : (int)syscall(SYS_close, fd);
 }
 
+/* libc's syscall(), past the one interposed below */
+static long real_syscall(long n, long a, long b, long c)
+{
+	static long (*real)(long, ...);
+	if (!real)
+		real = (long (*)(long, ...))scorch_rt_next("syscall");
+	return real(n, a, b, c);
+}
+
 /* close_range(first, last, flags) as the ranges between our descriptors.
  * CLOSE_RANGE_CLOEXEC closes nothing; ours are close-on-exec already. */
 RT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	if (flags & 4 /* CLOSE_RANGE_CLOEXEC */)
-		return (int)syscall(SYS_close_range, first, last, flags);
+		return (int)real_syscall(SYS_close_range, first, last, flags);
 	unsigned lo = first;
 	int r = 0;
 	for (unsigned w = first / 64; w < OWN_FDS / 64 && (uint64_t)w * 64 <= last && lo <= last; w++) {
@@ -144,14 +153,14 @@ RT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 			bits &= bits - 1;
 			if (fd < lo || fd > last)
 				continue;
-			if (fd > lo && syscall(SYS_close_range, lo, fd - 1, flags) != 0)
+			if (fd > lo && real_syscall(SYS_close_range, lo, fd - 1, flags) != 0)
 				r = -1;
 			lo = fd + 1;
 			if (fd == UINT32_MAX)
 				return r;
 		}
 	}
-	if (lo <= last && lo >= first && syscall(SYS_close_range, lo, last, flags) != 0)
+	if (lo <= last && lo >= first && real_syscall(SYS_close_range, lo, last, flags) != 0)
 		r = -1;
 	return r;
 }
@@ -183,6 +192,11 @@ RT_EXPORT long syscall(long n, ...)
 	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
 	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
 	va_end(ap);
+	/* closing every descriptor by the raw system call spares ours too */
+	if (n == SYS_close_range)
+		return close_range((unsigned)a, (unsigned)b, (int)c);
+	if (n == SYS_close && a >= 0 && fd_owned((unsigned)a))
+		return 0;
 	if (!real)
 		real = (long (*)(long, ...))scorch_rt_next("syscall");
 	long r = real(n, a, b, c, d, e, f);
