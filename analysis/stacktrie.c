@@ -187,6 +187,15 @@ void stacktrie_init(struct stacktrie *b, const struct sc_profile *p)
 	stacktrie_str(b, "");
 }
 
+void stacktrie_init_keys(struct stacktrie *b)
+{
+	memset(b, 0, sizeof(*b));
+	u64map_init(&b->tmap, 4096);
+	struct stacktrie_node root = { NONE, NONE, NONE, NONE };
+	VEC_PUSH(&b->nodes, root);
+	b->noframe = NONE;
+}
+
 void stacktrie_init_funcs(struct stacktrie *b, const struct sc_profile *p)
 {
 	stacktrie_init(b, p);
@@ -211,21 +220,12 @@ void stacktrie_trim(struct stacktrie *b)
 
 void stacktrie_release(struct stacktrie *b)
 {
+	stacktrie_trim(b);
 	arena_release(&b->arena);
-	strmap_release(&b->smap);
 	VEC_FREE(&b->strs);
-	u64map_release(&b->fmap);
 	VEC_FREE(&b->funcs);
-	u64map_release(&b->frmap);
 	VEC_FREE(&b->frames);
-	free(b->loc_base);
-	free(b->locframe);
-	u64map_release(&b->tmap);
 	VEC_FREE(&b->nodes);
-	free(b->stack_node);
-	VEC_FREE(&b->pframes);
-	VEC_FREE(&b->pnodes);
-	stacktrie_path_release(&b->last);
 	sb_release(&b->tmp);
 	free(b->flframe);
 	free(b->fmodmap);

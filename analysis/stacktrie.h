@@ -12,7 +12,9 @@
  * this trie projected onto a second one (tried: on 300,000 distinct stacks
  * flame 1.1 -> 1.9 s CPU and 170 -> 208 MB). The CPU report's trees are a
  * trie keyed by function (stacktrie_init_funcs): the top-down one under
- * root 0, the inverted one of the hottest functions under a second root. */
+ * root 0, the inverted one of the hottest functions under a second root.
+ * The massif export's trees are a trie of its own valgrind frames
+ * (stacktrie_init_keys: the nodes without the frame table). */
 #ifndef SCORCH_ANALYSIS_STACKTRIE_H
 #define SCORCH_ANALYSIS_STACKTRIE_H
 
@@ -101,6 +103,9 @@ void stacktrie_init(struct stacktrie *t, const struct sc_profile *p);
  * frames are one frame (its func's inlined flag tells that some were
  * inlined). The CPU report's trees. */
 void stacktrie_init_funcs(struct stacktrie *t, const struct sc_profile *p);
+/* A trie of the caller's own frame ids (stacktrie_insert() only): no
+ * profile, no frame table, the nodes and their lookup alone. */
+void stacktrie_init_keys(struct stacktrie *t);
 void stacktrie_release(struct stacktrie *t);
 /* Frees the lookups (the string, function, frame and node maps, the per
  * location and per stack caches): only the tables (strs, funcs, frames,
@@ -155,7 +160,7 @@ uint32_t stacktrie_root(struct stacktrie *t);
  * the frames it shares with the path c last had cost no lookup. frames
  * are ids of t's frames, or of whatever a caller keys its own tree by (the
  * massif export: its valgrind frames), which the nodes' frame then hold:
- * such a tree uses t's nodes only, not its frame table. */
+ * such a tree (stacktrie_init_keys) uses t's nodes only. */
 uint32_t stacktrie_insert(struct stacktrie *t, struct stacktrie_path *c, uint32_t root,
 			  const uint32_t *frames, size_t n);
 void stacktrie_path_release(struct stacktrie_path *c);

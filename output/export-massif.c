@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../analysis/events.h"
+#include "../analysis/stacktrie.h"
 #include "../lib/die.h"
 #include "export-dhat.h"
 #include "report-heap.h"
@@ -319,34 +320,15 @@ static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, ui
 
 /* ---- detailed trees ---- */
 
-struct node {
-	uint64_t bytes;
-	uint32_t frame;
-	uint32_t first, next;       /* first child, next sibling; 0 = none */
-};
-
 struct tree {
 	struct vg_frames *fr;
-	VEC(struct node) nodes;     /* [0] is the root; kept for the whole export */
-	struct u64map kids;         /* (parent << 32 | frame) -> node */
+	struct stacktrie st;        /* the nodes, keyed by fr's frame ids; node 0 the
+	                             * root; kept for the whole export */
+	struct stacktrie_path path; /* the path inserted last */
+	VEC(uint64_t) bytes;        /* per node */
 	uint32_t no_stack;          /* the frame standing for an empty path */
 	uint32_t *leaf;             /* per stack: the node its path ends at, 0 = not yet */
-	uint32_t *parent;           /* per node: its parent (the root's is 0) */
 };
-
-static uint32_t child(struct tree *T, uint32_t parent, uint32_t frame)
-{
-	bool isnew;
-	uint64_t *v = u64map_put(&T->kids, ((uint64_t)parent << 32) | frame, &isnew);
-	if (!isnew)
-		return (uint32_t)*v;
-	uint32_t id = (uint32_t)T->nodes.len;
-	struct node n = { 0, frame, 0, T->nodes.data[parent].first };
-	VEC_PUSH(&T->nodes, n);
-	T->nodes.data[parent].first = id;
-	*v = id;
-	return id;
-}
 
 /* The node where stack s's path (callers of the allocation, at most
  * MASSIF_DEPTH frames) ends, made with its path on first use: the tree of
@@ -359,50 +341,41 @@ static uint32_t tree_leaf(struct tree *T, uint32_t s)
 	size_t n = vg_stack_path(T->fr, s, true);
 	if (n > MASSIF_DEPTH)
 		n = MASSIF_DEPTH;
-	uint32_t at = 0;
-	if (!n)
-		at = child(T, at, T->no_stack);
-	for (size_t k = 0; k < n; k++)
-		at = child(T, at, T->fr->path.data[k]);
-	T->leaf[s] = at;
-	return at;
+	T->leaf[s] = n ? stacktrie_insert(&T->st, &T->path, 0, T->fr->path.data, n)
+		       : stacktrie_insert(&T->st, &T->path, 0, &T->no_stack, 1);
+	return T->leaf[s];
 }
 
 /* Sets every node's bytes to the bytes live per stack (live[nstacks]) of
  * the stacks through it. Nodes of 0 bytes are not part of the snapshot. */
 static void tree_build(struct tree *T, const struct sc_profile *p, const uint64_t *live)
 {
-	if (!T->nodes.len) {
-		struct node root = { 0 };
-		VEC_PUSH(&T->nodes, root);
-	}
 	for (size_t s = 0; s < p->nstacks; s++)
 		if (live[s])
 			tree_leaf(T, (uint32_t)s);
-	/* parents, for the sums: nodes are only ever appended */
-	T->parent = xrealloc(T->parent, T->nodes.len * sizeof(*T->parent));
-	for (size_t i = 0; i < T->nodes.len; i++) {
-		T->nodes.data[i].bytes = 0;
-		for (uint32_t c = T->nodes.data[i].first; c; c = T->nodes.data[c].next)
-			T->parent[c] = (uint32_t)i;
-	}
+	const struct stacktrie_node *nd = T->st.nodes.data;
+	size_t n = T->st.nodes.len;
+	VEC_RESERVE(&T->bytes, n - T->bytes.len);
+	T->bytes.len = n;
+	memset(T->bytes.data, 0, n * sizeof(*T->bytes.data));
 	for (size_t s = 0; s < p->nstacks; s++) {
 		if (!live[s])
 			continue;
-		T->nodes.data[0].bytes += live[s];
-		for (uint32_t at = T->leaf[s]; at; at = T->parent[at])
-			T->nodes.data[at].bytes += live[s];
+		T->bytes.data[0] += live[s];
+		for (uint32_t at = T->leaf[s]; at; at = nd[at].parent)
+			T->bytes.data[at] += live[s];
 	}
 }
 
 static int cmp_kids(const void *a, const void *b, void *arg)
 {
 	const struct tree *T = arg;
-	const struct node *x = &T->nodes.data[*(const uint32_t *)a];
-	const struct node *y = &T->nodes.data[*(const uint32_t *)b];
-	if (x->bytes != y->bytes)
-		return x->bytes > y->bytes ? -1 : 1;
-	return strcmp(vg_frames_text(T->fr, x->frame), vg_frames_text(T->fr, y->frame));
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t bx = T->bytes.data[x], by = T->bytes.data[y];
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	return strcmp(vg_frames_text(T->fr, T->st.nodes.data[x].frame),
+		      vg_frames_text(T->fr, T->st.nodes.data[y].frame));
 }
 
 /* bytes >= THRESHOLD_PCT% of total, without overflowing */
@@ -415,19 +388,20 @@ static bool significant(uint64_t bytes, uint64_t total)
 /* Writes node id at depth (one space of indent per level) and its subtree. */
 static void tree_write(FILE *f, const struct tree *T, uint32_t id, unsigned depth, uint64_t total)
 {
-	const struct node *nd = &T->nodes.data[id];
+	const struct stacktrie_node *nodes = T->st.nodes.data;
+	const uint64_t *bytes = T->bytes.data;
 	size_t nk = 0, nsig = 0, ninsig = 0;
 	uint64_t insig = 0;
-	for (uint32_t c = nd->first; c; c = T->nodes.data[c].next)
-		nk += T->nodes.data[c].bytes > 0;
+	for (uint32_t c = nodes[id].child; c != STACKTRIE_NONE; c = nodes[c].next)
+		nk += bytes[c] > 0;
 	uint32_t *kids = xmalloc((nk ? nk : 1) * sizeof(*kids));
 	nk = 0;
-	for (uint32_t c = nd->first; c; c = T->nodes.data[c].next)
-		if (T->nodes.data[c].bytes)
+	for (uint32_t c = nodes[id].child; c != STACKTRIE_NONE; c = nodes[c].next)
+		if (bytes[c])
 			kids[nk++] = c;
 	qsort_r(kids, nk, sizeof(*kids), cmp_kids, (void *)T);
 	for (size_t k = 0; k < nk; k++) {
-		uint64_t b = T->nodes.data[kids[k]].bytes;
+		uint64_t b = bytes[kids[k]];
 		if (significant(b, total)) {
 			nsig++;
 		} else {
@@ -436,11 +410,11 @@ static void tree_write(FILE *f, const struct tree *T, uint32_t id, unsigned dept
 		}
 	}
 	fprintf(f, "%*sn%zu: %llu %s\n", (int)depth, "", nsig + (ninsig > 0),
-		(unsigned long long)nd->bytes,
-		id ? vg_frames_text(T->fr, nd->frame)
+		(unsigned long long)bytes[id],
+		id ? vg_frames_text(T->fr, nodes[id].frame)
 		   : "(heap allocation functions) malloc/new/new[], --alloc-fns, etc.");
 	for (size_t k = 0; k < nk; k++)
-		if (significant(T->nodes.data[kids[k]].bytes, total))
+		if (significant(bytes[kids[k]], total))
 			tree_write(f, T, kids[k], depth + 1, total);
 	if (ninsig)
 		fprintf(f, "%*sn0: %llu in %zu place%s below massif's threshold (%d.00%%)\n",
@@ -617,7 +591,7 @@ int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 		return rc;
 	}
 	vg_frames_init(&fr, p);
-	u64map_init(&T.kids, 256);
+	stacktrie_init_keys(&T.st);
 	T.leaf = xcalloc(nst, sizeof(*T.leaf));
 	T.no_stack = vg_frames_named(&fr, "0x0: ??? (no caller recorded)");
 	o.s = xmalloc((limit + 2) * sizeof(*o.s));
@@ -677,9 +651,9 @@ int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 	free(o.mark);
 	VEC_FREE(&o.touched);
 	vg_frames_release(&fr);
-	u64map_release(&T.kids);
-	VEC_FREE(&T.nodes);
+	stacktrie_path_release(&T.path);
+	stacktrie_release(&T.st);
+	VEC_FREE(&T.bytes);
 	free(T.leaf);
-	free(T.parent);
 	return rc ? rc : vg_flush(f);
 }
