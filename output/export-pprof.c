@@ -187,9 +187,12 @@ static uint32_t function_id(struct pp *x, const char *name, const char *file)
 	return id;
 }
 
+/* A function named by module and offset ("[lib.so+0x1a200]": no symbol,
+ * the start of its FDE, symbolize.c) is unknown here as "??" is: pprof
+ * tools group such locations under their mapping or symbolize them. */
 static bool line_known(const struct sc_line *ln)
 {
-	return ln->func && ln->func[0] && strcmp(ln->func, "??") != 0;
+	return ln->func && ln->func[0] && ln->func[0] != '[' && strcmp(ln->func, "??") != 0;
 }
 
 /* A new location id; its module is remembered for address reuse checks. */
