@@ -12,6 +12,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -86,3 +87,11 @@ BLOCKING(int, sigsuspend, (const sigset_t *m), (m))
 BLOCKING(int, sigwaitinfo, (const sigset_t *m, siginfo_t *i), (m, i))
 BLOCKING(int, sigtimedwait, (const sigset_t *m, siginfo_t *i, const struct timespec *t), (m, i, t))
 BLOCKING(int, fsync, (int f), (f))
+/* and the waits of the same kinds named otherwise */
+BLOCKING(int, sigwait, (const sigset_t *m, int *sig), (m, sig))
+BLOCKING(int, pthread_timedjoin_np, (pthread_t t, void **r, const struct timespec *a), (t, r, a))
+BLOCKING(int, pthread_mutex_timedlock, (pthread_mutex_t *m, const struct timespec *a), (m, a))
+BLOCKING(int, pthread_cond_clockwait, (pthread_cond_t *c, pthread_mutex_t *m, clockid_t k, const struct timespec *a),
+	 (c, m, k, a))
+BLOCKING(int, sem_clockwait, (sem_t *s, clockid_t k, const struct timespec *a), (s, k, a))
+BLOCKING(int, flock, (int f, int op), (f, op))

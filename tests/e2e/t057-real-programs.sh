@@ -65,6 +65,31 @@ check "exit kids: output" "$(tr '\n' ' ' <ex.out)" "child 0: 44 child 1: 3 "
 check_match "exit kids: return from main" "$(cat ex.err)" 'exkid \(pid [0-9]+\), exit status 44'
 check_match "exit kids: errx" "$(cat ex.err)" 'exkid \(pid [0-9]+\), exit status 3'
 
+# a process that waits in sigwait (as servers waiting for a stop signal do)
+cat >sigw.c <<'EOS'
+#include <signal.h>
+#include <stdio.h>
+#include <sys/time.h>
+int main(void)
+{
+	sigset_t m;
+	int sig = 0;
+	sigemptyset(&m);
+	sigaddset(&m, SIGALRM);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	struct itimerval it = { { 0, 0 }, { 0, 400000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	sigwait(&m, &sig);
+	printf("got %d\n", sig);
+	return 0;
+}
+EOS
+cc -O1 -o sigw sigw.c
+"$SCORCH" record --wall -o sigw.scorch -- ./sigw >sigw.out 2>sigw.err
+check "sigwait --wall: exit and output" "$?:$(cat sigw.out)" "0:got 14"
+off=$(sed -n 's/.*wall clock: [0-9,]* on-CPU and \([0-9,]*\) off-CPU.*/\1/p' sigw.err | tr -d ,)
+check_ge "sigwait --wall: its 400 ms blocked (off-CPU samples at 999 Hz)" "${off:-0}" 380
+
 # ---- a stripped library's static function is one frame ----
 # liblzma as Debian ships it keeps only .dynsym: xz -9's samples made one
 # frame per address ([liblzma.so.5+0x1692b], +0x16904, ... 212 functions).
