@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1352,6 +1353,11 @@ struct raw_reader {
 
 struct raw_reader *raw_reader_new(const char *path)
 {
+	/* Blocks of 256 KiB and more (the per-thread queues, the read
+	 * buffer) are mmap'd and go back to the system when freed or shrunk:
+	 * glibc would otherwise raise this threshold to the largest block
+	 * freed so far and keep later ones in its heap, resident. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	struct raw_reader *r = xcalloc(1, sizeof(*r));
 	r->path = xstrdup(path);
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1386,7 +1392,7 @@ static int reader_pump(struct raw_reader *r, int final, uint64_t limit)
 		return -1;
 	for (;;) {
 		if (r->cap - r->len < (1u << 20)) {
-			r->cap = r->cap ? r->cap * 2 : (4u << 20);
+			r->cap = r->cap ? r->cap * 2 : (2u << 20);
 			r->buf = xrealloc(r->buf, r->cap);
 		}
 		size_t want = r->cap - r->len;
@@ -1466,6 +1472,7 @@ void raw_reader_stream_to(struct raw_reader *r, const char *path)
 #define STREAM_PENDING_MAX (4u << 20)    /* events queued behind the watermark */
 #define WM_NONE UINT64_MAX
 #define MERGE_RUN 16384u                 /* events merged between hand-overs */
+#define QUEUE_KEEP 8192u                 /* queued events a thread keeps room for */
 
 static void stream_stop(struct fin *f, const char *why);
 
@@ -1484,6 +1491,14 @@ static void stream_release(struct fin *f)
 		th->ev.len -= th->emitted;
 		th->dropped += th->emitted;
 		th->emitted = 0;
+		/* a burst's queue goes back to the system once it is streamed
+		 * (the vectors are mmap'd: raw_reader_new), so the threads'
+		 * bursts do not add up in the launcher's RSS */
+		if (th->ev.cap > QUEUE_KEEP && th->ev.cap / 4 > th->ev.len) {
+			size_t cap = th->ev.len * 2 > QUEUE_KEEP ? th->ev.len * 2 : QUEUE_KEEP;
+			th->ev.data = xrealloc(th->ev.data, cap * sizeof(*th->ev.data));
+			th->ev.cap = cap;
+		}
 	}
 }
 

@@ -45,7 +45,7 @@
  * owner's next record, and by any other thread's such flush once it is
  * twice as old (its owner no longer records: blocked, or busy elsewhere). */
 #define RAW_WM_AGE_MS 10
-#define RAW_WM_BEHIND_MAX (2u << 20)
+#define RAW_WM_BEHIND_MAX (512u << 10)
 #define RAW_WM_WAIT_MS 200
 
 /* Records inside a chunk: u8 type, a zigzag varint `dt`, then varint fields.
