@@ -551,14 +551,25 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 	struct stacktrie_path cur = { 0 };
 	uint32_t *leaf = xmalloc(nstacks * sizeof(*leaf));
 
-	/* one walk per distinct stack: functions, lines, the top-down tree */
+	/* one walk per distinct stack: functions, lines, the top-down tree. In
+	 * location order, neighbours in the trie one after the other: a trie
+	 * lookup only where a path leaves the one before */
 	r->stacks = xcalloc(nstacks, sizeof(*r->stacks));
 	uint32_t *stack_self = xmalloc(nstacks * sizeof(*stack_self));
+	uint32_t *order = xmalloc(nstacks * sizeof(*order));
+	size_t norder = 0;
 	for (size_t s = 0; s < nstacks; s++) {
 		stack_self[s] = leaf[s] = NONE;
+		if (s < p->nstacks && acc[s].all.samples)
+			order[norder++] = (uint32_t)s;
+	}
+	stacktrie_sort_stacks(st, order, norder, false);
+	if (nstacks > p->nstacks && acc[0].all.samples)
+		order[norder++] = 0;   /* samples without a stack table */
+	VEC(uint32_t) path = { 0 };
+	for (size_t oi = 0; oi < norder; oi++) {
+		uint32_t s = order[oi];
 		const struct stack_acc *sa = &acc[s];
-		if (!sa->all.samples)
-			continue;
 		add_count(&t->total, &sa->all);
 		add_count(&t->offcpu, &sa->off);
 		a.fr.len = 0;
@@ -598,19 +609,14 @@ int cpu_analyze(const struct sc_profile *p, const struct cpu_options *o,
 			add_count(&f->total_off, &sa->off);
 			add_count(&a.lines.data[fl[i]].total, &sa->all);
 		}
+		/* the top-down tree: outermost frame first */
+		path.len = 0;
+		VEC_RESERVE(&path, nf);
+		for (size_t i = nf; i-- > 0;)
+			path.data[path.len++] = fr[i];
+		leaf[s] = stacktrie_insert(st, &cur, 0, path.data, path.len);
 	}
-	/* the top-down tree: the matched stacks' paths, outermost frame first,
-	 * neighbours in the trie one after the other */
-	uint32_t *order = xmalloc(nstacks * sizeof(*order));
-	size_t norder = 0;
-	for (size_t s = 0; s < p->nstacks; s++)
-		if (r->stacks[s].samples)
-			order[norder++] = (uint32_t)s;
-	stacktrie_sort_stacks(st, order, norder, false);
-	if (nstacks > p->nstacks && r->stacks[0].samples)
-		order[norder++] = 0;   /* samples without a stack table */
-	for (size_t i = 0; i < norder; i++)
-		leaf[order[i]] = stacktrie_leaf(st, order[i]);
+	VEC_FREE(&path);
 	for (size_t i = 0; i < a.funcs.len; i++) {
 		struct cpu_func *f = &a.funcs.data[i];
 		const struct stacktrie_func *sf = &st->funcs.data[i];
