@@ -197,6 +197,9 @@ RT_EXPORT long syscall(long n, ...)
 		return close_range((unsigned)a, (unsigned)b, (int)c);
 	if (n == SYS_close && a >= 0 && fd_owned((unsigned)a))
 		return 0;
+	/* the process ends here, as by _exit: flush first */
+	if (n == SYS_exit_group)
+		scorch_rt_final(EXIT_NORMAL, (int)(a & 0xff));
 	if (!real)
 		real = (long (*)(long, ...))scorch_rt_next("syscall");
 	long r = real(n, a, b, c, d, e, f);

@@ -296,6 +296,30 @@ check "clone3: the child's allocations" "$(allocs_of "$kid")" 200000
 check_ge "clone3: none of them in the parent's (at most stdio's)" 1 "$(allocs_of cl3.scorch)"
 check_match "clone3: the child's status" "$(cat cl3.err)" 'cl3 \(pid [0-9]+\), exit status 9'
 
+# ---- a program that ends by syscall(SYS_exit_group) ----
+# Its buffered events were lost ('ended without a final flush', 0 of its
+# 1000 allocations): the system call through libc's syscall() flushes as
+# _exit does.
+cat >eg.c <<'EOS'
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void)
+{
+	for (int i = 0; i < 1000; i++) {
+		void *volatile p = malloc(16);
+		(void)p;
+	}
+	syscall(SYS_exit_group, 7);
+	return 0;
+}
+EOS
+cc -O1 -o eg eg.c
+"$SCORCH" heap -o eg.scorch -- ./eg >/dev/null 2>eg.err
+check "exit_group: exit status" "$?" 7
+check_match "exit_group: all its allocations" "$(cat eg.err)" '^scorch:   1,000 allocations, 15\.6 KiB in total; 0 frees$'
+check "exit_group: no missing-flush warning" "$(grep -c 'without a final flush' eg.err)" 0
+
 # ---- one allocation is 'allocation' ----
 printf '#include <stdlib.h>\nint main(void) { void *volatile p = malloc(10); free(p); return 0; }\n' >one.c
 cc -O1 -o one one.c
