@@ -49,7 +49,10 @@ void annot_counts_build(const struct sc_profile *p, const struct cpu_result *r,
  * (symbolize.c), is no symbol either */
 static bool func_known(const char *fn)
 {
-	return fn && fn[0] && fn[0] != '[' && strcmp(fn, "??") != 0;
+	if (!fn || !fn[0] || !strcmp(fn, "??"))
+		return false;
+	size_t n = strlen(fn);
+	return !(fn[0] == '[' && fn[n - 1] == ']' && strstr(fn, "+0x"));
 }
 
 enum annot_missing annot_missing_why(const struct sc_profile *p, const struct cpu_func *f)

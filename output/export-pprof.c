@@ -192,7 +192,11 @@ static uint32_t function_id(struct pp *x, const char *name, const char *file)
  * tools group such locations under their mapping or symbolize them. */
 static bool line_known(const struct sc_line *ln)
 {
-	return ln->func && ln->func[0] && ln->func[0] != '[' && strcmp(ln->func, "??") != 0;
+	const char *f = ln->func;
+	if (!f || !f[0] || !strcmp(f, "??"))
+		return false;
+	size_t n = strlen(f);
+	return !(f[0] == '[' && f[n - 1] == ']' && strstr(f, "+0x"));   /* not "[off-CPU]" */
 }
 
 /* A new location id; its module is remembered for address reuse checks. */
