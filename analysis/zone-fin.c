@@ -383,6 +383,40 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	t->open.len--;
 }
 
+/* zf_close of the innermost open span (the top of t's stack) with no
+ * allocations, bytes, dropped calls or flags, as a ZEND0 ends it: the same
+ * figures without the cases that cannot arise there. 0 (nothing done) when
+ * the span is to be kept: zf_close does that. */
+static inline int zf_close_top(struct zone_fin *z, struct zf_thread *t, uint64_t end)
+{
+	size_t k = t->open.len - 1;
+	struct zf_open *o = &t->open.data[k];
+	if (end < o->start)
+		end = o->start;
+	uint64_t d = end - o->start;
+	if (d >= z->keep_ns)
+		return 0;
+	struct zf_stat *st = &t->stats.data[o->stat];
+	struct sc_zone_stat *s = &st->s;
+	uint64_t away = o->kids_ns;
+	if (!s->calls || d < s->min_ns)
+		s->min_ns = d;
+	if (d > s->max_ns)
+		s->max_ns = d;
+	s->calls++;
+	s->sum_ns += d;
+	s->self_ns += d > away ? d - away : 0;
+	if (o->outer)
+		s->total_ns += d;
+	hist_put(st, d, 1);
+	st->open--;
+	if (k && !o->orphan)
+		o[-1].kids_ns += d;
+	z->spans++;
+	t->open.len = k;
+	return 1;
+}
+
 /* Pairs an end (ZEND, or ZEND0 when zero) with the innermost open span of
  * its id. */
 static int dec_end(struct zone_fin *z, struct zf_thread *t, uint32_t th, uint64_t ticks, struct fmt_reader *r,
@@ -477,6 +511,9 @@ int zone_fin_calls(struct zone_fin **zp, const struct zone_fin_env *env, uint32_
 			if (!id)
 				goto bad;
 			zf_begin(z, t, id, zf_rel(z, tk));
+		} else if (t->open.len && t->open.data[t->open.len - 1].id == id &&
+			   zf_close_top(z, t, zf_rel(z, tk))) {
+			/* the usual end: of the innermost span, not kept */
 		} else {
 			/* an end closes the innermost open span of its id; none:
 			 * its begin was lost with a damaged chunk */
