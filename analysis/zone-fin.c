@@ -51,6 +51,8 @@ struct zf_stat {
 	struct sc_zone_stat s;        /* name = the raw id until built */
 	uint64_t *hk, *hc;
 	uint32_t hcap, hlen;
+	uint64_t *hs;                 /* counts of durations below ZF_SMALL, once hot */
+	uint32_t nsmall;              /* values in hs (not in hk) */
 	uint32_t open;                /* spans of it open on the thread */
 };
 
@@ -74,6 +76,13 @@ struct zf_thread {
 };
 
 #define ZF_DIRECT (1u << 22)
+
+/* A name's durations below ZF_SMALL (their own buckets, coarse or not) are
+ * counted in a plain array once it has ended ZF_HOT times, for at most
+ * ZF_HOT_MAX names and threads (4 KiB each): no hashing for short calls. */
+#define ZF_SMALL (2 * ZONE_HIST_SUB)
+#define ZF_HOT 256
+#define ZF_HOT_MAX 1024
 
 struct zf_mark {
 	uint64_t ticks, id;
@@ -108,6 +117,7 @@ struct zone_fin {
 	uint64_t spans;               /* ended so far */
 	uint64_t begins;              /* begun so far */
 	uint64_t *scratch;            /* keep_max durations, for zf_thin */
+	uint32_t nhot;                /* stats given a small-value array */
 };
 
 static struct zf_thread *zf_thread(struct zone_fin *z, uint32_t th)
@@ -226,11 +236,22 @@ static void hist_rehash(struct zf_stat *s, uint32_t cap, int coarsen)
 	free(c);
 }
 
-/* Counts n more durations of v. */
+/* Counts n more durations of v. The distinct values are those in the
+ * table and in hs; more than ZONE_HIST_EXACT makes it coarse. */
 static void hist_put(struct zf_stat *s, uint64_t v, uint64_t n)
 {
 	if (s->s.coarse)
 		v = zone_hist_bucket(v);
+	if (v < ZF_SMALL && s->hs) {
+		if (s->hs[v]) {
+			s->hs[v] += n;
+			return;
+		}
+		s->hs[v] = n;
+		if (++s->nsmall + s->hlen > ZONE_HIST_EXACT && !s->s.coarse)
+			hist_rehash(s, s->hcap, 1);
+		return;
+	}
 	if (v == UINT64_MAX)
 		v--;
 	if (!s->hcap)
@@ -248,10 +269,21 @@ static void hist_put(struct zf_stat *s, uint64_t v, uint64_t n)
 			break;
 		}
 	}
-	if (++s->hlen * 2 > s->hcap)
-		hist_rehash(s, s->hcap * 2, 0);
-	else if (s->hlen > ZONE_HIST_EXACT && !s->s.coarse)
+	++s->hlen;
+	if (s->hlen + s->nsmall > ZONE_HIST_EXACT && !s->s.coarse)
 		hist_rehash(s, s->hcap, 1);
+	else if (s->hlen * 2 > s->hcap)
+		hist_rehash(s, s->hcap * 2, 0);
+}
+
+/* Gives a hot name its small-value array and moves its small values there. */
+static void hist_hot(struct zone_fin *z, struct zf_stat *s)
+{
+	if (z->nhot >= ZF_HOT_MAX || !s->hcap)
+		return;
+	z->nhot++;
+	s->hs = xcalloc(ZF_SMALL, sizeof(uint64_t));
+	hist_rehash(s, s->hcap, 0);
 }
 
 /* Puts the k-th smallest of d[0..n) at d[k], smaller ones before it and
@@ -353,6 +385,8 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	s->thread_exit += (flags & ZONE_F_THREAD_EXIT) != 0;
 	s->unfinished += (flags & ZONE_F_UNFINISHED) != 0;
 	hist_put(st, d, 1);
+	if (s->calls == ZF_HOT && !st->hs)
+		hist_hot(z, st);
 	st->open--;
 	if (k && !o->orphan) {
 		struct zf_open *par = &t->open.data[k - 1];
@@ -409,6 +443,8 @@ static inline int zf_close_top(struct zone_fin *z, struct zf_thread *t, uint64_t
 	if (o->outer)
 		s->total_ns += d;
 	hist_put(st, d, 1);
+	if (s->calls == ZF_HOT && !st->hs)
+		hist_hot(z, st);
 	st->open--;
 	if (k && !o->orphan)
 		o[-1].kids_ns += d;
@@ -850,6 +886,12 @@ static void build_stats(struct zb *b)
 					struct sc_zone_hist x = { st->hk[e] - 1, st->hc[e] };
 					VEC_PUSH(&h, x);
 				}
+			if (st->hs)
+				for (uint32_t v = 0; v < ZF_SMALL; v++)
+					if (st->hs[v]) {
+						struct sc_zone_hist x = { v, st->hs[v] };
+						VEC_PUSH(&h, x);
+					}
 		}
 		row.hist = hist_out(&p->arena, h.data, h.len, &row.coarse, &row.nhist);
 		p->zone_stats[o++] = row;
@@ -1019,6 +1061,7 @@ void zone_fin_free(struct zone_fin *z)
 		for (size_t k = 0; k < t->stats.len; k++) {
 			free(t->stats.data[k].hk);
 			free(t->stats.data[k].hc);
+			free(t->stats.data[k].hs);
 		}
 		VEC_FREE(&t->stats);
 		VEC_FREE(&t->open);
