@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zlib.h>
 
 #include "../analysis/profile-io.h"
 #include "../lib/die.h"
@@ -64,31 +63,11 @@ static int varint(const unsigned char **p, const unsigned char *end, uint64_t *v
  * profile; 0 when found, -1 otherwise. */
 static int pprof_times(const unsigned char *gz, size_t n, uint64_t *time_ns, uint64_t *dur_ns)
 {
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return -1;
-	size_t cap = n * 4 + 4096, len = 0;
-	unsigned char *buf = xmalloc(cap);
-	z.next_in = (unsigned char *)gz;
-	z.avail_in = (uInt)n;
-	int rc;
-	do {
-		if (len == cap) {
-			if (cap > (1ul << 31))
-				break;
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		z.next_out = buf + len;
-		z.avail_out = (uInt)(cap - len);
-		rc = inflate(&z, Z_NO_FLUSH);
-		len = cap - z.avail_out;
-	} while (rc == Z_OK);
-	inflateEnd(&z);
+	unsigned char *buf = NULL;
+	size_t len = 0;
 	int found = 0;
 	*time_ns = *dur_ns = 0;
-	if (rc == Z_STREAM_END) {
+	if (push_gunzip(gz, n, &buf, &len) == 0) {
 		const unsigned char *p = buf, *end = buf + len;
 		while (p < end) {
 			uint64_t key, v;

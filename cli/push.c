@@ -211,6 +211,21 @@ int push_curl_check(char *err, size_t errlen)
 	return curl_load(err, errlen);
 }
 
+/* The options every POST of ours sets on h: url, body, headers, no signals,
+ * 5 s to connect, 30 s in all. */
+static void post_setup(CURL *h, const char *url, const void *body, size_t n, struct curl_slist *hdr)
+{
+	cu.easy_setopt(h, CURLOPT_URL, url);
+	cu.easy_setopt(h, CURLOPT_POST, 1L);
+	cu.easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+	cu.easy_setopt(h, CURLOPT_USERAGENT, "scorch/" SCORCH_VERSION);
+}
+
 /* POSTs body to url (c->url's HTTP form, with its path) as ctype; the
  * return value, err and *retry as push_post's. */
 static int http_post(const struct push_conf *c, CURL *h, const char *url, const char *ctype, const void *data,
@@ -222,17 +237,9 @@ static int http_post(const struct push_conf *c, CURL *h, const char *url, const 
 	sb_release(&ct);
 	struct body b = { .len = 0 };
 	b.buf[0] = 0;
-	cu.easy_setopt(h, CURLOPT_URL, url);
-	cu.easy_setopt(h, CURLOPT_POST, 1L);
-	cu.easy_setopt(h, CURLOPT_POSTFIELDS, data);
-	cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
-	cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	post_setup(h, url, data, n, hdr);
 	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	cu.easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-	cu.easy_setopt(h, CURLOPT_USERAGENT, "scorch/" SCORCH_VERSION);
 	CURLcode rc = cu.easy_perform(h);
 	long status = 0;
 	int ret = -1;
@@ -258,6 +265,42 @@ static int http_post(const struct push_conf *c, CURL *h, const char *url, const 
 	return ret;
 }
 
+/* Inflates the gzip data gz[0..n) into a new buffer (*out, *outlen; the
+ * caller frees it). 0, or -1 when it is not whole gzip data or would pass
+ * 2 GiB. */
+int push_gunzip(const void *gz, size_t n, unsigned char **out, size_t *outlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -1;
+	size_t cap = n * 4 + 4096, len = 0;
+	unsigned char *buf = xmalloc(cap);
+	z.next_in = (unsigned char *)gz;
+	z.avail_in = (uInt)n;
+	int rc;
+	do {
+		if (len == cap) {
+			if (cap > (1ul << 31))
+				break;
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		z.next_out = buf + len;
+		z.avail_out = (uInt)(cap - len);
+		rc = inflate(&z, Z_NO_FLUSH);
+		len = cap - z.avail_out;
+	} while (rc == Z_OK);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
 /* The pprof profile's period type ("cpu", "wall", "space"), gzipped or
  * not, into out; 0, or -1 when data is not a pprof profile that has one. */
 static int pprof_period_type(const void *data, size_t n, char *out, size_t outlen)
@@ -266,31 +309,8 @@ static int pprof_period_type(const void *data, size_t n, char *out, size_t outle
 	unsigned char *buf = NULL;
 	size_t len = n;
 	if (n >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
-		z_stream z;
-		memset(&z, 0, sizeof(z));
-		if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		if (push_gunzip(in, n, &buf, &len) != 0)
 			return -1;
-		size_t cap = n * 4 + 4096;
-		buf = xmalloc(cap);
-		len = 0;
-		z.next_in = (unsigned char *)in;
-		z.avail_in = (uInt)n;
-		int rc;
-		do {
-			if (len == cap) {
-				cap *= 2;
-				buf = xrealloc(buf, cap);
-			}
-			z.next_out = buf + len;
-			z.avail_out = (uInt)(cap - len);
-			rc = inflate(&z, Z_NO_FLUSH);
-			len = cap - z.avail_out;
-		} while (rc == Z_OK);
-		inflateEnd(&z);
-		if (rc != Z_STREAM_END) {
-			free(buf);
-			return -1;
-		}
 		in = buf;
 	}
 	/* the string table (field 6) and period_type (11: ValueType, its type
@@ -502,19 +522,11 @@ static int parca_post(const struct push_conf *c, CURL *h, const void *data, size
 	struct grpcweb g = { .status = -1, .message = "", .body = STRBUF_INIT };
 	struct curl_slist *hdr = cu.slist_append(NULL, "Content-Type: application/grpc-web+proto");
 	hdr = cu.slist_append(hdr, "X-Grpc-Web: 1");
-	cu.easy_setopt(h, CURLOPT_URL, url.buf);
-	cu.easy_setopt(h, CURLOPT_POST, 1L);
-	cu.easy_setopt(h, CURLOPT_POSTFIELDS, req.buf);
-	cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req.len);
-	cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	post_setup(h, url.buf, req.buf, req.len, hdr);
 	cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_grpc_header);
 	cu.easy_setopt(h, CURLOPT_HEADERDATA, &g);
 	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_grpc_data);
 	cu.easy_setopt(h, CURLOPT_WRITEDATA, &g);
-	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-	cu.easy_setopt(h, CURLOPT_USERAGENT, "scorch/" SCORCH_VERSION);
 	CURLcode rc = cu.easy_perform(h);
 	long status = 0;
 	int ret = -1;

@@ -44,6 +44,8 @@ int push_post(const struct push_conf *c, const void *body, size_t n, uint64_t fr
 /* Loads libcurl (dlopen, at the first call: the tool does not link it) and
  * initializes it; 0, or -1 with the reason in err ("install libcurl4"). */
 int push_curl_check(char *err, size_t errlen);
+/* gz[0..n) inflated into a new buffer the caller frees; 0, or -1. */
+int push_gunzip(const void *gz, size_t n, unsigned char **out, size_t *outlen);
 
 /* The spool: profiles named FROM-UNTIL.PID.pb.gz (ns, zero-padded, so that
  * names sort by time). Puts the name of such a file in out (at least
