@@ -797,6 +797,21 @@ static __attribute__((noinline)) void z_flush_leave(struct zstate *z)
 	z_leave();
 }
 
+/* Stamps entry e (pushed), writes its ZBEGIN at p (room for
+ * RAW_ZBEGIN_MAX) and leaves the hook: the end of both short ways in. */
+static Z_INLINE void z_fast_begin(struct zstate *z, struct zent *e, uint8_t *p, uint32_t id)
+{
+	uint64_t t = Z_TSC();
+	p = z_put_zid(p, RAW_ZBEGIN, (int64_t)(t - z->zb.last_time), id);
+	e->t0 = t;
+	e->allocs0 = Z_ALLOCS();
+	e->bytes0 = Z_BYTES();
+	if (z_fast_commit(z, p, t))
+		z_flush_leave(z);
+	else
+		z_leave();
+}
+
 /* The ZEND or ZEND0 of the top entry e (recorded) at time t, at p (room
  * for RAW_ZEND_MAX), --calls-min's dropped time aside. */
 static Z_INLINE uint8_t *z_fast_end(struct zstate *z, const struct zent *e, uint8_t *p, uint64_t t)
@@ -868,15 +883,7 @@ RT_EXPORT uint64_t scorch_rt_zone_open(const struct scorch_site *site)
 	e->serial = token;
 	e->kids_dropped = 0;
 	z->depth = d + 1;
-	uint64_t t = Z_TSC();
-	p = z_put_zid(p, RAW_ZBEGIN, (int64_t)(t - z->zb.last_time), s->id);
-	e->t0 = t;
-	e->allocs0 = Z_ALLOCS();
-	e->bytes0 = Z_BYTES();
-	if (z_fast_commit(z, p, t))
-		z_flush_leave(z);
-	else
-		z_leave();
+	z_fast_begin(z, e, p, s->id);
 	return token;
 }
 
@@ -1194,15 +1201,7 @@ RT_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 	e->key = (uintptr_t)fn;
 	z_ent_tag(e, s->id, ZE_CALL);
 	z->depth = d + 1;
-	uint64_t t = Z_TSC();
-	p = z_put_zid(p, RAW_ZBEGIN, (int64_t)(t - z->zb.last_time), s->id);
-	e->t0 = t;
-	e->allocs0 = Z_ALLOCS();
-	e->bytes0 = Z_BYTES();
-	if (z_fast_commit(z, p, t))
-		z_flush_leave(z);
-	else
-		z_leave();
+	z_fast_begin(z, e, p, s->id);
 }
 
 RT_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
