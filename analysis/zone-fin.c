@@ -384,7 +384,10 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	s->unwound += (flags & ZONE_F_UNWOUND) != 0;
 	s->thread_exit += (flags & ZONE_F_THREAD_EXIT) != 0;
 	s->unfinished += (flags & ZONE_F_UNFINISHED) != 0;
-	hist_put(st, d, 1);
+	if (d < ZF_SMALL && st->hs && st->hs[d])
+		st->hs[d]++;   /* hist_put's common case, inline */
+	else
+		hist_put(st, d, 1);
 	if (s->calls == ZF_HOT && !st->hs)
 		hist_hot(z, st);
 	st->open--;
@@ -442,7 +445,10 @@ static inline int zf_close_top(struct zone_fin *z, struct zf_thread *t, uint64_t
 	s->self_ns += d > away ? d - away : 0;
 	if (o->outer)
 		s->total_ns += d;
-	hist_put(st, d, 1);
+	if (d < ZF_SMALL && st->hs && st->hs[d])
+		st->hs[d]++;   /* hist_put's common case, inline */
+	else
+		hist_put(st, d, 1);
 	if (s->calls == ZF_HOT && !st->hs)
 		hist_hot(z, st);
 	st->open--;
