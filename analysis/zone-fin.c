@@ -117,6 +117,8 @@ struct zone_fin {
 	uint64_t spans;               /* ended so far */
 	uint64_t begins;              /* begun so far */
 	uint64_t *scratch;            /* keep_max durations, for zf_thin */
+	uint64_t *kdur;               /* kept[i]'s duration, when keep_max: zf_thin
+	                               * reads 8 dense bytes a span, not 72 strided */
 	uint32_t nhot;                /* stats given a small-value array */
 };
 
@@ -327,8 +329,7 @@ static void zf_thin(struct zone_fin *z)
 	if (!z->scratch)
 		z->scratch = xmalloc((z->keep_max + 2) * sizeof(uint64_t));
 	uint64_t *d = z->scratch;
-	for (size_t i = 0; i < n; i++)
-		d[i] = z->kept.data[i].end - z->kept.data[i].start;
+	memcpy(d, z->kdur, n * sizeof(*d));
 	/* the least duration that keeps at most `want`: d[n - want], unless
 	 * spans before it have the same duration */
 	select_kth(d, n, n - want);
@@ -342,9 +343,12 @@ static void zf_thin(struct zone_fin *z)
 		t = z->keep_ns + 1;
 	z->keep_ns = t;
 	size_t o = 0;
+	uint64_t *kd = z->kdur;
 	for (size_t i = 0; i < n; i++)
-		if (z->kept.data[i].end - z->kept.data[i].start >= t)
+		if (kd[i] >= t) {
+			kd[o] = kd[i];
 			z->kept.data[o++] = z->kept.data[i];
+		}
 	z->kept.len = o;
 }
 
@@ -412,6 +416,8 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 		kp->thread = (uint16_t)th;
 		kp->depth = o->depth;
 		kp->flags = flags;
+		if (z->kdur)
+			z->kdur[z->kept.len - 1] = d;
 		if (z->keep_max && z->kept.len > z->keep_max)
 			zf_thin(z);
 	}
@@ -495,8 +501,10 @@ static struct zone_fin *zf_get(struct zone_fin **zp, const struct zone_fin_env *
 		z->keep_max = env->keep_max;
 		/* room for them all at once (pages are touched only as used):
 		 * growing by doubling copied and faulted them in again */
-		if (z->keep_max)
+		if (z->keep_max) {
 			VEC_RESERVE(&z->kept, z->keep_max + 1);
+			z->kdur = xmalloc((z->keep_max + 1) * sizeof(uint64_t));
+		}
 		u64map_init(&z->name_index, 256);
 	}
 	return z;
@@ -1077,6 +1085,7 @@ void zone_fin_free(struct zone_fin *z)
 		free(t->name);
 	}
 	VEC_FREE(&z->kept);
+	free(z->kdur);
 	free(z->scratch);
 	VEC_FREE(&z->threads);
 	VEC_FREE(&z->marks);
