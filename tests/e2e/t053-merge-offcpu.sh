@@ -156,8 +156,11 @@ check_match "report: title says wall time" "$(head -1 wa.txt)" '^scorch wall-tim
 # top self: the [off-CPU] row holds every off-CPU sample; usleep none
 check "report: [off-CPU] self samples = off-CPU samples" \
 	"$(sed -n '/^Top functions by self/,/^Top functions by total/p' wa.txt | awk '$4 == "[off-CPU]" { print $3 }')" "$woff"
-check "report: usleep has no self time" \
-	"$(sed -n '/^Top functions by self/,/^Top functions by total/p' wa.txt | grep -c ' usleep ')" 0
+# (an on-CPU sample may land in usleep's own few instructions: at most 2%
+# of the off-CPU ones, where all of its sleep went before)
+us=$(sed -n '/^Top functions by self/,/^Top functions by total/p' wa.txt | awk '$4 == "usleep" { print $3 }')
+check_ge "report: usleep's self samples are only on-CPU ones (at most 2% of the off-CPU $woff)" \
+	"$((woff / 50))" "${us:-0}"
 # the call tree: usleep -> [off-CPU] and pthread_join -> [off-CPU], each
 # as wide as the Off-CPU table's row of the function waited in
 offpct() { sed -n '/^Off-CPU/,$p' wa.txt | awk -v f="$1" '$5 == f { print $1 }'; }   # share samples N unit name
