@@ -1076,7 +1076,8 @@ static void build_profile(struct fin *f)
 			*cslot = stacks.len;
 		}
 		struct sc_stack st = { (uint32_t)tmp.len, arena_alloc(A, (tmp.len + 1) * sizeof(uint32_t)) };
-		memcpy(st.locs, tmp.data, tmp.len * sizeof(uint32_t));
+		if (tmp.len)   /* an empty stack's tmp may have no array at all */
+			memcpy(st.locs, tmp.data, tmp.len * sizeof(uint32_t));
 		final_id[d] = (uint32_t)stacks.len;
 		if (final_id[d] != d)
 			identity = 0;

@@ -139,9 +139,9 @@ if build san BUILD=build-san SANITIZE=address,undefined WERROR=1 tool unit; then
 	run_unit "$ROOT/build-san" san-unit
 	# the sanitized tool drives the normal runtime; left out (CI stays under
 	# 30 minutes): the tests whose time goes to that runtime (signals, sample
-	# safety), to other tools (heaptrack, valgrind, the real programs) or to
+	# safety), to other tools (heaptrack, valgrind) or to
 	# the Pyroscope and Parca servers (SAN_SKIP='' runs them too)
-	E2E_SKIP=${SAN_SKIP-t016|t017|t040|t041|t050|t056|t057} \
+	E2E_SKIP=${SAN_SKIP-t016|t017|t040|t041|t050|t056} \
 		SCORCH_RUNTIME="$ROOT/build/libscorch.so" run_e2e "$ROOT/build-san" san-e2e "${SAN_E2E:-t0[0-9][0-9]}"
 else
 	bad build-san "$OUT/build-san.log"
