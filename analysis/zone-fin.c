@@ -352,6 +352,18 @@ static void zf_thin(struct zone_fin *z)
 	z->kept.len = o;
 }
 
+/* One more span of duration d in s, d - away of it its own. */
+static inline __attribute__((always_inline)) void stat_span(struct sc_zone_stat *s, uint64_t d, uint64_t away)
+{
+	if (!s->calls || d < s->min_ns)
+		s->min_ns = d;
+	if (d > s->max_ns)
+		s->max_ns = d;
+	s->calls++;
+	s->sum_ns += d;
+	s->self_ns += d > away ? d - away : 0;
+}
+
 /* Ends the open span at k on thread th (t) at `end` ns: folds it into its
  * stats and its parent's figures, and keeps it when it is long enough. */
 static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_t k, uint64_t end,
@@ -371,13 +383,7 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	struct zf_stat *st = &t->stats.data[o->stat];
 	struct sc_zone_stat *s = &st->s;
 	uint64_t away = o->kids_ns + dropped_ns;
-	if (!s->calls || d < s->min_ns)
-		s->min_ns = d;
-	if (d > s->max_ns)
-		s->max_ns = d;
-	s->calls++;
-	s->sum_ns += d;
-	s->self_ns += d > away ? d - away : 0;
+	stat_span(s, d, away);
 	s->self_allocs += allocs > o->kids_allocs ? allocs - o->kids_allocs : 0;
 	s->self_bytes += bytes > o->kids_bytes ? bytes - o->kids_bytes : 0;
 	if (o->outer) {
@@ -442,13 +448,7 @@ static inline int zf_close_top(struct zone_fin *z, struct zf_thread *t, uint64_t
 	struct zf_stat *st = &t->stats.data[o->stat];
 	struct sc_zone_stat *s = &st->s;
 	uint64_t away = o->kids_ns;
-	if (!s->calls || d < s->min_ns)
-		s->min_ns = d;
-	if (d > s->max_ns)
-		s->max_ns = d;
-	s->calls++;
-	s->sum_ns += d;
-	s->self_ns += d > away ? d - away : 0;
+	stat_span(s, d, away);
 	if (o->outer)
 		s->total_ns += d;
 	if (d < ZF_SMALL && st->hs && st->hs[d])
