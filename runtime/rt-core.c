@@ -6,6 +6,7 @@
 #include "rt.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,7 +62,7 @@ void scorch_rt_write_err(const char *msg)
 	size_t n = scorch_rt_strlcpy(buf, "scorch: ", sizeof(buf));
 	n += scorch_rt_strlcpy(buf + n, msg, sizeof(buf) - n - 1);
 	buf[n++] = '\n';
-	ssize_t r = syscall(SYS_write, 2, buf, n);
+	ssize_t r = scorch_rt_sys(SYS_write, 2, buf, n);
 	(void)r;
 }
 
@@ -138,7 +139,33 @@ void scorch_rt_wm_stamp(void)
 	rt_wm_stamp();
 }
 
-static uint32_t rt_gettid(void) { return (uint32_t)syscall(SYS_gettid); }
+long scorch_rt_sys(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long r;
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	if ((unsigned long)r > -4096ul) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+#else
+	return syscall(n, a, b, c, d, e, f);
+#endif
+}
+
+static uint32_t rt_gettid(void) { return (uint32_t)scorch_rt_sys(SYS_gettid); }
 
 static void *rt_mmap(size_t n)
 {
@@ -258,12 +285,12 @@ void scorch_rt_sigblock(sigset_t *old)
 	sigset_t all;
 	sigfillset(&all);
 	/* the system call itself: glibc's wrappers keep two of its own signals */
-	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, _NSIG / 8);
+	scorch_rt_sys(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, _NSIG / 8);
 }
 
 void scorch_rt_sigrestore(const sigset_t *old)
 {
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
+	scorch_rt_sys(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, _NSIG / 8);
 }
 
 void scorch_rt_lost_event(void)
@@ -355,7 +382,7 @@ static size_t rt_write_all(int fd, const uint8_t *p, size_t n)
 	size_t done = 0;
 	while (done < n) {
 		/* the system call itself: write() is wrapped for --wall */
-		ssize_t r = syscall(SYS_write, fd, p + done, n - done);
+		ssize_t r = scorch_rt_sys(SYS_write, fd, p + done, n - done);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -425,7 +452,7 @@ static size_t rt_stream_write(const uint8_t *h, size_t n)
 	if (fd < 0)
 		return 0;
 	size_t w = rt_write_all(fd, h, n);
-	syscall(SYS_close, fd);
+	scorch_rt_sys(SYS_close, fd);
 	return w;
 }
 
@@ -456,7 +483,7 @@ static void rt_wm_wait(void)
 		if (!beat || (int64_t)(now - beat) > 1000000000)
 			return;
 		struct timespec ts = { 0, 1000000 };
-		syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
+		scorch_rt_sys(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL);
 		done = h[2];
 		if ((int64_t)(wr - done) <= (int64_t)RAW_WM_BEHIND_MAX / 2)
 			return;

@@ -126,16 +126,13 @@ RT_EXPORT int close(int fd)
 		return 0;
 	if (!real)
 		real = (int (*)(int))scorch_rt_next("close");
-	return real ? real(fd) : (int)syscall(SYS_close, fd);
+	return real ? real(fd) : (int)scorch_rt_sys(SYS_close, fd);
 }
 
-/* libc's syscall(), past the one interposed below */
+/* the system call itself, past the syscall() interposed below */
 static long real_syscall(long n, long a, long b, long c)
 {
-	static long (*real)(long, ...);
-	if (!real)
-		real = (long (*)(long, ...))scorch_rt_next("syscall");
-	return real(n, a, b, c);
+	return scorch_rt_sys(n, a, b, c);
 }
 
 /* close_range(first, last, flags) as the ranges between our descriptors.
@@ -454,7 +451,7 @@ static void child_note(int kind, const char *path)
 	}
 	if (fd < 0)
 		return;
-	ssize_t w = syscall(SYS_write, fd, c, RAW_CHUNK_HDR + len);
+	ssize_t w = scorch_rt_sys(SYS_write, fd, c, RAW_CHUNK_HDR + len);
 	(void)w;
 	if (own)
 		close(fd);

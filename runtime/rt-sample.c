@@ -135,7 +135,7 @@ static int perf_open(uint32_t tid, int config, int exclude_kernel, int trap)
 		a.remove_on_exec = 1;   /* required with sigtrap; exec closes it anyway */
 		a.sig_data = TRAP_TAG;
 	}
-	return (int)syscall(SYS_perf_event_open, &a, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return (int)scorch_rt_sys(SYS_perf_event_open, &a, (pid_t)tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
 /* A perf counter on thread tid whose overflows signal that thread, running
@@ -195,7 +195,7 @@ static int perf_arm(uint32_t tid, int *src)
 /* The counter of this thread, or a CPU-time timer. Returns the source. */
 static int arm_thread(void)
 {
-	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	uint32_t tid = (uint32_t)scorch_rt_sys(SYS_gettid);
 	int src;
 	int fd = perf_arm(tid, &src);
 	if (fd >= 0) {
@@ -347,7 +347,7 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 	int trap = sig == SIGTRAP;
 	if (trap) {
 		if (!b && !tl_known && !scorch_rt_guard && !tl_in_handler)
-			b = adopt_thread(armed_fd((uint32_t)syscall(SYS_gettid)));
+			b = adopt_thread(armed_fd((uint32_t)scorch_rt_sys(SYS_gettid)));
 		/* sent while the thread had SIGTRAP blocked: it arrives at the
 		 * unblock, far from where the time was spent */
 		if (((const struct trap_info *)(const void *)si)->flags & TRAP_PERF_FLAG_ASYNC) {
@@ -517,10 +517,10 @@ static void arm_others(void)
 	int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
-	uint32_t self = (uint32_t)syscall(SYS_gettid);
+	uint32_t self = (uint32_t)scorch_rt_sys(SYS_gettid);
 	char buf[4096];
 	long n;
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+	while ((n = scorch_rt_sys(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
 		for (long off = 0; off < n;) {
 			struct rt_dirent {
 				uint64_t ino;

@@ -194,7 +194,7 @@ static struct zstate *z_state_new(void)
 	/* the thread's rt_buf now (its THREAD record names it); its tid heads
 	 * the zone chunks */
 	struct rt_buf *b = scorch_rt_self();
-	z->zb.tid = b ? b->tid : (uint32_t)syscall(SYS_gettid);
+	z->zb.tid = b ? b->tid : (uint32_t)scorch_rt_sys(SYS_gettid);
 	tl_z = z;
 	return z;
 }

@@ -288,6 +288,11 @@ struct scorch_heap_stats;
 RT_HIDDEN extern __thread struct scorch_heap_stats scorch_rt_tl_stats __attribute__((tls_model("initial-exec")));
 
 /* small helpers (rt-core.c) */
+/* The runtime's own system calls (syscall()'s arguments and result, errno
+ * set on failure), straight to the kernel on x86-64: syscall() itself is
+ * interposed for the program (rt-lifecycle.c), and the runtime's waits
+ * showed that interposer's frame in profiles. async-signal-safe */
+RT_HIDDEN long scorch_rt_sys(long n, ...);
 RT_HIDDEN size_t scorch_rt_strlcpy(char *dst, const char *src, size_t n);
 RT_HIDDEN char *scorch_rt_utoa(char *p, uint64_t v);
 
