@@ -117,6 +117,11 @@ struct zbuf {
 	atomic_uint lock;        /* 0, or the tid of the thread writing it out */
 	_Atomic uint32_t clen;   /* payload bytes committed */
 	uint32_t flushed;        /* payload bytes a final flush wrote out already */
+	/* the last chunk written out of it: its payload offset and base time
+	 * (the next chunk's base is decoded from there: the header of each
+	 * chunk after the first goes over payload written out before) */
+	uint32_t wfrom;
+	uint64_t wbase;
 	uint32_t nflush;         /* chunks written, and resets (a rewind checks it) */
 	uint32_t tid;            /* of the chunks */
 	uint64_t base_time;      /* of the chunk: the first record's time */
@@ -350,9 +355,9 @@ static inline void z_put_name(struct zstate *z, struct rt_buf *b, struct zslot *
 
 /* ---- the zone buffer ---- */
 
-/* The time of the record ending at payload offset `off` of a chunk based at
- * `base` (the zone records of data, decoded; only after a final flush wrote
- * part of it). */
+/* The time of the record ending at offset `off` of records `data` of a
+ * chunk based at `base` (decoded; only after a final flush wrote part of
+ * the buffer). */
 static uint64_t zb_time_at(const uint8_t *data, uint32_t off, uint64_t base)
 {
 	struct fmt_reader r = { data, data + off, 0 };
@@ -393,8 +398,16 @@ static uint32_t zb_write(struct zbuf *zb)
 	if (len <= from)
 		return from;
 	/* the header goes just before the payload: over the room at the front,
-	 * or over payload a final flush wrote out already */
-	uint64_t base = from ? zb_time_at(zb->data + RAW_CHUNK_HDR, from, zb->base_time) : zb->base_time;
+	 * or over payload a final flush wrote out already. So the base time is
+	 * decoded from the last chunk's start, not the buffer's: a third write
+	 * (a program whose signal handler goes on after each of many final
+	 * flushes) found the second's header in the way and stamped every
+	 * later chunk with a time from the first. */
+	uint64_t base = zb->base_time;
+	if (from)
+		base = zb_time_at(zb->data + RAW_CHUNK_HDR + zb->wfrom, from - zb->wfrom, zb->wbase);
+	zb->wfrom = from;
+	zb->wbase = base;
 	uint8_t *h = zb->data + from;
 	fmt_put_u32le(h, RAW_CHUNK_MAGIC);
 	fmt_put_u32le(h + 4, len - from);
