@@ -37,8 +37,9 @@ BASE     := -std=c11 -D_GNU_SOURCE -g -O2 -fno-omit-frame-pointer $(WARN)
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all,)
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags cmocka 2>/dev/null)
 # libcurl: its header only (cli/push.c dlopens it for `scorch push`, so that
-# no other command maps its ~28 libraries)
-TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib capstone 2>/dev/null) -lstdc++ -lm -lpthread -ldl
+# no other command maps its ~28 libraries); capstone the same (analysis/code.c
+# dlopens it to disassemble: its relocations were 3 MB of every launcher's RSS)
+TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib 2>/dev/null) -lstdc++ -lm -lpthread -ldl
 CFLAGS_TOOL := $(BASE) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"' \
 	-DSCORCH_SONAME='"$(SONAME)"'
 # The runtime lives in foreign processes: never sanitized, no lib/, own flags

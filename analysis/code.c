@@ -5,6 +5,7 @@
 #include "code.h"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -273,6 +274,60 @@ static int target_cmp(const void *pa, const void *pb)
 	return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
+#define CS_STR_(x) #x
+#define CS_STR(x) CS_STR_(x)
+#define CS_SONAME "libcapstone.so." CS_STR(CS_API_MAJOR)
+
+const struct code_cs *code_capstone(const char **why)
+{
+	static struct code_cs cs;
+	static int ready;        /* 0: not tried, 1: loaded, -1: failed */
+	static char cs_why[400];
+	if (ready == 0) {
+		ready = -1;
+		void *so = dlopen(CS_SONAME, RTLD_NOW | RTLD_LOCAL);
+		if (!so) {
+			const char *e = dlerror();
+			snprintf(cs_why, sizeof(cs_why),
+				 "disassembling needs capstone (" CS_SONAME "): install libcapstone%d (%s)", CS_API_MAJOR,
+				 e ? e : "not found");
+			goto out;
+		}
+		unsigned (*version)(int *, int *) = (unsigned (*)(int *, int *))dlsym(so, "cs_version");
+		int major = -1, minor = -1;
+		if (version)
+			version(&major, &minor);
+		static const struct {
+			const char *name;
+			void **slot;
+		} syms[] = {
+			{ "cs_open", (void **)&cs.open },
+			{ "cs_option", (void **)&cs.option },
+			{ "cs_malloc", (void **)&cs.malloc },
+			{ "cs_disasm_iter", (void **)&cs.disasm_iter },
+			{ "cs_free", (void **)&cs.free },
+			{ "cs_close", (void **)&cs.close },
+		};
+		for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+			if (!(*syms[i].slot = dlsym(so, syms[i].name)))
+				major = -2;
+		if (major != CS_API_MAJOR) {
+			/* cs_insn's layout is the version's: another one would be misread */
+			snprintf(cs_why, sizeof(cs_why),
+				 "disassembling needs capstone " CS_STR(CS_API_MAJOR) " (" CS_SONAME "): the one loaded %s%d",
+				 major == -2 ? "lacks a function of version " : "is version ",
+				 major == -2 ? CS_API_MAJOR : major);
+			dlclose(so);
+			goto out;
+		}
+		ready = 1;
+	}
+out:
+	if (ready < 0 && why)
+		*why = cs_why;
+	return ready > 0 ? &cs : NULL;
+}
+
 /* Names the places outside code c that its direct calls and jumps lead to:
  * the symbol there (with an offset when inside it), or the PLT entry's
  * function. Decoded with capstone (x86 and AArch64). */
@@ -282,16 +337,27 @@ static void capture_targets(struct sc_profile *p, struct sc_code *c, struct symb
 	csh cs;
 	cs_arch arch = machine == EM_AARCH64 ? CS_ARCH_ARM64 : CS_ARCH_X86;
 	cs_mode mode = machine == EM_AARCH64 ? CS_MODE_ARM : machine == EM_386 ? CS_MODE_32 : CS_MODE_64;
-	if ((machine != EM_X86_64 && machine != EM_386 && machine != EM_AARCH64) ||
-	    cs_open(arch, mode, &cs) != CS_ERR_OK)
+	if (machine != EM_X86_64 && machine != EM_386 && machine != EM_AARCH64)
 		return;
-	cs_insn *in = cs_malloc(cs);
+	const char *why;
+	const struct code_cs *C = code_capstone(&why);
+	if (!C) {
+		/* the code is kept all the same: annotate shows it where
+		 * capstone is; only the names of its calls' targets are lost */
+		static int said;
+		if (!said++)
+			fprintf(stderr, "scorch: the profile's code names no call targets: %s\n", why);
+		return;
+	}
+	if (C->open(arch, mode, &cs) != CS_ERR_OK)
+		return;
+	cs_insn *in = C->malloc(cs);
 	const uint8_t *b = c->bytes;
 	size_t left = c->len;
 	uint64_t at = c->start;
 	VEC(struct sc_code_target) v = { 0 };
 	while (left) {
-		if (!cs_disasm_iter(cs, &b, &left, &at, in)) {
+		if (!C->disasm_iter(cs, &b, &left, &at, in)) {
 			b++;    /* not an instruction: on to the next byte */
 			left--;
 			at++;
@@ -319,8 +385,8 @@ static void capture_targets(struct sc_profile *p, struct sc_code *c, struct symb
 		}
 		VEC_PUSH(&v, ((struct sc_code_target){ t, nm }));
 	}
-	cs_free(in, 1);
-	cs_close(&cs);
+	C->free(in, 1);
+	C->close(&cs);
 	if (v.len) {
 		qsort(v.data, v.len, sizeof(*v.data), target_cmp);
 		c->targets = arena_alloc(&p->arena, v.len * sizeof(*v.data));

@@ -5,6 +5,8 @@
 #ifndef SCORCH_ANALYSIS_CODE_H
 #define SCORCH_ANALYSIS_CODE_H
 
+#include <capstone/capstone.h>
+
 #include "profile.h"
 #include "symbolize.h"
 
@@ -29,6 +31,21 @@
  * without samples. */
 void code_capture(struct sc_profile *p, struct symbolizer *sym,
 		  int (*handle)(void *ctx, int mi), void *ctx);
+
+/* capstone's functions, loaded with dlopen at the first call
+ * (libcapstone.so.CS_API_MAJOR, the version the tool was built against),
+ * so that only the commands that disassemble map it: its relocations made
+ * 3 MB of every launcher resident. NULL when it cannot be loaded; then
+ * *why (when why is not NULL) says so and what to install. */
+struct code_cs {
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*malloc)(csh);
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+};
+const struct code_cs *code_capstone(const char **why);
 
 /* True when the instruction capstone spelled as mnemonic mn and operands
  * ops (for ELF machine `machine`) is a direct call, jump or branch to a

@@ -332,7 +332,7 @@ const char *annotate_arch_name(uint32_t machine)
 	}
 }
 
-static int cs_start(uint32_t machine, bool intel, csh *h)
+static int cs_start(const struct code_cs *C, uint32_t machine, bool intel, csh *h)
 {
 	cs_arch arch;
 	cs_mode mode;
@@ -342,10 +342,10 @@ static int cs_start(uint32_t machine, bool intel, csh *h)
 	case EM_AARCH64: arch = CS_ARCH_ARM64; mode = CS_MODE_ARM; break;
 	default: return -ENOTSUP;
 	}
-	if (cs_open(arch, mode, h) != CS_ERR_OK)
+	if (C->open(arch, mode, h) != CS_ERR_OK)
 		return -ENOTSUP;
 	if (arch == CS_ARCH_X86 && !intel)
-		cs_option(*h, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+		C->option(*h, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
 	return 0;
 }
 
@@ -493,8 +493,18 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 		return;
 	}
 	const char *arch = annotate_arch_name(p->code_machine);
+	const char *cs_why;
+	const struct code_cs *C = code_capstone(&cs_why);
+	if (!C) {
+		/* said once on stderr too: the views go on without assembly */
+		static int said;
+		if (!said++)
+			fprintf(stderr, "scorch: no assembly view: %s\n", cs_why);
+		no_code_note(x, cs_why);
+		return;
+	}
 	csh h;
-	if (!arch || cs_start(p->code_machine, x->o->intel, &h) != 0) {
+	if (!arch || cs_start(C, p->code_machine, x->o->intel, &h) != 0) {
 		char why[96];
 		snprintf(why, sizeof(why), "no disassembler for ELF machine %u", p->code_machine);
 		no_code_note(x, why);
@@ -523,7 +533,7 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 		sb_release(&t);
 		sb_addf(&x->sb, "  %s   self   total   address  instruction%s\n", x->c->bold, x->c->reset);
 	}
-	cs_insn *insn = cs_malloc(h);
+	cs_insn *insn = C->malloc(h);
 	const uint8_t *bytes = code->bytes;
 	size_t size = code->len;
 	uint64_t vaddr = code->start - bias;
@@ -535,7 +545,7 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 		const uint8_t *b0 = bytes;
 		char mn[32], ops[160], tgt[160];
 		size_t isz;
-		if (cs_disasm_iter(h, &bytes, &size, &vaddr, insn)) {
+		if (C->disasm_iter(h, &bytes, &size, &vaddr, insn)) {
 			isz = insn->size;
 			snprintf(mn, sizeof(mn), "%s", insn->mnemonic);
 			snprintf(ops, sizeof(ops), "%s", insn->op_str);
@@ -615,8 +625,8 @@ static void asm_view(struct ctx *x, const struct cpu_func *fn)
 		}
 	}
 	sb_release(&hex);
-	cs_free(insn, 1);
-	cs_close(&h);
+	C->free(insn, 1);
+	C->close(&h);
 	if (x->o->json) {
 		json_close_arr(&x->j);
 		json_close_obj(&x->j);

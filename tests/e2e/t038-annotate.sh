@@ -232,4 +232,29 @@ check_match "stripped library: why no assembly" "$(jq -r '.assembly_missing' <<<
 check "stripped library: not the hottest-only reason" "$(jq -r '.assembly_missing' <<<"$hot" | grep -c hottest)" 0
 check_match "stripped library: the text says so" \
 	"$("$SCORCH" annotate stripped.scorch "$(jq -r .name <<<"$hot")")" 'no assembly: libhot.so has no symbol for this address: the file is stripped'
+# capstone is loaded on first use (analysis/code.c): the tool does not link
+# it, and without it recording and the source view work, the assembly view
+# says what to install. The library is hidden by a bind mount in a user and
+# mount namespace, where the kernel allows one.
+check "scorch does not link libcapstone" "$(readelf -d "$SCORCH" | grep -c 'NEEDED.*libcapstone')" 0
+CS=$(ldconfig -p | sed -n 's/.*libcapstone\.so\.[0-9]* (libc6,x86-64) => //p' | head -n 1)
+if [ -n "$CS" ] && unshare -rm true 2>/dev/null; then
+	unshare -rm sh -c 'mount --bind /dev/null "$1" && shift && "$@"' _ "$CS" \
+		"$SCORCH" record -o nocs.scorch -- "$PROGS/cpu-annotate" 300 >/dev/null 2>nocs-rec.err
+	check "without capstone: record exits 0" "$?" 0
+	check_match "without capstone: record says what the code lacks" "$(cat nocs-rec.err)" \
+		'^scorch: the profile.s code names no call targets: disassembling needs capstone \(libcapstone\.so\.[0-9]+\): install libcapstone'
+	unshare -rm sh -c 'mount --bind /dev/null "$1" && shift && "$@"' _ "$CS" \
+		"$SCORCH" annotate --source nocs.scorch two_lines >nocs-src.out 2>nocs-src.err
+	check "without capstone: the source view exits 0" "$?" 0
+	check "without capstone: the source view says nothing on stderr" "$(cat nocs-src.err)" ""
+	unshare -rm sh -c 'mount --bind /dev/null "$1" && shift && "$@"' _ "$CS" \
+		"$SCORCH" annotate nocs.scorch two_lines >nocs-asm.out 2>nocs-asm.err
+	check_match "without capstone: the assembly view says why" "$(cat nocs-asm.out)" \
+		'no assembly: disassembling needs capstone \(libcapstone\.so\.[0-9]+\): install libcapstone'
+	check_match "without capstone: and stderr too" "$(cat nocs-asm.err)" '^scorch: no assembly view: disassembling needs capstone'
+	check_match "with capstone: the same profile disassembles" "$("$SCORCH" annotate nocs.scorch two_lines)" ' ret'
+else
+	echo "    (no user namespaces or no libcapstone in ldconfig: the missing-capstone checks are skipped)"
+fi
 finish

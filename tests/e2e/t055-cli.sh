@@ -231,6 +231,8 @@ check "libscorch.so -> SONAME" "$(readlink "$D/usr/lib/libscorch.so")" "libscorc
 check "SONAME link -> the library" "$(readlink "$D/usr/lib/libscorch.so.$MAJOR")" "libscorch.so.$VERSION"
 check "SONAME" "$(readelf -d "$D/usr/lib/libscorch.so.$VERSION" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" "libscorch.so.$MAJOR"
 check "installed scorch --version" "$(env -u SCORCH_RUNTIME "$D/usr/bin/scorch" --version)" "scorch $VERSION"
+check "installed scorch links neither libcapstone nor libcurl (dlopen'ed on use)" \
+	"$(readelf -d "$D/usr/bin/scorch" | grep -cE 'NEEDED.*(libcapstone|libcurl)')" 0
 check "installed header = include/scorch.h" "$(cmp -s "$hdr" "$D/usr/include/scorch.h" && echo same)" same
 export PKG_CONFIG_PATH=$D/usr/lib/pkgconfig
 check "pkg-config --modversion" "$(pkg-config --modversion scorch)" "$VERSION"
