@@ -10,6 +10,9 @@
  * Filters (--calls-filter, --calls-exclude, --calls-depth, --calls-min) keep
  * call traces small. Nothing here allocates, except that the call filters
  * name each function once per thread (dladdr, regexec) with the guard up. */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include "rt.h"
 
 #include <dlfcn.h>
@@ -582,6 +585,84 @@ static void z_close(struct zstate *z, uint32_t i, uint64_t t, unsigned flags)
 	z->depth--;
 }
 
+#define Z_WALK 256        /* frames z_gone_above looks at */
+
+/* After z_unwind found entries from k up gone (a longjmp left them), the
+ * entries below k whose frames lie above S may be gone too: a longjmp out of
+ * a signal handler back to main, then main calls a function whose frame is
+ * deeper than the interrupted call's, which ran in the same place (the
+ * handler's entry lies below S, the interrupted call's above it). The stack
+ * is walked (libunwind, only here: after a longjmp) for the frames above S:
+ * an entry is alive when a frame above its own returns to its return address
+ * before the frame of its parent entry's return address does (or, with no
+ * parent, before the stack's end); once one is alive, so are those below it.
+ * Undecided (a walk that fails or is cut short, an entry without a return
+ * address): taken for alive, as before. Returns the new k. */
+static uint32_t z_gone_above(struct zstate *z, uint32_t k, uintptr_t S)
+{
+	uint32_t i = k;
+	while (i > 0 && !z->stack[i - 1].sp)
+		i--;
+	if (!i || z->stack[i - 1].sp <= S)
+		return k;
+	uintptr_t fip[Z_WALK], fsp[Z_WALK];
+	int nf = 0, whole = 0;
+	int g = scorch_rt_guard, u = scorch_rt_unwinding;
+	scorch_rt_guard = 1;
+	scorch_rt_unwinding = 1;
+	unw_context_t uc;
+	unw_cursor_t c;
+	if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
+		for (;;) {
+			unw_word_t ip, sp;
+			if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || unw_get_reg(&c, UNW_REG_SP, &sp) != 0)
+				break;
+			if (sp > S) {
+				if (nf == Z_WALK)
+					break;
+				fip[nf] = ip;
+				fsp[nf++] = sp;
+			}
+			int r = unw_step(&c);
+			if (r <= 0) {
+				whole = r == 0;
+				break;
+			}
+		}
+	}
+	scorch_rt_unwinding = u;
+	scorch_rt_guard = g;
+	while (i-- > 0) {
+		const struct zent *e = &z->stack[i];
+		if (!e->sp)
+			continue;
+		if (e->sp <= S || !e->ret)
+			break;
+		/* the parent: the next entry of another frame */
+		uintptr_t pret = 0;
+		for (uint32_t p = i; p-- > 0;)
+			if (z->stack[p].sp && (z->stack[p].sp != e->sp || z->stack[p].ret != e->ret)) {
+				pret = z->stack[p].ret;
+				break;
+			}
+		int gone = -1;
+		for (int f = 0; f < nf && gone < 0; f++) {
+			if (fsp[f] <= e->sp)
+				continue;
+			if (fip[f] == e->ret)
+				gone = 0;
+			else if (pret && fip[f] == pret)
+				gone = 1;
+		}
+		if (gone < 0)
+			gone = whole;
+		if (!gone)
+			break;
+		k = i;
+	}
+	return k;
+}
+
 /* Ends the entries whose frames are gone, left by longjmp or by an exception
  * through code without cleanups. S is the stack pointer of the code calling
  * the hook and R the return address of the frame it runs in (0 for a zone
@@ -603,7 +684,7 @@ static void z_close(struct zstate *z, uint32_t i, uint64_t t, unsigned flags)
  * at the same depth; the skipped call then ends, unwound, at a later hook of
  * a shallower frame. Spans not tied to a frame stay open. Not on a signal
  * alternate stack: the interrupted frames are alive whatever the addresses
- * say. */
+ * say. Entries above S may be gone too (z_gone_above). */
 static void z_unwind(struct zstate *z, uintptr_t S, uint64_t t, uintptr_t R, uintptr_t site)
 {
 	uint32_t k = z->depth;
@@ -628,8 +709,10 @@ static void z_unwind(struct zstate *z, uintptr_t S, uint64_t t, uintptr_t R, uin
 	stack_t ss;
 	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
 		return;
+	/* stamped before the walk: it is ours, not the program's time */
 	if (!t)
 		t = z_now();
+	k = z_gone_above(z, k, S);
 	for (uint32_t i = z->depth; i-- > k;)
 		if (z->stack[i].sp)
 			z_close(z, i, t, RAW_ZF_UNWOUND);
