@@ -535,6 +535,46 @@ static inline void zf_begin(struct zone_fin *z, struct zf_thread *t, uint64_t id
 	t->open.len++;
 }
 
+/* An unsigned varint at p, below end: the byte after it, or NULL. */
+static inline const uint8_t *zf_uv(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned sh = 0; p < end && sh < 64; sh += 7) {
+		uint8_t b = *p++;
+		x |= (uint64_t)(b & 0x7f) << sh;
+		if (!(b & 0x80)) {
+			*v = x;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* A begin of raw id `id` and its end d ns later, nothing between them,
+ * not kept: zf_begin then zf_close_top without the open entry. 0 when the
+ * name has no stats row yet (zf_begin adds it). */
+static inline int zf_leaf(struct zone_fin *z, struct zf_thread *t, uint64_t id, uint64_t d)
+{
+	if (id >= t->nslot || !t->slot[id])
+		return 0;
+	struct zf_stat *st = &t->stats.data[t->slot[id] - 1];
+	struct sc_zone_stat *s = &st->s;
+	stat_span(s, d, 0);
+	if (!st->open)
+		s->total_ns += d;
+	if (d < ZF_SMALL && st->hs && st->hs[d])
+		st->hs[d]++;
+	else
+		hist_put(st, d, 1);
+	if (s->calls == ZF_HOT && !st->hs)
+		hist_hot(z, st);
+	if (t->open.len)
+		t->open.data[t->open.len - 1].kids_ns += d;
+	z->begins++;
+	z->spans++;
+	return 1;
+}
+
 int zone_fin_calls(struct zone_fin **zp, const struct zone_fin_env *env, uint32_t thread, int type,
 		   uint64_t *ticks, uint64_t *last, struct fmt_reader *r)
 {
@@ -560,7 +600,25 @@ int zone_fin_calls(struct zone_fin **zp, const struct zone_fin_env *env, uint32_
 		if (type == RAW_ZBEGIN) {
 			if (!id)
 				goto bad;
-			zf_begin(z, t, id, zf_rel(z, tk));
+			uint64_t ns = zf_rel(z, tk);
+			/* a leaf: its end right after it (most calls of a call
+			 * tree), folded at once when not kept: no open entry */
+			uint64_t u, id2;
+			const uint8_t *q;
+			if (p < end && *p == RAW_ZEND0 && (q = zf_uv(p + 1, end, &u)) && (q = zf_uv(q, end, &id2)) &&
+			    id2 == id) {
+				uint64_t tk2 = tk + (uint64_t)fmt_unzigzag(u);
+				uint64_t e = zf_rel(z, tk2);
+				uint64_t d = e > ns ? e - ns : 0;
+				if (d < z->keep_ns && zf_leaf(z, t, id, d)) {
+					p = q;
+					tk = tk2;
+					if (tk > mx)
+						mx = tk;
+					goto next;
+				}
+			}
+			zf_begin(z, t, id, ns);
 		} else if (t->open.len && t->open.data[t->open.len - 1].id == id &&
 			   zf_close_top(z, t, zf_rel(z, tk))) {
 			/* the usual end: of the innermost span, not kept */
@@ -573,6 +631,7 @@ int zone_fin_calls(struct zone_fin **zp, const struct zone_fin_env *env, uint32_
 			if (k)
 				zf_close(z, t, thread, k - 1, zf_rel(z, tk), 0, 0, 0, 0);
 		}
+	next:
 		/* the next record, when it is a begin or a plain end too */
 		if (p >= end || (*p != RAW_ZBEGIN && *p != RAW_ZEND0))
 			break;
