@@ -29,7 +29,7 @@ ROUNDS=${ROUNDS:-5}
 EXACT_ROUNDS=${EXACT_ROUNDS:-1}
 RATE=${RATE:-524288}
 WORKLOADS=${WORKLOADS:-heap-storm main worker threads4}
-OUT=$ROOT/bench/out/heap-sample
+OUT=${OUT:-$ROOT/bench/out/heap-sample}
 mkdir -p "$OUT"
 
 . "$ROOT/bench/lib.sh"

@@ -772,13 +772,18 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		}
 		uint64_t spent = mono_now() - now;
 		/* a launcher behind the program (its threads may be waiting
-		 * for it: format/raw.h) polls again at once */
-		if (spent < 10000000ull && !behind) {
+		 * for it: format/raw.h) polls again at once. Sampled heap
+		 * profiles (--sample) write a few hundred KB a second at most,
+		 * far below the 512 KiB the program's threads wait at: every
+		 * 50 ms is enough, and the wake-ups, RSS reads and stream polls
+		 * of a 10 ms loop cost about 1% of a core */
+		uint64_t every = o->heap_sample ? 50000000ull : 10000000ull;
+		if (spent < every && !behind) {
 			if (root_fd >= 0 && !root_done) {
 				struct pollfd pf = { root_fd, POLLIN, 0 };
-				poll(&pf, 1, (int)((10000000ull - spent + 999999) / 1000000));
+				poll(&pf, 1, (int)((every - spent + 999999) / 1000000));
 			} else {
-				struct timespec ts = { 0, (long)(10000000ull - spent) };
+				struct timespec ts = { 0, (long)(every - spent) };
 				nanosleep(&ts, NULL);
 			}
 		}
@@ -816,6 +821,7 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	int failures = 0, kept = 0;
 	size_t run_first = SIZE_MAX;
 	struct event_stream *run_first_es = NULL;
+	int root_named = 0;
 	progress_begin(names.len > 1 ? "finalizing the profiles" : "finalizing the profile");
 	for (size_t i = 0; i < names.len; i++) {
 		struct raw_name *n = &names.data[i];
@@ -896,7 +902,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		}
 		char *dest;
 		unsigned flags = NF_KEEP_OLD;
-		if (n->pid == root && o->output && out.len == 0) {
+		/* -o names the root's first image. Streams sort by pid, and a
+		 * child can sort before the root: a pid that wrapped, or one in
+		 * a new pid namespace (pid 1 there) */
+		if (n->pid == root && o->output && !root_named) {
+			root_named = 1;
 			dest = xstrdup(o->output);
 			flags |= NF_NAMED;
 		} else {
