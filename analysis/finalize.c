@@ -584,12 +584,15 @@ static size_t feed(struct fin *f, const uint8_t *d, size_t n, int final)
 		if (n - off < RAW_CHUNK_HDR && !final)
 			break;
 		int ok = 0;
-		if (n - off >= RAW_CHUNK_HDR && fmt_get_u32le(d + off) == RAW_CHUNK_MAGIC) {
+		uint32_t magic = n - off >= 4 ? fmt_get_u32le(d + off) : 0;
+		if (n - off >= RAW_CHUNK_HDR && (magic == RAW_CHUNK_MAGIC || magic == RAW_CHUNK_MAGIC4)) {
 			uint32_t len = fmt_get_u32le(d + off + 4);
 			if (len <= RAW_CHUNK_MAX && n - off - RAW_CHUNK_HDR < len && !final)
 				break;
 			if (len <= RAW_CHUNK_MAX && n - off - RAW_CHUNK_HDR >= len) {
-				uint32_t ck = fmt_chunk_sum(d + off, d + off + RAW_CHUNK_HDR, len);
+				uint32_t ck = magic == RAW_CHUNK_MAGIC4 ?
+						      fmt_chunk_sum4(d + off, d + off + RAW_CHUNK_HDR, len) :
+						      fmt_chunk_sum(d + off, d + off + RAW_CHUNK_HDR, len);
 				if (ck == fmt_get_u32le(d + off + 12)) {
 					ok = 1;
 					if (decode_chunk(f, fmt_get_u32le(d + off + 8), fmt_get_u64le(d + off + 16),
@@ -602,7 +605,8 @@ static size_t feed(struct fin *f, const uint8_t *d, size_t n, int final)
 		if (ok)
 			continue;
 		size_t next = off + 1;
-		while (next + 4 <= n && fmt_get_u32le(d + next) != RAW_CHUNK_MAGIC)
+		while (next + 4 <= n && fmt_get_u32le(d + next) != RAW_CHUNK_MAGIC &&
+		       fmt_get_u32le(d + next) != RAW_CHUNK_MAGIC4)
 			next++;
 		if (next + 4 > n) {
 			if (!final)

@@ -21,6 +21,9 @@
  *   u64 base time in ticks, that the first record's dt adds to.
  * checksum = fnv32(payload, fnv32(bytes 0..11 of the header)). */
 #define RAW_CHUNK_MAGIC 0x4b484353u  /* "SCHK" */
+/* The same chunk with its checksum by fmt_chunk_sum4 (four lanes): the
+ * zone buffers' chunks since 2026-12-06; a reader takes both. */
+#define RAW_CHUNK_MAGIC4 0x34484353u  /* "SCH4" */
 #define RAW_CHUNK_HDR 24
 #define RAW_CHUNK_MAX (1u << 20)
 #define RAW_MAX_STACK 1024          /* frames in one STACK record at most */

@@ -117,4 +117,28 @@ static inline uint32_t fmt_chunk_sum(const uint8_t *hdr, const uint8_t *payload,
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* The same hash in four lanes, for chunks of magic RAW_CHUNK_MAGIC4: the
+ * payload's 8-byte words go round-robin to four independent chains (started
+ * apart), folded into one after the last whole 32 bytes, then the rest as
+ * fmt_sum_bytes: the serial chain waits on each multiply (about 6 cycles
+ * per 8 bytes), four overlap (15 -> 5 ms for 72 MB here). */
+static inline uint32_t fmt_chunk_sum4(const uint8_t *hdr, const uint8_t *payload, size_t n)
+{
+	uint64_t h = fmt_sum_bytes(0x243f6a8885a308d3ULL ^ n, hdr, 12);
+	h = fmt_sum_bytes(h, hdr + 16, 8);
+	uint64_t a = h, b = h ^ 0x13198a2e03707344ULL, c = h ^ 0xa4093822299f31d0ULL, d = h ^ 0x082efa98ec4e6c89ULL;
+	size_t i = 0;
+	for (; i + 32 <= n; i += 32) {
+		uint64_t w[4];
+		__builtin_memcpy(w, payload + i, 32);
+		a = fmt_sum_step(a, w[0]);
+		b = fmt_sum_step(b, w[1]);
+		c = fmt_sum_step(c, w[2]);
+		d = fmt_sum_step(d, w[3]);
+	}
+	h = fmt_sum_step(fmt_sum_step(fmt_sum_step(a, b), c), d);
+	h = fmt_sum_bytes(h, payload + i, n - i);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
 #endif
