@@ -1,0 +1,337 @@
+# Programs that do unfriendly things to the process scorch lives in: a child
+# in a new pid namespace (pid 1 there), vfork and posix_spawn, fork without
+# exec from many threads, its own SIGPROF/SIGALRM timers and SIGUSR1 handler
+# with every signal blocked at the end, every descriptor closed and a chdir
+# to /, a dlopen/dlclose loop. Each run: the program's stdout, stderr and
+# exit status byte-identical to a run without scorch, heap counts exact
+# (the program's own count, or valgrind's DHAT), and cut or damaged copies
+# of the profiles refused by every view with a message, never a crash.
+. "$ROOT/tests/e2e/lib.sh"
+
+# same NAME MODE PROG ARGS...: runs PROG alone and under scorch MODE -o
+# NAME.scorch; the program's output (stderr less scorch's lines) and status
+# must be the same
+same() {
+	local name=$1 mode=$2
+	shift 2
+	"$@" >"$name.plain.out" 2>"$name.plain.err" </dev/null
+	local prc=$?
+	timeout 120 "$SCORCH" $mode -o "$name.scorch" -- "$@" >"$name.out" 2>"$name.err" </dev/null
+	rc=$?
+	grep -v '^scorch:' "$name.err" >"$name.prog.err"
+	check "$name: exit status" "$rc" "$prc"
+	check "$name: stdout identical" "$(cmp -s "$name.plain.out" "$name.out" && echo same)" same
+	check "$name: stderr identical" "$(cmp -s "$name.plain.err" "$name.prog.err" && echo same)" same
+}
+
+# ---- -o with a child in a new pid namespace ----
+# The child is pid 1 there: its raw stream (raw.1.N) sorted before the
+# root's, and -o named the root's profile only when it came first, so the
+# root's went to PROG.PID.scorch and NAME.scorch did not exist.
+cat >pidns.c <<'EOS'
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void)
+{
+	if (unshare(CLONE_NEWPID) != 0) {
+		perror("unshare");
+		return 77;
+	}
+	for (int i = 0; i < 100; i++)
+		free(malloc(i + 1));
+	pid_t p = fork();
+	if (p == 0) {
+		for (int i = 0; i < 50; i++)
+			free(malloc(7));
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(3);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	printf("child status %d\n", WEXITSTATUS(st));
+	return 0;
+}
+EOS
+cc -O0 -o pidns pidns.c || fail "cannot build pidns.c"
+if ./pidns >/dev/null 2>&1; then
+	same pidns heap ./pidns
+	check "pidns: -o names the root's profile" "$(test -s pidns.scorch && echo yes)" yes
+	if [ -s pidns.scorch ]; then
+		json pidns.scorch
+		check "pidns: the root's allocations (100 and stdout's buffer)" \
+			"$(q pidns.scorch.json '.profiles[0].totals.allocations')" 101
+		check_match "pidns: the root's command" "$(q pidns.scorch.json '.profiles[0].program.argv[0]')" 'pidns$'
+	fi
+	kid=$(ls pidns.1.scorch 2>/dev/null)
+	check "pidns: the child's own profile" "$kid" pidns.1.scorch
+	[ -n "$kid" ] && json "$kid" && check "pidns: the child's allocations" "$(q "$kid.json" '.profiles[0].totals.allocations')" 50
+else
+	echo "SKIP: unshare(CLONE_NEWPID) is not allowed here (needs root): pid namespace checks"
+fi
+
+# ---- vfork and posix_spawn ----
+cat >spawn.c <<'EOS'
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char **environ;
+int main(void)
+{
+	for (int i = 0; i < 3; i++) {
+		pid_t p = vfork();
+		if (p == 0) {
+			execl("/bin/sh", "sh", "-c", "echo vfork child; exit 7", (char *)NULL);
+			_exit(127);
+		}
+		int st;
+		waitpid(p, &st, 0);
+		printf("vfork %d: %d\n", i, WEXITSTATUS(st));
+		fflush(stdout);
+		char *argv[] = { "sh", "-c", "echo spawn child >&2; exit 5", NULL };
+		if (posix_spawn(&p, "/bin/sh", NULL, NULL, argv, environ) != 0)
+			return 2;
+		waitpid(p, &st, 0);
+		printf("spawn %d: %d\n", i, WEXITSTATUS(st));
+		fflush(stdout);
+		free(malloc(100 + i));
+	}
+	return 3;
+}
+EOS
+cc -O0 -o spawn spawn.c || fail "cannot build spawn.c"
+for m in heap record; do
+	same spawn-$m $m ./spawn
+	check "spawn-$m: vfork children's status" "$(grep -Ec '^scorch: sh \(pid [0-9]+\), exit status 7$' spawn-$m.err)" 3
+	check "spawn-$m: spawned children's status" "$(grep -Ec '^scorch: sh \(pid [0-9]+\), exit status 5$' spawn-$m.err)" 3
+done
+json spawn-heap.scorch
+check "spawn: the parent's allocations (3 and stdout's buffer)" "$(q spawn-heap.scorch.json '.profiles[0].totals.allocations')" 4
+
+# ---- its own timers and signal handlers ----
+# ITIMER_PROF until 50 SIGPROFs, ITIMER_REAL until 20 SIGALRMs, 100 raised
+# SIGUSR1s whose handler allocates, then every signal blocked and a sigwait.
+# It counts its own allocations: the profile must have exactly those.
+cat >sigs.c <<'EOS'
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+static volatile sig_atomic_t prof, alrm, usr1;
+static void h(int s)
+{
+	if (s == SIGPROF)
+		prof++;
+	else if (s == SIGALRM)
+		alrm++;
+	else {
+		usr1++;
+		free(malloc(10));
+	}
+}
+int main(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h;
+	sigaction(SIGPROF, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	struct itimerval it = { { 0, 2000 }, { 0, 2000 } }, z = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_PROF, &it, NULL);
+	volatile double x = 0;
+	long n = 0;
+	while (prof < 50) {
+		for (int i = 0; i < 10000; i++)
+			x += i;
+		free(malloc(32));
+		n++;
+	}
+	setitimer(ITIMER_PROF, &z, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (alrm < 20)
+		pause();
+	setitimer(ITIMER_REAL, &z, NULL);
+	for (int i = 0; i < 100; i++)
+		raise(SIGUSR1);
+	sigset_t all, one;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	kill(getpid(), SIGUSR1);
+	sigemptyset(&one);
+	sigaddset(&one, SIGUSR1);
+	int s;
+	sigwait(&one, &s);
+	signal(SIGPROF, SIG_IGN);
+	printf("prof %d alrm %d usr1 %d sig %d\n", prof >= 50, alrm >= 20, (int)usr1, s);
+	fprintf(stderr, "%ld\n", n + (long)usr1 + 1);   /* + stdout's buffer */
+	return 9;
+}
+EOS
+cc -O0 -o sigs sigs.c || fail "cannot build sigs.c"
+for m in heap record "record --wall"; do
+	nm=sigs-${m// /}
+	"$SCORCH" $m -o "$nm.scorch" -- ./sigs >"$nm.out" 2>"$nm.err" </dev/null
+	check "$nm: exit status" "$?" 9
+	check "$nm: output" "$(cat "$nm.out")" "prof 1 alrm 1 usr1 100 sig 10"
+	check "$nm: its stderr, first" "$(head -1 "$nm.err" | grep -Ec '^[0-9]+$')" 1
+	"$SCORCH" report "$nm.scorch" >/dev/null 2>&1 || fail "$nm: report exited $?"
+done
+json sigs-heap.scorch
+check "sigs: allocations, as the program counted them" "$(q sigs-heap.scorch.json '.profiles[0].totals.allocations')" \
+	"$(head -1 sigs-heap.err)"
+
+# ---- fork without exec from 8 threads ----
+cat >forkthr.c <<'EOS'
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void *w(void *a)
+{
+	long id = (long)a, sum = 0;
+	for (int i = 0; i < 5; i++) {
+		void *p = malloc(64);
+		pid_t c = fork();
+		if (c == 0) {
+			free(malloc(128));
+			_exit((int)(id * 10 + i));
+		}
+		int st;
+		waitpid(c, &st, 0);
+		sum += WEXITSTATUS(st);
+		free(p);
+	}
+	return (void *)sum;
+}
+int main(void)
+{
+	pthread_t t[8];
+	for (long i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, w, (void *)i);
+	long tot = 0;
+	for (int i = 0; i < 8; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		tot += (long)r;
+	}
+	printf("total %ld\n", tot);
+	return 0;
+}
+EOS
+cc -O0 -pthread -o forkthr forkthr.c || fail "cannot build forkthr.c"
+same forkthr heap ./forkthr
+check "forkthr: output" "$(cat forkthr.out)" "total 1480"
+check "forkthr: a profile per process" "$(ls forkthr*.scorch | wc -l)" 41
+# each child's status, as its parent saw it (the root's 0 among them)
+check "forkthr: every process's status" \
+	"$(sed -n 's/^scorch: \.\/forkthr (pid [0-9]*), exit status \([0-9]*\)$/\1/p' forkthr.err | sort -n | tr '\n' ' ')" \
+	"0 $(for t in 0 1 2 3 4 5 6 7; do for i in 0 1 2 3 4; do echo $((t * 10 + i)); done; done | sort -n | tr '\n' ' ')"
+check "forkthr: each child's one allocation" \
+	"$("$SCORCH" report --json forkthr.[0-9]*.scorch | jq '[.profiles[].totals.allocations] | map(select(. == 1)) | length')" 40
+
+# ---- every descriptor closed, then chdir to / ----
+cat >closefds.c <<'EOS'
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	if (argv[1][0] == 'l')
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	else
+		syscall(SYS_close_range, 3, ~0U, 0);
+	for (int i = 0; i < 1000; i++) {
+		char *p = malloc(100);
+		memset(p, 1, 100);
+		free(p);
+	}
+	if (chdir("/") != 0)
+		return 1;
+	for (int i = 0; i < 1000; i++)
+		free(malloc(200));
+	printf("done\n");
+	return 6;
+}
+EOS
+cc -O0 -o closefds closefds.c || fail "cannot build closefds.c"
+for m in loop range; do
+	same closefds-$m heap ./closefds $m
+	json closefds-$m.scorch
+	check "closefds-$m: allocations (2000 and stdout's buffer)" "$(q closefds-$m.scorch.json '.profiles[0].totals.allocations')" 2001
+	check "closefds-$m: bytes" "$(q closefds-$m.scorch.json '.profiles[0].totals.bytes')" $((1000 * 100 + 1000 * 200 + 4096))
+done
+
+# ---- dlopen/dlclose in a loop, beside DHAT ----
+cat >dlloop.c <<'EOS'
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]);
+	double s = 0;
+	for (int i = 0; i < n; i++) {
+		void *h = dlopen(i % 2 ? "libz.so.1" : "libm.so.6", RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			return 1;
+		if (i % 2)
+			s += ((const char *(*)(void))dlsym(h, "zlibVersion"))()[0];
+		else
+			s += ((double (*)(double))dlsym(h, "cos"))(i);
+		free(malloc(i + 1));
+		dlclose(h);
+	}
+	printf("dl %d %.3f\n", n, s);
+	return 0;
+}
+EOS
+cc -O0 -o dlloop dlloop.c -ldl || fail "cannot build dlloop.c"
+same dlloop heap ./dlloop 40
+json dlloop.scorch
+if command -v valgrind >/dev/null 2>&1; then
+	valgrind --tool=dhat --dhat-out-file=dlloop.dhat ./dlloop 40 >/dev/null 2>dlloop.vg
+	dh=$(sed -n 's/.*Total: *\([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\2 \1/p' dlloop.vg | tr -d ,)
+	gm=$(sed -n 's/.*At t-gmax: *\([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\2 \1/p' dlloop.vg | tr -d ,)
+	check "dlloop: blocks and bytes, as DHAT's" "$(q dlloop.scorch.json '.profiles[0].totals | "\(.allocations) \(.bytes)"')" "$dh"
+	check "dlloop: peak, as DHAT's t-gmax" "$(q dlloop.scorch.json '.profiles[0].totals | "\(.peak_blocks) \(.peak_bytes)"')" "$gm"
+else
+	echo "SKIP: valgrind is not installed (scripts/install-deps.sh installs it): DHAT comparison"
+fi
+
+# ---- cut and damaged profiles: every view refuses them with a message ----
+views=("report" "report --json" "flame -o /dev/null" "html -o /dev/null" "export -F folded" "export -F pprof -o /dev/null"
+       "export -F speedscope" "export -F chrome" "export -F dhat" "export -F massif")
+bad=0 n=0
+for f in spawn-heap.scorch sigs-record.scorch sigs-record--wall.scorch; do
+	sz=$(stat -c %s "$f")
+	head -c $((sz / 2)) "$f" >cut.scorch
+	cp "$f" flip.scorch
+	printf '\377' | dd of=flip.scorch bs=1 seek=$((sz - 20)) conv=notrunc 2>/dev/null
+	for c in cut.scorch flip.scorch; do
+		for v in "${views[@]}"; do
+			timeout 60 "$SCORCH" $v "$c" >/dev/null 2>view.err
+			r=$?
+			n=$((n + 1))
+			if [ "$r" -eq 0 ] || [ "$r" -ge 124 ] || ! grep -q '^scorch' view.err; then
+				bad=$((bad + 1))
+				echo "    $f $c: scorch $v exited $r: $(head -c 200 view.err)"
+			fi
+		done
+	done
+done
+check "damaged profiles: views that did not refuse with a message (of $n)" "$bad" 0
+
+finish
