@@ -44,6 +44,14 @@ RT_EXPORT int scorch_rt_zones_on;
  * zoned (or instrumented) function itself, so this orders its frame against
  * the frames of the zones still open. */
 #define CALLER_FRAME() ((uintptr_t)__builtin_frame_address(0))
+/* The frame of an entry pushed on the signal alternate stack above the
+ * entries it interrupted, whose addresses say nothing of their order: lower
+ * than every frame, so that each hook while it is on top takes the general
+ * path, which tells by the alternate stack's bounds whether its handler
+ * still runs (z_unwind). Entries the short paths push on an alternate stack
+ * below the interrupted frames keep their addresses: the stack pointer rule
+ * orders them right. */
+#define Z_ALT_SP ((uintptr_t)1)
 /* the hooks' short paths: no call out of line */
 #define Z_INLINE inline __attribute__((always_inline))
 
@@ -139,6 +147,8 @@ struct zstate {
 	uint32_t depth;          /* entries on the stack */
 	uint32_t overflow;       /* calls entered past ZSTACK, not tracked */
 	uint64_t serial;
+	/* the signal alternate stack the entries at Z_ALT_SP ran on */
+	uintptr_t alt_lo, alt_hi;
 	struct zslot *slots;     /* open addressing, cap a power of two */
 	uint32_t cap, len;
 	struct zent stack[ZSTACK];
@@ -686,14 +696,27 @@ static uint32_t z_gone_above(struct zstate *z, uint32_t k, uintptr_t S)
  * at the same depth; the skipped call then ends, unwound, at a later hook of
  * a shallower frame. Spans not tied to a frame stay open. Not on a signal
  * alternate stack: the interrupted frames are alive whatever the addresses
- * say. Entries above S may be gone too (z_gone_above). */
-static void z_unwind(struct zstate *z, uintptr_t S, uint64_t t, uintptr_t R, uintptr_t site)
+ * say, and entries pushed there get Z_ALT_SP for a frame: returns 1 then.
+ * Entries above S may be gone too (z_gone_above). */
+static int z_unwind(struct zstate *z, uintptr_t S, uint64_t t, uintptr_t R, uintptr_t site)
 {
 	uint32_t k = z->depth;
+	int alt = 0;
 	for (uint32_t i = z->depth; i-- > 0;) {
 		const struct zent *e = &z->stack[i];
 		if (!e->sp)
 			continue;
+		if (e->sp == Z_ALT_SP) {
+			/* on its alternate stack its handler runs; off it, the
+			 * handler was left (a siglongjmp: it returned through
+			 * its exit hook otherwise) */
+			if (S - z->alt_lo < z->alt_hi - z->alt_lo) {
+				alt = 1;
+				break;
+			}
+			k = i;
+			continue;
+		}
 		if (e->sp > S)
 			break;
 		if (R && e->ret == R) {
@@ -707,10 +730,13 @@ static void z_unwind(struct zstate *z, uintptr_t S, uint64_t t, uintptr_t R, uin
 			break;
 	}
 	if (likely(k == z->depth))
-		return;
+		return alt;
 	stack_t ss;
-	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
-		return;
+	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK)) {
+		z->alt_lo = (uintptr_t)ss.ss_sp;
+		z->alt_hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+		return 1;
+	}
 	/* stamped before the walk: it is ours, not the program's time */
 	if (!t)
 		t = z_now();
@@ -718,6 +744,7 @@ static void z_unwind(struct zstate *z, uintptr_t S, uint64_t t, uintptr_t R, uin
 	for (uint32_t i = z->depth; i-- > k;)
 		if (z->stack[i].sp)
 			z_close(z, i, t, RAW_ZF_UNWOUND);
+	return 0;
 }
 
 /* Pushes an entry for slot s; NULL when the stack is full. */
@@ -931,9 +958,10 @@ static __attribute__((noinline)) uint64_t z_zone_open(const struct scorch_site *
 		return 0;
 	uint64_t token = 0;
 	if (site) {
-		uintptr_t ret = 0;
+		uintptr_t ret = 0, esp = sp;
 		if (z->depth) {
-			z_unwind(z, sp, 0, 0, 0);
+			if (z_unwind(z, sp, 0, 0, 0))
+				esp = Z_ALT_SP;
 			/* opened in the frame of a traced call: it shares its return address */
 			for (uint32_t i = z->depth; i-- > 0;)
 				if (z->stack[i].sp) {
@@ -943,7 +971,7 @@ static __attribute__((noinline)) uint64_t z_zone_open(const struct scorch_site *
 				}
 		}
 		struct zslot *s = z_slot(z, (uintptr_t)site, KEY_SITE);
-		struct zent *e = s ? z_push(z, s, ZE_SCOPED, sp, ret, 0) : NULL;
+		struct zent *e = s ? z_push(z, s, ZE_SCOPED, esp, ret, 0) : NULL;
 		if (e) {
 			z_begin_rec(z, s, e);
 			token = e->serial;
@@ -1164,8 +1192,9 @@ static __attribute__((noinline)) void z_call_enter(void *fn, uintptr_t sp, uintp
 		return;
 	/* the entry below is a caller's frame (above ours): nothing was left
 	 * by longjmp, z_unwind would find nothing to end */
-	if (z->depth && unlikely(z->stack[z->depth - 1].sp <= sp))
-		z_unwind(z, sp, 0, ret, site);
+	uintptr_t esp = sp;
+	if (z->depth && unlikely(z->stack[z->depth - 1].sp <= sp) && z_unwind(z, sp, 0, ret, site))
+		esp = Z_ALT_SP;
 	struct zslot *s = z->depth < ZSTACK ? z_slot(z, (uintptr_t)fn, KEY_FUNC) : NULL;
 	if (unlikely(!s)) {
 		z->overflow++;   /* its exit must not close another call */
@@ -1174,7 +1203,7 @@ static __attribute__((noinline)) void z_call_enter(void *fn, uintptr_t sp, uintp
 	struct zent *e;
 	if (likely(!zc.filter && !zc.exclude && !zc.max_depth)) {
 		/* every call recorded: no depth or filter region to carry */
-		e = z_push(z, s, ZE_CALL, sp, ret, site);
+		e = z_push(z, s, ZE_CALL, esp, ret, site);
 	} else {
 		/* depth and filter region of the innermost call */
 		uint16_t pd = 0;
@@ -1187,7 +1216,7 @@ static __attribute__((noinline)) void z_call_enter(void *fn, uintptr_t sp, uintp
 			}
 		uint8_t in = pin || (s->filt & FILT_MATCH);
 		int rec = in && !(s->filt & FILT_EXCLUDE) && (!zc.max_depth || pd < zc.max_depth);
-		e = z_push(z, s, ZE_CALL, sp, ret, site);
+		e = z_push(z, s, ZE_CALL, esp, ret, site);
 		e->infilter = in;
 		e->cdepth = (uint16_t)(pd + (rec && pd < UINT16_MAX));
 		if (!rec) {

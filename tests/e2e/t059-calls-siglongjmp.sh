@@ -1,7 +1,9 @@
 # Traced calls left by siglongjmp out of a traced SIGSEGV handler
 # (tests/progs/calls-siglongjmp: 100 rounds of poke -> SIGSEGV -> segv ->
 # spin, siglongjmp back to main, then work), with the handler on the
-# program's stack and on an alternate signal stack: exact counts (poke,
+# program's stack, on an alternate signal stack below it (malloc'd) and on
+# one in main's frame (above the interrupted poke's frame, so that the
+# handler's frame addresses say nothing of its nesting): exact counts (poke,
 # segv, spin, work 100, main 1; poke and segv all unwound, nothing
 # unfinished), main's total covers the loop the program timed itself (at
 # least 90% of it: each SIGSEGV makes scorch flush, and before the fix every
@@ -19,8 +21,8 @@ P=$PROGS/calls-siglongjmp
 zf() { jq -r --arg n "$2" "[.profiles[0].zones.zones[] | select(.name == \$n) | .$3] | add // 0" "$1"; }
 zt() { jq -r ".profiles[0].zones.totals.$2" "$1"; }
 
-for mode in same alt; do
-	arg=; [ "$mode" = alt ] && arg=alt
+for mode in same alt altmain; do
+	arg=; [ "$mode" = same ] || arg=$mode
 	alone=$("$P" $arg); r=$?
 	check "$mode alone: exit" "$r" 0
 	check_match "$mode alone: output" "$alone" '^rounds 100 loop_ns [0-9]+$'

@@ -3,7 +3,9 @@
  * `if (sigsetjmp(env, 1) == 0) poke();`: poke writes through a null pointer,
  * the handler segv() (sigaction) calls spin() and siglongjmps back to main;
  * then main calls work(). With argument "alt" the handler runs on an
- * alternate signal stack (SA_ONSTACK), else on the program's own stack.
+ * alternate signal stack (SA_ONSTACK) that malloc made (below the program's
+ * stack), with "altmain" on one in main's frame (above poke's frame, below
+ * main's), else on the program's own stack.
  * poke 100 calls (none returns: all unwound, inside main), segv 100 (none
  * returns: unwound, inside poke, where the signal came), spin 100 (inside
  * segv), work 100 (inside main), main 1. Prints "rounds 100 loop_ns N" with
@@ -13,12 +15,12 @@
  * while main waits for them; work 200 calls on 4 threads. */
 #include <pthread.h>
 #include <setjmp.h>
-#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static sigjmp_buf env;
 static int *volatile nullp;
@@ -90,13 +92,15 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "threads"))
 		return threads();
-	int alt = argc > 1 && !strcmp(argv[1], "alt");
+	int alt = argc > 1 && !strcmp(argv[1], "alt"), altmain = argc > 1 && !strcmp(argv[1], "altmain");
+	/* altmain's alternate stack: in main's frame, above poke's */
+	char local[1 << 16];
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = segv;
 	sa.sa_flags = 0;
-	if (alt) {
-		stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16, .ss_flags = 0 };
+	if (alt || altmain) {
+		stack_t ss = { .ss_sp = altmain ? local : malloc(1 << 16), .ss_size = 1 << 16, .ss_flags = 0 };
 		if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0) {
 			perror("sigaltstack");
 			return 1;
