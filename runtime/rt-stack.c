@@ -419,6 +419,9 @@ struct fu_tab {
 
 static struct fu_tab *_Atomic fu_tab;
 static int fu_off;                      /* no table could be had: unw_backtrace only */
+/* bumped when rules are forgotten (a module went away): the whole-stack
+ * caches' entries (below) made with older rules are not used again */
+static atomic_uint fu_gen;
 
 static inline uint32_t fu_slot(uintptr_t pc, uint32_t cap)
 {
@@ -498,6 +501,7 @@ static void fu_forget(uintptr_t lo, uintptr_t hi)
 		if (k > FU_TOMB && k >= lo && k < hi)
 			atomic_store_explicit(&t->e[i].key, FU_TOMB, memory_order_release);
 	}
+	atomic_fetch_add_explicit(&fu_gen, 1, memory_order_release);
 	atomic_store_explicit(&fu_lock, 0, memory_order_release);
 }
 
@@ -519,23 +523,123 @@ static inline uint64_t stack_end(uint64_t h, int n)
 	return h ? h : 1;
 }
 
+/* ---- the whole-stack cache: the last stacks of a thread, validated word by word ----
+ *
+ * The fast walk below is a pure function of where it starts (its own frame
+ * address) and of the words it reads on the way: its own saved RBP and
+ * return address, then for each frame the return address slot at CFA-8
+ * and, where the rule saves it, the saved RBP slot; the rules themselves
+ * are fixed per return address until a module goes away (fu_gen). So a walk
+ * that starts at the same frame address as an earlier one and finds every
+ * word that one read still holding the same value, read at the same
+ * addresses in the same order, would take the same steps and give the
+ * same stack and hash: the cache keeps, per thread buffer, the last
+ * SC_SETS x SC_WAYS walks (their start, the (address, value) of every word
+ * read, in order, the stack's hash and length) and a walk first compares the
+ * candidates' words in order, stopping at the first that differs. Each
+ * address compared is one the live walk itself would read at that point
+ * (every earlier word matched), so the check reads nothing the walk would
+ * not. A comparison is a load and a compare per word, independent of each
+ * other, where a step of the walk is a chain: a rule lookup, then the load
+ * it tells.
+ *
+ * The set is chosen by the start and a hint (the return address of the
+ * hook that called the runtime, that is, the program's call site of
+ * malloc: different call sites at the same depth land in different sets).
+ * A stack whose walk reads more than SC_SLOTS words is not cached. A hit
+ * gives the hash alone: the frames are wanted only by a stack new to the
+ * buffer, which walks again without the cache. Only the buffer's owner thread uses its
+ * cache; a signal handler's walk that interrupts one in progress on the
+ * same buffer (busy) does without. */
+#define SC_SETS 16
+#define SC_WAYS 4
+#define SC_SLOTS 128
+
+struct sc_ent {
+	uintptr_t fp, hint;             /* fp 0: empty */
+	uint64_t hash;
+	uint32_t gen;
+	uint16_t nslot, n;
+	struct { uintptr_t a, v; } slot[SC_SLOTS];
+};
+
+struct rt_sc {
+	int busy;
+	uint8_t next[SC_SETS];          /* the set's next victim, round robin */
+	struct sc_ent e[SC_SETS * SC_WAYS];
+};
+
+static struct rt_sc sc_none;            /* the mapping failed: stays busy */
+
+static inline uint32_t sc_set(uintptr_t fp, uintptr_t hint)
+{
+	return (uint32_t)((((uint64_t)fp >> 4) ^ (uint64_t)hint) * 0x9e3779b97f4a7c15ULL >> 60) & (SC_SETS - 1);
+}
+
 /* The program's stack above the caller, as capture() makes it from what
  * unw_backtrace called at the same place gives (return addresses, at most
  * G.depth + 24 of them): the profiler's frames (and libunwind's) at the top
  * left out, the profiler's own frames elsewhere too, at most G.depth kept,
  * in out; their hash in *hash. Returns how many, or -1 when a return
  * address is not cached yet (put in *miss; -3 when it is the first, the
- * caller's own), -2 when a frame is not standard. async-signal-safe */
-static __attribute__((noinline)) int fu_walk(void **out, uintptr_t *miss, uint64_t *hash)
+ * caller's own), -2 when a frame is not standard. A stack walked before
+ * from the same frame comes from sc (the cache above) when every word it
+ * read still holds the same value: then only its hash and count are given
+ * (*cached set, out untouched; walk again without sc for the frames).
+ * async-signal-safe */
+static __attribute__((noinline)) int fu_walk(void **out, uintptr_t *miss, uint64_t *hash, struct rt_sc *sc,
+					     uintptr_t hint, int *cached)
 {
 	const struct fu_tab *t = atomic_load_explicit(&fu_tab, memory_order_acquire);
 	if (unlikely(!t))
 		return -1;
 	/* our own frame has a frame pointer: step over it by hand */
 	const uintptr_t *fp = __builtin_frame_address(0);
-	uintptr_t rip = fp[1], rbp = fp[0], rsp = (uintptr_t)(fp + 2);
+	struct sc_ent *rec = NULL;
+	uint32_t gen = 0;
+	if (likely(sc != NULL) && !sc->busy) {
+		sc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		gen = atomic_load_explicit(&fu_gen, memory_order_acquire);
+		uint32_t set = sc_set((uintptr_t)fp, hint);
+		struct sc_ent *w = &sc->e[set * SC_WAYS];
+		for (int k = 0; k < SC_WAYS; k++, w++) {
+			if (w->fp != (uintptr_t)fp || w->hint != hint || w->gen != gen)
+				continue;
+			uint32_t i = 0, ns = w->nslot;
+			while (i < ns && *(const uintptr_t *)w->slot[i].a == w->slot[i].v)
+				i++;
+			if (i < ns)
+				continue;
+			int n = w->n;
+			*hash = w->hash;
+			*cached = 1;
+			atomic_signal_fence(memory_order_seq_cst);
+			sc->busy = 0;
+			return n;
+		}
+		rec = &sc->e[set * SC_WAYS + sc->next[set]++ % SC_WAYS];
+		rec->fp = 0;
+	}
+	uint32_t ns = 0;
+	/* a word the walk reads, recorded while there is room */
+#define SC_READ(addr, dst)                                                     \
+	do {                                                                   \
+		uintptr_t a_ = (addr);                                         \
+		(dst) = *(const uintptr_t *)a_;                                \
+		if (rec) {                                                     \
+			if (ns < SC_SLOTS) {                                   \
+				rec->slot[ns].a = a_;                          \
+				rec->slot[ns].v = (dst);                       \
+			}                                                      \
+			ns++;                                                  \
+		}                                                              \
+	} while (0)
+	uintptr_t rip, rbp, rsp = (uintptr_t)(fp + 2);
+	SC_READ((uintptr_t)&fp[0], rbp);
+	SC_READ((uintptr_t)&fp[1], rip);
 	uintptr_t slo = G.self_lo, sn = G.self_hi - slo, ulo = G.unw_lo, un = G.unw_hi - ulo;
-	int raw = 0, n = 0, max = G.depth + 24, keep = G.depth, top = 1;
+	int raw = 0, n = 0, max = G.depth + 24, keep = G.depth, top = 1, r;
 	uint64_t h = STACK_SEED;
 	while (raw < max && n < keep && rip >= 0x4000) {
 		raw++;
@@ -549,23 +653,42 @@ static __attribute__((noinline)) int fu_walk(void **out, uintptr_t *miss, uint64
 		const struct fu_ent *e = fu_find(t, rip);
 		if (unlikely(!e)) {
 			*miss = rip;
-			return raw == 1 ? -3 : -1;
+			r = raw == 1 ? -3 : -1;
+			goto out;
 		}
 		if (e->type != FU_STD) {
 			if (e->type == FU_LAST)
 				break;
-			return -2;
+			r = -2;
+			goto out;
 		}
 		uintptr_t cfa = (e->cfa_rsp ? rsp : rbp) + (intptr_t)e->cfa_off;
-		if (unlikely(cfa <= rsp))
-			return -2;
-		rip = *(const uintptr_t *)(cfa - 8);
+		if (unlikely(cfa <= rsp)) {
+			r = -2;
+			goto out;
+		}
+		SC_READ(cfa - 8, rip);
 		if (e->rbp_saved)
-			rbp = *(const uintptr_t *)(cfa + (intptr_t)e->rbp_off);
+			SC_READ(cfa + (intptr_t)e->rbp_off, rbp);
 		rsp = cfa;
 	}
+#undef SC_READ
 	*hash = stack_end(h, n);
-	return n;
+	r = n;
+	if (rec && ns <= SC_SLOTS) {
+		rec->hash = *hash;
+		rec->n = (uint16_t)n;
+		rec->nslot = (uint16_t)ns;
+		rec->gen = gen;
+		rec->hint = hint;
+		rec->fp = (uintptr_t)fp;
+	}
+out:
+	if (rec) {
+		atomic_signal_fence(memory_order_seq_cst);
+		sc->busy = 0;
+	}
+	return r;
 }
 
 /* -- the CFI subset -- */
@@ -1097,11 +1220,12 @@ static uint32_t stack_find(const struct rt_buf *b, uint64_t h)
 
 /* Captures the caller's stack without the profiler's own frames: the fast
  * walk, or libunwind. Writes at most G.depth frames to ips and their hash
- * to *hash; returns how many. */
-static int capture(void **ips, uint64_t *hash)
+ * to *hash; returns how many. A hit in sc (the whole-stack cache, NULL for
+ * none) sets *cached and gives the hash and count alone. */
+static int capture(void **ips, uint64_t *hash, struct rt_sc *sc, uintptr_t hint, int *cached)
 {
 	uintptr_t miss = 0;
-	int n = fu_off ? -2 : fu_walk(ips, &miss, hash);
+	int n = fu_off ? -2 : fu_walk(ips, &miss, hash, sc, hint, cached);
 	if (likely(n >= 0))
 		return n;
 	void *tmp[G.depth + 24];
@@ -1138,7 +1262,27 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 {
 	void *ips[G.depth];
 	uint64_t h;
-	int n = capture(ips, &h);
+	if (unlikely(!b->sc)) {
+		/* signals blocked: a handler's event here would map a second one */
+		sigset_t old;
+		scorch_rt_sigblock(&old);
+		if (!b->sc) {
+			struct rt_sc *sc = rt_mmap(sizeof(struct rt_sc));
+			if (!sc) {
+				sc = &sc_none;
+				sc->busy = 1;
+			}
+			b->sc = sc;
+		}
+		scorch_rt_sigrestore(&old);
+	}
+	/* the hook's return address: the program's call site of malloc */
+	const struct rt_tls *tl = &scorch_rt_tls;
+	uintptr_t hint = 0;
+	if (tl->nctx > 0 && tl->nctx <= RT_NEST)
+		hint = ((const uintptr_t *)(tl->ctx[tl->nctx - 1] & ~(uintptr_t)1))[1];
+	int cached = 0;
+	int n = capture(ips, &h, b->sc, hint, &cached);
 
 	/* b's dedup table is touched only by its owner, or by a flush on this
 	 * same thread or under the lock: take it for the lookup. */
@@ -1147,6 +1291,12 @@ uint32_t scorch_rt_stack_id(struct rt_buf *b, int flags)
 	if (found)
 		return found;
 	scorch_rt_unlock(b);
+	if (cached) {
+		/* a hit in the stack cache gives no frames: the same walk
+		 * again, without it, for them */
+		cached = 0;
+		n = capture(ips, &h, NULL, 0, &cached);
+	}
 
 	/* New to this thread: make sure its modules are known, then add it.
 	 * Signals blocked: a handler's allocation here would spin on the module

@@ -54,6 +54,7 @@ struct rt_buf {
 	uint64_t *dd_keys;
 	uint32_t *dd_ids;
 	uint32_t dd_cap, dd_len;
+	struct rt_sc *sc;               /* the owner's cache of whole stacks (rt-stack.c), mmap'd */
 	uint8_t data[RT_BUF_SIZE];      /* chunk header then payload */
 };
 
