@@ -650,11 +650,19 @@ static uint32_t z_gone_above(struct zstate *z, uint32_t k, uintptr_t S)
 			continue;
 		if (e->sp <= S || !e->ret)
 			break;
-		/* the parent: the next entry of another frame */
-		uintptr_t pret = 0;
+		/* the parent: the next entry of another frame. The frame
+		 * that returns to its return address lies above the parent's
+		 * own frame, whose hooks ran two words below its stack
+		 * pointer (the hook's return address and frame pointer): e's
+		 * own frame, calling the same place the parent was called
+		 * from (recursion), is not taken for it */
+		uintptr_t pret = 0, psp = 0;
 		for (uint32_t p = i; p-- > 0;)
 			if (z->stack[p].sp && (z->stack[p].sp != e->sp || z->stack[p].ret != e->ret)) {
-				pret = z->stack[p].ret;
+				if (z->stack[p].sp != Z_ALT_SP) {
+					pret = z->stack[p].ret;
+					psp = z->stack[p].sp + 2 * sizeof(uintptr_t);
+				}
 				break;
 			}
 		int gone = -1;
@@ -663,7 +671,7 @@ static uint32_t z_gone_above(struct zstate *z, uint32_t k, uintptr_t S)
 				continue;
 			if (fip[f] == e->ret)
 				gone = 0;
-			else if (pret && fip[f] == pret)
+			else if (pret && fip[f] == pret && fsp[f] > psp)
 				gone = 1;
 		}
 		if (gone < 0)

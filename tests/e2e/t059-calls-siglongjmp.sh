@@ -12,7 +12,8 @@
 # function's self time within its total, and the nesting exact: each span's
 # parent in the Chrome trace is where it ran (segv inside poke, spin inside
 # segv, work inside main, not inside the poke it followed), and each self
-# time is the total less the totals of the spans directly inside. Then 4
+# time is the total less the totals of the spans directly inside. A
+# longjmp back into a recursion (recjmp) unwinds only the calls it left. Then 4
 # threads tracing calls, one of which ends the process by exit(): every
 # thread in the zones threads table with its spans.
 . "$ROOT/tests/e2e/lib.sh"
@@ -61,6 +62,19 @@ for mode in same alt altmain; do
 	check "$mode: chrome trace: each call's parent" "$got" \
 		"main<-:1 now_ns<main:2 poke<main:100 segv<poke:100 spin<segv:100 work<main:100"
 done
+
+# a plain longjmp back into a recursion: the frame it lands in calls from
+# the call instruction its parent was called from (no live call is taken
+# for one the jump left)
+out=$("$SCORCH" record --calls -o rj.scorch -- "$P" recjmp 2>rj.err); r=$?
+echo "--- scorch record --calls $P recjmp (exit $r)"; sed 's/^/    /' rj.err
+check "recjmp: exit, output" "$r,$out" "0,rec done"
+"$SCORCH" report --zones --json --limit=0 rj.scorch >rj.json || fail "recjmp: report --zones --json"
+for z in main:1:0 rec:9:3 leaf:2:1; do
+	IFS=: read -r n c u <<<"$z"
+	check "recjmp: $n calls, unwound" "$(zf rj.json "$n" calls),$(zf rj.json "$n" unwound)" "$c,$u"
+done
+check "recjmp: nothing unfinished" "$(zt rj.json unfinished)" 0
 
 # 4 threads tracing calls; one ends the process by exit() while main waits
 out=$("$SCORCH" record --calls -o th.scorch -- "$P" threads 2>th.err); r=$?

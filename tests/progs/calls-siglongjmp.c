@@ -88,10 +88,43 @@ static int threads(void)
 	return 1;
 }
 
+/* "recjmp": main calls rec(5); rec(4) calls rec(3) from another call
+ * instruction than the others; rec(3) sets a jump buffer, and the first
+ * leaf() longjmps back to it, leaving rec(2), rec(1), rec(0) and leaf; rec(3)
+ * calls rec(2) again, from the call instruction rec(4) was called from.
+ * rec 9 calls (3 unwound), leaf 2 (1 unwound). */
+static jmp_buf rjb;
+static volatile int jumped;
+
+static void leaf(void)
+{
+	if (!jumped) {
+		jumped = 1;
+		longjmp(rjb, 1);
+	}
+}
+
+static void rec(int n)
+{
+	if (n == 3)
+		setjmp(rjb);
+	if (n == 4)
+		rec(n - 1);
+	else if (n > 0)
+		rec(n - 1);
+	else
+		leaf();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "threads"))
 		return threads();
+	if (argc > 1 && !strcmp(argv[1], "recjmp")) {
+		rec(5);
+		printf("rec done\n");
+		return 0;
+	}
 	int alt = argc > 1 && !strcmp(argv[1], "alt"), altmain = argc > 1 && !strcmp(argv[1], "altmain");
 	/* altmain's alternate stack: in main's frame, above poke's */
 	char local[1 << 16];
