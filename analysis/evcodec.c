@@ -311,6 +311,7 @@ struct evc_encoder {
 	uint64_t *col[6];             /* kind, thread, dt, stack, size, ref */
 	uint64_t *tmp;
 	uint64_t *exc;                /* alloc index in block, what */
+	size_t cap;                   /* events the columns have room for */
 };
 
 struct evc_encoder *evc_encoder_new(uint32_t time_unit)
@@ -318,11 +319,25 @@ struct evc_encoder *evc_encoder_new(uint32_t time_unit)
 	struct evc_encoder *e = xcalloc(1, sizeof(*e));
 	e->unit = time_unit ? time_unit : 1;
 	u64map_init(&e->live, 1024);
-	for (int i = 0; i < 6; i++)
-		e->col[i] = xmalloc(EVC_BLOCK_MAX * sizeof(uint64_t));
-	e->tmp = xmalloc(4 * EVC_BLOCK_MAX * sizeof(uint64_t));
-	e->exc = xmalloc(2 * EVC_BLOCK_MAX * sizeof(uint64_t));
 	return e;
+}
+
+/* The columns are sized to the largest block given, not to EVC_BLOCK_MAX:
+ * 12 words an event (6 columns, tmp 4, exc 2), 6 MiB for a block of
+ * EVC_BLOCK_MAX, which the launcher's streaming encoder does not use. */
+static void encoder_room(struct evc_encoder *e, size_t n)
+{
+	if (n <= e->cap)
+		return;
+	for (int i = 0; i < 6; i++) {
+		free(e->col[i]);
+		e->col[i] = xmalloc(n * sizeof(uint64_t));
+	}
+	free(e->tmp);
+	free(e->exc);
+	e->tmp = xmalloc(4 * n * sizeof(uint64_t));
+	e->exc = xmalloc(2 * n * sizeof(uint64_t));
+	e->cap = n;
 }
 
 void evc_encoder_free(struct evc_encoder *e)
@@ -359,6 +374,7 @@ int evc_encode(struct evc_encoder *e, const struct sc_event *ev, size_t n, struc
 			return -EINVAL;
 		t = x->time / e->unit * e->unit;
 	}
+	encoder_room(e, n);
 	uint64_t *kind = e->col[0], *thr = e->col[1], *dt = e->col[2];
 	uint64_t *stk = e->col[3], *sz = e->col[4], *ref = e->col[5];
 	size_t na = 0, nf = 0, nexc = 0;

@@ -38,13 +38,40 @@
  * profile of tens of millions of events is not copied more than needed. */
 #define rev sc_event
 
+/* A queued heap event packed into 16 bytes (struct sc_event is 32): the
+ * queues were the launcher's largest memory at a burst. a: the time less
+ * the queue's base (QEV_TBITS), func, a free's bit, the wide bit, the size;
+ * b: the address / 8 and the dense stack. An event that does not fit (a
+ * size of 512 KiB or more, an address not 8-aligned or above 2^48, stack
+ * ids past 2^19, a time QEV_TBITS past the base or before it) goes whole
+ * into the thread's `wide` vector and a holds the wide bit and its index. */
+struct qev {
+	uint64_t a, b;
+};
+#define QEV_TBITS 38
+#define QEV_FUNC_SHIFT QEV_TBITS
+#define QEV_FREE_BIT (1ull << (QEV_TBITS + 5))
+#define QEV_WIDE_BIT (1ull << (QEV_TBITS + 6))
+#define QEV_SIZE_SHIFT (QEV_TBITS + 7)
+#define QEV_SIZE_BITS (64 - QEV_SIZE_SHIFT)
+#define QEV_ADDR_BITS 45              /* address / 8 */
+#define QEV_STACK_BITS (64 - QEV_ADDR_BITS)
+#define QEV_TBASE_SLACK 1000000ull    /* ns before a new base's first event that still fit */
+
 struct rthread {
 	uint32_t tid;
 	char name[17];
 	uint64_t start, end;
-	VEC(struct rev) ev;           /* times relative to the stream start, dense stacks */
-	size_t emitted;               /* how many of ev went to the event stream */
-	size_t dropped;               /* events before ev[0], streamed and freed */
+	/* The queue, packed (struct qev), times relative to the stream start,
+	 * dense stacks; unpacked into ev only when the profile is built. */
+	VEC(struct qev) q;
+	VEC(struct rev) wide;         /* the queued events that do not pack */
+	uint64_t tbase;               /* the time the packed times are from */
+	uint16_t index;               /* in the thread table: its events' thread */
+	int based;                    /* tbase is set (the queue held events since) */
+	VEC(struct rev) ev;           /* build_profile's: the queue unpacked */
+	size_t emitted;               /* how many of q went to the event stream */
+	size_t dropped;               /* events before q[0], streamed and freed */
 	VEC(struct sc_sample) samples; /* times relative, dense stacks */
 	VEC(struct sc_sample) offcpu;  /* blocked spans: time = start, weight unused */
 	VEC(uint64_t) offcpu_ns;       /* ... and their durations */
@@ -163,6 +190,7 @@ static struct rthread *thread_for(struct fin *f, uint32_t tid)
 		struct rthread t;
 		memset(&t, 0, sizeof(t));
 		t.tid = tid;
+		t.index = (uint16_t)f->threads.len;
 		VEC_PUSH(&f->threads, t);
 		*slot = f->threads.len;
 	}
@@ -239,6 +267,83 @@ static uint64_t zone_dur(void *ctx, uint64_t ticks);
 static void zone_func(void *ctx, uint64_t addr, uint64_t ticks, const char **name, const char **file,
 		      uint32_t *line);
 
+/* ---- the packed queues (struct qev) ---- */
+
+static inline struct qev q_pack(struct rthread *th, const struct rev *e)
+{
+	if (!th->based) {
+		th->tbase = e->time > QEV_TBASE_SLACK ? e->time - QEV_TBASE_SLACK : 0;
+		th->based = 1;
+	}
+	uint64_t dt = e->time - th->tbase;
+	if (e->time >= th->tbase && dt < (1ull << QEV_TBITS) && e->func < 32 &&
+	    (e->kind == EV_ALLOC || (e->kind == EV_FREE && !e->size && !e->stack)) &&
+	    e->size < (1ull << QEV_SIZE_BITS) && !(e->addr & 7) && (e->addr >> 3) < (1ull << QEV_ADDR_BITS) &&
+	    e->stack < (1u << QEV_STACK_BITS))
+		return (struct qev){ dt | (uint64_t)e->func << QEV_FUNC_SHIFT | (e->kind == EV_FREE ? QEV_FREE_BIT : 0) |
+					     e->size << QEV_SIZE_SHIFT,
+				     e->addr >> 3 | (uint64_t)e->stack << QEV_ADDR_BITS };
+	VEC_PUSH(&th->wide, *e);
+	return (struct qev){ QEV_WIDE_BIT | (th->wide.len - 1), 0 };
+}
+
+static inline void q_unpack(const struct rthread *th, const struct qev *x, struct rev *e)
+{
+	if (x->a & QEV_WIDE_BIT) {
+		*e = th->wide.data[x->a & (QEV_WIDE_BIT - 1)];
+		return;
+	}
+	*e = (struct rev){ .time = th->tbase + (x->a & ((1ull << QEV_TBITS) - 1)),
+			   .addr = (x->b & ((1ull << QEV_ADDR_BITS) - 1)) << 3,
+			   .size = x->a >> QEV_SIZE_SHIFT,
+			   .stack = (uint32_t)(x->b >> QEV_ADDR_BITS),
+			   .thread = th->index,
+			   .kind = (x->a & QEV_FREE_BIT) ? EV_FREE : EV_ALLOC,
+			   .func = (uint8_t)((x->a >> QEV_FUNC_SHIFT) & 31) };
+}
+
+static inline uint64_t q_time(const struct rthread *th, size_t k)
+{
+	const struct qev *x = &th->q.data[k];
+	if (x->a & QEV_WIDE_BIT)
+		return th->wide.data[x->a & (QEV_WIDE_BIT - 1)].time;
+	return th->tbase + (x->a & ((1ull << QEV_TBITS) - 1));
+}
+
+static inline void q_push(struct rthread *th, const struct rev *e)
+{
+	struct qev x = q_pack(th, e);
+	VEC_PUSH(&th->q, x);
+}
+
+/* Re-packs q[from..) against a new base (their least time), and drops the
+ * wide events no entry refers to any longer: after a batch left the queue,
+ * so that the times of a long run stay within QEV_TBITS of the base. */
+static void q_rebase(struct rthread *th, size_t from)
+{
+	size_t n = th->q.len - from;
+	if (!n) {
+		th->based = 0;
+		th->wide.len = 0;
+		th->q.len = from;
+		return;
+	}
+	struct rev *tmp = xmalloc(n * sizeof(*tmp));
+	uint64_t least = UINT64_MAX;
+	for (size_t k = 0; k < n; k++) {
+		q_unpack(th, &th->q.data[from + k], &tmp[k]);
+		if (tmp[k].time < least)
+			least = tmp[k].time;
+	}
+	th->wide.len = 0;
+	th->based = 1;
+	th->tbase = least;
+	th->q.len = from;
+	for (size_t k = 0; k < n; k++)
+		q_push(th, &tmp[k]);
+	free(tmp);
+}
+
 /* Decodes one intact chunk. Returns -1 if a record is malformed (the rest of
  * the chunk is dropped; what came before it stays). */
 static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_t *p, size_t n)
@@ -266,7 +371,7 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			e.addr = addr + (uint64_t)a.daddr;
 			if (e.addr)
 				addr = e.addr;
-			VEC_PUSH(&th->ev, e);
+			q_push(th, &e);
 			break;
 		}
 		case RAW_FREE: {
@@ -278,7 +383,7 @@ static int decode_chunk(struct fin *f, uint32_t tid, uint64_t base, const uint8_
 			e.addr = addr + (uint64_t)fr.daddr;
 			if (e.addr)
 				addr = e.addr;
-			VEC_PUSH(&th->ev, e);
+			q_push(th, &e);
 			break;
 		}
 		case RAW_STACK: {
@@ -644,6 +749,39 @@ static int sorted(const struct rev *e, size_t n)
 	return 1;
 }
 
+/* Sorts q[from..) by rev_cmp when its times are out of order (they are
+ * not, but for a realloc's old block stamped before the call). */
+static void q_sort(struct rthread *th, size_t from)
+{
+	size_t n = th->q.len - from, k;
+	for (k = from + 1; k < th->q.len; k++)
+		if (q_time(th, k) < q_time(th, k - 1))
+			break;
+	if (k >= th->q.len)
+		return;
+	struct rev *tmp = xmalloc(n * sizeof(*tmp));
+	for (k = 0; k < n; k++)
+		q_unpack(th, &th->q.data[from + k], &tmp[k]);
+	qsort(tmp, n, sizeof(*tmp), rev_cmp);
+	th->q.len = from;
+	for (k = 0; k < n; k++)
+		q_push(th, &tmp[k]);
+	free(tmp);
+}
+
+/* The queue unpacked into th->ev (build_profile's form), the packed one
+ * freed. */
+static void q_unpack_all(struct rthread *th)
+{
+	VEC_RESERVE(&th->ev, th->q.len);
+	for (size_t k = 0; k < th->q.len; k++)
+		q_unpack(th, &th->q.data[k], &th->ev.data[th->ev.len + k]);
+	th->ev.len += th->q.len;
+	VEC_FREE(&th->q);
+	VEC_FREE(&th->wide);
+	th->based = 0;
+}
+
 /* Index of the module loaded over addr when time t passed, or -1. */
 static int module_at(struct fin *f, uint64_t addr, uint64_t t)
 {
@@ -980,6 +1118,9 @@ static void build_profile(struct fin *f)
 {
 	struct sc_profile *p = f->p;
 	struct arena *A = &p->arena;
+
+	for (size_t i = 0; i < f->threads.len; i++)
+		q_unpack_all(&f->threads.data[i]);
 
 	p->pid = f->pid;
 	p->ppid = f->ppid;
@@ -1492,17 +1633,26 @@ static void stream_release(struct fin *f)
 		struct rthread *th = &f->threads.data[i];
 		if (!th->emitted)
 			continue;
-		memmove(th->ev.data, th->ev.data + th->emitted, (th->ev.len - th->emitted) * sizeof(*th->ev.data));
-		th->ev.len -= th->emitted;
+		memmove(th->q.data, th->q.data + th->emitted, (th->q.len - th->emitted) * sizeof(*th->q.data));
+		th->q.len -= th->emitted;
 		th->dropped += th->emitted;
 		th->emitted = 0;
+		/* the rest against a base of its own (once its times are half
+		 * the way to QEV_TBITS), the wide ones streamed gone */
+		if (!th->q.len || th->wide.len || q_time(th, th->q.len - 1) - th->tbase > (1ull << (QEV_TBITS - 1)))
+			q_rebase(th, 0);
 		/* a burst's queue goes back to the system once it is streamed
 		 * (the vectors are mmap'd: raw_reader_new), so the threads'
 		 * bursts do not add up in the launcher's RSS */
-		if (th->ev.cap > QUEUE_KEEP && th->ev.cap / 4 > th->ev.len) {
-			size_t cap = th->ev.len * 2 > QUEUE_KEEP ? th->ev.len * 2 : QUEUE_KEEP;
-			th->ev.data = xrealloc(th->ev.data, cap * sizeof(*th->ev.data));
-			th->ev.cap = cap;
+		if (th->q.cap > QUEUE_KEEP && th->q.cap / 4 > th->q.len) {
+			size_t cap = th->q.len * 2 > QUEUE_KEEP ? th->q.len * 2 : QUEUE_KEEP;
+			th->q.data = xrealloc(th->q.data, cap * sizeof(*th->q.data));
+			th->q.cap = cap;
+		}
+		if (th->wide.cap > 64 && th->wide.cap / 4 > th->wide.len) {
+			size_t cap = th->wide.len * 2 > 64 ? th->wide.len * 2 : 64;
+			th->wide.data = xrealloc(th->wide.data, cap * sizeof(*th->wide.data));
+			th->wide.cap = cap;
 		}
 	}
 }
@@ -1517,8 +1667,8 @@ static void stream_push(struct fin *f, uint64_t w)
 	size_t with = 0, pending = 0, held = 0;
 	for (size_t i = 0; i < f->threads.len; i++) {
 		struct rthread *th = &f->threads.data[i];
-		with += th->ev.len || th->dropped;
-		pending += th->ev.len - th->emitted;
+		with += th->q.len || th->dropped;
+		pending += th->q.len - th->emitted;
 		held += th->emitted;
 	}
 	if (w == WM_NONE) {
@@ -1533,16 +1683,15 @@ static void stream_push(struct fin *f, uint64_t w)
 	int any = event_stream_count(f->es) != 0;
 	for (size_t i = 0; i < f->threads.len; i++) {
 		struct rthread *th = &f->threads.data[i];
-		struct rev *e = th->ev.data + th->emitted;
-		size_t n = th->ev.len - th->emitted;
-		if (!n)
+		if (th->q.len == th->emitted)
 			continue;
-		if (!sorted(e, n))
-			qsort(e, n, sizeof(*e), rev_cmp);
-		if (any && rev_cmp(&e[0], &f->stream_last) < 0) {
+		q_sort(th, th->emitted);
+		struct rev e0;
+		q_unpack(th, &th->q.data[th->emitted], &e0);
+		if (any && rev_cmp(&e0, &f->stream_last) < 0) {
 			snprintf(f->why_buf, sizeof(f->why_buf),
 				 "an event came later than the watermark allowed (%.1f ms behind one streamed, thread %zu, kind %d)",
-				 (double)(f->stream_last.time - e[0].time) / 1e6, i, (int)e[0].kind);
+				 (double)(f->stream_last.time - e0.time) / 1e6, i, (int)e0.kind);
 			stream_stop(f, f->why_buf);
 			return;
 		}
@@ -1552,15 +1701,15 @@ static void stream_push(struct fin *f, uint64_t w)
 	size_t behind = 0;
 	for (size_t i = 0; i < f->threads.len && w < UINT64_MAX - 1; i++) {
 		struct rthread *th = &f->threads.data[i];
-		size_t lo = th->emitted, hi = th->ev.len;
+		size_t lo = th->emitted, hi = th->q.len;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			if (th->ev.data[mid].time < w)
+			if (q_time(th, mid) < w)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		behind += th->ev.len - lo;
+		behind += th->q.len - lo;
 	}
 	if (behind > STREAM_PENDING_MAX) {
 		stream_stop(f, "a buffer held old events too long");
@@ -1585,32 +1734,36 @@ static void stream_push(struct fin *f, uint64_t w)
 		 * in the table): the first thread's events go on, in a run,
 		 * until one of them no longer comes before the second's head */
 		struct rthread *best = NULL, *next = NULL;
+		struct rev be = { 0 }, ne = { 0 }, e;
 		for (size_t i = 0; i < f->threads.len; i++) {
 			struct rthread *th = &f->threads.data[i];
-			if (th->emitted >= th->ev.len)
+			if (th->emitted >= th->q.len)
 				continue;
-			const struct rev *e = &th->ev.data[th->emitted];
-			if (e->time >= w)
+			q_unpack(th, &th->q.data[th->emitted], &e);
+			if (e.time >= w)
 				continue;
-			if (!best || rev_cmp(e, &best->ev.data[best->emitted]) < 0) {
+			if (!best || rev_cmp(&e, &be) < 0) {
 				next = best;
+				ne = be;
 				best = th;
-			} else if (!next || rev_cmp(e, &next->ev.data[next->emitted]) < 0) {
+				be = e;
+			} else if (!next || rev_cmp(&e, &ne) < 0) {
 				next = th;
+				ne = e;
 			}
 		}
 		if (!best)
 			break;
 		for (;;) {
-			VEC_PUSH(&f->merged, best->ev.data[best->emitted]);
+			VEC_PUSH(&f->merged, be);
 			best->emitted++;
-			if (f->merged.len == MERGE_RUN || best->emitted >= best->ev.len)
+			if (f->merged.len == MERGE_RUN || best->emitted >= best->q.len)
 				break;
-			const struct rev *e = &best->ev.data[best->emitted];
-			if (e->time >= w)
+			q_unpack(best, &best->q.data[best->emitted], &be);
+			if (be.time >= w)
 				break;
 			if (next) {
-				int c = rev_cmp(e, &next->ev.data[next->emitted]);
+				int c = rev_cmp(&be, &ne);
 				if (c > 0 || (c == 0 && best > next))
 					break;
 			}
@@ -1656,8 +1809,8 @@ static void stream_stop(struct fin *f, const char *why)
 		/* what was streamed but is still in memory is in back too */
 		for (size_t i = 0; i < nt; i++) {
 			struct rthread *th = &f->threads.data[i];
-			memmove(th->ev.data, th->ev.data + th->emitted, (th->ev.len - th->emitted) * sizeof(*th->ev.data));
-			th->ev.len -= th->emitted;
+			memmove(th->q.data, th->q.data + th->emitted, (th->q.len - th->emitted) * sizeof(*th->q.data));
+			th->q.len -= th->emitted;
 		}
 	}
 	for (size_t i = 0; i < nt; i++) {
@@ -1894,6 +2047,8 @@ static void reader_free(struct raw_reader *r)
 	profile_free(f->p);   /* left here only when finish failed */
 	for (size_t i = 0; i < f->threads.len; i++) {
 		VEC_FREE(&f->threads.data[i].ev);
+		VEC_FREE(&f->threads.data[i].q);
+		VEC_FREE(&f->threads.data[i].wide);
 		VEC_FREE(&f->threads.data[i].samples);
 		VEC_FREE(&f->threads.data[i].offcpu);
 		VEC_FREE(&f->threads.data[i].offcpu_ns);
@@ -2004,7 +2159,7 @@ int raw_reader_finish(struct raw_reader *r, struct sc_profile **out, struct fina
 		stream_push(f, UINT64_MAX - 1);
 		size_t total = f->nback;
 		for (size_t i = 0; i < f->threads.len; i++)
-			total += f->threads.data[i].ev.len + f->threads.data[i].dropped;
+			total += f->threads.data[i].q.len + f->threads.data[i].dropped;
 		f->streamed = f->es && !f->es_failed && info && event_stream_count(f->es) == total;
 		if (!f->streamed && f->es && !f->es_failed)
 			stream_stop(f, NULL);   /* e.g. no info wanted: bring the events back */

@@ -62,6 +62,13 @@ static int sec_rank(int tag)
 /* ns per time tick of the event blocks scorch writes: 1 us. Times to the
  * ns cost 6-16 times as much (docs/format.md, EVENT_BLOCK). */
 #define EVENT_TIME_UNIT 1000
+/* Events a block of the launcher's stream takes (EVC_BLOCK_MAX at exit):
+ * the encoder's columns and this block's buffer are 128 bytes an event
+ * (8 MiB at EVC_BLOCK_MAX, 2 MiB here: issue 12's launcher RSS); the
+ * profiles of bench/heap-scale.sh's 10M-allocation storms re-encoded:
+ * +0.6% random, +12% main/periodic (each block restarts the predictors),
+ * -5% threads4/periodic. */
+#define EVENT_STREAM_BLOCK 16384u
 
 /* ---- writing ---- */
 
@@ -228,15 +235,17 @@ struct ev_encoder {
 	struct evc_encoder *evc;
 	struct sc_event *buf;         /* events of the open block */
 	size_t n;                     /* how many */
+	size_t block;                 /* events a block takes (<= EVC_BLOCK_MAX) */
 	struct strbuf sec;
 	uint64_t total, last_time;
 };
 
-static void ev_encoder_init(struct ev_encoder *e)
+static void ev_encoder_init(struct ev_encoder *e, size_t block)
 {
 	memset(e, 0, sizeof(*e));
 	e->evc = evc_encoder_new(EVENT_TIME_UNIT);
-	e->buf = xmalloc(EVC_BLOCK_MAX * sizeof(*e->buf));
+	e->block = block;
+	e->buf = xmalloc(block * sizeof(*e->buf));
 }
 
 static void ev_encoder_flush(struct ev_encoder *enc, struct zout *o)
@@ -263,7 +272,7 @@ static int ev_encoder_add(struct ev_encoder *enc, struct zout *o, const struct s
 	enc->buf[enc->n] = *e;
 	enc->total++;
 	enc->last_time = e->time;
-	if (++enc->n == EVC_BLOCK_MAX)
+	if (++enc->n == enc->block)
 		ev_encoder_flush(enc, o);
 	return 0;
 }
@@ -313,7 +322,7 @@ struct event_stream *event_stream_open(const char *path, int *err)
 	 * 10M-allocation storm 0.35% larger than level 3 (32.64 / 32.52 MB),
 	 * and zstd was a tenth of the launcher's samples at level 3 */
 	ZSTD_CCtx_setParameter(s->o.z, ZSTD_c_compressionLevel, 1);
-	ev_encoder_init(&s->enc);
+	ev_encoder_init(&s->enc, EVENT_STREAM_BLOCK);
 	return s;
 }
 
@@ -652,7 +661,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 	if (!w->streamed && p->lazy) {
 		/* the events are still in the file it was read from */
 		struct ev_encoder enc;
-		ev_encoder_init(&enc);
+		ev_encoder_init(&enc, EVC_BLOCK_MAX);
 		char err[256];
 		struct profile_event_src *src = profile_events_open(p, err, sizeof(err));
 		const struct sc_event *ev;
@@ -669,7 +678,7 @@ static void write_body(struct writer *w, const struct sc_profile *p)
 		ev_encoder_release(&enc);
 	} else if (!w->streamed) {
 		struct ev_encoder enc;
-		ev_encoder_init(&enc);
+		ev_encoder_init(&enc, EVC_BLOCK_MAX);
 		for (size_t i = 0; i < p->nevents && !w->o.err; i++)
 			if (ev_encoder_add(&enc, &w->o, &p->events[i]) != 0)
 				w->o.err = -EINVAL;

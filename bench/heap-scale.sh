@@ -29,7 +29,8 @@
 #   SCALE_PY_LOOPS    json.dumps calls of the Python row (default 20000)
 #   SCALE_SQL_ROWS    rows of the sqlite3 row's table (default 100000)
 #   PLAIN_RUNS        best of N for plain (default 3); TOOL_RUNS the same
-#                     for each profiler (default 1)
+#                     for each profiler (default 1; above 1 the RSS of
+#                     every run is listed after the table)
 #   SCALE_TOOLS       default "heaptrack scorch"
 #   BENCH_OUT         where runs and profiles go (default bench/out/heap-scale)
 # A quick run (< 2 min on 2 cores): SCALE_ALLOCS=1000000 SCALE_ITERATIONS=200000
@@ -82,7 +83,7 @@ case " $SCALE_TOOLS " in *" heaptrack "*) install_pkg heaptrack || say "heap-sca
 
 # --- one workload: plain, heaptrack, scorch ------------------------------
 # Per workload and run (plain, heaptrack, scorch): the best run's figures.
-declare -A WALL CPU RUNT AFTER RSS PRSS SIZE STATUS
+declare -A WALL CPU RUNT AFTER RSS PRSS SIZE STATUS RSSALL
 WORKLOADS=()
 
 # measure_one LABEL RUN EXE STDIN RESULT_RE cmd...: one run into
@@ -147,6 +148,7 @@ workload() {
 		best=
 		for ((i = 1; i <= n; i++)); do
 			measure_one "$label" "$run" "$exe" "$stdin" "$re" "${cmd[@]}"
+			RSSALL[$label/$run]="${RSSALL[$label/$run]:-}${RSSALL[$label/$run]:+ }$M_RSS"
 			if [ "$M_RC" != 0 ]; then
 				STATUS[$label/$run]="failed (exit $M_RC, see $OUT/$label/$run.stderr)"
 				WALL[$label/$run]=
@@ -250,6 +252,15 @@ for wl in "${WORKLOADS[@]}"; do
 			"$(ratio "${SIZE[$wl/scorch]}" "${SIZE[$wl/heaptrack]}")"
 	fi
 done
+if [ "$TOOL_RUNS" -gt 1 ]; then
+	# the launcher's RSS moves 1-3 MB from run to run on a shared machine
+	printf '\nRSS MB of every run (the table shows the fastest one):\n'
+	for wl in "${WORKLOADS[@]}"; do
+		for run in $SCALE_TOOLS; do
+			[ -n "${RSSALL[$wl/$run]:-}" ] && printf '%-17s %-10s %s\n' "$wl" "$run" "${RSSALL[$wl/$run]}"
+		done
+	done
+fi
 cat <<'EOF_NOTES'
 
 in-run s: from the start of the command to the program's exit (its

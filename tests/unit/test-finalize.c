@@ -528,9 +528,82 @@ static void test_attached(void **state)
 	unlink(path);
 }
 
+/* The launcher's queues pack an event into 16 bytes (finalize.c, struct
+ * qev); what does not fit goes whole beside it: an address not 8-aligned,
+ * a size of 512 KiB or more, a time 2^38 ns (275 s) past the queue's base.
+ * Every one comes back exact, in time order. */
+static void test_packed_wide(void **state)
+{
+	(void)state;
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/scorch-fin-wide-%d", (int)getpid());
+	FILE *f = fopen(path, "wb");
+	uint8_t hdr[RAW_FILE_HDR];
+	memcpy(hdr, RAW_MAGIC, 8);
+	fmt_put_u64le(hdr + 8, 1000000);
+	fmt_put_u64le(hdr + 16, 1000000);
+	fmt_put_u64le(hdr + 24, 0);
+	fwrite(hdr, 1, sizeof(hdr), f);
+	struct chunk c;
+	ck_begin(&c, 10, 1000000);
+	rec(&c, RAW_THREAD, 0);
+	c.p = fmt_put_u(c.p, 10);
+	str(&c, "main");
+	rec(&c, RAW_PROC, 0);
+	c.p = fmt_put_u(c.p, 10);   /* pid */
+	c.p = fmt_put_u(c.p, 1);    /* ppid */
+	c.p = fmt_put_u(c.p, RAW_PROC_HEAP);
+	c.p = fmt_put_u(c.p, 64);   /* depth */
+	c.p = fmt_put_u(c.p, 42);   /* realtime */
+	str(&c, "/no/such/prog");
+	c.p = fmt_put_u(c.p, 5);
+	memcpy(c.p, "prog\0", 5);
+	c.p += 5;
+	static const struct { int64_t dt; uint64_t size; int64_t daddr; } al[] = {
+		{ 100, 24, 0x10000 },                  /* packs */
+		{ 10, 40, 0x10001 - 0x10000 },         /* address not 8-aligned */
+		{ 10, 1u << 20, 0x20000 - 0x10001 },   /* 1 MiB */
+		{ 300000000000ll, 8, 0x30000 - 0x20000 }, /* 300 s later */
+		{ 5, 16, 0x40000 - 0x30000 },          /* packs again, far from the base */
+	};
+	for (size_t i = 0; i < sizeof(al) / sizeof(al[0]); i++) {
+		rec(&c, RAW_ALLOC, al[i].dt);
+		*c.p++ = FN_MALLOC;
+		c.p = fmt_put_u(c.p, 0);
+		c.p = fmt_put_u(c.p, al[i].size);
+		c.p = fmt_put_s(c.p, al[i].daddr);
+	}
+	rec(&c, RAW_FREE, 7);
+	*c.p++ = FN_FREE;
+	c.p = fmt_put_s(c.p, 0x10001 - 0x40000);
+	rec(&c, RAW_END, 0);
+	ck_write(f, &c, 0);
+	fclose(f);
+	struct sc_profile *p;
+	struct finalize_info info;
+	char err[256];
+	if (finalize_raw(path, &p, &info, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(p->nevents, 6);
+	static const uint64_t times[] = { 100, 110, 120, 300000000120ull, 300000000125ull, 300000000132ull };
+	static const uint64_t addrs[] = { 0x10000, 0x10001, 0x20000, 0x30000, 0x40000, 0x10001 };
+	static const uint64_t sizes[] = { 24, 40, 1u << 20, 8, 16, 0 };
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(p->events[i].time, times[i]);
+		assert_int_equal(p->events[i].addr, addrs[i]);
+		assert_int_equal(p->events[i].size, sizes[i]);
+		assert_int_equal(p->events[i].kind, i < 5 ? EV_ALLOC : EV_FREE);
+		assert_int_equal(p->events[i].func, i < 5 ? FN_MALLOC : FN_FREE);
+		assert_int_equal(p->events[i].thread, 0);
+	}
+	profile_free(p);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_packed_wide),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_tick_rate),
