@@ -94,16 +94,29 @@ beside() {
 # slices only): on the busy machine a 2 s window held as little as 150 ms
 tol() { local c; c=$(q "$1" '.profiles[0].cpu.sampling.cpu_time_ns / 1000000 | floor'); echo $(( 20 + $2 * 1000 / (c > 0 ? c : 1) )); }
 
-# rate checks: samples over the CPU time the launcher saw the process use
-# while attached (>= 90% of the asked rate), and that CPU time within what
-# the test saw before and after (the window is inside that)
-rate_checks() { # name
-	local n=$1 samples cpu_ns
+# rate checks: samples against the CPU time the launcher saw the process
+# use while attached (want: that time x the rate), and that CPU time within
+# what the test saw before and after (the window is inside that).
+# How many samples may be missing, $2:
+# - attached (-p): a counter per thread counts the thread's own CPU time
+#   and samples at every full period of it, so each thread loses at most
+#   the part period it ends the window with (a thread made while attached
+#   starts a full period), and 2 for the window's edges: THREADS + 2;
+# - -a: a counter per CPU samples whatever runs there when its period (of
+#   the CPU's time) ends, so a process's count is the sum over the slices
+#   it ran of ~ slice/period, each rounded up or down at random: unbiased,
+#   but at most sqrt(slices)/2 samples of deviation for a standard one, and
+#   on a busy machine a CPU hog runs in 500-1,500 slices of ~0.3 ms in
+#   1.5 s (/proc/PID/schedstat): 3 of those deviations and 2.
+# (perf record -a counts the same way: the spread is the method's.)
+rate_checks() { # name lost
+	local n=$1 lost=$2 samples cpu_ns want
 	samples=$(q "$n.json" '.profiles[0].cpu.totals.samples')
 	cpu_ns=$(q "$n.json" '.profiles[0].cpu.sampling.cpu_time_ns')
+	want=$(( cpu_ns * HZ / 1000000000 ))
+	echo "    $n: $samples samples for $((cpu_ns / 1000000)) ms of CPU: $want at $HZ Hz ($(( samples * 1000 / (want > 0 ? want : 1) )) per mille), $lost may be missing"
 	check_ge "$n: samples" "$samples" 100
-	check_ge "$n: achieved rate (per mille of $HZ Hz over $((cpu_ns / 1000000)) ms of CPU)" \
-		"$(( samples * 1000000000000 / (cpu_ns > 0 ? cpu_ns : 1) / HZ ))" 900
+	check_ge "$n: samples >= CPU time x $HZ Hz - $lost" "$samples" "$((want - lost))"
 	check_ge "$n: the test's bracket holds the sampled CPU time (ms, +20)" "$((cpu1 - cpu0 + 20))" "$((cpu_ns / 1000000))"
 	check_ge "$n: samples not over the bracket's CPU time x $HZ Hz (+2%)" \
 		"$(( (cpu1 - cpu0) * HZ / 1000 * 102 / 100 + 20 ))" "$samples"
@@ -126,7 +139,9 @@ within "split: work_a (per mille)" "$a" 500 "$t"
 within "split: work_b (per mille)" "$b" 300 "$t"
 within "split: work_c (per mille)" "$c" 200 "$t"
 check "split: main is on every work_a stack" "$(total_pm split.json main)" 1000
-rate_checks split
+rate_checks split 3
+# one thread: the issue's 97% of the asked rate
+check_ge "split: achieved rate (per mille of $HZ Hz)" "$(( $(q split.json '.profiles[0].cpu.totals.samples') * 1000 / ($(q split.json '.profiles[0].cpu.sampling.cpu_time_ns') * HZ / 1000000000) ))" 970
 if [ "$kernel_ok" = 1 ]; then
 	check_ge "split: kernel frames, in [kernel.kallsyms] and named" \
 		"$(q split.json '[.profiles[0].cpu.functions[] | select(.module == "[kernel.kallsyms]" and (.function | test("^[a-z_]")))] | length')" 1
@@ -165,7 +180,10 @@ check_ge "late threads: late_work_a + late_work_b (per mille of all)" "$((ta + t
 within "late threads: late_work_a of the two (per mille)" "$((ta * 1000 / (ta + tb > 0 ? ta + tb : 1)))" 600 "$(tol late.json 24)"
 check_ge "late threads: threads seen" "$(q late.json '.profiles[0].program.threads | length')" 5
 check_match "late threads: named" "$(q late.json '[.profiles[0].program.threads[].name] | join(" ")')" 'late-[0-9]+'
-rate_checks late
+# every thread the process had while attached may end with a part period:
+# its workers run one at a time, 20 ms of CPU each, so the window held at
+# most CPU/20 ms of them, one cut at each end and main
+rate_checks late "$(( $(q late.json '.profiles[0].cpu.sampling.cpu_time_ns') / 20000000 + 3 + 2 ))"
 if [ "$have_perf" = 1 ]; then
 	perf report -i late.data --children --sort sym -g none --stdio -q >late.perf 2>/dev/null
 	sa=$ta sb=$tb
@@ -193,7 +211,8 @@ t=$(tol static.json 10)
 within "static: work_a (per mille)" "$(total_pm static.json work_a)" 500 "$t"
 within "static: work_b (per mille)" "$(total_pm static.json work_b)" 300 "$t"
 within "static: work_c (per mille)" "$(total_pm static.json work_c)" 200 "$t"
-rate_checks static
+rate_checks static 3
+check_ge "static: achieved rate (per mille of $HZ Hz)" "$(( $(q static.json '.profiles[0].cpu.totals.samples') * 1000 / ($(q static.json '.profiles[0].cpu.sampling.cpu_time_ns') * HZ / 1000000000) ))" 970
 wait "$pid"
 check "static: its output" "$(cat static.stdout)" "cpu-split: 50.0/30.0/20.0 of 6000 ms"
 
@@ -247,11 +266,14 @@ if [ "$(id -u)" -eq 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 0
 	sleep 0.3
 	mkdir -p "$WORK/sys"
 	cpu0=$(cpu_ms "$pid")
+	# the slices it is scheduled in (3rd field; 0 0 0 without schedstats)
+	read -r _ _ k0 <"/proc/$pid/schedstat" 2>/dev/null || k0=0
 	(cd "$WORK/sys" && exec "$SCORCH" record -a --duration=1.5 >"$WORK/sys.out" 2>"$WORK/sys.err") &
 	sp=$!
 	wait "$sp"
 	rc=$?
 	cpu1=$(cpu_ms "$pid")
+	read -r _ _ k1 <"/proc/$pid/schedstat" 2>/dev/null || k1=0
 	echo "--- scorch record -a --duration=1.5 (exit $rc): $(grep -c 'wrote' sys.err) profiles"
 	grep -A3 "(pid $pid)" sys.err | sed 's/^/    /'
 	check "-a: exit" "$rc" 0
@@ -262,7 +284,13 @@ if [ "$(id -u)" -eq 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 0
 	within "-a: work_a (per mille)" "$(total_pm sys.json work_a)" 500 "$t"
 	within "-a: work_b (per mille)" "$(total_pm sys.json work_b)" 300 "$t"
 	within "-a: work_c (per mille)" "$(total_pm sys.json work_c)" 200 "$t"
-	rate_checks sys
+	if [ "$((k1 - k0))" -gt 0 ]; then
+		# slices over scorch's whole run (finalizing too): more than the window's
+		rate_checks sys "$(awk -v k=$((k1 - k0)) 'BEGIN { printf "%d", 3 * sqrt(k) / 2 + 2 }')"
+	else
+		echo "    (no /proc/$pid/schedstat: the slice count is unknown, 10% may be missing)"
+		rate_checks sys "$(( $(q sys.json '.profiles[0].cpu.sampling.cpu_time_ns') * HZ / 10000000000 ))"
+	fi
 	kill "$pid"; wait "$pid" 2>/dev/null
 else
 	echo "    (-a needs root or perf_event_paranoid <= 0: not tested)"
