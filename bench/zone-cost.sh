@@ -30,7 +30,8 @@
 #
 # Usage: bench/zone-cost.sh     Environment: SCORCH, ITERS (default
 # 3000000), REPS (default 3), THREADS (default 4), REAL=0 to skip the real
-# program.
+# program, HELD=0 to skip scorch-held (scorch-calls with the launcher stopped
+# while the program runs: what reading beside it costs the program).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,31 @@ cpu_ms() { awk '{ printf "%d", ($1 + $2) * 1000 }' "$1" 2>/dev/null; }
 TIME=(/usr/bin/time -f '%U %S')
 size_of() { du -sb "$1" 2>/dev/null | cut -f1; }
 
+# hold PID: PID is /usr/bin/time running `scorch record`; stops the launcher
+# (SIGSTOP) from its program's start to its end, so that the program runs
+# with no launcher reading beside it (its records wait in the file), then
+# lets it go on (SIGCONT) to fold them: scorch-held, whose in-program figure
+# against scorch-calls' is what the live launcher costs the program.
+hold() {
+	local l="" c="" i
+	for i in $(seq 1 2000); do
+		l=$(pgrep -P "$1" | head -1)
+		[ -n "$l" ] && c=$(pgrep -x -P "$l" fi | head -1)
+		[ -n "$c" ] && break
+		sleep 0.001
+	done
+	[ -n "$c" ] || return 0
+	kill -STOP "$l"
+	# until it is a zombie (its parent is stopped) or gone; at most 60 s
+	local st
+	for i in $(seq 1 30000); do
+		st=$(cut -d' ' -f3 "/proc/$c/stat" 2>/dev/null)
+		case $st in Z | "") break ;; esac
+		sleep 0.002
+	done
+	kill -CONT "$l"
+}
+
 # run WAY THREADS REP: one run of a way; appends "loop-cpu record report
 # bytes loop-wall record-cpu report-cpu" to $OUT/WAY-THREADS.tsv
 run() {
@@ -83,6 +109,10 @@ run() {
 	uftrace-fi) "${TIME[@]}" -o "$OUT/rec.time" uftrace record -d "$OUT/d-$way" ./fi "$it" "$th" >/dev/null 2>"$log" ;;
 	scorch-calls) "${TIME[@]}" -o "$OUT/rec.time" "$SCORCH" record --calls -o "$OUT/$way.scorch" -- ./fi "$it" "$th" >/dev/null 2>"$log" ;;
 	scorch-zones) "${TIME[@]}" -o "$OUT/rec.time" "$SCORCH" record -o "$OUT/$way.scorch" -- ./zones "$it" "$th" >/dev/null 2>"$log" ;;
+	scorch-held) "${TIME[@]}" -o "$OUT/rec.time" "$SCORCH" record --calls -o "$OUT/$way.scorch" -- ./fi "$it" "$th" \
+			>/dev/null 2>"$log" &
+		hold $!
+		wait $! ;;
 	esac
 	local st=$?
 	t1=$(now)
@@ -102,6 +132,7 @@ run() {
 }
 
 WAYS="plain uftrace-pg uftrace-fi scorch-calls scorch-zones"
+[ "${HELD:-1}" = 1 ] && WAYS="$WAYS scorch-held"
 for rep in $(seq 1 "$REPS"); do
 	for way in $WAYS; do run "$way" 1 "$rep"; done
 done
@@ -145,6 +176,11 @@ for way in scorch-calls scorch-zones; do
 		"$(ratio "${REP[$way]}" "${REP[uftrace-pg]}")" "$(ratio "${REPC[$way]}" "${REPC[uftrace-pg]}")" \
 		"$(ratio "${BY[$way]}" "${BY[uftrace-pg]}")"
 done
+if [ -n "${NS[scorch-held]:-}" ]; then
+	printf '  scorch-held: scorch-calls with the launcher stopped while the program runs (its record figures count\n'
+	printf '  the wait): in the program %s ns/call against %s with the launcher reading beside it\n' \
+		"${NS[scorch-held]}" "${NS[scorch-calls]}"
+fi
 printf '  (plain program: %s ms; the targets: scorch at most 30 ns per call in the program, record and report at most 0.33 of uftrace)\n' \
 	"$(awk -v l="$plain1" 'BEGIN { printf "%.0f", l / 1e6 }')"
 
