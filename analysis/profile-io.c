@@ -65,9 +65,10 @@ static int sec_rank(int tag)
 /* Events a block of the launcher's stream takes (EVC_BLOCK_MAX at exit):
  * the encoder's columns and this block's buffer are 128 bytes an event
  * (8 MiB at EVC_BLOCK_MAX, 2 MiB here: issue 12's launcher RSS); the
- * profiles of bench/heap-scale.sh's 10M-allocation storms re-encoded:
- * +0.6% random, +12% main/periodic (each block restarts the predictors),
- * -5% threads4/periodic. */
+ * events of bench/heap-scale.sh's profiles re-encoded against blocks of
+ * EVC_BLOCK_MAX: +0.6% random storms, +12% main/periodic (each block
+ * restarts the predictors), -5% threads4/periodic, +7% python, -3% sqlite3
+ * (32768: +0.2%, +5%, -4%, +3%, -4%, for 2 MiB more). */
 #define EVENT_STREAM_BLOCK 16384u
 
 /* ---- writing ---- */
