@@ -50,6 +50,55 @@ static volatile sig_atomic_t got_sig, root_pid_for_sig, nsigs;
 static char stop_msg[2][PATH_MAX + 512];
 static volatile sig_atomic_t stop_phase;
 
+/* Whether pid is the launcher's descendant: the program or a process it
+ * started. Its parent chain in /proc, at most 64 levels. async-signal-safe */
+static int from_program(pid_t pid)
+{
+	pid_t self = getpid();
+	for (int depth = 0; depth < 64 && pid > 1; depth++) {
+		char path[40] = "/proc/", buf[512], *q = path + 6;
+		char digits[16];
+		int nd = 0;
+		for (unsigned v = (unsigned)pid; v && nd < 15; v /= 10)
+			digits[nd++] = (char)('0' + v % 10);
+		while (nd)
+			*q++ = digits[--nd];
+		memcpy(q, "/stat", 6);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return 0;
+		buf[n] = 0;
+		/* "pid (comm) state ppid ...": comm may hold anything, even ')' */
+		char *r = NULL;
+		for (char *c = buf; *c; c++)
+			if (*c == ')')
+				r = c;
+		if (!r || r[1] != ' ' || !r[2] || r[3] != ' ')
+			return 0;
+		pid_t ppid = 0;
+		for (char *c = r + 4; *c >= '0' && *c <= '9'; c++)
+			ppid = ppid * 10 + (*c - '0');
+		if (ppid == self)
+			return 1;
+		pid = ppid;
+	}
+	return 0;
+}
+
+/* A signal the program sent to its process group (kill(0, sig), a shell's
+ * `kill 0`), which holds the launcher too, is the program's own business:
+ * ignored here. async-signal-safe */
+static void on_group_sig(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+}
+
 /* TERM, INT and HUP. The first is passed on to the program (like a shell
  * passing on to its foreground job), except a terminal's ^C, which the
  * program got itself; the launcher waits on for the program's profile. A
@@ -59,6 +108,12 @@ static void on_stop_sig(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int e = errno;
+	/* sent by the program or its children (to their process group,
+	 * which holds us): the program got it itself */
+	if (si && (si->si_code == SI_USER || si->si_code == SI_QUEUE) && from_program(si->si_pid)) {
+		errno = e;
+		return;
+	}
 	/* the handler runs with the other stop signals blocked (sa_mask):
 	 * these are written by one run of it at a time */
 	static int first_sig;
@@ -628,31 +683,12 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		int ext_err;
 		ext = extsample_start(root, o->hz, o->depth, sessdir, &ext_err);
 	}
-	if (write(gopipe[1], "g", 1) != 1)
-		warning("cannot start %s: %s", prog, strerror(errno));
-	close(gopipe[1]);
-	int child_errno = 0;
-	ssize_t got = read(errpipe[0], &child_errno, sizeof(child_errno));
-	close(errpipe[0]);
-	if (got == (ssize_t)sizeof(child_errno)) {
-		waitpid(root, NULL, 0);
-		rmdir(sessdir);
-		die_code(127, "cannot run %s: %s", prog, strerror(child_errno));
-	}
-	if (launch) {
-		int e = extsample_exec_done(ext);
-		if (e)
-			warning("cannot sample %s from outside once it runs: perf_event_open: %s", prog, strerror(e));
-	}
-
-	/* readable when the program exits: the wait below wakes at once instead
-	 * of at its next 10 ms tick (-1 on kernels before 5.3: ticks only) */
-	int root_fd = (int)syscall(SYS_pidfd_open, root, 0);
-
 	/* Like a shell running a foreground job: the terminal's ^C and ^\ go to
 	 * the program; a TERM, HUP or INT sent to us is passed on to it. A
 	 * second one ends the launcher (on_stop_sig), so that `timeout` or a
-	 * second ^C can always stop it, even if the program ignores them. */
+	 * second ^C can always stop it, even if the program ignores them.
+	 * In place before the program starts: it may signal its process group
+	 * at once. */
 	snprintf(stop_msg[0], sizeof(stop_msg[0]),
 		 "scorch: stopped by a second signal while %s (pid %d) ran; it got the first and may "
 		 "still be running. Nothing was finalized: the raw recording is kept in %s\n",
@@ -675,6 +711,42 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	sigaction(SIGINT, &fwd, NULL);
 	sigaction(SIGTERM, &fwd, NULL);
 	sigaction(SIGHUP, &fwd, NULL);
+	/* signals whose default would end the launcher, which programs send
+	 * to their process group (the launcher's too) for their own ends */
+	struct sigaction grp;
+	memset(&grp, 0, sizeof(grp));
+	grp.sa_sigaction = on_group_sig;
+	grp.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&grp.sa_mask);
+	static const int group_sigs[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGPIPE };
+	for (size_t k = 0; k < sizeof(group_sigs) / sizeof(group_sigs[0]); k++)
+		sigaction(group_sigs[k], &grp, NULL);
+	for (int k = SIGRTMIN; k <= SIGRTMAX; k++)
+		sigaction(k, &grp, NULL);
+
+	if (write(gopipe[1], "g", 1) != 1)
+		warning("cannot start %s: %s", prog, strerror(errno));
+	close(gopipe[1]);
+	int child_errno = 0;
+	ssize_t got;
+	do   /* a signal may come now: the handlers are in place */
+		got = read(errpipe[0], &child_errno, sizeof(child_errno));
+	while (got < 0 && errno == EINTR);
+	close(errpipe[0]);
+	if (got == (ssize_t)sizeof(child_errno)) {
+		waitpid(root, NULL, 0);
+		rmdir(sessdir);
+		die_code(127, "cannot run %s: %s", prog, strerror(child_errno));
+	}
+	if (launch) {
+		int e = extsample_exec_done(ext);
+		if (e)
+			warning("cannot sample %s from outside once it runs: perf_event_open: %s", prog, strerror(e));
+	}
+
+	/* readable when the program exits: the wait below wakes at once instead
+	 * of at its next 10 ms tick (-1 on kernels before 5.3: ticks only) */
+	int root_fd = (int)syscall(SYS_pidfd_open, root, 0);
 
 	rss_vec rss = { 0 };
 	reader_vec readers = { 0 };

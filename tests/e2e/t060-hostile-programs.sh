@@ -311,6 +311,64 @@ else
 	echo "SKIP: valgrind is not installed (scripts/install-deps.sh installs it): DHAT comparison"
 fi
 
+# ---- signals the program sends to its own process group ----
+# kill(0, SIG) reaches every process of the group, the launcher too: TERM,
+# HUP and INT counted as a second stop signal and ended the launcher (exit
+# 129, nothing finalized, the program left running), and USR1/USR2/ALRM
+# ended it at once. Each run in a session of its own (setsid), so that the
+# signals reach no one else.
+cat >pgkill.c <<'EOS'
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+static volatile sig_atomic_t got[65];
+static void h(int s) { got[s]++; }
+int main(void)
+{
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h;
+	for (int i = 0; i < 6; i++)
+		sigaction(sigs[i], &sa, NULL);
+	for (int i = 0; i < 6; i++) {
+		kill(0, sigs[i]);
+		struct timespec ts = { 0, 50000000 };
+		while (nanosleep(&ts, &ts) != 0)
+			;
+	}
+	for (int i = 0; i < 1000; i++)
+		free(malloc(24));
+	for (int i = 0; i < 6; i++)
+		printf("%d ", got[sigs[i]]);
+	printf("\n");
+	return 5;
+}
+EOS
+cc -O0 -o pgkill pgkill.c || fail "cannot build pgkill.c"
+for m in heap record; do
+	setsid -w "$SCORCH" $m -o pgkill-$m.scorch -- ./pgkill >pgkill-$m.out 2>pgkill-$m.err </dev/null
+	check "pgkill-$m: exit status" "$?" 5
+	check "pgkill-$m: each signal once" "$(cat pgkill-$m.out)" "1 1 1 1 1 1 "
+	check "pgkill-$m: profile written" "$(test -s pgkill-$m.scorch && echo yes)" yes
+done
+[ -s pgkill-heap.scorch ] && json pgkill-heap.scorch &&
+	check "pgkill: allocations (1000 and stdout's buffer)" "$(q pgkill-heap.scorch.json '.profiles[0].totals.allocations')" 1001
+# a shell's `kill 0` (TERM to its group) at its end, after a subshell (a
+# grandchild of the launcher) sent USR1 and HUP to the group
+k0='trap "" HUP USR1; (kill -USR1 0; kill -HUP 0; echo sub); echo done; kill 0'
+setsid -w bash -c "$k0" >k0.plain 2>k0.plain.err </dev/null
+prc=$?
+setsid -w "$SCORCH" record -o k0.scorch -- bash -c "$k0" >k0.out 2>k0.err </dev/null
+check "kill 0: exit status" "$?" "$prc"
+check "kill 0: exit status is TERM's" "$prc" 143
+check "kill 0: output" "$(cat k0.out)" "$(cat k0.plain)"
+check "kill 0: profile written" "$(test -s k0.scorch && echo yes)" yes
+
 # ---- cut and damaged profiles: every view refuses them with a message ----
 views=("report" "report --json" "flame -o /dev/null" "html -o /dev/null" "export -F folded" "export -F pprof -o /dev/null"
        "export -F speedscope" "export -F chrome" "export -F dhat" "export -F massif")
