@@ -498,8 +498,13 @@ void scorch_rt_sample_exec(int failed)
 		arm_thread();
 }
 
+static void cpu_record(uint64_t hz);
+
 /* After fork, in the child: the counters and timers of the parent's thread
- * are not this thread's; start over (the buffers were reset by the caller). */
+ * are not this thread's; start over (the buffers were reset by the caller).
+ * The child's new stream says how it is sampled too: without it the
+ * profile's source was "unknown" at 0 Hz, and a --wall profile had no
+ * off-CPU samples (they are spread at that rate). */
 void scorch_rt_sample_fork_child(void)
 {
 	tl_pfd = -1;   /* the inherited descriptor counts the parent's thread */
@@ -507,6 +512,8 @@ void scorch_rt_sample_fork_child(void)
 	tl_sbuf = NULL;
 	tl_in_handler = 0;
 	scorch_rt_sample_thread_start();
+	if (main_source)
+		cpu_record((uint64_t)(G.hz > 0 ? G.hz : 999));
 }
 
 /* Threads already running when the runtime starts (started by another

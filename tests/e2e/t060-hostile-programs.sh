@@ -369,6 +369,51 @@ check "kill 0: exit status is TERM's" "$prc" 143
 check "kill 0: output" "$(cat k0.out)" "$(cat k0.plain)"
 check "kill 0: profile written" "$(test -s k0.scorch && echo yes)" yes
 
+# ---- a forked child's sampling (fork without exec) ----
+# Its stream did not say how it was sampled: "0 samples from unknown at 0 Hz
+# requested", and under --wall none of its off-CPU time (spread at that
+# rate): its 300 ms nanosleep was missing.
+cat >forkwall.c <<'EOS'
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static void spin(long n)
+{
+	volatile double x = 0;
+	for (long i = 0; i < n; i++)
+		x += i;
+}
+int main(void)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		spin(20000000);
+		struct timespec ts = { 0, 300000000 };
+		nanosleep(&ts, NULL);
+		_exit(0);
+	}
+	int st;
+	waitpid(p, &st, 0);
+	printf("ok\n");
+	return 0;
+}
+EOS
+cc -O0 -o forkwall forkwall.c || fail "cannot build forkwall.c"
+"$SCORCH" record --wall -o forkwall.scorch -- ./forkwall >forkwall.out 2>forkwall.err
+check "forkwall: exit status" "$?" 0
+kid=$(ls forkwall.[0-9]*.scorch 2>/dev/null)
+check "forkwall: the child's profile" "$(echo "$kid" | grep -c .)" 1
+if [ -n "$kid" ]; then
+	"$SCORCH" report --json "$kid" >kid.json
+	check_match "forkwall: the child's sampling source" "$(jq -r '.. | objects | select(has("requested_hz")) | .source' kid.json)" '^(perf cpu-clock|perf task-clock|timer_create)$'
+	check "forkwall: the child's rate" "$(jq -r '.. | objects | select(has("requested_hz")) | .requested_hz' kid.json)" 999
+	slept=$("$SCORCH" export -F folded "$kid" | awk '/;nanosleep;\[off-CPU\] / { s += $NF } END { print s + 0 }')
+	# 300 ms at 999 Hz: 299-300 samples, more when the wake-up came late
+	check_ge "forkwall: the child's nanosleep, off-CPU samples" "$slept" 290
+	check_ge "forkwall: ... and no more than 1 s of them" 999 "$slept"
+fi
+
 # ---- cut and damaged profiles: every view refuses them with a message ----
 views=("report" "report --json" "flame -o /dev/null" "html -o /dev/null" "export -F folded" "export -F pprof -o /dev/null"
        "export -F speedscope" "export -F chrome" "export -F dhat" "export -F massif")
