@@ -526,9 +526,9 @@ static inline uint64_t stack_end(uint64_t h, int n)
 /* ---- the whole-stack cache: the last stacks of a thread, validated word by word ----
  *
  * The fast walk below is a pure function of where it starts (its own frame
- * address) and of the words it reads on the way: its own saved RBP and
- * return address, then for each frame the return address slot at CFA-8
- * and, where the rule saves it, the saved RBP slot; the rules themselves
+ * address) and of the words it reads on the way: its own return address,
+ * then for each frame the return address slot at CFA-8, and the saved RBP
+ * (or its own) where a frame's CFA is RBP-based; the rules themselves
  * are fixed per return address until a module goes away (fu_gen). So a walk
  * that starts at the same frame address as an earlier one and finds every
  * word that one read still holding the same value, read at the same
@@ -622,22 +622,26 @@ static __attribute__((noinline)) int fu_walk(void **out, uintptr_t *miss, uint64
 		rec->fp = 0;
 	}
 	uint32_t ns = 0;
-	/* a word the walk reads, recorded while there is room */
-#define SC_READ(addr, dst)                                                     \
+	/* a word the walk read and depends on, recorded while there is room */
+#define SC_REC(addr, val)                                                      \
 	do {                                                                   \
-		uintptr_t a_ = (addr);                                         \
-		(dst) = *(const uintptr_t *)a_;                                \
 		if (rec) {                                                     \
 			if (ns < SC_SLOTS) {                                   \
-				rec->slot[ns].a = a_;                          \
-				rec->slot[ns].v = (dst);                       \
+				rec->slot[ns].a = (addr);                      \
+				rec->slot[ns].v = (val);                       \
 			}                                                      \
 			ns++;                                                  \
 		}                                                              \
 	} while (0)
-	uintptr_t rip, rbp, rsp = (uintptr_t)(fp + 2);
-	SC_READ((uintptr_t)&fp[0], rbp);
-	SC_READ((uintptr_t)&fp[1], rip);
+	/* RBP matters only to a frame whose CFA is RBP-based: the slot it was
+	 * read from (rbp_at, 0 once recorded) is recorded then, so that a
+	 * saved RBP the walk never uses (a program built without frame
+	 * pointers, where RBP holds data) does not make the stack a miss.
+	 * Recorded later than read, it is still compared after every word its
+	 * address was computed from. */
+	uintptr_t rsp = (uintptr_t)(fp + 2), rbp_at = (uintptr_t)&fp[0];
+	uintptr_t rbp = fp[0], rip = fp[1];
+	SC_REC((uintptr_t)&fp[1], rip);
 	uintptr_t slo = G.self_lo, sn = G.self_hi - slo, ulo = G.unw_lo, un = G.unw_hi - ulo;
 	int raw = 0, n = 0, max = G.depth + 24, keep = G.depth, top = 1, r;
 	uint64_t h = STACK_SEED;
@@ -662,17 +666,24 @@ static __attribute__((noinline)) int fu_walk(void **out, uintptr_t *miss, uint64
 			r = -2;
 			goto out;
 		}
+		if (!e->cfa_rsp && rbp_at) {
+			SC_REC(rbp_at, rbp);
+			rbp_at = 0;
+		}
 		uintptr_t cfa = (e->cfa_rsp ? rsp : rbp) + (intptr_t)e->cfa_off;
 		if (unlikely(cfa <= rsp)) {
 			r = -2;
 			goto out;
 		}
-		SC_READ(cfa - 8, rip);
-		if (e->rbp_saved)
-			SC_READ(cfa + (intptr_t)e->rbp_off, rbp);
+		rip = *(const uintptr_t *)(cfa - 8);
+		SC_REC(cfa - 8, rip);
+		if (e->rbp_saved) {
+			rbp_at = cfa + (intptr_t)e->rbp_off;
+			rbp = *(const uintptr_t *)rbp_at;
+		}
 		rsp = cfa;
 	}
-#undef SC_READ
+#undef SC_REC
 	*hash = stack_end(h, n);
 	r = n;
 	if (rec && ns <= SC_SLOTS) {
