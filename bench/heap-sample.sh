@@ -11,12 +11,16 @@
 # rate (512 KiB). Row "runtime" is the program with the runtime preloaded
 # and sampling, without the launcher (LD_PRELOAD and the SCORCH_* settings
 # the launcher gives it): what the program itself pays; "sampled" adds the
-# launcher's work (reading the raw stream while the program runs,
-# symbolizing, writing the profile: about 0.1 s of CPU per process here,
-# whatever the run's length).
+# launcher's work (reading the raw stream while the program runs, every
+# 50 ms when sampling, symbolizing, writing the profile: 15-20 ms of CPU on
+# these storms, 3 ms of it start-up, about 6 ms the first sampled stacks'
+# symbols). Any interposer of malloc costs these storms something (they
+# call malloc or free every ~30 ns): a bare tail jump to glibc's
+# __libc_malloc measured 1.02-1.07x plain here (docs/performance.md).
 #
 # Usage: bench/heap-sample.sh      (temp files go to bench/out/heap-sample/)
-# Environment: BUILD (default build), SCORCH, ROUNDS (default 5),
+# Environment: BUILD (default build), SCORCH, ROUNDS (default 5), OUT (the
+# temp files' directory),
 # EXACT_ROUNDS (default 1: exact mode is the slow one), RATE (default 524288),
 # WORKLOADS (default "heap-storm main worker threads4").
 set -u
