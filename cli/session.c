@@ -740,8 +740,26 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	}
 	if (launch) {
 		int e = extsample_exec_done(ext);
-		if (e)
-			warning("cannot sample %s from outside once it runs: perf_event_open: %s", prog, strerror(e));
+		if (e) {
+			/* Nothing of it can be recorded: its stream holds no
+			 * process and would only be reported as a program that
+			 * died at once. The program runs on; its status is ours. */
+			if (setid && (e == EACCES || e == EPERM))
+				warning("cannot sample %s from outside once it runs: perf_event_open: %s (it runs "
+					"set-user-ID or set-group-ID: only root or CAP_PERFMON may sample it; its "
+					"output and exit status are as without scorch)", prog, strerror(e));
+			else
+				warning("cannot sample %s from outside once it runs: perf_event_open: %s", prog,
+					strerror(e));
+			raw_vec none = { 0 };
+			list_raw(sessdir, &none);
+			for (size_t k = 0; k < none.len; k++) {
+				if (none.data[k].pid == root)
+					unlink_raw(none.data[k].path);
+				free(none.data[k].path);
+			}
+			VEC_FREE(&none);
+		}
 	}
 
 	/* readable when the program exits: the wait below wakes at once instead

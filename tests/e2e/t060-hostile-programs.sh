@@ -414,6 +414,32 @@ if [ -n "$kid" ]; then
 	check_ge "forkwall: ... and no more than 1 s of them" 999 "$slept"
 fi
 
+# ---- a set-user-ID program, scorch run by another user ----
+# The kernel refuses to let that user sample it once it runs: scorch exited
+# 1 though the program exited 0, said the program "died at once?" and kept
+# an empty raw recording. Now: the program's status, the reason, no
+# leftovers (or a profile, where the kernel allows it: perf_event_paranoid).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	mkdir -p suid && chmod 777 suid && cp /bin/sleep suid/sleep-suid && chmod 4755 suid/sleep-suid
+	if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$WORK/suid/sleep-suid" 2>/dev/null; then
+		(cd suid && setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$SCORCH" record -o s.scorch -- ./sleep-suid 0.3 >../suid.out 2>../suid.err </dev/null)
+		check "setuid: exit status (sleep's)" "$?" 0
+		sed 's/^/    /' suid.err
+		if [ -s suid/s.scorch ]; then
+			echo "    (the kernel let another user sample it: perf_event_paranoid $(cat /proc/sys/kernel/perf_event_paranoid))"
+		else
+			check_match "setuid: why nothing was recorded" "$(cat suid.err)" 'Permission denied \(it runs set-user-ID or set-group-ID: only root or CAP_PERFMON may sample it'
+		fi
+		check "setuid: no died-at-once guess" "$(grep -c 'died at once' suid.err)" 0
+		check "setuid: no raw recording left" "$(ls -a suid | grep -c '^\.scorch-')" 0
+	else
+		echo "SKIP: WORK is not reachable by another user: set-user-ID checks"
+	fi
+else
+	echo "SKIP: needs root and setpriv: set-user-ID checks"
+fi
+
 # ---- cut and damaged profiles: every view refuses them with a message ----
 views=("report" "report --json" "flame -o /dev/null" "html -o /dev/null" "export -F folded" "export -F pprof -o /dev/null"
        "export -F speedscope" "export -F chrome" "export -F dhat" "export -F massif")
