@@ -16,7 +16,7 @@
 # these storms, 3 ms of it start-up, about 6 ms the first sampled stacks'
 # symbols). Any interposer of malloc costs these storms something (they
 # call malloc or free every ~30 ns): a bare tail jump to glibc's
-# __libc_malloc measured 1.02-1.07x plain here (docs/performance.md).
+# __libc_malloc measured 0.97-1.05x plain here (docs/performance.md).
 #
 # Usage: bench/heap-sample.sh      (temp files go to bench/out/heap-sample/)
 # Environment: BUILD (default build), SCORCH, ROUNDS (default 5), OUT (the
