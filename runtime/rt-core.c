@@ -55,6 +55,8 @@ char *scorch_rt_utoa(char *p, uint64_t v)
 	return p;
 }
 
+static int rt_fits(int fd, size_t n);
+
 /* async-signal-safe */
 void scorch_rt_write_err(const char *msg)
 {
@@ -62,6 +64,8 @@ void scorch_rt_write_err(const char *msg)
 	size_t n = scorch_rt_strlcpy(buf, "scorch: ", sizeof(buf));
 	n += scorch_rt_strlcpy(buf + n, msg, sizeof(buf) - n - 1);
 	buf[n++] = '\n';
+	if (!rt_fits(2, n))   /* a stderr file at the program's size limit */
+		return;
 	ssize_t r = scorch_rt_sys(SYS_write, 2, buf, n);
 	(void)r;
 }
@@ -377,9 +381,29 @@ void scorch_rt_unlock(struct rt_buf *b)
 }
 
 /* Write all of p, retrying EINTR. Returns bytes written. async-signal-safe */
+/* Whether n more bytes fit under the program's file size limit (ulimit -f):
+ * a write starting at the limit sends SIGXFSZ, which ends the program (a
+ * blocked one is delivered to another thread, or at the unblock). Such a
+ * write is left undone: its bytes are counted lost, as on a full disk.
+ * async-signal-safe */
+static int rt_fits(int fd, size_t n)
+{
+	struct rlimit rl;
+	if (scorch_rt_sys(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 1;
+	off_t pos = (off_t)scorch_rt_sys(SYS_lseek, fd, 0, SEEK_CUR);
+	uint64_t at = (uint64_t)(pos > st.st_size ? pos : st.st_size);
+	return at + n <= (uint64_t)rl.rlim_cur;
+}
+
 static size_t rt_write_all(int fd, const uint8_t *p, size_t n)
 {
 	size_t done = 0;
+	if (!rt_fits(fd, n))
+		return 0;
 	while (done < n) {
 		/* the system call itself: write() is wrapped for --wall */
 		ssize_t r = scorch_rt_sys(SYS_write, fd, p + done, n - done);

@@ -440,6 +440,36 @@ else
 	echo "SKIP: needs root and setpriv: set-user-ID checks"
 fi
 
+# ---- a file size limit (ulimit -f) ----
+# The runtime's writes past the program's limit sent it SIGXFSZ: with
+# ulimit -f 100 (100 KiB) the program was killed (exit 153) once its raw
+# stream reached that size; with ulimit -f 0 the runtime's one-line
+# warning to a stderr file did the same. Writes that would pass the limit
+# are now left undone and counted lost (the profile says truncated).
+cat >many.c <<'EOS'
+#include <stdio.h>
+#include <stdlib.h>
+int main(void)
+{
+	for (int i = 0; i < 200000; i++)
+		free(malloc(16 + (i % 64)));
+	printf("many done\n");
+	return 0;
+}
+EOS
+cc -O0 -o many many.c || fail "cannot build many.c"
+"$SCORCH" heap -o fsz.scorch -- bash -c 'ulimit -f 100; exec ./many' 2>fsz.err | cat >fsz.out
+check "ulimit -f 100: exit status" "${PIPESTATUS[0]}" 0
+check "ulimit -f 100: output" "$(cat fsz.out)" "many done"
+kid=$(ls many.[0-9]*.scorch 2>/dev/null)
+check "ulimit -f 100: the program's profile" "$(echo "$kid" | grep -c .)" 1
+[ -n "$kid" ] && json "$kid" && check "ulimit -f 100: marked truncated" "$(q "$kid.json" '.profiles[0].program.truncated')" true
+for m in heap record; do
+	"$SCORCH" $m -o fsz0-$m.scorch -- bash -c 'ulimit -f 0; exec ./many' 2>fsz0-$m.err | cat >fsz0-$m.out
+	check "ulimit -f 0, $m: exit status" "${PIPESTATUS[0]}" 0
+	check "ulimit -f 0, $m: output" "$(cat fsz0-$m.out)" "many done"
+done
+
 # ---- cut and damaged profiles: every view refuses them with a message ----
 views=("report" "report --json" "flame -o /dev/null" "html -o /dev/null" "export -F folded" "export -F pprof -o /dev/null"
        "export -F speedscope" "export -F chrome" "export -F dhat" "export -F massif")
