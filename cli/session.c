@@ -493,13 +493,23 @@ void session_run(const struct session_opts *o, struct session_result *r)
 	if (launch && strcmp(o->mode, "cpu") != 0) {
 		const char *what = strstr(o->mode, "heap") ? "heap tracking" : strstr(o->mode, "wall") ? "--wall"
 				   : "--calls";
+		/* Go's own heap is not malloc's: a dynamic build would not help */
+		if (kind == PROG_STATIC && prog_is_go(path))
+			die_code(127, "%s is a Go program, statically linked: %s needs scorch's library "
+				      "preloaded through the dynamic linker (LD_PRELOAD), which it does not "
+				      "use%s; 'scorch record' without --heap, --wall or --calls samples its "
+				      "CPU time from outside.", prog, what,
+				 strstr(o->mode, "heap") ? ", and Go's heap does not go through malloc: Go's "
+							   "own profiler (runtime/pprof, go tool pprof) "
+							   "shows it" : "");
 		if (kind == PROG_STATIC)
 			die_code(127, "%s is statically linked: %s needs scorch's library preloaded through "
 				      "the dynamic linker (LD_PRELOAD), which a static binary does not use. "
-				      "Rebuild it without -static (dynamically linked) for %s, or use "
-				      "valgrind's DHAT, which instruments static binaries; 'scorch record' "
+				      "Rebuild it without -static (dynamically linked) for %s%s; 'scorch record' "
 				      "without --heap, --wall or --calls samples its CPU time from outside.",
-				 prog, what, what);
+				 prog, what, what,
+				 strstr(o->mode, "heap") ? ", or use valgrind's DHAT, which instruments static "
+							   "binaries" : "");
 		die_code(127, "%s is set-user-ID or set-group-ID: the dynamic linker ignores LD_PRELOAD "
 			      "for such programs, and %s needs scorch's library preloaded. Profile a copy "
 			      "without the set-id bit, or run scorch as the program's owner; 'scorch record' "

@@ -85,6 +85,45 @@ enum prog_kind prog_kind(const char *path)
 	return k;
 }
 
+int prog_is_go(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf64_Ehdr eh;
+	int go = 0;
+	if (read(fd, &eh, sizeof(eh)) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096) {
+		for (unsigned i = 0; i < eh.e_phnum && !go; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+				break;
+			if (ph.p_type != PT_NOTE)
+				continue;
+			/* the Go linker's build id: a note named "Go" (namesz 4, "Go\0\0"), type 4 */
+			unsigned char buf[4096];
+			size_t len = ph.p_filesz < sizeof(buf) ? (size_t)ph.p_filesz : sizeof(buf);
+			ssize_t got = pread(fd, buf, len, (off_t)ph.p_offset);
+			for (size_t at = 0; got > 0 && at + 12 <= (size_t)got;) {
+				uint32_t nsz, dsz, type;
+				memcpy(&nsz, buf + at, 4);
+				memcpy(&dsz, buf + at + 4, 4);
+				memcpy(&type, buf + at + 8, 4);
+				if (nsz > 4096 || dsz > 4096)
+					break;
+				if ((nsz == 3 || nsz == 4) && type == 4 && at + 15 <= (size_t)got &&
+				    !memcmp(buf + at + 12, "Go", 3)) {
+					go = 1;
+					break;
+				}
+				at += 12 + ((nsz + 3u) & ~3u) + ((dsz + 3u) & ~3u);
+			}
+		}
+	}
+	close(fd);
+	return go;
+}
+
 int prog_is_setid(const char *path)
 {
 	struct stat st;

@@ -21,6 +21,9 @@ int prog_resolve(const char *name, char *out, size_t outlen);
 /* Classifies the file at path. */
 enum prog_kind prog_kind(const char *path);
 
+/* True when path is an ELF file the Go linker made (its "Go" build-id note). */
+int prog_is_go(const char *path);
+
 /* True when the dynamic linker will run path in secure mode (set-user-ID or
  * set-group-ID to someone else), where it ignores LD_PRELOAD. */
 int prog_is_setid(const char *path);

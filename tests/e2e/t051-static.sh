@@ -175,6 +175,12 @@ if command -v go >/dev/null 2>&1 || need_go "the static Go test program" >/dev/n
 			check "go: top 2 functions as perf's" "$(topn go.json 2)" "$(perf_topn go.data 2)"
 		fi
 		vs_perf go main.spinA main.spinB
+		# heap of a Go program: no "rebuild it dynamically linked"
+		# (Go's heap is not malloc's), Go's own profiler named
+		"$SCORCH" heap -o goh.scorch -- ./gostatic 120 >goh.out 2>goh.err
+		check "go: heap: exit" "$?" 127
+		check_match "go: heap: message" "$(cat goh.err)" \
+			'is a Go program, statically linked: heap tracking needs scorch.s library preloaded.*Go.s heap does not go through malloc: Go.s own profiler'
 	else
 		fail "go build of tests/progs/gostatic failed"
 	fi
