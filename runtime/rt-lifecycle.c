@@ -1,8 +1,8 @@
 /* Process lifecycle seen from inside the target: exit, _exit, exec (flush
  * everything first: the image is about to vanish; note what it starts that
  * scorch cannot enter), dlopen/dlclose (keep the module list current) and
- * fatal signals (flush, then let the program's own handler or the default
- * action run as if we were not there). */
+ * fatal signals (the program's own handler runs as if we were not there;
+ * flush when the default action is about to end the process). */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -894,7 +894,21 @@ RT_EXPORT int dlclose(void *h)
 
 /* Signals whose default action ends the process: on them we flush first.
  * Our handler stays installed; what the program asks for is kept in `user`
- * and honoured by the handler, and reported back by sigaction()/signal(). */
+ * and honoured by the handler, and reported back by sigaction()/signal().
+ *
+ * The final flush (end records, every buffer written) happens only on the
+ * way to death. A handler of the program's runs first, as if we were not
+ * there: it may repair a fault and resume, or jump out, a hundred thousand
+ * times over (guard pages, write barriers, a JIT's traps), and none of that
+ * ends the process nor should cost it a flush. What ends it afterwards is
+ * seen on its way out: _exit, exit and syscall(SYS_exit_group) are
+ * interposed; abort()'s SIGABRT and a re-raise or a repeated fault once the
+ * program has set the default action come back here with SIG_DFL; and
+ * abort() whose SIGABRT handler returns is flushed after that handler (see
+ * on_fatal). What is not seen: a handler that kills the process by a
+ * SIGKILL, a raw exit system call, or a fault inside its own handler while
+ * that signal is blocked (the kernel kills it without running ours): like a
+ * SIGKILL, each thread loses the unflushed tail of its buffer. */
 static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS,
 				   SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGXCPU, SIGXFSZ };
 static struct sigaction user[NSIG];
@@ -912,6 +926,44 @@ static int is_fatal(int sig)
 	return 0;
 }
 
+static void on_fatal(int sig, siginfo_t *info, void *uctx);
+
+static int has_handler(const struct sigaction *u)
+{
+	return u->sa_handler != SIG_DFL && u->sa_handler != SIG_IGN;
+}
+
+/* Installs on_fatal for sig with the flags and mask that suit what the
+ * program has asked for (user[sig]). async-signal-safe */
+static void install_one(int sig)
+{
+	struct sigaction sa;
+	const struct sigaction *u = &user[sig];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fatal;
+	sigemptyset(&sa.sa_mask);
+	if (sig == SIGTRAP) {
+		/* SIGTRAP also brings CPU samples (rt-sample.c), which must not
+		 * run on the program's alternate stack, and are taken with every
+		 * signal blocked; the program's own SIGTRAP handler gets its own
+		 * mask back (on_fatal). A trap is never a stack overflow. */
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigfillset(&sa.sa_mask);
+	} else if (has_handler(u)) {
+		/* The program's handler runs inside ours: on the stack, with the
+		 * mask and the restarting of system calls it asked for.
+		 * SA_RESETHAND is ours to emulate (the kernel would remove us). */
+		sa.sa_flags = SA_SIGINFO | (u->sa_flags & (SA_ONSTACK | SA_RESTART | SA_NODEFER));
+		sa.sa_mask = u->sa_mask;
+	} else {
+		/* Only the final flush runs: on the alternate stack if the
+		 * thread has one, so that a stack overflow still gets flushed. */
+		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	}
+	if (real_sigaction(sig, &sa, NULL) == 0)
+		ours[sig] = 1;
+}
+
 /* async-signal-safe */
 static void on_fatal(int sig, siginfo_t *info, void *uctx)
 {
@@ -924,10 +976,10 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 		errno = saved;
 		return;
 	}
-	/* with the default action the interrupted code never runs again */
-	G.dying = u.sa_handler == SIG_DFL;
-	scorch_rt_final(EXIT_SIGNAL, sig);
 	if (u.sa_handler == SIG_DFL) {
+		/* with the default action the interrupted code never runs again */
+		G.dying = 1;
+		scorch_rt_final(EXIT_SIGNAL, sig);
 		/* Re-deliver with the default action once we return: a fault
 		 * re-executes and faults again; a sent signal stays pending. */
 		struct sigaction d;
@@ -943,12 +995,13 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 		errno = saved;
 		return;
 	}
-	/* The program's handler runs: the process may well live on, so go back
-	 * to buffering (final() switched every record to an immediate flush). */
-	G.sync_flush = 0;
+	/* The program's handler, first and alone: see "Signals whose default
+	 * action ends the process" above. */
 	if (u.sa_flags & SA_RESETHAND) {
 		memset(&user[sig], 0, sizeof(user[sig]));
 		user[sig].sa_handler = SIG_DFL;
+		sigemptyset(&user[sig].sa_mask);
+		install_one(sig);   /* the default's flags: on the alternate stack */
 	}
 	errno = saved;
 	if (sig == SIGTRAP && uctx) {
@@ -964,24 +1017,17 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 		u.sa_sigaction(sig, info, uctx);
 	else
 		u.sa_handler(sig);
-}
-
-static void install_one(int sig)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_fatal;
-	/* SIGTRAP also brings CPU samples (rt-sample.c), which must not run
-	 * on the program's alternate stack; a trap is never a stack overflow */
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | (sig == SIGTRAP ? 0 : SA_ONSTACK);
-	/* a sample is taken with every signal blocked (see rt-sample.c); the
-	 * program's own SIGTRAP handler gets its own mask back (on_fatal) */
-	if (sig == SIGTRAP)
-		sigfillset(&sa.sa_mask);
-	else
-		sigemptyset(&sa.sa_mask);
-	if (real_sigaction(sig, &sa, NULL) == 0)
-		ours[sig] = 1;
+	/* abort() whose SIGABRT handler returns sets the default action
+	 * inside libc, past sigaction() above, and raises SIGABRT again: the
+	 * process dies without coming back here. (A SIGABRT sent by kill and
+	 * handled costs a final flush, and the process lives on buffering.) */
+	if (sig == SIGABRT) {
+		saved = errno;
+		G.dying = 0;
+		scorch_rt_final(EXIT_SIGNAL, sig);
+		G.sync_flush = 0;
+		errno = saved;
+	}
 }
 
 void scorch_rt_signals_install(void)
@@ -1038,8 +1084,8 @@ RT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 			ours[sig] = 0;
 			return real_sigaction(sig, act, NULL);
 		}
-		if (!ours[sig])
-			install_one(sig);
+		/* again when ours already: the flags follow the program's */
+		install_one(sig);
 	}
 	return 0;
 }
