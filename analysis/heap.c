@@ -781,9 +781,40 @@ void heap_tally_free(struct heap_tally *h)
 
 /* ---- per (stack, thread): allocations, and what is live at the peak and the end ---- */
 
+/* Live bytes and blocks of a stack, a site or a (stack, thread) now, and
+ * what they were at the latest global peak: taken just before their first
+ * change after it (gen: the peak's number then), so that who held the
+ * peak (t-gmax) comes out of the one walk, at a cost per event and not per
+ * peak. */
+struct pkv {
+	uint64_t bytes, blocks;
+	uint64_t pbytes, pblocks;
+	uint64_t gen;
+};
+
+static inline void pk_add(struct pkv *x, uint64_t gen, uint64_t bytes, bool add)
+{
+	if (x->gen != gen) {
+		x->pbytes = x->bytes;
+		x->pblocks = x->blocks;
+		x->gen = gen;
+	}
+	if (add) {
+		x->bytes += bytes;
+		x->blocks++;
+	} else {
+		x->bytes -= bytes;
+		x->blocks--;
+	}
+}
+
+static inline uint64_t pk_bytes(const struct pkv *x, uint64_t gen) { return x->gen == gen ? x->pbytes : x->bytes; }
+static inline uint64_t pk_blocks(const struct pkv *x, uint64_t gen) { return x->gen == gen ? x->pblocks : x->blocks; }
+
 struct bythread {
 	struct u64map idx;          /* (stack << 16 | thread) + 1 -> index into v */
 	VEC(struct heap_stack_thread) v;
+	VEC(struct pkv) pk;         /* beside v, while the peak is followed */
 	uint32_t *first;            /* per stack: index into v of its first thread's entry + 1 */
 };
 
@@ -805,8 +836,10 @@ static inline struct heap_stack_thread *bt_get(struct bythread *bt, uint32_t sta
 	uint64_t *x = u64map_put(&bt->idx, (((uint64_t)stack << 16) | thread) + 1, &isnew);
 	if (isnew) {
 		struct heap_stack_thread e = { .stack = stack, .thread = thread };
+		static const struct pkv zero;
 		*x = bt->v.len;
 		VEC_PUSH(&bt->v, e);
+		VEC_PUSH(&bt->pk, zero);
 		if (!f)
 			bt->first[stack] = (uint32_t)bt->v.len;
 	}
@@ -830,6 +863,10 @@ struct run {
 	uint64_t upto;              /* the last ordinal to replay */
 	uint64_t peak_at;           /* after this ordinal call at_peak(); UINT64_MAX never */
 	void (*at_peak)(struct run *R);
+	/* the peak's holders followed along (struct pkv; heap_analyze's
+	 * first pass), NULL when not */
+	struct pkv *stk_pk, *site_pk;
+	uint64_t gen;               /* global peaks so far */
 	uint64_t last_time;         /* of the events replayed */
 };
 
@@ -843,9 +880,17 @@ static struct heap_block block_of(const struct live *e)
 static inline void run_retired(struct run *R, const struct live *e, uint64_t life, bool temp,
 			       uint64_t now)
 {
+	if (R->stk_pk && R->bt) {
+		struct heap_stack_thread *x = bt_get(R->bt, e->stack, e->thread);
+		pk_add(&R->bt->pk.data[x - R->bt->v.data], R->gen, e->size, false);
+	}
 	uint32_t si = R->ss[e->stack].site;
 	if (si == NONE)
 		return;
+	if (R->stk_pk) {
+		pk_add(&R->stk_pk[e->stack], R->gen, e->size, false);
+		pk_add(&R->site_pk[si], R->gen, e->size, false);
+	}
 	if (R->ra) {
 		struct heap_site *s = &R->sites[si];
 		s->live_bytes -= e->size;
@@ -870,10 +915,16 @@ static inline void run_allocated(struct run *R, const struct live *e, const stru
 		struct heap_stack_thread *x = bt_get(R->bt, e->stack, e->thread);
 		x->allocations++;
 		x->bytes += e->size;
+		if (R->stk_pk)
+			pk_add(&R->bt->pk.data[x - R->bt->v.data], R->gen, e->size, true);
 	}
 	uint32_t si = R->ss[e->stack].site;
 	if (si == NONE)
 		return;
+	if (R->stk_pk) {
+		pk_add(&R->stk_pk[e->stack], R->gen, e->size, true);
+		pk_add(&R->site_pk[si], R->gen, e->size, true);
+	}
 	if (R->ra) {
 		struct heap_result *r = R->ra;
 		struct heap_stack_stat *k = &r->stacks[e->stack];
@@ -958,6 +1009,8 @@ static int run_events(struct run *R, char *err, size_t errlen)
 				R->v->step(R->v->ctx, ord, ev->time);
 			if (ord == R->peak_at)
 				R->at_peak(R);
+			if (R->stk_pk && R->T.t->peak_event == ord)
+				R->gen++;
 		}
 	}
 	if (sc_events_end(&it)) {
@@ -1075,8 +1128,31 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	R.v = o->visitor;
 	R.tl = &tl;
 	R.bt = o->by_thread ? &bt : NULL;
+	/* who holds the peak, followed along this walk; a visitor with a
+	 * peak hook is shown the blocks themselves by a second walk */
+	bool follow = !o->totals_only && !(o->visitor && o->visitor->peak);
+	if (follow) {
+		R.stk_pk = xcalloc(nstacks, sizeof(*R.stk_pk));
+		R.site_pk = xcalloc(a.sites.len ? a.sites.len : 1, sizeof(*R.site_pk));
+	}
 	t->peak_event = HEAP_NO_EVENT;
 	int rc = run_events(&R, o->err, o->errlen);
+	if (follow && !rc && t->peak_event != HEAP_NO_EVENT) {
+		for (size_t s = 0; s < nstacks; s++)
+			if (ss[s].site != NONE)
+				ss[s].peak_bytes = pk_bytes(&R.stk_pk[s], R.gen);
+		for (size_t i = 0; i < a.sites.len; i++) {
+			sites[i].peak_bytes = pk_bytes(&R.site_pk[i], R.gen);
+			sites[i].peak_blocks = pk_blocks(&R.site_pk[i], R.gen);
+		}
+		for (size_t i = 0; o->by_thread && i < bt.v.len; i++) {
+			bt.v.data[i].peak_bytes = pk_bytes(&bt.pk.data[i], R.gen);
+			bt.v.data[i].peak_blocks = pk_blocks(&bt.pk.data[i], R.gen);
+		}
+	}
+	free(R.stk_pk);
+	free(R.site_pk);
+	R.stk_pk = R.site_pk = NULL;
 	bool redraw = false;
 	if (!rc && R.last_time > t->end_time) {
 		t->end_time = R.last_time;
@@ -1137,7 +1213,7 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 
 	/* second pass: replay up to the peak to see who held it (t-gmax); to
 	 * the end when the timeline must be drawn again */
-	bool peak = t->peak_event != HEAP_NO_EVENT && !o->totals_only;
+	bool peak = t->peak_event != HEAP_NO_EVENT && !o->totals_only && !follow;
 	if (!rc && (peak || redraw)) {
 		struct peak_pass P;
 		run_init(&P.R, p, ss, r->short_lived_ns);
@@ -1176,6 +1252,7 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 		r->nby_thread = bt.v.len;
 		u64map_release(&bt.idx);
 		free(bt.first);
+		free(bt.pk.data);
 	}
 
 	/* RSS on the same buckets as the heap timeline */

@@ -57,7 +57,7 @@ for n in $SIZES; do
 	case $n in '' | *[!0-9]*) say "read-scale.sh: READ_SCALE_SIZES: '$n' is not a count"; exit 2 ;; esac
 done
 
-declare -A WALL RSS OBYTES STATUS
+declare -A WALL CPU RSS OBYTES STATUS
 ROWS=()
 fail=0
 
@@ -71,7 +71,8 @@ measure() {
 	WALL[$n/$label]=$w
 	read -r u s m <"$base.rusage"
 	RSS[$n/$label]=-
-	[ "$u" != - ] && RSS[$n/$label]=$m
+	CPU[$n/$label]=-
+	[ "$u" != - ] && RSS[$n/$label]=$m && CPU[$n/$label]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.3f", u + s }')
 	OBYTES[$n/$label]=-
 	[ "$outf" != - ] && [ -f "$OUT/$n/$outf" ] && OBYTES[$n/$label]=$(stat -c %s "$OUT/$n/$outf")
 	if [ "$rc" = 0 ]; then
@@ -138,12 +139,14 @@ for n in $SIZES; do
 	printf '\nN = %s allocation events; profiles: scorch %s B, heaptrack %s B\n' "$n" \
 		"${OBYTES[$n/record-scorch]}" "${OBYTES[$n/record-heaptrack]:--}"
 	[ -s "$OUT/$n/ht-count" ] && cat "$OUT/$n/ht-count"
-	printf '%-20s %9s %13s %10s %12s %13s  %s\n' view 'wall s' 'events/s' 'RSS MB' 'RSS B/event' 'output B' status
+	printf '%-20s %9s %13s %8s %13s %10s %12s %13s  %s\n' view 'wall s' 'events/s' 'cpu s' 'events/cpu-s' 'RSS MB' 'RSS B/event' 'output B' status
 	for r in "${ROWS[@]}"; do
 		k=$n/$r
 		[ -n "${WALL[$k]:-}" ] || continue
-		printf '%-20s %9s %13s %10s %12s %13s  %s\n' "$r" "${WALL[$k]}" \
+		printf '%-20s %9s %13s %8s %13s %10s %12s %13s  %s\n' "$r" "${WALL[$k]}" \
 			"$(awk -v n="$n" -v w="${WALL[$k]}" 'BEGIN { if (w > 0) printf "%.0f", n / w; else print "-" }')" \
+			"${CPU[$k]}" \
+			"$(awk -v n="$n" -v c="${CPU[$k]}" 'BEGIN { if (c != "-" && c > 0) printf "%.0f", n / c; else print "-" }')" \
 			"$(awk -v m="${RSS[$k]}" 'BEGIN { if (m == "-") print "-"; else printf "%.1f", m / 1024 }')" \
 			"$(awk -v m="${RSS[$k]}" -v n="$n" 'BEGIN { if (m == "-") print "-"; else printf "%.1f", m * 1024 / n }')" \
 			"${OBYTES[$k]}" "${STATUS[$k]}"
@@ -164,7 +167,8 @@ for r in "${ROWS[@]}"; do
 	done
 	printf '\n'
 done
-printf '\nevents/s = N / wall; RSS B/event = peak RSS / N. record-* rows: the\n'
+printf '\nevents/s = N / wall; cpu s = user + sys of the view; events/cpu-s = N / cpu s\n'
+printf '(the figure to compare on a shared machine); RSS B/event = peak RSS / N. record-* rows: the\n'
 printf 'recording (program, profiler and its finalize); RSS there is the largest\n'
 printf 'process of the run. Outputs and profiles are in %s.\n' "$OUT"
 exit $fail
