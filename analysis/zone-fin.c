@@ -377,8 +377,9 @@ static inline __attribute__((always_inline)) void stat_span(struct sc_zone_stat 
 
 /* Ends the open span at k on thread th (t) at `end` ns: folds it into its
  * stats and its parent's figures, and keeps it when it is long enough. */
-static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_t k, uint64_t end,
-		     uint64_t allocs, uint64_t bytes, uint64_t dropped_ns, uint16_t flags)
+static inline __attribute__((always_inline)) void zf_close_at(struct zone_fin *z, struct zf_thread *t, uint32_t th,
+							   size_t k, uint64_t end, uint64_t allocs, uint64_t bytes,
+							   uint64_t dropped_ns, uint16_t flags)
 {
 	struct zf_open *o = &t->open.data[k];
 	if (end < o->start)
@@ -441,6 +442,13 @@ static void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_
 	if (k + 1 < t->open.len)
 		memmove(t->open.data + k, t->open.data + k + 1, (t->open.len - k - 1) * sizeof(*o));
 	t->open.len--;
+}
+
+static __attribute__((noinline)) void zf_close(struct zone_fin *z, struct zf_thread *t, uint32_t th, size_t k,
+					       uint64_t end, uint64_t allocs, uint64_t bytes, uint64_t dropped_ns,
+					       uint16_t flags)
+{
+	zf_close_at(z, t, th, k, end, allocs, bytes, dropped_ns, flags);
 }
 
 /* zf_close of the innermost open span (the top of t's stack) with no
@@ -630,9 +638,11 @@ int zone_fin_calls(struct zone_fin **zp, const struct zone_fin_env *env, uint32_
 				}
 			}
 			zf_begin(z, t, id, ns);
-		} else if (t->open.len && t->open.data[t->open.len - 1].id == id &&
-			   zf_close_top(z, t, zf_rel(z, tk))) {
-			/* the usual end: of the innermost span, not kept */
+		} else if (t->open.len && t->open.data[t->open.len - 1].id == id) {
+			/* the usual end: of the innermost span; kept or not */
+			uint64_t e = zf_rel(z, tk);
+			if (!zf_close_top(z, t, e))
+				zf_close_at(z, t, thread, t->open.len - 1, e, 0, 0, 0, 0);
 		} else {
 			/* an end closes the innermost open span of its id; none:
 			 * its begin was lost with a damaged chunk */
