@@ -463,6 +463,24 @@ int scorch_rt_fd_high(int fd)
 	return hi;
 }
 
+/* libunwind opens a pipe (to validate addresses) at its first use, which is
+ * inside our hooks: at the lowest free descriptors, 3 and 4 in most
+ * programs (whose own first open then got 5, and whose /proc/self/fd
+ * listed two more), 0 and 1 when the program had closed them (its writes
+ * to a closed stdout then went into that pipe instead of failing). Ours
+ * move to the high range, as the runtime's other descriptors do; the
+ * program's own calls pass straight through. */
+RT_EXPORT int pipe2(int fds[2], int flags)
+{
+	if (scorch_rt_sys(SYS_pipe2, fds, flags) != 0)
+		return -1;
+	if (scorch_rt_guard) {
+		fds[0] = scorch_rt_fd_high(fds[0]);
+		fds[1] = scorch_rt_fd_high(fds[1]);
+	}
+	return 0;
+}
+
 /* Appends n bytes to the stream. Under a hard descriptor limit below
  * RT_FD_HIGH (ulimit -n 4 in a shell) a descriptor kept open would take one
  * of the program's few (cat /dev/null then failed with 'Too many open
