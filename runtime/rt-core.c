@@ -1107,11 +1107,59 @@ static void rt_wm_open(void)
 
 /* Creates this image's raw file (raw.PID.SEQ: an exec keeps the pid) and
  * writes the file header and the PROC record. */
+/* The pid and parent pid the launcher knows this process by. In a pid
+ * namespace of its own (unshare, a container runtime) getpid() is 1 or so:
+ * its stream was named raw.1.N, two such processes were taken for one and
+ * its exec images, and the launcher's RSS reads went to the real pid 1.
+ * /proc, as the launcher mounted it, has both in its namespace: the first
+ * NSpid and the PPid of /proc/self/status. Otherwise getpid()'s. */
+static void rt_outer_pids(uint64_t *pid, uint64_t *ppid)
+{
+	*pid = (uint64_t)G.pid;
+	*ppid = (uint64_t)getppid();
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	static char st[4096];
+	ssize_t n = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	st[n] = 0;
+	char *ns = strstr(st, "\nNSpid:"), *pp = strstr(st, "\nPPid:");
+	if (!ns || !pp)
+		return;
+	uint64_t outer = 0, inner = 0, par = 0;
+	int levels = 0;
+	for (char *c = ns + 7; *c && *c != '\n'; c++) {
+		if (*c < '0' || *c > '9')
+			continue;
+		uint64_t v = 0;
+		for (; *c >= '0' && *c <= '9'; c++)
+			v = v * 10 + (uint64_t)(*c - '0');
+		if (levels++ == 0)
+			outer = v;
+		inner = v;
+		if (!*c || *c == '\n')
+			break;
+	}
+	for (char *c = pp + 6; *c == ' ' || *c == '\t' || (*c >= '0' && *c <= '9'); c++)
+		if (*c >= '0' && *c <= '9')
+			par = par * 10 + (uint64_t)(*c - '0');
+	/* only a nested namespace, seen through the launcher's /proc */
+	if (levels > 1 && inner == (uint64_t)G.pid && outer) {
+		*pid = outer;
+		*ppid = par;
+	}
+}
+
 static int rt_open_stream(uint32_t proc_flags)
 {
+	uint64_t opid, oppid;
+	rt_outer_pids(&opid, &oppid);
 	char *p = G.path + scorch_rt_strlcpy(G.path, G.dir, sizeof(G.path) - 64);
 	p = stpcpy(p, "/raw.");
-	p = scorch_rt_utoa(p, (uint64_t)G.pid);
+	p = scorch_rt_utoa(p, opid);
 	*p++ = '.';
 	int fd = -1;
 	for (int seq = 0; seq < 1000 && fd < 0; seq++) {
@@ -1166,7 +1214,7 @@ static int rt_open_stream(uint32_t proc_flags)
 	size_t exelen = strnlen(G.exe, sizeof(G.exe));
 	uint8_t *q = scorch_rt_reserve(b, RAW_PROC_MAX(exelen, clen));
 	q = raw_put_proc(q, &(struct raw_proc){
-		.dt = rt_dt(b, t), .pid = (uint64_t)G.pid, .ppid = (uint64_t)getppid(),
+		.dt = rt_dt(b, t), .pid = opid, .ppid = oppid,
 		.flags = proc_flags | (G.heap ? RAW_PROC_HEAP : 0) | (G.cpu ? RAW_PROC_CPU : 0) |
 			 (G.wall ? RAW_PROC_WALL : 0),
 		.depth = (uint64_t)G.depth,

@@ -53,6 +53,11 @@ int main(void)
 	int st;
 	waitpid(p, &st, 0);
 	printf("child status %d\n", WEXITSTATUS(st));
+	FILE *f = fopen("pidns.kid", "w");   /* its pid out here */
+	if (f) {
+		fprintf(f, "%d\n", (int)p);
+		fclose(f);
+	}
 	return 0;
 }
 EOS
@@ -62,13 +67,21 @@ if ./pidns >/dev/null 2>&1; then
 	check "pidns: -o names the root's profile" "$(test -s pidns.scorch && echo yes)" yes
 	if [ -s pidns.scorch ]; then
 		json pidns.scorch
-		check "pidns: the root's allocations (100 and stdout's buffer)" \
-			"$(q pidns.scorch.json '.profiles[0].totals.allocations')" 101
+		check "pidns: the root's allocations (100, stdout's buffer, fopen's FILE and buffer)" \
+			"$(q pidns.scorch.json '.profiles[0].totals.allocations')" 103
 		check_match "pidns: the root's command" "$(q pidns.scorch.json '.profiles[0].program.argv[0]')" 'pidns$'
 	fi
-	kid=$(ls pidns.1.scorch 2>/dev/null)
-	check "pidns: the child's own profile" "$kid" pidns.1.scorch
-	[ -n "$kid" ] && json "$kid" && check "pidns: the child's allocations" "$(q "$kid.json" '.profiles[0].totals.allocations')" 50
+	# the child by the pid its parent (and the launcher) knows, not the
+	# namespace's 1: two such children were taken for one process
+	kpid=$(cat pidns.kid)
+	kid=$(ls pidns.$kpid.scorch 2>/dev/null)
+	check "pidns: the child's own profile, by its pid outside" "$kid" "pidns.$kpid.scorch"
+	check "pidns: no profile named for pid 1" "$(ls | grep -c '\.1\.scorch$')" 0
+	if [ -n "$kid" ]; then
+		json "$kid"
+		check "pidns: the child's allocations" "$(q "$kid.json" '.profiles[0].totals.allocations')" 50
+		check "pidns: the child's pid" "$(q "$kid.json" '.profiles[0].program.pid')" "$kpid"
+	fi
 else
 	echo "SKIP: unshare(CLONE_NEWPID) is not allowed here (needs root): pid namespace checks"
 fi
