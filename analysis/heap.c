@@ -814,7 +814,6 @@ static inline uint64_t pk_blocks(const struct pkv *x, uint64_t gen) { return x->
 struct bythread {
 	struct u64map idx;          /* (stack << 16 | thread) + 1 -> index into v */
 	VEC(struct heap_stack_thread) v;
-	VEC(struct pkv) pk;         /* beside v, while the peak is followed */
 	uint32_t *first;            /* per stack: index into v of its first thread's entry + 1 */
 };
 
@@ -836,10 +835,8 @@ static inline struct heap_stack_thread *bt_get(struct bythread *bt, uint32_t sta
 	uint64_t *x = u64map_put(&bt->idx, (((uint64_t)stack << 16) | thread) + 1, &isnew);
 	if (isnew) {
 		struct heap_stack_thread e = { .stack = stack, .thread = thread };
-		static const struct pkv zero;
 		*x = bt->v.len;
 		VEC_PUSH(&bt->v, e);
-		VEC_PUSH(&bt->pk, zero);
 		if (!f)
 			bt->first[stack] = (uint32_t)bt->v.len;
 	}
@@ -863,9 +860,9 @@ struct run {
 	uint64_t upto;              /* the last ordinal to replay */
 	uint64_t peak_at;           /* after this ordinal call at_peak(); UINT64_MAX never */
 	void (*at_peak)(struct run *R);
-	/* the peak's holders followed along (struct pkv; heap_analyze's
-	 * first pass), NULL when not */
-	struct pkv *stk_pk, *site_pk;
+	/* the peak's holders followed along per stack, of every stack
+	 * (struct pkv; heap_analyze's first pass), NULL when not */
+	struct pkv *stk_pk;
 	uint64_t gen;               /* global peaks so far */
 	uint64_t last_time;         /* of the events replayed */
 };
@@ -880,17 +877,11 @@ static struct heap_block block_of(const struct live *e)
 static inline void run_retired(struct run *R, const struct live *e, uint64_t life, bool temp,
 			       uint64_t now)
 {
-	if (R->stk_pk && R->bt) {
-		struct heap_stack_thread *x = bt_get(R->bt, e->stack, e->thread);
-		pk_add(&R->bt->pk.data[x - R->bt->v.data], R->gen, e->size, false);
-	}
+	if (R->stk_pk)
+		pk_add(&R->stk_pk[e->stack], R->gen, e->size, false);
 	uint32_t si = R->ss[e->stack].site;
 	if (si == NONE)
 		return;
-	if (R->stk_pk) {
-		pk_add(&R->stk_pk[e->stack], R->gen, e->size, false);
-		pk_add(&R->site_pk[si], R->gen, e->size, false);
-	}
 	if (R->ra) {
 		struct heap_site *s = &R->sites[si];
 		s->live_bytes -= e->size;
@@ -915,16 +906,12 @@ static inline void run_allocated(struct run *R, const struct live *e, const stru
 		struct heap_stack_thread *x = bt_get(R->bt, e->stack, e->thread);
 		x->allocations++;
 		x->bytes += e->size;
-		if (R->stk_pk)
-			pk_add(&R->bt->pk.data[x - R->bt->v.data], R->gen, e->size, true);
 	}
+	if (R->stk_pk)
+		pk_add(&R->stk_pk[e->stack], R->gen, e->size, true);
 	uint32_t si = R->ss[e->stack].site;
 	if (si == NONE)
 		return;
-	if (R->stk_pk) {
-		pk_add(&R->stk_pk[e->stack], R->gen, e->size, true);
-		pk_add(&R->site_pk[si], R->gen, e->size, true);
-	}
 	if (R->ra) {
 		struct heap_result *r = R->ra;
 		struct heap_stack_stat *k = &r->stacks[e->stack];
@@ -1131,28 +1118,32 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	/* who holds the peak, followed along this walk; a visitor with a
 	 * peak hook is shown the blocks themselves by a second walk */
 	bool follow = !o->totals_only && !(o->visitor && o->visitor->peak);
-	if (follow) {
+	if (follow)
 		R.stk_pk = xcalloc(nstacks, sizeof(*R.stk_pk));
-		R.site_pk = xcalloc(a.sites.len ? a.sites.len : 1, sizeof(*R.site_pk));
-	}
 	t->peak_event = HEAP_NO_EVENT;
 	int rc = run_events(&R, o->err, o->errlen);
+	/* per (stack, thread) the stack's figures are the pair's when each
+	 * stack allocated on one thread only; when not, the second walk */
+	for (size_t i = 0; follow && o->by_thread && i < bt.v.len; i++)
+		if (bt.first[bt.v.data[i].stack] != i + 1)
+			follow = false;
 	if (follow && !rc && t->peak_event != HEAP_NO_EVENT) {
-		for (size_t s = 0; s < nstacks; s++)
-			if (ss[s].site != NONE)
-				ss[s].peak_bytes = pk_bytes(&R.stk_pk[s], R.gen);
-		for (size_t i = 0; i < a.sites.len; i++) {
-			sites[i].peak_bytes = pk_bytes(&R.site_pk[i], R.gen);
-			sites[i].peak_blocks = pk_blocks(&R.site_pk[i], R.gen);
-		}
+		const struct pkv *sp = R.stk_pk;
 		for (size_t i = 0; o->by_thread && i < bt.v.len; i++) {
-			bt.v.data[i].peak_bytes = pk_bytes(&bt.pk.data[i], R.gen);
-			bt.v.data[i].peak_blocks = pk_blocks(&bt.pk.data[i], R.gen);
+			struct heap_stack_thread *x = &bt.v.data[i];
+			x->peak_bytes = pk_bytes(&sp[x->stack], R.gen);
+			x->peak_blocks = pk_blocks(&sp[x->stack], R.gen);
+		}
+		for (size_t s = 0; s < nstacks; s++) {
+			if (ss[s].site == NONE)
+				continue;
+			ss[s].peak_bytes = pk_bytes(&sp[s], R.gen);
+			sites[ss[s].site].peak_bytes += pk_bytes(&sp[s], R.gen);
+			sites[ss[s].site].peak_blocks += pk_blocks(&sp[s], R.gen);
 		}
 	}
 	free(R.stk_pk);
-	free(R.site_pk);
-	R.stk_pk = R.site_pk = NULL;
+	R.stk_pk = NULL;
 	bool redraw = false;
 	if (!rc && R.last_time > t->end_time) {
 		t->end_time = R.last_time;
@@ -1252,7 +1243,6 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 		r->nby_thread = bt.v.len;
 		u64map_release(&bt.idx);
 		free(bt.first);
-		free(bt.pk.data);
 	}
 
 	/* RSS on the same buckets as the heap timeline */
