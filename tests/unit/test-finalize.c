@@ -59,11 +59,10 @@ static void ck_write(FILE *f, struct chunk *c, int damage)
 	fwrite(c->buf, 1, RAW_CHUNK_HDR + len, f);
 }
 
-/* fs: femtoseconds per tick in the header (0: ticks are ns) */
-static const char *write_stream(int with_end, uint64_t fs)
+/* Opens path and writes the stream's file header: ns and ticks at the
+ * start 1000000, fs femtoseconds per tick (0: ticks are ns). */
+static FILE *stream_open(const char *path, uint64_t fs)
 {
-	static char path[64];
-	snprintf(path, sizeof(path), "/tmp/scorch-fin-%d-%d", (int)getpid(), with_end);
 	FILE *f = fopen(path, "wb");
 	uint8_t hdr[RAW_FILE_HDR];
 	memcpy(hdr, RAW_MAGIC, 8);
@@ -71,23 +70,40 @@ static const char *write_stream(int with_end, uint64_t fs)
 	fmt_put_u64le(hdr + 16, 1000000);  /* ticks then */
 	fmt_put_u64le(hdr + 24, fs);
 	fwrite(hdr, 1, sizeof(hdr), f);
+	return f;
+}
+
+/* Thread 10's chunk begun at tick 1000000 with its THREAD "main" and the
+ * PROC of pid 10 (heap, depth 64, /no/such/prog, argv of n bytes at
+ * argv), the PROC's time delta dt. */
+static void main_proc(struct chunk *c, int64_t dt, const char *argv, size_t n)
+{
+	ck_begin(c, 10, 1000000);
+	rec(c, RAW_THREAD, 0);
+	c->p = fmt_put_u(c->p, 10);
+	str(c, "main");
+	rec(c, RAW_PROC, dt);
+	c->p = fmt_put_u(c->p, 10);   /* pid */
+	c->p = fmt_put_u(c->p, 1);    /* ppid */
+	c->p = fmt_put_u(c->p, RAW_PROC_HEAP);
+	c->p = fmt_put_u(c->p, 64);   /* depth */
+	c->p = fmt_put_u(c->p, 42);   /* realtime */
+	str(c, "/no/such/prog");
+	c->p = fmt_put_u(c->p, n);
+	memcpy(c->p, argv, n);
+	c->p += n;
+}
+
+/* fs: femtoseconds per tick in the header (0: ticks are ns) */
+static const char *write_stream(int with_end, uint64_t fs)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/scorch-fin-%d-%d", (int)getpid(), with_end);
+	FILE *f = stream_open(path, fs);
 	struct chunk c;
 
 	/* thread 10: PROC, a module, allocations using stack 7 (defined later) */
-	ck_begin(&c, 10, 1000000);
-	rec(&c, RAW_THREAD, 0);
-	c.p = fmt_put_u(c.p, 10);
-	str(&c, "main");
-	rec(&c, RAW_PROC, 5);
-	c.p = fmt_put_u(c.p, 10);   /* pid */
-	c.p = fmt_put_u(c.p, 1);    /* ppid */
-	c.p = fmt_put_u(c.p, RAW_PROC_HEAP);
-	c.p = fmt_put_u(c.p, 64);   /* depth */
-	c.p = fmt_put_u(c.p, 42);   /* realtime */
-	str(&c, "/no/such/prog");
-	c.p = fmt_put_u(c.p, 8);
-	memcpy(c.p, "prog\0-x\0", 8);
-	c.p += 8;
+	main_proc(&c, 5, "prog\0-x\0", 8);
 	rec(&c, RAW_MODULE, 0);
 	c.p = fmt_put_u(c.p, 1);
 	c.p = fmt_put_u(c.p, 0x400000);
@@ -537,28 +553,9 @@ static void test_packed_wide(void **state)
 	(void)state;
 	static char path[64];
 	snprintf(path, sizeof(path), "/tmp/scorch-fin-wide-%d", (int)getpid());
-	FILE *f = fopen(path, "wb");
-	uint8_t hdr[RAW_FILE_HDR];
-	memcpy(hdr, RAW_MAGIC, 8);
-	fmt_put_u64le(hdr + 8, 1000000);
-	fmt_put_u64le(hdr + 16, 1000000);
-	fmt_put_u64le(hdr + 24, 0);
-	fwrite(hdr, 1, sizeof(hdr), f);
+	FILE *f = stream_open(path, 0);
 	struct chunk c;
-	ck_begin(&c, 10, 1000000);
-	rec(&c, RAW_THREAD, 0);
-	c.p = fmt_put_u(c.p, 10);
-	str(&c, "main");
-	rec(&c, RAW_PROC, 0);
-	c.p = fmt_put_u(c.p, 10);   /* pid */
-	c.p = fmt_put_u(c.p, 1);    /* ppid */
-	c.p = fmt_put_u(c.p, RAW_PROC_HEAP);
-	c.p = fmt_put_u(c.p, 64);   /* depth */
-	c.p = fmt_put_u(c.p, 42);   /* realtime */
-	str(&c, "/no/such/prog");
-	c.p = fmt_put_u(c.p, 5);
-	memcpy(c.p, "prog\0", 5);
-	c.p += 5;
+	main_proc(&c, 0, "prog\0", 5);
 	static const struct { int64_t dt; uint64_t size; int64_t daddr; } al[] = {
 		{ 100, 24, 0x10000 },                  /* packs */
 		{ 10, 40, 0x10001 - 0x10000 },         /* address not 8-aligned */
