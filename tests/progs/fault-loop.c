@@ -106,16 +106,22 @@ static void on_segv_jump(int sig, siginfo_t *si, void *uc)
 	siglongjmp(jump_env, 1);
 }
 
-static int jump(long n)
+/* handler h for SIGSEGV with SA_SIGINFO and flags, an empty mask */
+static void install_segv(void (*h)(int, siginfo_t *, void *), int flags)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_segv_jump;
-	/* SIGSEGV is not blocked in the handler: the jump out leaves the mask */
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sa.sa_sigaction = h;
+	sa.sa_flags = SA_SIGINFO | flags;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSEGV, &sa, NULL) != 0)
 		die("sigaction");
+}
+
+static int jump(long n)
+{
+	/* SIGSEGV is not blocked in the handler: the jump out leaves the mask */
+	install_segv(on_segv_jump, SA_NODEFER);
 	mprotect(page, (size_t)pagesz, PROT_NONE);
 	volatile long i = 0;
 	sigsetjmp(jump_env, 0);
@@ -163,17 +169,6 @@ __attribute__((noinline)) static void burn(void)
 	while (cpu_s() - t0 < 0.3)
 		for (int i = 0; i < 100000; i++)
 			x = x * 6364136223846793005u + 1442695040888963407u;
-}
-
-static void install_segv(int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | flags;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, NULL) != 0)
-		die("sigaction");
 }
 
 static volatile int on_alt = -1;
@@ -265,7 +260,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "loop") == 0 || strcmp(mode, "calm") == 0) {
 		int calm = strcmp(mode, "calm") == 0;
 		if (!calm)
-			install_segv(0);
+			install_segv(on_segv, 0);
 		for (long i = 0; i < n; i++) {
 			loop_alloc();
 			if (!calm)
@@ -284,7 +279,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(mode, "crash") != 0)
-		install_segv(0);
+		install_segv(on_segv, 0);
 	if (strcmp(mode, "abort-ret") == 0)
 		signal(SIGABRT, on_abrt);
 	burn();
