@@ -380,7 +380,6 @@ void scorch_rt_unlock(struct rt_buf *b)
 	}
 }
 
-/* Write all of p, retrying EINTR. Returns bytes written. async-signal-safe */
 /* Whether n more bytes fit under the program's file size limit (ulimit -f):
  * a write starting at the limit sends SIGXFSZ, which ends the program (a
  * blocked one is delivered to another thread, or at the unblock). Such a
@@ -399,6 +398,8 @@ static int rt_fits(int fd, size_t n)
 	return at + n <= (uint64_t)rl.rlim_cur;
 }
 
+/* Write all of p, retrying EINTR (nothing past the file size limit).
+ * Returns bytes written. async-signal-safe */
 static size_t rt_write_all(int fd, const uint8_t *p, size_t n)
 {
 	size_t done = 0;
