@@ -831,7 +831,11 @@ void session_run(const struct session_opts *o, struct session_result *r)
 		if (root_done && got_sig)
 			break;
 		uint64_t now = mono_now();
-		if (now - last_scan > 100000000ull) {
+		/* new streams every 100 ms; every poll until the first one is
+		 * there: the program writes from its first instructions on, and
+		 * a reader found 100 ms late starts with that much backlog,
+		 * which a call trace's launcher then decodes after the exit */
+		if (!readers.len || now - last_scan > 100000000ull) {
 			raw_vec names = { 0 };
 			list_raw(sessdir, &names);
 			for (size_t i = 0; i < names.len; i++) {
