@@ -38,8 +38,9 @@ SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all,)
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell pkg-config --cflags cmocka 2>/dev/null)
 # libcurl: its header only (cli/push.c dlopens it for `scorch push`, so that
 # no other command maps its ~28 libraries); capstone the same (analysis/code.c
-# dlopens it to disassemble: its relocations were 3 MB of every launcher's RSS)
-TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib 2>/dev/null) -lstdc++ -lm -lpthread -ldl
+# dlopens it to disassemble: its relocations were 3 MB of every launcher's RSS);
+# libstdc++ the same (analysis/demangle.c dlopens it at the first C++ name)
+TOOL_LIBS  := $(shell pkg-config --libs libdw libelf libzstd zlib 2>/dev/null) -lm -lpthread -ldl
 CFLAGS_TOOL := $(BASE) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEP_CFLAGS) -DSCORCH_VERSION='"$(VERSION)"' \
 	-DSCORCH_SONAME='"$(SONAME)"'
 # The runtime lives in foreign processes: never sanitized, no lib/, own flags

@@ -5,6 +5,8 @@
  * every decoder is bounded in input, output, recursion depth and work. */
 #include "demangle.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,8 +16,27 @@
 
 #include "../lib/strbuf.h"
 
-/* Provided by the C++ runtime (libstdc++ / libc++abi); the tool links it. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+/* The C++ runtime's __cxa_demangle (libstdc++), loaded with dlopen at the
+ * first C++ name, as capstone and libcurl are: linking libstdc++ (and the
+ * libgcc_s it needs) cost every scorch command 0.5-1.3 ms of CPU and 47 page
+ * faults of dynamic loading at start-up, for one function that a profile of
+ * a C program never calls. Without the library, C++ names stay mangled
+ * (said once on stderr). */
+typedef char *cxa_demangle_fn(const char *mangled, char *buf, size_t *len, int *status);
+static cxa_demangle_fn *cxa_demangle;
+static pthread_once_t cxa_once = PTHREAD_ONCE_INIT;
+
+static void cxa_load(void)
+{
+	void *so = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+	void *fn = so ? dlsym(so, "__cxa_demangle") : NULL;
+	if (!fn) {
+		fprintf(stderr, "scorch: cannot load the C++ runtime's demangler (libstdc++.so.6: %s): "
+			"C++ function names are left mangled\n", dlerror());
+		return;
+	}
+	cxa_demangle = (cxa_demangle_fn *)fn;
+}
 
 /* Longer symbols are shown mangled. Real ones stay far below: the largest in
  * rustc's own driver library are about 6 KB. */
@@ -189,8 +210,11 @@ static char *demangle_cxx(const char *sym, size_t n, struct arena *a)
 	char buf[MAX_CXX_SYMBOL + 1];
 	memcpy(buf, sym, n);
 	buf[n] = 0;
+	pthread_once(&cxa_once, cxa_load);
+	if (!cxa_demangle)
+		return NULL;
 	int status = 0;
-	char *d = __cxa_demangle(buf, NULL, NULL, &status);
+	char *d = cxa_demangle(buf, NULL, NULL, &status);
 	if (!d || status != 0) {
 		free(d);
 		return NULL;
