@@ -996,8 +996,11 @@ static int run_events(struct run *R, char *err, size_t errlen)
 				R->v->step(R->v->ctx, ord, ev->time);
 			if (ord == R->peak_at)
 				R->at_peak(R);
-			if (R->stk_pk && R->T.t->peak_event == ord)
+			if (R->T.t->peak_event == ord) {
 				R->gen++;
+				if (R->v && R->v->peak_rise)
+					R->v->peak_rise(R->v->ctx);
+			}
 		}
 	}
 	if (sc_events_end(&it)) {

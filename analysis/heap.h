@@ -171,10 +171,16 @@ struct heap_visitor {
 	void (*retire)(void *ctx, const struct heap_block *b, uint64_t now);
 	/* after every event, with its ordinal and time */
 	void (*step)(void *ctx, uint64_t ordinal, uint64_t time);
-	/* heap_analyze only: each counted block live at the global peak */
+	/* heap_analyze only: each counted block live at the global peak (a
+	 * second walk, up to the peak) */
 	void (*peak)(void *ctx, const struct heap_block *b);
 	/* each counted block still live at the end (t-end) */
 	void (*end)(void *ctx, const struct heap_block *b, uint64_t end_time);
+	/* after each event that raised the global peak (so the last call is
+	 * after the peak's own event): a visitor that keeps each figure's
+	 * value as of its latest call (taken before the figure's first change
+	 * after it) knows what was held at the peak without the peak hook */
+	void (*peak_rise)(void *ctx);
 };
 
 /* Replays r's profile again through v with the live set of heap_analyze and

@@ -111,12 +111,12 @@ static int export_valgrind(const struct export_args *a,
 	return rc;
 }
 
-/* DHAT's figures are gathered in the heap model's own walks (one over the
- * events, one up to the peak) rather than in a walk of their own. */
+/* DHAT's figures are gathered in the heap model's walk rather than in a
+ * walk of their own; the peak's holders are the visitor's. */
 static int export_dhat(const struct export_args *a)
 {
 	struct dhat *d = dhat_new(a->p);
-	struct heap_options ho = { .visitor = dhat_visitor(d) };
+	struct heap_options ho = { .visitor = dhat_visitor(d), .totals_only = true };
 	struct heap_result *r;
 	int rc = heap_model(a, &ho, &r);
 	if (rc) {

@@ -153,8 +153,12 @@ int vg_flush(FILE *f)
 struct pp {
 	uint64_t tb, tbk, tl;       /* totals */
 	uint64_t mb, mbk;           /* the point's own maximum live (first reached) */
-	uint64_t gb, gbk;           /* live at t-gmax */
+	uint64_t gb, gbk;           /* live at t-gmax: cb and cbk as they were
+	                             * before their first change after the
+	                             * latest global peak (gen), cb and cbk
+	                             * themselves when they did not change */
 	uint64_t cb, cbk;           /* live now; at t-end when the replay is done */
+	uint64_t gen;               /* struct dhat.gen when gb, gbk were taken */
 	uint32_t fs_off, fs_len;    /* frames, into struct dhat.fs */
 };
 
@@ -168,6 +172,11 @@ struct dhat {
 	VEC(uint32_t) fs;
 	struct strbuf tmp;
 	struct heap_visitor v;      /* dhat_visitor()'s */
+	uint64_t gen;               /* global peaks so far (the replay's peak_rise) */
+	/* per stack: the function and pp index + 1 of its latest allocation,
+	 * which most stacks' next allocations share (0: none yet) */
+	uint32_t *stk_pp;
+	uint8_t *stk_fn;
 };
 
 /* The program point of an allocation from `func` with stack `stack`: its
@@ -203,13 +212,32 @@ static uint32_t pp_of(struct dhat *d, uint32_t stack, unsigned func)
  * program point of its (stack, allocator function). */
 static struct pp *pp_of_block(struct dhat *d, const struct heap_block *b)
 {
-	uint32_t k = pp_of(d, b->stack, b->func < FN__COUNT ? b->func : FN_MALLOC);
+	unsigned fn = b->func < FN__COUNT ? b->func : FN_MALLOC;
+	if (b->stack < d->p->nstacks && d->stk_pp[b->stack] && d->stk_fn[b->stack] == fn)
+		return &d->pps.data[d->stk_pp[b->stack] - 1];
+	uint32_t k = pp_of(d, b->stack, fn);
+	if (b->stack < d->p->nstacks) {
+		d->stk_pp[b->stack] = k + 1;
+		d->stk_fn[b->stack] = (uint8_t)fn;
+	}
 	return &d->pps.data[k];   /* after pp_of(), which may move pps */
+}
+
+/* What pp holds at the latest global peak, before its first change after it. */
+static inline void pp_peak_take(const struct dhat *d, struct pp *pp)
+{
+	if (pp->gen != d->gen) {
+		pp->gb = pp->cb;
+		pp->gbk = pp->cbk;
+		pp->gen = d->gen;
+	}
 }
 
 static void on_alloc(void *ctx, const struct heap_block *b)
 {
-	struct pp *pp = pp_of_block(ctx, b);
+	struct dhat *d = ctx;
+	struct pp *pp = pp_of_block(d, b);
+	pp_peak_take(d, pp);
 	pp->tb += b->size;
 	pp->tbk++;
 	pp->cb += b->size;
@@ -223,30 +251,19 @@ static void on_alloc(void *ctx, const struct heap_block *b)
 /* A block leaves the live set at time `now`. */
 static void on_retire(void *ctx, const struct heap_block *b, uint64_t now)
 {
-	struct pp *pp = pp_of_block(ctx, b);
+	struct dhat *d = ctx;
+	struct pp *pp = pp_of_block(d, b);
+	pp_peak_take(d, pp);
 	pp->cb -= b->size;
 	pp->cbk--;
 	pp->tl += now >= b->time ? now - b->time : 0;
 }
 
-/* After the global peak's event (t-gmax): what each point holds then. */
-static void on_step(void *ctx, uint64_t ordinal, uint64_t time)
+/* After an event that raised the global peak: the figures as they are
+ * now are the peak's until they change (pp_peak_take). */
+static void on_peak_rise(void *ctx)
 {
-	struct dhat *d = ctx;
-	if (ordinal != d->r->t.peak_event)
-		return;
-	for (size_t i = 0; i < d->pps.len; i++) {
-		d->pps.data[i].gb = d->pps.data[i].cb;
-		d->pps.data[i].gbk = d->pps.data[i].cbk;
-	}
-}
-
-/* heap_analyze()'s second walk: each block live at the global peak. */
-static void on_peak(void *ctx, const struct heap_block *b)
-{
-	struct pp *pp = pp_of_block(ctx, b);
-	pp->gb += b->size;
-	pp->gbk++;
+	((struct dhat *)ctx)->gen++;
 }
 
 /* Blocks live at the end count their lifetime until t-end. */
@@ -258,7 +275,7 @@ static void on_end(void *ctx, const struct heap_block *b, uint64_t end)
 /* One pass over the events: totals, own maxima, t-gmax, t-end, lifetimes. */
 static int replay(struct dhat *d, char *err, size_t errlen)
 {
-	struct heap_visitor v = { d, on_alloc, on_retire, on_step, NULL, on_end };
+	struct heap_visitor v = { d, on_alloc, on_retire, NULL, NULL, on_end, on_peak_rise };
 	return heap_replay(d->r, &v, HEAP_ALL_EVENTS, err, errlen);
 }
 
@@ -299,7 +316,8 @@ static int write_json(FILE *f, struct dhat *d)
 	json_us_short(&j, "tg", t->peak_event != HEAP_NO_EVENT ? t->peak_time : 0);
 	json_open_arr(&j, "pps");
 	for (size_t i = 0; i < d->pps.len; i++) {
-		const struct pp *pp = &d->pps.data[i];
+		struct pp *pp = &d->pps.data[i];
+		pp_peak_take(d, pp);
 		json_open_obj(&j, NULL);
 		json_u64(&j, "tb", pp->tb);
 		json_u64(&j, "tbk", pp->tbk);
@@ -334,7 +352,9 @@ struct dhat *dhat_new(const struct sc_profile *p)
 	vg_frames_init(&d->fr, p);
 	u64map_init(&d->by_key, 256);
 	strmap_init(&d->by_frames);
-	d->v = (struct heap_visitor){ d, on_alloc, on_retire, NULL, on_peak, on_end };
+	d->v = (struct heap_visitor){ d, on_alloc, on_retire, NULL, NULL, on_end, on_peak_rise };
+	d->stk_pp = xcalloc(p->nstacks + 1, sizeof(*d->stk_pp));
+	d->stk_fn = xcalloc(p->nstacks + 1, sizeof(*d->stk_fn));
 	return d;
 }
 
@@ -353,6 +373,8 @@ void dhat_free(struct dhat *d)
 	VEC_FREE(&d->pps);
 	VEC_FREE(&d->fs);
 	sb_release(&d->tmp);
+	free(d->stk_pp);
+	free(d->stk_fn);
 	free(d);
 }
 

@@ -21,9 +21,10 @@
  * count. Times are in microseconds. Returns 0 or -errno from f. */
 int dhat_write(FILE *f, const struct sc_profile *p, const struct heap_result *r);
 
-/* The same figures gathered in heap_analyze()'s own walks instead of a walk
- * of their own: give dhat_visitor(d) as heap_options.visitor (without
- * totals_only: the holders of the peak come from its second walk), then
+/* The same figures gathered in heap_analyze()'s walk instead of a walk of
+ * their own: give dhat_visitor(d) as heap_options.visitor (totals_only
+ * will do: what each point held at the peak comes from the visitor's own
+ * figures, kept as of the latest rise of the global peak), then
  * dhat_write_gathered() with the result. d borrows p; dhat_free() it. */
 struct dhat;
 struct dhat *dhat_new(const struct sc_profile *p);

@@ -603,7 +603,7 @@ int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *
 	o.mark = xcalloc(nst, 1);
 	/* snapshot 0 is the start (its tree, when it is the peak, is empty) */
 	o.text[0] = draw_tree(&o, o.live, 0);
-	struct heap_visitor v = { &o, one_alloc, one_retire, one_step, NULL, NULL };
+	struct heap_visitor v = { &o, one_alloc, one_retire, one_step, NULL, NULL, NULL };
 	rc = heap_replay(r, &v, HEAP_ALL_EVENTS, err, sizeof(err));
 	if (rc) {
 		error("%s", err);

@@ -190,7 +190,7 @@ static void test_replay_matches_naive(void **state)
 
 		struct seen a = { 0 };
 		a.peak_ord = N.peak_ord;
-		struct heap_visitor v = { &a, v_alloc, v_retire, v_step, v_peak, v_end };
+		struct heap_visitor v = { &a, v_alloc, v_retire, v_step, v_peak, v_end, NULL };
 		struct heap_options o = { .by_thread = true, .visitor = &v };
 		struct heap_result *r;
 		assert_int_equal(heap_analyze(p, &o, &r), 0);
@@ -238,7 +238,7 @@ static void test_replay_matches_naive(void **state)
 		/* heap_replay: the same live set again, lifetimes until t-end */
 		struct seen b = { 0 };
 		b.peak_ord = N.peak_ord;
-		struct heap_visitor w = { &b, v_alloc, v_retire, v_step, NULL, v_end };
+		struct heap_visitor w = { &b, v_alloc, v_retire, v_step, NULL, v_end, NULL };
 		assert_int_equal(heap_replay(r, &w, HEAP_ALL_EVENTS, NULL, 0), 0);
 		assert_int_equal(b.allocs, a.allocs);
 		assert_int_equal(b.at_peak, N.peak);
@@ -338,7 +338,7 @@ static void test_batches(void **state)
 			/* a replay stopped inside a batch stops there */
 			struct seen c = { 0 };
 			c.peak_ord = SIZE_MAX;
-			struct heap_visitor w = { &c, v_alloc, v_retire, v_step, NULL, v_end };
+			struct heap_visitor w = { &c, v_alloc, v_retire, v_step, NULL, v_end, NULL };
 			size_t upto = p->nevents / 2 + k;
 			assert_int_equal(heap_replay(b, &w, upto, NULL, 0), 0);
 			assert_int_equal(c.steps, upto + 1);
