@@ -426,6 +426,12 @@ static int look_mask(int pid, int tid)
 	unsigned long long p = strtoull(pnd + 8, NULL, 16) | strtoull(shd + 8, NULL, 16);
 	if (!((b >> (SIGTRAP - 1)) & 1))
 		return MASK_FREE;
+	/* signal 32 or 33 (glibc's SIGCANCEL, SIGSETXID) blocked: not the
+	 * program's doing, which glibc never lets block them, but one of the
+	 * runtime's short all-blocked sections (a chunk written: it takes the
+	 * sample that fired in it as the section ends, rt-core.c) or libc's */
+	if ((b >> 31) & 3)
+		return MASK_FREE;
 	unsigned long long sig = 1ull << (SIGTRAP - 1) | 1ull << (SIGPROF - 1) | 1ull << (SIGRTMIN + 5 - 1);
 	return b & p & sig ? MASK_STARVED : MASK_BLOCKED;
 }

@@ -179,6 +179,9 @@ RT_HIDDEN void scorch_rt_lost_event(void);
  * scan, a new buffer). async-signal-safe */
 RT_HIDDEN void scorch_rt_sigblock(sigset_t *old);
 RT_HIDDEN void scorch_rt_sigrestore(const sigset_t *old);
+/* set while scorch_rt_sigrestore unblocks: a signal handled then was sent
+ * during the runtime's own blocked section */
+extern RT_HIDDEN __thread volatile int scorch_rt_unblocking;
 RT_HIDDEN void scorch_rt_unlock(struct rt_buf *b);
 /* Make room for `need` payload bytes, flushing if needed (lock held). */
 RT_HIDDEN uint8_t *scorch_rt_reserve(struct rt_buf *b, size_t need);
