@@ -95,24 +95,8 @@ static int export_folded(const struct export_args *a)
 }
 
 /* DHAT and massif: heap views for valgrind's viewers (dh_view.html, ms_print,
- * massif-visualizer), from the heap model and the events. */
-static int export_valgrind(const struct export_args *a,
-			   int (*write)(FILE *, const struct sc_profile *, const struct heap_result *))
-{
-	/* they replay the events through the model's heap_replay() and find
-	 * the peak's holders there: its totals and filter are all they read */
-	struct heap_options ho = { .totals_only = true };
-	struct heap_result *r;
-	int rc = heap_model(a, &ho, &r);
-	if (rc)
-		return rc;
-	rc = write(a->out, a->p, r);
-	heap_result_free(r);
-	return rc;
-}
-
-/* DHAT's figures are gathered in the heap model's walk rather than in a
- * walk of their own; the peak's holders are the visitor's. */
+ * massif-visualizer). DHAT's figures are gathered in the heap model's walk
+ * rather than in a walk of their own; the peak's holders are the visitor's. */
 static int export_dhat(const struct export_args *a)
 {
 	struct dhat *d = dhat_new(a->p);
@@ -129,9 +113,12 @@ static int export_dhat(const struct export_args *a)
 	return rc;
 }
 
+/* massif: a walk for the slices of time, then the heap model's walk
+ * with its hooks (massif_export). */
 static int export_massif(const struct export_args *a)
 {
-	return export_valgrind(a, massif_write);
+	struct heap_options ho = { .filter = a->filter };
+	return massif_export(a->out, a->p, &ho);
 }
 
 /* pprof, speedscope and Chrome trace: the formats of other profilers' tools.

@@ -6,8 +6,9 @@
  * places" line) when their slice closes; the file is written at the end.
  * The number of slices comes before it from one walk that sums the event
  * times up as runs (clusters_walk), falling back on walks of the events
- * only for slices thinner than the summary can tell about. Memory grows
- * with stacks, not events. */
+ * only for slices thinner than the summary can tell about; massif_export()
+ * then replays them in the heap model's own walk (heap_analyze with the
+ * hooks), two walks in all. Memory grows with stacks, not events. */
 #include "export-massif.h"
 
 #include <errno.h>
@@ -202,8 +203,9 @@ static void clusters_merge(struct clusters *C)
 	}
 }
 
-/* 0, or -EIO with the reason in err. */
-static int clusters_walk(struct clusters *C, const struct sc_profile *p, char *err, size_t errlen)
+/* 0, or -EIO with the reason in err. *last: the latest time of any event. */
+static int clusters_walk(struct clusters *C, const struct sc_profile *p, uint64_t *last, char *err,
+			 size_t errlen)
 {
 	C->c = xmalloc(CLUSTERS_MAX * sizeof(*C->c));
 	C->n = 0;
@@ -211,10 +213,13 @@ static int clusters_walk(struct clusters *C, const struct sc_profile *p, char *e
 	struct sc_event_iter it;
 	const struct sc_event *batch;
 	size_t nb;
+	uint64_t tmax = 0;
 	sc_events_begin(&it, p);
 	while ((nb = sc_events_next(&it, &batch))) {
 		for (size_t i = 0; i < nb; i++) {
 			const struct sc_event *ev = &batch[i];
+			if (ev->time > tmax)
+				tmax = ev->time;
 			if (!ev->addr || (ev->kind != EV_ALLOC && ev->kind != EV_FREE))
 				continue;
 			uint64_t t = ev->time;
@@ -227,6 +232,7 @@ static int clusters_walk(struct clusters *C, const struct sc_profile *p, char *e
 			C->c[C->n++] = (struct cluster){ t, t };
 		}
 	}
+	*last = tmax;
 	if (sc_events_end(&it)) {
 		snprintf(err, errlen, "%s", it.err);
 		return -EIO;
@@ -259,23 +265,19 @@ static bool clusters_busy(const struct clusters *C, uint64_t end, uint64_t n, si
 
 /* The most slices of the run that still give at most `limit` snapshots, so
  * a run whose events cluster in a few bursts still gets about `limit` of
- * them: doubling steps, then a bisection. Each count comes from the
- * summary of clusters_walk() when it can tell; otherwise from walks of the
+ * them: doubling steps, then a bisection. Each count comes from C, the
+ * summary of clusters_walk(), when it can tell; otherwise from walks of the
  * events: the doubling steps in one walk, then the bisection eight steps a
  * walk (it takes about 7, so one walk of up to 255 counts). */
-static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, uint64_t *out,
-		      char *err, size_t errlen)
+static int slices_for(const struct sc_profile *p, const struct clusters *cs, uint64_t end, size_t limit,
+		      uint64_t *out, char *err, size_t errlen)
 {
 	enum { DOUBLINGS = 30, DEPTH = 8 };
 	uint64_t ns[1u << DEPTH];
 	size_t busy[1u << DEPTH];
 	uint64_t lo = limit, hi = 0;
-	struct clusters C;
-	int rc = clusters_walk(&C, p, err, errlen);
-	if (rc) {
-		free(C.c);
-		return rc;
-	}
+	const struct clusters C = *cs;
+	int rc = 0;
 	bool known = true;
 	for (int k = 0; k < DOUBLINGS; k++) {
 		ns[k] = (uint64_t)limit << (k + 1);
@@ -286,10 +288,8 @@ static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, ui
 	}
 	if (!known)
 		rc = busy_slices(p, end, ns, busy, DOUBLINGS, limit, err, errlen);
-	if (rc) {
-		free(C.c);
+	if (rc)
 		return rc;
-	}
 	for (int k = 0; k < DOUBLINGS; k++) {
 		if (busy[k] > limit) {
 			hi = lo * 2;
@@ -313,7 +313,6 @@ static int slices_for(const struct sc_profile *p, uint64_t end, size_t limit, ui
 			break;
 		take_steps(&lo, &hi, DEPTH, busy, 0, limit);
 	}
-	free(C.c);
 	*out = lo;
 	return rc;
 }
@@ -575,85 +574,183 @@ static void one_line(FILE *f, const char *s)
 }
 
 
+/* The export's state: the replay's (struct one) and the trees'. */
+struct massif {
+	const struct sc_profile *p;
+	struct vg_frames fr;
+	struct tree T;
+	struct one o;
+	struct heap_visitor v;
+	struct clusters C;
+	uint64_t last;              /* the latest event time (clusters_walk) */
+};
+
+/* Walks the events for the summary of their times (C, last). 0 or -EIO. */
+static int massif_summary(struct massif *m, const struct sc_profile *p, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	m->p = p;
+	int rc = clusters_walk(&m->C, p, &m->last, err, errlen);
+	if (rc) {
+		free(m->C.c);
+		m->C.c = NULL;
+	}
+	return rc;
+}
+
+/* The slices for a run that ends at `end`, and the replay's state. 0 or -EIO. */
+static int massif_start(struct massif *m, uint64_t end, char *err, size_t errlen)
+{
+	const struct sc_profile *p = m->p;
+	size_t limit = MASSIF_MAX_SNAPSHOTS - 2;
+	size_t nst = p->nstacks ? p->nstacks : 1;
+	m->T = (struct tree){ .fr = &m->fr };
+	m->o = (struct one){ .p = p, .T = &m->T, .end = end, .limit = limit, .n = 1,
+			     .best = { .ev = NO_EVENT }, .cur_slice = UINT64_MAX, .peak_ev = NO_EVENT,
+			     .peak_j = NO_EVENT, .nstacks = nst };
+	struct one *o = &m->o;
+	int rc = slices_for(p, &m->C, o->end, limit, &o->nslices, err, errlen);
+	if (rc)
+		return rc;
+	vg_frames_init(&m->fr, p);
+	stacktrie_init_keys(&m->T.st);
+	m->T.leaf = xcalloc(nst, sizeof(*m->T.leaf));
+	m->T.no_stack = vg_frames_named(&m->fr, "0x0: ??? (no caller recorded)");
+	o->s = xmalloc((limit + 2) * sizeof(*o->s));
+	o->text = xcalloc(limit + 2, sizeof(*o->text));
+	o->live = xcalloc(nst, sizeof(*o->live));
+	o->delta = xcalloc(nst, sizeof(*o->delta));
+	o->at = xcalloc(nst, sizeof(*o->at));
+	o->peak_live = xcalloc(nst, sizeof(*o->peak_live));
+	o->mark = xcalloc(nst, 1);
+	/* snapshot 0 is the start (its tree, when it is the peak, is empty) */
+	o->text[0] = draw_tree(o, o->live, 0);
+	m->v = (struct heap_visitor){ o, one_alloc, one_retire, one_step, NULL, NULL, NULL };
+	return 0;
+}
+
+/* The file, once the replay went through m->v. */
+static void massif_put(FILE *f, struct massif *m, const struct heap_result *r)
+{
+	const struct sc_profile *p = m->p;
+	struct one *o = &m->o;
+	size_t limit = o->limit;
+	if (o->best.ev != NO_EVENT && o->n <= limit)
+		one_keep(o);
+	size_t n = o->n;
+	struct snap *s = o->s;
+	s[0] = (struct snap){ NO_EVENT, 0, 0, o->peak_ev == NO_EVENT ? SNAP_PEAK : SNAP_EMPTY };
+	/* the peak is the first highest moment of its slice, so it is the
+	 * highest snapshot kept, if its slice was kept */
+	for (size_t j = 1; j < n; j++)
+		s[j].kind = s[j].ev == o->peak_ev ? SNAP_PEAK
+			: j % MASSIF_DETAILED_FREQ == MASSIF_DETAILED_FREQ - 1 ? SNAP_DETAILED : SNAP_EMPTY;
+	if (o->peak_j != NO_EVENT && s[o->peak_j].kind == SNAP_PEAK && !o->text[o->peak_j])
+		o->text[o->peak_j] = draw_tree(o, o->peak_live, s[o->peak_j].bytes);
+	uint64_t last = s[n - 1].time;
+	s[n] = (struct snap){ NO_EVENT, o->end > last ? o->end : last, o->bytes, SNAP_DETAILED };
+	o->text[n] = draw_tree(o, o->live, o->bytes);
+	n++;
+
+	fputs("desc: (scorch export: useful heap = requested bytes; extra heap and stacks not recorded", f);
+	if (p->heap_sample) {
+		struct strbuf est = STRBUF_INIT;
+		sb_adds(&est, "; ");
+		report_heap_sampled(&est, p);
+		sb_adds(&est, ": every figure is estimated");
+		fputs(sb_str(&est), f);
+		sb_release(&est);
+	}
+	fputs(r->filtered ? "; only allocations passing --filter)\ncmd: " : ")\ncmd: ", f);
+	one_line(f, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
+	fputs("\ntime_unit: ms\n", f);
+	for (size_t j = 0; j < n; j++)
+		write_snapshot(f, j, &s[j], o->text[j]);
+}
+
+/* Frees what massif_start() and massif_summary() made. */
+static void massif_release(struct massif *m)
+{
+	struct one *o = &m->o;
+	if (o->text)
+		for (size_t j = 0; j < o->limit + 2; j++)
+			free(o->text[j]);
+	free(o->text);
+	free(o->s);
+	free(o->live);
+	free(o->delta);
+	free(o->at);
+	free(o->peak_live);
+	free(o->mark);
+	VEC_FREE(&o->touched);
+	if (m->T.leaf) {
+		vg_frames_release(&m->fr);
+		stacktrie_path_release(&m->T.path);
+		stacktrie_release(&m->T.st);
+		VEC_FREE(&m->T.bytes);
+		free(m->T.leaf);
+	}
+	free(m->C.c);
+	memset(m, 0, sizeof(*m));
+}
+
 int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *r)
 {
-	size_t limit = MASSIF_MAX_SNAPSHOTS - 2;
 	char err[256];
-	struct vg_frames fr;
-	struct tree T = { .fr = &fr };
-	size_t nst = p->nstacks ? p->nstacks : 1;
-	struct one o = { .p = p, .T = &T, .end = r->t.end_time, .limit = limit, .n = 1,
-			 .best = { .ev = NO_EVENT }, .cur_slice = UINT64_MAX, .peak_ev = NO_EVENT,
-			 .peak_j = NO_EVENT, .nstacks = nst };
-	int rc = slices_for(p, o.end, limit, &o.nslices, err, sizeof(err));
+	struct massif m;
+	int rc = massif_summary(&m, p, err, sizeof(err));
+	if (!rc)
+		rc = massif_start(&m, r->t.end_time, err, sizeof(err));
+	if (!rc)
+		rc = heap_replay(r, &m.v, HEAP_ALL_EVENTS, err, sizeof(err));
+	if (rc)
+		error("%s", err);
+	else
+		massif_put(f, &m, r);
+	massif_release(&m);
+	return rc ? rc : vg_flush(f);
+}
+
+int massif_export(FILE *f, const struct sc_profile *p, struct heap_options *ho)
+{
+	char err[256];
+	struct massif m;
+	int rc = massif_summary(&m, p, err, sizeof(err));
+	/* the run's end as heap_analyze() finds it: the profile's duration,
+	 * the last event, the last RSS sample */
+	uint64_t end = p->duration > m.last ? p->duration : m.last;
+	for (size_t i = 0; i < p->nrss; i++)
+		if (p->rss[i].time > end)
+			end = p->rss[i].time;
+	if (!rc)
+		rc = massif_start(&m, end, err, sizeof(err));
 	if (rc) {
 		error("%s", err);
+		massif_release(&m);
 		return rc;
 	}
-	vg_frames_init(&fr, p);
-	stacktrie_init_keys(&T.st);
-	T.leaf = xcalloc(nst, sizeof(*T.leaf));
-	T.no_stack = vg_frames_named(&fr, "0x0: ??? (no caller recorded)");
-	o.s = xmalloc((limit + 2) * sizeof(*o.s));
-	o.text = xcalloc(limit + 2, sizeof(*o.text));
-	o.live = xcalloc(nst, sizeof(*o.live));
-	o.delta = xcalloc(nst, sizeof(*o.delta));
-	o.at = xcalloc(nst, sizeof(*o.at));
-	o.peak_live = xcalloc(nst, sizeof(*o.peak_live));
-	o.mark = xcalloc(nst, 1);
-	/* snapshot 0 is the start (its tree, when it is the peak, is empty) */
-	o.text[0] = draw_tree(&o, o.live, 0);
-	struct heap_visitor v = { &o, one_alloc, one_retire, one_step, NULL, NULL, NULL };
-	rc = heap_replay(r, &v, HEAP_ALL_EVENTS, err, sizeof(err));
-	if (rc) {
+	struct heap_result *r = NULL;
+	ho->visitor = &m.v;
+	ho->totals_only = true;
+	ho->err = err;
+	ho->errlen = sizeof(err);
+	rc = heap_analyze(p, ho, &r);
+	ho->visitor = NULL;
+	ho->err = NULL;
+	ho->errlen = 0;
+	if (rc == -EIO)
 		error("%s", err);
-	} else {
-		if (o.best.ev != NO_EVENT && o.n <= limit)
-			one_keep(&o);
-		size_t n = o.n;
-		struct snap *s = o.s;
-		s[0] = (struct snap){ NO_EVENT, 0, 0, o.peak_ev == NO_EVENT ? SNAP_PEAK : SNAP_EMPTY };
-		/* the peak is the first highest moment of its slice, so it is the
-		 * highest snapshot kept, if its slice was kept */
-		for (size_t j = 1; j < n; j++)
-			s[j].kind = s[j].ev == o.peak_ev ? SNAP_PEAK
-				: j % MASSIF_DETAILED_FREQ == MASSIF_DETAILED_FREQ - 1 ? SNAP_DETAILED : SNAP_EMPTY;
-		if (o.peak_j != NO_EVENT && s[o.peak_j].kind == SNAP_PEAK && !o.text[o.peak_j])
-			o.text[o.peak_j] = draw_tree(&o, o.peak_live, s[o.peak_j].bytes);
-		uint64_t last = s[n - 1].time;
-		s[n] = (struct snap){ NO_EVENT, o.end > last ? o.end : last, o.bytes, SNAP_DETAILED };
-		o.text[n] = draw_tree(&o, o.live, o.bytes);
-		n++;
-
-		fputs("desc: (scorch export: useful heap = requested bytes; extra heap and stacks not recorded", f);
-		if (p->heap_sample) {
-			struct strbuf est = STRBUF_INIT;
-			sb_adds(&est, "; ");
-			report_heap_sampled(&est, p);
-			sb_adds(&est, ": every figure is estimated");
-			fputs(sb_str(&est), f);
-			sb_release(&est);
-		}
-		fputs(r->filtered ? "; only allocations passing --filter)\ncmd: " : ")\ncmd: ", f);
-		one_line(f, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
-		fputs("\ntime_unit: ms\n", f);
-		for (size_t j = 0; j < n; j++)
-			write_snapshot(f, j, &s[j], o.text[j]);
+	if (!rc && r->t.end_time != end) {
+		/* not the end the slices were cut for (never seen): a replay
+		 * of its own, on the right ones */
+		massif_release(&m);
+		rc = massif_write(f, p, r);
+		heap_result_free(r);
+		return rc;
 	}
-	for (size_t j = 0; j < limit + 2; j++)
-		free(o.text[j]);
-	free(o.text);
-	free(o.s);
-	free(o.live);
-	free(o.delta);
-	free(o.at);
-	free(o.peak_live);
-	free(o.mark);
-	VEC_FREE(&o.touched);
-	vg_frames_release(&fr);
-	stacktrie_path_release(&T.path);
-	stacktrie_release(&T.st);
-	VEC_FREE(&T.bytes);
-	free(T.leaf);
+	if (!rc)
+		massif_put(f, &m, r);
+	heap_result_free(r);
+	massif_release(&m);
 	return rc ? rc : vg_flush(f);
 }

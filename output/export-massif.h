@@ -24,5 +24,10 @@
  * like massif's.
  * Returns 0 or -errno from f. */
 int massif_write(FILE *f, const struct sc_profile *p, const struct heap_result *r);
+/* The same file for p under ho's filter (ho's other options are the
+ * export's: visitor, totals_only and err are set and cleared here), with
+ * its replay in heap_analyze()'s own walk instead of a walk after it: two
+ * walks of the events in all. Errors are said on stderr. */
+int massif_export(FILE *f, const struct sc_profile *p, struct heap_options *ho);
 
 #endif
