@@ -255,15 +255,21 @@ static int get_column(struct fmt_reader *r, uint64_t *v, size_t m, uint64_t *sp)
 			return -1;
 		uint64_t mask = w == 64 ? ~0ull : (1ull << w) - 1;
 		size_t i = 0, bit = 0;
+		/* the base is added as the values are unpacked, an exception's
+		 * high bits after (the low w bits never carry into them) */
 		if (w == 0) {
-			memset(v, 0, m * sizeof(*v));
-			i = m;
-		} else if (w <= 56) {
-			/* whole 8-byte loads while they stay inside the bytes */
-			for (; i < m && (bit >> 3) + 8 <= nbytes; i++, bit += w) {
+			for (; i < m; i++)
+				v[i] = base;
+		} else if (w <= 56 && nbytes >= 8) {
+			/* whole 8-byte loads while they stay inside the bytes:
+			 * value i starts at byte i * w / 8 */
+			size_t safe = ((nbytes - 8) * 8) / w + 1;
+			if (safe > m)
+				safe = m;
+			for (; i < safe; i++, bit += w) {
 				uint64_t x;
 				memcpy(&x, src + (bit >> 3), 8);
-				v[i] = (le64toh(x) >> (bit & 7)) & mask;
+				v[i] = ((le64toh(x) >> (bit & 7)) & mask) + base;
 			}
 		}
 		for (; i < m; i++, bit += w) {
@@ -275,7 +281,7 @@ static int get_column(struct fmt_reader *r, uint64_t *v, size_t m, uint64_t *sp)
 			x >>= sh;
 			if (need > 8)
 				x |= (uint64_t)src[b0 + 8] << (64 - sh);
-			v[i] = x & mask;
+			v[i] = (x & mask) + base;
 		}
 		uint64_t nexc = fmt_get_u(r);
 		if (r->err || nexc > m || (w == 64 && nexc))
@@ -286,17 +292,18 @@ static int get_column(struct fmt_reader *r, uint64_t *v, size_t m, uint64_t *sp)
 			if (r->err || d > m - 1 - at || (k && !d) || !hi || bitlen(hi) > 64 - w)
 				return -1;
 			at += (size_t)d;
-			v[at] |= hi << w;
+			v[at] += hi << w;
 		}
-		for (size_t k = 0; k < m; k++)
-			v[k] += base;
 	} else {
 		return -1;
 	}
 predicted:
-	if (p)
-		for (size_t i = 0; i < m; i++)
-			v[i] = (i >= p ? v[i - p] : 0) + (uint64_t)fmt_unzigzag(v[i]);
+	if (p) {
+		for (size_t i = 0; i < p; i++)
+			v[i] = (uint64_t)fmt_unzigzag(v[i]);
+		for (size_t i = p; i < m; i++)
+			v[i] = v[i - p] + (uint64_t)fmt_unzigzag(v[i]);
+	}
 	return 0;
 }
 
