@@ -845,12 +845,24 @@ static inline struct heap_stack_thread *bt_get(struct bythread *bt, uint32_t sta
 
 /* ---- the replay: one loop over the events for every pass and visitor ---- */
 
+/* What heap_analyze's walk keeps per stack, of every stack: one record an
+ * event touches, whose sums make the stack's, its site's and the filtered
+ * figures after the walk (heap_analyze). */
+struct stk_run {
+	struct pkv pk;              /* live bytes and blocks, and at the peak */
+	uint64_t allocations, bytes;
+	uint64_t lifetime_sum, short_lived, temporary;   /* of its blocks retired
+	                                                  * (allocations - pk.blocks) */
+	uint32_t site;              /* its site, NONE when it does not count */
+};
+
 struct run {
 	const struct sc_profile *p;
 	const struct heap_stack_stat *ss;   /* which stacks count (site != NONE) */
 	struct heap_result *ra;     /* the pass that fills the result's sites, stacks,
 	                             * histogram; NULL for the other passes */
 	struct heap_site *sites;    /* ra's sites while they are built */
+	struct stk_run *hot;        /* ra's per stack figures (p->nstacks or 1) */
 	struct tally T;
 	struct heap_totals scratch; /* totals of passes other than the first */
 	uint64_t scalls[FN__COUNT], sfailed[FN__COUNT];
@@ -860,9 +872,6 @@ struct run {
 	uint64_t upto;              /* the last ordinal to replay */
 	uint64_t peak_at;           /* after this ordinal call at_peak(); UINT64_MAX never */
 	void (*at_peak)(struct run *R);
-	/* the peak's holders followed along per stack, of every stack
-	 * (struct pkv; heap_analyze's first pass), NULL when not */
-	struct pkv *stk_pk;
 	uint64_t gen;               /* global peaks so far */
 	uint64_t last_time;         /* of the events replayed */
 };
@@ -877,21 +886,21 @@ static struct heap_block block_of(const struct live *e)
 static inline void run_retired(struct run *R, const struct live *e, uint64_t life, bool temp,
 			       uint64_t now)
 {
-	if (R->stk_pk)
-		pk_add(&R->stk_pk[e->stack], R->gen, e->size, false);
-	uint32_t si = R->ss[e->stack].site;
+	uint32_t si;
+	if (R->hot) {
+		struct stk_run *h = &R->hot[e->stack];
+		pk_add(&h->pk, R->gen, e->size, false);
+		h->lifetime_sum += life;
+		h->short_lived += life < R->T.short_ns;
+		h->temporary += temp;
+		si = h->site;
+		if (si != NONE)
+			R->sites[si].live_bytes -= e->size;
+	} else {
+		si = R->ss[e->stack].site;
+	}
 	if (si == NONE)
 		return;
-	if (R->ra) {
-		struct heap_site *s = &R->sites[si];
-		s->live_bytes -= e->size;
-		s->live_blocks--;
-		s->freed++;
-		s->lifetime_sum += life;
-		s->short_lived += life < R->T.short_ns;
-		s->temporary += temp;
-		R->ra->stacks[e->stack].temporary += temp;
-	}
 	if (R->v && R->v->retire) {
 		struct heap_block b = block_of(e);
 		R->v->retire(R->v->ctx, &b, now);
@@ -907,29 +916,27 @@ static inline void run_allocated(struct run *R, const struct live *e, const stru
 		x->allocations++;
 		x->bytes += e->size;
 	}
-	if (R->stk_pk)
-		pk_add(&R->stk_pk[e->stack], R->gen, e->size, true);
-	uint32_t si = R->ss[e->stack].site;
+	uint32_t si;
+	if (R->hot) {
+		struct stk_run *h = &R->hot[e->stack];
+		pk_add(&h->pk, R->gen, e->size, true);
+		h->allocations++;
+		h->bytes += e->size;
+		si = h->site;
+		if (si != NONE) {
+			struct heap_site *s = &R->sites[si];
+			s->live_bytes += e->size;
+			if (s->live_bytes > s->max_live)
+				s->max_live = s->live_bytes;
+			unsigned b = size_bucket(e->size);
+			R->ra->hist[b].count++;
+			R->ra->hist[b].bytes += e->size;
+		}
+	} else {
+		si = R->ss[e->stack].site;
+	}
 	if (si == NONE)
 		return;
-	if (R->ra) {
-		struct heap_result *r = R->ra;
-		struct heap_stack_stat *k = &r->stacks[e->stack];
-		struct heap_site *s = &R->sites[si];
-		k->allocations++;
-		k->bytes += e->size;
-		s->allocations++;
-		s->bytes += e->size;
-		s->live_bytes += e->size;
-		s->live_blocks++;
-		if (s->live_bytes > s->max_live)
-			s->max_live = s->live_bytes;
-		unsigned b = size_bucket(e->size);
-		r->hist[b].count++;
-		r->hist[b].bytes += e->size;
-		r->filtered_allocations++;
-		r->filtered_bytes += e->size;
-	}
 	if (R->v && R->v->alloc) {
 		struct heap_block b = block_of(e);
 		R->v->alloc(R->v->ctx, &b);
@@ -1121,32 +1128,52 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	/* who holds the peak, followed along this walk; a visitor with a
 	 * peak hook is shown the blocks themselves by a second walk */
 	bool follow = !o->totals_only && !(o->visitor && o->visitor->peak);
-	if (follow)
-		R.stk_pk = xcalloc(nstacks, sizeof(*R.stk_pk));
+	R.hot = xcalloc(nstacks, sizeof(*R.hot));
+	for (size_t s = 0; s < nstacks; s++)
+		R.hot[s].site = ss[s].site;
 	t->peak_event = HEAP_NO_EVENT;
 	int rc = run_events(&R, o->err, o->errlen);
+	/* the stacks' figures, and their sums per site and in all */
+	for (size_t s = 0; s < nstacks; s++) {
+		const struct stk_run *h = &R.hot[s];
+		if (h->site == NONE)
+			continue;
+		struct heap_site *x = &sites[h->site];
+		ss[s].allocations = h->allocations;
+		ss[s].bytes = h->bytes;
+		ss[s].temporary = h->temporary;
+		x->allocations += h->allocations;
+		x->bytes += h->bytes;
+		x->live_blocks += h->pk.blocks;
+		x->freed += h->allocations - h->pk.blocks;
+		x->lifetime_sum += h->lifetime_sum;
+		x->short_lived += h->short_lived;
+		x->temporary += h->temporary;
+		r->filtered_allocations += h->allocations;
+		r->filtered_bytes += h->bytes;
+	}
 	/* per (stack, thread) the stack's figures are the pair's when each
 	 * stack allocated on one thread only; when not, the second walk */
 	for (size_t i = 0; follow && o->by_thread && i < bt.v.len; i++)
 		if (bt.first[bt.v.data[i].stack] != i + 1)
 			follow = false;
 	if (follow && !rc && t->peak_event != HEAP_NO_EVENT) {
-		const struct pkv *sp = R.stk_pk;
+		const struct stk_run *h = R.hot;
 		for (size_t i = 0; o->by_thread && i < bt.v.len; i++) {
 			struct heap_stack_thread *x = &bt.v.data[i];
-			x->peak_bytes = pk_bytes(&sp[x->stack], R.gen);
-			x->peak_blocks = pk_blocks(&sp[x->stack], R.gen);
+			x->peak_bytes = pk_bytes(&h[x->stack].pk, R.gen);
+			x->peak_blocks = pk_blocks(&h[x->stack].pk, R.gen);
 		}
 		for (size_t s = 0; s < nstacks; s++) {
 			if (ss[s].site == NONE)
 				continue;
-			ss[s].peak_bytes = pk_bytes(&sp[s], R.gen);
-			sites[ss[s].site].peak_bytes += pk_bytes(&sp[s], R.gen);
-			sites[ss[s].site].peak_blocks += pk_blocks(&sp[s], R.gen);
+			ss[s].peak_bytes = pk_bytes(&h[s].pk, R.gen);
+			sites[ss[s].site].peak_bytes += pk_bytes(&h[s].pk, R.gen);
+			sites[ss[s].site].peak_blocks += pk_blocks(&h[s].pk, R.gen);
 		}
 	}
-	free(R.stk_pk);
-	R.stk_pk = NULL;
+	free(R.hot);
+	R.hot = NULL;
 	bool redraw = false;
 	if (!rc && R.last_time > t->end_time) {
 		t->end_time = R.last_time;
