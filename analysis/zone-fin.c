@@ -1007,49 +1007,60 @@ static unsigned bits_of(uint64_t v)
 }
 
 /* The order of kept_cmp as indexes into k: (thread, start, seq) packed
- * into one 64-bit key when their ranges fit (seq is unique, so no two keys
- * are equal and the order is kept_cmp's exactly), sorted by an LSD radix
- * sort of 11-bit digits; else a qsort of k itself and the identity. The
- * 72-byte spans stay where they are: qsort (glibc's merge sort, 15 MB of
- * spans and as much again of scratch for 211k kept calls) took 6-9 ms of
- * the 35-70 ms after a 9M-call program's exit. */
-static uint32_t *kept_order(struct zf_kept *k, size_t n)
+ * into one 64-bit key, seq in the bits that z->begins needs (every seq is
+ * below it), the thread in those of the highest thread number, start in
+ * the rest (2^39 ns, 9 minutes, with 9M calls on a few threads), so that
+ * the spans are read once; no two keys are equal (seq is unique), so the
+ * order is kept_cmp's exactly. Sorted by an LSD radix sort of 11-bit
+ * digits, digits that are the same throughout skipped. A span past those
+ * bounds: a qsort of k itself and the identity. The 72-byte spans stay
+ * where they are: qsort (glibc's merge sort, 15 MB of spans and as much
+ * again of scratch for 211k kept calls) took 6-9 ms of the 35-70 ms after
+ * a 9M-call program's exit. */
+static uint32_t *kept_order(struct zone_fin *z, struct zf_kept *k, size_t n)
 {
+	enum { D = 11, NB = 1 << D, PASSES = (64 + D - 1) / D };
 	uint32_t *ord = xmalloc((n + 1) * sizeof(uint32_t));
-	uint64_t s0 = UINT64_MAX, s1 = 0, q0 = UINT64_MAX, q1 = 0;
-	unsigned t1 = 0;
-	for (size_t i = 0; i < n; i++) {
-		s0 = k[i].start < s0 ? k[i].start : s0;
-		s1 = k[i].start > s1 ? k[i].start : s1;
-		q0 = k[i].seq < q0 ? k[i].seq : q0;
-		q1 = k[i].seq > q1 ? k[i].seq : q1;
-		t1 = k[i].thread > t1 ? k[i].thread : t1;
+	unsigned qb = bits_of(z->begins), tb = bits_of(z->threads.len ? z->threads.len - 1 : 0);
+	int fits = n <= UINT32_MAX && qb + tb < 64;
+	/* the keys in the thinning's two arrays, whose pages are there
+	 * already (fresh ones cost a page fault per 512 spans), when it ran */
+	uint64_t *key = z->kdur, *key2 = z->scratch, *own = NULL;
+	size_t *cnt = NULL;
+	if (fits) {
+		unsigned sb = 64 - qb - tb;
+		uint64_t smax = sb >= 64 ? UINT64_MAX : (1ull << sb) - 1;
+		if (!key || !key2) {
+			key = own = xmalloc((n + 1) * 2 * sizeof(uint64_t));
+			key2 = own + n + 1;
+		}
+		cnt = xcalloc((size_t)PASSES * NB, sizeof(size_t));
+		for (size_t i = 0; i < n && fits; i++) {
+			const struct zf_kept *ki = &k[i];
+			if (ki->start > smax || ki->seq >= z->begins || ki->thread >= z->threads.len) {
+				fits = 0;
+				break;
+			}
+			uint64_t v = ki->seq | ki->start << qb;
+			if (tb)
+				v |= (uint64_t)ki->thread << (sb + qb);
+			key[i] = v;
+			ord[i] = (uint32_t)i;
+			for (unsigned d = 0; d < PASSES; d++)
+				cnt[d * NB + ((v >> (d * D)) & (NB - 1))]++;
+		}
 	}
-	unsigned sb = n ? bits_of(s1 - s0) : 0, qb = n ? bits_of(q1 - q0) : 0, tb = bits_of(t1);
-	if (n > UINT32_MAX || sb + qb + tb > 64) {
+	if (!fits) {
+		free(own);
+		free(cnt);
 		if (n > 1)
 			qsort(k, n, sizeof(*k), kept_cmp);
 		for (size_t i = 0; i < n; i++)
 			ord[i] = (uint32_t)i;
 		return ord;
 	}
-	unsigned bits = sb + qb + tb;
-	uint64_t *key = xmalloc((n + 1) * 2 * sizeof(uint64_t));
 	uint32_t *ord2 = xmalloc((n + 1) * sizeof(uint32_t));
-	uint64_t *key2 = key + n + 1;
-	enum { D = 11, NB = 1 << D };
-	unsigned passes = (bits + D - 1) / D;
-	size_t *cnt = xcalloc((size_t)(passes ? passes : 1) * NB, sizeof(size_t));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = (k[i].seq - q0) | (sb ? (k[i].start - s0) << qb : 0);
-		if (tb)
-			v |= (uint64_t)k[i].thread << (sb + qb);
-		key[i] = v;
-		ord[i] = (uint32_t)i;
-		for (unsigned d = 0; d < passes; d++)
-			cnt[d * NB + ((v >> (d * D)) & (NB - 1))]++;
-	}
-	for (unsigned d = 0; d < passes; d++) {
+	for (unsigned d = 0; d < PASSES && n; d++) {
 		size_t *c = cnt + (size_t)d * NB;
 		if (c[(key[0] >> (d * D)) & (NB - 1)] == n)
 			continue;   /* one digit value throughout: already in order */
@@ -1072,53 +1083,66 @@ static uint32_t *kept_order(struct zf_kept *k, size_t n)
 		ord2 = to;
 	}
 	free(cnt);
-	free(key < key2 ? key : key2);
+	free(own);
 	free(ord2);
 	return ord;
 }
 
 /* The kept spans, sorted; what their kept spans directly inside do not
  * cover of kids_ns counts as dropped, so self times stay right from the
- * kept spans alone. */
+ * kept spans alone. Each span is read once, in that order (after thinning
+ * they lie in no useful order: reads from anywhere in 15 MB for 211k
+ * spans), into the profile's array. What a span's kids_ns has left to
+ * cover rides with it on the nesting stack (as deep as the nesting, not
+ * as long as the spans) and goes to its dropped_ns when it leaves:
+ * clamping at 0 at each kept span inside gives what clamping the sum
+ * would, as none is negative. */
 static void build_spans(struct zb *b)
 {
 	struct zone_fin *z = b->z;
 	struct sc_profile *p = b->p;
 	size_t n = z->kept.len;
 	struct zf_kept *k = z->kept.data;
-	uint32_t *ord = kept_order(k, n);
-	uint64_t *cover = xcalloc(n + 1, sizeof(uint64_t));
-	uint32_t *stack = xmalloc((n + 1) * sizeof(uint32_t));
-	size_t sp = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct zf_kept *ki = &k[ord[i]];
-		while (sp && (k[ord[stack[sp - 1]]].thread != ki->thread || k[ord[stack[sp - 1]]].depth >= ki->depth))
-			sp--;
-		if (sp) {
-			const struct zf_kept *par = &k[ord[stack[sp - 1]]];
-			uint64_t end = ki->end < par->end ? ki->end : par->end;
-			if (end > ki->start)
-				cover[stack[sp - 1]] += end - ki->start;
-		}
-		stack[sp++] = (uint32_t)i;
-	}
+	uint32_t *ord = kept_order(z, k, n);
+	struct nest { uint32_t i; uint64_t rest; };
+	VEC(struct nest) st = { 0 };
 	p->zones = arena_alloc(&p->arena, (n + 1) * sizeof(*p->zones));
 	for (size_t i = 0; i < n; i++) {
-		struct sc_zone *o = &p->zones[i];
 		const struct zf_kept *ki = &k[ord[i]];
+		struct sc_zone *o = &p->zones[i];
 		o->start = ki->start;
 		o->end = ki->end;
 		o->allocs = ki->allocs;
 		o->bytes = ki->bytes;
-		o->dropped_ns = ki->dropped_ns + (ki->kids_ns > cover[i] ? ki->kids_ns - cover[i] : 0);
+		o->dropped_ns = ki->dropped_ns;
 		o->name = zb_name(b, ki->id);
 		o->thread = ki->thread;
 		o->depth = ki->depth;
 		o->flags = ki->flags;
+		while (st.len) {
+			struct nest *top = &st.data[st.len - 1];
+			const struct sc_zone *par = &p->zones[top->i];
+			if (par->thread == o->thread && par->depth < o->depth)
+				break;
+			p->zones[top->i].dropped_ns += top->rest;
+			st.len--;
+		}
+		if (st.len) {
+			struct nest *top = &st.data[st.len - 1];
+			const struct sc_zone *par = &p->zones[top->i];
+			uint64_t end = o->end < par->end ? o->end : par->end;
+			uint64_t c = end > o->start ? end - o->start : 0;
+			top->rest = top->rest > c ? top->rest - c : 0;
+		}
+		struct nest e = { (uint32_t)i, ki->kids_ns };
+		VEC_PUSH(&st, e);
+	}
+	while (st.len) {
+		st.len--;
+		p->zones[st.data[st.len].i].dropped_ns += st.data[st.len].rest;
 	}
 	p->nzones = n;
-	free(cover);
-	free(stack);
+	VEC_FREE(&st);
 	free(ord);
 }
 
