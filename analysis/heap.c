@@ -854,6 +854,12 @@ struct stk_run {
 	uint64_t lifetime_sum, short_lived, temporary;   /* of its blocks retired
 	                                                  * (allocations - pk.blocks) */
 	uint32_t site;              /* its site, NONE when it does not count */
+	/* with (stack, thread) figures: the pair of its first allocation
+	 * (index + 1 into them, 0 none yet), whose counts are the stack's
+	 * less those of its other threads (others, counted per pair) */
+	uint16_t bt_thread;
+	uint32_t bt1;
+	uint64_t other_allocs, other_bytes;
 };
 
 struct run {
@@ -911,7 +917,7 @@ static inline void run_allocated(struct run *R, const struct live *e, const stru
 {
 	if (R->tl)
 		series_add(R->tl, ev->time, R->T.live);
-	if (R->bt) {
+	if (R->bt && !R->hot) {
 		struct heap_stack_thread *x = bt_get(R->bt, e->stack, e->thread);
 		x->allocations++;
 		x->bytes += e->size;
@@ -919,6 +925,18 @@ static inline void run_allocated(struct run *R, const struct live *e, const stru
 	uint32_t si;
 	if (R->hot) {
 		struct stk_run *h = &R->hot[e->stack];
+		if (R->bt && (!h->bt1 || h->bt_thread != e->thread)) {
+			struct heap_stack_thread *x = bt_get(R->bt, e->stack, e->thread);
+			if (!h->bt1) {
+				h->bt1 = R->bt->first[e->stack];
+				h->bt_thread = e->thread;
+			} else {
+				x->allocations++;
+				x->bytes += e->size;
+				h->other_allocs++;
+				h->other_bytes += e->size;
+			}
+		}
 		pk_add(&h->pk, R->gen, e->size, true);
 		h->allocations++;
 		h->bytes += e->size;
@@ -1136,6 +1154,11 @@ int heap_analyze(const struct sc_profile *p, const struct heap_options *o,
 	/* the stacks' figures, and their sums per site and in all */
 	for (size_t s = 0; s < nstacks; s++) {
 		const struct stk_run *h = &R.hot[s];
+		if (h->bt1) {
+			struct heap_stack_thread *x = &bt.v.data[h->bt1 - 1];
+			x->allocations = h->allocations - h->other_allocs;
+			x->bytes = h->bytes - h->other_bytes;
+		}
 		if (h->site == NONE)
 			continue;
 		struct heap_site *x = &sites[h->site];
