@@ -1217,7 +1217,9 @@ static int rt_open_stream(uint32_t proc_flags)
 		G.fd = -1;
 	}
 
-	static char cmdline[8192];
+	/* all of argv that fits one chunk with the record's other fields (an
+	 * 8 KiB buffer cut a command of 100 KB at 8,182 bytes) */
+	static char cmdline[RT_BUF_SIZE - RAW_CHUNK_HDR - RAW_PROC_MAX(sizeof(G.exe), 0)];
 	size_t clen = rt_read_cmdline(cmdline, sizeof(cmdline));
 	struct timespec rts;
 	clock_gettime(CLOCK_REALTIME, &rts);
