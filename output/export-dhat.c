@@ -210,17 +210,23 @@ static uint32_t pp_of(struct dhat *d, uint32_t stack, unsigned func)
 
 /* The heap replay's hooks (heap_replay): each counted block is in the
  * program point of its (stack, allocator function). */
-static struct pp *pp_of_block(struct dhat *d, const struct heap_block *b)
+static __attribute__((noinline)) struct pp *pp_of_new(struct dhat *d, const struct heap_block *b,
+							unsigned fn)
 {
-	unsigned fn = b->func < FN__COUNT ? b->func : FN_MALLOC;
-	if (b->stack < d->p->nstacks && d->stk_pp[b->stack] && d->stk_fn[b->stack] == fn)
-		return &d->pps.data[d->stk_pp[b->stack] - 1];
 	uint32_t k = pp_of(d, b->stack, fn);
 	if (b->stack < d->p->nstacks) {
 		d->stk_pp[b->stack] = k + 1;
 		d->stk_fn[b->stack] = (uint8_t)fn;
 	}
 	return &d->pps.data[k];   /* after pp_of(), which may move pps */
+}
+
+static inline struct pp *pp_of_block(struct dhat *d, const struct heap_block *b)
+{
+	unsigned fn = b->func < FN__COUNT ? b->func : FN_MALLOC;
+	if (b->stack < d->p->nstacks && d->stk_pp[b->stack] && d->stk_fn[b->stack] == fn)
+		return &d->pps.data[d->stk_pp[b->stack] - 1];
+	return pp_of_new(d, b, fn);
 }
 
 /* What pp holds at the latest global peak, before its first change after it. */
