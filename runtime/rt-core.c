@@ -270,12 +270,19 @@ static uintptr_t rt_hold_frame(uintptr_t here)
 	return a > h ? a : h;
 }
 
+/* sigaltstack itself, not the program's view of it (sigaltstack below).
+ * async-signal-safe */
+static int rt_ss(const stack_t *ss, stack_t *old)
+{
+	return (int)scorch_rt_sys(SYS_sigaltstack, ss, old);
+}
+
 /* Whether the frame recorded as `held` is gone, seen from code at `now` on
  * the same thread (see "Live or left"). async-signal-safe */
 static int rt_frame_gone(uintptr_t held, uintptr_t now)
 {
 	stack_t ss;
-	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) && ss.ss_size) {
+	if (rt_ss(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) && ss.ss_size) {
 		uintptr_t lo = (uintptr_t)ss.ss_sp, hi = lo + ss.ss_size;
 		int now_alt = now >= lo && now < hi, held_alt = held >= lo && held < hi;
 		if (now_alt != held_alt)
@@ -811,6 +818,79 @@ void scorch_rt_buf_release(struct rt_buf *b)
 	atomic_store(&b->in_use, 0);
 }
 
+/* b->alt mapped, its lowest page a guard; 0 if no memory. async-signal-safe */
+static int rt_alt_map(struct rt_buf *b)
+{
+	void *p = mmap(NULL, RT_ALT_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	mprotect(p, 4096, PROT_NONE);
+	b->alt = p;
+	return 1;
+}
+
+/* Gives a thread without an alternate signal stack one (b's, made once per
+ * buffer and kept with it): the final flush of a fatal signal with the
+ * default action runs on it (install_one in rt-lifecycle.c), so that a
+ * stack overflow, whose SIGSEGV cannot run on the exhausted stack, no
+ * longer kills the process unflushed (a recursion after 2,000 allocations
+ * left a profile with none). A stack the program sets, before or after,
+ * is its own; a program handler asking SA_ONSTACK without one now runs on
+ * ours, as it would on any. Pages are touched only when used. The lowest
+ * page is a guard. async-signal-safe */
+static void rt_alt_on(struct rt_buf *b)
+{
+	stack_t ss;
+	if (rt_ss(NULL, &ss) != 0 || !(ss.ss_flags & SS_DISABLE))
+		return;
+	if (!b->alt && !rt_alt_map(b))
+		return;
+	ss.ss_sp = (char *)b->alt + 4096;
+	ss.ss_size = RT_ALT_SIZE - 4096;
+	ss.ss_flags = 0;
+	rt_ss(&ss, NULL);
+}
+
+/* Whether this code runs on rt_alt_on's stack of this thread, where the
+ * program alone would have had no alternate stack. async-signal-safe */
+int scorch_rt_on_own_alt(void)
+{
+	struct rt_buf *b = tl_buf;
+	uintptr_t here = RT_FRAME();
+	return b && b->alt && here >= (uintptr_t)b->alt && here < (uintptr_t)b->alt + RT_ALT_SIZE;
+}
+
+/* Takes rt_alt_on's stack away from an exiting thread, if still set and
+ * not in use: the buffer, and so the stack, goes to the next thread. */
+static void rt_alt_off(struct rt_buf *b)
+{
+	stack_t ss;
+	if (!b->alt || rt_ss(NULL, &ss) != 0 || (ss.ss_flags & (SS_DISABLE | SS_ONSTACK)) ||
+	    ss.ss_sp != (char *)b->alt + 4096)
+		return;
+	ss.ss_flags = SS_DISABLE;
+	ss.ss_sp = NULL;
+	ss.ss_size = 0;
+	rt_ss(&ss, NULL);
+}
+
+/* The program sees no alternate stack where it has only rt_alt_on's (not
+ * in use): a runtime that sets its own when there is none (Rust's, for its
+ * "has overflowed its stack" message) does so as it would alone. */
+RT_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	int r = rt_ss(ss, old);
+	struct rt_buf *b = tl_buf;
+	if (r == 0 && old && b && b->alt && !(old->ss_flags & (SS_DISABLE | SS_ONSTACK)) &&
+	    old->ss_sp == (char *)b->alt + 4096) {
+		old->ss_sp = NULL;
+		old->ss_size = 0;
+		old->ss_flags = SS_DISABLE;
+	}
+	return r;
+}
+
 /* This thread's first buffer, with its THREAD record; signals blocked, so
  * that a handler's allocation cannot make a second one half-way. */
 static struct rt_buf *rt_thread_buf_new(void)
@@ -827,6 +907,7 @@ static struct rt_buf *rt_thread_buf_new(void)
 		tl_buf = b;
 		rt_thread_record(b, RAW_THREAD);
 		scorch_rt_unlock(b);
+		rt_alt_on(b);
 		/* the key's destructor flushes at thread exit; setspecific for a
 		 * key made at init never allocates */
 		pthread_setspecific(rt_key, b);
@@ -907,6 +988,7 @@ static void rt_thread_exit(void *arg)
 	scorch_rt_tls.exiting = 1;
 	tl_buf = NULL;
 	scorch_rt_unlock(b);
+	rt_alt_off(b);
 	atomic_store(&b->in_use, 0);
 	scorch_rt_tls.nctx = 0;
 	scorch_rt_guard = g;
@@ -1000,7 +1082,67 @@ static uint64_t rt_rss(void)
 /* Writes EXIT and END through this thread's buffer and flushes everything.
  * From here on each record is flushed as it is made, so frees during the
  * rest of exit still reach the file. async-signal-safe */
+static void rt_final(int kind, int value);
+
+/* Calls fn(arg) with the stack pointer at top (16-byte aligned below it). */
+static void rt_call_on(void *top, void (*fn)(void *), void *arg)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%rsp, %%rbx\n\t"
+			 "mov %[top], %%rsp\n\t"
+			 "and $-16, %%rsp\n\t"
+			 "call *%[fn]\n\t"
+			 "mov %%rbx, %%rsp"
+			 : "+D"(arg)
+			 : [top] "r"(top), [fn] "r"(fn)
+			 : "rbx", "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc",
+			   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+			   "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+#elif defined(__aarch64__)
+	register void *x0 __asm__("x0") = arg;
+	__asm__ volatile("mov x19, sp\n\t"
+			 "and x9, %[top], #-16\n\t"
+			 "mov sp, x9\n\t"
+			 "blr %[fn]\n\t"
+			 "mov sp, x19"
+			 : "+r"(x0)
+			 : [top] "r"(top), [fn] "r"(fn)
+			 : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
+			   "x14", "x15", "x16", "x17", "x18", "x19", "x30", "memory", "cc",
+			   "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19",
+			   "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
+#else
+	(void)top;
+	fn(arg);
+#endif
+}
+
+struct rt_final_arg { int kind, value; };
+static void rt_final_cb(void *p)
+{
+	struct rt_final_arg *a = p;
+	rt_final(a->kind, a->value);
+}
+
+/* The final flush. On the program's own alternate stack (a handler of
+ * its, or ours nested in one: Rust's stack-overflow handler calls abort()
+ * on its 8 KiB stack) it runs on the thread's stack of rt_alt_on instead:
+ * there the flush overflowed, and the process died of a SIGSEGV (139, not
+ * abort()'s 134) with nothing flushed. async-signal-safe */
 void scorch_rt_final(int kind, int value)
+{
+	stack_t ss;
+	struct rt_buf *b = tl_buf;
+	if (b && rt_ss(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) && !scorch_rt_on_own_alt() &&
+	    (b->alt || rt_alt_map(b))) {
+		struct rt_final_arg a = { kind, value };
+		rt_call_on((char *)b->alt + RT_ALT_SIZE, rt_final_cb, &a);
+		return;
+	}
+	rt_final(kind, value);
+}
+
+static void rt_final(int kind, int value)
 {
 	if (atomic_load(&G.state) != RT_ACTIVE || getpid() != G.pid)
 		return;

@@ -976,6 +976,24 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 		errno = saved;
 		return;
 	}
+	/* A handler of the program's with SA_ONSTACK on the stack the runtime
+	 * gave the thread (rt_alt_on), for a fault next to the interrupted
+	 * stack pointer: a stack overflow, which alone, with no alternate
+	 * stack, the kernel could not deliver and the process died of. It
+	 * dies the same here, flushed, its handler not run. */
+	if (u.sa_handler != SIG_DFL && (sig == SIGSEGV || sig == SIGBUS) && info->si_code > 0 && uctx &&
+	    (u.sa_flags & SA_ONSTACK) && scorch_rt_on_own_alt()) {
+		uintptr_t sp = 0, a = (uintptr_t)info->si_addr;
+#if defined(__x86_64__)
+		sp = (uintptr_t)((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+		sp = (uintptr_t)((ucontext_t *)uctx)->uc_mcontext.sp;
+#endif
+		if (sp && a + 65536 >= sp && a < sp + 4096) {
+			u.sa_handler = SIG_DFL;
+			u.sa_flags = 0;
+		}
+	}
 	if (u.sa_handler == SIG_DFL) {
 		/* with the default action the interrupted code never runs again */
 		G.dying = 1;

@@ -27,6 +27,7 @@ enum rt_state {
 };
 
 #define RT_BUF_SIZE (64 * 1024)      /* one chunk: header + payload */
+#define RT_ALT_SIZE (256 * 1024)     /* a thread's alternate signal stack, see rt_alt_on */
 #define RT_REC_MAX 2048              /* reserve for any record but a module/proc one */
 #define RT_MAX_DEPTH 1024
 
@@ -55,6 +56,7 @@ struct rt_buf {
 	uint32_t *dd_ids;
 	uint32_t dd_cap, dd_len;
 	struct rt_sc *sc;               /* the owner's cache of whole stacks (rt-stack.c), mmap'd */
+	void *alt;                      /* alternate signal stack of RT_ALT_SIZE for its owner thread, mmap'd (rt-core.c, rt_alt_on) */
 	uint8_t data[RT_BUF_SIZE];      /* chunk header then payload */
 };
 
@@ -191,6 +193,7 @@ RT_HIDDEN void scorch_rt_flush(struct rt_buf *b);    /* lock held */
 /* Flush every buffer; `self_unlocked`: the caller may hold its own lock. */
 RT_HIDDEN void scorch_rt_flush_all(int from_signal);
 RT_HIDDEN void scorch_rt_final(int kind, int value);  /* EXIT + END + flush all */
+RT_HIDDEN int scorch_rt_on_own_alt(void);  /* running on rt_alt_on's stack (rt-core.c) */
 RT_HIDDEN void scorch_rt_write_err(const char *msg);
 RT_HIDDEN void scorch_rt_disable(const char *why);
 
