@@ -438,6 +438,42 @@ static size_t rt_write_all(int fd, const uint8_t *p, size_t n)
 	return done;
 }
 
+/* Opens path, a file of the profile directory G.dir, through the
+ * directory's descriptor kept since the start (if it still is that
+ * directory: a program may have closed it by a raw system call), else by
+ * path. After a chroot the path no longer resolves: a forked child said
+ * 'cannot create the profile stream of a forked child; it runs unrecorded'.
+ * async-signal-safe */
+int scorch_rt_open_in_dir(const char *path, int flags, mode_t mode)
+{
+	size_t dl = strnlen(G.dir, sizeof(G.dir));
+	struct stat st;
+	if (G.have_dirfd && strncmp(path, G.dir, dl) == 0 && path[dl] == '/' && path[dl + 1] &&
+	    fstat(G.dirfd, &st) == 0 && st.st_dev == G.dir_dev && st.st_ino == G.dir_ino)
+		return openat(G.dirfd, path + dl + 1, flags, mode);
+	return open(path, flags, mode);
+}
+
+/* G.dir held open for scorch_rt_open_in_dir, in the high range, its
+ * descriptor one the program's close cannot take */
+static void rt_dir_open(void)
+{
+	int fd = open(G.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	fd = scorch_rt_fd_high(fd);
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return;
+	}
+	G.dirfd = fd;
+	G.dir_dev = st.st_dev;
+	G.dir_ino = st.st_ino;
+	G.have_dirfd = 1;
+	scorch_rt_fd_own(fd, 1);
+}
+
 /* The program may have closed our descriptor and reused its number (daemons
  * close every fd): writing there would corrupt the program's own file. So
  * check identity before writing and reopen by path when it changed. */
@@ -446,7 +482,7 @@ static int rt_fd_ok(void)
 	struct stat st;
 	if (G.fd >= 0 && fstat(G.fd, &st) == 0 && st.st_dev == G.file_dev && st.st_ino == G.file_ino)
 		return 1;
-	int fd = open(G.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	int fd = scorch_rt_open_in_dir(G.path, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	fd = scorch_rt_fd_high(fd);
@@ -512,7 +548,7 @@ static size_t rt_stream_write(const uint8_t *h, size_t n)
 {
 	if (!G.fd_low)
 		return rt_fd_ok() ? rt_write_all(G.fd, h, n) : 0;
-	int fd = open(G.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	int fd = scorch_rt_open_in_dir(G.path, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	size_t w = rt_write_all(fd, h, n);
@@ -1079,9 +1115,6 @@ static uint64_t rt_rss(void)
 	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Writes EXIT and END through this thread's buffer and flushes everything.
- * From here on each record is flushed as it is made, so frees during the
- * rest of exit still reach the file. async-signal-safe */
 static void rt_final(int kind, int value);
 
 /* Calls fn(arg) with the stack pointer at top (16-byte aligned below it). */
@@ -1142,6 +1175,9 @@ void scorch_rt_final(int kind, int value)
 	rt_final(kind, value);
 }
 
+/* Writes EXIT and END through this thread's buffer and flushes everything.
+ * From here on each record is flushed as it is made, so frees during the
+ * rest of exit still reach the file. async-signal-safe */
 static void rt_final(int kind, int value)
 {
 	if (atomic_load(&G.state) != RT_ACTIVE || getpid() != G.pid)
@@ -1238,7 +1274,7 @@ static void rt_wm_open(void)
 	char *e = path + scorch_rt_strlcpy(path, G.path, sizeof(G.path));
 	memcpy(e, ".wm", 4);
 	G.wm = NULL;
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = scorch_rt_open_in_dir(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
 	/* Written, not just sized: a store into a page of a sparse file that
@@ -1322,7 +1358,7 @@ static int rt_open_stream(uint32_t proc_flags)
 	for (int seq = 0; seq < 1000 && fd < 0; seq++) {
 		char *e = scorch_rt_utoa(p, (uint64_t)seq);
 		*e = 0;
-		fd = open(G.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+		fd = scorch_rt_open_in_dir(G.path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
 			return -1;
 	}
@@ -1492,6 +1528,7 @@ void scorch_rt_init(void)
 		return;
 	}
 	scorch_rt_strlcpy(G.dir, dir, sizeof(G.dir));
+	rt_dir_open();
 	scorch_rt_env_snapshot();
 	ssize_t n = readlink("/proc/self/exe", G.exe, sizeof(G.exe) - 1);
 	G.exe[n > 0 ? n : 0] = 0;

@@ -446,7 +446,7 @@ static void child_note(int kind, const char *path)
 	struct stat st;
 	int fd = G.fd, own = 0;
 	if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != G.file_dev || st.st_ino != G.file_ino) {
-		fd = open(G.path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		fd = scorch_rt_open_in_dir(G.path, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
 		own = 1;
 	}
 	if (fd < 0)

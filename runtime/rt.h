@@ -101,6 +101,12 @@ struct rt_globals {
 	ino_t file_ino;
 	char dir[1024];
 	char path[1100];
+	/* dir held open (O_PATH), its identity: streams are created and
+	 * reopened through it, so a program that chroots still gets its
+	 * children recorded (scorch_rt_open_in_dir) */
+	int dirfd, have_dirfd;
+	dev_t dir_dev;
+	ino_t dir_ino;
 	char exe[1024];
 	struct rt_buf *_Atomic bufs;
 	atomic_uint next_stack_id;
@@ -225,6 +231,7 @@ RT_HIDDEN void scorch_rt_alloc_check(void);
  * sampled. own = 1 marks fd, 0 clears it (before the runtime closes it).
  * async-signal-safe */
 RT_HIDDEN void scorch_rt_fd_own(int fd, int own);
+RT_HIDDEN int scorch_rt_open_in_dir(const char *path, int flags, mode_t mode);  /* rt-core.c */
 /* fd moved to a descriptor >= RT_FD_HIGH, clear of the low ones programs
  * dup2 onto and of their RLIMIT_NOFILE budget (the soft limit raised for
  * the move when only it is lower, then restored); fd itself when that
