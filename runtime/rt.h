@@ -99,15 +99,15 @@ struct rt_globals {
 	int have_exit_status, exit_status;
 	dev_t file_dev;
 	ino_t file_ino;
-	char dir[1024];
-	char path[1100];
+	char dir[4096];                 /* PATH_MAX: 1024 cut a deep working directory's, and nothing was recorded */
+	char path[4096 + 80];
 	/* dir held open (O_PATH), its identity: streams are created and
 	 * reopened through it, so a program that chroots still gets its
 	 * children recorded (scorch_rt_open_in_dir) */
 	int dirfd, have_dirfd;
 	dev_t dir_dev;
 	ino_t dir_ino;
-	char exe[1024];
+	char exe[4096];                 /* /proc/self/exe: PATH_MAX (1024 cut a program deep in a tree, its symbols lost) */
 	struct rt_buf *_Atomic bufs;
 	atomic_uint next_stack_id;
 	atomic_ulong lost_chunks, lost_bytes;
