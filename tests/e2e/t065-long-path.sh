@@ -3,7 +3,9 @@
 # cut path for the program and its module, and nothing of the program's own
 # could be symbolized: every site, zone and sample of it was
 # '[abcdefghijklmnopqrs+0x122e]'. It now reads PATH_MAX. Checked under heap
-# (exact counts by function), record --calls (exact calls) and record.
+# (exact counts by function), record --calls (exact calls) and record;
+# and run from that directory, where the runtime's own directory path
+# (1,024 bytes too) was cut and nothing was recorded.
 . "$ROOT/tests/e2e/lib.sh"
 
 d=$WORK
@@ -51,4 +53,17 @@ total=$(q "$WORK/r.scorch.json" '.profiles[0].cpu.totals.samples // 0')
 burn=$(jq -r '[.profiles[0].cpu.functions[]? | select(.function == "burn") | .self] | add // 0' "$WORK/r.scorch.json")
 check_ge "record: samples" "$total" 20
 check_ge "record: burn's share of them by name (%)" "$(( total > 0 ? burn * 100 / total : 0 ))" 80
+# run from there with no -o: the profile and the runtime's working
+# directory are in the deep directory, whose path the runtime kept in 1,024
+# bytes: 'cannot create the recording stream ...; the program runs
+# unrecorded', 'no profile was recorded'
+"$SCORCH" heap -- ./deep >"$WORK/cwd.out" 2>"$WORK/cwd.err"
+check "from the deep directory: status" "$?" 0
+check "from the deep directory: nothing 'runs unrecorded'" "$(grep -c unrecorded "$WORK/cwd.err")" 0
+prof=$(ls deep.*.scorch 2>/dev/null | head -1)
+check_match "from the deep directory: the profile there" "$prof" '^deep\.[0-9]+\.scorch$'
+if [ -n "$prof" ]; then
+	json "$prof"
+	check "from the deep directory: 1,000 allocations at leaf" "$(site "$prof.json" leaf allocations)" 1000
+fi
 finish
