@@ -463,7 +463,9 @@ static void rt_dir_open(void)
 	if (fd < 0)
 		return;
 	fd = scorch_rt_fd_high(fd);
-	if (fstat(fd, &st) != 0) {
+	/* under a hard descriptor limit below the high range it would take
+	 * one of the program's few (see rt_stream_write): by path then */
+	if (fd < RT_FD_HIGH || fstat(fd, &st) != 0) {
 		close(fd);
 		return;
 	}
