@@ -393,8 +393,14 @@ void scorch_rt_unlock(struct rt_buf *b)
 	if (unlikely(b->wm_wait)) {
 		b->wm_wait = 0;
 		if (G.wm && b == tl_buf && !G.sync_flush && !scorch_rt_tls.exiting) {
-			sigset_t old;
-			scorch_rt_sigblock(&old);
+			/* the program's signals only (sigfillset leaves out
+			 * glibc's 32 and 33): the wait lasts up to
+			 * RAW_WM_WAIT_MS, which another thread's setuid() or
+			 * pthread_cancel() must not wait for. The thread sleeps
+			 * meanwhile, so no CPU sample fires into the block. */
+			sigset_t all, old;
+			sigfillset(&all);
+			scorch_rt_sys(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, _NSIG / 8);
 			rt_wm_wait();
 			scorch_rt_sigrestore(&old);
 		}
