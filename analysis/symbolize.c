@@ -49,18 +49,14 @@ struct cu_index {
 	const char *comp_dir;   /* absolute DW_AT_comp_dir, else NULL */
 };
 
-/* One address range of a compilation unit, for files without
- * .debug_aranges (clang does not emit them by default). */
+/* One address range [lo, hi) of a compilation unit: from .debug_aranges,
+ * the unit at header offset `off` (in .debug_info); from the units' own
+ * ranges, for files without .debug_aranges (clang does not emit them by
+ * default), the unit's DIE `cu`. */
 struct cu_range {
 	Dwarf_Addr lo, hi;
 	Dwarf_Die cu;
-};
-
-/* One range of .debug_aranges: the unit at header offset `cu` (in
- * .debug_info) holds DWARF addresses [lo, hi). */
-struct cu_arange {
-	Dwarf_Addr lo, hi;
-	Dwarf_Off cu;
+	Dwarf_Off off;
 };
 
 /* A function symbol of the ELF symbol table. */
@@ -86,7 +82,7 @@ struct image {
 	struct cu_range *cu_ranges;     /* sorted by lo */
 	size_t ncu_ranges;
 	int aranges_state;              /* 0 not read, 1 read (own table), -1 libdw's */
-	struct cu_arange *aranges;      /* sorted by lo */
+	struct cu_range *aranges;       /* sorted by lo */
 	size_t naranges;
 	/* qualified names of functions without a linkage name (scope_prefix()) */
 	struct u64map scoped_cus;       /* CU DIE address -> 1 once its scopes are indexed */
@@ -609,12 +605,6 @@ static void cu_ranges_load(struct image *img, Dwarf *dw)
 	img->ncu_ranges = v.len;
 }
 
-static int cmp_arange(const void *a, const void *b)
-{
-	const struct cu_arange *x = a, *y = b;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
 static uint64_t rd_le(const unsigned char *p, unsigned n)
 {
 	uint64_t v = 0;
@@ -660,7 +650,7 @@ static bool aranges_load(struct image *img, Dwarf *dw)
 	}
 	if (!d || !d->d_buf)
 		return false;
-	VEC(struct cu_arange) v = { 0 };
+	VEC(struct cu_range) v = { 0 };
 	const unsigned char *base = d->d_buf, *p = base, *end = base + d->d_size;
 	while (end - p >= 4) {
 		const unsigned char *set = p;
@@ -693,12 +683,12 @@ static bool aranges_load(struct image *img, Dwarf *dw)
 				break;
 			if (l == 0 || a + l < a)
 				continue;
-			VEC_PUSH(&v, ((struct cu_arange){ .lo = a, .hi = a + l, .cu = cuoff }));
+			VEC_PUSH(&v, ((struct cu_range){ .lo = a, .hi = a + l, .off = cuoff }));
 		}
 		p = next;
 	}
 	if (v.len)
-		qsort(v.data, v.len, sizeof(*v.data), cmp_arange);
+		qsort(v.data, v.len, sizeof(*v.data), cmp_cu_range);
 	img->aranges = v.data;
 	img->naranges = v.len;
 	img->aranges_state = 1;
@@ -708,20 +698,27 @@ bad:
 	return false;
 }
 
-/* The unit whose range holds pc in the table aranges_load() read. */
-static bool aranges_find(struct image *img, Dwarf *dw, Dwarf_Addr pc, Dwarf_Die *cu)
+/* The range of t[0..n) (sorted by lo) that holds pc, or NULL. */
+static const struct cu_range *cu_range_find(const struct cu_range *t, size_t n, Dwarf_Addr pc)
 {
-	size_t lo = 0, hi = img->naranges;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (img->aranges[mid].lo <= pc)
+		if (t[mid].lo <= pc)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!lo || pc >= img->aranges[lo - 1].hi)
+	return lo && pc < t[lo - 1].hi ? &t[lo - 1] : NULL;
+}
+
+/* The unit whose range holds pc in the table aranges_load() read. */
+static bool aranges_find(struct image *img, Dwarf *dw, Dwarf_Addr pc, Dwarf_Die *cu)
+{
+	const struct cu_range *r = cu_range_find(img->aranges, img->naranges, pc);
+	if (!r)
 		return false;
-	Dwarf_Off off = img->aranges[lo - 1].cu, next;
+	Dwarf_Off off = r->off, next;
 	size_t hsize;
 	return dwarf_next_unit(dw, off, &next, &hsize, NULL, NULL, NULL, NULL, NULL, NULL) == 0 &&
 	       dwarf_offdie(dw, off + hsize, cu) != NULL;
@@ -741,16 +738,9 @@ static bool cu_find(struct image *img, Dwarf *dw, Dwarf_Addr pc, Dwarf_Die *cu)
 	}
 	if (!img->cu_ranges_loaded)
 		cu_ranges_load(img, dw);
-	size_t lo = 0, hi = img->ncu_ranges;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (img->cu_ranges[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo && pc < img->cu_ranges[lo - 1].hi) {
-		*cu = img->cu_ranges[lo - 1].cu;
+	const struct cu_range *r = cu_range_find(img->cu_ranges, img->ncu_ranges, pc);
+	if (r) {
+		*cu = r->cu;
 		return true;
 	}
 	return false;
