@@ -949,6 +949,14 @@ static void install_one(int sig)
 		 * mask back (on_fatal). A trap is never a stack overflow. */
 		sa.sa_flags = SA_SIGINFO | SA_RESTART;
 		sigfillset(&sa.sa_mask);
+		/* but a fault in it stays deliverable: a sample taken near
+		 * the end of a stack overflows it first, and a fault with
+		 * its signal blocked kills the process at once, unflushed
+		 * (on_fatal flushes on the alternate stack instead) */
+		sigdelset(&sa.sa_mask, SIGSEGV);
+		sigdelset(&sa.sa_mask, SIGBUS);
+		sigdelset(&sa.sa_mask, SIGILL);
+		sigdelset(&sa.sa_mask, SIGFPE);
 	} else if (has_handler(u)) {
 		/* The program's handler runs inside ours: on the stack, with the
 		 * mask and the restarting of system calls it asked for.

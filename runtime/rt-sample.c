@@ -340,6 +340,9 @@ done:
 }
 
 /* async-signal-safe */
+/* stack a sample's unwinding may take (on_sample) */
+#define SAMPLE_ROOM (32 * 1024)
+
 static void on_sample(int sig, siginfo_t *si, void *uctx)
 {
 	int saved = errno;
@@ -380,6 +383,17 @@ static void on_sample(int sig, siginfo_t *si, void *uctx)
 			int over = timer_getoverrun(tl_timer);
 			tl_timer_carry += period_ns * (uint64_t)(over > 0 ? over + 1 : 1);
 		}
+		errno = saved;
+		return;
+	}
+	/* On an alternate stack of the program's with less than SAMPLE_ROOM
+	 * left below (Rust's of 8 KiB, where its stack-overflow handler prints
+	 * and aborts): unwinding there would overflow it, and the fault would
+	 * kill the process unflushed (t063). Such a sample is dropped. */
+	stack_t ss;
+	if (scorch_rt_sys(SYS_sigaltstack, NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
+	    !scorch_rt_on_own_alt() &&
+	    (uintptr_t)__builtin_frame_address(0) - (uintptr_t)ss.ss_sp < SAMPLE_ROOM) {
 		errno = saved;
 		return;
 	}
