@@ -216,10 +216,23 @@ check_ge "static: achieved rate (per mille of $HZ Hz)" "$(( $(q static.json '.pr
 wait "$pid"
 check "static: its output" "$(cat static.stdout)" "cpu-split: 50.0/30.0/20.0 of 6000 ms"
 
+# wait_exec PID NAME: until the background shell PID has exec'd NAME.
+# Attached before that exec, scorch follows it and names the profile after
+# the new image (NAME.PID.scorch), and the -o file looked at here holds the
+# shell's few microseconds only (0 samples: a CI run of the ^C case).
+wait_exec() {
+	local i
+	for i in $(seq 1 500); do
+		case $(readlink "/proc/$1/exe" 2>/dev/null) in */"$2") return 0 ;; esac
+		sleep 0.01
+	done
+}
+
 # ---- a library loaded after attaching (dlopen): its module is read then
 rm -f "$WORK/go"
 "$PROGS/cpu-attach" dlopen "$WORK/go" 600 >dl.stdout 2>/dev/null &
 pid=$!
+wait_exec "$pid" cpu-attach
 "$SCORCH" record -p "$pid" -o dl.scorch >/dev/null 2>dl.err &
 sp=$!
 for i in $(seq 200); do grep -q "attached to" dl.err && break; sleep 0.05; done
@@ -235,6 +248,7 @@ check_ge "dlopen: samples in libz's crc32, named (per mille)" \
 # ---- ^C ends the sampling, and the profile is written (exit 0)
 "$PROGS/cpu-split" 60000 >/dev/null 2>&1 &
 pid=$!
+wait_exec "$pid" cpu-split
 "$SCORCH" record -p "$pid" -o int.scorch >int.out 2>int.err &
 sp=$!
 sleep 1.5
